@@ -1,0 +1,322 @@
+"""The computed report: frozen values that every renderer receives.
+
+Everything a reader sees is decided here, including the display strings, so the PDF and
+the PPTX can only ever show the same numbers.  Renderers place these values; they never
+compute or re-format a number themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+Status = Literal["on_target", "at_risk", "off_target"]
+Direction = Literal["higher", "lower"]
+Unit = Literal["percent", "score", "count", "minutes", "hours", "seconds", "number", "ratio"]
+Tone = Literal["good", "bad", "neutral", "warning"]
+
+STATUS_LABELS: Mapping[str, str] = {
+    "on_target": "On target",
+    "at_risk": "At risk",
+    "off_target": "Off target",
+}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A confidence interval for a value."""
+
+    low: float
+    high: float
+    level: float
+    method: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """The change of a value against a comparison period, with its significance test."""
+
+    previous: float | None
+    previous_n: int
+    delta: float | None
+    test: str | None
+    statistic: float | None
+    p_value: float | None
+    significant: bool
+    alpha: float
+    against: str = "previous period"
+
+
+@dataclass(frozen=True)
+class PeriodValue:
+    """A metric's value in one period of its history (for trends and control charts)."""
+
+    period: str
+    label: str
+    start: date
+    value: float | None
+    n: int
+    interval: Interval | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    suppressed: str | None = None
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """The metric for one segment of a breakdown (one queue, one channel...)."""
+
+    key: tuple[str, ...]
+    value: float | None
+    n: int
+    numerator: float | None = None
+    denominator: float | None = None
+    interval: Interval | None = None
+    change: Change | None = None
+    status: Status | None = None
+    suppressed: str | None = None
+
+    @property
+    def label(self) -> str:
+        return " / ".join(self.key)
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """A metric with its statistical context, for the report period."""
+
+    metric_id: str
+    label: str
+    calculator: str
+    unit: Unit
+    direction: Direction
+    value: float | None
+    n: int
+    numerator: float | None = None
+    denominator: float | None = None
+    interval: Interval | None = None
+    change: Change | None = None
+    year_over_year: Change | None = None
+    target: float | None = None
+    status: Status | None = None
+    suppressed: str | None = None
+    breakdowns: Mapping[str, tuple[BreakdownRow, ...]] = field(default_factory=dict)
+    history: tuple[PeriodValue, ...] = ()
+    formula: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    # Convenience views on the change, under the names the issue tracker uses.
+    @property
+    def previous(self) -> float | None:
+        return self.change.previous if self.change else None
+
+    @property
+    def delta(self) -> float | None:
+        return self.change.delta if self.change else None
+
+    @property
+    def p_value(self) -> float | None:
+        return self.change.p_value if self.change else None
+
+    @property
+    def significant(self) -> bool:
+        return bool(self.change and self.change.significant)
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not None and self.suppressed is None
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A metric as a tile or scorecard row: the result plus its display strings."""
+
+    metric: MetricResult
+    value_text: str
+    delta_text: str
+    interval_text: str
+    n_text: str
+    target_text: str
+    status_text: str
+    delta_tone: Tone
+    arrow: Literal["up", "down", "flat", ""]
+    significance_text: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: display text, the raw value it shows, and an optional tone."""
+
+    text: str
+    value: float | str | None = None
+    tone: Tone | None = None
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    align: Literal["left", "right", "center"] = "left"
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class NativeChart:
+    """What an editable PowerPoint chart needs: categories and series, already computed."""
+
+    chart_type: Literal["line", "bar", "column", "stacked_column", "stacked_bar", "percent_stacked_column"]
+    categories: tuple[str, ...]
+    series: tuple[Series, ...]
+    number_format: str = "General"
+    value_axis_title: str = ""
+    y_min: float | None = None
+    y_max: float | None = None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A drawn chart: SVG for the PDF, PNG for slides, alt text, and the data it drew."""
+
+    id: str
+    title: str
+    kind: str
+    svg: str
+    png: bytes
+    alt_text: str
+    data: Mapping[str, tuple[Any, ...]]
+    caption: str = ""
+    native: NativeChart | None = None
+    width_in: float = 7.0
+    height_in: float = 3.2
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A deterministic statement about the data, with the numbers behind it."""
+
+    kind: str
+    metric_id: str
+    scope: str
+    sentence: str
+    severity: float
+    numbers: Mapping[str, Any] = field(default_factory=dict)
+    direction: Literal["improved", "declined", "none"] | None = None
+    tone: Tone = "neutral"
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    intro: str = ""
+    kpis: tuple[Kpi, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    tables: tuple[Table, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PeriodInfo:
+    key: str
+    label: str
+    grain: str
+    start: date
+    end: date
+    timezone: str
+    date_range: str
+    previous_label: str
+
+
+@dataclass(frozen=True)
+class MethodNote:
+    """One methodology entry: how a metric is defined and tested, its n, what was suppressed."""
+
+    metric_id: str
+    label: str
+    formula: str
+    test: str
+    n_text: str
+    suppressed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    definition_hash: str
+    input_hashes: Mapping[str, str]
+    row_counts: Mapping[str, int]
+    code_version: str
+    period: str
+    generated_at: datetime
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours and fonts, from the definition; renderers and charts read them from here."""
+
+    primary: str = "#1F3A5F"
+    accent: str = "#2A9D8F"
+    good: str = "#1A7F4B"
+    bad: str = "#C0392B"
+    warning: str = "#B7791F"
+    neutral: str = "#5F6B7A"
+    palette: tuple[str, ...] = (
+        "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+    )
+    font_family: str = "Inter"
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    """Everything a renderer needs, computed once."""
+
+    report_id: str
+    title: str
+    organisation: str
+    period: PeriodInfo
+    generated_at: datetime
+    summary_kpis: tuple[Kpi, ...]
+    findings: tuple[Finding, ...]
+    sections: tuple[Section, ...]
+    methodology: tuple[MethodNote, ...]
+    provenance: Provenance
+    theme: Theme = Theme()
+    subtitle: str = ""
+    owner: str = ""
+    warnings: tuple[str, ...] = ()
+    metrics: Mapping[str, MetricResult] = field(default_factory=dict)
+
+    def kpi_texts(self) -> list[str]:
+        """Every value string shown for a KPI (what a reader must find in any output)."""
+        texts: list[str] = []
+        for kpi in self.summary_kpis:
+            texts.append(kpi.value_text)
+        for section in self.sections:
+            texts.extend(k.value_text for k in section.kpis)
+        return texts
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A rendered file, written atomically."""
+
+    format: str
+    path: str
+    size: int
+    sha256: str

@@ -1,0 +1,79 @@
+"""A small generic registry: built-ins and plugins register the same way.
+
+Built-ins register with the ``@registry.register("name")`` decorator when their module is
+imported; third-party packages declare an entry point in the registry's group
+(``reportgen.metrics``, ``reportgen.charts``, ...) and are loaded lazily on first lookup.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+from reportgen.errors import UnknownNameError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Named entries of one kind, looked up by the name used in YAML."""
+
+    def __init__(self, kind: str, group: str, builtins: tuple[str, ...] = ()):
+        self.kind = kind
+        self.group = group
+        self._builtins = builtins
+        self._entries: dict[str, T] = {}
+        self._loaded = False
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def decorator(obj: T) -> T:
+            self.add(name, obj)
+            return obj
+
+        return decorator
+
+    def add(self, name: str, obj: T) -> None:
+        if name in self._entries and self._entries[name] is not obj:
+            raise ValueError(f"{self.kind} '{name}' is registered twice")
+        self._entries[name] = obj
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        for module in self._builtins:
+            import_module(module)
+        for ep in entry_points(group=self.group):
+            if ep.name not in self._entries:
+                self.add(ep.name, ep.load())
+
+    def get(self, name: str) -> T:
+        self._load()
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise UnknownNameError(self.kind, name, self._entries, self.suggest(name)) from None
+
+    def suggest(self, name: str) -> str | None:
+        self._load()
+        matches = difflib.get_close_matches(name, list(self._entries), n=1, cutoff=0.6)
+        if not matches:
+            lowered = {k.lower(): k for k in self._entries}
+            prefix = [v for k, v in lowered.items() if k.startswith(name.lower()[:3])]
+            return prefix[0] if len(prefix) == 1 else None
+        return matches[0]
+
+    def __contains__(self, name: object) -> bool:
+        self._load()
+        return name in self._entries
+
+    def names(self) -> list[str]:
+        self._load()
+        return sorted(self._entries)
+
+    def items(self) -> Iterator[tuple[str, T]]:
+        self._load()
+        return iter(sorted(self._entries.items()))
