@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Callable, Iterator
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from reportgen.errors import UnknownNameError
 
@@ -26,6 +26,7 @@ class Registry(Generic[T]):
         self.group = group
         self._builtins = builtins
         self._entries: dict[str, T] = {}
+        self._instances: dict[str, Any] = {}
         self._loaded = False
 
     def register(self, name: str) -> Callable[[T], T]:
@@ -56,6 +57,13 @@ class Registry(Generic[T]):
             return self._entries[name]
         except KeyError:
             raise UnknownNameError(self.kind, name, self._entries, self.suggest(name)) from None
+
+    def instance(self, name: str) -> Any:
+        """The entry ``name`` ready to use: a registered class is instantiated once (no arguments)."""
+        if name not in self._instances:
+            entry = self.get(name)
+            self._instances[name] = entry() if isinstance(entry, type) else entry
+        return self._instances[name]
 
     def suggest(self, name: str) -> str | None:
         self._load()

@@ -1,0 +1,41 @@
+# reportgen — `make demo` and `make test` set everything up on a fresh Debian machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+OUT    ?= out
+PYTEST_ARGS ?=
+
+.PHONY: demo test system-runtime system-test env lint clean
+
+system-runtime:
+	@scripts/bootstrap-system.sh runtime
+
+system-test:
+	@scripts/bootstrap-system.sh test
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e ".[dev]"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+env: $(STAMP)
+
+## demo: build the environment, generate demo data, render the demo reports into out/
+demo: system-runtime env
+	@$(PY) -m reportgen.cli demo --out $(OUT)/demo > /dev/null
+	@echo "Demo data: $(OUT)/demo/"
+	@$(PY) -m reportgen.cli run configs/monthly_quality_report.yaml --out $(OUT)
+	@$(PY) -m reportgen.cli run configs/qbr.yaml --out $(OUT)
+
+## test: build the environment and run the whole suite (exit code 5, no tests, is not a failure)
+test: system-test env
+	@$(PY) -m pytest -q -n 2 $(PYTEST_ARGS); status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+
+lint: env
+	@$(VENV)/bin/ruff check reportgen tests benchmarks
+
+clean:
+	rm -rf $(OUT) .pytest_cache

@@ -1,0 +1,279 @@
+"""Turn a parsed YAML document into a Definition, collecting every problem at once.
+
+Two passes, both always run: the typed models (unknown keys, wrong types, bad values),
+then the cross-references no single model can see (a metric's calculator and source, the
+columns it reads, a section's charts...).  The second pass reads the raw document item by
+item, so a typo in one metric does not hide a problem in another.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from reportgen.definition.models import Definition
+from reportgen.definition.yaml_loader import LineMap, PathKey, format_path
+from reportgen.errors import DefinitionError, Problem, UnknownNameError
+
+
+class Collector:
+    def __init__(self, lines: LineMap):
+        self.lines = lines
+        self.problems: list[Problem] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def add(self, path: PathKey, message: str, *, key: bool = False) -> None:
+        text = format_path(path)
+        if (text, message) in self._seen:
+            return
+        self._seen.add((text, message))
+        self.problems.append(Problem(text, message, self.lines.locate(path, key=key)))
+
+
+def _did_you_mean(name: str, options: Iterable[str]) -> str:
+    options = sorted(set(options))
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"{hint} (available: {', '.join(options) or 'none'})"
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """The field names allowed at ``loc`` inside ``model`` (best effort, for 'unknown key')."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        else:
+            args = [a for a in getattr(current, "__args__", ()) if a is not type(None)]
+            candidates = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            nested = [a for a in args if getattr(a, "__args__", None)]
+            if candidates:
+                current = candidates[-1]
+            elif nested:
+                inner = [x for x in nested[0].__args__ if isinstance(x, type) and issubclass(x, BaseModel)]
+                current = inner[-1] if inner else None
+            else:
+                return None
+    while not (isinstance(current, type) and issubclass(current, BaseModel)):
+        args = [a for a in getattr(current, "__args__", ()) if a is not type(None)]
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not models:
+            return None
+        current = models[-1]
+    return list(current.model_fields)
+
+
+def _found(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def pydantic_problems(exc: ValidationError, out: Collector, model: type[BaseModel],
+                      prefix: PathKey = ()) -> None:
+    for error in exc.errors(include_url=False):
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        # pydantic reports union members as extra loc parts ("str", "list[str]"); drop them
+        path = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("str", "int", "float", "bool"))))
+        full = (*prefix, *path)
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            allowed = _fields_at(model, path) or []
+            name = str(path[-1])
+            out.add(full, f"unknown key '{name}'{_did_you_mean(name, allowed)}", key=True)
+        elif kind == "missing":
+            out.add(full[:-1] or full, f"missing required key '{full[-1]}'")
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            found = f", found {_found(error['input'])}" if kind != "value_error" else ""
+            out.add(full, f"{message[0].lower()}{message[1:]}{found}")
+
+
+def _items(raw: Mapping[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
+    value = raw.get(key)
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _ids(raw: Mapping[str, Any], key: str, out: Collector) -> list[str]:
+    seen: list[str] = []
+    for i, item in _items(raw, key):
+        ident = item.get("id")
+        if isinstance(ident, str):
+            if ident in seen:
+                out.add((key, i, "id"), f"duplicate {key[:-1]} id '{ident}'")
+            seen.append(ident)
+    return seen
+
+
+def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) -> None:
+    from reportgen.charts import CHARTS
+    from reportgen.metrics import CALCULATORS
+    from reportgen.sources import SOURCES
+
+    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    for name, spec in sources.items():
+        kind = spec.get("kind") if isinstance(spec, dict) else None
+        if isinstance(kind, str) and kind not in SOURCES:
+            out.add(("sources", name, "kind"),
+                    f"unknown source kind '{kind}'{_did_you_mean(kind, SOURCES.names())}")
+    metric_ids = _ids(raw, "metrics", out)
+    chart_ids = _ids(raw, "charts", out)
+    _ids(raw, "sections", out)
+    allowed_pii = set((raw.get("privacy") or {}).get("allow_pii") or []) \
+        if isinstance(raw.get("privacy"), dict) else set()
+    metric_by: dict[str, list[str]] = {}
+    metric_source: dict[str, str] = {}
+
+    def source_columns(name: str) -> tuple[set[str] | None, set[str]]:
+        spec = sources.get(name)
+        if not isinstance(spec, dict):
+            return None, set()
+        contract = spec.get("columns")
+        pii = set(spec.get("pii") or []) if isinstance(spec.get("pii"), list) else set()
+        if not isinstance(contract, dict) or not contract:
+            return None, pii  # no contract: columns are checked when the data loads
+        return {str(c) for c in contract} | {str(spec.get("time_column"))}, pii
+
+    def check_columns(path: PathKey, source: str, columns: Iterable[str], what: str) -> None:
+        known, pii = source_columns(source)
+        for column in columns:
+            if known is not None and column not in known:
+                out.add(path, f"{what} reads column '{column}', which source '{source}' does not "
+                              f"declare{_did_you_mean(column, known)}")
+            if column in pii and column not in allowed_pii:
+                out.add(path, f"{what} reads column '{column}', which source '{source}' marks as "
+                              f"personal data; list it under privacy.allow_pii to show it")
+
+    for i, metric in _items(raw, "metrics"):
+        source = metric.get("source")
+        if isinstance(source, str) and source not in sources:
+            out.add(("metrics", i, "source"), f"unknown source '{source}'{_did_you_mean(source, sources)}")
+        by = metric.get("by") or []
+        by_columns = [c for entry in by if isinstance(by, list)
+                      for c in ([entry] if isinstance(entry, str) else entry if isinstance(entry, list) else [])]
+        if isinstance(metric.get("id"), str):
+            metric_by[metric["id"]] = [e if isinstance(e, str) else ",".join(map(str, e))
+                                       for e in by if isinstance(e, str | list)] if isinstance(by, list) else []
+            if isinstance(source, str):
+                metric_source[metric["id"]] = source
+        name = metric.get("calculator")
+        if not isinstance(name, str):
+            continue
+        try:
+            calc = CALCULATORS.get(name)
+        except UnknownNameError as exc:
+            hint = f"; did you mean '{exc.suggestion}'?" if exc.suggestion else ""
+            out.add(("metrics", i, "calculator"),
+                    f"unknown calculator '{name}'{hint} (available: {', '.join(exc.available)})")
+            continue
+        params_raw = metric.get("params") or {}
+        columns = list(by_columns)
+        if isinstance(metric.get("filter"), dict):
+            columns += [str(c) for c in metric["filter"]]
+        if isinstance(params_raw, dict):
+            try:
+                params = calc.Params.model_validate(params_raw)
+                columns += params.columns()
+            except ValidationError as exc:
+                pydantic_problems(exc, out, calc.Params, ("metrics", i, "params"))
+        if isinstance(source, str) and source in sources:
+            check_columns(("metrics", i), source, columns, f"metric '{metric.get('id')}'")
+
+    for i, chart in _items(raw, "charts"):
+        refs = chart.get("metric")
+        for ref in [refs] if isinstance(refs, str) else refs if isinstance(refs, list) else []:
+            if isinstance(ref, str) and ref not in metric_ids:
+                out.add(("charts", i, "metric"), f"unknown metric '{ref}'{_did_you_mean(ref, metric_ids)}")
+        kind = chart.get("type")
+        if not isinstance(kind, str):
+            continue
+        try:
+            builder = CHARTS.get(kind)
+        except UnknownNameError as exc:
+            hint = f"; did you mean '{exc.suggestion}'?" if exc.suggestion else ""
+            out.add(("charts", i, "type"),
+                    f"unknown chart type '{kind}'{hint} (available: {', '.join(exc.available)})")
+            continue
+        if isinstance(chart.get("params") or {}, dict):
+            try:
+                params = builder.Params.model_validate(chart.get("params") or {})
+            except ValidationError as exc:
+                pydantic_problems(exc, out, builder.Params, ("charts", i, "params"))
+                continue
+            wanted = getattr(params, "by", None)
+            first = refs if isinstance(refs, str) else refs[0] if isinstance(refs, list) and refs else None
+            if isinstance(wanted, str) and isinstance(first, str) and first in metric_by \
+                    and wanted not in metric_by[first]:
+                out.add(("charts", i, "params", "by"),
+                        f"metric '{first}' has no breakdown '{wanted}'; add it to the metric's 'by' "
+                        f"(it has: {', '.join(metric_by[first]) or 'none'})")
+
+    for i, section in _items(raw, "sections"):
+        for j, ref in enumerate(section.get("kpis") or []):
+            if isinstance(ref, str) and ref not in metric_ids:
+                out.add(("sections", i, "kpis", j), f"unknown metric '{ref}'{_did_you_mean(ref, metric_ids)}")
+        for j, ref in enumerate(section.get("charts") or []):
+            if isinstance(ref, str) and ref not in chart_ids:
+                out.add(("sections", i, "charts", j), f"unknown chart '{ref}'{_did_you_mean(ref, chart_ids)}")
+        for j, table in enumerate(section.get("tables") or []):
+            if not isinstance(table, dict) or not isinstance(table.get("metric"), str):
+                continue
+            ref = table["metric"]
+            if ref not in metric_ids:
+                out.add(("sections", i, "tables", j, "metric"), f"unknown metric '{ref}'{_did_you_mean(ref, metric_ids)}")
+                continue
+            by = table.get("by")
+            key = by if isinstance(by, str) else ",".join(map(str, by)) if isinstance(by, list) else None
+            if key is not None and key not in metric_by.get(ref, []):
+                out.add(("sections", i, "tables", j, "by"),
+                        f"metric '{ref}' has no breakdown '{key}'; add it to the metric's 'by' "
+                        f"(it has: {', '.join(metric_by.get(ref, [])) or 'none'})")
+
+    for j, ref in enumerate(raw.get("summary") or [] if isinstance(raw.get("summary"), list) else []):
+        if isinstance(ref, str) and ref not in metric_ids:
+            out.add(("summary", j), f"unknown metric '{ref}'{_did_you_mean(ref, metric_ids)}")
+    for i, gate in _items(raw, "gates"):
+        if isinstance(gate.get("source"), str) and gate["source"] not in sources:
+            out.add(("gates", i, "source"), f"unknown source '{gate['source']}'{_did_you_mean(gate['source'], sources)}")
+        if isinstance(gate.get("metric"), str) and gate["metric"] not in metric_ids:
+            out.add(("gates", i, "metric"), f"unknown metric '{gate['metric']}'{_did_you_mean(gate['metric'], metric_ids)}")
+        if isinstance(gate.get("column"), str) and isinstance(gate.get("source"), str):
+            check_columns(("gates", i, "column"), gate["source"], [gate["column"]], "gate")
+    for i, item in _items(raw, "interventions"):
+        ref = item.get("metric")
+        if isinstance(ref, str) and ref not in metric_ids:
+            out.add(("interventions", i, "metric"), f"unknown metric '{ref}'{_did_you_mean(ref, metric_ids)}")
+        elif isinstance(ref, str) and isinstance(item.get("scope"), dict) and ref in metric_source:
+            check_columns(("interventions", i, "scope"), metric_source[ref], item["scope"], "intervention")
+    for i, output in _items(raw, "outputs"):
+        for key in ("template", "master"):
+            value = output.get(key)
+            if isinstance(value, str) and not (base_dir / value).exists():
+                out.add(("outputs", i, key), f"not found: {base_dir / value}")
+        for j, sheet in enumerate(output.get("stylesheets") or []):
+            if isinstance(sheet, str) and not (base_dir / sheet).is_file():
+                out.add(("outputs", i, "stylesheets", j), f"not found: {base_dir / sheet}")
+
+
+def validate(raw: dict[str, Any], lines: LineMap, base_dir: Path) -> Definition:
+    """The Definition for ``raw``, or a DefinitionError listing every problem found."""
+    out = Collector(lines)
+    definition: Definition | None = None
+    try:
+        definition = Definition.model_validate(raw)
+    except ValidationError as exc:
+        pydantic_problems(exc, out, Definition)
+    cross_reference_problems(raw, out, base_dir)
+    if out.problems or definition is None:
+        ordered = sorted(out.problems, key=lambda p: (p.location.line or 0, p.location.column or 0)
+                         if p.location else (0, 0))
+        raise DefinitionError(lines.file, ordered)
+    return definition

@@ -1,0 +1,296 @@
+"""The report definition, as typed models of its YAML.
+
+Every model forbids unknown keys, so a typo is an error rather than a silently ignored
+option; every field carries a description, which ``reportgen schema`` exports for editors.
+Cross-references (a metric's source, a chart's metric, the columns a metric reads) are
+checked after these models, in ``definition.checks``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from reportgen.period import GRAINS, zone
+
+Identifier = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", min_length=1, max_length=64,
+          description="A name made of letters, digits, '_' and '-', starting with a letter."),
+]
+ColumnType = Literal["str", "int", "float", "bool", "datetime", "category"]
+_EMAIL = re.compile(r"^[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _no_newlines(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError("must be a single line (line breaks could inject mail headers)")
+    return value
+
+
+class PeriodSpec(Strict):
+    grain: Literal["week", "month", "quarter"] = Field(
+        "month", description=f"Reporting period: one of {', '.join(GRAINS)}.")
+    timezone: str = Field("UTC", description="IANA timezone periods are cut in, e.g. Europe/Berlin.")
+    history: int = Field(13, ge=1, le=120,
+                         description="Periods of history to load for trends, including the current one.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+
+class StatisticsSpec(Strict):
+    confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of intervals.")
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="Significance level of change tests.")
+    min_n: int = Field(30, ge=1, description="Rows or segments with fewer observations are suppressed.")
+
+
+class SourceSpec(Strict):
+    kind: str = Field(description="Connector: csv, excel, parquet, sql or duckdb (or a plugin's name).")
+    path: str | None = Field(None, description="File path (csv, excel, parquet, or a DuckDB database), relative to the definition file.")
+    sheet: str | int | None = Field(None, description="Excel sheet name or index.")
+    url: str | None = Field(None, description="SQLAlchemy URL for kind 'sql', e.g. sqlite:///data.db or postgresql://user:${PGPASSWORD}@host/db.")
+    table: str | None = Field(None, description="Table to read (sql); the alternative to 'query'.")
+    query: str | None = Field(None, description="SQL query; :start and :end (sql) or $start and $end (duckdb) are bound to the loaded window.")
+    files: dict[str, str] = Field(default_factory=dict, description="DuckDB: view name -> data file (csv/parquet), relative to the definition file.")
+    time_column: str = Field(description="Column holding each row's timestamp; rows are assigned to periods by it.")
+    timezone: str = Field("UTC", description="Timezone of naive timestamps in the data.")
+    columns: dict[str, ColumnType] = Field(default_factory=dict, description="Column contract: column -> type, checked on load.")
+    rename: dict[str, str] = Field(default_factory=dict, description="Our column name -> the column's name in the data, e.g. rating: 'Customer Satisfaction Rating'.")
+    values: dict[str, dict[str | int | float | bool, Any]] = Field(default_factory=dict, description="Per column, raw value -> value, e.g. rating: {good: 5, bad: 1}.")
+    pii: list[str] = Field(default_factory=list, description="Columns holding personal data: never shown in outputs unless privacy.allow_pii lists them.")
+    description: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> SourceSpec:
+        needs = {"csv": ("path",), "excel": ("path",), "parquet": ("path",)}
+        for name in needs.get(self.kind, ()):
+            if getattr(self, name) is None:
+                raise ValueError(f"a {self.kind} source needs '{name}'")
+        if self.kind == "sql" and (self.url is None or (self.table is None) == (self.query is None)):
+            raise ValueError("a sql source needs 'url' and exactly one of 'table' or 'query'")
+        if self.kind == "duckdb" and self.query is None:
+            raise ValueError("a duckdb source needs 'query' (over 'files' or the database at 'path')")
+        return self
+
+
+class MetricSpec(Strict):
+    id: Identifier
+    calculator: str = Field(description="Calculator name, e.g. csat, qa_score, volume.")
+    source: str = Field(description="Name of the source the metric reads.")
+    label: str | None = Field(None, description="Name shown in reports; defaults to the id.")
+    description: str = Field("", description="What the metric means, shown in the methodology.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Calculator parameters (see the calculator's documentation).")
+    filter: dict[str, Any] = Field(default_factory=dict, description="Keep rows whose column equals a value or is in a list.")
+    by: list[str | list[str]] = Field(default_factory=list, description="Breakdowns: a column, or a list of columns for a cross breakdown.")
+    target: float | None = Field(None, description="Target in the metric's own units (rates as fractions: 0.85).")
+    at_risk_margin: float | None = Field(None, ge=0, description="Within this distance on the wrong side of target is 'at risk' rather than 'off target'.")
+    direction: Literal["higher", "lower"] | None = Field(None, description="Which way is good; defaults to the calculator's.")
+    min_n: int | None = Field(None, ge=1, description="Overrides statistics.min_n.")
+    confidence: float | None = Field(None, gt=0.5, lt=1)
+    alpha: float | None = Field(None, gt=0, lt=0.5)
+
+    @property
+    def title(self) -> str:
+        return self.label or self.id
+
+
+class ChartSpec(Strict):
+    id: Identifier
+    type: str = Field(description="Chart builder name, e.g. trend, bar, pareto.")
+    metric: str | list[str] = Field(description="Metric id(s) the chart draws; the first is primary.")
+    title: str | None = None
+    caption: str = ""
+    params: dict[str, Any] = Field(default_factory=dict, description="Chart parameters (see the chart's documentation).")
+
+    @property
+    def metric_ids(self) -> list[str]:
+        return [self.metric] if isinstance(self.metric, str) else list(self.metric)
+
+
+class TableSpec(Strict):
+    metric: str = Field(description="Metric id whose breakdown the table shows.")
+    by: str | list[str] = Field(description="The breakdown to show (one of the metric's 'by').")
+    title: str | None = None
+    top: int | None = Field(None, ge=1, description="Show only the first N rows after sorting.")
+    sort: Literal["value", "n", "name", "change"] = "value"
+
+    @property
+    def by_key(self) -> str:
+        return self.by if isinstance(self.by, str) else ",".join(self.by)
+
+
+class SectionSpec(Strict):
+    id: Identifier
+    title: str
+    intro: str = ""
+    kpis: list[str] = Field(default_factory=list, description="Metric ids shown as KPI tiles.")
+    charts: list[str] = Field(default_factory=list, description="Chart ids.")
+    tables: list[TableSpec] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class OutputSpec(Strict):
+    format: Literal["pdf", "pptx"]
+    filename: str = Field("{report}-{period}.{ext}", description="File name; {report}, {period} and {ext} are filled in.")
+    template: str | None = Field(None, description="PDF: a folder of templates searched before the built-in ones.")
+    stylesheets: list[str] = Field(default_factory=list, description="PDF: extra CSS files applied after the built-in style.")
+    master: str | None = Field(None, description="PPTX: a slide master .pptx to build the deck on.")
+
+
+class RetrySpec(Strict):
+    every_minutes: float = Field(60, gt=0, description="First wait before retrying a held run.")
+    backoff: float = Field(2.0, ge=1, description="Each wait is this many times the previous one.")
+    max_wait_minutes: float = Field(24 * 60, gt=0)
+    deadline_hours: float = Field(72, gt=0, description="Give up (and tell the owner) this long after the first attempt.")
+
+
+class ScheduleSpec(Strict):
+    cron: str = Field(description="Crontab expression (minute hour day month weekday), e.g. '0 7 2 * *'.")
+    timezone: str | None = Field(None, description="Timezone of the cron expression; defaults to period.timezone.")
+    grace_minutes: float = Field(24 * 60, gt=0, description="A run missed while the scheduler was down still runs, once, if it comes back within this time.")
+    retry: RetrySpec = RetrySpec()
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"not a valid crontab expression ({exc})") from None
+        return value
+
+
+def _check_address(value: str) -> str:
+    _no_newlines(value)
+    if not _EMAIL.match(value.strip()):
+        raise ValueError(f"'{value}' is not an email address")
+    return value.strip()
+
+
+Address = Annotated[str, AfterValidator(_check_address), Field(description="An email address.")]
+
+
+class EmailSpec(Strict):
+    to: list[Address] = Field(min_length=1)
+    cc: list[Address] = Field(default_factory=list)
+    bcc: list[Address] = Field(default_factory=list)
+    subject: str = Field("{title} — {period}", description="Subject template; {title}, {period}, {organisation} are filled in.")
+    attach: list[Literal["pdf", "pptx"]] = Field(default_factory=lambda: ["pdf"])
+    max_attachment_mb: float = Field(20, gt=0)
+    reply_to: Address | None = None
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        return _no_newlines(value)
+
+
+class DeliverySpec(Strict):
+    email: EmailSpec | None = None
+    notify_owner_on_hold: bool = Field(True, description="Email the owner when gates hold a run.")
+
+
+class GateSpec(Strict):
+    kind: Literal["min_rows", "freshness", "null_rate", "duplicates", "sample_size"]
+    source: str
+    column: str | None = Field(None, description="Column checked (null_rate, duplicates).")
+    metric: str | None = Field(None, description="Metric whose n is checked (sample_size).")
+    min: float | None = Field(None, description="min_rows / sample_size: the least acceptable count.")
+    max: float | None = Field(None, description="null_rate / duplicates: the largest acceptable share (0-1).")
+    max_age_hours: float | None = Field(None, description="freshness: the newest row must reach within this many hours of the period end.")
+    action: Literal["hold", "warn"] = Field("hold", description="hold: no report is sent; warn: the report says so.")
+
+    @model_validator(mode="after")
+    def _threshold(self) -> GateSpec:
+        needed = {"min_rows": "min", "sample_size": "min", "null_rate": "max",
+                  "duplicates": "max", "freshness": "max_age_hours"}[self.kind]
+        if getattr(self, needed) is None:
+            raise ValueError(f"a {self.kind} gate needs '{needed}'")
+        if self.kind in ("null_rate", "duplicates") and self.column is None:
+            raise ValueError(f"a {self.kind} gate needs 'column'")
+        if self.kind == "sample_size" and self.metric is None:
+            raise ValueError("a sample_size gate needs 'metric'")
+        return self
+
+
+class InterventionSpec(Strict):
+    name: str
+    date: dt.date = Field(description="The day the change took effect.")
+    metric: str = Field(description="Metric id expected to move.")
+    scope: dict[str, Any] = Field(default_factory=dict, description="Rows it applies to, e.g. queue: Onboarding.")
+    expected: Literal["improve", "decline"] = "improve"
+    description: str = ""
+
+
+class InsightsSpec(Strict):
+    summary_findings: int = Field(5, ge=0, le=20, description="Findings shown in the executive summary.")
+    pareto_cut: float = Field(0.8, gt=0, lt=1)
+    streak_periods: int = Field(3, ge=2)
+
+
+class ThemeSpec(Strict):
+    primary: str = Field("#1F3A5F", pattern=r"^#[0-9A-Fa-f]{6}$")
+    accent: str = Field("#2A9D8F", pattern=r"^#[0-9A-Fa-f]{6}$")
+    palette: list[Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]] | None = None
+    font_family: str = "Inter"
+
+
+class PrivacySpec(Strict):
+    allow_pii: list[str] = Field(default_factory=list, description="PII columns that may appear in outputs (e.g. agent names).")
+
+
+class Definition(Strict):
+    """A report definition: data sources -> metrics -> charts -> sections -> outputs."""
+
+    id: Identifier
+    title: str
+    owner: Address | None = Field(None, description="Email address of the report owner (told when a run is held).")
+    organisation: str = ""
+    description: str = ""
+    period: PeriodSpec = PeriodSpec()
+    statistics: StatisticsSpec = StatisticsSpec()
+    sources: dict[Identifier, SourceSpec] = Field(min_length=1)
+    metrics: list[MetricSpec] = Field(min_length=1)
+    charts: list[ChartSpec] = Field(default_factory=list)
+    sections: list[SectionSpec] = Field(min_length=1)
+    summary: list[str] | None = Field(None, description="Metric ids shown as executive-summary KPI tiles; defaults to every section's first KPI.")
+    outputs: list[OutputSpec] = Field(default_factory=lambda: [OutputSpec(format="pdf")], min_length=1)
+    schedule: ScheduleSpec | None = None
+    delivery: DeliverySpec | None = None
+    gates: list[GateSpec] = Field(default_factory=list)
+    interventions: list[InterventionSpec] = Field(default_factory=list)
+    insights: InsightsSpec = InsightsSpec()
+    theme: ThemeSpec = ThemeSpec()
+    privacy: PrivacySpec = PrivacySpec()
+
+    def metric(self, metric_id: str) -> MetricSpec:
+        for spec in self.metrics:
+            if spec.id == metric_id:
+                return spec
+        raise KeyError(metric_id)
+
+    def chart(self, chart_id: str) -> ChartSpec:
+        for spec in self.charts:
+            if spec.id == chart_id:
+                return spec
+        raise KeyError(chart_id)

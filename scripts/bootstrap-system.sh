@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the system packages reportgen needs, only those missing (Debian/Ubuntu).
+#   runtime: Pango/HarfBuzz for WeasyPrint, the Inter and DejaVu fonts
+#   tests:   LibreOffice Impress (opens and converts decks), poppler-utils (pdftoppm)
+# Usage: scripts/bootstrap-system.sh [runtime|test]
+set -euo pipefail
+
+profile="${1:-test}"
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-inter fonts-dejavu-core fonts-liberation2 python3-venv)
+if [ "$profile" = "test" ]; then
+  packages+=(libreoffice-impress-nogui poppler-utils)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "reportgen: missing system packages (${missing[*]}) and no apt-get to install them;" >&2
+  echo "install the equivalents with your package manager." >&2
+  exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+echo "Installing system packages: ${missing[*]}"
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
