@@ -37,6 +37,7 @@ from reportgen.render.format import (
     make_kpi,
 )
 
+_LISTED_SUPPRESSIONS = 6
 _TONE_OF_STATUS = {"on_target": "good", "at_risk": "warning", "off_target": "bad"}
 
 
@@ -123,7 +124,13 @@ def method_note(result: MetricResult) -> MethodNote:
             test += f" ({format_p(change.p_value)})"
     suppressed = [f"{p.label}: {p.suppressed}" for p in result.history if p.suppressed]
     for name, rows in result.breakdowns.items():
-        suppressed += [f"{name} = {r.label}: {r.suppressed}" for r in rows if r.suppressed]
+        hidden = [r for r in rows if r.suppressed]
+        if len(hidden) > _LISTED_SUPPRESSIONS:  # a long list helps nobody: say how many and why
+            largest = max(r.n for r in hidden)
+            suppressed.append(f"{name}: {len(hidden)} of {len(rows)} segments not shown, each "
+                              f"with too few observations (largest n = {largest:,})")
+        else:
+            suppressed += [f"{name} = {r.label}: {r.suppressed}" for r in hidden]
     return MethodNote(metric_id=result.metric_id, label=result.label, formula=result.formula,
                       test=test, n_text=f"n = {result.n:,} in the period",
                       suppressed=tuple(suppressed))

@@ -11,13 +11,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 #: the last month of the demo data used by the suite (fixed so tests never depend on today)
-DEMO_END = date(2026, 10, 1)
+DEMO_END = date(2026, 9, 1)
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Seeded demo data (13 months ending October 2026), generated once per test session."""
+    """Seeded demo data (13 months ending September 2026, as `make demo`), generated once per test session."""
     from reportgen.demo import generate_demo_data
 
     out = tmp_path_factory.mktemp("demo")
@@ -40,3 +40,21 @@ def write_definition(tmp_path: Path):
 @pytest.fixture(autouse=True)
 def _quiet_matplotlib_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("MPLCONFIGDIR", str(tmp_path_factory.getbasetemp() / "mpl"))
+
+
+@pytest.fixture
+def example_config(tmp_path: Path, demo_dir: Path):
+    """Copy an example definition from configs/ into a layout where ../out/demo is the demo data."""
+
+    def copy(name: str) -> Path:
+        configs = tmp_path / "configs"
+        configs.mkdir(exist_ok=True)
+        (tmp_path / "out").mkdir(exist_ok=True)
+        link = tmp_path / "out" / "demo"
+        if not link.exists():
+            link.symlink_to(demo_dir, target_is_directory=True)
+        target = configs / name
+        target.write_bytes((REPO / "configs" / name).read_bytes())
+        return target
+
+    return copy

@@ -1,0 +1,113 @@
+"""The pipeline end to end on the seeded demo data, checked against plain pandas."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from reportgen.cli import main
+from reportgen.definition import load_definition
+from reportgen.errors import GateFailure
+from reportgen.period import Period
+from reportgen.pipeline import build_report, render_outputs
+
+NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
+SEPTEMBER = Period.parse("2026-09", "month", "Europe/Berlin")
+
+DEFINITION = """
+id: mini
+title: Mini Quality Report
+organisation: Test Org
+period: {{grain: month, timezone: Europe/Berlin, history: 6}}
+sources:
+  responses:
+    kind: sql
+    url: sqlite:///{db}
+    table: csat_responses
+    time_column: responded_at
+    columns: {{rating: int, queue: str}}
+metrics:
+  - id: csat
+    label: CSAT
+    calculator: csat
+    source: responses
+    params: {{column: rating}}
+    by: [queue]
+    target: 0.85
+charts:
+  - {{id: csat_trend, type: trend, metric: csat}}
+sections:
+  - id: voc
+    title: Voice of the customer
+    kpis: [csat]
+    charts: [csat_trend]
+    tables: [{{metric: csat, by: queue}}]
+gates:
+  - {{kind: min_rows, source: responses, min: {min_rows}}}
+"""
+
+
+def _september_ratings(demo_dir) -> pd.DataFrame:
+    with sqlite3.connect(demo_dir / "reportgen_demo.sqlite") as conn:
+        frame = pd.read_sql("select responded_at, rating, queue from csat_responses", conn)
+    local = pd.to_datetime(frame["responded_at"]).dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin")
+    return frame.loc[(local >= SEPTEMBER.start_at) & (local < SEPTEMBER.end_at)]
+
+
+def test_csat_matches_an_independent_computation_and_appears_in_the_pdf(demo_dir, write_definition, tmp_path):
+    path = write_definition(DEFINITION.format(db=demo_dir / "reportgen_demo.sqlite", min_rows=100))
+    loaded = load_definition(path)
+    result = build_report(loaded, SEPTEMBER, now=NOW)
+    rows = _september_ratings(demo_dir)
+    expected = (rows["rating"] >= 4).mean()
+    csat = result.model.metrics["csat"]
+    assert csat.n == len(rows)
+    assert csat.value == pytest.approx(expected, abs=1e-12)
+    billing = next(r for r in csat.breakdowns["queue"] if r.key == ("Billing",))
+    billing_rows = rows[rows["queue"] == "Billing"]
+    assert billing.n == len(billing_rows)
+    assert billing.value == pytest.approx((billing_rows["rating"] >= 4).mean())
+    # the breakdown's numerators and denominators add up to the total
+    assert sum(r.numerator for r in csat.breakdowns["queue"]) == csat.numerator
+    assert sum(r.denominator for r in csat.breakdowns["queue"]) == csat.denominator
+
+    (artifact,) = render_outputs(loaded, result, tmp_path / "out")
+    text = "\n".join(page.extract_text() for page in PdfReader(artifact.path).pages)
+    assert f"{expected * 100:.1f}%" in text
+    assert "Mini Quality Report" in text and "September 2026" in text
+
+
+def test_a_failing_gate_holds_the_run_and_the_cli_exits_3_writing_nothing(
+        demo_dir, write_definition, tmp_path, capsys):
+    path = write_definition(DEFINITION.format(db=demo_dir / "reportgen_demo.sqlite", min_rows=10**6))
+    with pytest.raises(GateFailure) as info:
+        build_report(load_definition(path), SEPTEMBER, now=NOW)
+    assert "source 'responses' has" in str(info.value) and "1,000,000" in str(info.value)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--period", "2026-09", "--out", str(out)]) == 3
+    assert "held by data-quality gates" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_period_without_data_is_reported_as_no_data(demo_dir, write_definition):
+    path = write_definition(DEFINITION.format(db=demo_dir / "reportgen_demo.sqlite", min_rows=0))
+    result = build_report(load_definition(path), Period.parse("2027-03", "month", "Europe/Berlin"),
+                          now=NOW)
+    csat = result.model.metrics["csat"]
+    assert csat.value is None and csat.n == 0
+    assert csat.suppressed == "no data for March 2027"
+    assert result.model.summary_kpis[0].value_text == "—"
+    assert any("no value is reported for March 2027" in w for w in result.model.warnings)
+
+
+def test_the_example_monthly_report_builds_from_the_demo_data(example_config, tmp_path):
+    loaded = load_definition(example_config("monthly_quality_report.yaml"))
+    result = build_report(loaded, SEPTEMBER, now=NOW)
+    model = result.model
+    assert [s.title for s in model.sections][:2] == ["Voice of the customer", "QA audits"]
+    assert all(kpi.value_text != "—" for kpi in model.summary_kpis)
+    assert model.provenance.row_counts["responses"] > 200
