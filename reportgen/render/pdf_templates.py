@@ -1,0 +1,195 @@
+"""Template lookup and HTML generation for the PDF renderer.
+
+The Monthly Quality Report is plain Jinja2 HTML + CSS in ``report_templates/mqr/``.  A
+definition may name its own template folder; it is searched first, so an organisation can
+replace one file (``base.css``, ``cover.html.j2``...) or extend the built-in entry template
+through the ``builtin/`` prefix (``{% extends "builtin/report.html.j2" %}``) and override
+just one block.  Nothing here computes a number: templates place the model's strings.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from reportgen.errors import RenderError
+from reportgen.model import Figure, ReportModel, Theme
+
+#: The entry template every report starts from.
+ENTRY_TEMPLATE = "report.html.j2"
+
+#: Prefix under which the built-in templates stay reachable from an override folder.
+BUILTIN_PREFIX = "builtin"
+
+# How a metric's target status maps onto the theme's tones (the pill colour).
+STATUS_TONES: Mapping[str, str] = {
+    "on_target": "good",
+    "at_risk": "warning",
+    "off_target": "bad",
+}
+
+# Colours go into CSS custom properties verbatim, so only plain colour syntax is accepted:
+# a theme value must never be able to close the declaration and inject rules.
+_COLOUR = re.compile(r"^(#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,30}|(rgb|rgba|hsl|hsla)\([0-9.,%\s]+\))$")
+_FONT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,60}$")
+
+
+def builtin_template_dir() -> Path:
+    """Return the built-in ``report_templates/mqr`` folder, or raise a clear RenderError."""
+    folder = Path(__file__).resolve().parents[2] / "report_templates" / "mqr"
+    if not (folder / ENTRY_TEMPLATE).is_file():
+        raise RenderError(
+            f"built-in PDF templates not found: expected {folder / ENTRY_TEMPLATE}; "
+            "the PDF renderer needs the report_templates/ folder beside the reportgen/ package "
+            "(as in a source checkout); reinstall from a complete source tree"
+        )
+    return folder
+
+
+def template_search_path(template_dir: Path | None) -> tuple[Path, ...]:
+    """The folders templates and stylesheets are looked up in, most specific first."""
+    builtin = builtin_template_dir()
+    if template_dir is None:
+        return (builtin,)
+    custom = Path(template_dir).resolve()
+    if not custom.is_dir():
+        raise RenderError(f"template folder {custom} does not exist or is not a folder")
+    return (custom, builtin) if custom != builtin else (builtin,)
+
+
+def find_asset(name: str, search_path: Sequence[Path]) -> Path:
+    """Return the first file called ``name`` in the search path (custom before built-in)."""
+    for folder in search_path:
+        candidate = (folder / name).resolve()
+        # A template may only reach files inside its own folders.
+        if candidate.is_file() and candidate.is_relative_to(folder):
+            return candidate
+    searched = ", ".join(str(f) for f in search_path)
+    raise RenderError(f"template asset '{name}' not found in {searched}")
+
+
+def build_environment(search_path: Sequence[Path]) -> jinja2.Environment:
+    """A Jinja2 environment that autoescapes and fails on any undefined name."""
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(f)) for f in search_path]
+    loaders.append(jinja2.PrefixLoader({BUILTIN_PREFIX: jinja2.FileSystemLoader(
+        str(search_path[-1]))}))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["asset_url"] = lambda name: find_asset(name, search_path).as_uri()
+    env.globals["status_tone"] = lambda status: STATUS_TONES.get(status or "", "neutral")
+    env.filters["svg_data_uri"] = svg_data_uri
+    env.filters["datetime_text"] = datetime_text
+    env.filters["iso_datetime"] = iso_datetime
+    return env
+
+
+def render_html(
+    model: ReportModel,
+    search_path: Sequence[Path],
+    stylesheets: Sequence[Path] = (),
+) -> str:
+    """Fill the entry template with ``model``; Jinja errors become RenderError."""
+    env = build_environment(search_path)
+    extra = []
+    for sheet in stylesheets:
+        path = Path(sheet).resolve()
+        if not path.is_file():
+            raise RenderError(f"stylesheet {path} does not exist")
+        extra.append(path.as_uri())
+    css = theme_css(model.theme)
+    try:
+        template = env.get_template(ENTRY_TEMPLATE)
+        return template.render(model=model, theme_css=css, extra_stylesheets=extra)
+    except RenderError:
+        raise
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(
+            f"PDF template error: {exc.filename or exc.name}:{exc.lineno}: {exc.message}"
+        ) from exc
+    except Exception as exc:  # undefined names, bad filters, type errors in a template
+        raise RenderError(f"PDF template error: {_template_location(exc)}{exc}") from exc
+
+
+def _template_location(exc: BaseException) -> str:
+    """``file:line: `` of the innermost template frame of ``exc``, if any.
+
+    Jinja maps template code onto traceback frames named after the template file, so the
+    line a broken override fails on can be named without re-parsing anything.
+    """
+    location = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".j2", ".html", ".jinja")):
+            location = f"{filename}:{tb.tb_lineno}: "
+        tb = tb.tb_next
+    return location
+
+
+def theme_css(theme: Theme) -> Markup:
+    """CSS custom properties for the theme, the only values the stylesheet takes from data."""
+    colours = {
+        "primary": theme.primary,
+        "accent": theme.accent,
+        "good": theme.good,
+        "bad": theme.bad,
+        "warning": theme.warning,
+        "neutral": theme.neutral,
+    }
+    colours.update({f"palette-{i + 1}": c for i, c in enumerate(theme.palette)})
+    for name, value in colours.items():
+        if not _COLOUR.match(value.strip()):
+            raise RenderError(f"theme colour '{name}': expected a CSS colour such as "
+                              f"'#1F3A5F', got {value!r}")
+    if not _FONT_NAME.match(theme.font_family.strip()):
+        raise RenderError(f"theme font_family: expected a font name such as 'Inter', "
+                          f"got {theme.font_family!r}")
+    lines = [f"  --{name}: {value.strip()};" for name, value in colours.items()]
+    lines.append(f'  --font-family: "{theme.font_family.strip()}";')
+    # Safe: every interpolated value was checked against a strict pattern above.
+    return Markup(":root {\n" + "\n".join(lines) + "\n}")
+
+
+def svg_data_uri(figure: Figure) -> str:
+    """The figure's SVG as a ``data:`` URI for an ``<img>``, so it stays vector in the PDF.
+
+    An ``<img>`` rather than an inline ``<svg>`` element: inline, every SVG node joins the
+    HTML document, so WeasyPrint's CSS cascade rejects each SVG ``style`` attribute with a
+    warning and charts that share element ids (matplotlib reuses ``patch_1``...) collide
+    as duplicate anchors.  As an image the SVG is parsed on its own, and the ``alt``
+    attribute becomes the figure's alternate text in the tagged PDF.
+    """
+    if "<svg" not in figure.svg:
+        raise RenderError(f"figure '{figure.id}': its SVG has no <svg> element")
+    encoded = base64.b64encode(figure.svg.encode("utf-8")).decode("ascii")
+    return f"data:image/svg+xml;base64,{encoded}"
+
+
+def datetime_text(value: datetime) -> str:
+    """A timestamp for readers, e.g. ``2 Nov 2026, 07:00 UTC`` (locale-independent)."""
+    if value.tzinfo is not None and value.utcoffset() == UTC.utcoffset(None):
+        zone = " UTC"
+    elif value.tzinfo is not None:
+        zone = f" {value.strftime('%Z') or value.strftime('%z')}"
+    else:
+        zone = ""
+    return f"{value.day} {value:%b %Y, %H:%M}{zone}"
+
+
+def iso_datetime(value: datetime) -> str:
+    """The W3C date-time WeasyPrint writes into the PDF's creation date."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat(timespec="seconds")
