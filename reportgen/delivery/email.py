@@ -1,0 +1,301 @@
+"""E-mail delivery: one message per recipient, recorded in the run ledger exactly once.
+
+The message is composed with the standard library (``EmailMessage``): a plain-text body
+with an HTML alternative showing the headline KPIs, and the report files attached.  Every
+recipient (to, cc and bcc) gets a message of its own, sent to that one envelope address,
+so the ledger can record each delivery separately: before sending, a recipient already
+marked as sent is skipped; after the server accepts, the recipient is marked at once.
+A process that dies after two of three recipients therefore leaves only the third to send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import smtplib
+import string
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+from typing import Literal
+
+from reportgen import secrets
+from reportgen.definition.models import EmailSpec
+from reportgen.delivery.content import MailContent, render_bodies
+from reportgen.delivery.smtp import SmtpSession, describe, is_transient
+from reportgen.errors import DeliveryError
+from reportgen.model import Artifact
+from reportgen.runs import DeliveryStatus, Ledger, Purpose, utc_now
+from reportgen.settings import SmtpSettings
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "email"
+Role = Literal["to", "cc", "bcc"]
+MIME_TYPES: Mapping[str, tuple[str, str]] = {
+    "pdf": ("application", "pdf"),
+    "pptx": ("application", "vnd.openxmlformats-officedocument.presentationml.presentation"),
+}
+_SUBJECT_FIELDS = ("title", "period", "organisation")
+
+
+class HeaderInjectionError(DeliveryError, ValueError):
+    """A header value contains a line break, which could smuggle in extra headers."""
+
+    def __init__(self, header: str, value: str):
+        self.header = header
+        shown = value.replace("\r", "\\r").replace("\n", "\\n")
+        super().__init__(f"e-mail header {header} would contain a line break ({shown!r}); "
+                         f"line breaks are refused because they could add headers. Remove "
+                         f"them from the definition or data this value comes from")
+
+
+class AttachmentTooLarge(DeliveryError):
+    def __init__(self, path: str, size: int, limit_mb: float):
+        self.path, self.size, self.limit_mb = path, size, limit_mb
+        super().__init__(
+            f"attachment {path} is {size / 1_048_576:.1f} MB ({size} bytes), over the "
+            f"{limit_mb:g} MB limit (delivery.email.max_attachment_mb); raise the limit or "
+            f"attach fewer formats")
+
+
+@dataclass(frozen=True)
+class RecipientOutcome:
+    recipient: str
+    status: DeliveryStatus | Literal["skipped"]
+    attempts: int = 0
+    message_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What happened to each recipient of one delivery."""
+
+    outcomes: tuple[RecipientOutcome, ...] = field(default=())
+
+    @property
+    def failed(self) -> tuple[RecipientOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status.startswith("failed"))
+
+    @property
+    def sent(self) -> tuple[RecipientOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "sent")
+
+
+def check_header(name: str, value: str) -> str:
+    """``value``, or HeaderInjectionError when it holds a CR or LF."""
+    if "\r" in value or "\n" in value:
+        raise HeaderInjectionError(name, value)
+    return value
+
+
+def render_subject(template: str, content: MailContent) -> str:
+    """Fill ``{title}``, ``{period}`` and ``{organisation}`` into the subject template."""
+    values = {"title": content.title, "period": content.period_label,
+              "organisation": content.organisation}
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name is not None and name not in values:
+            raise DeliveryError(
+                f"delivery.email.subject: unknown placeholder {{{name}}}; "
+                f"expected {', '.join('{' + f + '}' for f in _SUBJECT_FIELDS)}")
+    return check_header("Subject", template.format(**values))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    format: str
+
+
+def load_attachments(artifacts: Sequence[Artifact], formats: Sequence[str],
+                     limit_mb: float) -> list[Attachment]:
+    """Read the artifacts of ``formats``; refuse oversized or changed files before sending."""
+    chosen: list[Attachment] = []
+    for fmt in formats:
+        matches = [a for a in artifacts if a.format == fmt]
+        if not matches:
+            have = ", ".join(sorted({a.format for a in artifacts})) or "none"
+            raise DeliveryError(f"delivery.email.attach lists '{fmt}' but the run produced no "
+                                f"{fmt} file (produced: {have}); add it to outputs")
+        for artifact in matches:
+            path = Path(artifact.path)
+            size = path.stat().st_size
+            if size > limit_mb * 1_048_576:
+                raise AttachmentTooLarge(str(path), size, limit_mb)
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != artifact.sha256:
+                raise DeliveryError(f"{path} changed after it was rendered (its sha256 no "
+                                    f"longer matches the ledger); run the report again")
+            chosen.append(Attachment(check_header("filename", path.name), data, fmt))
+    return chosen
+
+
+def compose(content: MailContent, spec: EmailSpec, sender: str, attachments: Sequence[Attachment],
+            *, message_id: str, date: datetime, to: Sequence[str] | None = None) -> EmailMessage:
+    """The message all recipients of one send share (bcc addresses never appear in it).
+
+    ``to`` replaces the definition's to/cc (a resend to one person).
+    """
+    message = EmailMessage()
+    message["Subject"] = render_subject(spec.subject, content)
+    message["From"] = check_header("From", sender)
+    visible_to = list(to) if to is not None else list(spec.to)
+    message["To"] = ", ".join(check_header("To", a) for a in visible_to)
+    if to is None and spec.cc:
+        message["Cc"] = ", ".join(check_header("Cc", a) for a in spec.cc)
+    if spec.reply_to:
+        message["Reply-To"] = check_header("Reply-To", spec.reply_to)
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to reports
+    message["X-Reportgen-Report"] = check_header(
+        "X-Reportgen-Report", f"{content.report_id} {content.period_key}")
+    text, html = render_bodies(content, [a.filename for a in attachments])
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    for item in attachments:
+        maintype, subtype = MIME_TYPES.get(item.format, ("application", "octet-stream"))
+        message.add_attachment(item.data, maintype=maintype, subtype=subtype,
+                               filename=item.filename)
+    return message
+
+
+def recipients_of(spec: EmailSpec) -> list[tuple[str, Role]]:
+    """Every recipient once, in to, cc, bcc order (an address in two lists counts once)."""
+    seen: set[str] = set()
+    out: list[tuple[str, Role]] = []
+    lists: tuple[tuple[Role, list[str]], ...] = (("to", spec.to), ("cc", spec.cc),
+                                                  ("bcc", spec.bcc))
+    for role, addresses in lists:
+        for address in addresses:
+            if address.lower() not in seen:
+                seen.add(address.lower())
+                out.append((address, role))
+    return out
+
+
+def deliver_email(content: MailContent, artifacts: Sequence[Artifact], spec: EmailSpec,
+                  smtp: SmtpSettings, *, ledger: Ledger, run_id: int,
+                  resend_to: Sequence[str] | None = None, resend: bool = False,
+                  sleep: Callable[[float], None] = time.sleep,
+                  now: Callable[[], datetime] = utc_now,
+                  environ: Mapping[str, str] | None = None) -> DeliveryReport:
+    """Send the report to each recipient not yet recorded as sent for this report and period.
+
+    ``resend`` bypasses that check on purpose and records new delivery rows; ``resend_to``
+    sends to those addresses instead of the definition's recipients (implies a resend).
+    Transient failures are retried with exponential back-off (``sleep`` waits); permanent
+    ones are recorded for the recipient and not retried.
+    """
+    resend = resend or resend_to is not None
+    attachments = load_attachments(artifacts, spec.attach, spec.max_attachment_mb)
+    sender = smtp.from_address
+    targets: list[str] = (
+        [a for a, _ in recipients_of(spec)] if resend_to is None else list(resend_to))
+    # Compose once up front: header problems surface before anything is sent to anyone.
+    domain = parseaddr(sender)[1].rpartition("@")[2] or None
+    message_ids = {r: make_msgid(domain=domain) for r in targets}
+    messages = {r: compose(content, spec, sender, attachments, message_id=message_ids[r],
+                           date=now(), to=resend_to) for r in targets}
+    purpose: Purpose = "resend" if resend else "delivery"
+    return _send_each(messages, smtp, ledger=ledger, run_id=run_id,
+                      report_id=content.report_id, period=content.period_key,
+                      channel=CHANNEL, purpose=purpose, sleep=sleep, environ=environ)
+
+
+def send_notice(to: str, subject: str, text: str, smtp: SmtpSettings, *, ledger: Ledger,
+                run_id: int, report_id: str, period: str, kind: str,
+                sleep: Callable[[float], None] = time.sleep,
+                now: Callable[[], datetime] = utc_now,
+                environ: Mapping[str, str] | None = None) -> DeliveryReport:
+    """A plain-text notice to one person (e.g. the owner of a held report), sent at most
+    once per report, period and ``kind`` (the ledger channel it is recorded under)."""
+    message = EmailMessage()
+    message["Subject"] = check_header("Subject", subject)
+    message["From"] = check_header("From", smtp.from_address)
+    message["To"] = check_header("To", to)
+    message["Date"] = format_datetime(now())
+    domain = parseaddr(smtp.from_address)[1].rpartition("@")[2] or None
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    return _send_each({to: message}, smtp, ledger=ledger, run_id=run_id, report_id=report_id,
+                      period=period, channel=kind, purpose="notice", sleep=sleep,
+                      environ=environ)
+
+
+def _send_each(messages: Mapping[str, EmailMessage], smtp: SmtpSettings, *, ledger: Ledger,
+               run_id: int, report_id: str, period: str, channel: str, purpose: Purpose,
+               sleep: Callable[[float], None],
+               environ: Mapping[str, str] | None) -> DeliveryReport:
+    outcomes: list[RecipientOutcome] = []
+    pending: list[str] = []
+    for recipient in messages:
+        state = (None if purpose == "resend"
+                 else ledger.delivery_state(report_id, period, channel, recipient))
+        if state is not None and state.status == "sent":
+            logger.info("%s %s: already sent to %s (message %s); skipped",
+                        report_id, period, recipient, state.smtp_message_id)
+            outcomes.append(RecipientOutcome(recipient, "skipped", state.attempts,
+                                             state.smtp_message_id))
+        else:
+            pending.append(recipient)
+    if not pending:
+        return DeliveryReport(tuple(outcomes))
+    envelope_from = parseaddr(smtp.from_address)[1] or smtp.from_address
+    session = SmtpSession(smtp, smtp.password(environ))
+    try:
+        for recipient in pending:
+            outcomes.append(_send_one(session, messages[recipient], envelope_from, recipient,
+                                      smtp, ledger=ledger, run_id=run_id, report_id=report_id,
+                                      period=period, channel=channel, purpose=purpose,
+                                      sleep=sleep))
+    finally:
+        session.close()
+    return DeliveryReport(tuple(outcomes))
+
+
+def _send_one(session: SmtpSession, message: EmailMessage, envelope_from: str, recipient: str,
+              smtp: SmtpSettings, *, ledger: Ledger, run_id: int, report_id: str, period: str,
+              channel: str, purpose: Purpose,
+              sleep: Callable[[float], None]) -> RecipientOutcome:
+    row = ledger.begin_delivery(run_id, report_id, period, channel, recipient, purpose=purpose)
+    message_id = str(message["Message-ID"])
+    attempts = row.attempts
+    for attempt in range(1, smtp.attempts + 1):
+        ledger.begin_attempt(row.id, message_id)
+        attempts += 1
+        try:
+            session.send(message, envelope_from, recipient)
+        except Exception as exc:  # classified below; anything unexpected is re-raised
+            session.reset()
+            if not isinstance(exc, (smtplib.SMTPException, OSError)):
+                raise  # not a delivery failure but a bug: let it surface
+            error = secrets.redact(describe(exc))
+            if not is_transient(exc):
+                ledger.mark_failed(row.id, error, permanent=True)
+                logger.warning("%s %s: %s refused permanently: %s", report_id, period,
+                               recipient, error)
+                return RecipientOutcome(recipient, "failed_permanent", attempts, message_id,
+                                        error)
+            if attempt == smtp.attempts:
+                ledger.mark_failed(row.id, error, permanent=False)
+                logger.warning("%s %s: giving up on %s after %d tries: %s", report_id,
+                               period, recipient, attempt, error)
+                return RecipientOutcome(recipient, "failed_transient", attempts, message_id,
+                                        error)
+            wait = smtp.backoff(attempt)
+            logger.info("%s %s: try %d to %s failed (%s); retrying in %.1fs", report_id,
+                        period, attempt, recipient, error, wait)
+            sleep(wait)
+            continue
+        ledger.mark_sent(row.id, message_id)
+        logger.info("%s %s: sent to %s (%s)", report_id, period, recipient, message_id)
+        return RecipientOutcome(recipient, "sent", attempts, message_id)
+    raise AssertionError("unreachable: the loop returns on its last attempt")

@@ -1,0 +1,192 @@
+"""The run ledger's tables and the ordered steps that migrate older ledgers to them.
+
+``metadata`` always describes the newest schema.  A new ledger is created from it directly
+and stamped with ``SCHEMA_VERSION``; an existing one is brought forward by running, in
+order and each in its own transaction, every step numbered above its stored version.
+A step is written against the schema as it was at that version, never against
+``metadata``, so it keeps working however the tables change later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect, Engine
+
+from reportgen.errors import ReportgenError
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, stored naive UTC (SQLite has no zones)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the ledger stores timezone-aware datetimes only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version", metadata,
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("report_id", sa.String(64), nullable=False, index=True),
+    sa.Column("period", sa.String(16), nullable=False),
+    sa.Column("trigger", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("definition_hash", sa.String(64), nullable=False),
+    sa.Column("input_hashes", sa.JSON),
+    sa.Column("code_version", sa.String(64), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("attempt", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("next_retry_at", UtcDateTime),
+    # Version 2: the headline and e-mail settings a run was delivered with, so a resend
+    # sends the same message without rebuilding the report from data that may have moved.
+    sa.Column("summary", sa.JSON),
+)
+
+artifacts = sa.Table(
+    "artifacts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False, index=True),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False, index=True),
+    sa.Column("report_id", sa.String(64), nullable=False),
+    sa.Column("period", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("smtp_message_id", sa.String(255)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Version 2: a resend is a deliberate second send and must not trip the index below.
+    sa.Column("purpose", sa.String(16), nullable=False, server_default="delivery"),
+)
+
+_SENT_ONCE_WHERE = sa.text("status = 'sent' AND purpose != 'resend'")
+sent_once = sa.Index(
+    "uq_deliveries_sent_once",
+    deliveries.c.report_id, deliveries.c.period, deliveries.c.channel, deliveries.c.recipient,
+    unique=True, sqlite_where=_SENT_ONCE_WHERE, postgresql_where=_SENT_ONCE_WHERE,
+)
+sa.Index("ix_deliveries_key", deliveries.c.report_id, deliveries.c.period,
+         deliveries.c.recipient)
+
+run_locks = sa.Table(
+    "run_locks", metadata,
+    sa.Column("report_id", sa.String(64), primary_key=True),
+    sa.Column("period", sa.String(16), primary_key=True),
+    sa.Column("token", sa.String(32), nullable=False),
+    sa.Column("holder", sa.String(255), nullable=False),
+    sa.Column("acquired_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+
+
+class LedgerVersionError(ReportgenError):
+    def __init__(self, url: str, found: int, known: int):
+        super().__init__(
+            f"the run ledger at {url} has schema version {found}, newer than this reportgen "
+            f"knows ({known}); upgrade reportgen before using this ledger")
+
+
+# --- migration steps --------------------------------------------------------------------
+def _v1_initial(conn: Connection) -> None:
+    """Version 1 had runs, artifacts and deliveries, without resends or locks."""
+    conn.execute(sa.text(
+        "CREATE TABLE runs (id INTEGER PRIMARY KEY, report_id VARCHAR(64) NOT NULL, "
+        "period VARCHAR(16) NOT NULL, \"trigger\" VARCHAR(16) NOT NULL, "
+        "status VARCHAR(16) NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, "
+        "definition_hash VARCHAR(64) NOT NULL, input_hashes TEXT, "
+        "code_version VARCHAR(64) NOT NULL, error TEXT, attempt INTEGER NOT NULL DEFAULT 1, "
+        "next_retry_at TIMESTAMP)"))
+    conn.execute(sa.text(
+        "CREATE TABLE artifacts (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL "
+        "REFERENCES runs (id), format VARCHAR(16) NOT NULL, path TEXT NOT NULL, "
+        "size BIGINT NOT NULL, sha256 VARCHAR(64) NOT NULL)"))
+    conn.execute(sa.text(
+        "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL "
+        "REFERENCES runs (id), report_id VARCHAR(64) NOT NULL, period VARCHAR(16) NOT NULL, "
+        "channel VARCHAR(32) NOT NULL, recipient VARCHAR(320) NOT NULL, "
+        "status VARCHAR(32) NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
+        "smtp_message_id VARCHAR(255), last_error TEXT, updated_at TIMESTAMP NOT NULL)"))
+
+
+def _v2_resends_summary_locks(conn: Connection) -> None:
+    """Version 2: delivery purpose + sent-once index, run summary, run locks."""
+    conn.execute(sa.text(
+        "ALTER TABLE deliveries ADD COLUMN purpose VARCHAR(16) NOT NULL DEFAULT 'delivery'"))
+    conn.execute(sa.text("ALTER TABLE runs ADD COLUMN summary TEXT"
+                         if conn.dialect.name == "sqlite" else
+                         "ALTER TABLE runs ADD COLUMN summary JSON"))
+    if conn.dialect.name != "sqlite":
+        # Version 1 stored input hashes as text on every backend; JSON from here on.
+        conn.execute(sa.text(
+            "ALTER TABLE runs ALTER COLUMN input_hashes TYPE JSON USING input_hashes::json"))
+    run_locks.create(conn)
+    sent_once.create(conn)
+    conn.execute(sa.text(
+        "CREATE INDEX ix_deliveries_key ON deliveries (report_id, period, recipient)"))
+    conn.execute(sa.text("CREATE INDEX ix_runs_report_id ON runs (report_id)"))
+    conn.execute(sa.text("CREATE INDEX ix_artifacts_run_id ON artifacts (run_id)"))
+    conn.execute(sa.text("CREATE INDEX ix_deliveries_run_id ON deliveries (run_id)"))
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1_initial, _v2_resends_summary_locks)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int:
+    """The stored schema version; 0 for an empty database."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table("schema_version"):
+        # A ledger from before versioning has its tables but no version row: version 1.
+        return 1 if inspector.has_table("runs") else 0
+    return conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+
+
+def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
+    """Create or upgrade the ledger schema to ``target``; return the version it is at."""
+    with engine.begin() as conn:
+        found = current_version(conn)
+        if found > SCHEMA_VERSION:
+            raise LedgerVersionError(engine.url.render_as_string(hide_password=True),
+                                     found, SCHEMA_VERSION)
+        if found == 0 and target == SCHEMA_VERSION:
+            metadata.create_all(conn)
+            conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+            return SCHEMA_VERSION
+        if not sa.inspect(conn).has_table("schema_version"):
+            schema_version.create(conn)
+            conn.execute(schema_version.insert().values(version=found))
+    for number in range(found + 1, target + 1):
+        with engine.begin() as conn:
+            MIGRATIONS[number - 1](conn)
+            conn.execute(schema_version.update().values(version=number))
+    return max(found, target)

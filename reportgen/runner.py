@@ -1,0 +1,277 @@
+"""One run of one report for one period: lock, record, build, render, deliver.
+
+This is where the pure pipeline meets the world.  The order is what keeps promises to
+readers: nothing is rendered or sent until every gate has passed, so leadership never
+receives a report built on incomplete data; a held run is recorded with its reasons and a
+retry time, and only its owner is told.  Every run, whatever its end, is in the ledger.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from reportgen import secrets
+from reportgen.definition.models import EmailSpec, RetrySpec
+from reportgen.delivery.content import MailContent
+from reportgen.delivery.email import DeliveryReport, deliver_email, send_notice
+from reportgen.errors import DeliveryError, GateFailure, InputError
+from reportgen.model import Artifact
+from reportgen.period import Period
+from reportgen.runs import Ledger, RunRecord, Trigger
+from reportgen.settings import SmtpSettings
+
+if TYPE_CHECKING:
+    from reportgen.definition import LoadedDefinition
+    from reportgen.pipeline import BuildResult
+
+logger = logging.getLogger(__name__)
+
+BuildFn = Callable[..., "BuildResult"]
+RenderFn = Callable[["LoadedDefinition", "BuildResult", Path], list[Artifact]]
+LoadFn = Callable[[Path], "LoadedDefinition"]
+
+HOLD_NOTICE = "hold-notice"  # ledger channel: the owner hears about a held period once
+HOLD_DEADLINE = "hold-deadline"  # ... and once more when retries give up
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The three pipeline entry points a run calls (replaceable by a plugin module)."""
+
+    load: LoadFn
+    build: BuildFn
+    render: RenderFn
+
+
+def resolve_loader(module: str | None = None) -> LoadFn:
+    """``load_definition`` from ``module`` if it has one, else reportgen's own."""
+    custom = importlib.import_module(module) if module else None
+    loader = getattr(custom, "load_definition", None)
+    if loader is None:
+        from reportgen.definition import load_definition as loader
+    return loader
+
+
+def resolve_pipeline(module: str | None = None) -> Pipeline:
+    """reportgen's own pipeline, or the one in ``module`` (names it lacks fall back to ours).
+
+    Imported on use, so scheduling and the ledger work without the rendering stack loaded.
+    """
+    custom = importlib.import_module(module) if module else None
+    build = getattr(custom, "build_report", None)
+    render = getattr(custom, "render_outputs", None)
+    if build is None or render is None:
+        from reportgen import pipeline as builtin
+
+        build = build or builtin.build_report
+        render = render or builtin.render_outputs
+    return Pipeline(load=resolve_loader(module), build=build, render=render)
+
+
+def code_version() -> str:
+    """The running reportgen version (recorded with every run)."""
+    import reportgen
+
+    version = getattr(reportgen, "__version__", None)
+    if version:
+        return str(version)
+    try:
+        return metadata.version("reportgen")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def next_retry_at(retry: RetrySpec, *, attempt: int, first_started: datetime,
+                  now: datetime) -> datetime | None:
+    """When to try a held run again, or None once the deadline has passed.
+
+    Waits grow from ``every_minutes`` by ``backoff`` per attempt up to ``max_wait_minutes``;
+    the last try is made at the deadline itself rather than skipped.
+    """
+    deadline = first_started + timedelta(hours=retry.deadline_hours)
+    if now >= deadline:
+        return None
+    wait = min(retry.every_minutes * retry.backoff ** max(attempt - 1, 0),
+               retry.max_wait_minutes)
+    return min(now + timedelta(minutes=wait), deadline)
+
+
+def run_report(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, ledger: Ledger,
+               out_dir: Path, send: bool, smtp: SmtpSettings | None,
+               now: Callable[[], datetime] | None = None, build: BuildFn | None = None,
+               render: RenderFn | None = None, sleep: Callable[[float], None] = time.sleep,
+               lock_ttl: timedelta = timedelta(hours=2),
+               environ: Mapping[str, str] | None = None) -> RunRecord:
+    """Run ``loaded`` for ``period`` and return the run as recorded.
+
+    ``now`` is the clock for the run and what it records (defaults to the ledger's);
+    ``build``/``render`` default to the pipeline's.  Raises RunLocked when the same report
+    and period is already running; every other outcome (held, failed, succeeded) is
+    returned, never raised.
+    """
+    if now is not None:
+        ledger = ledger.with_clock(now)  # one clock for the run and its ledger records
+    if build is None or render is None:
+        default = resolve_pipeline()
+        build, render = build or default.build, render or default.render
+    definition = loaded.definition
+    with ledger.locked(definition.id, period.key, ttl=lock_ttl):
+        run_id = ledger.start_run(definition.id, period.key, trigger=trigger,
+                                  definition_hash=loaded.hash, code_version=code_version())
+        logger.info("run #%d: %s for %s (%s) started", run_id, definition.id, period.key,
+                    trigger)
+        try:
+            _run_locked(loaded, period, run_id, ledger=ledger, out_dir=out_dir, send=send,
+                        smtp=smtp, build=build, render=render, sleep=sleep, environ=environ)
+        except BaseException as exc:  # Ctrl-C or exit: do not leave the run 'running'
+            ledger.finish_run(run_id, "failed", error=f"interrupted ({type(exc).__name__})")
+            raise
+        return ledger.get_run(run_id)
+
+
+def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger: Ledger,
+                out_dir: Path, send: bool, smtp: SmtpSettings | None, build: BuildFn,
+                render: RenderFn, sleep: Callable[[float], None],
+                environ: Mapping[str, str] | None) -> None:
+    definition = loaded.definition
+    clock = ledger.now
+    try:
+        result = build(loaded, period, now=clock())
+    except GateFailure as held:
+        _hold(loaded, period, run_id, held, ledger=ledger, send=send, smtp=smtp,
+              clock=clock, sleep=sleep, environ=environ)
+        return
+    except Exception as exc:  # recorded, not raised: the ledger is the report of record
+        _fail(ledger, run_id, exc, "build")
+        return
+    try:
+        artifacts = render(loaded, result, out_dir)
+        ledger.record_artifacts(run_id, artifacts)
+        content = MailContent.from_model(result.model)
+        spec = definition.delivery.email if definition.delivery else None
+        ledger.record_summary(run_id, {
+            "mail": content.to_json(),
+            "email": spec.model_dump(mode="json") if spec else None,
+        })
+        error = None
+        if send:
+            error = _deliver(content, artifacts, spec, smtp, ledger=ledger, run_id=run_id,
+                             clock=clock, sleep=sleep, environ=environ)
+    except Exception as exc:
+        _fail(ledger, run_id, exc, "render/deliver", input_hashes=result.input_hashes)
+        return
+    ledger.finish_run(run_id, "failed" if error else "succeeded", error=error,
+                      input_hashes=result.input_hashes)
+    logger.info("run #%d: %s", run_id, f"failed: {error}" if error else "succeeded")
+
+
+def _deliver(content: MailContent, artifacts: list[Artifact], spec: EmailSpec | None,
+             smtp: SmtpSettings | None, *, ledger: Ledger, run_id: int,
+             clock: Callable[[], datetime], sleep: Callable[[float], None],
+             environ: Mapping[str, str] | None) -> str | None:
+    """Deliver by e-mail; the error to record when a recipient was not reached."""
+    if spec is None:
+        logger.info("run #%d: the definition has no delivery.email; nothing to send", run_id)
+        return None
+    if smtp is None:
+        return "sending was asked for but the settings have no 'smtp' section"
+    report = deliver_email(content, artifacts, spec, smtp, ledger=ledger, run_id=run_id,
+                           sleep=sleep, now=clock, environ=environ)
+    if report.failed:
+        return "delivery failed for " + "; ".join(
+            f"{o.recipient} ({o.status}: {o.error})" for o in report.failed)
+    return None
+
+
+def _fail(ledger: Ledger, run_id: int, exc: Exception, stage: str,
+          input_hashes: Mapping[str, str] | None = None) -> None:
+    message = secrets.redact(f"{type(exc).__name__}: {exc}")
+    ledger.finish_run(run_id, "failed", error=message, input_hashes=input_hashes)
+    logger.error("run #%d failed in %s: %s", run_id, stage, message)
+    # The traceback may quote values from data or settings, so it is redacted too.
+    logger.debug("run #%d traceback:\n%s", run_id, secrets.redact(traceback.format_exc()))
+
+
+def _hold(loaded: LoadedDefinition, period: Period, run_id: int, held: GateFailure, *,
+          ledger: Ledger, send: bool, smtp: SmtpSettings | None,
+          clock: Callable[[], datetime], sleep: Callable[[float], None],
+          environ: Mapping[str, str] | None) -> None:
+    definition = loaded.definition
+    run = ledger.get_run(run_id)
+    first = ledger.first_started(definition.id, period.key) or run.started_at
+    retry = definition.schedule.retry if definition.schedule else RetrySpec()
+    retry_at = next_retry_at(retry, attempt=run.attempt, first_started=first, now=clock())
+    reasons = "; ".join(held.reasons)
+    ledger.finish_run(run_id, "held", error=reasons, next_retry_at=retry_at)
+    logger.warning("run #%d: %s %s held by gates: %s; %s", run_id, definition.id, period.key,
+                   reasons, f"retry at {retry_at:%Y-%m-%d %H:%M} UTC" if retry_at
+                   else "retry deadline passed, giving up")
+    notify = definition.delivery.notify_owner_on_hold if definition.delivery else True
+    if not (send and notify and definition.owner and smtp):
+        return
+    subject, text, kind = _hold_notice(definition.title, period, held.reasons, retry_at)
+    try:
+        send_notice(definition.owner, subject, text, smtp, ledger=ledger, run_id=run_id,
+                    report_id=definition.id, period=period.key, kind=kind, sleep=sleep,
+                    now=clock, environ=environ)
+    except Exception as exc:  # a failed notice must not turn a hold into a failure
+        logger.error("run #%d: could not tell the owner %s: %s", run_id, definition.owner,
+                     secrets.redact(str(exc)))
+
+
+def _hold_notice(title: str, period: Period, reasons: tuple[str, ...],
+                 retry_at: datetime | None) -> tuple[str, str, str]:
+    lines = "\n".join(f"- {r}" for r in reasons)
+    if retry_at is None:
+        return (f"[held, gave up] {title} — {period.label}",
+                f"The {title} for {period.label} was not sent: its data did not pass the "
+                f"quality gates before the retry deadline.\n\n{lines}\n\nNothing was sent "
+                f"to recipients. Fix the data and run it again with 'reportgen run --send'.\n",
+                HOLD_DEADLINE)
+    return (f"[held] {title} — {period.label}",
+            f"The {title} for {period.label} is on hold: its data did not pass the quality "
+            f"gates.\n\n{lines}\n\nNothing was sent to recipients. It will be tried again "
+            f"at {retry_at:%Y-%m-%d %H:%M} UTC, and sent once the data is complete.\n",
+            HOLD_NOTICE)
+
+
+def resend_run(run_id: int, to: str | None = None, *, ledger: Ledger, smtp: SmtpSettings,
+               sleep: Callable[[float], None] = time.sleep,
+               now: Callable[[], datetime] | None = None,
+               environ: Mapping[str, str] | None = None) -> DeliveryReport:
+    """Send a succeeded run's files again, on purpose, to ``to`` or to its recipients.
+
+    Bypasses the exactly-once check and records new delivery rows (purpose 'resend').
+    """
+    run = ledger.get_run(run_id)
+    if run.status != "succeeded" or not run.summary:
+        raise DeliveryError(f"run #{run_id} ({run.report_id} {run.period}) is {run.status}; "
+                            f"only a succeeded run can be resent")
+    content = MailContent.from_json(run.summary["mail"])
+    raw_spec: dict[str, Any] | None = run.summary.get("email")
+    try:
+        spec = EmailSpec.model_validate(raw_spec) if raw_spec else None
+        if to is not None:
+            EmailSpec(to=[to])  # the same address check a definition gets
+    except ValidationError as exc:
+        raise InputError(f"resend of run #{run_id}: {exc.errors()[0]['msg']}") from None
+    if spec is None:
+        if to is None:
+            raise DeliveryError(f"run #{run_id} had no delivery.email recipients; "
+                                f"name one with --to")
+        spec = EmailSpec(to=[to])
+    artifacts = [a.to_artifact() for a in run.artifacts]
+    return deliver_email(content, artifacts, spec, smtp, ledger=ledger, run_id=run_id,
+                         resend_to=[to] if to else None, resend=True, sleep=sleep,
+                         now=now or ledger.now, environ=environ)

@@ -1,0 +1,407 @@
+"""The run ledger: every run, its inputs, its artifacts and each delivery, in one database.
+
+SQLite by default, any SQLAlchemy URL in production (PostgreSQL when several daemons share
+it).  The ledger creates and migrates its own schema (``reportgen.ledger_schema``), so
+opening it is all a deployment has to do.  Two guarantees live in the database rather than
+only in code: a (report, period, channel, recipient) can be recorded as sent only once
+(a partial unique index), and a (report, period) can be run by only one process at a time
+(a lock row with a unique key and an expiry for holders that crashed).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from reportgen import secrets
+from reportgen.errors import ReportgenError
+from reportgen.ledger_schema import artifacts, deliveries, migrate, run_locks, runs
+from reportgen.model import Artifact
+
+Trigger = Literal["schedule", "manual", "retry"]
+RunStatus = Literal["running", "succeeded", "failed", "held"]
+DeliveryStatus = Literal["pending", "sent", "failed_permanent", "failed_transient"]
+Purpose = Literal["delivery", "resend", "notice"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RunLocked(ReportgenError):
+    """Another process is running the same report for the same period."""
+
+    def __init__(self, report_id: str, period: str, holder: str, expires_at: datetime | None):
+        self.report_id, self.period, self.holder = report_id, period, holder
+        until = f" (the lock expires at {expires_at:%Y-%m-%d %H:%M} UTC)" if expires_at else ""
+        super().__init__(f"report '{report_id}' for {period} is already running in {holder}"
+                         f"{until}; wait for it to finish")
+
+
+class AlreadySent(ReportgenError):
+    """The database refused a second 'sent' record for one report, period and recipient."""
+
+    def __init__(self, report_id: str, period: str, channel: str, recipient: str):
+        super().__init__(f"{channel} delivery of '{report_id}' for {period} to {recipient} "
+                         f"is already recorded as sent")
+
+
+class RunNotFound(ReportgenError, LookupError):
+    def __init__(self, run_id: int):
+        self.run_id = run_id
+        super().__init__(f"no run #{run_id} in the ledger; see 'reportgen history'")
+
+
+@dataclass(frozen=True)
+class ArtifactRecord:
+    format: str
+    path: str
+    size: int
+    sha256: str
+
+    def to_artifact(self) -> Artifact:
+        return Artifact(format=self.format, path=self.path, size=self.size, sha256=self.sha256)
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    id: int
+    run_id: int
+    report_id: str
+    period: str
+    channel: str
+    recipient: str
+    status: DeliveryStatus
+    attempts: int
+    smtp_message_id: str | None
+    last_error: str | None
+    updated_at: datetime
+    purpose: Purpose
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as the ledger remembers it (what ``history`` and ``resend`` read)."""
+
+    id: int
+    report_id: str
+    period: str
+    trigger: Trigger
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    definition_hash: str
+    input_hashes: Mapping[str, str]
+    code_version: str
+    error: str | None
+    attempt: int
+    next_retry_at: datetime | None
+    summary: Mapping[str, Any] | None = None
+    artifacts: tuple[ArtifactRecord, ...] = ()
+    deliveries: tuple[DeliveryRecord, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (for ``history --json``)."""
+        def when(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "id": self.id, "report_id": self.report_id, "period": self.period,
+            "trigger": self.trigger, "status": self.status,
+            "started_at": when(self.started_at), "finished_at": when(self.finished_at),
+            "definition_hash": self.definition_hash, "input_hashes": dict(self.input_hashes),
+            "code_version": self.code_version, "error": self.error, "attempt": self.attempt,
+            "next_retry_at": when(self.next_retry_at),
+            "artifacts": [a.__dict__.copy() for a in self.artifacts],
+            "deliveries": [
+                {"channel": d.channel, "recipient": d.recipient, "status": d.status,
+                 "attempts": d.attempts, "purpose": d.purpose,
+                 "smtp_message_id": d.smtp_message_id, "last_error": d.last_error,
+                 "updated_at": when(d.updated_at)}
+                for d in self.deliveries
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class RunLock:
+    """A held (report, period) lock; use as a context manager to release it on exit."""
+
+    ledger: Ledger
+    report_id: str
+    period: str
+    token: str
+    expires_at: datetime
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ledger.release_lock(self)
+
+
+class Ledger:
+    """The run ledger at a SQLAlchemy ``url``; ``now`` is the clock (UTC-aware datetimes)."""
+
+    def __init__(self, url: str, *, now: Callable[[], datetime] = utc_now,
+                 holder: str | None = None):
+        self.url = url
+        self.now = now
+        # Names this process in lock rows so "already running in ..." says who holds it.
+        self.holder = holder or _default_holder()
+        options: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            # Wait for another process's write instead of failing at once ("database is locked").
+            options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+            if url in ("sqlite://", "sqlite:///:memory:"):
+                options["poolclass"] = StaticPool  # one connection, or each sees an empty DB
+        self.engine = sa.create_engine(url, **options)
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def with_clock(self, now: Callable[[], datetime]) -> Ledger:
+        """This ledger (same database connection pool) read through another clock."""
+        clone = copy.copy(self)
+        clone.now = now
+        return clone
+
+    # --- runs -----------------------------------------------------------------------------
+    def start_run(self, report_id: str, period: str, *, trigger: Trigger,
+                  definition_hash: str, code_version: str) -> int:
+        """Record a new running run and return its id; ``attempt`` counts runs of the period."""
+        with self.engine.begin() as conn:
+            previous = conn.execute(
+                sa.select(sa.func.count()).select_from(runs)
+                .where(runs.c.report_id == report_id, runs.c.period == period)
+            ).scalar_one()
+            result = conn.execute(runs.insert().values(
+                report_id=report_id, period=period, trigger=trigger, status="running",
+                started_at=self.now(), definition_hash=definition_hash,
+                input_hashes={}, code_version=code_version, attempt=previous + 1,
+            ))
+            return int(result.inserted_primary_key[0])
+
+    def finish_run(self, run_id: int, status: RunStatus, *, error: str | None = None,
+                   input_hashes: Mapping[str, str] | None = None,
+                   next_retry_at: datetime | None = None) -> None:
+        """Close a run; ``error`` is redacted before it is stored."""
+        values: dict[str, Any] = {
+            "status": status, "finished_at": self.now(), "next_retry_at": next_retry_at,
+            "error": secrets.redact(error) if error else None,
+        }
+        if input_hashes is not None:
+            values["input_hashes"] = dict(input_hashes)
+        with self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
+
+    def record_summary(self, run_id: int, summary: Mapping[str, Any]) -> None:
+        """Keep what a resend needs (headline, e-mail settings) with the run, redacted."""
+        cleaned = json.loads(secrets.redact(json.dumps(summary)))
+        with self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id).values(summary=cleaned))
+
+    def record_artifacts(self, run_id: int, items: Sequence[Artifact]) -> None:
+        with self.engine.begin() as conn:
+            for item in items:
+                conn.execute(artifacts.insert().values(
+                    run_id=run_id, format=item.format, path=str(item.path), size=item.size,
+                    sha256=item.sha256))
+
+    def get_run(self, run_id: int) -> RunRecord:
+        found = self._runs(runs.c.id == run_id)
+        if not found:
+            raise RunNotFound(run_id)
+        return found[0]
+
+    def history(self, report_id: str | None = None, *, limit: int | None = None) -> list[RunRecord]:
+        """Runs, newest first, with their artifacts and deliveries."""
+        condition = runs.c.report_id == report_id if report_id else sa.true()
+        return self._runs(condition, limit=limit)
+
+    def first_started(self, report_id: str, period: str) -> datetime | None:
+        """When the first run of this report for this period started (the retry deadline base)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.min(runs.c.started_at))
+                .where(runs.c.report_id == report_id, runs.c.period == period)
+            ).scalar_one()
+
+    def _runs(self, condition: Any, limit: int | None = None) -> list[RunRecord]:
+        query = sa.select(runs).where(condition).order_by(runs.c.id.desc())
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+            ids = [row["id"] for row in rows]
+            by_run_artifacts: dict[int, list[ArtifactRecord]] = {i: [] for i in ids}
+            by_run_deliveries: dict[int, list[DeliveryRecord]] = {i: [] for i in ids}
+            if ids:
+                for a in conn.execute(sa.select(artifacts).where(artifacts.c.run_id.in_(ids))
+                                      .order_by(artifacts.c.id)).mappings():
+                    by_run_artifacts[a["run_id"]].append(
+                        ArtifactRecord(a["format"], a["path"], a["size"], a["sha256"]))
+                for d in conn.execute(sa.select(deliveries).where(deliveries.c.run_id.in_(ids))
+                                      .order_by(deliveries.c.id)).mappings():
+                    by_run_deliveries[d["run_id"]].append(_delivery(d))
+        return [
+            RunRecord(
+                id=row["id"], report_id=row["report_id"], period=row["period"],
+                trigger=row["trigger"], status=row["status"], started_at=row["started_at"],
+                finished_at=row["finished_at"], definition_hash=row["definition_hash"],
+                input_hashes=row["input_hashes"] or {}, code_version=row["code_version"],
+                error=row["error"], attempt=row["attempt"], next_retry_at=row["next_retry_at"],
+                summary=row["summary"],
+                artifacts=tuple(by_run_artifacts[row["id"]]),
+                deliveries=tuple(by_run_deliveries[row["id"]]),
+            )
+            for row in rows
+        ]
+
+    # --- deliveries -----------------------------------------------------------------------
+    def delivery_state(self, report_id: str, period: str, channel: str,
+                       recipient: str) -> DeliveryRecord | None:
+        """The delivery of this report and period to ``recipient`` (resends aside), if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(deliveries).where(
+                    deliveries.c.report_id == report_id, deliveries.c.period == period,
+                    deliveries.c.channel == channel, deliveries.c.recipient == recipient,
+                    deliveries.c.purpose != "resend",
+                )
+                # A sent row wins over any stray unsent one; then the newest.
+                .order_by((deliveries.c.status == "sent").desc(), deliveries.c.id.desc())
+                .limit(1)
+            ).mappings().first()
+        return _delivery(row) if row else None
+
+    def begin_delivery(self, run_id: int, report_id: str, period: str, channel: str,
+                       recipient: str, *, purpose: Purpose = "delivery") -> DeliveryRecord:
+        """The row to record this delivery on: an unsent earlier one is taken over by this run
+        (so its attempts keep counting), a resend always gets a new row."""
+        if purpose != "resend":
+            existing = self.delivery_state(report_id, period, channel, recipient)
+            if existing is not None:
+                if existing.status != "sent":
+                    with self.engine.begin() as conn:
+                        conn.execute(deliveries.update().where(deliveries.c.id == existing.id)
+                                     .values(run_id=run_id, updated_at=self.now()))
+                return self._delivery_by_id(existing.id)
+        with self.engine.begin() as conn:
+            result = conn.execute(deliveries.insert().values(
+                run_id=run_id, report_id=report_id, period=period, channel=channel,
+                recipient=recipient, status="pending", attempts=0, purpose=purpose,
+                updated_at=self.now()))
+            new_id = int(result.inserted_primary_key[0])
+        return self._delivery_by_id(new_id)
+
+    def begin_attempt(self, delivery_id: int, message_id: str) -> None:
+        """Count a try before it is made, with the Message-ID it will carry: a crash between
+        the server's acceptance and ``mark_sent`` then still leaves a trace to check."""
+        with self.engine.begin() as conn:
+            conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
+                attempts=deliveries.c.attempts + 1, smtp_message_id=message_id,
+                updated_at=self.now()))
+
+    def mark_sent(self, delivery_id: int, message_id: str | None = None) -> None:
+        """Record that the server accepted the message; a second 'sent' is refused."""
+        values: dict[str, Any] = {"status": "sent", "last_error": None, "updated_at": self.now()}
+        if message_id:
+            values["smtp_message_id"] = message_id
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(deliveries.update().where(deliveries.c.id == delivery_id)
+                             .values(**values))
+        except IntegrityError:
+            record = self._delivery_by_id(delivery_id)
+            raise AlreadySent(record.report_id, record.period, record.channel,
+                              record.recipient) from None
+
+    def mark_failed(self, delivery_id: int, error: str, *, permanent: bool) -> None:
+        status = "failed_permanent" if permanent else "failed_transient"
+        with self.engine.begin() as conn:
+            conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
+                status=status, last_error=secrets.redact(error), updated_at=self.now()))
+
+    def _delivery_by_id(self, delivery_id: int) -> DeliveryRecord:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)
+                               ).mappings().one()
+        return _delivery(row)
+
+    # --- locks ----------------------------------------------------------------------------
+    def acquire_lock(self, report_id: str, period: str, *,
+                     ttl: timedelta = timedelta(hours=2)) -> RunLock:
+        """Take the (report, period) lock or raise RunLocked.
+
+        An expired lock belonged to a process that died without releasing it: it is removed,
+        and runs it left 'running' are closed as failed so history does not show them live.
+        """
+        now = self.now()
+        token = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            stale = conn.execute(
+                run_locks.delete().where(run_locks.c.report_id == report_id,
+                                         run_locks.c.period == period,
+                                         run_locks.c.expires_at < now)
+            ).rowcount
+            if stale:
+                conn.execute(runs.update().where(
+                    runs.c.report_id == report_id, runs.c.period == period,
+                    runs.c.status == "running",
+                ).values(status="failed", finished_at=now,
+                         error="interrupted: the process running it stopped without "
+                               "finishing (its lock expired)"))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(run_locks.insert().values(
+                    report_id=report_id, period=period, token=token, holder=self.holder,
+                    acquired_at=now, expires_at=now + ttl))
+        except IntegrityError:
+            with self.engine.connect() as conn:
+                row = conn.execute(sa.select(run_locks).where(
+                    run_locks.c.report_id == report_id, run_locks.c.period == period)
+                ).mappings().first()
+            raise RunLocked(report_id, period, row["holder"] if row else "another process",
+                            row["expires_at"] if row else None) from None
+        return RunLock(self, report_id, period, token, now + ttl)
+
+    def release_lock(self, lock: RunLock) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(run_locks.delete().where(
+                run_locks.c.report_id == lock.report_id, run_locks.c.period == lock.period,
+                run_locks.c.token == lock.token))
+
+    @contextmanager
+    def locked(self, report_id: str, period: str, *,
+               ttl: timedelta = timedelta(hours=2)) -> Iterator[RunLock]:
+        lock = self.acquire_lock(report_id, period, ttl=ttl)
+        try:
+            yield lock
+        finally:
+            self.release_lock(lock)
+
+
+def _delivery(row: Mapping[str, Any]) -> DeliveryRecord:
+    return DeliveryRecord(
+        id=row["id"], run_id=row["run_id"], report_id=row["report_id"], period=row["period"],
+        channel=row["channel"], recipient=row["recipient"], status=row["status"],
+        attempts=row["attempts"], smtp_message_id=row["smtp_message_id"],
+        last_error=row["last_error"], updated_at=row["updated_at"], purpose=row["purpose"])
+
+
+def _default_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"

@@ -1,0 +1,335 @@
+"""A thin APScheduler 3.x adapter: one cron job per report definition, in a persistent store.
+
+Jobs live in a SQLAlchemy job store (a SQLite file next to the ledger by default), so a
+scheduler that was down still knows what it owes: a fire time missed within the
+definition's ``grace_minutes`` runs once when it is back (``coalesce``), not once per
+missed tick.  Jobs must survive pickling, so each refers to ``run_scheduled_job`` by its
+import path and carries only file paths; everything else is read when the job runs.
+``max_instances=1`` stops overlap inside one scheduler, the ledger lock across several.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from reportgen import secrets
+from reportgen.errors import ReportgenError
+from reportgen.period import Period
+from reportgen.runner import LoadFn, resolve_loader, resolve_pipeline, run_report
+from reportgen.runs import Ledger, RunLocked, RunStatus
+from reportgen.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+JOB_FUNCTION = "reportgen.scheduling:run_scheduled_job"
+RETRY_MARK = ":retry:"  # retry job ids are '<report>:retry:<period>'; ':' is not in ids
+DEFINITION_PATTERNS = ("*.yaml", "*.yml")
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a scheduled job returns; the scheduler reads it to book a retry of a held run."""
+
+    report_id: str
+    period: str
+    run_id: int
+    status: RunStatus
+    next_retry_at: datetime | None
+    definition_path: str
+    settings_path: str | None
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """One line of ``schedule --list``."""
+
+    report_id: str
+    cron: str
+    timezone: str
+    next_run_local: datetime | None
+    next_period: str | None
+    path: str = ""
+
+
+@dataclass
+class SyncResult:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+class _KeepDueJobsOnShutdown:
+    """APScheduler 3 runs its loop once more after ``shutdown()`` has stopped the executors:
+    a job due at that moment fails to submit and is then advanced (a one-off retry job is
+    even deleted) as if it had run.  Processing nothing once stopped leaves it due, so the
+    next start runs it within its grace time."""
+
+    state: int
+
+    def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()  # type: ignore[misc]
+
+
+class ReportBackgroundScheduler(_KeepDueJobsOnShutdown, BackgroundScheduler):
+    """A BackgroundScheduler that never loses a due job on shutdown."""
+
+
+class ReportBlockingScheduler(_KeepDueJobsOnShutdown, BlockingScheduler):
+    """A BlockingScheduler that never loses a due job on shutdown."""
+
+
+def create_scheduler(settings: Settings, *, blocking: bool = False) -> BaseScheduler:
+    """A scheduler on the persistent job store; held runs it fires book their own retry."""
+    options = {
+        "jobstores": {"default": SQLAlchemyJobStore(url=settings.resolved_jobstore_url())},
+        "executors": {"default": ThreadPoolExecutor(max_workers=4)},
+        "job_defaults": {"coalesce": True, "max_instances": 1},
+        "timezone": UTC,
+    }
+    scheduler: BaseScheduler = (ReportBlockingScheduler(**options) if blocking
+                                else ReportBackgroundScheduler(**options))
+
+    def book_retry(event: JobExecutionEvent) -> None:
+        outcome = event.retval
+        if isinstance(outcome, JobOutcome) and outcome.status == "held":
+            schedule_retry(scheduler, outcome)
+
+    scheduler.add_listener(book_retry, EVENT_JOB_EXECUTED)
+    return scheduler
+
+
+def run_scheduled_job(definition_path: str, settings_path: str | None,
+                      period_key: str | None = None) -> JobOutcome | None:
+    """The job every schedule runs: the last complete period, or ``period_key`` on a retry.
+
+    Problems are logged, never raised: the scheduler must keep running the other reports.
+    """
+    try:
+        settings = load_settings(Path(settings_path) if settings_path else None)
+        pipeline = resolve_pipeline(settings.pipeline)
+        loaded = pipeline.load(Path(definition_path))
+    except ReportgenError as exc:
+        logger.error("scheduled run of %s skipped: %s", definition_path, secrets.redact(str(exc)))
+        return None
+    spec = loaded.definition.period
+    ledger = Ledger(settings.resolved_ledger_url())
+    try:
+        if period_key is not None:
+            period = Period.parse(period_key, spec.grain, spec.timezone)
+            trigger = "retry"
+        else:
+            period = Period.last_complete(ledger.now(), spec.grain, spec.timezone)
+            trigger = "schedule"
+            done = [r for r in ledger.history(loaded.definition.id)
+                    if r.period == period.key and r.status == "succeeded"]
+            if done:
+                logger.info("%s %s already succeeded in run #%d; scheduled run skipped",
+                            loaded.definition.id, period.key, done[0].id)
+                return None
+        record = run_report(loaded, period, trigger=trigger, ledger=ledger,
+                            out_dir=settings.resolved_out_dir(), send=settings.send,
+                            smtp=settings.smtp, build=pipeline.build, render=pipeline.render,
+                            lock_ttl=timedelta(minutes=settings.lock_minutes))
+    except RunLocked as exc:
+        logger.warning("%s", exc)
+        return None
+    finally:
+        ledger.close()
+    return JobOutcome(record.report_id, record.period, record.id, record.status,
+                      record.next_retry_at, definition_path, settings_path)
+
+
+def schedule_retry(scheduler: BaseScheduler, outcome: JobOutcome) -> None:
+    """A one-off job at the held run's retry time (replacing an earlier one for the period)."""
+    if outcome.next_retry_at is None:
+        logger.warning("%s %s: retry deadline passed; no further retries",
+                       outcome.report_id, outcome.period)
+        return
+    job_id = f"{outcome.report_id}{RETRY_MARK}{outcome.period}"
+    # No misfire limit: a retry missed while the scheduler was down is still wanted.
+    scheduler.add_job(JOB_FUNCTION, DateTrigger(run_date=outcome.next_retry_at),
+                      args=[outcome.definition_path, outcome.settings_path, outcome.period],
+                      id=job_id, name=job_id, replace_existing=True,
+                      misfire_grace_time=None, coalesce=True, max_instances=1)
+    logger.info("%s %s held; retry booked for %s", outcome.report_id, outcome.period,
+                f"{outcome.next_retry_at:%Y-%m-%d %H:%M} UTC")
+
+
+def _definition_files(directory: Path, settings_path: Path | None) -> list[Path]:
+    """The YAML files in ``directory``, less the settings file if it is kept there too."""
+    found = {p.resolve() for pattern in DEFINITION_PATTERNS for p in directory.glob(pattern)}
+    if settings_path is not None:
+        found.discard(settings_path.resolve())
+    return sorted(found)
+
+
+def _trigger(cron: str, timezone: str) -> CronTrigger:
+    return CronTrigger.from_crontab(cron, timezone=timezone)
+
+
+def sync_definitions(scheduler: BaseScheduler, directory: Path, *,
+                     settings_path: Path | None = None,
+                     load: LoadFn | None = None) -> SyncResult:
+    """Make the scheduler's jobs match the definitions in ``directory``.
+
+    New or changed definitions (by file hash) are added or replaced, jobs whose file is
+    gone are removed with their pending retries; an invalid file is logged with its
+    file:line problems and skipped, keeping its previous job until it is fixed.
+    """
+    load = load or resolve_loader(_pipeline_module(settings_path))
+    result = SyncResult()
+    settings_arg = str(settings_path.resolve()) if settings_path else None
+    present: set[str] = set()
+    claimed: dict[str, str] = {}
+    for path in _definition_files(directory, settings_path):
+        present.add(str(path))
+        try:
+            loaded = load(path)
+        except ReportgenError as exc:
+            _report_invalid(path, exc)
+            result.invalid.append(str(path))
+            continue
+        _invalid_reported.pop(str(path), None)
+        definition = loaded.definition
+        if definition.id in claimed:
+            logger.error("%s: report id '%s' is already used by %s; file skipped", path,
+                         definition.id, claimed[definition.id])
+            result.invalid.append(str(path))
+            continue
+        claimed[definition.id] = str(path)
+        schedule = definition.schedule
+        existing = scheduler.get_job(definition.id)
+        if schedule is None or not schedule.enabled:
+            if existing is not None:
+                scheduler.remove_job(definition.id)
+                result.removed.append(definition.id)
+            continue
+        args = [str(path), settings_arg]
+        name = f"{definition.id} {loaded.hash}"
+        if existing is not None and existing.name == name and list(existing.args) == args:
+            result.unchanged.append(definition.id)
+            continue
+        timezone = schedule.timezone or definition.period.timezone
+        scheduler.add_job(JOB_FUNCTION, _trigger(schedule.cron, timezone), args=args,
+                          id=definition.id, name=name, replace_existing=True,
+                          misfire_grace_time=max(1, int(schedule.grace_minutes * 60)),
+                          coalesce=True, max_instances=1)
+        (result.updated if existing is not None else result.added).append(definition.id)
+    base = str(directory.resolve())
+    for job in scheduler.get_jobs():
+        job_path = str(job.args[0]) if job.args else ""
+        report_id = job.id.split(RETRY_MARK)[0]
+        from_here = str(Path(job_path).parent) == base
+        if from_here and job_path not in present and report_id not in claimed:
+            scheduler.remove_job(job.id)
+            result.removed.append(job.id)
+    if result.changed or result.invalid:
+        logger.info("definitions synced: added %s, updated %s, removed %s, invalid %s",
+                    result.added, result.updated, result.removed, result.invalid)
+    return result
+
+
+# Invalid files already logged, by content hash: the daemon re-reads the folder every
+# minute and should say each problem once, not once a minute.
+_invalid_reported: dict[str, str] = {}
+
+
+def _report_invalid(path: Path, exc: ReportgenError) -> None:
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        digest = ""
+    level = logging.DEBUG if _invalid_reported.get(str(path)) == digest else logging.ERROR
+    _invalid_reported[str(path)] = digest
+    logger.log(level, "%s", secrets.redact(str(exc)))
+
+
+def _pipeline_module(settings_path: Path | None) -> str | None:
+    return load_settings(settings_path).pipeline if settings_path else None
+
+
+def describe_schedule(directory: Path, now: datetime, *, settings_path: Path | None = None,
+                      load: LoadFn | None = None) -> list[ScheduleRow]:
+    """Each scheduled definition's next run (local to its cron zone) and the period it makes."""
+    load = load or resolve_loader(_pipeline_module(settings_path))
+    rows: list[ScheduleRow] = []
+    for path in _definition_files(directory, settings_path):
+        try:
+            loaded = load(path)
+        except ReportgenError as exc:
+            logger.error("%s", secrets.redact(str(exc)))
+            continue
+        definition = loaded.definition
+        if definition.schedule is None:
+            continue
+        timezone = definition.schedule.timezone or definition.period.timezone
+        next_run: datetime | None = None
+        next_period: str | None = None
+        if definition.schedule.enabled:
+            next_run = _trigger(definition.schedule.cron, timezone).get_next_fire_time(None, now)
+        if next_run is not None:
+            next_period = Period.last_complete(next_run, definition.period.grain,
+                                               definition.period.timezone).key
+        rows.append(ScheduleRow(definition.id, definition.schedule.cron, timezone, next_run,
+                                next_period, str(path)))
+    return rows
+
+
+def log_next_runs(scheduler: BaseScheduler) -> None:
+    for job in sorted(scheduler.get_jobs(), key=lambda j: j.id):
+        when = job.next_run_time
+        logger.info("job %s: next run %s", job.id,
+                    when.isoformat() if when else "never (paused or finished)")
+
+
+def run_daemon(directory: Path, settings_path: Path | None, *, stop_event: threading.Event,
+               sync_seconds: float | None = None,
+               on_started: Callable[[BaseScheduler], None] | None = None) -> None:
+    """Run the scheduler until ``stop_event`` is set, re-reading ``directory`` periodically.
+
+    The caller owns signals: a SIGTERM/SIGINT handler only has to ``stop_event.set()``;
+    running jobs are then waited for and the scheduler shut down cleanly.
+    """
+    settings = load_settings(settings_path)
+    scheduler = create_scheduler(settings)
+    # Paused until synced, so a job whose definition was deleted while down never fires.
+    scheduler.start(paused=True)
+    try:
+        sync_definitions(scheduler, directory, settings_path=settings_path)
+        scheduler.resume()
+        interval = sync_seconds if sync_seconds is not None else settings.sync_seconds
+        logger.info("scheduler started: %s, re-read every %gs; job store %s", directory,
+                    interval, settings.resolved_jobstore_url())
+        log_next_runs(scheduler)
+        if on_started is not None:
+            on_started(scheduler)
+        while not stop_event.wait(interval):
+            if sync_definitions(scheduler, directory, settings_path=settings_path).changed:
+                log_next_runs(scheduler)
+    finally:
+        logger.info("scheduler stopping; waiting for running jobs")
+        scheduler.shutdown(wait=True)
+        logger.info("scheduler stopped")

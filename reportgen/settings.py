@@ -1,0 +1,178 @@
+"""Operational settings: where the run ledger lives and how to reach the SMTP server.
+
+Settings come from a small YAML file (``${VAR}`` is interpolated as in definitions) and
+from ``REPORTGEN_*`` environment variables, which win over the file so a deployment can
+override one value without editing it.  The SMTP password is never a setting: the file
+names the environment variable that holds it, and the value is read only when a message
+is sent, then remembered as a secret so ``secrets.redact`` masks it everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from reportgen import secrets
+from reportgen.errors import InputError, Location, Problem
+
+Security = Literal["starttls", "tls", "none"]
+
+DEFAULT_LEDGER_FILE = "reportgen-runs.sqlite"
+JOBSTORE_FILE = "reportgen-jobs.sqlite"
+
+# Environment variable -> (section, key).  Values are strings; pydantic converts them.
+ENVIRONMENT_OVERRIDES: Mapping[str, tuple[str | None, str]] = {
+    "REPORTGEN_LEDGER_URL": (None, "ledger_url"),
+    "REPORTGEN_JOBSTORE_URL": (None, "jobstore_url"),
+    "REPORTGEN_OUT_DIR": (None, "out_dir"),
+    "REPORTGEN_SMTP_HOST": ("smtp", "host"),
+    "REPORTGEN_SMTP_PORT": ("smtp", "port"),
+    "REPORTGEN_SMTP_SECURITY": ("smtp", "security"),
+    "REPORTGEN_SMTP_USER": ("smtp", "user"),
+    "REPORTGEN_SMTP_PASSWORD_ENV": ("smtp", "password_env"),
+    "REPORTGEN_SMTP_FROM": ("smtp", "from_address"),
+}
+
+
+class SettingsError(InputError):
+    """The settings file or a ``REPORTGEN_*`` variable is wrong; every problem is listed."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{file}: {len(self.problems)} problem(s) in the settings\n{lines}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SmtpSettings(_Strict):
+    """How to reach the mail server."""
+
+    host: str = Field("localhost", description="SMTP server host name.")
+    port: int = Field(587, ge=1, le=65535, description="SMTP port (587 starttls, 465 tls, 25 none).")
+    security: Security = Field("starttls", description="starttls, tls (implicit TLS) or none.")
+    user: str | None = Field(None, description="Login name; no login when unset.")
+    password_env: str | None = Field(
+        None, description="Name of the environment variable holding the password.")
+    from_address: str = Field(description="Sender address, e.g. 'QA Reports <qa@example.com>'.")
+    timeout: float = Field(30, gt=0, description="Seconds to wait on the server per operation.")
+    attempts: int = Field(4, ge=1, description="Tries per recipient on transient errors.")
+    backoff_seconds: float = Field(5, ge=0, description="First wait between tries.")
+    backoff_factor: float = Field(2, ge=1, description="Each wait is this many times the last.")
+    max_backoff_seconds: float = Field(300, ge=0)
+    local_hostname: str | None = Field(None, description="Name sent in EHLO; defaults to the FQDN.")
+    ca_file: Path | None = Field(
+        None, description="PEM file of certificate authorities to trust for the server "
+                          "(an internal CA); the system's are used when unset.")
+
+    @field_validator("host", "from_address", "user")
+    @classmethod
+    def _single_line(cls, value: str | None) -> str | None:
+        if value is not None and ("\r" in value or "\n" in value):
+            raise ValueError("must be a single line")
+        return value
+
+    def password(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The password from ``password_env``, remembered as a secret; None without a login."""
+        if self.user is None:
+            return None
+        if not self.password_env:
+            raise SettingsError("settings", [Problem(
+                "smtp.password_env", "smtp.user is set, so name the environment variable "
+                "holding the password (the password itself is never written in settings)")])
+        env = os.environ if environ is None else environ
+        value = env.get(self.password_env)
+        if value is None:
+            raise SettingsError("settings", [Problem(
+                "smtp.password_env", f"environment variable ${{{self.password_env}}} "
+                f"(the SMTP password) is not set")])
+        secrets.remember(value)
+        return value
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed try number ``attempt`` (1-based)."""
+        wait = self.backoff_seconds * self.backoff_factor ** (attempt - 1)
+        return min(wait, self.max_backoff_seconds)
+
+
+class Settings(_Strict):
+    """Everything the runner and the scheduler need besides a definition."""
+
+    ledger_url: str = Field(
+        f"sqlite:///{DEFAULT_LEDGER_FILE}",
+        description="SQLAlchemy URL of the run ledger; relative SQLite paths are relative "
+                    "to the settings file.")
+    jobstore_url: str | None = Field(
+        None, description="SQLAlchemy URL of the scheduler's job store; defaults to a SQLite "
+                          "file next to a SQLite ledger.")
+    out_dir: Path = Field(Path("reports"), description="Folder rendered reports are written to.")
+    smtp: SmtpSettings | None = None
+    send: bool = Field(True, description="Scheduled runs deliver by email.")
+    sync_seconds: float = Field(60, gt=0, description="How often the daemon re-reads definitions.")
+    lock_minutes: float = Field(
+        120, gt=0, description="A run lock not released within this time counts as abandoned.")
+    pipeline: str | None = Field(
+        None, description="Module providing load_definition, build_report and render_outputs; "
+                          "defaults to reportgen's own pipeline.")
+    base_dir: Path = Field(Path("."), exclude=True)
+
+    def resolved_ledger_url(self) -> str:
+        return _resolve_sqlite(self.ledger_url, self.base_dir)
+
+    def resolved_jobstore_url(self) -> str:
+        if self.jobstore_url:
+            return _resolve_sqlite(self.jobstore_url, self.base_dir)
+        ledger = self.resolved_ledger_url()
+        if ledger.startswith("sqlite:///") and ledger != "sqlite:///:memory:":
+            return "sqlite:///" + str(Path(ledger[len("sqlite:///"):]).parent / JOBSTORE_FILE)
+        return ledger  # the job store shares a server database with the ledger
+
+    def resolved_out_dir(self) -> Path:
+        return self.out_dir if self.out_dir.is_absolute() else self.base_dir / self.out_dir
+
+
+def _resolve_sqlite(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str((base / url[len(prefix):]).resolve())
+    return url
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``path`` (optional) and ``REPORTGEN_*`` variables in ``environ``."""
+    from reportgen.definition.yaml_loader import LineMap, format_path, load_yaml
+
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    lines: LineMap | None = None
+    file = str(path) if path else "<environment>"
+    if path is not None:
+        loaded = load_yaml(path, env)
+        data, lines = dict(loaded.data), loaded.lines
+    for variable, (section, key) in ENVIRONMENT_OVERRIDES.items():
+        if variable in env:
+            target = data if section is None else data.setdefault(section, {})
+            if isinstance(target, dict):
+                target[key] = env[variable]
+    base = path.parent.resolve() if path else Path.cwd()
+    try:
+        settings = Settings.model_validate({**data, "base_dir": base})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key_path = tuple(err["loc"])
+            location = lines.locate(key_path) if lines else Location(file)
+            problems.append(Problem(format_path(key_path), err["msg"], location))
+        raise SettingsError(file, problems) from None
+    smtp = settings.smtp
+    if smtp is not None and smtp.ca_file is not None and not smtp.ca_file.is_absolute():
+        smtp = smtp.model_copy(update={"ca_file": base / smtp.ca_file})
+        settings = settings.model_copy(update={"smtp": smtp})
+    return settings

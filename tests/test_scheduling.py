@@ -1,0 +1,287 @@
+"""A real APScheduler on a SQLite job store, running the stand-in pipeline end to end."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobEvent
+from apscheduler.schedulers.base import BaseScheduler
+from smtp_server import SmtpServer
+from standin_pipeline import OWNER, definition_text, settings_file, write_rows
+
+import reportgen
+from reportgen.period import Period
+from reportgen.runs import Ledger
+from reportgen.scheduling import (
+    JOB_FUNCTION,
+    create_scheduler,
+    describe_schedule,
+    run_daemon,
+    sync_definitions,
+)
+from reportgen.settings import load_settings
+
+pytest_plugins = ["conftest_delivery"]
+
+TESTS = Path(__file__).resolve().parent
+
+
+def current_period() -> Period:
+    """The period a scheduled run makes now (jobs read the real clock)."""
+    return Period.last_complete(datetime.now(UTC), "month", "Europe/Berlin")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """Definitions, data and settings for scheduled runs of the current period."""
+    (tmp_path / "mqr.yaml").write_text(definition_text(), encoding="utf-8")
+    write_rows(tmp_path / "tickets.csv", current_period(), 12)
+    return tmp_path
+
+
+class Events:
+    """Counts a scheduler's executed and missed jobs."""
+
+    def __init__(self, scheduler: BaseScheduler):
+        self.executed: list[JobEvent] = []
+        self.missed: list[JobEvent] = []
+        self.changed = threading.Condition()
+        scheduler.add_listener(self._on, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED)
+
+    def _on(self, event: JobEvent) -> None:
+        with self.changed:
+            (self.executed if event.code == EVENT_JOB_EXECUTED else self.missed).append(event)
+            self.changed.notify_all()
+
+    def wait(self, executed: int = 0, missed: int = 0, timeout: float = 15) -> None:
+        with self.changed:
+            assert self.changed.wait_for(
+                lambda: len(self.executed) >= executed and len(self.missed) >= missed, timeout)
+
+
+@pytest.fixture
+def started() -> Iterator[list[BaseScheduler]]:
+    """Schedulers a test starts; all shut down at the end."""
+    schedulers: list[BaseScheduler] = []
+    yield schedulers
+    for scheduler in schedulers:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+
+
+def start(settings_path: Path, registry: list[BaseScheduler], *,
+          paused: bool = False) -> tuple[BaseScheduler, Events]:
+    scheduler = create_scheduler(load_settings(settings_path))
+    events = Events(scheduler)
+    scheduler.start(paused=paused)
+    registry.append(scheduler)
+    return scheduler, events
+
+
+def test_sync_adds_replaces_and_removes_jobs_and_skips_invalid_files(
+        folder: Path, started: list[BaseScheduler], caplog: pytest.LogCaptureFixture) -> None:
+    settings = settings_file(folder, None)
+    (folder / "qbr.yaml").write_text(definition_text("qbr", cron="0 8 5 1,4,7,10 *"))
+    (folder / "broken.yaml").write_text("id: broken\ntitle: Broken\nsourcez: {}\n")
+    scheduler, _ = start(settings, started, paused=True)
+
+    first = sync_definitions(scheduler, folder, settings_path=settings)
+
+    assert sorted(first.added) == ["mqr", "qbr"]
+    assert first.invalid == [str((folder / "broken.yaml").resolve())]
+    assert f"{(folder / 'broken.yaml').resolve()}:3" in caplog.text  # file:line of the problem
+    job = scheduler.get_job("mqr")
+    assert job.func_ref == JOB_FUNCTION
+    assert job.args == (str((folder / "mqr.yaml").resolve()), str(settings.resolve()))
+    assert (job.misfire_grace_time, job.coalesce, job.max_instances) == (3600, True, 1)
+    assert str(job.trigger.timezone) == "Europe/Berlin"
+
+    assert sync_definitions(scheduler, folder, settings_path=settings).unchanged == ["mqr", "qbr"]
+    (folder / "mqr.yaml").write_text(definition_text(cron="30 6 3 * *"))
+    (folder / "qbr.yaml").unlink()
+    second = sync_definitions(scheduler, folder, settings_path=settings)
+    assert (second.updated, second.removed) == (["mqr"], ["qbr"])
+    assert "hour='6', minute='30'" in str(scheduler.get_job("mqr").trigger)
+    scheduler.shutdown()
+
+    # The jobs were pickled into the SQLite store: a new scheduler finds them.
+    again, _ = start(settings, started, paused=True)
+    assert [j.id for j in again.get_jobs()] == ["mqr"]
+    (folder / "mqr.yaml").write_text(
+        definition_text(extra={"schedule": {"cron": "0 7 2 * *", "enabled": False}}))
+    assert sync_definitions(again, folder, settings_path=settings).removed == ["mqr"]
+    assert again.get_jobs() == []
+
+
+def test_describe_schedule_gives_local_next_run_and_period(folder: Path) -> None:
+    (folder / "weekly.yaml").write_text(definition_text(
+        "weekly", extra={"period": {"grain": "week", "timezone": "America/New_York"},
+                         "schedule": {"cron": "0 6 * * mon", "timezone": "America/New_York"}}))
+    rows = {r.report_id: r for r in describe_schedule(folder, datetime(2026, 10, 15, 12,
+                                                                        tzinfo=UTC))}
+
+    berlin = ZoneInfo("Europe/Berlin")
+    assert rows["mqr"].next_run_local == datetime(2026, 11, 2, 7, 0, tzinfo=berlin)
+    assert rows["mqr"].next_period == "2026-10" and rows["mqr"].timezone == "Europe/Berlin"
+    weekly = rows["weekly"]
+    assert weekly.next_run_local == datetime(2026, 10, 19, 6, 0,
+                                             tzinfo=ZoneInfo("America/New_York"))
+    assert weekly.next_period == "2026-W42"
+
+
+def test_a_persisted_job_fires_and_delivers(folder: Path, started: list[BaseScheduler],
+                                            smtp_server: SmtpServer) -> None:
+    settings = settings_file(folder, smtp_server)
+    scheduler, events = start(settings, started, paused=True)
+    sync_definitions(scheduler, folder, settings_path=settings)
+    scheduler.modify_job("mqr", next_run_time=datetime.now(UTC) + timedelta(seconds=0.2))
+    scheduler.resume()
+
+    events.wait(executed=1)
+
+    outcome = events.executed[0].retval
+    assert outcome.status == "succeeded" and outcome.period == current_period().key
+    (record,) = Ledger(load_settings(settings).resolved_ledger_url()).history()
+    assert (record.trigger, record.status) == ("schedule", "succeeded")
+    assert len(smtp_server.received) == 3
+
+
+def test_a_restarted_scheduler_runs_missed_ticks_once(folder: Path,
+                                                      started: list[BaseScheduler]) -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    # A cron firing in each of the last five minutes (and not again for ~55 minutes).
+    minutes = ",".join(str((now - timedelta(minutes=i)).minute) for i in range(1, 6))
+    (folder / "mqr.yaml").write_text(definition_text(cron=f"{minutes} * * * *",
+                                                     grace_minutes=10))
+    settings = settings_file(folder, None, send=False)
+    first, _ = start(settings, started, paused=True)
+    sync_definitions(first, folder, settings_path=settings)
+    # The machine goes down before the first of those ticks: the stored next run time is
+    # where the scheduler left it, now five ticks in the past.
+    first.modify_job("mqr", next_run_time=now - timedelta(minutes=5, seconds=30))
+    first.shutdown()
+
+    back, events = start(settings, started)
+    events.wait(executed=1)
+    time.sleep(0.5)  # room for any further (uncoalesced) runs to show up
+
+    assert (len(events.executed), len(events.missed)) == (1, 0)
+    assert back.get_job("mqr").next_run_time > datetime.now(UTC)
+    assert [r.trigger for r in Ledger(load_settings(settings).resolved_ledger_url())
+            .history()] == ["schedule"]
+
+
+def test_a_fire_time_missed_beyond_grace_is_skipped(folder: Path,
+                                                    started: list[BaseScheduler]) -> None:
+    (folder / "mqr.yaml").write_text(definition_text(cron="0 0 1 1 *", grace_minutes=1))
+    settings = settings_file(folder, None, send=False)
+    first, _ = start(settings, started, paused=True)
+    sync_definitions(first, folder, settings_path=settings)
+    first.modify_job("mqr", next_run_time=datetime.now(UTC) - timedelta(minutes=10))
+    first.shutdown()
+
+    _, events = start(settings, started)
+    events.wait(missed=1)
+
+    assert events.executed == []
+    assert Ledger(load_settings(settings).resolved_ledger_url()).history() == []
+
+
+def test_a_held_scheduled_run_books_a_retry_that_delivers_when_data_arrives(
+        folder: Path, started: list[BaseScheduler], smtp_server: SmtpServer) -> None:
+    period = current_period()
+    write_rows(folder / "tickets.csv", period, 1)
+    settings = settings_file(folder, smtp_server)
+    scheduler, events = start(settings, started, paused=True)
+    sync_definitions(scheduler, folder, settings_path=settings)
+    scheduler.modify_job("mqr", next_run_time=datetime.now(UTC))
+    scheduler.resume()
+    events.wait(executed=1)
+
+    held = events.executed[0].retval
+    assert held.status == "held"
+    retry = scheduler.get_job(f"mqr:retry:{period.key}")
+    assert retry is not None and retry.next_run_time == held.next_retry_at
+    assert [m.rcpt_tos for m in smtp_server.received] == [(OWNER,)]
+
+    write_rows(folder / "tickets.csv", period, 12)
+    scheduler.modify_job(retry.id, next_run_time=datetime.now(UTC))
+    events.wait(executed=2)
+
+    assert events.executed[1].retval.status == "succeeded"
+    assert scheduler.get_job(retry.id) is None  # a one-off job
+    history = Ledger(load_settings(settings).resolved_ledger_url()).history()
+    assert [(r.trigger, r.status) for r in history] == [("retry", "succeeded"),
+                                                         ("schedule", "held")]
+    assert len(smtp_server.received) == 1 + 3
+
+
+def test_the_daemon_picks_up_new_definitions_and_stops_on_request(
+        folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="reportgen")
+    settings = settings_file(folder, None, send=False)
+    stop = threading.Event()
+    seen: list[BaseScheduler] = []
+    daemon = threading.Thread(target=run_daemon, args=(folder, settings),
+                              kwargs={"stop_event": stop, "sync_seconds": 0.1,
+                                      "on_started": seen.append})
+    daemon.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.02)
+        (folder / "qbr.yaml").write_text(definition_text("qbr"))
+        while seen[0].get_job("qbr") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen[0].get_job("qbr") is not None
+    finally:
+        stop.set()
+        daemon.join(15)
+    assert not daemon.is_alive() and not seen[0].running
+    assert "job mqr: next run 20" in caplog.text and "scheduler stopped" in caplog.text
+
+
+DAEMON = textwrap.dedent("""
+    import logging, signal, sys, threading
+    from pathlib import Path
+    from reportgen.scheduling import run_daemon
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_daemon(Path(sys.argv[1]), Path(sys.argv[2]), stop_event=stop)
+""")
+
+
+def test_sigterm_shuts_the_daemon_down_cleanly(tmp_path: Path) -> None:
+    empty = tmp_path / "definitions"  # loading definitions is covered above; keep it quick
+    empty.mkdir()
+    settings = settings_file(tmp_path, None, send=False)
+    repo = Path(reportgen.__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(repo)])}
+    child = subprocess.Popen([sys.executable, "-c", DAEMON, str(empty), str(settings)],
+                             env=env, stderr=subprocess.PIPE, text=True)
+    lines = []
+    assert child.stderr is not None
+    for line in child.stderr:
+        lines.append(line)
+        if "scheduler started" in line:
+            break
+    child.send_signal(signal.SIGTERM)
+    _, rest = child.communicate(timeout=20)
+
+    assert child.returncode == 0, "".join(lines) + rest
+    assert "scheduler stopped" in rest
