@@ -1,0 +1,164 @@
+"""Control: a p-chart of a proportion with per-period limits and out-of-control points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
+from pydantic import Field
+
+from reportgen.charts import CHARTS
+from reportgen.charts.base import (
+    ChartDataError,
+    ChartParams,
+    ChartRequest,
+    check_sequence,
+    field_of,
+    require_details,
+)
+from reportgen.charts.style import (
+    MUTED,
+    SMALL,
+    TINY,
+    finish,
+    new_figure,
+    no_data_figure,
+    strong,
+    style_axes,
+    themed,
+    tint,
+    value_padding,
+)
+from reportgen.charts.units import UnitFormatter, format_value, grain_word, plural
+from reportgen.model import Figure
+
+SHAPE = "{center, points: [{label, p, n, ucl, lcl, out_of_control}]}"
+POINT_KEYS = ("label", "p", "n", "ucl", "lcl", "out_of_control")
+
+
+class ControlParams(ChartParams):
+    """Options of the ``control`` chart."""
+
+    annotate: bool = Field(True, description="Label out-of-control points with their value.")
+
+
+@CHARTS.register("control")
+class ControlChart:
+    """p-chart from ``metric.details['p_chart']``."""
+
+    name = "control"
+    Params = ControlParams
+    description = (
+        "A p-chart: each period's proportion against the centre line and its own control "
+        "limits, with out-of-control points marked, from metric.details['p_chart']."
+    )
+
+    def build(self, request: ChartRequest, params: ControlParams) -> Figure:
+        """Draw ``metric.details['p_chart']``."""
+        chart = require_details(request, self.name, "p_chart", SHAPE)
+        center = field_of(request, self.name, chart, "center", "details['p_chart']")
+        points = list(check_sequence(request, self.name,
+                                     field_of(request, self.name, chart, "points",
+                                              "details['p_chart']"),
+                                     "details['p_chart']['points']"))
+        for point in points:
+            for key in POINT_KEYS:
+                field_of(request, self.name, point, key, "details['p_chart'] point")
+        if not isinstance(center, int | float):
+            raise ChartDataError(request, self.name, expected="a number as the centre line",
+                                 found=repr(center))
+        if not points:
+            return no_data_figure(request, self.name, f"{request.metric.label} control chart")
+
+        with themed(request.theme):
+            fig = new_figure()
+            ax = fig.add_subplot()
+            self._draw(ax, request, params, float(center), points)
+            return finish(
+                fig, request, self.name,
+                alt_text=self._alt_text(request, float(center), points),
+                data={
+                    "label": tuple(str(p["label"]) for p in points),
+                    "p": tuple(float(p["p"]) for p in points),
+                    "n": tuple(int(p["n"]) for p in points),
+                    "ucl": tuple(float(p["ucl"]) for p in points),
+                    "lcl": tuple(float(p["lcl"]) for p in points),
+                    "out_of_control": tuple(bool(p["out_of_control"]) for p in points),
+                    "center": (float(center),) * len(points),
+                },
+                caption=(
+                    f"p-chart of {request.metric.label}: centre line "
+                    f"{format_value(float(center), 'percent')}; the shaded band is each "
+                    "period's control limits (wider when n is small). Marked points fall "
+                    "outside their limits."
+                ),
+            )
+
+    def _draw(self, ax: Axes, request: ChartRequest, params: ControlParams, center: float,
+              points: list[dict[str, Any]]) -> None:
+        theme = request.theme
+        xs = list(range(len(points)))
+        ps = [float(p["p"]) for p in points]
+        ucl = [float(p["ucl"]) for p in points]
+        lcl = [float(p["lcl"]) for p in points]
+        edges = [x - 0.5 for x in xs] + [len(points) - 0.5]
+        ax.stairs(ucl, edges, baseline=lcl, fill=True, color=tint(theme.neutral, 0.88),
+                  zorder=1)
+        for limits in (ucl, lcl):
+            ax.stairs(limits, edges, baseline=None, color=theme.neutral, linewidth=0.9,
+                      linestyle=(0, (4, 3)), zorder=2)
+        ax.axhline(center, color=theme.neutral, linewidth=1.1, zorder=2)
+        ax.plot(xs, ps, color=theme.primary, marker="o", markeredgecolor="white",
+                markeredgewidth=0.8, zorder=3, clip_on=False)
+        low, high = value_padding(min([*ps, *lcl, center]), max([*ps, *ucl, center]), "percent",
+                                  fraction=0.15)
+        ax.set_ylim(max(low, 0.0), min(high, 1.0))
+        ax.set_xlim(-0.5, len(points) - 0.5)
+        for x, point in zip(xs, points, strict=True):
+            if not point["out_of_control"]:
+                continue
+            p = float(point["p"])
+            ax.plot([x], [p], marker="o", markersize=8, color=theme.bad, markeredgecolor="white",
+                    markeredgewidth=1.0, zorder=4, clip_on=False)
+            if params.annotate:
+                above = p > float(point["ucl"])
+                ax.annotate(format_value(p, "percent"), (x, p), xytext=(0, 7 if above else -7),
+                            textcoords="offset points", ha="center",
+                            va="bottom" if above else "top", color=theme.bad,
+                            fontproperties=strong(theme, SMALL), zorder=5)
+        style_axes(ax, "y")
+        ax.grid(False)
+        ax.yaxis.set_major_formatter(UnitFormatter("percent"))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
+        ax.set_xticks(xs, [str(p["label"]) for p in points])
+        right = blended_transform_factory(ax.transAxes, ax.transData)
+        for name, value in (("UCL", ucl[-1]), ("CL", center), ("LCL", lcl[-1])):
+            ax.text(1.01, value, f"{name} {format_value(value, 'percent')}", transform=right,
+                    ha="left", va="center", fontsize=TINY, color=MUTED)
+
+    def _alt_text(self, request: ChartRequest, center: float, points: list[dict[str, Any]]) -> str:
+        metric = request.metric
+        periods = [p.period for p in metric.history] if len(metric.history) == len(points) else []
+        grain = grain_word(periods)
+        labels = [str(p["label"]) for p in points]
+        span = (f"over {plural(len(points), grain)} from {labels[0]} to {labels[-1]}"
+                if len(points) > 1 else f"for {request.period_label}")
+        text = (f"Control chart (p-chart) of {metric.label} {span}, centre line "
+                f"{format_value(center, 'percent')}")
+        out = [p for p in points if p["out_of_control"]]
+        if out:
+            listed = ", ".join(f"{p['label']} ({format_value(float(p['p']), 'percent')})"
+                               for p in out)
+            text += f"; {plural(len(out), 'point')} outside the control limits: {listed}"
+        else:
+            text += "; all points within the control limits"
+        last = points[-1]
+        p, ucl, lcl = float(last["p"]), float(last["ucl"]), float(last["lcl"])
+        where = "within its limits"
+        if last["out_of_control"]:
+            where = "above the upper limit" if p >= ucl else "below the lower limit"
+        text += (f"; {request.period_label} is {format_value(p, 'percent')}, {where} "
+                 f"({format_value(lcl, 'percent')}–{format_value(ucl, 'percent')})")
+        return text + "."

@@ -1,0 +1,249 @@
+"""The one chart look (fonts, colours, grid) and turning a drawing into a report Figure.
+
+Every builder draws inside :func:`themed`, which applies the theme as matplotlib rc
+settings and holds a lock: rcParams are process-global, so two threads drawing at once
+would otherwise see each other's settings.  Figures are ``matplotlib.figure.Figure``
+objects, never pyplot state, so nothing outlives a build.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+from xml.sax.saxutils import escape
+
+import matplotlib
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import FancyBboxPatch
+
+from reportgen.charts.base import ChartRequest
+from reportgen.model import Figure, NativeChart, Theme
+
+WIDTH_IN = 6.7  # the text width of an A4 page with the report margins
+HEIGHT_IN = 3.0
+PNG_DPI = 200
+FALLBACK_FONT = "DejaVu Sans"
+
+INK = "#1F2933"  # body text: near-black reads softer than pure black on white
+MUTED = "#6B7280"  # secondary text: n labels, notes
+GRID = "#E3E6EA"
+SPINE = "#B8BEC6"
+NO_DATA_FILL = "#F1F3F5"
+
+FONT_SIZE = 8.0
+SMALL = 7.0
+TINY = 6.3
+
+_LOCK = threading.RLock()
+
+
+@lru_cache(maxsize=16)
+def _installed(family: str) -> bool:
+    try:
+        font_manager.findfont(FontProperties(family=family), fallback_to_default=False)
+    except ValueError:
+        return False
+    return True
+
+
+def font_families(theme: Theme) -> list[str]:
+    """The theme font if installed, then DejaVu Sans for glyphs it lacks."""
+    families = [f for f in (theme.font_family, "Inter") if _installed(f)][:1]
+    return [*families, FALLBACK_FONT] if FALLBACK_FONT not in families else families
+
+
+def strong(theme: Theme, size: float = FONT_SIZE) -> FontProperties:
+    """Semibold text in the theme font, for the values a reader should see first."""
+    # One family only: a weight lookup across the fallback list logs a warning for
+    # DejaVu Sans, which has no semibold face.
+    return FontProperties(family=font_families(theme)[0], weight="semibold", size=size)
+
+
+def _rc(theme: Theme) -> dict[str, Any]:
+    return {
+        "font.family": font_families(theme),
+        "font.size": FONT_SIZE,
+        "text.color": INK,
+        "axes.labelcolor": INK,
+        "axes.labelsize": FONT_SIZE,
+        "axes.edgecolor": SPINE,
+        "axes.linewidth": 0.6,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "axes.axisbelow": True,
+        "axes.prop_cycle": matplotlib.cycler(color=list(theme.palette)),
+        "grid.color": GRID,
+        "grid.linewidth": 0.6,
+        "xtick.color": SPINE,
+        "ytick.color": SPINE,
+        "xtick.labelcolor": MUTED,
+        "ytick.labelcolor": MUTED,
+        "xtick.labelsize": SMALL,
+        "ytick.labelsize": SMALL,
+        "xtick.major.size": 0,
+        "ytick.major.size": 0,
+        "xtick.major.pad": 4,
+        "ytick.major.pad": 4,
+        "legend.frameon": False,
+        "legend.fontsize": SMALL,
+        "legend.handlelength": 1.4,
+        "legend.columnspacing": 1.2,
+        "lines.linewidth": 1.8,
+        "lines.markersize": 4.5,
+        "hatch.color": "#C5CAD1",
+        "hatch.linewidth": 0.6,
+        "figure.facecolor": "white",
+        "savefig.facecolor": "white",
+        # Text stays text in the SVG: selectable and searchable in the PDF, and the file
+        # is a third of the size.  WeasyPrint draws it with the same installed font.
+        "svg.fonttype": "none",
+        # Stable element ids, so the same data gives byte-identical SVG.
+        "svg.hashsalt": "reportgen",
+        "path.simplify": True,
+    }
+
+
+@contextmanager
+def themed(theme: Theme) -> Iterator[None]:
+    """Draw and save with the theme's rc settings, one chart at a time per process."""
+    with _LOCK, matplotlib.rc_context(_rc(theme)):
+        yield
+
+
+def new_figure(width_in: float = WIDTH_IN, height_in: float = HEIGHT_IN) -> MplFigure:
+    """A figure with constrained layout: labels are never clipped at the edges."""
+    fig = MplFigure(figsize=(width_in, height_in), layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.02, hspace=0.02)
+    return fig
+
+
+def height_for(rows: int, per_row: float = 0.26, base: float = 0.9,
+               low: float = HEIGHT_IN, high: float = 7.5) -> float:
+    """A figure height that gives each row room, on a 0.05 in grid (whole PNG pixels)."""
+    height = min(max(base + per_row * rows, low), high)
+    return round(height * 20) / 20
+
+
+def style_axes(ax: Axes, grid_axis: str = "y") -> None:
+    """Light grid on the value axis only, no box."""
+    ax.grid(False)
+    ax.grid(True, axis=grid_axis)
+    if grid_axis == "x":
+        ax.spines["left"].set_visible(True)
+        ax.spines["bottom"].set_visible(False)
+    else:
+        ax.spines["left"].set_visible(False)
+
+
+def tint(colour: str, amount: float) -> tuple[float, float, float]:
+    """``colour`` mixed with white: amount 0 is the colour, 1 is white."""
+    r, g, b = to_rgb(colour)
+    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
+
+
+def text_colour_on(fill: Any) -> str:
+    """Ink or white, whichever reads better on ``fill`` (WCAG relative luminance)."""
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in to_rgb(fill))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "white" if luminance < 0.36 else INK
+
+
+def wrap(label: str, width: int = 16, lines: int = 2) -> str:
+    """A category label wrapped onto at most ``lines`` lines, shortened with an ellipsis."""
+    wrapped = textwrap.wrap(label, width, max_lines=lines, placeholder="…",
+                            break_long_words=False)
+    return "\n".join(wrapped) or label
+
+
+def value_padding(low: float, high: float, unit: str,
+                  fraction: float = 0.08) -> tuple[float, float]:
+    """Axis limits around [low, high] that never collapse to zero height."""
+    span = high - low
+    if span <= 1e-12:
+        # All values equal: give the axis a readable height around the value.
+        span = max(abs(high) * 0.1, 0.02 if unit == "percent" else 1.0)
+        return low - span / 2, high + span / 2
+    return low - span * fraction, high + span * fraction
+
+
+def _svg_with_title(svg: str, title: str, description: str) -> str:
+    # <title>/<desc> make the inline SVG accessible and searchable in the PDF.
+    start = svg.find("<svg")
+    end = svg.find(">", start)
+    if start < 0 or end < 0:
+        return svg
+    head = f"\n <title>{escape(title)}</title>\n <desc>{escape(description)}</desc>"
+    return svg[: end + 1] + head + svg[end + 1 :]
+
+
+def finish(
+    fig: MplFigure,
+    request: ChartRequest,
+    kind: str,
+    *,
+    alt_text: str,
+    data: Mapping[str, Sequence[Any]],
+    caption: str = "",
+    native: NativeChart | None = None,
+) -> Figure:
+    """Save ``fig`` as SVG and 200 dpi PNG and wrap it with its text and data."""
+    width_in, height_in = (float(v) for v in fig.get_size_inches())
+    svg_buffer, png_buffer = io.StringIO(), io.BytesIO()
+    try:
+        fig.savefig(svg_buffer, format="svg", metadata={"Date": None})
+        # Freeze the layout the SVG got: the PNG then shares it (positions are figure
+        # fractions, so 200 dpi matches) and the layout solver runs once, not twice.
+        fig.set_layout_engine("none")
+        fig.savefig(png_buffer, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    finally:
+        fig.clear()
+    return Figure(
+        id=request.id,
+        title=request.title,
+        kind=kind,
+        svg=_svg_with_title(svg_buffer.getvalue(), request.title, alt_text),
+        png=png_buffer.getvalue(),
+        alt_text=alt_text,
+        data={name: tuple(values) for name, values in data.items()},
+        caption=caption,
+        native=native,
+        width_in=width_in,
+        height_in=height_in,
+    )
+
+
+def no_data_figure(request: ChartRequest, kind: str, what: str,
+                   message: str = "No data for this period", note: str = "") -> Figure:
+    """A placeholder figure saying there is nothing to draw, instead of failing the report.
+
+    ``note`` (e.g. which segments were suppressed) is appended to the caption.
+    """
+    with themed(request.theme):
+        fig = new_figure(WIDTH_IN, 1.6)
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.add_patch(FancyBboxPatch(
+            (0.01, 0.05), 0.98, 0.9, boxstyle="round,pad=0,rounding_size=0.04",
+            transform=ax.transAxes, facecolor=NO_DATA_FILL, edgecolor="none"))
+        ax.text(0.5, 0.58, message, transform=ax.transAxes, ha="center", va="center",
+                fontproperties=strong(request.theme, 10), color=MUTED)
+        ax.text(0.5, 0.36, f"{what} · {request.period_label}", transform=ax.transAxes,
+                ha="center", va="center", fontsize=SMALL, color=MUTED)
+        return finish(
+            fig, request, kind,
+            alt_text=f"{message}: {what}, {request.period_label}.",
+            data={}, caption=f"{message}. {note}".strip(),
+        )

@@ -1,0 +1,131 @@
+"""How a metric's unit reads on a chart: value text, tick labels, axis titles."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from matplotlib.ticker import Formatter
+
+from reportgen.model import MetricResult, Unit
+
+_UNIT_SUFFIX: dict[str, str] = {"minutes": " min", "hours": " h", "seconds": " s"}
+_UNIT_AXIS: dict[str, str] = {
+    "minutes": "minutes",
+    "hours": "hours",
+    "seconds": "seconds",
+    "score": "0–100",
+}
+# PowerPoint number formats matching the tick labels drawn here.
+_NUMBER_FORMAT: dict[str, str] = {
+    "percent": "0%",
+    "score": "0.0",
+    "count": "#,##0",
+    "minutes": "0.0",
+    "hours": "0.0",
+    "seconds": "0",
+    "ratio": "0.00",
+    "number": "General",
+}
+
+
+def format_value(value: float | None, unit: Unit | str, decimals: int | None = None) -> str:
+    """A value as a reader sees it: ``0.812`` in percent is ``81.2%``; None is an en dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "percent":
+        return f"{value * 100:.{1 if decimals is None else decimals}f}%"
+    if unit == "count":
+        return f"{value:,.{0 if decimals is None else decimals}f}"
+    if unit == "seconds":
+        return f"{value:,.{0 if decimals is None else decimals}f} s"
+    if unit == "ratio":
+        return f"{value:.{2 if decimals is None else decimals}f}"
+    if unit == "number" and decimals is None:
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    return f"{value:,.{1 if decimals is None else decimals}f}{_UNIT_SUFFIX.get(unit, '')}"
+
+
+def format_delta(value: float, unit: Unit | str) -> str:
+    """A signed difference: percentage points for percent, the unit otherwise."""
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    if unit == "percent":
+        return f"{sign}{abs(value) * 100:.1f} pts"
+    return sign + format_value(abs(value), unit)
+
+
+def format_count(n: int | float | None) -> str:
+    """A sample size with thousands separators."""
+    return "–" if n is None else f"{n:,.0f}"
+
+
+def axis_title(metric: MetricResult) -> str:
+    """The value-axis title: the metric label, with the unit when ticks do not show it."""
+    unit = _UNIT_AXIS.get(metric.unit)
+    return f"{metric.label} ({unit})" if unit else metric.label
+
+
+def number_format(unit: Unit | str) -> str:
+    """The Excel/PowerPoint number format for a unit (native charts)."""
+    return _NUMBER_FORMAT.get(unit, "General")
+
+
+class UnitFormatter(Formatter):
+    """Tick labels in the metric's unit, with no more decimals than the tick step needs."""
+
+    def __init__(self, unit: Unit | str, signed: bool = False):
+        self.unit = unit
+        self.signed = signed
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        scale = 100.0 if self.unit == "percent" else 1.0
+        # The fewest decimals that show every tick exactly (82.5% must not read "82%").
+        decimals = next(
+            (d for d in range(3) if all(abs(round(v * scale, d) - v * scale) < 1e-6
+                                        for v in values)),
+            3,
+        )
+        return [self._one(v, decimals) for v in values]
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self._one(x, 1 if self.unit in ("percent", "score") else 0)
+
+    def _one(self, x: float, decimals: int) -> str:
+        if abs(x) < 1e-12:
+            x = 0.0  # avoid "-0%"
+        if self.unit == "percent":
+            text = f"{abs(x) * 100 if self.signed else x * 100:.{decimals}f}"
+            text += "%" if not self.signed else ""
+        else:
+            text = f"{abs(x) if self.signed else x:,.{decimals}f}"
+        if self.signed and x != 0:
+            text = ("+" if x > 0 else "−") + text
+        return text.replace("-", "−")
+
+
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_WEEK = re.compile(r"^\d{4}-W\d{2}$", re.IGNORECASE)
+_QUARTER = re.compile(r"^\d{4}-Q\d$", re.IGNORECASE)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def grain_word(period_keys: Sequence[str]) -> str:
+    """'month', 'week', 'quarter' or 'day' from period keys such as ``2026-10``."""
+    for pattern, word in ((_MONTH, "month"), (_WEEK, "week"), (_QUARTER, "quarter"), (_DAY, "day")):
+        if period_keys and all(pattern.match(key) for key in period_keys):
+            return word
+    return "period"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 queue``, ``3 queues``."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
+def target_phrase(value: float | None, target: float | None, unit: Unit | str) -> str:
+    """``below the 85.0% target`` (or above / at), empty when either value is missing."""
+    if value is None or target is None:
+        return ""
+    where = "below" if value < target else "above" if value > target else "at"
+    return f"{where} the {format_value(target, unit)} target"

@@ -1,0 +1,119 @@
+"""Calculators: named, configured from YAML, pure (DataFrame in, estimate out)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from reportgen.metrics.estimates import Estimate
+from reportgen.model import Direction, Unit
+from reportgen.period import Period
+from reportgen.registry import Registry
+
+
+class CalculatorParams(BaseModel):
+    """Parameters of a calculator.  ``column_fields`` names the fields that hold column names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    column_fields: ClassVar[tuple[str, ...]] = ()
+
+    def columns(self) -> list[str]:
+        """Every column these parameters read (checked against the source's contract)."""
+        out: list[str] = []
+        for name in self.column_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            out.extend(value if isinstance(value, list | tuple) else [value])
+        return out
+
+
+class NoParams(CalculatorParams):
+    pass
+
+
+@dataclass(frozen=True)
+class HistoryFrames:
+    """The metric's rows for each period of the history, oldest first (for details).
+
+    ``current`` is the report period (the one ``details`` is computed for).
+    """
+
+    periods: Sequence[Period]
+    frames: Mapping[str, pd.DataFrame]
+    current: Period | None = None
+
+    def frame(self, period: Period) -> pd.DataFrame:
+        return self.frames[period.key]
+
+    def combined(self) -> pd.DataFrame:
+        """Every period's rows in one frame (rows seen by several to-date periods once)."""
+        parts = [self.frames[p.key] for p in self.periods if p.key in self.frames]
+        if not parts:
+            return pd.DataFrame()
+        joined = pd.concat(parts)
+        return joined.loc[~joined.index.duplicated(keep="last")]
+
+
+class Calculator:
+    """Base class of calculators.  Subclasses set the class attributes and ``estimate``."""
+
+    name: ClassVar[str]
+    Params: ClassVar[type[CalculatorParams]] = NoParams
+    unit: ClassVar[Unit] = "number"
+    direction: ClassVar[Direction] = "higher"
+    formula: ClassVar[str] = ""
+    #: whether the metric's numerator adds up across a breakdown's rows
+    additive: ClassVar[bool] = False
+    #: the kind of estimate returned: proportion, mean, quantile, net_score, count, statistic
+    estimate_kind: ClassVar[str] = ""
+    #: which rows the calculator sees for a period: "period" = the rows assigned to it;
+    #: "to_date" = every loaded row up to and including it (stocks such as a backlog,
+    #: which also need the period's bounds, see ``estimate_for``)
+    scope: ClassVar[Literal["period", "to_date"]] = "period"
+
+    def describe(self, params: CalculatorParams) -> str:
+        """The formula with this definition's parameters filled in (for the methodology)."""
+        return self.formula.format(**params.model_dump())
+
+    def unit_for(self, params: CalculatorParams) -> Unit:
+        return self.unit
+
+    def direction_for(self, params: CalculatorParams) -> Direction:
+        """Which way is good, unless the definition says otherwise."""
+        return self.direction
+
+    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Estimate:
+        raise NotImplementedError
+
+    def estimate_for(self, frame: pd.DataFrame, params: CalculatorParams,
+                     period: Period) -> Estimate:
+        """The estimate for ``period``; calculators that need the period's bounds override this."""
+        return self.estimate(frame, params)
+
+    def details(
+        self, frame: pd.DataFrame, params: CalculatorParams, history: HistoryFrames
+    ) -> Mapping[str, Any]:
+        """Calculator-specific extras for charts (a distribution, control limits...)."""
+        return {}
+
+
+CALCULATORS: Registry[Calculator] = Registry(
+    "calculator",
+    "reportgen.metrics",
+    builtins=(
+        "reportgen.metrics.voc", "reportgen.metrics.qa", "reportgen.metrics.operations",
+        "reportgen.metrics.backlog", "reportgen.metrics.sampling",
+        "reportgen.metrics.calibration", "reportgen.metrics.agreement",
+        "reportgen.metrics.trust_safety", "reportgen.metrics.control",
+    ),
+)
+
+
+def calculator(name: str) -> Calculator:
+    """The registered calculator ``name`` (raises UnknownNameError with a did-you-mean)."""
+    return CALCULATORS.instance(name)  # type: ignore[no-any-return]

@@ -1,0 +1,321 @@
+"""What a calculator measures in one slice of data, and the statistics that go with it.
+
+A calculator reduces a DataFrame to an *estimate*; the estimate knows its value, its n,
+its confidence interval and how to test a change against the same estimate of another
+period.  Keeping the statistics here means every calculator of one kind (all rates, all
+means) is tested and reported the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from reportgen import stats
+from reportgen.model import Change, Interval
+
+
+class Estimate(Protocol):
+    """What the engine asks of every estimate."""
+
+    kind: str
+    test_name: str | None
+    interval_name: str | None
+
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def numerator(self) -> float | None: ...
+    @property
+    def denominator(self) -> float | None: ...
+    def interval(self, level: float) -> Interval | None: ...
+    def compare(self, previous: Estimate, alpha: float) -> Change: ...
+
+
+def _change(current: Estimate, previous: Estimate, test: str | None,
+            statistic: float | None, p_value: float | None, alpha: float) -> Change:
+    value, before = current.value, previous.value
+    delta = None if value is None or before is None else value - before
+    usable = p_value is not None and not math.isnan(p_value)
+    return Change(
+        previous=before, previous_n=previous.n, delta=delta, test=test,
+        statistic=None if statistic is None or math.isnan(statistic) else statistic,
+        p_value=p_value if usable else None,
+        significant=bool(usable and p_value is not None and p_value < alpha), alpha=alpha,
+    )
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """A share: ``successes / trials`` (CSAT, pass rate, reopen rate...)."""
+
+    successes: float
+    trials: float
+    kind: str = "proportion"
+    test_name: str | None = "two-proportion z-test"
+    interval_name: str | None = "Wilson"
+
+    @property
+    def value(self) -> float | None:
+        return self.successes / self.trials if self.trials else None
+
+    @property
+    def n(self) -> int:
+        return int(self.trials)
+
+    @property
+    def numerator(self) -> float | None:
+        return self.successes
+
+    @property
+    def denominator(self) -> float | None:
+        return self.trials
+
+    def interval(self, level: float) -> Interval | None:
+        if not self.trials:
+            return None
+        low, high = stats.wilson_interval(self.successes, self.trials, level)
+        return Interval(low, high, level, "Wilson")
+
+    def compare(self, previous: Estimate, alpha: float) -> Change:
+        if not isinstance(previous, Proportion) or not self.trials or not previous.trials:
+            return _change(self, previous, None, None, None, alpha)
+        z, p = stats.two_proportion_ztest(self.successes, self.trials,
+                                          previous.successes, previous.trials)
+        return _change(self, previous, self.test_name, z, p, alpha)
+
+
+@dataclass(frozen=True)
+class Mean:
+    """An average of per-item values (QA review score, CES, handle time...)."""
+
+    values: np.ndarray = field(repr=False)
+    kind: str = "mean"
+    test_name: str | None = "Welch's t-test"
+    interval_name: str | None = "Student t"
+
+    @property
+    def value(self) -> float | None:
+        return float(np.mean(self.values)) if len(self.values) else None
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def numerator(self) -> float | None:
+        return None
+
+    @property
+    def denominator(self) -> float | None:
+        return None
+
+    def interval(self, level: float) -> Interval | None:
+        if len(self.values) < 2:
+            return None
+        low, high = stats.t_interval(self.values, level)
+        return Interval(low, high, level, "Student t")
+
+    def compare(self, previous: Estimate, alpha: float) -> Change:
+        if not isinstance(previous, Mean):
+            return _change(self, previous, None, None, None, alpha)
+        t, p = stats.welch_ttest(self.values, previous.values)
+        return _change(self, previous, self.test_name, t, p, alpha)
+
+
+@dataclass(frozen=True)
+class Count:
+    """A count of events in a period (volume, backlog).  No interval: the count is exact.
+
+    ``observed`` is the number of rows the count was taken from when that differs from the
+    count itself (a backlog of 0 out of 480 tickets is a real zero, not missing data).
+    """
+
+    count: float
+    observed: int | None = None
+    kind: str = "count"
+    test_name: str | None = None
+    interval_name: str | None = None
+
+    @property
+    def value(self) -> float | None:
+        return float(self.count)
+
+    @property
+    def n(self) -> int:
+        return int(self.count) if self.observed is None else self.observed
+
+    @property
+    def numerator(self) -> float | None:
+        return float(self.count)
+
+    @property
+    def denominator(self) -> float | None:
+        return None
+
+    def interval(self, level: float) -> Interval | None:
+        return None
+
+    def compare(self, previous: Estimate, alpha: float) -> Change:
+        return _change(self, previous, None, None, None, alpha)
+
+
+@dataclass(frozen=True)
+class Quantile:
+    """A quantile of per-item values (median first response time, P90 resolution time).
+
+    The interval is distribution-free (binomial order statistics).  A change is tested with
+    Mood's median test (generalised to the quantile): it tests the very quantile reported,
+    whereas Mann-Whitney tests whether one distribution tends to be larger, which can be
+    significant with equal medians (or not with different ones) when shapes differ, as
+    skewed handling-time distributions do.
+    """
+
+    values: np.ndarray = field(repr=False)
+    q: float = 0.5
+    kind: str = "quantile"
+    test_name: str | None = "Mood's median test"
+    interval_name: str | None = "order statistics (binomial)"
+
+    def __post_init__(self) -> None:
+        if self.q != 0.5:
+            object.__setattr__(self, "test_name", f"Mood's quantile test (q = {self.q:g})")
+
+    @property
+    def value(self) -> float | None:
+        return float(np.quantile(self.values, self.q)) if len(self.values) else None
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def numerator(self) -> float | None:
+        return None
+
+    @property
+    def denominator(self) -> float | None:
+        return None
+
+    def interval(self, level: float) -> Interval | None:
+        bounds = stats.quantile_interval(self.values, self.q, level)
+        return None if bounds is None else Interval(*bounds, level, "order statistics (binomial)")
+
+    def compare(self, previous: Estimate, alpha: float) -> Change:
+        if not isinstance(previous, Quantile) or previous.q != self.q:
+            return _change(self, previous, None, None, None, alpha)
+        chi2, p = stats.quantile_test(self.values, previous.values, self.q)
+        return _change(self, previous, self.test_name, chi2, p, alpha)
+
+
+@dataclass(frozen=True)
+class NetScore:
+    """A net score in points, -100..100: promoters minus detractors as shares (NPS).
+
+    The variance comes from the multinomial (promoter / passive / detractor) model; the
+    interval is the normal one and a change is tested with an unpooled z-test.
+    """
+
+    promoters: float
+    passives: float
+    detractors: float
+    kind: str = "net_score"
+    test_name: str | None = "z-test (multinomial variance)"
+    interval_name: str | None = "normal (multinomial variance)"
+
+    @property
+    def total(self) -> float:
+        return self.promoters + self.passives + self.detractors
+
+    def _score(self) -> tuple[float, float] | None:
+        if not self.total:
+            return None
+        return stats.net_score(self.promoters, self.detractors, self.total)
+
+    @property
+    def value(self) -> float | None:
+        score = self._score()
+        return None if score is None else score[0]
+
+    @property
+    def n(self) -> int:
+        return int(self.total)
+
+    @property
+    def numerator(self) -> float | None:
+        return None
+
+    @property
+    def denominator(self) -> float | None:
+        return self.total
+
+    def interval(self, level: float) -> Interval | None:
+        score = self._score()
+        if score is None:
+            return None
+        low, high = stats.net_score_interval(*score, level)
+        return Interval(low, high, level, "normal (multinomial variance)")
+
+    def compare(self, previous: Estimate, alpha: float) -> Change:
+        now = self._score()
+        before = previous._score() if isinstance(previous, NetScore) else None
+        if now is None or before is None:
+            return _change(self, previous, None, None, None, alpha)
+        z, p = stats.net_score_ztest(now[0], now[1], before[0], before[1])
+        return _change(self, previous, self.test_name, z, p, alpha)
+
+
+IntervalFn = Callable[[float], "tuple[float, float] | None"]
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A single statistic (kappa, alpha, ICC, a deviation) with an optional interval.
+
+    There is no change test: the delta against the previous period is reported, but a
+    difference of two agreement coefficients has no test the libraries provide.
+    ``interval_fn`` maps a confidence level to bounds (or None when unavailable) and
+    ``interval_name`` names its method.
+    """
+
+    statistic: float | None
+    units: int
+    interval_name: str | None = None
+    interval_fn: IntervalFn | None = field(default=None, repr=False, compare=False)
+    kind: str = "statistic"
+    test_name: str | None = None
+
+    @property
+    def value(self) -> float | None:
+        if self.statistic is None or math.isnan(self.statistic):
+            return None
+        return self.statistic
+
+    @property
+    def n(self) -> int:
+        return self.units
+
+    @property
+    def numerator(self) -> float | None:
+        return None
+
+    @property
+    def denominator(self) -> float | None:
+        return None
+
+    def interval(self, level: float) -> Interval | None:
+        if self.interval_fn is None or self.value is None:
+            return None
+        bounds = self.interval_fn(level)
+        if bounds is None:
+            return None
+        return Interval(bounds[0], bounds[1], level, self.interval_name or "")
+
+    def compare(self, previous: Estimate, alpha: float) -> Change:
+        return _change(self, previous, None, None, None, alpha)

@@ -1,0 +1,222 @@
+"""Operational calculators over tickets: volume, response and resolution times, handle time, rates.
+
+Which period a ticket falls in is decided by the source's ``time_column``: a source on
+``created_at`` reports tickets by the month they arrived, one on ``solved_at`` by the month
+they were solved.  Resolution metrics usually want the latter.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import pandas as pd
+from pydantic import Field
+
+from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
+from reportgen.metrics.columns import among, flags, numeric
+from reportgen.metrics.estimates import Count, Mean, Proportion, Quantile
+from reportgen.model import Unit
+
+SOLVED = ["solved", "closed"]
+TimeUnit = Literal["seconds", "minutes", "hours"]
+
+
+@CALCULATORS.register("volume")
+class Volume(Calculator):
+    """The number of rows (tickets, responses, reviews) in the period."""
+
+    name = "volume"
+    unit = "count"
+    direction = "higher"
+    additive = True
+    estimate_kind = "count"
+    formula = "count of rows in the period"
+
+    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Count:
+        return Count(float(len(frame)))
+
+
+# --- durations -----------------------------------------------------------------------------
+class DurationParams(CalculatorParams):
+    column_fields: ClassVar[tuple[str, ...]] = ("column",)
+    column: str = Field(description="Column holding the duration of each ticket.")
+    quantile: float = Field(0.5, gt=0, lt=1, description="Which quantile: 0.5 = median, 0.9 = P90.")
+    unit: TimeUnit = Field(description="Unit of the column's values.")
+
+
+def _quantile_label(q: float) -> str:
+    return "median" if q == 0.5 else f"P{q * 100:g}"
+
+
+class _Duration(Calculator):
+    """A quantile of a duration column; tickets without a value (no reply yet) are left out."""
+
+    Params = DurationParams
+    direction = "lower"
+    estimate_kind = "quantile"
+
+    def unit_for(self, params: CalculatorParams) -> Unit:
+        assert isinstance(params, DurationParams)
+        return params.unit
+
+    def describe(self, params: CalculatorParams) -> str:
+        assert isinstance(params, DurationParams)
+        return (f"{_quantile_label(params.quantile)} of {params.column} ({params.unit}) over "
+                f"tickets that have one")
+
+    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Quantile:
+        assert isinstance(params, DurationParams)
+        values = numeric(frame, params.column).dropna()
+        return Quantile(values.loc[values >= 0].to_numpy(dtype=float), q=params.quantile)
+
+
+class FirstResponseParams(DurationParams):
+    column: str = Field("first_response_minutes", description="Column holding minutes to the first agent reply.")
+    unit: TimeUnit = Field("minutes", description="Unit of the column's values.")
+
+
+class ResolutionParams(DurationParams):
+    column: str = Field("resolution_hours", description="Column holding hours from creation to solve.")
+    unit: TimeUnit = Field("hours", description="Unit of the column's values.")
+
+
+@CALCULATORS.register("first_response_time")
+class FirstResponseTime(_Duration):
+    """Time to first agent reply: median by default, any quantile (P90) selectable."""
+
+    name = "first_response_time"
+    Params = FirstResponseParams
+    formula = "quantile {quantile} of {column} over tickets with a first reply"
+
+
+@CALCULATORS.register("resolution_time")
+class ResolutionTime(_Duration):
+    """Time from creation to solve: median by default, any quantile (P90) selectable."""
+
+    name = "resolution_time"
+    Params = ResolutionParams
+    formula = "quantile {quantile} of {column} over solved tickets"
+
+
+class HandleParams(CalculatorParams):
+    column_fields: ClassVar[tuple[str, ...]] = ("column",)
+    column: str = Field("handle_minutes", description="Column holding agent handling time per ticket.")
+    unit: TimeUnit = Field("minutes", description="Unit of the column's values.")
+
+
+@CALCULATORS.register("aht")
+class AverageHandleTime(Calculator):
+    """Average handle time: the mean agent time spent per ticket."""
+
+    name = "aht"
+    Params = HandleParams
+    direction = "lower"
+    estimate_kind = "mean"
+    formula = "mean of {column} ({unit}) over tickets that have one"
+
+    def unit_for(self, params: CalculatorParams) -> Unit:
+        assert isinstance(params, HandleParams)
+        return params.unit
+
+    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Mean:
+        assert isinstance(params, HandleParams)
+        values = numeric(frame, params.column).dropna()
+        return Mean(values.loc[values >= 0].to_numpy(dtype=float))
+
+
+# --- rates ---------------------------------------------------------------------------------
+class FlagRateParams(CalculatorParams):
+    column_fields: ClassVar[tuple[str, ...]] = ("column", "status_column")
+    column: str = Field(description="Flag column (1/0, true/false, yes/no); blanks are left out.")
+    status_column: str | None = Field(None, description="Column holding the ticket status; with 'among', restricts the denominator.")
+    among: list[str] = Field(default_factory=lambda: list(SOLVED), description="Statuses counted when status_column is set.")
+
+
+class _FlagRate(Calculator):
+    """The share of rows whose flag is set, among rows with a known flag (and status)."""
+
+    Params = FlagRateParams
+    unit = "percent"
+    additive = True
+    estimate_kind = "proportion"
+
+    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+        assert isinstance(params, FlagRateParams)
+        rows = among(frame, params.status_column, params.among)
+        flag = flags(rows, params.column).dropna()
+        return Proportion(float(flag.sum()), float(len(flag)))
+
+
+class ReopenParams(FlagRateParams):
+    column: str = Field("reopened", description="Flag: the ticket was reopened after being solved.")
+    status_column: str | None = Field("status", description="Column holding the ticket status; only solved tickets count.")
+
+
+class EscalationParams(FlagRateParams):
+    column: str = Field("escalated", description="Flag: the ticket was escalated.")
+
+
+class SlaParams(FlagRateParams):
+    column: str = Field("sla_met", description="Flag: the first reply met its SLA target; blank = no reply yet.")
+
+
+@CALCULATORS.register("reopen_rate")
+class ReopenRate(_FlagRate):
+    """The share of solved tickets that were reopened."""
+
+    name = "reopen_rate"
+    Params = ReopenParams
+    direction = "lower"
+    formula = "solved tickets with {column} = 1 / solved tickets ({status_column} in {among})"
+
+
+@CALCULATORS.register("escalation_rate")
+class EscalationRate(_FlagRate):
+    """The share of tickets escalated."""
+
+    name = "escalation_rate"
+    Params = EscalationParams
+    direction = "lower"
+    formula = "tickets with {column} = 1 / tickets with {column} known"
+
+
+@CALCULATORS.register("sla_attainment")
+class SlaAttainment(_FlagRate):
+    """The share of tickets whose first reply met the SLA target."""
+
+    name = "sla_attainment"
+    Params = SlaParams
+    direction = "higher"
+    formula = "tickets with {column} = 1 / tickets with {column} known (replied)"
+
+
+class FcrParams(CalculatorParams):
+    column_fields: ClassVar[tuple[str, ...]] = ("replies_column", "status_column", "reopened_column")
+    replies_column: str = Field("agent_replies", description="Column counting agent replies on the ticket.")
+    status_column: str = Field("status", description="Column holding the ticket status.")
+    among: list[str] = Field(default_factory=lambda: list(SOLVED), description="Statuses that count as solved.")
+    reopened_column: str | None = Field(None, description="Optional reopened flag: a reopened ticket is not resolved on first contact.")
+
+
+@CALCULATORS.register("fcr")
+class FirstContactResolution(Calculator):
+    """First contact resolution: the share of solved tickets solved with one agent reply."""
+
+    name = "fcr"
+    Params = FcrParams
+    unit = "percent"
+    direction = "higher"
+    additive = True
+    estimate_kind = "proportion"
+    formula = ("solved tickets with {replies_column} = 1 (and not reopened, when "
+               "{reopened_column} is set) / solved tickets ({status_column} in {among})")
+
+    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+        assert isinstance(params, FcrParams)
+        solved = among(frame, params.status_column, params.among)
+        replies = numeric(solved, params.replies_column)
+        known = replies.notna()
+        one_touch = replies == 1
+        if params.reopened_column is not None:
+            one_touch &= ~flags(solved, params.reopened_column).fillna(False).to_numpy(bool)
+        return Proportion(float((one_touch & known).sum()), float(known.sum()))
