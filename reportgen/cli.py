@@ -28,13 +28,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _setup_logging(debug: bool) -> None:
+def _setup_logging(debug: bool, verbose: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    root.setLevel(logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING)
     for noisy in ("fontTools", "weasyprint", "matplotlib", "PIL", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING if not debug else logging.INFO)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -79,19 +79,142 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Settings from --settings or $REPORTGEN_SETTINGS; the ledger defaults to the output folder."""
+    import os
+
+    from reportgen.settings import load_settings
+
+    file = getattr(args, "settings", None) or os.environ.get("REPORTGEN_SETTINGS")
+    settings = load_settings(Path(file) if file else None)
+    ledger = getattr(args, "ledger", None)
+    if ledger:
+        settings = settings.model_copy(update={"ledger_url": ledger})
+    elif not file and "REPORTGEN_LEDGER_URL" not in os.environ:
+        out = Path(getattr(args, "out", None) or "out")
+        settings = settings.model_copy(
+            update={"ledger_url": f"sqlite:///{(out / 'reportgen-runs.sqlite').resolve()}"})
+    return settings
+
+
+def _ledger(settings):  # type: ignore[no-untyped-def]
+    from reportgen.runs import Ledger
+
+    return Ledger(settings.resolved_ledger_url())
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from reportgen.definition import load_definition
+    from reportgen.errors import GateFailure
     from reportgen.pipeline import build_report, render_outputs
+    from reportgen.runner import run_report
 
     loaded = load_definition(Path(args.definition))
     period = _period_for(loaded, args.period)
+    settings = _settings(args)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failure: list[BaseException] = []
+
+    # The runner records every outcome in the ledger; the command also needs the error
+    # itself, to exit 2 for bad input and 1 for anything else.
+    def build(loaded_, period_, *, now):  # type: ignore[no-untyped-def]
+        try:
+            return build_report(loaded_, period_, now=now)
+        except GateFailure:
+            raise
+        except Exception as exc:
+            failure.append(exc)
+            raise
+
+    def render(loaded_, result, directory):  # type: ignore[no-untyped-def]
+        try:
+            return render_outputs(loaded_, result, directory)
+        except Exception as exc:
+            failure.append(exc)
+            raise
+
     log.info("building %s for %s", loaded.definition.id, period.label)
-    result = build_report(loaded, period, now=_now())
-    for warning in result.model.warnings:
-        log.warning("%s", warning)
-    artifacts = render_outputs(loaded, result, Path(args.out))
-    for artifact in artifacts:
+    if not (args.debug or args.verbose):
+        # this command prints the run's outcome itself; the runner's log would repeat it
+        logging.getLogger("reportgen.runner").setLevel(logging.CRITICAL)
+    record = run_report(loaded, period, trigger="manual", ledger=_ledger(settings),
+                        out_dir=out_dir, send=args.send, smtp=settings.smtp,
+                        build=build, render=render)
+    if record.status == "held":
+        print(f"reportgen: run #{record.id} held by data-quality gates: {record.error}",
+              file=sys.stderr)
+        return EXIT_HELD
+    if record.status == "failed":
+        if failure:
+            raise failure[0]
+        print(f"reportgen: run #{record.id} failed: {record.error}", file=sys.stderr)
+        return EXIT_INTERNAL
+    for artifact in record.artifacts:
         print(artifact.path)
+    sent = [d for d in record.deliveries if d.status == "sent"]
+    if args.send:
+        log.info("run #%d delivered to %d recipient(s)", record.id, len(sent))
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    runs = _ledger(_settings(args)).history(args.report, limit=args.limit)
+    if args.json:
+        print(json.dumps([r.to_json() for r in runs], indent=2))
+        return EXIT_OK
+    if not runs:
+        print("no runs recorded")
+        return EXIT_OK
+    print(f"{'run':>5}  {'report':<20} {'period':<9} {'trigger':<9} {'status':<10} "
+          f"{'started (UTC)':<17} {'sent':>4}  note")
+    for r in runs:
+        sent = sum(1 for d in r.deliveries if d.status == "sent" and d.channel == "email")
+        note = (r.error or "").replace("\n", " ")
+        print(f"{r.id:>5}  {r.report_id:<20} {r.period:<9} {r.trigger:<9} {r.status:<10} "
+              f"{r.started_at:%Y-%m-%d %H:%M}  {sent:>4}  {note[:80]}")
+    return EXIT_OK
+
+
+def cmd_resend(args: argparse.Namespace) -> int:
+    from reportgen.errors import DeliveryError
+    from reportgen.runner import resend_run
+
+    settings = _settings(args)
+    if settings.smtp is None:
+        raise DeliveryError("resend needs SMTP settings: give --settings FILE with an 'smtp' "
+                            "section, or set REPORTGEN_SMTP_HOST")
+    report = resend_run(args.run, args.to, ledger=_ledger(settings), smtp=settings.smtp)
+    for outcome in report.outcomes:
+        print(f"{outcome.recipient}: {outcome.status}")
+    return EXIT_OK if not report.failed else EXIT_INTERNAL
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    import os
+    import signal
+    import threading
+
+    from reportgen.scheduling import describe_schedule, run_daemon
+
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: not a folder of report definitions")
+    file = args.settings or os.environ.get("REPORTGEN_SETTINGS")
+    settings_path = Path(file) if file else None
+    if args.list:
+        rows = describe_schedule(directory, _now(), settings_path=settings_path)
+        if not rows:
+            print(f"no scheduled definitions in {directory}")
+        for row in rows:
+            when = f"{row.next_run_local:%Y-%m-%d %H:%M %Z}" if row.next_run_local else "paused"
+            print(f"{row.report_id:<24} {row.cron:<18} {row.timezone:<18} "
+                  f"next {when}  -> period {row.next_period or '-'}")
+        return EXIT_OK
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_daemon(directory, settings_path, stop_event=stop)
     return EXIT_OK
 
 
@@ -111,12 +234,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ledger_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--settings", metavar="FILE",
+                   help="settings YAML (SMTP, ledger); default $REPORTGEN_SETTINGS")
+    p.add_argument("--ledger", metavar="URL",
+                   help="run ledger URL (default: DIR/reportgen-runs.sqlite beside the reports)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reportgen",
         description="Monthly Quality Reports (PDF) and QBR decks (PPTX) from a YAML definition.")
     parser.add_argument("--version", action="version", version=f"reportgen {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check definitions; exit 2 if any is invalid")
@@ -133,7 +264,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="2026-10 (month), 2026-Q3 (quarter) or 2026-W42 (week); "
                         "default: the last complete period in the report's timezone")
     p.add_argument("--out", default="out", metavar="DIR", help="output folder (default: out)")
+    p.add_argument("--send", action="store_true",
+                   help="email the report to the definition's recipients (once per recipient)")
+    _ledger_options(p)
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("history", help="list recorded runs and their deliveries")
+    p.add_argument("report", nargs="?", help="only this report id")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--out", default="out", metavar="DIR", help="where 'run' wrote (default: out)")
+    _ledger_options(p)
+    p.set_defaults(handler=cmd_history)
+
+    p = sub.add_parser("resend", help="send a recorded run's report again")
+    p.add_argument("run", type=int, metavar="RUN", help="run number (see 'history')")
+    p.add_argument("--to", metavar="ADDRESS", help="send only to this address")
+    p.add_argument("--out", default="out", metavar="DIR", help="where 'run' wrote (default: out)")
+    _ledger_options(p)
+    p.set_defaults(handler=cmd_resend)
+
+    p = sub.add_parser("schedule", help="run every definition in DIR on its schedule")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--list", action="store_true", help="show what runs when, then exit")
+    p.add_argument("--settings", metavar="FILE", help="settings YAML (SMTP, ledger, job store)")
+    p.set_defaults(handler=cmd_schedule)
 
     p = sub.add_parser("demo", help="write seeded demo data (13 months) for the example reports")
     p.add_argument("--out", default="out/demo", metavar="DIR")
@@ -147,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.debug)
+    _setup_logging(args.debug, args.verbose)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

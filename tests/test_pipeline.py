@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 
@@ -90,7 +91,10 @@ def test_a_failing_gate_holds_the_run_and_the_cli_exits_3_writing_nothing(
     out = tmp_path / "out"
     assert main(["run", str(path), "--period", "2026-09", "--out", str(out)]) == 3
     assert "held by data-quality gates" in capsys.readouterr().err
-    assert not out.exists()
+    assert not [p for p in out.iterdir() if p.suffix in (".pdf", ".pptx", ".part")]
+    assert main(["history", "--out", str(out), "--json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)
+    assert run["status"] == "held" and "1,000,000" in run["error"]
 
 
 def test_a_period_without_data_is_reported_as_no_data(demo_dir, write_definition):
