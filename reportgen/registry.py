@@ -45,11 +45,16 @@ class Registry(Generic[T]):
         if self._loaded:
             return
         self._loaded = True
-        for module in self._builtins:
-            import_module(module)
-        for ep in entry_points(group=self.group):
-            if ep.name not in self._entries:
-                self.add(ep.name, ep.load())
+        try:
+            for module in self._builtins:
+                import_module(module)
+            for ep in entry_points(group=self.group):
+                if ep.name not in self._entries:
+                    self.add(ep.name, ep.load())
+        except BaseException:
+            # a failed import must surface again on the next lookup, not read as "unknown"
+            self._loaded = False
+            raise
 
     def get(self, name: str) -> T:
         self._load()

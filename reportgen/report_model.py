@@ -114,8 +114,14 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
 
 
 def method_note(result: MetricResult) -> MethodNote:
-    interval = (f"{result.interval.method} {result.interval.level * 100:.0f}% interval"
-                if result.interval else "no interval (exact count or no data)")
+    if result.interval:
+        interval = f"{result.interval.method} {result.interval.level * 100:.0f}% interval"
+    elif result.unit == "count":
+        interval = "exact count (no interval)"
+    elif result.value is None:
+        interval = "no interval (no value in the period)"
+    else:
+        interval = "no confidence interval is computed for this statistic"
     change = result.change
     test = interval
     if change and change.test:
