@@ -48,6 +48,27 @@ def timed(label: str, repeat: int, work: Callable[[], Any]) -> Any:
     return result
 
 
+def bench_report(work: Path, name: str, period_text: str, args: argparse.Namespace) -> None:
+    target = work / "configs" / name
+    shutil.copy(REPO / "configs" / name, target)
+    loaded = load_definition(target)
+    d = loaded.definition
+    period = Period.parse(period_text, d.period.grain, d.period.timezone)
+    print(f"--- {d.id} {period.label}: {len(d.metrics)} metrics, {len(d.charts)} charts")
+    sources = timed("  load sources", args.repeat, lambda: fetch_sources(loaded, period))
+    frames = {k: v.frame for k, v in sources.items()}
+    print(f"  {'rows loaded':<42} {sum(len(f) for f in frames.values()):8,}")
+    metrics = timed("  compute metrics", args.repeat, lambda: compute_metrics(d, frames, period))
+    timed("  insights", args.repeat, lambda: build_insights(d, metrics, frames, period))
+    timed("  charts", args.repeat, lambda: build_charts(d, metrics, period))
+    result = timed("  build_report (all pure stages)", 1, lambda: build(loaded, period, now=NOW))
+    out = args.keep or work / "render"
+    artifacts = timed("  render " + ", ".join(o.format for o in d.outputs), 1,
+                      lambda: render_outputs(loaded, result, out))
+    for a in artifacts:
+        print(f"  {Path(a.path).name:<42} {a.size / 1024:8.0f} KiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
@@ -59,25 +80,8 @@ def main() -> None:
         timed("demo data, 13 months", args.repeat,
               lambda: generate_demo_data(demo, seed=7, end_month=date(2026, 9, 1)))
         (work / "configs").mkdir()
-        for name, period_text in (("monthly_quality_report.yaml", "2026-09"), ("qbr.yaml", "2026-Q3")):
-            target = work / "configs" / name
-            shutil.copy(REPO / "configs" / name, target)
-            loaded = load_definition(target)
-            d = loaded.definition
-            period = Period.parse(period_text, d.period.grain, d.period.timezone)
-            print(f"--- {d.id} {period.label}: {len(d.metrics)} metrics, {len(d.charts)} charts")
-            sources = timed("  load sources", args.repeat, lambda: fetch_sources(loaded, period))
-            frames = {k: v.frame for k, v in sources.items()}
-            print(f"  {'rows loaded':<42} {sum(len(f) for f in frames.values()):8,}")
-            metrics = timed("  compute metrics", args.repeat, lambda: compute_metrics(d, frames, period))
-            timed("  insights", args.repeat, lambda: build_insights(d, metrics, frames, period))
-            timed("  charts", args.repeat, lambda: build_charts(d, metrics, period))
-            result = timed("  build_report (all pure stages)", 1, lambda: build(loaded, period, now=NOW))
-            out = args.keep or work / "render"
-            artifacts = timed("  render " + ", ".join(o.format for o in d.outputs), 1,
-                              lambda: render_outputs(loaded, result, out))
-            for a in artifacts:
-                print(f"  {Path(a.path).name:<42} {a.size / 1024:8.0f} KiB")
+        bench_report(work, "monthly_quality_report.yaml", "2026-09", args)
+        bench_report(work, "qbr.yaml", "2026-Q3", args)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{'peak memory':<44} {peak:8.0f} MiB")
     finally:
