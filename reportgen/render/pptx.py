@@ -1,0 +1,338 @@
+"""The QBR deck: a ``ReportModel`` as an editable PowerPoint file on a slide master.
+
+Deck order: title; agenda; KPI scorecard; key findings; per section a divider, a section
+scorecard (only for KPIs not already on the main one), one slide per figure and the
+section's tables; an appendix with data-quality notes, the methodology and a provenance
+line.  Every slide but the title and dividers has a footer and a slide number, and every
+slide has speaker notes with the narrative and the numbers behind it.
+
+The renderer places model strings only (``Kpi.value_text``, ``Cell.text``,
+``Finding.sentence``...) and, for native charts, the ``NativeChart`` values as given.
+All slides are built in memory first; the file is then written atomically, so a failure
+never leaves a half-written deck behind.
+
+The master decides typography, backgrounds and geometry; the report ``Theme`` decides
+data colours (chart series, status cells, tones) so the deck's charts match the PDF's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pptx.dml.color import RGBColor
+from pptx.presentation import Presentation as PresentationType
+from pptx.slide import Slide, SlideLayout
+from pptx.util import Inches, Pt
+
+from reportgen.errors import RenderError, ReportgenError
+from reportgen.model import Artifact, Figure, Finding, Kpi, MethodNote, ReportModel, Section
+from reportgen.render.files import write_atomically
+from reportgen.render.pptx_charts import add_native_chart, add_picture
+from reportgen.render.pptx_slides import (
+    add_footer,
+    bullet_colour,
+    content_box,
+    open_master,
+    resolve_layouts,
+    set_notes,
+    set_paragraphs,
+    set_title,
+    text_placeholder,
+)
+from reportgen.render.pptx_tables import (
+    TableData,
+    add_table,
+    from_table,
+    methodology,
+    page_height,
+    plan,
+    scorecard,
+    tone_colour,
+)
+from reportgen.render.pptx_text import clamp_lines
+
+__all__ = ["DEFAULT_MASTER", "render_pptx"]
+
+DEFAULT_MASTER = Path(__file__).resolve().parents[2] / "report_templates" / "qbr" / "master.pptx"
+MAX_FINDINGS = 5  # a findings slide is read in under a minute; the rest go to the notes
+SEP = " \u00b7 "
+CAPTION_HEIGHT = Inches(0.6)
+CAPTION_GAP = Inches(0.12)
+CAPTION_GREY = RGBColor(0x5F, 0x6B, 0x7A)
+CAPTION_PT = 12
+
+
+def render_pptx(model: ReportModel, out_path: Path, *, master: Path | None = None) -> Artifact:
+    """Render ``model`` as a QBR deck at ``out_path`` (written atomically).
+
+    ``master`` is a .pptx whose slide master and layouts style the deck (default:
+    ``report_templates/qbr/master.pptx``); it needs layouts named 'Title Slide',
+    'Title and Content', 'Title Only' and 'Section Header'.  Raises ``RenderError``.
+    """
+    master_path = Path(master) if master is not None else DEFAULT_MASTER
+    prs = open_master(master_path)
+    layouts = resolve_layouts(prs, master_path)
+    deck = _DeckBuilder(prs, layouts, model)
+    try:
+        deck.build()
+    except ReportgenError:
+        raise
+    except Exception as exc:  # python-pptx and lxml raise many types; name where it broke
+        raise RenderError(
+            f"PPTX deck for report '{model.report_id}' failed at {deck.step}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return write_atomically(Path(out_path), "pptx", lambda tmp: prs.save(str(tmp)))
+
+
+class _DeckBuilder:
+    """Adds the deck's slides, in order, to a presentation opened on a master."""
+
+    def __init__(self, prs: PresentationType, layouts: dict[str, SlideLayout],
+                 model: ReportModel) -> None:
+        self.prs = prs
+        self.layouts = layouts
+        self.model = model
+        self.theme = model.theme
+        self.content = content_box(prs, layouts["content"])
+        self.footer = SEP.join(p for p in (model.organisation, model.title, model.period.label) if p)
+        self.summary_ids = {k.metric.metric_id for k in model.summary_kpis}
+        self.step = "opening the master"
+
+    def build(self) -> None:
+        self._title_slide()
+        self._agenda()
+        if self.model.summary_kpis:
+            self._table_slides("KPI scorecard", scorecard(self.model.summary_kpis, self.theme),
+                               notes=lambda rows: [_kpi_notes(self.model.summary_kpis[rows])])
+        self._findings()
+        for section in self.model.sections:
+            self._section(section)
+        self._appendix()
+        props = self.prs.core_properties
+        props.title, props.subject = self.model.title, self.model.period.label
+        props.author = self.model.owner or self.model.organisation
+        props.last_modified_by = "reportgen"
+        props.created = props.modified = _utc(self.model.generated_at)
+
+    # --- slides -------------------------------------------------------------------------
+
+    def _slide(self, role: str, title: str, notes: Sequence[str], *, footer: bool = True) -> Slide:
+        self.step = f"slide {len(self.prs.slides) + 1} ('{title}')"
+        slide = self.prs.slides.add_slide(self.layouts[role])
+        shown = set_title(slide, title)
+        if footer:
+            add_footer(slide, self.footer, len(self.prs.slides))
+        set_notes(slide, notes if shown == title else [f"Title: {title}", *notes])
+        return slide
+
+    def _title_slide(self) -> None:
+        model = self.model
+        generated = _local_date(model.generated_at, model.period.timezone)
+        lines = [model.subtitle, model.organisation, model.period.label, f"Generated {generated}"]
+        notes = [
+            f"{model.title} for {model.organisation}, {model.period.label} "
+            f"({model.period.date_range}, {model.period.timezone}).",
+            f"Generated {generated}." + (f" Owner: {model.owner}." if model.owner else ""),
+            *(f"Data warning: {w}" for w in model.warnings),
+        ]
+        slide = self._slide("title", model.title, notes, footer=False)
+        _fill_or_drop(slide, [line for line in lines if line], space_after=0.2)
+
+    def _agenda(self) -> None:
+        items = ["Scorecard and key findings", *(s.title for s in self.model.sections),
+                 "Appendix: methodology and provenance"]
+        notes = [f"{s.title}: {s.intro}" if s.intro else s.title for s in self.model.sections]
+        slide = self._slide("content", "Agenda", notes or ["Scorecard and key findings"])
+        _fill_or_drop(slide, items)
+
+    def _findings(self) -> None:
+        findings = self.model.findings
+        shown = findings[:MAX_FINDINGS]
+        slide = self._slide("content", "Key findings", [
+            _findings_notes(shown, "Key findings"),
+            _findings_notes(findings[MAX_FINDINGS:], "Further findings"),
+        ])
+        sentences = [f.sentence for f in shown] or ["No findings this period."]
+        paragraphs = _fill_or_drop(slide, sentences)
+        for paragraph, finding in zip(paragraphs, shown, strict=False):
+            bullet_colour(paragraph, tone_colour(finding.tone, self.theme) or self.theme.neutral)
+
+    def _section(self, section: Section) -> None:
+        context = _section_notes(section)
+        slide = self._slide("section", section.title, [section.intro, *context], footer=False)
+        _fill_or_drop(slide, [section.intro] if section.intro else [], space_after=0.0)
+        extra = [k for k in section.kpis if k.metric.metric_id not in self.summary_ids]
+        if extra:
+            self._table_slides(f"{section.title}: scorecard", scorecard(extra, self.theme),
+                               notes=lambda rows: [_kpi_notes(extra[rows]), *context[1:]])
+        for figure in section.figures:
+            self._figure(figure, context)
+        for table in section.tables:
+            self._table_slides(table.title or section.title, from_table(table, self.theme),
+                               notes=lambda _rows, t=table: [t.title, t.note, *context],
+                               caption=lambda _last, t=table: t.note)
+
+    def _figure(self, figure: Figure, context: Sequence[str]) -> None:
+        notes = [f"Chart: {figure.alt_text}", figure.caption, *context]
+        slide = self._slide("title_only", figure.title, notes)
+        box = self.content
+        if figure.caption:
+            box = box.shrink_bottom(CAPTION_HEIGHT)
+            self._caption(slide, figure.caption)
+        if figure.native is not None:
+            add_native_chart(slide, box, figure, self.theme)
+        else:
+            add_picture(slide, box, figure)
+
+    def _table_slides(self, title: str, data: TableData, *,
+                      notes: Callable[[slice], Sequence[str]],
+                      caption: Callable[[bool], str] | None = None) -> None:
+        """One table over as many slides as it needs.
+
+        ``notes(rows)`` gives the speaker notes for the slice of rows on a slide;
+        ``caption(is_last_slide)`` the small text under the table, if any.
+        """
+        has_caption = caption is not None
+        room = self.content.shrink_bottom(CAPTION_HEIGHT if has_caption else 0)
+        data, widths, pages = plan(data, room)
+        start = 0
+        for i, page in enumerate(pages):
+            rows = slice(start, start + len(page.rows))
+            start = rows.stop
+            shortened = ("Shortened on this slide, in full:\n"
+                         + "\n".join(f"- {t}" for t in page.cut)) if page.cut else ""
+            slide = self._slide("title_only", title if i == 0 else f"{title} (cont.)",
+                                [*notes(rows), shortened])
+            add_table(slide, self.content, data, widths, page)
+            text = caption(i == len(pages) - 1) if has_caption else ""
+            if text:
+                # Right under the table, so the note reads as part of it.
+                self._caption(slide, text, top=self.content.top + page_height(page) + CAPTION_GAP)
+
+    def _appendix(self) -> None:
+        model = self.model
+        about = "Methodology, data-quality notes and provenance"
+        slide = self._slide("section", "Appendix", [about], footer=False)
+        _fill_or_drop(slide, [about], space_after=0.0)
+        if model.warnings:
+            slide = self._slide("content", "Data-quality notes", list(model.warnings))
+            _fill_or_drop(slide, list(model.warnings))
+        line, full = _provenance(model)
+        notes_for = model.methodology
+        if notes_for:
+            self._table_slides(
+                "Methodology", methodology(notes_for),
+                notes=lambda rows: [*(_method_notes(n) for n in notes_for[rows]), full],
+                caption=lambda last: line if last else "",
+            )
+        else:
+            slide = self._slide("title_only", "Provenance", [full])
+            self._caption(slide, line)
+
+    def _caption(self, slide: Slide, text: str, top: int | None = None) -> None:
+        """Small grey text under the content (figure caption, table note, provenance)."""
+        box = self.content.below(CAPTION_HEIGHT, gap=CAPTION_GAP)
+        top = box.top if top is None else min(top, box.top)
+        shape = slide.shapes.add_textbox(box.left, top, box.width, box.height)
+        shape.name = "Caption"
+        frame = shape.text_frame
+        frame.word_wrap = True
+        frame.margin_left = frame.margin_right = 0
+        frame.text = clamp_lines(text, box.width, CAPTION_PT, 2)
+        for paragraph in frame.paragraphs:
+            for run in paragraph.runs:
+                run.font.size = Pt(CAPTION_PT)
+                run.font.color.rgb = CAPTION_GREY
+
+
+# --- text of slides and notes ---------------------------------------------------------------
+
+
+def _fill_or_drop(slide: Slide, paragraphs: Sequence[str], *, space_after: float = 0.4) -> list:
+    """Put ``paragraphs`` in the slide's text placeholder, or remove it when there are none.
+
+    An empty placeholder would show "Click to add text" to whoever edits the deck.
+    """
+    placeholder = text_placeholder(slide)
+    if placeholder is None:
+        return []
+    if not paragraphs:
+        placeholder.element.getparent().remove(placeholder.element)
+        return []
+    return set_paragraphs(placeholder, paragraphs, space_after=space_after)
+
+
+def _local_date(moment: datetime, timezone: str) -> str:
+    """The generation date as the report's readers see it (in the period's time zone)."""
+    with contextlib.suppress(ZoneInfoNotFoundError, ValueError):  # unknown zone: keep as given
+        moment = moment.astimezone(ZoneInfo(timezone)) if moment.tzinfo else moment
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def _utc(moment: datetime) -> datetime:
+    """Naive UTC, which is what the package's core properties store."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _kpi_notes(kpis: Sequence[Kpi]) -> str:
+    return "\n".join(_kpi_line(k) for k in kpis)
+
+
+def _kpi_line(kpi: Kpi) -> str:
+    """Every display string of a KPI in one sentence a presenter can read out."""
+    value = kpi.value_text
+    detail = "; ".join(t for t in (kpi.interval_text and f"interval {kpi.interval_text}",
+                                   kpi.n_text) if t)
+    parts = [f"{kpi.metric.label}: {value}" + (f" ({detail})" if detail else "")]
+    change = ", ".join(t for t in (kpi.delta_text, kpi.significance_text) if t)
+    if change:
+        parts.append(f"change {change}")
+    parts.extend(t for t in (kpi.target_text, kpi.status_text) if t)
+    return "; ".join(parts) + "."
+
+
+def _findings_notes(findings: Sequence[Finding], heading: str) -> str:
+    if not findings:
+        return ""
+    return heading + ":\n" + "\n".join(f"- {f.sentence}" for f in findings)
+
+
+def _section_notes(section: Section) -> list[str]:
+    """The numbers behind a section: its KPIs, findings and free notes."""
+    blocks = [_kpi_notes(section.kpis),
+              _findings_notes(section.findings, f"Findings in {section.title}")]
+    if section.notes:
+        blocks.append("Notes:\n" + "\n".join(f"- {n}" for n in section.notes))
+    return blocks
+
+
+def _method_notes(note: MethodNote) -> str:
+    lines = [f"{note.label}: {note.formula}", f"Test: {note.test}", note.n_text]
+    lines.extend(f"Suppressed: {s}" for s in note.suppressed)
+    return "\n".join(line for line in lines if line)
+
+
+def _provenance(model: ReportModel) -> tuple[str, str]:
+    """The provenance as a one-line slide caption (short hashes) and in full for the notes."""
+    prov = model.provenance
+    stamp = f"{prov.generated_at:%Y-%m-%d %H:%M %Z}".strip()
+
+    def inputs(short: bool) -> str:
+        return ", ".join(
+            f"{name} {digest[:12] if short else digest}"
+            + (f" ({prov.row_counts[name]:,} rows)" if name in prov.row_counts else "")
+            for name, digest in prov.input_hashes.items()
+        )
+
+    def line(short: bool) -> str:
+        digest = prov.definition_hash[:12] if short else prov.definition_hash
+        return (f"Provenance: definition {digest}; inputs {inputs(short) or 'none'}; "
+                f"reportgen {prov.code_version}; period {prov.period}; generated {stamp}")
+
+    return line(True), line(False)
+
