@@ -4,6 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 OUT    ?= out
+# The demo data is seeded and fixed in time, so the demo reports are the same on every machine.
+DEMO_MONTH   ?= 2026-09
+DEMO_QUARTER ?= 2026-Q3
 PYTEST_ARGS ?=
 
 .PHONY: demo test system-runtime system-test env lint clean
@@ -24,10 +27,11 @@ env: $(STAMP)
 
 ## demo: build the environment, generate demo data, render the demo reports into out/
 demo: system-runtime env
-	@$(PY) -m reportgen.cli demo --out $(OUT)/demo > /dev/null
-	@echo "Demo data: $(OUT)/demo/"
-	@$(PY) -m reportgen.cli run configs/monthly_quality_report.yaml --out $(OUT)
-	@$(PY) -m reportgen.cli run configs/qbr.yaml --out $(OUT)
+	@$(PY) -m reportgen.cli demo --out $(OUT)/demo --end-month $(DEMO_MONTH) > /dev/null
+	@echo "Demo data:    $(OUT)/demo/ (13 months to $(DEMO_MONTH))"
+	@echo "Demo reports:"
+	@$(PY) -m reportgen.cli run configs/monthly_quality_report.yaml --period $(DEMO_MONTH) --out $(OUT)
+	@$(PY) -m reportgen.cli run configs/qbr.yaml --period $(DEMO_QUARTER) --out $(OUT)
 
 ## test: build the environment and run the whole suite (exit code 5, no tests, is not a failure)
 test: system-test env
