@@ -1,0 +1,142 @@
+"""The stories planted in the demo data, dated relative to the last month of the span."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from reportgen.period import Period
+
+
+@dataclass(frozen=True)
+class Story:
+    """One effect planted in the demo data that a good report should find.
+
+    ``scope`` names the slice it lives in as ``column=value`` pairs (``;``-separated),
+    ``starts`` is the first day it applies and ``metric`` names the measure that moves.
+    """
+
+    key: str
+    title: str
+    description: str
+    scope: str
+    starts: date
+    metric: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["starts"] = self.starts.isoformat()
+        return data
+
+
+@dataclass(frozen=True)
+class StoryDates:
+    """When each story starts, as datetime64[s] instants (UTC midnight)."""
+
+    refund_policy_change: np.datetime64
+    defects_ramp_start: np.datetime64
+    coaching_start: np.datetime64
+    chat_ramp_start: np.datetime64
+    drift_start: np.datetime64
+    overturn_month_start: np.datetime64
+
+    @classmethod
+    def for_end_month(cls, end_month: date) -> StoryDates:
+        last = Period(end_month, "month")
+
+        def instant(day: date) -> np.datetime64:
+            return np.datetime64(day.isoformat(), "s")
+
+        return cls(
+            refund_policy_change=instant(end_month + timedelta(days=3)),
+            defects_ramp_start=instant(last.shift(-2).start),
+            coaching_start=instant(last.shift(-3).start),
+            chat_ramp_start=instant(last.shift(-12).start),
+            drift_start=instant(last.shift(-1).start),
+            overturn_month_start=instant(end_month),
+        )
+
+
+def planted_stories(end_month: date) -> tuple[Story, ...]:
+    """The six planted stories for data whose last month is ``end_month``."""
+    dates = StoryDates.for_end_month(end_month)
+
+    def day(instant: np.datetime64) -> date:
+        return date.fromisoformat(str(instant.astype("datetime64[D]")))
+
+    return (
+        Story(
+            key="billing_csat_drop",
+            title="Refund-policy change hurts Billing CSAT",
+            description=(
+                "A stricter refund policy took effect on this day. For Billing tickets created "
+                "from then on, the share of 4-5 ratings falls by roughly 10 points from about "
+                "85%, mostly on refund, cancellation and double-charge contacts, which also "
+                "become more frequent; negative comments mention the refund policy. Overall "
+                "CSAT dips."
+            ),
+            scope="queue=Billing",
+            starts=day(dates.refund_policy_change),
+            metric="csat",
+        ),
+        Story(
+            key="correct_information_defects",
+            title="'Correct information' defects double",
+            description=(
+                "Over the last three months the defect rate of the 'Correct information' QA "
+                "category climbs from about 8% to about 16% of reviews, driven by Technical "
+                "Support and Shipping (an outdated knowledge-base article)."
+            ),
+            scope="category=Correct information; queue=Technical Support,Shipping",
+            starts=day(dates.defects_ramp_start),
+            metric="qa_category_defect_rate",
+        ),
+        Story(
+            key="onboarding_coaching",
+            title="Coaching lifts Onboarding QA scores",
+            description=(
+                "A coaching programme for the Onboarding team starts on this day; QA review "
+                "scores for Onboarding tickets rise by about 6 points and stay there."
+            ),
+            scope="queue=Onboarding",
+            starts=day(dates.coaching_start),
+            metric="qa_review_score",
+        ),
+        Story(
+            key="chat_mix_shift",
+            title="Chat grows from a quarter to 40% of volume",
+            description=(
+                "Chat's share of tickets grows steadily from about 25% to about 40% over the "
+                "year. Chat is rated lower than email, so overall CSAT drifts down through mix "
+                "even where each channel's own CSAT is stable."
+            ),
+            scope="channel=chat",
+            starts=day(dates.chat_ramp_start),
+            metric="channel_share",
+        ),
+        Story(
+            key="auditor_drift",
+            title="Auditor AU07 becomes lenient",
+            description=(
+                "In the last two months auditor AU07 scores about 8 points above the calibrator "
+                "on calibration tickets and rates categories higher in regular reviews."
+            ),
+            scope="auditor_id=AU07",
+            starts=day(dates.drift_start),
+            metric="calibration_bias",
+        ),
+        Story(
+            key="harassment_overturns",
+            title="Harassment appeal overturns double",
+            description=(
+                "In the last month the share of appealed harassment decisions that are "
+                "overturned roughly doubles, from about 17% to about 38%."
+            ),
+            scope="policy_area=harassment",
+            starts=day(dates.overturn_month_start),
+            metric="appeal_overturn_rate",
+        ),
+    )
