@@ -1,0 +1,94 @@
+"""Deterministic findings: what changed and why, stated only when the data supports it.
+
+``build_insights`` reads the computed metrics (and, where a finding needs raw rows, the
+sources' frames) and returns findings ranked by impact.  No language model is involved:
+every finding comes from a test or a rule documented in its module, carries the numbers it
+rests on, and reads as a sentence rendered from a template (``text``).
+
+Finding kinds, by module:
+
+==========================  =================  ==============================================
+kind                        module             what it says
+==========================  =================  ==============================================
+significant_change          changes            overall change vs the previous period
+year_over_year              changes            overall change vs the same period last year
+no_significant_change       changes            headline metric: no significant change (p = …)
+no_test                     changes            headline count: both values, no claim
+segment_change              segments           a segment changed (Holm, behind the overall)
+driver                      drivers            mix vs rate split of a significant change
+top_causes, cause_growth    pareto             the few causes covering the pareto cut; growth
+target_breach, _streak      targets            off target now / N periods running
+target_at_risk              targets            short of target within the margin of error
+segments_off_target         targets            segments off target
+out_of_control              control            p-chart signal on the latest point
+control_history             control            earlier p-chart signals (context)
+calibration_outlier         calibration        auditor outside tolerance
+calibration_drift           calibration        auditor's bias changed significantly
+intervention                interventions      before/after of a declared intervention
+small_sample                samples            a value or comparison withheld (n < minimum)
+==========================  =================  ==============================================
+
+``Finding.direction`` is "improved"/"declined" only for a statistically supported claim (a
+significant test after multiplicity control, or a control-chart signal), judged by the
+metric's direction; ``Finding.numbers["significant"]`` marks every such claim.  Severity is
+documented in ``severity``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from reportgen.definition.models import Definition
+from reportgen.insights.calibration import calibration_findings
+from reportgen.insights.changes import change_findings
+from reportgen.insights.context import InsightContext
+from reportgen.insights.control import control_findings
+from reportgen.insights.drivers import Decomposition, Segment, decompose, driver_findings
+from reportgen.insights.interventions import intervention_findings
+from reportgen.insights.pareto import pareto_findings
+from reportgen.insights.samples import sample_findings
+from reportgen.insights.segments import (
+    is_cause_breakdown,
+    segment_findings,
+    segment_tests,
+)
+from reportgen.insights.severity import KIND_ORDER
+from reportgen.insights.targets import target_findings
+from reportgen.model import Finding, MetricResult
+from reportgen.period import Period
+
+__all__ = ["Decomposition", "Segment", "build_insights", "decompose", "rank"]
+
+
+def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
+                   frames: Mapping[str, pd.DataFrame], period: Period,
+                   history: Sequence[Period]) -> tuple[Finding, ...]:
+    """Every finding for ``period``, ranked by impact (severity, highest first).
+
+    ``frames`` maps a source name to its rows over the whole history window, with the
+    ``__period__`` column and the source's time column in the report timezone; ``history``
+    is the window's periods, oldest first, ending with ``period``.
+    """
+    ctx = InsightContext.build(definition, metrics, frames, period, history)
+    found: list[Finding] = []
+    found += change_findings(ctx)
+    for metric in metrics.values():
+        tests = segment_tests(ctx, metric)
+        plain = [t for t in tests if not is_cause_breakdown(ctx, metric, t.breakdown)]
+        found += segment_findings(ctx, metric, plain)
+        found += pareto_findings(ctx, metric, tests)
+    found += driver_findings(ctx)
+    found += target_findings(ctx)
+    found += control_findings(ctx)
+    found += calibration_findings(ctx)
+    found += intervention_findings(ctx)
+    found += sample_findings(ctx)
+    return rank(found)
+
+
+def rank(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """Highest severity first; ties by kind, then metric, then scope (a stable order)."""
+    return tuple(sorted(findings, key=lambda f: (-f.severity, KIND_ORDER.get(f.kind, 99),
+                                                 f.metric_id, f.scope)))

@@ -1,0 +1,75 @@
+"""What every finding kind needs to know about the run, gathered once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from reportgen.definition.models import Definition, MetricSpec
+from reportgen.insights.severity import severity as impact
+from reportgen.insights.text import Verdict
+from reportgen.model import Finding, MetricResult, Tone
+from reportgen.period import Period
+
+
+@dataclass(frozen=True)
+class InsightContext:
+    """The inputs of ``build_insights`` plus the per-metric settings findings depend on."""
+
+    definition: Definition
+    metrics: Mapping[str, MetricResult]
+    frames: Mapping[str, pd.DataFrame]
+    period: Period
+    history: Sequence[Period]
+    headline: frozenset[str] = field(default=frozenset())
+
+    @classmethod
+    def build(cls, definition: Definition, metrics: Mapping[str, MetricResult],
+              frames: Mapping[str, pd.DataFrame], period: Period,
+              history: Sequence[Period]) -> InsightContext:
+        # The same rule the report uses for its summary tiles: the definition's list, or
+        # every section's first KPI.
+        headline = definition.summary or [s.kpis[0] for s in definition.sections if s.kpis]
+        return cls(definition, metrics, frames, period, tuple(history), frozenset(headline))
+
+    def spec(self, metric_id: str) -> MetricSpec | None:
+        """The metric's definition, or None for a result the definition does not declare."""
+        try:
+            return self.definition.metric(metric_id)
+        except KeyError:
+            return None
+
+    def alpha(self, metric_id: str) -> float:
+        """The significance level the metric's changes are tested at."""
+        spec = self.spec(metric_id)
+        if spec is not None and spec.alpha is not None:
+            return spec.alpha
+        return self.definition.statistics.alpha
+
+    def min_n(self, metric_id: str) -> int:
+        """The smallest sample the metric reports a value for."""
+        spec = self.spec(metric_id)
+        if spec is not None and spec.min_n is not None:
+            return spec.min_n
+        return self.definition.statistics.min_n
+
+    def is_headline(self, metric_id: str) -> bool:
+        return metric_id in self.headline
+
+    @property
+    def previous(self) -> Period:
+        return self.period.previous()
+
+    def finding(self, kind: str, metric: MetricResult, scope: str, sentence: str, *,
+                numbers: Mapping[str, Any], direction: Verdict = "none",
+                tone: Tone = "neutral", magnitude: float = 0.0, reach: float = 1.0,
+                severity_kind: str | None = None) -> Finding:
+        """A Finding scored with the package's severity scheme."""
+        score = impact(severity_kind or kind, magnitude=magnitude, reach=reach, tone=tone,
+                       headline=self.is_headline(metric.metric_id))
+        return Finding(kind=kind, metric_id=metric.metric_id, scope=scope, sentence=sentence,
+                       severity=score, numbers=dict(numbers),
+                       direction=direction, tone=tone)

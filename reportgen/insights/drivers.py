@@ -1,0 +1,257 @@
+"""Why a rate changed: a shift in volume between segments (mix) or the segments themselves (rate).
+
+An overall rate is the volume-weighted average of its segments' rates, ``R = sum(s_i r_i)``
+with ``s_i`` a segment's share of the volume.  Its change splits exactly into
+
+* mix:  ``sum((s1_i - s0_i) x (mean(r0_i, r1_i) - mean(R0, R1)))`` — volume moving towards
+  segments above or below the overall level;
+* rate: ``sum((r1_i - r0_i) x mean(s0_i, s1_i))`` — segments getting better or worse.
+
+This is the symmetric (Shapley, or midpoint) split: neither period is privileged, and mix +
+rate equals the total change exactly, because the shares sum to one in both periods (so
+centring the mix term on the overall level moves no value between segments' totals while
+making each segment's mix term say whether its growth pulled the rate up or down).  A
+segment present in only one period has no rate on the other side; it is given the same
+rate on both sides, so all of its effect is mix (it entered or left the mix).
+
+The segments come from the metric's breakdown rows; whatever the rows cannot account for
+(segments withheld for a small sample, segments present only last period) is recovered
+from the metric's totals as one "other segments" remainder, so the parts always add up to
+the change the KPI shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reportgen.errors import ReportgenError
+from reportgen.insights.context import InsightContext
+from reportgen.insights.severity import magnitude
+from reportgen.insights.text import (
+    breakdown_noun,
+    delta_text,
+    goodness,
+    join_names,
+    movement,
+    plural_noun,
+    signed_delta_text,
+    tone_of,
+)
+from reportgen.metrics.base import calculator
+from reportgen.model import BreakdownRow, Finding, MetricResult
+
+OTHER = "other segments"
+#: Estimates that are a volume-weighted average of their segments' values.
+_AVERAGES = frozenset({"proportion", "mean", "net_score"})
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A segment's volume (weight) and summed outcome (total) in both periods."""
+
+    label: str
+    weight_now: float
+    total_now: float
+    weight_before: float
+    total_before: float
+
+
+@dataclass(frozen=True)
+class Contribution:
+    label: str
+    mix: float
+    rate: float
+    share_now: float
+    share_before: float
+    value_now: float | None
+    value_before: float | None
+
+    @property
+    def total(self) -> float:
+        return self.mix + self.rate
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """The change of the overall rate, split into mix and rate, with each segment's part."""
+
+    now: float
+    before: float
+    mix: float
+    rate: float
+    contributions: tuple[Contribution, ...]
+
+    @property
+    def total(self) -> float:
+        return self.now - self.before
+
+
+def decompose(segments: Sequence[Segment]) -> Decomposition:
+    """The symmetric mix/rate split of the change of ``sum(total) / sum(weight)``."""
+    weight_now = sum(s.weight_now for s in segments)
+    weight_before = sum(s.weight_before for s in segments)
+    if weight_now <= 0 or weight_before <= 0:
+        raise ValueError("both periods need some volume to split a change")
+    now = sum(s.total_now for s in segments) / weight_now
+    before = sum(s.total_before for s in segments) / weight_before
+    centre = (now + before) / 2
+    parts: list[Contribution] = []
+    for s in segments:
+        share_now, share_before = s.weight_now / weight_now, s.weight_before / weight_before
+        rate_now = s.total_now / s.weight_now if s.weight_now > 0 else None
+        rate_before = s.total_before / s.weight_before if s.weight_before > 0 else None
+        if rate_now is None and rate_before is None:
+            continue
+        # An absent side takes the present side's rate: the segment's whole effect is mix.
+        r1 = rate_now if rate_now is not None else rate_before
+        r0 = rate_before if rate_before is not None else rate_now
+        assert r1 is not None and r0 is not None
+        parts.append(Contribution(
+            label=s.label,
+            mix=(share_now - share_before) * ((r1 + r0) / 2 - centre),
+            rate=(r1 - r0) * (share_now + share_before) / 2,
+            share_now=share_now, share_before=share_before,
+            value_now=rate_now, value_before=rate_before))
+    return Decomposition(now=now, before=before, mix=sum(p.mix for p in parts),
+                         rate=sum(p.rate for p in parts), contributions=tuple(parts))
+
+
+def _is_average(metric: MetricResult) -> bool:
+    """Whether the overall value is the volume-weighted average of the segments' values."""
+    try:
+        kind = getattr(calculator(metric.calculator), "estimate_kind", "")
+    except ReportgenError:  # a result whose calculator is not registered here
+        kind = ""
+    if kind:
+        return kind in _AVERAGES
+    return metric.numerator is not None and metric.denominator is not None
+
+
+def _weight(n: int, denominator: float | None) -> float | None:
+    """The segment's volume; None when the denominator is not the sample (no prior to match)."""
+    if denominator is None:
+        return float(n)
+    return float(denominator) if abs(denominator - n) < 0.5 + _EPS else None
+
+
+def segments_of(metric: MetricResult, rows: Sequence[BreakdownRow]) -> list[Segment] | None:
+    """The metric's segments in both periods, with an exact 'other segments' remainder.
+
+    None when the breakdown cannot be split (not an average, not a partition of the
+    volume, or the previous period unknown).
+    """
+    change = metric.change
+    if (change is None or change.previous is None or metric.suppressed is not None
+            or metric.value is None or not _is_average(metric)):
+        return None
+    weight_now = _weight(metric.n, metric.denominator)
+    if weight_now is None or change.previous_n <= 0:
+        return None
+    total_now = (metric.numerator if metric.numerator is not None and metric.denominator
+                 is not None else metric.value * weight_now)
+    weight_before = float(change.previous_n)
+    total_before = change.previous * weight_before
+
+    known: list[Segment] = []
+    for row in rows:
+        segment = _row_segment(row)
+        if segment is not None:
+            known.append(segment)
+    rest = Segment(
+        OTHER,
+        weight_now - sum(s.weight_now for s in known),
+        total_now - sum(s.total_now for s in known),
+        weight_before - sum(s.weight_before for s in known),
+        total_before - sum(s.total_before for s in known))
+    if rest.weight_now < -_EPS or rest.weight_before < -_EPS:
+        return None  # rows overlap (one item in several segments): not a partition
+    if rest.weight_now > _EPS or rest.weight_before > _EPS:
+        known.append(Segment(OTHER, max(rest.weight_now, 0.0),
+                             rest.total_now if rest.weight_now > _EPS else 0.0,
+                             max(rest.weight_before, 0.0),
+                             rest.total_before if rest.weight_before > _EPS else 0.0))
+    return known
+
+
+def _row_segment(row: BreakdownRow) -> Segment | None:
+    """A row with both periods known, or None (it then belongs to the remainder)."""
+    weight_now = _weight(row.n, row.denominator)
+    if weight_now is None:
+        return None
+    if row.numerator is not None and row.denominator is not None:
+        total_now = float(row.numerator)
+    elif row.value is not None:
+        total_now = row.value * weight_now
+    else:
+        return None  # withheld average: its sum is unknown
+    if row.change is None:  # absent last period
+        return Segment(row.label, weight_now, total_now, 0.0, 0.0)
+    if row.change.previous is None:
+        return None
+    weight_before = float(row.change.previous_n)
+    return Segment(row.label, weight_now, total_now, weight_before,
+                   row.change.previous * weight_before)
+
+
+def driver_findings(ctx: InsightContext) -> list[Finding]:
+    """For every significant change of an average, the mix/rate split by each breakdown."""
+    out: list[Finding] = []
+    for metric in ctx.metrics.values():
+        if metric.change is None or not metric.change.significant:
+            continue  # only a change the data supports is worth explaining
+        # One split per single-column breakdown; a cross breakdown only when it is all
+        # there is (its cells repeat the story the single columns tell).
+        single = [b for b in metric.breakdowns if "," not in b]
+        for breakdown in single or list(metric.breakdowns):
+            rows = metric.breakdowns[breakdown]
+            segments = segments_of(metric, rows)
+            if segments is None or len(segments) < 2:
+                continue
+            try:
+                split = decompose(segments)
+            except ValueError:
+                continue
+            shown = {row.label for row in rows if row.suppressed is None}
+            out.append(_finding(ctx, metric, breakdown, split, shown))
+    return out
+
+
+def _finding(ctx: InsightContext, metric: MetricResult, breakdown: str, split: Decomposition,
+             shown: set[str]) -> Finding:
+    unit, noun = metric.unit, plural_noun(breakdown_noun(breakdown))
+    total = split.total
+    mix_share = abs(split.mix) / (abs(split.mix) + abs(split.rate) or 1.0)
+    if mix_share >= 2 / 3:
+        dominant, summary = "mix", f"mostly a shift in volume between {noun}"
+    elif mix_share <= 1 / 3:
+        dominant, summary = "rate", f"mostly changes within {noun}"
+    else:
+        dominant, summary = "both", (f"partly a shift in volume between {noun}, partly changes "
+                                     f"within them")
+    # Name the segments that moved the total most in the direction it moved.
+    leading = sorted((c for c in split.contributions if c.label in shown and c.total * total > 0),
+                     key=lambda c: -abs(c.total))[:3]
+    names = join_names([f"{c.label} ({signed_delta_text(c.total, unit)})" for c in leading])
+    sentence = (
+        f"{metric.label} {movement(total)} {delta_text(total, unit)}: {summary}. "
+        f"The mix of volume across {noun} accounts for "
+        f"{signed_delta_text(split.mix, unit)} and changes within them for "
+        f"{signed_delta_text(split.rate, unit)}"
+        + (f"; largest contributions: {names}." if names else "."))
+    verdict = goodness(total, metric.direction)
+    numbers = {
+        "breakdown": breakdown, "total": total, "mix": split.mix, "rate": split.rate,
+        "dominant": dominant, "value": split.now, "previous": split.before,
+        "method": "symmetric (Shapley) mix/rate decomposition",
+        "contributions": [
+            {"segment": c.label, "mix": c.mix, "rate": c.rate, "total": c.total,
+             "share_now": c.share_now, "share_before": c.share_before,
+             "value_now": c.value_now, "value_before": c.value_before}
+            for c in split.contributions],
+        "leading": [c.label for c in leading], "significant": True,
+    }
+    return ctx.finding("driver", metric, f"by {breakdown}", sentence, numbers=numbers,
+                       direction=verdict, tone=tone_of(verdict),
+                       magnitude=magnitude(total, unit, split.before))

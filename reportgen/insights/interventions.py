@@ -1,0 +1,218 @@
+"""Intervention tracking: did a change the team made move the metric it was meant to move?
+
+For each ``interventions`` entry: the metric's own calculator is run on the entry's scoped
+rows before and after its date, within the loaded window, and the two estimates are
+compared with the metric's own test (``Estimate.compare``), at the metric's alpha.  The
+effect size is the difference plus Cohen's h (rates) or Cohen's d (means).  Whether it held:
+every whole period after the date whose sample is large enough stays on the same side of
+the 'before' level, and the latest period on its own still differs significantly from it.
+
+``expected`` is read in the metric's terms: "improve" means a move the good way for the
+metric (up for CSAT, down for handle time), "decline" the other way.
+
+Every entry yields exactly one finding of kind ``intervention``; ``numbers["status"]`` says
+which case it is (held, faded, too_early, against_expectation, no_significant_difference,
+insufficient_before, insufficient_after, not_testable).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_effectsize
+
+from reportgen.definition.models import InterventionSpec
+from reportgen.insights.context import InsightContext
+from reportgen.insights.severity import magnitude
+from reportgen.insights.text import (
+    Verdict,
+    delta_text,
+    goodness,
+    join_names,
+    movement,
+    n_text,
+    p_text,
+    scope_phrase,
+    tone_of,
+    value_text,
+)
+from reportgen.metrics.base import Calculator, CalculatorParams, calculator
+from reportgen.metrics.columns import timestamps
+from reportgen.metrics.engine import PERIOD_COLUMN, apply_filter
+from reportgen.metrics.estimates import Estimate
+from reportgen.model import Finding
+
+_SIZE_WORDS = ((0.8, "a large"), (0.5, "a medium"), (0.2, "a small"), (0.0, "a very small"))
+
+
+def intervention_findings(ctx: InsightContext) -> list[Finding]:
+    """One finding per declared intervention whose metric is in the report."""
+    return [found for item in ctx.definition.interventions
+            if (found := _track(ctx, item)) is not None]
+
+
+def effect_size(after: Estimate, before: Estimate) -> tuple[str, float] | None:
+    """Cohen's h for rates, Cohen's d (pooled standard deviation) for means, else None."""
+    if after.value is None or before.value is None:
+        return None
+    if after.kind == "proportion":
+        return "Cohen's h", float(proportion_effectsize(after.value, before.value))
+    values_after = getattr(after, "values", None)
+    values_before = getattr(before, "values", None)
+    if after.kind == "mean" and values_after is not None and values_before is not None:
+        n1, n0 = len(values_after), len(values_before)
+        if n1 < 2 or n0 < 2:
+            return None
+        pooled = math.sqrt(((n1 - 1) * np.var(values_after, ddof=1)
+                            + (n0 - 1) * np.var(values_before, ddof=1)) / (n1 + n0 - 2))
+        return ("Cohen's d", float((after.value - before.value) / pooled)) if pooled else None
+    return None
+
+
+def _size_word(size: float) -> str:
+    return next(word for bound, word in _SIZE_WORDS if abs(size) >= bound)
+
+
+def _scope_text(scope: dict[str, Any]) -> str:
+    if not scope:
+        return "overall"
+    return ", ".join(f"{c} = {' or '.join(map(str, v)) if isinstance(v, list) else v}"
+                     for c, v in scope.items())
+
+
+def _track(ctx: InsightContext, item: InterventionSpec) -> Finding | None:
+    metric, spec = ctx.metrics.get(item.metric), ctx.spec(item.metric)
+    if metric is None or spec is None or spec.source not in ctx.frames:
+        return None
+    calc = calculator(spec.calculator)
+    params = calc.Params.model_validate(spec.params)
+    scope = _scope_text(item.scope)
+    start = datetime.combine(item.date, datetime.min.time(), ctx.period.tz)
+    title = f"{item.name} (from {item.date:%-d %b %Y}{_where(item)})"
+    base = {"intervention": item.name, "date": item.date.isoformat(), "expected": item.expected,
+            "scope": dict(item.scope)}
+
+    def report(status: str, sentence: str, numbers: dict[str, Any] | None = None, *,
+               verdict: Verdict = "none", size: float = 0.0) -> Finding:
+        conclusive = status in ("held", "faded", "too_early", "against_expectation")
+        return ctx.finding("intervention", metric, scope, sentence,
+                           numbers={**base, **(numbers or {}), "status": status,
+                                    "significant": conclusive},
+                           direction=verdict, tone=tone_of(verdict) if conclusive else "warning",
+                           magnitude=size,
+                           severity_kind="intervention" if conclusive
+                           else "intervention_inconclusive")
+
+    if getattr(calc, "scope", "period") != "period":
+        return report("not_testable", f"{title}: {metric.label} is a running total, so a "
+                      "before/after comparison of it is not meaningful.")
+    frame = ctx.frames[spec.source]
+    time_column = ctx.definition.sources[spec.source].time_column
+    missing = [c for c in [*item.scope, time_column] if c not in frame.columns]
+    if missing:
+        return report("not_testable", f"{title}: the data has no {join_names(missing)} "
+                      "column, so the intervention cannot be tracked.")
+    keys = {p.key for p in ctx.history}
+    rows = frame.loc[frame[PERIOD_COLUMN].isin(keys)]
+    rows = apply_filter(rows, spec.filter) if spec.filter else rows
+    rows = apply_filter(rows, item.scope) if item.scope else rows
+    times = timestamps(rows, time_column, ctx.period)
+    is_after = (times >= pd.Timestamp(start)).to_numpy()
+    before = calc.estimate(rows.loc[~is_after], params)
+    after = calc.estimate(rows.loc[is_after], params)
+    minimum, alpha, unit = ctx.min_n(metric.metric_id), ctx.alpha(metric.metric_id), metric.unit
+    first = (ctx.history[0] if ctx.history else ctx.period).start
+    sizes = {"n_before": before.n, "n_after": after.n, "min_n": minimum,
+             "window_start": first.isoformat()}
+    if before.value is None or before.n < minimum:
+        return report("insufficient_before", (
+            f"{title}: too little data before the change to judge it ({n_text(before.n)} in "
+            f"the loaded window, which starts {first:%-d %b %Y}; at least "
+            f"{minimum} are needed). Loading more history would allow the comparison."), sizes)
+    if after.value is None or after.n < minimum:
+        return report("insufficient_after", (
+            f"{title}: too early to judge ({n_text(after.n)} since the change; at least "
+            f"{minimum} are needed)."), sizes)
+    change = after.compare(before, alpha)
+    effect = effect_size(after, before)
+    numbers: dict[str, Any] = {
+        **sizes, "value_before": before.value, "value_after": after.value,
+        "delta": change.delta, "p_value": change.p_value, "test": change.test, "alpha": alpha,
+        "effect_measure": effect[0] if effect else None,
+        "effect_size": effect[1] if effect else None}
+    if change.p_value is None or change.delta is None:
+        return report("not_testable", f"{title}: {metric.label} has no significance test, so "
+                      "no before/after claim is made.", numbers)
+    levels = (f"{value_text(before.value, unit)} before ({n_text(before.n)}), "
+              f"{value_text(after.value, unit)} after ({n_text(after.n)})")
+    if not change.significant:
+        return report("no_significant_difference", (
+            f"{title}: no significant difference in {metric.label} between before and after: "
+            f"{levels} ({p_text(change.p_value, alpha)})."), numbers)
+    verdict = goodness(change.delta, metric.direction)
+    expected = "improved" if item.expected == "improve" else "declined"
+    effect_text = f", {_size_word(effect[1])} effect" if effect else ""
+    sentence = (f"{title}: {metric.label} {movement(change.delta)} "
+                f"{delta_text(change.delta, unit)}, from {value_text(before.value, unit)} before "
+                f"({n_text(before.n)}) to {value_text(after.value, unit)} after "
+                f"({n_text(after.n)}; {p_text(change.p_value, alpha)}{effect_text})")
+    size = magnitude(change.delta, unit, before.value)
+    if verdict != expected:
+        return report("against_expectation", sentence + ", the opposite of what was expected.",
+                      numbers, verdict=verdict, size=size)
+    held = _held(ctx, calc, params, rows, start, before, change.delta, minimum, alpha)
+    numbers.update(held)
+    if held["latest_p"] is None:
+        status, tail = "too_early", "; too early to tell whether it holds."
+    elif held["held"] and held["latest_significant"]:
+        status, tail = "held", (f", and it has held: {held['text']}, and {ctx.period.label} "
+                                f"on its own still differs from before "
+                                f"({p_text(held['latest_p'], alpha)}).")
+    else:
+        status, tail = "faded", (f", but it has not held: {held['text']}"
+                                 + ("" if held["latest_significant"] else
+                                    f", and {ctx.period.label} on its own no longer differs "
+                                    f"significantly from before "
+                                    f"({p_text(held['latest_p'], alpha)})") + ".")
+    return report(status, sentence + tail, numbers, verdict=verdict, size=size)
+
+
+def _where(item: InterventionSpec) -> str:
+    return "," + scope_phrase(item.scope) if item.scope else ""
+
+
+def _held(ctx: InsightContext, calc: Calculator, params: CalculatorParams, rows: pd.DataFrame,
+          start: datetime, before: Estimate, delta: float, minimum: int,
+          alpha: float) -> dict[str, Any]:
+    """Per whole period after the date: the value, and whether it stayed on the effect's side."""
+    assert before.value is not None
+    side = 1.0 if delta > 0 else -1.0
+    later = [p for p in ctx.history if p.start_at >= start and p.start <= ctx.period.start]
+    points: list[dict[str, Any]] = []
+    latest: Estimate | None = None
+    for p in later:
+        est = calc.estimate(rows.loc[(rows[PERIOD_COLUMN] == p.key).to_numpy()], params)
+        usable = est.value is not None and est.n >= minimum
+        points.append({"period": p.key, "value": est.value, "n": est.n,
+                       "held": bool(side * ((est.value or 0.0) - before.value) > 0)
+                       if usable else None})
+        if usable and p == ctx.period:
+            latest = est
+    judged = [pt for pt in points if pt["held"] is not None]
+    latest_p: float | None = None
+    latest_significant = False
+    if latest is not None:
+        change = latest.compare(before, alpha)
+        latest_p = change.p_value
+        latest_significant = bool(change.significant and change.delta is not None
+                                  and side * change.delta > 0)
+    kept = [pt for pt in judged if pt["held"]]
+    word, where = ctx.period.grain, "above" if side > 0 else "below"
+    text = (f"{len(kept)} of {len(judged)} {word}s since the change stayed {where} the "
+            f"before level" if judged else f"no whole {word} since the change has enough data")
+    return {"periods": points, "held": bool(judged) and len(kept) == len(judged),
+            "latest_p": latest_p, "latest_significant": latest_significant, "text": text}
