@@ -150,6 +150,24 @@ def _warnings(metrics: Mapping[str, MetricResult], gates: Sequence[GateResult],
     return tuple(notes)
 
 
+#: The executive summary names at most this many findings about one metric, so a single
+#: metric's change, streak and year-over-year move do not crowd out everything else.
+_SUMMARY_PER_METRIC = 2
+
+
+def summary_findings(ranked: Sequence[Finding], count: int) -> tuple[Finding, ...]:
+    """The ``count`` most severe findings, at most two per metric."""
+    chosen: list[Finding] = []
+    per_metric: dict[str, int] = {}
+    for finding in ranked:
+        if len(chosen) == count:
+            break
+        if per_metric.get(finding.metric_id, 0) < _SUMMARY_PER_METRIC:
+            chosen.append(finding)
+            per_metric[finding.metric_id] = per_metric.get(finding.metric_id, 0) + 1
+    return tuple(chosen)
+
+
 def assemble_model(loaded: LoadedDefinition, period: Period, *, now: datetime,
                    metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
                    findings: Sequence[Finding], gates: Sequence[GateResult],
@@ -175,7 +193,7 @@ def assemble_model(loaded: LoadedDefinition, period: Period, *, now: datetime,
         report_id=definition.id, title=definition.title, organisation=definition.organisation,
         period=period_info(period), generated_at=now,
         summary_kpis=tuple(kpis[m] for m in summary_ids),
-        findings=tuple(ranked[: definition.insights.summary_findings]),
+        findings=summary_findings(ranked, definition.insights.summary_findings),
         sections=tuple(sections),
         methodology=tuple(method_note(metrics[m.id]) for m in definition.metrics),
         provenance=Provenance(definition_hash=loaded.hash, input_hashes=dict(input_hashes),

@@ -279,8 +279,8 @@ def test_row_counts_per_month(db: dict[str, pd.DataFrame]) -> None:
     assert len(per_month) == 13 and per_month.between(1500, 2500).all()
     surveyed = db["tickets"][db["tickets"]["survey_sent"] == 1].groupby("channel").size()
     response_rate = db["csat_responses"].groupby("channel").size() / surveyed
-    assert response_rate.between(0.10, 0.27).all()
-    assert 0.15 <= len(db["csat_responses"]) / surveyed.sum() <= 0.25
+    assert response_rate.between(0.18, 0.40).all()  # transactional CSAT surveys: 20-35%
+    assert 0.20 <= len(db["csat_responses"]) / surveyed.sum() <= 0.35
     assert response_rate["email"] > response_rate["social"]
     gold = decisions["gold_action"].notna().mean()
     assert 0.07 <= gold <= 0.13

@@ -115,3 +115,20 @@ def test_the_example_monthly_report_builds_from_the_demo_data(example_config, tm
     assert [s.title for s in model.sections][:2] == ["Voice of the customer", "QA audits"]
     assert all(kpi.value_text != "—" for kpi in model.summary_kpis)
     assert model.provenance.row_counts["responses"] > 200
+
+
+def test_the_demo_stories_lead_the_executive_summary(example_config):
+    """The planted stories of the demo data (reportgen.demo.stories) are what the summary says."""
+    loaded = load_definition(example_config("monthly_quality_report.yaml"))
+    summary = build_report(loaded, SEPTEMBER, now=NOW).model.findings
+    by_scope = {(f.metric_id, f.scope): f for f in summary}
+    billing = by_scope[("csat", "queue = Billing")]
+    assert billing.kind == "segment_change" and billing.direction == "declined"
+    assert summary[0] is billing  # the drop that explains the headline move comes first
+    coaching = by_scope[("qa_score", "queue = Onboarding")]
+    assert coaching.kind == "intervention" and coaching.direction == "improved"
+    defects = [f for f in summary if f.metric_id == "defect_rate" and "Correct information" in f.scope]
+    assert defects and all(f.direction == "declined" for f in defects)  # more defects is worse
+    drift = by_scope[("calibration", "auditor = AU07")]
+    assert drift.kind == "calibration_outlier"
+    assert len(summary) == 10

@@ -25,7 +25,7 @@ REVIEW_WINDOW_DAYS = 12  # tickets solved this long before a month may be review
 COACHING_LIFT = 0.62  # logit-scale quality lift for coached Onboarding agents
 DRIFT_LENIENCY = 0.75  # AU07's extra leniency once the drift starts
 # Extra 'Correct information' defect log-odds once the ramp is complete.
-DEFECT_RAMP = {"Technical Support": 2.6, "Shipping": 2.6}
+DEFECT_RAMP = {"Technical Support": 3.4, "Shipping": 3.4}
 DEFECT_RAMP_ELSEWHERE = 0.35
 
 
@@ -105,7 +105,8 @@ def generate_reviews(rng: np.random.Generator, timeline: Timeline, dates: StoryD
         + 0.45 * rng.standard_normal(n)
     )
     ramp_span = (timeline.snapshot - dates.defects_ramp_start).astype("float64")
-    ramp = np.clip((created - dates.defects_ramp_start).astype("float64") / ramp_span, 0.0, 1.0)
+    # convex: the outdated article spreads slowly, then the defects take off in the last month
+    ramp = np.clip((created - dates.defects_ramp_start).astype("float64") / ramp_span, 0.0, 1.0) ** 3
     ramp_size = by_code(queue_code, catalog.QUEUE_NAMES, {
         name: DEFECT_RAMP.get(name, DEFECT_RAMP_ELSEWHERE) for name in catalog.QUEUE_NAMES
     })

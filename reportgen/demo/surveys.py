@@ -18,7 +18,7 @@ from reportgen.demo.timeline import Timeline, as_text, hours
 
 SITE_CSAT_OFFSET = {"Lisbon": 0.05, "Manila": 0.0, "Austin": -0.05}
 # Billing after the refund-policy change: refund contacts sour badly, the rest a little.
-REFUND_CONTACT_HIT, OTHER_BILLING_HIT = -1.1, -0.32
+REFUND_CONTACT_HIT, OTHER_BILLING_HIT = -1.4, -0.45
 COMMENT_RATE = np.array([0.0, 0.55, 0.50, 0.40, 0.24, 0.20])  # by rating 1..5
 PII_SHARE = 0.05
 
@@ -91,7 +91,7 @@ def generate_responses(rng: np.random.Generator, timeline: Timeline, dates: Stor
     # Customers answer surveys about their money more readily.
     billing = tickets["queue_code"].to_numpy() == catalog.QUEUE_NAMES.index("Billing")
     response_rate = by_code(channel, catalog.CHANNELS, catalog.RESPONSE_RATE) * np.where(
-        billing, 1.25, 1.0
+        billing, 1.4, 1.0
     )
     answers = surveyed & (rng.random(len(tickets)) < response_rate)
     delay = np.round(np.exp(np.log(4.0) + 1.2 * rng.standard_normal(len(tickets))) * 3600) / 3600

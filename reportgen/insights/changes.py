@@ -27,6 +27,8 @@ def change_findings(ctx: InsightContext) -> list[Finding]:
     for metric in ctx.metrics.values():
         if metric.suppressed is not None or metric.value is None:
             continue  # the small-sample finding speaks for it
+        if "p_chart" in metric.details:
+            continue  # a control view repeats its rate's change; its signals come from control
         if metric.change is not None:
             found = _one(ctx, metric, metric.change, "significant_change")
             if found is not None:

@@ -14,6 +14,11 @@ about four reports out of ten.  Two rules prevent that:
   alpha.  The price: a small segment that moved while the whole did not is not named.
   Metrics whose own estimate has no change test (counts) have no gate; for them the only
   segment test is the share of the total a cause takes, and that family stands alone.
+* **Causes are their own family.**  "Which defect categories or contact reasons grew?" is
+  a question every report asks whether or not the overall moved: a rate averaged over many
+  categories hides one category doubling.  A metric's cause breakdowns therefore form a
+  second Holm family at alpha, tested without the gate; the overall-plus-segments family
+  keeps its guarantee, and each family's chance of a false claim is held at alpha.
 """
 
 from __future__ import annotations
@@ -114,18 +119,30 @@ class _Raw:
 
 
 def segment_tests(ctx: InsightContext, metric: MetricResult) -> tuple[SegmentTest, ...]:
-    """Every testable segment change of ``metric``, Holm-adjusted as one family."""
-    raw: list[tuple[str, BreakdownRow, _Raw]] = []
+    """Every testable segment change of ``metric``, Holm-adjusted by family.
+
+    Ordinary segments (queues, channels...) form one family behind the overall gate; cause
+    breakdowns form a second family of their own (see the module docstring).
+    """
+    plain: list[tuple[str, BreakdownRow, _Raw]] = []
+    causes: list[tuple[str, BreakdownRow, _Raw]] = []
     for breakdown, rows in metric.breakdowns.items():
         cause = is_cause_breakdown(ctx, metric, breakdown)
         for row in rows:
             found = _raw_test(metric, row, cause)
             if found is not None:
-                raw.append((breakdown, row, found))
+                (causes if cause else plain).append((breakdown, row, found))
+    return (_family(ctx, metric, plain, gated=True)
+            + _family(ctx, metric, causes, gated=False))
+
+
+def _family(ctx: InsightContext, metric: MetricResult,
+            raw: list[tuple[str, BreakdownRow, _Raw]], *, gated: bool) -> tuple[SegmentTest, ...]:
+    """One Holm family's tests; a gated family claims nothing unless the overall moved."""
     if not raw:
         return ()
     p_values = np.array([item.p_value for _, _, item in raw])
-    if gate_open(metric):
+    if not gated or gate_open(metric):
         reject, adjusted, _, _ = multipletests(p_values, alpha=ctx.alpha(metric.metric_id),
                                                method="holm")
     else:  # behind a closed gate nothing is claimed, so nothing needs adjusting
@@ -204,8 +221,22 @@ def segment_findings(ctx: InsightContext, metric: MetricResult,
             kind, metric, scope_text(test.breakdown, test.row.key), sentence,
             numbers=segment_numbers(test), direction=verdict, tone=tone,
             magnitude=magnitude(test.delta, metric.unit, test.previous),
-            reach=min(1.0, test.row.n / metric.n) if metric.n else 0.0))
+            reach=explained_share(metric, test)))
     return out
+
+
+def explained_share(metric: MetricResult, test: SegmentTest) -> float:
+    """How much of the overall change this segment's own move accounts for (0-1).
+
+    A segment that explains the headline move is the 'why' a reader needs first, so it is
+    ranked by that share rather than by its share of volume alone; when the overall value
+    did not move, the volume share is what is left.
+    """
+    share = min(1.0, test.row.n / metric.n) if metric.n else 0.0
+    total = metric.change.delta if metric.change else None
+    if not total or test.delta is None or (total > 0) != (test.delta > 0):
+        return share
+    return min(1.0, abs(share * test.delta / total))
 
 
 def segment_numbers(test: SegmentTest) -> dict[str, object]:

@@ -13,7 +13,8 @@ clamped to 0-100, where
   twelve periods; a control-chart signal is 1 (beyond ordinary variation by definition);
   notes with no size (top causes, small samples, no change) have 0;
 * ``reach`` (0-1) is the share of the metric's volume the finding is about: 1 for the
-  whole metric, a queue's share of responses for a queue;
+  whole metric, a queue's share of responses for a queue; for a significant segment
+  change, the share of the overall change that segment's move explains (the 'why');
 * bad news (``tone == "bad"``) and the report's headline metrics (the summary KPIs) get a
   small lift so the executive summary leads with what needs attention.
 
@@ -32,14 +33,14 @@ BASE: Mapping[str, float] = {
     "significant_change": 50,
     "out_of_control": 45,
     "intervention": 45,
-    "year_over_year": 40,
+    "segment_change": 40,
     "target_streak": 40,
+    "year_over_year": 35,
     "target_breach": 35,
     "driver": 32,
-    "segment_change": 30,
     "cause_growth": 30,
-    "calibration_drift": 30,
-    "calibration_outlier": 25,
+    "calibration_drift": 40,
+    "calibration_outlier": 35,
     "top_causes": 20,
     "segments_off_target": 18,
     "intervention_inconclusive": 15,

@@ -26,6 +26,8 @@ def target_findings(ctx: InsightContext) -> list[Finding]:
     for metric in ctx.metrics.values():
         if metric.target is None or metric.value is None or metric.suppressed is not None:
             continue
+        if "p_chart" in metric.details:
+            continue  # judged against target through the rate it charts
         if metric.status == "off_target":
             out.append(_breach(ctx, metric))
         elif metric.status == "at_risk":
