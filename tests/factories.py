@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import matplotlib
 
@@ -127,7 +127,7 @@ def sample_model(table_rows: int = 6, sections: int = 2) -> ReportModel:
                           start=date(2026, 10, 1), end=date(2026, 11, 1),
                           timezone="Europe/Berlin", date_range="1 Oct 2026 – 31 Oct 2026",
                           previous_label="September 2026"),
-        generated_at=datetime(2026, 11, 2, 7, 0, tzinfo=timezone.utc),
+        generated_at=datetime(2026, 11, 2, 7, 0, tzinfo=UTC),
         summary_kpis=(kpi,), findings=(finding,), sections=tuple(built),
         methodology=(MethodNote(metric_id="csat", label="CSAT",
                                 formula="responses rated 4 or 5 / all responses",
@@ -135,6 +135,6 @@ def sample_model(table_rows: int = 6, sections: int = 2) -> ReportModel:
                                 n_text="n = 835", suppressed=("Queue 'Legal': n = 4 < 30",)),),
         provenance=Provenance(definition_hash="abc123", input_hashes={"csat": "def456"},
                               row_counts={"csat": 835}, code_version="0.1.0", period="2026-10",
-                              generated_at=datetime(2026, 11, 2, 7, 0, tzinfo=timezone.utc)),
+                              generated_at=datetime(2026, 11, 2, 7, 0, tzinfo=UTC)),
         owner="qa-lead@example.com", metrics={"csat": kpi.metric},
     )

@@ -58,9 +58,9 @@ def test_three_distinct_mistakes_are_reported_together_with_lines(write_definiti
     joined = "\n".join(problems)
     # line numbers are those of the offending lines in the file written above
     lines = path.read_text().splitlines()
-    calc_line = next(i for i, l in enumerate(lines, 1) if "csat_top2" in l)
-    target_line = next(i for i, l in enumerate(lines, 1) if "target: high" in l)
-    colour_line = next(i for i, l in enumerate(lines, 1) if "colour" in l)
+    calc_line = next(i for i, line in enumerate(lines, 1) if "csat_top2" in line)
+    target_line = next(i for i, line in enumerate(lines, 1) if "target: high" in line)
+    colour_line = next(i for i, line in enumerate(lines, 1) if "colour" in line)
     assert f"{path}:{calc_line}:17 metrics[0].calculator: unknown calculator 'csat_top2'; did you mean 'csat'?" in joined
     assert f"{path}:{target_line}:13 metrics[0].target:" in joined and "'high'" in joined
     assert f"{path}:{colour_line}:5 metrics[0].colour: unknown key 'colour'" in joined
