@@ -91,18 +91,10 @@ class Proportion:
         return _change(self, previous, self.test_name, z, p, alpha)
 
 
-@dataclass(frozen=True)
-class Mean:
-    """An average of per-item values (QA review score, CES, handle time...)."""
+class _Sample:
+    """What every estimate over per-item values shares: n is the item count, no ratio."""
 
-    values: np.ndarray = field(repr=False)
-    kind: str = "mean"
-    test_name: str | None = "Welch's t-test"
-    interval_name: str | None = "Student t"
-
-    @property
-    def value(self) -> float | None:
-        return float(np.mean(self.values)) if len(self.values) else None
+    values: np.ndarray
 
     @property
     def n(self) -> int:
@@ -115,6 +107,20 @@ class Mean:
     @property
     def denominator(self) -> float | None:
         return None
+
+
+@dataclass(frozen=True)
+class Mean(_Sample):
+    """An average of per-item values (QA review score, CES, handle time...)."""
+
+    values: np.ndarray = field(repr=False)
+    kind: str = "mean"
+    test_name: str | None = "Welch's t-test"
+    interval_name: str | None = "Student t"
+
+    @property
+    def value(self) -> float | None:
+        return float(np.mean(self.values)) if len(self.values) else None
 
     def interval(self, level: float) -> Interval | None:
         if len(self.values) < 2:
@@ -167,7 +173,7 @@ class Count:
 
 
 @dataclass(frozen=True)
-class Quantile:
+class Quantile(_Sample):
     """A quantile of per-item values (median first response time, P90 resolution time).
 
     The interval is distribution-free (binomial order statistics).  A change is tested with
@@ -190,18 +196,6 @@ class Quantile:
     @property
     def value(self) -> float | None:
         return float(np.quantile(self.values, self.q)) if len(self.values) else None
-
-    @property
-    def n(self) -> int:
-        return len(self.values)
-
-    @property
-    def numerator(self) -> float | None:
-        return None
-
-    @property
-    def denominator(self) -> float | None:
-        return None
 
     def interval(self, level: float) -> Interval | None:
         bounds = stats.quantile_interval(self.values, self.q, level)
