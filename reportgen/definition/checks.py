@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from reportgen.definition.models import Definition
 from reportgen.definition.yaml_loader import LineMap, PathKey, format_path
 from reportgen.errors import DefinitionError, Problem, UnknownNameError
+from reportgen.registry import Registry
 
 
 class Collector:
@@ -113,6 +114,15 @@ def _ids(raw: Mapping[str, Any], key: str, out: Collector) -> list[str]:
     return seen
 
 
+def _lookup(registry: Registry[Any], name: str, path: PathKey, out: Collector) -> Any:
+    """The registry's entry ``name``, or None with the problem (and a did-you-mean) recorded."""
+    try:
+        return registry.get(name)
+    except UnknownNameError as exc:
+        out.add(path, str(exc))
+        return None
+
+
 def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) -> None:
     from reportgen.charts import CHARTS
     from reportgen.metrics import CALCULATORS
@@ -121,9 +131,8 @@ def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: P
     sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
     for name, spec in sources.items():
         kind = spec.get("kind") if isinstance(spec, dict) else None
-        if isinstance(kind, str) and kind not in SOURCES:
-            out.add(("sources", name, "kind"),
-                    f"unknown source kind '{kind}'{_did_you_mean(kind, SOURCES.names())}")
+        if isinstance(kind, str):
+            _lookup(SOURCES, kind, ("sources", name, "kind"), out)
     metric_ids = _ids(raw, "metrics", out)
     chart_ids = _ids(raw, "charts", out)
     _ids(raw, "sections", out)
@@ -167,12 +176,8 @@ def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: P
         name = metric.get("calculator")
         if not isinstance(name, str):
             continue
-        try:
-            calc = CALCULATORS.get(name)
-        except UnknownNameError as exc:
-            hint = f"; did you mean '{exc.suggestion}'?" if exc.suggestion else ""
-            out.add(("metrics", i, "calculator"),
-                    f"unknown calculator '{name}'{hint} (available: {', '.join(exc.available)})")
+        calc = _lookup(CALCULATORS, name, ("metrics", i, "calculator"), out)
+        if calc is None:
             continue
         params_raw = metric.get("params") or {}
         columns = list(by_columns)
@@ -195,12 +200,8 @@ def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: P
         kind = chart.get("type")
         if not isinstance(kind, str):
             continue
-        try:
-            builder = CHARTS.get(kind)
-        except UnknownNameError as exc:
-            hint = f"; did you mean '{exc.suggestion}'?" if exc.suggestion else ""
-            out.add(("charts", i, "type"),
-                    f"unknown chart type '{kind}'{hint} (available: {', '.join(exc.available)})")
+        builder = _lookup(CHARTS, kind, ("charts", i, "type"), out)
+        if builder is None:
             continue
         if isinstance(chart.get("params") or {}, dict):
             try:
