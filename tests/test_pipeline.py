@@ -132,3 +132,29 @@ def test_the_demo_stories_lead_the_executive_summary(example_config):
     drift = by_scope[("calibration", "auditor = AU07")]
     assert drift.kind == "calibration_outlier"
     assert len(summary) == 10
+
+
+def test_a_definition_restyles_the_pdf_with_its_own_template_folder(demo_dir, write_definition, tmp_path):
+    """Only YAML and template files change: a new cover line and a new brand colour."""
+    brand = tmp_path / "brand"
+    brand.mkdir()
+    (brand / "report.html.j2").write_text(
+        '{% extends "builtin/report.html.j2" %}'
+        '{% block cover %}<section class="cover"><h1>{{ model.title }}</h1>'
+        "<p>Prepared by the Acme Quality Office</p></section>{% endblock %}")
+    (brand / "overrides.css").write_text(".cover h1 { color: #7B2D8E; }\n")
+    text = DEFINITION.format(db=demo_dir / "reportgen_demo.sqlite", min_rows=0)
+    plain = load_definition(write_definition(text, "plain.yaml"))
+    styled = load_definition(write_definition(
+        text + "outputs:\n  - {format: pdf, template: brand, filename: styled.pdf}\n", "styled.yaml"))
+    (plain_pdf,) = render_outputs(plain, build_report(plain, SEPTEMBER, now=NOW), tmp_path / "a")
+    (styled_pdf,) = render_outputs(styled, build_report(styled, SEPTEMBER, now=NOW), tmp_path / "b")
+    styled_text = PdfReader(styled_pdf.path).pages[0].extract_text()
+    assert "Prepared by the Acme Quality Office" in styled_text
+    assert "Prepared by the Acme Quality Office" not in PdfReader(plain_pdf.path).pages[0].extract_text()
+    import pdfplumber
+
+    with pdfplumber.open(styled_pdf.path) as pdf:
+        colours = {tuple(round(c, 2) for c in ch["non_stroking_color"] or ())
+                   for ch in pdf.pages[0].chars if ch["text"] in "Mini"}
+    assert (0.48, 0.18, 0.56) in colours  # #7B2D8E
