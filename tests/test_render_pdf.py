@@ -480,3 +480,17 @@ def test_missing_builtin_templates_are_a_clear_error(
     with pytest.raises(RenderError, match="built-in PDF templates not found"):
         render_pdf(light_model(), tmp_path / "mqr.pdf")
     assert not (tmp_path / "mqr.pdf").exists()
+
+
+def test_artifacts_get_the_permissions_of_an_ordinary_file(tmp_path):
+    import os
+
+    from reportgen.render.files import write_atomically
+
+    old = os.umask(0o022)
+    try:
+        artifact = write_atomically(tmp_path / "r.pdf", "pdf", lambda p: p.write_bytes(b"%PDF-1.7"))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.pdf").stat().st_mode & 0o777 == 0o644
+    assert artifact.size == 8 and len(artifact.sha256) == 64

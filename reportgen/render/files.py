@@ -25,11 +25,19 @@ def write_atomically(path: Path, fmt: str, write: Callable[[Path], None]) -> Art
         write(tmp)
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
+        # mkstemp makes the file private (0600); a report gets the usual permissions
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return artifact_for(path, fmt)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def artifact_for(path: Path, fmt: str) -> Artifact:
