@@ -211,6 +211,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             print(f"{row.report_id:<24} {row.cron:<18} {row.timezone:<18} "
                   f"next {when}  -> period {row.next_period or '-'}")
         return EXIT_OK
+    if not args.debug:  # a daemon's log is its output: what was scheduled, what ran
+        logging.getLogger().setLevel(logging.INFO)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
