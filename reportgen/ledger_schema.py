@@ -119,19 +119,22 @@ class LedgerVersionError(ReportgenError):
 # --- migration steps --------------------------------------------------------------------
 def _v1_initial(conn: Connection) -> None:
     """Version 1 had runs, artifacts and deliveries, without resends or locks."""
+    # INTEGER PRIMARY KEY numbers rows by itself only in SQLite; version 1 made its tables
+    # from SQLAlchemy metadata, which gives PostgreSQL a SERIAL (sequence-backed) id.
+    key = "SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
     conn.execute(sa.text(
-        "CREATE TABLE runs (id INTEGER PRIMARY KEY, report_id VARCHAR(64) NOT NULL, "
+        f"CREATE TABLE runs (id {key}, report_id VARCHAR(64) NOT NULL, "
         "period VARCHAR(16) NOT NULL, \"trigger\" VARCHAR(16) NOT NULL, "
         "status VARCHAR(16) NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, "
         "definition_hash VARCHAR(64) NOT NULL, input_hashes TEXT, "
         "code_version VARCHAR(64) NOT NULL, error TEXT, attempt INTEGER NOT NULL DEFAULT 1, "
         "next_retry_at TIMESTAMP)"))
     conn.execute(sa.text(
-        "CREATE TABLE artifacts (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL "
+        f"CREATE TABLE artifacts (id {key}, run_id INTEGER NOT NULL "
         "REFERENCES runs (id), format VARCHAR(16) NOT NULL, path TEXT NOT NULL, "
         "size BIGINT NOT NULL, sha256 VARCHAR(64) NOT NULL)"))
     conn.execute(sa.text(
-        "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL "
+        f"CREATE TABLE deliveries (id {key}, run_id INTEGER NOT NULL "
         "REFERENCES runs (id), report_id VARCHAR(64) NOT NULL, period VARCHAR(16) NOT NULL, "
         "channel VARCHAR(32) NOT NULL, recipient VARCHAR(320) NOT NULL, "
         "status VARCHAR(32) NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
