@@ -1,0 +1,36 @@
+"""The README's examples are real: its definition validates and its settings file loads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from reportgen.definition import load_definition
+from reportgen.settings import load_settings
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def blocks() -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+
+
+def test_the_tour_definition_with_its_schedule_and_delivery_is_valid(tmp_path):
+    tour, scheduling = blocks()[0], blocks()[1]
+    path = tmp_path / "report.yaml"
+    path.write_text(tour + scheduling, encoding="utf-8")
+    d = load_definition(path).definition
+    assert d.metrics[0].calculator == "csat"
+    assert d.schedule is not None and d.schedule.cron == "0 7 2 * *"
+    assert d.delivery is not None and d.delivery.email is not None
+
+
+def test_the_settings_example_loads(tmp_path):
+    settings_text = next(b for b in blocks() if "smtp:" in b)
+    path = tmp_path / "reportgen.settings.yaml"
+    path.write_text(settings_text, encoding="utf-8")
+    settings = load_settings(path, environ={})
+    assert settings.smtp is not None and settings.smtp.security == "starttls"
+    assert "password" not in yaml.safe_load(settings_text)["smtp"]
