@@ -19,7 +19,6 @@ from pypdf import PdfReader
 
 from reportgen.errors import RenderError
 from reportgen.model import Finding, ReportModel, Theme
-from reportgen.render import pdf_templates
 from reportgen.render.pdf import WEASYPRINT_LOGGER, render_pdf
 from reportgen.render.pdf_templates import builtin_template_dir
 
@@ -475,10 +474,14 @@ def test_missing_template_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_missing_builtin_templates_are_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # As if the package were installed without the report_templates/ folder beside it.
-    monkeypatch.setattr(pdf_templates, "__file__", str(tmp_path / "pkg" / "render" / "x.py"))
-    with pytest.raises(RenderError, match="built-in PDF templates not found"):
+    # As if reportgen were installed without its templates, in a checkout or under share/.
+    from reportgen.render import templates
+
+    monkeypatch.setattr(templates, "_CHECKOUT", tmp_path / "checkout")
+    monkeypatch.setattr(templates, "_INSTALLED", tmp_path / "share")
+    with pytest.raises(RenderError, match="built-in 'mqr' templates are missing") as info:
         render_pdf(light_model(), tmp_path / "mqr.pdf")
+    assert str(tmp_path / "share" / "mqr") in str(info.value)
     assert not (tmp_path / "mqr.pdf").exists()
 
 

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from reportgen.errors import RenderError
 from reportgen.model import Figure, ReportModel, Theme
+from reportgen.render.templates import builtin_templates
 
 #: The entry template every report starts from.
 ENTRY_TEMPLATE = "report.html.j2"
@@ -42,13 +43,10 @@ _FONT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,60}$")
 
 def builtin_template_dir() -> Path:
     """Return the built-in ``report_templates/mqr`` folder, or raise a clear RenderError."""
-    folder = Path(__file__).resolve().parents[2] / "report_templates" / "mqr"
+    folder = builtin_templates("mqr")
     if not (folder / ENTRY_TEMPLATE).is_file():
-        raise RenderError(
-            f"built-in PDF templates not found: expected {folder / ENTRY_TEMPLATE}; "
-            "the PDF renderer needs the report_templates/ folder beside the reportgen/ package "
-            "(as in a source checkout); reinstall from a complete source tree"
-        )
+        raise RenderError(f"built-in PDF templates are incomplete: {folder / ENTRY_TEMPLATE} "
+                          "is missing; reinstall reportgen")
     return folder
 
 

@@ -54,10 +54,11 @@ from reportgen.render.pptx_tables import (
     tone_colour,
 )
 from reportgen.render.pptx_text import clamp_lines
+from reportgen.render.templates import find_builtin
 
 __all__ = ["DEFAULT_MASTER", "render_pptx"]
 
-DEFAULT_MASTER = Path(__file__).resolve().parents[2] / "report_templates" / "qbr" / "master.pptx"
+DEFAULT_MASTER = find_builtin("qbr") / "master.pptx"
 MAX_FINDINGS = 5  # a findings slide is read in under a minute; the rest go to the notes
 SEP = " \u00b7 "
 CAPTION_HEIGHT = Inches(0.6)
