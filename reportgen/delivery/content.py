@@ -26,6 +26,8 @@ class KpiLine:
     value_text: str
     delta_text: str
     status_text: str
+    status: str = ""  # on_target / at_risk / off_target: colours the status
+    delta_tone: str = "neutral"  # good / bad / neutral: colours the change
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class MailContent:
     kpis: tuple[KpiLine, ...] = ()
     findings: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    primary: str = "#1F3A5F"
 
     @classmethod
     def from_model(cls, model: ReportModel) -> MailContent:
@@ -48,8 +51,10 @@ class MailContent:
             report_id=model.report_id, title=model.title, organisation=model.organisation,
             period_key=model.period.key, period_label=model.period.label,
             date_range=model.period.date_range,
-            kpis=tuple(KpiLine(k.metric.label, k.value_text, k.delta_text, k.status_text)
+            kpis=tuple(KpiLine(k.metric.label, k.value_text, k.delta_text, k.status_text,
+                               k.metric.status or "", k.delta_tone)
                        for k in model.summary_kpis),
+            primary=model.theme.primary,
             findings=tuple(f.sentence for f in model.findings[:_SUMMARY_FINDINGS]),
             warnings=tuple(model.warnings),
         )
@@ -66,23 +71,51 @@ class MailContent:
         return cls(**values)
 
 
+# Mail clients ignore stylesheets: every style is inline, and layout is tables.
+_TONES = {"good": "#1A7F4B", "bad": "#C0392B", "warning": "#B7791F", "neutral": "#5F6B7A"}
+_STATUS_TONE = {"on_target": "good", "at_risk": "warning", "off_target": "bad"}
+
 _HTML = """\
 <!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ c.title }}</title></head>
-<body style="font-family: Arial, Helvetica, sans-serif; color: #1f2933;">
-<h1 style="font-size: 20px; margin-bottom: 4px;">{{ c.title }}</h1>
-<p style="margin-top: 0; color: #5f6b7a;">{% if c.organisation %}{{ c.organisation }} &middot; {% endif %}{{ c.period_label }} ({{ c.date_range }})</p>
-{% if c.kpis %}
-<table role="presentation" style="border-collapse: collapse;" cellpadding="6">
-<thead><tr><th align="left">KPI</th><th align="right">Value</th><th align="right">Change</th><th align="left">Status</th></tr></thead>
-<tbody>
-{% for k in c.kpis %}<tr><td>{{ k.label }}</td><td align="right"><strong>{{ k.value_text }}</strong></td><td align="right">{{ k.delta_text }}</td><td>{{ k.status_text }}</td></tr>
-{% endfor %}</tbody></table>
-{% endif %}
-{% if c.findings %}<h2 style="font-size: 16px;">Highlights</h2>
-<ul>{% for f in c.findings %}<li>{{ f }}</li>{% endfor %}</ul>{% endif %}
-{% if c.warnings %}<p style="color: #b7791f;">{% for w in c.warnings %}{{ w }}<br>{% endfor %}</p>{% endif %}
-<p style="color: #5f6b7a;">{{ note }}</p>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{{ c.title }}</title></head>
+<body style="margin: 0; padding: 0; background: #f4f6f8;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background: #f4f6f8;">
+<tr><td align="center" style="padding: 24px 12px;">
+<table role="presentation" width="640" cellpadding="0" cellspacing="0"
+       style="width: 640px; max-width: 100%; background: #ffffff; border-collapse: collapse;
+              font-family: Arial, Helvetica, sans-serif; color: #1f2933; font-size: 14px;">
+<tr><td style="background: {{ c.primary }}; padding: 20px 24px; color: #ffffff;">
+  {% if c.organisation %}<div style="font-size: 12px; opacity: 0.85;">{{ c.organisation }}</div>{% endif %}
+  <div style="font-size: 22px; font-weight: bold; margin-top: 4px;">{{ c.title }}</div>
+  <div style="font-size: 14px; margin-top: 4px;">{{ c.period_label }} &middot; {{ c.date_range }}</div>
+</td></tr>
+{% if c.warnings %}<tr><td style="padding: 16px 24px 0;">
+  <div style="border-left: 4px solid #B7791F; background: #fdf6e7; padding: 10px 12px; color: #6b4a10;">
+  {% for w in c.warnings %}{{ w }}{% if not loop.last %}<br>{% endif %}{% endfor %}</div>
+</td></tr>{% endif %}
+{% if c.kpis %}<tr><td style="padding: 16px 24px 4px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="border-collapse: collapse;">
+<tr>
+  <th align="left" style="padding: 6px 8px; border-bottom: 2px solid #d9dee4; font-size: 12px; color: #5f6b7a;">Metric</th>
+  <th align="right" style="padding: 6px 8px; border-bottom: 2px solid #d9dee4; font-size: 12px; color: #5f6b7a;">Value</th>
+  <th align="right" style="padding: 6px 8px; border-bottom: 2px solid #d9dee4; font-size: 12px; color: #5f6b7a;">Change</th>
+  <th align="left" style="padding: 6px 8px; border-bottom: 2px solid #d9dee4; font-size: 12px; color: #5f6b7a;">Status</th>
+</tr>
+{% for k in c.kpis %}<tr>
+  <td style="padding: 8px; border-bottom: 1px solid #eceff2;">{{ k.label }}</td>
+  <td align="right" style="padding: 8px; border-bottom: 1px solid #eceff2; font-weight: bold; white-space: nowrap;">{{ k.value_text }}</td>
+  <td align="right" style="padding: 8px; border-bottom: 1px solid #eceff2; color: {{ tones[k.delta_tone] | default(tones.neutral) }};">{{ k.delta_text }}</td>
+  <td style="padding: 8px; border-bottom: 1px solid #eceff2;">{% if k.status_text %}<span style="background: {{ tones[status_tone.get(k.status, 'neutral')] }}; color: #ffffff; border-radius: 10px; padding: 2px 8px; font-size: 12px; white-space: nowrap;">{{ k.status_text }}</span>{% endif %}</td>
+</tr>{% endfor %}
+</table></td></tr>{% endif %}
+{% if c.findings %}<tr><td style="padding: 16px 24px 0;">
+  <div style="font-size: 16px; font-weight: bold; margin-bottom: 6px;">Highlights</div>
+  {% for f in c.findings %}<p style="margin: 0 0 8px; line-height: 1.45;">&bull; {{ f }}</p>{% endfor %}
+</td></tr>{% endif %}
+<tr><td style="padding: 12px 24px 20px; color: #5f6b7a; font-size: 13px;">{{ note }}</td></tr>
+</table>
+</td></tr></table>
 </body></html>
 """
 
@@ -113,4 +146,4 @@ def render_bodies(content: MailContent, attached: list[str]) -> tuple[str, str]:
     note = ("The full report is attached: " + ", ".join(attached) + "."
             if attached else "The full report is available from the reporting team.")
     return (_text_template.render(c=content, note=note),
-            _html_template.render(c=content, note=note))
+            _html_template.render(c=content, note=note, tones=_TONES, status_tone=_STATUS_TONE))
