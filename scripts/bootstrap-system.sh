@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install the system packages reportgen needs, only those missing (Debian/Ubuntu).
 #   runtime: Pango/HarfBuzz for WeasyPrint, the Inter and DejaVu fonts
-#   tests:   LibreOffice Impress (opens and converts decks), poppler-utils (pdftoppm)
+#   tests:   LibreOffice Impress (opens and converts decks), poppler-utils (pdftoppm),
+#            the PostgreSQL server (the ledger's tests start a throwaway cluster with it)
 # Usage: scripts/bootstrap-system.sh [runtime|test]
 set -euo pipefail
 
 profile="${1:-test}"
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-inter fonts-dejavu-core fonts-liberation2 python3-venv)
 if [ "$profile" = "test" ]; then
-  packages+=(libreoffice-impress-nogui poppler-utils)
+  packages+=(libreoffice-impress-nogui poppler-utils postgresql)
 fi
 
 missing=()
