@@ -104,7 +104,7 @@ _HTML = """\
 </tr>
 {% for k in c.kpis %}<tr>
   <td style="padding: 8px; border-bottom: 1px solid #eceff2;">{{ k.label }}</td>
-  <td align="right" style="padding: 8px; border-bottom: 1px solid #eceff2; font-weight: bold; white-space: nowrap;">{{ k.value_text }}</td>
+  <td align="right" style="padding: 8px; border-bottom: 1px solid #eceff2; white-space: nowrap;"><strong>{{ k.value_text }}</strong></td>
   <td align="right" style="padding: 8px; border-bottom: 1px solid #eceff2; color: {{ tones[k.delta_tone] | default(tones.neutral) }};">{{ k.delta_text }}</td>
   <td style="padding: 8px; border-bottom: 1px solid #eceff2;">{% if k.status_text %}<span style="background: {{ tones[status_tone.get(k.status, 'neutral')] }}; color: #ffffff; border-radius: 10px; padding: 2px 8px; font-size: 12px; white-space: nowrap;">{{ k.status_text }}</span>{% endif %}</td>
 </tr>{% endfor %}
