@@ -1,0 +1,27 @@
+"""The report e-mail's body: what a reader sees first, and what a resend reads back."""
+
+from __future__ import annotations
+
+from factories import sample_model
+
+from reportgen.delivery.content import MailContent, render_bodies
+
+
+def test_status_and_change_are_coloured_and_text_is_escaped():
+    content = MailContent.from_model(sample_model())
+    text, html = render_bodies(content, ["mqr-2026-10.pdf"])
+    assert "background: #C0392B" in html and ">Off target</span>" in html  # off target: red
+    assert "color: #C0392B;\">−4.1 pts" in html  # a significant bad move: red
+    assert "<strong>81.2%</strong>" in html
+    assert "CSAT: 81.2% (−4.1 pts) - Off target" in text
+    assert "The full report is attached: mqr-2026-10.pdf." in text
+
+
+def test_content_stored_before_colours_existed_still_renders():
+    stored = MailContent.from_model(sample_model()).to_json()
+    for kpi in stored["kpis"]:
+        del kpi["status"], kpi["delta_tone"]
+    del stored["primary"]
+    text, html = render_bodies(MailContent.from_json(stored), [])
+    assert "81.2%" in html and "background: #1F3A5F" in html
+    assert "available from the reporting team" in text
