@@ -141,3 +141,38 @@ def test_no_effect_claims_at_most_alpha_across_metric_and_every_segment() -> Non
     assert claimed / RUNS <= bound, f"{claimed} of {RUNS} runs claimed a change (bound {bound})"
     # The overall test itself fires at about alpha: the data really are null.
     assert overall / RUNS == pytest.approx(ALPHA, abs=bound - ALPHA)
+
+
+REASONS = np.array([f"Reason {i}" for i in range(8)], dtype=object)
+
+
+def test_no_effect_claims_about_causes_at_most_alpha() -> None:
+    """Contact reasons form their own Holm family (insights.segments): under no effect, the
+    share of runs naming any reason as changed stays within alpha, through the real engine."""
+    from reportgen.insights.context import InsightContext
+    from reportgen.insights.segments import is_cause_breakdown
+
+    history = window(2)
+    spec = {"id": "csat", "calculator": "csat", "source": "survey", "label": "CSAT",
+            "by": ["contact_reason"]}
+    defn = definition([spec], alpha=ALPHA)
+    rng = np.random.default_rng(20261122)
+    starts = pd.DatetimeIndex([p.start_at for p in history])
+    size = len(history) * len(REASONS) * PER_CELL
+    month = np.repeat(np.arange(len(history)), len(REASONS) * PER_CELL)
+    claimed = 0
+    for run in range(RUNS):
+        frame = pd.DataFrame({
+            "created": starts[month] + pd.to_timedelta(rng.random(size) * 27 * 86400, unit="s"),
+            "contact_reason": np.tile(np.repeat(REASONS, PER_CELL), len(history)),
+            "rating": np.where(rng.random(size) < 0.85, 5, 2),
+            PERIOD_COLUMN: np.array([p.key for p in history], dtype=object)[month],
+        })
+        metrics = compute(defn, {"survey": frame}, history)
+        if run == 0:
+            ctx = InsightContext.build(defn, metrics, {"survey": frame}, PERIOD, history)
+            assert is_cause_breakdown(ctx, metrics["csat"], "contact_reason")
+        findings = build_insights(defn, metrics, {"survey": frame}, PERIOD, history)
+        claimed += bool([f for f in claims(findings) if f.scope != "overall"])
+    bound = binom.ppf(0.999, RUNS, ALPHA) / RUNS
+    assert claimed / RUNS <= bound, f"{claimed} of {RUNS} runs named a reason (bound {bound})"
