@@ -107,7 +107,7 @@ class MetricResult:
     formula: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
 
-    # Convenience views on the change, under the names the issue tracker uses.
+    # Convenience views on the change, under the names analysts use for them.
     @property
     def previous(self) -> float | None:
         return self.change.previous if self.change else None
