@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from matplotlib.ticker import Formatter
 
 from reportgen.model import MetricResult, Unit
+from reportgen.render.format import plural  # noqa: F401  (the chart modules import it from here)
 
 _UNIT_SUFFIX: dict[str, str] = {"minutes": " min", "hours": " h", "seconds": " s"}
 _UNIT_AXIS: dict[str, str] = {
@@ -116,11 +117,6 @@ def grain_word(period_keys: Sequence[str]) -> str:
         if period_keys and all(pattern.match(key) for key in period_keys):
             return word
     return "period"
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """``1 queue``, ``3 queues``."""
-    return f"{count:,} {word if count == 1 else many or word + 's'}"
 
 
 def target_phrase(value: float | None, target: float | None, unit: Unit | str) -> str:

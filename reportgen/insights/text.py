@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from reportgen.model import Direction, Tone
+from reportgen.render.format import plural
 
 #: A finding's direction: whether the move is good or bad for the metric, or no claim.
 Verdict = Literal["improved", "declined", "none"]
@@ -106,16 +107,6 @@ def join_names(names: Sequence[str]) -> str:
     if len(items) == 1:
         return items[0]
     return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """``1 queue``, ``3 queues``, ``2 categories``."""
-    if count == 1:
-        return f"{count:,} {word}"
-    if many is None:
-        consonant_y = word.endswith("y") and word[-2:-1] not in "aeiou"
-        many = word[:-1] + "ies" if consonant_y else word + "s"
-    return f"{count:,} {many}"
 
 
 def plural_noun(word: str) -> str:

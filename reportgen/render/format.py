@@ -65,6 +65,16 @@ def format_interval(result: MetricResult) -> str:
     return f"{level} CI {low}–{high}"
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 queue``, ``3 queues``, ``2 categories``."""
+    if count == 1:
+        return f"{count:,} {word}"
+    if many is None:
+        consonant_y = word.endswith("y") and word[-2:-1] not in "aeiou"
+        many = word[:-1] + "ies" if consonant_y else word + "s"
+    return f"{count:,} {many}"
+
+
 def format_p(p_value: float | None) -> str:
     if p_value is None:
         return ""
