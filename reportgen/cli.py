@@ -50,7 +50,7 @@ def _period_for(loaded, text: str | None):  # type: ignore[no-untyped-def]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from reportgen.definition import load_definition
+    from reportgen.plan import load_definition
 
     status = EXIT_OK
     for file in args.files:
@@ -104,9 +104,9 @@ def _ledger(settings):  # type: ignore[no-untyped-def]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from reportgen.definition import load_definition
     from reportgen.errors import GateFailure
     from reportgen.pipeline import build_report, render_outputs
+    from reportgen.plan import load_definition
     from reportgen.runner import run_report
 
     loaded = load_definition(Path(args.definition))

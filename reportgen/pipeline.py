@@ -1,32 +1,32 @@
 """The report pipeline: pure stages that gather everything, then renderers that write.
 
-``build_report`` loads the data, checks the gates, computes the metrics, finds what changed,
+``build_report`` resolves the definition into a plan, computes the metrics where the data
+lives (aggregates in DuckDB or the source database), checks the gates, finds what changed,
 draws the charts and assembles the ReportModel, writing nothing.  ``render_outputs`` then
 writes each artifact atomically.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from reportgen import __version__
-from reportgen.charts import ChartRequest, build_chart
+from reportgen.charts import ChartRequest
+from reportgen.data import DataStore, Window
+from reportgen.data.aggregates import Request
+from reportgen.data.rows import Rows, StoreRows
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, OutputSpec
 from reportgen.errors import GateFailure
 from reportgen.gates import GateResult, check_gates
-from reportgen.metrics import CALCULATORS, compute_metric
-from reportgen.metrics.engine import PERIOD_COLUMN
+from reportgen.metrics.engine import AggregateData, FrameData, MetricData, MetricPlan, evaluate
 from reportgen.model import Artifact, Figure, Finding, MetricResult, ReportModel
 from reportgen.period import Period
+from reportgen.plan import ReportPlan, resolve
 from reportgen.report_model import assemble_model
-from reportgen.sources import LoadedSource, Window, fetch_source
 
 
 @dataclass(frozen=True)
@@ -40,96 +40,79 @@ def history_of(definition: Definition, period: Period) -> list[Period]:
     return period.trailing(definition.period.history)
 
 
-def needed_columns(definition: Definition) -> dict[str, set[str]]:
-    """Per source, the columns the definition reads (so nothing else is loaded)."""
-    needed: dict[str, set[str]] = {name: set() for name in definition.sources}
-    for metric in definition.metrics:
-        columns = needed[metric.source]
-        params = CALCULATORS.get(metric.calculator).Params.model_validate(metric.params)
-        columns.update(params.columns())
-        columns.update(metric.filter)
-        for entry in metric.by:
-            columns.update([entry] if isinstance(entry, str) else entry)
-    for gate in definition.gates:
-        if gate.column:
-            needed[gate.source].add(gate.column)
-    for item in definition.interventions:
-        needed[definition.metric(item.metric).source].update(item.scope)
-    return needed
-
-
-def assign_periods(times: pd.Series, periods: Sequence[Period]) -> pd.Series:
-    """The key of the period each timestamp falls in (missing outside the periods)."""
-    bounds = pd.DatetimeIndex([p.start_at for p in periods] + [periods[-1].end_at])
-    slot = bounds.searchsorted(pd.DatetimeIndex(times), side="right") - 1
-    keys = np.array([p.key for p in periods] + [None], dtype=object)
-    inside = (slot >= 0) & (slot < len(periods))
-    return pd.Series(np.where(inside, keys[np.clip(slot, 0, len(periods))], None),
-                     index=times.index, dtype=object)
-
-
-def fetch_sources(loaded: LoadedDefinition, period: Period) -> dict[str, LoadedSource]:
-    """Every source's rows over the history window, each row tagged with its period."""
-    definition = loaded.definition
-    history = history_of(definition, period)
+def open_store(plan: ReportPlan, period: Period) -> DataStore:
+    """The report's sources for the history window ending with ``period`` (opened lazily)."""
+    history = history_of(plan.definition, period)
     window = Window(history[0].start_at, period.end_at)
-    columns = needed_columns(definition)
-    out: dict[str, LoadedSource] = {}
-    for name, spec in definition.sources.items():
-        source = fetch_source(name, spec, sorted(columns[name]), window, loaded.base_dir,
-                              definition.period.timezone)
-        source.frame[PERIOD_COLUMN] = assign_periods(source.frame[spec.time_column], history)
-        out[name] = source
-    return out
+    return DataStore(plan.definition.sources,
+                     {name: list(source.columns) for name, source in plan.sources.items()},
+                     plan.loaded.base_dir, window, history)
 
 
-def compute_metrics(definition: Definition, frames: Mapping[str, pd.DataFrame],
-                    period: Period) -> dict[str, MetricResult]:
-    history = history_of(definition, period)
-    return {spec.id: compute_metric(spec, frames[spec.source], period, history, definition.statistics)
-            for spec in definition.metrics}
+def compute_metrics(plan: ReportPlan, store: DataStore, period: Period) -> dict[str, MetricResult]:
+    """Every metric of the plan: aggregating metrics in one statement per source (and filter),
+    the rest from their own rows."""
+    history = store.periods
+    data: dict[str, MetricData] = {}
+    by_source: dict[str, list[MetricPlan]] = {}
+    for metric in plan.metrics:
+        by_source.setdefault(metric.spec.source, []).append(metric)
+    for source, metrics in by_source.items():
+        aggregating = [m for m in metrics if m.aggregation is not None]
+        if aggregating:
+            requests = [Request(m.spec.id, m.aggregation, dict(m.spec.filter),  # type: ignore[arg-type]
+                                ((), *m.breakdowns)) for m in aggregating]
+            result = store.aggregate(source, requests)
+            for m in aggregating:
+                data[m.spec.id] = AggregateData(m, result, m.spec.id, store.period_index)
+        for m in metrics:
+            if m.aggregation is None:
+                columns = [*m.columns(), plan.definition.sources[source].time_column]
+                data[m.spec.id] = FrameData(m, store.rows(source, columns))
+    return {m.spec.id: evaluate(m, data[m.spec.id], period, history) for m in plan.metrics}
 
 
 def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
-                   frames: Mapping[str, pd.DataFrame], period: Period) -> tuple[Finding, ...]:
+                   rows: Rows, period: Period) -> tuple[Finding, ...]:
     from reportgen.insights import build_insights as find
 
-    return tuple(find(definition, metrics, frames, period, history_of(definition, period)))
+    return tuple(find(definition, metrics, rows, period, history_of(definition, period)))
 
 
-def build_charts(definition: Definition, metrics: Mapping[str, MetricResult],
+def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
                  period: Period) -> dict[str, Figure]:
     from reportgen.report_model import theme_of
 
+    definition = plan.definition
     theme = theme_of(definition)
     used = {chart_id for section in definition.sections for chart_id in section.charts}
     figures: dict[str, Figure] = {}
-    for spec in definition.charts:
+    for chart in plan.charts:
+        spec = chart.spec
         if spec.id not in used:
             continue
         request = ChartRequest(
             id=spec.id, title=spec.title or metrics[spec.metric_ids[0]].label,
             metrics=tuple(metrics[m] for m in spec.metric_ids), theme=theme,
             period_label=period.label)
-        figures[spec.id] = build_chart(spec.type, request, spec.params)
+        figures[spec.id] = chart.builder.build(request, chart.params)
     return figures
 
 
 def build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
     """Everything the renderers need for ``period``; raises GateFailure if a gate holds the run."""
-    definition = loaded.definition
-    sources = fetch_sources(loaded, period)
-    frames = {name: source.frame for name, source in sources.items()}
-    metrics = compute_metrics(definition, frames, period)
-    gates = tuple(check_gates(definition, frames, metrics, period))
-    held = [g.message for g in gates if g.holds]
-    if held:
-        raise GateFailure(held)
-    findings = build_insights(definition, metrics, frames, period)
-    figures = build_charts(definition, metrics, period)
-    hashes = {name: source.sha256 for name, source in sources.items()}
-    rows = {name: int((source.frame[PERIOD_COLUMN] == period.key).sum())
-            for name, source in sources.items()}
+    plan = resolve(loaded)
+    definition = plan.definition
+    with open_store(plan, period) as store:
+        metrics = compute_metrics(plan, store, period)
+        gates = tuple(check_gates(definition, store, metrics, period))
+        held = [g.message for g in gates if g.holds]
+        if held:
+            raise GateFailure(held)
+        findings = build_insights(definition, metrics, StoreRows(store), period)
+        rows = {name: store.count(name, period) for name in definition.sources}
+        hashes = {name: store.fingerprint(name) for name in definition.sources}
+    figures = build_charts(plan, metrics, period)
     model = assemble_model(loaded, period, now=now, metrics=metrics, figures=figures,
                            findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
                            code_version=__version__)

@@ -59,7 +59,7 @@ def resolve_loader(module: str | None = None) -> LoadFn:
     custom = importlib.import_module(module) if module else None
     loader = getattr(custom, "load_definition", None)
     if loader is None:
-        from reportgen.definition import load_definition as loader
+        from reportgen.plan import load_definition as loader
     return loader
 
 

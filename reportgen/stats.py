@@ -65,6 +65,26 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     return float(low), float(high)
 
 
+def t_interval_from_stats(mean: float, sd: float, n: int,
+                          level: float = 0.95) -> tuple[float, float]:
+    """Student t interval for a mean from its summary statistics (sample sd, n)."""
+    if n < 2 or sd == 0:
+        return mean, mean
+    low, high = sps.t.interval(level, n - 1, loc=mean, scale=sd / math.sqrt(n))
+    return float(low), float(high)
+
+
+def welch_ttest_from_stats(mean_a: float, sd_a: float | None, n_a: int, mean_b: float,
+                           sd_b: float | None, n_b: int) -> tuple[float, float]:
+    """Welch's unequal-variance t-test from summary statistics; returns (t, two-sided p)."""
+    if n_a < 2 or n_b < 2 or sd_a is None or sd_b is None:
+        return math.nan, math.nan
+    if sd_a == 0 and sd_b == 0:
+        return (0.0, 1.0) if mean_a == mean_b else (math.inf, 0.0)
+    result = sps.ttest_ind_from_stats(mean_a, sd_a, n_a, mean_b, sd_b, n_b, equal_var=False)
+    return float(result.statistic), float(result.pvalue)
+
+
 def welch_ttest(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Welch's unequal-variance t-test of a vs b; returns (t, two-sided p)."""
     if len(a) < 2 or len(b) < 2:

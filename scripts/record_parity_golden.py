@@ -1,7 +1,8 @@
 """Record every metric value of the demo MQR and QBR as a golden file.
 
 The parity test (tests/data/test_parity.py) compares the data layer's results with this
-file.  It was recorded from the pandas data path (commit 5aada52) with:
+file.  It was recorded from the pandas data path (commit 5aada52, where this function read
+``fetch_sources`` + ``compute_metrics(definition, frames, period)``) with:
 
     .venv/bin/python scripts/record_parity_golden.py tests/data/parity_golden.json
 
@@ -42,16 +43,15 @@ def plain(value: Any) -> Any:
 
 
 def metric_results(config: Path, period_text: str) -> dict[str, Any]:
-    from reportgen.definition import load_definition
     from reportgen.period import Period
-    from reportgen.pipeline import compute_metrics, fetch_sources
+    from reportgen.pipeline import compute_metrics, open_store
+    from reportgen.plan import load_definition, resolve
 
-    loaded = load_definition(config)
-    spec = loaded.definition.period
+    plan = resolve(load_definition(config))
+    spec = plan.definition.period
     period = Period.parse(period_text, spec.grain, spec.timezone)
-    sources = fetch_sources(loaded, period)
-    frames = {name: source.frame for name, source in sources.items()}
-    return compute_metrics(loaded.definition, frames, period)
+    with open_store(plan, period) as store:
+        return compute_metrics(plan, store, period)
 
 
 def record(out: Path) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from smtp_server import SmtpServer
 
-from reportgen.definition import LoadedDefinition, load_definition
+from reportgen.definition import LoadedDefinition
 from reportgen.errors import GateFailure
 from reportgen.model import (
     Artifact,
@@ -32,6 +32,7 @@ from reportgen.model import (
     ReportModel,
 )
 from reportgen.period import Period
+from reportgen.plan import load_definition
 from reportgen.render.files import write_atomically
 
 __all__ = ["load_definition", "build_report", "render_outputs"]

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from reportgen.cli import main
-from reportgen.definition import definition_schema, load_definition
+from reportgen.definition import definition_schema
 from reportgen.errors import DefinitionError
+from reportgen.plan import load_definition
 
 GOOD = """
 id: mqr

@@ -11,10 +11,10 @@ import pytest
 from pypdf import PdfReader
 
 from reportgen.cli import main
-from reportgen.definition import load_definition
 from reportgen.errors import GateFailure
 from reportgen.period import Period
 from reportgen.pipeline import build_report, render_outputs
+from reportgen.plan import load_definition
 
 NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
 SEPTEMBER = Period.parse("2026-09", "month", "Europe/Berlin")

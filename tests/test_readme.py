@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from reportgen.definition import load_definition
+from reportgen.plan import load_definition
 from reportgen.settings import load_settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.definition.checks import validate
+from reportgen.definition.checks import Check, validate
 from reportgen.definition.models import Definition
 from reportgen.definition.yaml_loader import load_yaml
 
@@ -30,12 +30,17 @@ class LoadedDefinition:
         return candidate if candidate.is_absolute() else self.base_dir / candidate
 
 
-def load_definition(path: Path | str, environ: Mapping[str, str] | None = None) -> LoadedDefinition:
-    """Load and validate the definition at ``path``; raises DefinitionError listing all problems."""
+def load_definition(path: Path | str, environ: Mapping[str, str] | None = None,
+                    checks: Sequence[Check] = ()) -> LoadedDefinition:
+    """Load and validate the definition at ``path``; raises DefinitionError listing all problems.
+
+    This checks the document on its own; ``reportgen.plan.load_definition`` adds the checks
+    that need the registries (calculator, chart and source names and their params).
+    """
     path = Path(path)
     loaded = load_yaml(path, environ)
     base_dir = path.resolve().parent
-    definition = validate(loaded.data, loaded.lines, base_dir)
+    definition = validate(loaded.data, loaded.lines, base_dir, checks)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedDefinition(definition, path, base_dir, digest)
 

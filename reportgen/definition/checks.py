@@ -9,7 +9,7 @@ item, so a typo in one metric does not hide a problem in another.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from reportgen.definition.models import Definition
 from reportgen.definition.yaml_loader import LineMap, PathKey, format_path
-from reportgen.errors import DefinitionError, Problem, UnknownNameError
-from reportgen.registry import Registry
+from reportgen.errors import DefinitionError, Problem
 
 
 class Collector:
@@ -114,52 +113,51 @@ def _ids(raw: Mapping[str, Any], key: str, out: Collector) -> list[str]:
     return seen
 
 
-def _lookup(registry: Registry[Any], name: str, path: PathKey, out: Collector) -> Any:
-    """The registry's entry ``name``, or None with the problem (and a did-you-mean) recorded."""
-    try:
-        return registry.get(name)
-    except UnknownNameError as exc:
-        out.add(path, str(exc))
-        return None
+def metric_breakdowns(raw: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Per metric id, its breakdown keys as written in tables and charts ('queue,category')."""
+    out: dict[str, list[str]] = {}
+    for _, metric in _items(raw, "metrics"):
+        by = metric.get("by") or []
+        if isinstance(metric.get("id"), str):
+            out[metric["id"]] = [e if isinstance(e, str) else ",".join(map(str, e))
+                                 for e in by if isinstance(e, str | list)] \
+                if isinstance(by, list) else []
+    return out
+
+
+def check_source_columns(raw: Mapping[str, Any], out: Collector, path: PathKey, source: str,
+                         columns: Iterable[str], what: str) -> None:
+    """Columns must be in the source's contract (when it has one) and not be personal data
+    unless privacy.allow_pii lists them."""
+    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    spec = sources.get(source)
+    if not isinstance(spec, dict):
+        return
+    privacy = raw.get("privacy")
+    allowed = set(privacy.get("allow_pii") or []) if isinstance(privacy, dict) else set()
+    pii = set(spec.get("pii") or []) if isinstance(spec.get("pii"), list) else set()
+    contract = spec.get("columns")
+    known = ({str(c) for c in contract} | {str(spec.get("time_column"))}
+             if isinstance(contract, dict) and contract else None)
+    for column in columns:
+        if known is not None and column not in known:
+            out.add(path, f"{what} reads column '{column}', which source '{source}' does not "
+                          f"declare{_did_you_mean(column, known)}")
+        if column in pii and column not in allowed:
+            out.add(path, f"{what} reads column '{column}', which source '{source}' marks as "
+                          f"personal data; list it under privacy.allow_pii to show it")
 
 
 def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) -> None:
-    from reportgen.charts import CHARTS
-    from reportgen.metrics import CALCULATORS
-    from reportgen.sources import SOURCES
-
     sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
-    for name, spec in sources.items():
-        kind = spec.get("kind") if isinstance(spec, dict) else None
-        if isinstance(kind, str):
-            _lookup(SOURCES, kind, ("sources", name, "kind"), out)
     metric_ids = _ids(raw, "metrics", out)
     chart_ids = _ids(raw, "charts", out)
     _ids(raw, "sections", out)
-    allowed_pii = set((raw.get("privacy") or {}).get("allow_pii") or []) \
-        if isinstance(raw.get("privacy"), dict) else set()
-    metric_by: dict[str, list[str]] = {}
+    metric_by = metric_breakdowns(raw)
     metric_source: dict[str, str] = {}
 
-    def source_columns(name: str) -> tuple[set[str] | None, set[str]]:
-        spec = sources.get(name)
-        if not isinstance(spec, dict):
-            return None, set()
-        contract = spec.get("columns")
-        pii = set(spec.get("pii") or []) if isinstance(spec.get("pii"), list) else set()
-        if not isinstance(contract, dict) or not contract:
-            return None, pii  # no contract: columns are checked when the data loads
-        return {str(c) for c in contract} | {str(spec.get("time_column"))}, pii
-
     def check_columns(path: PathKey, source: str, columns: Iterable[str], what: str) -> None:
-        known, pii = source_columns(source)
-        for column in columns:
-            if known is not None and column not in known:
-                out.add(path, f"{what} reads column '{column}', which source '{source}' does not "
-                              f"declare{_did_you_mean(column, known)}")
-            if column in pii and column not in allowed_pii:
-                out.add(path, f"{what} reads column '{column}', which source '{source}' marks as "
-                              f"personal data; list it under privacy.allow_pii to show it")
+        check_source_columns(raw, out, path, source, columns, what)
 
     for i, metric in _items(raw, "metrics"):
         source = metric.get("source")
@@ -168,27 +166,11 @@ def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: P
         by = metric.get("by") or []
         by_columns = [c for entry in by if isinstance(by, list)
                       for c in ([entry] if isinstance(entry, str) else entry if isinstance(entry, list) else [])]
-        if isinstance(metric.get("id"), str):
-            metric_by[metric["id"]] = [e if isinstance(e, str) else ",".join(map(str, e))
-                                       for e in by if isinstance(e, str | list)] if isinstance(by, list) else []
-            if isinstance(source, str):
-                metric_source[metric["id"]] = source
-        name = metric.get("calculator")
-        if not isinstance(name, str):
-            continue
-        calc = _lookup(CALCULATORS, name, ("metrics", i, "calculator"), out)
-        if calc is None:
-            continue
-        params_raw = metric.get("params") or {}
+        if isinstance(metric.get("id"), str) and isinstance(source, str):
+            metric_source[metric["id"]] = source
         columns = list(by_columns)
         if isinstance(metric.get("filter"), dict):
             columns += [str(c) for c in metric["filter"]]
-        if isinstance(params_raw, dict):
-            try:
-                params = calc.Params.model_validate(params_raw)
-                columns += params.columns()
-            except ValidationError as exc:
-                pydantic_problems(exc, out, calc.Params, ("metrics", i, "params"))
         if isinstance(source, str) and source in sources:
             check_columns(("metrics", i), source, columns, f"metric '{metric.get('id')}'")
 
@@ -197,25 +179,6 @@ def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: P
         for ref in [refs] if isinstance(refs, str) else refs if isinstance(refs, list) else []:
             if isinstance(ref, str) and ref not in metric_ids:
                 out.add(("charts", i, "metric"), f"unknown metric '{ref}'{_did_you_mean(ref, metric_ids)}")
-        kind = chart.get("type")
-        if not isinstance(kind, str):
-            continue
-        builder = _lookup(CHARTS, kind, ("charts", i, "type"), out)
-        if builder is None:
-            continue
-        if isinstance(chart.get("params") or {}, dict):
-            try:
-                params = builder.Params.model_validate(chart.get("params") or {})
-            except ValidationError as exc:
-                pydantic_problems(exc, out, builder.Params, ("charts", i, "params"))
-                continue
-            wanted = getattr(params, "by", None)
-            first = refs if isinstance(refs, str) else refs[0] if isinstance(refs, list) and refs else None
-            if isinstance(wanted, str) and isinstance(first, str) and first in metric_by \
-                    and wanted not in metric_by[first]:
-                out.add(("charts", i, "params", "by"),
-                        f"metric '{first}' has no breakdown '{wanted}'; add it to the metric's 'by' "
-                        f"(it has: {', '.join(metric_by[first]) or 'none'})")
 
     for i, section in _items(raw, "sections"):
         for j, ref in enumerate(section.get("kpis") or []):
@@ -264,8 +227,14 @@ def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: P
                 out.add(("outputs", i, "stylesheets", j), f"not found: {base_dir / sheet}")
 
 
-def validate(raw: dict[str, Any], lines: LineMap, base_dir: Path) -> Definition:
-    """The Definition for ``raw``, or a DefinitionError listing every problem found."""
+#: a further check over the raw document, adding its problems to the collector
+Check = Callable[[Mapping[str, Any], Collector, Path], None]
+
+
+def validate(raw: dict[str, Any], lines: LineMap, base_dir: Path,
+             checks: Sequence[Check] = ()) -> Definition:
+    """The Definition for ``raw``, or a DefinitionError listing every problem found
+    (by the models, the cross-references and ``checks``)."""
     out = Collector(lines)
     definition: Definition | None = None
     try:
@@ -273,6 +242,8 @@ def validate(raw: dict[str, Any], lines: LineMap, base_dir: Path) -> Definition:
     except ValidationError as exc:
         pydantic_problems(exc, out, Definition)
     cross_reference_problems(raw, out, base_dir)
+    for check in checks:
+        check(raw, out, base_dir)
     if out.problems or definition is None:
         ordered = sorted(out.problems, key=lambda p: (p.location.line or 0, p.location.column or 0)
                          if p.location else (0, 0))

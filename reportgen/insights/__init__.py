@@ -40,6 +40,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from reportgen.data.rows import Rows
 from reportgen.definition.models import Definition
 from reportgen.insights.calibration import calibration_findings
 from reportgen.insights.changes import change_findings
@@ -63,13 +64,15 @@ __all__ = ["Decomposition", "Segment", "build_insights", "decompose", "rank"]
 
 
 def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
-                   frames: Mapping[str, pd.DataFrame], period: Period,
+                   frames: Rows | Mapping[str, pd.DataFrame], period: Period,
                    history: Sequence[Period]) -> tuple[Finding, ...]:
     """Every finding for ``period``, ranked by impact (severity, highest first).
 
-    ``frames`` maps a source name to its rows over the whole history window, with the
-    ``__period__`` column and the source's time column in the report timezone; ``history``
-    is the window's periods, oldest first, ending with ``period``.
+    ``frames`` gives a source's rows over the whole history window (a ``Rows`` that queries
+    them where they live, or a mapping of source name to a frame), with the ``__period__``
+    column and the source's time column in the report timezone; ``history`` is the window's
+    periods, oldest first, ending with ``period``.  Only the few findings that need rows
+    (calibration drift, interventions) read them, and only their columns and subset.
     """
     ctx = InsightContext.build(definition, metrics, frames, period, history)
     found: list[Finding] = []

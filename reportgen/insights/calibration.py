@@ -29,7 +29,7 @@ from reportgen import stats
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
 from reportgen.insights.text import Verdict, delta_text, n_text, p_text, plural, tone_of
-from reportgen.metrics.engine import PERIOD_COLUMN, apply_filter
+from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.model import Finding, MetricResult
 
 CALCULATOR = "calibration_deviation"
@@ -135,8 +135,7 @@ def auditor_deviations(ctx: InsightContext, metric: MetricResult) -> pd.DataFram
     params = calculator(CALCULATOR).Params.model_validate(spec.params)
     if not isinstance(params, DeviationParams):
         return None
-    frame = ctx.frames[spec.source]
-    frame = apply_filter(frame, spec.filter) if spec.filter else frame
+    frame = ctx.frames.rows(spec.source, params.columns(), spec.filter)
     keys = {ctx.period.key, ctx.previous.key}
     parts = []
     for key, rows in frame.groupby(PERIOD_COLUMN, sort=False, observed=True):

@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
+from reportgen.data.rows import Rows, as_rows
 from reportgen.definition.models import Definition, MetricSpec
 from reportgen.insights.severity import severity as impact
 from reportgen.insights.text import Verdict
@@ -21,19 +20,20 @@ class InsightContext:
 
     definition: Definition
     metrics: Mapping[str, MetricResult]
-    frames: Mapping[str, pd.DataFrame]
+    frames: Rows
     period: Period
     history: Sequence[Period]
     headline: frozenset[str] = field(default=frozenset())
 
     @classmethod
     def build(cls, definition: Definition, metrics: Mapping[str, MetricResult],
-              frames: Mapping[str, pd.DataFrame], period: Period,
+              frames: Rows | Mapping[str, Any], period: Period,
               history: Sequence[Period]) -> InsightContext:
         # The same rule the report uses for its summary tiles: the definition's list, or
         # every section's first KPI.
         headline = definition.summary or [s.kpis[0] for s in definition.sections if s.kpis]
-        return cls(definition, metrics, frames, period, tuple(history), frozenset(headline))
+        return cls(definition, metrics, as_rows(frames), period, tuple(history),
+                   frozenset(headline))
 
     def spec(self, metric_id: str) -> MetricSpec | None:
         """The metric's definition, or None for a result the definition does not declare."""

@@ -21,7 +21,6 @@ import math
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_effectsize
 
@@ -42,7 +41,7 @@ from reportgen.insights.text import (
 )
 from reportgen.metrics.base import Calculator, CalculatorParams, calculator
 from reportgen.metrics.columns import timestamps
-from reportgen.metrics.engine import PERIOD_COLUMN, apply_filter
+from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.metrics.estimates import Estimate
 from reportgen.model import Finding
 
@@ -61,14 +60,13 @@ def effect_size(after: Estimate, before: Estimate) -> tuple[str, float] | None:
         return None
     if after.kind == "proportion":
         return "Cohen's h", float(proportion_effectsize(after.value, before.value))
-    values_after = getattr(after, "values", None)
-    values_before = getattr(before, "values", None)
-    if after.kind == "mean" and values_after is not None and values_before is not None:
-        n1, n0 = len(values_after), len(values_before)
+    var_after = getattr(after, "variance", None)
+    var_before = getattr(before, "variance", None)
+    if after.kind == "mean" and var_after is not None and var_before is not None:
+        n1, n0 = after.n, before.n
         if n1 < 2 or n0 < 2:
             return None
-        pooled = math.sqrt(((n1 - 1) * np.var(values_after, ddof=1)
-                            + (n0 - 1) * np.var(values_before, ddof=1)) / (n1 + n0 - 2))
+        pooled = math.sqrt(((n1 - 1) * var_after + (n0 - 1) * var_before) / (n1 + n0 - 2))
         return ("Cohen's d", float((after.value - before.value) / pooled)) if pooled else None
     return None
 
@@ -110,16 +108,20 @@ def _track(ctx: InsightContext, item: InterventionSpec) -> Finding | None:
     if getattr(calc, "scope", "period") != "period":
         return report("not_testable", f"{title}: {metric.label} is a running total, so a "
                       "before/after comparison of it is not meaningful.")
-    frame = ctx.frames[spec.source]
     time_column = ctx.definition.sources[spec.source].time_column
+    aggregation = calc.aggregation(params)
+    columns = [*params.columns(), *(aggregation.columns() if aggregation else ()), time_column]
+    try:
+        frame = ctx.frames.rows(spec.source, columns, {**spec.filter, **item.scope})
+    except KeyError as exc:
+        return report("not_testable", f"{title}: the data has no {join_names([str(exc.args[0])])} "
+                      "column, so the intervention cannot be tracked.")
     missing = [c for c in [*item.scope, time_column] if c not in frame.columns]
     if missing:
         return report("not_testable", f"{title}: the data has no {join_names(missing)} "
                       "column, so the intervention cannot be tracked.")
     keys = {p.key for p in ctx.history}
     rows = frame.loc[frame[PERIOD_COLUMN].isin(keys)]
-    rows = apply_filter(rows, spec.filter) if spec.filter else rows
-    rows = apply_filter(rows, item.scope) if item.scope else rows
     times = timestamps(rows, time_column, ctx.period)
     is_after = (times >= pd.Timestamp(start)).to_numpy()
     before = calc.estimate(rows.loc[~is_after], params)

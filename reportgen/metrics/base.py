@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from reportgen.metrics.estimates import Estimate
 from reportgen.model import Direction, Unit
 from reportgen.period import Period
 from reportgen.registry import Registry
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reportgen.data.aggregates import Aggregation
+    from reportgen.metrics.estimates import Estimate
 
 
 class CalculatorParams(BaseModel):
@@ -52,6 +56,8 @@ class HistoryFrames:
 
     def combined(self) -> pd.DataFrame:
         """Every period's rows in one frame (rows seen by several to-date periods once)."""
+        import pandas as pd
+
         parts = [self.frames[p.key] for p in self.periods if p.key in self.frames]
         if not parts:
             return pd.DataFrame()
@@ -87,8 +93,31 @@ class Calculator:
         """Which way is good, unless the definition says otherwise."""
         return self.direction
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Estimate:
+    def aggregation(self, params: CalculatorParams) -> Aggregation | None:
+        """The aggregates the calculator needs, computed where the data lives; None when
+        it needs the rows themselves (exact quantiles, agreement statistics...)."""
+        return None
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Estimate:
+        """The estimate from this calculator's aggregates over one group of rows
+        (``values`` is empty when the group has no rows)."""
         raise NotImplementedError
+
+    def details_from_aggregates(self, current: Mapping[str, Any], params: CalculatorParams,
+                                history: Sequence[tuple[Period, Mapping[str, Any]]]
+                                ) -> Mapping[str, Any]:
+        """Calculator-specific extras for charts, from the period's and the history's aggregates."""
+        return {}
+
+    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Estimate:
+        """The estimate over ``frame``'s rows.  An aggregating calculator runs its own
+        aggregation over the frame (in DuckDB), so there is one implementation of it."""
+        aggregation = self.aggregation(params)
+        if aggregation is None:
+            raise NotImplementedError
+        from reportgen.data.frames import aggregate_frame
+
+        return self.from_aggregates(aggregate_frame(frame, aggregation), params)
 
     def estimate_for(self, frame: pd.DataFrame, params: CalculatorParams,
                      period: Period) -> Estimate:
@@ -99,7 +128,15 @@ class Calculator:
         self, frame: pd.DataFrame, params: CalculatorParams, history: HistoryFrames
     ) -> Mapping[str, Any]:
         """Calculator-specific extras for charts (a distribution, control limits...)."""
-        return {}
+        aggregation = self.aggregation(params)
+        if aggregation is None:
+            return {}
+        from reportgen.data.frames import aggregate_frame
+
+        past = [] if history is None else [
+            (p, aggregate_frame(history.frame(p), aggregation))
+            for p in history.periods if p.key in history.frames]
+        return self.details_from_aggregates(aggregate_frame(frame, aggregation), params, past)
 
 
 CALCULATORS: Registry[Calculator] = Registry(

@@ -84,7 +84,7 @@ class CalibrationDeviation(Calculator):
 
     def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Mean:
         assert isinstance(params, DeviationParams)
-        return Mean(deviations(frame, params)["deviation"].abs().to_numpy(dtype=float))
+        return Mean.of(deviations(frame, params)["deviation"].abs().to_numpy(dtype=float))
 
     def details(self, frame: pd.DataFrame, params: CalculatorParams,
                 history: HistoryFrames) -> Mapping[str, Any]:

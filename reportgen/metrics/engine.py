@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import pandas as pd
-
+from reportgen.data.aggregates import Aggregation, Request, Result
 from reportgen.definition.models import MetricSpec, StatisticsSpec
 from reportgen.metrics.base import Calculator, CalculatorParams, HistoryFrames, calculator
-from reportgen.metrics.estimates import Count, Estimate
 from reportgen.model import (
     BreakdownRow,
     Change,
@@ -27,6 +25,11 @@ from reportgen.model import (
     Status,
 )
 from reportgen.period import Period
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reportgen.metrics.estimates import Estimate
 
 PERIOD_COLUMN = "__period__"
 
@@ -48,6 +51,8 @@ class Settings:
 
 def apply_filter(frame: pd.DataFrame, conditions: Mapping[str, Any]) -> pd.DataFrame:
     """Rows whose columns equal the given values (a list means any of them)."""
+    import pandas as pd
+
     mask = pd.Series(True, index=frame.index)
     for column, wanted in conditions.items():
         values = wanted if isinstance(wanted, list) else [wanted]
@@ -61,7 +66,7 @@ def suppression(estimate: Estimate, settings: Settings, where: str) -> str | Non
         return f"no data for {where}"
     if estimate.value is None:  # e.g. a kappa where every rater used the same category
         return f"undefined for {where}: the statistic has no value on these data (n = {estimate.n})"
-    if not isinstance(estimate, Count) and estimate.n < settings.min_n:
+    if estimate.kind != "count" and estimate.n < settings.min_n:
         return f"n = {estimate.n} is below the minimum of {settings.min_n}"
     return None
 
@@ -98,27 +103,169 @@ def _compare(current: Estimate, previous: Estimate, settings: Settings, against:
     return Change(**{**change.__dict__, "against": against})
 
 
+@dataclass(frozen=True)
+class MetricPlan:
+    """One metric resolved: its calculator, validated params and statistics settings."""
+
+    spec: MetricSpec
+    calc: Calculator
+    params: CalculatorParams
+    settings: Settings
+    direction: Direction
+
+    @classmethod
+    def resolve(cls, spec: MetricSpec, defaults: StatisticsSpec) -> MetricPlan:
+        calc = calculator(spec.calculator)
+        params = calc.Params.model_validate(spec.params)
+        return cls(spec, calc, params, Settings.for_metric(spec, defaults),
+                   spec.direction or calc.direction_for(params))
+
+    @property
+    def breakdowns(self) -> tuple[tuple[str, ...], ...]:
+        return tuple((c,) if isinstance(c, str) else tuple(c) for c in self.spec.by)
+
+    @property
+    def aggregation(self) -> Aggregation | None:
+        if self.calc.scope != "period":
+            return None
+        return self.calc.aggregation(self.params)
+
+    def columns(self) -> list[str]:
+        """Every column the metric reads."""
+        out = [*self.params.columns(), *self.spec.filter]
+        for cols in self.breakdowns:
+            out.extend(cols)
+        aggregation = self.aggregation
+        if aggregation is not None:
+            out.extend(aggregation.columns())
+        return list(dict.fromkeys(out))
+
+
+class MetricData(Protocol):
+    """Where a metric's estimates come from: aggregates or rows."""
+
+    def estimate(self, period: Period) -> Estimate: ...
+    def segments(self, columns: tuple[str, ...], period: Period) -> dict[tuple[str, ...], Estimate]: ...
+    def details(self, period: Period, history: Sequence[Period]) -> Mapping[str, Any]: ...
+
+
+def segment_key(values: Sequence[Any]) -> tuple[str, ...]:
+    """A breakdown key as text; missing values read '(blank)'."""
+    return tuple("(blank)" if v is None or (isinstance(v, float) and v != v) else _text(v)
+                 for v in values)
+
+
+def _text(value: Any) -> str:
+    try:
+        import pandas as pd
+
+        if value is pd.NA:
+            return "(blank)"
+    except ImportError:  # pragma: no cover
+        pass
+    return str(value)
+
+
+class AggregateData:
+    """Estimates from aggregates computed where the data lives."""
+
+    def __init__(self, plan: MetricPlan, result: Result, prefix: str,
+                 index: Callable[[Period], int | None]):
+        self.plan, self.result, self.prefix, self.index = plan, result, prefix, index
+
+    def values(self, period: Period, columns: tuple[str, ...] = (),
+               key: tuple[Any, ...] = ()) -> Mapping[str, Any]:
+        i = self.index(period)
+        return {} if i is None else self.result.get(self.prefix, columns, i, key)
+
+    def estimate(self, period: Period) -> Estimate:
+        return self.plan.calc.from_aggregates(self.values(period), self.plan.params)
+
+    def segments(self, columns: tuple[str, ...], period: Period) -> dict[tuple[str, ...], Estimate]:
+        i = self.index(period)
+        if i is None:
+            return {}
+        out = {}
+        for key in self.result.segments(columns, i):
+            values = self.result.get(self.prefix, columns, i, key)
+            out[segment_key(key)] = self.plan.calc.from_aggregates(values, self.plan.params)
+        return out
+
+    def details(self, period: Period, history: Sequence[Period]) -> Mapping[str, Any]:
+        past = [(p, self.values(p)) for p in history]
+        return self.plan.calc.details_from_aggregates(self.values(period), self.plan.params, past)
+
+
+class FrameData:
+    """Estimates from the rows themselves, for calculators that need them."""
+
+    def __init__(self, plan: MetricPlan, frame: pd.DataFrame):
+        self.plan = plan
+        rows = apply_filter(frame, plan.spec.filter) if plan.spec.filter else frame
+        self.rows_of = _rows_by_period(rows, plan.calc.scope)
+
+    def estimate(self, period: Period) -> Estimate:
+        return self.plan.calc.estimate_for(self.rows_of(period), self.plan.params, period)
+
+    def segments(self, columns: tuple[str, ...], period: Period) -> dict[tuple[str, ...], Estimate]:
+        frame = self.rows_of(period)
+        if frame.empty:
+            return {}
+        keyed = frame.groupby(list(columns), sort=True, observed=True, dropna=False)
+        return {segment_key(key if isinstance(key, tuple) else (key,)):
+                self.plan.calc.estimate_for(part, self.plan.params, period)
+                for key, part in keyed}
+
+    def details(self, period: Period, history: Sequence[Period]) -> Mapping[str, Any]:
+        frames = HistoryFrames(periods=list(history),
+                               frames={p.key: self.rows_of(p) for p in history}, current=period)
+        return self.plan.calc.details(self.rows_of(period), self.plan.params, frames)
+
+
 def compute_metric(spec: MetricSpec, frame: pd.DataFrame, period: Period, history: Sequence[Period],
                    defaults: StatisticsSpec) -> MetricResult:
     """The metric ``spec`` for ``period`` from ``frame`` (rows of the whole history window).
 
-    ``frame`` must carry the ``__period__`` column (period key of each row).  A calculator
-    with ``scope = "to_date"`` sees, for each period, every row up to and including it.
+    ``frame`` must carry the ``__period__`` column (period key of each row).  Aggregating
+    calculators run their aggregates over the frame in DuckDB, exactly as over a source.
     """
-    calc = calculator(spec.calculator)
-    params: CalculatorParams = calc.Params.model_validate(spec.params)
-    settings = Settings.for_metric(spec, defaults)
-    direction: Direction = spec.direction or calc.direction_for(params)
-    rows = apply_filter(frame, spec.filter) if spec.filter else frame
-    rows_of = _rows_by_period(rows, calc.scope)
+    plan = MetricPlan.resolve(spec, defaults)
+    return evaluate(plan, frame_data(plan, frame, history), period, history)
+
+
+def frame_data(plan: MetricPlan, frame: pd.DataFrame, history: Sequence[Period]) -> MetricData:
+    """A metric's data from an in-memory frame tagged with period keys."""
+    aggregation = plan.aggregation
+    if aggregation is None:
+        return FrameData(plan, frame)
+    from reportgen.data.frames import aggregate_periods
+
+    periods = list(history)
+    result = aggregate_periods(frame, periods, [
+        Request("m", aggregation, dict(plan.spec.filter), ((), *plan.breakdowns))])
+    keys = {p.key: i for i, p in enumerate(periods)}
+
+    def index(p: Period) -> int | None:
+        return keys.get(p.key)
+
+    return AggregateData(plan, result, "m", index)
+
+
+def evaluate(plan: MetricPlan, data: MetricData, period: Period,
+             history: Sequence[Period]) -> MetricResult:
+    """The metric for ``period`` with its history, change, target status and breakdowns."""
+    spec, calc, params, settings, direction = (plan.spec, plan.calc, plan.params, plan.settings,
+                                               plan.direction)
+    estimates: dict[str, Estimate] = {}
 
     def estimate(p: Period) -> Estimate:
-        return estimates[p.key] if p.key in estimates else calc.estimate_for(rows_of(p), params, p)
+        if p.key not in estimates:
+            estimates[p.key] = data.estimate(p)
+        return estimates[p.key]
 
-    estimates: dict[str, Estimate] = {}
     points: list[PeriodValue] = []
     for p in history:
-        est = estimates[p.key] = estimate(p)
+        est = estimate(p)
         reason = suppression(est, settings, p.label)
         points.append(PeriodValue(
             period=p.key, label=p.short_label, start=p.start,
@@ -137,19 +284,16 @@ def compute_metric(spec: MetricSpec, frame: pd.DataFrame, period: Period, histor
                       suppression(previous, settings, previous_period.label) is None)
     last_year = period.same_period_last_year()
     yoy = None
-    if last_year.key in estimates:
-        before = estimates[last_year.key]
+    if last_year.key in {p.key for p in history}:
+        before = estimate(last_year)
         yoy = _compare(current, before, settings, last_year.label, current_reason is None,
                        suppression(before, settings, last_year.label) is None)
 
     breakdowns = {
-        ",".join(cols): _breakdown(calc, params, (period, rows_of(period)),
-                                   (previous_period, rows_of(previous_period)), cols,
-                                   settings, spec, direction)
-        for cols in ([c] if isinstance(c, str) else list(c) for c in spec.by)
+        ",".join(cols): _breakdown(plan, data.segments(cols, period),
+                                   data.segments(cols, previous_period), previous_period)
+        for cols in plan.breakdowns
     }
-    history_frames = HistoryFrames(periods=list(history),
-                                   frames={p.key: rows_of(p) for p in history}, current=period)
     return MetricResult(
         metric_id=spec.id, label=spec.title, calculator=spec.calculator,
         unit=calc.unit_for(params), direction=direction, value=value, n=current.n,
@@ -158,7 +302,7 @@ def compute_metric(spec: MetricSpec, frame: pd.DataFrame, period: Period, histor
         status=target_status(value, spec.target, direction, interval, spec.at_risk_margin),
         suppressed=current_reason, breakdowns=breakdowns, history=tuple(points),
         formula=calc.describe(params),
-        details=dict(calc.details(rows_of(period), params, history_frames)),
+        details=dict(data.details(period, history)),
     )
 
 
@@ -176,33 +320,23 @@ def _rows_by_period(rows: pd.DataFrame, scope: str) -> Callable[[Period], pd.Dat
     return lambda p: by_period.get(p.key, empty)
 
 
-def _breakdown(calc: Calculator, params: CalculatorParams,
-               current: tuple[Period, pd.DataFrame], previous: tuple[Period, pd.DataFrame],
-               columns: list[str], settings: Settings, spec: MetricSpec,
-               direction: Direction) -> tuple[BreakdownRow, ...]:
-    """One row per segment of ``columns`` in the current period, each with its own change.
+def _breakdown(plan: MetricPlan, now: Mapping[tuple[str, ...], Estimate],
+               before: Mapping[tuple[str, ...], Estimate],
+               previous_period: Period) -> tuple[BreakdownRow, ...]:
+    """One row per segment in the current period, each with its own change.
 
     A segment absent from the previous period has no change rather than a change from zero.
     """
-    def groups(frame: pd.DataFrame) -> dict[tuple[str, ...], pd.DataFrame]:
-        if frame.empty:
-            return {}
-        keyed = frame.groupby(columns, sort=True, observed=True, dropna=False)
-        return {tuple("(blank)" if pd.isna(k) else str(k)
-                      for k in (key if isinstance(key, tuple) else (key,))): part
-                for key, part in keyed}
-
-    (period, now_frame), (previous_period, before_frame) = current, previous
-    now_groups, before_groups = groups(now_frame), groups(before_frame)
+    settings, spec, direction = plan.settings, plan.spec, plan.direction
     rows: list[BreakdownRow] = []
-    for key in sorted(now_groups):
-        est = calc.estimate_for(now_groups[key], params, period)
+    for key in sorted(now):
+        est = now[key]
         reason = suppression(est, settings, " / ".join(key))
         change = None
-        if key in before_groups:
-            before = calc.estimate_for(before_groups[key], params, previous_period)
-            before_ok = suppression(before, settings, previous_period.label) is None
-            change = _compare(est, before, settings, previous_period.label, reason is None,
+        if key in before:
+            earlier = before[key]
+            before_ok = suppression(earlier, settings, previous_period.label) is None
+            change = _compare(est, earlier, settings, previous_period.label, reason is None,
                               before_ok)
         interval = None if reason else est.interval(settings.confidence)
         value = None if reason else est.value

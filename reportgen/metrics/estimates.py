@@ -9,9 +9,9 @@ means) is tested and reported the same way.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -110,28 +110,58 @@ class _Sample:
 
 
 @dataclass(frozen=True)
-class Mean(_Sample):
-    """An average of per-item values (QA review score, CES, handle time...)."""
+class Mean:
+    """An average of per-item values (QA review score, CES, handle time...).
 
-    values: np.ndarray = field(repr=False)
+    Held as its sufficient statistics (n, mean, sample variance), so the database can
+    compute them; ``Mean.of`` builds one from values.
+    """
+
+    count: int
+    mean: float | None
+    variance: float | None
     kind: str = "mean"
     test_name: str | None = "Welch's t-test"
     interval_name: str | None = "Student t"
 
+    @classmethod
+    def of(cls, values: np.ndarray) -> Mean:
+        values = np.asarray(values, dtype=float)
+        n = len(values)
+        return cls(n, float(np.mean(values)) if n else None,
+                   float(np.var(values, ddof=1)) if n > 1 else None)
+
     @property
     def value(self) -> float | None:
-        return float(np.mean(self.values)) if len(self.values) else None
+        return self.mean if self.count else None
+
+    @property
+    def n(self) -> int:
+        return int(self.count)
+
+    @property
+    def numerator(self) -> float | None:
+        return None
+
+    @property
+    def denominator(self) -> float | None:
+        return None
+
+    @property
+    def sd(self) -> float | None:
+        return None if self.variance is None else math.sqrt(max(self.variance, 0.0))
 
     def interval(self, level: float) -> Interval | None:
-        if len(self.values) < 2:
+        if self.count < 2 or self.mean is None:
             return None
-        low, high = stats.t_interval(self.values, level)
+        low, high = stats.t_interval_from_stats(self.mean, self.sd or 0.0, self.count, level)
         return Interval(low, high, level, "Student t")
 
     def compare(self, previous: Estimate, alpha: float) -> Change:
-        if not isinstance(previous, Mean):
+        if not isinstance(previous, Mean) or self.mean is None or previous.mean is None:
             return _change(self, previous, None, None, None, alpha)
-        t, p = stats.welch_ttest(self.values, previous.values)
+        t, p = stats.welch_ttest_from_stats(self.mean, self.sd, self.count,
+                                            previous.mean, previous.sd, previous.count)
         return _change(self, previous, self.test_name, t, p, alpha)
 
 
@@ -313,3 +343,16 @@ class Statistic:
 
     def compare(self, previous: Estimate, alpha: float) -> Change:
         return _change(self, previous, None, None, None, alpha)
+
+
+def proportion_from(values: Mapping[str, Any]) -> Proportion:
+    """A Proportion from aggregates named ``successes`` and ``trials`` (absent: no rows)."""
+    return Proportion(float(values.get("successes") or 0), float(values.get("trials") or 0))
+
+
+def mean_from(values: Mapping[str, Any]) -> Mean:
+    """A Mean from aggregates named ``n``, ``mean`` and ``var`` (absent: no rows)."""
+    n = int(values.get("n") or 0)
+    mean, var = values.get("mean"), values.get("var")
+    return Mean(n, None if mean is None or not n else float(mean),
+                None if var is None or n < 2 else float(var))

@@ -7,15 +7,26 @@ they were solved.  Resolution metrics usually want the latter.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import pandas as pd
 from pydantic import Field
 
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
-from reportgen.metrics.columns import among, flags, numeric
-from reportgen.metrics.estimates import Count, Mean, Proportion, Quantile
+from reportgen.metrics.estimates import (
+    Count,
+    Mean,
+    Proportion,
+    Quantile,
+    mean_from,
+    proportion_from,
+)
 from reportgen.model import Unit
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reportgen.data.aggregates import Aggregation, Cols
 
 SOLVED = ["solved", "closed"]
 TimeUnit = Literal["seconds", "minutes", "hours"]
@@ -32,8 +43,15 @@ class Volume(Calculator):
     estimate_kind = "count"
     formula = "count of rows in the period"
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Count:
-        return Count(float(len(frame)))
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        import sqlalchemy as sa
+
+        from reportgen.data.aggregates import Aggregation
+
+        return Aggregation({"rows": lambda cols: sa.func.count()})
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Count:
+        return Count(float(values.get("rows") or 0))
 
 
 # --- durations -----------------------------------------------------------------------------
@@ -65,6 +83,8 @@ class _Duration(Calculator):
                 f"tickets that have one")
 
     def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Quantile:
+        from reportgen.metrics.columns import numeric
+
         assert isinstance(params, DurationParams)
         values = numeric(frame, params.column).dropna()
         return Quantile(values.loc[values >= 0].to_numpy(dtype=float), q=params.quantile)
@@ -118,10 +138,21 @@ class AverageHandleTime(Calculator):
         assert isinstance(params, HandleParams)
         return params.unit
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Mean:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        import sqlalchemy as sa
+
+        from reportgen.data.aggregates import mean_aggregation
+
         assert isinstance(params, HandleParams)
-        values = numeric(frame, params.column).dropna()
-        return Mean(values.loc[values >= 0].to_numpy(dtype=float))
+
+        def value(cols: Cols) -> Any:
+            minutes = cols.num(params.column)
+            return sa.case((minutes >= 0, minutes))
+
+        return mean_aggregation(value)
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Mean:
+        return mean_from(values)
 
 
 # --- rates ---------------------------------------------------------------------------------
@@ -140,11 +171,24 @@ class _FlagRate(Calculator):
     additive = True
     estimate_kind = "proportion"
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import Aggregation, count_if
+
         assert isinstance(params, FlagRateParams)
-        rows = among(frame, params.status_column, params.among)
-        flag = flags(rows, params.column).dropna()
-        return Proportion(float(flag.sum()), float(len(flag)))
+
+        def counted(cols: Cols) -> Any:
+            known = cols.flag(params.column).is_not(None)
+            if params.status_column is None:
+                return known
+            return known & cols.lower_in(params.status_column, params.among)
+
+        return Aggregation({
+            "trials": lambda cols: count_if(counted(cols)),
+            "successes": lambda cols: count_if(counted(cols) & (cols.flag(params.column) == 1)),
+        })
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)
 
 
 class ReopenParams(FlagRateParams):
@@ -211,12 +255,27 @@ class FirstContactResolution(Calculator):
     formula = ("solved tickets with {replies_column} = 1 (and not reopened, when "
                "{reopened_column} is set) / solved tickets ({status_column} in {among})")
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        import sqlalchemy as sa
+
+        from reportgen.data.aggregates import Aggregation, count_if
+
         assert isinstance(params, FcrParams)
-        solved = among(frame, params.status_column, params.among)
-        replies = numeric(solved, params.replies_column)
-        known = replies.notna()
-        one_touch = replies == 1
-        if params.reopened_column is not None:
-            one_touch &= ~flags(solved, params.reopened_column).fillna(False).to_numpy(bool)
-        return Proportion(float((one_touch & known).sum()), float(known.sum()))
+
+        def solved(cols: Cols) -> Any:
+            return cols.lower_in(params.status_column, params.among) & \
+                cols.num(params.replies_column).is_not(None)
+
+        def one_touch(cols: Cols) -> Any:
+            once = cols.num(params.replies_column) == 1
+            if params.reopened_column is None:
+                return once
+            return once & (sa.func.coalesce(cols.flag(params.reopened_column), 0) != 1)
+
+        return Aggregation({
+            "trials": lambda cols: count_if(solved(cols)),
+            "successes": lambda cols: count_if(solved(cols) & one_touch(cols)),
+        })
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)

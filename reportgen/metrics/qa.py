@@ -7,15 +7,17 @@ review), ``rating`` (blank = N/A), ``scale_min``, ``scale_max``.  A category's s
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
-from reportgen.metrics.columns import numeric
-from reportgen.metrics.estimates import Mean, Proportion
+from reportgen.metrics.estimates import Mean, Proportion, mean_from, proportion_from
+
+if TYPE_CHECKING:
+
+    from reportgen.data.aggregates import Aggregation, Cols, Measure
 
 
 class ScorecardParams(CalculatorParams):
@@ -34,45 +36,54 @@ class ScorecardParams(CalculatorParams):
         description="A critical category scoring at or below this (0-100) fails the whole review.")
 
 
-def category_scores(frame: pd.DataFrame, params: ScorecardParams) -> pd.Series:
-    """Score (0-100) of every rated review x category row, indexed like ``frame``; N/A rows left out."""
-    rating = numeric(frame, params.rating_column)
-    low = numeric(frame, params.scale_min_column)
-    high = numeric(frame, params.scale_max_column)
-    score = (rating - low) / (high - low).replace(0, np.nan) * 100.0
-    return score.dropna()
+def category_score(cols: Cols, params: ScorecardParams) -> Any:
+    """Score (0-100) of a review x category row; NULL when not rated (N/A)."""
+    import sqlalchemy as sa
+
+    rating = cols.num(params.rating_column)
+    low, high = cols.num(params.scale_min_column), cols.num(params.scale_max_column)
+    return (rating - low) / sa.func.nullif(high - low, 0) * 100.0
 
 
-def failed_critical(frame: pd.DataFrame, params: ScorecardParams) -> pd.Series:
-    """Per review id (every review with a rated category): whether a critical category failed."""
-    scores = category_scores(frame, params)
-    rated = frame.loc[scores.index]
-    reviews = rated[params.review_column]
-    if params.critical_column is None:
-        return pd.Series(False, index=pd.Index(reviews.unique()))
-    critical = numeric(rated, params.critical_column).fillna(0) == 1
-    failed = critical & (scores <= params.critical_fail_at_or_below)
-    return failed.groupby(reviews, sort=True).any()
+def _review_measures(params: ScorecardParams) -> dict[str, Measure]:
+    """Per review: weighted score sum, weight of rated categories, rated count, critical fail."""
+    import sqlalchemy as sa
+
+    def weighted(cols: Cols) -> Any:
+        return sa.func.sum(category_score(cols, params) * cols.num(params.weight_column))
+
+    def weight(cols: Cols) -> Any:
+        rated = category_score(cols, params).is_not(None)
+        return sa.func.sum(sa.case((rated, cols.num(params.weight_column))))
+
+    def failed(cols: Cols) -> Any:
+        if params.critical_column is None:
+            return sa.literal(0)
+        score = category_score(cols, params)
+        critical = sa.func.coalesce(cols.num(params.critical_column), 0) == 1
+        return sa.func.max(sa.case((critical & (score <= params.critical_fail_at_or_below), 1),
+                                   else_=0))
+
+    return {"weighted": weighted, "weight": weight,
+            "rated": lambda cols: sa.func.count(category_score(cols, params)),
+            "failed": failed}
 
 
-def review_scores(frame: pd.DataFrame, params: ScorecardParams) -> pd.Series:
-    """Score of each review (0-100), indexed by review id; reviews with every category N/A are left out.
+def review_score(cols: Cols) -> Any:
+    """A review's score from its per-review aggregates: the weighted mean of its rated
+    categories, or 0 when a critical category failed; NULL when it has none rated."""
+    import sqlalchemy as sa
 
-    review score = weighted mean of the rated categories' scores; a failed critical
-    category sets the review to 0.
-    """
-    scores = category_scores(frame, params)
-    if scores.empty:
-        return pd.Series(dtype=float)
-    rated = frame.loc[scores.index]
-    weight = numeric(rated, params.weight_column)
-    review = rated[params.review_column]
-    weighted = (scores * weight).groupby(review, sort=True).sum()
-    weights = weight.groupby(review, sort=True).sum()
-    result = weighted / weights.replace(0, np.nan)
-    failed = failed_critical(frame, params)
-    result.loc[failed.reindex(result.index, fill_value=False).to_numpy(bool)] = 0.0
-    return result.dropna()
+    rated = cols.num("rated") > 0
+    mean = cols.num("weighted") / sa.func.nullif(cols.num("weight"), 0)
+    return sa.case((rated & (cols.num("failed") == 1), 0.0), (rated, mean), else_=sa.null())
+
+
+def reviews(params: ScorecardParams, measures: Mapping[str, Measure]) -> Aggregation:
+    """An aggregation over reviews (one unit per review id) of the given review measures."""
+    from reportgen.data.aggregates import Aggregation
+
+    return Aggregation(measures, per=params.review_column, per_measures=_review_measures(params))
 
 
 @CALCULATORS.register("qa_score")
@@ -90,9 +101,14 @@ class QaScore(Calculator):
         "category scores the review 0"
     )
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Mean:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import mean_aggregation
+
         assert isinstance(params, ScorecardParams)
-        return Mean(review_scores(frame, params).to_numpy(dtype=float))
+        return reviews(params, mean_aggregation(review_score).measures)
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Mean:
+        return mean_from(values)
 
 
 class IqsParams(ScorecardParams):
@@ -119,13 +135,22 @@ class Iqs(Calculator):
     formula = ("mean of review scores (one per review; from {score_column} when given, else the "
                "weighted scorecard score as in qa_score)")
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Mean:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        import sqlalchemy as sa
+
+        from reportgen.data.aggregates import Aggregation, mean_aggregation
+
         assert isinstance(params, IqsParams)
         if params.score_column is None:
-            return Mean(review_scores(frame, params).to_numpy(dtype=float))
+            return reviews(params, mean_aggregation(review_score).measures)
         # One score per review, even when the source repeats it on every category row.
-        scores = numeric(frame, params.score_column).groupby(frame[params.review_column]).first()
-        return Mean(scores.dropna().to_numpy(dtype=float))
+        column = params.score_column
+        return Aggregation(mean_aggregation(lambda cols: cols.num("score")).measures,
+                           per=params.review_column,
+                           per_measures={"score": lambda cols: sa.func.min(cols.num(column))})
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Mean:
+        return mean_from(values)
 
 
 class PassRateParams(ScorecardParams):
@@ -144,11 +169,18 @@ class PassRate(Calculator):
     estimate_kind = "proportion"
     formula = "reviews scoring >= {pass_from} / all scored reviews (review score as in qa_score)"
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import count_if
+
         assert isinstance(params, PassRateParams)
-        scores = review_scores(frame, params)
         # A small tolerance so a 79.99999 from float weights does not fail an 80 pass mark.
-        return Proportion(float((scores >= params.pass_from - 1e-9).sum()), float(len(scores)))
+        return reviews(params, {
+            "trials": lambda cols: count_if(review_score(cols).is_not(None)),
+            "successes": lambda cols: count_if(review_score(cols) >= params.pass_from - 1e-9),
+        })
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)
 
 
 @CALCULATORS.register("auto_fail_rate")
@@ -164,10 +196,18 @@ class AutoFailRate(Calculator):
     formula = ("reviews with a critical category scoring <= {critical_fail_at_or_below} / "
                "all reviews with a rated category")
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import count_if
+
         assert isinstance(params, ScorecardParams)
-        failed = failed_critical(frame, params)
-        return Proportion(float(failed.sum()), float(len(failed)))
+        return reviews(params, {
+            "trials": lambda cols: count_if(cols.num("rated") > 0),
+            "successes": lambda cols: count_if((cols.num("rated") > 0)
+                                               & (cols.num("failed") == 1)),
+        })
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)
 
 
 class DefectParams(ScorecardParams):
@@ -190,7 +230,15 @@ class DefectRate(Calculator):
     formula = ("rated categories scoring <= {defect_at_or_below} / rated categories (N/A "
                "excluded); per category: reviews with a defect in it / reviews that rated it")
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import Aggregation, count_if
+
         assert isinstance(params, DefectParams)
-        scores = category_scores(frame, params)
-        return Proportion(float((scores <= params.defect_at_or_below).sum()), float(len(scores)))
+        return Aggregation({
+            "trials": lambda cols: count_if(category_score(cols, params).is_not(None)),
+            "successes": lambda cols: count_if(category_score(cols, params)
+                                               <= params.defect_at_or_below),
+        })
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)

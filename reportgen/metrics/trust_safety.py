@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pandas as pd
 from pydantic import Field, field_validator
 
-from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
-from reportgen.metrics.columns import flags
-from reportgen.metrics.estimates import Proportion
+from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
+from reportgen.metrics.estimates import Proportion, proportion_from
+from reportgen.period import Period
+
+if TYPE_CHECKING:
+    from reportgen.data.aggregates import Aggregation, Cols
 
 
 class AccuracyParams(CalculatorParams):
@@ -29,11 +31,16 @@ class AccuracyParams(CalculatorParams):
         return value
 
 
-def _labelled(frame: pd.DataFrame, params: AccuracyParams) -> tuple[pd.Series, pd.Series]:
-    gold = frame[params.gold_column].astype("string").str.strip()
-    has_gold = gold.notna() & (gold != "")
-    action = frame[params.action_column].astype("string").str.strip()
-    return action.loc[has_gold], gold.loc[has_gold]
+def _labelled(cols: Cols, params: AccuracyParams) -> tuple[Any, Any, Any]:
+    """(has a gold label, action, gold label), both labels trimmed."""
+    action, gold = cols.trimmed(params.action_column), cols.trimmed(params.gold_column)
+    return gold.is_not(None) & (gold != ""), action, gold
+
+
+def _rank(value: Any, severity: list[str]) -> Any:
+    import sqlalchemy as sa
+
+    return sa.case(*((value == name, i) for i, name in enumerate(severity)), else_=sa.null())
 
 
 @CALCULATORS.register("decision_accuracy")
@@ -48,21 +55,38 @@ class DecisionAccuracy(Calculator):
     estimate_kind = "proportion"
     formula = "decisions with {action_column} = {gold_column} / decisions with a gold label"
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
-        assert isinstance(params, AccuracyParams)
-        action, gold = _labelled(frame, params)
-        return Proportion(float((action == gold).sum()), float(len(gold)))
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import Aggregation, count_if
 
-    def details(self, frame: pd.DataFrame, params: CalculatorParams,
-                history: HistoryFrames) -> Mapping[str, Any]:
         assert isinstance(params, AccuracyParams)
-        action, gold = _labelled(frame, params)
-        rank = {name: i for i, name in enumerate(params.severity)}
-        acted, truth = action.map(rank), gold.map(rank)
-        ranked = acted.notna() & truth.notna()
-        total = len(gold)
-        over = int((acted[ranked] > truth[ranked]).sum())
-        under = int((acted[ranked] < truth[ranked]).sum())
+
+        def compared(cols: Cols, how: str) -> Any:
+            labelled, action, gold = _labelled(cols, params)
+            acted, truth = _rank(action, params.severity), _rank(gold, params.severity)
+            ranked = acted.is_not(None) & truth.is_not(None)
+            return count_if(labelled & {"over": ranked & (acted > truth),
+                                        "under": ranked & (acted < truth),
+                                        "unranked": ~ranked}[how])
+
+        return Aggregation({
+            "trials": lambda cols: count_if(_labelled(cols, params)[0]),
+            "successes": lambda cols: count_if(_labelled(cols, params)[0]
+                                               & (_labelled(cols, params)[1]
+                                                  == _labelled(cols, params)[2])),
+            "over": lambda cols: compared(cols, "over"),
+            "under": lambda cols: compared(cols, "under"),
+            "unranked": lambda cols: compared(cols, "unranked"),
+        })
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)
+
+    def details_from_aggregates(self, current: Mapping[str, Any], params: CalculatorParams,
+                                history: Sequence[tuple[Period, Mapping[str, Any]]]
+                                ) -> Mapping[str, Any]:
+        assert isinstance(params, AccuracyParams)
+        total = int(current.get("trials") or 0)
+        over, under = int(current.get("over") or 0), int(current.get("under") or 0)
         return {
             "labelled": total,
             "over_enforcement": over,
@@ -70,7 +94,7 @@ class DecisionAccuracy(Calculator):
             "over_enforcement_rate": over / total if total else None,
             "under_enforcement_rate": under / total if total else None,
             # Actions outside the severity list cannot be called stricter or more lenient.
-            "unranked": int((~ranked).sum()),
+            "unranked": int(current.get("unranked") or 0),
             "severity": list(params.severity),
         }
 
@@ -92,10 +116,17 @@ class AppealRate(Calculator):
     estimate_kind = "proportion"
     formula = "decisions with {appealed_column} = 1 / decisions"
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import Aggregation, count_if
+
         assert isinstance(params, AppealParams)
-        appealed = flags(frame, params.appealed_column).dropna()
-        return Proportion(float(appealed.sum()), float(len(appealed)))
+        return Aggregation({
+            "trials": lambda cols: count_if(cols.flag(params.appealed_column).is_not(None)),
+            "successes": lambda cols: count_if(cols.flag(params.appealed_column) == 1),
+        })
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)
 
 
 class OverturnParams(CalculatorParams):
@@ -116,8 +147,19 @@ class OverturnRate(Calculator):
     estimate_kind = "proportion"
     formula = "appealed decisions with {overturned_column} = 1 / decisions with {appealed_column} = 1"
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import Aggregation, count_if
+
         assert isinstance(params, OverturnParams)
-        appealed = frame.loc[flags(frame, params.appealed_column).fillna(False).to_numpy(bool)]
-        overturned = flags(appealed, params.overturned_column).fillna(False)
-        return Proportion(float(overturned.sum()), float(len(appealed)))
+
+        def appealed(cols: Cols) -> Any:
+            return cols.flag(params.appealed_column) == 1
+
+        return Aggregation({
+            "trials": lambda cols: count_if(appealed(cols)),
+            "successes": lambda cols: count_if(appealed(cols)
+                                               & (cols.flag(params.overturned_column) == 1)),
+        })
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import pandas as pd
 from pydantic import Field, model_validator
 
-from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
-from reportgen.metrics.columns import flags, numeric
-from reportgen.metrics.estimates import Mean, NetScore, Proportion
+from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
+from reportgen.metrics.estimates import Mean, NetScore, Proportion, mean_from, proportion_from
+from reportgen.period import Period
+
+if TYPE_CHECKING:
+    from reportgen.data.aggregates import Aggregation, Cols
 
 
 class RatingParams(CalculatorParams):
@@ -26,23 +28,27 @@ class RatingParams(CalculatorParams):
         return self
 
 
-def ratings(frame: pd.DataFrame, column: str, low: int, high: int) -> pd.Series:
-    """The ratings on the scale ``low..high``; blanks and off-scale values are left out."""
-    values = numeric(frame, column).dropna()
-    return values.loc[(values >= low) & (values <= high)]
+def _on_scale(cols: Cols, column: str, low: int, high: int) -> Any:
+    """The rating is a number on the scale ``low..high`` (blanks and off-scale values are out)."""
+    return cols.num(column).between(low, high)
 
 
-def _distribution(params: RatingParams, history: HistoryFrames) -> list[dict[str, Any]]:
-    levels = list(range(1, params.scale + 1))
-    out = []
-    for period in history.periods:
-        counts = ratings(history.frame(period), params.column, 1, params.scale).value_counts()
-        out.append({
-            "period": period.key,
-            "label": period.short_label,
-            "counts": {str(level): int(counts.get(level, 0)) for level in levels},
-        })
-    return out
+def _rating_counts(params: RatingParams) -> dict[str, Any]:
+    """A count per rating level (for the distribution chart)."""
+    from reportgen.data.aggregates import count_if
+
+    def level_count(level: int) -> Any:
+        return lambda cols: count_if(cols.num(params.column) == level)
+
+    return {f"level_{level}": level_count(level) for level in range(1, params.scale + 1)}
+
+
+def _distribution(params: RatingParams,
+                  history: Sequence[tuple[Period, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    return [{"period": period.key, "label": period.short_label,
+             "counts": {str(level): int(values.get(f"level_{level}") or 0)
+                        for level in range(1, params.scale + 1)}}
+            for period, values in history]
 
 
 @CALCULATORS.register("csat")
@@ -57,13 +63,25 @@ class Csat(Calculator):
     estimate_kind = "proportion"
     formula = "responses rated {good_from} to {scale} / all responses rated 1 to {scale}"
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
-        assert isinstance(params, RatingParams)
-        values = ratings(frame, params.column, 1, params.scale)
-        return Proportion(float((values >= params.good_from).sum()), float(len(values)))
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import Aggregation, count_if
 
-    def details(self, frame: pd.DataFrame, params: CalculatorParams,
-                history: HistoryFrames) -> Mapping[str, Any]:
+        assert isinstance(params, RatingParams)
+
+        def rated(cols: Cols) -> Any:
+            return count_if(_on_scale(cols, params.column, 1, params.scale))
+
+        def good(cols: Cols) -> Any:
+            return count_if(_on_scale(cols, params.column, params.good_from, params.scale))
+
+        return Aggregation({"trials": rated, "successes": good, **_rating_counts(params)})
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)
+
+    def details_from_aggregates(self, current: Mapping[str, Any], params: CalculatorParams,
+                                history: Sequence[tuple[Period, Mapping[str, Any]]]
+                                ) -> Mapping[str, Any]:
         assert isinstance(params, RatingParams)
         return {"distribution": _distribution(params, history)}
 
@@ -93,10 +111,17 @@ class Dsat(Calculator):
     estimate_kind = "proportion"
     formula = "responses rated 1 to {bad_to} / all responses rated 1 to {scale}"
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import Aggregation, count_if
+
         assert isinstance(params, DsatParams)
-        values = ratings(frame, params.column, 1, params.scale)
-        return Proportion(float((values <= params.bad_to).sum()), float(len(values)))
+        return Aggregation({
+            "trials": lambda cols: count_if(_on_scale(cols, params.column, 1, params.scale)),
+            "successes": lambda cols: count_if(_on_scale(cols, params.column, 1, params.bad_to)),
+        })
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)
 
 
 class NpsParams(CalculatorParams):
@@ -124,16 +149,28 @@ class Nps(Calculator):
     formula = ("100 x (answers {promoter_from}-10 - answers 0-{detractor_to}) / all answers 0-10, "
                "in points")
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> NetScore:
-        assert isinstance(params, NpsParams)
-        values = ratings(frame, params.column, 0, 10)
-        promoters = float((values >= params.promoter_from).sum())
-        detractors = float((values <= params.detractor_to).sum())
-        return NetScore(promoters, float(len(values)) - promoters - detractors, detractors)
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import Aggregation, count_if
 
-    def details(self, frame: pd.DataFrame, params: CalculatorParams,
-                history: HistoryFrames) -> Mapping[str, Any]:
-        est = self.estimate(frame, params)
+        assert isinstance(params, NpsParams)
+        return Aggregation({
+            "total": lambda cols: count_if(_on_scale(cols, params.column, 0, 10)),
+            "promoters": lambda cols: count_if(_on_scale(cols, params.column,
+                                                         params.promoter_from, 10)),
+            "detractors": lambda cols: count_if(_on_scale(cols, params.column, 0,
+                                                          params.detractor_to)),
+        })
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> NetScore:
+        promoters = float(values.get("promoters") or 0)
+        detractors = float(values.get("detractors") or 0)
+        total = float(values.get("total") or 0)
+        return NetScore(promoters, total - promoters - detractors, detractors)
+
+    def details_from_aggregates(self, current: Mapping[str, Any], params: CalculatorParams,
+                                history: Sequence[tuple[Period, Mapping[str, Any]]]
+                                ) -> Mapping[str, Any]:
+        est = self.from_aggregates(current, params)
         return {"promoters": int(est.promoters), "passives": int(est.passives),
                 "detractors": int(est.detractors)}
 
@@ -155,9 +192,17 @@ class Ces(Calculator):
     estimate_kind = "mean"
     formula = "mean of effort answers on 1-{scale}"
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Mean:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        import sqlalchemy as sa
+
+        from reportgen.data.aggregates import mean_aggregation
+
         assert isinstance(params, CesParams)
-        return Mean(ratings(frame, params.column, 1, params.scale).to_numpy(dtype=float))
+        return mean_aggregation(lambda cols: sa.case(
+            (_on_scale(cols, params.column, 1, params.scale), cols.num(params.column))))
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Mean:
+        return mean_from(values)
 
 
 class ResponseRateParams(CalculatorParams):
@@ -181,11 +226,23 @@ class SurveyResponseRate(Calculator):
     estimate_kind = "proportion"
     formula = "tickets whose survey was answered / tickets whose survey was sent ({sent_column} = 1)"
 
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+    def aggregation(self, params: CalculatorParams) -> Aggregation:
+        from reportgen.data.aggregates import Aggregation, count_if
+
         assert isinstance(params, ResponseRateParams)
-        sent = frame.loc[flags(frame, params.sent_column).fillna(False).to_numpy(bool)]
-        if params.response_is == "flag":
-            answered = flags(sent, params.response_column).fillna(False)
-        else:
-            answered = sent[params.response_column].notna()
-        return Proportion(float(answered.sum()), float(len(sent)))
+
+        def sent(cols: Cols) -> Any:
+            return cols.flag(params.sent_column) == 1
+
+        def answered(cols: Cols) -> Any:
+            if params.response_is == "flag":
+                return cols.flag(params.response_column) == 1
+            return cols[params.response_column].is_not(None)
+
+        return Aggregation({
+            "trials": lambda cols: count_if(sent(cols)),
+            "successes": lambda cols: count_if(sent(cols) & answered(cols)),
+        })
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)

@@ -1,0 +1,290 @@
+"""The rows a definition sees: renamed, values mapped, typed, in the window, with periods.
+
+Everything here is a SQL expression over the connector's raw relation, so it runs where the
+data lives.  The column contract is checked by a query that counts the values a column's
+type cannot read and names the first one (column, value, data row), in the words the
+pandas loader used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from reportgen.data.connectors import RawRelation
+from reportgen.definition.models import SourceSpec
+from reportgen.errors import MissingColumnsError, SourceError
+from reportgen.period import Period, zone
+
+PERIOD = "__period__"
+TIME = "__time__"
+
+EXPECTED = {
+    "int": "a whole number", "float": "a number", "bool": "true/false (1/0, yes/no)",
+    "datetime": "a date", "time": "a date and time such as 2026-10-03 14:22:05 (time column)",
+}
+_TRUE = ("1", "true", "t", "yes", "y", "1.0")
+_FALSE = ("0", "false", "f", "no", "n", "0.0")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The instants to load: ``[start, end)``, timezone-aware."""
+
+    start: datetime
+    end: datetime
+
+    def naive_in(self, tz: str) -> tuple[datetime, datetime]:
+        z = zone(tz)
+        return (self.start.astimezone(z).replace(tzinfo=None),
+                self.end.astimezone(z).replace(tzinfo=None))
+
+
+def text(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    return sa.cast(expr, sa.String)
+
+
+def try_number(expr: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """The value as a float, or NULL where it is not a number (DuckDB); a plain cast elsewhere."""
+    if dialect == "duckdb":
+        return sa.func.try_cast(sa.literal_column(f"({_sql(expr, dialect)}) AS DOUBLE"))
+    return sa.cast(expr, sa.Double)
+
+
+def _sql(expr: ColumnElement[Any], dialect: str) -> str:
+    from sqlalchemy.dialects import postgresql
+
+    # DuckDB speaks PostgreSQL's SQL; TRY_CAST needs its operand as text in the call.
+    return str(expr.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+def flag_of_text(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    """1, 0 or NULL from 1/0, true/false, yes/no text (any case, spaces trimmed)."""
+    value = sa.func.lower(sa.func.trim(text(expr)))
+    return sa.case((value.in_(_TRUE), 1), (value.in_(_FALSE), 0), else_=sa.null())
+
+
+@dataclass
+class Canonical:
+    """A source's rows as the definition names and types them, restricted to the window.
+
+    ``rows`` selects every needed column under its definition name, plus ``__period__``
+    (the index of the row's period in ``periods``) and ``__time__`` (the row's time).
+    """
+
+    name: str
+    raw: RawRelation
+    rows: sa.Subquery
+    kinds: Mapping[str, str]
+    periods: tuple[Period, ...]
+    all_rows: sa.Subquery  # the same columns without the window (for the time contract)
+
+    @property
+    def dialect(self) -> str:
+        return self.raw.dialect
+
+    def period_key(self, index: Any) -> str | None:
+        if index is None or index != index:
+            return None
+        return self.periods[int(index)].key
+
+
+def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
+          window: Window, periods: Sequence[Period]) -> Canonical:
+    """The canonical rows of ``raw`` for ``needed`` columns (raises on missing columns)."""
+    ours = list(dict.fromkeys([spec.time_column, *spec.columns, *needed]))
+    raw_names = {col: spec.rename.get(col, col) for col in ours}
+    missing = [col for col in ours if raw_names[col] not in raw.available]
+    if missing:
+        labels = [f"{c} (renamed from '{raw_names[c]}')" if c != raw_names[c] else c
+                  for c in missing]
+        raise MissingColumnsError(name, labels, list(raw.available), raw.label)
+    dialect = raw.dialect
+    columns: dict[str, ColumnElement[Any]] = {}
+    kinds: dict[str, str] = {}
+    for col in ours:
+        value: ColumnElement[Any] = raw.table.c[raw_names[col]]
+        if col in spec.values:
+            value = _mapped(value, spec.values[col])
+        kind = spec.columns.get(col)
+        if col == spec.time_column:
+            continue
+        if kind is None:
+            native = raw.native.get(raw_names[col], "unknown")
+            if col in spec.values:
+                native = "unknown"
+            kinds[col] = {"number": "float", "text": "str", "bool": "bool"}.get(native, "unknown")
+        else:
+            kinds[col] = kind
+            value = _typed(value, kind, dialect, raw, raw_names[col] if col not in spec.values else None)
+        columns[col] = value
+    time = _time(raw, spec)
+    bounds = _bounds(raw, spec, window, periods)
+    start, end = bounds[0], bounds[-1]
+    in_window = sa.and_(time >= sa.literal(start), time < sa.literal(end))
+    period = sa.case(*((sa.and_(time >= sa.literal(bounds[i]), time < sa.literal(bounds[i + 1])), i)
+                       for i in range(len(periods))), else_=sa.null())
+    selected = [value.label(col) for col, value in columns.items()]
+    selected += [time.label(TIME), period.label(PERIOD), time.label(spec.time_column)]
+    rows = sa.select(*selected).select_from(raw.table).where(in_window).subquery("rows")
+    every = sa.select(*selected).select_from(raw.table).subquery("all_rows")
+    return Canonical(name, raw, rows, kinds, tuple(periods), every)
+
+
+def _bounds(raw: RawRelation, spec: SourceSpec, window: Window,
+            periods: Sequence[Period]) -> list[Any]:
+    instants = [p.start_at for p in periods] + [periods[-1].end_at] if periods else \
+        [window.start, window.end]
+    instants[0] = min(instants[0], window.start)
+    if raw.time_mode == "instant":
+        return instants
+    z = zone(spec.timezone)
+    naive = [t.astimezone(z).replace(tzinfo=None) for t in instants]
+    if raw.time_mode == "text":
+        return [f"{t:%Y-%m-%d %H:%M:%S}" for t in naive]
+    return naive
+
+
+def _time(raw: RawRelation, spec: SourceSpec) -> ColumnElement[Any]:
+    column = raw.table.c[spec.rename.get(spec.time_column, spec.time_column)]
+    if raw.time_mode != "instant":
+        return column
+    # The connection's TimeZone is the source's: naive times are read in it, offsets honoured.
+    native = raw.native.get(spec.rename.get(spec.time_column, spec.time_column), "unknown")
+    if native == "time":
+        return sa.cast(column, sa.DateTime(timezone=True))
+    return sa.func.try_cast(sa.literal_column(
+        f"{_quoted(column)} AS TIMESTAMPTZ"))
+
+
+def _quoted(column: Any) -> str:
+    return '"' + str(column.name).replace('"', '""') + '"'
+
+
+def _mapped(value: ColumnElement[Any], mapping: Mapping[Any, Any]) -> ColumnElement[Any]:
+    """Raw values mapped as text, matched without regard to case or surrounding spaces."""
+    key = sa.func.lower(sa.func.trim(text(value)))
+    whens = [(key == str(k).strip().lower(), sa.null() if v is None else sa.literal(str(v)))
+             for k, v in mapping.items()]
+    return sa.case(*whens, else_=text(value)) if whens else value
+
+
+def _typed(value: ColumnElement[Any], kind: str, dialect: str, raw: RawRelation,
+           raw_name: str | None) -> ColumnElement[Any]:
+    native = raw.native.get(raw_name, "unknown") if raw_name else "unknown"
+    if kind in ("str", "category"):
+        return value if native == "text" else text(value)
+    if kind in ("int", "float"):
+        if native == "number":
+            return sa.cast(value, sa.Double) if kind == "float" else value
+        number = try_number(value, dialect)
+        if kind == "int":
+            whole = sa.cast(number, sa.BigInteger)
+            return sa.case((whole == number, whole), else_=sa.null())
+        return number
+    if kind == "bool":
+        if native == "bool":
+            return value
+        if native == "number":
+            return sa.case((value.is_(None), sa.null()), (value != 0, True), else_=False)
+        flag = flag_of_text(value)
+        return sa.case((flag == 1, True), (flag == 0, False), else_=sa.null())
+    if kind == "datetime":
+        if native == "time" or dialect != "duckdb":
+            return value
+        return sa.func.try_cast(sa.literal_column(f"({_sql(text(value), dialect)}) AS TIMESTAMP"))
+    return value
+
+
+def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> None:
+    """Raise SourceError naming the first value a column's declared type cannot read.
+
+    The time column is checked over every row; the other columns over the window's rows.
+    One query counts the unreadable values of every column; only when there are some does
+    a second one find the first (its data row and value).
+    """
+    raw = canonical.raw
+    if raw.dialect == "sqlite":
+        _check_sqlite(canonical, spec)
+        return
+    if raw.dialect != "duckdb":
+        return  # a typed database enforces its column types itself
+    time_name = spec.rename.get(spec.time_column, spec.time_column)
+    time = _time(raw, spec)
+    checks: list[tuple[str, str, ColumnElement[Any], ColumnElement[Any], bool]] = []
+    if raw.native.get(time_name) != "time":
+        checks.append((spec.time_column, EXPECTED["time"], raw.table.c[time_name], time, False))
+    for col, kind in spec.columns.items():
+        raw_name = spec.rename.get(col, col)
+        if col == spec.time_column or kind in ("str", "category") or col not in canonical.kinds:
+            continue
+        if raw.native.get(raw_name) in ("number", "bool", "time") and col not in spec.values:
+            continue
+        source: ColumnElement[Any] = raw.table.c[raw_name]
+        if col in spec.values:
+            source = _mapped(source, spec.values[col])
+        typed = _typed(source, kind, raw.dialect, raw, None if col in spec.values else raw_name)
+        checks.append((col, EXPECTED["float" if kind == "float" else kind], source, typed, True))
+    if not checks:
+        return
+    bounds = _bounds(raw, spec, window, canonical.periods)
+    start, end = bounds[0], bounds[-1]
+    parts = [raw.table.c[time_name].label("__raw_time__"), time.label("__t__")]
+    for i, (_, _, source, typed, _) in enumerate(checks):
+        parts += [text(source).label(f"s{i}"), typed.label(f"t{i}")]
+
+    def bad(checked: sa.Subquery, i: int) -> ColumnElement[Any]:
+        condition = sa.and_(checked.c[f"t{i}"].is_(None), checked.c[f"s{i}"].is_not(None),
+                            sa.func.trim(checked.c[f"s{i}"]) != "")
+        if checks[i][4]:
+            condition = sa.and_(condition, checked.c["__t__"] >= sa.literal(start),
+                                checked.c["__t__"] < sa.literal(end))
+        return condition
+
+    checked = sa.select(*parts).select_from(raw.table).subquery("checked")
+    counts = raw.connection.execute(sa.select(
+        *(sa.func.count().filter(bad(checked, i)) for i in range(len(checks)))
+    ).select_from(checked)).one()
+    for i, (col, expected, *_rest) in enumerate(checks):
+        if not counts[i]:
+            continue
+        numbered = sa.select(*parts, sa.func.row_number().over().label("__row__")) \
+            .select_from(raw.table).subquery("numbered")
+        row = raw.connection.execute(
+            sa.select(numbered.c["__row__"], numbered.c[f"s{i}"]).where(bad(numbered, i))
+            .order_by(numbered.c["__row__"]).limit(1)).one()
+        raise SourceError(canonical.name, f"column '{col}': expected {expected}, found "
+                          f"{row[1]!r} in data row {int(row[0])} ({int(counts[i])} such value(s))",
+                          raw.label)
+
+
+def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
+    """SQLite stores any value in any column: find text the contract's numbers cannot read
+    (among the window's rows, like every other column check)."""
+    raw = canonical.raw
+    where = canonical.rows.element.whereclause  # type: ignore[attr-defined]
+    is_table = isinstance(raw.table, sa.TableClause)
+    for col, kind in spec.columns.items():
+        if kind not in ("int", "float") or col == spec.time_column or col in spec.values:
+            continue
+        source = raw.table.c[spec.rename.get(col, col)]
+        readable = sa.func.reportgen_number(source, 1 if kind == "int" else 0)
+        bad = sa.and_(sa.func.typeof(source) == "text", sa.func.trim(source) != "",
+                      readable.is_(None))
+        row = sa.literal_column("rowid") if is_table else sa.literal(None)
+        query = sa.select(sa.func.count(), sa.func.min(row)).select_from(raw.table) \
+            .where(bad, where)
+        count, first = raw.connection.execute(query).one()
+        if not count:
+            continue
+        example = raw.connection.execute(
+            sa.select(source).select_from(raw.table).where(bad, where)
+            .order_by(row if is_table else source).limit(1)).scalar()
+        located = f" in data row {first}" if first is not None else ""
+        raise SourceError(canonical.name, f"column '{col}': expected {EXPECTED[kind]}, found "
+                          f"{example!r}{located} ({count} such value(s))", raw.label)

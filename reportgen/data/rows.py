@@ -1,0 +1,61 @@
+"""Row access for the few readers that need rows (insights on a subset, row calculators).
+
+``Rows`` is what they ask: the rows of some columns of a source, optionally restricted by
+column values.  ``StoreRows`` answers from a DataStore (a query where the data lives, only
+those columns and that subset); ``FrameRows`` from frames already in memory (tests, and
+callers that built their own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from reportgen.data.canonical import PERIOD
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reportgen.data.store import DataStore
+
+
+class Rows(Protocol):
+    def __contains__(self, source: object) -> bool: ...
+
+    def rows(self, source: str, columns: Sequence[str],
+             where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """The window's rows of ``columns`` of ``source`` (with ``__period__``)."""
+        ...
+
+
+class StoreRows:
+    def __init__(self, store: DataStore):
+        self.store = store
+
+    def __contains__(self, source: object) -> bool:
+        return source in self.store.specs
+
+    def rows(self, source: str, columns: Sequence[str],
+             where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        return self.store.rows(source, [*columns, *(where or {})], where)
+
+
+class FrameRows:
+    def __init__(self, frames: Mapping[str, pd.DataFrame]):
+        self.frames = frames
+
+    def __contains__(self, source: object) -> bool:
+        return source in self.frames
+
+    def rows(self, source: str, columns: Sequence[str],
+             where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        from reportgen.metrics.engine import apply_filter
+
+        frame = self.frames[source]
+        frame = apply_filter(frame, where) if where else frame
+        wanted = [c for c in dict.fromkeys([*columns, *(where or {}), PERIOD]) if c in frame.columns]
+        return frame[wanted]
+
+
+def as_rows(frames: Rows | Mapping[str, pd.DataFrame]) -> Rows:
+    return frames if hasattr(frames, "rows") else FrameRows(frames)  # type: ignore[arg-type]

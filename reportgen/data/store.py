@@ -1,0 +1,286 @@
+"""The data of one report run: each source opened once, queried where it lives, cached.
+
+``DataStore`` is what the metric engine, the insights and the gates read from.  It opens a
+source on first use (its connector, the canonical rows, the column contract), answers
+aggregate requests in one statement per source and filter, and hands out rows only to the
+few calculators that need them, restricted to their columns and subset.  Results are
+cached per (source, window, statement) for the life of the process, so several reports
+built in one process (a fan-out, a scheduler) share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from reportgen.data.aggregates import Request, Result, compile_requests, read_result
+from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build, check_contract
+from reportgen.data.connectors import SOURCES, Connector, RawRelation
+from reportgen.definition.models import SourceSpec
+from reportgen.errors import SourceError
+from reportgen.period import Period
+from reportgen.secrets import redact
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_CACHE_SIZE = 256
+_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _cached(key: tuple[Any, ...], compute: Any) -> Any:
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    value = compute()
+    with _cache_lock:
+        _cache[key] = value
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+@dataclass
+class SourceHandle:
+    name: str
+    spec: SourceSpec
+    canonical: Canonical
+    identity: tuple[Any, ...]
+    #: every statement run for this source, in order (the benchmark's floor replays them)
+    statements: list[str] = field(default_factory=list)
+    digest: Any = field(default_factory=hashlib.sha256)
+
+    @property
+    def connection(self) -> sa.Connection:
+        return self.canonical.raw.connection
+
+
+def _identity(spec: SourceSpec, base_dir: Path) -> tuple[Any, ...]:
+    """What makes two sources the same data: the spec, and the files' size and age."""
+    stamps = []
+    for path in [spec.path, *spec.files.values()]:
+        if path:
+            full = Path(path) if Path(path).is_absolute() else base_dir / path
+            try:
+                info = full.stat()
+                stamps.append((str(full), info.st_size, info.st_mtime_ns))
+            except OSError:
+                stamps.append((str(full), None, None))
+    if spec.url and spec.url.startswith("sqlite"):
+        stamps.append(("url", spec.url, str(base_dir)))
+    return (spec.model_dump_json(), tuple(stamps), str(base_dir))
+
+
+class DataStore:
+    """Every source of one report for one window; close() when done (or use ``with``)."""
+
+    def __init__(self, sources: Mapping[str, SourceSpec], needed: Mapping[str, Sequence[str]],
+                 base_dir: Path, window: Window, periods: Sequence[Period]):
+        self.specs = dict(sources)
+        self.needed = {k: list(v) for k, v in needed.items()}
+        self.base_dir = base_dir
+        self.window = window
+        self.periods = tuple(periods)
+        self._handles: dict[str, SourceHandle] = {}
+
+    def __enter__(self) -> DataStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for handle in self._handles.values():
+            handle.canonical.raw.close()
+        self._handles.clear()
+
+    def period_index(self, period: Period) -> int | None:
+        for i, p in enumerate(self.periods):
+            if p.key == period.key:
+                return i
+        return None
+
+    # --- opening -------------------------------------------------------------------------
+    def source(self, name: str) -> SourceHandle:
+        if name not in self._handles:
+            spec = self.specs[name]
+            connector: Connector = SOURCES.instance(spec.kind)
+            bounds = self.window.naive_in(spec.timezone)
+            raw: RawRelation = connector.open(name, spec, self.base_dir, bounds)
+            try:
+                canonical = build(name, spec, raw, self.needed.get(name, []), self.window,
+                                  self.periods)
+                self._run_checked(name, raw, lambda: check_contract(canonical, spec, self.window))
+            except BaseException:
+                raw.close()
+                raise
+            self._handles[name] = SourceHandle(name, spec, canonical,
+                                               _identity(spec, self.base_dir))
+        return self._handles[name]
+
+    def _run_checked(self, name: str, raw: RawRelation, work: Any) -> Any:
+        try:
+            return work()
+        except sa.exc.SQLAlchemyError as exc:
+            detail = redact(str(getattr(exc, "orig", None) or exc)).strip().splitlines()[0]
+            raise SourceError(name, f"query failed: {detail}", raw.label) from None
+
+    def _key(self, handle: SourceHandle, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (handle.identity, self.window, tuple(p.key for p in self.periods), sql,
+                tuple(sorted((k, repr(v)) for k, v in params.items())))
+
+    def _execute(self, handle: SourceHandle, statement: Any) -> tuple[list[str], list[Any]]:
+        compiled = statement.compile(handle.connection)
+        sql = str(compiled)
+        params = {**compiled.params, **handle.canonical.raw.params}
+        handle.statements.append(sql)
+
+        def run() -> tuple[list[str], list[Any]]:
+            result = handle.connection.execute(statement)
+            return list(result.keys()), [tuple(r) for r in result.fetchall()]
+
+        names, rows = _cached(self._key(handle, sql, params),
+                              lambda: self._run_checked(handle.name, handle.canonical.raw, run))
+        handle.digest.update(repr(rows).encode())
+        return names, rows
+
+    # --- aggregates ----------------------------------------------------------------------
+    def aggregate(self, source: str, requests: Sequence[Request]) -> Result:
+        """The requests' aggregates, one statement per (filter, unit) batch."""
+        handle = self.source(source)
+        canonical = handle.canonical
+        batches: dict[tuple[Any, ...], list[Request]] = {}
+        for r in requests:
+            key = (repr(sorted(r.where.items())), r.aggregation.per)
+            batches.setdefault(key, []).append(r)
+        merged = Result({})
+        for batch in batches.values():
+            statement, labels, keys = compile_requests(canonical.rows, canonical.kinds,
+                                                       canonical.dialect, batch)
+            names, rows = self._execute(handle, statement)
+            sets = {s for r in batch for s in r.sets}
+            result = read_result(rows, names, labels, keys, sets)
+            for k, v in result.rows.items():
+                merged.rows.setdefault(k, {}).update(v)
+        return merged
+
+    # --- rows ----------------------------------------------------------------------------
+    def rows(self, source: str, columns: Sequence[str], where: Mapping[str, Any] | None = None,
+             periods: Sequence[Period] | None = None) -> pd.DataFrame:
+        """The window's rows of ``columns`` (and the period key in ``__period__``)."""
+        import pandas as pd
+
+        handle = self.source(source)
+        canonical = handle.canonical
+        rows = canonical.rows
+        wanted = list(dict.fromkeys(c for c in columns if c != PERIOD))
+        select = sa.select(*(rows.c[c] for c in wanted), rows.c[PERIOD])
+        for column, value in (where or {}).items():
+            values = value if isinstance(value, list) else [value]
+            select = select.where(rows.c[column].in_(values))
+        if periods is not None:
+            indexes = [i for i, p in enumerate(self.periods) if p.key in {q.key for q in periods}]
+            select = select.where(rows.c[PERIOD].in_(indexes))
+        names, fetched = self._execute(handle, select)
+        frame = pd.DataFrame.from_records(fetched, columns=names)
+        keys = [p.key for p in self.periods]
+        frame[PERIOD] = [keys[int(i)] if i is not None and i == i else None for i in frame[PERIOD]]
+        for column in wanted:
+            kind = canonical.kinds.get(column)
+            if column == handle.spec.time_column or column == TIME:
+                frame[column] = _instants(frame[column], handle, self.periods)
+            elif kind in ("int",):
+                frame[column] = pd.array(frame[column], dtype="Int64")
+            elif kind == "float":
+                frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+            elif kind in ("str",):
+                frame[column] = frame[column].astype("string")
+            elif kind == "category":
+                frame[column] = frame[column].astype("string").astype("category")
+            elif kind == "bool":
+                frame[column] = frame[column].astype("boolean")
+        return frame
+
+    # --- facts for gates and provenance ---------------------------------------------------
+    def count(self, source: str, period: Period) -> int:
+        handle = self.source(source)
+        rows = handle.canonical.rows
+        index = self.period_index(period)
+        _, fetched = self._execute(handle, sa.select(sa.func.count()).select_from(rows)
+                                   .where(rows.c[PERIOD] == index))
+        return int(fetched[0][0])
+
+    def null_count(self, source: str, column: str, period: Period) -> tuple[int, int]:
+        """(rows, rows with ``column`` missing) in ``period``."""
+        handle = self.source(source)
+        rows = handle.canonical.rows
+        value = rows.c[column]
+        blank = value.is_(None)
+        _, fetched = self._execute(handle, sa.select(
+            sa.func.count(), sa.func.sum(sa.case((blank, 1), else_=0))).select_from(rows)
+            .where(rows.c[PERIOD] == self.period_index(period)))
+        total, missing = fetched[0]
+        return int(total), int(missing or 0)
+
+    def duplicate_count(self, source: str, column: str, period: Period) -> tuple[int, int]:
+        """(rows with a value, rows repeating a value seen before) in ``period``."""
+        handle = self.source(source)
+        rows = handle.canonical.rows
+        value = rows.c[column]
+        _, fetched = self._execute(handle, sa.select(
+            sa.func.count(value), sa.func.count(sa.distinct(value))).select_from(rows)
+            .where(rows.c[PERIOD] == self.period_index(period)))
+        total, distinct = fetched[0]
+        return int(total), int(total) - int(distinct)
+
+    def newest(self, source: str) -> Any:
+        """The newest time in the window (an aware datetime), or None."""
+        handle = self.source(source)
+        rows = handle.canonical.rows
+        _, fetched = self._execute(handle, sa.select(sa.func.max(rows.c[TIME])).select_from(rows))
+        value = fetched[0][0]
+        if value is None:
+            return None
+        import pandas as pd
+
+        return _instants(pd.Series([value]), handle, self.periods).iloc[0]
+
+    def fingerprint(self, source: str) -> str:
+        """sha256 of every result this report read from ``source`` (its provenance)."""
+        handle = self._handles.get(source)
+        return handle.digest.hexdigest() if handle else hashlib.sha256(b"").hexdigest()
+
+    def statements(self) -> dict[str, list[str]]:
+        return {name: list(h.statements) for name, h in self._handles.items()}
+
+
+def _instants(values: pd.Series, handle: SourceHandle, periods: Sequence[Period]) -> pd.Series:
+    """Times as aware instants in the report's timezone."""
+    import pandas as pd
+
+    tz = periods[0].timezone if periods else "UTC"
+    parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=False) \
+        if not pd.api.types.is_datetime64_any_dtype(values) else values
+    if not isinstance(getattr(parsed, "dtype", None), pd.DatetimeTZDtype):
+        try:
+            parsed = pd.to_datetime(parsed, utc=False)
+        except (TypeError, ValueError):
+            parsed = pd.to_datetime(parsed, utc=True)
+    if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(handle.spec.timezone, ambiguous="NaT",
+                                       nonexistent="shift_forward")
+    return parsed.dt.tz_convert(tz)

@@ -1,0 +1,85 @@
+"""The checks that need the registries: names of calculators, charts and source kinds,
+their parameters, and the columns those parameters read.
+
+They run over the raw document beside the definition's own checks (so every problem of a
+file is reported at once), and are the only place registries are consulted before a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from reportgen.definition.checks import (
+    Collector,
+    _items,
+    check_source_columns,
+    metric_breakdowns,
+    pydantic_problems,
+)
+from reportgen.definition.yaml_loader import PathKey
+from reportgen.errors import UnknownNameError
+from reportgen.registry import Registry
+
+
+def lookup(registry: Registry[Any], name: str, path: PathKey, out: Collector) -> Any:
+    """The registry's entry ``name``, or None with the problem (and a did-you-mean) recorded."""
+    try:
+        return registry.get(name)
+    except UnknownNameError as exc:
+        out.add(path, str(exc))
+        return None
+
+
+def registry_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) -> None:
+    """Unknown calculators, charts and source kinds; invalid params; undeclared columns."""
+    from reportgen.charts import CHARTS
+    from reportgen.data.connectors import SOURCES
+    from reportgen.metrics import CALCULATORS
+
+    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    for name, spec in sources.items():
+        kind = spec.get("kind") if isinstance(spec, dict) else None
+        if isinstance(kind, str):
+            lookup(SOURCES, kind, ("sources", name, "kind"), out)
+
+    for i, metric in _items(raw, "metrics"):
+        name, source = metric.get("calculator"), metric.get("source")
+        if not isinstance(name, str):
+            continue
+        calc = lookup(CALCULATORS, name, ("metrics", i, "calculator"), out)
+        params_raw = metric.get("params") or {}
+        if calc is None or not isinstance(params_raw, dict):
+            continue
+        try:
+            params = calc.Params.model_validate(params_raw)
+        except ValidationError as exc:
+            pydantic_problems(exc, out, calc.Params, ("metrics", i, "params"))
+            continue
+        if isinstance(source, str) and source in sources:
+            check_source_columns(raw, out, ("metrics", i), source, params.columns(),
+                                 f"metric '{metric.get('id')}'")
+
+    metric_by = metric_breakdowns(raw)
+    for i, chart in _items(raw, "charts"):
+        kind, refs = chart.get("type"), chart.get("metric")
+        if not isinstance(kind, str):
+            continue
+        builder = lookup(CHARTS, kind, ("charts", i, "type"), out)
+        if builder is None or not isinstance(chart.get("params") or {}, dict):
+            continue
+        try:
+            params = builder.Params.model_validate(chart.get("params") or {})
+        except ValidationError as exc:
+            pydantic_problems(exc, out, builder.Params, ("charts", i, "params"))
+            continue
+        wanted = getattr(params, "by", None)
+        first = refs if isinstance(refs, str) else refs[0] if isinstance(refs, list) and refs else None
+        if isinstance(wanted, str) and isinstance(first, str) and first in metric_by \
+                and wanted not in metric_by[first]:
+            out.add(("charts", i, "params", "by"),
+                    f"metric '{first}' has no breakdown '{wanted}'; add it to the metric's 'by' "
+                    f"(it has: {', '.join(metric_by[first]) or 'none'})")
