@@ -9,12 +9,16 @@ checked after these models, in ``definition.checks``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import string
+import zoneinfo
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from reportgen.period import GRAINS, zone
+from reportgen.period import GRAINS
 
 Identifier = Annotated[
     str,
@@ -26,13 +30,73 @@ _EMAIL = re.compile(r"^[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+$")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan and inf are never a target, a threshold or a wait; refusing them here keeps
+    # every float field finite without a validator each.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+#: Longest wait the scheduler accepts anywhere (a year, in minutes).
+YEAR_MINUTES = 366 * 24 * 60
+#: A cron expression that does not fire within this many years is a mistake.
+CRON_HORIZON_YEARS = 8
+#: Placeholders an output file name may use.
+FILENAME_FIELDS = ("report", "period", "ext")
 
 
 def _no_newlines(value: str) -> str:
     if "\r" in value or "\n" in value:
         raise ValueError("must be a single line (line breaks could inject mail headers)")
     return value
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones() | {"UTC"})
+
+
+def _known_zone(value: str) -> str:
+    """An IANA zone name that the zone database has (checked by name, so a path such as
+    'America' or '../x' never reaches the file system)."""
+    if value not in _zone_names():
+        raise ValueError(f"unknown timezone {value[:80]!r}; expected an IANA name such as "
+                         f"'Europe/Berlin'")
+    return value
+
+
+def _plain_path(value: str) -> str:
+    """A path relative to the definition's folder that cannot climb out of it."""
+    if not value or "\x00" in value or any(ord(c) < 32 for c in value):
+        raise ValueError("must be a non-empty path without control characters")
+    path = PurePosixPath(value.replace("\\", "/"))
+    if path.is_absolute() or value.startswith("~") or ".." in path.parts:
+        raise ValueError(f"must be a path inside the definition's folder, found {value!r}")
+    return value
+
+
+def _check_filename(value: str) -> str:
+    """An output file name: a plain name (no folders), using only the known placeholders."""
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if any(ord(c) < 32 or c in "/\\" for c in value):
+        raise ValueError(f"must be a plain file name without folders or control characters, "
+                         f"found {value!r}")
+    try:
+        parts = list(string.Formatter().parse(value))
+    except ValueError as exc:
+        raise ValueError(f"is not a valid name template ({exc}); write braces as '{{{{' and "
+                         f"'}}}}'") from None
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in FILENAME_FIELDS or spec or conversion:
+            raise ValueError(f"unknown placeholder {{{name}}}; available: "
+                             f"{', '.join('{' + f + '}' for f in FILENAME_FIELDS)}")
+    if value.strip() in (".", ".."):
+        raise ValueError(f"must be a file name, found {value!r}")
+    return value
+
+
+PlainPath = Annotated[str, AfterValidator(_plain_path)]
 
 
 class PeriodSpec(Strict):
@@ -45,8 +109,7 @@ class PeriodSpec(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        zone(value)
-        return value
+        return _known_zone(value)
 
 
 class StatisticsSpec(Strict):
@@ -74,8 +137,7 @@ class SourceSpec(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        zone(value)
-        return value
+        return _known_zone(value)
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> SourceSpec:
@@ -148,35 +210,56 @@ class SectionSpec(Strict):
 
 class OutputSpec(Strict):
     format: Literal["pdf", "pptx"]
-    filename: str = Field("{report}-{period}.{ext}", description="File name; {report}, {period} and {ext} are filled in.")
-    template: str | None = Field(None, description="PDF: a folder of templates searched before the built-in ones.")
-    stylesheets: list[str] = Field(default_factory=list, description="PDF: extra CSS files applied after the built-in style.")
-    master: str | None = Field(None, description="PPTX: a slide master .pptx to build the deck on.")
+    filename: str = Field("{report}-{period}.{ext}", max_length=200, description="File name (no folders); {report}, {period} and {ext} are filled in.")
+    template: PlainPath | None = Field(None, description="PDF: a folder of templates searched before the built-in ones, inside the definition's folder.")
+    stylesheets: list[PlainPath] = Field(default_factory=list, description="PDF: extra CSS files applied after the built-in style, inside the definition's folder.")
+    master: PlainPath | None = Field(None, description="PPTX: a slide master .pptx to build the deck on, inside the definition's folder.")
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_filename(cls, value: str) -> str:
+        return _check_filename(value)
 
 
 class RetrySpec(Strict):
-    every_minutes: float = Field(60, gt=0, description="First wait before retrying a held run.")
-    backoff: float = Field(2.0, ge=1, description="Each wait is this many times the previous one.")
-    max_wait_minutes: float = Field(24 * 60, gt=0)
-    deadline_hours: float = Field(72, gt=0, description="Give up (and tell the owner) this long after the first attempt.")
+    every_minutes: float = Field(60, ge=1, le=YEAR_MINUTES, description="First wait before retrying a held run.")
+    backoff: float = Field(2.0, ge=1, le=10, description="Each wait is this many times the previous one.")
+    max_wait_minutes: float = Field(24 * 60, ge=1, le=YEAR_MINUTES)
+    deadline_hours: float = Field(72, gt=0, le=YEAR_MINUTES / 60, description="Give up (and tell the owner) this long after the first attempt.")
 
 
 class ScheduleSpec(Strict):
-    cron: str = Field(description="Crontab expression (minute hour day month weekday), e.g. '0 7 2 * *'.")
+    cron: str = Field(max_length=200, description="Crontab expression (minute hour day month weekday), e.g. '0 7 2 * *'.")
     timezone: str | None = Field(None, description="Timezone of the cron expression; defaults to period.timezone.")
-    grace_minutes: float = Field(24 * 60, gt=0, description="A run missed while the scheduler was down still runs, once, if it comes back within this time.")
+    grace_minutes: float = Field(24 * 60, gt=0, le=YEAR_MINUTES, description="A run missed while the scheduler was down still runs, once, if it comes back within this time.")
     retry: RetrySpec = RetrySpec()
     enabled: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _known_zone(value)
 
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
+        """A crontab APScheduler parses and that fires within CRON_HORIZON_YEARS years."""
         from apscheduler.triggers.cron import CronTrigger
 
         try:
-            CronTrigger.from_crontab(value)
-        except ValueError as exc:
+            trigger = CronTrigger.from_crontab(value, timezone="UTC")
+        # APScheduler reports most mistakes as ValueError, some (odd field text) otherwise
+        except Exception as exc:
             raise ValueError(f"not a valid crontab expression ({exc})") from None
+        now = dt.datetime.now(dt.UTC)
+        try:
+            first = trigger.get_next_fire_time(None, now)
+        except (OverflowError, ValueError):
+            first = None
+        horizon = now + dt.timedelta(days=366 * CRON_HORIZON_YEARS)
+        if first is None or first > horizon:
+            raise ValueError(f"crontab expression '{value}' never fires (not within "
+                             f"{CRON_HORIZON_YEARS} years); check the day and month fields")
         return value
 
 
@@ -196,7 +279,7 @@ class EmailSpec(Strict):
     bcc: list[Address] = Field(default_factory=list)
     subject: str = Field("{title} — {period}", description="Subject template; {title}, {period}, {organisation} are filled in.")
     attach: list[Literal["pdf", "pptx"]] = Field(default_factory=lambda: ["pdf"])
-    max_attachment_mb: float = Field(20, gt=0)
+    max_attachment_mb: float = Field(20, gt=0, le=1000)
     reply_to: Address | None = None
 
     @field_validator("subject")
