@@ -260,6 +260,9 @@ class LoadedYaml:
 def load_yaml(path: Path, environ: Mapping[str, str] | None = None) -> LoadedYaml:
     """Parse ``path`` into plain values plus a line map; raise DefinitionError on any problem."""
     file = str(path)
+    if path.exists() and not path.is_file():
+        # a folder, or a FIFO or device that would block the reader or never end
+        raise DefinitionError(file, [Problem("", "not a regular file")])
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
