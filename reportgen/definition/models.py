@@ -39,6 +39,8 @@ class Strict(BaseModel):
 YEAR_MINUTES = 366 * 24 * 60
 #: A cron expression that does not fire within this many years is a mistake.
 CRON_HORIZON_YEARS = 8
+#: Largest magnitude of a target: anything beyond is a typo, and would print as nonsense.
+MAX_MAGNITUDE = 1e15
 #: Placeholders an output file name may use.
 FILENAME_FIELDS = ("report", "period", "ext")
 
@@ -94,6 +96,15 @@ def _check_filename(value: str) -> str:
     if value.strip() in (".", ".."):
         raise ValueError(f"must be a file name, found {value!r}")
     return value
+
+
+def _breakdown(entry: str | list[str]) -> str | list[str]:
+    """A breakdown: a column name, or a non-empty list of column names."""
+    columns = [entry] if isinstance(entry, str) else entry
+    if not columns or any(not column.strip() for column in columns):
+        raise ValueError(f"a breakdown is a column name or a list of column names, found "
+                         f"{entry!r}")
+    return entry
 
 
 PlainPath = Annotated[str, AfterValidator(_plain_path)]
@@ -161,12 +172,17 @@ class MetricSpec(Strict):
     params: dict[str, Any] = Field(default_factory=dict, description="Calculator parameters (see the calculator's documentation).")
     filter: dict[str, Any] = Field(default_factory=dict, description="Keep rows whose column equals a value or is in a list.")
     by: list[str | list[str]] = Field(default_factory=list, description="Breakdowns: a column, or a list of columns for a cross breakdown.")
-    target: float | None = Field(None, description="Target in the metric's own units (rates as fractions: 0.85).")
-    at_risk_margin: float | None = Field(None, ge=0, description="Within this distance on the wrong side of target is 'at risk' rather than 'off target'.")
+    target: float | None = Field(None, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, description="Target in the metric's own units (rates as fractions: 0.85).")
+    at_risk_margin: float | None = Field(None, ge=0, le=MAX_MAGNITUDE, description="Within this distance on the wrong side of target is 'at risk' rather than 'off target'.")
     direction: Literal["higher", "lower"] | None = Field(None, description="Which way is good; defaults to the calculator's.")
     min_n: int | None = Field(None, ge=1, description="Overrides statistics.min_n.")
     confidence: float | None = Field(None, gt=0.5, lt=1)
     alpha: float | None = Field(None, gt=0, lt=0.5)
+
+    @field_validator("by")
+    @classmethod
+    def _breakdowns(cls, value: list[str | list[str]]) -> list[str | list[str]]:
+        return [_breakdown(entry) for entry in value]
 
     @property
     def title(self) -> str:
@@ -192,6 +208,11 @@ class TableSpec(Strict):
     title: str | None = None
     top: int | None = Field(None, ge=1, description="Show only the first N rows after sorting.")
     sort: Literal["value", "n", "name", "change"] = "value"
+
+    @field_validator("by")
+    @classmethod
+    def _valid_breakdown(cls, value: str | list[str]) -> str | list[str]:
+        return _breakdown(value)
 
     @property
     def by_key(self) -> str:
@@ -265,6 +286,8 @@ class ScheduleSpec(Strict):
 
 def _check_address(value: str) -> str:
     _no_newlines(value)
+    if len(value.strip()) > 254:  # RFC 5321's limit on a forward path
+        raise ValueError("is longer than the 254 characters an email address may have")
     if not _EMAIL.match(value.strip()):
         raise ValueError(f"'{value}' is not an email address")
     return value.strip()
