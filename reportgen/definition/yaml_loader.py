@@ -192,6 +192,11 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _codepoint(character: int | str) -> str:
+    code = character if isinstance(character, int) else ord(character[:1] or "\x00")
+    return f"U+{code:04X}"
+
+
 def _mark_location(file: str, mark: yaml.Mark | None) -> Location:
     return Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
 
@@ -243,8 +248,8 @@ def _check_bounds(text: str, file: str) -> None:
             expanded += anchored.get(event.anchor or "", 1)
         if expanded > MAX_NODES:
             raise _refused(file, event.start_mark, f"the document expands to more than "
-                                                   f"{MAX_NODES:,} values (through aliases); "
-                                                   "refused")
+                                                   f"{MAX_NODES:,} values (each alias counted "
+                                                   "as what it stands for); refused")
 
 
 def _refused(file: str, mark: yaml.Mark | None, message: str) -> DefinitionError:
@@ -260,7 +265,11 @@ class LoadedYaml:
 def load_yaml(path: Path, environ: Mapping[str, str] | None = None) -> LoadedYaml:
     """Parse ``path`` into plain values plus a line map; raise DefinitionError on any problem."""
     file = str(path)
-    if path.exists() and not path.is_file():
+    try:
+        special = path.exists() and not path.is_file()
+    except (OSError, ValueError) as exc:  # a name with a NUL byte, a path too long
+        raise DefinitionError(file, [Problem("", f"cannot read the file: {exc}")]) from None
+    if special:
         # a folder, or a FIFO or device that would block the reader or never end
         raise DefinitionError(file, [Problem("", "not a regular file")])
     try:
@@ -303,7 +312,8 @@ def load_yaml_text(text: str, file: str, environ: Mapping[str, str] | None = Non
                                              _mark_location(file, mark))]) from None
     except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
         raise DefinitionError(file, [Problem(
-            "", f"invalid YAML: character {exc.character!r} is not allowed in YAML text",
+            "", f"invalid YAML: control character {_codepoint(exc.character)} is not allowed "
+                "in YAML text",
             _position_location(file, text, exc.position))]) from None
     except yaml.YAMLError as exc:  # any other parser complaint, still with a location
         raise DefinitionError(file, [Problem("", f"invalid YAML: {exc}",
