@@ -207,6 +207,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         if not rows:
             print(f"no scheduled definitions in {directory}")
         for row in rows:
+            if row.error is not None:
+                print(f"{row.report_id:<24} invalid, not scheduled: {row.error}")
+                continue
             when = f"{row.next_run_local:%Y-%m-%d %H:%M %Z}" if row.next_run_local else "paused"
             print(f"{row.report_id:<24} {row.cron:<18} {row.timezone:<18} "
                   f"next {when}  -> period {row.next_period or '-'}")

@@ -151,6 +151,15 @@ class GateFailure(ReportgenError):
         super().__init__("run held by data-quality gates: " + "; ".join(self.reasons))
 
 
+class OutputPathError(InputError, ValueError):
+    """An output file name would leave the output folder or is not a plain file name."""
+
+    def __init__(self, name: str, problem: str):
+        self.name = name
+        super().__init__(f"output file name {name!r}: {problem}; expected a plain file name "
+                         f"such as '{{report}}-{{period}}.{{ext}}'")
+
+
 class RenderError(ReportgenError):
     """A renderer failed to produce its artifact."""
 

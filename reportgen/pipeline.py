@@ -120,8 +120,14 @@ def build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> 
 
 
 def output_path(out_dir: Path, definition: Definition, output: OutputSpec, period_key: str) -> Path:
-    name = output.filename.format(report=definition.id, period=period_key, ext=output.format)
-    return out_dir / name
+    from reportgen.errors import OutputPathError
+    from reportgen.render.files import file_in
+
+    try:
+        name = output.filename.format(report=definition.id, period=period_key, ext=output.format)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise OutputPathError(output.filename, f"cannot be filled in ({exc!r})") from None
+    return file_in(out_dir, name)
 
 
 def render_outputs(loaded: LoadedDefinition, result: BuildResult, out_dir: Path) -> list[Artifact]:

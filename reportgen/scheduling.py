@@ -16,8 +16,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pydantic
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -33,6 +37,9 @@ from reportgen.period import Period
 from reportgen.runner import LoadFn, resolve_loader, resolve_pipeline, run_report
 from reportgen.runs import Ledger, RunLocked, RunStatus
 from reportgen.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from reportgen.definition import LoadedDefinition
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +71,7 @@ class ScheduleRow:
     next_run_local: datetime | None
     next_period: str | None
     path: str = ""
+    error: str | None = None  # set for a definition that cannot be scheduled, and why
 
 
 @dataclass
@@ -196,48 +204,47 @@ def sync_definitions(scheduler: BaseScheduler, directory: Path, *,
     """Make the scheduler's jobs match the definitions in ``directory``.
 
     New or changed definitions (by file hash) are added or replaced, jobs whose file is
-    gone are removed with their pending retries; an invalid file is logged with its
-    file:line problems and skipped, keeping its previous job until it is fixed.
+    gone are removed with their pending retries.  Each file is loaded and scheduled on
+    its own: an invalid one (whatever is wrong with it) is reported once with its
+    file:line problems and skipped, keeping its previous job until it is fixed, while the
+    others keep their schedules.
     """
     load = load or resolve_loader(_pipeline_module(settings_path))
     result = SyncResult()
     settings_arg = str(settings_path.resolve()) if settings_path else None
     present: set[str] = set()
     claimed: dict[str, str] = {}
+    newly_invalid: list[str] = []
     for path in _definition_files(directory, settings_path):
         present.add(str(path))
         try:
             loaded = load(path)
-        except ReportgenError as exc:
-            _report_invalid(path, exc)
+        # A loader (ours, or a plugin's) must never take the daemon down with it.
+        except Exception as exc:
+            if _report_invalid(path, _describe(exc), settings_path):
+                newly_invalid.append(str(path))
             result.invalid.append(str(path))
             continue
-        _invalid_reported.pop(str(path), None)
         definition = loaded.definition
         if definition.id in claimed:
-            logger.error("%s: report id '%s' is already used by %s; file skipped", path,
-                         definition.id, claimed[definition.id])
+            problem = (f"{path}: report id '{definition.id}' is already used by "
+                       f"{claimed[definition.id]}; file skipped")
+            if _report_invalid(path, problem, settings_path):
+                newly_invalid.append(str(path))
             result.invalid.append(str(path))
             continue
         claimed[definition.id] = str(path)
-        schedule = definition.schedule
-        existing = scheduler.get_job(definition.id)
-        if schedule is None or not schedule.enabled:
-            if existing is not None:
-                scheduler.remove_job(definition.id)
-                result.removed.append(definition.id)
+        try:
+            outcome = _schedule_one(scheduler, loaded, path, settings_arg)
+        except Exception as exc:  # e.g. a definition from a loader that skips validation
+            if _report_invalid(path, f"{path}: cannot be scheduled: {_describe(exc)}",
+                               settings_path):
+                newly_invalid.append(str(path))
+            result.invalid.append(str(path))
             continue
-        args = [str(path), settings_arg]
-        name = f"{definition.id} {loaded.hash}"
-        if existing is not None and existing.name == name and list(existing.args) == args:
-            result.unchanged.append(definition.id)
-            continue
-        timezone = schedule.timezone or definition.period.timezone
-        scheduler.add_job(JOB_FUNCTION, _trigger(schedule.cron, timezone), args=args,
-                          id=definition.id, name=name, replace_existing=True,
-                          misfire_grace_time=max(1, int(schedule.grace_minutes * 60)),
-                          coalesce=True, max_instances=1)
-        (result.updated if existing is not None else result.added).append(definition.id)
+        _invalid_reported.pop(str(path), None)
+        if outcome is not None:
+            getattr(result, outcome).append(definition.id)
     base = str(directory.resolve())
     for job in scheduler.get_jobs():
         job_path = str(job.args[0]) if job.args else ""
@@ -246,25 +253,142 @@ def sync_definitions(scheduler: BaseScheduler, directory: Path, *,
         if from_here and job_path not in present and report_id not in claimed:
             scheduler.remove_job(job.id)
             result.removed.append(job.id)
-    if result.changed or result.invalid:
+    for gone in [p for p in _invalid_reported if str(Path(p).parent) == base
+                 and p not in present]:
+        del _invalid_reported[gone]
+    if result.changed or newly_invalid:
         logger.info("definitions synced: added %s, updated %s, removed %s, invalid %s",
                     result.added, result.updated, result.removed, result.invalid)
     return result
 
 
-# Invalid files already logged, by content hash: the daemon re-reads the folder every
+def _schedule_one(scheduler: BaseScheduler, loaded: LoadedDefinition, path: Path,
+                  settings_arg: str | None) -> str | None:
+    """Add, replace or remove the job of one valid definition; the SyncResult list it
+    belongs to ('added', 'updated', 'removed', 'unchanged'), or None."""
+    definition = loaded.definition
+    schedule = definition.schedule
+    existing = scheduler.get_job(definition.id)
+    if schedule is None or not schedule.enabled:
+        if existing is not None:
+            scheduler.remove_job(definition.id)
+            return "removed"
+        return None
+    args = [str(path), settings_arg]
+    name = f"{definition.id} {loaded.hash}"
+    if existing is not None and existing.name == name and list(existing.args) == args:
+        return "unchanged"
+    timezone = schedule.timezone or definition.period.timezone
+    scheduler.add_job(JOB_FUNCTION, _trigger(schedule.cron, timezone), args=args,
+                      id=definition.id, name=name, replace_existing=True,
+                      misfire_grace_time=max(1, int(schedule.grace_minutes * 60)),
+                      coalesce=True, max_instances=1)
+    return "updated" if existing is not None else "added"
+
+
+def _describe(exc: BaseException) -> str:
+    """An error's located message; unexpected errors also say what they were."""
+    if isinstance(exc, ReportgenError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+# Invalid files already reported, by content hash: the daemon re-reads the folder every
 # minute and should say each problem once, not once a minute.
 _invalid_reported: dict[str, str] = {}
 
+#: Bytes of a file hashed to tell whether it changed (the loader refuses larger files).
+_HASH_LIMIT = 2_000_000
 
-def _report_invalid(path: Path, exc: ReportgenError) -> None:
+
+def _file_digest(path: Path) -> str:
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        stat = path.stat()
+        if not path.is_file():  # a FIFO or device would block or never end
+            return f"special:{stat.st_mode}:{stat.st_mtime_ns}"
+        with path.open("rb") as fh:
+            head = fh.read(_HASH_LIMIT)
     except OSError:
-        digest = ""
-    level = logging.DEBUG if _invalid_reported.get(str(path)) == digest else logging.ERROR
+        return ""
+    return f"{stat.st_size}:{hashlib.sha256(head).hexdigest()}"
+
+
+def _report_invalid(path: Path, problem: str, settings_path: Path | None) -> bool:
+    """Log an invalid definition once per version of the file, and tell its owner.
+
+    Returns True when this version of the file had not been reported yet.
+    """
+    digest = _file_digest(path)
+    if _invalid_reported.get(str(path)) == digest:
+        logger.debug("%s is still invalid", path)
+        return False
     _invalid_reported[str(path)] = digest
-    logger.log(level, "%s", secrets.redact(str(exc)))
+    text = secrets.redact(problem)
+    logger.error("%s", text)
+    owner = _owner_of(path)
+    if owner is None:
+        logger.info("%s: no valid owner address in the file; the problem is only logged", path)
+        return True
+    try:
+        settings = load_settings(settings_path)
+    except ReportgenError as exc:
+        logger.error("cannot tell %s about %s: %s", owner, path, secrets.redact(str(exc)))
+        return True
+    if settings.smtp is None or not settings.send:
+        logger.info("%s: no SMTP settings (or sending is off); owner %s not told", path, owner)
+        return True
+    try:
+        _send_invalid_notice(owner, path, text, settings)
+    except Exception as exc:  # a failed notice must not stop the scheduler
+        logger.error("could not tell %s that %s is invalid: %s", owner, path,
+                     secrets.redact(str(exc)))
+    else:
+        logger.info("told %s that %s is invalid", owner, path)
+    return True
+
+
+def _owner_of(path: Path) -> str | None:
+    """The ``owner`` address written in a definition, if the file parses that far."""
+    from reportgen.definition.models import Address
+    from reportgen.definition.yaml_loader import load_yaml
+
+    try:
+        data = load_yaml(path).data
+    except Exception:  # nothing to go on: the problem is logged, not mailed
+        return None
+    owner = data.get("owner")
+    if not isinstance(owner, str):
+        return None
+    try:
+        return str(pydantic.TypeAdapter(Address).validate_python(owner))
+    except pydantic.ValidationError:
+        return None
+
+
+def _send_invalid_notice(owner: str, path: Path, problem: str, settings: Settings) -> None:
+    from reportgen.delivery.email import check_header
+    from reportgen.delivery.smtp import SmtpSession
+
+    smtp = settings.smtp
+    assert smtp is not None
+    message = EmailMessage()
+    message["Subject"] = check_header("Subject", f"[not scheduled] {path.name} is invalid")
+    message["From"] = check_header("From", smtp.from_address)
+    message["To"] = check_header("To", owner)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain=parseaddr(smtp.from_address)[1]
+                                       .rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(
+        f"The report definition {path} cannot be scheduled, so it will not run until it is "
+        f"fixed. The other reports keep their schedules.\n\n{problem}\n\n"
+        f"Check a fix with 'reportgen validate {path}'; the scheduler picks it up on its "
+        f"next read of the folder.\n")
+    session = SmtpSession(smtp, smtp.password())
+    try:
+        session.send(message, parseaddr(smtp.from_address)[1] or smtp.from_address, owner)
+    finally:
+        session.close()
 
 
 def _pipeline_module(settings_path: Path | None) -> str | None:
@@ -273,29 +397,35 @@ def _pipeline_module(settings_path: Path | None) -> str | None:
 
 def describe_schedule(directory: Path, now: datetime, *, settings_path: Path | None = None,
                       load: LoadFn | None = None) -> list[ScheduleRow]:
-    """Each scheduled definition's next run (local to its cron zone) and the period it makes."""
+    """Each scheduled definition's next run (local to its cron zone) and the period it makes.
+
+    A definition that cannot be scheduled gets a row with its located ``error`` instead.
+    """
     load = load or resolve_loader(_pipeline_module(settings_path))
     rows: list[ScheduleRow] = []
     for path in _definition_files(directory, settings_path):
         try:
-            loaded = load(path)
-        except ReportgenError as exc:
-            logger.error("%s", secrets.redact(str(exc)))
-            continue
-        definition = loaded.definition
-        if definition.schedule is None:
-            continue
-        timezone = definition.schedule.timezone or definition.period.timezone
-        next_run: datetime | None = None
-        next_period: str | None = None
-        if definition.schedule.enabled:
-            next_run = _trigger(definition.schedule.cron, timezone).get_next_fire_time(None, now)
-        if next_run is not None:
-            next_period = Period.last_complete(next_run, definition.period.grain,
-                                               definition.period.timezone).key
-        rows.append(ScheduleRow(definition.id, definition.schedule.cron, timezone, next_run,
-                                next_period, str(path)))
+            rows.extend(_describe_one(load(path), path, now))
+        except Exception as exc:  # one bad file must not hide the others
+            rows.append(ScheduleRow(path.stem, "", "", None, None, str(path),
+                                    error=secrets.redact(_describe(exc))))
     return rows
+
+
+def _describe_one(loaded: LoadedDefinition, path: Path, now: datetime) -> list[ScheduleRow]:
+    definition = loaded.definition
+    if definition.schedule is None:
+        return []
+    timezone = definition.schedule.timezone or definition.period.timezone
+    next_run: datetime | None = None
+    next_period: str | None = None
+    if definition.schedule.enabled:
+        next_run = _trigger(definition.schedule.cron, timezone).get_next_fire_time(None, now)
+    if next_run is not None:
+        next_period = Period.last_complete(next_run, definition.period.grain,
+                                           definition.period.timezone).key
+    return [ScheduleRow(definition.id, definition.schedule.cron, timezone, next_run,
+                        next_period, str(path))]
 
 
 def log_next_runs(scheduler: BaseScheduler) -> None:

@@ -285,3 +285,121 @@ def test_sigterm_shuts_the_daemon_down_cleanly(tmp_path: Path) -> None:
 
     assert child.returncode == 0, "".join(lines) + rest
     assert "scheduler stopped" in rest
+
+
+# ---------- definitions that must not stop the daemon ----------
+
+BAD_OWNER = "bad-owner@example.com"
+
+#: ~300 bytes that expand to 9**9 (387 million) strings when every alias is followed.
+BILLION_LAUGHS = (
+    f"owner: {BAD_OWNER}\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
+              for prev, name in zip("abcdefgh", "bcdefghi", strict=True)))
+
+
+def write_bad_definitions(folder: Path) -> tuple[Path, Path]:
+    """A definition with a timezone that does not exist, and a billion-laughs file."""
+    bad_zone = folder / "bad_zone.yaml"
+    bad_zone.write_text(definition_text("badzone", extra={
+        "owner": BAD_OWNER,
+        "schedule": {"cron": "* * * * *", "timezone": "Mars/Olympus"}}), encoding="utf-8")
+    laughs = folder / "laughs.yaml"
+    laughs.write_text(BILLION_LAUGHS, encoding="utf-8")
+    return bad_zone, laughs
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_bad_definitions_are_reported_once_while_the_good_one_fires_and_delivers(
+        folder: Path, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="reportgen.scheduling")
+    bad_zone, laughs = write_bad_definitions(folder)
+    settings = settings_file(folder, smtp_server)
+    stop = threading.Event()
+    seen: list[BaseScheduler] = []
+    crashed: list[BaseException] = []
+
+    def fire_now(scheduler: BaseScheduler) -> None:
+        seen.append(scheduler)
+        scheduler.modify_job("mqr", next_run_time=datetime.now(UTC))
+
+    def daemon_main() -> None:
+        try:
+            run_daemon(folder, settings, stop_event=stop, sync_seconds=0.05,
+                       on_started=fire_now)
+        except BaseException as exc:  # the test reports it instead of a silent thread death
+            crashed.append(exc)
+
+    def still_invalid(path: Path) -> int:
+        return sum(1 for r in caplog.records
+                   if r.levelno == logging.DEBUG and r.getMessage() == f"{path} is still invalid")
+
+    started_at = time.monotonic()
+    daemon = threading.Thread(target=daemon_main)
+    daemon.start()
+    try:
+        deadline = started_at + 30
+        while time.monotonic() < deadline and not crashed and not (
+                len(smtp_server.received) >= 4
+                and min(still_invalid(bad_zone), still_invalid(laughs)) >= 5):
+            time.sleep(0.05)
+        jobs = [job.id for job in seen[0].get_jobs()] if seen else []
+    finally:
+        stop.set()
+        daemon.join(20)
+    assert crashed == [] and not daemon.is_alive()
+    # loading the bomb is refused at once, not after minutes of expansion
+    assert time.monotonic() - started_at < 20
+
+    assert jobs == ["mqr"]
+    (record,) = Ledger(load_settings(settings).resolved_ledger_url()).history()
+    assert (record.report_id, record.status) == ("mqr", "succeeded")
+    reports = [m for m in smtp_server.received if BAD_OWNER not in m.rcpt_tos]
+    assert sorted(r for m in reports for r in m.rcpt_tos) == [
+        "auditor@example.com", "director@example.com", "manager@example.com"]
+
+    # several re-reads of the folder happened, yet each bad file was reported once
+    assert still_invalid(bad_zone) >= 5 and still_invalid(laughs) >= 5
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    zone_errors = [e for e in errors if str(bad_zone) in e]
+    laugh_errors = [e for e in errors if str(laughs) in e]
+    assert len(zone_errors) == 1 and len(laugh_errors) == 1, errors
+    assert f"{bad_zone}:{line_of(bad_zone, 'Mars/Olympus')}:" in zone_errors[0]
+    assert "unknown timezone 'Mars/Olympus'" in zone_errors[0]
+    assert f"{laughs}:" in laugh_errors[0] and "expands to more than" in laugh_errors[0]
+
+    # the owner named in the invalid definition is told once; the bomb's owner cannot be read
+    (notice,) = [m for m in smtp_server.received if BAD_OWNER in m.rcpt_tos]
+    assert notice.rcpt_tos == (BAD_OWNER,)
+    assert "bad_zone.yaml" in notice.message["Subject"]
+    body = notice.message.get_content()
+    assert f"{bad_zone}:{line_of(bad_zone, 'Mars/Olympus')}:" in body and "Mars/Olympus" in body
+
+
+def test_schedule_list_shows_invalid_definitions_with_their_location(
+        folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from reportgen.cli import main
+
+    bad_zone, laughs = write_bad_definitions(folder)
+    (folder / "never.yaml").write_text(definition_text("never", cron="0 7 31 2 *"))
+    settings = settings_file(folder, None, send=False)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        status = main(["schedule", str(folder), "--list", "--settings", str(settings)])
+    finally:
+        root.handlers[:], root.level = handlers, level
+
+    out = capsys.readouterr().out
+    assert status == 0
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "next 20" in rows["mqr"]
+    assert "invalid" in rows["bad_zone"] and "invalid" in rows["laughs"]
+    assert f"{bad_zone}:{line_of(bad_zone, 'Mars/Olympus')}:" in out
+    assert f"{folder / 'never.yaml'}:{line_of(folder / 'never.yaml', '0 7 31 2')}:" in out
+    assert "never fires" in out
+    assert f"{laughs}:" in out and "expands to more than" in out

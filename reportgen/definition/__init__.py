@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.definition.checks import Check, validate
+from pydantic import ValidationError
+
+from reportgen.definition.checks import Check, Collector, pydantic_problems, validate
 from reportgen.definition.models import Definition
-from reportgen.definition.yaml_loader import load_yaml
+from reportgen.definition.yaml_loader import LineMap, load_yaml
+from reportgen.errors import DefinitionError, Location, Problem
 
 __all__ = ["Definition", "LoadedDefinition", "definition_schema", "load_definition"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,34 @@ def load_definition(path: Path | str, environ: Mapping[str, str] | None = None,
     path = Path(path)
     loaded = load_yaml(path, environ)
     base_dir = path.resolve().parent
-    definition = validate(loaded.data, loaded.lines, base_dir, checks)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        definition = validate(loaded.data, loaded.lines, base_dir, checks)
+    except DefinitionError:
+        raise
+    except Exception as exc:
+        # The cross-reference pass walks the raw document and can trip over values of the
+        # wrong shape; the typed models say what is wrong with them, with locations.
+        raise _typed_problems(loaded.data, loaded.lines, exc) from None
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:  # replaced or removed while being read
+        raise DefinitionError(str(path), [Problem("", f"cannot read the file: {exc}")]) from None
     return LoadedDefinition(definition, path, base_dir, digest)
+
+
+def _typed_problems(raw: dict[str, Any], lines: LineMap, exc: Exception) -> DefinitionError:
+    """The typed models' problems with ``raw``, for when the cross-reference pass failed."""
+    logger.debug("cross-reference checks of %s failed", lines.file, exc_info=exc)
+    out = Collector(lines)
+    try:
+        Definition.model_validate(raw)
+    except ValidationError as invalid:
+        pydantic_problems(invalid, out, Definition)
+    if not out.problems:
+        out.problems.append(Problem("", f"the definition could not be checked "
+                                        f"({type(exc).__name__}: {exc})",
+                                    Location(lines.file, 1, 1)))
+    return DefinitionError(lines.file, out.problems)
 
 
 def definition_schema() -> dict[str, Any]:

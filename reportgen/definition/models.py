@@ -9,12 +9,16 @@ checked after these models, in ``definition.checks``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import string
+import zoneinfo
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from reportgen.period import GRAINS, zone
+from reportgen.period import GRAINS
 
 Identifier = Annotated[
     str,
@@ -26,13 +30,84 @@ _EMAIL = re.compile(r"^[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+$")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan and inf are never a target, a threshold or a wait; refusing them here keeps
+    # every float field finite without a validator each.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+#: Longest wait the scheduler accepts anywhere (a year, in minutes).
+YEAR_MINUTES = 366 * 24 * 60
+#: A cron expression that does not fire within this many years is a mistake.
+CRON_HORIZON_YEARS = 8
+#: Largest magnitude of a target: anything beyond is a typo, and would print as nonsense.
+MAX_MAGNITUDE = 1e15
+#: Placeholders an output file name may use.
+FILENAME_FIELDS = ("report", "period", "ext")
 
 
 def _no_newlines(value: str) -> str:
     if "\r" in value or "\n" in value:
         raise ValueError("must be a single line (line breaks could inject mail headers)")
     return value
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones() | {"UTC"})
+
+
+def _known_zone(value: str) -> str:
+    """An IANA zone name that the zone database has (checked by name, so a path such as
+    'America' or '../x' never reaches the file system)."""
+    if value not in _zone_names():
+        raise ValueError(f"unknown timezone {value[:80]!r}; expected an IANA name such as "
+                         f"'Europe/Berlin'")
+    return value
+
+
+def _plain_path(value: str) -> str:
+    """A path relative to the definition's folder that cannot climb out of it."""
+    if not value or "\x00" in value or any(ord(c) < 32 for c in value):
+        raise ValueError("must be a non-empty path without control characters")
+    path = PurePosixPath(value.replace("\\", "/"))
+    if path.is_absolute() or value.startswith("~") or ".." in path.parts:
+        raise ValueError(f"must be a path inside the definition's folder, found {value!r}")
+    return value
+
+
+def _check_filename(value: str) -> str:
+    """An output file name: a plain name (no folders), using only the known placeholders."""
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if any(ord(c) < 32 or c in "/\\" for c in value):
+        raise ValueError(f"must be a plain file name without folders or control characters, "
+                         f"found {value!r}")
+    try:
+        parts = list(string.Formatter().parse(value))
+    except ValueError as exc:
+        raise ValueError(f"is not a valid name template ({exc}); write braces as '{{{{' and "
+                         f"'}}}}'") from None
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in FILENAME_FIELDS or spec or conversion:
+            raise ValueError(f"unknown placeholder {{{name}}}; available: "
+                             f"{', '.join('{' + f + '}' for f in FILENAME_FIELDS)}")
+    if value.strip() in (".", ".."):
+        raise ValueError(f"must be a file name, found {value!r}")
+    return value
+
+
+def _breakdown(entry: str | list[str]) -> str | list[str]:
+    """A breakdown: a column name, or a non-empty list of column names."""
+    columns = [entry] if isinstance(entry, str) else entry
+    if not columns or any(not column.strip() for column in columns):
+        raise ValueError(f"a breakdown is a column name or a list of column names, found "
+                         f"{entry!r}")
+    return entry
+
+
+PlainPath = Annotated[str, AfterValidator(_plain_path)]
 
 
 class PeriodSpec(Strict):
@@ -45,8 +120,7 @@ class PeriodSpec(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        zone(value)
-        return value
+        return _known_zone(value)
 
 
 class StatisticsSpec(Strict):
@@ -74,8 +148,7 @@ class SourceSpec(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        zone(value)
-        return value
+        return _known_zone(value)
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> SourceSpec:
@@ -99,12 +172,17 @@ class MetricSpec(Strict):
     params: dict[str, Any] = Field(default_factory=dict, description="Calculator parameters (see the calculator's documentation).")
     filter: dict[str, Any] = Field(default_factory=dict, description="Keep rows whose column equals a value or is in a list.")
     by: list[str | list[str]] = Field(default_factory=list, description="Breakdowns: a column, or a list of columns for a cross breakdown.")
-    target: float | None = Field(None, description="Target in the metric's own units (rates as fractions: 0.85).")
-    at_risk_margin: float | None = Field(None, ge=0, description="Within this distance on the wrong side of target is 'at risk' rather than 'off target'.")
+    target: float | None = Field(None, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, description="Target in the metric's own units (rates as fractions: 0.85).")
+    at_risk_margin: float | None = Field(None, ge=0, le=MAX_MAGNITUDE, description="Within this distance on the wrong side of target is 'at risk' rather than 'off target'.")
     direction: Literal["higher", "lower"] | None = Field(None, description="Which way is good; defaults to the calculator's.")
     min_n: int | None = Field(None, ge=1, description="Overrides statistics.min_n.")
     confidence: float | None = Field(None, gt=0.5, lt=1)
     alpha: float | None = Field(None, gt=0, lt=0.5)
+
+    @field_validator("by")
+    @classmethod
+    def _breakdowns(cls, value: list[str | list[str]]) -> list[str | list[str]]:
+        return [_breakdown(entry) for entry in value]
 
     @property
     def title(self) -> str:
@@ -131,6 +209,11 @@ class TableSpec(Strict):
     top: int | None = Field(None, ge=1, description="Show only the first N rows after sorting.")
     sort: Literal["value", "n", "name", "change"] = "value"
 
+    @field_validator("by")
+    @classmethod
+    def _valid_breakdown(cls, value: str | list[str]) -> str | list[str]:
+        return _breakdown(value)
+
     @property
     def by_key(self) -> str:
         return self.by if isinstance(self.by, str) else ",".join(self.by)
@@ -148,40 +231,63 @@ class SectionSpec(Strict):
 
 class OutputSpec(Strict):
     format: Literal["pdf", "pptx"]
-    filename: str = Field("{report}-{period}.{ext}", description="File name; {report}, {period} and {ext} are filled in.")
-    template: str | None = Field(None, description="PDF: a folder of templates searched before the built-in ones.")
-    stylesheets: list[str] = Field(default_factory=list, description="PDF: extra CSS files applied after the built-in style.")
-    master: str | None = Field(None, description="PPTX: a slide master .pptx to build the deck on.")
+    filename: str = Field("{report}-{period}.{ext}", max_length=200, description="File name (no folders); {report}, {period} and {ext} are filled in.")
+    template: PlainPath | None = Field(None, description="PDF: a folder of templates searched before the built-in ones, inside the definition's folder.")
+    stylesheets: list[PlainPath] = Field(default_factory=list, description="PDF: extra CSS files applied after the built-in style, inside the definition's folder.")
+    master: PlainPath | None = Field(None, description="PPTX: a slide master .pptx to build the deck on, inside the definition's folder.")
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_filename(cls, value: str) -> str:
+        return _check_filename(value)
 
 
 class RetrySpec(Strict):
-    every_minutes: float = Field(60, gt=0, description="First wait before retrying a held run.")
-    backoff: float = Field(2.0, ge=1, description="Each wait is this many times the previous one.")
-    max_wait_minutes: float = Field(24 * 60, gt=0)
-    deadline_hours: float = Field(72, gt=0, description="Give up (and tell the owner) this long after the first attempt.")
+    every_minutes: float = Field(60, ge=1, le=YEAR_MINUTES, description="First wait before retrying a held run.")
+    backoff: float = Field(2.0, ge=1, le=10, description="Each wait is this many times the previous one.")
+    max_wait_minutes: float = Field(24 * 60, ge=1, le=YEAR_MINUTES)
+    deadline_hours: float = Field(72, gt=0, le=YEAR_MINUTES / 60, description="Give up (and tell the owner) this long after the first attempt.")
 
 
 class ScheduleSpec(Strict):
-    cron: str = Field(description="Crontab expression (minute hour day month weekday), e.g. '0 7 2 * *'.")
+    cron: str = Field(max_length=200, description="Crontab expression (minute hour day month weekday), e.g. '0 7 2 * *'.")
     timezone: str | None = Field(None, description="Timezone of the cron expression; defaults to period.timezone.")
-    grace_minutes: float = Field(24 * 60, gt=0, description="A run missed while the scheduler was down still runs, once, if it comes back within this time.")
+    grace_minutes: float = Field(24 * 60, gt=0, le=YEAR_MINUTES, description="A run missed while the scheduler was down still runs, once, if it comes back within this time.")
     retry: RetrySpec = RetrySpec()
     enabled: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _known_zone(value)
 
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
+        """A crontab APScheduler parses and that fires within CRON_HORIZON_YEARS years."""
         from apscheduler.triggers.cron import CronTrigger
 
         try:
-            CronTrigger.from_crontab(value)
-        except ValueError as exc:
+            trigger = CronTrigger.from_crontab(value, timezone="UTC")
+        # APScheduler reports most mistakes as ValueError, some (odd field text) otherwise
+        except Exception as exc:
             raise ValueError(f"not a valid crontab expression ({exc})") from None
+        now = dt.datetime.now(dt.UTC)
+        try:
+            first = trigger.get_next_fire_time(None, now)
+        except (OverflowError, ValueError):
+            first = None
+        horizon = now + dt.timedelta(days=366 * CRON_HORIZON_YEARS)
+        if first is None or first > horizon:
+            raise ValueError(f"crontab expression '{value}' never fires (not within "
+                             f"{CRON_HORIZON_YEARS} years); check the day and month fields")
         return value
 
 
 def _check_address(value: str) -> str:
     _no_newlines(value)
+    if len(value.strip()) > 254:  # RFC 5321's limit on a forward path
+        raise ValueError("is longer than the 254 characters an email address may have")
     if not _EMAIL.match(value.strip()):
         raise ValueError(f"'{value}' is not an email address")
     return value.strip()
@@ -196,7 +302,7 @@ class EmailSpec(Strict):
     bcc: list[Address] = Field(default_factory=list)
     subject: str = Field("{title} — {period}", description="Subject template; {title}, {period}, {organisation} are filled in.")
     attach: list[Literal["pdf", "pptx"]] = Field(default_factory=lambda: ["pdf"])
-    max_attachment_mb: float = Field(20, gt=0)
+    max_attachment_mb: float = Field(20, gt=0, le=1000)
     reply_to: Address | None = None
 
     @field_validator("subject")

@@ -8,7 +8,24 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from reportgen.errors import OutputPathError
 from reportgen.model import Artifact
+
+
+def file_in(folder: Path, name: str) -> Path:
+    """``folder / name`` for a plain file name; anything that could land elsewhere is refused.
+
+    Output names come from definitions, so a name with a folder part, ``..``, an absolute
+    path or a control character is an error, never a write outside ``folder``.
+    """
+    if not name or name.strip() in (".", ".."):
+        raise OutputPathError(name, "empty, or not a file name")
+    if any(ord(c) < 32 for c in name) or "/" in name or "\\" in name:
+        raise OutputPathError(name, "contains a folder separator or a control character")
+    path = Path(folder) / name
+    if path.parent != Path(folder) or Path(name).is_absolute():
+        raise OutputPathError(name, "not a plain file name")
+    return path
 
 
 def write_atomically(path: Path, fmt: str, write: Callable[[Path], None]) -> Artifact:

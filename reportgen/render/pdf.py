@@ -29,6 +29,7 @@ from reportgen.model import Artifact, ReportModel
 from reportgen.render.files import write_atomically
 from reportgen.render.pdf_templates import (
     builtin_template_dir,
+    confined_stylesheet,
     render_html,
     template_search_path,
 )
@@ -65,7 +66,7 @@ def render_pdf(
     out_path = Path(out_path)
     search_path = template_search_path(template_dir)
     html_text = render_html(model, search_path, stylesheets)
-    allowed_roots = (*search_path, *(Path(s).resolve().parent for s in stylesheets))
+    allowed_roots = (*search_path, *(confined_stylesheet(s).parent for s in stylesheets))
 
     with weasyprint_messages() as messages:
         try:
@@ -146,9 +147,14 @@ def _local_fetcher(allowed_roots: Sequence[Path]) -> Any:
         if url.startswith("data:"):
             return
         if url.startswith("file:"):
-            path = Path(unquote(urlsplit(url).path)).resolve()
-            if any(path.is_relative_to(root) for root in roots):
-                return
+            parts = urlsplit(url)
+            local = unquote(parts.path)
+            if parts.netloc in ("", "localhost") and "\x00" not in local:
+                # resolve() follows symlinks, so a link inside a template folder that
+                # points elsewhere is judged by where it leads
+                path = Path(local).resolve()
+                if any(path.is_relative_to(root) for root in roots):
+                    return
         raise ValueError(f"reports may only use template files and data: URLs, not {url}")
 
     fetcher_class = getattr(weasyprint.urls, "URLFetcher", None)

@@ -5,6 +5,10 @@ definition may name its own template folder; it is searched first, so an organis
 replace one file (``base.css``, ``cover.html.j2``...) or extend the built-in entry template
 through the ``builtin/`` prefix (``{% extends "builtin/report.html.j2" %}``) and override
 just one block.  Nothing here computes a number: templates place the model's strings.
+
+Templates come with definitions, so they are untrusted: they run in Jinja's sandbox (no
+attribute walk from a value to ``__globals__`` and ``os``), and every template file is
+resolved, symlinks included, and must lie inside the folder it was looked up in.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import jinja2
+import jinja2.sandbox
 from markupsafe import Markup
 
 from reportgen.errors import RenderError
@@ -72,12 +78,43 @@ def find_asset(name: str, search_path: Sequence[Path]) -> Path:
     raise RenderError(f"template asset '{name}' not found in {searched}")
 
 
+class ConfinedFileSystemLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that refuses a template whose real path leaves its folder.
+
+    Jinja already refuses ``..`` in template names; a symlink inside the folder is the
+    other way out, so the file found is resolved and checked before it is used.
+    """
+
+    def __init__(self, folder: Path):
+        super().__init__(str(folder))
+        self.folder = Path(folder).resolve()
+
+    def get_source(self, environment: jinja2.Environment,
+                   template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not real.is_relative_to(self.folder):
+            raise RenderError(f"template '{template}' in {self.folder} leads to {real}, "
+                              f"outside the template folder; templates may only use files "
+                              f"inside their folder")
+        return source, filename, uptodate
+
+
+def confined_stylesheet(sheet: Path) -> Path:
+    """The real path of a stylesheet, which must lie in the folder it is named in."""
+    folder = Path(sheet).absolute().parent.resolve()
+    path = Path(sheet).resolve()
+    if not path.is_relative_to(folder):
+        raise RenderError(f"stylesheet {sheet} leads to {path}, outside its folder {folder}")
+    return path
+
+
 def build_environment(search_path: Sequence[Path]) -> jinja2.Environment:
-    """A Jinja2 environment that autoescapes and fails on any undefined name."""
-    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(f)) for f in search_path]
-    loaders.append(jinja2.PrefixLoader({BUILTIN_PREFIX: jinja2.FileSystemLoader(
-        str(search_path[-1]))}))
-    env = jinja2.Environment(
+    """A sandboxed Jinja2 environment that autoescapes and fails on any undefined name."""
+    loaders: list[jinja2.BaseLoader] = [ConfinedFileSystemLoader(f) for f in search_path]
+    loaders.append(jinja2.PrefixLoader({BUILTIN_PREFIX: ConfinedFileSystemLoader(
+        search_path[-1])}))
+    env = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -102,7 +139,7 @@ def render_html(
     env = build_environment(search_path)
     extra = []
     for sheet in stylesheets:
-        path = Path(sheet).resolve()
+        path = confined_stylesheet(sheet)
         if not path.is_file():
             raise RenderError(f"stylesheet {path} does not exist")
         extra.append(path.as_uri())
@@ -116,6 +153,9 @@ def render_html(
         raise RenderError(
             f"PDF template error: {exc.filename or exc.name}:{exc.lineno}: {exc.message}"
         ) from exc
+    except jinja2.sandbox.SecurityError as exc:
+        raise RenderError(f"PDF template refused: {_template_location(exc)}{exc} (templates "
+                          f"run sandboxed and may only place the report's values)") from exc
     except Exception as exc:  # undefined names, bad filters, type errors in a template
         raise RenderError(f"PDF template error: {_template_location(exc)}{exc}") from exc
 
