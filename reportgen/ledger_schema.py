@@ -175,7 +175,12 @@ def _v2_resends_summary_locks(conn: Connection) -> None:
         # Version 1 stored input hashes as text on every backend; JSON from here on.
         conn.execute(sa.text(
             "ALTER TABLE runs ALTER COLUMN input_hashes TYPE JSON USING input_hashes::json"))
-    run_locks.create(conn)
+    timestamp = "TIMESTAMP" if conn.dialect.name != "sqlite" else "DATETIME"
+    conn.execute(sa.text(
+        "CREATE TABLE run_locks (report_id VARCHAR(64) NOT NULL, period VARCHAR(16) NOT NULL, "
+        f"token VARCHAR(32) NOT NULL, holder VARCHAR(255) NOT NULL, "
+        f"acquired_at {timestamp} NOT NULL, expires_at {timestamp} NOT NULL, "
+        "PRIMARY KEY (report_id, period))"))
     sent_once.create(conn)
     conn.execute(sa.text(
         "CREATE INDEX ix_deliveries_key ON deliveries (report_id, period, recipient)"))

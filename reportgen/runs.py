@@ -386,22 +386,31 @@ class Ledger:
         return self._delivery_by_id(new_id)
 
     def begin_attempt(self, delivery_id: int, message_id: str) -> str:
-        """Record a try as 'sending' before it is made and return the Message-ID it must carry.
+        """Count a try before it is made and return the Message-ID it must carry.
 
         The first Message-ID recorded for a delivery is kept for good: every later try (a
         retry, or a deliberate resend of an unconfirmed one) carries the same one, so a
-        receiving side that got an earlier try can recognise the copy.  A crash between the
-        server's acceptance and ``mark_sent`` leaves the row 'sending', which the next
-        holder of the lock turns into 'unconfirmed' rather than sending blindly.
+        receiving side that got an earlier try can recognise the copy.
         """
         with self.engine.begin() as conn:
             conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
-                attempts=deliveries.c.attempts + 1, status="sending",
+                attempts=deliveries.c.attempts + 1,
                 smtp_message_id=sa.func.coalesce(deliveries.c.smtp_message_id, message_id),
                 updated_at=self.now()))
             stored = conn.execute(sa.select(deliveries.c.smtp_message_id)
                                   .where(deliveries.c.id == delivery_id)).scalar_one()
         return str(stored)
+
+    def mark_sending(self, delivery_id: int) -> None:
+        """Record that the message itself is about to go (just before SMTP DATA).
+
+        From here until ``mark_sent`` or ``mark_failed`` the outcome is unknown to anyone
+        but the server: a crash in between leaves the row 'sending', which the next holder
+        of the lock turns into 'unconfirmed' rather than sending it again blindly.
+        """
+        with self.engine.begin() as conn:
+            conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
+                status="sending", updated_at=self.now()))
 
     def mark_sent(self, delivery_id: int, message_id: str | None = None) -> None:
         """Record that the server accepted the message; a second 'sent' is refused.

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from test_runs import T0, Clock
+from test_runs import QUIET, T0, Clock
 
 from reportgen.ledger_schema import SCHEMA_VERSION, current_version, migrate
 from reportgen.model import Artifact
@@ -141,7 +141,7 @@ def test_an_older_ledger_is_migrated_keeping_its_runs(ledger_url: str,
     ledger = open_ledger(ledger_url)
 
     with ledger.engine.connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 2
+        assert current_version(conn) == SCHEMA_VERSION == 3
     (old,) = ledger.history()
     assert (old.period, old.status, old.input_hashes) == ("2026-09", "succeeded", {"t": "x"})
     assert old.started_at == datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
@@ -221,8 +221,9 @@ def test_a_second_sent_is_refused_by_the_database(ledger_url: str,
 def test_a_lock_admits_one_of_two_engines_and_expires_for_a_crashed_holder(
         ledger_url: str, open_ledger: OpenLedger) -> None:
     clock = Clock()
-    daemon_a = open_ledger(ledger_url, now=clock, holder="host-a:1")
-    daemon_b = open_ledger(ledger_url, now=clock, holder="host-b:2")
+    # Heartbeats count only after an hour here: this test is about the expiry alone.
+    daemon_a = open_ledger(ledger_url, now=clock, holder="host-a:1", heartbeat_stale=QUIET)
+    daemon_b = open_ledger(ledger_url, now=clock, holder="host-b:2", heartbeat_stale=QUIET)
 
     with daemon_a.acquire_lock("mqr", "2026-10", ttl=timedelta(minutes=30)):
         with pytest.raises(RunLocked, match="already running in host-a:1") as refused:
