@@ -282,8 +282,11 @@ def _send_each(messages: Mapping[str, EmailMessage], smtp: SmtpSettings, *, ledg
                                       smtp, ledger=ledger, run_id=run_id, report_id=report_id,
                                       period=period, channel=channel, purpose=purpose,
                                       sleep=sleep, before_send=before_send))
-    finally:
-        session.close()
+    except BaseException:
+        # Interrupted, possibly mid-DATA: a polite QUIT would wait for the server's answer.
+        session.reset()
+        raise
+    session.close()
     return DeliveryReport(tuple(outcomes))
 
 
