@@ -199,7 +199,9 @@ def _v3_live_locks_alerts(conn: Connection) -> None:
     timestamp = "TIMESTAMP" if conn.dialect.name != "sqlite" else "DATETIME"
     for column in ("host VARCHAR(255)", "pid INTEGER", f"heartbeat_at {timestamp}"):
         conn.execute(sa.text(f"ALTER TABLE run_locks ADD COLUMN {column}"))
-    key = "SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+    # NOT NULL as a table made from metadata has it (still SQLite's row id alias).
+    key = ("SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql"
+           else "INTEGER NOT NULL PRIMARY KEY")
     conn.execute(sa.text(
         f"CREATE TABLE alerts (id {key}, report_id VARCHAR(64) NOT NULL, "
         "period VARCHAR(16) NOT NULL, kind VARCHAR(32) NOT NULL, channel VARCHAR(32) NOT NULL, "
