@@ -46,6 +46,8 @@ Purpose = Literal["delivery", "resend", "notice"]
 #: how often a running run renews its lock's heartbeat, and when silence means it is gone
 HEARTBEAT_EVERY = timedelta(seconds=20)
 HEARTBEAT_STALE = timedelta(minutes=3)
+#: an owner alert still 'sending' after this long was cut off; it may be sent again
+ALERT_SEND_TIMEOUT = timedelta(minutes=10)
 
 
 def utc_now() -> datetime:
@@ -535,7 +537,8 @@ class Ledger:
         """The row to send an alert on, or None if it was already sent (or is being sent).
 
         One alert per report, period, kind and channel, enforced by a unique constraint so
-        two daemons cannot both send it; a failed one may be claimed again.
+        two daemons cannot both send it; a failed one may be claimed again, and so may one
+        left 'sending' for ALERT_SEND_TIMEOUT (its sender died mid-send).
         """
         values = {"report_id": report_id, "period": period, "kind": kind, "channel": channel,
                   "recipient": recipient, "run_id": run_id, "status": "sending",
@@ -552,8 +555,12 @@ class Ledger:
                 alerts.c.kind == kind, alerts.c.channel == channel)).first()
             if row is None:
                 return None
+            cut_off = self.now() - ALERT_SEND_TIMEOUT
             again = conn.execute(alerts.update().where(
-                alerts.c.id == row.id, alerts.c.status == "failed").values(**values)).rowcount
+                alerts.c.id == row.id,
+                (alerts.c.status == "failed")
+                | ((alerts.c.status == "sending") & (alerts.c.updated_at < cut_off)),
+            ).values(**values)).rowcount
         return int(row.id) if again else None
 
     def finish_alert(self, alert_id: int, *, message_id: str | None = None,

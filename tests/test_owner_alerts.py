@@ -42,8 +42,8 @@ def run(report_dir: Path, ledger: Ledger, server: SmtpServer, **kwargs):
     loaded = standin.load_definition(report_dir / "mqr.yaml")
     return run_report(loaded, PERIOD, trigger="schedule", ledger=ledger,
                       out_dir=report_dir / "out", send=True, smtp=smtp_settings(server),
-                      build=standin.build_report, render=standin.render_outputs,
-                      sleep=lambda s: None, **kwargs)
+                      build=kwargs.pop("build", standin.build_report),
+                      render=standin.render_outputs, sleep=lambda s: None, **kwargs)
 
 
 def alerts_to_owner(server: SmtpServer) -> list[str]:
@@ -262,3 +262,24 @@ def test_a_run_removes_part_files_of_dead_writers_only(
         live.join(30)
     assert (out / "other.pdf").read_bytes() == b"done"
     assert sorted(p.name for p in out.iterdir()) == ["mqr-2026-10.pdf", "other.pdf"]
+
+
+def test_a_run_whose_lock_was_taken_over_stops_before_sending(
+        report_dir: Path, tmp_path: Path, smtp_server: SmtpServer) -> None:
+    from reportgen.ledger_schema import run_locks
+
+    ledger = Ledger(f"sqlite:///{tmp_path / 'lost.sqlite'}",
+                    heartbeat_every=timedelta(seconds=0.05))
+
+    def build_then_lose_the_lock(loaded, period, *, now):
+        # Another daemon decided this run was dead and took its lock.
+        with ledger.engine.begin() as conn:
+            conn.execute(run_locks.update().values(token="someone-else"))
+        threading.Event().wait(0.5)  # long enough for the heartbeat to notice
+        return standin.build_report(loaded, period, now=now)
+
+    record = run(report_dir, ledger, smtp_server, build=build_then_lose_the_lock)
+
+    assert record.status == "failed" and "taken over" in (record.error or "")
+    assert sorted(smtp_server.by_recipient()) == [OWNER]  # the report went to nobody
+    ledger.close()

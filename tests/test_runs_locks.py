@@ -200,7 +200,8 @@ def test_a_migrated_ledger_has_the_schema_of_a_new_one_on_both_backends(
 
 def test_an_alert_is_claimed_once_even_by_racing_daemons(
         ledger_url: str, open_ledger: OpenLedger) -> None:
-    daemons = [open_ledger(ledger_url, holder=f"d{n}") for n in range(4)]
+    clock = Clock()
+    daemons = [open_ledger(ledger_url, now=clock, holder=f"d{n}") for n in range(4)]
     claims: list[int | None] = []
     start = threading.Barrier(len(daemons))
 
@@ -221,8 +222,14 @@ def test_an_alert_is_claimed_once_even_by_racing_daemons(
     assert again == won[0]
     daemons[1].finish_alert(again, message_id="<a@x>")
     assert daemons[2].claim_alert("mqr", "2026-10", "late", "email", "o@example.com") is None
-    assert daemons[2].claim_alert("mqr", "2026-11", "late", "email", "o@example.com")
+    cut = daemons[2].claim_alert("mqr", "2026-11", "late", "email", "o@example.com")
+    assert cut is not None
     (first, second) = daemons[3].alerts("mqr")
     assert (first.status, first.message_id, second.status) == ("sent", "<a@x>", "sending")
+    # One left 'sending' (its sender died) is given up on after ten minutes, not before.
+    clock.advance(minutes=9)
+    assert daemons[3].claim_alert("mqr", "2026-11", "late", "email", "o@example.com") is None
+    clock.advance(minutes=2)
+    assert daemons[3].claim_alert("mqr", "2026-11", "late", "email", "o@example.com") == cut
 
 
