@@ -197,9 +197,9 @@ class RunLock:
     def start_heartbeat(self, every: timedelta | None = None) -> None:
         """Renew the heartbeat from a daemon thread until ``stop_heartbeat``; a renewal that
         finds the lock gone sets ``lost``."""
-        if self._thread is not None:
-            return
         seconds = (every or self.ledger.heartbeat_every).total_seconds()
+        if self._thread is not None or seconds <= 0:
+            return
 
         def beat() -> None:
             while not self._stop.wait(seconds):
@@ -246,6 +246,9 @@ class Ledger:
             options["connect_args"] = {"timeout": 30, "check_same_thread": False}
             if url in ("sqlite://", "sqlite:///:memory:"):
                 options["poolclass"] = StaticPool  # one connection, or each sees an empty DB
+                # No other process can see this ledger, and a heartbeat thread would share
+                # its one connection with the run.
+                self.heartbeat_every = timedelta(0)
         self.engine = sa.create_engine(url, **options)
         migrate(self.engine)
 

@@ -158,3 +158,21 @@ def test_errors_are_redacted_before_they_are_stored(ledger: Ledger, tmp_path: Pa
     assert "***" in error
     raw = (tmp_path / "runs.sqlite").read_bytes()
     assert b"hunter2-ledger-secret" not in raw and b"pw-in-url" not in raw
+
+
+def test_the_first_message_id_of_a_delivery_is_never_replaced(ledger: Ledger) -> None:
+    run_id = ledger.start_run("mqr", "2026-10", trigger="manual", definition_hash="h",
+                              code_version="t")
+    row = ledger.begin_delivery(run_id, "mqr", "2026-10", "email", "a@example.com")
+
+    assert ledger.begin_attempt(row.id, "<first@example.com>") == "<first@example.com>"
+    ledger.mark_sending(row.id)
+    ledger.mark_failed(row.id, "421 closing", permanent=False)
+    # A retry, in this run or the next, composes a new id; the ledger hands back the first.
+    assert ledger.begin_attempt(row.id, "<second@example.com>") == "<first@example.com>"
+    ledger.mark_sent(row.id, "<third@example.com>")
+
+    state = ledger.delivery_state("mqr", "2026-10", "email", "a@example.com")
+    assert state is not None
+    assert (state.status, state.attempts, state.smtp_message_id) == (
+        "sent", 2, "<first@example.com>")
