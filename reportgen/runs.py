@@ -5,10 +5,8 @@ it).  The ledger creates and migrates its own schema (``reportgen.ledger_schema`
 opening it is all a deployment has to do.  Two guarantees live in the database rather than
 only in code: a (report, period, channel, recipient) can be recorded as sent only once
 (a partial unique index), and a (report, period) can be run by only one process at a time
-(a lock row with a unique key).  The lock row names its holder's host and process id and
-carries a heartbeat the holder renews while it works, so a lock left by a process that died
-is taken over at once (same host, process gone) or within minutes (heartbeat stopped),
-rather than blocking every rerun until it expires.
+(a lock row with a unique key, taken over at once from a holder that died:
+``reportgen.ledger_locks``).  Owner alerts are claimed in it too (``reportgen.ledger_alerts``).
 """
 
 from __future__ import annotations
@@ -16,10 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-import threading
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -30,8 +25,14 @@ from sqlalchemy.pool import StaticPool
 
 from reportgen import secrets
 from reportgen.errors import ReportgenError
-from reportgen.ledger_schema import alerts, artifacts, deliveries, migrate, run_locks, runs
-from reportgen.liveness import host_name, process_alive
+from reportgen.ledger_alerts import AlertRecord as AlertRecord
+from reportgen.ledger_alerts import AlertStore
+from reportgen.ledger_locks import HEARTBEAT_EVERY, HEARTBEAT_STALE, LockStore
+from reportgen.ledger_locks import LockLost as LockLost
+from reportgen.ledger_locks import RunLock as RunLock
+from reportgen.ledger_locks import RunLocked as RunLocked
+from reportgen.ledger_schema import artifacts, deliveries, migrate, runs
+from reportgen.liveness import host_name
 from reportgen.model import Artifact
 
 Trigger = Literal["schedule", "manual", "retry"]
@@ -43,25 +44,8 @@ DeliveryStatus = Literal["pending", "sending", "sent", "unconfirmed", "failed_pe
 Purpose = Literal["delivery", "resend", "notice"]
 
 
-#: how often a running run renews its lock's heartbeat, and when silence means it is gone
-HEARTBEAT_EVERY = timedelta(seconds=20)
-HEARTBEAT_STALE = timedelta(minutes=3)
-#: an owner alert still 'sending' after this long was cut off; it may be sent again
-ALERT_SEND_TIMEOUT = timedelta(minutes=10)
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class RunLocked(ReportgenError):
-    """Another process is running the same report for the same period."""
-
-    def __init__(self, report_id: str, period: str, holder: str, expires_at: datetime | None):
-        self.report_id, self.period, self.holder = report_id, period, holder
-        until = f" (the lock expires at {expires_at:%Y-%m-%d %H:%M} UTC)" if expires_at else ""
-        super().__init__(f"report '{report_id}' for {period} is already running in {holder}"
-                         f"{until}; wait for it to finish")
 
 
 class AlreadySent(ReportgenError):
@@ -70,14 +54,6 @@ class AlreadySent(ReportgenError):
     def __init__(self, report_id: str, period: str, channel: str, recipient: str):
         super().__init__(f"{channel} delivery of '{report_id}' for {period} to {recipient} "
                          f"is already recorded as sent")
-
-
-class LockLost(ReportgenError):
-    """This run's lock was taken over (it went silent for too long); it must stop sending."""
-
-    def __init__(self, report_id: str, period: str):
-        super().__init__(f"the lock on '{report_id}' for {period} was taken over by another "
-                         f"process; this run stopped before sending anything more")
 
 
 class RunNotFound(ReportgenError, LookupError):
@@ -157,75 +133,7 @@ class RunRecord:
         }
 
 
-@dataclass(frozen=True)
-class AlertRecord:
-    id: int
-    report_id: str
-    period: str
-    kind: str
-    channel: str
-    recipient: str
-    run_id: int | None
-    status: Literal["sending", "sent", "failed"]
-    message_id: str | None
-    error: str | None
-    updated_at: datetime
-
-
-@dataclass(eq=False)
-class RunLock:
-    """A held (report, period) lock; as a context manager it keeps its heartbeat going
-    while the block runs and releases the lock on exit."""
-
-    ledger: Ledger
-    report_id: str
-    period: str
-    token: str
-    expires_at: datetime
-    lost: threading.Event = field(default_factory=threading.Event)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def __enter__(self) -> RunLock:
-        self.start_heartbeat()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop_heartbeat()
-        self.ledger.release_lock(self)
-
-    def start_heartbeat(self, every: timedelta | None = None) -> None:
-        """Renew the heartbeat from a daemon thread until ``stop_heartbeat``; a renewal that
-        finds the lock gone sets ``lost``."""
-        seconds = (every or self.ledger.heartbeat_every).total_seconds()
-        if self._thread is not None or seconds <= 0:
-            return
-
-        def beat() -> None:
-            while not self._stop.wait(seconds):
-                try:
-                    if not self.ledger.heartbeat(self):
-                        self.lost.set()
-                        return
-                except Exception:  # a database hiccup: the next beat tries again
-                    continue
-
-        self._thread = threading.Thread(target=beat, name=f"lock {self.report_id}",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop_heartbeat(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def check(self) -> None:
-        """Raise LockLost once the heartbeat found this lock taken over."""
-        if self.lost.is_set():
-            raise LockLost(self.report_id, self.period)
-
-
-class Ledger:
+class Ledger(LockStore, AlertStore):
     """The run ledger at a SQLAlchemy ``url``; ``now`` is the clock (UTC-aware datetimes)."""
 
     def __init__(self, url: str, *, now: Callable[[], datetime] = utc_now,
@@ -441,147 +349,11 @@ class Ledger:
             conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
                 status=status, last_error=secrets.redact(error), updated_at=self.now()))
 
-    def mark_unconfirmed(self, report_id: str, period: str) -> int:
-        """Turn tries left 'sending' by a run that is gone into 'unconfirmed'; how many.
-
-        Called by the lock's new holder, so no live run can own those rows.
-        """
-        with self.engine.begin() as conn:
-            return int(conn.execute(deliveries.update().where(
-                deliveries.c.report_id == report_id, deliveries.c.period == period,
-                deliveries.c.status == "sending",
-            ).values(status="unconfirmed", updated_at=self.now(),
-                     last_error="the process sending it stopped before the server's answer "
-                                "was recorded")).rowcount)
-
     def _delivery_by_id(self, delivery_id: int) -> DeliveryRecord:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)
                                ).mappings().one()
         return _delivery(row)
-
-    # --- locks ----------------------------------------------------------------------------
-    def acquire_lock(self, report_id: str, period: str, *,
-                     ttl: timedelta = timedelta(hours=2)) -> RunLock:
-        """Take the (report, period) lock or raise RunLocked.
-
-        A lock held by a live process is refused.  One whose holder is gone is taken over
-        at once: the same host and its process no longer exists, its heartbeat is older than
-        ``heartbeat_stale``, or it is older than ``ttl`` (the longest a run may take, even if
-        its process still beats).  Runs the old holder left 'running' are closed as failed,
-        and its sends left 'sending' become 'unconfirmed'.
-        """
-        now = self.now()
-        token = uuid.uuid4().hex
-        key = (run_locks.c.report_id == report_id, run_locks.c.period == period)
-        with self.engine.begin() as conn:
-            row = conn.execute(sa.select(run_locks).where(*key)).mappings().first()
-            reason = self._abandoned(row, now) if row is not None else None
-            if row is not None and reason is not None:
-                taken = conn.execute(run_locks.delete().where(
-                    *key, run_locks.c.token == row["token"])).rowcount
-                if taken:
-                    conn.execute(runs.update().where(
-                        runs.c.report_id == report_id, runs.c.period == period,
-                        runs.c.status == "running",
-                    ).values(status="failed", finished_at=now,
-                             error=f"interrupted: the process running it stopped without "
-                                   f"finishing ({reason})"))
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(run_locks.insert().values(
-                    report_id=report_id, period=period, token=token, holder=self.holder,
-                    acquired_at=now, expires_at=now + ttl, host=self.host, pid=self.pid,
-                    heartbeat_at=now))
-        except IntegrityError:
-            with self.engine.connect() as conn:
-                row = conn.execute(sa.select(run_locks).where(*key)).mappings().first()
-            raise RunLocked(report_id, period, row["holder"] if row else "another process",
-                            row["expires_at"] if row else None) from None
-        self.mark_unconfirmed(report_id, period)
-        return RunLock(self, report_id, period, token, now + ttl)
-
-    def _abandoned(self, row: Mapping[str, Any], now: datetime) -> str | None:
-        """Why the lock in ``row`` no longer protects a live run, or None if it does."""
-        if row["expires_at"] < now:
-            return f"its lock expired at {row['expires_at']:%Y-%m-%d %H:%M} UTC"
-        if (row["host"] == self.host and row["pid"] is not None
-                and not process_alive(int(row["pid"]))):
-            return f"process {row['pid']} on {row['host']} is gone"
-        beat = row["heartbeat_at"]
-        if beat is not None and now - beat > self.heartbeat_stale:
-            return f"no heartbeat since {beat:%Y-%m-%d %H:%M:%S} UTC"
-        return None
-
-    def heartbeat(self, lock: RunLock) -> bool:
-        """Renew ``lock``'s heartbeat; False when the lock is no longer this holder's."""
-        with self.engine.begin() as conn:
-            return bool(conn.execute(run_locks.update().where(
-                run_locks.c.report_id == lock.report_id, run_locks.c.period == lock.period,
-                run_locks.c.token == lock.token,
-            ).values(heartbeat_at=self.now())).rowcount)
-
-    def release_lock(self, lock: RunLock) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(run_locks.delete().where(
-                run_locks.c.report_id == lock.report_id, run_locks.c.period == lock.period,
-                run_locks.c.token == lock.token))
-
-    @contextmanager
-    def locked(self, report_id: str, period: str, *,
-               ttl: timedelta = timedelta(hours=2)) -> Iterator[RunLock]:
-        """Hold the lock, with its heartbeat running, for the ``with`` block."""
-        with self.acquire_lock(report_id, period, ttl=ttl) as lock:
-            yield lock
-
-    # --- owner alerts ---------------------------------------------------------------------
-    def claim_alert(self, report_id: str, period: str, kind: str, channel: str,
-                    recipient: str, run_id: int | None = None) -> int | None:
-        """The row to send an alert on, or None if it was already sent (or is being sent).
-
-        One alert per report, period, kind and channel, enforced by a unique constraint so
-        two daemons cannot both send it; a failed one may be claimed again, and so may one
-        left 'sending' for ALERT_SEND_TIMEOUT (its sender died mid-send).
-        """
-        values = {"report_id": report_id, "period": period, "kind": kind, "channel": channel,
-                  "recipient": recipient, "run_id": run_id, "status": "sending",
-                  "updated_at": self.now()}
-        try:
-            with self.engine.begin() as conn:
-                return int(conn.execute(alerts.insert().values(**values))
-                           .inserted_primary_key[0])
-        except IntegrityError:
-            pass
-        with self.engine.begin() as conn:
-            row = conn.execute(sa.select(alerts.c.id).where(
-                alerts.c.report_id == report_id, alerts.c.period == period,
-                alerts.c.kind == kind, alerts.c.channel == channel)).first()
-            if row is None:
-                return None
-            cut_off = self.now() - ALERT_SEND_TIMEOUT
-            again = conn.execute(alerts.update().where(
-                alerts.c.id == row.id,
-                (alerts.c.status == "failed")
-                | ((alerts.c.status == "sending") & (alerts.c.updated_at < cut_off)),
-            ).values(**values)).rowcount
-        return int(row.id) if again else None
-
-    def finish_alert(self, alert_id: int, *, message_id: str | None = None,
-                     error: str | None = None) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(alerts.update().where(alerts.c.id == alert_id).values(
-                status="failed" if error else "sent", message_id=message_id,
-                error=secrets.redact(error) if error else None, updated_at=self.now()))
-
-    def alerts(self, report_id: str | None = None) -> list[AlertRecord]:
-        """Owner alerts, oldest first."""
-        condition = alerts.c.report_id == report_id if report_id else sa.true()
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(alerts).where(condition).order_by(alerts.c.id)
-                                ).mappings().all()
-        return [AlertRecord(**{k: row[k] for k in AlertRecord.__dataclass_fields__})
-                for row in rows]
-
 
 def _delivery(row: Mapping[str, Any]) -> DeliveryRecord:
     return DeliveryRecord(
