@@ -1,7 +1,8 @@
 """The ``reportgen`` command.  The only module that prints or exits.
 
-Exit codes: 0 success, 1 internal error, 2 invalid input (definition, data, arguments),
-3 run held by data-quality gates.
+Exit codes: 0 success, 1 internal error or a report not delivered to every recipient,
+2 invalid input (definition, data, arguments), 3 run held by data-quality gates,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from reportgen import __version__
@@ -22,6 +23,21 @@ from reportgen.secrets import RedactingFilter, redact
 log = logging.getLogger("reportgen")
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_HELD = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so it unwinds like Ctrl-C: the run in progress
+    is recorded as interrupted and its lock released."""
+
+
+def _terminate_like_interrupt() -> None:
+    import signal
+
+    def raise_terminated(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, raise_terminated)
 
 
 def _now() -> datetime:
@@ -138,9 +154,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not (args.debug or args.verbose):
         # this command prints the run's outcome itself; the runner's log would repeat it
         logging.getLogger("reportgen.runner").setLevel(logging.CRITICAL)
+    _terminate_like_interrupt()
     record = run_report(loaded, period, trigger="manual", ledger=_ledger(settings),
                         out_dir=out_dir, send=args.send, smtp=settings.smtp,
-                        build=build, render=render)
+                        build=build, render=render,
+                        lock_ttl=timedelta(minutes=settings.lock_minutes),
+                        on_unknown=args.confirm_unknown or "hold")
     if record.status == "held":
         print(f"reportgen: run #{record.id} held by data-quality gates: {record.error}",
               file=sys.stderr)
@@ -152,6 +171,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INTERNAL
     for artifact in record.artifacts:
         print(artifact.path)
+    if record.status == "partial":
+        print(f"reportgen: run #{record.id} delivered in part: {record.error}; the owner was "
+              f"told (see 'reportgen history')", file=sys.stderr)
+        return EXIT_INTERNAL
     sent = [d for d in record.deliveries if d.status == "sent"]
     if args.send:
         log.info("run #%d delivered to %d recipient(s)", record.id, len(sent))
@@ -271,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", metavar="DIR", help="output folder (default: out)")
     p.add_argument("--send", action="store_true",
                    help="email the report to the definition's recipients (once per recipient)")
+    p.add_argument("--confirm-unknown", choices=["sent", "resend"], metavar="sent|resend",
+                   help="settle recipients whose earlier send was cut off (history shows "
+                        "them 'unconfirmed'): 'sent' records them as delivered, 'resend' "
+                        "sends again with the same Message-ID; without it they are held")
     _ledger_options(p)
     p.set_defaults(handler=cmd_run)
 
@@ -320,9 +347,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"reportgen: {redact(str(exc))}", file=sys.stderr)
         code = getattr(exc, "exit_code", EXIT_INTERNAL)
         return code if isinstance(exc, InputError) or code == EXIT_HELD else EXIT_INTERNAL
+    except Terminated:
+        print("reportgen: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("reportgen: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # the one place an unexpected error becomes an exit code
         if args.debug:
             traceback.print_exc()

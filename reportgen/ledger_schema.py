@@ -106,6 +106,29 @@ run_locks = sa.Table(
     sa.Column("holder", sa.String(255), nullable=False),
     sa.Column("acquired_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
+    # Version 3: who holds the lock and when it last said so, so a lock whose holder has
+    # died (same host, process gone) or gone silent is taken over at once, not at expiry.
+    sa.Column("host", sa.String(255)),
+    sa.Column("pid", sa.Integer),
+    sa.Column("heartbeat_at", UtcDateTime),
+)
+
+# Version 3: owner alerts (failed, partial, late), at most one per report, period, kind
+# and channel; run_id is empty for an alert about a run that never happened.
+alerts = sa.Table(
+    "alerts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("report_id", sa.String(64), nullable=False),
+    sa.Column("period", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id")),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message_id", sa.String(255)),
+    sa.Column("error", sa.Text),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("report_id", "period", "kind", "channel", name="uq_alerts_once"),
 )
 
 
@@ -152,7 +175,12 @@ def _v2_resends_summary_locks(conn: Connection) -> None:
         # Version 1 stored input hashes as text on every backend; JSON from here on.
         conn.execute(sa.text(
             "ALTER TABLE runs ALTER COLUMN input_hashes TYPE JSON USING input_hashes::json"))
-    run_locks.create(conn)
+    timestamp = "TIMESTAMP" if conn.dialect.name != "sqlite" else "DATETIME"
+    conn.execute(sa.text(
+        "CREATE TABLE run_locks (report_id VARCHAR(64) NOT NULL, period VARCHAR(16) NOT NULL, "
+        f"token VARCHAR(32) NOT NULL, holder VARCHAR(255) NOT NULL, "
+        f"acquired_at {timestamp} NOT NULL, expires_at {timestamp} NOT NULL, "
+        "PRIMARY KEY (report_id, period))"))
     sent_once.create(conn)
     conn.execute(sa.text(
         "CREATE INDEX ix_deliveries_key ON deliveries (report_id, period, recipient)"))
@@ -161,7 +189,34 @@ def _v2_resends_summary_locks(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_deliveries_run_id ON deliveries (run_id)"))
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1_initial, _v2_resends_summary_locks)
+def _v3_live_locks_alerts(conn: Connection) -> None:
+    """Version 3: lock holder host, pid and heartbeat; owner alerts; unknown outcomes.
+
+    Version 2 recorded a try (attempts + 1, Message-ID) before sending and left the row
+    'pending': a pending row with a try counted is a send whose outcome nobody saw, so it
+    becomes 'unconfirmed' and is not sent again blindly.
+    """
+    timestamp = "TIMESTAMP" if conn.dialect.name != "sqlite" else "DATETIME"
+    for column in ("host VARCHAR(255)", "pid INTEGER", f"heartbeat_at {timestamp}"):
+        conn.execute(sa.text(f"ALTER TABLE run_locks ADD COLUMN {column}"))
+    # NOT NULL as a table made from metadata has it (still SQLite's row id alias).
+    key = ("SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql"
+           else "INTEGER NOT NULL PRIMARY KEY")
+    conn.execute(sa.text(
+        f"CREATE TABLE alerts (id {key}, report_id VARCHAR(64) NOT NULL, "
+        "period VARCHAR(16) NOT NULL, kind VARCHAR(32) NOT NULL, channel VARCHAR(32) NOT NULL, "
+        "recipient VARCHAR(320) NOT NULL, run_id INTEGER REFERENCES runs (id), "
+        f"status VARCHAR(16) NOT NULL, message_id VARCHAR(255), error TEXT, "
+        f"updated_at {timestamp} NOT NULL, "
+        "CONSTRAINT uq_alerts_once UNIQUE (report_id, period, kind, channel))"))
+    conn.execute(sa.text(
+        "UPDATE deliveries SET status = 'unconfirmed', last_error = 'the process sending it "
+        "stopped before the outcome was recorded' "
+        "WHERE status = 'pending' AND attempts > 0 AND smtp_message_id IS NOT NULL"))
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _v1_initial, _v2_resends_summary_locks, _v3_live_locks_alerts)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -3,7 +3,9 @@
 This is where the pure pipeline meets the world.  The order is what keeps promises to
 readers: nothing is rendered or sent until every gate has passed, so leadership never
 receives a report built on incomplete data; a held run is recorded with its reasons and a
-retry time, and only its owner is told.  Every run, whatever its end, is in the ledger.
+retry time, and only its owner is told.  Every run, whatever its end, is in the ledger:
+succeeded, partial (some recipients not reached or unconfirmed), failed, held, or
+interrupted (Ctrl-C or SIGTERM); the owner is alerted once for a failed or partial one.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from pydantic import ValidationError
 
 from reportgen import secrets
 from reportgen.definition.models import EmailSpec, RetrySpec
+from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
 from reportgen.delivery.content import MailContent
-from reportgen.delivery.email import DeliveryReport, deliver_email, send_notice
+from reportgen.delivery.email import DeliveryReport, UnknownOutcome, deliver_email, send_notice
 from reportgen.errors import DeliveryError, GateFailure, InputError
 from reportgen.model import Artifact
 from reportgen.period import Period
-from reportgen.runs import Ledger, RunRecord, Trigger
+from reportgen.render.files import remove_stale_parts
+from reportgen.runs import Ledger, RunLock, RunRecord, RunStatus, Trigger
 from reportgen.settings import SmtpSettings
 
 if TYPE_CHECKING:
@@ -112,13 +116,17 @@ def run_report(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                now: Callable[[], datetime] | None = None, build: BuildFn | None = None,
                render: RenderFn | None = None, sleep: Callable[[float], None] = time.sleep,
                lock_ttl: timedelta = timedelta(hours=2),
-               environ: Mapping[str, str] | None = None) -> RunRecord:
+               environ: Mapping[str, str] | None = None,
+               on_unknown: UnknownOutcome = "hold") -> RunRecord:
     """Run ``loaded`` for ``period`` and return the run as recorded.
 
     ``now`` is the clock for the run and what it records (defaults to the ledger's);
-    ``build``/``render`` default to the pipeline's.  Raises RunLocked when the same report
-    and period is already running; every other outcome (held, failed, succeeded) is
-    returned, never raised.
+    ``build``/``render`` default to the pipeline's; ``lock_ttl`` is the longest the run
+    may hold its lock (settings ``lock_minutes``); ``on_unknown`` settles recipients whose
+    earlier send has no known outcome (``reportgen.delivery.email``).  Raises RunLocked
+    when the same report and period is already running; every other outcome is returned,
+    never raised.  An interrupt (KeyboardInterrupt, SystemExit) records the run as
+    'interrupted', releases the lock and propagates.
     """
     if now is not None:
         ledger = ledger.with_clock(now)  # one clock for the run and its ledger records
@@ -126,24 +134,30 @@ def run_report(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
         default = resolve_pipeline()
         build, render = build or default.build, render or default.render
     definition = loaded.definition
-    with ledger.locked(definition.id, period.key, ttl=lock_ttl):
+    with ledger.locked(definition.id, period.key, ttl=lock_ttl) as lock:
         run_id = ledger.start_run(definition.id, period.key, trigger=trigger,
                                   definition_hash=loaded.hash, code_version=code_version())
         logger.info("run #%d: %s for %s (%s) started", run_id, definition.id, period.key,
                     trigger)
         try:
+            remove_stale_parts(out_dir)
             _run_locked(loaded, period, run_id, ledger=ledger, out_dir=out_dir, send=send,
-                        smtp=smtp, build=build, render=render, sleep=sleep, environ=environ)
-        except BaseException as exc:  # Ctrl-C or exit: do not leave the run 'running'
-            ledger.finish_run(run_id, "failed", error=f"interrupted ({type(exc).__name__})")
+                        smtp=smtp, build=build, render=render, sleep=sleep, environ=environ,
+                        on_unknown=on_unknown, lock=lock)
+        except BaseException as exc:  # Ctrl-C, SIGTERM or exit: not left 'running'
+            ledger.finish_run(run_id, "interrupted", error=f"interrupted ({type(exc).__name__})")
             raise
+        record = ledger.get_run(run_id)
+        if send and record.status in ("failed", "partial"):
+            _alert_failure(loaded, period, record, ledger=ledger, smtp=smtp, environ=environ)
         return ledger.get_run(run_id)
 
 
 def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger: Ledger,
                 out_dir: Path, send: bool, smtp: SmtpSettings | None, build: BuildFn,
                 render: RenderFn, sleep: Callable[[float], None],
-                environ: Mapping[str, str] | None) -> None:
+                environ: Mapping[str, str] | None, on_unknown: UnknownOutcome,
+                lock: RunLock) -> None:
     definition = loaded.definition
     clock = ledger.now
     try:
@@ -164,34 +178,79 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
             "mail": content.to_json(),
             "email": spec.model_dump(mode="json") if spec else None,
         })
+        status: RunStatus = "succeeded"
         error = None
         if send:
-            error = _deliver(content, artifacts, spec, smtp, ledger=ledger, run_id=run_id,
-                             clock=clock, sleep=sleep, environ=environ)
+            status, error = _deliver(content, artifacts, spec, smtp, ledger=ledger,
+                                     run_id=run_id, clock=clock, sleep=sleep, environ=environ,
+                                     on_unknown=on_unknown, lock=lock)
     except Exception as exc:
         _fail(ledger, run_id, exc, "render/deliver", input_hashes=result.input_hashes)
         return
-    ledger.finish_run(run_id, "failed" if error else "succeeded", error=error,
-                      input_hashes=result.input_hashes)
-    logger.info("run #%d: %s", run_id, f"failed: {error}" if error else "succeeded")
+    ledger.finish_run(run_id, status, error=error, input_hashes=result.input_hashes)
+    logger.info("run #%d: %s", run_id, f"{status}: {error}" if error else status)
 
 
 def _deliver(content: MailContent, artifacts: list[Artifact], spec: EmailSpec | None,
              smtp: SmtpSettings | None, *, ledger: Ledger, run_id: int,
              clock: Callable[[], datetime], sleep: Callable[[float], None],
-             environ: Mapping[str, str] | None) -> str | None:
-    """Deliver by e-mail; the error to record when a recipient was not reached."""
+             environ: Mapping[str, str] | None, on_unknown: UnknownOutcome,
+             lock: RunLock) -> tuple[RunStatus, str | None]:
+    """Deliver by e-mail; the run's status and the error to record with it.
+
+    'failed' when no recipient was reached, 'partial' when some were and others failed
+    or are unconfirmed: a partly delivered report is never recorded as a success.
+    """
     if spec is None:
         logger.info("run #%d: the definition has no delivery.email; nothing to send", run_id)
-        return None
+        return "succeeded", None
     if smtp is None:
-        return "sending was asked for but the settings have no 'smtp' section"
+        return "failed", "sending was asked for but the settings have no 'smtp' section"
     report = deliver_email(content, artifacts, spec, smtp, ledger=ledger, run_id=run_id,
-                           sleep=sleep, now=clock, environ=environ)
-    if report.failed:
-        return "delivery failed for " + "; ".join(
-            f"{o.recipient} ({o.status}: {o.error})" for o in report.failed)
-    return None
+                           sleep=sleep, now=clock, environ=environ, on_unknown=on_unknown,
+                           before_send=lock.check)
+    problems = [f"{o.recipient} ({o.status}: {o.error})"
+                for o in report.failed + report.unconfirmed]
+    if not problems:
+        return "succeeded", None
+    reached = len(report.outcomes) - len(report.failed)
+    status: RunStatus = "partial" if reached else "failed"
+    return status, "not delivered to " + "; ".join(problems)
+
+
+def _alert_failure(loaded: LoadedDefinition, period: Period, record: RunRecord, *,
+                   ledger: Ledger, smtp: SmtpSettings | None,
+                   environ: Mapping[str, str] | None) -> None:
+    """Tell the owner, once per report, period and kind, that this run failed or went out
+    only in part, and what to do about it."""
+    definition = loaded.definition
+    if not definition.owner:
+        logger.warning("run #%d %s: %s, and the definition names no owner to alert",
+                       record.id, definition.id, record.status)
+        return
+    channels = owner_channels(smtp, now=ledger.now, environ=environ)
+    if not channels:
+        return
+    kind = "partial" if record.status == "partial" else "failed"
+    lines = [f"Run #{record.id} of the {definition.title} for {period.label} "
+             + ("reached only some of its recipients." if kind == "partial"
+                else "failed; the report was not delivered.")]
+    lines.append(f"\nWhat happened: {record.error}")
+    unconfirmed = [d.recipient for d in record.deliveries if d.status == "unconfirmed"]
+    if unconfirmed:
+        lines.append(
+            f"\nUnconfirmed: {', '.join(unconfirmed)}. An earlier run stopped while the mail "
+            f"server was taking the message, so it may already have arrived. Check with the "
+            f"recipient or the server's log, then run it again with '--confirm-unknown sent' "
+            f"(it arrived: record it) or '--confirm-unknown resend' (send again with the same "
+            f"Message-ID).")
+    lines.append(f"\nRecipients already reached are not sent the report again. See "
+                 f"'reportgen history {definition.id}'; fix the cause and run "
+                 f"'reportgen run --period {period.key} --send' again.")
+    alert = OwnerAlert(kind=kind, report_id=definition.id, period=period.key,
+                       subject=f"[{kind}] {definition.title} — {period.label}",
+                       text="\n".join(lines) + "\n", run_id=record.id)
+    alert_owner(alert, definition.owner, channels, ledger=ledger)
 
 
 def _fail(ledger: Ledger, run_id: int, exc: Exception, stage: str,
@@ -255,9 +314,9 @@ def resend_run(run_id: int, to: str | None = None, *, ledger: Ledger, smtp: Smtp
     Bypasses the exactly-once check and records new delivery rows (purpose 'resend').
     """
     run = ledger.get_run(run_id)
-    if run.status != "succeeded" or not run.summary:
+    if run.status not in ("succeeded", "partial") or not run.summary:
         raise DeliveryError(f"run #{run_id} ({run.report_id} {run.period}) is {run.status}; "
-                            f"only a succeeded run can be resent")
+                            f"only a succeeded or partial run can be resent")
     content = MailContent.from_json(run.summary["mail"])
     raw_spec: dict[str, Any] | None = run.summary.get("email")
     try:

@@ -5,7 +5,8 @@ it).  The ledger creates and migrates its own schema (``reportgen.ledger_schema`
 opening it is all a deployment has to do.  Two guarantees live in the database rather than
 only in code: a (report, period, channel, recipient) can be recorded as sent only once
 (a partial unique index), and a (report, period) can be run by only one process at a time
-(a lock row with a unique key and an expiry for holders that crashed).
+(a lock row with a unique key, taken over at once from a holder that died:
+``reportgen.ledger_locks``).  Owner alerts are claimed in it too (``reportgen.ledger_alerts``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-import socket
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -27,27 +25,27 @@ from sqlalchemy.pool import StaticPool
 
 from reportgen import secrets
 from reportgen.errors import ReportgenError
-from reportgen.ledger_schema import artifacts, deliveries, migrate, run_locks, runs
+from reportgen.ledger_alerts import AlertRecord as AlertRecord
+from reportgen.ledger_alerts import AlertStore
+from reportgen.ledger_locks import HEARTBEAT_EVERY, HEARTBEAT_STALE, LockStore
+from reportgen.ledger_locks import LockLost as LockLost
+from reportgen.ledger_locks import RunLock as RunLock
+from reportgen.ledger_locks import RunLocked as RunLocked
+from reportgen.ledger_schema import artifacts, deliveries, migrate, runs
+from reportgen.liveness import host_name
 from reportgen.model import Artifact
 
 Trigger = Literal["schedule", "manual", "retry"]
-RunStatus = Literal["running", "succeeded", "failed", "held"]
-DeliveryStatus = Literal["pending", "sent", "failed_permanent", "failed_transient"]
+RunStatus = Literal["running", "succeeded", "partial", "failed", "held", "interrupted"]
+# 'sending': a try is under way (recorded before the message goes out); a row still
+# 'sending' once its run is gone is 'unconfirmed': the server may or may not have it.
+DeliveryStatus = Literal["pending", "sending", "sent", "unconfirmed", "failed_permanent",
+                         "failed_transient"]
 Purpose = Literal["delivery", "resend", "notice"]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class RunLocked(ReportgenError):
-    """Another process is running the same report for the same period."""
-
-    def __init__(self, report_id: str, period: str, holder: str, expires_at: datetime | None):
-        self.report_id, self.period, self.holder = report_id, period, holder
-        until = f" (the lock expires at {expires_at:%Y-%m-%d %H:%M} UTC)" if expires_at else ""
-        super().__init__(f"report '{report_id}' for {period} is already running in {holder}"
-                         f"{until}; wait for it to finish")
 
 
 class AlreadySent(ReportgenError):
@@ -135,38 +133,30 @@ class RunRecord:
         }
 
 
-@dataclass(frozen=True)
-class RunLock:
-    """A held (report, period) lock; use as a context manager to release it on exit."""
-
-    ledger: Ledger
-    report_id: str
-    period: str
-    token: str
-    expires_at: datetime
-
-    def __enter__(self) -> RunLock:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.ledger.release_lock(self)
-
-
-class Ledger:
+class Ledger(LockStore, AlertStore):
     """The run ledger at a SQLAlchemy ``url``; ``now`` is the clock (UTC-aware datetimes)."""
 
     def __init__(self, url: str, *, now: Callable[[], datetime] = utc_now,
-                 holder: str | None = None):
+                 holder: str | None = None, host: str | None = None, pid: int | None = None,
+                 heartbeat_every: timedelta = HEARTBEAT_EVERY,
+                 heartbeat_stale: timedelta = HEARTBEAT_STALE):
         self.url = url
         self.now = now
+        # Lock rows carry host and pid, so a lock whose process is gone is taken over.
+        self.host = host or host_name()
+        self.pid = os.getpid() if pid is None else pid
         # Names this process in lock rows so "already running in ..." says who holds it.
-        self.holder = holder or _default_holder()
+        self.holder = holder or f"{self.host}:{self.pid}"
+        self.heartbeat_every, self.heartbeat_stale = heartbeat_every, heartbeat_stale
         options: dict[str, Any] = {}
         if url.startswith("sqlite"):
             # Wait for another process's write instead of failing at once ("database is locked").
             options["connect_args"] = {"timeout": 30, "check_same_thread": False}
             if url in ("sqlite://", "sqlite:///:memory:"):
                 options["poolclass"] = StaticPool  # one connection, or each sees an empty DB
+                # No other process can see this ledger, and a heartbeat thread would share
+                # its one connection with the run.
+                self.heartbeat_every = timedelta(0)
         self.engine = sa.create_engine(url, **options)
         migrate(self.engine)
 
@@ -308,19 +298,42 @@ class Ledger:
             new_id = int(result.inserted_primary_key[0])
         return self._delivery_by_id(new_id)
 
-    def begin_attempt(self, delivery_id: int, message_id: str) -> None:
-        """Count a try before it is made, with the Message-ID it will carry: a crash between
-        the server's acceptance and ``mark_sent`` then still leaves a trace to check."""
+    def begin_attempt(self, delivery_id: int, message_id: str) -> str:
+        """Count a try before it is made and return the Message-ID it must carry.
+
+        The first Message-ID recorded for a delivery is kept for good: every later try (a
+        retry, or a deliberate resend of an unconfirmed one) carries the same one, so a
+        receiving side that got an earlier try can recognise the copy.
+        """
         with self.engine.begin() as conn:
             conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
-                attempts=deliveries.c.attempts + 1, smtp_message_id=message_id,
+                attempts=deliveries.c.attempts + 1,
+                smtp_message_id=sa.func.coalesce(deliveries.c.smtp_message_id, message_id),
                 updated_at=self.now()))
+            stored = conn.execute(sa.select(deliveries.c.smtp_message_id)
+                                  .where(deliveries.c.id == delivery_id)).scalar_one()
+        return str(stored)
+
+    def mark_sending(self, delivery_id: int) -> None:
+        """Record that the message itself is about to go (just before SMTP DATA).
+
+        From here until ``mark_sent`` or ``mark_failed`` the outcome is unknown to anyone
+        but the server: a crash in between leaves the row 'sending', which the next holder
+        of the lock turns into 'unconfirmed' rather than sending it again blindly.
+        """
+        with self.engine.begin() as conn:
+            conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
+                status="sending", updated_at=self.now()))
 
     def mark_sent(self, delivery_id: int, message_id: str | None = None) -> None:
-        """Record that the server accepted the message; a second 'sent' is refused."""
+        """Record that the server accepted the message; a second 'sent' is refused.
+
+        ``message_id`` fills in only a row that has none (the first one is never replaced).
+        """
         values: dict[str, Any] = {"status": "sent", "last_error": None, "updated_at": self.now()}
         if message_id:
-            values["smtp_message_id"] = message_id
+            values["smtp_message_id"] = sa.func.coalesce(deliveries.c.smtp_message_id,
+                                                         message_id)
         try:
             with self.engine.begin() as conn:
                 conn.execute(deliveries.update().where(deliveries.c.id == delivery_id)
@@ -342,59 +355,6 @@ class Ledger:
                                ).mappings().one()
         return _delivery(row)
 
-    # --- locks ----------------------------------------------------------------------------
-    def acquire_lock(self, report_id: str, period: str, *,
-                     ttl: timedelta = timedelta(hours=2)) -> RunLock:
-        """Take the (report, period) lock or raise RunLocked.
-
-        An expired lock belonged to a process that died without releasing it: it is removed,
-        and runs it left 'running' are closed as failed so history does not show them live.
-        """
-        now = self.now()
-        token = uuid.uuid4().hex
-        with self.engine.begin() as conn:
-            stale = conn.execute(
-                run_locks.delete().where(run_locks.c.report_id == report_id,
-                                         run_locks.c.period == period,
-                                         run_locks.c.expires_at < now)
-            ).rowcount
-            if stale:
-                conn.execute(runs.update().where(
-                    runs.c.report_id == report_id, runs.c.period == period,
-                    runs.c.status == "running",
-                ).values(status="failed", finished_at=now,
-                         error="interrupted: the process running it stopped without "
-                               "finishing (its lock expired)"))
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(run_locks.insert().values(
-                    report_id=report_id, period=period, token=token, holder=self.holder,
-                    acquired_at=now, expires_at=now + ttl))
-        except IntegrityError:
-            with self.engine.connect() as conn:
-                row = conn.execute(sa.select(run_locks).where(
-                    run_locks.c.report_id == report_id, run_locks.c.period == period)
-                ).mappings().first()
-            raise RunLocked(report_id, period, row["holder"] if row else "another process",
-                            row["expires_at"] if row else None) from None
-        return RunLock(self, report_id, period, token, now + ttl)
-
-    def release_lock(self, lock: RunLock) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(run_locks.delete().where(
-                run_locks.c.report_id == lock.report_id, run_locks.c.period == lock.period,
-                run_locks.c.token == lock.token))
-
-    @contextmanager
-    def locked(self, report_id: str, period: str, *,
-               ttl: timedelta = timedelta(hours=2)) -> Iterator[RunLock]:
-        lock = self.acquire_lock(report_id, period, ttl=ttl)
-        try:
-            yield lock
-        finally:
-            self.release_lock(lock)
-
-
 def _delivery(row: Mapping[str, Any]) -> DeliveryRecord:
     return DeliveryRecord(
         id=row["id"], run_id=row["run_id"], report_id=row["report_id"], period=row["period"],
@@ -402,6 +362,3 @@ def _delivery(row: Mapping[str, Any]) -> DeliveryRecord:
         attempts=row["attempts"], smtp_message_id=row["smtp_message_id"],
         last_error=row["last_error"], updated_at=row["updated_at"], purpose=row["purpose"])
 
-
-def _default_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"

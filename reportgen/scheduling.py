@@ -30,6 +30,7 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from reportgen import secrets
 from reportgen.errors import ReportgenError
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 JOB_FUNCTION = "reportgen.scheduling:run_scheduled_job"
+DEADLINE_JOB_FUNCTION = "reportgen.deadlines:check_deadlines_job"
+DEADLINE_JOB_PREFIX = "reportgen:deliver-by:"  # ':' keeps it apart from report ids
 RETRY_MARK = ":retry:"  # retry job ids are '<report>:retry:<period>'; ':' is not in ids
 DEFINITION_PATTERNS = ("*.yaml", "*.yml")
 
@@ -428,6 +431,23 @@ def _describe_one(loaded: LoadedDefinition, path: Path, now: datetime) -> list[S
                         next_period, str(path))]
 
 
+def add_deadline_check(scheduler: BaseScheduler, directory: Path,
+                       settings_path: Path | None) -> None:
+    """The periodic job that alerts owners of reports not delivered by ``deliver_by``
+    (``reportgen.deadlines``); it runs once at start, then every few minutes."""
+    from reportgen.deadlines import CHECK_EVERY
+
+    settings_arg = str(settings_path.resolve()) if settings_path else None
+    folder = str(directory.resolve())
+    # One per folder, so daemons on other folders sharing the job store keep theirs.
+    job_id = DEADLINE_JOB_PREFIX + hashlib.sha256(folder.encode()).hexdigest()[:12]
+    scheduler.add_job(DEADLINE_JOB_FUNCTION, IntervalTrigger(seconds=CHECK_EVERY.total_seconds()),
+                      args=[folder, settings_arg], id=job_id,
+                      name=job_id, replace_existing=True, coalesce=True,
+                      max_instances=1, next_run_time=datetime.now(UTC),
+                      misfire_grace_time=int(CHECK_EVERY.total_seconds()))
+
+
 def log_next_runs(scheduler: BaseScheduler) -> None:
     for job in sorted(scheduler.get_jobs(), key=lambda j: j.id):
         when = job.next_run_time
@@ -449,6 +469,7 @@ def run_daemon(directory: Path, settings_path: Path | None, *, stop_event: threa
     scheduler.start(paused=True)
     try:
         sync_definitions(scheduler, directory, settings_path=settings_path)
+        add_deadline_check(scheduler, directory, settings_path)
         scheduler.resume()
         interval = sync_seconds if sync_seconds is not None else settings.sync_seconds
         logger.info("scheduler started: %s, re-read every %gs; job store %s", directory,

@@ -1,11 +1,14 @@
 """A real SMTP server on loopback (aiosmtpd) that keeps what it receives, for tests.
 
-The handler can refuse chosen recipients with a given reply, require a login, and call a
-hook on each MAIL command (a test uses it to kill a sending process mid-delivery).
+The handler can refuse chosen recipients with a given reply, require a login, call a
+hook on each MAIL command (a test uses it to kill a sending process mid-delivery), and hold
+a chosen message in DATA: the server has the whole message and keeps it, but does not
+answer until released, so a test can kill the sender while the outcome is unknown to it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import threading
@@ -55,6 +58,18 @@ class RecordingHandler:
         self.mail_commands = 0
         self.logins: list[str] = []
         self._lock = threading.Lock()
+        self.data_commands = 0
+        self.hold_data_at: int | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def hold_in_data(self, number: int) -> None:
+        """Keep the ``number``-th message (counted from now on) waiting for its reply:
+        ``holding`` is set once the server has it, ``release`` lets it answer."""
+        with self._lock:
+            self.hold_data_at = self.data_commands + number
+        self.holding.clear()
+        self.release.clear()
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
                           mail_options: list[str]) -> str:
@@ -78,6 +93,12 @@ class RecordingHandler:
         with self._lock:
             self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos),
                                           bytes(envelope.original_content or envelope.content)))
+            self.data_commands += 1
+            hold = self.data_commands == self.hold_data_at
+        if hold:
+            self.holding.set()
+            # Wait off the event loop, so the server keeps serving other connections.
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)
         return "250 Message accepted for delivery"
 
 

@@ -16,6 +16,8 @@ from reportgen.runs import AlreadySent, Ledger, RunLocked, RunNotFound
 pytest_plugins = ["conftest_delivery"]
 
 T0 = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+#: a heartbeat silence these tests never reach, for tests about the lock's expiry alone
+QUIET = timedelta(hours=1)
 
 
 class Clock:
@@ -79,7 +81,7 @@ def test_an_older_ledger_is_migrated_keeping_its_runs(tmp_path: Path) -> None:
     ledger = Ledger(url)
 
     with ledger.engine.connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 2
+        assert current_version(conn) == SCHEMA_VERSION == 3
         assert sa.inspect(conn).has_table("run_locks")
     (old,) = ledger.history()
     assert (old.period, old.status, old.input_hashes) == ("2026-09", "succeeded", {"t": "x"})
@@ -117,8 +119,9 @@ def test_sent_is_unique_in_the_database_not_only_in_code(ledger: Ledger) -> None
 def test_a_lock_admits_one_holder_and_expires_for_a_crashed_one(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
     clock = Clock()
-    daemon_a = Ledger(url, now=clock, holder="host-a:1")
-    daemon_b = Ledger(url, now=clock, holder="host-b:2")
+    daemon_a = Ledger(url, now=clock, holder="host-a:1",
+                      heartbeat_stale=QUIET)
+    daemon_b = Ledger(url, now=clock, holder="host-b:2", heartbeat_stale=QUIET)
 
     with daemon_a.acquire_lock("mqr", "2026-10", ttl=timedelta(minutes=30)):
         with pytest.raises(RunLocked, match="already running in host-a:1"):
@@ -155,3 +158,21 @@ def test_errors_are_redacted_before_they_are_stored(ledger: Ledger, tmp_path: Pa
     assert "***" in error
     raw = (tmp_path / "runs.sqlite").read_bytes()
     assert b"hunter2-ledger-secret" not in raw and b"pw-in-url" not in raw
+
+
+def test_the_first_message_id_of_a_delivery_is_never_replaced(ledger: Ledger) -> None:
+    run_id = ledger.start_run("mqr", "2026-10", trigger="manual", definition_hash="h",
+                              code_version="t")
+    row = ledger.begin_delivery(run_id, "mqr", "2026-10", "email", "a@example.com")
+
+    assert ledger.begin_attempt(row.id, "<first@example.com>") == "<first@example.com>"
+    ledger.mark_sending(row.id)
+    ledger.mark_failed(row.id, "421 closing", permanent=False)
+    # A retry, in this run or the next, composes a new id; the ledger hands back the first.
+    assert ledger.begin_attempt(row.id, "<second@example.com>") == "<first@example.com>"
+    ledger.mark_sent(row.id, "<third@example.com>")
+
+    state = ledger.delivery_state("mqr", "2026-10", "email", "a@example.com")
+    assert state is not None
+    assert (state.status, state.attempts, state.smtp_message_id) == (
+        "sent", 2, "<first@example.com>")

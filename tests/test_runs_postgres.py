@@ -10,26 +10,24 @@ Tests that mean the same on both backends run on both (``[sqlite]``, ``[postgres
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from test_runs import T0, Clock
+from test_runs import QUIET, T0, Clock
 
 from reportgen.ledger_schema import SCHEMA_VERSION, current_version, migrate
 from reportgen.model import Artifact
-from reportgen.runs import AlreadySent, Ledger, RunLock, RunLocked
+from reportgen.runs import AlreadySent, RunLock, RunLocked
 
 if TYPE_CHECKING:
+    from ledger_backends import OpenLedger
     from postgres import PostgresServer
 
-pytest_plugins = ["postgres"]
-
-OpenLedger = Callable[..., Ledger]
+pytest_plugins = ["postgres", "ledger_backends"]
 
 # Rows as version 1 of the tool wrote them (input hashes were JSON in a text column).
 V1_RUN = (
@@ -40,28 +38,6 @@ V1_SENT_DELIVERY = (
     "INSERT INTO deliveries (run_id, report_id, period, channel, recipient, status, attempts, "
     "updated_at) VALUES (1, 'mqr', '2026-09', 'email', 'a@example.com', 'sent', 1, "
     "'2026-10-02 07:01:00')")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty ledger database on each backend (the server starts only when needed)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'runs.sqlite'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def open_ledger() -> Iterator[OpenLedger]:
-    """Open ``Ledger``s (each with its own engine) and close them all after the test."""
-    opened: list[Ledger] = []
-
-    def open_(url: str, **options: Any) -> Ledger:
-        opened.append(Ledger(url, **options))
-        return opened[-1]
-
-    yield open_
-    for ledger in opened:
-        ledger.close()
 
 
 def race(attempts: list[Callable[[], RunLock]]) -> tuple[list[RunLock], list[RunLocked]]:
@@ -141,7 +117,7 @@ def test_an_older_ledger_is_migrated_keeping_its_runs(ledger_url: str,
     ledger = open_ledger(ledger_url)
 
     with ledger.engine.connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 2
+        assert current_version(conn) == SCHEMA_VERSION == 3
     (old,) = ledger.history()
     assert (old.period, old.status, old.input_hashes) == ("2026-09", "succeeded", {"t": "x"})
     assert old.started_at == datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
@@ -221,8 +197,9 @@ def test_a_second_sent_is_refused_by_the_database(ledger_url: str,
 def test_a_lock_admits_one_of_two_engines_and_expires_for_a_crashed_holder(
         ledger_url: str, open_ledger: OpenLedger) -> None:
     clock = Clock()
-    daemon_a = open_ledger(ledger_url, now=clock, holder="host-a:1")
-    daemon_b = open_ledger(ledger_url, now=clock, holder="host-b:2")
+    # Heartbeats count only after an hour here: this test is about the expiry alone.
+    daemon_a = open_ledger(ledger_url, now=clock, holder="host-a:1", heartbeat_stale=QUIET)
+    daemon_b = open_ledger(ledger_url, now=clock, holder="host-b:2", heartbeat_stale=QUIET)
 
     with daemon_a.acquire_lock("mqr", "2026-10", ttl=timedelta(minutes=30)):
         with pytest.raises(RunLocked, match="already running in host-a:1") as refused:

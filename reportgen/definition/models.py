@@ -255,6 +255,20 @@ class ScheduleSpec(Strict):
     grace_minutes: float = Field(24 * 60, gt=0, le=YEAR_MINUTES, description="A run missed while the scheduler was down still runs, once, if it comes back within this time.")
     retry: RetrySpec = RetrySpec()
     enabled: bool = True
+    deliver_by: str | None = Field(
+        None, description="Deadline for the report to be delivered, from the scheduled time: "
+                          "a duration ('6h', '90m') after it, or a local time ('09:30', in the "
+                          "schedule's timezone) at or after it. The owner is alerted once if "
+                          "it has not gone out by then.")
+
+    @field_validator("deliver_by")
+    @classmethod
+    def _valid_deadline(cls, value: str | None) -> str | None:
+        from reportgen.deadlines import parse_deliver_by
+
+        if value is not None:
+            parse_deliver_by(value)  # raises ValueError with what was expected
+        return value
 
     @field_validator("timezone")
     @classmethod

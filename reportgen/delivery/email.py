@@ -4,8 +4,18 @@ The message is composed with the standard library (``EmailMessage``): a plain-te
 with an HTML alternative showing the headline KPIs, and the report files attached.  Every
 recipient (to, cc and bcc) gets a message of its own, sent to that one envelope address,
 so the ledger can record each delivery separately: before sending, a recipient already
-marked as sent is skipped; after the server accepts, the recipient is marked at once.
-A process that dies after two of three recipients therefore leaves only the third to send.
+marked as sent is skipped; each try is counted with the message's Message-ID before it
+is made, the row is marked 'sending' just before SMTP DATA, and 'sent' as soon as the
+server accepts.  A process that dies
+after two of three recipients therefore leaves only the third to send.
+
+A process that dies while the server is taking a message leaves that recipient 'sending':
+the server may have it or not.  The next run does not guess.  By default
+(``on_unknown="hold"``) it leaves the recipient 'unconfirmed' and the run 'partial', and the
+owner is told; the owner then decides with ``reportgen run --send --confirm-unknown``:
+``sent`` records it as delivered without sending, ``resend`` sends it again with the same
+Message-ID the first try carried, so mail systems and clients that deduplicate by
+Message-ID show one message.
 """
 
 from __future__ import annotations
@@ -29,13 +39,15 @@ from reportgen.delivery.content import MailContent, render_bodies
 from reportgen.delivery.smtp import SmtpSession, describe, is_transient
 from reportgen.errors import DeliveryError
 from reportgen.model import Artifact
-from reportgen.runs import DeliveryStatus, Ledger, Purpose, utc_now
+from reportgen.runs import DeliveryRecord, DeliveryStatus, Ledger, Purpose, utc_now
 from reportgen.settings import SmtpSettings
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "email"
 Role = Literal["to", "cc", "bcc"]
+UnknownOutcome = Literal["hold", "sent", "resend"]
+_UNKNOWN = ("sending", "unconfirmed")
 MIME_TYPES: Mapping[str, tuple[str, str]] = {
     "pdf": ("application", "pdf"),
     "pptx": ("application", "vnd.openxmlformats-officedocument.presentationml.presentation"),
@@ -85,6 +97,10 @@ class DeliveryReport:
     @property
     def sent(self) -> tuple[RecipientOutcome, ...]:
         return tuple(o for o in self.outcomes if o.status == "sent")
+
+    @property
+    def unconfirmed(self) -> tuple[RecipientOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "unconfirmed")
 
 
 def check_header(name: str, value: str) -> str:
@@ -185,13 +201,17 @@ def deliver_email(content: MailContent, artifacts: Sequence[Artifact], spec: Ema
                   resend_to: Sequence[str] | None = None, resend: bool = False,
                   sleep: Callable[[float], None] = time.sleep,
                   now: Callable[[], datetime] = utc_now,
-                  environ: Mapping[str, str] | None = None) -> DeliveryReport:
+                  environ: Mapping[str, str] | None = None,
+                  on_unknown: UnknownOutcome = "hold",
+                  before_send: Callable[[], None] | None = None) -> DeliveryReport:
     """Send the report to each recipient not yet recorded as sent for this report and period.
 
     ``resend`` bypasses that check on purpose and records new delivery rows; ``resend_to``
     sends to those addresses instead of the definition's recipients (implies a resend).
     Transient failures are retried with exponential back-off (``sleep`` waits); permanent
-    ones are recorded for the recipient and not retried.
+    ones are recorded for the recipient and not retried.  ``on_unknown`` decides what
+    happens to a recipient whose earlier send has no known outcome (see the module notes);
+    ``before_send`` runs before every try and may raise to stop (a lost run lock).
     """
     resend = resend or resend_to is not None
     attachments = load_attachments(artifacts, spec.attach, spec.max_attachment_mb)
@@ -206,7 +226,8 @@ def deliver_email(content: MailContent, artifacts: Sequence[Artifact], spec: Ema
     purpose: Purpose = "resend" if resend else "delivery"
     return _send_each(messages, smtp, ledger=ledger, run_id=run_id,
                       report_id=content.report_id, period=content.period_key,
-                      channel=CHANNEL, purpose=purpose, sleep=sleep, environ=environ)
+                      channel=CHANNEL, purpose=purpose, sleep=sleep, environ=environ,
+                      on_unknown=on_unknown, before_send=before_send)
 
 
 def send_notice(to: str, subject: str, text: str, smtp: SmtpSettings, *, ledger: Ledger,
@@ -225,15 +246,18 @@ def send_notice(to: str, subject: str, text: str, smtp: SmtpSettings, *, ledger:
     message["Message-ID"] = make_msgid(domain=domain)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
+    # A notice whose outcome is unknown is sent again (same Message-ID): a possible second
+    # copy of a notice is better than an owner who was never told.
     return _send_each({to: message}, smtp, ledger=ledger, run_id=run_id, report_id=report_id,
                       period=period, channel=kind, purpose="notice", sleep=sleep,
-                      environ=environ)
+                      environ=environ, on_unknown="resend")
 
 
 def _send_each(messages: Mapping[str, EmailMessage], smtp: SmtpSettings, *, ledger: Ledger,
                run_id: int, report_id: str, period: str, channel: str, purpose: Purpose,
                sleep: Callable[[float], None],
-               environ: Mapping[str, str] | None) -> DeliveryReport:
+               environ: Mapping[str, str] | None, on_unknown: UnknownOutcome = "hold",
+               before_send: Callable[[], None] | None = None) -> DeliveryReport:
     outcomes: list[RecipientOutcome] = []
     pending: list[str] = []
     for recipient in messages:
@@ -244,6 +268,8 @@ def _send_each(messages: Mapping[str, EmailMessage], smtp: SmtpSettings, *, ledg
                         report_id, period, recipient, state.smtp_message_id)
             outcomes.append(RecipientOutcome(recipient, "skipped", state.attempts,
                                              state.smtp_message_id))
+        elif state is not None and state.status in _UNKNOWN and on_unknown != "resend":
+            outcomes.append(_settle_unknown(ledger, run_id, state, on_unknown))
         else:
             pending.append(recipient)
     if not pending:
@@ -255,24 +281,50 @@ def _send_each(messages: Mapping[str, EmailMessage], smtp: SmtpSettings, *, ledg
             outcomes.append(_send_one(session, messages[recipient], envelope_from, recipient,
                                       smtp, ledger=ledger, run_id=run_id, report_id=report_id,
                                       period=period, channel=channel, purpose=purpose,
-                                      sleep=sleep))
-    finally:
-        session.close()
+                                      sleep=sleep, before_send=before_send))
+    except BaseException:
+        # Interrupted, possibly mid-DATA: a polite QUIT would wait for the server's answer.
+        session.reset()
+        raise
+    session.close()
     return DeliveryReport(tuple(outcomes))
+
+
+def _settle_unknown(ledger: Ledger, run_id: int, state: DeliveryRecord,
+                    on_unknown: UnknownOutcome) -> RecipientOutcome:
+    """A recipient whose earlier send has no known outcome: held, or recorded as sent."""
+    row = ledger.begin_delivery(run_id, state.report_id, state.period, state.channel,
+                                state.recipient)
+    if on_unknown == "sent":
+        ledger.mark_sent(row.id)
+        logger.warning("%s %s: %s recorded as sent without sending again (message %s, "
+                       "confirmed by --confirm-unknown sent)", state.report_id, state.period,
+                       state.recipient, state.smtp_message_id)
+        return RecipientOutcome(state.recipient, "sent", row.attempts, row.smtp_message_id)
+    logger.warning("%s %s: the outcome of the send to %s (message %s) is unknown; not sent "
+                   "again", state.report_id, state.period, state.recipient,
+                   state.smtp_message_id)
+    return RecipientOutcome(state.recipient, "unconfirmed", row.attempts, row.smtp_message_id,
+                            row.last_error or "outcome of an earlier send unknown")
 
 
 def _send_one(session: SmtpSession, message: EmailMessage, envelope_from: str, recipient: str,
               smtp: SmtpSettings, *, ledger: Ledger, run_id: int, report_id: str, period: str,
-              channel: str, purpose: Purpose,
-              sleep: Callable[[float], None]) -> RecipientOutcome:
+              channel: str, purpose: Purpose, sleep: Callable[[float], None],
+              before_send: Callable[[], None] | None = None) -> RecipientOutcome:
     row = ledger.begin_delivery(run_id, report_id, period, channel, recipient, purpose=purpose)
-    message_id = str(message["Message-ID"])
     attempts = row.attempts
     for attempt in range(1, smtp.attempts + 1):
-        ledger.begin_attempt(row.id, message_id)
+        if before_send is not None:
+            before_send()
+        message_id = ledger.begin_attempt(row.id, str(message["Message-ID"]))
+        if message["Message-ID"] != message_id:
+            # An earlier try carried another id: every copy of one delivery shares the first.
+            message.replace_header("Message-ID", message_id)
         attempts += 1
         try:
-            session.send(message, envelope_from, recipient)
+            session.send(message, envelope_from, recipient,
+                         before_data=lambda: ledger.mark_sending(row.id))
         except Exception as exc:  # classified below; anything unexpected is re-raised
             session.reset()
             if not isinstance(exc, (smtplib.SMTPException, OSError)):

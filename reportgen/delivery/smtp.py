@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from reportgen.settings import SmtpSettings
@@ -69,11 +70,32 @@ class SmtpSession:
             raise
         return client
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
-        """Send ``message`` to one envelope recipient; raise the smtplib error on failure."""
+    def send(self, message: EmailMessage, sender: str, recipient: str, *,
+             before_data: Callable[[], None] | None = None) -> None:
+        """Send ``message`` to one envelope recipient; raise the smtplib error on failure.
+
+        ``before_data`` is called after the server took the envelope (MAIL, RCPT) and just
+        before the message itself (DATA): the one step after which a crash leaves the
+        outcome unknown.
+        """
         if self._client is None:
             self._client = self._connect()
-        refused = self._client.send_message(message, from_addr=sender, to_addrs=[recipient])
+        client = self._client
+        if before_data is not None:
+            # smtplib's sendmail calls self.data(); an instance attribute wraps it for
+            # this message only (send_message offers no hook between RCPT and DATA).
+            data = type(client).data.__get__(client)
+
+            def announced_data(msg: bytes | str) -> tuple[int, bytes]:
+                before_data()
+                return data(msg)
+
+            client.data = announced_data  # type: ignore[method-assign]
+        try:
+            refused = client.send_message(message, from_addr=sender, to_addrs=[recipient])
+        finally:
+            if before_data is not None:
+                del client.data
         if refused:  # only possible with several recipients, kept for safety
             raise smtplib.SMTPRecipientsRefused(refused)
 

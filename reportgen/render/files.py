@@ -1,15 +1,38 @@
-"""Atomic artifact writes: a reader never sees a half-written report."""
+"""Atomic artifact writes: a reader never sees a half-written report.
+
+A file is written under a temporary ``.part`` name in the target folder, then renamed onto
+its real name.  The temporary name carries the writer's host and process id, so a ``.part``
+file left by a writer that was killed (``kill -9`` skips every cleanup) is recognised as
+abandoned and removed by the next run (``remove_stale_parts``).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from reportgen.errors import OutputPathError
+from reportgen.liveness import host_name, process_alive
 from reportgen.model import Artifact
+
+logger = logging.getLogger(__name__)
+
+PART_SUFFIX = ".part"
+# '.<file name>.<host>~<pid>.<random>.part'; '~' is not in host names.
+_PART_NAME = re.compile(r"^\..+\.(?P<host>[^.~/]+)~(?P<pid>\d+)\.[^.]+\.part$")
+#: a .part file whose writer cannot be checked (another host, or an older name) is
+#: abandoned once it is this old: no report takes a day to write
+UNCHECKABLE_PART_AGE_SECONDS = 24 * 3600
+
+
+def _host() -> str:
+    return host_name().replace(".", "_").replace("~", "_")
 
 
 def file_in(folder: Path, name: str) -> Path:
@@ -35,7 +58,8 @@ def write_atomically(path: Path, fmt: str, write: Callable[[Path], None]) -> Art
     system) and is removed if ``write`` fails, leaving any previous artifact untouched.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{_host()}~{os.getpid()}.",
+                                    suffix=PART_SUFFIX, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -49,6 +73,36 @@ def write_atomically(path: Path, fmt: str, write: Callable[[Path], None]) -> Art
         tmp.unlink(missing_ok=True)
         raise
     return artifact_for(path, fmt)
+
+
+def remove_stale_parts(folder: Path, *, now: float | None = None) -> list[Path]:
+    """Delete ``.part`` files in ``folder`` whose writer is gone; return what was removed.
+
+    A file written on this host is abandoned when its process no longer exists; one from
+    another host (a shared folder) or with a name from before writers were recorded, when
+    it is older than a day.  Files of live writers (a concurrent run) are left alone.
+    """
+    if not folder.is_dir():
+        return []
+    moment = time.time() if now is None else now
+    host = _host()
+    removed: list[Path] = []
+    for part in folder.glob(f".*{PART_SUFFIX}"):
+        match = _PART_NAME.match(part.name)
+        try:
+            if match and match["host"] == host:
+                stale = not process_alive(int(match["pid"]))
+            else:
+                stale = moment - part.stat().st_mtime > UNCHECKABLE_PART_AGE_SECONDS
+            if stale:
+                part.unlink()
+                removed.append(part)
+        except FileNotFoundError:
+            continue  # its writer finished (renamed it) or another cleaner got there first
+    if removed:
+        logger.info("removed %d unfinished file(s) left by stopped runs in %s: %s",
+                    len(removed), folder, ", ".join(p.name for p in removed))
+    return removed
 
 
 def _umask() -> int:
