@@ -9,6 +9,8 @@ A step is written against the schema as it was at that version, never against
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -229,9 +231,41 @@ def current_version(conn: Connection) -> int:
     return conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
 
 
+#: serialises migrations within a process (a daemon's jobs open the ledger at once)
+_MIGRATING = threading.Lock()
+#: PostgreSQL advisory lock key held while a migration step runs
+_ADVISORY_KEY = 0x7265706F  # 'repo'
+
+
 def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
-    """Create or upgrade the ledger schema to ``target``; return the version it is at."""
+    """Create or upgrade the ledger schema to ``target``; return the version it is at.
+
+    Several processes may open a new ledger at once: PostgreSQL serialises them with an
+    advisory lock; on SQLite the loser of a race sees the tables the winner created and
+    starts again from the version now recorded.
+    """
+    with _MIGRATING:
+        for attempt in range(5):
+            try:
+                return _migrate(engine, target)
+            except sa.exc.DBAPIError as exc:
+                text = str(exc.orig if exc.orig is not None else exc).lower()
+                raced = "already exists" in text or "duplicate" in text or "locked" in text \
+                    or "unique" in text
+                if not raced or attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _serialise(conn: sa.Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_KEY})
+
+
+def _migrate(engine: Engine, target: int) -> int:
     with engine.begin() as conn:
+        _serialise(conn)
         found = current_version(conn)
         if found > SCHEMA_VERSION:
             raise LedgerVersionError(engine.url.render_as_string(hide_password=True),
@@ -245,6 +279,9 @@ def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
             conn.execute(schema_version.insert().values(version=found))
     for number in range(found + 1, target + 1):
         with engine.begin() as conn:
+            _serialise(conn)
+            if current_version(conn) >= number:
+                continue  # another process got here first
             MIGRATIONS[number - 1](conn)
             conn.execute(schema_version.update().values(version=number))
     return max(found, target)
