@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reportgen import __version__
+from reportgen import __version__, text
 from reportgen.charts import ChartRequest, build_chart
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, OutputSpec
@@ -118,6 +118,12 @@ def build_charts(definition: Definition, metrics: Mapping[str, MetricResult],
 def build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
     """Everything the renderers need for ``period``; raises GateFailure if a gate holds the run."""
     definition = loaded.definition
+    with text.locale_scope(definition.locale):  # findings and charts write in the report's locale
+        return _build_report(loaded, period, now=now)
+
+
+def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
+    definition = loaded.definition
     sources = fetch_sources(loaded, period)
     frames = {name: source.frame for name, source in sources.items()}
     metrics = compute_metrics(definition, frames, period)
@@ -154,6 +160,10 @@ def render_outputs(loaded: LoadedDefinition, result: BuildResult, out_dir: Path)
                 result.model, path,
                 template_dir=loaded.resolve(output.template) if output.template else None,
                 stylesheets=[loaded.resolve(s) for s in output.stylesheets]))
+        elif output.format == "xlsx":
+            from reportgen.render.xlsx import render_xlsx
+
+            artifacts.append(render_xlsx(result.model, path))
         else:
             artifacts.append(render_pptx(
                 result.model, path, master=loaded.resolve(output.master) if output.master else None))

@@ -78,7 +78,11 @@ class Calculator:
 
     def describe(self, params: CalculatorParams) -> str:
         """The formula with this definition's parameters filled in (for the methodology)."""
-        return self.formula.format(**params.model_dump())
+        # Unset optional params read "(not set)" and lists read "a, b", not Python reprs.
+        return self.formula.format(**{
+            name: "(not set)" if value is None
+            else ", ".join(map(str, value)) if isinstance(value, list) else value
+            for name, value in params.model_dump().items()})
 
     def unit_for(self, params: CalculatorParams) -> Unit:
         return self.unit
