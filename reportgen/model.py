@@ -204,6 +204,8 @@ class Figure:
     native: NativeChart | None = None
     width_in: float = 7.0
     height_in: float = 3.2
+    #: The unit of the chart's primary metric (set at assembly; types the workbook's cells).
+    unit: Unit | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ methodology), so both renderers only place what is here.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -203,6 +204,13 @@ def _warnings(metrics: Mapping[str, MetricResult], gates: Sequence[GateResult],
     return tuple(notes)
 
 
+def _with_unit(figure: Figure, metrics: Mapping[str, MetricResult],
+               metric_ids: Sequence[str]) -> Figure:
+    if figure.unit is not None or not metric_ids or metric_ids[0] not in metrics:
+        return figure
+    return dataclasses.replace(figure, unit=metrics[metric_ids[0]].unit)
+
+
 #: The executive summary names at most this many findings about one metric, so a single
 #: metric's change, streak and year-over-year move do not crowd out everything else.
 _SUMMARY_PER_METRIC = 2
@@ -249,7 +257,8 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
         sections.append(Section(
             id=spec.id, title=spec.title, intro=spec.intro,
             kpis=tuple(kpis[m] for m in spec.kpis),
-            figures=tuple(figures[c] for c in spec.charts if c in figures),
+            figures=tuple(_with_unit(figures[c], metrics, definition.chart(c).metric_ids)
+                          for c in spec.charts if c in figures),
             tables=tuple(breakdown_table(metrics[t.metric], t, i) for i, t in enumerate(spec.tables)),
             findings=tuple(f for f in ranked if f.metric_id in shown),
             notes=tuple(spec.notes)))
