@@ -7,6 +7,7 @@ from factories import sample_metric
 
 from reportgen import text
 from reportgen.definition.models import Definition
+from reportgen.metrics import CALCULATORS
 from reportgen.metrics.operations import FcrParams, FirstContactResolution
 from reportgen.model import Theme
 from reportgen.report_model import make_kpi
@@ -109,4 +110,18 @@ def test_kpi_strings_and_colours_follow_direction_and_significance():
 def test_formula_with_an_unset_parameter_never_reads_none():
     described = FirstContactResolution().describe(FcrParams())
     assert "None" not in described and "[" not in described
-    assert "when (not set) is set" in described and "(status in solved" in described
+    assert "when the reopened_column parameter is set" in described
+    assert "(status in solved, closed)" in described
+
+
+def test_no_calculator_formula_prints_none_for_its_defaults():
+    described = 0
+    for name in CALCULATORS.names():
+        calculator = CALCULATORS.get(name)
+        required = [f for f, info in calculator.Params.model_fields.items() if info.is_required()]
+        given = {f: "csat" if f == "rate" else "x" for f in required}  # p_chart wraps a rate
+        params = calculator.Params.model_validate(given)
+        text_ = calculator().describe(params)
+        assert "None" not in text_ and "['" not in text_, (name, text_)
+        described += 1
+    assert described >= 20

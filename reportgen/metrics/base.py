@@ -78,9 +78,10 @@ class Calculator:
 
     def describe(self, params: CalculatorParams) -> str:
         """The formula with this definition's parameters filled in (for the methodology)."""
-        # Unset optional params read "(not set)" and lists read "a, b", not Python reprs.
+        # An unset optional param is named rather than printed as "None" (the formulas only
+        # use them in conditional clauses: "when {x} is set"); lists read "a, b".
         return self.formula.format(**{
-            name: "(not set)" if value is None
+            name: f"the {name} parameter" if value is None
             else ", ".join(map(str, value)) if isinstance(value, list) else value
             for name, value in params.model_dump().items()})
 
