@@ -181,6 +181,8 @@ def test_german_locale_writes_german_numbers_and_months_in_the_pdf(
     pages = [plain(p) for p in pdf_pages(Path(render_pdf(model, tmp_path / "de.pdf").path))]
     document = "\n".join(pages)
     assert "März 2026" in pages[0] and "Februar 2026" in document
+    assert all(k.delta_text.endswith("vs Februar 2026") for k in model.summary_kpis
+               if k.metric.change and k.metric.change.delta is not None)
     percents = german_kpis(model)
     assert percents
     for kpi in percents:

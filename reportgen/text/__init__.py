@@ -8,7 +8,15 @@ the e-mail, the workbook and the charts only place them.
 
 from __future__ import annotations
 
-from reportgen.text.dates import date_range, day, month, period_label, short_month, timestamp
+from reportgen.text.dates import (
+    date_range,
+    day,
+    month,
+    month_axis,
+    period_label,
+    short_month,
+    timestamp,
+)
 from reportgen.text.locales import (
     DEFAULT_LOCALE,
     check_locale,
@@ -50,7 +58,7 @@ __all__ = [
     "DEFAULT_LOCALE", "MINUS", "MISSING", "RANGE", "STATUSES", "StatusStyle", "change",
     "change_words", "check_locale", "confidence_label", "count", "current_locale", "date_range",
     "day", "decimal", "humanise", "interval", "interval_text", "is_missing", "join_names",
-    "locale_scope", "month", "n_text", "p_value", "parse_locale", "percent", "period_label",
+    "locale_scope", "month", "month_axis", "n_text", "p_value", "parse_locale", "percent", "period_label",
     "plural", "plural_noun", "share", "short_month", "signed_change_words", "status_colour",
     "status_label", "status_tone", "timestamp", "tone_colour", "value", "value_words",
 ]

@@ -25,6 +25,11 @@ def short_month(day: date, locale: str | None = None) -> str:
     return format_skeleton("yMMM", day, locale=resolve(locale))
 
 
+def month_axis(day: date, locale: str | None = None) -> str:
+    """A compact axis label for a month: ``Sep 26`` (``Sept. 26`` in German)."""
+    return format_date(day, "MMM yy", locale=resolve(locale))
+
+
 def period_label(grain: str, start: date, locale: str | None = None) -> str:
     """A period for a title: ``September 2026``, ``Q3 2026``, ``Week 37, 2026``."""
     if grain == "month":
