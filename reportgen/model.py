@@ -266,6 +266,8 @@ class Provenance:
     code_version: str
     period: str
     generated_at: datetime
+    #: The row counts as text (``12,345``), for the documents that show them.
+    row_count_texts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -39,3 +39,10 @@ def test_colours_come_from_the_report_theme_through_the_one_palette():
     _, html = render_bodies(MailContent.from_model(model), [])
     assert "background: #7A0019" in html and "color: #7A0019;" in html
     assert "#C0392B" not in html  # the default red is not hard-coded anywhere in the mail
+
+
+def test_the_mail_is_marked_with_the_reports_language():
+    model = dataclasses.replace(sample_model(), locale="de_AT")
+    content = MailContent.from_json(MailContent.from_model(model).to_json())
+    _, html = render_bodies(content, [])
+    assert '<html lang="de-AT">' in html

@@ -166,6 +166,10 @@ def test_methodology_never_says_none(demo_dir: Path, tmp_path: Path) -> None:
     assert "Definition" in appendix and len(appendix) > 2000
     assert not re.search(r"\bNone\b", appendix)
     assert all("None" not in note.formula for note in model.methodology)
+    large = {n: c for n, c in model.provenance.row_counts.items() if c >= 1000}
+    assert large  # the inputs' row counts are grouped like every other count
+    for name, rows in large.items():
+        assert f"{rows:,}" in appendix, name
 
 
 def german_kpis(model: ReportModel) -> list[Kpi]:

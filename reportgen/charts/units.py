@@ -9,7 +9,9 @@ from matplotlib.ticker import Formatter
 
 from reportgen import text
 from reportgen.model import MetricResult, Unit
-from reportgen.text import plural  # noqa: F401  (the chart modules import it from here)
+
+# The chart modules import these from here: plural words and the one status palette.
+from reportgen.text import plural, status_colour  # noqa: F401
 
 _UNIT_AXIS: dict[str, str] = {
     "minutes": "minutes",

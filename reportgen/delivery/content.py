@@ -57,6 +57,7 @@ class MailContent:
     findings: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     primary: str = "#1F3A5F"
+    locale: str = "en"
 
     @classmethod
     def from_model(cls, model: ReportModel) -> MailContent:
@@ -69,7 +70,7 @@ class MailContent:
                                k.status_colour or text.status_colour(k.metric.status, model.theme),
                                k.delta_colour or text.tone_colour(k.delta_tone, model.theme))
                        for k in model.summary_kpis),
-            primary=model.theme.primary,
+            primary=model.theme.primary, locale=model.locale,
             findings=tuple(f.sentence for f in model.findings[:_SUMMARY_FINDINGS]),
             warnings=tuple(model.warnings),
         )
@@ -90,7 +91,7 @@ class MailContent:
 
 _HTML = """\
 <!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<html lang="{{ c.locale | replace('_', '-') }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{{ c.title }}</title></head>
 <body style="margin: 0; padding: 0; background: #f4f6f8;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background: #f4f6f8;">
