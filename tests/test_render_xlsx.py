@@ -111,6 +111,11 @@ def test_periods_are_dates_and_the_contents_carry_provenance(demo_workbook) -> N
     first = sheet.cell(row=2, column=header.index("period") + 1)
     assert isinstance(first.value, datetime | date)
     assert f"{first.value:%Y-%m}" == trend.data["period"][0]
+    rates = [r[header.index("csat")] for r in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in rates] == pytest.approx(list(trend.data["csat"]))
+    assert all(c.number_format == "0.0%" for c in rates)  # a rate series: percent cells
+    counts = [r[header.index("csat_n")] for r in sheet.iter_rows(min_row=2)]
+    assert all(isinstance(c.value, int) and c.number_format == "#,##0" for c in counts)
     facts = {r[0]: r[1] for r in book["Contents"].iter_rows(values_only=True) if r and r[0]}
     assert facts["Definition hash"] == model.provenance.definition_hash
     assert facts["Code version"] == model.provenance.code_version
