@@ -17,13 +17,6 @@ Direction = Literal["higher", "lower"]
 Unit = Literal["percent", "score", "count", "minutes", "hours", "seconds", "number", "ratio"]
 Tone = Literal["good", "bad", "neutral", "warning"]
 
-STATUS_LABELS: Mapping[str, str] = {
-    "on_target": "On target",
-    "at_risk": "At risk",
-    "off_target": "Off target",
-}
-
-
 @dataclass(frozen=True)
 class Interval:
     """A confidence interval for a value."""
@@ -143,6 +136,11 @@ class Kpi:
     delta_tone: Tone
     arrow: Literal["up", "down", "flat", ""]
     significance_text: str
+    #: The status's tone and colour and the change's colour, from the one palette
+    #: (reportgen.text.status), so every output colours a KPI the same way.
+    status_tone: Tone = "neutral"
+    status_colour: str = ""
+    delta_colour: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +157,8 @@ class Column:
     key: str
     label: str
     align: Literal["left", "right", "center"] = "left"
+    #: The unit of the column's cell values (for typed cells in the workbook).
+    unit: Unit | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +204,8 @@ class Figure:
     native: NativeChart | None = None
     width_in: float = 7.0
     height_in: float = 3.2
+    #: The unit of the chart's primary metric (set at assembly; types the workbook's cells).
+    unit: Unit | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,8 @@ class Provenance:
     code_version: str
     period: str
     generated_at: datetime
+    #: The row counts as text (``12,345``), for the documents that show them.
+    row_count_texts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -301,6 +305,9 @@ class ReportModel:
     owner: str = ""
     warnings: tuple[str, ...] = ()
     metrics: Mapping[str, MetricResult] = field(default_factory=dict)
+    #: The locale every string in the model was written in, and the generation time as text.
+    locale: str = "en"
+    generated_text: str = ""
 
     def kpi_texts(self) -> list[str]:
         """Every value string shown for a KPI (what a reader must find in any output)."""

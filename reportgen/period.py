@@ -178,19 +178,18 @@ class Period:
 
     @property
     def label(self) -> str:
-        """Human label: 'October 2026', 'Q3 2026', 'Week 42, 2026'."""
-        if self.grain == "month":
-            return f"{self.start:%B %Y}"
-        if self.grain == "quarter":
-            return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
-        iso = self.start.isocalendar()
-        return f"Week {iso.week}, {iso.year}"
+        """Human label in the report's locale: 'October 2026', 'Q3 2026', 'Week 42, 2026'."""
+        from reportgen.text.dates import period_label
+
+        return period_label(self.grain, self.start)
 
     @property
     def short_label(self) -> str:
         """Axis label: 'Oct 26', 'Q3 26', 'W42 26'."""
         if self.grain == "month":
-            return f"{self.start:%b %y}"
+            from reportgen.text.dates import month_axis
+
+            return month_axis(self.start)
         if self.grain == "quarter":
             return f"Q{(self.start.month - 1) // 3 + 1} {self.start:%y}"
         iso = self.start.isocalendar()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from reportgen import __version__
+from reportgen import __version__, text
 from reportgen.charts import ChartRequest
 from reportgen.data import DataStore, Window
 from reportgen.data.aggregates import Request
@@ -101,6 +101,12 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
 
 def build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
     """Everything the renderers need for ``period``; raises GateFailure if a gate holds the run."""
+    definition = loaded.definition
+    with text.locale_scope(definition.locale):  # findings and charts write in the report's locale
+        return _build_report(loaded, period, now=now)
+
+
+def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
     plan = resolve(loaded)
     definition = plan.definition
     with open_store(plan, period) as store:
@@ -143,6 +149,10 @@ def render_outputs(loaded: LoadedDefinition, result: BuildResult, out_dir: Path)
                 result.model, path,
                 template_dir=loaded.resolve(output.template) if output.template else None,
                 stylesheets=[loaded.resolve(s) for s in output.stylesheets]))
+        elif output.format == "xlsx":
+            from reportgen.render.xlsx import render_xlsx
+
+            artifacts.append(render_xlsx(result.model, path))
         else:
             artifacts.append(render_pptx(
                 result.model, path, master=loaded.resolve(output.master) if output.master else None))

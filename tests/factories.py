@@ -73,7 +73,8 @@ def sample_kpi(metric: MetricResult | None = None) -> Kpi:
     metric = metric or sample_metric()
     return Kpi(metric=metric, value_text="81.2%", delta_text="−4.1 pts", interval_text="78.4–83.7%",
                n_text="n = 835", target_text="Target 85.0%", status_text="Off target",
-               delta_tone="bad", arrow="down", significance_text="significant (p = 0.027)")
+               delta_tone="bad", arrow="down", significance_text="significant (p = 0.027)",
+               status_tone="bad", status_colour="#C0392B", delta_colour="#C0392B")
 
 
 def sample_figure(fig_id: str = "csat_trend", title: str = "CSAT, last 13 months") -> Figure:

@@ -572,7 +572,7 @@ def test_calibration_bias_and_tolerance(built: dict[str, Figure]) -> None:
     texts = svg_texts(figure)
     assert "±5.0 tolerance" in texts and "+7.1" in texts and "−6.3" in texts
     assert "Dana Whitfield" in texts and "n = 40 · MAD 7.8 · 55% within" in texts
-    assert ("2 auditors outside tolerance: Dana Whitfield (+7.1), Lee Okafor (−6.3)"
+    assert ("2 auditors outside tolerance: Dana Whitfield (+7.1 pts), Lee Okafor (−6.3 pts)"
             in figure.alt_text)
     assert "QA score is 83.4" in figure.alt_text
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from factories import sample_model
 
 from reportgen.delivery.content import MailContent, render_bodies
+from reportgen.model import Theme
+from reportgen.report_model import make_kpi
 
 
 def test_status_and_change_are_coloured_and_text_is_escaped():
@@ -25,3 +29,20 @@ def test_content_stored_before_colours_existed_still_renders():
     text, html = render_bodies(MailContent.from_json(stored), [])
     assert "81.2%" in html and "background: #1F3A5F" in html
     assert "available from the reporting team" in text
+
+
+def test_colours_come_from_the_report_theme_through_the_one_palette():
+    theme = Theme(bad="#7A0019", good="#004D2C")
+    base = sample_model()
+    kpi = make_kpi(base.summary_kpis[0].metric, theme)  # off target, significant decline
+    model = dataclasses.replace(base, theme=theme, summary_kpis=(kpi,))
+    _, html = render_bodies(MailContent.from_model(model), [])
+    assert "background: #7A0019" in html and "color: #7A0019;" in html
+    assert "#C0392B" not in html  # the default red is not hard-coded anywhere in the mail
+
+
+def test_the_mail_is_marked_with_the_reports_language():
+    model = dataclasses.replace(sample_model(), locale="de_AT")
+    content = MailContent.from_json(MailContent.from_model(model).to_json())
+    _, html = render_bodies(content, [])
+    assert '<html lang="de-AT">' in html

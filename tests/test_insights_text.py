@@ -31,10 +31,10 @@ def test_numbers_read_the_way_a_director_reads_them() -> None:
     assert value_text(12345, "count") == "12,345"
     assert signed_delta_text(-0.029, "percent") == "−2.9 points"
     assert signed_delta_text(-0.0001, "percent") == "+0.0 points"
-    assert p_text(0.0312) == "p = 0.03"
+    assert p_text(0.0312) == "p = 0.031"  # the same two significant digits as a KPI tile
     assert p_text(0.0004) == "p < 0.001"
-    assert p_text(0.0042) == "p = 0.004"
-    assert p_text(0.0496, alpha=0.05) == "p = 0.050"  # never reads as exactly alpha
+    assert p_text(0.0042) == "p = 0.0042"
+    assert p_text(0.0496, alpha=0.05) == "p = 0.0496"  # never reads as exactly alpha
 
 
 def test_no_directional_word_on_a_non_significant_or_withheld_result() -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
 from matplotlib.ticker import Formatter
 
+from reportgen import text
 from reportgen.model import MetricResult, Unit
-from reportgen.render.format import plural  # noqa: F401  (the chart modules import it from here)
 
-_UNIT_SUFFIX: dict[str, str] = {"minutes": " min", "hours": " h", "seconds": " s"}
+# The chart modules import these from here: plural words and the one status palette.
+from reportgen.text import plural, status_colour  # noqa: F401
+
 _UNIT_AXIS: dict[str, str] = {
     "minutes": "minutes",
     "hours": "hours",
@@ -32,33 +33,18 @@ _NUMBER_FORMAT: dict[str, str] = {
 
 
 def format_value(value: float | None, unit: Unit | str, decimals: int | None = None) -> str:
-    """A value as a reader sees it: ``0.812`` in percent is ``81.2%``; None is an en dash."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if unit == "percent":
-        return f"{value * 100:.{1 if decimals is None else decimals}f}%"
-    if unit == "count":
-        return f"{value:,.{0 if decimals is None else decimals}f}"
-    if unit == "seconds":
-        return f"{value:,.{0 if decimals is None else decimals}f} s"
-    if unit == "ratio":
-        return f"{value:.{2 if decimals is None else decimals}f}"
-    if unit == "number" and decimals is None:
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
-    return f"{value:,.{1 if decimals is None else decimals}f}{_UNIT_SUFFIX.get(unit, '')}"
+    """A value as a reader sees it (reportgen.text rules): ``0.812`` in percent is ``81.2%``."""
+    return text.value(value, unit, decimals=decimals)
 
 
 def format_delta(value: float, unit: Unit | str) -> str:
-    """A signed difference: percentage points for percent, the unit otherwise."""
-    sign = "+" if value > 0 else "−" if value < 0 else "±"
-    if unit == "percent":
-        return f"{sign}{abs(value) * 100:.1f} pts"
-    return sign + format_value(abs(value), unit)
+    """A signed difference: points for rates and scores, the unit otherwise."""
+    return text.change(value, unit)
 
 
 def format_count(n: int | float | None) -> str:
-    """A sample size with thousands separators."""
-    return "–" if n is None else f"{n:,.0f}"
+    """A sample size with the locale's grouping."""
+    return text.count(n)
 
 
 def axis_title(metric: MetricResult) -> str:
@@ -95,14 +81,14 @@ class UnitFormatter(Formatter):
     def _one(self, x: float, decimals: int) -> str:
         if abs(x) < 1e-12:
             x = 0.0  # avoid "-0%"
-        if self.unit == "percent":
-            text = f"{abs(x) * 100 if self.signed else x * 100:.{decimals}f}"
-            text += "%" if not self.signed else ""
-        else:
-            text = f"{abs(x) if self.signed else x:,.{decimals}f}"
+        shown = abs(x) if self.signed else x
+        if self.unit == "percent" and not self.signed:
+            label = text.percent(shown, decimals)
+        else:  # signed percent ticks are points: no percent sign
+            label = text.decimal(shown * (100 if self.unit == "percent" else 1), decimals)
         if self.signed and x != 0:
-            text = ("+" if x > 0 else "−") + text
-        return text.replace("-", "−")
+            label = ("+" if x > 0 else text.MINUS) + label
+        return label
 
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
@@ -124,4 +110,4 @@ def target_phrase(value: float | None, target: float | None, unit: Unit | str) -
     if value is None or target is None:
         return ""
     where = "below" if value < target else "above" if value > target else "at"
-    return f"{where} the {format_value(target, unit)} target"
+    return f"{where} the {text.value(target, unit)} target"

@@ -230,7 +230,7 @@ class SectionSpec(Strict):
 
 
 class OutputSpec(Strict):
-    format: Literal["pdf", "pptx"]
+    format: Literal["pdf", "pptx", "xlsx"]
     filename: str = Field("{report}-{period}.{ext}", max_length=200, description="File name (no folders); {report}, {period} and {ext} are filled in.")
     template: PlainPath | None = Field(None, description="PDF: a folder of templates searched before the built-in ones, inside the definition's folder.")
     stylesheets: list[PlainPath] = Field(default_factory=list, description="PDF: extra CSS files applied after the built-in style, inside the definition's folder.")
@@ -387,6 +387,7 @@ class Definition(Strict):
     owner: Address | None = Field(None, description="Email address of the report owner (told when a run is held).")
     organisation: str = ""
     description: str = ""
+    locale: str = Field("en", description="Locale numbers and dates are written in (Babel), e.g. en, en_GB, de, fr_CA.")
     period: PeriodSpec = PeriodSpec()
     statistics: StatisticsSpec = StatisticsSpec()
     sources: dict[Identifier, SourceSpec] = Field(min_length=1)
@@ -402,6 +403,13 @@ class Definition(Strict):
     insights: InsightsSpec = InsightsSpec()
     theme: ThemeSpec = ThemeSpec()
     privacy: PrivacySpec = PrivacySpec()
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        from reportgen.text.locales import check_locale
+
+        return check_locale(value)
 
     def metric(self, metric_id: str) -> MetricSpec:
         for spec in self.metrics:

@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from reportgen import text
 from reportgen.model import ReportModel
 
 _SUMMARY_FINDINGS = 3  # an e-mail teases the report; the full list is in the attachment
@@ -28,6 +29,18 @@ class KpiLine:
     status_text: str
     status: str = ""  # on_target / at_risk / off_target: colours the status
     delta_tone: str = "neutral"  # good / bad / neutral: colours the change
+    # The colours the report drew them in (empty in content stored before they were kept:
+    # the palette then colours them from status and tone with the default theme).
+    status_colour: str = ""
+    delta_colour: str = ""
+
+    @property
+    def status_fill(self) -> str:
+        return self.status_colour or text.status_colour(self.status)
+
+    @property
+    def delta_ink(self) -> str:
+        return self.delta_colour or text.tone_colour(self.delta_tone)
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,7 @@ class MailContent:
     findings: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     primary: str = "#1F3A5F"
+    locale: str = "en"
 
     @classmethod
     def from_model(cls, model: ReportModel) -> MailContent:
@@ -52,9 +66,11 @@ class MailContent:
             period_key=model.period.key, period_label=model.period.label,
             date_range=model.period.date_range,
             kpis=tuple(KpiLine(k.metric.label, k.value_text, k.delta_text, k.status_text,
-                               k.metric.status or "", k.delta_tone)
+                               k.metric.status or "", k.delta_tone,
+                               k.status_colour or text.status_colour(k.metric.status, model.theme),
+                               k.delta_colour or text.tone_colour(k.delta_tone, model.theme))
                        for k in model.summary_kpis),
-            primary=model.theme.primary,
+            primary=model.theme.primary, locale=model.locale,
             findings=tuple(f.sentence for f in model.findings[:_SUMMARY_FINDINGS]),
             warnings=tuple(model.warnings),
         )
@@ -72,12 +88,10 @@ class MailContent:
 
 
 # Mail clients ignore stylesheets: every style is inline, and layout is tables.
-_TONES = {"good": "#1A7F4B", "bad": "#C0392B", "warning": "#B7791F", "neutral": "#5F6B7A"}
-_STATUS_TONE = {"on_target": "good", "at_risk": "warning", "off_target": "bad"}
 
 _HTML = """\
 <!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<html lang="{{ c.locale | replace('_', '-') }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{{ c.title }}</title></head>
 <body style="margin: 0; padding: 0; background: #f4f6f8;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background: #f4f6f8;">
@@ -105,8 +119,8 @@ _HTML = """\
 {% for k in c.kpis %}<tr>
   <td style="padding: 8px; border-bottom: 1px solid #eceff2;">{{ k.label }}</td>
   <td align="right" style="padding: 8px; border-bottom: 1px solid #eceff2; white-space: nowrap;"><strong>{{ k.value_text }}</strong></td>
-  <td align="right" style="padding: 8px; border-bottom: 1px solid #eceff2; color: {{ tones[k.delta_tone] | default(tones.neutral) }};">{{ k.delta_text }}</td>
-  <td style="padding: 8px; border-bottom: 1px solid #eceff2;">{% if k.status_text %}<span style="background: {{ tones[status_tone.get(k.status, 'neutral')] }}; color: #ffffff; border-radius: 10px; padding: 2px 8px; font-size: 12px; white-space: nowrap;">{{ k.status_text }}</span>{% endif %}</td>
+  <td align="right" style="padding: 8px; border-bottom: 1px solid #eceff2; color: {{ k.delta_ink }};">{{ k.delta_text }}</td>
+  <td style="padding: 8px; border-bottom: 1px solid #eceff2;">{% if k.status_text %}<span style="background: {{ k.status_fill }}; color: #ffffff; border-radius: 10px; padding: 2px 8px; font-size: 12px; white-space: nowrap;">{{ k.status_text }}</span>{% endif %}</td>
 </tr>{% endfor %}
 </table></td></tr>{% endif %}
 {% if c.findings %}<tr><td style="padding: 16px 24px 0;">
@@ -146,4 +160,4 @@ def render_bodies(content: MailContent, attached: list[str]) -> tuple[str, str]:
     note = ("The full report is attached: " + ", ".join(attached) + "."
             if attached else "The full report is available from the reporting team.")
     return (_text_template.render(c=content, note=note),
-            _html_template.render(c=content, note=note, tones=_TONES, status_tone=_STATUS_TONE))
+            _html_template.render(c=content, note=note))

@@ -84,7 +84,12 @@ class Calculator:
 
     def describe(self, params: CalculatorParams) -> str:
         """The formula with this definition's parameters filled in (for the methodology)."""
-        return self.formula.format(**params.model_dump())
+        # An unset optional param is named rather than printed as "None" (the formulas only
+        # use them in conditional clauses: "when {x} is set"); lists read "a, b".
+        return self.formula.format(**{
+            name: f"the {name} parameter" if value is None
+            else ", ".join(map(str, value)) if isinstance(value, list) else value
+            for name, value in params.model_dump().items()})
 
     def unit_for(self, params: CalculatorParams) -> Unit:
         return self.unit

@@ -1,0 +1,35 @@
+"""Words around numbers: plurals, lists, breakdown nouns (English prose)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reportgen.text.number import count
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 queue``, ``3 queues``, ``2 categories`` (the count in the report's locale)."""
+    if n == 1:
+        return f"{count(n)} {word}"
+    return f"{count(n)} {many or plural_noun(word)}"
+
+
+def plural_noun(word: str) -> str:
+    """``queue`` -> ``queues``, ``category`` -> ``categories``."""
+    consonant_y = word.endswith("y") and word[-2:-1] not in "aeiou"
+    return word[:-1] + "ies" if consonant_y else word + "s"
+
+
+def join_names(names: Sequence[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    items = list(names)
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def humanise(name: str) -> str:
+    """A column or breakdown key as words: ``contact_reason`` -> ``contact reason``."""
+    return name.replace(",", " / ").replace("_", " ")
