@@ -226,11 +226,13 @@ def finish(
 
 
 def no_data_figure(request: ChartRequest, kind: str, what: str,
-                   message: str = "No data for this period", note: str = "") -> Figure:
+                   message: str = "", note: str = "") -> Figure:
     """A placeholder figure saying there is nothing to draw, instead of failing the report.
 
+    The panel reads "No data for <what> in <period>" unless ``message`` says otherwise;
     ``note`` (e.g. which segments were suppressed) is appended to the caption.
     """
+    message = message or f"No data for {what} in {request.period_label}"
     with themed(request.theme):
         fig = new_figure(WIDTH_IN, 1.6)
         ax = fig.add_subplot()
@@ -238,12 +240,65 @@ def no_data_figure(request: ChartRequest, kind: str, what: str,
         ax.add_patch(FancyBboxPatch(
             (0.01, 0.05), 0.98, 0.9, boxstyle="round,pad=0,rounding_size=0.04",
             transform=ax.transAxes, facecolor=NO_DATA_FILL, edgecolor="none"))
-        ax.text(0.5, 0.58, message, transform=ax.transAxes, ha="center", va="center",
-                fontproperties=strong(request.theme, 10), color=MUTED)
-        ax.text(0.5, 0.36, f"{what} · {request.period_label}", transform=ax.transAxes,
-                ha="center", va="center", fontsize=SMALL, color=MUTED)
+        ax.text(0.5, 0.58 if note else 0.5, message, transform=ax.transAxes, ha="center",
+                va="center", fontproperties=strong(request.theme, 10), color=MUTED)
+        if note:
+            ax.text(0.5, 0.34, wrap(note, 110, 2), transform=ax.transAxes, ha="center",
+                    va="center", fontsize=SMALL, color=MUTED)
         return finish(
             fig, request, kind,
             alt_text=f"{message}: {what}, {request.period_label}.",
             data={}, caption=f"{message}. {note}".strip(),
         )
+
+
+# A target that would squeeze the data into less than this share of the value axis is
+# named in a note instead of drawn: a 60-minute target must not flatten a 4-minute trend.
+MIN_DATA_SHARE = 0.25
+
+
+def target_on_scale(target: float | None, values: Sequence[float], *,
+                    zero_based: bool = False) -> bool:
+    """Whether drawing ``target`` leaves the data at least ``MIN_DATA_SHARE`` of the axis.
+
+    ``zero_based`` for bars, whose axis includes zero whatever the target.
+    """
+    if target is None or not values:
+        return target is not None
+    low, high = min(values), max(values)
+    if zero_based:
+        low, high = min(low, 0.0), max(high, 0.0)
+    span = high - low
+    wider = max(high, target) - min(low, target)
+    if wider <= 0:
+        return True
+    if span <= 1e-12:  # one value: judge by how far the target is relative to it
+        span = max(abs(high) * 0.1, 1e-9)
+    return span / wider >= MIN_DATA_SHARE
+
+
+def off_scale_note(target: float, values: Sequence[float], formatted: str) -> str:
+    """The note that replaces a target line drawn off the data's scale."""
+    where = "above" if target > max(values) else "below"
+    return f"Target {formatted} not drawn: every value is far {where} the axis."
+
+
+def data_limits(low: float, high: float, unit: str, *, fraction: float,
+                include_zero: bool = False) -> tuple[float, float]:
+    """Value-axis limits around the drawn values [low, high].
+
+    The padding never pushes the axis below zero when every value is positive (rates and
+    counts cannot be negative), but negative values (an NPS of -12) always stay on the
+    axis, and percentages stop at 100%.  ``include_zero`` for counts, whose axis must start
+    at zero so that heights compare honestly.
+    """
+    if include_zero:
+        low, high = min(low, 0.0), max(high, 0.0)
+    padded_low, padded_high = value_padding(low, high, unit, fraction=fraction)
+    if low >= 0.0:
+        padded_low = max(padded_low, 0.0)
+    if include_zero and low >= 0.0:
+        padded_low = 0.0
+    if unit == "percent" and high <= 1.0:
+        padded_high = min(padded_high, 1.0)
+    return padded_low, padded_high

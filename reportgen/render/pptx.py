@@ -179,12 +179,15 @@ class _DeckBuilder:
                                caption=lambda _last, t=table: t.note)
 
     def _figure(self, figure: Figure, context: Sequence[str]) -> None:
-        notes = [f"Chart: {figure.alt_text}", figure.caption, *context]
+        # A native chart may draw less than the PDF's picture; its own caption then says
+        # only what it holds.
+        caption = (figure.native.caption if figure.native else "") or figure.caption
+        notes = [f"Chart: {figure.alt_text}", caption, *context]
         slide = self._slide("title_only", figure.title, notes)
         box = self.content
-        if figure.caption:
+        if caption:
             box = box.shrink_bottom(CAPTION_HEIGHT)
-            self._caption(slide, figure.caption)
+            self._caption(slide, caption)
         if figure.native is not None:
             add_native_chart(slide, box, figure, self.theme)
         else:
