@@ -103,7 +103,6 @@ class BarChart:
                 fig = new_figure(WIDTH_IN, HEIGHT_IN)
             ax = fig.add_subplot()
             floor = self._draw(ax, request, params, drawn, target)
-            values = tuple(r.value if is_shown(r) else None for r in drawn)
             return finish(
                 fig, request, self.name,
                 alt_text=self._alt_text(request, params, shown, gaps, left_out, target),

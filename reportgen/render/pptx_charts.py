@@ -146,9 +146,7 @@ def _add_overlays(chart, native: NativeChart, ordered: list[Series], theme: Them
     """Error bars on the data series, then target and cumulative lines as combo parts."""
     base_series = list(chart.plots[0].series)
     for spec, series in zip(ordered, base_series, strict=False):
-        whiskers = any(lo is not None and hi is not None and v is not None
-                       for v, lo, hi in zip(spec.values, spec.low, spec.high, strict=False))
-        if whiskers and role(spec) == "data":
+        if _has_whiskers(spec) and role(spec) == "data":
             plus = [None if v is None or h is None else max(0.0, h - v)
                     for v, h in zip(spec.values, spec.high, strict=True)]
             minus = [None if v is None or lo is None else max(0.0, v - lo)
@@ -165,6 +163,11 @@ def _add_overlays(chart, native: NativeChart, ordered: list[Series], theme: Them
     for spec, series in moved:
         plot = move_to_line_chart(chart, series._element, secondary=role(spec) in SECONDARY)
         _style_overlay(plot.series[-1] if plot.series else None, spec, theme)
+
+
+def _has_whiskers(series: Series) -> bool:
+    return any(lo is not None and hi is not None and v is not None
+               for v, lo, hi in zip(series.values, series.low, series.high, strict=False))
 
 
 def _style_overlay(series, spec: Series, theme: Theme) -> None:
@@ -297,7 +300,7 @@ def _colour_series(chart, native: NativeChart, ordered: list[Series], theme: The
         labels.number_format_is_linked = False
         labels.font.size = Pt(11)
         labels.position = LABEL_POS.OUTSIDE_END
-        if any(role(s) != "data" or s.low for s in native.series):
+        if any(role(s) != "data" or _has_whiskers(s) for s in native.series):
             # Whiskers and lines run just above the bar ends; inside, the label stays clear.
             labels.position = LABEL_POS.INSIDE_END
             labels.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
