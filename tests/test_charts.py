@@ -29,6 +29,7 @@ from reportgen.charts import (
     build_chart,
     get_builder,
 )
+from reportgen.charts.units import format_count
 from reportgen.errors import InputError, UnknownNameError
 from reportgen.model import BreakdownRow, Figure, Theme
 
@@ -289,8 +290,8 @@ def test_trend_params_switch_off_interval_and_target() -> None:
 def test_trend_without_history_is_a_no_data_figure() -> None:
     figure = draw("trend", f.csat(history=()), chart_id="trend_empty")
     assert figure.data == {} and figure.native is None
-    assert figure.alt_text.startswith("No data for this period")
-    assert "No data for this period" in svg_texts(figure)
+    assert figure.alt_text == "No data for CSAT history in October 2026."
+    assert "No data for CSAT history in October 2026" in svg_texts(figure)
     assert_png(figure)
 
 
@@ -304,9 +305,17 @@ def test_bar_ranks_segments_best_first(built: dict[str, Figure]) -> None:
     assert figure.data["queue"] == (*(r.key[0] for r in shown), "Legal")
     assert figure.data["value"] == (*(r.value for r in shown), None)
     assert figure.data["n"] == (*(r.n for r in shown), 4)
-    assert figure.native is not None and figure.native.chart_type == "bar"
+    # With a target line the slide chart draws columns: a line cannot cross horizontal bars.
+    assert figure.native is not None and figure.native.chart_type == "column"
     assert figure.native.categories == figure.data["label"]
     assert figure.native.series[0].values == figure.data["value"]
+    assert figure.native.series[0].low == figure.data["low"]
+    assert figure.native.series[0].high == figure.data["high"]
+    off = {i for i, status in enumerate(figure.data["status"]) if status == "off_target"
+           and figure.data["value"][i] is not None}
+    assert set(figure.native.series[0].highlight) == off and off
+    target = [s for s in figure.native.series if s.role == "target"]
+    assert [set(s.values) for s in target] == [{0.85}]
     texts = svg_texts(figure)
     for label in ("n = 310", "88.0%", "71.0%", "Target 85.0%", "Trust & Safety"):
         assert label in texts
@@ -355,8 +364,8 @@ def test_bar_with_all_values_equal() -> None:
 
 def test_bar_with_empty_breakdown_is_a_no_data_figure() -> None:
     figure = draw("bar", f.csat(breakdowns={"queue": ()}), by="queue", chart_id="bar_empty")
-    assert figure.data == {} and "No data for this period" in svg_texts(figure)
-    assert "CSAT by queue" in svg_texts(figure)
+    assert figure.data == {}
+    assert "No data for CSAT by queue in October 2026" in svg_texts(figure)
 
 
 # --- pareto ----------------------------------------------------------------------------
@@ -434,9 +443,10 @@ def test_heatmap_needs_two_columns() -> None:
 def test_heatmap_with_every_cell_suppressed_is_a_no_data_figure() -> None:
     rows = (BreakdownRow(key=("A", "x"), value=0.9, n=3, suppressed="n = 3 < 30"),)
     figure = draw("heatmap", f.csat(breakdowns={"a,b": rows}), by="a,b")
-    assert figure.data == {} and "No data for this period" in svg_texts(figure)
+    assert figure.data == {} and "No data for CSAT by a and b in October 2026" in svg_texts(figure)
     assert "90.0%" not in svg_texts(figure)
-    assert figure.caption == "No data for this period. Not shown: A / x (n = 3 < 30)."
+    assert figure.caption == ("No data for CSAT by a and b in October 2026. "
+                              "Not shown: A / x (n = 3 < 30).")
 
 
 def test_heatmap_all_equal_and_no_target() -> None:
@@ -462,7 +472,10 @@ def test_distribution_shares(built: dict[str, Figure]) -> None:
         assert sum(figure.data[f"{c} share"][i] for c in "12345") == pytest.approx(1.0)
     native = figure.native
     assert native is not None and native.chart_type == "percent_stacked_column"
-    assert native.categories == figure.data["label"]
+    assert native.categories == tuple(f"{label} (n = {format_count(n)})"
+                                      for label, n in zip(figure.data["label"], figure.data["n"],
+                                                          strict=True))
+    assert "beside each label" in native.caption and "above each column" in figure.caption
     assert [s.name for s in native.series] == ["1", "2", "3", "4", "5"]
     assert native.series[4].values == figure.data["5"]
     last = entries[-1]["counts"]

@@ -260,7 +260,7 @@ def no_data_figure(request: ChartRequest, kind: str, what: str,
                     va="center", fontsize=SMALL, color=MUTED)
         return finish(
             fig, request, kind,
-            alt_text=f"{message}: {what}, {request.period_label}.",
+            alt_text=f"{message}.",
             data={}, caption=f"{message}. {note}".strip(),
         )
 
