@@ -29,7 +29,7 @@ from reportgen.charts import (
     build_chart,
     get_builder,
 )
-from reportgen.charts.units import format_count
+from reportgen.charts.units import format_count, format_value
 from reportgen.errors import InputError, UnknownNameError
 from reportgen.model import BreakdownRow, Figure, Theme
 
@@ -598,3 +598,101 @@ def test_calibration_missing_tolerance_and_empty() -> None:
     within = draw("calibration", f.qa_score(details={"auditors": f.auditors()[2:],
                                                      "tolerance": 5.0}))
     assert "all auditors within tolerance" in within.alt_text
+
+
+# --- defects readers saw: crowded period axes, partial periods, floors, far targets -------
+
+
+def test_control_chart_labels_at_most_thirteen_of_sixty_weeks() -> None:
+    chart = f.weekly_p_chart(60)
+    figure = draw("control", f.csat(details={"p_chart": chart}), chart_id="weekly")
+    lines = set(svg_texts(figure).splitlines())
+    shown = [p["label"] for p in chart["points"] if p["label"] in lines]
+    assert 6 <= len(shown) <= 13
+    assert shown[-1] == "Wk 60"  # the latest week always keeps its label
+
+
+def test_control_limits_are_named_from_the_last_complete_period() -> None:
+    chart = f.weekly_p_chart(20, last_n=240)
+    points = chart["points"]
+    figure = draw("control", f.csat(details={"p_chart": chart}), chart_id="partial")
+    texts = svg_texts(figure)
+    complete_ucl = format_value(points[-2]["ucl"], "percent")
+    partial_ucl = format_value(points[-1]["ucl"], "percent")
+    assert complete_ucl != partial_ucl
+    assert f"UCL {complete_ucl}" in texts and f"UCL {partial_ucl}" not in texts
+    assert "Wk 20 is a partial period (n = 240)" in figure.caption
+
+
+def test_control_chart_of_full_weeks_marks_no_period_partial() -> None:
+    figure = draw("control", f.csat(details={"p_chart": f.weekly_p_chart(20)}))
+    assert "partial" not in figure.caption
+
+
+def test_negative_nps_stays_on_the_axis() -> None:
+    nps = f.metric("nps", "NPS", "score", (-12.0, -5.0, 3.0, 8.0), half_width=4.0)
+    figure = draw("trend", nps, chart_id="nps")
+    native = figure.native
+    assert native is not None and native.y_min is not None
+    assert native.y_min <= -16.0  # the lowest whisker, not a floor at zero
+    assert native.y_max is not None and native.y_max >= 12.0
+
+
+def test_positive_scores_keep_a_zero_floor_and_percentages_a_ceiling() -> None:
+    # The lowest whisker ends at 0.1: padding below it must not push the axis under zero.
+    low = draw("trend", f.metric("qa", "QA", "score", (2.0, 3.0, 2.5), half_width=1.9))
+    assert low.native is not None and low.native.y_min == 0.0
+    high = draw("trend", f.metric("fcr", "FCR", "percent", (0.97, 0.98, 0.99), half_width=0.02))
+    assert high.native is not None and high.native.y_max == 1.0
+
+
+def test_count_trend_axis_starts_at_zero() -> None:
+    tickets = f.metric("tickets", "Tickets", "count", (4100.0, 4350.0, 4020.0, 4480.0))
+    figure = draw("trend", tickets, chart_id="tickets")
+    assert figure.native is not None and figure.native.y_min == 0.0
+
+
+def test_far_target_is_a_note_and_does_not_stretch_the_axis() -> None:
+    frt = f.metric("frt", "First response time", "minutes", (4.4, 4.1, 3.9, 4.3),
+                   target=60.0, half_width=0.3, direction="lower")
+    figure = draw("trend", frt, chart_id="frt")
+    native = figure.native
+    assert native is not None and native.y_max is not None and native.y_max < 10
+    assert [s.role for s in native.series] == ["data"]  # no target line
+    assert "Dashed line" not in figure.caption
+    assert f"Target {format_value(60.0, 'minutes')} not drawn" in figure.caption
+    assert "target" not in figure.data
+
+
+def test_near_target_is_still_drawn() -> None:
+    figure = draw("trend", f.csat(), chart_id="near")
+    assert figure.native is not None
+    assert [s.role for s in figure.native.series] == ["data", "target"]
+    assert "Dashed line: target 85.0%" in figure.caption
+
+
+def test_far_target_on_bars_is_a_note() -> None:
+    rows = (f.row("Email", 4.2, 300), f.row("Chat", 2.1, 280))
+    frt = replace(f.metric("frt", "First response time", "minutes", (4.0,), target=60.0),
+                  breakdowns={"channel": rows})
+    figure = draw("bar", frt, by="channel", chart_id="frt_bars")
+    assert figure.native is not None and figure.native.chart_type == "bar"
+    assert all(s.role == "data" for s in figure.native.series)
+    assert "not drawn" in figure.caption
+
+
+@pytest.mark.parametrize(("kind", "params"), [
+    ("bar", {"by": "queue"}), ("pareto", {"by": "category"}), ("control", {}),
+    ("distribution", {}), ("trend", {}), ("heatmap", {"by": "queue,channel"}),
+    ("spread", {"by": "agent_id"}), ("calibration", {}),
+])
+def test_metric_without_rows_in_the_period_is_a_no_data_panel(kind: str, params) -> None:
+    figure = draw(kind, f.empty(), chart_id=f"{kind}_empty", **params)
+    assert figure.caption.startswith("No data for CSAT")
+    assert "in October 2026" in figure.caption
+    assert figure.native is None and figure.data == {}
+
+
+def test_a_broken_definition_still_fails_when_the_metric_has_data() -> None:
+    with pytest.raises(ChartDataError):
+        draw("bar", f.csat(), by="nonexistent")
