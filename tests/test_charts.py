@@ -642,7 +642,7 @@ def test_positive_scores_keep_a_zero_floor_and_percentages_a_ceiling() -> None:
     # The lowest whisker ends at 0.1: padding below it must not push the axis under zero.
     low = draw("trend", f.metric("qa", "QA", "score", (2.0, 3.0, 2.5), half_width=1.9))
     assert low.native is not None and low.native.y_min == 0.0
-    high = draw("trend", f.metric("fcr", "FCR", "percent", (0.97, 0.98, 0.99), half_width=0.02))
+    high = draw("trend", f.metric("fcr", "FCR", "percent", (0.97, 0.98, 0.99), half_width=0.008))
     assert high.native is not None and high.native.y_max == 1.0
 
 
