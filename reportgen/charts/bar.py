@@ -130,6 +130,9 @@ class BarChart:
         )
         overlays = (Series("Target", (target,) * len(drawn), role="target"),) \
             if target is not None else ()
+        # The slide's value axis must reach the whisker tops and the target too; a chart
+        # application scales to the bars alone.
+        ends = [v for v in (*data.values, *data.high, target) if v is not None]
         return NativeChart(
             chart_type="bar" if params.horizontal and target is None else "column",
             categories=tuple(r.label for r in drawn),
@@ -137,6 +140,7 @@ class BarChart:
             number_format=number_format(metric.unit),
             value_axis_title=axis_title(metric),
             y_min=floor,
+            y_max=_axis_top(ends, floor, metric.unit),
         )
 
     def _draw(self, ax: Axes, request: ChartRequest, params: BarParams,
@@ -293,3 +297,11 @@ class BarChart:
             parts.append("Highlighted bars are off target.")
         note = hidden_note(rows)
         return " ".join([*parts, note] if note else parts)
+
+
+def _axis_top(ends: list[float], floor: float, unit: str) -> float | None:
+    """The top of a slide chart's value axis: a little above the highest drawn end."""
+    if not any(e > floor for e in ends):
+        return None
+    top = max(ends) + (max(ends) - floor) * 0.05
+    return min(top, 1.0) if unit == "percent" and max(ends) <= 1.0 else top
