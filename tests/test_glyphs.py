@@ -105,3 +105,13 @@ def test_chart_labels_with_glyphs_no_font_has_do_not_warn_or_fail() -> None:
                              {"by": "queue"})
     assert EMOJI_QUEUE in figure.svg and ARABIC_QUEUE in figure.svg
     assert figure.png.startswith(b"\x89PNG")
+
+
+def test_digits_stay_in_the_text_font_with_emoji_fonts_installed(run_outputs) -> None:
+    # Digits are emoji-capable characters (keycaps): an emoji font listed in the font
+    # stack would take them over and print every number in wide emoji-font digits.
+    _, out = run_outputs
+    with pdfplumber.open(next(out.glob("*.pdf"))) as document:
+        fonts = {char["fontname"].split("+")[-1] for page in document.pages
+                 for char in page.chars if char["text"].isdigit()}
+    assert fonts and not any("Emoji" in name or "Symbola" in name for name in fonts), fonts
