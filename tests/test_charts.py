@@ -696,3 +696,13 @@ def test_metric_without_rows_in_the_period_is_a_no_data_panel(kind: str, params)
 def test_a_broken_definition_still_fails_when_the_metric_has_data() -> None:
     with pytest.raises(ChartDataError):
         draw("bar", f.csat(), by="nonexistent")
+
+
+def test_long_week_labels_are_thinned_further_than_short_ones() -> None:
+    chart = f.weekly_p_chart(60)
+    for point in chart["points"]:
+        point["label"] = f"2026-W{int(str(point['label']).split()[1]):02d}"
+    figure = draw("control", f.csat(details={"p_chart": chart}), chart_id="iso_weeks")
+    lines = set(svg_texts(figure).splitlines())
+    shown = [p["label"] for p in chart["points"] if p["label"] in lines]
+    assert 4 <= len(shown) <= 9 and shown[-1] == "2026-W60"

@@ -37,6 +37,9 @@ from reportgen.model import Figure
 
 SHAPE = "{center, points: [{label, p, n, ucl, lcl, out_of_control}]}"
 MAX_TICK_LABELS = 13  # more period labels than this overlap at A4 width
+# Characters of tick-label text the x axis holds side by side at A4 width: "2026-W05"
+# labels fit fewer to the axis than "Sep 26".
+AXIS_CHARS = 90
 # A first or last period with less than this share of the median n is taken as partial
 # (the window cuts a week in two); points may also say so with "partial": true.
 PARTIAL_SHARE = 0.6
@@ -162,7 +165,9 @@ class ControlChart:
         ax.grid(False)
         ax.yaxis.set_major_formatter(UnitFormatter("percent"))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
-        step = max(1, math.ceil(len(points) / MAX_TICK_LABELS))
+        longest = max(len(str(p["label"])) for p in points)
+        fit = max(2, min(MAX_TICK_LABELS, AXIS_CHARS // (longest + 2)))
+        step = max(1, math.ceil(len(points) / fit))
         # Thin from the right so the latest period always keeps its label.
         keep = {len(points) - 1 - i for i in range(0, len(points), step)}
         ax.set_xticks(xs, [str(p["label"]) if i in keep else "" for i, p in enumerate(points)])
