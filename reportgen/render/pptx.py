@@ -31,9 +31,16 @@ from pptx.slide import Slide, SlideLayout
 from pptx.util import Inches, Pt
 
 from reportgen.errors import RenderError, ReportgenError
-from reportgen.model import Artifact, Figure, Finding, Kpi, MethodNote, ReportModel, Section
+from reportgen.model import Artifact, Figure, Kpi, ReportModel, Section
 from reportgen.render.files import write_atomically
 from reportgen.render.pptx_charts import add_native_chart, add_picture
+from reportgen.render.pptx_notes import (
+    findings_notes,
+    kpi_notes,
+    method_notes,
+    provenance,
+    section_notes,
+)
 from reportgen.render.pptx_slides import (
     add_footer,
     bullet_colour,
@@ -117,7 +124,7 @@ class _DeckBuilder:
         self._agenda()
         if self.model.summary_kpis:
             self._table_slides("KPI scorecard", scorecard(self.model.summary_kpis, self.theme),
-                               notes=lambda rows: [_kpi_notes(self.model.summary_kpis[rows])])
+                               notes=lambda rows: [kpi_notes(self.model.summary_kpis[rows])])
         self._findings()
         for section in self.model.sections:
             self._section(section)
@@ -163,8 +170,8 @@ class _DeckBuilder:
         findings = self.model.findings
         shown = findings[:MAX_FINDINGS]
         slide = self._slide("content", "Key findings", [
-            _findings_notes(shown, "Key findings"),
-            _findings_notes(findings[MAX_FINDINGS:], "Further findings"),
+            findings_notes(shown, "Key findings"),
+            findings_notes(findings[MAX_FINDINGS:], "Further findings"),
         ])
         sentences = [f.sentence for f in shown] or ["No findings this period."]
         paragraphs = _fill_or_drop(slide, sentences)
@@ -172,7 +179,7 @@ class _DeckBuilder:
             bullet_colour(paragraph, tone_colour(finding.tone, self.theme) or self.theme.neutral)
 
     def _section(self, section: Section) -> None:
-        context = _section_notes(section)
+        context = section_notes(section)
         extra = [k for k in section.kpis if k.metric.metric_id not in self.summary_ids]
         # One KPI does not make a table: it heads the section's first chart instead.
         strip = extra if len(extra) == 1 and section.figures else []
@@ -188,7 +195,7 @@ class _DeckBuilder:
             context = [section.intro, *context]
         if card is not None:
             self._table_slides(f"{section.title}: scorecard", card,
-                               notes=lambda rows: [_kpi_notes(extra[rows]), *context[1:]])
+                               notes=lambda rows: [kpi_notes(extra[rows]), *context[1:]])
         for index, figure in enumerate(section.figures):
             self._figure(figure, context, strip if index == 0 else [])
         for table, data in tables:
@@ -306,12 +313,12 @@ class _DeckBuilder:
         if model.warnings:
             slide = self._slide("content", "Data-quality notes", list(model.warnings))
             _fill_or_drop(slide, list(model.warnings))
-        line, full = _provenance(model)
+        line, full = provenance(model)
         notes_for = model.methodology
         if notes_for:
             self._table_slides(
                 "Methodology", methodology(notes_for),
-                notes=lambda rows: [*(_method_notes(n) for n in notes_for[rows]), full],
+                notes=lambda rows: [*(method_notes(n) for n in notes_for[rows]), full],
                 caption=lambda last: line if last else "",
             )
         else:
@@ -369,62 +376,3 @@ def _local_date(moment: datetime, timezone: str) -> str:
 def _utc(moment: datetime) -> datetime:
     """Naive UTC, which is what the package's core properties store."""
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _kpi_notes(kpis: Sequence[Kpi]) -> str:
-    return "\n".join(_kpi_line(k) for k in kpis)
-
-
-def _kpi_line(kpi: Kpi) -> str:
-    """Every display string of a KPI in one sentence a presenter can read out."""
-    value = kpi.value_text
-    detail = "; ".join(t for t in (kpi.interval_text and f"interval {kpi.interval_text}",
-                                   kpi.n_text) if t)
-    parts = [f"{kpi.metric.label}: {value}" + (f" ({detail})" if detail else "")]
-    change = ", ".join(t for t in (kpi.delta_text, kpi.significance_text) if t)
-    if change:
-        parts.append(f"change {change}")
-    parts.extend(t for t in (kpi.target_text, kpi.status_text) if t)
-    return "; ".join(parts) + "."
-
-
-def _findings_notes(findings: Sequence[Finding], heading: str) -> str:
-    if not findings:
-        return ""
-    return heading + ":\n" + "\n".join(f"- {f.sentence}" for f in findings)
-
-
-def _section_notes(section: Section) -> list[str]:
-    """The numbers behind a section: its KPIs, findings and free notes."""
-    blocks = [_kpi_notes(section.kpis),
-              _findings_notes(section.findings, f"Findings in {section.title}")]
-    if section.notes:
-        blocks.append("Notes:\n" + "\n".join(f"- {n}" for n in section.notes))
-    return blocks
-
-
-def _method_notes(note: MethodNote) -> str:
-    lines = [f"{note.label}: {note.formula}", f"Test: {note.test}", note.n_text]
-    lines.extend(f"Suppressed: {s}" for s in note.suppressed)
-    return "\n".join(line for line in lines if line)
-
-
-def _provenance(model: ReportModel) -> tuple[str, str]:
-    """The provenance as a one-line slide caption (short hashes) and in full for the notes."""
-    prov = model.provenance
-    stamp = f"{prov.generated_at:%Y-%m-%d %H:%M %Z}".strip()
-
-    def inputs(short: bool) -> str:
-        return ", ".join(
-            f"{name} {digest[:12] if short else digest}"
-            + (f" ({prov.row_counts[name]:,} rows)" if name in prov.row_counts else "")
-            for name, digest in prov.input_hashes.items()
-        )
-
-    def line(short: bool) -> str:
-        digest = prov.definition_hash[:12] if short else prov.definition_hash
-        return (f"Provenance: definition {digest}; inputs {inputs(short) or 'none'}; "
-                f"reportgen {prov.code_version}; period {prov.period}; generated {stamp}")
-
-    return line(True), line(False)
-
