@@ -15,6 +15,7 @@ import pypdfium2 as pdfium
 import pytest
 from factories import sample_figure, sample_model
 from libreoffice import LibreOfficeError, convert_all_to_pdf, convert_to_pdf
+from lxml import etree
 from PIL import ImageFont
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
@@ -124,6 +125,11 @@ def measured_lines(text: str, width: int, size_pt: float, *, bold: bool = False)
 
 def measured_height_pt(text: str, width: int, size_pt: float, *, bold: bool = False) -> float:
     return measured_lines(text, width, size_pt, bold=bold) * size_pt * 1.2
+
+
+def text_placeholder_text(slide) -> str:
+    return "\n".join(s.text_frame.text for s in slide.placeholders
+                     if s.placeholder_format.type in (PP_PLACEHOLDER.BODY, PP_PLACEHOLDER.OBJECT))
 
 
 def titles(prs) -> list[str]:
@@ -634,3 +640,110 @@ def test_crowded_text_stays_on_its_slide_and_off_the_footer(converted) -> None:
 def test_libreoffice_helper_reports_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(LibreOfficeError, match="no such file"):
         convert_to_pdf(tmp_path / "missing.pptx")
+
+
+# ---------- what the PDF's charts draw, drawn natively too ----------
+
+CHART_NS = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart"}
+# The order CT_BarSer / CT_LineSer children must keep (ECMA-376 part 1, 21.2.2).
+SER_ORDER = ("idx", "order", "tx", "spPr", "invertIfNegative", "pictureOptions", "marker",
+             "dPt", "dLbls", "trendline", "errBars", "cat", "val", "shape", "smooth")
+
+
+def chart_xml_values(element, path: str) -> list[float]:
+    found = etree.XPath(path, namespaces=CHART_NS)(element)
+    return [float(v) for v in found]
+
+
+def combo_deck(tmp_path: Path, native: NativeChart):
+    base = standard_model()
+    figure = dataclasses.replace(base.sections[0].figures[0], title="Combo", native=native)
+    model = dataclasses.replace(base, sections=(
+        dataclasses.replace(base.sections[0], figures=(figure,)),))
+    _, prs = render(model, tmp_path / "combo.pptx")
+    return next(s for s in slides_titled(prs, "Combo")[0].shapes if s.has_chart).chart
+
+
+def test_intervals_become_custom_error_bars_and_highlights_data_points(tmp_path: Path) -> None:
+    values, low, high = (0.8, 0.7, None, 0.9), (0.75, 0.62, None, 0.88), (0.84, 0.77, None, 0.93)
+    chart = combo_deck(tmp_path, NativeChart(
+        chart_type="column", categories=("A", "B", "C", "D"), number_format="0%",
+        series=(Series("CSAT", values, low=low, high=high, highlight=(1,)),
+                Series("Target", (0.85,) * 4, role="target"))))
+    space = chart._chartSpace
+    (bars,) = etree.XPath(".//c:errBars", namespaces=CHART_NS)(space)
+    plus = chart_xml_values(bars, "./c:plus/c:numLit/c:pt/c:v/text()")
+    minus = chart_xml_values(bars, "./c:minus/c:numLit/c:pt/c:v/text()")
+    assert plus == pytest.approx([0.04, 0.07, 0.03])  # high - value, C has no interval
+    assert minus == pytest.approx([0.05, 0.08, 0.02])  # value - low
+    assert etree.XPath("./c:plus/c:numLit/c:pt/@idx", namespaces=CHART_NS)(bars) == ["0", "1",
+                                                                                    "3"]
+    assert etree.XPath(".//c:barChart/c:ser/c:dPt/c:idx/@val", namespaces=CHART_NS)(space) == [
+        "1"]
+    target = etree.XPath(".//c:lineChart/c:ser", namespaces=CHART_NS)(space)
+    assert len(target) == 1 and chart_xml_values(target[0], ".//c:val//c:v/text()") == [0.85] * 4
+    # The target shares the bars' axes: one value axis in all.
+    assert len(etree.XPath(".//c:valAx", namespaces=CHART_NS)(space)) == 1
+    for ser in etree.XPath(".//c:ser", namespaces=CHART_NS)(space):
+        tags = [etree.QName(child).localname for child in ser]
+        assert tags == sorted(tags, key=SER_ORDER.index), tags
+
+
+def test_cumulative_share_and_cut_go_on_a_secondary_axis(tmp_path: Path) -> None:
+    chart = combo_deck(tmp_path, NativeChart(
+        chart_type="column", categories=("A", "B", "C"), number_format="#,##0",
+        series=(Series("Count", (60.0, 30.0, 10.0), highlight=(0, 1)),
+                Series("Cumulative share", (0.6, 0.9, 1.0), role="cumulative"),
+                Series("80% cut", (0.8,) * 3, role="threshold"))))
+    space = chart._chartSpace
+    line_charts = etree.XPath(".//c:lineChart", namespaces=CHART_NS)(space)
+    assert len(line_charts) == 1
+    names = etree.XPath("./c:ser/c:tx//c:v/text()", namespaces=CHART_NS)(line_charts[0])
+    assert names == ["Cumulative share", "80% cut"]
+    bar_axes = etree.XPath(".//c:barChart/c:axId/@val", namespaces=CHART_NS)(space)
+    line_axes = etree.XPath("./c:axId/@val", namespaces=CHART_NS)(line_charts[0])
+    assert set(bar_axes).isdisjoint(line_axes)
+    secondary = [ax for ax in etree.XPath(".//c:valAx", namespaces=CHART_NS)(space)
+                 if etree.XPath("./c:axId/@val", namespaces=CHART_NS)(ax)[0] in line_axes]
+    assert len(secondary) == 1
+    assert etree.XPath("./c:axPos/@val", namespaces=CHART_NS)(secondary[0]) == ["r"]
+    assert etree.XPath("./c:numFmt/@formatCode", namespaces=CHART_NS)(secondary[0]) == ["0%"]
+    assert chart_xml_values(secondary[0], "./c:scaling/c:max/@val") == [1.0]
+
+
+def test_overlay_lines_cannot_be_asked_of_horizontal_bars(tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="horizontal bars"):
+        combo_deck(tmp_path, NativeChart(
+            chart_type="bar", categories=("A", "B"),
+            series=(Series("CSAT", (0.8, 0.7)), Series("Target", (0.85, 0.85), role="target"))))
+
+
+def test_a_single_section_kpi_heads_the_first_chart_instead_of_a_table(tmp_path: Path) -> None:
+    base = standard_model()
+    section = base.sections[0]
+    extra = dataclasses.replace(section.kpis[0], metric=dataclasses.replace(
+        section.kpis[0].metric, metric_id="fcr", label="One-touch resolution"),
+        value_text="57.3%", status_text="On target")
+    model = dataclasses.replace(base, sections=(dataclasses.replace(section, kpis=(extra,)),))
+    _, prs = render(model, tmp_path / "strip.pptx")
+    assert not slides_titled(prs, f"{section.title}: scorecard")
+    slide = slides_titled(prs, section.figures[0].title)[0]
+    strip = next(s for s in slide.shapes if s.name == "KPI")
+    assert strip.text_frame.text.startswith("One-touch resolution: 57.3%")
+    assert "On target" in strip.text_frame.text
+    chart = next(s for s in slide.shapes if s.has_chart)
+    assert chart.top >= strip.top + strip.height  # the chart starts below the line
+
+
+def test_a_one_row_table_is_a_list_of_its_cells(tmp_path: Path) -> None:
+    base = standard_model()
+    table = base.sections[0].tables[0]
+    one = dataclasses.replace(table, rows=table.rows[:1])
+    model = dataclasses.replace(base, sections=(
+        dataclasses.replace(base.sections[0], tables=(one,)),))
+    _, prs = render(model, tmp_path / "one.pptx")
+    slide = slides_titled(prs, table.title)[0]
+    assert not [s for s in slide.shapes if s.has_table]
+    body = text_placeholder_text(slide)
+    for column, cell in zip(table.columns, table.rows[0], strict=True):
+        assert f"{column.label}: {cell.text}" in body
