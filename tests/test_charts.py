@@ -706,3 +706,12 @@ def test_long_week_labels_are_thinned_further_than_short_ones() -> None:
     lines = set(svg_texts(figure).splitlines())
     shown = [p["label"] for p in chart["points"] if p["label"] in lines]
     assert 4 <= len(shown) <= 9 and shown[-1] == "2026-W60"
+
+
+def test_far_target_on_a_spread_is_a_note() -> None:
+    rows = tuple(f.row(f"A{i:02d}", 3.0 + (i % 5) * 0.4, 20) for i in range(12))
+    frt = replace(f.metric("frt", "First response time", "minutes", (4.0,), target=60.0,
+                           direction="lower"), breakdowns={"agent_id": rows})
+    figure = draw("spread", frt, by="agent_id", chart_id="frt_spread")
+    assert "Dashed line" not in figure.caption
+    assert f"Target {format_value(60.0, 'minutes')} not drawn" in figure.caption
