@@ -172,8 +172,23 @@ class Table:
 
 @dataclass(frozen=True)
 class Series:
+    """One series of a native chart.
+
+    ``role`` says how it is drawn: ``data`` in the chart's own type, ``target`` as a
+    dashed line on the value axis, ``cumulative`` as a line on a secondary 0-100% axis and
+    ``threshold`` as a dashed line on that secondary axis.  ``low``/``high`` are interval
+    bounds drawn as error bars; ``highlight`` lists the points drawn in the alert colour.
+    """
+
     name: str
     values: tuple[float | None, ...]
+    role: Literal["data", "target", "cumulative", "threshold"] = "data"
+    low: tuple[float | None, ...] = ()
+    high: tuple[float | None, ...] = ()
+    highlight: tuple[int, ...] = ()
+    # Hex colours; empty means the theme's (palette for data, alert colour for highlights).
+    colour: str = ""
+    highlight_colour: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,6 +202,9 @@ class NativeChart:
     value_axis_title: str = ""
     y_min: float | None = None
     y_max: float | None = None
+    # The caption of this drawing when it differs from the figure's (it names only what
+    # the native chart holds); empty means the figure's caption applies as it is.
+    caption: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install the system packages reportgen needs, only those missing (Debian/Ubuntu).
-#   runtime: Pango/HarfBuzz for WeasyPrint, the Inter and DejaVu fonts
+#   runtime: Pango/HarfBuzz for WeasyPrint, the Inter and DejaVu fonts, and fallback fonts
+#            for glyphs those lack (emoji, symbols, Arabic and Hebrew) found in data values
 #   tests:   LibreOffice Impress (opens and converts decks), poppler-utils (pdftoppm),
 #            the PostgreSQL server (the ledger's tests start a throwaway cluster with it)
 # Usage: scripts/bootstrap-system.sh [runtime|test]
 set -euo pipefail
 
 profile="${1:-test}"
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-inter fonts-dejavu-core fonts-liberation2 python3-venv)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-inter fonts-dejavu-core fonts-liberation2 fonts-noto-color-emoji fonts-symbola fonts-noto-core python3-venv)
 if [ "$profile" = "test" ]; then
   packages+=(libreoffice-impress-nogui poppler-utils postgresql)
 fi
@@ -32,3 +33,6 @@ fi
 echo "Installing system packages: ${missing[*]}"
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# matplotlib caches its font list on first use and never rescans; drop the cache so the
+# charts see fonts installed just now.
+rm -f "${MPLCONFIGDIR:-${XDG_CACHE_HOME:-$HOME/.cache}/matplotlib}"/fontlist-*.json

@@ -181,3 +181,34 @@ def request(*metrics: MetricResult, chart_id: str = "chart", title: str = "Chart
     """A chart request for October 2026."""
     return ChartRequest(id=chart_id, title=title, metrics=tuple(metrics),
                         theme=theme or Theme(), period_label="October 2026")
+
+
+def weekly_p_chart(weeks: int = 60, *, last_n: int | None = None) -> dict[str, object]:
+    """A weekly p-chart of ``weeks`` points at n ~ 2,000; ``last_n`` makes the last week thin
+    (a week the window cuts in two)."""
+    center = 0.15
+    points = []
+    for index in range(weeks):
+        n = last_n if last_n is not None and index == weeks - 1 else 2000 + 30 * (index % 4)
+        sigma = (center * (1 - center) / n) ** 0.5
+        p = center + (0.004 if index % 3 else -0.003)
+        ucl, lcl = center + 3 * sigma, max(center - 3 * sigma, 0.0)
+        points.append({"label": f"Wk {index + 1}", "p": p, "n": n, "ucl": ucl, "lcl": lcl,
+                       "out_of_control": not lcl <= p <= ucl})
+    return {"center": center, "points": points}
+
+
+def metric(metric_id: str, label: str, unit: str, values: tuple[float | None, ...], *,
+           target: float | None = None, half_width: float | None = None,
+           direction: str = "higher") -> MetricResult:
+    """A metric with only a history: enough for a trend chart."""
+    return MetricResult(
+        metric_id=metric_id, label=label, calculator=metric_id, unit=unit,  # type: ignore[arg-type]
+        direction=direction, value=values[-1], n=400, target=target,  # type: ignore[arg-type]
+        history=history(values, half_width=half_width))
+
+
+def empty(metric_id: str = "csat", label: str = "CSAT") -> MetricResult:
+    """A metric whose source had no rows in the period: no value, no breakdowns, no details."""
+    return MetricResult(metric_id=metric_id, label=label, calculator=metric_id, unit="percent",
+                        direction="higher", value=None, n=0)

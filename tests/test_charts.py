@@ -29,6 +29,7 @@ from reportgen.charts import (
     build_chart,
     get_builder,
 )
+from reportgen.charts.units import format_count, format_value
 from reportgen.errors import InputError, UnknownNameError
 from reportgen.model import BreakdownRow, Figure, Theme
 
@@ -289,8 +290,8 @@ def test_trend_params_switch_off_interval_and_target() -> None:
 def test_trend_without_history_is_a_no_data_figure() -> None:
     figure = draw("trend", f.csat(history=()), chart_id="trend_empty")
     assert figure.data == {} and figure.native is None
-    assert figure.alt_text.startswith("No data for this period")
-    assert "No data for this period" in svg_texts(figure)
+    assert figure.alt_text == "No data for CSAT history in October 2026."
+    assert "No data for CSAT history in October 2026" in svg_texts(figure)
     assert_png(figure)
 
 
@@ -304,9 +305,17 @@ def test_bar_ranks_segments_best_first(built: dict[str, Figure]) -> None:
     assert figure.data["queue"] == (*(r.key[0] for r in shown), "Legal")
     assert figure.data["value"] == (*(r.value for r in shown), None)
     assert figure.data["n"] == (*(r.n for r in shown), 4)
-    assert figure.native is not None and figure.native.chart_type == "bar"
+    # With a target line the slide chart draws columns: a line cannot cross horizontal bars.
+    assert figure.native is not None and figure.native.chart_type == "column"
     assert figure.native.categories == figure.data["label"]
     assert figure.native.series[0].values == figure.data["value"]
+    assert figure.native.series[0].low == figure.data["low"]
+    assert figure.native.series[0].high == figure.data["high"]
+    off = {i for i, status in enumerate(figure.data["status"]) if status == "off_target"
+           and figure.data["value"][i] is not None}
+    assert set(figure.native.series[0].highlight) == off and off
+    target = [s for s in figure.native.series if s.role == "target"]
+    assert [set(s.values) for s in target] == [{0.85}]
     texts = svg_texts(figure)
     for label in ("n = 310", "88.0%", "71.0%", "Target 85.0%", "Trust & Safety"):
         assert label in texts
@@ -355,8 +364,8 @@ def test_bar_with_all_values_equal() -> None:
 
 def test_bar_with_empty_breakdown_is_a_no_data_figure() -> None:
     figure = draw("bar", f.csat(breakdowns={"queue": ()}), by="queue", chart_id="bar_empty")
-    assert figure.data == {} and "No data for this period" in svg_texts(figure)
-    assert "CSAT by queue" in svg_texts(figure)
+    assert figure.data == {}
+    assert "No data for CSAT by queue in October 2026" in svg_texts(figure)
 
 
 # --- pareto ----------------------------------------------------------------------------
@@ -434,9 +443,10 @@ def test_heatmap_needs_two_columns() -> None:
 def test_heatmap_with_every_cell_suppressed_is_a_no_data_figure() -> None:
     rows = (BreakdownRow(key=("A", "x"), value=0.9, n=3, suppressed="n = 3 < 30"),)
     figure = draw("heatmap", f.csat(breakdowns={"a,b": rows}), by="a,b")
-    assert figure.data == {} and "No data for this period" in svg_texts(figure)
+    assert figure.data == {} and "No data for CSAT by a and b in October 2026" in svg_texts(figure)
     assert "90.0%" not in svg_texts(figure)
-    assert figure.caption == "No data for this period. Not shown: A / x (n = 3 < 30)."
+    assert figure.caption == ("No data for CSAT by a and b in October 2026. "
+                              "Not shown: A / x (n = 3 < 30).")
 
 
 def test_heatmap_all_equal_and_no_target() -> None:
@@ -462,7 +472,10 @@ def test_distribution_shares(built: dict[str, Figure]) -> None:
         assert sum(figure.data[f"{c} share"][i] for c in "12345") == pytest.approx(1.0)
     native = figure.native
     assert native is not None and native.chart_type == "percent_stacked_column"
-    assert native.categories == figure.data["label"]
+    assert native.categories == tuple(f"{label} (n = {format_count(n)})"
+                                      for label, n in zip(figure.data["label"], figure.data["n"],
+                                                          strict=True))
+    assert "beside each label" in native.caption and "above each column" in figure.caption
     assert [s.name for s in native.series] == ["1", "2", "3", "4", "5"]
     assert native.series[4].values == figure.data["5"]
     last = entries[-1]["counts"]
@@ -585,3 +598,120 @@ def test_calibration_missing_tolerance_and_empty() -> None:
     within = draw("calibration", f.qa_score(details={"auditors": f.auditors()[2:],
                                                      "tolerance": 5.0}))
     assert "all auditors within tolerance" in within.alt_text
+
+
+# --- defects readers saw: crowded period axes, partial periods, floors, far targets -------
+
+
+def test_control_chart_labels_at_most_thirteen_of_sixty_weeks() -> None:
+    chart = f.weekly_p_chart(60)
+    figure = draw("control", f.csat(details={"p_chart": chart}), chart_id="weekly")
+    lines = set(svg_texts(figure).splitlines())
+    shown = [p["label"] for p in chart["points"] if p["label"] in lines]
+    assert 6 <= len(shown) <= 13
+    assert shown[-1] == "Wk 60"  # the latest week always keeps its label
+
+
+def test_control_limits_are_named_from_the_last_complete_period() -> None:
+    chart = f.weekly_p_chart(20, last_n=240)
+    points = chart["points"]
+    figure = draw("control", f.csat(details={"p_chart": chart}), chart_id="partial")
+    texts = svg_texts(figure)
+    complete_ucl = format_value(points[-2]["ucl"], "percent")
+    partial_ucl = format_value(points[-1]["ucl"], "percent")
+    assert complete_ucl != partial_ucl
+    assert f"UCL {complete_ucl}" in texts and f"UCL {partial_ucl}" not in texts
+    assert "Wk 20 is a partial period (n = 240)" in figure.caption
+
+
+def test_control_chart_of_full_weeks_marks_no_period_partial() -> None:
+    figure = draw("control", f.csat(details={"p_chart": f.weekly_p_chart(20)}))
+    assert "partial" not in figure.caption
+
+
+def test_negative_nps_stays_on_the_axis() -> None:
+    nps = f.metric("nps", "NPS", "score", (-12.0, -5.0, 3.0, 8.0), half_width=4.0)
+    figure = draw("trend", nps, chart_id="nps")
+    native = figure.native
+    assert native is not None and native.y_min is not None
+    assert native.y_min <= -16.0  # the lowest whisker, not a floor at zero
+    assert native.y_max is not None and native.y_max >= 12.0
+
+
+def test_positive_scores_keep_a_zero_floor_and_percentages_a_ceiling() -> None:
+    # The lowest whisker ends at 0.1: padding below it must not push the axis under zero.
+    low = draw("trend", f.metric("qa", "QA", "score", (2.0, 3.0, 2.5), half_width=1.9))
+    assert low.native is not None and low.native.y_min == 0.0
+    high = draw("trend", f.metric("fcr", "FCR", "percent", (0.97, 0.98, 0.99), half_width=0.008))
+    assert high.native is not None and high.native.y_max == 1.0
+
+
+def test_count_trend_axis_starts_at_zero() -> None:
+    tickets = f.metric("tickets", "Tickets", "count", (4100.0, 4350.0, 4020.0, 4480.0))
+    figure = draw("trend", tickets, chart_id="tickets")
+    assert figure.native is not None and figure.native.y_min == 0.0
+
+
+def test_far_target_is_a_note_and_does_not_stretch_the_axis() -> None:
+    frt = f.metric("frt", "First response time", "minutes", (4.4, 4.1, 3.9, 4.3),
+                   target=60.0, half_width=0.3, direction="lower")
+    figure = draw("trend", frt, chart_id="frt")
+    native = figure.native
+    assert native is not None and native.y_max is not None and native.y_max < 10
+    assert [s.role for s in native.series] == ["data"]  # no target line
+    assert "Dashed line" not in figure.caption
+    assert f"Target {format_value(60.0, 'minutes')} not drawn" in figure.caption
+    assert "target" not in figure.data
+
+
+def test_near_target_is_still_drawn() -> None:
+    figure = draw("trend", f.csat(), chart_id="near")
+    assert figure.native is not None
+    assert [s.role for s in figure.native.series] == ["data", "target"]
+    assert "Dashed line: target 85.0%" in figure.caption
+
+
+def test_far_target_on_bars_is_a_note() -> None:
+    rows = (f.row("Email", 4.2, 300), f.row("Chat", 2.1, 280))
+    frt = replace(f.metric("frt", "First response time", "minutes", (4.0,), target=60.0),
+                  breakdowns={"channel": rows})
+    figure = draw("bar", frt, by="channel", chart_id="frt_bars")
+    assert figure.native is not None and figure.native.chart_type == "bar"
+    assert all(s.role == "data" for s in figure.native.series)
+    assert "not drawn" in figure.caption
+
+
+@pytest.mark.parametrize(("kind", "params"), [
+    ("bar", {"by": "queue"}), ("pareto", {"by": "category"}), ("control", {}),
+    ("distribution", {}), ("trend", {}), ("heatmap", {"by": "queue,channel"}),
+    ("spread", {"by": "agent_id"}), ("calibration", {}),
+])
+def test_metric_without_rows_in_the_period_is_a_no_data_panel(kind: str, params) -> None:
+    figure = draw(kind, f.empty(), chart_id=f"{kind}_empty", **params)
+    assert figure.caption.startswith("No data for CSAT")
+    assert "in October 2026" in figure.caption
+    assert figure.native is None and figure.data == {}
+
+
+def test_a_broken_definition_still_fails_when_the_metric_has_data() -> None:
+    with pytest.raises(ChartDataError):
+        draw("bar", f.csat(), by="nonexistent")
+
+
+def test_long_week_labels_are_thinned_further_than_short_ones() -> None:
+    chart = f.weekly_p_chart(60)
+    for point in chart["points"]:
+        point["label"] = f"2026-W{int(str(point['label']).split()[1]):02d}"
+    figure = draw("control", f.csat(details={"p_chart": chart}), chart_id="iso_weeks")
+    lines = set(svg_texts(figure).splitlines())
+    shown = [p["label"] for p in chart["points"] if p["label"] in lines]
+    assert 4 <= len(shown) <= 9 and shown[-1] == "2026-W60"
+
+
+def test_far_target_on_a_spread_is_a_note() -> None:
+    rows = tuple(f.row(f"A{i:02d}", 3.0 + (i % 5) * 0.4, 20) for i in range(12))
+    frt = replace(f.metric("frt", "First response time", "minutes", (4.0,), target=60.0,
+                           direction="lower"), breakdowns={"agent_id": rows})
+    figure = draw("spread", frt, by="agent_id", chart_id="frt_spread")
+    assert "Dashed line" not in figure.caption
+    assert f"Target {format_value(60.0, 'minutes')} not drawn" in figure.caption

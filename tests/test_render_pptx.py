@@ -15,11 +15,13 @@ import pypdfium2 as pdfium
 import pytest
 from factories import sample_figure, sample_model
 from libreoffice import LibreOfficeError, convert_all_to_pdf, convert_to_pdf
+from lxml import etree
+from PIL import ImageFont
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.dml import MSO_THEME_COLOR
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
-from pptx.util import Emu
+from pptx.util import Emu, Pt
 from pypdf import PdfReader
 
 from reportgen.errors import RenderError
@@ -28,7 +30,7 @@ from reportgen.render import pptx as pptx_renderer
 from reportgen.render.pptx import DEFAULT_MASTER, render_pptx
 from reportgen.render.pptx_charts import nice_bounds
 from reportgen.render.pptx_tables import SCORECARD_HEADERS
-from reportgen.render.pptx_text import ellipsize, wrapped_lines
+from reportgen.render.pptx_text import SAFETY, ellipsize, font_file, wrap_text, wrapped_lines
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD_MASTER = REPO / "report_templates" / "qbr" / "build_master.py"
@@ -39,8 +41,19 @@ BUILD_MASTER = REPO / "report_templates" / "qbr" / "build_master.py"
 
 @functools.cache
 def standard_model() -> ReportModel:
-    """factories.sample_model(), built once: drawing its charts takes a while."""
-    return sample_model()
+    """factories.sample_model() with two headline KPIs and two methodology notes, built once.
+
+    Two rows each, because a one-row table is shown as a list, not as a table.
+    """
+    base = sample_model()
+    kpi = base.summary_kpis[0]
+    nps = dataclasses.replace(kpi, metric=dataclasses.replace(
+        kpi.metric, metric_id="nps", label="NPS", status="on_target"),
+        value_text="36.1", target_text="Target 30.0", status_text="On target")
+    note = dataclasses.replace(base.methodology[0], metric_id="nps", label="NPS",
+                               formula="% promoters (9-10) - % detractors (0-6)", suppressed=())
+    return dataclasses.replace(base, summary_kpis=(kpi, nps),
+                               methodology=(*base.methodology, note))
 
 
 @functools.cache
@@ -80,6 +93,43 @@ def crowded_model() -> ReportModel:
 def render(model: ReportModel, out: Path, **kwargs):
     artifact = render_pptx(model, out, **kwargs)
     return artifact, Presentation(str(out))
+
+
+def measured_lines(text: str, width: int, size_pt: float, *, bold: bool = False) -> int:
+    """Lines ``text`` takes in a box ``width`` EMU wide, measured with Pillow and the font file.
+
+    An independent greedy wrap (no code shared with the renderer's fitting).
+    """
+    font = ImageFont.truetype(font_file("Inter", bold), 100)
+    room = Emu(width).pt
+
+    def fits(line: str) -> bool:
+        return font.getlength(line) * size_pt / 100 <= room
+
+    count = 0
+    for raw in text.split("\n"):
+        line = ""
+        for word in raw.split():
+            if fits(f"{line} {word}".strip()):
+                line = f"{line} {word}".strip()
+                continue
+            count += 1 if line else 0
+            while not fits(word) and len(word) > 1:
+                cut = max(i for i in range(1, len(word) + 1) if fits(word[:i]) or i == 1)
+                word = word[cut:]
+                count += 1
+            line = word
+        count += 1
+    return count
+
+
+def measured_height_pt(text: str, width: int, size_pt: float, *, bold: bool = False) -> float:
+    return measured_lines(text, width, size_pt, bold=bold) * size_pt * 1.2
+
+
+def text_placeholder_text(slide) -> str:
+    return "\n".join(s.text_frame.text for s in slide.placeholders
+                     if s.placeholder_format.type in (PP_PLACEHOLDER.BODY, PP_PLACEHOLDER.OBJECT))
 
 
 def titles(prs) -> list[str]:
@@ -162,17 +212,18 @@ def test_slide_titles_follow_the_deck_order(standard_deck) -> None:
     model = standard_model()
     expected = ["Monthly Quality Report", "Agenda", "KPI scorecard", "Key findings"]
     for section in model.sections:
-        expected.append(section.title)
-        expected.extend(f.title for f in section.figures)
-        expected.extend(t.title for t in section.tables)
-    expected += ["Appendix", "Methodology"]
+        own = [*(f.title for f in section.figures), *(t.title for t in section.tables)]
+        # A divider only heads a section of three or more slides.
+        expected.extend([section.title, *own] if len(own) >= 3 else own)
+    expected += ["Methodology"]
     assert titles(standard_deck[1]) == expected
 
 
 def test_slides_use_the_masters_layouts_by_name(standard_deck) -> None:
     layouts = [s.slide_layout.name for s in standard_deck[1].slides]
     assert layouts[:4] == ["Title Slide", "Title and Content", "Title Only", "Title and Content"]
-    assert layouts.count("Section Header") == len(standard_model().sections) + 1
+    # Each section has two slides and the appendix one: too few for dividers.
+    assert layouts.count("Section Header") == 0
 
 
 def test_title_slide_shows_organisation_period_and_generated_date(standard_deck) -> None:
@@ -373,7 +424,10 @@ def test_long_titles_shrink_and_pathological_ones_are_cut(tmp_path: Path) -> Non
     assert shrunk.text_frame.paragraphs[0].runs[0].font.size.pt < 28
     cut = next(s for s in prs.slides if s.shapes.title.text.startswith("Very long"))
     shown = cut.shapes.title.text_frame.text
-    assert shown.endswith("\u2026") and len(shown) < 200
+    assert shown.endswith("\u2026") and len(shown) < len(absurd.strip())
+    size = cut.shapes.title.text_frame.paragraphs[0].runs[0].font.size.pt
+    assert measured_height_pt(shown, cut.shapes.title.width - Emu(182880), size, bold=True) \
+        <= Emu(cut.shapes.title.height).pt
     assert absurd.strip() in notes(cut)  # nothing is lost: the notes keep the whole title
 
 
@@ -409,10 +463,16 @@ def test_methodology_and_provenance_are_in_the_appendix(standard_deck) -> None:
     assert model.provenance.definition_hash in text and model.provenance.code_version in text
 
 
-def test_wrap_estimate_and_ellipsis() -> None:
-    assert wrapped_lines("one two three", 7) == 2  # "one two" / "three"
-    assert wrapped_lines("a\nb", 10) == 2
-    assert wrapped_lines("x" * 25, 10) == 3  # a long word breaks mid-word
+def test_wrap_measures_with_the_font_file_and_ellipsis() -> None:
+    font = ImageFont.truetype(font_file("Inter"), 100)
+    two_words = Pt(font.getlength("one two") * 18 / 100 / SAFETY + 1)
+    assert wrapped_lines("one two", two_words, 18) == 1
+    assert wrapped_lines("one two three", two_words, 18) == 2  # "one two" / "three"
+    assert wrapped_lines("a\nb", two_words, 18) == 2
+    # A word longer than the line breaks mid-word; "i" is narrower than "W".
+    assert wrapped_lines("W" * 40, two_words, 18) > wrapped_lines("i" * 40, two_words, 18) >= 1
+    assert wrap_text("W" * 40, two_words, 18) and "".join(wrap_text("W" * 40, two_words, 18)) \
+        == "W" * 40
     assert ellipsize("short", 10) == "short"
     cut = ellipsize("the quick brown fox jumps over the lazy dog", 20)
     assert cut == "the quick brown fox\u2026" and len(cut) <= 20
@@ -580,3 +640,110 @@ def test_crowded_text_stays_on_its_slide_and_off_the_footer(converted) -> None:
 def test_libreoffice_helper_reports_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(LibreOfficeError, match="no such file"):
         convert_to_pdf(tmp_path / "missing.pptx")
+
+
+# ---------- what the PDF's charts draw, drawn natively too ----------
+
+CHART_NS = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart"}
+# The order CT_BarSer / CT_LineSer children must keep (ECMA-376 part 1, 21.2.2).
+SER_ORDER = ("idx", "order", "tx", "spPr", "invertIfNegative", "pictureOptions", "marker",
+             "dPt", "dLbls", "trendline", "errBars", "cat", "val", "shape", "smooth")
+
+
+def chart_xml_values(element, path: str) -> list[float]:
+    found = etree.XPath(path, namespaces=CHART_NS)(element)
+    return [float(v) for v in found]
+
+
+def combo_deck(tmp_path: Path, native: NativeChart):
+    base = standard_model()
+    figure = dataclasses.replace(base.sections[0].figures[0], title="Combo", native=native)
+    model = dataclasses.replace(base, sections=(
+        dataclasses.replace(base.sections[0], figures=(figure,)),))
+    _, prs = render(model, tmp_path / "combo.pptx")
+    return next(s for s in slides_titled(prs, "Combo")[0].shapes if s.has_chart).chart
+
+
+def test_intervals_become_custom_error_bars_and_highlights_data_points(tmp_path: Path) -> None:
+    values, low, high = (0.8, 0.7, None, 0.9), (0.75, 0.62, None, 0.88), (0.84, 0.77, None, 0.93)
+    chart = combo_deck(tmp_path, NativeChart(
+        chart_type="column", categories=("A", "B", "C", "D"), number_format="0%",
+        series=(Series("CSAT", values, low=low, high=high, highlight=(1,)),
+                Series("Target", (0.85,) * 4, role="target"))))
+    space = chart._chartSpace
+    (bars,) = etree.XPath(".//c:errBars", namespaces=CHART_NS)(space)
+    plus = chart_xml_values(bars, "./c:plus/c:numLit/c:pt/c:v/text()")
+    minus = chart_xml_values(bars, "./c:minus/c:numLit/c:pt/c:v/text()")
+    assert plus == pytest.approx([0.04, 0.07, 0.03])  # high - value, C has no interval
+    assert minus == pytest.approx([0.05, 0.08, 0.02])  # value - low
+    assert etree.XPath("./c:plus/c:numLit/c:pt/@idx", namespaces=CHART_NS)(bars) == ["0", "1",
+                                                                                    "3"]
+    assert etree.XPath(".//c:barChart/c:ser/c:dPt/c:idx/@val", namespaces=CHART_NS)(space) == [
+        "1"]
+    target = etree.XPath(".//c:lineChart/c:ser", namespaces=CHART_NS)(space)
+    assert len(target) == 1 and chart_xml_values(target[0], ".//c:val//c:v/text()") == [0.85] * 4
+    # The target shares the bars' axes: one value axis in all.
+    assert len(etree.XPath(".//c:valAx", namespaces=CHART_NS)(space)) == 1
+    for ser in etree.XPath(".//c:ser", namespaces=CHART_NS)(space):
+        tags = [etree.QName(child).localname for child in ser]
+        assert tags == sorted(tags, key=SER_ORDER.index), tags
+
+
+def test_cumulative_share_and_cut_go_on_a_secondary_axis(tmp_path: Path) -> None:
+    chart = combo_deck(tmp_path, NativeChart(
+        chart_type="column", categories=("A", "B", "C"), number_format="#,##0",
+        series=(Series("Count", (60.0, 30.0, 10.0), highlight=(0, 1)),
+                Series("Cumulative share", (0.6, 0.9, 1.0), role="cumulative"),
+                Series("80% cut", (0.8,) * 3, role="threshold"))))
+    space = chart._chartSpace
+    line_charts = etree.XPath(".//c:lineChart", namespaces=CHART_NS)(space)
+    assert len(line_charts) == 1
+    names = etree.XPath("./c:ser/c:tx//c:v/text()", namespaces=CHART_NS)(line_charts[0])
+    assert names == ["Cumulative share", "80% cut"]
+    bar_axes = etree.XPath(".//c:barChart/c:axId/@val", namespaces=CHART_NS)(space)
+    line_axes = etree.XPath("./c:axId/@val", namespaces=CHART_NS)(line_charts[0])
+    assert set(bar_axes).isdisjoint(line_axes)
+    secondary = [ax for ax in etree.XPath(".//c:valAx", namespaces=CHART_NS)(space)
+                 if etree.XPath("./c:axId/@val", namespaces=CHART_NS)(ax)[0] in line_axes]
+    assert len(secondary) == 1
+    assert etree.XPath("./c:axPos/@val", namespaces=CHART_NS)(secondary[0]) == ["r"]
+    assert etree.XPath("./c:numFmt/@formatCode", namespaces=CHART_NS)(secondary[0]) == ["0%"]
+    assert chart_xml_values(secondary[0], "./c:scaling/c:max/@val") == [1.0]
+
+
+def test_overlay_lines_cannot_be_asked_of_horizontal_bars(tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="horizontal bars"):
+        combo_deck(tmp_path, NativeChart(
+            chart_type="bar", categories=("A", "B"),
+            series=(Series("CSAT", (0.8, 0.7)), Series("Target", (0.85, 0.85), role="target"))))
+
+
+def test_a_single_section_kpi_heads_the_first_chart_instead_of_a_table(tmp_path: Path) -> None:
+    base = standard_model()
+    section = base.sections[0]
+    extra = dataclasses.replace(section.kpis[0], metric=dataclasses.replace(
+        section.kpis[0].metric, metric_id="fcr", label="One-touch resolution"),
+        value_text="57.3%", status_text="On target")
+    model = dataclasses.replace(base, sections=(dataclasses.replace(section, kpis=(extra,)),))
+    _, prs = render(model, tmp_path / "strip.pptx")
+    assert not slides_titled(prs, f"{section.title}: scorecard")
+    slide = slides_titled(prs, section.figures[0].title)[0]
+    strip = next(s for s in slide.shapes if s.name == "KPI")
+    assert strip.text_frame.text.startswith("One-touch resolution: 57.3%")
+    assert "On target" in strip.text_frame.text
+    chart = next(s for s in slide.shapes if s.has_chart)
+    assert chart.top >= strip.top + strip.height  # the chart starts below the line
+
+
+def test_a_one_row_table_is_a_list_of_its_cells(tmp_path: Path) -> None:
+    base = standard_model()
+    table = base.sections[0].tables[0]
+    one = dataclasses.replace(table, rows=table.rows[:1])
+    model = dataclasses.replace(base, sections=(
+        dataclasses.replace(base.sections[0], tables=(one,)),))
+    _, prs = render(model, tmp_path / "one.pptx")
+    slide = slides_titled(prs, table.title)[0]
+    assert not [s for s in slide.shapes if s.has_table]
+    body = text_placeholder_text(slide)
+    for column, cell in zip(table.columns, table.rows[0], strict=True):
+        assert f"{column.label}: {cell.text}" in body

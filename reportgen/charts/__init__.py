@@ -19,6 +19,7 @@ from reportgen.charts.base import (
     ChartParams,
     ChartRequest,
 )
+from reportgen.charts.style import no_data_figure
 from reportgen.model import Figure
 from reportgen.registry import Registry
 
@@ -72,4 +73,11 @@ def build_chart(name: str, request: ChartRequest, params: Mapping[str, Any]) -> 
             for err in exc.errors()
         )
         raise ChartError(request.id, name, f"invalid params: {problems}") from exc
-    return builder.build(request, validated)
+    try:
+        return builder.build(request, validated)
+    except ChartDataError:
+        # A metric with no rows in the period has no breakdowns or details to draw: that
+        # is a fact to show on the page, not a broken definition.
+        if request.metric.n == 0 and request.metric.value is None:
+            return no_data_figure(request, name, request.metric.label)
+        raise

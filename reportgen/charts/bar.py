@@ -28,8 +28,10 @@ from reportgen.charts.style import (
     height_for,
     new_figure,
     no_data_figure,
+    off_scale_note,
     strong,
     style_axes,
+    target_on_scale,
     themed,
     wrap,
 )
@@ -88,6 +90,11 @@ class BarChart:
         gaps = [] if params.top else [r for r in rows if not is_shown(r)]
         drawn = [*shown, *gaps]
         target = metric.target if params.show_target else None
+        off_scale = ""
+        values_drawn = [r.value or 0.0 for r in shown]
+        if target is not None and not target_on_scale(target, values_drawn, zero_based=True):
+            off_scale = off_scale_note(target, values_drawn, format_value(target, metric.unit))
+            target = None
 
         with themed(request.theme):
             if params.horizontal:
@@ -96,21 +103,45 @@ class BarChart:
                 fig = new_figure(WIDTH_IN, HEIGHT_IN)
             ax = fig.add_subplot()
             floor = self._draw(ax, request, params, drawn, target)
-            values = tuple(r.value if is_shown(r) else None for r in drawn)
             return finish(
                 fig, request, self.name,
                 alt_text=self._alt_text(request, params, shown, gaps, left_out, target),
                 data=self._data(params, drawn, target),
-                caption=self._caption(request, params, rows, shown, left_out, target),
-                native=NativeChart(
-                    chart_type="bar" if params.horizontal else "column",
-                    categories=tuple(r.label for r in drawn),
-                    series=(Series(metric.label, values),),
-                    number_format=number_format(metric.unit),
-                    value_axis_title=axis_title(metric),
-                    y_min=floor,
-                ),
+                caption=self._caption(request, params, rows, shown, left_out, target, off_scale),
+                native=self._native(request, params, drawn, target, floor),
             )
+
+    def _native(self, request: ChartRequest, params: BarParams, drawn: list[BreakdownRow],
+                target: float | None, floor: float) -> NativeChart:
+        """The same bars, whiskers, highlights and target line as an editable chart.
+
+        A slide chart cannot lay a target line across horizontal bars, so with a target the
+        deck draws columns (a landscape slide has the width for them).
+        """
+        metric = request.metric
+        intervals = [r.interval if params.show_interval and is_shown(r) else None for r in drawn]
+        data = Series(
+            metric.label, tuple(r.value if is_shown(r) else None for r in drawn),
+            low=tuple(i.low if i else None for i in intervals),
+            high=tuple(i.high if i else None for i in intervals),
+            highlight=tuple(i for i, r in enumerate(drawn)
+                            if is_shown(r) and r.status == "off_target"),
+            highlight_colour=request.theme.bad,
+        )
+        overlays = (Series("Target", (target,) * len(drawn), role="target"),) \
+            if target is not None else ()
+        # The slide's value axis must reach the whisker tops and the target too; a chart
+        # application scales to the bars alone.
+        ends = [v for v in (*data.values, *data.high, target) if v is not None]
+        return NativeChart(
+            chart_type="bar" if params.horizontal and target is None else "column",
+            categories=tuple(r.label for r in drawn),
+            series=(data, *overlays),
+            number_format=number_format(metric.unit),
+            value_axis_title=axis_title(metric),
+            y_min=floor,
+            y_max=_axis_top(ends, floor, metric.unit),
+        )
 
     def _draw(self, ax: Axes, request: ChartRequest, params: BarParams,
               drawn: list[BreakdownRow], target: float | None) -> float:
@@ -249,7 +280,7 @@ class BarChart:
 
     def _caption(self, request: ChartRequest, params: BarParams, rows: tuple[BreakdownRow, ...],
                  shown: list[BreakdownRow], left_out: list[BreakdownRow],
-                 target: float | None) -> str:
+                 target: float | None, off_scale: str = "") -> str:
         metric = request.metric
         parts = [f"{metric.label} by {by_words(params.by)}, {request.period_label}, best first."]
         if left_out:
@@ -260,7 +291,17 @@ class BarChart:
             parts.append(f"Whiskers: {level:.0%} {method} intervals.")
         if target is not None:
             parts.append(f"Dashed line: target {format_value(target, metric.unit)}.")
+        if off_scale:
+            parts.append(off_scale)
         if any(r.status == "off_target" for r in shown):
             parts.append("Highlighted bars are off target.")
         note = hidden_note(rows)
         return " ".join([*parts, note] if note else parts)
+
+
+def _axis_top(ends: list[float], floor: float, unit: str) -> float | None:
+    """The top of a slide chart's value axis: a little above the highest drawn end."""
+    if not any(e > floor for e in ends):
+        return None
+    top = max(ends) + (max(ends) - floor) * 0.05
+    return min(top, 1.0) if unit == "percent" and max(ends) <= 1.0 else top

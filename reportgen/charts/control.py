@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from matplotlib.axes import Axes
@@ -31,10 +32,28 @@ from reportgen.charts.style import (
     tint,
     value_padding,
 )
-from reportgen.charts.units import UnitFormatter, format_value, grain_word, plural
+from reportgen.charts.units import UnitFormatter, format_count, format_value, grain_word, plural
 from reportgen.model import Figure
 
 SHAPE = "{center, points: [{label, p, n, ucl, lcl, out_of_control}]}"
+MAX_TICK_LABELS = 13  # more period labels than this overlap at A4 width
+# Characters of tick-label text the x axis holds side by side at A4 width: "2026-W05"
+# labels fit fewer to the axis than "Sep 26".
+AXIS_CHARS = 90
+# A first or last period with less than this share of the median n is taken as partial
+# (the window cuts a week in two); points may also say so with "partial": true.
+PARTIAL_SHARE = 0.6
+
+
+def partial_points(points: list[dict[str, Any]]) -> set[int]:
+    """Indices of partial periods: flagged ones, and thin periods at either end."""
+    flagged = {i for i, p in enumerate(points) if p.get("partial")}
+    if len(points) < 4:
+        return flagged
+    ns = sorted(int(p["n"]) for p in points)
+    median = ns[len(ns) // 2]
+    edges = {0, len(points) - 1}
+    return flagged | {i for i in edges if int(points[i]["n"]) < PARTIAL_SHARE * median}
 POINT_KEYS = ("label", "p", "n", "ucl", "lcl", "out_of_control")
 
 
@@ -66,16 +85,17 @@ class ControlChart:
         for point in points:
             for key in POINT_KEYS:
                 field_of(request, self.name, point, key, "details['p_chart'] point")
+        if not points:  # no rows in the window: the centre is None too
+            return no_data_figure(request, self.name, f"{request.metric.label} control chart")
         if not isinstance(center, int | float):
             raise ChartDataError(request, self.name, expected="a number as the centre line",
                                  found=repr(center))
-        if not points:
-            return no_data_figure(request, self.name, f"{request.metric.label} control chart")
+        partial = partial_points(points)
 
         with themed(request.theme):
             fig = new_figure()
             ax = fig.add_subplot()
-            self._draw(ax, request, params, float(center), points)
+            self._draw(ax, request, params, float(center), points, partial)
             return finish(
                 fig, request, self.name,
                 alt_text=self._alt_text(request, float(center), points),
@@ -93,11 +113,15 @@ class ControlChart:
                     f"{format_value(float(center), 'percent')}; the shaded band is each "
                     "period's control limits (wider when n is small). Marked points fall "
                     "outside their limits."
+                    + "".join(f" {points[i]['label']} is a partial period (n = "
+                              f"{format_count(int(points[i]['n']))}), drawn hollow; the limits "
+                              "named on the right are the last complete period's."
+                              for i in sorted(partial))
                 ),
             )
 
     def _draw(self, ax: Axes, request: ChartRequest, params: ControlParams, center: float,
-              points: list[dict[str, Any]]) -> None:
+              points: list[dict[str, Any]], partial: set[int]) -> None:
         theme = request.theme
         xs = list(range(len(points)))
         ps = [float(p["p"]) for p in points]
@@ -110,9 +134,18 @@ class ControlChart:
             ax.stairs(limits, edges, baseline=None, color=theme.neutral, linewidth=0.9,
                       linestyle=(0, (4, 3)), zorder=2)
         ax.axhline(center, color=theme.neutral, linewidth=1.1, zorder=2)
-        ax.plot(xs, ps, color=theme.primary, marker="o", markeredgecolor="white",
-                markeredgewidth=0.8, zorder=3, clip_on=False)
-        low, high = value_padding(min([*ps, *lcl, center]), max([*ps, *ucl, center]), "percent",
+        ax.plot(xs, ps, color=theme.primary, zorder=3, clip_on=False)
+        for x, p in zip(xs, ps, strict=True):
+            # A partial period's point is hollow: its small n makes it the least certain.
+            ax.plot([x], [p], marker="o", zorder=3, clip_on=False,
+                    color=theme.primary, markeredgecolor=theme.primary if x in partial else "white",
+                    markerfacecolor="white" if x in partial else theme.primary,
+                    markeredgewidth=1.0 if x in partial else 0.8)
+        complete = [i for i in xs if i not in partial] or xs
+        # The axis follows the complete periods' limits; a partial period's wide band may
+        # run off the top or bottom instead of squashing every other week.
+        low, high = value_padding(min([*ps, *(lcl[i] for i in complete), center]),
+                                  max([*ps, *(ucl[i] for i in complete), center]), "percent",
                                   fraction=0.15)
         ax.set_ylim(max(low, 0.0), min(high, 1.0))
         ax.set_xlim(-0.5, len(points) - 0.5)
@@ -132,9 +165,15 @@ class ControlChart:
         ax.grid(False)
         ax.yaxis.set_major_formatter(UnitFormatter("percent"))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
-        ax.set_xticks(xs, [str(p["label"]) for p in points])
+        longest = max(len(str(p["label"])) for p in points)
+        fit = max(2, min(MAX_TICK_LABELS, AXIS_CHARS // (longest + 2)))
+        step = max(1, math.ceil(len(points) / fit))
+        # Thin from the right so the latest period always keeps its label.
+        keep = {len(points) - 1 - i for i in range(0, len(points), step)}
+        ax.set_xticks(xs, [str(p["label"]) if i in keep else "" for i, p in enumerate(points)])
         right = blended_transform_factory(ax.transAxes, ax.transData)
-        for name, value in (("UCL", ucl[-1]), ("CL", center), ("LCL", lcl[-1])):
+        last = complete[-1]
+        for name, value in (("UCL", ucl[last]), ("CL", center), ("LCL", lcl[last])):
             ax.text(1.01, value, f"{name} {format_value(value, 'percent')}", transform=right,
                     ha="left", va="center", fontsize=TINY, color=MUTED)
 

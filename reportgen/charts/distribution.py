@@ -128,12 +128,20 @@ class DistributionChart:
                 ),
                 native=NativeChart(
                     chart_type="percent_stacked_column",
-                    categories=tuple(labels),
-                    series=tuple(Series(c, tuple(counts[c])) for c in categories),
+                    # The slide chart has no room above its columns; n goes under the label.
+                    categories=tuple(f"{label} (n = {format_count(total)})"
+                                     for label, total in zip(labels, totals, strict=True)),
+                    series=tuple(Series(c, tuple(counts[c]), colour=colour)
+                                 for c, colour in zip(categories, colours, strict=True)),
                     number_format="0%",
                     value_axis_title="Share of responses",
                     y_min=0.0,
                     y_max=1.0,
+                    caption=(
+                        f"Share of {metric.label} responses by category and "
+                        f"{grain_word([str(e['period']) for e in entries])}, worst category at "
+                        f"the bottom; n (responses) beside each label."
+                    ),
                 ),
             )
 

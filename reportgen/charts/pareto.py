@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from matplotlib.axes import Axes
+from matplotlib.colors import to_hex
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from pydantic import Field
@@ -79,7 +80,8 @@ class ParetoChart:
             cumulative.append(running / total)
         vital = next(i for i, share in enumerate(cumulative) if share >= params.cut - 1e-9) + 1
 
-        with themed(request.theme):
+        theme = request.theme
+        with themed(theme):
             fig = new_figure()
             ax = fig.add_subplot()
             self._draw(ax, request, params, shown, counts, cumulative, vital)
@@ -91,7 +93,15 @@ class ParetoChart:
                 native=NativeChart(
                     chart_type="column",
                     categories=tuple(r.label for r in shown),
-                    series=(Series("Count", tuple(counts)),),
+                    series=(
+                        # Bars after the cut are muted; the vital few keep the primary colour.
+                        Series("Count", tuple(counts), colour=to_hex(tint(theme.neutral, 0.55)),
+                               highlight=tuple(range(vital)), highlight_colour=theme.primary),
+                        Series("Cumulative share", tuple(cumulative), role="cumulative",
+                               colour=theme.palette[1 % len(theme.palette)]),
+                        Series(f"{params.cut:.0%} cut", (params.cut,) * len(shown),
+                               role="threshold"),
+                    ),
                     number_format="#,##0",
                     value_axis_title="Count",
                     y_min=0.0,
@@ -175,8 +185,8 @@ class ParetoChart:
         parts = [
             f"{request.metric.label} by {by_words(params.by)}, {request.period_label}: "
             f"{format_count(total)} cases, largest first.",
-            f"Line: cumulative share; highlighted: the {plural(vital, 'cause')} reaching "
-            f"{params.cut:.0%}.",
+            f"Line: cumulative share; dashed line: the {params.cut:.0%} cut; highlighted: "
+            f"the {plural(vital, 'cause')} reaching it.",
         ]
         note = hidden_note(rows)
         return " ".join([*parts, note] if note else parts)

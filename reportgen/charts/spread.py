@@ -31,7 +31,9 @@ from reportgen.charts.style import (
     height_for,
     new_figure,
     no_data_figure,
+    off_scale_note,
     style_axes,
+    target_on_scale,
     themed,
     tint,
     value_padding,
@@ -103,6 +105,11 @@ class SpreadChart:
         for row in shown:
             groups.setdefault(row.key[0] if grouped else metric.label, []).append(row)
         target = metric.target if params.show_target else None
+        off_scale = ""
+        values = [r.value or 0.0 for r in shown]
+        if target is not None and not target_on_scale(target, values):
+            off_scale = off_scale_note(target, values, format_value(target, metric.unit))
+            target = None
         noun = _noun(params.by)
 
         with themed(request.theme):
@@ -120,7 +127,7 @@ class SpreadChart:
                     "value": tuple(r.value for r in shown),
                     "n": tuple(r.n for r in shown),
                 },
-                caption=self._caption(request, shown, hidden, target, noun),
+                caption=self._caption(request, shown, hidden, target, noun, off_scale),
             )
 
     def _draw(self, ax: Axes, request: ChartRequest, groups: dict[str, list[BreakdownRow]],
@@ -195,13 +202,16 @@ class SpreadChart:
         return text + "."
 
     def _caption(self, request: ChartRequest, shown: list[BreakdownRow],
-                 hidden: list[BreakdownRow], target: float | None, noun: str) -> str:
+                 hidden: list[BreakdownRow], target: float | None, noun: str,
+                 off_scale: str = "") -> str:
         metric = request.metric
         parts = [f"{metric.label} per {noun}, {request.period_label}: each dot is one {noun}; "
                  "the box spans the middle half, the line inside it is the median, whiskers "
                  "reach the lowest and highest."]
         if target is not None:
             parts.append(f"Dashed line: target {format_value(target, metric.unit)}.")
+        if off_scale:
+            parts.append(off_scale)
         if any(r.status == "off_target" for r in shown):
             parts.append("Highlighted dots are off target.")
         if hidden:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import textwrap
 import threading
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -55,10 +56,18 @@ def _installed(family: str) -> bool:
     return True
 
 
+# Per-glyph fallbacks after the theme font and DejaVu Sans: Arabic and Hebrew letters and
+# symbols and emoji (as outlines; matplotlib cannot draw colour bitmap fonts).  Data values
+# such as queue names and review titles contain them.
+GLYPH_FALLBACKS = ("Noto Sans Arabic", "Noto Sans Hebrew", "Symbola")
+
+
 def font_families(theme: Theme) -> list[str]:
-    """The theme font if installed, then DejaVu Sans for glyphs it lacks."""
+    """The theme font if installed, then DejaVu Sans and the glyph fallbacks installed."""
     families = [f for f in (theme.font_family, "Inter") if _installed(f)][:1]
-    return [*families, FALLBACK_FONT] if FALLBACK_FONT not in families else families
+    if FALLBACK_FONT not in families:
+        families.append(FALLBACK_FONT)
+    return [*families, *(f for f in GLYPH_FALLBACKS if _installed(f))]
 
 
 def strong(theme: Theme, size: float = FONT_SIZE) -> FontProperties:
@@ -116,7 +125,11 @@ def _rc(theme: Theme) -> dict[str, Any]:
 @contextmanager
 def themed(theme: Theme) -> Iterator[None]:
     """Draw and save with the theme's rc settings, one chart at a time per process."""
-    with _LOCK, matplotlib.rc_context(_rc(theme)):
+    with _LOCK, matplotlib.rc_context(_rc(theme)), warnings.catch_warnings():
+        # A character no installed font has is drawn as the font's empty box, a visible
+        # placeholder; the report must not fail over one emoji in a queue name.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font",
+                                category=UserWarning)
         yield
 
 
@@ -226,11 +239,13 @@ def finish(
 
 
 def no_data_figure(request: ChartRequest, kind: str, what: str,
-                   message: str = "No data for this period", note: str = "") -> Figure:
+                   message: str = "", note: str = "") -> Figure:
     """A placeholder figure saying there is nothing to draw, instead of failing the report.
 
+    The panel reads "No data for <what> in <period>" unless ``message`` says otherwise;
     ``note`` (e.g. which segments were suppressed) is appended to the caption.
     """
+    message = message or f"No data for {what} in {request.period_label}"
     with themed(request.theme):
         fig = new_figure(WIDTH_IN, 1.6)
         ax = fig.add_subplot()
@@ -238,12 +253,65 @@ def no_data_figure(request: ChartRequest, kind: str, what: str,
         ax.add_patch(FancyBboxPatch(
             (0.01, 0.05), 0.98, 0.9, boxstyle="round,pad=0,rounding_size=0.04",
             transform=ax.transAxes, facecolor=NO_DATA_FILL, edgecolor="none"))
-        ax.text(0.5, 0.58, message, transform=ax.transAxes, ha="center", va="center",
-                fontproperties=strong(request.theme, 10), color=MUTED)
-        ax.text(0.5, 0.36, f"{what} · {request.period_label}", transform=ax.transAxes,
-                ha="center", va="center", fontsize=SMALL, color=MUTED)
+        ax.text(0.5, 0.58 if note else 0.5, message, transform=ax.transAxes, ha="center",
+                va="center", fontproperties=strong(request.theme, 10), color=MUTED)
+        if note:
+            ax.text(0.5, 0.34, wrap(note, 110, 2), transform=ax.transAxes, ha="center",
+                    va="center", fontsize=SMALL, color=MUTED)
         return finish(
             fig, request, kind,
-            alt_text=f"{message}: {what}, {request.period_label}.",
+            alt_text=f"{message}.",
             data={}, caption=f"{message}. {note}".strip(),
         )
+
+
+# A target that would squeeze the data into less than this share of the value axis is
+# named in a note instead of drawn: a 60-minute target must not flatten a 4-minute trend.
+MIN_DATA_SHARE = 0.25
+
+
+def target_on_scale(target: float | None, values: Sequence[float], *,
+                    zero_based: bool = False) -> bool:
+    """Whether drawing ``target`` leaves the data at least ``MIN_DATA_SHARE`` of the axis.
+
+    ``zero_based`` for bars, whose axis includes zero whatever the target.
+    """
+    if target is None or not values:
+        return target is not None
+    low, high = min(values), max(values)
+    if zero_based:
+        low, high = min(low, 0.0), max(high, 0.0)
+    span = high - low
+    wider = max(high, target) - min(low, target)
+    if wider <= 0:
+        return True
+    if span <= 1e-12:  # one value: judge by how far the target is relative to it
+        span = max(abs(high) * 0.1, 1e-9)
+    return span / wider >= MIN_DATA_SHARE
+
+
+def off_scale_note(target: float, values: Sequence[float], formatted: str) -> str:
+    """The note that replaces a target line drawn off the data's scale."""
+    where = "above" if target > max(values) else "below"
+    return f"Target {formatted} not drawn: every value is far {where} the axis."
+
+
+def data_limits(low: float, high: float, unit: str, *, fraction: float,
+                include_zero: bool = False) -> tuple[float, float]:
+    """Value-axis limits around the drawn values [low, high].
+
+    The padding never pushes the axis below zero when every value is positive (rates and
+    counts cannot be negative), but negative values (an NPS of -12) always stay on the
+    axis, and percentages stop at 100%.  ``include_zero`` for counts, whose axis must start
+    at zero so that heights compare honestly.
+    """
+    if include_zero:
+        low, high = min(low, 0.0), max(high, 0.0)
+    padded_low, padded_high = value_padding(low, high, unit, fraction=fraction)
+    if low >= 0.0:
+        padded_low = max(padded_low, 0.0)
+    if include_zero and low >= 0.0:
+        padded_low = 0.0
+    if unit == "percent" and high <= 1.0:
+        padded_high = min(padded_high, 1.0)
+    return padded_low, padded_high

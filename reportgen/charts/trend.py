@@ -17,14 +17,16 @@ from reportgen.charts.style import (
     NO_DATA_FILL,
     SMALL,
     TINY,
+    data_limits,
     finish,
     new_figure,
     no_data_figure,
+    off_scale_note,
     strong,
     style_axes,
+    target_on_scale,
     themed,
     tint,
-    value_padding,
 )
 from reportgen.charts.units import (
     UnitFormatter,
@@ -114,6 +116,14 @@ class TrendChart:
         labels = [starts[key][1] for key in periods]
         lines = [_align(m, periods, params.show_interval) for m in request.metrics]
         target = metric.target if params.show_target else None
+        drawn = [v for line in lines for v in (*line.values, *line.lows, *line.highs)
+                 if v is not None]
+        if not drawn:
+            return no_data_figure(request, self.name, f"{metric.label} history")
+        off_scale = ""
+        if target is not None and not target_on_scale(target, drawn):
+            off_scale = off_scale_note(target, drawn, format_value(target, metric.unit))
+            target = None
 
         with themed(request.theme):
             fig = new_figure()
@@ -125,12 +135,14 @@ class TrendChart:
                 fig, request, self.name,
                 alt_text=self._alt_text(request, lines, labels, periods, target),
                 data=self._data(periods, labels, lines, target),
-                caption=self._caption(request, lines, labels, periods, target),
+                caption=self._caption(request, lines, labels, periods, target, off_scale),
                 native=NativeChart(
                     chart_type="line",
                     categories=tuple(labels),
-                    series=tuple(Series(line.metric.label, line.values) for line in lines)
-                    + ((Series("Target", (target,) * len(labels)),) if target is not None else ()),
+                    series=tuple(Series(line.metric.label, line.values, low=line.lows,
+                                        high=line.highs) for line in lines)
+                    + ((Series("Target", (target,) * len(labels), role="target"),)
+                       if target is not None else ()),
                     number_format=number_format(metric.unit),
                     value_axis_title=axis_title(metric),
                     y_min=ylim[0],
@@ -156,12 +168,8 @@ class TrendChart:
             ys = [math.nan if v is None else v for v in line.values]
             ax.plot(xs, ys, color=colour, marker="o", markeredgecolor="white",
                     markeredgewidth=0.8, zorder=3, label=line.metric.label, clip_on=False)
-        low, high = value_padding(min(drawn, default=0.0), max(drawn, default=1.0), metric.unit,
-                                  fraction=0.12)
-        if metric.unit != "number":
-            low = max(low, 0.0)  # rates, scores, times and counts are never negative
-        if metric.unit == "percent":
-            high = min(high, 1.0)
+        low, high = data_limits(min(drawn, default=0.0), max(drawn, default=1.0), metric.unit,
+                                fraction=0.12, include_zero=metric.unit == "count")
         ax.set_ylim(low, high)
         # Room right of the last point for its value label.
         ax.set_xlim(-0.5, len(labels) - 1 + max(0.5, 0.085 * len(labels) + 0.15))
@@ -253,7 +261,7 @@ class TrendChart:
         return f"{head}; {now}{others}."
 
     def _caption(self, request: ChartRequest, lines: list[_Line], labels: list[str],
-                 periods: list[str], target: float | None) -> str:
+                 periods: list[str], target: float | None, off_scale: str = "") -> str:
         metric, line = request.metric, lines[0]
         parts = [f"{metric.label} by {grain_word(periods)}, {labels[0]} – {labels[-1]}."
                  if len(labels) > 1 else f"{metric.label}, {labels[0]}."]
@@ -265,6 +273,8 @@ class TrendChart:
             parts.append("Whiskers: confidence intervals.")
         if target is not None:
             parts.append(f"Dashed line: target {format_value(target, metric.unit)}.")
+        if off_scale:
+            parts.append(off_scale)
         gaps = [f"{lab} ({reason})" for lab, reason in zip(labels, line.suppressed, strict=True)
                 if reason is not None]
         if gaps:

@@ -1,10 +1,12 @@
 """The QBR deck: a ``ReportModel`` as an editable PowerPoint file on a slide master.
 
-Deck order: title; agenda; KPI scorecard; key findings; per section a divider, a section
-scorecard (only for KPIs not already on the main one), one slide per figure and the
-section's tables; an appendix with data-quality notes, the methodology and a provenance
-line.  Every slide but the title and dividers has a footer and a slide number, and every
-slide has speaker notes with the narrative and the numbers behind it.
+Deck order: title; agenda; KPI scorecard; key findings; per section a divider (only when
+the section has at least three slides of its own), a section scorecard (only for KPIs not
+already on the main one; a single such KPI is a line above the section's first chart
+instead), one slide per figure and the section's tables; an appendix with data-quality
+notes, the methodology and a provenance line.  A table of one row is never a table slide:
+it reads as a short list.  Every slide but the title and dividers has a footer and a slide
+number, and every slide has speaker notes with the narrative and the numbers behind it.
 
 The renderer places model strings only (``Kpi.value_text``, ``Cell.text``,
 ``Finding.sentence``...) and, for native charts, the ``NativeChart`` values as given.
@@ -29,9 +31,16 @@ from pptx.slide import Slide, SlideLayout
 from pptx.util import Inches, Pt
 
 from reportgen.errors import RenderError, ReportgenError
-from reportgen.model import Artifact, Figure, Finding, Kpi, MethodNote, ReportModel, Section
+from reportgen.model import Artifact, Figure, Kpi, ReportModel, Section
 from reportgen.render.files import write_atomically
 from reportgen.render.pptx_charts import add_native_chart, add_picture
+from reportgen.render.pptx_notes import (
+    findings_notes,
+    kpi_notes,
+    method_notes,
+    provenance,
+    section_notes,
+)
 from reportgen.render.pptx_slides import (
     add_footer,
     bullet_colour,
@@ -42,6 +51,7 @@ from reportgen.render.pptx_slides import (
     set_paragraphs,
     set_title,
     text_placeholder,
+    theme_font,
 )
 from reportgen.render.pptx_tables import (
     TableData,
@@ -53,7 +63,7 @@ from reportgen.render.pptx_tables import (
     scorecard,
     tone_colour,
 )
-from reportgen.render.pptx_text import clamp_lines
+from reportgen.render.pptx_text import LINE_HEIGHT, choose_size, text_height_pt, use_font
 from reportgen.render.templates import find_builtin
 
 __all__ = ["DEFAULT_MASTER", "render_pptx"]
@@ -65,6 +75,10 @@ CAPTION_HEIGHT = Inches(0.6)
 CAPTION_GAP = Inches(0.12)
 CAPTION_GREY = RGBColor(0x5F, 0x6B, 0x7A)
 CAPTION_PT = 12
+CAPTION_SIZES = (12, 11, 10, 9, 8)  # a long caption shrinks rather than being cut
+KPI_STRIP_HEIGHT = Inches(0.5)
+KPI_STRIP_PT = 16
+MIN_SECTION_SLIDES = 3  # a divider before one or two slides is a page turned for nothing
 
 
 def render_pptx(model: ReportModel, out_path: Path, *, master: Path | None = None) -> Artifact:
@@ -79,7 +93,8 @@ def render_pptx(model: ReportModel, out_path: Path, *, master: Path | None = Non
     layouts = resolve_layouts(prs, master_path)
     deck = _DeckBuilder(prs, layouts, model)
     try:
-        deck.build()
+        with use_font(theme_font(prs)):
+            deck.build()
     except ReportgenError:
         raise
     except Exception as exc:  # python-pptx and lxml raise many types; name where it broke
@@ -109,7 +124,7 @@ class _DeckBuilder:
         self._agenda()
         if self.model.summary_kpis:
             self._table_slides("KPI scorecard", scorecard(self.model.summary_kpis, self.theme),
-                               notes=lambda rows: [_kpi_notes(self.model.summary_kpis[rows])])
+                               notes=lambda rows: [kpi_notes(self.model.summary_kpis[rows])])
         self._findings()
         for section in self.model.sections:
             self._section(section)
@@ -155,8 +170,8 @@ class _DeckBuilder:
         findings = self.model.findings
         shown = findings[:MAX_FINDINGS]
         slide = self._slide("content", "Key findings", [
-            _findings_notes(shown, "Key findings"),
-            _findings_notes(findings[MAX_FINDINGS:], "Further findings"),
+            findings_notes(shown, "Key findings"),
+            findings_notes(findings[MAX_FINDINGS:], "Further findings"),
         ])
         sentences = [f.sentence for f in shown] or ["No findings this period."]
         paragraphs = _fill_or_drop(slide, sentences)
@@ -164,31 +179,89 @@ class _DeckBuilder:
             bullet_colour(paragraph, tone_colour(finding.tone, self.theme) or self.theme.neutral)
 
     def _section(self, section: Section) -> None:
-        context = _section_notes(section)
-        slide = self._slide("section", section.title, [section.intro, *context], footer=False)
-        _fill_or_drop(slide, [section.intro] if section.intro else [], space_after=0.0)
+        context = section_notes(section)
         extra = [k for k in section.kpis if k.metric.metric_id not in self.summary_ids]
-        if extra:
-            self._table_slides(f"{section.title}: scorecard", scorecard(extra, self.theme),
-                               notes=lambda rows: [_kpi_notes(extra[rows]), *context[1:]])
-        for figure in section.figures:
-            self._figure(figure, context)
-        for table in section.tables:
-            self._table_slides(table.title or section.title, from_table(table, self.theme),
+        # One KPI does not make a table: it heads the section's first chart instead.
+        strip = extra if len(extra) == 1 and section.figures else []
+        card = scorecard(extra, self.theme) if extra and not strip else None
+        tables = [(t, from_table(t, self.theme)) for t in section.tables]
+        own_slides = (len(section.figures) + (self._slide_count(card, False) if card else 0)
+                      + sum(self._slide_count(data, True) for _, data in tables))
+        if own_slides >= MIN_SECTION_SLIDES:
+            slide = self._slide("section", section.title, [section.intro, *context],
+                                footer=False)
+            _fill_or_drop(slide, [section.intro] if section.intro else [], space_after=0.0)
+        else:
+            context = [section.intro, *context]
+        if card is not None:
+            self._table_slides(f"{section.title}: scorecard", card,
+                               notes=lambda rows: [kpi_notes(extra[rows]), *context[1:]])
+        for index, figure in enumerate(section.figures):
+            self._figure(figure, context, strip if index == 0 else [])
+        for table, data in tables:
+            self._table_slides(table.title or section.title, data,
                                notes=lambda _rows, t=table: [t.title, t.note, *context],
                                caption=lambda _last, t=table: t.note)
 
-    def _figure(self, figure: Figure, context: Sequence[str]) -> None:
-        notes = [f"Chart: {figure.alt_text}", figure.caption, *context]
+    def _slide_count(self, data: TableData, captioned: bool) -> int:
+        if len(data.rows) <= 1:
+            return 1
+        room = self.content.shrink_bottom(CAPTION_HEIGHT if captioned else 0)
+        return len(plan(data, room)[2])
+
+    def _figure(self, figure: Figure, context: Sequence[str],
+                kpis: Sequence[Kpi] = ()) -> None:
+        # A native chart may draw less than the PDF's picture; its own caption then says
+        # only what it holds.
+        caption = (figure.native.caption if figure.native else "") or figure.caption
+        notes = [f"Chart: {figure.alt_text}", caption, *context]
         slide = self._slide("title_only", figure.title, notes)
         box = self.content
-        if figure.caption:
+        if kpis:
+            self._kpi_strip(slide, kpis[0])
+            box = box.shrink_top(KPI_STRIP_HEIGHT)
+        if caption:
             box = box.shrink_bottom(CAPTION_HEIGHT)
-            self._caption(slide, figure.caption)
+            self._caption(slide, caption)
         if figure.native is not None:
             add_native_chart(slide, box, figure, self.theme)
         else:
             add_picture(slide, box, figure)
+
+    def _kpi_strip(self, slide: Slide, kpi: Kpi) -> None:
+        """A section KPI as one line above the chart: value, change, target and status."""
+        box = self.content
+        shape = slide.shapes.add_textbox(box.left, box.top, box.width, KPI_STRIP_HEIGHT)
+        shape.name = "KPI"
+        frame = shape.text_frame
+        frame.word_wrap = True
+        frame.margin_left = frame.margin_right = 0
+        head = f"{kpi.metric.label}: {kpi.value_text}"
+        rest = [t for t in (kpi.delta_text and f"{kpi.delta_text} {kpi.significance_text}".strip(),
+                            kpi.n_text, kpi.target_text, kpi.status_text) if t]
+        tail = "".join(f"{SEP}{t}" for t in rest)
+        size = choose_size([head + tail], box.width, KPI_STRIP_HEIGHT,
+                           range(KPI_STRIP_PT, 9, -1)) or 10
+        paragraph = frame.paragraphs[0]
+        for text, bold, colour in ((head, True, None), (tail, False, CAPTION_GREY)):
+            if not text:
+                continue
+            run = paragraph.add_run()
+            run.text = text
+            run.font.size = Pt(size)
+            run.font.bold = bold
+            if colour is not None:
+                run.font.color.rgb = colour
+        status = tone_colour({"on_target": "good", "off_target": "bad",
+                              "at_risk": "warning"}.get(kpi.metric.status or ""), self.theme)
+        if status and kpi.status_text:
+            run = paragraph.runs[-1]
+            run.text = run.text.removesuffix(kpi.status_text)
+            marker = paragraph.add_run()
+            marker.text = kpi.status_text
+            marker.font.size = Pt(size)
+            marker.font.bold = True
+            marker.font.color.rgb = RGBColor.from_string(status.lstrip("#").upper())
 
     def _table_slides(self, title: str, data: TableData, *,
                       notes: Callable[[slice], Sequence[str]],
@@ -199,6 +272,9 @@ class _DeckBuilder:
         ``caption(is_last_slide)`` the small text under the table, if any.
         """
         has_caption = caption is not None
+        if len(data.rows) == 1:
+            self._row_slide(title, data, notes(slice(0, 1)), caption(True) if caption else "")
+            return
         room = self.content.shrink_bottom(CAPTION_HEIGHT if has_caption else 0)
         data, widths, pages = plan(data, room)
         start = 0
@@ -215,20 +291,34 @@ class _DeckBuilder:
                 # Right under the table, so the note reads as part of it.
                 self._caption(slide, text, top=self.content.top + page_height(page) + CAPTION_GAP)
 
+    def _row_slide(self, title: str, data: TableData, notes: Sequence[str],
+                   caption: str) -> None:
+        """A one-row table as a short list, "Column: value", one line per column."""
+        row = data.rows[0]
+        lines = [f"{header}: {cell.text}" if header else cell.text
+                 for header, cell in zip(data.headers, row, strict=False) if cell.text]
+        slide = self._slide("content", title, [*notes, *lines])
+        _fill_or_drop(slide, lines, space_after=0.2)
+        if caption:
+            self._caption(slide, caption)
+
     def _appendix(self) -> None:
         model = self.model
         about = "Methodology, data-quality notes and provenance"
-        slide = self._slide("section", "Appendix", [about], footer=False)
-        _fill_or_drop(slide, [about], space_after=0.0)
+        own_slides = (1 if model.warnings else 0) + (
+            self._slide_count(methodology(model.methodology), True) if model.methodology else 1)
+        if own_slides >= MIN_SECTION_SLIDES:
+            slide = self._slide("section", "Appendix", [about], footer=False)
+            _fill_or_drop(slide, [about], space_after=0.0)
         if model.warnings:
             slide = self._slide("content", "Data-quality notes", list(model.warnings))
             _fill_or_drop(slide, list(model.warnings))
-        line, full = _provenance(model)
+        line, full = provenance(model)
         notes_for = model.methodology
         if notes_for:
             self._table_slides(
                 "Methodology", methodology(notes_for),
-                notes=lambda rows: [*(_method_notes(n) for n in notes_for[rows]), full],
+                notes=lambda rows: [*(method_notes(n) for n in notes_for[rows]), full],
                 caption=lambda last: line if last else "",
             )
         else:
@@ -236,18 +326,26 @@ class _DeckBuilder:
             self._caption(slide, line)
 
     def _caption(self, slide: Slide, text: str, top: int | None = None) -> None:
-        """Small grey text under the content (figure caption, table note, provenance)."""
+        """Small grey text under the content (figure caption, table note, provenance).
+
+        It shrinks (down to 8 pt) to fit the room under the content and wraps; it is
+        never cut.  Text too long even for that grows its box downwards.
+        """
         box = self.content.below(CAPTION_HEIGHT, gap=CAPTION_GAP)
         top = box.top if top is None else min(top, box.top)
-        shape = slide.shapes.add_textbox(box.left, top, box.width, box.height)
+        room = box.top + box.height - top
+        size = choose_size([text], box.width, room, CAPTION_SIZES) or CAPTION_SIZES[-1]
+        needed = int(Pt(text_height_pt([text], box.width, size) + size * (LINE_HEIGHT - 1)))
+        shape = slide.shapes.add_textbox(box.left, top, box.width, max(room, needed))
         shape.name = "Caption"
         frame = shape.text_frame
         frame.word_wrap = True
         frame.margin_left = frame.margin_right = 0
-        frame.text = clamp_lines(text, box.width, CAPTION_PT, 2)
+        frame.margin_top = frame.margin_bottom = 0
+        frame.text = text
         for paragraph in frame.paragraphs:
             for run in paragraph.runs:
-                run.font.size = Pt(CAPTION_PT)
+                run.font.size = Pt(size)
                 run.font.color.rgb = CAPTION_GREY
 
 
@@ -278,62 +376,3 @@ def _local_date(moment: datetime, timezone: str) -> str:
 def _utc(moment: datetime) -> datetime:
     """Naive UTC, which is what the package's core properties store."""
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _kpi_notes(kpis: Sequence[Kpi]) -> str:
-    return "\n".join(_kpi_line(k) for k in kpis)
-
-
-def _kpi_line(kpi: Kpi) -> str:
-    """Every display string of a KPI in one sentence a presenter can read out."""
-    value = kpi.value_text
-    detail = "; ".join(t for t in (kpi.interval_text and f"interval {kpi.interval_text}",
-                                   kpi.n_text) if t)
-    parts = [f"{kpi.metric.label}: {value}" + (f" ({detail})" if detail else "")]
-    change = ", ".join(t for t in (kpi.delta_text, kpi.significance_text) if t)
-    if change:
-        parts.append(f"change {change}")
-    parts.extend(t for t in (kpi.target_text, kpi.status_text) if t)
-    return "; ".join(parts) + "."
-
-
-def _findings_notes(findings: Sequence[Finding], heading: str) -> str:
-    if not findings:
-        return ""
-    return heading + ":\n" + "\n".join(f"- {f.sentence}" for f in findings)
-
-
-def _section_notes(section: Section) -> list[str]:
-    """The numbers behind a section: its KPIs, findings and free notes."""
-    blocks = [_kpi_notes(section.kpis),
-              _findings_notes(section.findings, f"Findings in {section.title}")]
-    if section.notes:
-        blocks.append("Notes:\n" + "\n".join(f"- {n}" for n in section.notes))
-    return blocks
-
-
-def _method_notes(note: MethodNote) -> str:
-    lines = [f"{note.label}: {note.formula}", f"Test: {note.test}", note.n_text]
-    lines.extend(f"Suppressed: {s}" for s in note.suppressed)
-    return "\n".join(line for line in lines if line)
-
-
-def _provenance(model: ReportModel) -> tuple[str, str]:
-    """The provenance as a one-line slide caption (short hashes) and in full for the notes."""
-    prov = model.provenance
-    stamp = f"{prov.generated_at:%Y-%m-%d %H:%M %Z}".strip()
-
-    def inputs(short: bool) -> str:
-        return ", ".join(
-            f"{name} {digest[:12] if short else digest}"
-            + (f" ({prov.row_counts[name]:,} rows)" if name in prov.row_counts else "")
-            for name, digest in prov.input_hashes.items()
-        )
-
-    def line(short: bool) -> str:
-        digest = prov.definition_hash[:12] if short else prov.definition_hash
-        return (f"Provenance: definition {digest}; inputs {inputs(short) or 'none'}; "
-                f"reportgen {prov.code_version}; period {prov.period}; generated {stamp}")
-
-    return line(True), line(False)
-

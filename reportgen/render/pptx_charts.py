@@ -4,6 +4,12 @@ A native chart carries its data in an embedded workbook, so the audience can res
 or read the values; its categories and values are exactly the ``NativeChart`` ones.
 Series colours come from the report theme's palette so the deck matches the PDF's
 matplotlib charts; everything else (fonts) follows the master's theme.
+
+What the PDF's chart draws beyond plain series is drawn here too, so the deck and the PDF
+tell one story: interval whiskers (``c:errBars`` with custom plus/minus values),
+highlighted points (``c:dPt``), a target line over bars and a cumulative line with its cut
+on a secondary axis (a combo chart).  python-pptx has no API for error bars or combo
+charts, so those are written into the chart XML (see ``pptx_chart_xml``).
 """
 
 from __future__ import annotations
@@ -16,12 +22,15 @@ from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.chart import XL_DATA_LABEL_POSITION as LABEL_POS
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
+from pptx.oxml import parse_xml
+from pptx.oxml.ns import nsdecls, qn
 from pptx.parts.image import Image
 from pptx.slide import Slide
 from pptx.util import Pt
 
 from reportgen.errors import RenderError
-from reportgen.model import Figure, NativeChart, Theme
+from reportgen.model import Figure, NativeChart, Series, Theme
+from reportgen.render.pptx_chart_xml import add_error_bars, move_to_line_chart
 from reportgen.render.pptx_slides import Box
 
 CHART_TYPES = {
@@ -32,11 +41,29 @@ CHART_TYPES = {
     "stacked_bar": XL_CHART_TYPE.BAR_STACKED,
     "percent_stacked_column": XL_CHART_TYPE.COLUMN_STACKED_100,
 }
+HORIZONTAL = ("bar", "stacked_bar")
+SECONDARY = ("cumulative", "threshold")
 AXIS_GREY = RGBColor(0x8A, 0x94, 0xA3)
 GRID_GREY = RGBColor(0xE3, 0xE7, 0xEC)
 TEXT_GREY = RGBColor(0x3E, 0x48, 0x55)
 # Data labels help only while they do not collide: a single series with few bars.
 MAX_LABELLED_CATEGORIES = 12
+MAX_CATEGORY_LABELS = 13  # more period labels than this overlap on a slide
+
+
+def _category_skip(cat_ax, skip: int) -> None:
+    """``c:tickLblSkip``/``c:tickMarkSkip`` (no python-pptx API); schema order kept."""
+    for tag in ("c:tickLblSkip", "c:tickMarkSkip"):
+        for old in cat_ax.findall(qn(tag)):
+            cat_ax.remove(old)
+    successors = [cat_ax.find(qn(t)) for t in ("c:noMultiLvlLbl", "c:extLst")]
+    anchor = next((e for e in successors if e is not None), None)
+    for tag in ("c:tickLblSkip", "c:tickMarkSkip"):
+        element = parse_xml(f'<{tag} {nsdecls("c")} val="{skip}"/>')
+        if anchor is not None:
+            anchor.addprevious(element)
+        else:
+            cat_ax.append(element)
 
 
 def _rgb(hex_colour: str) -> RGBColor:
@@ -61,16 +88,41 @@ def check_native(figure: Figure) -> NativeChart:
                 f"figure '{figure.id}': series '{series.name}' has {len(series.values)} values "
                 f"for {len(native.categories)} categories"
             )
+        for name, bounds in (("low", series.low), ("high", series.high)):
+            if bounds and len(bounds) != len(series.values):
+                raise RenderError(
+                    f"figure '{figure.id}': series '{series.name}' has {len(bounds)} {name} "
+                    f"bounds for {len(series.values)} values"
+                )
+        if role(series) != "data" and native.chart_type in HORIZONTAL:
+            raise RenderError(
+                f"figure '{figure.id}': a {role(series)} line cannot be drawn over horizontal "
+                f"bars (series '{series.name}'); use a column chart"
+            )
+    if not any(role(s) == "data" for s in native.series):
+        raise RenderError(f"figure '{figure.id}': native chart has no data series")
     return native
+
+
+def role(series: Series) -> str:
+    """How a series is drawn; a data series named '... target' is the target line."""
+    if series.role == "data" and is_target(series.name):
+        return "target"
+    return series.role
 
 
 def add_native_chart(slide: Slide, box: Box, figure: Figure, theme: Theme):
     """Add ``figure.native`` as an editable chart filling ``box``; return the graphic frame."""
     native = check_native(figure)
+    # Data series first: they stay in the chart's own type; the overlays (target,
+    # cumulative share, threshold) are then moved into line charts of their own.
+    ordered = sorted(native.series, key=lambda s: role(s) != "data")
     data = CategoryChartData(number_format=native.number_format)
     data.categories = list(native.categories)
-    for series in native.series:
-        data.add_series(series.name, list(series.values), number_format=native.number_format)
+    for series in ordered:
+        share = role(series) in SECONDARY
+        data.add_series(series.name, list(series.values),
+                        number_format="0%" if share else native.number_format)
     frame = slide.shapes.add_chart(CHART_TYPES[native.chart_type], box.left, box.top,
                                    box.width, box.height, data)
     frame.name = f"Chart {figure.id}"
@@ -85,8 +137,58 @@ def add_native_chart(slide: Slide, box: Box, figure: Figure, theme: Theme):
         chart.legend.include_in_layout = False
         chart.legend.font.size = Pt(12)
     _style_axes(chart, native)
-    _colour_series(chart, native, theme)
+    _colour_series(chart, native, ordered, theme)
+    _add_overlays(chart, native, ordered, theme)
     return frame
+
+
+def _add_overlays(chart, native: NativeChart, ordered: list[Series], theme: Theme) -> None:
+    """Error bars on the data series, then target and cumulative lines as combo parts."""
+    base_series = list(chart.plots[0].series)
+    for spec, series in zip(ordered, base_series, strict=False):
+        if _has_whiskers(spec) and role(spec) == "data":
+            plus = [None if v is None or h is None else max(0.0, h - v)
+                    for v, h in zip(spec.values, spec.high, strict=True)]
+            minus = [None if v is None or lo is None else max(0.0, v - lo)
+                     for v, lo in zip(spec.values, spec.low, strict=True)]
+            colour = TEXT_GREY if native.chart_type != "line" else _rgb(theme.neutral)
+            add_error_bars(series._element, plus, minus, str(colour),
+                           direction="y" if native.chart_type == "line" else None)
+    if native.chart_type == "line":
+        moved = [(spec, ser) for spec, ser in zip(ordered, base_series, strict=False)
+                 if role(spec) in SECONDARY]
+    else:
+        moved = [(spec, ser) for spec, ser in zip(ordered, base_series, strict=False)
+                 if role(spec) != "data"]
+    for spec, series in moved:
+        plot = move_to_line_chart(chart, series._element, secondary=role(spec) in SECONDARY)
+        _style_overlay(plot.series[-1] if plot.series else None, spec, theme)
+
+
+def _has_whiskers(series: Series) -> bool:
+    return any(lo is not None and hi is not None and v is not None
+               for v, lo, hi in zip(series.values, series.low, series.high, strict=False))
+
+
+def _style_overlay(series, spec: Series, theme: Theme) -> None:
+    if series is None:
+        return
+    series.smooth = False
+    line = series.format.line
+    if role(spec) == "cumulative":
+        colour = _rgb(spec.colour or theme.palette[1 % len(theme.palette)])
+        line.color.rgb = colour
+        line.width = Pt(2.0)
+        series.marker.style = XL_MARKER_STYLE.CIRCLE
+        series.marker.size = 6
+        series.marker.format.fill.solid()
+        series.marker.format.fill.fore_color.rgb = colour
+        series.marker.format.line.color.rgb = colour
+        return
+    line.color.rgb = _rgb(spec.colour or theme.neutral)
+    line.width = Pt(1.5)
+    line.dash_style = MSO_LINE_DASH_STYLE.DASH
+    series.marker.style = XL_MARKER_STYLE.NONE
 
 
 def _style_axes(chart, native: NativeChart) -> None:
@@ -115,6 +217,10 @@ def _style_axes(chart, native: NativeChart) -> None:
     category_axis.format.line.color.rgb = AXIS_GREY
     category_axis.tick_labels.font.size = Pt(11)
     category_axis.has_major_gridlines = False
+    if len(native.categories) > MAX_CATEGORY_LABELS and native.chart_type not in HORIZONTAL:
+        # Every n-th label only, so a long weekly axis stays readable.
+        skip = math.ceil(len(native.categories) / MAX_CATEGORY_LABELS)
+        _category_skip(category_axis._element, skip)
     if native.chart_type in ("bar", "stacked_bar"):
         # Horizontal bars read top-down in the order given, like a table.  Reversing the
         # category axis would move the value axis to the top; making it cross at the last
@@ -145,7 +251,7 @@ def is_target(series_name: str) -> bool:
     return series_name.strip().lower().endswith("target")
 
 
-def _colour_series(chart, native: NativeChart, theme: Theme) -> None:
+def _colour_series(chart, native: NativeChart, ordered: list[Series], theme: Theme) -> None:
     # Same order as the PDF's charts: the primary colour first, then the palette.
     palette = (theme.primary, *theme.palette[1:])
     plot = chart.plots[0]
@@ -154,15 +260,13 @@ def _colour_series(chart, native: NativeChart, theme: Theme) -> None:
     if not line:
         plot.gap_width = 60
     data_index = 0
-    for series in plot.series:
-        if line and is_target(series.name):
-            series.smooth = False
-            series.format.line.color.rgb = _rgb(theme.neutral)
-            series.format.line.width = Pt(1.5)
-            series.format.line.dash_style = MSO_LINE_DASH_STYLE.DASH
-            series.marker.style = XL_MARKER_STYLE.NONE
-            continue
-        colour = _rgb(palette[data_index % len(palette)])
+    for spec, series in zip(ordered, plot.series, strict=False):
+        if role(spec) != "data":
+            if line and role(spec) == "target":
+                _style_overlay(series, spec, theme)
+            continue  # moved into a line chart of its own and styled there
+        colour = _rgb(spec.colour or palette[data_index % len(palette)])
+        alert = _rgb(spec.highlight_colour or theme.bad)
         data_index += 1
         if line:
             series.smooth = False
@@ -173,17 +277,33 @@ def _colour_series(chart, native: NativeChart, theme: Theme) -> None:
             series.marker.format.fill.solid()
             series.marker.format.fill.fore_color.rgb = colour
             series.marker.format.line.color.rgb = colour
+            for index in spec.highlight:
+                marker = series.points[index].marker
+                marker.style = XL_MARKER_STYLE.CIRCLE
+                marker.size = 10
+                marker.format.fill.solid()
+                marker.format.fill.fore_color.rgb = alert
+                marker.format.line.color.rgb = alert
         else:
             series.format.fill.solid()
             series.format.fill.fore_color.rgb = colour
+            for index in spec.highlight:
+                point = series.points[index].format.fill
+                point.solid()
+                point.fore_color.rgb = alert
     clustered = native.chart_type in ("bar", "column")
-    if clustered and len(native.series) == 1 and len(native.categories) <= MAX_LABELLED_CATEGORIES:
+    data_count = sum(role(s) == "data" for s in native.series)
+    if clustered and data_count == 1 and len(native.categories) <= MAX_LABELLED_CATEGORIES:
         plot.has_data_labels = True
         labels = plot.data_labels
         labels.number_format = native.number_format
         labels.number_format_is_linked = False
-        labels.position = LABEL_POS.OUTSIDE_END
         labels.font.size = Pt(11)
+        labels.position = LABEL_POS.OUTSIDE_END
+        if any(role(s) != "data" or _has_whiskers(s) for s in native.series):
+            # Whiskers and lines run just above the bar ends; inside, the label stays clear.
+            labels.position = LABEL_POS.INSIDE_END
+            labels.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
 
 
 def describe(shape, alt_text: str) -> None:

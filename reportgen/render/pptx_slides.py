@@ -26,7 +26,7 @@ from pptx.slide import Slide, SlideLayout
 from pptx.util import Emu, Pt
 
 from reportgen.errors import RenderError
-from reportgen.render.pptx_text import BOLD_EM, REGULAR_EM, clamp_lines, fit_paragraphs
+from reportgen.render.pptx_text import clamp_lines, fit_paragraphs
 
 # role -> (accepted layout names, first is canonical; what the deck uses it for)
 LAYOUT_ROLES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -59,6 +59,13 @@ class Box:
 
     def shrink_bottom(self, by: int) -> Box:
         return Box(self.left, self.top, self.width, max(0, self.height - by))
+
+    def shrink_top(self, by: int) -> Box:
+        return Box(self.left, self.top + by, self.width, max(0, self.height - by))
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.height
 
     def below(self, height: int, gap: int = 0) -> Box:
         """A box of ``height`` at the bottom of this one (for captions and notes)."""
@@ -142,6 +149,18 @@ def _placeholder(owner, types: Sequence[PP_PLACEHOLDER]):
     return next((p for p in owner.placeholders if p.placeholder_format.type in types), None)
 
 
+def theme_font(prs: PresentationType) -> str:
+    """The master theme's body (minor) Latin typeface: what the deck's text is set in."""
+    master = prs.slide_masters[0]
+    for rel in master.part.rels.values():
+        if rel.reltype.endswith("/theme"):
+            root = parse_xml(rel.target_part.blob)
+            found = root.xpath("//a:minorFont/a:latin/@typeface")
+            if found and not str(found[0]).startswith("+"):
+                return str(found[0])
+    return ""
+
+
 def content_box(prs: PresentationType, layout: SlideLayout) -> Box:
     """Where charts and tables go: the content placeholder of the 'Title and Content' layout."""
     body = _placeholder(layout, TEXT_TYPES)
@@ -190,7 +209,7 @@ def set_title(slide: Slide, text: str) -> str:
         raise RenderError(f"layout '{slide.slide_layout.name}' has no title placeholder")
     base = _inherited_size(title, "titleStyle", SPEC_TITLE_PT)
     size, lines = fit_paragraphs([text], _inner_width(title), _inner_height(title),
-                                 _steps(base, 0.6), em=BOLD_EM)
+                                 _steps(base, 0.6), bold=True)
     shown = lines[0] if lines else ""
     title.text_frame.word_wrap = True
     title.text_frame.text = shown
@@ -206,7 +225,7 @@ def set_paragraphs(placeholder, paragraphs: Sequence[str], *, floor_ratio: float
     base = _inherited_size(placeholder, style, SPEC_BODY_PT)
     size, kept = fit_paragraphs(list(paragraphs), _inner_width(placeholder, indent=True),
                                 _inner_height(placeholder), _steps(base, floor_ratio),
-                                em=REGULAR_EM, space_after=space_after)
+                                space_after=space_after)
     frame = placeholder.text_frame
     frame.word_wrap = True
     frame.text = kept[0] if kept else ""

@@ -1,8 +1,8 @@
 """Native tables on slides: column widths from content, pages that fit, styled cells.
 
-Tables are split into pages whose estimated height fits the content area; every page
-repeats the header row.  Row heights are estimated with the same conservative wrap model
-as titles (see ``pptx_text``); a cell that would need more than ``TableData.max_lines``
+Tables are split into pages whose height fits the content area; every page repeats the
+header row.  Column widths and row heights come from the cell texts measured in the
+master's font, as titles are (see ``pptx_text``); a cell that would need more than ``TableData.max_lines``
 lines is cut with an ellipsis so one pathological cell cannot push a table off the slide
 (the speaker notes keep the full text).
 """
@@ -20,7 +20,13 @@ from pptx.util import Emu, Pt
 
 from reportgen.model import Kpi, MethodNote, Table, Theme
 from reportgen.render.pptx_slides import Box
-from reportgen.render.pptx_text import BOLD_EM, LINE_HEIGHT, REGULAR_EM, clamp_lines, wrapped_lines
+from reportgen.render.pptx_text import (
+    LINE_HEIGHT,
+    SAFETY,
+    clamp_lines,
+    text_width_pt,
+    wrapped_lines,
+)
 
 CELL_MARGIN_X = Emu(73152)  # 0.08 in
 CELL_MARGIN_Y = Emu(36576)  # 0.04 in
@@ -106,7 +112,7 @@ def scorecard(kpis: Sequence[Kpi], theme: Theme) -> TableData:
         ))
     return TableData(SCORECARD_HEADERS, ("left", "right", "right", "left", "left", "center"),
                      tuple(rows), font_pt=16.0, min_font_pt=13.0, row_em=2.2,
-                     max_chars=(30, 12, 14, 28, 18, 12), full_width=True)
+                     max_chars=(30, 12, 22, 28, 18, 12), full_width=True)
 
 
 def methodology(notes: Sequence[MethodNote]) -> TableData:
@@ -135,14 +141,17 @@ def column_widths(data: TableData, available: int) -> list[int]:
         texts = [row[i].text for row in data.rows if i < len(row)]
         bold = any(row[i].bold for row in data.rows if i < len(row))
         cap = (data.max_chars[i] if i < len(data.max_chars) else None) or 45
-        longest = max((len(t) for t in texts), default=0)
-        words = [len(w) for t in texts for w in t.split()] or [1]
-        header_words = [len(w) for w in header.split()] or [1]
-        header_span = _span(len(header), data.font_pt, True)
-        desired.append(max(header_span, _span(longest, data.font_pt, bold)))
-        naturals.append(max(header_span, _span(min(longest, cap), data.font_pt, bold)))
-        minimum = max(_span(max(header_words), data.font_pt, True),
-                      _span(max(max(words), min(longest, 12)), data.font_pt, bold))
+        header_span = max((_span(line, data.font_pt, True) for line in header.split("\n")),
+                          default=0)
+        longest = max((_span(t, data.font_pt, bold) for t in texts), default=0)
+        capped = max((_span(t[:cap], data.font_pt, bold) for t in texts), default=0)
+        # Short texts ("n = 835", "79.0%") must never break; long ones may wrap at words.
+        unbreakable = [t if len(t) <= 12 else w for t in texts for w in (t.split() or [""])]
+        header_words = header.split() or [""]
+        desired.append(max(header_span, longest))
+        naturals.append(max(header_span, capped))
+        minimum = max(max(_span(w, data.font_pt, True) for w in header_words),
+                      max((_span(w, data.font_pt, bold) for w in unbreakable), default=0))
         minimums.append(min(minimum, naturals[-1]))
     if sum(desired) <= available:
         wanted = sum(desired)
@@ -162,40 +171,39 @@ def column_widths(data: TableData, available: int) -> list[int]:
     return [int(w) for w in widths]
 
 
-def _span(chars: float, font_pt: float, bold: bool) -> int:
-    """Width of ``chars`` average characters plus the cell margins, in EMU.
+def _span(text: str, font_pt: float, bold: bool) -> int:
+    """Width ``text`` needs on one line of a cell, margins included, in EMU.
 
-    One and a half characters of slack: short cells are mostly digits and symbols
-    ("79.0%"), which are wider than the average letter, and must never break.
+    One "n" of slack on top of the measured width: renderers round glyph advances
+    differently, and a short number must never break.
     """
-    em = BOLD_EM if bold else REGULAR_EM
-    return int(Pt((chars + 1.5) * font_pt * em)) + 2 * int(CELL_MARGIN_X)
+    width_pt = text_width_pt(text + "n", font_pt, bold=bold) / SAFETY
+    return int(Pt(width_pt)) + 2 * int(CELL_MARGIN_X)
 
 
-def _row_height(texts: Sequence[str], widths: Sequence[int], font_pt: float, em: float,
+def _row_height(texts: Sequence[str], widths: Sequence[int], font_pt: float, bold: bool,
                 row_em: float = 1.8) -> int:
     lines = 1
     for text, width in zip(texts, widths, strict=False):
-        per_line = max(1, math.floor(Emu(width - 2 * CELL_MARGIN_X).pt / (font_pt * em)))
-        lines = max(lines, wrapped_lines(text, per_line))
+        inner = max(1, width - 2 * CELL_MARGIN_X)
+        lines = max(lines, wrapped_lines(text, inner, font_pt, bold=bold))
     height = Pt(lines * font_pt * LINE_HEIGHT) + 2 * CELL_MARGIN_Y
     return max(int(height), int(Pt(font_pt * row_em)))
 
 
 def _fit_cell(cell: TableCell, width: int, font_pt: float, max_lines: int) -> TableCell:
-    em = BOLD_EM if cell.bold else REGULAR_EM
-    text = clamp_lines(cell.text, width - 2 * CELL_MARGIN_X, font_pt, max_lines, em=em)
+    text = clamp_lines(cell.text, width - 2 * CELL_MARGIN_X, font_pt, max_lines, bold=cell.bold)
     return cell if text == cell.text else TableCell(text, cell.colour, cell.fill, cell.bold)
 
 
 def paginate(data: TableData, widths: Sequence[int], height: int) -> list[TablePage]:
     """Split rows into pages that fit ``height`` (header repeated on each page)."""
-    header_h = _row_height(data.headers, widths, data.font_pt, BOLD_EM)
+    header_h = _row_height(data.headers, widths, data.font_pt, True)
     fitted = [tuple(_fit_cell(c, w, data.font_pt, data.max_lines)
                     for c, w in zip(row, widths, strict=False))
               for row in data.rows]
     heights = [_row_height([c.text for c in row], widths, data.font_pt,
-                           BOLD_EM if any(c.bold for c in row) else REGULAR_EM,
+                           any(c.bold for c in row),
                            data.row_em) for row in fitted]
 
     def greedy(max_rows: int) -> list[list[int]]:
