@@ -24,7 +24,6 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from record_parity_golden import REPORTS, metric_results, plain  # noqa: E402
 
-
 TEXT_ONLY = {"formula"}
 
 
