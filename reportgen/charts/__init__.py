@@ -19,7 +19,6 @@ from reportgen.charts.base import (
     ChartParams,
     ChartRequest,
 )
-from reportgen.charts.style import no_data_figure
 from reportgen.model import Figure
 from reportgen.registry import Registry
 
@@ -79,5 +78,7 @@ def build_chart(name: str, request: ChartRequest, params: Mapping[str, Any]) -> 
         # A metric with no rows in the period has no breakdowns or details to draw: that
         # is a fact to show on the page, not a broken definition.
         if request.metric.n == 0 and request.metric.value is None:
+            from reportgen.charts.style import no_data_figure
+
             return no_data_figure(request, name, request.metric.label)
         raise

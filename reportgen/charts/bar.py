@@ -5,11 +5,9 @@ from __future__ import annotations
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
-from pydantic import Field
 
 from reportgen.charts import CHARTS
 from reportgen.charts.base import (
-    ChartParams,
     ChartRequest,
     breakdown_rows,
     by_columns,
@@ -17,6 +15,7 @@ from reportgen.charts.base import (
     hidden_note,
     is_shown,
 )
+from reportgen.charts.params import BarParams
 from reportgen.charts.style import (
     HEIGHT_IN,
     INK,
@@ -47,15 +46,6 @@ from reportgen.model import BreakdownRow, Figure, MetricResult, NativeChart, Ser
 
 BAR_THICKNESS = 0.62
 
-
-class BarParams(ChartParams):
-    """Options of the ``bar`` chart."""
-
-    by: str = Field(description="Breakdown to draw: its column, or its columns joined with ','.")
-    horizontal: bool = Field(True, description="Horizontal bars (long segment names read better).")
-    top: int | None = Field(None, ge=1, description="Draw only the best N segments.")
-    show_interval: bool = Field(True, description="Draw each segment's confidence interval.")
-    show_target: bool = Field(True, description="Draw the metric's target as a dashed line.")
 
 
 def rank(rows: tuple[BreakdownRow, ...], metric: MetricResult) -> list[BreakdownRow]:

@@ -7,17 +7,16 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
-from pydantic import Field
 
 from reportgen.charts import CHARTS
 from reportgen.charts.base import (
     ChartDataError,
-    ChartParams,
     ChartRequest,
     check_sequence,
     field_of,
     require_details,
 )
+from reportgen.charts.params import CalibrationParams
 from reportgen.charts.style import (
     INK,
     MUTED,
@@ -40,13 +39,6 @@ from reportgen.model import Figure, Unit
 SHAPE = "[{auditor, n, mean_abs_deviation, bias, within_tolerance}]"
 AUDITOR_KEYS = ("auditor", "n", "mean_abs_deviation", "bias", "within_tolerance")
 
-
-class CalibrationParams(ChartParams):
-    """Options of the ``calibration`` chart."""
-
-    show_stats: bool = Field(
-        True, description="Print n, mean absolute deviation and share within tolerance per auditor."
-    )
 
 
 def _points(unit: Unit) -> str:

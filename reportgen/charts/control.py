@@ -8,17 +8,16 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
-from pydantic import Field
 
 from reportgen.charts import CHARTS
 from reportgen.charts.base import (
     ChartDataError,
-    ChartParams,
     ChartRequest,
     check_sequence,
     field_of,
     require_details,
 )
+from reportgen.charts.params import ControlParams
 from reportgen.charts.style import (
     MUTED,
     SMALL,
@@ -56,11 +55,6 @@ def partial_points(points: list[dict[str, Any]]) -> set[int]:
     return flagged | {i for i in edges if int(points[i]["n"]) < PARTIAL_SHARE * median}
 POINT_KEYS = ("label", "p", "n", "ucl", "lcl", "out_of_control")
 
-
-class ControlParams(ChartParams):
-    """Options of the ``control`` chart."""
-
-    annotate: bool = Field(True, description="Label out-of-control points with their value.")
 
 
 @CHARTS.register("control")

@@ -8,17 +8,16 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap, to_hex
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
-from pydantic import Field
 
 from reportgen.charts import CHARTS
 from reportgen.charts.base import (
     ChartDataError,
-    ChartParams,
     ChartRequest,
     check_sequence,
     field_of,
     require_details,
 )
+from reportgen.charts.params import DistributionParams
 from reportgen.charts.style import (
     INK,
     MUTED,
@@ -38,17 +37,6 @@ from reportgen.model import Figure, NativeChart, Series, Theme
 SHAPE = "a list of {period, label, counts: {category: count}}, oldest first"
 MIN_LABELLED_SHARE = 0.07  # smaller segments are too thin to hold a readable label
 
-
-class DistributionParams(ChartParams):
-    """Options of the ``distribution`` chart."""
-
-    order: tuple[str, ...] | None = Field(
-        None,
-        description="Category labels from worst to best; default: numeric labels ascending, "
-        "otherwise as first listed.",
-    )
-    show_labels: bool = Field(True, description="Print each segment's share when it fits.")
-    legend_title: str | None = Field(None, description="Title before the legend, e.g. 'Rating'.")
 
 
 def ordered_palette(theme: Theme, count: int) -> list[str]:

@@ -7,12 +7,10 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LinearSegmentedColormap, Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.patches import Rectangle
-from pydantic import Field
 
 from reportgen.charts import CHARTS
 from reportgen.charts.base import (
     ChartDataError,
-    ChartParams,
     ChartRequest,
     breakdown_rows,
     by_columns,
@@ -20,6 +18,7 @@ from reportgen.charts.base import (
     hidden_note,
     is_shown,
 )
+from reportgen.charts.params import HeatmapParams
 from reportgen.charts.style import (
     INK,
     MUTED,
@@ -41,12 +40,6 @@ from reportgen.model import BreakdownRow, Figure, MetricResult, Theme
 
 CELL_GAP = 0.06  # white space between cells, in cell units
 
-
-class HeatmapParams(ChartParams):
-    """Options of the ``heatmap`` chart."""
-
-    by: str = Field(description="Two-column breakdown, rows first: e.g. 'queue,category'.")
-    show_n: bool = Field(True, description="Print each cell's n under its value.")
 
 
 def _colormap(theme: Theme, metric: MetricResult, centred: bool) -> LinearSegmentedColormap:

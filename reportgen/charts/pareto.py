@@ -6,11 +6,9 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
-from pydantic import Field
 
 from reportgen.charts import CHARTS
 from reportgen.charts.base import (
-    ChartParams,
     ChartRequest,
     breakdown_rows,
     by_columns,
@@ -18,6 +16,7 @@ from reportgen.charts.base import (
     hidden_note,
     is_shown,
 )
+from reportgen.charts.params import ParetoParams
 from reportgen.charts.style import (
     INK,
     MUTED,
@@ -35,13 +34,6 @@ from reportgen.charts.style import (
 )
 from reportgen.charts.units import UnitFormatter, format_count, plural
 from reportgen.model import BreakdownRow, Figure, NativeChart, Series
-
-
-class ParetoParams(ChartParams):
-    """Options of the ``pareto`` chart."""
-
-    by: str = Field(description="Breakdown of causes: its column, or its columns joined with ','.")
-    cut: float = Field(0.8, gt=0, le=1, description="Cumulative share that marks the vital few.")
 
 
 def _count(row: BreakdownRow) -> float:

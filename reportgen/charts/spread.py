@@ -8,12 +8,10 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
-from pydantic import Field
 
 from reportgen.charts import CHARTS
 from reportgen.charts.base import (
     ChartDataError,
-    ChartParams,
     ChartRequest,
     breakdown_rows,
     by_columns,
@@ -21,6 +19,7 @@ from reportgen.charts.base import (
     hidden_note,
     is_shown,
 )
+from reportgen.charts.params import SpreadParams
 from reportgen.charts.style import (
     INK,
     MUTED,
@@ -55,15 +54,6 @@ _HORIZONTAL: dict[str, Any] = (
     {"orientation": "horizontal"} if _MPL_VERSION >= (3, 10) else {"vert": False}
 )
 
-
-class SpreadParams(ChartParams):
-    """Options of the ``spread`` chart."""
-
-    by: str = Field(
-        description="Breakdown with one row per agent, e.g. 'agent_id', or 'queue,agent_id' "
-        "for one box per queue."
-    )
-    show_target: bool = Field(True, description="Draw the metric's target as a dashed line.")
 
 
 def _noun(by: str) -> str:

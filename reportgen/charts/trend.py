@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
-from pydantic import Field
 
 from reportgen.charts import CHARTS
-from reportgen.charts.base import ChartError, ChartParams, ChartRequest
+from reportgen.charts.base import ChartError, ChartRequest
+from reportgen.charts.params import TrendParams
 from reportgen.charts.style import (
     MUTED,
     NO_DATA_FILL,
@@ -40,14 +40,6 @@ from reportgen.model import Figure, MetricResult, NativeChart, PeriodValue, Seri
 
 MAX_TICK_LABELS = 13  # more month labels than this overlap at A4 width
 
-
-class TrendParams(ChartParams):
-    """Options of the ``trend`` chart."""
-
-    show_interval: bool = Field(
-        True, description="Draw each period's confidence interval as a whisker."
-    )
-    show_target: bool = Field(True, description="Draw the metric's target as a dashed line.")
 
 
 @dataclass(frozen=True)

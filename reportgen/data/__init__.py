@@ -7,8 +7,18 @@ them to one statement per source and filter and returns small results.
 
 from __future__ import annotations
 
-from reportgen.data.canonical import PERIOD, Window
-from reportgen.data.connectors import SOURCES
-from reportgen.data.store import DataStore, clear_cache
+from typing import Any
 
 __all__ = ["PERIOD", "SOURCES", "DataStore", "Window", "clear_cache"]
+
+_HOMES = {"PERIOD": "canonical", "Window": "canonical", "SOURCES": "connectors",
+          "DataStore": "store", "clear_cache": "store"}
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on use: the source-kind registry must not pull SQLAlchemy into ``validate``.
+    if name in _HOMES:
+        from importlib import import_module
+
+        return getattr(import_module(f"reportgen.data.{_HOMES[name]}"), name)
+    raise AttributeError(name)

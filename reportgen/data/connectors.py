@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import sqlalchemy as sa
-from sqlalchemy.pool import StaticPool
-
+from reportgen._lazy import lazy
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import OptionalDependencyError, SourceError
 from reportgen.registry import Registry
 from reportgen.secrets import redact
+
+sa = lazy("sqlalchemy")  # only a run needs it: ``validate`` checks source kinds by name
 
 #: How the time column is compared with the window: 'instant' (DuckDB casts it to an
 #: instant in the source's timezone), 'naive' (bounds are local times of the source's
@@ -101,6 +101,8 @@ def duckdb_connection(memory_limit: str | None = None) -> sa.Connection:
         import duckdb_engine  # noqa: F401  (registers the dialect)
     except ModuleNotFoundError as exc:
         raise OptionalDependencyError("file sources", "duckdb", exc.name or "duckdb_engine") from None
+    from sqlalchemy.pool import StaticPool
+
     engine = sa.create_engine("duckdb:///:memory:", poolclass=StaticPool)
     conn = engine.connect()
     if memory_limit:

@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import Field
 
-from reportgen import stats
+from reportgen._lazy import lazy
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
 from reportgen.metrics.calibration import PanelParams, is_reference, unit_ids
 from reportgen.metrics.estimates import Statistic
+
+np = lazy("numpy")
+pd = lazy("pandas")
+stats = lazy("reportgen.stats")
 
 
 class AgreementParams(PanelParams):

@@ -15,14 +15,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import numpy as np
-import pandas as pd
 from pydantic import Field, field_validator
 
+from reportgen._lazy import lazy
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.estimates import Count
 from reportgen.period import Period, zone
+
+np = lazy("numpy")
+pd = lazy("pandas")
 
 
 class BacklogParams(CalculatorParams):

@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import numpy as np
-import pandas as pd
 from pydantic import Field
 
+from reportgen._lazy import lazy
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
 from reportgen.metrics.columns import numeric
 from reportgen.metrics.estimates import Mean
+
+np = lazy("numpy")
+pd = lazy("pandas")
 
 
 class PanelParams(CalculatorParams):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
+from reportgen._lazy import lazy
 from reportgen.period import Period
+
+np = lazy("numpy")
+pd = lazy("pandas")
 
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}

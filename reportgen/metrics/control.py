@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import Field, model_validator
 
-from reportgen import stats
+from reportgen._lazy import lazy
 from reportgen.errors import UnknownNameError
 from reportgen.metrics.base import (
     CALCULATORS,
@@ -27,6 +25,10 @@ from reportgen.metrics.columns import timestamps
 from reportgen.metrics.estimates import Estimate, Proportion
 from reportgen.model import Direction, Unit
 from reportgen.period import Period
+
+np = lazy("numpy")
+pd = lazy("pandas")
+stats = lazy("reportgen.stats")
 
 
 class PChartParams(CalculatorParams):

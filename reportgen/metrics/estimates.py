@@ -13,10 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-
-from reportgen import stats
+from reportgen._lazy import lazy
 from reportgen.model import Change, Interval
+
+np = lazy("numpy")
+stats = lazy("reportgen.stats")
 
 
 class Estimate(Protocol):

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import pandas as pd
 from pydantic import Field
 
-from reportgen import stats
+from reportgen._lazy import lazy
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
 from reportgen.metrics.estimates import Count
+
+pd = lazy("pandas")
+stats = lazy("reportgen.stats")
 
 
 class SampleSizeParams(CalculatorParams):

@@ -37,6 +37,7 @@ def lookup(registry: Registry[Any], name: str, path: PathKey, out: Collector) ->
 def registry_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) -> None:
     """Unknown calculators, charts and source kinds; invalid params; undeclared columns."""
     from reportgen.charts import CHARTS
+    from reportgen.charts.params import BUILTIN_PARAMS
     from reportgen.data.connectors import SOURCES
     from reportgen.metrics import CALCULATORS
 
@@ -68,13 +69,17 @@ def registry_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) ->
         kind, refs = chart.get("type"), chart.get("metric")
         if not isinstance(kind, str):
             continue
-        builder = lookup(CHARTS, kind, ("charts", i, "type"), out)
-        if builder is None or not isinstance(chart.get("params") or {}, dict):
+        # Built-in charts are checked without loading their drawing code (matplotlib).
+        model = BUILTIN_PARAMS.get(kind)
+        if model is None:
+            builder = lookup(CHARTS, kind, ("charts", i, "type"), out)
+            model = builder.Params if builder is not None else None
+        if model is None or not isinstance(chart.get("params") or {}, dict):
             continue
         try:
-            params = builder.Params.model_validate(chart.get("params") or {})
+            params = model.model_validate(chart.get("params") or {})
         except ValidationError as exc:
-            pydantic_problems(exc, out, builder.Params, ("charts", i, "params"))
+            pydantic_problems(exc, out, model, ("charts", i, "params"))
             continue
         wanted = getattr(params, "by", None)
         first = refs if isinstance(refs, str) else refs[0] if isinstance(refs, list) and refs else None
