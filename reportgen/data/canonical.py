@@ -83,6 +83,7 @@ class Canonical:
     kinds: Mapping[str, str]
     periods: tuple[Period, ...]
     all_rows: sa.Subquery  # the same columns without the window (for the time contract)
+    in_window: ColumnElement[Any]  # the window as a condition on the raw relation
 
     @property
     def dialect(self) -> str:
@@ -97,11 +98,20 @@ class Canonical:
 def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
           window: Window, periods: Sequence[Period]) -> Canonical:
     """The canonical rows of ``raw`` for ``needed`` columns (raises on missing columns)."""
-    ours = list(dict.fromkeys([spec.time_column, *spec.columns, *needed]))
+    derived = [c for c in dict.fromkeys([*spec.columns, *needed]) if c in spec.derive]
+    ours = [c for c in dict.fromkeys([spec.time_column, *spec.columns, *needed])
+            if c not in spec.derive]
+    read_by: dict[str, str] = {}
+    for column in derived:  # the columns a derived column reads are needed too
+        for needed_column in _derive_inputs(spec, column):
+            if needed_column not in ours and needed_column not in spec.derive:
+                ours.append(needed_column)
+                read_by[needed_column] = column
     raw_names = {col: spec.rename.get(col, col) for col in ours}
     missing = [col for col in ours if raw_names[col] not in raw.available]
     if missing:
-        labels = [f"{c} (renamed from '{raw_names[c]}')" if c != raw_names[c] else c
+        labels = [(f"{c} (renamed from '{raw_names[c]}')" if c != raw_names[c] else c)
+                  + (f" (read by derived column '{read_by[c]}')" if c in read_by else "")
                   for c in missing]
         raise MissingColumnsError(name, labels, list(raw.available), raw.label)
     dialect = raw.dialect
@@ -133,7 +143,38 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
     selected += [time.label(TIME), period.label(PERIOD), time.label(spec.time_column)]
     rows = sa.select(*selected).select_from(raw.table).where(in_window).subquery("rows")
     every = sa.select(*selected).select_from(raw.table).subquery("all_rows")
-    return Canonical(name, raw, rows, kinds, tuple(periods), every)
+    if derived:
+        rows = _with_derived(name, spec, rows, derived, dialect, kinds, raw.label, "rows")
+        every = _with_derived(name, spec, every, derived, dialect, {}, raw.label, "all_rows")
+    return Canonical(name, raw, rows, kinds, tuple(periods), every, in_window)
+
+
+def _derive_inputs(spec: SourceSpec, name: str) -> list[str]:
+    from reportgen.data.derive import columns_of
+
+    return columns_of(spec.derive[name])
+
+
+def _with_derived(source: str, spec: SourceSpec, rows: sa.Subquery, derived: Sequence[str],
+                  dialect: str, kinds: dict[str, str], label: str | None,
+                  alias: str) -> sa.Subquery:
+    """``rows`` plus the derived columns, computed over its (typed, renamed) columns."""
+    from reportgen.data.derive import render
+
+    known = [c.key for c in rows.c if not c.key.startswith("__")]
+    extra = []
+    for column in derived:
+        try:
+            sql = render(spec.derive[column], dialect, known)
+        except ValueError as exc:
+            raise SourceError(source, f"derived column '{column}': {exc}", label) from None
+        value: ColumnElement[Any] = sa.literal_column(sql)
+        kind = spec.columns.get(column)
+        if kind in ("int", "float"):
+            value = sa.cast(value, sa.Double)
+        kinds[column] = kind or "unknown"
+        extra.append(value.label(column))
+    return sa.select(*rows.c, *extra).select_from(rows).subquery(alias)
 
 
 def _bounds(raw: RawRelation, spec: SourceSpec, window: Window,
@@ -221,7 +262,8 @@ def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> No
         checks.append((spec.time_column, EXPECTED["time"], raw.table.c[time_name], time, False))
     for col, kind in spec.columns.items():
         raw_name = spec.rename.get(col, col)
-        if col == spec.time_column or kind in ("str", "category") or col not in canonical.kinds:
+        if col == spec.time_column or kind in ("str", "category") or col not in canonical.kinds \
+                or col in spec.derive:
             continue
         if raw.native.get(raw_name) in ("number", "bool", "time") and col not in spec.values:
             continue
@@ -267,10 +309,11 @@ def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
     """SQLite stores any value in any column: find text the contract's numbers cannot read
     (among the window's rows, like every other column check)."""
     raw = canonical.raw
-    where = canonical.rows.element.whereclause  # type: ignore[attr-defined]
+    where = canonical.in_window
     is_table = isinstance(raw.table, sa.TableClause)
     for col, kind in spec.columns.items():
-        if kind not in ("int", "float") or col == spec.time_column or col in spec.values:
+        if kind not in ("int", "float") or col == spec.time_column or col in spec.values \
+                or col in spec.derive:
             continue
         source = raw.table.c[spec.rename.get(col, col)]
         readable = sa.func.reportgen_number(source, 1 if kind == "int" else 0)

@@ -137,7 +137,9 @@ def check_source_columns(raw: Mapping[str, Any], out: Collector, path: PathKey, 
     allowed = set(privacy.get("allow_pii") or []) if isinstance(privacy, dict) else set()
     pii = set(spec.get("pii") or []) if isinstance(spec.get("pii"), list) else set()
     contract = spec.get("columns")
-    known = ({str(c) for c in contract} | {str(spec.get("time_column"))}
+    derived = {str(c) for c in spec.get("derive") or {}} if isinstance(spec.get("derive"), dict) \
+        else set()
+    known = ({str(c) for c in contract} | {str(spec.get("time_column"))} | derived
              if isinstance(contract, dict) and contract else None)
     for column in columns:
         if known is not None and column not in known:

@@ -143,12 +143,26 @@ class SourceSpec(Strict):
     rename: dict[str, str] = Field(default_factory=dict, description="Our column name -> the column's name in the data, e.g. rating: 'Customer Satisfaction Rating'.")
     values: dict[str, dict[str | int | float | bool, Any]] = Field(default_factory=dict, description="Per column, raw value -> value, e.g. rating: {good: 5, bad: 1}.")
     pii: list[str] = Field(default_factory=list, description="Columns holding personal data: never shown in outputs unless privacy.allow_pii lists them.")
+    derive: dict[str, str] = Field(default_factory=dict, description="New columns as SQL expressions (DuckDB's SQL) over the source's columns, e.g. frt_hours: 'epoch(first_response_at - created_at) / 3600'; type them in 'columns' if needed.")
     description: str = ""
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return _known_zone(value)
+
+    @field_validator("derive")
+    @classmethod
+    def _derived(cls, value: dict[str, str]) -> dict[str, str]:
+        if value:
+            from reportgen.data.derive import columns_of
+
+            for name, expression in value.items():
+                try:
+                    columns_of(expression)
+                except ValueError as exc:
+                    raise ValueError(f"derived column '{name}': {exc}") from None
+        return value
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> SourceSpec:

@@ -281,3 +281,61 @@ def test_run_with_a_missing_column_exits_2_with_one_line_and_writes_nothing(
     assert err.count("\n") == 0, err
     assert "csat.csv" in err and "missing column 'rating'" in err and "'responded_at'" in err
     assert not [p for p in out.iterdir() if p.suffix in (".pdf", ".pptx", ".part")]
+
+
+def test_a_derived_column_turns_two_timestamps_into_a_duration(tmp_path):
+    pd.DataFrame({
+        "created_at": ["2026-09-01 08:00:00", "2026-09-02 10:00:00", "2026-10-05 09:00:00"],
+        "first_response_at": ["2026-09-01 08:30:00", "2026-09-02 12:00:00", "2026-10-05 09:06:00"],
+        "queue": ["A", "A", "B"],
+    }).to_csv(tmp_path / "tickets.csv", index=False)
+    s = SourceSpec(kind="csv", path="tickets.csv", time_column="created_at",
+                   columns={"first_response_at": "datetime", "frt_minutes": "float"},
+                   derive={"frt_minutes": "epoch(first_response_at - created_at) / 60"})
+    periods = [Period.parse(k, "month", "UTC") for k in ("2026-09", "2026-10")]
+    with DataStore({"t": s}, {"t": ["frt_minutes"]}, tmp_path,
+                   Window(periods[0].start_at, periods[-1].end_at), periods) as data:
+        frame = data.rows("t", ["created_at", "frt_minutes"]).sort_values("created_at")
+        calc = calculator("aht")
+        params = calc.Params(column="frt_minutes")
+        result = data.aggregate("t", [Request("m", calc.aggregation(params), {}, ((),))])
+        september = calc.from_aggregates(result.get("m", (), 0), params)
+    assert list(frame["frt_minutes"]) == [30.0, 120.0, 6.0]
+    assert (september.n, september.value) == (2, 75.0)
+
+
+def test_a_derived_column_may_not_read_files_or_the_environment():
+    for expression in ("getenv('PGPASSWORD')", "(select 1)", "read_csv('/etc/passwd')"):
+        with pytest.raises(ValueError, match="not allowed in a derived column"):
+            SourceSpec(kind="csv", path="t.csv", time_column="t", derive={"x": expression})
+    with pytest.raises(ValueError, match="not a valid SQL expression"):
+        SourceSpec(kind="csv", path="t.csv", time_column="t", derive={"x": "1 +"})
+
+
+def test_a_derived_column_over_a_missing_column_is_a_located_error(tmp_path):
+    ROWS.to_csv(tmp_path / "csat.csv", index=False)
+    s = spec(kind="csv", path="csat.csv", derive={"double": "ratng * 2"})
+    with pytest.raises(SourceError, match=r"source 'csat' .*missing column \"ratng \(read by "
+                                          r"derived column 'double'\)\""):
+        with store(s, tmp_path, needed=("rating", "double")) as data:
+            data.rows("csat", ["double"])
+
+
+def test_validate_reports_a_bad_derived_column_with_its_line(write_definition, capsys):
+    path = write_definition("""
+        id: mqr
+        title: Monthly Quality Report
+        sources:
+          t:
+            kind: csv
+            path: t.csv
+            time_column: created_at
+            derive: {leak: "getenv('HOME')"}
+        metrics:
+          - {id: v, calculator: volume, source: t}
+        sections:
+          - {id: s, title: S, kpis: [v]}
+        """)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and "sources.t.derive" in err and "not allowed" in err
