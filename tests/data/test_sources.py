@@ -315,10 +315,11 @@ def test_a_derived_column_may_not_read_files_or_the_environment():
 def test_a_derived_column_over_a_missing_column_is_a_located_error(tmp_path):
     ROWS.to_csv(tmp_path / "csat.csv", index=False)
     s = spec(kind="csv", path="csat.csv", derive={"double": "ratng * 2"})
+    data = store(s, tmp_path, needed=("rating", "double"))
     with pytest.raises(SourceError, match=r"source 'csat' .*missing column \"ratng \(read by "
                                           r"derived column 'double'\)\""):
-        with store(s, tmp_path, needed=("rating", "double")) as data:
-            data.rows("csat", ["double"])
+        data.rows("csat", ["double"])
+    data.close()
 
 
 def test_validate_reports_a_bad_derived_column_with_its_line(write_definition, capsys):
