@@ -65,10 +65,12 @@ def compute_metrics(plan: ReportPlan, store: DataStore, period: Period) -> dict[
             result = store.aggregate(source, requests)
             for m in aggregating:
                 data[m.spec.id] = AggregateData(m, result, m.spec.id, store.period_index)
-        for m in metrics:
-            if m.aggregation is None:
-                columns = [*m.columns(), plan.definition.sources[source].time_column]
-                data[m.spec.id] = FrameData(m, store.rows(source, columns))
+        with_rows = [m for m in metrics if m.aggregation is None]
+        if with_rows:  # one query serves every metric of the source that needs rows
+            columns = [c for m in with_rows for c in m.columns()]
+            frame = store.rows(source, [*columns, plan.definition.sources[source].time_column])
+            for m in with_rows:
+                data[m.spec.id] = FrameData(m, frame)
     return {m.spec.id: evaluate(m, data[m.spec.id], period, history) for m in plan.metrics}
 
 

@@ -48,6 +48,10 @@ class RawRelation:
     text_typed: bool = False
     #: parameters bound into a query source (its own :start / :end)
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: the statements that opened it (DuckDB views, settings), for replaying its queries
+    setup: list[str] = field(default_factory=list)
+    #: where it lives: a file for SQLite, None for an in-memory DuckDB
+    database: str | None = None
 
     @property
     def dialect(self) -> str:
@@ -105,9 +109,20 @@ def duckdb_connection(memory_limit: str | None = None) -> sa.Connection:
 
     engine = sa.create_engine("duckdb:///:memory:", poolclass=StaticPool)
     conn = engine.connect()
+    conn.info["setup"] = []
     if memory_limit:
-        conn.exec_driver_sql(f"SET memory_limit = {_literal(memory_limit)}")
+        _setup(conn, f"SET memory_limit = {_literal(memory_limit)}")
     return conn
+
+
+def _setup(conn: sa.Connection, sql: str) -> None:
+    """Run a statement that prepares a DuckDB source, and remember it for a replay."""
+    conn.exec_driver_sql(sql)
+    conn.info.setdefault("setup", []).append(sql)
+
+
+def _setup_of(conn: sa.Connection) -> list[str]:
+    return list(conn.info.get("setup", []))
 
 
 def _describe(conn: sa.Connection, relation: str) -> dict[str, NativeKind]:
@@ -131,15 +146,18 @@ def _view(conn: sa.Connection, name: str, spec: SourceSpec, select: str, label: 
           time_mode: TimeMode = "instant", text_typed: bool = False) -> RawRelation:
     import duckdb
 
+    setup = [*_setup_of(conn), f'CREATE VIEW "raw" AS {select}',
+             f"SET TimeZone = {_literal(spec.timezone)}"]
     try:
-        conn.exec_driver_sql(f'CREATE VIEW "raw" AS {select}')
+        conn.exec_driver_sql(setup[-2])
         native = _describe(conn, '"raw"')
     except (duckdb.Error, sa.exc.DBAPIError) as exc:
         conn.close()
         raise SourceError(name, f"cannot read the data ({_duckdb_error(exc)})", label) from None
     table = sa.table("raw", *(sa.column(c) for c in native))
-    conn.exec_driver_sql(f"SET TimeZone = {_literal(spec.timezone)}")
-    return RawRelation(conn, table, list(native), label, time_mode, native, text_typed)
+    conn.exec_driver_sql(setup[-1])
+    return RawRelation(conn, table, list(native), label, time_mode, native, text_typed,
+                       setup=setup)
 
 
 @SOURCES.register("csv")
@@ -222,16 +240,16 @@ class DuckDbConnector:
                 database = resolve(base_dir, spec.path)
                 if not database.is_file():
                     raise SourceError(name, f"DuckDB database not found: {database}", str(database))
-                conn.exec_driver_sql(f"ATTACH {_literal(str(database))} AS source (READ_ONLY)")
-                conn.exec_driver_sql("USE source")
+                _setup(conn, f"ATTACH {_literal(str(database))} AS source (READ_ONLY)")
+                _setup(conn, "USE source")
             for view, file in spec.files.items():
                 path = resolve(base_dir, file)
                 if not path.is_file():
                     raise SourceError(name, f"file for view '{view}' not found: {path}", str(path))
                 reader = "read_parquet" if path.suffix.lower() == ".parquet" else "read_csv_auto"
                 quoted = '"' + view.replace('"', '""') + '"'
-                conn.exec_driver_sql(
-                    f"CREATE TEMP VIEW {quoted} AS SELECT * FROM {reader}({_literal(str(path))})")
+                _setup(conn, f"CREATE TEMP VIEW {quoted} AS SELECT * FROM "
+                             f"{reader}({_literal(str(path))})")
         except (duckdb.Error, sa.exc.DBAPIError) as exc:
             conn.close()
             raise SourceError(name, f"cannot open the data ({_duckdb_error(exc)})", label) from None
@@ -262,9 +280,11 @@ def _query_relation(conn: sa.Connection, name: str, query: str, params: Mapping[
         compiled = probe.compile(conn, compile_kwargs={"literal_binds": True})
         native = _describe(conn, f"({compiled})")
         if timezone:
-            conn.exec_driver_sql(f"SET TimeZone = {_literal(timezone)}")
+            _setup(conn, f"SET TimeZone = {_literal(timezone)}")
     table = statement.columns(*(sa.column(k) for k in keys)).subquery("raw")
-    return RawRelation(conn, table, keys, label, time_mode, native, params=params)
+    database = conn.engine.url.database if conn.dialect.name == "sqlite" else None
+    return RawRelation(conn, table, keys, label, time_mode, native, params=params,
+                       setup=_setup_of(conn), database=database)
 
 
 def _sqlite_aggregates(dbapi_connection: Any, _record: Any) -> None:
@@ -363,4 +383,5 @@ class SqlConnector:
             raise
         native = {c["name"]: _native_kind(str(c["type"])) for c in described}
         table = sa.table(table_name, *(sa.column(c) for c in native), schema=schema or None)
-        return RawRelation(conn, table, list(native), label, mode, native)
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        return RawRelation(conn, table, list(native), label, mode, native, database=database)

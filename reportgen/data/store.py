@@ -60,8 +60,10 @@ class SourceHandle:
     spec: SourceSpec
     canonical: Canonical
     identity: tuple[Any, ...]
-    #: every statement run for this source, in order (the benchmark's floor replays them)
+    #: every statement run for this source, in order
     statements: list[str] = field(default_factory=list)
+    #: the same as (sql, positional params), for replaying them with the plain driver
+    replay: list[tuple[str, list[Any]]] = field(default_factory=list)
     digest: Any = field(default_factory=hashlib.sha256)
 
     @property
@@ -150,6 +152,8 @@ class DataStore:
         handle.statements.append(sql)
 
         def run() -> tuple[list[str], list[Any]]:
+            # only statements that really ran (not cache hits) are kept for a replay
+            handle.replay.append((sql, [params[name] for name in compiled.positiontup or ()]))
             result = handle.connection.execute(statement)
             return list(result.keys()), [tuple(r) for r in result.fetchall()]
 
@@ -195,10 +199,10 @@ class DataStore:
         if periods is not None:
             indexes = [i for i, p in enumerate(self.periods) if p.key in {q.key for q in periods}]
             select = select.where(rows.c[PERIOD].in_(indexes))
-        names, fetched = self._execute(handle, select)
-        frame = pd.DataFrame.from_records(fetched, columns=names)
-        keys = [p.key for p in self.periods]
-        frame[PERIOD] = [keys[int(i)] if i is not None and i == i else None for i in frame[PERIOD]]
+        frame = self._frame(handle, select)
+        keys = pd.Series([p.key for p in self.periods], dtype=object)
+        index = pd.to_numeric(frame[PERIOD], errors="coerce")
+        frame[PERIOD] = keys.reindex(index.astype("Int64")).to_numpy()
         for column in wanted:
             kind = canonical.kinds.get(column)
             if column == handle.spec.time_column or column == TIME:
@@ -214,6 +218,39 @@ class DataStore:
             elif kind == "bool":
                 frame[column] = frame[column].astype("boolean")
         return frame
+
+    def _frame(self, handle: SourceHandle, statement: Any) -> pd.DataFrame:
+        """Rows as a DataFrame, fetched with the driver's own bulk path where it has one
+        (DuckDB hands over columns; row-by-row result processing is the slow part)."""
+        import pandas as pd
+
+        conn = handle.connection
+        if not conn.dialect.positional:
+            names, fetched = self._execute(handle, statement)
+            return pd.DataFrame.from_records(fetched, columns=names)
+        compiled = statement.compile(conn)
+        sql = str(compiled)
+        params = {**compiled.params, **handle.canonical.raw.params}
+        positional = [params[name] for name in compiled.positiontup or ()]
+        handle.statements.append(sql)
+
+        def run() -> pd.DataFrame:
+            handle.replay.append((sql, positional))
+            driver = conn.connection.driver_connection
+            if conn.dialect.name == "duckdb":
+                return driver.execute(sql, positional).df()
+            cursor = driver.cursor()
+            try:
+                cursor.execute(sql, positional)
+                names = [d[0] for d in cursor.description]
+                return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+            finally:
+                cursor.close()
+
+        frame = _cached(self._key(handle, sql, params),
+                        lambda: self._run_checked(handle.name, handle.canonical.raw, run))
+        handle.digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        return frame.copy()
 
     # --- facts for gates and provenance ---------------------------------------------------
     def count(self, source: str, period: Period) -> int:
@@ -266,6 +303,12 @@ class DataStore:
 
     def statements(self) -> dict[str, list[str]]:
         return {name: list(h.statements) for name, h in self._handles.items()}
+
+    def replays(self) -> list[dict[str, Any]]:
+        """What each source ran, to replay with the plain driver (the benchmark's floor)."""
+        return [{"source": name, "dialect": h.canonical.raw.dialect,
+                 "database": h.canonical.raw.database, "setup": list(h.canonical.raw.setup),
+                 "queries": list(h.replay)} for name, h in self._handles.items()]
 
 
 def _instants(values: pd.Series, handle: SourceHandle, periods: Sequence[Period]) -> pd.Series:
