@@ -61,6 +61,9 @@ FORMATS = ("csv", "parquet", "sqlite")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 JITTER_SECONDS = 15 * 60
 SQLITE_BATCH_ROWS = 100_000
+# Rows of one month copied together (see Scaler._plan): small enough that the list of
+# slices to copy fills several DuckDB row groups, so two threads share the work.
+SLICE_ROWS = 64
 # Enough for DuckDB's joins and sorts on a laptop; beyond it DuckDB spills to disk.
 DEFAULT_MEMORY_LIMIT = "1GB"
 
@@ -75,6 +78,8 @@ class TableCopy:
     parent: str | None = None  # the table whose rows this one references
     parent_key: str | None = None  # the referencing column, same name as the parent's ID
     times: tuple[str, ...] = ()  # 'YYYY-MM-DD HH:MM:SS' columns moved by the jitter
+    month_of: str | None = None  # the date or time whose month orders the output (else
+    # the parent's)
 
     @property
     def jitter_key(self) -> str:
@@ -83,19 +88,20 @@ class TableCopy:
 
 # Parents before children: a child's plan needs its parent's copy counts.
 TABLE_COPIES: tuple[TableCopy, ...] = (
-    TableCopy("tickets", "ticket_id", ("ticket_id",), times=("created_at", "solved_at")),
+    TableCopy("tickets", "ticket_id", ("ticket_id",), times=("created_at", "solved_at"),
+              month_of="created_at"),
     TableCopy("csat_responses", "response_id", ("response_id",), "tickets", "ticket_id",
-              ("responded_at",)),
+              ("responded_at",), "responded_at"),
     TableCopy("qa_reviews", "review_id", ("review_id",), "tickets", "ticket_id",
-              ("reviewed_at",)),
+              ("reviewed_at",), "reviewed_at"),
     TableCopy("qa_ratings", "review_id", (), "qa_reviews", "review_id"),
     # One calibration item is a ticket scored by several raters in a session.
     TableCopy("calibration_scores", "session_id || '|' || ticket_id", ("session_id",),
-              "tickets", "ticket_id"),
+              "tickets", "ticket_id", month_of="session_date"),
     TableCopy("calibration_reviews", "session_id || '|' || ticket_id", ("session_id",),
-              "tickets", "ticket_id"),
+              "tickets", "ticket_id", month_of="session_date"),
     TableCopy("moderation_decisions", "decision_id", ("decision_id",),
-              times=("decided_at",)),
+              times=("decided_at",), month_of="decided_at"),
 )
 BY_NAME = {spec.name: spec for spec in TABLE_COPIES}
 # A table in CSV and Parquet, a view in SQLite: ratings joined to their review's columns.
@@ -185,12 +191,15 @@ class Scaler:
         low, high = _month_bounds(spec.times)
         uniform = f"hash({self.seed}, {_quote(spec.name)}, {spec.unit}) % 4294967296 / 4294967296.0"
         parent_copies, join = "CAST(NULL AS BIGINT)", ""
+        month = (f"date_trunc('month', CAST(b.{spec.month_of} AS TIMESTAMP))"
+                 if spec.month_of else "p._month")
         if spec.parent:
             parent_copies = "p._n"
             join = (f"LEFT JOIN plan_{spec.parent} AS p "
                     f"ON p.{spec.parent_key} = b.{spec.parent_key}")
         self.db.execute(
-            f"CREATE TEMP TABLE pre_{spec.name} AS SELECT b.*, {parent_copies} AS _np "
+            f"CREATE TEMP TABLE pre_{spec.name} AS SELECT b.*, {parent_copies} AS _np, "
+            f"{month} AS _month "
             f"FROM (SELECT *, {uniform} AS _u, {low} AS _lo, {high} AS _hi "
             f"FROM base_{spec.name}) AS b {join} ORDER BY b._row")
         eligible = "_np >= 1" if spec.parent else "true"
@@ -205,18 +214,33 @@ class Scaler:
             whole = int(per_row)
             copies = (f"CASE WHEN {eligible} THEN {whole} + CAST(_u < {per_row - whole!r} "
                       f"AS BIGINT) ELSE 0 END")
-        # In demo order (time order for most tables), all copies of a row side by side, so
-        # the files stay roughly sorted by time like real exports.
         self.db.execute(f"CREATE TABLE plan_{spec.name} AS SELECT *, {copies} AS _n "
                         f"FROM pre_{spec.name} ORDER BY _row")
+        # Output order: month by month (as real exports are roughly sorted by time), and
+        # within a month copy 0 of every row in demo order, then copy 1, ... so that
+        # neighbouring rows differ as in real data (copies side by side would compress
+        # unrealistically well).  The rows of a month are cut into slices of SLICE_ROWS,
+        # each held as one list; a driver table lists (month, copy, slice) in that order,
+        # and every driver row unnests its slice's rows that have that copy.
+        self.db.execute(
+            f"CREATE TEMP TABLE slices_{spec.name} AS SELECT _month, _slice, max(_n) AS _top, "
+            f"list(p ORDER BY p._row) AS _rows FROM (SELECT *, dense_rank() OVER "
+            f"(ORDER BY _month, (_row - 1) // {SLICE_ROWS}) AS _slice "
+            f"FROM plan_{spec.name}) AS p GROUP BY _month, _slice")
+        self.db.execute(
+            f"CREATE TEMP TABLE driver_{spec.name} AS SELECT _month, _copy, _slice FROM "
+            f"(SELECT _month, _slice, unnest(range(_top)) AS _copy FROM slices_{spec.name}) "
+            f"ORDER BY _month, _copy, _slice")
         # _k: this copy; _m: the parent's copy it references (a child needing more copies
         # than its parent has goes round them again); _d: its jitter in seconds.
         parent_copy = ("CAST(NULL AS BIGINT)" if not spec.parent
                        else "_k" if factor is not None else "_k % _np")
         self.db.execute(
             f"CREATE VIEW copies_{spec.name} AS SELECT *, {parent_copy} AS _m, "
-            f"jitter({spec.jitter_key}, _k, _lo, _hi) AS _d "
-            f"FROM (SELECT *, unnest(range(_n)) AS _k FROM plan_{spec.name})")
+            f"jitter({spec.jitter_key}, _k, _lo, _hi) AS _d FROM ("
+            f"SELECT _k, unnest(_row) FROM (SELECT d._copy AS _k, unnest(s._rows) AS _row "
+            f"FROM driver_{spec.name} AS d JOIN slices_{spec.name} AS s "
+            f"ON s._slice = d._slice) WHERE _row._n > _k)")
 
     def _one(self, sql: str) -> tuple[int]:
         row = self.db.execute(sql).fetchone()
