@@ -3,9 +3,11 @@
     python benchmarks/measure.py [--runs 5] [--cwd DIR] -- COMMAND [ARG ...]
     python benchmarks/measure.py --pair [--runs 5] 'COMMAND A' 'COMMAND B'
 
-CPU time (user + system) and peak RSS are the child's own, from the ``rusage`` that
-``os.wait4`` returns when it exits (they include grandchildren the child waited for), so
-the measuring process's imports never count.  ``--pair`` runs A then B alternately, so
+CPU time (user + system) and peak RSS are the command's own, from the ``rusage`` that
+``os.wait4`` returns when it exits (they include grandchildren it waited for).  Linux
+counts in a process's peak RSS the memory of the process it was forked from, up to the
+exec; so the command is started by a bare ``python -I -S`` launcher (~10 MiB) rather than
+from this process, whose size (a test runner, a notebook) would otherwise set the floor.  ``--pair`` runs A then B alternately, so
 both see the same machine load and caches, and prints the ratio A/B of the medians and
 of each pair.  Standard library only; Linux or macOS.
 """
@@ -13,13 +15,13 @@ of each pair.  Standard library only; Linux or macOS.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +80,24 @@ def summarise(runs: Sequence[Run]) -> dict[str, Spread]:
     return {name: Spread.of([figure(run) for run in runs]) for name, figure in FIGURES.items()}
 
 
+# Runs in a fresh interpreter: spawns the command, waits for it, writes its costs as JSON.
+_LAUNCHER = """
+import json, os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+try:
+    pid = os.posix_spawnp(argv[0], argv, os.environ)
+except OSError as exc:
+    result = {"error": f"{type(exc).__name__}: {exc}"}
+else:
+    _, status, usage = os.wait4(pid, 0)
+    result = {"wall": time.perf_counter() - start, "status": status, "user": usage.ru_utime,
+              "system": usage.ru_stime, "maxrss": usage.ru_maxrss}
+with open(report, "w", encoding="utf-8") as out:
+    json.dump(result, out)
+"""
+
+
 def _max_rss_bytes(ru_maxrss: int) -> int:
     # Linux reports kibibytes, macOS bytes.
     return ru_maxrss if sys.platform == "darwin" else ru_maxrss * 1024
@@ -89,24 +109,26 @@ def run_once(argv: Sequence[str], *, cwd: Path | None = None,
     """Run ``argv`` (no shell) to completion and measure it.
 
     Its output is discarded unless ``show_output``; with ``check`` a non-zero exit raises
-    ``CommandFailed`` carrying the end of its standard error.
+    ``CommandFailed`` carrying the end of its standard error; a program that cannot be
+    started raises ``OSError``.
     """
-    with tempfile.TemporaryFile() as stderr:
-        output = None if show_output else subprocess.DEVNULL
-        start = time.perf_counter()
-        child = subprocess.Popen(list(argv), cwd=cwd, env=None if env is None else dict(env),
-                                 stdin=subprocess.DEVNULL, stdout=output,
-                                 stderr=None if show_output else stderr)
-        # wait4 rather than Popen.wait: it hands back the child's own rusage.
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if check and child.returncode != 0:
+    with tempfile.TemporaryFile() as stderr, tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "run.json"
+        launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(report), *argv]
+        subprocess.run(launcher, cwd=cwd, env=None if env is None else dict(env),
+                       stdin=subprocess.DEVNULL,
+                       stdout=None if show_output else subprocess.DEVNULL,
+                       stderr=None if show_output else stderr, check=True)
+        result = json.loads(report.read_text(encoding="utf-8"))
+        if "error" in result:
+            raise OSError(f"cannot run {shlex.join(argv)}: {result['error']}")
+        returncode = os.waitstatus_to_exitcode(result["status"])
+        if check and returncode != 0:
             stderr.seek(0)
             tail = stderr.read()[-2000:].decode("utf-8", "replace").strip()
-            raise CommandFailed(argv, child.returncode, tail)
-    return Run(wall, usage.ru_utime, usage.ru_stime, _max_rss_bytes(usage.ru_maxrss),
-               child.returncode)
+            raise CommandFailed(argv, returncode, tail)
+    return Run(result["wall"], result["user"], result["system"],
+               _max_rss_bytes(result["maxrss"]), returncode)
 
 
 def run_many(argv: Sequence[str], runs: int, **options: object) -> list[Run]:
@@ -209,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"measure: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # e.g. the program does not exist
-        print(f"measure: cannot run the command: {exc}", file=sys.stderr)
+        print(f"measure: {exc}", file=sys.stderr)
         return 2
     print(f"A = {shlex.join(commands[0])}")
     print(f"B = {shlex.join(commands[1])}")

@@ -11,11 +11,14 @@ never pass through Python memory (except on their way into SQLite, batch by batc
   moves its timestamps by a seeded jitter of at most 15 minutes that never leaves their
   calendar month, so the monthly and quarterly distributions and the planted stories keep
   their shape.  Below the demo size a seeded sample is taken instead.
-* Keys still join: a copied response, review or calibration row references a ticket copy
-  that exists, a copied rating a review copy that exists; ratings of one review and raters
-  of one calibration item are copied together.
+* Keys still join: a copied response or review references a ticket copy that exists, a
+  copied rating a review copy that exists; ratings of one review and raters of one
+  calibration item are copied together.  Calibration items keep their own ticket copy
+  (``ticket_id-r<k>``) so that no two items merge; without ``--keep-ratios`` that ticket
+  copy may not exist in ``tickets``.
 * By default every table gets about N rows, so a ticket copy can carry several responses
-  or calibration items when the child table needed more copies than ``tickets``.
+  or reviews when the child table needed more copies than ``tickets`` (the demo has one
+  response at most per ticket).
   ``--keep-ratios`` copies every table by the factor that brings ``tickets`` to N
   instead, so responses per ticket, ratings per review etc. stay as in the demo.
 
@@ -80,6 +83,9 @@ class TableCopy:
     times: tuple[str, ...] = ()  # 'YYYY-MM-DD HH:MM:SS' columns moved by the jitter
     month_of: str | None = None  # the date or time whose month orders the output (else
     # the parent's)
+    # False: each copy references its own parent copy (``<id>-r<k>``) so that copies never
+    # share a parent row, even where that parent copy does not exist (see TABLE_COPIES).
+    must_resolve: bool = True
 
     @property
     def jitter_key(self) -> str:
@@ -95,11 +101,14 @@ TABLE_COPIES: tuple[TableCopy, ...] = (
     TableCopy("qa_reviews", "review_id", ("review_id",), "tickets", "ticket_id",
               ("reviewed_at",), "reviewed_at"),
     TableCopy("qa_ratings", "review_id", (), "qa_reviews", "review_id"),
-    # One calibration item is a ticket scored by several raters in a session.
+    # One calibration item is a ticket scored by several raters in a session, and the
+    # reports key items by ticket_id alone: two item copies on one ticket copy would merge
+    # into one item with twice the raters.  Calibration tables need ~20x more copies than
+    # tickets, so without --keep-ratios their ticket_id need not resolve.
     TableCopy("calibration_scores", "session_id || '|' || ticket_id", ("session_id",),
-              "tickets", "ticket_id", month_of="session_date"),
+              "tickets", "ticket_id", month_of="session_date", must_resolve=False),
     TableCopy("calibration_reviews", "session_id || '|' || ticket_id", ("session_id",),
-              "tickets", "ticket_id", month_of="session_date"),
+              "tickets", "ticket_id", month_of="session_date", must_resolve=False),
     TableCopy("moderation_decisions", "decision_id", ("decision_id",),
               times=("decided_at",), month_of="decided_at"),
 )
@@ -202,7 +211,7 @@ class Scaler:
             f"{month} AS _month "
             f"FROM (SELECT *, {uniform} AS _u, {low} AS _lo, {high} AS _hi "
             f"FROM base_{spec.name}) AS b {join} ORDER BY b._row")
-        eligible = "_np >= 1" if spec.parent else "true"
+        eligible = "_np >= 1" if spec.parent and spec.must_resolve else "true"
         if factor is not None and spec.parent:
             copies = "_np"  # a child follows its parent, copy for copy
         else:
@@ -234,7 +243,8 @@ class Scaler:
         # _k: this copy; _m: the parent's copy it references (a child needing more copies
         # than its parent has goes round them again); _d: its jitter in seconds.
         parent_copy = ("CAST(NULL AS BIGINT)" if not spec.parent
-                       else "_k" if factor is not None else "_k % _np")
+                       else "_k" if factor is not None or not spec.must_resolve
+                       else "_k % _np")
         self.db.execute(
             f"CREATE VIEW copies_{spec.name} AS SELECT *, {parent_copy} AS _m, "
             f"jitter({spec.jitter_key}, _k, _lo, _hi) AS _d FROM ("
