@@ -143,10 +143,15 @@ def _suffixed(column: str, copy: str) -> str:
     return f"CASE WHEN {copy} = 0 THEN {column} ELSE {column} || '-r' || {copy} END"
 
 
-def _shifted(column: str, seconds: str) -> str:
-    fmt = _quote(TIME_FORMAT)
-    return (f"CASE WHEN {seconds} = 0 THEN {column} ELSE "
-            f"strftime(strptime({column}, {fmt}) + to_seconds({seconds}), {fmt}) END")
+def _parsed(column: str) -> str:
+    """Name of the plan column holding ``column`` parsed as a TIMESTAMP."""
+    return f"_t_{column}"
+
+
+def _shifted(column: str, seconds: str, prefix: str = "") -> str:
+    # A whole-second TIMESTAMP casts to 'YYYY-MM-DD HH:MM:SS', at half strftime's cost.
+    return (f"CASE WHEN {seconds} = 0 THEN {prefix}{column} ELSE "
+            f"CAST({prefix}{_parsed(column)} + to_seconds({seconds}) AS VARCHAR) END")
 
 
 def _month_bounds(times: Sequence[str]) -> tuple[str, str]:
@@ -200,6 +205,8 @@ class Scaler:
         low, high = _month_bounds(spec.times)
         uniform = f"hash({self.seed}, {_quote(spec.name)}, {spec.unit}) % 4294967296 / 4294967296.0"
         parent_copies, join = "CAST(NULL AS BIGINT)", ""
+        parsed = "".join(f", strptime({column}, {_quote(TIME_FORMAT)}) AS {_parsed(column)}"
+                         for column in spec.times)
         month = (f"date_trunc('month', CAST(b.{spec.month_of} AS TIMESTAMP))"
                  if spec.month_of else "p._month")
         if spec.parent:
@@ -209,11 +216,11 @@ class Scaler:
         self.db.execute(
             f"CREATE TEMP TABLE pre_{spec.name} AS SELECT b.*, {parent_copies} AS _np, "
             f"{month} AS _month "
-            f"FROM (SELECT *, {uniform} AS _u, {low} AS _lo, {high} AS _hi "
+            f"FROM (SELECT *, {uniform} AS _u, {low} AS _lo, {high} AS _hi {parsed} "
             f"FROM base_{spec.name}) AS b {join} ORDER BY b._row")
         eligible = "_np >= 1" if spec.parent and spec.must_resolve else "true"
         if factor is not None and spec.parent:
-            copies = "_np"  # a child follows its parent, copy for copy
+            copies = "coalesce(_np, 0)"  # a child follows its parent, copy for copy
         else:
             if factor is not None:
                 per_row = factor
@@ -284,7 +291,7 @@ class Scaler:
                 outputs.append(f"{_suffixed('r.review_id', 'r._m')} AS review_id")
             elif name in review.times:
                 moved = f"jitter(v.{review.jitter_key}, r._m, v._lo, v._hi)"
-                outputs.append(f"{_shifted('v.' + name, moved)} AS {name}")
+                outputs.append(f"{_shifted(name, moved, 'v.')} AS {name}")
             elif name in dict(SCHEMA["qa_ratings"]):
                 outputs.append(f"r.{name}")
             else:
@@ -295,7 +302,7 @@ class Scaler:
     def write_file(self, table: str, path: Path, file_format: str) -> int:
         """COPY ``table`` to a CSV or Parquet file, atomically; the number of rows."""
         options = ("FORMAT csv, HEADER true" if file_format == "csv"
-                   else "FORMAT parquet, COMPRESSION zstd")
+                   else "FORMAT parquet")  # Snappy, DuckDB's and pyarrow's default
         with atomic_path(path) as tmp:
             (count,) = self._one(f"COPY ({self.query(table)}) TO {_quote(str(tmp))} ({options})")
         return count

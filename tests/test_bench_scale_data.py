@@ -197,6 +197,13 @@ def test_copies_keep_their_month_and_durations_and_move_at_most_15_minutes(
     assert copies == rows / 2
     assert (month_changed, duration_changed, solved_changed, other) == (0, 0, 0, 0)
     assert 0 < largest_move <= 15 * 60
+    badly_written = connection.execute(f"""
+        SELECT count(*) FROM read_csv('{doubled / "tickets.csv"}', all_varchar = true)
+        WHERE NOT regexp_full_match(created_at, '\\d{{4}}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d')
+           OR NOT regexp_full_match(coalesce(solved_at, '2026-01-01 00:00:00'),
+                                    '\\d{{4}}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d')
+    """).fetchone()
+    assert badly_written == (0,)
 
 
 def test_unknown_table_is_refused_before_anything_is_written(tmp_path: Path) -> None:
