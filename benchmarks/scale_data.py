@@ -398,6 +398,7 @@ def _choices(text: str, allowed: Sequence[str], what: str,
 
 
 def _rows(text: str) -> int:
+    """A whole number >= 1 (underscores allowed: 10_000_000)."""
     try:
         value = int(text.replace("_", ""))
     except ValueError:
@@ -422,23 +423,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="copy every table by the factor that brings tickets to N")
     parser.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT,
                         help=f"DuckDB memory limit (default: {DEFAULT_MEMORY_LIMIT})")
-    parser.add_argument("--threads", type=int, default=None, help="DuckDB threads")
+    parser.add_argument("--threads", type=_rows, default=None,
+                        help="DuckDB threads (default: one per core)")
     args = parser.parse_args(argv)
     formats = _choices(args.formats, FORMATS, "formats", parser)
     tables = _choices(args.tables, TABLES, "tables", parser)
+    try:  # before anything is written
+        duckdb.connect().execute(f"SET memory_limit = {_quote(args.memory_limit)}")
+    except duckdb.Error as exc:
+        parser.error(f"--memory-limit: expected a size such as 1GB, got {args.memory_limit!r} "
+                     f"({exc})")
 
     totals: dict[str, list[float]] = {}
     print(f"{'format':<8} {'table':<22} {'rows':>13} {'seconds':>9} {'MiB':>9}")
-    for written in scale(args.out, args.rows_per_source, seed=args.seed, formats=formats,
-                         tables=tables, keep_ratios=args.keep_ratios,
-                         memory_limit=args.memory_limit, threads=args.threads):
-        size = written.path.stat().st_size / 2**20 if written.format != "sqlite" else None
-        shown = f"{size:9.1f}" if size is not None else f"{'':>9}"
-        print(f"{written.format:<8} {written.table:<22} {written.rows:>13,} "
-              f"{written.seconds:>9.2f} {shown}", flush=True)
-        total = totals.setdefault(written.format, [0, 0.0])
-        total[0] += written.rows
-        total[1] += written.seconds
+    try:
+        for written in scale(args.out, args.rows_per_source, seed=args.seed, formats=formats,
+                             tables=tables, keep_ratios=args.keep_ratios,
+                             memory_limit=args.memory_limit, threads=args.threads):
+            size = written.path.stat().st_size / 2**20 if written.format != "sqlite" else None
+            shown = f"{size:9.1f}" if size is not None else f"{'':>9}"
+            print(f"{written.format:<8} {written.table:<22} {written.rows:>13,} "
+                  f"{written.seconds:>9.2f} {shown}", flush=True)
+            total = totals.setdefault(written.format, [0, 0.0])
+            total[0] += written.rows
+            total[1] += written.seconds
+    except (duckdb.Error, OSError, sqlite3.Error) as exc:  # e.g. a full disk, a bad --memory-limit
+        print(f"scale_data: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     for file_format, (rows, seconds) in totals.items():
         extra = ""
         if file_format == "sqlite":
