@@ -175,6 +175,12 @@ class Scaler:
                  seed: int, keep_ratios: bool) -> None:
         self.db = connection
         self.seed = seed
+        # The copies are only in output order if the join of driver and slices probes from
+        # the driver; DuckDB's optimizer would probe from the wider slices table.
+        try:
+            self.db.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+        except duckdb.Error:  # DuckDB < 1.1 has no build_side_probe_side and never swaps
+            self.db.execute("SET disabled_optimizers = 'join_order'")
         span = 2 * JITTER_SECONDS + 1
         # Copy 0 keeps its timestamps; other copies move by a seeded amount clamped to the
         # row's month.  hash() is DuckDB's own, so a DuckDB upgrade may change the jitter.
@@ -237,12 +243,13 @@ class Scaler:
         # neighbouring rows differ as in real data (copies side by side would compress
         # unrealistically well).  The rows of a month are cut into slices of SLICE_ROWS,
         # each held as one list; a driver table lists (month, copy, slice) in that order,
-        # and every driver row unnests its slice's rows that have that copy.
+        # and every driver row unnests its slice's rows that have that copy.  Both tables
+        # are stored in output order, whichever side the join probes from.
         self.db.execute(
             f"CREATE TEMP TABLE slices_{spec.name} AS SELECT _month, _slice, max(_n) AS _top, "
             f"list(p ORDER BY p._row) AS _rows FROM (SELECT *, dense_rank() OVER "
             f"(ORDER BY _month, (_row - 1) // {SLICE_ROWS}) AS _slice "
-            f"FROM plan_{spec.name}) AS p GROUP BY _month, _slice")
+            f"FROM plan_{spec.name}) AS p GROUP BY _month, _slice ORDER BY _slice")
         self.db.execute(
             f"CREATE TEMP TABLE driver_{spec.name} AS SELECT _month, _copy, _slice FROM "
             f"(SELECT _month, _slice, unnest(range(_top)) AS _copy FROM slices_{spec.name}) "

@@ -176,6 +176,15 @@ def test_keep_ratios_copies_every_table_by_one_factor_and_copy_0_is_the_demo(
     assert sorted(first_copy) == sorted(original[1:])
 
 
+@pytest.mark.parametrize("table", sorted(MONTHLY))
+def test_rows_come_month_by_month(db: duckdb.DuckDBPyConnection, table: str) -> None:
+    # As an export sorted by time would be, so that readers can skip by month.
+    months = db.execute(f"SELECT left({MONTHLY[table]}, 7) FROM csv_{table}").fetchall()
+    changes = [(a, b) for (a,), (b,) in zip(months, months[1:], strict=False) if a != b]
+    assert len(changes) == 12
+    assert all(a < b for a, b in changes)
+
+
 def test_copies_keep_their_month_and_durations_and_move_at_most_15_minutes(
         doubled: Path, demo_dir: Path) -> None:
     connection = duckdb.connect()
@@ -204,6 +213,20 @@ def test_copies_keep_their_month_and_durations_and_move_at_most_15_minutes(
                                     '\\d{{4}}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d')
     """).fetchone()
     assert badly_written == (0,)
+
+
+def test_each_month_holds_copy_0_of_all_its_rows_then_copy_1(doubled: Path) -> None:
+    # Rows repeat a month apart at the closest, never side by side, so files compress and
+    # scan like real exports rather than like runs of near-duplicates.
+    lines = (doubled / "tickets.csv").read_text(encoding="utf-8").splitlines()[1:]
+    runs = []
+    for line in lines:
+        ticket_id, created_at = line.split(",")[:2]
+        run = (created_at[:7], ticket_id.endswith("-r1"))
+        if not runs or runs[-1] != run:
+            runs.append(run)
+    months = sorted({month for month, _ in runs})
+    assert runs == [(month, copy) for month in months for copy in (False, True)]
 
 
 def test_unknown_table_is_refused_before_anything_is_written(tmp_path: Path) -> None:
