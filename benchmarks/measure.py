@@ -4,12 +4,15 @@
     python benchmarks/measure.py --pair [--runs 5] 'COMMAND A' 'COMMAND B'
 
 CPU time (user + system) and peak RSS are the command's own, from the ``rusage`` that
-``os.wait4`` returns when it exits (they include grandchildren it waited for).  Linux
-counts in a process's peak RSS the memory of the process it was forked from, up to the
-exec; so the command is started by a bare ``python -I -S`` launcher (~10 MiB) rather than
-from this process, whose size (a test runner, a notebook) would otherwise set the floor.  ``--pair`` runs A then B alternately, so
-both see the same machine load and caches, and prints the ratio A/B of the medians and
-of each pair.  Standard library only; Linux or macOS.
+``os.wait4`` returns when it exits (they include grandchildren it waited for); wall time
+runs from its spawn to its exit.  Linux counts in a process's peak RSS the memory of the
+process it was forked from, up to the exec, so the command is started by a bare
+``python -I -S`` launcher (~10 MiB) rather than from this process, whose size (a test
+runner, a notebook) would otherwise set the floor.
+
+``--pair`` runs A then B alternately, so both meet the same machine load and caches, and
+prints the ratio A/B of the medians and of each pair.  Standard library only; Linux or
+macOS.
 """
 
 from __future__ import annotations
@@ -131,19 +134,21 @@ def run_once(argv: Sequence[str], *, cwd: Path | None = None,
                _max_rss_bytes(result["maxrss"]), returncode)
 
 
-def run_many(argv: Sequence[str], runs: int, **options: object) -> list[Run]:
-    """``runs`` measured runs of ``argv`` one after another (options as for ``run_once``)."""
-    return [run_once(argv, **options) for _ in range(runs)]  # type: ignore[arg-type]
+def run_many(argv: Sequence[str], runs: int, *, cwd: Path | None = None,
+             env: Mapping[str, str] | None = None, show_output: bool = False) -> list[Run]:
+    """``runs`` measured runs of ``argv``, one after another."""
+    return [run_once(argv, cwd=cwd, env=env, show_output=show_output) for _ in range(runs)]
 
 
-def run_pair(first: Sequence[str], second: Sequence[str], runs: int,
-             **options: object) -> tuple[list[Run], list[Run]]:
+def run_pair(first: Sequence[str], second: Sequence[str], runs: int, *,
+             cwd: Path | None = None, env: Mapping[str, str] | None = None,
+             show_output: bool = False) -> tuple[list[Run], list[Run]]:
     """``runs`` pairs, first then second each time, so both meet the same conditions."""
     firsts: list[Run] = []
     seconds: list[Run] = []
     for _ in range(runs):
-        firsts.append(run_once(first, **options))  # type: ignore[arg-type]
-        seconds.append(run_once(second, **options))  # type: ignore[arg-type]
+        firsts.append(run_once(first, cwd=cwd, env=env, show_output=show_output))
+        seconds.append(run_once(second, cwd=cwd, env=env, show_output=show_output))
     return firsts, seconds
 
 
@@ -151,10 +156,10 @@ def ratios(firsts: Sequence[Run], seconds: Sequence[Run]) -> dict[str, tuple[flo
     """Per figure: A/B of the medians, and A/B of each pair in run order."""
     out = {}
     for name, figure in FIGURES.items():
-        medians = Spread.of([figure(r) for r in firsts]).median, \
-            Spread.of([figure(r) for r in seconds]).median
+        of_medians = _ratio(statistics.median(figure(run) for run in firsts),
+                            statistics.median(figure(run) for run in seconds))
         pairs = [_ratio(figure(a), figure(b)) for a, b in zip(firsts, seconds, strict=True)]
-        out[name] = (_ratio(*medians), pairs)
+        out[name] = (of_medians, pairs)
     return out
 
 
@@ -207,22 +212,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("expected a command to measure, e.g. -- python -c 'pass'")
         commands = [command]
 
-    options = {"cwd": args.cwd, "show_output": args.show_output}
     try:
         for _ in range(args.warmup):
             for each in commands:
-                run_once(each, **options)  # type: ignore[arg-type]
+                run_once(each, cwd=args.cwd, show_output=args.show_output)
         if not args.pair:
             runs = []
             for number in range(1, args.runs + 1):
-                runs.append(run_once(commands[0], **options))  # type: ignore[arg-type]
+                runs.append(run_once(commands[0], cwd=args.cwd, show_output=args.show_output))
                 print(_run_line(f"run {number}", runs[-1]), flush=True)
             print("\n".join(_summary_lines(shlex.join(commands[0]), runs)))
             return 0
         firsts: list[Run] = []
         seconds: list[Run] = []
         for number in range(1, args.runs + 1):
-            a, b = run_pair(commands[0], commands[1], 1, **options)
+            a, b = run_pair(commands[0], commands[1], 1, cwd=args.cwd,
+                            show_output=args.show_output)
             firsts += a
             seconds += b
             print(_run_line(f"A run {number}", a[0]), flush=True)
