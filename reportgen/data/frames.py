@@ -92,3 +92,16 @@ def aggregate_periods(frame: pd.DataFrame, periods: Sequence[Period],
         **{PERIOD: pd.array([index.get(k) if isinstance(k, str) else None for k in keys],
                             dtype="Int64")})
     return _run(data, requests)
+
+
+def aggregate_by(frame: pd.DataFrame, groups: pd.Series,
+                 aggregation: Aggregation) -> dict[Any, Mapping[str, Any]]:
+    """The aggregation's values per value of ``groups`` (aligned with ``frame``), in one query."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(groups, sort=True)
+    data = frame.reset_index(drop=True)
+    data = data[[c for c in data.columns if c != PERIOD]].assign(
+        **{PERIOD: pd.array([c if c >= 0 else None for c in codes], dtype="Int64")})
+    result = _run(data, [Request("x", aggregation, {}, ((),))])
+    return {uniques[i]: result.get("x", (), i) for i in range(len(uniques))}

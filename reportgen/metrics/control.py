@@ -127,8 +127,17 @@ class PChart(Calculator):
         calc, inner = params.inner()
         starts = _subgroups(rows, params, period)
         labels, successes, trials = [], [], []
-        for start, part in rows.groupby(starts, sort=True):
-            est = calc.estimate(part, inner)
+        aggregation = calc.aggregation(inner)
+        if aggregation is not None:  # every subgroup in one query
+            from reportgen.data.frames import aggregate_by
+
+            by_start = aggregate_by(rows, starts, aggregation)
+            estimates = [(start, calc.from_aggregates(by_start[start], inner))
+                         for start in sorted(by_start)]
+        else:
+            estimates = [(start, calc.estimate(part, inner))
+                         for start, part in rows.groupby(starts, sort=True)]
+        for start, est in estimates:
             assert isinstance(est, Proportion)
             if est.trials:
                 labels.append(_label(pd.Timestamp(start), params.subgroup))
