@@ -51,13 +51,15 @@ def open_store(plan: ReportPlan, period: Period) -> DataStore:
 
 def compute_metrics(plan: ReportPlan, store: DataStore, period: Period) -> dict[str, MetricResult]:
     """Every metric of the plan: aggregating metrics in one statement per source (and filter),
-    the rest from their own rows."""
+    the rest from one rows query per source; a source's rows are let go once its metrics
+    are computed."""
     history = store.periods
-    data: dict[str, MetricData] = {}
+    results: dict[str, MetricResult] = {}
     by_source: dict[str, list[MetricPlan]] = {}
     for metric in plan.metrics:
         by_source.setdefault(metric.spec.source, []).append(metric)
     for source, metrics in by_source.items():
+        data: dict[str, MetricData] = {}
         aggregating = [m for m in metrics if m.aggregation is not None]
         if aggregating:
             requests = [Request(m.spec.id, m.aggregation, dict(m.spec.filter),  # type: ignore[arg-type]
@@ -67,11 +69,13 @@ def compute_metrics(plan: ReportPlan, store: DataStore, period: Period) -> dict[
                 data[m.spec.id] = AggregateData(m, result, m.spec.id, store.period_index)
         with_rows = [m for m in metrics if m.aggregation is None]
         if with_rows:  # one query serves every metric of the source that needs rows
-            columns = [c for m in with_rows for c in m.columns()]
-            frame = store.rows(source, [*columns, plan.definition.sources[source].time_column])
+            frame = store.rows(source, [c for m in with_rows for c in m.columns()])
             for m in with_rows:
                 data[m.spec.id] = FrameData(m, frame)
-    return {m.spec.id: evaluate(m, data[m.spec.id], period, history) for m in plan.metrics}
+            del frame
+        for m in metrics:
+            results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, history)
+    return {m.spec.id: results[m.spec.id] for m in plan.metrics}
 
 
 def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],

@@ -146,7 +146,8 @@ class DataStore:
                 tuple(sorted((k, repr(v)) for k, v in params.items())))
 
     def _execute(self, handle: SourceHandle, statement: Any) -> tuple[list[str], list[Any]]:
-        compiled = statement.compile(handle.connection)
+        compiled = statement.compile(handle.connection,
+                                     compile_kwargs={"render_postcompile": True})
         sql = str(compiled)
         params = {**compiled.params, **handle.canonical.raw.params}
         handle.statements.append(sql)
@@ -211,8 +212,6 @@ class DataStore:
                 frame[column] = pd.array(frame[column], dtype="Int64")
             elif kind == "float":
                 frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-            elif kind in ("str",):
-                frame[column] = frame[column].astype("string")
             elif kind == "category":
                 frame[column] = frame[column].astype("string").astype("category")
             elif kind == "bool":
@@ -228,7 +227,7 @@ class DataStore:
         if not conn.dialect.positional:
             names, fetched = self._execute(handle, statement)
             return pd.DataFrame.from_records(fetched, columns=names)
-        compiled = statement.compile(conn)
+        compiled = statement.compile(conn, compile_kwargs={"render_postcompile": True})
         sql = str(compiled)
         params = {**compiled.params, **handle.canonical.raw.params}
         positional = [params[name] for name in compiled.positiontup or ()]
@@ -247,10 +246,10 @@ class DataStore:
             finally:
                 cursor.close()
 
-        frame = _cached(self._key(handle, sql, params),
-                        lambda: self._run_checked(handle.name, handle.canonical.raw, run))
+        # Rows are not cached: a report asks for them once, and they can be large.
+        frame = self._run_checked(handle.name, handle.canonical.raw, run)
         handle.digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        return frame.copy()
+        return frame
 
     # --- facts for gates and provenance ---------------------------------------------------
     def count(self, source: str, period: Period) -> int:
