@@ -8,7 +8,7 @@
     python benchmarks/bench_scale.py floor FLOOR.pickle
 
 DIR is a demo dataset (``reportgen demo`` or ``benchmarks/scale_data.py``): the example
-definitions read it as ../out/demo.  ``engine`` prints one line per stage (wall, CPU, peak
+definitions read it as ../out/demo, those in benchmarks/configs as ../data.  ``engine`` prints one line per stage (wall, CPU, peak
 RSS so far) and a total; ``floor`` prints its total.  Pair the two as whole processes over
 several runs with ``benchmarks/measure.py --pair`` (see benchmarks/README.md).
 """
@@ -57,6 +57,7 @@ def layout(data: Path, config: str) -> tuple[Path, Path]:
     (work / "configs").mkdir()
     (work / "out").mkdir()
     (work / "out" / "demo").symlink_to(data.resolve(), target_is_directory=True)
+    (work / "data").symlink_to(data.resolve(), target_is_directory=True)  # benchmarks/configs
     source = Path(config) if Path(config).is_file() else REPO / "configs" / config
     shutil.copy(source, work / "configs" / source.name)
     return work, work / "configs" / source.name

@@ -22,7 +22,14 @@ from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, OutputSpec
 from reportgen.errors import GateFailure
 from reportgen.gates import GateResult, check_gates
-from reportgen.metrics.engine import AggregateData, FrameData, MetricData, MetricPlan, evaluate
+from reportgen.metrics.engine import (
+    AggregateData,
+    FrameData,
+    MetricData,
+    MetricPlan,
+    evaluate,
+    rows_by_period,
+)
 from reportgen.model import Artifact, Figure, Finding, MetricResult, ReportModel
 from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
@@ -44,9 +51,13 @@ def open_store(plan: ReportPlan, period: Period) -> DataStore:
     """The report's sources for the history window ending with ``period`` (opened lazily)."""
     history = history_of(plan.definition, period)
     window = Window(history[0].start_at, period.end_at)
+    facts: dict[str, list[str]] = {}
+    for gate in plan.definition.gates:
+        if gate.column:
+            facts.setdefault(gate.source, []).append(gate.column)
     return DataStore(plan.definition.sources,
                      {name: list(source.columns) for name, source in plan.sources.items()},
-                     plan.loaded.base_dir, window, history)
+                     plan.loaded.base_dir, window, history, facts)
 
 
 def compute_metrics(plan: ReportPlan, store: DataStore, period: Period) -> dict[str, MetricResult]:
@@ -70,9 +81,10 @@ def compute_metrics(plan: ReportPlan, store: DataStore, period: Period) -> dict[
         with_rows = [m for m in metrics if m.aggregation is None]
         if with_rows:  # one query serves every metric of the source that needs rows
             frame = store.rows(source, [c for m in with_rows for c in m.columns()])
+            split = rows_by_period(frame)
             for m in with_rows:
-                data[m.spec.id] = FrameData(m, frame)
-            del frame
+                data[m.spec.id] = FrameData(m, frame, split)
+            del frame, split
         for m in metrics:
             results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, history)
     return {m.spec.id: results[m.spec.id] for m in plan.metrics}

@@ -99,7 +99,7 @@ def _native_kind(type_name: str) -> NativeKind:
     return "unknown"
 
 
-def duckdb_connection(memory_limit: str | None = None) -> sa.Connection:
+def duckdb_connection(memory_limit: str | None = "256MB") -> sa.Connection:
     """A connection to a new embedded DuckDB database (in memory, spilling to disk)."""
     try:
         import duckdb_engine  # noqa: F401  (registers the dialect)

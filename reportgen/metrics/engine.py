@@ -197,10 +197,18 @@ class AggregateData:
 
 
 class FrameData:
-    """Estimates from the rows themselves, for calculators that need them."""
+    """Estimates from the rows themselves, for calculators that need them.
 
-    def __init__(self, plan: MetricPlan, frame: pd.DataFrame):
+    ``split`` is a shared per-period split of ``frame`` (metrics of one source without a
+    filter share it, so a large frame is split once).
+    """
+
+    def __init__(self, plan: MetricPlan, frame: pd.DataFrame,
+                 split: Callable[[Period], pd.DataFrame] | None = None):
         self.plan = plan
+        if split is not None and not plan.spec.filter and plan.calc.scope == "period":
+            self.rows_of = split
+            return
         rows = apply_filter(frame, plan.spec.filter) if plan.spec.filter else frame
         self.rows_of = _rows_by_period(rows, plan.calc.scope)
 
@@ -306,16 +314,36 @@ def evaluate(plan: MetricPlan, data: MetricData, period: Period,
     )
 
 
+def rows_by_period(rows: pd.DataFrame) -> Callable[[Period], pd.DataFrame]:
+    """Each period's rows (for metrics that share one split)."""
+    return _rows_by_period(rows, "period")
+
+
 def _rows_by_period(rows: pd.DataFrame, scope: str) -> Callable[[Period], pd.DataFrame]:
     """How a calculator of ``scope`` sees one period's rows.
 
     'period': the rows assigned to the period.  'to_date': every loaded row assigned to the
     period or an earlier one (period keys of one grain sort in time order as text).
     """
-    empty = rows.iloc[0:0]
+    import pandas as pd
+
+    empty = rows.iloc[0:0].copy()  # a copy: a view would keep every row alive
     if scope == "to_date":
         keys = rows[PERIOD_COLUMN].astype(str)
         return lambda p: rows.loc[keys <= p.key]
+    column = rows[PERIOD_COLUMN] if PERIOD_COLUMN in rows.columns else None
+    if column is not None and isinstance(column.dtype, pd.CategoricalDtype) \
+            and column.cat.codes.is_monotonic_increasing:
+        # rows arrive ordered by period: each period is a slice (a view, no copy)
+        import numpy as np
+
+        codes = column.cat.codes.to_numpy()
+        sliced = {}
+        for i, key in enumerate(column.cat.categories):
+            start, end = np.searchsorted(codes, i, "left"), np.searchsorted(codes, i, "right")
+            if end > start:
+                sliced[key] = rows.iloc[start:end]
+        return lambda p: sliced.get(p.key, empty)
     by_period = {key: part for key, part in rows.groupby(PERIOD_COLUMN, sort=False, observed=True)}
     return lambda p: by_period.get(p.key, empty)
 
