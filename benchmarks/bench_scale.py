@@ -95,7 +95,7 @@ def engine(args: argparse.Namespace) -> None:
                 plan, store, period))
             gates = stages.run("gates", lambda: tuple(check_gates(d, store, metrics, period)))
             findings = stages.run("insights", lambda: build_insights(
-                d, metrics, StoreRows(store), period))
+                plan, metrics, StoreRows(store), period))
             rows = {name: store.count(name, period) for name in d.sources}
             hashes = {name: store.fingerprint(name) for name in d.sources}
             replays = store.replays()

@@ -90,11 +90,13 @@ def compute_metrics(plan: ReportPlan, store: DataStore, period: Period) -> dict[
     return {m.spec.id: results[m.spec.id] for m in plan.metrics}
 
 
-def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
+def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],
                    rows: Rows, period: Period) -> tuple[Finding, ...]:
     from reportgen.insights import build_insights as find
 
-    return tuple(find(definition, metrics, rows, period, history_of(definition, period)))
+    definition = plan.definition
+    return tuple(find(definition, metrics, rows, period, history_of(definition, period),
+                      {m.spec.id: m for m in plan.metrics}))
 
 
 def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
@@ -133,7 +135,7 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) ->
         held = [g.message for g in gates if g.holds]
         if held:
             raise GateFailure(held)
-        findings = build_insights(definition, metrics, StoreRows(store), period)
+        findings = build_insights(plan, metrics, StoreRows(store), period)
         rows = {name: store.count(name, period) for name in definition.sources}
         hashes = {name: store.fingerprint(name) for name in definition.sources}
     figures = build_charts(plan, metrics, period)

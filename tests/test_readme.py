@@ -34,3 +34,13 @@ def test_the_settings_example_loads(tmp_path):
     settings = load_settings(path, environ={})
     assert settings.smtp is not None and settings.smtp.security == "starttls"
     assert "password" not in yaml.safe_load(settings_text)["smtp"]
+
+
+def test_the_warehouse_source_example_is_a_valid_source(tmp_path):
+    from reportgen.definition.models import SourceSpec
+
+    block = next(b for b in blocks() if "snowflake://" in b)
+    (name, spec), = yaml.safe_load(block)["sources"].items()
+    source = SourceSpec.model_validate(spec)
+    assert source.kind == "sql" and source.table == "analytics.tickets"
+    assert "resolution_hours" in source.derive

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen.data.canonical import PERIOD
+from reportgen.period import Period
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,8 +24,10 @@ class Rows(Protocol):
     def __contains__(self, source: object) -> bool: ...
 
     def rows(self, source: str, columns: Sequence[str],
-             where: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """The window's rows of ``columns`` of ``source`` (with ``__period__``)."""
+             where: Mapping[str, Any] | None = None,
+             periods: Sequence[Period] | None = None) -> pd.DataFrame:
+        """The window's rows of ``columns`` of ``source`` (with ``__period__``), optionally
+        only those matching ``where`` and in ``periods``."""
         ...
 
 
@@ -36,8 +39,9 @@ class StoreRows:
         return source in self.store.specs
 
     def rows(self, source: str, columns: Sequence[str],
-             where: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        return self.store.rows(source, [*columns, *(where or {})], where)
+             where: Mapping[str, Any] | None = None,
+             periods: Sequence[Period] | None = None) -> pd.DataFrame:
+        return self.store.rows(source, [*columns, *(where or {})], where, periods)
 
 
 class FrameRows:
@@ -48,11 +52,14 @@ class FrameRows:
         return source in self.frames
 
     def rows(self, source: str, columns: Sequence[str],
-             where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+             where: Mapping[str, Any] | None = None,
+             periods: Sequence[Period] | None = None) -> pd.DataFrame:
         from reportgen.metrics.engine import apply_filter
 
         frame = self.frames[source]
         frame = apply_filter(frame, where) if where else frame
+        if periods is not None and PERIOD in frame.columns:
+            frame = frame.loc[frame[PERIOD].isin([p.key for p in periods])]
         wanted = [c for c in dict.fromkeys([*columns, *(where or {}), PERIOD]) if c in frame.columns]
         return frame[wanted]
 

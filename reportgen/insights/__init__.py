@@ -37,6 +37,7 @@ documented in ``severity``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -65,7 +66,8 @@ __all__ = ["Decomposition", "Segment", "build_insights", "decompose", "rank"]
 
 def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
                    frames: Rows | Mapping[str, pd.DataFrame], period: Period,
-                   history: Sequence[Period]) -> tuple[Finding, ...]:
+                   history: Sequence[Period],
+                   plans: Mapping[str, Any] | None = None) -> tuple[Finding, ...]:
     """Every finding for ``period``, ranked by impact (severity, highest first).
 
     ``frames`` gives a source's rows over the whole history window (a ``Rows`` that queries
@@ -74,7 +76,7 @@ def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
     periods, oldest first, ending with ``period``.  Only the few findings that need rows
     (calibration drift, interventions) read them, and only their columns and subset.
     """
-    ctx = InsightContext.build(definition, metrics, frames, period, history)
+    ctx = InsightContext.build(definition, metrics, frames, period, history, plans)
     found: list[Finding] = []
     found += change_findings(ctx)
     for metric in metrics.values():

@@ -128,14 +128,14 @@ def auditor_deviations(ctx: InsightContext, metric: MetricResult) -> pd.DataFram
     if spec is None or spec.source not in ctx.frames:
         return None
     try:  # the calibration calculator owns how a deviation is computed
-        from reportgen.metrics.base import calculator
         from reportgen.metrics.calibration import DeviationParams, deviations
     except ImportError:
         return None
-    params = calculator(CALCULATOR).Params.model_validate(spec.params)
+    params = ctx.plans[spec.id].params
     if not isinstance(params, DeviationParams):
         return None
-    frame = ctx.frames.rows(spec.source, params.columns(), spec.filter)
+    frame = ctx.frames.rows(spec.source, params.columns(), spec.filter,
+                            [ctx.period, ctx.previous])
     keys = {ctx.period.key, ctx.previous.key}
     parts = []
     for key, rows in frame.groupby(PERIOD_COLUMN, sort=False, observed=True):

@@ -24,16 +24,24 @@ class InsightContext:
     period: Period
     history: Sequence[Period]
     headline: frozenset[str] = field(default=frozenset())
+    #: the resolved metrics (calculator and validated params), by metric id
+    plans: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, definition: Definition, metrics: Mapping[str, MetricResult],
               frames: Rows | Mapping[str, Any], period: Period,
-              history: Sequence[Period]) -> InsightContext:
+              history: Sequence[Period],
+              plans: Mapping[str, Any] | None = None) -> InsightContext:
         # The same rule the report uses for its summary tiles: the definition's list, or
         # every section's first KPI.
         headline = definition.summary or [s.kpis[0] for s in definition.sections if s.kpis]
+        if plans is None:  # callers without a plan (tests): resolve the metrics here
+            from reportgen.metrics.engine import MetricPlan
+
+            plans = {spec.id: MetricPlan.resolve(spec, definition.statistics)
+                     for spec in definition.metrics}
         return cls(definition, metrics, as_rows(frames), period, tuple(history),
-                   frozenset(headline))
+                   frozenset(headline), dict(plans))
 
     def spec(self, metric_id: str) -> MetricSpec | None:
         """The metric's definition, or None for a result the definition does not declare."""

@@ -39,7 +39,7 @@ from reportgen.insights.text import (
     tone_of,
     value_text,
 )
-from reportgen.metrics.base import Calculator, CalculatorParams, calculator
+from reportgen.metrics.base import Calculator, CalculatorParams
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.metrics.estimates import Estimate
@@ -86,8 +86,8 @@ def _track(ctx: InsightContext, item: InterventionSpec) -> Finding | None:
     metric, spec = ctx.metrics.get(item.metric), ctx.spec(item.metric)
     if metric is None or spec is None or spec.source not in ctx.frames:
         return None
-    calc = calculator(spec.calculator)
-    params = calc.Params.model_validate(spec.params)
+    plan = ctx.plans[spec.id]
+    calc, params = plan.calc, plan.params
     scope = _scope_text(item.scope)
     start = datetime.combine(item.date, datetime.min.time(), ctx.period.tz)
     title = f"{item.name} (from {item.date:%-d %b %Y}{_where(item)})"

@@ -8,6 +8,7 @@ size and 3-sigma limits, which widen for small subgroups.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -55,7 +56,11 @@ class PChartParams(CalculatorParams):
         return self
 
     def inner(self) -> tuple[Calculator, CalculatorParams]:
-        """The wrapped calculator and its validated params."""
+        """The wrapped calculator and its validated params (validated once)."""
+        return self._inner
+
+    @cached_property
+    def _inner(self) -> tuple[Calculator, CalculatorParams]:
         calc = calculator(self.rate)
         return calc, calc.Params.model_validate(self.rate_params)
 
