@@ -19,7 +19,7 @@ import pandas as pd
 from reportgen.demo.columns import object_frame, sequential_ids
 from reportgen.demo.timeline import Timeline, as_text
 
-DISPUTE_RATE = 0.22  # share of defect ratings the agent disputes
+DISPUTE_RATE = 0.45  # share of defect ratings the agent disputes
 ACCEPT_RATE = {"Correct information": 0.6}
 ACCEPT_RATE_ELSEWHERE = 0.18
 MEDIAN_DAYS_TO_RESOLVE = 3.0

@@ -222,7 +222,7 @@ def themes(frame: pd.DataFrame, params: ThemeParams,
             "quotes": [_quote(t, params.quote_chars) for t in
                        sorted(set(texts), key=lambda t: (len(t), t))[:params.quotes]]})
     return {"terms": rows, "dissatisfied": n_unhappy, "satisfied": int(len(now) - n_unhappy),
-            "satisfied_from": params.satisfied_from}
+            "previous_dissatisfied": before.get("#", 0), "satisfied_from": params.satisfied_from}
 
 
 def _drop_covered(ranked: list[str], users: Mapping[str, frozenset[int]]) -> list[str]:
@@ -241,7 +241,8 @@ def _drop_covered(ranked: list[str], users: Mapping[str, frozenset[int]]) -> lis
 
 
 def _previous(history: HistoryFrames | None, params: ThemeParams) -> dict[str, Any]:
-    """Share (and count, under '#term') of last period's dissatisfied comments per term."""
+    """Share (and count, under '#term') of last period's dissatisfied comments per term;
+    their number under '#'."""
     if history is None or history.current is None:
         return {}
     frame = history.frames.get(history.current.previous().key)
@@ -253,4 +254,4 @@ def _previous(history: HistoryFrames | None, params: ThemeParams) -> dict[str, A
         return {}
     counts = _counts(terms(t) for t in unhappy)
     return {**{t: c / len(unhappy) for t, c in counts.items()},
-            **{f"#{t}": c for t, c in counts.items()}}
+            **{f"#{t}": c for t, c in counts.items()}, "#": len(unhappy)}
