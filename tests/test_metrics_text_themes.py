@@ -164,3 +164,15 @@ def test_a_comment_column_marked_personal_needs_permission(write_definition, cap
     assert "report.yaml:12:5" in err and "reads column 'comment'" in err and "allow_pii" in err
     allowed = write_definition(text + "privacy:\n  allow_pii: [comment]\n", "allowed.yaml")
     assert main(["validate", str(allowed)]) == 0
+
+
+@pytest.mark.parametrize("cell", ["1" * 200_000 + "a", "a." * 100_000, "Ab " * 70_000,
+                                  "x@" * 100_000])
+def test_a_hostile_comment_is_read_in_bounded_time(cell):
+    import time
+
+    frame = _comments([(1, cell)] * 3 + HAPPY)
+    started = time.perf_counter()
+    themes(frame, ThemeParams(min_count=1, min_z=0.0))
+    # Quadratic matching would take minutes on these; linear work on the capped text is fast.
+    assert time.perf_counter() - started < 5

@@ -42,7 +42,9 @@ from reportgen.metrics.columns import numeric
 from reportgen.metrics.estimates import Count
 
 # Personal data in free text.  Order matters: an e-mail holds what looks like a URL host.
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Each pattern starts only at a token boundary, so a long run of word characters is not
+# rescanned from every position (quadratic time on hostile input).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 # Seven or more digits, optionally led by '+' and split by spaces, dots, dashes or brackets.
 _PHONE = re.compile(r"(?<!\w)\+?\(?\d(?:[\s().-]*\d){6,}(?!\w)")
@@ -67,12 +69,19 @@ who why will with would you your yours get got one
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
+#: Comments are read up to this many characters (a comment is a few sentences; the cap
+#: bounds the work a hostile cell can cause).
+MAX_COMMENT_CHARS = 5000
+
+
 def scrub(text: str, mark: bool = True) -> str:
-    """``text`` with e-mails, URLs, phone numbers and name-like words masked.
+    """``text`` (up to MAX_COMMENT_CHARS) with e-mails, URLs, phone numbers and name-like
+    words masked.
 
     ``mark``: replace each with a bracketed label (for quotes) or with a phrase break
     (for terms, so no phrase spans the gap).
     """
+    text = text[:MAX_COMMENT_CHARS]
     def label(name: str) -> str:
         return f"[{name}]" if mark else " . "
 
@@ -85,8 +94,10 @@ def scrub(text: str, mark: bool = True) -> str:
         word = match.group(0)
         if len(word) < 2 or not word[0].isupper() or word.isupper():
             return word  # "I", acronyms, and scripts without case
-        before = text[:match.start()].rstrip()
-        if not before or before[-1] in ".!?:\"“(]":
+        at = match.start() - 1
+        while at >= 0 and text[at].isspace():
+            at -= 1
+        if at < 0 or text[at] in ".!?:\"“(]":
             return word  # opens a sentence
         return label("name")
 
