@@ -54,6 +54,14 @@ COLUMNS = {
         "decision_id", "decided_at", "policy_area", "moderator_id", "action", "gold_action",
         "appealed", "appeal_outcome", "overturned",
     ],
+    "qa_disputes": [
+        "dispute_id", "review_id", "raised_at", "resolved_at", "auditor_id", "agent_id", "queue",
+        "category", "outcome", "accepted", "days_to_resolve",
+    ],
+    "qa_auto_scores": [
+        "review_id", "reviewed_at", "agent_id", "queue", "category", "human_rating",
+        "auto_rating",
+    ],
 }
 TIMESTAMPS = {
     "tickets": ["created_at", "solved_at"],
@@ -361,7 +369,8 @@ def test_everything_points_at_real_tickets_in_time_order(db: dict[str, pd.DataFr
 
 def test_stories_are_described_in_the_result_and_in_stories_json(dataset: DemoDataset) -> None:
     keys = {"billing_csat_drop", "correct_information_defects", "onboarding_coaching",
-            "chat_mix_shift", "auditor_drift", "harassment_overturns"}
+            "chat_mix_shift", "auditor_drift", "harassment_overturns",
+            "correct_information_disputes", "auto_scoring_tone"}
     assert {s.key for s in dataset.stories} == keys
     assert all(isinstance(s, Story) and s.title and s.description and s.scope and s.metric
                for s in dataset.stories)

@@ -23,7 +23,8 @@ HISTORY = PERIOD.trailing(4)
 TIME_COLUMNS = {
     "tickets": "created_at", "csat_responses": "responded_at", "qa_review_ratings": "reviewed_at",
     "calibration_reviews": "session_date", "calibration_scores": "session_date",
-    "moderation_decisions": "decided_at",
+    "moderation_decisions": "decided_at", "qa_disputes": "raised_at",
+    "qa_auto_scores": "reviewed_at",
 }
 Tables = Callable[[str], pd.DataFrame]
 

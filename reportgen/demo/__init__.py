@@ -8,7 +8,8 @@ same numpy and SQLite versions, whose random streams and file format it relies o
 Tables (column lists in ``reportgen.demo.writer.SCHEMA``): ``tickets``,
 ``csat_responses``, ``qa_reviews``, ``qa_ratings`` (one row per review and category),
 ``qa_review_ratings`` (a view: ratings with their review's columns), ``calibration_scores``,
-``calibration_reviews`` and ``moderation_decisions``.
+``calibration_reviews``, ``moderation_decisions``, ``qa_disputes`` (agents' disputes of
+defect ratings) and ``qa_auto_scores`` (an automatic scorer's ratings beside the human ones).
 
 Conventions: timestamps are UTC text ``YYYY-MM-DD HH:MM:SS`` (naive), so string order is
 time order; flags are integers 0/1; IDs are strings; NULL means unknown or not applicable.
@@ -34,6 +35,7 @@ import pandas as pd
 from reportgen.demo import writer
 from reportgen.demo.calibration import generate_calibration
 from reportgen.demo.moderation import generate_decisions
+from reportgen.demo.programme import generate_auto_scores, generate_disputes
 from reportgen.demo.qa import generate_reviews
 from reportgen.demo.staff import make_staff
 from reportgen.demo.stories import Story, StoryDates, planted_stories
@@ -49,7 +51,8 @@ __all__ = ["DemoDataset", "Story", "generate_demo_data"]
 # untouched.  The survey and QA stream numbers were picked so that the default seed's history
 # has no chance outlier (|z| > 3 for a queue in a month) to distract from the planted
 # stories; every seed carries the stories themselves.
-_STREAMS = {"staff": 1, "tickets": 2, "surveys": 13, "qa": 14, "calibration": 5, "moderation": 6}
+_STREAMS = {"staff": 1, "tickets": 2, "surveys": 13, "qa": 14, "calibration": 5, "moderation": 6,
+            "disputes": 21, "auto_scores": 22}
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ def build_frames(seed: int, timeline: Timeline, dates: StoryDates) -> dict[str, 
                                         people.auditor_bias)
     scores, calibration_reviews = generate_calibration(rng("calibration"), timeline, dates, work,
                                                        people.auditor_bias)
+    disputes = generate_disputes(rng("disputes"), timeline, reviews, ratings)
+    auto_scores = generate_auto_scores(rng("auto_scores"), reviews, ratings)
     decisions = generate_decisions(rng("moderation"), timeline, dates,
                                    people.moderator_accuracy)
 
@@ -147,6 +152,8 @@ def build_frames(seed: int, timeline: Timeline, dates: StoryDates) -> dict[str, 
         "calibration_scores": scores,
         "calibration_reviews": calibration_reviews,
         "moderation_decisions": decisions,
+        "qa_disputes": disputes,
+        "qa_auto_scores": auto_scores,
     }
     return {name: frame[writer.columns(name)].reset_index(drop=True)
             for name, frame in frames.items()}

@@ -21,6 +21,9 @@ SITE_CSAT_OFFSET = {"Lisbon": 0.05, "Manila": 0.0, "Austin": -0.05}
 REFUND_CONTACT_HIT, OTHER_BILLING_HIT = -1.4, -0.45
 COMMENT_RATE = np.array([0.0, 0.55, 0.50, 0.40, 0.24, 0.20])  # by rating 1..5
 PII_SHARE = 0.05
+# Share of unhappy commenters mentioning the refund policy after the change: refund contacts
+# and other Billing contacts.
+REFUND_MENTION, BILLING_MENTION = 0.9, 0.6
 
 
 def satisfaction_logit(tickets: pd.DataFrame, skill: np.ndarray, dates: StoryDates) -> np.ndarray:
@@ -54,7 +57,7 @@ def _ratings(rng: np.random.Generator, satisfied: np.ndarray) -> np.ndarray:
 
 
 def _comments(rng: np.random.Generator, rating: np.ndarray, refund_hit: np.ndarray,
-              email: np.ndarray) -> np.ndarray:
+              billing_hit: np.ndarray, email: np.ndarray) -> np.ndarray:
     n = rating.size
     comment = np.full(n, None, dtype=object)
     has = rng.random(n) < COMMENT_RATE[rating]
@@ -66,7 +69,9 @@ def _comments(rng: np.random.Generator, rating: np.ndarray, refund_hit: np.ndarr
     for mask, texts in pools.values():
         rows = np.flatnonzero(has & mask)
         comment[rows] = np.array(texts, dtype=object)[rng.integers(0, len(texts), rows.size)]
-    policy = np.flatnonzero(has & refund_hit & (rating <= 3) & (rng.random(n) < 0.65))
+    # Unhappy Billing customers after the change mostly write about the refund policy.
+    mention = np.where(refund_hit, REFUND_MENTION, np.where(billing_hit, BILLING_MENTION, 0.0))
+    policy = np.flatnonzero(has & (rating <= 3) & (rng.random(n) < mention))
     texts = np.array(catalog.REFUND_POLICY_COMMENTS, dtype=object)
     comment[policy] = texts[rng.integers(0, texts.size, policy.size)]
 
@@ -111,7 +116,8 @@ def generate_responses(rng: np.random.Generator, timeline: Timeline, dates: Stor
     effort_mean = np.array([0.0, 2.4, 3.1, 4.3, 5.6, 6.4])[rating] - 0.25 * (replies - 1)
     effort = np.clip(np.round(effort_mean + 0.9 * rng.standard_normal(keep.size)), 1, 7)
 
-    refund_hit = _billing_after_change(picked, dates) & picked["refund_contact"].to_numpy()
+    billing_hit = _billing_after_change(picked, dates)
+    refund_hit = billing_hit & picked["refund_contact"].to_numpy()
     return object_frame({
         "response_id": sequential_ids("S", keep.size, 7),
         "ticket_id": picked["ticket_id"].to_numpy(),
@@ -123,5 +129,6 @@ def generate_responses(rng: np.random.Generator, timeline: Timeline, dates: Stor
         "rating": rating.astype(np.int64),
         "nps_score": pd.array(np.where(asks_nps, nps, np.nan), dtype="Int64"),
         "effort_score": pd.array(np.where(asks_nps, np.nan, effort), dtype="Int64"),
-        "comment": _comments(rng, rating, refund_hit, picked["customer_email"].to_numpy()),
+        "comment": _comments(rng, rating, refund_hit, billing_hit,
+                             picked["customer_email"].to_numpy()),
     })

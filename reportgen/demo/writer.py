@@ -65,6 +65,18 @@ SCHEMA: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("action", "TEXT NOT NULL"), ("gold_action", "TEXT"), ("appealed", "INTEGER"),
         ("appeal_outcome", "TEXT"), ("overturned", "INTEGER"),
     ),
+    "qa_disputes": (
+        ("dispute_id", "TEXT PRIMARY KEY"),
+        ("review_id", "TEXT NOT NULL REFERENCES qa_reviews (review_id)"),
+        ("raised_at", "TEXT NOT NULL"), ("resolved_at", "TEXT"), ("auditor_id", "TEXT NOT NULL"),
+        ("agent_id", "TEXT"), ("queue", "TEXT"), ("category", "TEXT NOT NULL"),
+        ("outcome", "TEXT NOT NULL"), ("accepted", "INTEGER"), ("days_to_resolve", "REAL"),
+    ),
+    "qa_auto_scores": (
+        ("review_id", "TEXT NOT NULL REFERENCES qa_reviews (review_id)"),
+        ("reviewed_at", "TEXT NOT NULL"), ("agent_id", "TEXT"), ("queue", "TEXT"),
+        ("category", "TEXT NOT NULL"), ("human_rating", "INTEGER"), ("auto_rating", "INTEGER"),
+    ),
 }
 REVIEW_COLUMNS_IN_VIEW = ("reviewed_at", "auditor_id", "agent_id", "queue", "channel")
 VIEWS: Mapping[str, str] = {
@@ -78,7 +90,8 @@ VIEWS: Mapping[str, str] = {
 INDEXES: Sequence[tuple[str, str]] = (
     ("tickets", "created_at"), ("csat_responses", "responded_at"),
     ("qa_reviews", "reviewed_at"), ("qa_ratings", "review_id"),
-    ("moderation_decisions", "decided_at"),
+    ("moderation_decisions", "decided_at"), ("qa_disputes", "raised_at"),
+    ("qa_auto_scores", "reviewed_at"),
 )
 
 

@@ -50,6 +50,7 @@ from reportgen.insights.control import control_findings
 from reportgen.insights.drivers import Decomposition, Segment, decompose, driver_findings
 from reportgen.insights.interventions import intervention_findings
 from reportgen.insights.pareto import pareto_findings
+from reportgen.insights.qa_programme import qa_programme_findings
 from reportgen.insights.samples import sample_findings
 from reportgen.insights.segments import (
     is_cause_breakdown,
@@ -58,6 +59,7 @@ from reportgen.insights.segments import (
 )
 from reportgen.insights.severity import KIND_ORDER
 from reportgen.insights.targets import target_findings
+from reportgen.insights.themes import theme_findings
 from reportgen.model import Finding, MetricResult
 from reportgen.period import Period
 
@@ -89,6 +91,7 @@ def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
     found += control_findings(ctx)
     found += calibration_findings(ctx)
     found += intervention_findings(ctx)
+    found += qa_programme_findings(ctx) + theme_findings(ctx)
     found += sample_findings(ctx)
     return rank(found)
 
