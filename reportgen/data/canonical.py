@@ -82,17 +82,12 @@ class Canonical:
     rows: sa.Subquery
     kinds: Mapping[str, str]
     periods: tuple[Period, ...]
-    all_rows: sa.Subquery  # the same columns without the window (for the time contract)
     in_window: ColumnElement[Any]  # the window as a condition on the raw relation
 
     @property
     def dialect(self) -> str:
         return self.raw.dialect
 
-    def period_key(self, index: Any) -> str | None:
-        if index is None or index != index:
-            return None
-        return self.periods[int(index)].key
 
 
 def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
@@ -143,11 +138,9 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
     selected = [value.label(col) for col, value in columns.items()]
     selected += [time.label(TIME), period.label(PERIOD), time.label(spec.time_column)]
     rows = sa.select(*selected).select_from(raw.table).where(in_window).subquery("rows")
-    every = sa.select(*selected).select_from(raw.table).subquery("all_rows")
     if derived:
         rows = _with_derived(name, spec, rows, derived, dialect, kinds, raw.label, "rows")
-        every = _with_derived(name, spec, every, derived, dialect, {}, raw.label, "all_rows")
-    return Canonical(name, raw, rows, kinds, tuple(periods), every, in_window)
+    return Canonical(name, raw, rows, kinds, tuple(periods), in_window)
 
 
 def _derive_inputs(spec: SourceSpec, name: str) -> list[str]:
