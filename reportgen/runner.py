@@ -31,7 +31,7 @@ from reportgen.delivery.email import DeliveryReport, UnknownOutcome, deliver_ema
 from reportgen.errors import DeliveryError, GateFailure, InputError
 from reportgen.model import Artifact
 from reportgen.period import Period
-from reportgen.render.files import remove_stale_parts
+from reportgen.render.files import remove_stale_parts, run_folder
 from reportgen.runs import Ledger, RunLock, RunRecord, RunStatus, Trigger
 from reportgen.settings import SmtpSettings
 
@@ -170,7 +170,8 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
         _fail(ledger, run_id, exc, "build")
         return
     try:
-        artifacts = render(loaded, result, out_dir)
+        artifacts = render(loaded, result,
+                           run_folder(out_dir, definition.id, period.key, run_id))
         ledger.record_artifacts(run_id, artifacts)
         content = MailContent.from_model(result.model)
         spec = definition.delivery.email if definition.delivery else None
