@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from reportgen import secrets
+from reportgen.approvals import awaits_approval, request_approval
 from reportgen.definition.models import EmailSpec, RetrySpec
 from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
 from reportgen.delivery.content import MailContent
@@ -181,7 +182,11 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
         })
         status: RunStatus = "succeeded"
         error = None
-        if send:
+        if send and awaits_approval(definition):
+            status, error = "pending_approval", None
+            request_approval(loaded, period, run_id, ledger=ledger, smtp=smtp, now=clock,
+                             environ=environ)
+        elif send:
             status, error = _deliver(content, artifacts, spec, smtp, ledger=ledger,
                                      run_id=run_id, clock=clock, sleep=sleep, environ=environ,
                                      on_unknown=on_unknown, lock=lock)
@@ -315,7 +320,9 @@ def resend_run(run_id: int, to: str | None = None, *, ledger: Ledger, smtp: Smtp
     Bypasses the exactly-once check and records new delivery rows (purpose 'resend').
     """
     run = ledger.get_run(run_id)
-    if run.status not in ("succeeded", "partial") or not run.summary:
+    # a run waiting for approval may go to one named person (a test), never to its recipients
+    sendable = ("succeeded", "partial", *(("pending_approval",) if to else ()))
+    if run.status not in sendable or not run.summary:
         raise DeliveryError(f"run #{run_id} ({run.report_id} {run.period}) is {run.status}; "
                             f"only a succeeded or partial run can be resent")
     content = MailContent.from_json(run.summary["mail"])

@@ -330,6 +330,12 @@ class DeliverySpec(Strict):
     notify_owner_on_hold: bool = Field(True, description="Email the owner when gates hold a run.")
 
 
+class ApprovalSpec(Strict):
+    required: bool = Field(False, description="Runs that would send wait, 'pending_approval', until an approver approves them on the web page.")
+    approvers: list[Address] = Field(default_factory=list, description="E-mail addresses of the web page's users who may approve; they are told when a run waits. Empty: anyone with the approver role.")
+    deadline_hours: float = Field(24, gt=0, le=YEAR_MINUTES / 60, description="The owner is alerted once if a run still waits this long after it was built.")
+
+
 class GateSpec(Strict):
     kind: Literal["min_rows", "freshness", "null_rate", "duplicates", "sample_size"]
     source: str
@@ -398,6 +404,7 @@ class Definition(Strict):
     outputs: list[OutputSpec] = Field(default_factory=lambda: [OutputSpec(format="pdf")], min_length=1)
     schedule: ScheduleSpec | None = None
     delivery: DeliverySpec | None = None
+    approval: ApprovalSpec | None = None
     gates: list[GateSpec] = Field(default_factory=list)
     interventions: list[InterventionSpec] = Field(default_factory=list)
     insights: InsightsSpec = InsightsSpec()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from reportgen.approvals import alert_overdue_approvals, may_approve
 from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
 from reportgen.runs import Ledger, RunRecord, utc_now
@@ -37,6 +39,7 @@ from reportgen.web.catalog import Entry, load_catalog
 from reportgen.web.jobs import JobQueue
 from reportgen.web.store import WebStore
 
+APPROVAL_CHECK_SECONDS = 60
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
@@ -93,8 +96,31 @@ def create_app(config: WebConfig) -> Starlette:
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch_approvals, args=(app, stop), daemon=True,
+                               name="reportgen-web-approvals")
+    watcher.start()
     yield
+    stop.set()
     app.state.jobs.shutdown()  # a regeneration under way finishes and records its run
+    watcher.join(timeout=10)
+
+
+def check_approvals(app: Starlette) -> list[RunRecord]:
+    """Alert owners of runs waiting for approval past their deadline (each once)."""
+    config: WebConfig = app.state.config
+    catalog = load_catalog(config.definitions, config.now(), settings_path=config.settings_path)
+    return alert_overdue_approvals(
+        [e.loaded.definition for e in catalog.values() if e.loaded is not None],
+        ledger=app.state.ledger, smtp=config.settings.smtp, now=config.now)
+
+
+def _watch_approvals(app: Starlette, stop: threading.Event) -> None:
+    while not stop.wait(APPROVAL_CHECK_SECONDS):
+        try:
+            check_approvals(app)
+        except Exception:  # logged; the page keeps serving and the next check tries again
+            logging.getLogger(__name__).exception("checking approval deadlines failed")
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -342,7 +368,7 @@ async def approve(request: Request) -> Response:
     run = _run(request, request.path_params["run_id"])
     store: WebStore = request.app.state.store
     config = _config(request)
-    if run.status not in ("succeeded", "partial") or not run.summary:
+    if run.status not in ("succeeded", "partial", "pending_approval") or not run.summary:
         raise HTTPException(409, f"run #{run.id} is {run.status}; only a finished run can be "
                                  f"approved")
     raw = run.summary.get("email")
@@ -350,13 +376,25 @@ async def approve(request: Request) -> Response:
         raise HTTPException(409, f"run #{run.id} has no e-mail recipients to send to")
     if config.settings.smtp is None:
         raise HTTPException(409, "the settings have no 'smtp' section; nothing can be sent")
+    entry = _catalog(request).get(run.report_id)
+    if not may_approve(entry.loaded.definition if entry and entry.loaded else None, user.email):
+        store.record(user, "approve", f"run {run.id}", "refused", "not among the approvers")
+        raise HTTPException(403, f"{run.report_id} names its approvers and {user.email} is "
+                                 f"not one of them")
     store.decide(run.id, "approved", user, None)
     # The ledger keeps each (report, period, recipient) to one send, whoever approves twice.
     report = deliver_email(MailContent.from_json(run.summary["mail"]),
                            [a.to_artifact() for a in run.artifacts],
                            EmailSpec.model_validate(raw), config.settings.smtp,
                            ledger=request.app.state.ledger, run_id=run.id, now=config.now)
-    store.record(user, "approve", f"run {run.id}", "sent" if not report.failed else "partial",
+    problems = [f"{o.recipient} ({o.status}: {o.error})"
+                for o in report.failed + report.unconfirmed]
+    if run.status == "pending_approval":  # the waiting run ends as its delivery went
+        reached = len(report.outcomes) - len(report.failed)
+        request.app.state.ledger.finish_run(
+            run.id, "succeeded" if not problems else "partial" if reached else "failed",
+            error="not delivered to " + "; ".join(problems) if problems else None)
+    store.record(user, "approve", f"run {run.id}", "sent" if not problems else "partial",
                  ", ".join(f"{o.recipient}: {o.status}" for o in report.outcomes))
     return RedirectResponse(f"/reports/{run.report_id}#run-{run.id}", status_code=303)
 
@@ -369,6 +407,9 @@ async def reject(request: Request) -> Response:
     if not reason:
         raise HTTPException(400, "a rejection needs a reason (what should change)")
     request.app.state.store.decide(run.id, "rejected", user, reason[:2000])
+    if run.status == "pending_approval":  # it will never be sent; a new run replaces it
+        request.app.state.ledger.finish_run(run.id, "rejected", error=f"rejected by "
+                                            f"{user.name}: {reason[:2000]}")
     request.app.state.store.record(user, "reject", f"run {run.id}", "ok", reason[:2000])
     return RedirectResponse(f"/reports/{run.report_id}#run-{run.id}", status_code=303)
 
