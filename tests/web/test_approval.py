@@ -137,3 +137,16 @@ def test_a_rejected_run_is_never_sent(setup, smtp_server):
     assert [list(m.rcpt_tos) for m in smtp_server.received] == [["alex@example.com"]]
 
 
+
+
+def test_the_readme_approval_example_is_a_valid_approval_section():
+    import re
+
+    from reportgen.definition.models import ApprovalSpec
+    from web_site import REPO
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+                 if b.startswith("approval:"))
+    spec = ApprovalSpec.model_validate(yaml.safe_load(block)["approval"])
+    assert spec.required and spec.deadline_hours == 24 and spec.approvers
