@@ -142,8 +142,9 @@ def test_a_rejected_run_is_never_sent(setup, smtp_server):
 def test_the_readme_approval_example_is_a_valid_approval_section():
     import re
 
-    from reportgen.definition.models import ApprovalSpec
     from web_site import REPO
+
+    from reportgen.definition.models import ApprovalSpec
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
     block = next(b for b in re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
