@@ -27,6 +27,7 @@ from reportgen import secrets
 from reportgen.approvals import awaits_approval, request_approval
 from reportgen.definition.models import EmailSpec, RetrySpec
 from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
+from reportgen.delivery.channels import deliver_chats, with_chat_outcomes
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import DeliveryReport, UnknownOutcome, deliver_email, send_notice
 from reportgen.errors import DeliveryError, GateFailure, InputError
@@ -190,6 +191,11 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
             status, error = _deliver(content, artifacts, spec, smtp, ledger=ledger,
                                      run_id=run_id, clock=clock, sleep=sleep, environ=environ,
                                      on_unknown=on_unknown, lock=lock)
+            chats = deliver_chats(content, artifacts, definition.delivery, ledger=ledger,
+                                  run_id=run_id, environ=environ, sleep=sleep)
+            status, error = with_chat_outcomes(  # type: ignore[assignment]
+                status, error, chats,
+                emailed=spec is not None and status in ("succeeded", "partial"))
     except Exception as exc:
         _fail(ledger, run_id, exc, "render/deliver", input_hashes=result.input_hashes)
         return

@@ -361,7 +361,8 @@ async def test_send(request: Request) -> Response:
 
 async def approve(request: Request) -> Response:
     from reportgen.definition.models import EmailSpec
-    from reportgen.delivery.email import deliver_email
+    from reportgen.delivery.channels import deliver_chats, report_link
+    from reportgen.delivery.email import DeliveryReport, deliver_email
 
     user = require_role(request, "approver")
     await check_csrf(request)
@@ -387,6 +388,13 @@ async def approve(request: Request) -> Response:
                            [a.to_artifact() for a in run.artifacts],
                            EmailSpec.model_validate(raw), config.settings.smtp,
                            ledger=request.app.state.ledger, run_id=run.id, now=config.now)
+    definition = entry.loaded.definition if entry and entry.loaded else None
+    chats = deliver_chats(MailContent.from_json(run.summary["mail"]),
+                          [a.to_artifact() for a in run.artifacts],
+                          definition.delivery if definition else None,
+                          ledger=request.app.state.ledger, run_id=run.id,
+                          link=report_link(config.settings.web.public_url, run.report_id))
+    report = DeliveryReport(report.outcomes + chats.outcomes)
     problems = [f"{o.recipient} ({o.status}: {o.error})"
                 for o in report.failed + report.unconfirmed]
     if run.status == "pending_approval":  # the waiting run ends as its delivery went
