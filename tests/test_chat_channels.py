@@ -4,6 +4,7 @@ per report and period across retries and reruns; a failed webhook is a recorded 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 import yaml
@@ -120,3 +121,24 @@ def test_a_slack_webhook_cannot_name_a_channel_or_files(demo_dir, tmp_path):
                        slack={"webhook_env": "X", "channel": "C1", "attach": ["pdf"]})
     with pytest.raises(DefinitionError, match="need a bot token"):
         load_definition(path)
+
+
+def test_a_slack_bot_token_uploads_the_report_file_once(demo_dir, tmp_path, smtp_server,
+                                                        hooks):
+    path = _definition(demo_dir, tmp_path, slack={"token_env": "QA_SLACK_TOKEN",
+                                                  "channel": "C0QUALITY", "attach": ["pdf"]})
+    environ = {"QA_SLACK_TOKEN": "xoxb-test-token",
+               "REPORTGEN_SLACK_API_URL": hooks.url + "/api/"}
+    record = _run(path, tmp_path, smtp_server, environ)
+    assert record.status == "succeeded", record.error
+    calls = [p.path.rsplit("/", 1)[-1] for p in hooks.posts]
+    assert calls == ["files.getUploadURLExternal", "F0REPORT", "files.completeUploadExternal"]
+    pdf = Path(record.artifacts[0].path).read_bytes()
+    assert hooks.posts[1].body == pdf  # the recorded file, byte for byte
+    completed = parse_qs(hooks.posts[2].body.decode())
+    assert completed["channel_id"] == ["C0QUALITY"]
+    assert completed["initial_comment"][0].startswith("CSAT Mini Report — September 2026")
+    row = next(d for d in record.deliveries if d.channel == "slack")
+    assert (row.recipient, row.status, row.attempts) == ("C0QUALITY", "sent", 1)
+    _run(path, tmp_path, smtp_server, environ)
+    assert len(hooks.posts) == 3  # not uploaded again

@@ -21,6 +21,20 @@ class Post:
         return json.loads(self.body)
 
 
+def slack_api(path: str, body: bytes, base: str) -> bytes | None:
+    """Slack Web API answers for a bot token's calls (``/api/<method>``); None elsewhere."""
+    method = path.rsplit("/", 1)[-1]
+    replies: dict[str, dict[str, Any]] = {
+        "chat.postMessage": {"ok": True, "ts": "1700000000.000100"},
+        "files.getUploadURLExternal": {"ok": True, "upload_url": f"{base}/upload/F0REPORT",
+                                       "file_id": "F0REPORT"},
+        "files.completeUploadExternal": {"ok": True, "files": [{"id": "F0REPORT"}]},
+    }
+    if path.startswith("/api/") and method in replies:
+        return json.dumps(replies[method]).encode()
+    return None
+
+
 @dataclass
 class WebhookServer:
     answers: list[int] = field(default_factory=list)
@@ -35,6 +49,8 @@ class WebhookServer:
                 status = owner.answers.pop(0) if owner.answers else 200
                 owner.posts.append(Post(self.path, body, status))
                 reply = b"ok" if status == 200 else b"no_service"
+                if status == 200:
+                    reply = slack_api(self.path, body, owner.url) or reply
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
