@@ -142,7 +142,10 @@ def run_report(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
         logger.info("run #%d: %s for %s (%s) started", run_id, definition.id, period.key,
                     trigger)
         try:
-            remove_stale_parts(out_dir)
+            # a stopped writer leaves its .part in its own run's folder
+            runs_folder = run_folder(out_dir, definition.id, period.key, run_id).parent
+            for folder in (out_dir, *sorted(runs_folder.glob("run-*"))):
+                remove_stale_parts(folder)
             _run_locked(loaded, period, run_id, ledger=ledger, out_dir=out_dir, send=send,
                         smtp=smtp, build=build, render=render, sleep=sleep, environ=environ,
                         on_unknown=on_unknown, lock=lock)

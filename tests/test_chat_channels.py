@@ -142,3 +142,18 @@ def test_a_slack_bot_token_uploads_the_report_file_once(demo_dir, tmp_path, smtp
     assert (row.recipient, row.status, row.attempts) == ("C0QUALITY", "sent", 1)
     _run(path, tmp_path, smtp_server, environ)
     assert len(hooks.posts) == 3  # not uploaded again
+
+
+def test_the_readme_chat_example_is_a_valid_delivery_section():
+    import re
+
+    from web_site import REPO
+
+    from reportgen.definition.models import DeliverySpec
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+                 if "slack:" in b)
+    spec = DeliverySpec.model_validate(yaml.safe_load(block)["delivery"])
+    assert spec.slack.webhook_env == "QA_SLACK_WEBHOOK"
+    assert spec.teams.webhook_env == "QA_TEAMS_WEBHOOK"

@@ -209,11 +209,12 @@ async def logout(request: Request) -> Response:
 async def reports_page(request: Request) -> Response:
     require_role(request, "viewer")
     ledger: Ledger = request.app.state.ledger
+    catalog = _catalog(request)
     last = {}
-    for entry in _catalog(request).values():
+    for entry in catalog.values():
         runs = ledger.history(entry.report_id, limit=1)
         last[entry.report_id] = runs[0] if runs else None
-    return _render(request, "reports.html", entries=_catalog(request).values(), last=last)
+    return _render(request, "reports.html", entries=catalog.values(), last=last)
 
 
 async def report_page(request: Request) -> Response:
