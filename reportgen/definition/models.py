@@ -230,7 +230,7 @@ class SectionSpec(Strict):
 
 
 class OutputSpec(Strict):
-    format: Literal["pdf", "pptx", "xlsx"]
+    format: Literal["pdf", "pptx", "xlsx", "html"] = Field(description="pdf: the Monthly Quality Report; pptx: the QBR deck; xlsx: the data appendix; html: the report as one self-contained web page.")
     filename: str = Field("{report}-{period}.{ext}", max_length=200, description="File name (no folders); {report}, {period} and {ext} are filled in.")
     template: PlainPath | None = Field(None, description="PDF: a folder of templates searched before the built-in ones, inside the definition's folder.")
     stylesheets: list[PlainPath] = Field(default_factory=list, description="PDF: extra CSS files applied after the built-in style, inside the definition's folder.")
