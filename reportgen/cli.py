@@ -262,6 +262,53 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from reportgen.web import WebConfig, create_app
+
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: not a folder of report definitions")
+    secret = os.environ.get("REPORTGEN_WEB_SECRET", "")
+    if len(secret) < 32:
+        raise InputError("REPORTGEN_WEB_SECRET: expected a random secret of at least 32 "
+                         "characters (e.g. from 'python -c \"import secrets; "
+                         "print(secrets.token_urlsafe(32))\"'), found "
+                         + ("nothing" if not secret else f"{len(secret)} characters"))
+    settings = _settings(args)
+    file = args.settings or os.environ.get("REPORTGEN_SETTINGS")
+    if not file:  # runs started from the page write beside the ledger, as 'run --out' does
+        settings = settings.model_copy(update={"out_dir": Path(args.out).resolve()})
+    web = settings.web
+    app = create_app(WebConfig(directory, settings, secret,
+                               settings_path=Path(file) if file else None,
+                               secure_cookies=web.secure_cookies and not args.insecure_cookies))
+    logging.getLogger().setLevel(logging.INFO)
+    uvicorn.run(app, host=args.host or web.host, port=args.port or web.port,
+                log_level="info", proxy_headers=False)
+    return EXIT_OK
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from reportgen.web.store import WebStore
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise InputError("the two passwords differ; nothing was saved")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    ledger = _ledger(_settings(args))
+    user = WebStore(ledger.engine).add_user(args.name, args.email, args.role, password)
+    print(f"added {user.name} ({user.role}, {user.email})")
+    return EXIT_OK
+
+
 def _ledger_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--settings", metavar="FILE",
                    help="settings YAML (SMTP, ledger); default $REPORTGEN_SETTINGS")
@@ -321,6 +368,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="show what runs when, then exit")
     p.add_argument("--settings", metavar="FILE", help="settings YAML (SMTP, ledger, job store)")
     p.set_defaults(handler=cmd_schedule)
+
+    p = sub.add_parser("serve", help="the web page: reports, runs, previews and approvals")
+    p.add_argument("directory", metavar="DIR", help="folder of report definitions")
+    p.add_argument("--host", help="address to listen on (default: settings web.host)")
+    p.add_argument("--port", type=int, help="port to listen on (default: settings web.port)")
+    p.add_argument("--insecure-cookies", action="store_true",
+                   help="allow the session cookie over plain HTTP (a page on this machine only)")
+    p.add_argument("--out", default="out", metavar="DIR",
+                   help="where runs write (default: out; settings out_dir when given)")
+    _ledger_options(p)
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("users", help="accounts of the web page")
+    users = p.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    p = users.add_parser("add", help="add an account; the password is asked for, or read "
+                                     "from standard input")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--role", required=True, choices=["viewer", "analyst", "approver", "admin"])
+    p.add_argument("--email", required=True, help="where 'send a test to me' goes")
+    p.add_argument("--out", default="out", metavar="DIR", help="where 'run' wrote (default: out)")
+    _ledger_options(p)
+    p.set_defaults(handler=cmd_users_add)
 
     p = sub.add_parser("demo", help="write seeded demo data (13 months) for the example reports")
     p.add_argument("--out", default="out/demo", metavar="DIR")

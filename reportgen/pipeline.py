@@ -158,22 +158,11 @@ def output_path(out_dir: Path, definition: Definition, output: OutputSpec, perio
 
 def render_outputs(loaded: LoadedDefinition, result: BuildResult, out_dir: Path) -> list[Artifact]:
     """Render every output of the definition; each file appears only when complete."""
-    from reportgen.render.pdf import render_pdf
-    from reportgen.render.pptx import render_pptx
+    from reportgen.render import RENDERERS
 
     artifacts: list[Artifact] = []
     for output in loaded.definition.outputs:
         path = output_path(out_dir, loaded.definition, output, result.model.period.key)
-        if output.format == "pdf":
-            artifacts.append(render_pdf(
-                result.model, path,
-                template_dir=loaded.resolve(output.template) if output.template else None,
-                stylesheets=[loaded.resolve(s) for s in output.stylesheets]))
-        elif output.format == "xlsx":
-            from reportgen.render.xlsx import render_xlsx
-
-            artifacts.append(render_xlsx(result.model, path))
-        else:
-            artifacts.append(render_pptx(
-                result.model, path, master=loaded.resolve(output.master) if output.master else None))
+        renderer = RENDERERS.get(output.format)
+        artifacts.append(renderer(result.model, path, output, loaded))
     return artifacts

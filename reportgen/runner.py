@@ -24,14 +24,16 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from reportgen import secrets
+from reportgen.approvals import awaits_approval, request_approval
 from reportgen.definition.models import EmailSpec, RetrySpec
 from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
+from reportgen.delivery.channels import deliver_chats, with_chat_outcomes
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import DeliveryReport, UnknownOutcome, deliver_email, send_notice
 from reportgen.errors import DeliveryError, GateFailure, InputError
 from reportgen.model import Artifact
 from reportgen.period import Period
-from reportgen.render.files import remove_stale_parts
+from reportgen.render.files import remove_stale_parts, run_folder
 from reportgen.runs import Ledger, RunLock, RunRecord, RunStatus, Trigger
 from reportgen.settings import SmtpSettings
 
@@ -140,7 +142,10 @@ def run_report(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
         logger.info("run #%d: %s for %s (%s) started", run_id, definition.id, period.key,
                     trigger)
         try:
-            remove_stale_parts(out_dir)
+            # a stopped writer leaves its .part in its own run's folder
+            runs_folder = run_folder(out_dir, definition.id, period.key, run_id).parent
+            for folder in (out_dir, *sorted(runs_folder.glob("run-*"))):
+                remove_stale_parts(folder)
             _run_locked(loaded, period, run_id, ledger=ledger, out_dir=out_dir, send=send,
                         smtp=smtp, build=build, render=render, sleep=sleep, environ=environ,
                         on_unknown=on_unknown, lock=lock)
@@ -170,7 +175,8 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
         _fail(ledger, run_id, exc, "build")
         return
     try:
-        artifacts = render(loaded, result, out_dir)
+        artifacts = render(loaded, result,
+                           run_folder(out_dir, definition.id, period.key, run_id))
         ledger.record_artifacts(run_id, artifacts)
         content = MailContent.from_model(result.model)
         spec = definition.delivery.email if definition.delivery else None
@@ -180,10 +186,19 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
         })
         status: RunStatus = "succeeded"
         error = None
-        if send:
+        if send and awaits_approval(definition):
+            status, error = "pending_approval", None
+            request_approval(loaded, period, run_id, ledger=ledger, smtp=smtp, now=clock,
+                             environ=environ)
+        elif send:
             status, error = _deliver(content, artifacts, spec, smtp, ledger=ledger,
                                      run_id=run_id, clock=clock, sleep=sleep, environ=environ,
                                      on_unknown=on_unknown, lock=lock)
+            chats = deliver_chats(content, artifacts, definition.delivery, ledger=ledger,
+                                  run_id=run_id, environ=environ, sleep=sleep)
+            status, error = with_chat_outcomes(  # type: ignore[assignment]
+                status, error, chats,
+                emailed=spec is not None and status in ("succeeded", "partial"))
     except Exception as exc:
         _fail(ledger, run_id, exc, "render/deliver", input_hashes=result.input_hashes)
         return
@@ -314,7 +329,9 @@ def resend_run(run_id: int, to: str | None = None, *, ledger: Ledger, smtp: Smtp
     Bypasses the exactly-once check and records new delivery rows (purpose 'resend').
     """
     run = ledger.get_run(run_id)
-    if run.status not in ("succeeded", "partial") or not run.summary:
+    # a run waiting for approval may go to one named person (a test), never to its recipients
+    sendable = ("succeeded", "partial", *(("pending_approval",) if to else ()))
+    if run.status not in sendable or not run.summary:
         raise DeliveryError(f"run #{run_id} ({run.report_id} {run.period}) is {run.status}; "
                             f"only a succeeded or partial run can be resent")
     content = MailContent.from_json(run.summary["mail"])

@@ -36,7 +36,8 @@ from reportgen.liveness import host_name
 from reportgen.model import Artifact
 
 Trigger = Literal["schedule", "manual", "retry"]
-RunStatus = Literal["running", "succeeded", "partial", "failed", "held", "interrupted"]
+RunStatus = Literal["running", "succeeded", "partial", "failed", "held", "interrupted",
+                    "pending_approval", "rejected"]
 # 'sending': a try is under way (recorded before the message goes out); a row still
 # 'sending' once its run is gone is 'unconfirmed': the server may or may not have it.
 DeliveryStatus = Literal["pending", "sending", "sent", "unconfirmed", "failed_permanent",

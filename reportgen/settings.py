@@ -102,6 +102,19 @@ class SmtpSettings(_Strict):
         return min(wait, self.max_backoff_seconds)
 
 
+class WebSettings(_Strict):
+    """The web page (``reportgen serve``); its session secret comes only from the environment
+    (``REPORTGEN_WEB_SECRET``)."""
+
+    host: str = Field("127.0.0.1", description="Address the page listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the page listens on.")
+    secure_cookies: bool = Field(
+        True, description="Send the session cookie over HTTPS only; turn off only for a page "
+                          "reached on this machine over plain HTTP.")
+    public_url: str | None = Field(
+        None, description="The page's address as readers reach it, for links in messages.")
+
+
 class Settings(_Strict):
     """Everything the runner and the scheduler need besides a definition."""
 
@@ -121,6 +134,7 @@ class Settings(_Strict):
     pipeline: str | None = Field(
         None, description="Module providing load_definition, build_report and render_outputs; "
                           "defaults to reportgen's own pipeline.")
+    web: WebSettings = Field(default_factory=WebSettings)
     base_dir: Path = Field(Path("."), exclude=True)
 
     def resolved_ledger_url(self) -> str:

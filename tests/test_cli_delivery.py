@@ -99,8 +99,14 @@ def test_run_send_delivers_the_real_report_once_per_recipient(
     runs = _history(settings, capsys)
     assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
 
-    # The rerun replaced the file, so the first run's report no longer exists as sent:
-    # resending it is refused rather than sending different bytes under its name.
+    # Each run keeps its own files: the rerun wrote beside the first run's report, so the
+    # first run can still be resent with exactly the bytes it was sent with.
+    first_pdf = Path(run["artifacts"][0]["path"])
+    rerun = next(r for r in runs if r["id"] != run["id"])
+    assert first_pdf.is_file() and first_pdf != Path(rerun["artifacts"][0]["path"])
+    assert hashlib.sha256(first_pdf.read_bytes()).hexdigest() == run["artifacts"][0]["sha256"]
+    # ... and a file changed after it was rendered is refused rather than sent under its name
+    first_pdf.write_bytes(first_pdf.read_bytes() + b"%")
     capsys.readouterr()
     assert main(["resend", str(run["id"]), "--settings", str(settings)]) == 1
     assert "changed after it was rendered" in capsys.readouterr().err

@@ -36,7 +36,7 @@ def deck(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path):
     shutil.copy(REPO / "configs" / "qbr.yaml", config)
     out = root / "reports"
     assert main(["run", str(config), "--period", "2026-Q3", "--out", str(out)]) == 0
-    return Presentation(str(next(out.glob("*.pptx"))))
+    return Presentation(str(next(out.rglob("*.pptx"))))
 
 
 def xp(element, path: str) -> list:

@@ -64,13 +64,13 @@ def run_outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
 def test_run_with_emoji_and_arabic_values_exits_0(run_outputs) -> None:
     code, out = run_outputs
     assert code == 0
-    assert sorted(p.suffix for p in out.iterdir() if p.suffix in (".pdf", ".pptx")) == [
+    assert sorted(p.suffix for p in out.rglob("*") if p.suffix in (".pdf", ".pptx")) == [
         ".pdf", ".pptx"]
 
 
 def test_pdf_shows_the_values_with_a_font_that_has_the_glyphs(run_outputs) -> None:
     _, out = run_outputs
-    pdf = next(out.glob("*.pdf"))
+    pdf = next(out.rglob("*.pdf"))
     with pdfplumber.open(pdf) as document:
         text = "\n".join(page.extract_text() or "" for page in document.pages)
     assert EMOJI_QUEUE in text
@@ -85,7 +85,7 @@ def test_pdf_shows_the_values_with_a_font_that_has_the_glyphs(run_outputs) -> No
 
 def test_deck_carries_the_values_in_tables_and_native_charts(run_outputs) -> None:
     _, out = run_outputs
-    prs = Presentation(str(next(out.glob("*.pptx"))))
+    prs = Presentation(str(next(out.rglob("*.pptx"))))
     cells = {cell.text for slide in prs.slides for shape in slide.shapes if shape.has_table
              for row in shape.table.rows for cell in row.cells}
     categories = {c for slide in prs.slides for shape in slide.shapes if shape.has_chart
@@ -111,7 +111,7 @@ def test_digits_stay_in_the_text_font_with_emoji_fonts_installed(run_outputs) ->
     # Digits are emoji-capable characters (keycaps): an emoji font listed in the font
     # stack would take them over and print every number in wide emoji-font digits.
     _, out = run_outputs
-    with pdfplumber.open(next(out.glob("*.pdf"))) as document:
+    with pdfplumber.open(next(out.rglob("*.pdf"))) as document:
         fonts = {char["fontname"].split("+")[-1] for page in document.pages
                  for char in page.chars if char["text"].isdigit()}
     assert fonts and not any("Emoji" in name or "Symbola" in name for name in fonts), fonts

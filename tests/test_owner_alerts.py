@@ -261,7 +261,10 @@ def test_a_run_removes_part_files_of_dead_writers_only(
         finish.set()
         live.join(30)
     assert (out / "other.pdf").read_bytes() == b"done"
-    assert sorted(p.name for p in out.iterdir()) == ["mqr-2026-10.pdf", "other.pdf"]
+    # the run wrote into its own folder, beside the other writer's file
+    assert sorted(p.name for p in out.iterdir()) == ["mqr", "other.pdf"]
+    assert Path(record.artifacts[0].path) == (
+        out / "mqr" / "2026-10" / f"run-{record.id}" / "mqr-2026-10.pdf")
 
 
 def test_a_run_whose_lock_was_taken_over_stops_before_sending(

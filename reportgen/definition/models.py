@@ -244,7 +244,7 @@ class SectionSpec(Strict):
 
 
 class OutputSpec(Strict):
-    format: Literal["pdf", "pptx", "xlsx"]
+    format: Literal["pdf", "pptx", "xlsx", "html"] = Field(description="pdf: the Monthly Quality Report; pptx: the QBR deck; xlsx: the data appendix; html: the report as one self-contained web page.")
     filename: str = Field("{report}-{period}.{ext}", max_length=200, description="File name (no folders); {report}, {period} and {ext} are filled in.")
     template: PlainPath | None = Field(None, description="PDF: a folder of templates searched before the built-in ones, inside the definition's folder.")
     stylesheets: list[PlainPath] = Field(default_factory=list, description="PDF: extra CSS files applied after the built-in style, inside the definition's folder.")
@@ -339,9 +339,71 @@ class EmailSpec(Strict):
         return _no_newlines(value)
 
 
+_MESSAGE_FIELDS = ("title", "period", "segment")
+_ENV_NAME = r"^[A-Z_][A-Z0-9_]{0,127}$"
+
+
+def check_message_template(value: str) -> str:
+    """A subject/message template may use only {title}, {period} and {segment}."""
+    import string
+
+    try:
+        parts = list(string.Formatter().parse(value))
+    except ValueError as exc:
+        raise ValueError(f"not a valid template ({exc}); use {{title}}, {{period}}, "
+                         f"{{segment}}, and '{{{{' for a literal brace") from None
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in _MESSAGE_FIELDS or spec or conversion:
+            raise ValueError(f"unknown placeholder '{{{name}}}': expected one of "
+                             f"{', '.join('{' + f + '}' for f in _MESSAGE_FIELDS)}")
+    return value
+
+
+class ChatSpec(Strict):
+    message: str = Field("{title} — {period}", min_length=1, max_length=300, description="The message's first line; {title}, {period} and {segment} are filled in.")
+    findings: int = Field(3, ge=0, le=10, description="How many top findings the message lists.")
+
+    @field_validator("message")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        return check_message_template(value)
+
+
+class SlackSpec(ChatSpec):
+    webhook_env: str | None = Field(None, pattern=_ENV_NAME, description="Environment variable holding a Slack incoming-webhook URL (the URL is a secret and never in a definition).")
+    token_env: str | None = Field(None, pattern=_ENV_NAME, description="Environment variable holding a Slack bot token (xoxb-...); with 'channel', posts the message and uploads the files in 'attach'.")
+    channel: str | None = Field(None, max_length=80, description="Slack channel id to post to with the bot token, e.g. C0123456789.")
+    attach: list[Literal["pdf", "pptx", "xlsx", "html"]] = Field(default_factory=list, description="Files uploaded with a bot token (a webhook message links to the web page instead).")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SlackSpec:
+        if (self.webhook_env is None) == (self.token_env is None):
+            raise ValueError("give either 'webhook_env' or 'token_env' (with 'channel')")
+        if self.token_env is not None and not self.channel:
+            raise ValueError("'token_env' needs 'channel' (the channel id to post to)")
+        if self.webhook_env is not None and (self.channel or self.attach):
+            raise ValueError("'channel' and 'attach' need a bot token ('token_env'); an "
+                             "incoming webhook posts to its own channel, without files")
+        return self
+
+
+class TeamsSpec(ChatSpec):
+    webhook_env: str = Field(pattern=_ENV_NAME, description="Environment variable holding the Teams incoming-webhook or workflow URL.")
+
+
 class DeliverySpec(Strict):
     email: EmailSpec | None = None
+    slack: SlackSpec | None = None
+    teams: TeamsSpec | None = None
     notify_owner_on_hold: bool = Field(True, description="Email the owner when gates hold a run.")
+
+
+class ApprovalSpec(Strict):
+    required: bool = Field(False, description="Runs that would send wait, 'pending_approval', until an approver approves them on the web page.")
+    approvers: list[Address] = Field(default_factory=list, description="E-mail addresses of the web page's users who may approve; they are told when a run waits. Empty: anyone with the approver role.")
+    deadline_hours: float = Field(24, gt=0, le=YEAR_MINUTES / 60, description="The owner is alerted once if a run still waits this long after it was built.")
 
 
 class GateSpec(Strict):
@@ -412,6 +474,7 @@ class Definition(Strict):
     outputs: list[OutputSpec] = Field(default_factory=lambda: [OutputSpec(format="pdf")], min_length=1)
     schedule: ScheduleSpec | None = None
     delivery: DeliverySpec | None = None
+    approval: ApprovalSpec | None = None
     gates: list[GateSpec] = Field(default_factory=list)
     interventions: list[InterventionSpec] = Field(default_factory=list)
     insights: InsightsSpec = InsightsSpec()

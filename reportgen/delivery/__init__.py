@@ -1,7 +1,8 @@
 """Delivery channels: how a finished report reaches people.
 
-E-mail is the only channel so far (``reportgen.delivery.email``); every channel records
-each recipient in the run ledger so a retry or a restart never delivers twice.
+E-mail (``reportgen.delivery.email``) carries the report to people; Slack and Teams
+(``reportgen.delivery.channels``) post its headline where a team reads.  Every channel
+records each destination in the run ledger so a retry or a restart never delivers twice.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from reportgen.settings import SmtpSettings
 
 logger = logging.getLogger(__name__)
 
-AlertKind = Literal["failed", "partial", "late"]
+AlertKind = Literal["failed", "partial", "late", "unapproved"]
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,16 @@ def file_in(folder: Path, name: str) -> Path:
     return path
 
 
+def run_folder(out_dir: Path, report_id: str, period_key: str, run_id: int) -> Path:
+    """The folder one run writes its artifacts into: ``out_dir/<report>/<period>/run-<id>``.
+
+    Each run has its own folder, so a later run never overwrites an earlier run's files and
+    any recorded run's bytes can still be downloaded or resent.  The report id and period
+    key are checked like file names (they come from a definition).
+    """
+    return file_in(file_in(Path(out_dir), report_id), period_key) / f"run-{int(run_id)}"
+
+
 def write_atomically(path: Path, fmt: str, write: Callable[[Path], None]) -> Artifact:
     """Call ``write(tmp_path)``, then rename the finished file onto ``path``.
 

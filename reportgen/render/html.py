@@ -1,0 +1,49 @@
+"""The browser preview: the Monthly Quality Report's own HTML, made self-contained.
+
+The same templates as the PDF fill the same ReportModel, so the preview shows what the
+PDF will say.  Stylesheets are inlined (a browser on another machine cannot read the
+server's ``file://`` paths) and charts are already data URIs, so the page needs nothing
+beyond itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from markupsafe import escape
+
+from reportgen.errors import RenderError
+from reportgen.model import Artifact, ReportModel
+from reportgen.render.files import write_atomically
+from reportgen.render.pdf_templates import render_html, template_search_path
+
+_STYLESHEET_LINK = re.compile(r'<link rel="stylesheet" href="(?P<href>file://[^"]+)">')
+
+
+def preview_html(model: ReportModel, *, template_dir: Path | None = None,
+                 stylesheets: Sequence[Path] = ()) -> str:
+    """The report as one HTML page, its stylesheets inlined."""
+    search_path = template_search_path(template_dir)
+    page = render_html(model, search_path, stylesheets)
+    allowed = [p.resolve() for p in search_path] + [Path(s).resolve().parent for s in stylesheets]
+
+    def inline(match: re.Match[str]) -> str:
+        path = Path(unquote(urlparse(match["href"]).path)).resolve()
+        if not any(path.is_relative_to(root) for root in allowed):
+            raise RenderError(f"stylesheet {path} is outside the template folders")
+        # '</' cannot close the <style> element early when escaped as '<\/'
+        css = path.read_text(encoding="utf-8").replace("</", "<\\/")
+        return f'<style data-source="{escape(path.name)}">\n{css}\n</style>'
+
+    return _STYLESHEET_LINK.sub(inline, page)
+
+
+def write_html(model: ReportModel, path: Path, *, template_dir: Path | None = None,
+               stylesheets: Sequence[Path] = ()) -> Artifact:
+    """Write the preview page to ``path`` atomically."""
+    page = preview_html(model, template_dir=template_dir, stylesheets=stylesheets)
+    return write_atomically(Path(path), "html",
+                            lambda tmp: tmp.write_text(page, encoding="utf-8"))

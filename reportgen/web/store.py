@@ -1,0 +1,176 @@
+"""What the web page keeps beside the run ledger: accounts, approvals and the audit trail.
+
+The tables live in the ledger's database (one authority for runs and who acted on them)
+but in their own metadata and module, as ledger schema step 5: they are created when
+missing and never alter the run tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from reportgen.errors import InputError
+from reportgen.ledger_schema import UtcDateTime
+from reportgen.runs import utc_now
+
+WEB_SCHEMA_STEP = 5
+
+Role = Literal["viewer", "analyst", "approver", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+Decision = Literal["approved", "rejected"]
+
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "web_users", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+audit = sa.Table(
+    "web_audit", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("user_name", sa.String(64)),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(255), nullable=False, server_default=""),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text),
+)
+
+approvals = sa.Table(
+    "web_approvals", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, nullable=False, index=True),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("user_name", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("at", UtcDateTime, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    email: str
+    role: Role
+
+    def may(self, role: Role) -> bool:
+        """Whether this user has ``role`` or a higher one (admin > approver > analyst > viewer)."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    user_name: str | None
+    action: str
+    target: str
+    outcome: str
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class Approval:
+    run_id: int
+    decision: Decision
+    user_name: str
+    reason: str | None
+    at: datetime
+
+
+class UserError(InputError):
+    """A bad account request (unknown role, taken name, weak password)."""
+
+
+# argon2id with the library's recommended parameters (RFC 9106 low-memory profile)
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 10
+
+
+class WebStore:
+    """Accounts, approvals and audit entries in the ledger database at ``engine``."""
+
+    def __init__(self, engine: sa.Engine, *, now: Callable[[], datetime] = utc_now):
+        self.engine = engine
+        self.now = now
+        metadata.create_all(engine, checkfirst=True)
+        # A hash to check against when the name is unknown, so a wrong name costs the same
+        # time as a wrong password and does not reveal which names exist.
+        self._dummy_hash = _hasher.hash("not a password of anyone")
+
+    # accounts
+    def add_user(self, name: str, email: str, role: str, password: str) -> User:
+        if role not in ROLES:
+            raise UserError(f"role '{role}' is not one of {', '.join(ROLES)}")
+        if not name or len(name) > 64 or not name.replace("-", "").replace(".", "").replace(
+                "_", "").isalnum():
+            raise UserError(f"user name {name!r}: expected 1-64 letters, digits, '.', '-', '_'")
+        if "@" not in email or any(c.isspace() for c in email):
+            raise UserError(f"e-mail {email!r}: expected an address like name@example.com")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise UserError(f"password: expected at least {MIN_PASSWORD_LENGTH} characters, "
+                            f"got {len(password)}")
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(users.c.name).where(users.c.name == name)).first():
+                raise UserError(f"user '{name}' already exists")
+            conn.execute(users.insert().values(name=name, email=email, role=role,
+                                               password_hash=_hasher.hash(password),
+                                               created_at=self.now()))
+        return User(name, email, role)  # type: ignore[arg-type]
+
+    def user(self, name: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.name == name)).first()
+        return None if row is None else User(row.name, row.email, row.role)
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.name == name)).first()
+        try:
+            _hasher.verify(row.password_hash if row else self._dummy_hash, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return None if row is None else User(row.name, row.email, row.role)
+
+    # audit
+    def record(self, user: User | None, action: str, target: str, outcome: str,
+               detail: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(audit.insert().values(
+                at=self.now(), user_name=user.name if user else None, action=action,
+                target=target, outcome=outcome, detail=detail))
+
+    def audit_entries(self, limit: int = 200) -> list[AuditEntry]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(audit).order_by(audit.c.id.desc()).limit(limit))
+            return [AuditEntry(r.at, r.user_name, r.action, r.target, r.outcome, r.detail)
+                    for r in rows]
+
+    # approvals
+    def decide(self, run_id: int, decision: Decision, user: User, reason: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(approvals.insert().values(run_id=run_id, decision=decision,
+                                                   user_name=user.name, reason=reason,
+                                                   at=self.now()))
+
+    def approvals_of(self, run_ids: list[int]) -> dict[int, Approval]:
+        """The latest decision for each of ``run_ids`` that has one."""
+        if not run_ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(approvals).where(approvals.c.run_id.in_(run_ids))
+                                .order_by(approvals.c.id))
+            found: dict[int, Any] = {r.run_id: r for r in rows}
+        return {k: Approval(r.run_id, r.decision, r.user_name, r.reason, r.at)
+                for k, r in found.items()}
