@@ -89,3 +89,30 @@ def test_a_pure_shift_of_one_factor_is_that_factors_mix() -> None:
     assert split.rate == pytest.approx(0.0, abs=1e-12)
     assert split.mix["queue"] == pytest.approx(0.0, abs=1e-12)
     assert split.association == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_cross_breakdown_change_is_split_over_its_factors_in_the_finding() -> None:
+    from test_insights_support import PERIOD, compute, definition, survey_rows, window
+
+    from reportgen.insights import build_insights
+
+    rng = np.random.default_rng(3)
+    history = window(2)
+    before, now = history
+    # Volume moves to Billing, whose satisfaction is lower; rates stay where they were.
+    queues = [("Billing", 300, 900, 0.55), ("Payments", 700, 300, 0.9)]
+    cells = [(p, q, n, share) for q, n_before, n_now, share in queues
+             for p, n in ((before, n_before), (now, n_now))]
+    frames = {"survey": survey_rows(rng, cells, channel=True)}
+    defn = definition([{"id": "m", "calculator": "csat", "source": "survey",
+                        "by": [["queue", "channel"]]}])
+    metrics = compute(defn, frames, history)
+    findings = build_insights(defn, metrics, frames, PERIOD, history)
+    driver = next(f for f in findings if f.kind == "driver")
+    numbers = driver.numbers
+    assert numbers["method"].startswith("Shapley")
+    parts = sum(numbers["mix_by_factor"].values()) + numbers["association"] + numbers["rate"]
+    assert parts == pytest.approx(metrics["m"].change.delta, abs=1e-12)
+    # the queue mix carries the change; channel (assigned at random) and rates carry little
+    assert abs(numbers["mix_by_factor"]["queue"]) > 0.5 * abs(numbers["total"])
+    assert "the mix of queues accounts for" in driver.sentence

@@ -14,6 +14,11 @@ making each segment's mix term say whether its growth pulled the rate up or down
 segment present in only one period has no rate on the other side; it is given the same
 rate on both sides, so all of its effect is mix (it entered or left the mix).
 
+A cross breakdown (queue x channel) is split over its factors by Shapley values
+(``shapley_split``): each factor's own mix, how the factors combine, and the cells' rates,
+exact and independent of the order the factors are listed in; with one factor constant it
+is the split above.
+
 The segments come from the metric's breakdown rows; whatever the rows cannot account for
 (segments withheld for a small sample, segments present only last period) is recovered
 from the metric's totals as one "other segments" remainder, so the parts always add up to
@@ -39,6 +44,7 @@ from reportgen.insights.text import (
     join_names,
     movement,
     plural_noun,
+    share_text,
     signed_delta_text,
     tone_of,
 )
@@ -355,13 +361,65 @@ def driver_findings(ctx: InsightContext) -> list[Finding]:
             segments = segments_of(metric, rows)
             if segments is None or len(segments) < 2:
                 continue
+            shown = {row.label for row in rows if row.suppressed is None}
+            factors = breakdown.split(",")
+            cells = _cells(segments, len(factors))
             try:
-                split = decompose(segments)
+                if len(factors) > 1 and cells is not None:
+                    out.append(_factor_finding(ctx, metric, factors,
+                                               shapley_split(cells, factors), shown))
+                else:
+                    out.append(_finding(ctx, metric, breakdown, decompose(segments), shown))
             except ValueError:
                 continue
-            shown = {row.label for row in rows if row.suppressed is None}
-            out.append(_finding(ctx, metric, breakdown, split, shown))
     return out
+
+
+def _cells(segments: Sequence[Segment], width: int) -> list[Cell] | None:
+    """The segments of a cross breakdown as cells keyed by one level per factor."""
+    cells = []
+    for s in segments:
+        key = (OTHER,) * width if s.label == OTHER else tuple(s.label.split(" / "))
+        if len(key) != width:
+            return None  # a level's own text holds the separator: keys cannot be recovered
+        cells.append(Cell(key, s.weight_now, s.total_now, s.weight_before, s.total_before))
+    return cells
+
+
+def _factor_finding(ctx: InsightContext, metric: MetricResult, factors: Sequence[str],
+                    split: FactorSplit, shown: set[str]) -> Finding:
+    """A change split over the factors of a cross breakdown (Shapley values)."""
+    unit, total = metric.unit, split.total
+    parts = [(f"the mix of {plural_noun(breakdown_noun(f))}", split.mix[f]) for f in factors]
+    parts.append((f"how {join_names([plural_noun(breakdown_noun(f)) for f in factors])} "
+                  f"combine", split.association))
+    parts.append(("changes within each combination", split.rate))
+    ranked = sorted(parts, key=lambda item: -abs(item[1]))
+    leading = sorted((c for c in split.cells if " / ".join(c[0]) in shown
+                      and (c[1] + c[2]) * total > 0), key=lambda c: -abs(c[1] + c[2]))[:3]
+    names = join_names([f"{' / '.join(key)} ({signed_delta_text(mix + rate, unit)}: "
+                        f"{share_text(abs(mix) / (abs(mix) + abs(rate) or 1.0))} mix)"
+                        for key, mix, rate in leading])
+    sentence = (f"{metric.label} {movement(total)} {delta_text(total, unit)}. Of the change, "
+                + join_names([f"{name} accounts for {signed_delta_text(value, unit)}"
+                              for name, value in ranked])
+                + (f"; largest contributions: {names}." if names else "."))
+    verdict = goodness(total, metric.direction)
+    mix_total = sum(split.mix.values()) + split.association
+    numbers = {
+        "breakdown": ",".join(factors), "total": total, "mix": mix_total, "rate": split.rate,
+        "mix_by_factor": dict(split.mix), "association": split.association,
+        "value": split.now, "previous": split.before,
+        "method": "Shapley split over factors (marginal mix of each factor, association, rate)",
+        "dominant": "mix" if abs(mix_total) >= 2 * abs(split.rate) else
+                    "rate" if abs(split.rate) >= 2 * abs(mix_total) else "both",
+        "contributions": [{"segment": " / ".join(key), "mix": mix, "rate": rate,
+                           "total": mix + rate} for key, mix, rate in split.cells],
+        "leading": [" / ".join(key) for key, _, _ in leading], "significant": True,
+    }
+    return ctx.finding("driver", metric, f"by {','.join(factors)}", sentence, numbers=numbers,
+                       direction=verdict, tone=tone_of(verdict),
+                       magnitude=magnitude(total, unit, split.before))
 
 
 def _finding(ctx: InsightContext, metric: MetricResult, breakdown: str, split: Decomposition,
