@@ -23,7 +23,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "audit_sample_size": (SCORECARD, {}),
     "calibration_deviation": ("calibration_reviews", {}), "icc": ("calibration_reviews", {}),
     "cohen_kappa": ("calibration_scores", {}), "fleiss_kappa": ("calibration_scores", {}),
-    "krippendorff_alpha": ("calibration_scores", {}),
+    "krippendorff_alpha": ("calibration_scores", {}), "gwet_ac1": ("calibration_scores", {}),
     "volume": ("tickets", {}), "first_response_time": ("tickets", {}),
     "resolution_time": ("tickets", {}), "aht": ("tickets", {}), "fcr": ("tickets", {}),
     "reopen_rate": ("tickets", {}), "escalation_rate": ("tickets", {}),

@@ -149,7 +149,8 @@ def test_net_score_and_its_variance() -> None:
     assert value == pytest.approx(10.0)
     # Var(p+ - p-) = (0.3 + 0.2 - 0.1^2) / 100, in points^2
     assert variance == pytest.approx((0.5 - 0.01) / 100 * 10_000)
-    z, p = stats.net_score_ztest(value, variance, value, variance)
+    method, z, p = stats.net_score_test((30, 50, 20), (30, 50, 20))
+    assert method == "exact conditional test"
     assert (z, p) == (0.0, 1.0)
 
 

@@ -14,6 +14,11 @@ making each segment's mix term say whether its growth pulled the rate up or down
 segment present in only one period has no rate on the other side; it is given the same
 rate on both sides, so all of its effect is mix (it entered or left the mix).
 
+A cross breakdown (queue x channel) is split over its factors by Shapley values
+(``shapley_split``): each factor's own mix, how the factors combine, and the cells' rates,
+exact and independent of the order the factors are listed in; with one factor constant it
+is the split above.
+
 The segments come from the metric's breakdown rows; whatever the rows cannot account for
 (segments withheld for a small sample, segments present only last period) is recovered
 from the metric's totals as one "other segments" remainder, so the parts always add up to
@@ -22,8 +27,12 @@ the change the KPI shows.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from reportgen.errors import ReportgenError
 from reportgen.insights.context import InsightContext
@@ -35,6 +44,7 @@ from reportgen.insights.text import (
     join_names,
     movement,
     plural_noun,
+    share_text,
     signed_delta_text,
     tone_of,
 )
@@ -116,6 +126,148 @@ def decompose(segments: Sequence[Segment]) -> Decomposition:
             value_now=rate_now, value_before=rate_before))
     return Decomposition(now=now, before=before, mix=sum(p.mix for p in parts),
                          rate=sum(p.rate for p in parts), contributions=tuple(parts))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A cell of a cross breakdown (one level per factor) in both periods."""
+
+    key: tuple[str, ...]
+    weight_now: float
+    total_now: float
+    weight_before: float
+    total_before: float
+
+
+@dataclass(frozen=True)
+class FactorSplit:
+    """A rate change split over several factors by Shapley values.
+
+    ``mix[f]``: the shift of factor f's own distribution (its marginal); ``association``: the
+    change in how the factors combine beyond their marginals (e.g. more chat *within* the
+    billing queue); ``rate``: the cells' own rates.  ``cells`` holds each cell's part of the
+    mix (all mix players together) and of the rate, so any factor's levels can be read off.
+    """
+
+    now: float
+    before: float
+    factors: tuple[str, ...]
+    mix: dict[str, float]
+    association: float
+    rate: float
+    cells: tuple[tuple[tuple[str, ...], float, float], ...]  # (key, mix part, rate part)
+
+    @property
+    def total(self) -> float:
+        return self.now - self.before
+
+    def by_level(self, factor: str) -> list[tuple[str, float, float]]:
+        """(level, mix part, rate part) of each level of ``factor``, largest |total| first."""
+        k = self.factors.index(factor)
+        parts: dict[str, list[float]] = {}
+        for key, mix, rate in self.cells:
+            acc = parts.setdefault(key[k], [0.0, 0.0])
+            acc[0] += mix
+            acc[1] += rate
+        return sorted(((level, m, r) for level, (m, r) in parts.items()),
+                      key=lambda item: -abs(item[1] + item[2]))
+
+
+def _raked(base: np.ndarray, keys: Sequence[tuple[str, ...]],
+           margins: Sequence[dict[str, float]]) -> np.ndarray:
+    """``base`` raked (iterative proportional fitting) to the factors' target ``margins``.
+
+    Raking keeps the base's association between factors while giving each factor the target
+    distribution.  A level the base never saw cannot be given mass; the weights are then
+    renormalised, which leaves the function well defined (and exact at both ends, where the
+    base already has the target margins).
+    """
+    weights = base.astype(float).copy()
+    for _ in range(200):
+        before = weights.copy()
+        for k, target in enumerate(margins):
+            levels = [key[k] for key in keys]
+            current: dict[str, float] = {}
+            for level, w in zip(levels, weights, strict=True):
+                current[level] = current.get(level, 0.0) + w
+            weights = np.array([w * target.get(level, 0.0) / current[level]
+                                if current[level] > 0 else 0.0
+                                for level, w in zip(levels, weights, strict=True)])
+        if np.abs(weights - before).max() < 1e-13:
+            break
+    total = weights.sum()
+    return weights / total if total > 0 else weights
+
+
+def shapley_split(cells: Sequence[Cell], factors: Sequence[str]) -> FactorSplit:
+    """Exact, order-independent split of the change of ``sum(total) / sum(weight)``.
+
+    Players: each factor's marginal mix, the association between factors, and the cells'
+    rates.  A coalition's value is the overall rate with the cells' rates of the current
+    period if 'rate' is in it (else the previous), the joint mix of the current period if
+    'association' is in it (else the previous), raked to each factor's current marginal if
+    that factor is in it (else its previous).  The Shapley values sum to the change exactly
+    (efficiency), do not depend on an order of factors, and with a single factor that varies
+    they equal the symmetric two-factor split (``decompose``): the constant factors and the
+    association are null players.
+    """
+    weight_now = sum(c.weight_now for c in cells)
+    weight_before = sum(c.weight_before for c in cells)
+    if weight_now <= 0 or weight_before <= 0:
+        raise ValueError("both periods need some volume to split a change")
+    keys = [c.key for c in cells]
+    w1 = np.array([c.weight_now for c in cells]) / weight_now
+    w0 = np.array([c.weight_before for c in cells]) / weight_before
+    r1 = np.array([c.total_now / c.weight_now if c.weight_now > 0 else np.nan for c in cells])
+    r0 = np.array([c.total_before / c.weight_before if c.weight_before > 0 else np.nan
+                   for c in cells])
+    # An absent side takes the present side's rate: the cell's whole effect is mix.
+    r1, r0 = np.where(np.isnan(r1), r0, r1), np.where(np.isnan(r0), r1, r0)
+    now, before = float(w1 @ r1), float(w0 @ r0)
+    centre = (now + before) / 2
+
+    def margins(w: np.ndarray) -> list[dict[str, float]]:
+        out: list[dict[str, float]] = []
+        for k in range(len(factors)):
+            acc: dict[str, float] = {}
+            for key, weight in zip(keys, w, strict=True):
+                acc[key[k]] = acc.get(key[k], 0.0) + float(weight)
+            out.append(acc)
+        return out
+
+    m1, m0 = margins(w1), margins(w0)
+    players = ["rate", "association", *factors]
+    count = len(players)
+    cache: dict[frozenset[str], tuple[np.ndarray, np.ndarray]] = {}
+
+    def state(coalition: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+        if coalition not in cache:
+            base = w1 if "association" in coalition else w0
+            targets = [m1[k] if f in coalition else m0[k] for k, f in enumerate(factors)]
+            weights = _raked(base, keys, targets)
+            cache[coalition] = (weights, r1 if "rate" in coalition else r0)
+        return cache[coalition]
+
+    parts = {p: np.zeros(len(cells)) for p in players}
+    for player in players:
+        others = [p for p in players if p != player]
+        for size in range(count):
+            share = math.factorial(size) * math.factorial(count - size - 1) / math.factorial(count)
+            for coalition in itertools.combinations(others, size):
+                without = frozenset(coalition)
+                w_a, r_a = state(without)
+                w_b, r_b = state(without | {player})
+                if player == "rate":
+                    parts[player] += share * w_a * (r_b - r_a)  # w_a == w_b: rates only
+                else:  # weights only; centring moves nothing in the sum (weights sum to 1)
+                    parts[player] += share * (w_b - w_a) * (r_a - centre)
+    mix_cells = sum((parts[p] for p in players if p != "rate"), np.zeros(len(cells)))
+    return FactorSplit(
+        now=now, before=before, factors=tuple(factors),
+        mix={f: float(parts[f].sum()) for f in factors},
+        association=float(parts["association"].sum()), rate=float(parts["rate"].sum()),
+        cells=tuple((key, float(m), float(r))
+                    for key, m, r in zip(keys, mix_cells, parts["rate"], strict=True)))
 
 
 def _is_average(metric: MetricResult) -> bool:
@@ -209,13 +361,65 @@ def driver_findings(ctx: InsightContext) -> list[Finding]:
             segments = segments_of(metric, rows)
             if segments is None or len(segments) < 2:
                 continue
+            shown = {row.label for row in rows if row.suppressed is None}
+            factors = breakdown.split(",")
+            cells = _cells(segments, len(factors))
             try:
-                split = decompose(segments)
+                if len(factors) > 1 and cells is not None:
+                    out.append(_factor_finding(ctx, metric, factors,
+                                               shapley_split(cells, factors), shown))
+                else:
+                    out.append(_finding(ctx, metric, breakdown, decompose(segments), shown))
             except ValueError:
                 continue
-            shown = {row.label for row in rows if row.suppressed is None}
-            out.append(_finding(ctx, metric, breakdown, split, shown))
     return out
+
+
+def _cells(segments: Sequence[Segment], width: int) -> list[Cell] | None:
+    """The segments of a cross breakdown as cells keyed by one level per factor."""
+    cells = []
+    for s in segments:
+        key = (OTHER,) * width if s.label == OTHER else tuple(s.label.split(" / "))
+        if len(key) != width:
+            return None  # a level's own text holds the separator: keys cannot be recovered
+        cells.append(Cell(key, s.weight_now, s.total_now, s.weight_before, s.total_before))
+    return cells
+
+
+def _factor_finding(ctx: InsightContext, metric: MetricResult, factors: Sequence[str],
+                    split: FactorSplit, shown: set[str]) -> Finding:
+    """A change split over the factors of a cross breakdown (Shapley values)."""
+    unit, total = metric.unit, split.total
+    parts = [(f"the mix of {plural_noun(breakdown_noun(f))}", split.mix[f]) for f in factors]
+    parts.append((f"how {join_names([plural_noun(breakdown_noun(f)) for f in factors])} "
+                  f"combine", split.association))
+    parts.append(("changes within each combination", split.rate))
+    ranked = sorted(parts, key=lambda item: -abs(item[1]))
+    leading = sorted((c for c in split.cells if " / ".join(c[0]) in shown
+                      and (c[1] + c[2]) * total > 0), key=lambda c: -abs(c[1] + c[2]))[:3]
+    names = join_names([f"{' / '.join(key)} ({signed_delta_text(mix + rate, unit)}: "
+                        f"{share_text(abs(mix) / (abs(mix) + abs(rate) or 1.0))} mix)"
+                        for key, mix, rate in leading])
+    sentence = (f"{metric.label} {movement(total)} {delta_text(total, unit)}. Of the change, "
+                + join_names([f"{name} accounts for {signed_delta_text(value, unit)}"
+                              for name, value in ranked])
+                + (f"; largest contributions: {names}." if names else "."))
+    verdict = goodness(total, metric.direction)
+    mix_total = sum(split.mix.values()) + split.association
+    numbers = {
+        "breakdown": ",".join(factors), "total": total, "mix": mix_total, "rate": split.rate,
+        "mix_by_factor": dict(split.mix), "association": split.association,
+        "value": split.now, "previous": split.before,
+        "method": "Shapley split over factors (marginal mix of each factor, association, rate)",
+        "dominant": "mix" if abs(mix_total) >= 2 * abs(split.rate) else
+                    "rate" if abs(split.rate) >= 2 * abs(mix_total) else "both",
+        "contributions": [{"segment": " / ".join(key), "mix": mix, "rate": rate,
+                           "total": mix + rate} for key, mix, rate in split.cells],
+        "leading": [" / ".join(key) for key, _, _ in leading], "significant": True,
+    }
+    return ctx.finding("driver", metric, f"by {','.join(factors)}", sentence, numbers=numbers,
+                       direction=verdict, tone=tone_of(verdict),
+                       magnitude=magnitude(total, unit, split.before))
 
 
 def _finding(ctx: InsightContext, metric: MetricResult, breakdown: str, split: Decomposition,

@@ -11,7 +11,7 @@ for a count (contacts by reason) it is the cause's share of the total.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from reportgen.insights.context import InsightContext
 from reportgen.insights.segments import (
@@ -66,46 +66,68 @@ def _grew(test: SegmentTest) -> bool:
     return test.delta > 0
 
 
-def pareto(rows: Sequence[BreakdownRow], cut: float) -> tuple[list[BreakdownRow], float]:
+def bad_outcomes(metric: MetricResult, row: BreakdownRow) -> float:
+    """The occurrences a cause breakdown counts in ``row``: the bad outcomes only.
+
+    For a rate where higher is better (CSAT by contact reason) the numerator counts good
+    outcomes, which no one would call causes: the misses are ``denominator - numerator``.
+    For a rate where lower is better (defects) and for counts (contacts by reason) the
+    numerator is what is counted.
+    """
+    if row.numerator is None:
+        return 0.0
+    if row.denominator is not None and metric.direction == "higher":
+        return max(float(row.denominator) - float(row.numerator), 0.0)
+    return float(row.numerator)
+
+
+def pareto(rows: Sequence[BreakdownRow], cut: float,
+           count: Callable[[BreakdownRow], float] = lambda r: float(r.numerator or 0),
+           ) -> tuple[list[BreakdownRow], float]:
     """The largest categories covering ``cut`` of the occurrences, and the total counted."""
-    counted = sorted((r for r in rows if r.numerator is not None and r.numerator > 0),
-                     key=lambda r: (-float(r.numerator or 0), r.label))
-    total = sum(float(r.numerator or 0) for r in counted)
+    counted = sorted((r for r in rows if count(r) > 0), key=lambda r: (-count(r), r.label))
+    total = sum(count(r) for r in counted)
     chosen: list[BreakdownRow] = []
     covered = 0.0
     for row in counted:
         if total and covered / total >= cut:
             break
         chosen.append(row)
-        covered += float(row.numerator or 0)
+        covered += count(row)
     return chosen, total
 
 
 def _top_causes(ctx: InsightContext, metric: MetricResult, breakdown: str,
                 rows: Sequence[BreakdownRow], grew: Sequence[SegmentTest]) -> Finding | None:
-    if sum(1 for r in rows if r.numerator) < MIN_CATEGORIES:
+    def count(row: BreakdownRow) -> float:
+        return bad_outcomes(metric, row)
+
+    if sum(1 for r in rows if count(r)) < MIN_CATEGORIES:
         return None
     cut = ctx.definition.insights.pareto_cut
-    top, total = pareto(rows, cut)
+    top, total = pareto(rows, cut, count)
     if not top or not total:
         return None
-    covered = sum(float(r.numerator or 0) for r in top) / total
+    covered = sum(count(r) for r in top) / total
     noun = breakdown_noun(breakdown)
-    parts = [f"{r.label} ({share_text(float(r.numerator or 0) / total)})"
-             for r in top[:NAMED_CAUSES]]
+    parts = [f"{r.label} ({share_text(count(r) / total)})" for r in top[:NAMED_CAUSES]]
     if len(top) > NAMED_CAUSES:
         parts.append(f"{len(top) - NAMED_CAUSES} more")
-    counted = sum(1 for r in rows if r.numerator)
+    counted = sum(1 for r in rows if count(r))
+    misses = any(r.denominator is not None for r in rows) and metric.direction == "higher"
+    what = (f"outcomes not counted as {metric.label}" if misses
+            else f"{metric.label} occurrences")
     sentence = (f"{join_names(parts)} account for {share_text(covered)} of the "
-                f"{value_text(total, 'count')} {metric.label} occurrences in {ctx.period.label} "
+                f"{value_text(total, 'count')} {what} in {ctx.period.label} "
                 f"({len(top)} of {plural(counted, noun)}).")
     grown = [t for t in grew if t.row.label in {r.label for r in top}]
     if grown:
         sentence += f" Of these, {join_names([t.row.label for t in grown])} grew significantly."
     numbers = {
         "breakdown": breakdown, "cut": cut, "covered": covered, "total": total,
-        "categories": [{"category": r.label, "count": r.numerator,
-                        "share": float(r.numerator or 0) / total} for r in top],
+        "counted": "bad outcomes (denominator - numerator)" if misses else "numerator",
+        "categories": [{"category": r.label, "count": count(r),
+                        "share": count(r) / total} for r in top],
         "grew": [t.row.label for t in grown], "significant": bool(grown),
     }
     bad = bool(grown) and metric.direction == "lower"

@@ -5,7 +5,7 @@ about four reports out of ten.  Two rules prevent that:
 
 * **Holm across segments.**  Every breakdown row of a metric that has a change test (all
   its breakdowns together: queues, channels, categories) is one family, adjusted with
-  Holm's step-down method (``statsmodels.stats.multitest.multipletests``).
+  Holm's step-down method (``reportgen.stats.holm``).
 * **Fixed sequence behind the overall test.**  The family is tested only when the metric's
   overall change is significant.  The overall verdict is the engine's own test at full
   alpha (what the KPI tile shows), so any extra route to a segment claim while the overall
@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from statsmodels.stats.multitest import multipletests
 
 from reportgen import stats
 from reportgen.insights.context import InsightContext
@@ -143,8 +142,8 @@ def _family(ctx: InsightContext, metric: MetricResult,
         return ()
     p_values = np.array([item.p_value for _, _, item in raw])
     if not gated or gate_open(metric):
-        reject, adjusted, _, _ = multipletests(p_values, alpha=ctx.alpha(metric.metric_id),
-                                               method="holm")
+        adjusted = np.array(stats.holm(p_values.tolist()), dtype=float)
+        reject = adjusted < ctx.alpha(metric.metric_id)
     else:  # behind a closed gate nothing is claimed, so nothing needs adjusting
         reject = np.zeros(len(raw), dtype=bool)
         adjusted = np.full(len(raw), np.nan)

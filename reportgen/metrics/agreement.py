@@ -22,6 +22,12 @@ pd = lazy("pandas")
 stats = lazy("reportgen.stats")
 
 
+def bootstrap_name() -> str:
+    """How the agreement statistics without an analytic standard error get their interval."""
+    return (f"percentile bootstrap ({stats.BOOTSTRAP_RESAMPLES} resamples of units, "
+            f"seed {stats.BOOTSTRAP_SEED})")
+
+
 class AgreementParams(PanelParams):
     column_fields: ClassVar[tuple[str, ...]] = (*PanelParams.column_fields, "rating_column")
     item_columns: list[str] = Field(default_factory=lambda: ["ticket_id", "category"], description="Columns identifying the rated item within a session.")
@@ -152,7 +158,15 @@ class FleissKappa(Calculator):
             return Statistic(None, 0)
         if table.shape[1] < 2:  # one category used by everyone: kappa undefined
             return Statistic(float("nan"), table.shape[0])
-        return Statistic(stats.fleiss_kappa(table), table.shape[0])
+
+        def resampled(units: np.ndarray) -> float:
+            part = table[units]
+            if (part.sum(axis=0) > 0).sum() < 2:
+                return float("nan")
+            return stats.fleiss_kappa(part)
+
+        return Statistic(stats.fleiss_kappa(table), table.shape[0], bootstrap_name(),
+                         lambda level: stats.bootstrap_interval(len(table), resampled, level))
 
     def details(self, frame: pd.DataFrame, params: CalculatorParams,
                 history: HistoryFrames) -> Mapping[str, Any]:
@@ -194,7 +208,69 @@ class KrippendorffAlpha(Calculator):
         values = matrix.to_numpy(dtype=float)
         if len(np.unique(values[~np.isnan(values)])) < 2:
             return Statistic(float("nan"), pairable)  # one value only: no expected disagreement
-        return Statistic(stats.krippendorff_alpha(values, params.level), pairable)
+        values = values[:, matrix.notna().sum(axis=0).to_numpy() >= 2]  # pairable units only
+        domain = np.unique(values[~np.isnan(values)])
+        level = params.level
+
+        def resampled(units: np.ndarray) -> float:
+            part = values[:, units]
+            if len(np.unique(part[~np.isnan(part)])) < 2:
+                return float("nan")
+            return stats.krippendorff_alpha(part, level, domain)
+
+        return Statistic(stats.krippendorff_alpha(values, level, domain), pairable, bootstrap_name(),
+                         lambda conf: stats.bootstrap_interval(values.shape[1], resampled, conf))
+
+
+class GwetParams(PanelAgreementParams):
+    weights: Literal["none", "linear", "quadratic"] = Field(
+        "none", description="Agreement weights: none gives AC1 (nominal); linear or quadratic "
+                            "give AC2 for ordinal numeric scales.")
+
+
+@CALCULATORS.register("gwet_ac1")
+class GwetAc1(Calculator):
+    """Gwet's AC1 (AC2 when weighted) over all raters of each unit; any number of raters.
+
+    Unlike kappa, AC1 does not collapse when almost every rating falls in one category (the
+    usual state of a calibrated QA team), which is why it is offered beside kappa.
+    """
+
+    name = "gwet_ac1"
+    Params = GwetParams
+    unit = "ratio"
+    direction = "higher"
+    estimate_kind = "statistic"
+    formula = ("AC = (p_a - p_e) / (1 - p_e), p_e = T_w / (q (q - 1)) x sum pi_k (1 - pi_k) "
+               "over units with two or more ratings ({weights} weights; Gwet 2008, 2014); "
+               "interval from Gwet's linearised standard error")
+
+    def table(self, frame: pd.DataFrame, params: GwetParams) -> tuple[np.ndarray, list[Any]]:
+        rows = _panel(frame, params)
+        counts = pd.crosstab(rows["unit"], rows["rating"])
+        return counts.to_numpy(dtype=float), [c for c in counts.columns]
+
+    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Statistic:
+        assert isinstance(params, GwetParams)
+        table, levels = self.table(frame, params)
+        if table.shape[0] == 0 or not (table.sum(axis=1) >= 2).any():
+            return Statistic(None, 0)
+        if params.weights != "none" and not _numeric(levels):
+            return Statistic(float("nan"), table.shape[0])  # text labels have no distance
+        weights = stats.agreement_weights(levels, params.weights)  # type: ignore[arg-type]
+        result = stats.gwet_ac(table, weights)
+        return Statistic(result.value, result.units, "t (Gwet's linearised SE)",
+                         lambda level: result.interval(level))
+
+    def details(self, frame: pd.DataFrame, params: CalculatorParams,
+                history: HistoryFrames) -> Mapping[str, Any]:
+        assert isinstance(params, GwetParams)
+        table, levels = self.table(frame, params)
+        if table.shape[0] == 0 or (params.weights != "none" and not _numeric(levels)):
+            return {"weights": params.weights}
+        result = stats.gwet_ac(table, stats.agreement_weights(levels, params.weights))  # type: ignore[arg-type]
+        return {"weights": params.weights, "observed_agreement": result.agreement,
+                "chance_agreement": result.chance, "se": result.se}
 
 
 IccName = Literal["ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)"]

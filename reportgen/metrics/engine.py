@@ -9,7 +9,7 @@ the minimum n is suppressed with the reason, never silently dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen.data.aggregates import Aggregation, Request, Result
@@ -296,6 +296,7 @@ def evaluate(plan: MetricPlan, data: MetricData, period: Period,
         before = estimate(last_year)
         yoy = _compare(current, before, settings, last_year.label, current_reason is None,
                        suppression(before, settings, last_year.label) is None)
+        change, yoy = holm_family(change, yoy)
 
     breakdowns = {
         ",".join(cols): _breakdown(plan, data.segments(cols, period),
@@ -317,6 +318,32 @@ def evaluate(plan: MetricPlan, data: MetricData, period: Period,
 def rows_by_period(rows: pd.DataFrame) -> Callable[[Period], pd.DataFrame]:
     """Each period's rows (for metrics that share one split)."""
     return _rows_by_period(rows, "period")
+
+
+def holm_family(*changes: Change) -> tuple[Change, ...]:
+    """The changes of one metric (previous period, same period last year) as one family.
+
+    A report that states both a month-on-month and a year-over-year change makes two claims
+    about one metric; each at full alpha would claim a change on null data nearly twice as
+    often as alpha.  Their p-values are Holm-adjusted together (the adjusted p is what is
+    reported, and the test name says so); a change without a test is not counted.
+    """
+    tested = [c for c in changes if c.p_value is not None]
+    if len(tested) < 2:
+        return changes
+    from reportgen import stats
+
+    adjusted = iter(stats.holm([c.p_value for c in tested]))
+    out = []
+    for change in changes:
+        if change.p_value is None:
+            out.append(change)
+            continue
+        p = next(adjusted)
+        assert p is not None
+        out.append(replace(change, p_value=p, significant=p < change.alpha,
+                           test=f"{change.test} (Holm-adjusted, {len(tested)} comparisons)"))
+    return tuple(out)
 
 
 def _rows_by_period(rows: pd.DataFrame, scope: str) -> Callable[[Period], pd.DataFrame]:
@@ -354,12 +381,20 @@ def _breakdown(plan: MetricPlan, now: Mapping[tuple[str, ...], Estimate],
     """One row per segment in the current period, each with its own change.
 
     A segment absent from the previous period has no change rather than a change from zero.
+    Each row's status against target is one claim of a family (every shown segment of the
+    breakdown): a segment is off target only when its interval at the Bonferroni-adjusted
+    level ``1 - (1 - confidence) / m`` excludes the target, so a breakdown of m segments
+    all truly on target names one off target in at most ``(1 - confidence) / 2`` of reports.
+    The row's interval is still shown at the metric's level.
     """
     settings, spec, direction = plan.settings, plan.spec, plan.direction
+    reasons = {key: suppression(est, settings, " / ".join(key)) for key, est in now.items()}
+    family = sum(1 for reason in reasons.values() if reason is None)
+    status_level = 1 - (1 - settings.confidence) / max(family, 1)
     rows: list[BreakdownRow] = []
     for key in sorted(now):
         est = now[key]
-        reason = suppression(est, settings, " / ".join(key))
+        reason = reasons[key]
         change = None
         if key in before:
             earlier = before[key]
@@ -368,9 +403,13 @@ def _breakdown(plan: MetricPlan, now: Mapping[tuple[str, ...], Estimate],
                               before_ok)
         interval = None if reason else est.interval(settings.confidence)
         value = None if reason else est.value
+        judged = interval
+        if (interval is not None and family > 1 and spec.target is not None
+                and spec.at_risk_margin is None):
+            judged = est.interval(status_level)
         rows.append(BreakdownRow(
             key=key, value=value, n=est.n, numerator=est.numerator, denominator=est.denominator,
             interval=interval, change=change,
-            status=target_status(value, spec.target, direction, interval, spec.at_risk_margin),
+            status=target_status(value, spec.target, direction, judged, spec.at_risk_margin),
             suppressed=reason))
     return tuple(rows)

@@ -243,16 +243,18 @@ class Quantile(_Sample):
 class NetScore:
     """A net score in points, -100..100: promoters minus detractors as shares (NPS).
 
-    The variance comes from the multinomial (promoter / passive / detractor) model; the
-    interval is the normal one and a change is tested with an unpooled z-test.
+    The interval is the adjusted normal one (a pseudo-answer added to each category, so it
+    keeps its level at small n and is never zero-width); a change is tested with the exact
+    conditional test up to a few hundred answers and the pooled z-test above (both with
+    the promoter / passive / detractor shares pooled under H0, see ``stats.net_score_test``).
     """
 
     promoters: float
     passives: float
     detractors: float
     kind: str = "net_score"
-    test_name: str | None = "z-test (multinomial variance)"
-    interval_name: str | None = "normal (multinomial variance)"
+    test_name: str | None = "exact conditional test (pooled under H0)"
+    interval_name: str | None = "adjusted normal (one pseudo-answer per category)"
 
     @property
     def total(self) -> float:
@@ -280,20 +282,66 @@ class NetScore:
     def denominator(self) -> float | None:
         return self.total
 
+    @property
+    def counts(self) -> stats.NetCounts:
+        return (self.promoters, self.passives, self.detractors)
+
     def interval(self, level: float) -> Interval | None:
-        score = self._score()
-        if score is None:
+        if not self.total:
             return None
-        low, high = stats.net_score_interval(*score, level)
-        return Interval(low, high, level, "normal (multinomial variance)")
+        low, high = stats.net_score_interval(*self.counts, level)
+        return Interval(low, high, level, self.interval_name or "")
 
     def compare(self, previous: Estimate, alpha: float) -> Change:
-        now = self._score()
-        before = previous._score() if isinstance(previous, NetScore) else None
-        if now is None or before is None:
+        if not isinstance(previous, NetScore) or not self.total or not previous.total:
             return _change(self, previous, None, None, None, alpha)
-        z, p = stats.net_score_ztest(now[0], now[1], before[0], before[1])
+        method, statistic, p = stats.net_score_test(self.counts, previous.counts)
+        name = ("exact conditional test (pooled under H0)" if method.startswith("exact")
+                else "z-test (pooled under H0)")
+        return _change(self, previous, name, statistic, p, alpha)
+
+
+@dataclass(frozen=True)
+class ClusteredProportion(Proportion):
+    """A share of audits whose audits are grouped in clusters (reviews of the same agent).
+
+    ``cluster_successes`` / ``cluster_trials`` hold each cluster's sums.  Audits of one agent
+    resemble each other, so they carry less information than as many independent audits:
+    the interval is Wilson's on the effective sample size (n over the cluster-robust design
+    effect, Korn & Graubard) and a change is tested with the design-effect-corrected z-test.
+    Fewer than two clusters: the plain Wilson interval and z-test.
+    """
+
+    cluster_successes: tuple[float, ...] = ()
+    cluster_trials: tuple[float, ...] = ()
+    test_name: str | None = "two-proportion z-test (design-effect corrected)"
+    interval_name: str | None = "Wilson on the effective n (cluster-robust design effect)"
+
+    def design(self, level: float = 0.95) -> stats.ClusterDesign | None:
+        return stats.cluster_design(self.cluster_successes, self.cluster_trials, level)
+
+    def interval(self, level: float) -> Interval | None:
+        if not self.trials:
+            return None
+        bounds = stats.clustered_wilson_interval(self.cluster_successes, self.cluster_trials,
+                                                 level)
+        if bounds is None:
+            return super().interval(level)
+        return Interval(bounds[0], bounds[1], level, self.interval_name or "")
+
+    def compare(self, previous: Estimate, alpha: float) -> Change:
+        if not isinstance(previous, Proportion) or not self.trials or not previous.trials:
+            return _change(self, previous, None, None, None, alpha)
+        now, before = self.design(), _design_of(previous)
+        z, p = stats.clustered_proportion_ztest(
+            self.successes / self.trials, self.trials, now.design_effect if now else 1.0,
+            previous.successes / previous.trials, previous.trials,
+            before.design_effect if before else 1.0)
         return _change(self, previous, self.test_name, z, p, alpha)
+
+
+def _design_of(estimate: Proportion) -> stats.ClusterDesign | None:
+    return estimate.design() if isinstance(estimate, ClusteredProportion) else None
 
 
 IntervalFn = Callable[[float], "tuple[float, float] | None"]

@@ -13,9 +13,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import Field
 
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
-from reportgen.metrics.estimates import Mean, Proportion, mean_from, proportion_from
+from reportgen.metrics.estimates import (
+    ClusteredProportion,
+    Mean,
+    Proportion,
+    mean_from,
+    proportion_from,
+)
 
 if TYPE_CHECKING:
+    import pandas as pd
 
     from reportgen.data.aggregates import Aggregation, Cols, Measure
 
@@ -153,12 +160,59 @@ class Iqs(Calculator):
         return mean_from(values)
 
 
-class PassRateParams(ScorecardParams):
+class ClusteredParams(ScorecardParams):
+    column_fields: ClassVar[tuple[str, ...]] = (*ScorecardParams.column_fields, "cluster_column")
+    cluster_column: str | None = Field(
+        None, description="Column naming the cluster an audit belongs to (the audited agent, "
+                          "e.g. agent_id): the interval and change test then allow for audits "
+                          "of one agent resembling each other (cluster-robust design effect).")
+
+
+class PassRateParams(ClusteredParams):
     pass_from: float = Field(80.0, ge=0, le=100, description="A review scoring at or above this (0-100) passes.")
 
 
+class _ClusteredRate(Calculator):
+    """A share of reviews that can be clustered by agent (``cluster_column``).
+
+    Unclustered, the aggregates run where the data lives.  Clustered, the same aggregation
+    runs once per cluster over the period's rows, because the design effect needs each
+    cluster's sums (the data layer reduces to one unit level only: the review).
+    """
+
+    def review_aggregation(self, params: ClusteredParams) -> Aggregation:
+        raise NotImplementedError
+
+    def aggregation(self, params: CalculatorParams) -> Aggregation | None:
+        assert isinstance(params, ClusteredParams)
+        return None if params.cluster_column else self.review_aggregation(params)
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
+        return proportion_from(values)
+
+    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+        assert isinstance(params, ClusteredParams)
+        from reportgen.data.frames import aggregate_frame
+
+        aggregation = self.review_aggregation(params)
+        if params.cluster_column is None:
+            return proportion_from(aggregate_frame(frame, aggregation))
+        # Audits with no agent recorded are each their own cluster: the least favourable
+        # assumption would be to merge them, the most honest to not invent a grouping.
+        clusters = frame[params.cluster_column].astype(object).where(
+            frame[params.cluster_column].notna(),
+            "\0" + frame[params.review_column].astype(str))
+        sums = [proportion_from(aggregate_frame(part, aggregation))
+                for _, part in frame.groupby(clusters, sort=True)]
+        sums = [p for p in sums if p.trials]
+        return ClusteredProportion(
+            sum(p.successes for p in sums), sum(p.trials for p in sums),
+            cluster_successes=tuple(p.successes for p in sums),
+            cluster_trials=tuple(p.trials for p in sums))
+
+
 @CALCULATORS.register("pass_rate")
-class PassRate(Calculator):
+class PassRate(_ClusteredRate):
     """The share of reviews whose score reaches the pass mark."""
 
     name = "pass_rate"
@@ -169,7 +223,7 @@ class PassRate(Calculator):
     estimate_kind = "proportion"
     formula = "reviews scoring >= {pass_from} / all scored reviews (review score as in qa_score)"
 
-    def aggregation(self, params: CalculatorParams) -> Aggregation:
+    def review_aggregation(self, params: ClusteredParams) -> Aggregation:
         from reportgen.data.aggregates import count_if
 
         assert isinstance(params, PassRateParams)
@@ -179,16 +233,13 @@ class PassRate(Calculator):
             "successes": lambda cols: count_if(review_score(cols) >= params.pass_from - 1e-9),
         })
 
-    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
-        return proportion_from(values)
-
 
 @CALCULATORS.register("auto_fail_rate")
-class AutoFailRate(Calculator):
+class AutoFailRate(_ClusteredRate):
     """The share of reviews failed outright by a critical category."""
 
     name = "auto_fail_rate"
-    Params = ScorecardParams
+    Params = ClusteredParams
     unit = "percent"
     direction = "lower"
     additive = True
@@ -196,18 +247,14 @@ class AutoFailRate(Calculator):
     formula = ("reviews with a critical category scoring <= {critical_fail_at_or_below} / "
                "all reviews with a rated category")
 
-    def aggregation(self, params: CalculatorParams) -> Aggregation:
+    def review_aggregation(self, params: ClusteredParams) -> Aggregation:
         from reportgen.data.aggregates import count_if
 
-        assert isinstance(params, ScorecardParams)
         return reviews(params, {
             "trials": lambda cols: count_if(cols.num("rated") > 0),
             "successes": lambda cols: count_if((cols.num("rated") > 0)
                                                & (cols.num("failed") == 1)),
         })
-
-    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
-        return proportion_from(values)
 
 
 class DefectParams(ScorecardParams):
