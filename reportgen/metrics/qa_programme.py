@@ -22,17 +22,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import Field
-from statsmodels.stats.multitest import multipletests
 
-from reportgen import stats
+from reportgen._lazy import lazy
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
 from reportgen.metrics.calibration import PanelParams, is_reference, unit_ids
 from reportgen.metrics.columns import numeric
 from reportgen.metrics.estimates import Proportion, Quantile, Statistic, proportion_from
 from reportgen.metrics.qa import ScorecardParams
+
+np = lazy("numpy")
+pd = lazy("pandas")
+stats = lazy("reportgen.stats")
 
 if TYPE_CHECKING:
     from reportgen.data.aggregates import Aggregation, Cols
@@ -121,7 +122,7 @@ def _holm(rows: list[dict[str, Any]], key: str, out: str, alpha: float) -> None:
     for row in rows:
         row[out] = None
     if tested:
-        _, adjusted, _, _ = multipletests([r[key] for r in tested], alpha=alpha, method="holm")
+        adjusted = stats.holm([r[key] for r in tested])
         for row, value in zip(tested, adjusted, strict=True):
             row[out] = float(value)
 

@@ -34,12 +34,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-import pandas as pd
 from pydantic import Field
 
+from reportgen._lazy import lazy
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
 from reportgen.metrics.columns import numeric
 from reportgen.metrics.estimates import Count
+
+pd = lazy("pandas")
 
 # Personal data in free text.  Order matters: an e-mail holds what looks like a URL host.
 # Each pattern starts only at a token boundary, so a long run of word characters is not
