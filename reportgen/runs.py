@@ -36,7 +36,9 @@ from reportgen.liveness import host_name
 from reportgen.model import Artifact
 
 Trigger = Literal["schedule", "manual", "retry"]
-RunStatus = Literal["running", "succeeded", "partial", "failed", "held", "interrupted"]
+# 'skipped': a fan-out segment too small for a report of its own (the reason is its error)
+RunStatus = Literal["running", "succeeded", "partial", "failed", "held", "interrupted",
+                    "skipped"]
 # 'sending': a try is under way (recorded before the message goes out); a row still
 # 'sending' once its run is gone is 'unconfirmed': the server may or may not have it.
 DeliveryStatus = Literal["pending", "sending", "sent", "unconfirmed", "failed_permanent",

@@ -3,14 +3,15 @@
 #   runtime: Pango/HarfBuzz for WeasyPrint, the Inter and DejaVu fonts, and fallback fonts
 #            for glyphs those lack (emoji, symbols, Arabic and Hebrew) found in data values
 #   tests:   LibreOffice Impress (opens and converts decks), poppler-utils (pdftoppm),
-#            the PostgreSQL server (the ledger's tests start a throwaway cluster with it)
+#            the PostgreSQL server (the ledger's tests start a throwaway cluster with it),
+#            redis-server (the Celery executor's tests start a broker on loopback)
 # Usage: scripts/bootstrap-system.sh [runtime|test]
 set -euo pipefail
 
 profile="${1:-test}"
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-inter fonts-dejavu-core fonts-liberation2 fonts-noto-color-emoji fonts-symbola fonts-noto-core python3-venv)
 if [ "$profile" = "test" ]; then
-  packages+=(libreoffice-impress-nogui poppler-utils postgresql)
+  packages+=(libreoffice-impress-nogui poppler-utils postgresql redis-server)
 fi
 
 missing=()
