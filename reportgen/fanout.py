@@ -357,3 +357,28 @@ def segment_report_id(report_id: str, segment: Segment) -> str:
         return full
     digest = hashlib.sha256(segment.name.encode()).hexdigest()[:8]
     return f"{full[:55]}-{digest}"
+
+
+def whole_label(definition: Definition) -> str:
+    """How a segment report names the whole ("all queues")."""
+    spec = definition.fan_out
+    assert spec is not None
+    return f"all {spec.by[0]}s" if len(spec.by) == 1 else "all segments"
+
+
+def with_comparison(loaded: LoadedDefinition, whole: Mapping[str, Any],
+                    label: str) -> LoadedDefinition:
+    """Each section of a segment's report gains a note with its KPIs' values for the whole
+    ("Compared with all queues: CSAT 84.1%, NPS 31"), written by the text authority."""
+    from reportgen import text
+
+    definition = loaded.definition
+    sections = []
+    for section in definition.sections:
+        values = [f"{whole[k].label} {text.value(whole[k].value, whole[k].unit)}"
+                  for k in section.kpis if k in whole]
+        notes = list(section.notes)
+        if values:
+            notes.insert(0, f"Compared with {label}: " + ", ".join(values) + ".")
+        sections.append(section.model_copy(update={"notes": notes}))
+    return replace(loaded, definition=definition.model_copy(update={"sections": sections}))

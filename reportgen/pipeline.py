@@ -189,8 +189,11 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         data_seconds = time.perf_counter() - started
         whole = _finish(loaded, plan, store, period, metrics, gates, now=now)
         builds = []
+        label = fanout.whole_label(definition)
         for p in plans:
             seg_loaded = fanout.segment_definition(loaded, p)
+            if spec.compare:
+                seg_loaded = fanout.with_comparison(seg_loaded, metrics, label)
             got = segment_metrics.get(p.segment)
             if p.skipped or got is None:
                 builds.append(SegmentBuild(p, seg_loaded))

@@ -114,3 +114,16 @@ def test_bad_mapping_through_the_cli_exits_2_with_the_place(tmp_path, demo_dir, 
     assert code == 2
     err = capsys.readouterr().err
     assert "scorecard-owners.csv:5:2" in err and "Traceback" not in err
+
+
+def test_each_section_compares_the_segment_with_the_whole(tmp_path, demo_dir):
+    from reportgen.pipeline import build_fanout
+
+    loaded = load_definition(write_fanout(tmp_path / "defs", demo_dir, "scorecard"))
+    built = build_fanout(loaded, SEPTEMBER, now=_now())
+    whole_sla = built.whole.model.metrics["sla"].value
+    billing = next(s for s in built.segments if s.plan.segment.name == "Billing")
+    (note, *_) = billing.loaded.definition.sections[0].notes
+    assert note.startswith("Compared with all queues: First-reply SLA met ")
+    assert f"{whole_sla * 100:.1f}%" in note
+    assert billing.result.model.metrics["sla"].value != whole_sla
