@@ -136,9 +136,8 @@ class Settings(_Strict):
     jobs: int | None = Field(
         None, ge=1, le=64, description="Processes rendering a fan-out's reports; default: cores.")
     max_concurrent_runs: int = Field(
-        4, ge=1, le=256, description="Runs a worker process pool takes at once (all reports).")
-    max_concurrent_per_report: int = Field(
-        1, ge=1, le=64, description="Runs of one report that may be in flight at once.")
+        4, ge=1, le=256, description="Runs a worker takes at once, all reports together (one "
+                                 "report and period never runs twice at once: its run lock).")
     schedule_jitter_seconds: float = Field(
         30, ge=0, le=3600, description="Spread schedules firing at the same minute over this "
                                        "many seconds, so they do not hit the sources together.")

@@ -161,6 +161,10 @@ def test_a_worker_killed_mid_task_is_redelivered_and_nobody_gets_two(
     payments = next(c for c in children if c.segment == "Payments")
     assert [d.status for d in payments.deliveries] == ["unconfirmed"]
     assert lead("delta", "Payments") in payments.error
+    # the killed run is not left 'running': taking over its lock closed it
+    killed, killed_children = runs[1]
+    assert killed.status == "failed" and "finishing" in killed.error
+    assert all(c.status != "running" for c in killed_children)
 
 
 def test_jitter_spreads_reports_and_is_stable():
