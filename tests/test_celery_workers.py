@@ -171,3 +171,17 @@ def test_jitter_spreads_reports_and_is_stable():
     a, b = jitter_seconds("mqr", 60), jitter_seconds("qbr", 60)
     assert 0 <= a < 60 and 0 <= b < 60 and a != b
     assert jitter_seconds("mqr", 60) == a and jitter_seconds("mqr", 0) == 0
+
+
+def test_the_scheduler_enqueues_instead_of_running_with_executor_celery(
+        tmp_path, demo_dir, redis, smtp_server):
+    import redis as redis_client
+
+    from reportgen.scheduling import run_scheduled_job
+
+    settings = _settings(tmp_path, redis, smtp_server)
+    path = write_fanout(tmp_path / "defs", demo_dir, "echo")
+    assert run_scheduled_job(str(path), str(settings), "2026-09") is None
+    queued = redis_client.Redis.from_url(redis.url).lrange("reportgen", 0, -1)
+    assert len(queued) == 1 and str(path).encode() in queued[0]
+    assert _parents(tmp_path) == [] and smtp_server.received == []  # nothing ran here
