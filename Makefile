@@ -32,6 +32,7 @@ demo: system-runtime env
 	@echo "Demo reports:"
 	@$(PY) -m reportgen.cli run configs/monthly_quality_report.yaml --period $(DEMO_MONTH) --out $(OUT)
 	@$(PY) -m reportgen.cli run configs/qbr.yaml --period $(DEMO_QUARTER) --out $(OUT)
+	@$(PY) -m reportgen.cli run configs/mqr_by_queue.yaml --period $(DEMO_MONTH) --out $(OUT)/by-queue
 
 ## test: build the environment and run the whole suite (exit code 5, no tests, is not a failure)
 test: system-test env

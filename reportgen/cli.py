@@ -130,6 +130,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if loaded.definition.fan_out is not None:
+        return _run_fanout(args, loaded, period, settings, out_dir)
     failure: list[BaseException] = []
 
     # The runner records every outcome in the ledger; the command also needs the error
@@ -160,6 +162,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                         build=build, render=render,
                         lock_ttl=timedelta(minutes=settings.lock_minutes),
                         on_unknown=args.confirm_unknown or "hold")
+    if args.json:
+        print(json.dumps(run_result(record), indent=2))
     if record.status == "held":
         print(f"reportgen: run #{record.id} held by data-quality gates: {record.error}",
               file=sys.stderr)
@@ -169,8 +173,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise failure[0]
         print(f"reportgen: run #{record.id} failed: {record.error}", file=sys.stderr)
         return EXIT_INTERNAL
-    for artifact in record.artifacts:
-        print(artifact.path)
+    if not args.json:
+        for artifact in record.artifacts:
+            print(artifact.path)
     if record.status == "partial":
         print(f"reportgen: run #{record.id} delivered in part: {record.error}; the owner was "
               f"told (see 'reportgen history')", file=sys.stderr)
@@ -181,10 +186,85 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_history(args: argparse.Namespace) -> int:
-    runs = _ledger(_settings(args)).history(args.report, limit=args.limit)
+def run_result(record, children=()) -> dict:  # type: ignore[no-untyped-def]
+    """What ``run --json`` prints: the run, its files, deliveries and headline values, and
+    for a fan-out each segment's run the same way."""
+    def one(r) -> dict:  # type: ignore[no-untyped-def]
+        data = r.to_json()
+        mail = (r.summary or {}).get("mail") or {}
+        data["headline"] = [{"label": k.get("label"), "value": k.get("value_text"),
+                             "change": k.get("delta_text"), "status": k.get("status")}
+                            for k in mail.get("kpis", ())]
+        return data
+
+    out = one(record)
+    if children:
+        out["segments"] = [one(c) for c in children]
+    return out
+
+
+def _run_fanout(args: argparse.Namespace, loaded, period, settings, out_dir: Path) -> int:  # type: ignore[no-untyped-def]
+    from contextlib import nullcontext
+
+    from reportgen.runner import run_fanout
+
+    if not (args.debug or args.verbose):
+        logging.getLogger("reportgen.runner").setLevel(logging.CRITICAL)
+    _terminate_like_interrupt()
+    ledger = _ledger(settings)
+    progress_display = None
+    if sys.stderr.isatty() and not args.json:
+        from rich.progress import Progress
+
+        progress_display = Progress(transient=True)
+    with progress_display or nullcontext():
+        tell = None
+        if progress_display is not None:
+            task = progress_display.add_task(f"{loaded.definition.id} {period.key}", total=None)
+
+            def tell(segment: str, status: str) -> None:
+                progress_display.update(task, advance=1, description=f"{segment}: {status}")
+        record = run_fanout(loaded, period, trigger="manual", ledger=ledger, out_dir=out_dir,
+                            send=args.send, smtp=settings.smtp,
+                            domains=settings.allowed_domains,
+                            jobs=args.jobs or settings.jobs,
+                            lock_ttl=timedelta(minutes=settings.lock_minutes),
+                            on_unknown=args.confirm_unknown or "hold", progress=tell)
+    children = ledger.children_of(record.id)
     if args.json:
-        print(json.dumps([r.to_json() for r in runs], indent=2))
+        print(json.dumps(run_result(record, children), indent=2))
+    else:
+        for artifact in record.artifacts:
+            print(artifact.path)
+        for child in children:
+            paths = " ".join(a.path for a in child.artifacts)
+            print(f"  {child.segment}: {child.status}"
+                  + (f" {paths}" if paths else f" ({child.error})" if child.error else ""))
+    if record.status == "held":
+        print(f"reportgen: run #{record.id} held by data-quality gates: {record.error}",
+              file=sys.stderr)
+        return EXIT_HELD
+    if record.status in ("failed", "partial"):
+        print(f"reportgen: run #{record.id} {record.status}: {record.error}", file=sys.stderr)
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from reportgen.executors.celery_app import run_worker
+
+    settings = _settings(args)
+    return run_worker(settings, concurrency=args.concurrency, queues=args.queues,
+                      hostname=args.name)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    ledger = _ledger(_settings(args))
+    runs = ledger.history(args.report, limit=args.limit)
+    if args.json:
+        print(json.dumps([{**r.to_json(),
+                           "children": [c.to_json() for c in ledger.children_of(r.id)]}
+                          for r in runs], indent=2))
         return EXIT_OK
     if not runs:
         print("no runs recorded")
@@ -196,6 +276,11 @@ def cmd_history(args: argparse.Namespace) -> int:
         note = (r.error or "").replace("\n", " ")
         print(f"{r.id:>5}  {r.report_id:<20} {r.period:<9} {r.trigger:<9} {r.status:<10} "
               f"{r.started_at:%Y-%m-%d %H:%M}  {sent:>4}  {note[:80]}")
+        for c in ledger.children_of(r.id):  # a fan-out's segments, under their run
+            sent = sum(1 for d in c.deliveries if d.status == "sent" and d.channel == "email")
+            note = (c.error or "").replace("\n", " ")
+            print(f"{c.id:>5}    {c.segment or c.report_id:<18} {c.period:<9} {'':<9} "
+                  f"{c.status:<10} {c.started_at:%Y-%m-%d %H:%M}  {sent:>4}  {note[:80]}")
     return EXIT_OK
 
 
@@ -345,8 +430,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="settle recipients whose earlier send was cut off (history shows "
                         "them 'unconfirmed'): 'sent' records them as delivered, 'resend' "
                         "sends again with the same Message-ID; without it they are held")
+    p.add_argument("--json", action="store_true",
+                   help="print the run's result (files, per-segment status, headline values)")
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="processes rendering a fan-out's reports (default: settings jobs, "
+                        "else the number of cores)")
     _ledger_options(p)
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("worker", help="run a Celery worker taking report runs from the broker")
+    p.add_argument("--concurrency", type=int, metavar="N",
+                   help="runs at once (default: settings max_concurrent_runs)")
+    p.add_argument("--queues", default="reportgen", metavar="Q1,Q2")
+    p.add_argument("--name", metavar="NAME", help="worker name (default: reportgen@host)")
+    _ledger_options(p)
+    p.set_defaults(handler=cmd_worker)
 
     p = sub.add_parser("history", help="list recorded runs and their deliveries")
     p.add_argument("report", nargs="?", help="only this report id")

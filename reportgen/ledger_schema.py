@@ -62,6 +62,10 @@ runs = sa.Table(
     # Version 2: the headline and e-mail settings a run was delivered with, so a resend
     # sends the same message without rebuilding the report from data that may have moved.
     sa.Column("summary", sa.JSON),
+    # Version 4: a fan-out is one parent run with a child run per segment (the child's
+    # report_id is the segment report's, so its deliveries are sent once per segment).
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("runs.id"), index=True),
+    sa.Column("segment", sa.String(255)),
 )
 
 artifacts = sa.Table(
@@ -217,8 +221,15 @@ def _v3_live_locks_alerts(conn: Connection) -> None:
         "WHERE status = 'pending' AND attempts > 0 AND smtp_message_id IS NOT NULL"))
 
 
+def _v4_fan_out_children(conn: Connection) -> None:
+    """Version 4: runs may have a parent (a fan-out) and name their segment."""
+    conn.execute(sa.text("ALTER TABLE runs ADD COLUMN parent_id INTEGER REFERENCES runs (id)"))
+    conn.execute(sa.text("ALTER TABLE runs ADD COLUMN segment VARCHAR(255)"))
+    conn.execute(sa.text("CREATE INDEX ix_runs_parent_id ON runs (parent_id)"))
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
-    _v1_initial, _v2_resends_summary_locks, _v3_live_locks_alerts)
+    _v1_initial, _v2_resends_summary_locks, _v3_live_locks_alerts, _v4_fan_out_children)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

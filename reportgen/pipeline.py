@@ -8,8 +8,8 @@ writes each artifact atomically.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from reportgen.data.rows import Rows, StoreRows
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, OutputSpec
 from reportgen.errors import GateFailure
+from reportgen.fanout import SegmentPlan, SegmentStore
 from reportgen.gates import GateResult, check_gates
 from reportgen.metrics.engine import (
     AggregateData,
@@ -47,20 +48,25 @@ def history_of(definition: Definition, period: Period) -> list[Period]:
     return period.trailing(definition.period.history)
 
 
-def open_store(plan: ReportPlan, period: Period) -> DataStore:
-    """The report's sources for the history window ending with ``period`` (opened lazily)."""
+def open_store(plan: ReportPlan, period: Period,
+               extra: Mapping[str, Sequence[str]] | None = None) -> DataStore:
+    """The report's sources for the history window ending with ``period`` (opened lazily);
+    ``extra`` names more columns to read per source (a fan-out's segment columns)."""
     history = history_of(plan.definition, period)
     window = Window(history[0].start_at, period.end_at)
+    extra = extra or {}
     facts: dict[str, list[str]] = {}
     for gate in plan.definition.gates:
         if gate.column:
             facts.setdefault(gate.source, []).append(gate.column)
     return DataStore(plan.definition.sources,
-                     {name: list(source.columns) for name, source in plan.sources.items()},
+                     {name: list(dict.fromkeys([*source.columns, *extra.get(name, ())]))
+                      for name, source in plan.sources.items()},
                      plan.loaded.base_dir, window, history, facts)
 
 
-def compute_metrics(plan: ReportPlan, store: DataStore, period: Period) -> dict[str, MetricResult]:
+def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
+                    period: Period) -> dict[str, MetricResult]:
     """Every metric of the plan: aggregating metrics in one statement per source (and filter),
     the rest from one rows query per source; a source's rows are let go once its metrics
     are computed."""
@@ -119,6 +125,114 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
     return figures
 
 
+def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | SegmentStore,
+            period: Period, metrics: dict[str, MetricResult], gates: tuple[GateResult, ...], *,
+            now: datetime) -> BuildResult:
+    definition = loaded.definition
+    findings = build_insights(plan, metrics, StoreRows(store), period)  # type: ignore[arg-type]
+    rows = {name: store.count(name, period) for name in definition.sources}
+    hashes = {name: store.fingerprint(name) for name in definition.sources}
+    figures = build_charts(plan, metrics, period)
+    model = assemble_model(loaded, period, now=now, metrics=metrics, figures=figures,
+                           findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
+                           code_version=__version__)
+    return BuildResult(model=model, gate_results=gates, input_hashes=hashes)
+
+
+@dataclass(frozen=True)
+class SegmentBuild:
+    """One segment of a fan-out: its plan, its definition, and its report (None if skipped
+    or failed, with ``error`` saying why it failed)."""
+
+    plan: SegmentPlan
+    loaded: LoadedDefinition
+    result: BuildResult | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class FanOutBuild:
+    """A fan-out's whole report (when asked for) and every segment's, from one data pass."""
+
+    whole: BuildResult
+    segments: tuple[SegmentBuild, ...]
+    data_seconds: float
+
+
+def build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
+                 domains: Sequence[str] = ()) -> FanOutBuild:
+    """The whole report and one per segment, reading each source once.
+
+    Gates are checked once, on the whole data (GateFailure holds the whole fan-out); a
+    segment that fails to build is recorded with its error and does not stop the others.
+    ``domains`` is the recipient allow-list (settings ``allowed_domains``).
+    """
+    with text.locale_scope(loaded.definition.locale):
+        return _build_fanout(loaded, period, now=now, domains=domains)
+
+
+def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
+                  domains: Sequence[str]) -> FanOutBuild:
+    import time
+
+    from reportgen import fanout
+
+    definition = loaded.definition
+    spec = definition.fan_out
+    if spec is None:
+        raise ValueError(f"{definition.id} has no fan_out")
+    fanout.check_fan_out(definition)
+    plan = resolve(loaded)
+    segmented = fanout.segmented_sources(definition)
+    extra = {name: list(spec.by) for name in segmented}
+    if definition.recipients_from and definition.recipients_from.source:
+        extra.setdefault(definition.recipients_from.source, []).append(
+            definition.recipients_from.email)
+    started = time.perf_counter()
+    with open_store(plan, period, extra) as store:
+        metrics = compute_metrics(plan, store, period)
+        gates = tuple(check_gates(definition, store, metrics, period))
+        held = [g.message for g in gates if g.holds]
+        if held:
+            raise GateFailure(held)
+        plans = fanout.plan_segments(loaded, store, period, domains)
+        views = {p.segment: fanout.SegmentStore(store, p.segment, segmented) for p in plans}
+        segment_metrics: dict[fanout.Segment, dict[str, MetricResult] | str] = {}
+        for p in plans:
+            if p.skipped:
+                continue
+            try:
+                segment_metrics[p.segment] = compute_metrics(plan, views[p.segment], period)
+            except Exception as exc:  # one segment's failure is its own, not the fan-out's
+                segment_metrics[p.segment] = f"{type(exc).__name__}: {exc}"
+        data_seconds = time.perf_counter() - started
+        whole = _finish(loaded, plan, store, period, metrics, gates, now=now)
+        builds = []
+        label = fanout.whole_label(definition)
+        for p in plans:
+            seg_loaded = fanout.segment_definition(loaded, p)
+            if spec.compare:
+                seg_loaded = fanout.with_comparison(seg_loaded, metrics, label)
+            got = segment_metrics.get(p.segment)
+            if p.skipped or got is None:
+                builds.append(SegmentBuild(p, seg_loaded))
+                continue
+            if isinstance(got, str):
+                builds.append(SegmentBuild(p, seg_loaded, error=got))
+                continue
+            began = time.perf_counter()
+            try:
+                result = _finish(seg_loaded, replace(plan, loaded=seg_loaded), views[p.segment],
+                                 period, got, gates, now=now)
+            except Exception as exc:
+                builds.append(SegmentBuild(p, seg_loaded, error=f"{type(exc).__name__}: {exc}"))
+                continue
+            builds.append(SegmentBuild(p, seg_loaded, result,
+                                       seconds=time.perf_counter() - began))
+    return FanOutBuild(whole, tuple(builds), data_seconds)
+
+
 def build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
     """Everything the renderers need for ``period``; raises GateFailure if a gate holds the run."""
     definition = loaded.definition
@@ -135,14 +249,7 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) ->
         held = [g.message for g in gates if g.holds]
         if held:
             raise GateFailure(held)
-        findings = build_insights(plan, metrics, StoreRows(store), period)
-        rows = {name: store.count(name, period) for name in definition.sources}
-        hashes = {name: store.fingerprint(name) for name in definition.sources}
-    figures = build_charts(plan, metrics, period)
-    model = assemble_model(loaded, period, now=now, metrics=metrics, figures=figures,
-                           findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
-                           code_version=__version__)
-    return BuildResult(model=model, gate_results=gates, input_hashes=hashes)
+        return _finish(loaded, plan, store, period, metrics, gates, now=now)
 
 
 def output_path(out_dir: Path, definition: Definition, output: OutputSpec, period_key: str) -> Path:

@@ -14,7 +14,7 @@ import importlib
 import logging
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import metadata
@@ -163,7 +163,6 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
                 render: RenderFn, sleep: Callable[[float], None],
                 environ: Mapping[str, str] | None, on_unknown: UnknownOutcome,
                 lock: RunLock) -> None:
-    definition = loaded.definition
     clock = ledger.now
     try:
         result = build(loaded, period, now=clock())
@@ -174,9 +173,23 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
     except Exception as exc:  # recorded, not raised: the ledger is the report of record
         _fail(ledger, run_id, exc, "build")
         return
+    folder = run_folder(out_dir, loaded.definition.id, period.key, run_id)
+    _publish(loaded, period, result, run_id, lambda: render(loaded, result, folder),
+             ledger=ledger, send=send, smtp=smtp, sleep=sleep, environ=environ,
+             on_unknown=on_unknown, lock=lock)
+
+
+def _publish(loaded: LoadedDefinition, period: Period, result: BuildResult, run_id: int,
+             rendered: Callable[[], list[Artifact]], *, ledger: Ledger, send: bool,
+             smtp: SmtpSettings | None, sleep: Callable[[float], None],
+             environ: Mapping[str, str] | None, on_unknown: UnknownOutcome,
+             lock: RunLock) -> None:
+    """Record a built report's files and deliver them (after approval, when the definition
+    asks for it); finishes the run either way."""
+    definition = loaded.definition
+    clock = ledger.now
     try:
-        artifacts = render(loaded, result,
-                           run_folder(out_dir, definition.id, period.key, run_id))
+        artifacts = rendered()
         ledger.record_artifacts(run_id, artifacts)
         content = MailContent.from_model(result.model)
         spec = definition.delivery.email if definition.delivery else None
@@ -204,6 +217,100 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
         return
     ledger.finish_run(run_id, status, error=error, input_hashes=result.input_hashes)
     logger.info("run #%d: %s", run_id, f"{status}: {error}" if error else status)
+
+
+def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, ledger: Ledger,
+               out_dir: Path, send: bool, smtp: SmtpSettings | None,
+               domains: Sequence[str] = (), jobs: int | None = None,
+               now: Callable[[], datetime] | None = None,
+               sleep: Callable[[float], None] = time.sleep,
+               lock_ttl: timedelta = timedelta(hours=2),
+               environ: Mapping[str, str] | None = None,
+               on_unknown: UnknownOutcome = "hold",
+               progress: Callable[[str, str], None] | None = None) -> RunRecord:
+    """Run a fan-out definition for ``period``: one parent run, one child run per segment.
+
+    The data is read once (``pipeline.build_fanout``); reports render in ``jobs`` processes;
+    each segment is delivered under its own report id, so every (report, period, segment,
+    recipient) is sent once however often the fan-out runs.  A failed segment does not stop
+    the others: the parent ends 'partial' naming it, and the owner is alerted once.
+    ``progress(segment, status)`` is told as each segment finishes.
+    """
+    from reportgen.executors.pool import render_all
+    from reportgen.pipeline import build_fanout, render_outputs
+
+    if now is not None:
+        ledger = ledger.with_clock(now)
+    definition = loaded.definition
+    spec = definition.fan_out
+    if spec is None:
+        raise InputError(f"{definition.id}: run_fanout needs a definition with fan_out")
+    tell = progress or (lambda segment, status: None)
+    with ledger.locked(definition.id, period.key, ttl=lock_ttl) as lock:
+        run_id = ledger.start_run(definition.id, period.key, trigger=trigger,
+                                  definition_hash=loaded.hash, code_version=code_version())
+        try:
+            remove_stale_parts(out_dir)
+            try:
+                built = build_fanout(loaded, period, now=ledger.now(), domains=domains)
+            except GateFailure as held:
+                _hold(loaded, period, run_id, held, ledger=ledger, send=send, smtp=smtp,
+                      clock=ledger.now, sleep=sleep, environ=environ)
+                return ledger.get_run(run_id)
+            except InputError as exc:  # a bad mapping row: nothing rendered, nothing sent
+                ledger.finish_run(run_id, "failed", error=str(exc))
+                raise
+            except Exception as exc:
+                _fail(ledger, run_id, exc, "build")
+                return ledger.get_run(run_id)
+            work = [(s.loaded, s.result) for s in built.segments if s.result is not None]
+            if spec.include_whole:
+                work.insert(0, (loaded, built.whole))
+            folder = run_folder(out_dir, definition.id, period.key, run_id)  # never overwritten
+            rendered = dict(zip([w[0].definition.id for w in work],
+                                render_all(render_outputs, work, folder, jobs), strict=True))
+            problems: list[str] = []
+            for segment in built.segments:
+                name, seg_id = segment.plan.segment.name, segment.loaded.definition.id
+                child = ledger.start_run(seg_id, period.key, trigger=trigger,
+                                         definition_hash=loaded.hash,
+                                         code_version=code_version(), parent_id=run_id,
+                                         segment=name)
+                if segment.plan.skipped:
+                    ledger.finish_run(child, "skipped", error=segment.plan.skipped)
+                elif segment.result is None:
+                    ledger.finish_run(child, "failed", error=segment.error)
+                else:
+                    with ledger.locked(seg_id, period.key, ttl=lock_ttl) as child_lock:
+                        _publish(segment.loaded, period, segment.result, child,
+                                 rendered[seg_id].get, ledger=ledger, send=send, smtp=smtp,
+                                 sleep=sleep, environ=environ, on_unknown=on_unknown,
+                                 lock=child_lock)
+                record = ledger.get_run(child)
+                if record.status in ("failed", "partial"):
+                    problems.append(f"{name}: {record.status} ({record.error})")
+                tell(name, record.status)
+            if spec.include_whole:
+                _publish(loaded, period, built.whole, run_id, rendered[definition.id].get,
+                         ledger=ledger, send=send, smtp=smtp, sleep=sleep, environ=environ,
+                         on_unknown=on_unknown, lock=lock)
+            else:
+                ledger.finish_run(run_id, "succeeded", input_hashes=built.whole.input_hashes)
+            whole = ledger.get_run(run_id)
+            if problems and whole.status in ("succeeded", "partial"):
+                errors = [e for e in (whole.error, *problems) if e]
+                ledger.finish_run(run_id, "partial",
+                                  error=f"{len(problems)} segment(s) not delivered: "
+                                        + "; ".join(errors))
+        except BaseException as exc:
+            if ledger.get_run(run_id).status == "running":
+                ledger.finish_run(run_id, "interrupted",
+                                  error=f"interrupted ({type(exc).__name__})")
+            raise
+        record = ledger.get_run(run_id)
+        if send and record.status in ("failed", "partial"):
+            _alert_failure(loaded, period, record, ledger=ledger, smtp=smtp, environ=environ)
+        return ledger.get_run(run_id)
 
 
 def _deliver(content: MailContent, artifacts: list[Artifact], spec: EmailSpec | None,

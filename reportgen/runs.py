@@ -36,8 +36,9 @@ from reportgen.liveness import host_name
 from reportgen.model import Artifact
 
 Trigger = Literal["schedule", "manual", "retry"]
+# 'skipped': a fan-out segment too small for a report of its own (the reason is its error)
 RunStatus = Literal["running", "succeeded", "partial", "failed", "held", "interrupted",
-                    "pending_approval", "rejected"]
+                    "pending_approval", "rejected", "skipped"]
 # 'sending': a try is under way (recorded before the message goes out); a row still
 # 'sending' once its run is gone is 'unconfirmed': the server may or may not have it.
 DeliveryStatus = Literal["pending", "sending", "sent", "unconfirmed", "failed_permanent",
@@ -110,6 +111,9 @@ class RunRecord:
     summary: Mapping[str, Any] | None = None
     artifacts: tuple[ArtifactRecord, ...] = ()
     deliveries: tuple[DeliveryRecord, ...] = field(default=())
+    #: the fan-out run this run is a segment of, and the segment's name
+    parent_id: int | None = None
+    segment: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (for ``history --json``)."""
@@ -123,6 +127,7 @@ class RunRecord:
             "definition_hash": self.definition_hash, "input_hashes": dict(self.input_hashes),
             "code_version": self.code_version, "error": self.error, "attempt": self.attempt,
             "next_retry_at": when(self.next_retry_at),
+            "parent_id": self.parent_id, "segment": self.segment,
             "artifacts": [a.__dict__.copy() for a in self.artifacts],
             "deliveries": [
                 {"channel": d.channel, "recipient": d.recipient, "status": d.status,
@@ -172,8 +177,12 @@ class Ledger(LockStore, AlertStore):
 
     # --- runs -----------------------------------------------------------------------------
     def start_run(self, report_id: str, period: str, *, trigger: Trigger,
-                  definition_hash: str, code_version: str) -> int:
-        """Record a new running run and return its id; ``attempt`` counts runs of the period."""
+                  definition_hash: str, code_version: str, parent_id: int | None = None,
+                  segment: str | None = None) -> int:
+        """Record a new running run and return its id; ``attempt`` counts runs of the period.
+
+        A fan-out's segment runs name their ``parent_id`` (the fan-out's run) and ``segment``.
+        """
         with self.engine.begin() as conn:
             previous = conn.execute(
                 sa.select(sa.func.count()).select_from(runs)
@@ -183,6 +192,7 @@ class Ledger(LockStore, AlertStore):
                 report_id=report_id, period=period, trigger=trigger, status="running",
                 started_at=self.now(), definition_hash=definition_hash,
                 input_hashes={}, code_version=code_version, attempt=previous + 1,
+                parent_id=parent_id, segment=segment,
             ))
             return int(result.inserted_primary_key[0])
 
@@ -218,10 +228,18 @@ class Ledger(LockStore, AlertStore):
             raise RunNotFound(run_id)
         return found[0]
 
-    def history(self, report_id: str | None = None, *, limit: int | None = None) -> list[RunRecord]:
-        """Runs, newest first, with their artifacts and deliveries."""
+    def history(self, report_id: str | None = None, *, limit: int | None = None,
+                children: bool = False) -> list[RunRecord]:
+        """Runs, newest first, with their artifacts and deliveries; a fan-out's segment runs
+        only with ``children`` (``children_of`` lists them under their run)."""
         condition = runs.c.report_id == report_id if report_id else sa.true()
+        if not children:
+            condition = sa.and_(condition, runs.c.parent_id.is_(None))
         return self._runs(condition, limit=limit)
+
+    def children_of(self, run_id: int) -> list[RunRecord]:
+        """A fan-out run's segment runs, in the order they were started."""
+        return list(reversed(self._runs(runs.c.parent_id == run_id)))
 
     def first_started(self, report_id: str, period: str) -> datetime | None:
         """When the first run of this report for this period started (the retry deadline base)."""
@@ -255,7 +273,7 @@ class Ledger(LockStore, AlertStore):
                 finished_at=row["finished_at"], definition_hash=row["definition_hash"],
                 input_hashes=row["input_hashes"] or {}, code_version=row["code_version"],
                 error=row["error"], attempt=row["attempt"], next_retry_at=row["next_retry_at"],
-                summary=row["summary"],
+                summary=row["summary"], parent_id=row["parent_id"], segment=row["segment"],
                 artifacts=tuple(by_run_artifacts[row["id"]]),
                 deliveries=tuple(by_run_deliveries[row["id"]]),
             )

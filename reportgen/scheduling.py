@@ -35,7 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from reportgen import secrets
 from reportgen.errors import ReportgenError
 from reportgen.period import Period
-from reportgen.runner import LoadFn, resolve_loader, resolve_pipeline, run_report
+from reportgen.runner import LoadFn, resolve_loader, resolve_pipeline, run_fanout, run_report
 from reportgen.runs import Ledger, RunLocked, RunStatus
 from reportgen.settings import Settings, load_settings
 
@@ -133,13 +133,24 @@ def create_scheduler(settings: Settings, *, blocking: bool = False) -> BaseSched
 
 
 def run_scheduled_job(definition_path: str, settings_path: str | None,
-                      period_key: str | None = None) -> JobOutcome | None:
+                      period_key: str | None = None, *, inline: bool = False,
+                      trigger: str | None = None,
+                      raise_locked: bool = False) -> JobOutcome | None:
     """The job every schedule runs: the last complete period, or ``period_key`` on a retry.
 
-    Problems are logged, never raised: the scheduler must keep running the other reports.
+    With ``executor: celery`` (and not ``inline``, which is how a worker calls it) the run
+    is put on the broker instead.  Problems are logged, never raised: the scheduler must
+    keep running the other reports (``raise_locked``: a worker retries a locked run).
     """
     try:
         settings = load_settings(Path(settings_path) if settings_path else None)
+        if settings.executor == "celery" and not inline:
+            from reportgen.executors.celery_app import enqueue_run
+
+            task = enqueue_run(settings, definition_path, settings_path, period_key,
+                               trigger=trigger, report_id=Path(definition_path).stem)
+            logger.info("%s enqueued as task %s", definition_path, task)
+            return None
         pipeline = resolve_pipeline(settings.pipeline)
         loaded = pipeline.load(Path(definition_path))
     except ReportgenError as exc:
@@ -150,22 +161,35 @@ def run_scheduled_job(definition_path: str, settings_path: str | None,
     try:
         if period_key is not None:
             period = Period.parse(period_key, spec.grain, spec.timezone)
-            trigger = "retry"
+            trigger = trigger or "retry"
         else:
             period = Period.last_complete(ledger.now(), spec.grain, spec.timezone)
-            trigger = "schedule"
+            trigger = trigger or "schedule"
             done = [r for r in ledger.history(loaded.definition.id)
                     if r.period == period.key and r.status == "succeeded"]
             if done:
                 logger.info("%s %s already succeeded in run #%d; scheduled run skipped",
                             loaded.definition.id, period.key, done[0].id)
                 return None
-        record = run_report(loaded, period, trigger=trigger, ledger=ledger,
-                            out_dir=settings.resolved_out_dir(), send=settings.send,
-                            smtp=settings.smtp, build=pipeline.build, render=pipeline.render,
-                            lock_ttl=timedelta(minutes=settings.lock_minutes))
+        if loaded.definition.fan_out is not None:
+            record = run_fanout(loaded, period, trigger=trigger,  # type: ignore[arg-type]
+                                ledger=ledger, out_dir=settings.resolved_out_dir(),
+                                send=settings.send, smtp=settings.smtp,
+                                domains=settings.allowed_domains, jobs=settings.jobs,
+                                lock_ttl=timedelta(minutes=settings.lock_minutes))
+        else:
+            record = run_report(loaded, period, trigger=trigger,  # type: ignore[arg-type]
+                                ledger=ledger, out_dir=settings.resolved_out_dir(),
+                                send=settings.send, smtp=settings.smtp, build=pipeline.build,
+                                render=pipeline.render,
+                                lock_ttl=timedelta(minutes=settings.lock_minutes))
     except RunLocked as exc:
+        if raise_locked:
+            raise
         logger.warning("%s", exc)
+        return None
+    except ReportgenError as exc:  # a refused fan-out mapping: recorded, logged, not raised
+        logger.error("run of %s refused: %s", definition_path, secrets.redact(str(exc)))
         return None
     finally:
         ledger.close()

@@ -35,6 +35,8 @@ ENVIRONMENT_OVERRIDES: Mapping[str, tuple[str | None, str]] = {
     "REPORTGEN_SMTP_USER": ("smtp", "user"),
     "REPORTGEN_SMTP_PASSWORD_ENV": ("smtp", "password_env"),
     "REPORTGEN_SMTP_FROM": ("smtp", "from_address"),
+    "REPORTGEN_BROKER_URL": (None, "broker_url"),
+    "REPORTGEN_EXECUTOR": (None, "executor"),
 }
 
 
@@ -135,6 +137,24 @@ class Settings(_Strict):
         None, description="Module providing load_definition, build_report and render_outputs; "
                           "defaults to reportgen's own pipeline.")
     web: WebSettings = Field(default_factory=WebSettings)
+    allowed_domains: list[str] = Field(
+        default_factory=list,
+        description="Domains a fan-out may mail (subdomains included), e.g. [example.com]; a "
+                    "recipient mapping naming any other is refused. Empty: any domain.")
+    executor: Literal["inline", "celery"] = Field(
+        "inline", description="inline: the scheduler runs reports itself; celery: it enqueues "
+                              "them for 'reportgen worker' processes.")
+    broker_url: str | None = Field(
+        None, description="Celery broker (and result) URL for executor celery, "
+                          "e.g. redis://127.0.0.1:6379/0.")
+    jobs: int | None = Field(
+        None, ge=1, le=64, description="Processes rendering a fan-out's reports; default: cores.")
+    max_concurrent_runs: int = Field(
+        4, ge=1, le=256, description="Runs a worker takes at once, all reports together (one "
+                                 "report and period never runs twice at once: its run lock).")
+    schedule_jitter_seconds: float = Field(
+        30, ge=0, le=3600, description="Spread schedules firing at the same minute over this "
+                                       "many seconds, so they do not hit the sources together.")
     base_dir: Path = Field(Path("."), exclude=True)
 
     def resolved_ledger_url(self) -> str:

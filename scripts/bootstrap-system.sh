@@ -5,13 +5,14 @@
 #   tests:   LibreOffice Impress (opens and converts decks), poppler-utils (pdftoppm),
 #            the PostgreSQL server (the ledger's tests start a throwaway cluster with it),
 #            Chromium (the web page's browser tests drive /usr/bin/chromium with Playwright)
+#            redis-server (the Celery executor's tests start a broker on loopback)
 # Usage: scripts/bootstrap-system.sh [runtime|test]
 set -euo pipefail
 
 profile="${1:-test}"
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-inter fonts-dejavu-core fonts-liberation2 fonts-noto-color-emoji fonts-symbola fonts-noto-core python3-venv)
 if [ "$profile" = "test" ]; then
-  packages+=(libreoffice-impress-nogui poppler-utils postgresql chromium)
+  packages+=(libreoffice-impress-nogui poppler-utils postgresql chromium redis-server)
 fi
 
 missing=()

@@ -455,6 +455,44 @@ class PrivacySpec(Strict):
     allow_pii: list[str] = Field(default_factory=list, description="PII columns that may appear in outputs (e.g. agent names).")
 
 
+class RecipientsFromSpec(Strict):
+    """Where each segment's recipients come from: a mapping file, or a column of the data."""
+
+    file: PlainPath | None = Field(None, description="CSV file (inside the definition's folder) mapping a segment value to an address.")
+    key: str | None = Field(None, description="Column of the file holding the segment value; defaults to the fan-out column.")
+    email: str = Field("email", description="Column (of the file, or of the segment's source rows) holding the address.")
+    source: Identifier | None = Field(None, description="Without a file: the source whose rows in the segment name the recipients in column 'email'.")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> RecipientsFromSpec:
+        if (self.file is None) == (self.source is None):
+            raise ValueError("give either 'file' (a mapping file) or 'source' (a column of the data)")
+        return self
+
+
+class FanOutSpec(Strict):
+    """One report per value of a column (or of several): the whole report's sections filtered
+    to that segment, with its own title, file names and recipients."""
+
+    by: Annotated[list[str], Field(min_length=1, max_length=4)] = Field(description="Column(s) whose values make the segments, e.g. [queue].")
+    source: Identifier | None = Field(None, description="Source the segments and their sizes are read from; defaults to the first source that has every 'by' column.")
+    values: list[str] | None = Field(None, description="Only these segments (joined by ' / ' for several columns); all values in the period when unset.")
+    min_rows: int = Field(1, ge=1, description="A segment with fewer rows than this in the period is skipped (with the reason recorded).")
+    title: str = Field("{title} — {segment}", max_length=200, description="Each segment's title; {title} and {segment} are filled in.")
+    compare: bool = Field(True, description="Show each headline value against the whole report ('Billing vs all').")
+    include_whole: bool = Field(True, description="Also render the whole report (for leadership).")
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return _no_newlines(value)
+
+
 class Definition(Strict):
     """A report definition: data sources -> metrics -> charts -> sections -> outputs."""
 
@@ -480,6 +518,8 @@ class Definition(Strict):
     insights: InsightsSpec = InsightsSpec()
     theme: ThemeSpec = ThemeSpec()
     privacy: PrivacySpec = PrivacySpec()
+    fan_out: FanOutSpec | None = Field(None, description="Make one report per segment (queue, site, vendor, team lead) from one pass over the data.")
+    recipients_from: RecipientsFromSpec | None = Field(None, description="Each fan-out segment's recipients, from a mapping file or the data.")
 
     @field_validator("locale")
     @classmethod

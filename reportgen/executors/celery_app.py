@@ -1,0 +1,117 @@
+"""Report runs as Celery tasks, with Redis (or any Celery broker) in between.
+
+With ``executor: celery`` the scheduler enqueues each due run as a ``reportgen.run`` task
+and ``reportgen worker`` processes execute them.  Celery delivers a task *at least* once:
+tasks are acknowledged only after they finish (``acks_late``) and put back when their
+worker dies (``reject_on_worker_lost``), so a task may run twice.  The run ledger is what
+makes that harmless: a second run takes over the dead holder's lock, finds the recipients
+already sent (or whose send was cut off, 'unconfirmed') in the ledger's delivery state,
+and does not send to them again.
+
+Caps: a worker runs at most ``max_concurrent_runs`` tasks at once (its concurrency); one
+report and period runs at most once at a time (the ledger's run lock); a task finding its
+report locked is retried later rather than waiting on a worker slot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+from typing import TYPE_CHECKING, Any
+
+from celery import Celery
+
+if TYPE_CHECKING:
+    from reportgen.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+TASK = "reportgen.run"
+QUEUE = "reportgen"
+#: a task whose worker vanished without a word is handed out again after this long
+VISIBILITY_SECONDS = 3600.0
+#: how long a task waits before trying again when its report is already running
+LOCKED_RETRY_SECONDS = 30
+
+
+def make_app(broker_url: str, *, visibility_seconds: float | None = None) -> Celery:
+    """A Celery app on ``broker_url`` with the delivery guarantees reportgen relies on."""
+    app = Celery("reportgen", broker=broker_url, set_as_current=False)
+    visibility = visibility_seconds or float(
+        os.environ.get("REPORTGEN_BROKER_VISIBILITY_SECONDS", VISIBILITY_SECONDS))
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # a busy worker does not sit on tasks others could run
+        task_serializer="json", accept_content=["json"], result_serializer="json",
+        task_ignore_result=True,
+        task_default_queue=QUEUE,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": visibility},
+        worker_hijack_root_logger=False,
+    )
+    app.task(name=TASK, bind=True, max_retries=None)(_run_task)
+    return app
+
+
+def _run_task(task: Any, definition_path: str, settings_path: str | None,
+              period_key: str | None = None, trigger: str | None = None) -> dict[str, Any]:
+    """Run one report (or fan-out) as the scheduler would; retried when it is locked."""
+    from reportgen.runs import RunLocked
+    from reportgen.scheduling import run_scheduled_job
+
+    try:
+        outcome = run_scheduled_job(definition_path, settings_path, period_key,
+                                    inline=True, trigger=trigger, raise_locked=True)
+    except RunLocked as exc:
+        logger.info("%s; trying again in %ds", exc, LOCKED_RETRY_SECONDS)
+        raise task.retry(countdown=LOCKED_RETRY_SECONDS) from None
+    if outcome is None:
+        return {"status": "skipped"}
+    return {"run": outcome.run_id, "status": outcome.status}
+
+
+def jitter_seconds(report_id: str, spread: float) -> float:
+    """A stable delay in [0, spread) for ``report_id``: reports scheduled for the same minute
+    start spread out, each always at the same offset."""
+    if spread <= 0:
+        return 0.0
+    digest = int(hashlib.sha256(report_id.encode()).hexdigest()[:8], 16)
+    return (digest / 0xFFFFFFFF) * spread
+
+
+def enqueue_run(settings: Settings, definition_path: str, settings_path: str | None,
+                period_key: str | None = None, *, trigger: str | None = None,
+                report_id: str | None = None) -> str:
+    """Put a run on the broker for the workers; returns the task id."""
+    if not settings.broker_url:
+        from reportgen.errors import Problem
+        from reportgen.settings import SettingsError
+
+        raise SettingsError("settings", [Problem("broker_url", "executor is celery, so name "
+                                                 "the broker, e.g. redis://127.0.0.1:6379/0")])
+    app = make_app(settings.broker_url)
+    delay = jitter_seconds(report_id or definition_path, settings.schedule_jitter_seconds) \
+        if trigger != "manual" else 0.0
+    result = app.send_task(TASK, args=[definition_path, settings_path, period_key, trigger],
+                           queue=QUEUE, countdown=delay or None)
+    return str(result.id)
+
+
+def run_worker(settings: Settings, *, concurrency: int | None = None, queues: str = QUEUE,
+               hostname: str | None = None) -> int:
+    """Run a Celery worker in this process until it is stopped; the exit code."""
+    from reportgen.errors import InputError
+
+    if not settings.broker_url:
+        raise InputError("'reportgen worker' needs a broker: set broker_url in the settings "
+                         "or REPORTGEN_BROKER_URL (e.g. redis://127.0.0.1:6379/0)")
+    app = make_app(settings.broker_url)
+    name = hostname or f"reportgen-{os.getpid()}@{socket.gethostname()}"
+    argv = ["worker", "--loglevel", "INFO", "--pool", "prefork",
+            "--concurrency", str(concurrency or settings.max_concurrent_runs),
+            "--queues", queues, "--hostname", name, "--without-gossip", "--without-mingle"]
+    app.worker_main(argv)
+    return 0

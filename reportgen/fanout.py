@@ -1,0 +1,384 @@
+"""Fan-out: one report per segment (queue, site, vendor, team lead) from one pass over the data.
+
+A fan-out report reads its data once.  Every aggregate request gets the segment columns
+added to its grouping sets, so one statement per source and filter returns the figures of
+every segment at once; ``SegmentStore`` then answers each segment's requests by slicing
+that result (the statement is the same for every segment, so the store's cache runs it
+once).  Row-path metrics read their rows once with the segment columns and split them in
+pandas.  Sources that do not have the segment columns (calibration sessions, say) are
+organisation-wide and shown whole in every segment's report.
+
+Gates are about the feed, not a segment: they are checked once, on the whole data.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from reportgen.data.aggregates import Request, Result
+from reportgen.data.canonical import PERIOD
+from reportgen.errors import InputError, Location, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reportgen.data.store import DataStore
+    from reportgen.definition import LoadedDefinition
+    from reportgen.definition.models import Definition
+    from reportgen.period import Period
+
+#: joins the values of a multi-column segment in its name ("EMEA / Billing")
+JOIN = " / "
+#: separates the report id from the segment in a segment report's id ("monthly-quality--billing")
+ID_SEPARATOR = "--"
+
+
+class FanOutError(InputError):
+    """A fan-out or its recipient mapping is wrong; ``problems`` are located."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the fan-out\n{lines}")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One value (or combination of values) of the fan-out columns."""
+
+    columns: tuple[str, ...]
+    values: tuple[Any, ...]
+
+    @property
+    def name(self) -> str:
+        return JOIN.join(str(v) for v in self.values)
+
+    @property
+    def slug(self) -> str:
+        text = re.sub(r"[^A-Za-z0-9]+", "-", "-".join(str(v) for v in self.values)).strip("-")
+        return text.lower() or "blank"
+
+    @property
+    def where(self) -> dict[str, Any]:
+        return dict(zip(self.columns, self.values, strict=True))
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """A segment and why it is (not) made: ``skipped`` holds the reason when it is not."""
+
+    segment: Segment
+    rows: int
+    skipped: str | None = None
+    recipients: tuple[str, ...] = ()
+
+
+def segmented_sources(definition: Definition) -> frozenset[str]:
+    """Sources that declare every fan-out column; the others are shown whole."""
+    spec = definition.fan_out
+    if spec is None:
+        return frozenset()
+    return frozenset(name for name, source in definition.sources.items()
+                     if all(c in source.columns for c in spec.by))
+
+
+def check_fan_out(definition: Definition) -> None:
+    """The fan-out names columns some source has (located error otherwise)."""
+    spec = definition.fan_out
+    if spec is None:
+        if definition.recipients_from is not None:
+            raise FanOutError([Problem("recipients_from", "is only used with fan_out")])
+        return
+    segmented = segmented_sources(definition)
+    if not segmented:
+        raise FanOutError([Problem(
+            "fan_out.by", f"no source declares every column of {list(spec.by)} in its "
+                          f"'columns'; declare them on the sources to split")])
+    if spec.source is not None and spec.source not in segmented:
+        raise FanOutError([Problem("fan_out.source", f"source '{spec.source}' does not declare "
+                                   f"{list(spec.by)} (sources that do: {sorted(segmented)})")])
+
+
+def primary_source(definition: Definition) -> str:
+    spec = definition.fan_out
+    assert spec is not None
+    if spec.source:
+        return spec.source
+    segmented = segmented_sources(definition)
+    return next(name for name in definition.sources if name in segmented)
+
+
+# --- the one data pass ----------------------------------------------------------------------
+def _augment(columns: tuple[str, ...], group: tuple[str, ...]) -> tuple[str, ...]:
+    return (*columns, *(c for c in group if c not in columns))
+
+
+class SegmentStore:
+    """One segment's view of a whole report's DataStore (the interface the pipeline reads)."""
+
+    def __init__(self, whole: DataStore, segment: Segment, segmented: frozenset[str]):
+        self.whole = whole
+        self.segment = segment
+        self.segmented = segmented
+        self.specs = whole.specs
+        self.periods = whole.periods
+        self.period_index = whole.period_index
+
+    # aggregates: the segment columns lead every grouping set, the result is sliced
+    def aggregate(self, source: str, requests: Sequence[Request]) -> Result:
+        if source not in self.segmented:
+            return self.whole.aggregate(source, requests)
+        cols = self.segment.columns
+        augmented = [replace(r, sets=tuple(dict.fromkeys(_augment(cols, s) for s in r.sets)))
+                     for r in requests]
+        full = self.whole.aggregate(source, augmented)
+        wanted = {s for r in requests for s in r.sets}
+        out: dict[tuple[tuple[str, ...], int, tuple[Any, ...]], dict[str, Any]] = {}
+        for group in wanted:
+            big = _augment(cols, group)
+            for (got, period, key), values in full.rows.items():
+                if got != big or key[:len(cols)] != self.segment.values:
+                    continue
+                by_column = dict(zip(big, key, strict=True))
+                out[(group, period, tuple(by_column[c] for c in group))] = values
+        return Result(out)
+
+    def rows(self, source: str, columns: Sequence[str], where: Mapping[str, Any] | None = None,
+             periods: Sequence[Period] | None = None) -> pd.DataFrame:
+        if source not in self.segmented:
+            return self.whole.rows(source, columns, where, periods)
+        cols = self.segment.columns
+        frame = self.whole.rows(source, [*columns, *cols], where, periods)
+        mask = None
+        for column, value in zip(cols, self.segment.values, strict=True):
+            hit = (frame[column].astype("string") == str(value)).fillna(False)
+            mask = hit if mask is None else mask & hit
+        kept = frame[mask.to_numpy(dtype=bool)] if mask is not None else frame
+        extra = [c for c in cols if c not in columns and c != PERIOD]
+        return kept.drop(columns=extra).reset_index(drop=True)
+
+    def count(self, source: str, period: Period) -> int:
+        if source not in self.segmented:
+            return self.whole.count(source, period)
+        counts = segment_counts(self.whole, source, self.segment.columns, period)
+        return counts.get(self.segment.values, 0)
+
+    # facts about the feed (gates) are the whole source's
+    def null_count(self, source: str, column: str, period: Period) -> tuple[int, int]:
+        return self.whole.null_count(source, column, period)
+
+    def duplicate_count(self, source: str, column: str, period: Period) -> tuple[int, int]:
+        return self.whole.duplicate_count(source, column, period)
+
+    def newest(self, source: str) -> Any:
+        return self.whole.newest(source)
+
+    def fingerprint(self, source: str) -> str:
+        return self.whole.fingerprint(source)
+
+
+def segment_counts(store: DataStore, source: str, columns: Sequence[str],
+                   period: Period) -> dict[tuple[Any, ...], int]:
+    """Rows per segment of ``source`` in ``period`` (one grouped statement, cached)."""
+    handle = store.source(source)
+    rows = handle.canonical.rows
+    keys = [rows.c[c] for c in columns]
+    statement = (sa.select(*keys, sa.func.count()).select_from(rows)
+                 .where(rows.c[PERIOD] == store.period_index(period),
+                        *(k.is_not(None) for k in keys))
+                 .group_by(*keys))
+    _, fetched = store._execute(handle, statement)
+    return {tuple(row[:-1]): int(row[-1]) for row in fetched}
+
+
+# --- which segments, and to whom --------------------------------------------------------
+def plan_segments(loaded: LoadedDefinition, store: DataStore, period: Period,
+                  domains: Sequence[str] = ()) -> list[SegmentPlan]:
+    """Every segment of the period (or the listed ones), with its size, recipients, and the
+    reason it is skipped if it is."""
+    definition = loaded.definition
+    spec = definition.fan_out
+    assert spec is not None
+    counts = segment_counts(store, primary_source(definition), spec.by, period)
+    found = {JOIN.join(str(v) for v in key): key for key in counts}
+    if spec.values is not None:
+        keys = [found.get(v, tuple(v.split(JOIN))) for v in spec.values]
+    else:
+        keys = sorted(counts, key=lambda k: tuple(str(v) for v in k))
+    mapping = (recipient_mapping(loaded, domains)
+               if definition.recipients_from and definition.recipients_from.file else None)
+    plans = []
+    for key in keys:
+        segment = Segment(tuple(spec.by), tuple(key))
+        n = counts.get(tuple(key), 0)
+        recipients: tuple[str, ...] = ()
+        if mapping is not None:
+            recipients = mapping.get(segment.name, ())
+        elif definition.recipients_from is not None:
+            recipients = recipients_in_data(loaded, store, segment, period, domains)
+        skipped = None
+        if n < spec.min_rows:
+            skipped = (f"{n} row(s) in {period.key}, fewer than fan_out.min_rows "
+                       f"({spec.min_rows})")
+        plans.append(SegmentPlan(segment, n, skipped, recipients))
+    return plans
+
+
+def allowed(address: str, domains: Sequence[str]) -> bool:
+    """``address`` is at one of ``domains`` or a subdomain of one (no list: any domain)."""
+    if not domains:
+        return True
+    host = address.rsplit("@", 1)[-1].strip().lower().rstrip(">")
+    return any(host == d or host.endswith("." + d) for d in (x.lower().lstrip("@") for x in domains))
+
+
+def recipient_mapping(loaded: LoadedDefinition,
+                      domains: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Segment name -> addresses from the mapping file; every bad row is a located problem.
+
+    ``domains`` is the settings' allow-list: an address outside it is refused, so a wrong
+    row never mails outside the organisation.
+    """
+    from reportgen.definition.models import _check_address
+
+    definition = loaded.definition
+    spec = definition.recipients_from
+    fan = definition.fan_out
+    assert spec is not None and spec.file is not None and fan is not None
+    path = loaded.resolve(spec.file)
+    key = spec.key or (fan.by[0] if len(fan.by) == 1 else None)
+    problems: list[Problem] = []
+    out: dict[str, list[str]] = {}
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise FanOutError([Problem("recipients_from.file", f"cannot read {path}: "
+                                   f"{exc.strerror}")]) from None
+    with handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        keys = [key] if key else list(fan.by)
+        missing = [c for c in [*keys, spec.email] if c not in header]
+        if missing:
+            raise FanOutError([Problem(
+                "recipients_from.file", f"expected column(s) {missing} in the header, found "
+                                        f"{header}", Location(str(path), 1))])
+        for row in reader:
+            line = reader.line_num
+            address = (row.get(spec.email) or "").strip()
+            name = JOIN.join((row.get(k) or "").strip() for k in keys)
+            column = header.index(spec.email) + 1
+            where = Location(str(path), line, column)
+            try:
+                address = _check_address(address)
+            except ValueError as exc:
+                problems.append(Problem(f"column '{spec.email}'", f"expected an email "
+                                        f"address, found {address!r} ({exc})", where))
+                continue
+            if not allowed(address, domains):
+                problems.append(Problem(f"column '{spec.email}'", f"expected an address at "
+                                        f"{' or '.join(domains)}, found {address}", where))
+                continue
+            out.setdefault(name, []).append(address)
+    if problems:
+        raise FanOutError(problems)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+def recipients_in_data(loaded: LoadedDefinition, store: DataStore, segment: Segment,
+                       period: Period, domains: Sequence[str]) -> tuple[str, ...]:
+    """Addresses named in the segment's rows of ``recipients_from.source`` (allow-listed)."""
+    from reportgen.definition.models import _check_address
+
+    spec = loaded.definition.recipients_from
+    assert spec is not None and spec.source is not None
+    view = SegmentStore(store, segment, segmented_sources(loaded.definition))
+    frame = view.rows(spec.source, [spec.email], periods=[period])
+    out: list[str] = []
+    problems = []
+    for value in frame[spec.email].dropna().astype(str).unique():
+        try:
+            address = _check_address(value)
+        except ValueError as exc:
+            problems.append(Problem(f"source '{spec.source}', column '{spec.email}', segment "
+                                    f"{segment.name!r}", f"expected an email address, found "
+                                                         f"{value!r} ({exc})"))
+            continue
+        if not allowed(address, domains):
+            problems.append(Problem(f"source '{spec.source}', column '{spec.email}', segment "
+                                    f"{segment.name!r}", f"expected an address at "
+                                                         f"{' or '.join(domains)}, found "
+                                                         f"{address}"))
+            continue
+        out.append(address)
+    if problems:
+        raise FanOutError(problems)
+    return tuple(sorted(out))
+
+
+# --- each segment's definition ---------------------------------------------------------
+def segment_definition(loaded: LoadedDefinition, plan: SegmentPlan) -> LoadedDefinition:
+    """The whole report's definition as this segment's: its id, title, file names and
+    recipients (the sections are the same; the data is what differs)."""
+    definition = loaded.definition
+    spec = definition.fan_out
+    assert spec is not None
+    segment = plan.segment
+    report_id = segment_report_id(definition.id, segment)
+    update: dict[str, Any] = {
+        "id": report_id,
+        "title": spec.title.format(title=definition.title, segment=segment.name),
+        "schedule": None,
+        "fan_out": None,
+    }
+    delivery = definition.delivery
+    if delivery is not None and delivery.email is not None:
+        if plan.recipients:
+            email = delivery.email.model_copy(update={
+                "to": list(plan.recipients), "cc": [], "bcc": []})
+            update["delivery"] = delivery.model_copy(update={"email": email})
+        else:
+            update["delivery"] = delivery.model_copy(update={"email": None})
+    return replace(loaded, definition=definition.model_copy(update=update))
+
+
+def segment_report_id(report_id: str, segment: Segment) -> str:
+    """The ledger's id of a segment's report: unique per (report, segment), at most 64."""
+    import hashlib
+
+    full = f"{report_id}{ID_SEPARATOR}{segment.slug}"
+    if len(full) <= 64:
+        return full
+    digest = hashlib.sha256(segment.name.encode()).hexdigest()[:8]
+    return f"{full[:55]}-{digest}"
+
+
+def whole_label(definition: Definition) -> str:
+    """How a segment report names the whole ("all queues")."""
+    spec = definition.fan_out
+    assert spec is not None
+    return f"all {spec.by[0]}s" if len(spec.by) == 1 else "all segments"
+
+
+def with_comparison(loaded: LoadedDefinition, whole: Mapping[str, Any],
+                    label: str) -> LoadedDefinition:
+    """Each section of a segment's report gains a note with its KPIs' values for the whole
+    ("Compared with all queues: CSAT 84.1%, NPS 31"), written by the text authority."""
+    from reportgen import text
+
+    definition = loaded.definition
+    sections = []
+    for section in definition.sections:
+        values = [f"{whole[k].label} {text.value(whole[k].value, whole[k].unit)}"
+                  for k in section.kpis if k in whole]
+        notes = list(section.notes)
+        if values:
+            notes.insert(0, f"Compared with {label}: " + ", ".join(values) + ".")
+        sections.append(section.model_copy(update={"notes": notes}))
+    return replace(loaded, definition=definition.model_copy(update={"sections": sections}))

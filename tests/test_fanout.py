@@ -1,0 +1,160 @@
+"""Fan-out: one report per queue from one pass over the data, each equal to the same report
+run with the queue as a metric filter."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO / "tests" / "data"))
+
+from record_parity_golden import plain  # noqa: E402
+from test_parity import differences  # noqa: E402
+
+from reportgen.errors import InputError  # noqa: E402
+from reportgen.period import Period  # noqa: E402
+
+NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
+
+
+def _period(loaded) -> Period:
+    spec = loaded.definition.period
+    return Period.parse("2026-09", spec.grain, spec.timezone)
+
+
+def _filtered(loaded, queue: str):
+    """The whole report with ``queue`` as a filter on every metric of a source that has it."""
+    from reportgen.fanout import segmented_sources
+
+    d = loaded.definition
+    split = segmented_sources(d)
+    metrics = [m.model_copy(update={"filter": {**m.filter, "queue": queue}})
+               if m.source in split else m for m in d.metrics]
+    return replace(loaded, definition=d.model_copy(update={"metrics": metrics, "fan_out": None}))
+
+
+def _metrics_of(loaded, period):
+    from reportgen.pipeline import compute_metrics, open_store
+    from reportgen.plan import resolve
+
+    plan = resolve(loaded)
+    with open_store(plan, period) as store:
+        return compute_metrics(plan, store, period)
+
+
+@pytest.fixture(scope="module")
+def fanned(tmp_path_factory, demo_dir):
+    from reportgen.data.store import clear_cache
+    from reportgen.pipeline import build_fanout
+    from reportgen.plan import load_definition
+
+    root = tmp_path_factory.mktemp("fan")
+    (root / "out").mkdir()
+    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
+    (root / "configs").mkdir()
+    for name in ("mqr_by_queue.yaml", "queue_owners.csv"):
+        (root / "configs" / name).write_bytes((REPO / "configs" / name).read_bytes())
+    loaded = load_definition(root / "configs" / "mqr_by_queue.yaml")
+    clear_cache()
+    return loaded, build_fanout(loaded, _period(loaded), now=NOW, domains=["example.com"])
+
+
+def test_every_queue_gets_a_report_with_its_lead_as_recipient(fanned):
+    from reportgen.demo.catalog import QUEUE_NAMES
+
+    loaded, built = fanned
+    made = {s.plan.segment.name: s for s in built.segments}
+    assert sorted(made) == sorted(QUEUE_NAMES)
+    billing = made["Billing"]
+    assert billing.result is not None and billing.error is None
+    assert billing.loaded.definition.id == "mqr-by-queue--billing"
+    assert billing.loaded.definition.title == "Monthly Quality Report — Billing"
+    assert billing.loaded.definition.delivery.email.to == ["billing-lead@example.com"]
+    assert billing.result.model.title == "Monthly Quality Report — Billing"
+
+
+@pytest.mark.parametrize("queue", ["Billing", "Trust & Safety", "General"])
+def test_each_segment_equals_the_report_filtered_to_it(fanned, queue):
+    loaded, built = fanned
+    segment = next(s for s in built.segments if s.plan.segment.name == queue)
+    assert segment.result is not None
+    expected = json.loads(json.dumps({k: plain(v) for k, v in
+                                      _metrics_of(_filtered(loaded, queue), _period(loaded)).items()}))
+    actual = json.loads(json.dumps({k: plain(v) for k, v in segment.result.model.metrics.items()}))
+    found = differences(expected, actual, queue)
+    assert not found, f"{len(found)} differences:\n" + "\n".join(found[:40])
+    whole = json.loads(json.dumps({k: plain(v) for k, v in built.whole.model.metrics.items()}))
+    assert differences(whole, actual), "a segment must differ from the whole report"
+
+
+def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_dir):
+    """The segment reports add no aggregate statements: one grouped statement answers all."""
+    from reportgen.data.store import clear_cache
+    from reportgen.pipeline import build_fanout
+
+    loaded, _ = fanned
+    import reportgen.data.store as store_module
+
+    executed: list[str] = []
+    original = store_module.DataStore._execute
+
+    def counting(self, handle, statement):
+        before = len(store_module._cache)
+        out = original(self, handle, statement)
+        if len(store_module._cache) > before or before >= store_module._CACHE_SIZE:
+            executed.append(str(statement.compile(handle.connection)))
+        return out
+
+    clear_cache()
+    store_module.DataStore._execute = counting
+    try:
+        one = build_fanout(loaded, _period(loaded), now=NOW, domains=["example.com"])
+        with_one = len(executed)
+        executed.clear()
+        clear_cache()
+        only = loaded.definition.fan_out.model_copy(update={"values": ["Billing"]})
+        narrowed = replace(loaded, definition=loaded.definition.model_copy(
+            update={"fan_out": only}))
+        build_fanout(narrowed, _period(loaded), now=NOW, domains=["example.com"])
+        with_ten_fewer = len(executed)
+    finally:
+        store_module.DataStore._execute = original
+    assert len([s for s in one.segments if s.result]) == 10
+    assert with_one == with_ten_fewer, (with_one, with_ten_fewer)
+
+
+def test_small_segments_are_skipped_with_a_reason(fanned):
+    from reportgen.pipeline import build_fanout
+
+    loaded, _ = fanned
+    spec = loaded.definition.fan_out.model_copy(update={"min_rows": 10**9, "values": ["Billing"]})
+    narrowed = replace(loaded, definition=loaded.definition.model_copy(update={"fan_out": spec}))
+    built = build_fanout(narrowed, _period(loaded), now=NOW, domains=["example.com"])
+    (only,) = built.segments
+    assert only.result is None
+    assert "fewer than fan_out.min_rows" in only.plan.skipped
+
+
+def test_a_mapping_row_outside_the_allow_list_is_refused_with_its_place(fanned, tmp_path):
+    from reportgen.fanout import FanOutError, recipient_mapping
+
+    loaded, _ = fanned
+    mapping = tmp_path / "owners.csv"
+    mapping.write_text("queue,lead_email\nBilling,billing-lead@example.com\n"
+                       "Payments,pay@gmail.com\nReturns,not-an-address\n", encoding="utf-8")
+    spec = loaded.definition.recipients_from.model_copy(update={"file": str(mapping)})
+    moved = replace(loaded, definition=loaded.definition.model_copy(
+        update={"recipients_from": spec}))
+    with pytest.raises(FanOutError) as caught:
+        recipient_mapping(moved, ["example.com"])
+    assert isinstance(caught.value, InputError)
+    text = str(caught.value)
+    assert f"{mapping}:3:2" in text and "pay@gmail.com" in text and "example.com" in text
+    assert f"{mapping}:4:2" in text and "not-an-address" in text
