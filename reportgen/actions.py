@@ -31,7 +31,14 @@ from reportgen.definition.checks import Collector, pydantic_problems
 from reportgen.definition.models import Definition, Strict
 from reportgen.definition.yaml_loader import LineMap, load_yaml
 from reportgen.errors import DefinitionError, Location, Problem
-from reportgen.model import ActionItem, ActionRegister, Finding, MetricResult
+from reportgen.model import (
+    ActionItem,
+    ActionRegister,
+    Finding,
+    MetricResult,
+    Readout,
+    ReadoutItem,
+)
 from reportgen.period import Period
 
 Status = Literal["open", "done", "dropped"]
@@ -229,3 +236,34 @@ def action_register(specs: Sequence[ActionSpec], metrics: Mapping[str, MetricRes
             label = metric.label if metric else finding.metric_id
             unowned[f"{label} ({finding.tag})" if finding.tag else label] = None
     return ActionRegister(items=items, unowned=tuple(unowned), source=source)
+
+
+#: A readout slide is read in under a minute.
+READOUT_MAX = 5
+
+
+def ask_text(item: ActionItem) -> str:
+    """An open action that needs a decision, phrased as the decision."""
+    if item.overdue:
+        return (f"Decide: extend '{item.action}' ({item.owner}) past its due date of "
+                f"{item.due_text}, or add people to finish it? {item.movement_text}")
+    return (f"Decide: keep '{item.action}' ({item.owner}, due {item.due_text}) as planned, "
+            f"or escalate? {item.kpi_label} is not yet at target ({item.target_text.lower()}).")
+
+
+def readout(findings: Sequence[Finding], register: ActionRegister | None) -> Readout:
+    """Wins (good news and finished actions), risks (bad news), initiatives (open actions)
+    and asks (open actions overdue or off target) from the findings shown and the register."""
+    items = register.items if register else ()
+    wins = [ReadoutItem(f.sentence, "good") for f in findings if f.tone == "good"]
+    wins += [ReadoutItem(f"Done: {i.action} ({i.owner}). {i.movement_text}", "good")
+             for i in items if i.status == "done"]
+    risks = [ReadoutItem(f.sentence, "bad") for f in findings if f.tone == "bad"]
+    initiatives = [ReadoutItem(f"{i.action}: {i.owner}, due {i.due_text}"
+                               f"{' (overdue)' if i.overdue else ''}. {i.movement_text}",
+                               "bad" if i.overdue else "neutral")
+                   for i in items if i.status == "open"]
+    asks = [ReadoutItem(ask_text(i), "bad" if i.overdue else "warning")
+            for i in items if i.status == "open" and (i.overdue or i.on_target is False)]
+    return Readout(wins=tuple(wins[:READOUT_MAX]), risks=tuple(risks[:READOUT_MAX]),
+                   initiatives=tuple(initiatives), asks=tuple(asks))

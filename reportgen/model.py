@@ -308,6 +308,24 @@ class ActionRegister:
 
 
 @dataclass(frozen=True)
+class ReadoutItem:
+    """One line of a readout slide, with the tone its bullet is drawn in."""
+
+    text: str
+    tone: Tone = "neutral"
+
+
+@dataclass(frozen=True)
+class Readout:
+    """What a business review asks of a period: wins, risks, initiatives and asks."""
+
+    wins: tuple[ReadoutItem, ...] = ()
+    risks: tuple[ReadoutItem, ...] = ()
+    initiatives: tuple[ReadoutItem, ...] = ()
+    asks: tuple[ReadoutItem, ...] = ()
+
+
+@dataclass(frozen=True)
 class PeriodInfo:
     key: str
     label: str
@@ -386,6 +404,7 @@ class ReportModel:
     #: Metrics with no change beyond normal variation, said once.
     steady_text: str = ""
     actions: ActionRegister | None = None
+    readout: Readout | None = None
 
     def kpi_texts(self) -> list[str]:
         """Every value string shown for a KPI (what a reader must find in any output)."""

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from reportgen import text
-from reportgen.actions import action_register, load_actions
+from reportgen.actions import action_register, load_actions, readout
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, TableSpec
 from reportgen.gates import GateResult
@@ -373,4 +373,5 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
         theme=theme, subtitle=definition.description,
         owner=definition.owner or "", warnings=_warnings(metrics, gates, period),
         metrics=dict(metrics), locale=definition.locale, generated_text=text.timestamp(now),
-        stat_notes=tuple(editor.notes), actions=actions)
+        stat_notes=tuple(editor.notes), actions=actions,
+        readout=readout(summary + tuple(f for s in sections for f in s.findings), actions))
