@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
@@ -127,22 +128,22 @@ def _from_csv(path: Path) -> tuple[list[tuple[int, ActionSpec, Location]], list[
     problems: list[Problem] = []
     specs: list[tuple[int, ActionSpec, Location]] = []
     try:
-        handle = path.open(encoding="utf-8", newline="")
-    except OSError as exc:
-        return [], [Problem("", f"cannot read the file: {exc}", Location(file))]
-    with handle:
-        reader = csv.DictReader(handle)
+        body = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [Problem("", f"expected a readable UTF-8 CSV file, found {exc}",
+                            Location(file))]
+    try:
+        reader = csv.DictReader(io.StringIO(body, newline=""))
         header = reader.fieldnames or []
-        missing = [c for c in _REQUIRED if c not in header]
-        unknown = [c for c in header if c not in COLUMNS]
-        if missing or unknown:
-            found = ", ".join(header) or "no header"
-            return [], [Problem("header", f"expected the columns {', '.join(COLUMNS)} "
-                                f"(optional: scope, kpi), found {found}", Location(file, 1))]
-        try:
-            rows = list(reader)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            return [], [Problem("", f"expected UTF-8 CSV, found {exc}", Location(file))]
+        rows = list(reader)
+    except csv.Error as exc:
+        return [], [Problem("", f"expected CSV, found {exc}", Location(file, reader.line_num))]
+    missing = [c for c in _REQUIRED if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    if missing or unknown:
+        found = ", ".join(header) or "no header"
+        return [], [Problem("header", f"expected the columns {', '.join(COLUMNS)} "
+                            f"(optional: scope, kpi), found {found}", Location(file, 1))]
     for index, row in enumerate(rows):
         line = index + 2  # the header is line 1
         raw = {k: v for k, v in row.items() if k is not None and v not in (None, "")}

@@ -101,6 +101,10 @@ def test_csv_problems_name_their_line_and_column(definition, tmp_path: Path) -> 
     path = write(tmp_path, "header.csv", "id,what\nA1,x\n")
     with pytest.raises(DefinitionError, match="expected the columns"):
         load_actions(path, definition.definition)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(f"{header}\n{good}\n".replace("Fix", "R\xe9parer").encode("latin-1"))
+    with pytest.raises(DefinitionError, match="expected a readable UTF-8 CSV"):
+        load_actions(latin, definition.definition)
     ok = write(tmp_path, "ok.csv", f"{header}\n{good}\n")
     assert [s.id for s in load_actions(ok, definition.definition)] == ["A1"]
 
