@@ -7,6 +7,7 @@ methodology), so both renderers only place what is here.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -264,6 +265,10 @@ def value_labels(metrics: Mapping[str, MetricResult]) -> dict[str, str]:
     return labels
 
 
+#: The claim a sentence opens with: ``CSAT fell 3.7 points`` (up to the number's unit).
+_LEAD = re.compile(r"^(.+? (?:fell|rose) [^ ]+ [^ :,]+)")
+
+
 class _Editor:
     """Writes findings for a director: plain sentences, readable tags, numbered notes,
     and no sentence twice."""
@@ -273,6 +278,7 @@ class _Editor:
         self.labels = labels
         self.notes: list[StatNote] = []
         self.sentences: set[str] = set()
+        self.leads: set[str] = set()
 
     def edit(self, finding: Finding) -> Finding | None:
         significant = finding.numbers.get("significant")
@@ -280,6 +286,7 @@ class _Editor:
             significant = True
         sentence, detail = insight_text.plain_sentence(
             finding.sentence, None if significant is None else bool(significant), self.labels)
+        sentence = self._without_repeated_lead(sentence)
         if sentence in self.sentences:
             return None
         self.sentences.add(sentence)
@@ -291,6 +298,20 @@ class _Editor:
             label = metric.label if metric else finding.metric_id
             self.notes.append(StatNote(number, f"{label}, {tag}" if tag else label, detail))
         return dataclasses.replace(finding, sentence=sentence, tag=tag, detail=detail, note=number)
+
+
+    def _without_repeated_lead(self, sentence: str) -> str:
+        """``CSAT fell 3.7 points: mostly changes within queues ...`` after the change was
+        stated reads ``Mostly changes within queues ...``: the reader has the number."""
+        lead = _LEAD.match(sentence)
+        if lead is None:
+            return sentence
+        claim = lead.group(1)
+        rest = sentence[len(claim):]
+        if claim in self.leads and rest.startswith(": "):
+            return rest[2].upper() + rest[3:]
+        self.leads.add(claim)
+        return sentence
 
 
 def steady_text(results: Sequence[MetricResult]) -> str:

@@ -81,6 +81,9 @@ def test_no_finding_sentence_is_printed_twice(mqr) -> None:
     assert sentences and Counter(sentences).most_common(1)[0][1] == 1
     for sentence in sentences:
         assert document.count(plain(sentence)) == 1, sentence
+    # the explanations of the headline move do not restate it
+    assert sum(s.startswith("CSAT fell 3.7 points") for s in sentences) == 1
+    assert any(s.startswith("Mostly changes within") for s in sentences)
 
 
 def test_no_significant_change_is_said_once_per_section_not_as_findings(mqr) -> None:
