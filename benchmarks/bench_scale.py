@@ -99,9 +99,11 @@ def engine(args: argparse.Namespace) -> None:
             rows = {name: store.count(name, period) for name in d.sources}
             hashes = {name: store.fingerprint(name) for name in d.sources}
             replays = store.replays()
-            for replay in replays:  # the work folder goes away; its data link is resolved
+            real = str(args.data.resolve())
+            for replay in replays:  # the work folder goes away: point at the data itself
                 if replay["database"]:
                     replay["database"] = str(Path(replay["database"]).resolve())
+                replay["setup"] = [_relinked(sql, work, real) for sql in replay["setup"]]
             figures = stages.run("charts", lambda: build_charts(plan, metrics, period))
             model = stages.run("assemble the model", lambda: assemble_model(
                 plan.loaded, period, now=NOW, metrics=metrics, figures=figures,
@@ -118,6 +120,12 @@ def engine(args: argparse.Namespace) -> None:
             args.save_floor.write_bytes(pickle.dumps(floor))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _relinked(sql: str, work: Path, data: str) -> str:
+    for link in ("configs/../data", "configs/../out/demo"):
+        sql = sql.replace(f"{work}/{link}", data)
+    return sql
 
 
 def floor(args: argparse.Namespace) -> None:

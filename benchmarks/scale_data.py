@@ -52,7 +52,6 @@ from reportgen.demo.writer import (  # noqa: E402
     INDEXES,
     SCHEMA,
     SQLITE_NAME,
-    STORIES_NAME,
     VIEWS,
     atomic_path,
     columns,
@@ -111,6 +110,10 @@ TABLE_COPIES: tuple[TableCopy, ...] = (
               "tickets", "ticket_id", month_of="session_date", must_resolve=False),
     TableCopy("moderation_decisions", "decision_id", ("decision_id",),
               times=("decided_at",), month_of="decided_at"),
+    TableCopy("qa_disputes", "dispute_id", ("dispute_id",), "qa_reviews", "review_id",
+              ("raised_at", "resolved_at"), "raised_at"),
+    TableCopy("qa_auto_scores", "review_id", (), "qa_reviews", "review_id",
+              ("reviewed_at",), "reviewed_at"),
 )
 BY_NAME = {spec.name: spec for spec in TABLE_COPIES}
 # A table in CSV and Parquet, a view in SQLite: ratings joined to their review's columns.
@@ -368,8 +371,11 @@ def scale(out_dir: Path, rows: int, *, seed: int = 7, formats: Sequence[str] = F
     with tempfile.TemporaryDirectory(prefix="reportgen-scale-") as scratch:
         demo_dir = Path(scratch) / "demo"
         generate_demo_data(demo_dir, seed=seed, end_month=END_MONTH, months=MONTHS)
-        with atomic_path(out_dir / STORIES_NAME) as tmp:
-            shutil.copyfile(demo_dir / STORIES_NAME, tmp)
+        # the demo's files that are not tables (stories, the action register) as they are
+        tables = {f"{name}.csv" for name in SCHEMA} | {f"{JOINED}.csv", SQLITE_NAME}
+        for extra in sorted(p for p in demo_dir.iterdir() if p.name not in tables):
+            with atomic_path(out_dir / extra.name) as tmp:
+                shutil.copyfile(extra, tmp)
         connection = duckdb.connect()
         try:
             connection.execute(f"SET memory_limit = {_quote(memory_limit)}")
