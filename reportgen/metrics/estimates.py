@@ -92,14 +92,8 @@ class Proportion:
         return _change(self, previous, self.test_name, z, p, alpha)
 
 
-class _Sample:
-    """What every estimate over per-item values shares: n is the item count, no ratio."""
-
-    values: np.ndarray
-
-    @property
-    def n(self) -> int:
-        return len(self.values)
+class _NoRatio:
+    """An estimate that is not a ratio of counts: no numerator or denominator to show."""
 
     @property
     def numerator(self) -> float | None:
@@ -110,8 +104,18 @@ class _Sample:
         return None
 
 
+class _Sample(_NoRatio):
+    """What every estimate over per-item values shares: n is the item count, no ratio."""
+
+    values: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+
 @dataclass(frozen=True)
-class Mean:
+class Mean(_NoRatio):
     """An average of per-item values (QA review score, CES, handle time...).
 
     Held as its sufficient statistics (n, mean, sample variance), so the database can
@@ -139,14 +143,6 @@ class Mean:
     @property
     def n(self) -> int:
         return int(self.count)
-
-    @property
-    def numerator(self) -> float | None:
-        return None
-
-    @property
-    def denominator(self) -> float | None:
-        return None
 
     @property
     def sd(self) -> float | None:
