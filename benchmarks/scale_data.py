@@ -372,8 +372,8 @@ def scale(out_dir: Path, rows: int, *, seed: int = 7, formats: Sequence[str] = F
         demo_dir = Path(scratch) / "demo"
         generate_demo_data(demo_dir, seed=seed, end_month=END_MONTH, months=MONTHS)
         # the demo's files that are not tables (stories, the action register) as they are
-        tables = {f"{name}.csv" for name in SCHEMA} | {f"{JOINED}.csv", SQLITE_NAME}
-        for extra in sorted(p for p in demo_dir.iterdir() if p.name not in tables):
+        table_files = {f"{name}.csv" for name in SCHEMA} | {f"{JOINED}.csv", SQLITE_NAME}
+        for extra in sorted(p for p in demo_dir.iterdir() if p.name not in table_files):
             with atomic_path(out_dir / extra.name) as tmp:
                 shutil.copyfile(extra, tmp)
         connection = duckdb.connect()

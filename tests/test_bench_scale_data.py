@@ -26,7 +26,8 @@ KEYS = {"tickets": ["ticket_id"], "csat_responses": ["response_id"],
         "qa_review_ratings": ["review_id", "category"],
         "calibration_scores": ["session_id", "ticket_id", "rater_id", "category"],
         "calibration_reviews": ["session_id", "ticket_id", "rater_id"],
-        "moderation_decisions": ["decision_id"]}
+        "moderation_decisions": ["decision_id"], "qa_disputes": ["dispute_id"],
+        "qa_auto_scores": ["review_id", "category"]}
 
 
 def load_benchmark(name: str) -> ModuleType:
