@@ -75,6 +75,16 @@ def _plain_path(value: str) -> str:
     return value
 
 
+def _unknown_placeholder(template: str, allowed: tuple[str, ...]) -> str | None:
+    """The first placeholder of a ``str.format`` template outside ``allowed`` (or with a
+    format spec or conversion), or None; raises ValueError for a malformed template."""
+    parts = list(string.Formatter().parse(template))  # a malformed template is reported first
+    for _, name, spec, conversion in parts:
+        if name is not None and (name not in allowed or spec or conversion):
+            return name
+    return None
+
+
 def _check_filename(value: str) -> str:
     """An output file name: a plain name (no folders), using only the known placeholders."""
     if not value.strip():
@@ -83,16 +93,13 @@ def _check_filename(value: str) -> str:
         raise ValueError(f"must be a plain file name without folders or control characters, "
                          f"found {value!r}")
     try:
-        parts = list(string.Formatter().parse(value))
+        unknown = _unknown_placeholder(value, FILENAME_FIELDS)
     except ValueError as exc:
         raise ValueError(f"is not a valid name template ({exc}); write braces as '{{{{' and "
                          f"'}}}}'") from None
-    for _, name, spec, conversion in parts:
-        if name is None:
-            continue
-        if name not in FILENAME_FIELDS or spec or conversion:
-            raise ValueError(f"unknown placeholder {{{name}}}; available: "
-                             f"{', '.join('{' + f + '}' for f in FILENAME_FIELDS)}")
+    if unknown is not None:
+        raise ValueError(f"unknown placeholder {{{unknown}}}; available: "
+                         f"{', '.join('{' + f + '}' for f in FILENAME_FIELDS)}")
     if value.strip() in (".", ".."):
         raise ValueError(f"must be a file name, found {value!r}")
     return value
@@ -345,19 +352,14 @@ _ENV_NAME = r"^[A-Z_][A-Z0-9_]{0,127}$"
 
 def check_message_template(value: str) -> str:
     """A subject/message template may use only {title}, {period} and {segment}."""
-    import string
-
     try:
-        parts = list(string.Formatter().parse(value))
+        unknown = _unknown_placeholder(value, _MESSAGE_FIELDS)
     except ValueError as exc:
         raise ValueError(f"not a valid template ({exc}); use {{title}}, {{period}}, "
                          f"{{segment}}, and '{{{{' for a literal brace") from None
-    for _, name, spec, conversion in parts:
-        if name is None:
-            continue
-        if name not in _MESSAGE_FIELDS or spec or conversion:
-            raise ValueError(f"unknown placeholder '{{{name}}}': expected one of "
-                             f"{', '.join('{' + f + '}' for f in _MESSAGE_FIELDS)}")
+    if unknown is not None:
+        raise ValueError(f"unknown placeholder '{{{unknown}}}': expected one of "
+                         f"{', '.join('{' + f + '}' for f in _MESSAGE_FIELDS)}")
     return value
 
 
