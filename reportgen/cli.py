@@ -300,10 +300,9 @@ def cmd_resend(args: argparse.Namespace) -> int:
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     import os
-    import signal
     import threading
 
-    from reportgen.scheduling import describe_schedule, run_daemon
+    from reportgen.scheduling import describe_schedule, run_daemon, stop_on_signals
 
     directory = Path(args.directory)
     if not directory.is_dir():
@@ -325,8 +324,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     if not args.debug:  # a daemon's log is its output: what was scheduled, what ran
         logging.getLogger().setLevel(logging.INFO)
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop_on_signals(stop)
     run_daemon(directory, settings_path, stop_event=stop)
     return EXIT_OK
 

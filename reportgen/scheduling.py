@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -477,6 +478,22 @@ def log_next_runs(scheduler: BaseScheduler) -> None:
         when = job.next_run_time
         logger.info("job %s: next run %s", job.id,
                     when.isoformat() if when else "never (paused or finished)")
+
+
+def stop_on_signals(stop_event: threading.Event,
+                    signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> None:
+    """Set ``stop_event`` when one of ``signals`` arrives; call from the main thread.
+
+    The handler hands ``set()`` to a short-lived thread instead of calling it itself:
+    Python runs handlers in the main thread between bytecodes, and a main thread that is
+    inside ``stop_event.wait()`` may hold the event's (non-reentrant) lock at that moment,
+    so a ``set()`` made in the handler would wait for that lock for ever.
+    """
+    def handler(signum: int, frame: object) -> None:
+        threading.Thread(target=stop_event.set, name="reportgen-stop", daemon=True).start()
+
+    for sig in signals:
+        signal.signal(sig, handler)
 
 
 def run_daemon(directory: Path, settings_path: Path | None, *, stop_event: threading.Event,

@@ -30,6 +30,7 @@ from reportgen.scheduling import (
     create_scheduler,
     describe_schedule,
     run_daemon,
+    stop_on_signals,
     sync_definitions,
 )
 from reportgen.settings import load_settings
@@ -255,14 +256,13 @@ def test_the_daemon_picks_up_new_definitions_and_stops_on_request(
 
 
 DAEMON = textwrap.dedent("""
-    import logging, signal, sys, threading
+    import logging, sys, threading
     from pathlib import Path
-    from reportgen.scheduling import run_daemon
+    from reportgen.scheduling import run_daemon, stop_on_signals
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop_on_signals(stop)
     run_daemon(Path(sys.argv[1]), Path(sys.argv[2]), stop_event=stop)
 """)
 
@@ -286,6 +286,20 @@ def test_sigterm_shuts_the_daemon_down_cleanly(tmp_path: Path) -> None:
 
     assert child.returncode == 0, "".join(lines) + rest
     assert "scheduler stopped" in rest
+
+
+def test_a_signal_arriving_while_the_main_thread_holds_the_event_lock_still_stops() -> None:
+    """The race that hung a daemon: SIGTERM lands inside ``Event.wait`` with its lock held."""
+    stop = threading.Event()
+    previous = signal.getsignal(signal.SIGUSR1)
+    try:
+        stop_on_signals(stop, (signal.SIGUSR1,))
+        with stop._cond:  # where Event.wait() is between taking its lock and sleeping
+            os.kill(os.getpid(), signal.SIGUSR1)  # the handler runs here, in this thread
+            assert not stop.is_set()
+        assert stop.wait(5)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
 
 
 # ---------- definitions that must not stop the daemon ----------
