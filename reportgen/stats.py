@@ -414,26 +414,103 @@ BOOTSTRAP_RESAMPLES = 999
 BOOTSTRAP_SEED = 20_261_202
 
 
-def bootstrap_interval(units: int, statistic: Callable[[np.ndarray], float],
+def bootstrap_interval(per_unit: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray],
                        level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
                        seed: int = BOOTSTRAP_SEED) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of ``statistic(unit indices)``, units resampled with
-    replacement (scipy ``bootstrap``), seeded so the same data give the same interval.
+    """Percentile bootstrap interval over units, resampled with replacement, seeded so the
+    same data give the same interval.
 
-    Resamples where the statistic is undefined (every rating in one category) are dropped;
-    None when fewer than half remain or there are fewer than two units.
+    ``per_unit[i]`` is unit i's additive share of the statistic's totals (its row of a count
+    table, its coincidence matrix...). A resample is then only a weighting of the units by
+    how often each was drawn, so every resample is one matrix product instead of a pass over
+    the rows: ``statistic(totals)`` maps a (resamples x per-unit shape) array of weighted
+    totals to one value per resample, NaN where undefined (every rating in one category).
+    Those resamples are dropped; None when fewer than half remain or there are fewer than
+    two units.  (scipy.stats.bootstrap would refuse the NaN resamples; its percentile method
+    is the quantile taken here.)
     """
+    units = len(per_unit)
     if units < 2:
         return None
-    index = np.arange(units)
-    draws = np.random.default_rng(seed).integers(0, units, size=(resamples, units))
-    values = np.array([statistic(index[row]) for row in draws], float)
-    finite = values[np.isfinite(values)]
+    flat = np.asarray(per_unit, float).reshape(units, -1)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(resamples, 4_000_000 // units))  # bounds the weights' memory
+    values = []
+    for start in range(0, resamples, chunk):
+        size = min(chunk, resamples - start)
+        draws = rng.integers(0, units, size=(size, units))
+        offsets = (draws + units * np.arange(size)[:, None]).ravel()
+        weights = np.bincount(offsets, minlength=size * units).reshape(size, units)
+        totals = (weights @ flat).reshape(size, *np.shape(per_unit)[1:])
+        values.append(np.asarray(statistic(totals), float))
+    every = np.concatenate(values)
+    finite = every[np.isfinite(every)]
     if len(finite) < resamples / 2:
         return None
-    # scipy.stats.bootstrap would refuse the NaN resamples; its percentile method is this.
     low, high = np.quantile(finite, [0.5 - level / 2, 0.5 + level / 2])
     return float(low), float(high)
+
+
+def fleiss_kappa_units(counts: np.ndarray) -> np.ndarray:
+    """Each unit's additive share of Fleiss' kappa: 1 (the unit itself), its observed pairwise
+    agreement, then its category counts (units x (2 + categories); same raters per unit)."""
+    table = np.asarray(counts, float)
+    raters = table.sum(axis=1, keepdims=True)
+    agreement = ((table**2).sum(axis=1, keepdims=True) - raters) / (raters * (raters - 1))
+    return np.hstack([np.ones_like(raters), agreement, table])
+
+
+def fleiss_kappa_of_totals(totals: np.ndarray) -> np.ndarray:
+    """Fleiss' kappa of each row of summed ``fleiss_kappa_units`` (statsmodels' 'fleiss'
+    formula); NaN where fewer than two categories were used."""
+    units, agreement, by_category = totals[:, 0], totals[:, 1], totals[:, 2:]
+    shares = by_category / by_category.sum(axis=1, keepdims=True)
+    chance = (shares**2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = (agreement / units - chance) / (1 - chance)
+    return np.where((by_category > 0).sum(axis=1) >= 2, kappa, np.nan)
+
+
+def krippendorff_units(reliability: np.ndarray, value_domain: Sequence[float]) -> np.ndarray:
+    """Each unit's coincidence matrix (units x values x values; Krippendorff 2011, the
+    matrices the ``krippendorff`` package sums): the additive shares of alpha."""
+    data = np.asarray(reliability, float)
+    domain = np.asarray(value_domain, float)
+    counts = (data.T[:, :, None] == domain[None, None, :]).sum(axis=1).astype(float)
+    pairable = np.maximum(counts.sum(axis=1), 2)
+    pairs = counts[:, :, None] * counts[:, None, :]
+    pairs[:, range(len(domain)), range(len(domain))] -= counts
+    return pairs / (pairable - 1)[:, None, None]
+
+
+def krippendorff_of_totals(coincidences: np.ndarray, level: AlphaLevel,
+                           value_domain: Sequence[float]) -> np.ndarray:
+    """Krippendorff's alpha of each summed coincidence matrix (resamples x V x V), the
+    ``krippendorff`` package's formula; NaN where fewer than two values were used."""
+    domain = np.asarray(value_domain, float)
+    n_v = coincidences.sum(axis=1)  # resamples x V
+    n = n_v.sum(axis=1)
+    if level == "nominal":
+        d = np.broadcast_to(1.0 - np.eye(len(domain)), coincidences.shape)
+    elif level == "interval":
+        d = np.broadcast_to((domain[:, None] - domain[None, :]) ** 2, coincidences.shape)
+    elif level == "ratio":
+        total = domain[:, None] + domain[None, :]
+        diff = domain[:, None] - domain[None, :]
+        ratio = np.divide(diff, total, out=np.zeros_like(total), where=total != 0)
+        d = np.broadcast_to(ratio**2, coincidences.shape)
+    else:  # ordinal: the values' own frequencies set the distances
+        cumulative = np.cumsum(n_v, axis=1)
+        low = np.minimum.outer(np.arange(len(domain)), np.arange(len(domain)))
+        high = np.maximum.outer(np.arange(len(domain)), np.arange(len(domain)))
+        between = cumulative[:, high] - cumulative[:, low] + n_v[:, low]
+        d = (between - (n_v[:, :, None] + n_v[:, None, :]) / 2) ** 2
+    observed = (coincidences * d).sum(axis=(1, 2))
+    expected = ((n_v[:, :, None] * n_v[:, None, :]) * d).sum(axis=(1, 2)) / (n - 1)
+    used = (n_v > 0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = 1 - observed / expected
+    return np.where(used >= 2, alpha, np.nan)
 
 
 @dataclass(frozen=True)

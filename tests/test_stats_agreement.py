@@ -137,3 +137,54 @@ def test_bootstrap_interval_of_fleiss_kappa_covers() -> None:
         assert interval is not None
         covered += interval.low <= truth <= interval.high
     assert covered >= 34  # 95% nominal; 34 of 40 is the 1% lower tail of Binomial(40, 0.95)
+
+
+# ---------- the bootstrap's weighted totals give the libraries' own statistics ----------
+
+def sparse_reliability(seed: int, raters: int = 5, units: int = 40) -> np.ndarray:
+    """A raters x units matrix on a 1-5 scale with a third of the ratings missing."""
+    rng = np.random.default_rng(seed)
+    data = rng.integers(1, 6, size=(raters, units)).astype(float)
+    data[rng.random(data.shape) < 0.33] = np.nan
+    return data
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_krippendorff_from_unit_coincidences_matches_the_package(level: str) -> None:
+    import krippendorff
+
+    data = sparse_reliability(3)
+    domain = [1.0, 2.0, 3.0, 4.0, 5.0]
+    units = stats.krippendorff_units(data, domain)
+    whole = stats.krippendorff_of_totals(units.sum(axis=0)[None], level, domain)[0]
+    assert whole == pytest.approx(krippendorff.alpha(
+        reliability_data=data, level_of_measurement=level, value_domain=domain), abs=1e-12)
+    # a resample is a weighting of the units: the same as the package on the drawn columns
+    draw = np.random.default_rng(11).integers(0, data.shape[1], data.shape[1])
+    weights = np.bincount(draw, minlength=data.shape[1]).astype(float)
+    resampled = stats.krippendorff_of_totals(np.tensordot(weights, units, axes=1)[None],
+                                             level, domain)[0]
+    assert resampled == pytest.approx(krippendorff.alpha(
+        reliability_data=data[:, draw], level_of_measurement=level, value_domain=domain),
+        abs=1e-12)
+
+
+def test_fleiss_from_unit_shares_matches_statsmodels() -> None:
+    from statsmodels.stats.inter_rater import fleiss_kappa
+
+    rng = np.random.default_rng(5)
+    table = np.array([np.bincount(rng.integers(0, 4, 6), minlength=4) for _ in range(50)], float)
+    units = stats.fleiss_kappa_units(table)
+    draw = rng.integers(0, len(table), len(table))
+    weights = np.bincount(draw, minlength=len(table)).astype(float)
+    got = stats.fleiss_kappa_of_totals(np.vstack([units.sum(axis=0), weights @ units]))
+    assert got[0] == pytest.approx(fleiss_kappa(table, method="fleiss"), abs=1e-12)
+    assert got[1] == pytest.approx(fleiss_kappa(table[draw], method="fleiss"), abs=1e-12)
+
+
+def test_a_resample_with_one_category_is_undefined_not_zero() -> None:
+    one = np.array([[4.0, 0.0], [4.0, 0.0]])
+    assert math.isnan(stats.fleiss_kappa_of_totals(stats.fleiss_kappa_units(one).sum(0)[None])[0])
+    same = np.full((3, 4), 2.0)
+    coincidences = stats.krippendorff_units(same, [1.0, 2.0]).sum(axis=0)[None]
+    assert math.isnan(stats.krippendorff_of_totals(coincidences, "nominal", [1.0, 2.0])[0])

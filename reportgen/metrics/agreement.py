@@ -159,14 +159,10 @@ class FleissKappa(Calculator):
         if table.shape[1] < 2:  # one category used by everyone: kappa undefined
             return Statistic(float("nan"), table.shape[0])
 
-        def resampled(units: np.ndarray) -> float:
-            part = table[units]
-            if (part.sum(axis=0) > 0).sum() < 2:
-                return float("nan")
-            return stats.fleiss_kappa(part)
-
+        units = stats.fleiss_kappa_units(table)
         return Statistic(stats.fleiss_kappa(table), table.shape[0], bootstrap_name(),
-                         lambda level: stats.bootstrap_interval(len(table), resampled, level))
+                         lambda level: stats.bootstrap_interval(
+                             units, stats.fleiss_kappa_of_totals, level))
 
     def details(self, frame: pd.DataFrame, params: CalculatorParams,
                 history: HistoryFrames) -> Mapping[str, Any]:
@@ -212,14 +208,11 @@ class KrippendorffAlpha(Calculator):
         domain = np.unique(values[~np.isnan(values)])
         level = params.level
 
-        def resampled(units: np.ndarray) -> float:
-            part = values[:, units]
-            if len(np.unique(part[~np.isnan(part)])) < 2:
-                return float("nan")
-            return stats.krippendorff_alpha(part, level, domain)
-
+        units = stats.krippendorff_units(values, domain)
         return Statistic(stats.krippendorff_alpha(values, level, domain), pairable, bootstrap_name(),
-                         lambda conf: stats.bootstrap_interval(values.shape[1], resampled, conf))
+                         lambda conf: stats.bootstrap_interval(
+                             units, lambda totals: stats.krippendorff_of_totals(
+                                 totals, level, domain), conf))
 
 
 class GwetParams(PanelAgreementParams):
