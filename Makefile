@@ -24,6 +24,8 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 env: $(STAMP)
+	@# byte-compile the package as a wheel install would, so each command starts from .pyc
+	@$(PY) -m compileall -q reportgen > /dev/null
 
 ## demo: build the environment, generate demo data, render the demo reports into out/
 demo: system-runtime env
