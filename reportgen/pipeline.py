@@ -34,7 +34,16 @@ from reportgen.metrics.engine import (
 from reportgen.model import Artifact, Figure, Finding, MetricResult, ReportModel
 from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
-from reportgen.report_model import assemble_model
+from reportgen.report_model import assemble_model, with_figures
+
+
+@dataclass(frozen=True)
+class PendingCharts:
+    """What drawing a report's charts needs, kept so they can be drawn where it renders."""
+
+    plan: ReportPlan
+    metrics: Mapping[str, MetricResult]
+    period: Period
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,19 @@ class BuildResult:
     model: ReportModel
     gate_results: tuple[GateResult, ...]
     input_hashes: Mapping[str, str]
+    #: Charts not drawn yet (a fan-out draws them in its render processes); ``drawn()``.
+    charts: PendingCharts | None = None
+
+    def drawn(self) -> BuildResult:
+        """This result with its charts drawn and placed in the model's sections."""
+        if self.charts is None:
+            return self
+        pending = self.charts
+        definition = pending.plan.definition
+        with text.locale_scope(definition.locale):
+            figures = build_charts(pending.plan, pending.metrics, pending.period)
+        model = with_figures(self.model, definition, pending.metrics, figures)
+        return replace(self, model=model, charts=None)
 
 
 def history_of(definition: Definition, period: Period) -> list[Period]:
@@ -127,16 +149,18 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
 
 def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | SegmentStore,
             period: Period, metrics: dict[str, MetricResult], gates: tuple[GateResult, ...], *,
-            now: datetime) -> BuildResult:
+            now: datetime, draw: bool = True) -> BuildResult:
+    """Findings, row counts and the model; ``draw=False`` leaves the charts to ``drawn()``."""
     definition = loaded.definition
     findings = build_insights(plan, metrics, StoreRows(store), period)  # type: ignore[arg-type]
     rows = {name: store.count(name, period) for name in definition.sources}
     hashes = {name: store.fingerprint(name) for name in definition.sources}
-    figures = build_charts(plan, metrics, period)
-    model = assemble_model(loaded, period, now=now, metrics=metrics, figures=figures,
+    model = assemble_model(loaded, period, now=now, metrics=metrics, figures={},
                            findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
                            code_version=__version__)
-    return BuildResult(model=model, gate_results=gates, input_hashes=hashes)
+    result = BuildResult(model=model, gate_results=gates, input_hashes=hashes,
+                         charts=PendingCharts(plan, metrics, period))
+    return result.drawn() if draw else result
 
 
 @dataclass(frozen=True)
@@ -207,7 +231,8 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             except Exception as exc:  # one segment's failure is its own, not the fan-out's
                 segment_metrics[p.segment] = f"{type(exc).__name__}: {exc}"
         data_seconds = time.perf_counter() - started
-        whole = _finish(loaded, plan, store, period, metrics, gates, now=now)
+        # Charts are drawn where each report renders (in parallel), not here.
+        whole = _finish(loaded, plan, store, period, metrics, gates, now=now, draw=False)
         builds = []
         label = fanout.whole_label(definition)
         for p in plans:
@@ -224,7 +249,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             began = time.perf_counter()
             try:
                 result = _finish(seg_loaded, replace(plan, loaded=seg_loaded), views[p.segment],
-                                 period, got, gates, now=now)
+                                 period, got, gates, now=now, draw=False)
             except Exception as exc:
                 builds.append(SegmentBuild(p, seg_loaded, error=f"{type(exc).__name__}: {exc}"))
                 continue
@@ -264,9 +289,11 @@ def output_path(out_dir: Path, definition: Definition, output: OutputSpec, perio
 
 
 def render_outputs(loaded: LoadedDefinition, result: BuildResult, out_dir: Path) -> list[Artifact]:
-    """Render every output of the definition; each file appears only when complete."""
+    """Render every output of the definition (drawing its charts first if they are still
+    pending); each file appears only when complete."""
     from reportgen.render import RENDERERS
 
+    result = result.drawn()
     artifacts: list[Artifact] = []
     for output in loaded.definition.outputs:
         path = output_path(out_dir, loaded.definition, output, result.model.period.key)

@@ -229,6 +229,17 @@ def summary_findings(ranked: Sequence[Finding], count: int) -> tuple[Finding, ..
     return tuple(chosen)
 
 
+def with_figures(model: ReportModel, definition: Definition,
+                 metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure]) -> ReportModel:
+    """``model`` with each section's drawn charts, in the section's order, typed by unit."""
+    charts = {spec.id: spec.charts for spec in definition.sections}
+    return dataclasses.replace(model, sections=tuple(
+        dataclasses.replace(section, figures=tuple(
+            _with_unit(figures[c], metrics, definition.chart(c).metric_ids)
+            for c in charts.get(section.id, ()) if c in figures))
+        for section in model.sections))
+
+
 def assemble_model(loaded: LoadedDefinition, period: Period, *, now: datetime,
                    metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
                    findings: Sequence[Finding], gates: Sequence[GateResult],
