@@ -236,7 +236,7 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
     the others: the parent ends 'partial' naming it, and the owner is alerted once.
     ``progress(segment, status)`` is told as each segment finishes.
     """
-    from reportgen.executors.pool import render_all
+    from reportgen.executors.pool import default_jobs, render_all
     from reportgen.pipeline import build_fanout, render_outputs
 
     if now is not None:
@@ -267,8 +267,14 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
             if spec.include_whole:
                 work.insert(0, (loaded, built.whole))
             folder = run_folder(out_dir, definition.id, period.key, run_id)  # never overwritten
-            rendered = dict(zip([w[0].definition.id for w in work],
-                                render_all(render_outputs, work, folder, jobs), strict=True))
+            began = time.perf_counter()
+            outcomes = render_all(render_outputs, work, folder, jobs)
+            rendered = dict(zip([w[0].definition.id for w in work], outcomes, strict=True))
+            logger.info("run #%d: data read once in %.1f s; %d report(s) drawn and rendered "
+                        "in %.1f s on %s process(es): %s", run_id, built.data_seconds,
+                        len(work), time.perf_counter() - began, jobs or default_jobs(),
+                        ", ".join(f"{w[0].definition.id} {r.seconds:.1f} s"
+                                  for w, r in zip(work, outcomes, strict=True)))
             problems: list[str] = []
             for segment in built.segments:
                 name, seg_id = segment.plan.segment.name, segment.loaded.definition.id

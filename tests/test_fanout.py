@@ -158,3 +158,28 @@ def test_a_mapping_row_outside_the_allow_list_is_refused_with_its_place(fanned, 
     text = str(caught.value)
     assert f"{mapping}:3:2" in text and "pay@gmail.com" in text and "example.com" in text
     assert f"{mapping}:4:2" in text and "not-an-address" in text
+
+
+def test_charts_are_left_to_the_render_processes_and_drawn_there(fanned, tmp_path):
+    from pypdf import PdfReader
+
+    from reportgen.executors.pool import render_all
+    from reportgen.pipeline import render_outputs
+
+    loaded, built = fanned
+    segments = [s for s in built.segments if s.result is not None][:2]
+    named = {c for spec in loaded.definition.sections for c in spec.charts}
+    for segment in segments:  # the one-pass build draws nothing ...
+        assert segment.result.charts is not None
+        assert not any(section.figures for section in segment.result.model.sections)
+    drawn = segments[0].result.drawn()  # ... and drawing places every chart a section names
+    assert drawn.charts is None
+    assert {f.id for s in drawn.model.sections for f in s.figures} == named
+
+    pdf_only = [(replace(s.loaded, definition=s.loaded.definition.model_copy(update={
+        "outputs": [o for o in s.loaded.definition.outputs if o.format == "pdf"]})), s.result)
+        for s in segments]
+    outcomes = render_all(render_outputs, pdf_only, tmp_path, jobs=2)
+    for outcome in outcomes:
+        text = " ".join(p.extract_text() for p in PdfReader(outcome.get()[0].path).pages)
+        assert "CSAT, last 13 months" in text and "Where defects come from" in text

@@ -4,6 +4,7 @@ child per segment, and carries on past a failing segment (telling the owner)."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,9 +35,15 @@ def _run(path: Path, ledger, server, out: Path, **kw):
 
 
 def test_every_segment_reaches_its_lead_once_and_history_shows_one_run_with_children(
-        tmp_path, demo_dir, ledger, smtp_server):
+        tmp_path, demo_dir, ledger, smtp_server, caplog):
+    caplog.set_level(logging.INFO, logger="reportgen.runner")
     path = write_fanout(tmp_path / "defs", demo_dir, "scorecard")
     record = _run(path, ledger, smtp_server, tmp_path / "out", jobs=2)
+    timing = next(r.getMessage() for r in caplog.records if "data read once" in r.getMessage())
+    # the whole report and one per queue, from one read of the data
+    assert f"{len(QUEUES) + 1} report(s) drawn and rendered" in timing
+    assert "on 2 process(es)" in timing
+    assert all(f"scorecard--{q.lower()} " in timing for q in QUEUES)
 
     assert record.status == "succeeded", record.error
     got = smtp_server.by_recipient()
