@@ -8,7 +8,7 @@ builder instance or a class with a no-argument constructor.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -19,8 +19,10 @@ from reportgen.charts.base import (
     ChartParams,
     ChartRequest,
 )
-from reportgen.model import Figure
 from reportgen.registry import Registry
+
+if TYPE_CHECKING:
+    from reportgen.model import Figure
 
 __all__ = [
     "CHARTS",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from reportgen.errors import InputError
-from reportgen.model import BreakdownRow, Figure, MetricResult, Theme
+
+if TYPE_CHECKING:  # types only: validating a definition need not load the model
+    from reportgen.model import BreakdownRow, Figure, MetricResult, Theme
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reportgen.model import Direction, Unit
 from reportgen.period import Period
 from reportgen.registry import Registry
 
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
 
     from reportgen.data.aggregates import Aggregation
     from reportgen.metrics.estimates import Estimate
+    from reportgen.model import Direction, Unit
 
 
 class CalculatorParams(BaseModel):
