@@ -431,6 +431,17 @@ class GateSpec(Strict):
         return self
 
 
+ControlValue = Annotated[str | int | float | bool, Field(description="A value of the control column.")]
+
+
+class ControlSpec(Strict):
+    """A comparison group that did not get the change: rows whose ``column`` is one of
+    ``values`` (and that match the rest of the intervention's scope)."""
+
+    column: str = Field(min_length=1, description="Column that tells the groups apart, e.g. queue.")
+    values: list[ControlValue] = Field(min_length=1, max_length=100, description="Its values in the control group, e.g. [Shipping].")
+
+
 class InterventionSpec(Strict):
     name: str
     date: dt.date = Field(description="The day the change took effect.")
@@ -438,6 +449,22 @@ class InterventionSpec(Strict):
     scope: dict[str, Any] = Field(default_factory=dict, description="Rows it applies to, e.g. queue: Onboarding.")
     expected: Literal["improve", "decline"] = "improve"
     description: str = ""
+    control: ControlSpec | None = Field(None, description="A group that did not get the change, e.g. {column: queue, values: [Shipping]}: the effect is then read as a difference in differences (the scope's change minus the control's).")
+
+    @model_validator(mode="after")
+    def _control_apart_from_scope(self) -> InterventionSpec:
+        if self.control is None:
+            return self
+        column = self.control.column
+        if column not in self.scope:
+            raise ValueError(f"control column '{column}' must also be in 'scope', so that the "
+                             f"treated rows are told apart by it (e.g. scope: {{{column}: ...}})")
+        treated = self.scope[column] if isinstance(self.scope[column], list) else [self.scope[column]]
+        shared = [v for v in self.control.values if v in treated]
+        if shared:
+            raise ValueError(f"control values {shared!r} are also in scope.{column}; the control "
+                             f"group must not overlap the rows that got the change")
+        return self
 
 
 class InsightsSpec(Strict):

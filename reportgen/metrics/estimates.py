@@ -461,3 +461,19 @@ def mean_from(values: Mapping[str, Any]) -> Mean:
     mean, var = values.get("mean"), values.get("var")
     return Mean(n, None if mean is None or not n else float(mean),
                 None if var is None or n < 2 else float(var))
+
+
+def sampling_variance(estimate: Estimate) -> tuple[float, float] | None:
+    """(variance of the estimate, its degrees of freedom) for rates and means, allowing for
+    a declared cluster; None for other kinds or too little data.  The degrees of freedom
+    are ``math.inf`` for a binomial variance, n - 1 for a mean, G - 1 when clustered."""
+    if isinstance(estimate, Mean):
+        return _mean_variance(estimate)
+    if isinstance(estimate, Proportion) and estimate.trials:
+        p = estimate.successes / estimate.trials
+        binomial = p * (1 - p) / estimate.trials
+        design = _design_of(estimate)
+        if design is None:
+            return binomial, math.inf
+        return design.design_effect * binomial, float(design.clusters - 1)
+    return None
