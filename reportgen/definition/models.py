@@ -16,7 +16,15 @@ import zoneinfo
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from reportgen.period import GRAINS
 
@@ -451,20 +459,23 @@ class InterventionSpec(Strict):
     description: str = ""
     control: ControlSpec | None = Field(None, description="A group that did not get the change, e.g. {column: queue, values: [Shipping]}: the effect is then read as a difference in differences (the scope's change minus the control's).")
 
-    @model_validator(mode="after")
-    def _control_apart_from_scope(self) -> InterventionSpec:
-        if self.control is None:
-            return self
-        column = self.control.column
-        if column not in self.scope:
+    @field_validator("control")
+    @classmethod
+    def _control_apart_from_scope(cls, control: ControlSpec | None,
+                                  info: ValidationInfo) -> ControlSpec | None:
+        scope = info.data.get("scope")
+        if control is None or not isinstance(scope, dict):
+            return control
+        column = control.column
+        if column not in scope:
             raise ValueError(f"control column '{column}' must also be in 'scope', so that the "
                              f"treated rows are told apart by it (e.g. scope: {{{column}: ...}})")
-        treated = self.scope[column] if isinstance(self.scope[column], list) else [self.scope[column]]
-        shared = [v for v in self.control.values if v in treated]
+        treated = scope[column] if isinstance(scope[column], list) else [scope[column]]
+        shared = [v for v in control.values if v in treated]
         if shared:
             raise ValueError(f"control values {shared!r} are also in scope.{column}; the control "
                              f"group must not overlap the rows that got the change")
-        return self
+        return control
 
 
 class InsightsSpec(Strict):
