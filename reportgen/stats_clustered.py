@@ -78,3 +78,47 @@ def clustered_mean_ttest(mean_a: float, variance_a: float, df_a: float, mean_b: 
     df = total**2 / (variance_a**2 / max(df_a, 1) + variance_b**2 / max(df_b, 1))
     t = (mean_a - mean_b) / math.sqrt(total)
     return float(t), float(2 * sps.t.sf(abs(t), df))
+
+
+# --- Cohen's kappa over rating pairs that share a calibrator's rating ------------------------
+# Pooling every auditor x calibrator pair of a calibration session gives k pairs per item,
+# all sharing the calibrator's one rating (and the item's difficulty): when the calibrator
+# slips, all k pairs disagree.  statsmodels' asymptotic SE counts the pairs as independent
+# and so is too narrow.  The interval below resamples items, keeping each item's pairs
+# together (a cluster bootstrap).  It conditions on the panel: it says how sure we are of
+# these auditors' agreement with this calibrator on items like these, not of a population
+# of raters; sessions are too few (a handful a month) to resample them instead.
+def kappa_pair_units(units: np.ndarray, ratings: np.ndarray, references: np.ndarray,
+                     categories: int) -> np.ndarray:
+    """Each item's rater x reference table of its pairs (items x q x q): the additive shares
+    of the pooled table, for ``stats.bootstrap_interval``.  The inputs are integer codes:
+    item index, rating category and reference category of every pair."""
+    items = int(np.max(units)) + 1 if len(units) else 0
+    flat = (np.asarray(units) * categories + np.asarray(ratings)) * categories + np.asarray(references)
+    counts = np.bincount(flat, minlength=items * categories * categories)
+    return counts.reshape(items, categories, categories).astype(float)
+
+
+def kappa_disagreement(levels: Sequence[float] | None, categories: int,
+                       weights: str) -> np.ndarray:
+    """Disagreement weights of Cohen's kappa as statsmodels defines them: 0/1 unweighted,
+    ``|x_i - x_j|`` linear, ``(x_i - x_j)^2`` quadratic (x: the levels' values, or their
+    positions)."""
+    if weights == "none":
+        return 1.0 - np.eye(categories)
+    x = np.arange(categories, dtype=float) if levels is None else np.asarray(levels, float)
+    distance = np.abs(x[:, None] - x[None, :])
+    return distance if weights == "linear" else distance**2
+
+
+def cohens_kappa_of_totals(tables: np.ndarray, disagreement: np.ndarray) -> np.ndarray:
+    """Cohen's (weighted) kappa ``1 - sum(w O) / sum(w E)`` of each q x q table in ``tables``
+    (resamples x q x q); NaN where the chance disagreement is zero (one category used)."""
+    n = tables.sum(axis=(1, 2))
+    rows, cols = tables.sum(axis=2), tables.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = rows[:, :, None] * cols[:, None, :] / n[:, None, None]
+        observed_dis = (tables * disagreement).sum(axis=(1, 2))
+        expected_dis = (expected * disagreement).sum(axis=(1, 2))
+        kappa = 1 - observed_dis / expected_dis
+    return np.where(expected_dis > 1e-12 * np.maximum(n, 1), kappa, np.nan)
