@@ -126,3 +126,22 @@ def test_iqs_from_a_score_column_clusters_too() -> None:
     assert isinstance(est, ClusteredMean)
     assert est.value == pytest.approx(frame["score"].mean())
     assert params.columns() == ["review_id", "score", "agent_id"]
+
+
+def test_the_methodology_appendix_names_the_clustered_interval_and_test() -> None:
+    from test_insights_support import PERIOD, compute, definition, score_rows, window
+
+    from reportgen.report_model import method_note
+
+    history = window(2)
+    rng = np.random.default_rng(6)
+    frame = score_rows(rng, [(p, "Support", 300, 80.0) for p in history])
+    frame["agent_id"] = rng.integers(0, AGENTS, len(frame)).astype(str)
+    qa = {"id": "qa", "calculator": "qa_score", "source": "qa", "label": "QA score",
+          "params": {"cluster_column": "agent_id"}}
+    defn = definition([qa])
+    result = compute(defn, {"qa": frame}, history)["qa"]
+    note = method_note(result)
+    assert result.n == 300 and history[-1] == PERIOD
+    assert "Student t on the clusters (cluster-robust variance) 95% interval" in note.test
+    assert "Welch's t-test (cluster-robust variance)" in note.test
