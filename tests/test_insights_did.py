@@ -221,3 +221,35 @@ def test_a_good_control_loads(write_definition, tmp_path: Path) -> None:
     control = loaded.definition.interventions[0].control
     assert control is not None and (control.column, control.values) == ("queue", ["Shipping"])
     assert date(2026, 6, 1) == loaded.definition.interventions[0].date
+
+
+def test_a_clustered_metric_gives_a_cluster_aware_difference_in_differences() -> None:
+    """QA scores with agents that differ: declaring the cluster widens the interval."""
+    from test_insights_support import score_rows
+
+    rng = np.random.default_rng(21)
+    history = window(6)
+    change = history[3].start
+    cells = [(p, queue, 150, 84.0 if queue == "Onboarding" and p.start >= change else 78.0)
+             for p in history for queue in ("Onboarding", "Billing")]
+    frame = score_rows(rng, cells)
+    agent = rng.integers(0, 8, len(frame))
+    frame["agent_id"] = frame["queue"] + "-" + agent.astype(str)
+    frame["rating"] = np.clip(frame["rating"] + np.array([-9, -6, -3, 0, 0, 3, 6, 9])[agent],
+                              0, 100)
+    spreads = {}
+    for clustered in (False, True):
+        qa = {"id": "qa", "calculator": "qa_score", "source": "qa", "label": "QA score",
+              "params": {"cluster_column": "agent_id"} if clustered else {}}
+        item = {"name": "Coaching", "date": change.isoformat(), "metric": "qa",
+                "scope": {"queue": "Onboarding"},
+                "control": {"column": "queue", "values": ["Billing"]}}
+        defn = definition([qa], interventions=[item])
+        frames = {"qa": frame}
+        findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history)
+        (found,) = [f for f in findings if f.kind == "intervention"]
+        assert found.numbers["design"] == "difference_in_differences"
+        assert 3.0 < found.numbers["did"] < 9.0
+        spreads[clustered] = (found.numbers["high"] - found.numbers["low"], found.numbers["df"])
+    assert spreads[True][0] > 1.3 * spreads[False][0]
+    assert spreads[True][1] < 30 < spreads[False][1]  # degrees of freedom from 8 agents a cell
