@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 from statsmodels.stats.proportion import proportion_effectsize
 
+from reportgen import stats_did, text
 from reportgen.definition.models import InterventionSpec
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
@@ -36,14 +37,16 @@ from reportgen.insights.text import (
     n_text,
     p_text,
     scope_phrase,
+    signed_delta_text,
     tone_of,
     value_text,
 )
 from reportgen.metrics.base import Calculator, CalculatorParams
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.engine import PERIOD_COLUMN
-from reportgen.metrics.estimates import Estimate
+from reportgen.metrics.estimates import Estimate, sampling_variance
 from reportgen.model import Finding
+from reportgen.text.number import POINT_UNITS
 
 _SIZE_WORDS = ((0.8, "a large"), (0.5, "a medium"), (0.2, "a small"), (0.0, "a very small"))
 
@@ -96,7 +99,8 @@ def _track(ctx: InsightContext, item: InterventionSpec) -> Finding | None:
 
     def report(status: str, sentence: str, numbers: dict[str, Any] | None = None, *,
                verdict: Verdict = "none", size: float = 0.0) -> Finding:
-        conclusive = status in ("held", "faded", "too_early", "against_expectation")
+        conclusive = status in ("held", "faded", "too_early", "against_expectation",
+                                "effect_vs_control")
         return ctx.finding("intervention", metric, scope, sentence,
                            numbers={**base, **(numbers or {}), "status": status,
                                     "significant": conclusive},
@@ -139,6 +143,9 @@ def _track(ctx: InsightContext, item: InterventionSpec) -> Finding | None:
         return report("insufficient_after", (
             f"{title}: too early to judge ({n_text(after.n)} since the change; at least "
             f"{minimum} are needed)."), sizes)
+    if item.control is not None:
+        return _difference_in_differences(ctx, item, report, rows, (before, after), columns,
+                                          start, title)
     change = after.compare(before, alpha)
     effect = effect_size(after, before)
     numbers: dict[str, Any] = {
@@ -181,6 +188,110 @@ def _track(ctx: InsightContext, item: InterventionSpec) -> Finding | None:
                                     f"significantly from before "
                                     f"({p_text(held['latest_p'], alpha)})") + ".")
     return report(status, sentence + tail, numbers, verdict=verdict, size=size)
+
+
+class _Report(Protocol):
+    def __call__(self, status: str, sentence: str, numbers: dict[str, Any] | None = None, *,
+                 verdict: Verdict = "none", size: float = 0.0) -> Finding: ...
+
+
+def _control_scope(item: InterventionSpec) -> dict[str, Any]:
+    """The control group's rows: the intervention's scope with the control column's values
+    swapped for the control's, so both groups match on everything else."""
+    assert item.control is not None
+    return {**item.scope, item.control.column: list(item.control.values)}
+
+
+def _group_name(values: Any) -> str:
+    return join_names([str(v) for v in (values if isinstance(values, list) else [values])])
+
+
+def _difference_in_differences(ctx: InsightContext, item: InterventionSpec, report: _Report,
+                               rows: pd.DataFrame, treated: tuple[Estimate, Estimate],
+                               columns: list[str], start: datetime, title: str) -> Finding:
+    """The change in the scope minus the change in the control group over the same dates."""
+    assert item.control is not None
+    metric, spec = ctx.metrics[item.metric], ctx.spec(item.metric)
+    assert spec is not None
+    plan = ctx.plans[spec.id]
+    calc, params = plan.calc, plan.params
+    time_column = ctx.definition.sources[spec.source].time_column
+    frame = ctx.frames.rows(spec.source, columns, {**spec.filter, **_control_scope(item)})
+    keys = {p.key for p in ctx.history}
+    others = frame.loc[frame[PERIOD_COLUMN].isin(keys)]
+    is_after = (timestamps(others, time_column, ctx.period) >= pd.Timestamp(start)).to_numpy()
+    control = (calc.estimate(others.loc[~is_after], params),
+               calc.estimate(others.loc[is_after], params))
+    minimum, alpha, unit = ctx.min_n(metric.metric_id), ctx.alpha(metric.metric_id), metric.unit
+    level = spec.confidence or ctx.definition.statistics.confidence
+    treated_name = _group_name(item.scope[item.control.column])
+    control_name = _group_name(list(item.control.values))
+    numbers: dict[str, Any] = {
+        "design": "difference_in_differences", "control": {
+            "column": item.control.column, "values": list(item.control.values)},
+        "n_before": treated[0].n, "n_after": treated[1].n,
+        "value_before": treated[0].value, "value_after": treated[1].value,
+        "control_n_before": control[0].n, "control_n_after": control[1].n,
+        "control_value_before": control[0].value, "control_value_after": control[1].value,
+        "min_n": minimum, "alpha": alpha}
+    if any(e.value is None or e.n < minimum for e in control):
+        return report("insufficient_control", (
+            f"{title}: too little data in the control group ({control_name}) to compare "
+            f"against ({n_text(control[0].n)} before, {n_text(control[1].n)} after the change; "
+            f"at least {minimum} each are needed)."), numbers)
+    cells = [sampling_variance(e) for e in (*treated, *control)]
+    if any(c is None for c in cells):
+        return report("not_testable", (
+            f"{title}: {metric.label} is neither a rate nor a mean, so no difference in "
+            f"differences against {control_name} is computed."), numbers)
+    result = stats_did.difference_in_differences(*(
+        stats_did.Cell(float(e.value or 0.0), c[0], c[1])
+        for e, c in zip((*treated, *control), cells, strict=True) if c is not None))
+    if result is None:
+        return report("not_testable", (
+            f"{title}: every group is at the edge of the scale before and after, so the "
+            f"difference in differences against {control_name} has no interval."), numbers)
+    low, high = result.interval(level)
+    p_value = result.p_value
+    numbers.update({"delta": result.estimate, "did": result.estimate,
+                    "treated_change": result.treated_change,
+                    "control_change": result.control_change, "se": result.se,
+                    "df": None if math.isinf(result.df) else result.df,
+                    "low": low, "high": high, "level": level, "p_value": p_value,
+                    "test": "difference in differences (sum of the four cells' variances)"})
+    sign = 1.0 if result.estimate >= 0 else -1.0
+    bounds = sorted((sign * low, sign * high))
+    ci = f"{text.confidence_label(level)} {_bound(bounds[0], unit)} to {_bound(bounds[1], unit)}"
+    if unit in POINT_UNITS:
+        ci += " points"
+    footnote = (f"Difference in differences: the change in {treated_name} minus the change in "
+                f"{control_name} ({signed_delta_text(result.treated_change, unit)} and "
+                f"{signed_delta_text(result.control_change, unit)}); {p_text(p_value, alpha)}.")
+    numbers["footnote"] = footnote
+    significant = p_value < alpha
+    if not significant:
+        return report("no_significant_difference", (
+            f"{title}: {metric.label} moved about as much in {treated_name} as in "
+            f"{control_name} after the change (difference "
+            f"{signed_delta_text(result.estimate, unit)}, {ci}). {footnote}"), numbers)
+    verdict = goodness(result.estimate, metric.direction)
+    sentence = (f"{title}: {metric.label} {movement(result.estimate)} "
+                f"{delta_text(result.estimate, unit)} more in {treated_name} than in "
+                f"{control_name} after the change ({ci})")
+    expected = "improved" if item.expected == "improve" else "declined"
+    size = magnitude(result.estimate, unit, treated[0].value)
+    if verdict != expected:
+        return report("against_expectation", f"{sentence}, the opposite of what was expected. "
+                      f"{footnote}", numbers, verdict=verdict, size=size)
+    return report("effect_vs_control", f"{sentence}. {footnote}", numbers, verdict=verdict,
+                  size=size)
+
+
+def _bound(value: float, unit: str) -> str:
+    """An interval bound of a difference: ``1.2`` (points) or ``−3.4 minutes``."""
+    if unit in POINT_UNITS:
+        return text.decimal(value * (100 if unit == "percent" else 1), 1)
+    return text.value_words(value, unit)
 
 
 def _where(item: InterventionSpec) -> str:

@@ -20,6 +20,7 @@ from reportgen.metrics.estimates import Statistic
 np = lazy("numpy")
 pd = lazy("pandas")
 stats = lazy("reportgen.stats")
+clustered = lazy("reportgen.stats_clustered")
 
 
 def bootstrap_name() -> str:
@@ -84,6 +85,26 @@ def _kappa(pairs: pd.DataFrame, weights: str) -> tuple[float, float, int]:
     return kappa, se, len(pairs)
 
 
+def item_bootstrap_name() -> str:
+    """How pooled Cohen's kappa gets its interval: items resampled with all their pairs."""
+    return (f"percentile bootstrap over items, each item's auditor x calibrator pairs kept "
+            f"together ({stats.BOOTSTRAP_RESAMPLES} resamples, seed {stats.BOOTSTRAP_SEED})")
+
+
+def _pair_units(pairs: pd.DataFrame, weights: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's table of its pairs (the bootstrap's per-unit shares) and the kappa's
+    disagreement weights."""
+    levels = _levels(pd.concat([pairs["rating"], pairs["rating_reference"]]))
+    index = {level: i for i, level in enumerate(levels)}
+    units = pd.factorize(pairs["unit"])[0]
+    shares = clustered.kappa_pair_units(units, pairs["rating"].map(index).to_numpy(int),
+                                        pairs["rating_reference"].map(index).to_numpy(int),
+                                        len(levels))
+    disagreement = clustered.kappa_disagreement(levels if _numeric(levels) else None,
+                                                len(levels), weights)
+    return shares, disagreement
+
+
 @CALCULATORS.register("cohen_kappa")
 class CohenKappa(Calculator):
     """Cohen's kappa of auditors against the calibrator, all auditors pooled."""
@@ -101,9 +122,13 @@ class CohenKappa(Calculator):
         pairs = _pairs(frame, params)
         if pairs.empty:
             return Statistic(None, 0)
-        kappa, se, n = _kappa(pairs, params.weights)
-        return Statistic(kappa, n, "normal (asymptotic SE)",
-                         lambda level: stats.kappa_interval(kappa, se, level))
+        kappa, _, n = _kappa(pairs, params.weights)
+        if np.isnan(kappa):
+            return Statistic(kappa, n)
+        shares, disagreement = _pair_units(pairs, params.weights)
+        return Statistic(kappa, n, item_bootstrap_name(), lambda level: stats.bootstrap_interval(
+            shares, lambda tables: clustered.cohens_kappa_of_totals(tables, disagreement),
+            level))
 
     def details(self, frame: pd.DataFrame, params: CalculatorParams,
                 history: HistoryFrames) -> Mapping[str, Any]:

@@ -18,6 +18,7 @@ from reportgen.model import Change, Interval
 
 np = lazy("numpy")
 stats = lazy("reportgen.stats")
+clustered = lazy("reportgen.stats_clustered")
 
 
 class Estimate(Protocol):
@@ -340,6 +341,65 @@ def _design_of(estimate: Proportion) -> stats.ClusterDesign | None:
     return estimate.design() if isinstance(estimate, ClusteredProportion) else None
 
 
+@dataclass(frozen=True)
+class ClusteredMean(Mean):
+    """A mean of audits grouped in clusters (QA scores of reviews of the same agent).
+
+    ``cluster_counts`` / ``cluster_sums`` / ``cluster_sums_of_squares`` hold each cluster's
+    sufficient statistics.  The interval is Student t on G - 1 degrees of freedom with the
+    cluster-robust (sandwich) variance of the mean, never below the independent one; a
+    change is tested with a Welch-type t-test on those variances (Satterthwaite's degrees
+    of freedom).  Fewer than two clusters: the plain t interval and Welch's test.
+    """
+
+    cluster_counts: tuple[float, ...] = ()
+    cluster_sums: tuple[float, ...] = ()
+    cluster_sums_of_squares: tuple[float, ...] = ()
+    test_name: str | None = "Welch's t-test (cluster-robust variance)"
+    interval_name: str | None = "Student t on the clusters (cluster-robust variance)"
+
+    @classmethod
+    def of_clusters(cls, counts: tuple[float, ...], sums: tuple[float, ...],
+                    sums_of_squares: tuple[float, ...]) -> ClusteredMean:
+        n = int(sum(counts))
+        total, squares = float(sum(sums)), float(sum(sums_of_squares))
+        mean = total / n if n else None
+        variance = (max(squares - n * mean**2, 0.0) / (n - 1)
+                    if mean is not None and n > 1 else None)
+        return cls(n, mean, variance, cluster_counts=counts, cluster_sums=sums,
+                   cluster_sums_of_squares=sums_of_squares)
+
+    def design(self) -> clustered.ClusteredMeanDesign | None:
+        return clustered.clustered_mean_design(self.cluster_counts, self.cluster_sums,
+                                               self.cluster_sums_of_squares)
+
+    def interval(self, level: float) -> Interval | None:
+        design = self.design()
+        if design is None:
+            return super().interval(level)
+        low, high = clustered.clustered_t_interval(design, level)
+        return Interval(low, high, level, self.interval_name or "")
+
+    def compare(self, previous: Estimate, alpha: float) -> Change:
+        if not isinstance(previous, Mean) or self.mean is None or previous.mean is None:
+            return _change(self, previous, None, None, None, alpha)
+        now, before = _mean_variance(self), _mean_variance(previous)
+        if now is None or before is None:
+            return _change(self, previous, self.test_name, None, None, alpha)
+        t, p = clustered.clustered_mean_ttest(self.mean, *now, previous.mean, *before)
+        return _change(self, previous, self.test_name, t, p, alpha)
+
+
+def _mean_variance(estimate: Mean) -> tuple[float, float] | None:
+    """(variance of the mean, its degrees of freedom): clustered when the estimate is."""
+    design = estimate.design() if isinstance(estimate, ClusteredMean) else None
+    if design is not None:
+        return design.variance, float(design.df)
+    if estimate.count < 2 or estimate.variance is None:
+        return None
+    return estimate.variance / estimate.count, float(estimate.count - 1)
+
+
 IntervalFn = Callable[[float], "tuple[float, float] | None"]
 
 
@@ -401,3 +461,19 @@ def mean_from(values: Mapping[str, Any]) -> Mean:
     mean, var = values.get("mean"), values.get("var")
     return Mean(n, None if mean is None or not n else float(mean),
                 None if var is None or n < 2 else float(var))
+
+
+def sampling_variance(estimate: Estimate) -> tuple[float, float] | None:
+    """(variance of the estimate, its degrees of freedom) for rates and means, allowing for
+    a declared cluster; None for other kinds or too little data.  The degrees of freedom
+    are ``math.inf`` for a binomial variance, n - 1 for a mean, G - 1 when clustered."""
+    if isinstance(estimate, Mean):
+        return _mean_variance(estimate)
+    if isinstance(estimate, Proportion) and estimate.trials:
+        p = estimate.successes / estimate.trials
+        binomial = p * (1 - p) / estimate.trials
+        design = _design_of(estimate)
+        if design is None:
+            return binomial, math.inf
+        return design.design_effect * binomial, float(design.clusters - 1)
+    return None

@@ -7,13 +7,14 @@ review), ``rating`` (blank = N/A), ``scale_min``, ``scale_max``.  A category's s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
 from reportgen.metrics.estimates import (
+    ClusteredMean,
     ClusteredProportion,
     Mean,
     Proportion,
@@ -93,79 +94,130 @@ def reviews(params: ScorecardParams, measures: Mapping[str, Measure]) -> Aggrega
     return Aggregation(measures, per=params.review_column, per_measures=_review_measures(params))
 
 
-@CALCULATORS.register("qa_score")
-class QaScore(Calculator):
-    """Mean weighted scorecard score of the period's reviews (0-100)."""
-
-    name = "qa_score"
-    Params = ScorecardParams
-    unit = "score"
-    direction = "higher"
-    estimate_kind = "mean"
-    formula = (
-        "mean over reviews of the weighted mean of category scores, where category score = "
-        "(selected - min) / (max - min) x 100, N/A categories excluded; a failed critical "
-        "category scores the review 0"
-    )
-
-    def aggregation(self, params: CalculatorParams) -> Aggregation:
-        from reportgen.data.aggregates import mean_aggregation
-
-        assert isinstance(params, ScorecardParams)
-        return reviews(params, mean_aggregation(review_score).measures)
-
-    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Mean:
-        return mean_from(values)
-
-
-class IqsParams(ScorecardParams):
-    column_fields: ClassVar[tuple[str, ...]] = (*ScorecardParams.column_fields, "score_column")
-    score_column: str | None = Field(
-        None, description="Column with each review's score (0-100) already computed, e.g. from a "
-                          "Zendesk QA export; when set, the scorecard columns are not read.")
-
-    def columns(self) -> list[str]:
-        if self.score_column is not None:
-            return [self.review_column, self.score_column]
-        return super().columns()
-
-
-@CALCULATORS.register("iqs")
-class Iqs(Calculator):
-    """Internal Quality Score (Zendesk QA): the mean of the period's review scores (0-100)."""
-
-    name = "iqs"
-    Params = IqsParams
-    unit = "score"
-    direction = "higher"
-    estimate_kind = "mean"
-    formula = ("mean of review scores (one per review; from {score_column} when given, else the "
-               "weighted scorecard score as in qa_score)")
-
-    def aggregation(self, params: CalculatorParams) -> Aggregation:
-        import sqlalchemy as sa
-
-        from reportgen.data.aggregates import Aggregation, mean_aggregation
-
-        assert isinstance(params, IqsParams)
-        if params.score_column is None:
-            return reviews(params, mean_aggregation(review_score).measures)
-        # One score per review, even when the source repeats it on every category row.
-        column = params.score_column
-        return Aggregation(mean_aggregation(lambda cols: cols.num("score")).measures,
-                           per=params.review_column,
-                           per_measures={"score": lambda cols: sa.func.min(cols.num(column))})
-
-    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Mean:
-        return mean_from(values)
-
-
 class ClusteredParams(ScorecardParams):
     column_fields: ClassVar[tuple[str, ...]] = (*ScorecardParams.column_fields, "cluster_column")
     cluster_column: str | None = Field(
         None, description="Column naming the cluster an audit belongs to (the audited agent, "
                           "e.g. agent_id): the interval and change test then allow for audits "
                           "of one agent resembling each other (cluster-robust design effect).")
+
+
+#: builds a value's statistics over review rows: e.g. n, mean and variance, or n, sum, sumsq
+StatsOf = Callable[["Measure"], Mapping[str, "Measure"]]
+
+
+def mean_stats_of(value: Measure) -> Mapping[str, Measure]:
+    from reportgen.data.aggregates import mean_aggregation
+
+    return mean_aggregation(value).measures
+
+
+def cluster_sums_of(value: Measure) -> Mapping[str, Measure]:
+    import sqlalchemy as sa
+
+    return {"n": lambda cols: sa.func.count(value(cols)),
+            "sum": lambda cols: sa.func.sum(value(cols)),
+            "sumsq": lambda cols: sa.func.sum(value(cols) * value(cols))}
+
+
+def _clusters(frame: pd.DataFrame, params: ClusteredParams) -> pd.Series:
+    """Each row's cluster; audits with no agent recorded are each their own cluster (the
+    most honest choice: merging them would invent a grouping)."""
+    assert params.cluster_column is not None
+    column = frame[params.cluster_column]
+    return column.astype(object).where(column.notna(),
+                                       "\0" + frame[params.review_column].astype(str))
+
+
+class _ClusteredMeanScore(Calculator):
+    """A mean of one value per review that can be clustered by agent (``cluster_column``).
+
+    Unclustered, the aggregates run where the data lives.  Clustered, the rows are read and
+    each cluster's count, sum and sum of squares come from one query over them, for the
+    cluster-robust variance of the mean.
+    """
+
+    unit = "score"
+    direction = "higher"
+    estimate_kind = "mean"
+
+    def value_aggregation(self, params: ClusteredParams, stats_of: StatsOf) -> Aggregation:
+        """The review-level aggregation of the calculator's value, summarised by ``stats_of``."""
+        raise NotImplementedError
+
+    def aggregation(self, params: CalculatorParams) -> Aggregation | None:
+        assert isinstance(params, ClusteredParams)
+        return None if params.cluster_column else self.value_aggregation(params, mean_stats_of)
+
+    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Mean:
+        return mean_from(values)
+
+    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Mean:
+        assert isinstance(params, ClusteredParams)
+        from reportgen.data.frames import aggregate_by, aggregate_frame
+
+        if params.cluster_column is None:
+            return mean_from(aggregate_frame(frame, self.value_aggregation(params,
+                                                                          mean_stats_of)))
+        groups = aggregate_by(frame, _clusters(frame, params),
+                              self.value_aggregation(params, cluster_sums_of))
+        sums = [v for v in groups.values() if v.get("n")]
+        return ClusteredMean.of_clusters(tuple(float(v["n"]) for v in sums),
+                                         tuple(float(v["sum"]) for v in sums),
+                                         tuple(float(v["sumsq"]) for v in sums))
+
+
+@CALCULATORS.register("qa_score")
+class QaScore(_ClusteredMeanScore):
+    """Mean weighted scorecard score of the period's reviews (0-100)."""
+
+    name = "qa_score"
+    Params = ClusteredParams
+    formula = (
+        "mean over reviews of the weighted mean of category scores, where category score = "
+        "(selected - min) / (max - min) x 100, N/A categories excluded; a failed critical "
+        "category scores the review 0"
+    )
+
+    def value_aggregation(self, params: ClusteredParams, stats_of: StatsOf) -> Aggregation:
+        return reviews(params, stats_of(review_score))
+
+
+class IqsParams(ClusteredParams):
+    column_fields: ClassVar[tuple[str, ...]] = (*ClusteredParams.column_fields, "score_column")
+    score_column: str | None = Field(
+        None, description="Column with each review's score (0-100) already computed, e.g. from a "
+                          "Zendesk QA export; when set, the scorecard columns are not read.")
+
+    def columns(self) -> list[str]:
+        if self.score_column is not None:
+            return [self.review_column, self.score_column,
+                    *([self.cluster_column] if self.cluster_column else [])]
+        return super().columns()
+
+
+@CALCULATORS.register("iqs")
+class Iqs(_ClusteredMeanScore):
+    """Internal Quality Score (Zendesk QA): the mean of the period's review scores (0-100)."""
+
+    name = "iqs"
+    Params = IqsParams
+    formula = ("mean of review scores (one per review; from {score_column} when given, else the "
+               "weighted scorecard score as in qa_score)")
+
+    def value_aggregation(self, params: ClusteredParams, stats_of: StatsOf) -> Aggregation:
+        import sqlalchemy as sa
+
+        from reportgen.data.aggregates import Aggregation
+
+        assert isinstance(params, IqsParams)
+        if params.score_column is None:
+            return reviews(params, stats_of(review_score))
+        # One score per review, even when the source repeats it on every category row.
+        column = params.score_column
+        return Aggregation(stats_of(lambda cols: cols.num("score")),
+                           per=params.review_column,
+                           per_measures={"score": lambda cols: sa.func.min(cols.num(column))})
 
 
 class PassRateParams(ClusteredParams):
@@ -197,11 +249,7 @@ class _ClusteredRate(Calculator):
         aggregation = self.review_aggregation(params)
         if params.cluster_column is None:
             return proportion_from(aggregate_frame(frame, aggregation))
-        # Audits with no agent recorded are each their own cluster: the least favourable
-        # assumption would be to merge them, the most honest to not invent a grouping.
-        clusters = frame[params.cluster_column].astype(object).where(
-            frame[params.cluster_column].notna(),
-            "\0" + frame[params.review_column].astype(str))
+        clusters = _clusters(frame, params)
         sums = [proportion_from(aggregate_frame(part, aggregation))
                 for _, part in frame.groupby(clusters, sort=True)]
         sums = [p for p in sums if p.trials]
