@@ -31,12 +31,14 @@ from starlette.templating import Jinja2Templates
 from reportgen.approvals import alert_overdue_approvals, may_approve
 from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
+from reportgen.retention import check_not_pruned, prune_after_run, pruned_note
 from reportgen.runs import Ledger, RunRecord, utc_now
 from reportgen.settings import Settings
 from reportgen.web.auth import CSRF_FIELD, SignInLimiter, check_csrf, csrf_token, current_user
 from reportgen.web.auth import require as require_role
 from reportgen.web.catalog import Entry, load_catalog
 from reportgen.web.jobs import JobQueue
+from reportgen.web.segments import families, known_segments, only_segment, segment_model
 from reportgen.web.store import WebStore
 
 APPROVAL_CHECK_SECONDS = 60
@@ -71,6 +73,7 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/reports/{report_id}/preview", preview_page),
         Route("/reports/{report_id}/preview/page", preview_document),
         Route("/reports/{report_id}/regenerate", regenerate, methods=["POST"]),
+        Route("/runs/{run_id:int}", run_page),
         Route("/jobs/{job_id:int}", job_page),
         Route("/jobs/{job_id:int}.json", job_status),
         Route("/runs/{run_id:int}/test-send", test_send, methods=["POST"]),
@@ -166,6 +169,28 @@ def _file_url(request: Request, run: RunRecord, index: int) -> str:
     return f"/files/{token}/{Path(run.artifacts[index].path).name}"
 
 
+def _files(request: Request, runs: list[RunRecord]) -> dict[int, list[tuple[Any, str]]]:
+    """Each run's files on disk with their signed download links (pruned ones left out)."""
+    return {run.id: [(a, _file_url(request, run, i)) for i, a in enumerate(run.artifacts)
+                     if a.pruned_at is None] for run in runs}
+
+
+def _back(run: RunRecord, query: str = "") -> str:
+    """Where an action on ``run`` returns to: its report's page, or for a segment run its
+    fan-out's run page (where the other segments are)."""
+    if run.parent_id is not None:
+        return f"/runs/{run.parent_id}{query}#run-{run.id}"
+    return f"/reports/{run.report_id}{query}#run-{run.id}"
+
+
+def _entry_of_run(request: Request, run: RunRecord) -> Entry | None:
+    """The definition a run was made from (a segment run's is its fan-out's)."""
+    report_id = run.report_id
+    if run.parent_id is not None:
+        report_id = _run(request, run.parent_id).report_id
+    return _catalog(request).get(report_id)
+
+
 # -- sign-in -----------------------------------------------------------------------------
 
 async def login_page(request: Request) -> Response:
@@ -221,22 +246,43 @@ async def report_page(request: Request) -> Response:
     require_role(request, "viewer")
     report_id = request.path_params["report_id"]
     entry = _entry(request, report_id)
-    runs = request.app.state.ledger.history(report_id, limit=50)
-    files = {run.id: [(a, _file_url(request, run, i)) for i, a in enumerate(run.artifacts)]
-             for run in runs}
-    decisions = request.app.state.store.approvals_of([r.id for r in runs])
-    return _render(request, "report.html", entry=entry, runs=runs, files=files,
-                   decisions=decisions, periods=entry.periods(_config(request).now()))
+    ledger: Ledger = request.app.state.ledger
+    runs = ledger.history(report_id, limit=50)
+    children = families(ledger, runs)
+    every = runs + [c for kids in children.values() for c in kids]
+    decisions = request.app.state.store.approvals_of([r.id for r in every])
+    segments = known_segments(entry.loaded, ledger) if entry.loaded else []
+    return _render(request, "report.html", entry=entry, runs=runs, files=_files(request, every),
+                   children=children, decisions=decisions, segments=segments,
+                   pruned=pruned_note, periods=entry.periods(_config(request).now()))
 
 
-def _build_preview(request: Request, entry: Entry, period_key: str) -> Any:
-    """The ReportModel for a period (built once per definition version and period)."""
+async def run_page(request: Request) -> Response:
+    require_role(request, "viewer")
+    ledger: Ledger = request.app.state.ledger
+    run = _run(request, request.path_params["run_id"])
+    parent = _run(request, run.parent_id) if run.parent_id is not None else None
+    entry = _entry_of_run(request, run)
+    children = ledger.children_of(run.id)
+    decisions = request.app.state.store.approvals_of([run.id, *(c.id for c in children)])
+    segment_of = {c.id: c.segment for c in children}
+    return _render(request, "run.html", run=run, parent=parent, entry=entry,
+                   children=children, files=_files(request, [run, *children]),
+                   decisions=decisions, pruned=pruned_note, segment_of=segment_of)
+
+
+def _build_preview(request: Request, entry: Entry, period_key: str, segment: str = "") -> Any:
+    """The ReportModel for a period, or for one segment of a fan-out (built once per
+    definition version, period and segment)."""
     from reportgen.errors import GateFailure
     from reportgen.pipeline import build_report
 
     config = _config(request)
     assert entry.loaded is not None
-    key = (entry.report_id, period_key, entry.loaded.hash)
+    if segment and entry.loaded.definition.fan_out is None:
+        raise HTTPException(400, f"{entry.report_id} has no fan_out, so no segment "
+                                 f"'{segment}'")
+    key = (entry.report_id, period_key, entry.loaded.hash, segment)
     with request.app.state.preview_lock:
         if key not in config._previews:
             try:
@@ -244,8 +290,15 @@ def _build_preview(request: Request, entry: Entry, period_key: str) -> Any:
             except (ValueError, ReportgenError) as exc:
                 raise HTTPException(400, f"period '{period_key}': {exc}") from None
             try:
-                config._previews[key] = build_report(entry.loaded, period,
-                                                     now=config.now()).model
+                if segment:
+                    config._previews[key] = segment_model(
+                        entry.loaded, period, segment, now=config.now(),
+                        domains=config.settings.allowed_domains)
+                else:
+                    config._previews[key] = build_report(entry.loaded, period,
+                                                         now=config.now()).model
+            except LookupError as missing:
+                raise HTTPException(404, str(missing)) from None
             except GateFailure as held:
                 raise HTTPException(409, f"{entry.report_id} {period_key} is held by its "
                                          f"data-quality gates: {held}") from None
@@ -254,7 +307,7 @@ def _build_preview(request: Request, entry: Entry, period_key: str) -> Any:
 
 def _changes(request: Request, report_id: str, model: Any) -> tuple[RunRecord | None, list, list]:
     """KPIs and headline findings of ``model`` that differ from the last sent run's."""
-    sent = [r for r in request.app.state.ledger.history(report_id)
+    sent = [r for r in request.app.state.ledger.history(report_id, children=True)
             if r.summary and any(d.status == "sent" and d.purpose == "delivery"
                                  for d in r.deliveries)]
     if not sent:
@@ -276,11 +329,13 @@ async def preview_page(request: Request) -> Response:
         raise HTTPException(409, f"{entry.path.name} is not valid: {entry.error}")
     periods = entry.periods(_config(request).now())
     period_key = request.query_params.get("period") or periods[0].key
-    model = _build_preview(request, entry, period_key)
-    since, kpis, findings = _changes(request, entry.report_id, model)
+    segment = request.query_params.get("segment", "")
+    model = _build_preview(request, entry, period_key, segment)
+    since, kpis, findings = _changes(request, model.report_id, model)
+    segments = known_segments(entry.loaded, request.app.state.ledger)
     return _render(request, "preview.html", entry=entry, period_key=period_key,
                    periods=periods, model=model, since=since, kpi_changes=kpis,
-                   finding_changes=findings)
+                   finding_changes=findings, segment=segment, segments=segments)
 
 
 async def preview_document(request: Request) -> Response:
@@ -290,7 +345,8 @@ async def preview_document(request: Request) -> Response:
     entry = _entry(request, request.path_params["report_id"])
     if entry.loaded is None:
         raise HTTPException(409, f"{entry.path.name} is not valid: {entry.error}")
-    model = _build_preview(request, entry, request.query_params.get("period", ""))
+    model = _build_preview(request, entry, request.query_params.get("period", ""),
+                           request.query_params.get("segment", ""))
     return HTMLResponse(preview_html(model), headers={
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                    "img-src data:; font-src data:"})
@@ -299,7 +355,7 @@ async def preview_document(request: Request) -> Response:
 # -- actions -----------------------------------------------------------------------------
 
 async def regenerate(request: Request) -> Response:
-    from reportgen.runner import run_report
+    from reportgen.runner import run_fanout, run_report
 
     user = require_role(request, "analyst")
     form = await check_csrf(request)
@@ -308,19 +364,38 @@ async def regenerate(request: Request) -> Response:
         raise HTTPException(409, f"{entry.path.name} is not valid: {entry.error}")
     config = _config(request)
     period_key = form.get("period") or entry.periods(config.now())[0].key
-    period = entry.period(period_key)
+    try:
+        period = entry.period(period_key)
+    except (ValueError, ReportgenError) as exc:
+        raise HTTPException(400, f"period '{period_key}': {exc}") from None
+    segment = form.get("segment", "")
     ledger: Ledger = request.app.state.ledger
     loaded = entry.loaded
+    if segment and loaded.definition.fan_out is None:
+        raise HTTPException(400, f"{entry.report_id} has no fan_out, so no segment "
+                                 f"'{segment}'")
+    settings = config.settings
 
     def work() -> tuple[int, str, str | None]:
-        record = run_report(loaded, period, trigger="manual", ledger=ledger,
-                            out_dir=config.settings.resolved_out_dir(), send=False,
-                            smtp=config.settings.smtp, now=config.now)
+        if loaded.definition.fan_out is not None:
+            record = run_fanout(only_segment(loaded, segment) if segment else loaded, period,
+                                trigger="manual", ledger=ledger,
+                                out_dir=settings.resolved_out_dir(), send=False,
+                                smtp=settings.smtp, domains=settings.allowed_domains,
+                                jobs=settings.jobs, now=config.now,
+                                public_url=settings.web.public_url)
+        else:
+            record = run_report(loaded, period, trigger="manual", ledger=ledger,
+                                out_dir=settings.resolved_out_dir(), send=False,
+                                smtp=settings.smtp, now=config.now,
+                                public_url=settings.web.public_url)
+        prune_after_run(settings, ledger.with_clock(config.now))
         return record.id, record.status, record.error
 
-    job = request.app.state.jobs.submit(entry.report_id, period.key, user.name, work)
-    request.app.state.store.record(user, "regenerate", f"{entry.report_id} {period.key}",
-                                   "queued", f"job {job.id}")
+    what = f"{entry.report_id} {period.key}" + (f" {segment}" if segment else "")
+    job = request.app.state.jobs.submit(entry.report_id, period.key + (
+        f" · {segment}" if segment else ""), user.name, work)
+    request.app.state.store.record(user, "regenerate", what, "queued", f"job {job.id}")
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -357,12 +432,12 @@ async def test_send(request: Request) -> Response:
         raise HTTPException(409, str(exc)) from None
     outcome = "sent" if not report.failed else "failed"
     store.record(user, "test-send", f"run {run.id}", outcome, user.email)
-    return RedirectResponse(f"/reports/{run.report_id}?sent=test#run-{run.id}", status_code=303)
+    return RedirectResponse(_back(run, "?sent=test"), status_code=303)
 
 
 async def approve(request: Request) -> Response:
     from reportgen.definition.models import EmailSpec
-    from reportgen.delivery.channels import deliver_chats, report_link
+    from reportgen.delivery.channels import deliver_chats, run_link
     from reportgen.delivery.email import DeliveryReport, deliver_email
 
     user = require_role(request, "approver")
@@ -378,23 +453,29 @@ async def approve(request: Request) -> Response:
         raise HTTPException(409, f"run #{run.id} has no e-mail recipients to send to")
     if config.settings.smtp is None:
         raise HTTPException(409, "the settings have no 'smtp' section; nothing can be sent")
-    entry = _catalog(request).get(run.report_id)
+    entry = _entry_of_run(request, run)
     if not may_approve(entry.loaded.definition if entry and entry.loaded else None, user.email):
         store.record(user, "approve", f"run {run.id}", "refused", "not among the approvers")
         raise HTTPException(403, f"{run.report_id} names its approvers and {user.email} is "
                                  f"not one of them")
+    spec = EmailSpec.model_validate(raw)
+    try:
+        check_not_pruned(run, spec.attach)
+    except ReportgenError as exc:
+        store.record(user, "approve", f"run {run.id}", "refused", str(exc))
+        raise HTTPException(410, str(exc)) from None
     store.decide(run.id, "approved", user, None)
     # The ledger keeps each (report, period, recipient) to one send, whoever approves twice.
     report = deliver_email(MailContent.from_json(run.summary["mail"]),
                            [a.to_artifact() for a in run.artifacts],
-                           EmailSpec.model_validate(raw), config.settings.smtp,
+                           spec, config.settings.smtp,
                            ledger=request.app.state.ledger, run_id=run.id, now=config.now)
     definition = entry.loaded.definition if entry and entry.loaded else None
     chats = deliver_chats(MailContent.from_json(run.summary["mail"]),
                           [a.to_artifact() for a in run.artifacts],
                           definition.delivery if definition else None,
                           ledger=request.app.state.ledger, run_id=run.id,
-                          link=report_link(config.settings.web.public_url, run.report_id))
+                          link=run_link(config.settings.web.public_url, run.id))
     report = DeliveryReport(report.outcomes + chats.outcomes)
     problems = [f"{o.recipient} ({o.status}: {o.error})"
                 for o in report.failed + report.unconfirmed]
@@ -405,7 +486,7 @@ async def approve(request: Request) -> Response:
             error="not delivered to " + "; ".join(problems) if problems else None)
     store.record(user, "approve", f"run {run.id}", "sent" if not problems else "partial",
                  ", ".join(f"{o.recipient}: {o.status}" for o in report.outcomes))
-    return RedirectResponse(f"/reports/{run.report_id}#run-{run.id}", status_code=303)
+    return RedirectResponse(_back(run), status_code=303)
 
 
 async def reject(request: Request) -> Response:
@@ -420,7 +501,7 @@ async def reject(request: Request) -> Response:
         request.app.state.ledger.finish_run(run.id, "rejected", error=f"rejected by "
                                             f"{user.name}: {reason[:2000]}")
     request.app.state.store.record(user, "reject", f"run {run.id}", "ok", reason[:2000])
-    return RedirectResponse(f"/reports/{run.report_id}#run-{run.id}", status_code=303)
+    return RedirectResponse(_back(run), status_code=303)
 
 
 async def download(request: Request) -> Response:
@@ -432,6 +513,11 @@ async def download(request: Request) -> Response:
     run = _run(request, int(run_id))
     artifact = run.artifacts[int(index)]
     store: WebStore = request.app.state.store
+    if artifact.pruned_at is not None:
+        store.record(user, "download", artifact.path, "pruned")
+        raise HTTPException(410, f"{Path(artifact.path).name} of run #{run.id} was "
+                                 f"{pruned_note([artifact])} by the retention setting; "
+                                 f"regenerate {run.period} to make it again")
     try:
         data = Path(artifact.path).read_bytes()
     except OSError:
