@@ -60,6 +60,10 @@ def test_a_fanout_run_shows_its_segments_and_each_is_previewed_regenerated_and_s
     received = len(smtp_server.received)
 
     page = _sign_in(browser, site.url, "alex")
+    listed = page.locator('tr[data-report="queues"]')
+    expect(listed).to_contain_text("one per queue")
+    expect(listed).to_contain_text(f"succeeded #{run_id} 2026-09")
+    page.screenshot(path=shots / "9-reports-fanout.png", full_page=True)
     page.get_by_role("link", name="Queue scorecard").click()
     segments_row = page.locator(f'tr[data-segments-of="{run_id}"]')
     expect(segments_row).to_contain_text("3 segments")
