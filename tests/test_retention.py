@@ -203,3 +203,19 @@ def test_the_daemon_prunes_once_a_day(tmp_path):
     settings_file(tmp_path, None, send=False, retention={"keep_runs": 1})
     prune_job(**job.kwargs)
     assert all(a.pruned_at and not Path(a.path).exists() for a in _files(tmp_path, first.run_id))
+
+
+def test_the_readme_retention_and_link_examples_are_valid_settings():
+    import re
+
+    import yaml
+
+    from reportgen.settings import Settings
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL)
+    retention = next(b for b in blocks if b.startswith("retention:"))
+    web = next(b for b in blocks if b.startswith("web:"))
+    settings = Settings.model_validate({**yaml.safe_load(retention), **yaml.safe_load(web)})
+    assert settings.retention.rule == "keep_runs 12, keep_days 90"
+    assert settings.web.public_url == "https://reports.example.com"
