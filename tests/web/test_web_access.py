@@ -62,7 +62,7 @@ def test_anonymous_requests_to_pages_files_and_actions_are_refused(site, tmp_pat
     file_url = re.search(r'href="(/files/[^"]+)"', viewer.get("/reports/csat-mini").text)[1]
     anonymous = _client(site)
     for page in ("/", "/reports/csat-mini", "/reports/csat-mini/preview?period=2026-09",
-                 file_url, "/audit"):
+                 file_url, "/audit", f"/runs/{run_id}"):
         response = anonymous.get(page, follow_redirects=False)
         assert response.status_code == 303, page
         assert response.headers["location"].startswith("/login"), page

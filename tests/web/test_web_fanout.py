@@ -150,3 +150,47 @@ def test_a_pruned_run_says_when_and_its_files_are_refused_clearly(browser, site,
     page.goto(site.url + f"/runs/{second}")
     expect(page.locator("#segments").get_by_role("link", name="xlsx")).to_have_count(3)
     expect(page.locator("#pruned")).to_have_count(0)
+
+
+def test_a_segment_awaiting_approval_is_approved_on_its_own_and_reaches_its_lead_once(
+        tmp_path, demo_dir, smtp_server):
+    import yaml
+    from starlette.testclient import TestClient
+    from web_site import PASSWORDS, add_accounts, csrf_of
+
+    from reportgen.plan import load_definition
+    from reportgen.web import create_app
+
+    config = make_config(tmp_path, demo_dir, smtp_server)
+    path = write_fanout(config.definitions, demo_dir, "queues")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["approval"] = {"required": True, "approvers": ["alex@example.com"]}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    app = create_app(config)
+    add_accounts(app.state.store)
+    record = run_fanout(load_definition(path), SEPTEMBER, trigger="schedule",
+                        ledger=app.state.ledger, out_dir=config.settings.resolved_out_dir(),
+                        send=True, smtp=config.settings.smtp, domains=["example.com"], jobs=1,
+                        now=lambda: NOW)
+    children = app.state.ledger.children_of(record.id)
+    assert {c.status for c in children} == {"pending_approval"}
+    assert not set(expected_recipients("queues")) & set(smtp_server.by_recipient())
+
+    client = TestClient(app, base_url="http://127.0.0.1")
+    token = csrf_of(client.get("/login").text)
+    client.post("/login", data={"name": "alex", "password": PASSWORDS["alex"],
+                                "csrf_token": token})
+    page = client.get(f"/runs/{record.id}").text
+    assert page.count("Approve and send") == 4  # the whole report and each segment
+    billing = next(c for c in children if c.segment == "Billing")
+    for _ in range(2):
+        answer = client.post(f"/runs/{billing.id}/approve", data={"csrf_token": csrf_of(page)},
+                             follow_redirects=False)
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"/runs/{record.id}#run-{billing.id}"
+    got = smtp_server.by_recipient()
+    assert len(got[lead("queues", "Billing")]) == 1
+    assert not {lead("queues", q) for q in QUEUES if q != "Billing"} & set(got)
+    assert app.state.ledger.get_run(billing.id).status == "succeeded"
+    page = client.get(f"/runs/{record.id}").text
+    assert page.count("Approve and send") == 3  # Billing is delivered; the rest still wait
