@@ -161,7 +161,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                         out_dir=out_dir, send=args.send, smtp=settings.smtp,
                         build=build, render=render,
                         lock_ttl=timedelta(minutes=settings.lock_minutes),
-                        on_unknown=args.confirm_unknown or "hold")
+                        on_unknown=args.confirm_unknown or "hold",
+                        public_url=settings.web.public_url)
+    _prune(settings, out_dir)
     if args.json:
         print(json.dumps(run_result(record), indent=2))
     if record.status == "held":
@@ -184,6 +186,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.send:
         log.info("run #%d delivered to %d recipient(s)", record.id, len(sent))
     return EXIT_OK
+
+
+def _prune(settings, out_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """The retention setting's pass after a run, over the folder this run wrote to."""
+    if settings.retention.active:
+        from reportgen.retention import prune_after_run
+
+        ledger = _ledger(settings)
+        try:
+            prune_after_run(settings, ledger, out_dir)
+        finally:
+            ledger.close()
 
 
 def run_result(record, children=()) -> dict:  # type: ignore[no-untyped-def]
@@ -229,7 +243,9 @@ def _run_fanout(args: argparse.Namespace, loaded, period, settings, out_dir: Pat
                             domains=settings.allowed_domains,
                             jobs=args.jobs or settings.jobs,
                             lock_ttl=timedelta(minutes=settings.lock_minutes),
-                            on_unknown=args.confirm_unknown or "hold", progress=tell)
+                            on_unknown=args.confirm_unknown or "hold", progress=tell,
+                            public_url=settings.web.public_url)
+    _prune(settings, out_dir)
     children = ledger.children_of(record.id)
     if args.json:
         print(json.dumps(run_result(record, children), indent=2))

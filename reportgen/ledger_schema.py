@@ -76,6 +76,10 @@ artifacts = sa.Table(
     sa.Column("path", sa.Text, nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
+    # Version 5: the retention setting deleted the file; when, and under which rule.  The
+    # row stays, so history, downloads and resends can say what was there and why it is not.
+    sa.Column("pruned_at", UtcDateTime),
+    sa.Column("pruned_by", sa.String(255)),
 )
 
 deliveries = sa.Table(
@@ -228,8 +232,16 @@ def _v4_fan_out_children(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_runs_parent_id ON runs (parent_id)"))
 
 
+def _v5_pruned_artifacts(conn: Connection) -> None:
+    """Version 5: artifacts record when the retention setting pruned their file."""
+    timestamp = "TIMESTAMP" if conn.dialect.name != "sqlite" else "DATETIME"
+    conn.execute(sa.text(f"ALTER TABLE artifacts ADD COLUMN pruned_at {timestamp}"))
+    conn.execute(sa.text("ALTER TABLE artifacts ADD COLUMN pruned_by VARCHAR(255)"))
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
-    _v1_initial, _v2_resends_summary_locks, _v3_live_locks_alerts, _v4_fan_out_children)
+    _v1_initial, _v2_resends_summary_locks, _v3_live_locks_alerts, _v4_fan_out_children,
+    _v5_pruned_artifacts)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

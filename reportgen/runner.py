@@ -15,7 +15,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -27,13 +27,14 @@ from reportgen import secrets
 from reportgen.approvals import awaits_approval, request_approval
 from reportgen.definition.models import EmailSpec, RetrySpec
 from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
-from reportgen.delivery.channels import deliver_chats, with_chat_outcomes
+from reportgen.delivery.channels import deliver_chats, run_link, with_chat_outcomes
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import DeliveryReport, UnknownOutcome, deliver_email, send_notice
 from reportgen.errors import DeliveryError, GateFailure, InputError
 from reportgen.model import Artifact
 from reportgen.period import Period
 from reportgen.render.files import remove_stale_parts, run_folder
+from reportgen.retention import check_not_pruned
 from reportgen.runs import Ledger, RunLock, RunRecord, RunStatus, Trigger
 from reportgen.settings import SmtpSettings
 
@@ -119,13 +120,15 @@ def run_report(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                render: RenderFn | None = None, sleep: Callable[[float], None] = time.sleep,
                lock_ttl: timedelta = timedelta(hours=2),
                environ: Mapping[str, str] | None = None,
-               on_unknown: UnknownOutcome = "hold") -> RunRecord:
+               on_unknown: UnknownOutcome = "hold",
+               public_url: str | None = None) -> RunRecord:
     """Run ``loaded`` for ``period`` and return the run as recorded.
 
     ``now`` is the clock for the run and what it records (defaults to the ledger's);
     ``build``/``render`` default to the pipeline's; ``lock_ttl`` is the longest the run
     may hold its lock (settings ``lock_minutes``); ``on_unknown`` settles recipients whose
-    earlier send has no known outcome (``reportgen.delivery.email``).  Raises RunLocked
+    earlier send has no known outcome (``reportgen.delivery.email``); ``public_url`` (settings
+    ``web.public_url``) puts a link to the run's web page in its messages.  Raises RunLocked
     when the same report and period is already running; every other outcome is returned,
     never raised.  An interrupt (KeyboardInterrupt, SystemExit) records the run as
     'interrupted', releases the lock and propagates.
@@ -148,7 +151,7 @@ def run_report(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                 remove_stale_parts(folder)
             _run_locked(loaded, period, run_id, ledger=ledger, out_dir=out_dir, send=send,
                         smtp=smtp, build=build, render=render, sleep=sleep, environ=environ,
-                        on_unknown=on_unknown, lock=lock)
+                        on_unknown=on_unknown, lock=lock, public_url=public_url)
         except BaseException as exc:  # Ctrl-C, SIGTERM or exit: not left 'running'
             ledger.finish_run(run_id, "interrupted", error=f"interrupted ({type(exc).__name__})")
             raise
@@ -162,7 +165,7 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
                 out_dir: Path, send: bool, smtp: SmtpSettings | None, build: BuildFn,
                 render: RenderFn, sleep: Callable[[float], None],
                 environ: Mapping[str, str] | None, on_unknown: UnknownOutcome,
-                lock: RunLock) -> None:
+                lock: RunLock, public_url: str | None = None) -> None:
     clock = ledger.now
     try:
         result = build(loaded, period, now=clock())
@@ -176,14 +179,14 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
     folder = run_folder(out_dir, loaded.definition.id, period.key, run_id)
     _publish(loaded, period, result, run_id, lambda: render(loaded, result, folder),
              ledger=ledger, send=send, smtp=smtp, sleep=sleep, environ=environ,
-             on_unknown=on_unknown, lock=lock)
+             on_unknown=on_unknown, lock=lock, public_url=public_url)
 
 
 def _publish(loaded: LoadedDefinition, period: Period, result: BuildResult, run_id: int,
              rendered: Callable[[], list[Artifact]], *, ledger: Ledger, send: bool,
              smtp: SmtpSettings | None, sleep: Callable[[float], None],
              environ: Mapping[str, str] | None, on_unknown: UnknownOutcome,
-             lock: RunLock) -> None:
+             lock: RunLock, public_url: str | None = None) -> None:
     """Record a built report's files and deliver them (after approval, when the definition
     asks for it); finishes the run either way."""
     definition = loaded.definition
@@ -191,7 +194,8 @@ def _publish(loaded: LoadedDefinition, period: Period, result: BuildResult, run_
     try:
         artifacts = rendered()
         ledger.record_artifacts(run_id, artifacts)
-        content = MailContent.from_model(result.model)
+        link = run_link(public_url, run_id)
+        content = replace(MailContent.from_model(result.model), link=link or "")
         spec = definition.delivery.email if definition.delivery else None
         ledger.record_summary(run_id, {
             "mail": content.to_json(),
@@ -202,13 +206,13 @@ def _publish(loaded: LoadedDefinition, period: Period, result: BuildResult, run_
         if send and awaits_approval(definition):
             status, error = "pending_approval", None
             request_approval(loaded, period, run_id, ledger=ledger, smtp=smtp, now=clock,
-                             environ=environ)
+                             environ=environ, public_url=public_url)
         elif send:
             status, error = _deliver(content, artifacts, spec, smtp, ledger=ledger,
                                      run_id=run_id, clock=clock, sleep=sleep, environ=environ,
                                      on_unknown=on_unknown, lock=lock)
             chats = deliver_chats(content, artifacts, definition.delivery, ledger=ledger,
-                                  run_id=run_id, environ=environ, sleep=sleep)
+                                  run_id=run_id, environ=environ, sleep=sleep, link=link)
             status, error = with_chat_outcomes(  # type: ignore[assignment]
                 status, error, chats,
                 emailed=spec is not None and status in ("succeeded", "partial"))
@@ -227,7 +231,8 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                lock_ttl: timedelta = timedelta(hours=2),
                environ: Mapping[str, str] | None = None,
                on_unknown: UnknownOutcome = "hold",
-               progress: Callable[[str, str], None] | None = None) -> RunRecord:
+               progress: Callable[[str, str], None] | None = None,
+               public_url: str | None = None) -> RunRecord:
     """Run a fan-out definition for ``period``: one parent run, one child run per segment.
 
     The data is read once (``pipeline.build_fanout``); reports render in ``jobs`` processes;
@@ -291,7 +296,7 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                         _publish(segment.loaded, period, segment.result, child,
                                  rendered[seg_id].get, ledger=ledger, send=send, smtp=smtp,
                                  sleep=sleep, environ=environ, on_unknown=on_unknown,
-                                 lock=child_lock)
+                                 lock=child_lock, public_url=public_url)
                 record = ledger.get_run(child)
                 if record.status in ("failed", "partial"):
                     problems.append(f"{name}: {record.status} ({record.error})")
@@ -299,7 +304,7 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
             if spec.include_whole:
                 _publish(loaded, period, built.whole, run_id, rendered[definition.id].get,
                          ledger=ledger, send=send, smtp=smtp, sleep=sleep, environ=environ,
-                         on_unknown=on_unknown, lock=lock)
+                         on_unknown=on_unknown, lock=lock, public_url=public_url)
             else:
                 ledger.finish_run(run_id, "succeeded", input_hashes=built.whole.input_hashes)
             whole = ledger.get_run(run_id)
@@ -460,6 +465,7 @@ def resend_run(run_id: int, to: str | None = None, *, ledger: Ledger, smtp: Smtp
             raise DeliveryError(f"run #{run_id} had no delivery.email recipients; "
                                 f"name one with --to")
         spec = EmailSpec(to=[to])
+    check_not_pruned(run, spec.attach)
     artifacts = [a.to_artifact() for a in run.artifacts]
     return deliver_email(content, artifacts, spec, smtp, ledger=ledger, run_id=run_id,
                          resend_to=[to] if to else None, resend=True, sleep=sleep,

@@ -70,6 +70,9 @@ class ArtifactRecord:
     path: str
     size: int
     sha256: str
+    #: when the retention setting deleted the file, and the rule that did (None: on disk)
+    pruned_at: datetime | None = None
+    pruned_by: str | None = None
 
     def to_artifact(self) -> Artifact:
         return Artifact(format=self.format, path=self.path, size=self.size, sha256=self.sha256)
@@ -128,7 +131,8 @@ class RunRecord:
             "code_version": self.code_version, "error": self.error, "attempt": self.attempt,
             "next_retry_at": when(self.next_retry_at),
             "parent_id": self.parent_id, "segment": self.segment,
-            "artifacts": [a.__dict__.copy() for a in self.artifacts],
+            "artifacts": [{**a.__dict__, "pruned_at": when(a.pruned_at)}
+                          for a in self.artifacts],
             "deliveries": [
                 {"channel": d.channel, "recipient": d.recipient, "status": d.status,
                  "attempts": d.attempts, "purpose": d.purpose,
@@ -222,6 +226,13 @@ class Ledger(LockStore, AlertStore):
                     run_id=run_id, format=item.format, path=str(item.path), size=item.size,
                     sha256=item.sha256))
 
+    def mark_pruned(self, run_id: int, rule: str) -> None:
+        """Record that ``run_id``'s files were deleted now under retention ``rule``."""
+        with self.engine.begin() as conn:
+            conn.execute(artifacts.update().where(artifacts.c.run_id == run_id,
+                                                  artifacts.c.pruned_at.is_(None))
+                         .values(pruned_at=self.now(), pruned_by=rule))
+
     def get_run(self, run_id: int) -> RunRecord:
         found = self._runs(runs.c.id == run_id)
         if not found:
@@ -262,7 +273,8 @@ class Ledger(LockStore, AlertStore):
                 for a in conn.execute(sa.select(artifacts).where(artifacts.c.run_id.in_(ids))
                                       .order_by(artifacts.c.id)).mappings():
                     by_run_artifacts[a["run_id"]].append(
-                        ArtifactRecord(a["format"], a["path"], a["size"], a["sha256"]))
+                        ArtifactRecord(a["format"], a["path"], a["size"], a["sha256"],
+                                       a["pruned_at"], a["pruned_by"]))
                 for d in conn.execute(sa.select(deliveries).where(deliveries.c.run_id.in_(ids))
                                       .order_by(deliveries.c.id)).mappings():
                     by_run_deliveries[d["run_id"]].append(_delivery(d))

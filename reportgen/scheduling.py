@@ -36,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from reportgen import secrets
 from reportgen.errors import ReportgenError
 from reportgen.period import Period
+from reportgen.retention import prune_after_run
 from reportgen.runner import LoadFn, resolve_loader, resolve_pipeline, run_fanout, run_report
 from reportgen.runs import Ledger, RunLocked, RunStatus
 from reportgen.settings import Settings, load_settings
@@ -48,6 +49,8 @@ logger = logging.getLogger(__name__)
 JOB_FUNCTION = "reportgen.scheduling:run_scheduled_job"
 DEADLINE_JOB_FUNCTION = "reportgen.deadlines:check_deadlines_job"
 DEADLINE_JOB_PREFIX = "reportgen:deliver-by:"  # ':' keeps it apart from report ids
+RETENTION_JOB_FUNCTION = "reportgen.retention:prune_job"
+RETENTION_JOB_PREFIX = "reportgen:retention:"
 RETRY_MARK = ":retry:"  # retry job ids are '<report>:retry:<period>'; ':' is not in ids
 DEFINITION_PATTERNS = ("*.yaml", "*.yml")
 
@@ -177,13 +180,15 @@ def run_scheduled_job(definition_path: str, settings_path: str | None,
                                 ledger=ledger, out_dir=settings.resolved_out_dir(),
                                 send=settings.send, smtp=settings.smtp,
                                 domains=settings.allowed_domains, jobs=settings.jobs,
-                                lock_ttl=timedelta(minutes=settings.lock_minutes))
+                                lock_ttl=timedelta(minutes=settings.lock_minutes),
+                                public_url=settings.web.public_url)
         else:
             record = run_report(loaded, period, trigger=trigger,  # type: ignore[arg-type]
                                 ledger=ledger, out_dir=settings.resolved_out_dir(),
                                 send=settings.send, smtp=settings.smtp, build=pipeline.build,
                                 render=pipeline.render,
-                                lock_ttl=timedelta(minutes=settings.lock_minutes))
+                                lock_ttl=timedelta(minutes=settings.lock_minutes),
+                                public_url=settings.web.public_url)
     except RunLocked as exc:
         if raise_locked:
             raise
@@ -192,6 +197,8 @@ def run_scheduled_job(definition_path: str, settings_path: str | None,
     except ReportgenError as exc:  # a refused fan-out mapping: recorded, logged, not raised
         logger.error("run of %s refused: %s", definition_path, secrets.redact(str(exc)))
         return None
+    else:
+        prune_after_run(settings, ledger)
     finally:
         ledger.close()
     return JobOutcome(record.report_id, record.period, record.id, record.status,
@@ -473,6 +480,21 @@ def add_deadline_check(scheduler: BaseScheduler, directory: Path,
                       misfire_grace_time=int(CHECK_EVERY.total_seconds()))
 
 
+def add_retention_job(scheduler: BaseScheduler, settings_path: Path | None) -> None:
+    """The daily pass that prunes old runs' files (``reportgen.retention``); runs at start."""
+    from reportgen.retention import PRUNE_EVERY
+
+    settings_arg = str(settings_path.resolve()) if settings_path else None
+    job_id = RETENTION_JOB_PREFIX + hashlib.sha256(
+        (settings_arg or "").encode()).hexdigest()[:12]
+    scheduler.add_job(RETENTION_JOB_FUNCTION, IntervalTrigger(seconds=PRUNE_EVERY.total_seconds()),
+                      # a keyword, so re-reading the definitions never takes it for one
+                      kwargs={"settings_path": settings_arg}, id=job_id, name=job_id,
+                      replace_existing=True,
+                      coalesce=True, max_instances=1, next_run_time=datetime.now(UTC),
+                      misfire_grace_time=int(PRUNE_EVERY.total_seconds()))
+
+
 def log_next_runs(scheduler: BaseScheduler) -> None:
     for job in sorted(scheduler.get_jobs(), key=lambda j: j.id):
         when = job.next_run_time
@@ -511,6 +533,8 @@ def run_daemon(directory: Path, settings_path: Path | None, *, stop_event: threa
     try:
         sync_definitions(scheduler, directory, settings_path=settings_path)
         add_deadline_check(scheduler, directory, settings_path)
+        if settings.retention.active:
+            add_retention_job(scheduler, settings_path)
         scheduler.resume()
         interval = sync_seconds if sync_seconds is not None else settings.sync_seconds
         logger.info("scheduler started: %s, re-read every %gs; job store %s", directory,

@@ -117,6 +117,30 @@ class WebSettings(_Strict):
         None, description="The page's address as readers reach it, for links in messages.")
 
 
+class RetentionSettings(_Strict):
+    """How long runs keep their files.  A run's files are pruned when it is beyond both
+    limits that are set (the ``keep_runs`` newest runs of a report, and runs younger than
+    ``keep_days``, keep theirs); the latest sent run of each period and a run awaiting
+    approval always keep theirs.  Nothing is pruned when neither is set."""
+
+    keep_runs: int | None = Field(
+        None, ge=1, description="Runs per report (a fan-out with its segments counts as one) "
+                                "whose files are kept, newest first.")
+    keep_days: int | None = Field(
+        None, ge=1, description="Runs started within this many days keep their files.")
+
+    @property
+    def active(self) -> bool:
+        return self.keep_runs is not None or self.keep_days is not None
+
+    @property
+    def rule(self) -> str:
+        """The rule as recorded with what it pruned, e.g. 'keep_runs 12, keep_days 90'."""
+        parts = [f"keep_runs {self.keep_runs}" if self.keep_runs else "",
+                 f"keep_days {self.keep_days}" if self.keep_days else ""]
+        return ", ".join(p for p in parts if p)
+
+
 class Settings(_Strict):
     """Everything the runner and the scheduler need besides a definition."""
 
@@ -137,6 +161,9 @@ class Settings(_Strict):
         None, description="Module providing load_definition, build_report and render_outputs; "
                           "defaults to reportgen's own pipeline.")
     web: WebSettings = Field(default_factory=WebSettings)
+    retention: RetentionSettings = Field(
+        default_factory=RetentionSettings,
+        description="Prune old runs' files after each run and once a day in the daemon.")
     allowed_domains: list[str] = Field(
         default_factory=list,
         description="Domains a fan-out may mail (subdomains included), e.g. [example.com]; a "

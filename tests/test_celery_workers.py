@@ -54,8 +54,8 @@ class Workers:
         self.settings, self.folder = settings, folder
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, name: str) -> None:
-        env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'tests'}"}
+    def start(self, name: str, **extra_env: str) -> None:
+        env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'tests'}", **extra_env}
         log = (self.folder / f"{name}.log").open("wb")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "reportgen.cli", "worker", "--settings", str(self.settings),
@@ -91,6 +91,15 @@ def _wait(condition, timeout: float, what: str) -> None:
             return
         time.sleep(0.3)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def _dead(pid: int) -> bool:
+    """The process is gone, or a zombie nobody has reaped yet (its parent was killed too)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
 
 
 def _parents(tmp_path: Path) -> list:
@@ -165,6 +174,53 @@ def test_a_worker_killed_mid_task_is_redelivered_and_nobody_gets_two(
     killed, killed_children = runs[1]
     assert killed.status == "failed" and "finishing" in killed.error
     assert all(c.status != "running" for c in killed_children)
+
+
+def test_a_whole_worker_killed_mid_task_is_redelivered_to_the_other_and_nobody_gets_two(
+        tmp_path, demo_dir, workers, smtp_server):
+    """SIGKILL to the worker's whole process group (main process and pool): nobody is left
+    to give the task back, so Redis hands it out again once its visibility timeout passes."""
+    began = time.monotonic()
+    path = write_fanout(tmp_path / "defs", demo_dir, "foxtrot")
+    # short enough to keep the test quick, longer than the fan-out takes to run
+    visibility = {"REPORTGEN_BROKER_VISIBILITY_SECONDS": "20"}
+    workers.start("w1", **visibility)
+    workers.start("w2", **visibility)
+    settings = load_settings(workers.settings)
+    smtp_server.handler.hold_in_data(2)  # the second message: Payments' lead
+    enqueue_run(settings, str(path), str(workers.settings), "2026-09", trigger="manual")
+    assert smtp_server.handler.holding.wait(60), "the run never reached its second message"
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'runs.sqlite'}")
+    with engine.connect() as conn:
+        pool_pid = conn.execute(sa.text("SELECT pid FROM run_locks WHERE report_id = "
+                                        "'foxtrot'")).scalar_one()
+    engine.dispose()
+    group = os.getpgid(pool_pid)  # each worker is its own session: its pid is the group's
+    (dead,) = [n for n, p in workers.processes.items() if p.pid == group]
+    (alive,) = [n for n in workers.processes if n != dead]
+    os.killpg(group, signal.SIGKILL)
+    workers.processes[dead].wait(10)
+    assert workers.processes[dead].returncode == -signal.SIGKILL
+    assert _dead(pool_pid)  # the pool went with it
+    smtp_server.handler.release.set()
+
+    def settled() -> bool:
+        runs = _parents(tmp_path)
+        return len(runs) >= 2 and all(r.status != "running" for r, _ in runs)
+
+    _wait(settled, 90 - (time.monotonic() - began), "the run redelivered to the other worker")
+    assert "succeeded in" in workers.log(alive)  # the surviving worker ran it to its end
+    got = smtp_server.by_recipient()
+    leads = expected_recipients("foxtrot")
+    assert {k: len(v) for k, v in got.items() if k in leads} == {k: 1 for k in leads}
+    runs = _parents(tmp_path)
+    latest, children = runs[0]
+    payments = next(c for c in children if c.segment == "Payments")
+    assert [d.status for d in payments.deliveries] == ["unconfirmed"]
+    killed, killed_children = runs[-1]
+    assert killed.status == "failed" and all(c.status != "running" for c in killed_children)
+    assert time.monotonic() - began < 90
 
 
 def test_jitter_spreads_reports_and_is_stable():

@@ -157,3 +157,59 @@ def test_the_readme_chat_example_is_a_valid_delivery_section():
     spec = DeliverySpec.model_validate(yaml.safe_load(block)["delivery"])
     assert spec.slack.webhook_env == "QA_SLACK_WEBHOOK"
     assert spec.teams.webhook_env == "QA_TEAMS_WEBHOOK"
+
+
+def test_scheduled_and_manual_runs_link_to_the_run_page_when_the_page_address_is_set(
+        tmp_path, smtp_server, hooks, monkeypatch):
+    from standin_pipeline import RECIPIENTS, definition_text, settings_file, write_rows
+
+    from reportgen.cli import main
+    from reportgen.scheduling import run_scheduled_job
+
+    folder = tmp_path / "defs"
+    folder.mkdir()
+    definition = folder / "mqr.yaml"
+    delivery = {"email": {**RECIPIENTS}, "slack": {"webhook_env": "QA_SLACK_WEBHOOK"},
+                "teams": {"webhook_env": "QA_TEAMS_WEBHOOK"}}
+    definition.write_text(definition_text(extra={"delivery": delivery}), encoding="utf-8")
+    write_rows(folder / "tickets.csv", Period.parse("2026-09", "month", "Europe/Berlin"), 12)
+    monkeypatch.setenv("QA_SLACK_WEBHOOK", hooks.url + "/slack/T0/B0/secret")
+    monkeypatch.setenv("QA_TEAMS_WEBHOOK", hooks.url + "/teams/workflow")
+    base = "https://reports.example.com/quality/"
+    settings = settings_file(tmp_path, smtp_server, web={"public_url": base})
+
+    outcome = run_scheduled_job(str(definition), str(settings), "2026-09", trigger="schedule")
+    assert outcome.status == "succeeded"
+    link = f"https://reports.example.com/quality/runs/{outcome.run_id}"
+    (slack,) = hooks.accepted("/slack/T0/B0/secret")
+    assert f"<{link}|Open the full report>" in str(slack.json["blocks"])
+    (teams,) = hooks.accepted("/teams/workflow")
+    actions = teams.json["attachments"][0]["content"]["actions"]
+    assert [a["url"] for a in actions] == [link]
+    mails = smtp_server.wait_for(sum(len(v) for v in RECIPIENTS.values()))
+    for mail in mails:
+        assert f"On the web page: {link}" in mail.message.get_body(("plain",)).get_content()
+        assert f'href="{link}"' in mail.message.get_body(("html",)).get_content()
+    # the link is to the run's page, never to a file: no artifact name or token is in it
+    assert not any(Path(a.path).name in str(slack.json) for a in
+                   Ledger(f"sqlite:///{tmp_path / 'runs.sqlite'}").get_run(
+                       outcome.run_id).artifacts)
+
+    # a manual run (another period) links to its own run
+    write_rows(folder / "tickets.csv", Period.parse("2026-08", "month", "Europe/Berlin"), 12)
+    assert main(["run", str(definition), "--period", "2026-08", "--send", "--settings",
+                 str(settings), "--out", str(tmp_path / "out")]) == 0
+    manual = Ledger(f"sqlite:///{tmp_path / 'runs.sqlite'}").history("mqr", limit=1)[0]
+    assert manual.period == "2026-08"
+    latest = hooks.accepted("/slack/T0/B0/secret")[-1]
+    assert f"quality/runs/{manual.id}|" in str(latest.json["blocks"])
+
+
+def test_without_a_page_address_messages_carry_no_link(demo_dir, tmp_path, smtp_server, hooks):
+    path = _definition(demo_dir, tmp_path, slack={"webhook_env": "QA_SLACK_WEBHOOK"})
+    record = _run(path, tmp_path, smtp_server, {"QA_SLACK_WEBHOOK": hooks.url + "/slack/x"})
+    assert record.status == "succeeded"
+    (slack,) = hooks.accepted("/slack/x")
+    assert "Open the full report" not in str(slack.json) and "/runs/" not in str(slack.json)
+    mail = smtp_server.wait_for(2)[0].message.get_body(("plain",)).get_content()
+    assert "On the web page" not in mail

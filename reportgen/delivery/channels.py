@@ -67,6 +67,12 @@ def report_link(public_url: str | None, report_id: str) -> str | None:
     return f"{public_url.rstrip('/')}/reports/{report_id}" if public_url else None
 
 
+def run_link(public_url: str | None, run_id: int) -> str | None:
+    """The web page's address of one run (it needs a signed-in user; no file is reachable
+    from it without one), when the page's public address is known."""
+    return f"{public_url.rstrip('/')}/runs/{int(run_id)}" if public_url else None
+
+
 def with_chat_outcomes(status: str, error: str | None, report: DeliveryReport, *,
                        emailed: bool) -> tuple[str, str | None]:
     """A run's status and error once its chat posts are counted beside its e-mail.

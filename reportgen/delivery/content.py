@@ -58,6 +58,8 @@ class MailContent:
     warnings: tuple[str, ...] = ()
     primary: str = "#1F3A5F"
     locale: str = "en"
+    #: the run's page on the web page (settings ``web.public_url``); readers sign in there
+    link: str = ""
 
     @classmethod
     def from_model(cls, model: ReportModel) -> MailContent:
@@ -127,7 +129,7 @@ _HTML = """\
   <div style="font-size: 16px; font-weight: bold; margin-bottom: 6px;">Highlights</div>
   {% for f in c.findings %}<p style="margin: 0 0 8px; line-height: 1.45;">&bull; {{ f }}</p>{% endfor %}
 </td></tr>{% endif %}
-<tr><td style="padding: 12px 24px 20px; color: #5f6b7a; font-size: 13px;">{{ note }}</td></tr>
+<tr><td style="padding: 12px 24px 20px; color: #5f6b7a; font-size: 13px;">{{ note }}{% if c.link %}<br><a href="{{ c.link }}" style="color: {{ c.primary }};">Open this run on the web page</a>{% endif %}</td></tr>
 </table>
 </td></tr></table>
 </body></html>
@@ -144,7 +146,8 @@ Highlights:
 {% endfor %}{% endif %}{% for w in c.warnings %}
 Note: {{ w }}{% endfor %}
 
-{{ note }}
+{{ note }}{% if c.link %}
+On the web page: {{ c.link }}{% endif %}
 """
 
 # Autoescape matters: titles, labels and findings come from definitions and data.

@@ -49,7 +49,15 @@ def make_app(broker_url: str, *, visibility_seconds: float | None = None) -> Cel
         task_ignore_result=True,
         task_default_queue=QUEUE,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": visibility},
+        # A task whose whole worker died (no one left to reject it) waits in Redis's
+        # unacked set until a sweep finds it older than the visibility timeout.  Kombu
+        # sweeps every interval x throttle seconds (100 s by default); sweeping at a tenth
+        # of the timeout (at most every 10 s, one cheap sorted-set read) keeps that wait
+        # close to the timeout itself.
+        broker_transport_options={"visibility_timeout": visibility,
+                                  "unacked_restore_interval": max(1.0, min(10.0,
+                                                                           visibility / 10)),
+                                  "unacked_restore_throttle": 1},
         worker_hijack_root_logger=False,
     )
     app.task(name=TASK, bind=True, max_retries=None)(_run_task)

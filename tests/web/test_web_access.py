@@ -19,6 +19,8 @@ from reportgen.model import Artifact
 from reportgen.web import create_app
 from reportgen.web.store import WebStore
 
+pytest_plugins = ["conftest_delivery"]
+
 
 @pytest.fixture
 def site(tmp_path: Path, demo_dir: Path):
@@ -62,7 +64,7 @@ def test_anonymous_requests_to_pages_files_and_actions_are_refused(site, tmp_pat
     file_url = re.search(r'href="(/files/[^"]+)"', viewer.get("/reports/csat-mini").text)[1]
     anonymous = _client(site)
     for page in ("/", "/reports/csat-mini", "/reports/csat-mini/preview?period=2026-09",
-                 file_url, "/audit"):
+                 file_url, "/audit", f"/runs/{run_id}"):
         response = anonymous.get(page, follow_redirects=False)
         assert response.status_code == 303, page
         assert response.headers["location"].startswith("/login"), page
@@ -165,3 +167,41 @@ def test_users_add_reads_the_password_from_stdin_and_refuses_weak_ones(tmp_path,
     assert store.authenticate("dana", "a long enough secret").role == "approver"
     assert store.authenticate("dana", "a long enough secreT") is None
     assert store.user("eve") is None
+
+
+def test_a_pruned_run_is_refused_for_download_test_send_and_approval_saying_when(
+        tmp_path, demo_dir, smtp_server):
+    from datetime import UTC, datetime
+
+    from reportgen.retention import prune_runs
+    from reportgen.settings import RetentionSettings
+
+    app = create_app(make_config(tmp_path, demo_dir, smtp_server))
+    add_accounts(app.state.store)
+    run_id, _ = _recorded_run(app, tmp_path)
+    app.state.ledger.record_summary(run_id, {
+        "mail": {"report_id": "csat-mini", "title": "CSAT Mini Report", "organisation": "T",
+                 "period_key": "2026-09", "period_label": "September 2026",
+                 "date_range": "Sep 1–30, 2026"},
+        "email": {"to": ["director@example.com"], "attach": ["pdf"]}})
+    approver = _sign_in(app, "alex")
+    page = approver.get("/reports/csat-mini").text
+    url = re.search(r'href="(/files/[^"]+)"', page)[1]
+    later = app.state.ledger.start_run("csat-mini", "2026-09", trigger="manual",
+                                       definition_hash="h", code_version="t")
+    app.state.ledger.record_artifacts(later, [Artifact("pdf", str(tmp_path / "reports" / "x.pdf"),
+                                                       1, "0" * 64)])
+    app.state.ledger.finish_run(later, "succeeded")
+    ledger = app.state.ledger.with_clock(lambda: datetime(2026, 10, 6, 8, 30, tzinfo=UTC))
+    assert [p.run_id for p in prune_runs(ledger, RetentionSettings(keep_runs=1),
+                                         tmp_path / "reports")] == [run_id]
+
+    token = csrf_of(page)
+    for answer in (approver.get(url),
+                   approver.post(f"/runs/{run_id}/test-send", data={"csrf_token": token}),
+                   approver.post(f"/runs/{run_id}/approve", data={"csrf_token": token})):
+        assert answer.status_code in (409, 410), answer.status_code
+        assert "pruned on 2026-10-06 08:30 UTC (keep_runs 1)" in answer.text
+        assert "Traceback" not in answer.text
+    assert smtp_server.received == []
+    assert "artifacts pruned on 2026-10-06" in approver.get(f"/runs/{run_id}").text
