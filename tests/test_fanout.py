@@ -183,3 +183,12 @@ def test_charts_are_left_to_the_render_processes_and_drawn_there(fanned, tmp_pat
     for outcome in outcomes:
         text = " ".join(p.extract_text() for p in PdfReader(outcome.get()[0].path).pages)
         assert "CSAT, last 13 months" in text and "Where defects come from" in text
+
+
+def test_a_segment_preview_has_its_charts(fanned):
+    from reportgen.web.segments import segment_model
+
+    loaded, _ = fanned
+    model = segment_model(loaded, _period(loaded), "Billing", now=NOW, domains=["example.com"])
+    named = {c for spec in loaded.definition.sections for c in spec.charts}
+    assert {f.id for s in model.sections for f in s.figures} == named

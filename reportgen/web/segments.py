@@ -54,7 +54,7 @@ def segment_model(loaded: LoadedDefinition, period: Period, segment: str, *, now
                           f"{one.plan.skipped}")
     if one.result is None:
         raise LookupError(f"segment {segment!r} failed to build: {one.error}")
-    return one.result.model
+    return one.result.drawn().model  # a fan-out leaves its charts to whoever renders
 
 
 def families(ledger: Ledger, runs: list[RunRecord]) -> dict[int, list[RunRecord]]:
