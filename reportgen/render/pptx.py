@@ -126,6 +126,7 @@ class _DeckBuilder:
             self._table_slides("KPI scorecard", scorecard(self.model.summary_kpis, self.theme),
                                notes=lambda rows: [kpi_notes(self.model.summary_kpis[rows])])
         self._findings()
+        self._readout()
         for section in self.model.sections:
             self._section(section)
         self._appendix()
@@ -177,6 +178,24 @@ class _DeckBuilder:
         paragraphs = _fill_or_drop(slide, sentences)
         for paragraph, finding in zip(paragraphs, shown, strict=False):
             bullet_colour(paragraph, tone_colour(finding.tone, self.theme) or self.theme.neutral)
+
+    def _readout(self) -> None:
+        """Wins, risks, initiatives and asks: what a business review decides on."""
+        readout = self.model.readout
+        if readout is None:
+            return
+        slides = [("Wins", readout.wins, "No significant improvement this period."),
+                  ("Risks", readout.risks, "No significant decline this period.")]
+        if self.model.actions is not None:
+            slides += [("Initiatives", readout.initiatives, "No open actions."),
+                       ("Asks: decisions needed", readout.asks,
+                        "No decisions needed: every open action is on time and on target.")]
+        for title, items, empty in slides:
+            lines = [i.text for i in items] or [empty]
+            slide = self._slide("content", title, [f"{title}:", *(f"- {t}" for t in lines)])
+            paragraphs = _fill_or_drop(slide, lines)
+            for paragraph, item in zip(paragraphs, items, strict=False):
+                bullet_colour(paragraph, tone_colour(item.tone, self.theme) or self.theme.neutral)
 
     def _section(self, section: Section) -> None:
         context = section_notes(section)
