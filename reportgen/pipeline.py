@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reportgen import __version__, text
+from reportgen.actions import ActionSpec, load_actions
 from reportgen.charts import ChartRequest
 from reportgen.data import DataStore, Window
 from reportgen.data.aggregates import Request
@@ -125,9 +126,18 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
     return figures
 
 
+def read_actions(loaded: LoadedDefinition) -> tuple[ActionSpec, ...] | None:
+    """The definition's action register, read and checked with the other inputs (None when
+    it names none); a bad row raises DefinitionError before any data is read."""
+    spec = loaded.definition.actions
+    if spec is None:
+        return None
+    return load_actions(loaded.resolve(spec.file), loaded.definition)
+
+
 def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | SegmentStore,
             period: Period, metrics: dict[str, MetricResult], gates: tuple[GateResult, ...], *,
-            now: datetime) -> BuildResult:
+            now: datetime, actions: tuple[ActionSpec, ...] | None) -> BuildResult:
     definition = loaded.definition
     findings = build_insights(plan, metrics, StoreRows(store), period)  # type: ignore[arg-type]
     rows = {name: store.count(name, period) for name in definition.sources}
@@ -135,7 +145,7 @@ def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | Segme
     figures = build_charts(plan, metrics, period)
     model = assemble_model(loaded, period, now=now, metrics=metrics, figures=figures,
                            findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
-                           code_version=__version__)
+                           code_version=__version__, actions=actions)
     return BuildResult(model=model, gate_results=gates, input_hashes=hashes)
 
 
@@ -184,6 +194,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         raise ValueError(f"{definition.id} has no fan_out")
     fanout.check_fan_out(definition)
     plan = resolve(loaded)
+    actions = read_actions(loaded)
     segmented = fanout.segmented_sources(definition)
     extra = {name: list(spec.by) for name in segmented}
     if definition.recipients_from and definition.recipients_from.source:
@@ -207,7 +218,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             except Exception as exc:  # one segment's failure is its own, not the fan-out's
                 segment_metrics[p.segment] = f"{type(exc).__name__}: {exc}"
         data_seconds = time.perf_counter() - started
-        whole = _finish(loaded, plan, store, period, metrics, gates, now=now)
+        whole = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions)
         builds = []
         label = fanout.whole_label(definition)
         for p in plans:
@@ -224,7 +235,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             began = time.perf_counter()
             try:
                 result = _finish(seg_loaded, replace(plan, loaded=seg_loaded), views[p.segment],
-                                 period, got, gates, now=now)
+                                 period, got, gates, now=now, actions=actions)
             except Exception as exc:
                 builds.append(SegmentBuild(p, seg_loaded, error=f"{type(exc).__name__}: {exc}"))
                 continue
@@ -243,13 +254,14 @@ def build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> 
 def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
     plan = resolve(loaded)
     definition = plan.definition
+    actions = read_actions(loaded)
     with open_store(plan, period) as store:
         metrics = compute_metrics(plan, store, period)
         gates = tuple(check_gates(definition, store, metrics, period))
         held = [g.message for g in gates if g.holds]
         if held:
             raise GateFailure(held)
-        return _finish(loaded, plan, store, period, metrics, gates, now=now)
+        return _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions)
 
 
 def output_path(out_dir: Path, definition: Definition, output: OutputSpec, period_key: str) -> Path:

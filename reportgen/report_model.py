@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from reportgen import text
-from reportgen.actions import action_register, load_actions, readout
+from reportgen.actions import ActionSpec, action_register, readout
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, TableSpec
 from reportgen.gates import GateResult
@@ -151,7 +151,7 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
     rows = []
     suppressed = 0
     for row in _sorted_rows(result.breakdowns.get(table.by_key, ()), table, result.direction):
-        cells = [Cell(part) for part in row.key]
+        cells = [Cell(text.value_label(part)) for part in row.key]
         if row.suppressed:
             suppressed += 1
             cells += [Cell(text.MISSING), Cell(""), Cell(""), Cell(text.count(row.n), row.n)]
@@ -227,11 +227,22 @@ def _with_unit(figure: Figure, metrics: Mapping[str, MetricResult],
 #: The executive summary holds at most this many findings, so it fits one page with the tiles.
 SUMMARY_MAX = 5
 #: A section lists at most this many findings (the most severe); the rest are detail a
-#: director does not act on, and the tables and charts beside them carry the numbers.
-SECTION_MAX = 5
+#: director does not act on (a metric "at risk" its tile already flags, the share of each
+#: cause the pareto chart draws), and the tables and charts beside them carry the numbers.
+SECTION_MAX = 3
 #: Kinds that are not news: "no significant change" is said once per section in a sentence,
 #: withheld values are listed in the methodology, earlier control signals are in the chart.
 _NOT_SHOWN = frozenset({"no_significant_change", "no_test", "small_sample", "control_history"})
+
+
+#: Kinds that state a metric's move; one metric's move in one scope is told once, by the
+#: most severe of them (a fall against last month and against last year is one story).
+_MOVES = frozenset({"significant_change", "year_over_year", "segment_change"})
+
+
+def move_key(finding: Finding) -> tuple[str, str] | None:
+    """What a finding about a move is about (metric and scope); None for other kinds."""
+    return (finding.metric_id, finding.scope) if finding.kind in _MOVES else None
 
 
 def summary_findings(ranked: Sequence[Finding], count: int) -> tuple[Finding, ...]:
@@ -329,19 +340,23 @@ def assemble_model(loaded: LoadedDefinition, period: Period, *, now: datetime,
                    metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
                    findings: Sequence[Finding], gates: Sequence[GateResult],
                    input_hashes: Mapping[str, str], row_counts: Mapping[str, int],
-                   code_version: str) -> ReportModel:
-    """The model with every string written in the definition's locale."""
+                   code_version: str, actions: Sequence[ActionSpec] | None = None) -> ReportModel:
+    """The model with every string written in the definition's locale.
+
+    ``actions`` is the definition's action register as read and checked by the pipeline
+    (None when the definition names none): assembly reads no file.
+    """
     with text.locale_scope(loaded.definition.locale):
         return _assemble(loaded, period, now=now, metrics=metrics, figures=figures,
                          findings=findings, gates=gates, input_hashes=input_hashes,
-                         row_counts=row_counts, code_version=code_version)
+                         row_counts=row_counts, code_version=code_version, actions=actions)
 
 
 def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
               metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
               findings: Sequence[Finding], gates: Sequence[GateResult],
               input_hashes: Mapping[str, str], row_counts: Mapping[str, int],
-              code_version: str) -> ReportModel:
+              code_version: str, actions: Sequence[ActionSpec] | None) -> ReportModel:
     definition = loaded.definition
     theme = theme_of(definition)
     kpis = {metric_id: make_kpi(result, theme) for metric_id, result in metrics.items()}
@@ -351,6 +366,7 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
                                 summary_findings(ranked, definition.insights.summary_findings))
                     if e is not None)
     placed = {id(f) for f in summary_findings(ranked, definition.insights.summary_findings)}
+    told = {key for key in map(move_key, summary) if key is not None}
     sections = []
     for spec in definition.sections:
         shown = set(spec.kpis) | {m for c in spec.charts for m in definition.chart(c).metric_ids} \
@@ -361,6 +377,11 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
                 break
             if finding.metric_id in shown and id(finding) not in placed:
                 placed.add(id(finding))
+                move = move_key(finding)
+                if move is not None:
+                    if move in told:
+                        continue
+                    told.add(move)
                 written = editor.edit(finding)
                 if written is not None:
                     edited.append(written)
@@ -372,12 +393,9 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
             tables=tuple(breakdown_table(metrics[t.metric], t, i) for i, t in enumerate(spec.tables)),
             findings=tuple(edited), notes=tuple(spec.notes),
             steady_text=steady_text([metrics[m] for m in spec.kpis if m in metrics])))
-    actions = None
-    if definition.actions is not None:
-        shown_findings = summary + tuple(f for s in sections for f in s.findings)
-        actions = action_register(
-            load_actions(loaded.resolve(definition.actions.file), definition),
-            metrics, shown_findings, period)
+    shown_findings = summary + tuple(f for s in sections for f in s.findings)
+    register = None if actions is None else action_register(
+        actions, metrics, shown_findings, period)
     summary_ids = definition.summary or list(dict.fromkeys(
         s.kpis[0] for s in definition.sections if s.kpis))
     return ReportModel(
@@ -394,5 +412,5 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
         theme=theme, subtitle=definition.description,
         owner=definition.owner or "", warnings=_warnings(metrics, gates, period),
         metrics=dict(metrics), locale=definition.locale, generated_text=text.timestamp(now),
-        stat_notes=tuple(editor.notes), actions=actions,
-        readout=readout(summary + tuple(f for s in sections for f in s.findings), actions))
+        stat_notes=tuple(editor.notes), actions=register,
+        readout=readout(shown_findings, register))
