@@ -259,7 +259,9 @@ def readout(findings: Sequence[Finding], register: ActionRegister | None) -> Rea
     wins = [ReadoutItem(f.sentence, "good") for f in findings if f.tone == "good"]
     wins += [ReadoutItem(f"Done: {i.action} ({i.owner}). {i.movement_text}", "good")
              for i in items if i.status == "done"]
-    risks = [ReadoutItem(f.sentence, "bad") for f in findings if f.tone == "bad"]
+    # A metric at risk of missing its target is a risk too, in its own (warning) colour.
+    risks = [ReadoutItem(f.sentence, "bad" if f.tone == "bad" else "warning")
+             for f in findings if f.tone in ("bad", "warning")]
     initiatives = [ReadoutItem(f"{i.action}: {i.owner}, due {i.due_text}"
                                f"{' (overdue)' if i.overdue else ''}. {i.movement_text}",
                                "bad" if i.overdue else "neutral")

@@ -108,10 +108,11 @@ def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],
 
 def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
                  period: Period) -> dict[str, Figure]:
-    from reportgen.report_model import theme_of
+    from reportgen.report_model import theme_of, with_value_labels
 
     definition = plan.definition
     theme = theme_of(definition)
+    metrics = {metric_id: with_value_labels(result) for metric_id, result in metrics.items()}
     used = {chart_id for section in definition.sections for chart_id in section.charts}
     figures: dict[str, Figure] = {}
     for chart in plan.charts:

@@ -276,6 +276,17 @@ def value_labels(metrics: Mapping[str, MetricResult]) -> dict[str, str]:
     return labels
 
 
+def with_value_labels(result: MetricResult) -> MetricResult:
+    """The metric with its breakdown values as a reader names them (``hate_speech`` ->
+    ``Hate speech``), for what charts draw: axis categories, legends and their data."""
+    if not result.breakdowns:
+        return result
+    return dataclasses.replace(result, breakdowns={
+        name: tuple(dataclasses.replace(row, key=tuple(text.value_label(k) for k in row.key))
+                    for row in rows)
+        for name, rows in result.breakdowns.items()})
+
+
 #: The claim a sentence opens with: ``CSAT fell 3.7 points`` (up to the number's unit).
 _LEAD = re.compile(r"^(.+? (?:fell|rose) [^ ]+ [^ :,]+)")
 

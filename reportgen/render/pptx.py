@@ -1,6 +1,7 @@
 """The QBR deck: a ``ReportModel`` as an editable PowerPoint file on a slide master.
 
-Deck order: title; agenda; KPI scorecard; key findings; per section a divider (only when
+Deck order: title; agenda; KPI scorecard; key findings (as wins, risks, initiatives and
+asks when the model has a readout: each finding is said once); per section a divider (only when
 the section has at least three slides of its own), a section scorecard (only for KPIs not
 already on the main one; a single such KPI is a line above the section's first chart
 instead), one slide per figure and the section's tables; an appendix with data-quality
@@ -125,8 +126,10 @@ class _DeckBuilder:
         if self.model.summary_kpis:
             self._table_slides("KPI scorecard", scorecard(self.model.summary_kpis, self.theme),
                                notes=lambda rows: [kpi_notes(self.model.summary_kpis[rows])])
-        self._findings()
-        self._readout()
+        if self._has_readout():
+            self._readout()  # wins and risks are the key findings, sorted by what they mean
+        else:
+            self._findings()
         for section in self.model.sections:
             self._section(section)
         self._appendix()
@@ -178,6 +181,10 @@ class _DeckBuilder:
         paragraphs = _fill_or_drop(slide, sentences)
         for paragraph, finding in zip(paragraphs, shown, strict=False):
             bullet_colour(paragraph, tone_colour(finding.tone, self.theme) or self.theme.neutral)
+
+    def _has_readout(self) -> bool:
+        readout = self.model.readout
+        return readout is not None and bool(readout.wins or readout.risks)
 
     def _readout(self) -> None:
         """Wins, risks, initiatives and asks: what a business review decides on."""
@@ -271,8 +278,7 @@ class _DeckBuilder:
             run.font.bold = bold
             if colour is not None:
                 run.font.color.rgb = colour
-        status = tone_colour({"on_target": "good", "off_target": "bad",
-                              "at_risk": "warning"}.get(kpi.metric.status or ""), self.theme)
+        status = kpi.status_colour  # the text authority's colour, as in the PDF and e-mail
         if status and kpi.status_text:
             run = paragraph.runs[-1]
             run.text = run.text.removesuffix(kpi.status_text)
