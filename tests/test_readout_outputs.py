@@ -138,6 +138,10 @@ def test_wins_and_risks_tell_the_key_findings_once(qbr, tmp_path: Path) -> None:
     titles = [s.shapes.title.text for s in deck.slides if s.shapes.title is not None]
     assert "Key findings" not in titles
     assert titles.index("Wins") < titles.index("Risks") < titles.index("Initiatives")
+    agenda = next(s for s in deck.slides if s.shapes.title is not None
+                  and s.shapes.title.text == "Agenda")
+    assert agenda.placeholders[1].text_frame.paragraphs[0].text == \
+        "Scorecard, wins, risks, initiatives and asks"
     bullets = [p.text for s in deck.slides if s.shapes.title is not None
                and s.shapes.title.text in ("Wins", "Risks")
                for p in s.placeholders[1].text_frame.paragraphs if p.text]

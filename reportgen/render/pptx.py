@@ -164,10 +164,14 @@ class _DeckBuilder:
         _fill_or_drop(slide, [line for line in lines if line], space_after=0.2)
 
     def _agenda(self) -> None:
-        items = ["Scorecard and key findings", *(s.title for s in self.model.sections),
+        front = "Scorecard and key findings"
+        if self._has_readout():
+            front = ("Scorecard, wins, risks, initiatives and asks" if self.model.actions
+                     is not None else "Scorecard, wins and risks")
+        items = [front, *(s.title for s in self.model.sections),
                  "Appendix: methodology and provenance"]
         notes = [f"{s.title}: {s.intro}" if s.intro else s.title for s in self.model.sections]
-        slide = self._slide("content", "Agenda", notes or ["Scorecard and key findings"])
+        slide = self._slide("content", "Agenda", notes or [front])
         _fill_or_drop(slide, items)
 
     def _findings(self) -> None:
