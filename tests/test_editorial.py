@@ -12,7 +12,7 @@ import pytest
 from demo_models import demo_model
 from pptx import Presentation
 
-from reportgen.insights.text import plain_sentence, scope_tag, split_statistics
+from reportgen.insights.text import plain_sentence, scope_phrase, scope_tag, split_statistics
 from reportgen.model import Finding
 from reportgen.render.pdf import render_pdf
 from reportgen.render.pptx import render_pptx
@@ -182,6 +182,10 @@ def test_scope_tags_and_value_labels() -> None:
         "Shipping queue · Correct information category"
     assert scope_tag("overall") == ""
     assert value_label("hate_speech") == "Hate speech"
+    # an intervention's scope inside a sentence, not as a filter
+    assert scope_phrase({"queue": "Onboarding"}) == " for the Onboarding queue"
+    assert scope_phrase({"queue": ["Billing", "Payments"]}) == " for the Billing and Payments queues"
+    assert scope_phrase({"agent_id": "A072"}) == " for agent A072"
     assert value_label("Correct information") == "Correct information"
     assert value_label("AU07") == "AU07"
 

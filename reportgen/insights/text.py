@@ -98,19 +98,25 @@ def scope_text(breakdown: str, key: Sequence[str]) -> str:
     return ", ".join(f"{c} = {v}" for c, v in zip(columns, key, strict=True))
 
 
+#: Columns whose values are names of people or things (``AU07``) rather than categories.
+_IDENTIFIER_COLUMNS = frozenset({"auditor", "rater", "agent", "reviewer", "calibrator"})
+
+
 def scope_phrase(scope: dict[str, object] | None) -> str:
-    """An intervention scope in a sentence: ``for queue Onboarding`` (empty when unscoped)."""
+    """An intervention scope as people say it: `` for the Onboarding queue``, `` for the
+    Billing and Payments queues``, `` for agent A072`` (empty when unscoped)."""
     if not scope:
         return ""
     parts = []
     for column, wanted in scope.items():
-        values = wanted if isinstance(wanted, list) else [wanted]
-        parts.append(f"{column} {join_names([str(v) for v in values])}")
+        values = [str(v) for v in (wanted if isinstance(wanted, list) else [wanted])]
+        noun = breakdown_noun(column)
+        if column.endswith("_id") or noun in _IDENTIFIER_COLUMNS:
+            parts.append(f"{noun} {join_names(values)}")
+        else:
+            nouns = noun if len(values) == 1 else text.plural_noun(noun)
+            parts.append(f"the {join_names([text.value_label(v) for v in values])} {nouns}")
     return " for " + " and ".join(parts)
-
-
-#: Columns whose values are names of people or things (``AU07``) rather than categories.
-_IDENTIFIER_COLUMNS = frozenset({"auditor", "rater", "agent", "reviewer", "calibrator"})
 
 
 def _segment_tag(column: str, value: str, labels: Mapping[str, str]) -> str:
