@@ -226,8 +226,9 @@ class _DeckBuilder:
         if card is not None:
             self._table_slides(f"{section.title}: scorecard", card,
                                notes=lambda rows: [kpi_notes(extra[rows]), *context[1:]])
+        home = _strip_home(section.figures, strip[0]) if strip else 0
         for index, figure in enumerate(section.figures):
-            self._figure(figure, context, strip if index == 0 else [])
+            self._figure(figure, context, strip if index == home else [])
         for table, data in tables:
             self._table_slides(table.title or section.title, data,
                                notes=lambda _rows, t=table: [t.title, t.note, *context],
@@ -393,6 +394,19 @@ def _fill_or_drop(slide: Slide, paragraphs: Sequence[str], *, space_after: float
         placeholder.element.getparent().remove(placeholder.element)
         return []
     return set_paragraphs(placeholder, paragraphs, space_after=space_after)
+
+
+def _strip_home(figures: Sequence[Figure], kpi: Kpi) -> int:
+    """The chart a lone section KPI heads: the first that names its metric (the whole
+    label, else its first word: "calibration" for Calibration deviation above the
+    auditor-bias chart), else the section's first chart."""
+    label = kpi.metric.label.casefold()
+    said = [f"{f.title} {f.caption} {f.alt_text}".casefold() for f in figures]
+    for wanted in (label, label.split()[0] if label.split() else label):
+        for index, text in enumerate(said):
+            if wanted and wanted in text:
+                return index
+    return 0
 
 
 def _local_date(moment: datetime, timezone: str) -> str:
