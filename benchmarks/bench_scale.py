@@ -71,6 +71,7 @@ def engine(args: argparse.Namespace) -> None:
         compute_metrics,
         history_of,
         open_store,
+        read_actions,
     )
     from reportgen.render.pdf import render_pdf
     from reportgen.render.pdf_templates import render_html, template_search_path
@@ -108,7 +109,7 @@ def engine(args: argparse.Namespace) -> None:
             model = stages.run("assemble the model", lambda: assemble_model(
                 plan.loaded, period, now=NOW, metrics=metrics, figures=figures,
                 findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
-                code_version=__version__))
+                code_version=__version__, actions=read_actions(plan.loaded)))
         out = work / "report.pdf"
         stages.run("render PDF", lambda: render_pdf(model, out))
         stages.total("total")

@@ -136,6 +136,9 @@ class Kpi:
     delta_tone: Tone
     arrow: Literal["up", "down", "flat", ""]
     significance_text: str
+    #: The test behind ``significance_text`` (``p = 0.024``), for notes and the methodology;
+    #: the tile itself says it in plain words.
+    significance_detail: str = ""
     #: The status's tone and colour and the change's colour, from the one palette
     #: (reportgen.text.status), so every output colours a KPI the same way.
     status_tone: Tone = "neutral"
@@ -238,6 +241,12 @@ class Finding:
     numbers: Mapping[str, Any] = field(default_factory=dict)
     direction: Literal["improved", "declined", "none"] | None = None
     tone: Tone = "neutral"
+    #: How a reader names the scope (``Billing queue``); empty for the metric as a whole.
+    tag: str = ""
+    #: The statistical detail taken out of the sentence (``p = 0.024``) and its note number
+    #: in the methodology appendix (0 when the finding has none).
+    detail: str = ""
+    note: int = 0
 
 
 @dataclass(frozen=True)
@@ -250,6 +259,70 @@ class Section:
     tables: tuple[Table, ...] = ()
     findings: tuple[Finding, ...] = ()
     notes: tuple[str, ...] = ()
+    #: One sentence naming the section's metrics that did not move beyond normal variation.
+    steady_text: str = ""
+
+
+@dataclass(frozen=True)
+class StatNote:
+    """A numbered statistical note: the test behind a finding, printed in the appendix."""
+
+    number: int
+    label: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """One action of the register, with every string a reader sees for it."""
+
+    id: str
+    finding: str
+    metric_id: str
+    action: str
+    owner: str
+    due_text: str
+    status: Literal["open", "done", "dropped"]
+    status_text: str
+    overdue: bool
+    kpi_label: str
+    target_text: str
+    movement_text: str
+    #: good when the KPI moved toward its target since the action started, bad when away.
+    tone: Tone = "neutral"
+    on_target: bool | None = None
+
+
+@dataclass(frozen=True)
+class ActionRegister:
+    """The action register for the period: what is being done about the findings, by whom."""
+
+    items: tuple[ActionItem, ...] = ()
+    #: Bad-news findings no action answers yet, by metric and scope (``QA score (By queue)``).
+    unowned: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def open(self) -> tuple[ActionItem, ...]:
+        return tuple(i for i in self.items if i.status == "open")
+
+
+@dataclass(frozen=True)
+class ReadoutItem:
+    """One line of a readout slide, with the tone its bullet is drawn in."""
+
+    text: str
+    tone: Tone = "neutral"
+
+
+@dataclass(frozen=True)
+class Readout:
+    """What a business review asks of a period: wins, risks, initiatives and asks."""
+
+    wins: tuple[ReadoutItem, ...] = ()
+    risks: tuple[ReadoutItem, ...] = ()
+    initiatives: tuple[ReadoutItem, ...] = ()
+    asks: tuple[ReadoutItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -326,6 +399,12 @@ class ReportModel:
     #: The locale every string in the model was written in, and the generation time as text.
     locale: str = "en"
     generated_text: str = ""
+    #: Statistical notes the findings point to (printed in the appendix).
+    stat_notes: tuple[StatNote, ...] = ()
+    #: Metrics with no change beyond normal variation, said once.
+    steady_text: str = ""
+    actions: ActionRegister | None = None
+    readout: Readout | None = None
 
     def kpi_texts(self) -> list[str]:
         """Every value string shown for a KPI (what a reader must find in any output)."""

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reportgen import __version__, text
+from reportgen.actions import ActionSpec, load_actions
 from reportgen.charts import ChartRequest
 from reportgen.data import DataStore, Window
 from reportgen.data.aggregates import Request
@@ -129,10 +130,11 @@ def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],
 
 def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
                  period: Period) -> dict[str, Figure]:
-    from reportgen.report_model import theme_of
+    from reportgen.report_model import theme_of, with_value_labels
 
     definition = plan.definition
     theme = theme_of(definition)
+    metrics = {metric_id: with_value_labels(result) for metric_id, result in metrics.items()}
     used = {chart_id for section in definition.sections for chart_id in section.charts}
     figures: dict[str, Figure] = {}
     for chart in plan.charts:
@@ -147,9 +149,19 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
     return figures
 
 
+def read_actions(loaded: LoadedDefinition) -> tuple[ActionSpec, ...] | None:
+    """The definition's action register, read and checked with the other inputs (None when
+    it names none); a bad row raises DefinitionError before any data is read."""
+    spec = loaded.definition.actions
+    if spec is None:
+        return None
+    return load_actions(loaded.resolve(spec.file), loaded.definition)
+
+
 def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | SegmentStore,
             period: Period, metrics: dict[str, MetricResult], gates: tuple[GateResult, ...], *,
-            now: datetime, draw: bool = True) -> BuildResult:
+            now: datetime, actions: tuple[ActionSpec, ...] | None,
+            draw: bool = True) -> BuildResult:
     """Findings, row counts and the model; ``draw=False`` leaves the charts to ``drawn()``."""
     definition = loaded.definition
     findings = build_insights(plan, metrics, StoreRows(store), period)  # type: ignore[arg-type]
@@ -157,7 +169,7 @@ def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | Segme
     hashes = {name: store.fingerprint(name) for name in definition.sources}
     model = assemble_model(loaded, period, now=now, metrics=metrics, figures={},
                            findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
-                           code_version=__version__)
+                           code_version=__version__, actions=actions)
     result = BuildResult(model=model, gate_results=gates, input_hashes=hashes,
                          charts=PendingCharts(plan, metrics, period))
     return result.drawn() if draw else result
@@ -208,6 +220,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         raise ValueError(f"{definition.id} has no fan_out")
     fanout.check_fan_out(definition)
     plan = resolve(loaded)
+    actions = read_actions(loaded)
     segmented = fanout.segmented_sources(definition)
     extra = {name: list(spec.by) for name in segmented}
     if definition.recipients_from and definition.recipients_from.source:
@@ -232,7 +245,8 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
                 segment_metrics[p.segment] = f"{type(exc).__name__}: {exc}"
         data_seconds = time.perf_counter() - started
         # Charts are drawn where each report renders (in parallel), not here.
-        whole = _finish(loaded, plan, store, period, metrics, gates, now=now, draw=False)
+        whole = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,
+                        draw=False)
         builds = []
         label = fanout.whole_label(definition)
         for p in plans:
@@ -249,7 +263,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             began = time.perf_counter()
             try:
                 result = _finish(seg_loaded, replace(plan, loaded=seg_loaded), views[p.segment],
-                                 period, got, gates, now=now, draw=False)
+                                 period, got, gates, now=now, actions=actions, draw=False)
             except Exception as exc:
                 builds.append(SegmentBuild(p, seg_loaded, error=f"{type(exc).__name__}: {exc}"))
                 continue
@@ -268,13 +282,14 @@ def build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> 
 def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
     plan = resolve(loaded)
     definition = plan.definition
+    actions = read_actions(loaded)
     with open_store(plan, period) as store:
         metrics = compute_metrics(plan, store, period)
         gates = tuple(check_gates(definition, store, metrics, period))
         held = [g.message for g in gates if g.holds]
         if held:
             raise GateFailure(held)
-        return _finish(loaded, plan, store, period, metrics, gates, now=now)
+        return _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions)
 
 
 def output_path(out_dir: Path, definition: Definition, output: OutputSpec, period_key: str) -> Path:

@@ -7,13 +7,16 @@ methodology), so both renderers only place what is here.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from reportgen import text
+from reportgen.actions import ActionSpec, action_register, readout
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, TableSpec
 from reportgen.gates import GateResult
+from reportgen.insights import text as insight_text
 from reportgen.model import (
     BreakdownRow,
     Cell,
@@ -28,6 +31,7 @@ from reportgen.model import (
     Provenance,
     ReportModel,
     Section,
+    StatNote,
     Table,
     Theme,
     Tone,
@@ -63,11 +67,19 @@ def change_tone(change: Change | None, direction: str) -> Tone:
 
 
 def significance_text(change: Change | None) -> str:
-    """``significant (p = 0.024)``, ``not significant (p = 0.49)``, ``not tested``."""
+    """What the test says, in plain words: ``a real change, not noise``, ``within normal
+    variation``, ``not tested``; the p-value itself is ``significance_detail``."""
     if change is None or change.delta is None:
         return "no comparison"
     if change.test is None:
         return "not tested"
+    return insight_text.REAL_CHANGE if change.significant else insight_text.NORMAL_VARIATION
+
+
+def significance_detail(change: Change | None) -> str:
+    """``significant (p = 0.024)``, ``not significant (p = 0.49)``; empty when untested."""
+    if change is None or change.delta is None or change.test is None:
+        return ""
     verdict = "significant" if change.significant else "not significant"
     return f"{verdict} ({text.p_value(change.p_value, change.alpha)})"
 
@@ -100,6 +112,7 @@ def make_kpi(result: MetricResult, theme: Theme = text.status.DEFAULT_THEME) -> 
         delta_tone=tone,
         arrow=arrow,  # type: ignore[arg-type]
         significance_text=significance_text(change),
+        significance_detail=significance_detail(change),
         status_tone=text.status_tone(result.status),
         status_colour=text.status_colour(result.status, theme) if result.status else "",
         delta_colour=text.tone_colour(tone, theme),
@@ -138,7 +151,7 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
     rows = []
     suppressed = 0
     for row in _sorted_rows(result.breakdowns.get(table.by_key, ()), table, result.direction):
-        cells = [Cell(part) for part in row.key]
+        cells = [Cell(text.value_label(part)) for part in row.key]
         if row.suppressed:
             suppressed += 1
             cells += [Cell(text.MISSING), Cell(""), Cell(""), Cell(text.count(row.n), row.n)]
@@ -211,21 +224,42 @@ def _with_unit(figure: Figure, metrics: Mapping[str, MetricResult],
     return dataclasses.replace(figure, unit=metrics[metric_ids[0]].unit)
 
 
-#: The executive summary names at most this many findings about one metric, so a single
-#: metric's change, streak and year-over-year move do not crowd out everything else.
-_SUMMARY_PER_METRIC = 2
+#: The executive summary holds at most this many findings, so it fits one page with the tiles.
+SUMMARY_MAX = 5
+#: A section lists at most this many findings (the most severe); the rest are detail a
+#: director does not act on (a metric "at risk" its tile already flags, the share of each
+#: cause the pareto chart draws), and the tables and charts beside them carry the numbers.
+SECTION_MAX = 3
+#: Kinds that are not news: "no significant change" is said once per section in a sentence,
+#: withheld values are listed in the methodology, earlier control signals are in the chart.
+_NOT_SHOWN = frozenset({"no_significant_change", "no_test", "small_sample", "control_history"})
+
+
+#: Kinds that state a metric's move; one metric's move in one scope is told once, by the
+#: most severe of them (a fall against last month and against last year is one story).
+_MOVES = frozenset({"significant_change", "year_over_year", "segment_change"})
+
+
+def move_key(finding: Finding) -> tuple[str, str] | None:
+    """What a finding about a move is about (metric and scope); None for other kinds."""
+    return (finding.metric_id, finding.scope) if finding.kind in _MOVES else None
 
 
 def summary_findings(ranked: Sequence[Finding], count: int) -> tuple[Finding, ...]:
-    """The ``count`` most severe findings, at most two per metric."""
+    """The ``count`` (at most five) most severe findings, one per metric.
+
+    Two findings about one metric tell one story twice (the Billing queue's drop *is* why
+    CSAT fell), so the summary keeps the most severe and the section tells the rest.
+    """
     chosen: list[Finding] = []
-    per_metric: dict[str, int] = {}
+    metrics: set[str] = set()
     for finding in ranked:
-        if len(chosen) == count:
+        if len(chosen) >= min(count, SUMMARY_MAX):
             break
-        if per_metric.get(finding.metric_id, 0) < _SUMMARY_PER_METRIC:
-            chosen.append(finding)
-            per_metric[finding.metric_id] = per_metric.get(finding.metric_id, 0) + 1
+        if finding.kind in _NOT_SHOWN or finding.metric_id in metrics:
+            continue
+        chosen.append(finding)
+        metrics.add(finding.metric_id)
     return tuple(chosen)
 
 
@@ -240,46 +274,156 @@ def with_figures(model: ReportModel, definition: Definition,
         for section in model.sections))
 
 
+def value_labels(metrics: Mapping[str, MetricResult]) -> dict[str, str]:
+    """Display labels of the breakdown values written like codes (``hate_speech``)."""
+    labels: dict[str, str] = {}
+    for result in metrics.values():
+        for rows in result.breakdowns.values():
+            for row in rows:
+                for part in row.key:
+                    label = text.value_label(part)
+                    if label != part:
+                        labels[part] = label
+    return labels
+
+
+def with_value_labels(result: MetricResult) -> MetricResult:
+    """The metric with its breakdown values as a reader names them (``hate_speech`` ->
+    ``Hate speech``), for what charts draw: axis categories, legends and their data."""
+    if not result.breakdowns:
+        return result
+    return dataclasses.replace(result, breakdowns={
+        name: tuple(dataclasses.replace(row, key=tuple(text.value_label(k) for k in row.key))
+                    for row in rows)
+        for name, rows in result.breakdowns.items()})
+
+
+#: The claim a sentence opens with: ``CSAT fell 3.7 points`` (up to the number's unit).
+_LEAD = re.compile(r"^(.+? (?:fell|rose) [^ ]+ [^ :,]+)")
+
+
+class _Editor:
+    """Writes findings for a director: plain sentences, readable tags, numbered notes,
+    and no sentence twice."""
+
+    def __init__(self, metrics: Mapping[str, MetricResult], labels: Mapping[str, str]):
+        self.metrics = metrics
+        self.labels = labels
+        self.notes: list[StatNote] = []
+        self.sentences: set[str] = set()
+        self.leads: set[str] = set()
+
+    def edit(self, finding: Finding) -> Finding | None:
+        significant = finding.numbers.get("significant")
+        if significant is None and finding.direction in ("improved", "declined"):
+            significant = True
+        sentence, detail = insight_text.plain_sentence(
+            finding.sentence, None if significant is None else bool(significant), self.labels)
+        sentence = self._without_repeated_lead(sentence)
+        if sentence in self.sentences:
+            return None
+        self.sentences.add(sentence)
+        tag = insight_text.scope_tag(finding.scope, self.labels)
+        number = 0
+        if detail:
+            number = len(self.notes) + 1
+            metric = self.metrics.get(finding.metric_id)
+            label = metric.label if metric else finding.metric_id
+            self.notes.append(StatNote(number, f"{label}, {tag}" if tag else label, detail))
+        return dataclasses.replace(finding, sentence=sentence, tag=tag, detail=detail, note=number)
+
+
+    def _without_repeated_lead(self, sentence: str) -> str:
+        """``CSAT fell 3.7 points: mostly changes within queues ...`` after the change was
+        stated reads ``Mostly changes within queues ...``: the reader has the number."""
+        lead = _LEAD.match(sentence)
+        if lead is None:
+            return sentence
+        claim = lead.group(1)
+        rest = sentence[len(claim):]
+        if claim in self.leads and rest.startswith(": "):
+            return rest[2].upper() + rest[3:]
+        self.leads.add(claim)
+        return sentence
+
+
+def steady_text(results: Sequence[MetricResult]) -> str:
+    """``NPS and QA score moved within normal variation against August 2026.``"""
+    steady = [r for r in results if r.change and r.change.test and r.change.delta is not None
+              and not r.change.significant and not r.suppressed]
+    if not steady:
+        return ""
+    against = steady[0].change.against if steady[0].change else ""
+    return (f"{insight_text.join_names([r.label for r in steady])} moved within normal "
+            f"variation against {against}: no real change.")
+
+
 def assemble_model(loaded: LoadedDefinition, period: Period, *, now: datetime,
                    metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
                    findings: Sequence[Finding], gates: Sequence[GateResult],
                    input_hashes: Mapping[str, str], row_counts: Mapping[str, int],
-                   code_version: str) -> ReportModel:
-    """The model with every string written in the definition's locale."""
+                   code_version: str, actions: Sequence[ActionSpec] | None = None) -> ReportModel:
+    """The model with every string written in the definition's locale.
+
+    ``actions`` is the definition's action register as read and checked by the pipeline
+    (None when the definition names none): assembly reads no file.
+    """
     with text.locale_scope(loaded.definition.locale):
         return _assemble(loaded, period, now=now, metrics=metrics, figures=figures,
                          findings=findings, gates=gates, input_hashes=input_hashes,
-                         row_counts=row_counts, code_version=code_version)
+                         row_counts=row_counts, code_version=code_version, actions=actions)
 
 
 def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
               metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
               findings: Sequence[Finding], gates: Sequence[GateResult],
               input_hashes: Mapping[str, str], row_counts: Mapping[str, int],
-              code_version: str) -> ReportModel:
+              code_version: str, actions: Sequence[ActionSpec] | None) -> ReportModel:
     definition = loaded.definition
     theme = theme_of(definition)
     kpis = {metric_id: make_kpi(result, theme) for metric_id, result in metrics.items()}
-    ranked = sorted(findings, key=lambda f: -f.severity)
+    ranked = [f for f in sorted(findings, key=lambda f: -f.severity) if f.kind not in _NOT_SHOWN]
+    editor = _Editor(metrics, value_labels(metrics))
+    summary = tuple(e for e in (editor.edit(f) for f in
+                                summary_findings(ranked, definition.insights.summary_findings))
+                    if e is not None)
+    placed = {id(f) for f in summary_findings(ranked, definition.insights.summary_findings)}
+    told = {key for key in map(move_key, summary) if key is not None}
     sections = []
     for spec in definition.sections:
         shown = set(spec.kpis) | {m for c in spec.charts for m in definition.chart(c).metric_ids} \
             | {t.metric for t in spec.tables}
+        edited: list[Finding] = []
+        for finding in ranked:
+            if len(edited) == SECTION_MAX:
+                break
+            if finding.metric_id in shown and id(finding) not in placed:
+                placed.add(id(finding))
+                move = move_key(finding)
+                if move is not None:
+                    if move in told:
+                        continue
+                    told.add(move)
+                written = editor.edit(finding)
+                if written is not None:
+                    edited.append(written)
         sections.append(Section(
             id=spec.id, title=spec.title, intro=spec.intro,
             kpis=tuple(kpis[m] for m in spec.kpis),
-            figures=tuple(_with_unit(figures[c], metrics, definition.chart(c).metric_ids)
-                          for c in spec.charts if c in figures),
+            figures=(),  # placed by with_figures, here or where the charts are drawn
             tables=tuple(breakdown_table(metrics[t.metric], t, i) for i, t in enumerate(spec.tables)),
-            findings=tuple(f for f in ranked if f.metric_id in shown),
-            notes=tuple(spec.notes)))
+            findings=tuple(edited), notes=tuple(spec.notes),
+            steady_text=steady_text([metrics[m] for m in spec.kpis if m in metrics])))
+    shown_findings = summary + tuple(f for s in sections for f in s.findings)
+    register = None if actions is None else action_register(
+        actions, metrics, shown_findings, period)
     summary_ids = definition.summary or list(dict.fromkeys(
         s.kpis[0] for s in definition.sections if s.kpis))
-    return ReportModel(
+    model = ReportModel(
         report_id=definition.id, title=definition.title, organisation=definition.organisation,
         period=period_info(period), generated_at=now,
         summary_kpis=tuple(kpis[m] for m in summary_ids),
-        findings=summary_findings(ranked, definition.insights.summary_findings),
+        findings=summary,
         sections=tuple(sections),
         methodology=tuple(method_note(metrics[m.id]) for m in definition.metrics),
         provenance=Provenance(definition_hash=loaded.hash, input_hashes=dict(input_hashes),
@@ -288,4 +432,7 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
                               row_count_texts={n: text.count(c) for n, c in row_counts.items()}),
         theme=theme, subtitle=definition.description,
         owner=definition.owner or "", warnings=_warnings(metrics, gates, period),
-        metrics=dict(metrics), locale=definition.locale, generated_text=text.timestamp(now))
+        metrics=dict(metrics), locale=definition.locale, generated_text=text.timestamp(now),
+        stat_notes=tuple(editor.notes), actions=register,
+        readout=readout(shown_findings, register))
+    return with_figures(model, definition, metrics, figures)

@@ -73,7 +73,7 @@ def test_every_table_and_chart_has_a_sheet_with_all_its_rows(demo_workbook) -> N
 def test_percent_cells_are_numbers_with_a_percent_format(demo_workbook) -> None:
     model, book = demo_workbook
     table = next(t for s in model.sections for t in s.tables
-                 if t.title == "CSAT by queue")
+                 if t.title == "First-reply SLA by channel")
     sheet = sheet_for(book, "table", table.title)
     value_column = [c.key for c in table.columns].index("value")
     for model_row, cells in zip(table.rows, sheet.iter_rows(min_row=2), strict=True):

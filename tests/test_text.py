@@ -100,7 +100,8 @@ def test_kpi_strings_and_colours_follow_direction_and_significance():
     theme = Theme(bad="#990000")
     kpi = make_kpi(sample_metric(), theme)  # CSAT fell 4.1 points, significant, higher is better
     assert (kpi.value_text, kpi.arrow, kpi.delta_tone) == ("81.2%", "down", "bad")
-    assert kpi.significance_text == "significant (p = 0.027)"
+    assert kpi.significance_text == "a real change, not noise"
+    assert kpi.significance_detail == "significant (p = 0.027)"
     assert kpi.delta_text == "−4.1 pts vs previous period"
     assert kpi.interval_text == "95% CI 78.4–83.7%"
     assert (kpi.status_text, kpi.status_tone, kpi.status_colour) == ("Off target", "bad", "#990000")

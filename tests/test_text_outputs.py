@@ -70,7 +70,7 @@ def test_the_demo_qbr_has_kpis_of_every_kind(qbr) -> None:
     assert len(model.summary_kpis) >= 4
     assert {"percent", "score", "minutes"} <= {unit for unit, _, _ in kinds}
     assert {"good", "bad", "warning"} <= {tone for _, tone, _ in kinds}
-    assert any(_P_TEXT.search(k.significance_text) for k in model.summary_kpis)
+    assert any(_P_TEXT.search(k.significance_detail) for k in model.summary_kpis)
 
 
 def test_pdf_tiles_show_the_kpi_strings_in_the_kpi_colours(qbr) -> None:
@@ -139,14 +139,15 @@ def test_a_finding_quotes_the_tiles_value_and_p_value(qbr) -> None:
     model = qbr[0]
     checked = 0
     for kpi in model.summary_kpis:
-        tile_p = _P_TEXT.search(kpi.significance_text)
+        tile_p = _P_TEXT.search(kpi.significance_detail)
         if not tile_p or kpi.metric.unit in ("seconds", "minutes", "hours"):
             continue
         for finding in model.findings + tuple(f for s in model.sections for f in s.findings):
             if (finding.metric_id == kpi.metric.metric_id and finding.scope == "overall"
                     and model.period.previous_label in finding.sentence):
-                assert tile_p.group(0) in finding.sentence, (kpi.significance_text,
-                                                             finding.sentence)
+                # the test moved from the sentence to its note; tile and note agree
+                assert tile_p.group(0) in finding.detail, (kpi.significance_detail,
+                                                           finding.detail)
                 assert kpi.value_text in finding.sentence
                 checked += 1
     assert checked >= 2

@@ -478,6 +478,11 @@ class InterventionSpec(Strict):
         return control
 
 
+class ActionsSpec(Strict):
+    file: str = Field(description="The action register (YAML or CSV), relative to this file: "
+                                  "finding, metric, action, owner, due date, status, KPI and target.")
+
+
 class InsightsSpec(Strict):
     summary_findings: int = Field(5, ge=0, le=20, description="Findings shown in the executive summary.")
     pareto_cut: float = Field(0.8, gt=0, lt=1)
@@ -556,6 +561,7 @@ class Definition(Strict):
     gates: list[GateSpec] = Field(default_factory=list)
     interventions: list[InterventionSpec] = Field(default_factory=list)
     insights: InsightsSpec = InsightsSpec()
+    actions: ActionsSpec | None = Field(None, description="Where the action register lives; the MQR lists its actions and the QBR its wins, risks, initiatives and asks.")
     theme: ThemeSpec = ThemeSpec()
     privacy: PrivacySpec = PrivacySpec()
     fan_out: FanOutSpec | None = Field(None, description="Make one report per segment (queue, site, vendor, team lead) from one pass over the data.")

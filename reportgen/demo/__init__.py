@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.demo import writer
+from reportgen.demo.actions import write_actions
 from reportgen.demo.calibration import generate_calibration
 from reportgen.demo.moderation import generate_decisions
 from reportgen.demo.programme import generate_auto_scores, generate_disputes
@@ -106,6 +107,7 @@ def generate_demo_data(
         "first_month": str(timeline.month_starts[0]),
         "stories": [story.to_json() for story in stories],
     })
+    write_actions(out_dir, end_month)
     return DemoDataset(
         directory=out_dir,
         sqlite_path=sqlite_path,

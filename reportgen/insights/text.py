@@ -11,7 +11,8 @@ Rates are fractions (0-1) when the metric's unit is ``percent``; ``score`` is 0-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from reportgen import text
@@ -61,8 +62,16 @@ def share_text(share: float) -> str:
 
 
 def breakdown_noun(breakdown: str) -> str:
-    """A breakdown key as a noun: ``queue``, ``queue / channel``, ``contact reason``."""
-    return text.humanise(breakdown)
+    """A breakdown key as a noun: ``queue``, ``queue / channel``, ``contact reason``.
+
+    An identifier column names what it identifies (``agent_id`` -> ``agent``): a director
+    counts agents, not agent ids.
+    """
+    return text.humanise(",".join(_without_id(c) for c in breakdown.split(",")))
+
+
+def _without_id(column: str) -> str:
+    return column.removesuffix("_id") if column.endswith("_id") and len(column) > 3 else column
 
 
 def movement(delta: float) -> str:
@@ -89,12 +98,101 @@ def scope_text(breakdown: str, key: Sequence[str]) -> str:
     return ", ".join(f"{c} = {v}" for c, v in zip(columns, key, strict=True))
 
 
+#: Columns whose values are names of people or things (``AU07``) rather than categories.
+_IDENTIFIER_COLUMNS = frozenset({"auditor", "rater", "agent", "reviewer", "calibrator"})
+
+
 def scope_phrase(scope: dict[str, object] | None) -> str:
-    """An intervention scope in a sentence: ``for queue Onboarding`` (empty when unscoped)."""
+    """An intervention scope as people say it: `` for the Onboarding queue``, `` for the
+    Billing and Payments queues``, `` for agent A072`` (empty when unscoped)."""
     if not scope:
         return ""
     parts = []
     for column, wanted in scope.items():
-        values = wanted if isinstance(wanted, list) else [wanted]
-        parts.append(f"{column} {join_names([str(v) for v in values])}")
+        values = [str(v) for v in (wanted if isinstance(wanted, list) else [wanted])]
+        noun = breakdown_noun(column)
+        if column.endswith("_id") or noun in _IDENTIFIER_COLUMNS:
+            parts.append(f"{noun} {join_names(values)}")
+        else:
+            nouns = noun if len(values) == 1 else text.plural_noun(noun)
+            parts.append(f"the {join_names([text.value_label(v) for v in values])} {nouns}")
     return " for " + " and ".join(parts)
+
+
+def _segment_tag(column: str, value: str, labels: Mapping[str, str]) -> str:
+    noun = breakdown_noun(column)
+    if column.endswith("_id") or noun in _IDENTIFIER_COLUMNS:
+        return f"{noun.capitalize()} {value}"
+    return f"{labels.get(value, text.value_label(value))} {noun}"
+
+
+def scope_tag(scope: str, labels: Mapping[str, str] | None = None) -> str:
+    """A finding's scope as people say it: ``queue = Billing`` -> ``Billing queue``.
+
+    ``by queue,category`` reads ``By queue and category``; the whole metric (``overall``)
+    has no tag.  ``labels`` maps data values to their display labels.
+    """
+    labels = labels or {}
+    if scope in ("", "overall"):
+        return ""
+    if scope.startswith("by "):
+        nouns = [breakdown_noun(c) for c in scope[3:].split(",")]
+        return "By " + join_names(nouns)
+    parts = []
+    for part in scope.split(", "):
+        column, sep, value = part.partition(" = ")
+        if not sep:
+            return scope
+        parts.append(_segment_tag(column.strip(), value.strip(), labels))
+    return " · ".join(parts)
+
+
+#: A parenthesis holding a test result: ``(p = 0.024)``, ``(n = 19; p = 0.017, allowing ...)``.
+_PARENTHESIS = re.compile(r"\s*\(([^()]*)\)")
+_P_VALUE = re.compile(r"(?<![\w])p [=<] ")
+_FAMILY = re.compile(r"\s*\((?:[a-z ]+ / )+[a-z ]+\)")
+
+
+def split_statistics(sentence: str) -> tuple[str, str]:
+    """The sentence without its test results, and the test results (for a footnote).
+
+    ``CSAT fell 3.7 points ... (p = 0.024).`` -> (``CSAT fell 3.7 points ....``,
+    ``p = 0.024``).  Other parts of a parenthesis (a sample size) stay in the sentence.
+    """
+    details: list[str] = []
+
+    def strip(match: re.Match[str]) -> str:
+        parts = [p.strip() for p in match.group(1).split(";")]
+        tested = [p for p in parts if _P_VALUE.search(p)]
+        if not tested:
+            return match.group(0)
+        details.extend(tested)
+        kept = [p for p in parts if p not in tested]
+        return f" ({'; '.join(kept)})" if kept else ""
+
+    body = _PARENTHESIS.sub(strip, sentence)
+    # "and September 2026 on its own still differs from before" loses nothing but its p;
+    # the breakdown spelled out after a segment ("(queue / category)") is in the tag.
+    body = _FAMILY.sub("", body)
+    return body, "; ".join(details)
+
+
+#: What a tested claim means, in the words a director uses.
+REAL_CHANGE = "a real change, not noise"
+NORMAL_VARIATION = "within normal variation"
+
+
+def plain_sentence(sentence: str, significant: bool | None,
+                   labels: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """A finding for a director: no test results (returned apart), code values as labels.
+
+    A sentence that carried a test ends by saying what it means (``a real change, not
+    noise`` or ``within normal variation``).
+    """
+    body, detail = split_statistics(sentence)
+    for raw, label in (labels or {}).items():
+        body = re.sub(rf"(?<![\w/]){re.escape(raw)}(?![\w/])", label, body)
+    if detail and significant is not None and body.endswith("."):
+        verdict = REAL_CHANGE if significant else NORMAL_VARIATION
+        body = f"{body[:-1]}: {verdict}."
+    return body, detail

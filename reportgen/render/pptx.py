@@ -1,6 +1,7 @@
 """The QBR deck: a ``ReportModel`` as an editable PowerPoint file on a slide master.
 
-Deck order: title; agenda; KPI scorecard; key findings; per section a divider (only when
+Deck order: title; agenda; KPI scorecard; key findings (as wins, risks, initiatives and
+asks when the model has a readout: each finding is said once); per section a divider (only when
 the section has at least three slides of its own), a section scorecard (only for KPIs not
 already on the main one; a single such KPI is a line above the section's first chart
 instead), one slide per figure and the section's tables; an appendix with data-quality
@@ -125,7 +126,10 @@ class _DeckBuilder:
         if self.model.summary_kpis:
             self._table_slides("KPI scorecard", scorecard(self.model.summary_kpis, self.theme),
                                notes=lambda rows: [kpi_notes(self.model.summary_kpis[rows])])
-        self._findings()
+        if self._has_readout():
+            self._readout()  # wins and risks are the key findings, sorted by what they mean
+        else:
+            self._findings()
         for section in self.model.sections:
             self._section(section)
         self._appendix()
@@ -160,10 +164,14 @@ class _DeckBuilder:
         _fill_or_drop(slide, [line for line in lines if line], space_after=0.2)
 
     def _agenda(self) -> None:
-        items = ["Scorecard and key findings", *(s.title for s in self.model.sections),
+        front = "Scorecard and key findings"
+        if self._has_readout():
+            front = ("Scorecard, wins, risks, initiatives and asks" if self.model.actions
+                     is not None else "Scorecard, wins and risks")
+        items = [front, *(s.title for s in self.model.sections),
                  "Appendix: methodology and provenance"]
         notes = [f"{s.title}: {s.intro}" if s.intro else s.title for s in self.model.sections]
-        slide = self._slide("content", "Agenda", notes or ["Scorecard and key findings"])
+        slide = self._slide("content", "Agenda", notes or [front])
         _fill_or_drop(slide, items)
 
     def _findings(self) -> None:
@@ -177,6 +185,28 @@ class _DeckBuilder:
         paragraphs = _fill_or_drop(slide, sentences)
         for paragraph, finding in zip(paragraphs, shown, strict=False):
             bullet_colour(paragraph, tone_colour(finding.tone, self.theme) or self.theme.neutral)
+
+    def _has_readout(self) -> bool:
+        readout = self.model.readout
+        return readout is not None and bool(readout.wins or readout.risks)
+
+    def _readout(self) -> None:
+        """Wins, risks, initiatives and asks: what a business review decides on."""
+        readout = self.model.readout
+        if readout is None:
+            return
+        slides = [("Wins", readout.wins, "No significant improvement this period."),
+                  ("Risks", readout.risks, "No significant decline this period.")]
+        if self.model.actions is not None:
+            slides += [("Initiatives", readout.initiatives, "No open actions."),
+                       ("Asks: decisions needed", readout.asks,
+                        "No decisions needed: every open action is on time and on target.")]
+        for title, items, empty in slides:
+            lines = [i.text for i in items] or [empty]
+            slide = self._slide("content", title, [f"{title}:", *(f"- {t}" for t in lines)])
+            paragraphs = _fill_or_drop(slide, lines)
+            for paragraph, item in zip(paragraphs, items, strict=False):
+                bullet_colour(paragraph, tone_colour(item.tone, self.theme) or self.theme.neutral)
 
     def _section(self, section: Section) -> None:
         context = section_notes(section)
@@ -196,8 +226,9 @@ class _DeckBuilder:
         if card is not None:
             self._table_slides(f"{section.title}: scorecard", card,
                                notes=lambda rows: [kpi_notes(extra[rows]), *context[1:]])
+        home = _strip_home(section.figures, strip[0]) if strip else 0
         for index, figure in enumerate(section.figures):
-            self._figure(figure, context, strip if index == 0 else [])
+            self._figure(figure, context, strip if index == home else [])
         for table, data in tables:
             self._table_slides(table.title or section.title, data,
                                notes=lambda _rows, t=table: [t.title, t.note, *context],
@@ -252,8 +283,7 @@ class _DeckBuilder:
             run.font.bold = bold
             if colour is not None:
                 run.font.color.rgb = colour
-        status = tone_colour({"on_target": "good", "off_target": "bad",
-                              "at_risk": "warning"}.get(kpi.metric.status or ""), self.theme)
+        status = kpi.status_colour  # the text authority's colour, as in the PDF and e-mail
         if status and kpi.status_text:
             run = paragraph.runs[-1]
             run.text = run.text.removesuffix(kpi.status_text)
@@ -364,6 +394,19 @@ def _fill_or_drop(slide: Slide, paragraphs: Sequence[str], *, space_after: float
         placeholder.element.getparent().remove(placeholder.element)
         return []
     return set_paragraphs(placeholder, paragraphs, space_after=space_after)
+
+
+def _strip_home(figures: Sequence[Figure], kpi: Kpi) -> int:
+    """The chart a lone section KPI heads: the first that names its metric (the whole
+    label, else its first word: "calibration" for Calibration deviation above the
+    auditor-bias chart), else the section's first chart."""
+    label = kpi.metric.label.casefold()
+    said = [f"{f.title} {f.caption} {f.alt_text}".casefold() for f in figures]
+    for wanted in (label, label.split()[0] if label.split() else label):
+        for index, text in enumerate(said):
+            if wanted and wanted in text:
+                return index
+    return 0
 
 
 def _local_date(moment: datetime, timezone: str) -> str:

@@ -27,6 +27,7 @@ from reportgen.render.pptx_text import (
     text_width_pt,
     wrapped_lines,
 )
+from reportgen.text import status as statuses
 
 CELL_MARGIN_X = Emu(73152)  # 0.08 in
 CELL_MARGIN_Y = Emu(36576)  # 0.04 in
@@ -75,13 +76,9 @@ class TablePage:
 
 
 def tone_colour(tone: str | None, theme: Theme) -> str | None:
-    """The theme colour of a model tone; neutral text keeps the table's own colour."""
-    return {"good": theme.good, "bad": theme.bad, "warning": theme.warning}.get(tone or "")
-
-
-def status_fill(status: str | None, theme: Theme) -> str | None:
-    return {"on_target": theme.good, "at_risk": theme.warning,
-            "off_target": theme.bad}.get(status or "")
+    """The text authority's colour of a model tone; neutral text keeps the table's own
+    colour."""
+    return statuses.tone_colour(tone, theme) if tone in ("good", "bad", "warning") else None
 
 
 def from_table(table: Table, theme: Theme) -> TableData:
@@ -101,11 +98,12 @@ def scorecard(kpis: Sequence[Kpi], theme: Theme) -> TableData:
     """The KPI scorecard: one row per KPI, the Kpi display strings exactly."""
     rows = []
     for kpi in kpis:
-        fill = status_fill(kpi.metric.status, theme)
+        # The colours are the model's (reportgen.text), as the PDF and the e-mail draw them.
+        fill = kpi.status_colour or None
         rows.append((
             TableCell(kpi.metric.label, bold=True),
             TableCell(kpi.value_text, bold=True),
-            TableCell(kpi.delta_text, tone_colour(kpi.delta_tone, theme)),
+            TableCell(kpi.delta_text, kpi.delta_colour if kpi.delta_tone != "neutral" else None),
             TableCell(kpi.significance_text),
             TableCell(kpi.target_text),
             TableCell(kpi.status_text, "#FFFFFF" if fill else None, fill, bold=bool(fill)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from reportgen.text.number import count
@@ -33,3 +34,17 @@ def join_names(names: Sequence[str]) -> str:
 def humanise(name: str) -> str:
     """A column or breakdown key as words: ``contact_reason`` -> ``contact reason``."""
     return name.replace(",", " / ").replace("_", " ")
+
+
+_CODE_VALUE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def value_label(value: str) -> str:
+    """A data value as a reader names it: ``hate_speech`` -> ``Hate speech``, ``email`` -> ``Email``.
+
+    Only values written like codes (lower case, words joined by ``_``) change; ``AU07``,
+    ``Billing`` or ``Correct information`` are already how people write them.
+    """
+    if not _CODE_VALUE.fullmatch(value):
+        return value
+    return value.replace("_", " ").capitalize()

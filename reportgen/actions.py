@@ -1,0 +1,272 @@
+"""The action register: what is being done about the findings, by whom, by when.
+
+A definition names the register (``actions: {file: actions.yaml}``), a YAML list under
+``actions:`` or a CSV with the same columns:
+
+* ``id``, ``finding`` (the finding it answers, in words), ``metric`` (that finding's metric
+  id) and optionally ``scope`` (``queue = Billing``, as the finding states it);
+* ``action``, ``owner``, ``started`` and ``due`` (dates), ``status`` (open, done, dropped);
+* ``kpi`` (the metric id that will show success; the finding's metric when left out) and
+  ``target`` (the KPI value that means it worked).
+
+Loading checks every row and reports every problem with its file, line and field.
+Assembling (``action_register``) is pure: it flags actions overdue at the period's end,
+states the KPI's movement since the action started (its value in the period the action
+started, against now, worded by reportgen.text) and lists the headline findings no open
+or done action answers ("needs an owner").
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from reportgen import text
+from reportgen.definition.checks import Collector, pydantic_problems
+from reportgen.definition.models import Definition, Strict
+from reportgen.definition.yaml_loader import LineMap, load_yaml
+from reportgen.errors import DefinitionError, Location, Problem
+from reportgen.model import (
+    ActionItem,
+    ActionRegister,
+    Finding,
+    MetricResult,
+    Readout,
+    ReadoutItem,
+)
+from reportgen.period import Period
+
+Status = Literal["open", "done", "dropped"]
+COLUMNS = ("id", "finding", "metric", "scope", "action", "owner", "started", "due", "status",
+           "kpi", "target")
+_REQUIRED = ("id", "finding", "metric", "action", "owner", "started", "due", "status", "target")
+
+
+class ActionSpec(Strict):
+    id: str = Field(min_length=1, max_length=40)
+    finding: str = Field(min_length=1, max_length=300)
+    metric: str
+    scope: str = ""
+    action: str = Field(min_length=1, max_length=400)
+    owner: str = Field(min_length=1, max_length=120)
+    started: dt.date
+    due: dt.date
+    status: Status
+    kpi: str | None = None
+    target: float
+
+    @model_validator(mode="after")
+    def _due_after_start(self) -> ActionSpec:
+        if self.due < self.started:
+            raise ValueError(f"due date {self.due} is before the start date {self.started}")
+        return self
+
+    @property
+    def kpi_id(self) -> str:
+        return self.kpi or self.metric
+
+
+class ActionsFile(Strict):
+    actions: list[ActionSpec] = Field(default_factory=list)
+
+
+def load_actions(path: Path, definition: Definition) -> tuple[ActionSpec, ...]:
+    """Read and check the register; raises DefinitionError naming every bad field's line."""
+    if not path.is_file():
+        raise DefinitionError(str(path), [Problem("actions.file", "the action register does not "
+                                                  "exist; expected a YAML or CSV file")])
+    if path.suffix.lower() == ".csv":
+        specs, problems = _from_csv(path)
+    else:
+        specs, problems = _from_yaml(path)
+    metric_ids = {m.id for m in definition.metrics}
+    seen: set[str] = set()
+    for index, spec, where in specs:
+        for field in ("metric", "kpi"):
+            value = getattr(spec, field)
+            if value is not None and value not in metric_ids:
+                problems.append(Problem(f"actions[{index}].{field}",
+                                        f"expected a metric id of the definition "
+                                        f"({', '.join(sorted(metric_ids))}), found '{value}'",
+                                        where))
+        if spec.id in seen:
+            problems.append(Problem(f"actions[{index}].id",
+                                    f"expected a unique id, found '{spec.id}' twice", where))
+        seen.add(spec.id)
+    if problems:
+        raise DefinitionError(str(path), problems)
+    return tuple(spec for _, spec, _ in specs)
+
+
+def _from_yaml(path: Path) -> tuple[list[tuple[int, ActionSpec, Location]], list[Problem]]:
+    loaded = load_yaml(path)
+    out = Collector(loaded.lines)
+    data = loaded.data
+    if not isinstance(data, dict):
+        return [], [Problem("", "expected a mapping with an 'actions:' list",
+                            Location(str(path), 1))]
+    try:
+        register = ActionsFile.model_validate(data)
+    except ValidationError as exc:
+        pydantic_problems(exc, out, ActionsFile)
+        return [], out.problems
+    return [(i, spec, _where(loaded.lines, i)) for i, spec in enumerate(register.actions)], []
+
+
+def _where(lines: LineMap, index: int) -> Location:
+    return lines.locate(("actions", index))
+
+
+def _from_csv(path: Path) -> tuple[list[tuple[int, ActionSpec, Location]], list[Problem]]:
+    file = str(path)
+    problems: list[Problem] = []
+    specs: list[tuple[int, ActionSpec, Location]] = []
+    try:
+        body = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [Problem("", f"expected a readable UTF-8 CSV file, found {exc}",
+                            Location(file))]
+    try:
+        reader = csv.DictReader(io.StringIO(body, newline=""))
+        header = reader.fieldnames or []
+        rows = list(reader)
+    except csv.Error as exc:
+        return [], [Problem("", f"expected CSV, found {exc}", Location(file, reader.line_num))]
+    missing = [c for c in _REQUIRED if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    if missing or unknown:
+        found = ", ".join(header) or "no header"
+        return [], [Problem("header", f"expected the columns {', '.join(COLUMNS)} "
+                            f"(optional: scope, kpi), found {found}", Location(file, 1))]
+    for index, row in enumerate(rows):
+        line = index + 2  # the header is line 1
+        raw = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+        try:
+            spec = ActionSpec.model_validate(raw)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                field = str(error["loc"][0]) if error["loc"] else ""
+                column = header.index(field) + 1 if field in header else None
+                message = error["msg"].removeprefix("Value error, ")
+                found = f", found {error['input']!r}" if error["type"] not in (
+                    "value_error", "missing") else ""
+                problems.append(Problem(f"row {index + 1}" + (f", {field}" if field else ""),
+                                        f"{message[0].lower()}{message[1:]}{found}",
+                                        Location(file, line, column)))
+            continue
+        specs.append((index, spec, Location(file, line)))
+    return specs, problems
+
+
+def _value_before(result: MetricResult, day: dt.date, grain: str) -> tuple[float | None, str]:
+    """The metric's value in the last period before the one containing ``day``: the
+    baseline an action started from (its own first period is already partly affected)."""
+    before = [p for p in result.history if p.start <= day]
+    known = [p for p in before[:-1] if p.value is not None]
+    if known:
+        point = known[-1]
+    else:
+        known = [p for p in result.history if p.value is not None]
+        if not known:
+            return None, ""
+        point = known[0]
+    return point.value, text.period_label(grain, point.start)
+
+
+def _reached(value: float, target: float, direction: str) -> bool:
+    return value >= target if direction == "higher" else value <= target
+
+
+def _item(spec: ActionSpec, metrics: Mapping[str, MetricResult], period: Period) -> ActionItem:
+    result = metrics.get(spec.kpi_id)
+    overdue = spec.status == "open" and spec.due < period.end
+    label = result.label if result else spec.kpi_id
+    unit = result.unit if result else "number"
+    target_text = f"Target {text.value(spec.target, unit)}"
+    movement, tone, reached = "No value yet to compare.", "neutral", None
+    if result is not None and result.value is not None and not result.suppressed:
+        start, start_label = _value_before(result, spec.started, period.grain)
+        reached = _reached(result.value, spec.target, result.direction)
+        now = text.value_words(result.value, unit)
+        if start is None:
+            movement = f"{label} is {now} now."
+        else:
+            delta = result.value - start
+            if delta == 0:
+                moved = "unchanged"
+            else:
+                verb = "rose" if delta > 0 else "fell"
+                moved = f"{verb} {text.change_words(delta, unit)}"
+                better = (delta > 0) == (result.direction == "higher")
+                tone = "good" if better else "bad"
+            movement = (f"{label} {moved} since the action started: "
+                        f"{text.value_words(start, unit)} in {start_label}, {now} now.")
+        movement += " Target reached." if reached else " Not yet at target."
+    status_text = "Overdue" if overdue else {"open": "Open", "done": "Done",
+                                             "dropped": "Dropped"}[spec.status]
+    return ActionItem(id=spec.id, finding=spec.finding, metric_id=spec.metric,
+                      action=spec.action, owner=spec.owner, due_text=text.day(spec.due),
+                      status=spec.status, status_text=status_text, overdue=overdue,
+                      kpi_label=label, target_text=target_text, movement_text=movement,
+                      tone=tone, on_target=reached)  # type: ignore[arg-type]
+
+
+def _answers(spec: ActionSpec, finding: Finding) -> bool:
+    """An action answers every finding about its metric: fixing the Billing queue is the
+    answer to CSAT's overall fall too.  A dropped action answers nothing."""
+    return spec.metric == finding.metric_id and spec.status != "dropped"
+
+
+def action_register(specs: Sequence[ActionSpec], metrics: Mapping[str, MetricResult],
+                    findings: Sequence[Finding], period: Period, source: str = "") -> ActionRegister:
+    """The register for ``period``: every action's status and KPI movement, and the
+    bad-news ``findings`` no action answers, named by metric and scope (the sentences
+    themselves are printed once, where they belong)."""
+    items = tuple(_item(spec, metrics, period) for spec in specs
+                  if spec.started < period.end)  # an action planned for later is not news yet
+    unowned: dict[str, None] = {}
+    for finding in findings:
+        if finding.tone == "bad" and not any(_answers(spec, finding) for spec in specs):
+            metric = metrics.get(finding.metric_id)
+            label = metric.label if metric else finding.metric_id
+            unowned[f"{label} ({finding.tag})" if finding.tag else label] = None
+    return ActionRegister(items=items, unowned=tuple(unowned), source=source)
+
+
+#: A readout slide is read in under a minute.
+READOUT_MAX = 5
+
+
+def ask_text(item: ActionItem) -> str:
+    """An open action that needs a decision, phrased as the decision."""
+    if item.overdue:
+        return (f"Decide: extend '{item.action}' ({item.owner}) past its due date of "
+                f"{item.due_text}, or add people to finish it? {item.movement_text}")
+    return (f"Decide: keep '{item.action}' ({item.owner}, due {item.due_text}) as planned, "
+            f"or escalate? {item.kpi_label} is not yet at target ({item.target_text.lower()}).")
+
+
+def readout(findings: Sequence[Finding], register: ActionRegister | None) -> Readout:
+    """Wins (good news and finished actions), risks (bad news), initiatives (open actions)
+    and asks (open actions overdue or off target) from the findings shown and the register."""
+    items = register.items if register else ()
+    wins = [ReadoutItem(f.sentence, "good") for f in findings if f.tone == "good"]
+    wins += [ReadoutItem(f"Done: {i.action} ({i.owner}). {i.movement_text}", "good")
+             for i in items if i.status == "done"]
+    # A metric at risk of missing its target is a risk too, in its own (warning) colour.
+    risks = [ReadoutItem(f.sentence, "bad" if f.tone == "bad" else "warning")
+             for f in findings if f.tone in ("bad", "warning")]
+    initiatives = [ReadoutItem(f"{i.action}: {i.owner}, due {i.due_text}"
+                               f"{' (overdue)' if i.overdue else ''}. {i.movement_text}",
+                               "bad" if i.overdue else "neutral")
+                   for i in items if i.status == "open"]
+    asks = [ReadoutItem(ask_text(i), "bad" if i.overdue else "warning")
+            for i in items if i.status == "open" and (i.overdue or i.on_target is False)]
+    return Readout(wins=tuple(wins[:READOUT_MAX]), risks=tuple(risks[:READOUT_MAX]),
+                   initiatives=tuple(initiatives), asks=tuple(asks))
