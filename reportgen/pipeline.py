@@ -93,7 +93,10 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
             del frame, split
         for m in metrics:
             results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, history)
-    return {m.spec.id: results[m.spec.id] for m in plan.metrics}
+    from reportgen.privacy import mask_results
+
+    # one place every output reads from: small segments over personal data are counted only
+    return mask_results(plan.definition, {m.spec.id: results[m.spec.id] for m in plan.metrics})
 
 
 def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],

@@ -20,6 +20,7 @@ from reportgen.data.connectors import RawRelation
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import MissingColumnsError, SourceError
 from reportgen.period import Period, zone
+from reportgen.privacy import missing_in_data, personal_columns
 
 PERIOD = "__period__"
 TIME = "__time__"
@@ -109,6 +110,11 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
                   + (f" (read by derived column '{read_by[c]}')" if c in read_by else "")
                   for c in missing]
         raise MissingColumnsError(name, labels, list(raw.available), raw.label)
+    unmatched = missing_in_data(spec, raw.available)
+    if unmatched:
+        raise SourceError(name, f"pii: {', '.join(repr(c) for c in unmatched)} matches no column "
+                          f"of the data (by its header or its renamed name; columns: "
+                          f"{', '.join(raw.available)})", raw.label)
     dialect = raw.dialect
     settle_time_mode(raw, spec)
     columns: dict[str, ColumnElement[Any]] = {}
@@ -320,8 +326,10 @@ def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> No
         row = raw.connection.execute(
             sa.select(numbered.c["__row__"], numbered.c[f"s{i}"]).where(bad(numbered, i))
             .order_by(numbered.c["__row__"]).limit(1)).one()
+        # never quote personal data into an error (it reaches stderr and the run record)
+        found = "a value" if col in personal_columns(spec) else repr(row[1])
         raise SourceError(canonical.name, f"column '{col}': expected {expected}, found "
-                          f"{row[1]!r} in data row {int(row[0])} ({int(counts[i])} such value(s))",
+                          f"{found} in data row {int(row[0])} ({int(counts[i])} such value(s))",
                           raw.label)
 
 
@@ -349,5 +357,6 @@ def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
             sa.select(source).select_from(raw.table).where(bad, where)
             .order_by(row if is_table else source).limit(1)).scalar()
         located = f" in data row {first}" if first is not None else ""
+        found = "a value" if col in personal_columns(spec) else repr(example)
         raise SourceError(canonical.name, f"column '{col}': expected {EXPECTED[kind]}, found "
-                          f"{example!r}{located} ({count} such value(s))", raw.label)
+                          f"{found}{located} ({count} such value(s))", raw.label)
