@@ -138,7 +138,8 @@ def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | Segme
     figures = build_charts(plan, metrics, period)
     model = assemble_model(loaded, period, now=now, metrics=metrics, figures=figures,
                            findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
-                           code_version=__version__)
+                           code_version=__version__,
+                           quality=[store.quality(name) for name in definition.sources])
     return BuildResult(model=model, gate_results=gates, input_hashes=hashes)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from reportgen import text
+from reportgen.data.quality import QualityCounts
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, TableSpec
 from reportgen.gates import GateResult
@@ -233,19 +234,19 @@ def assemble_model(loaded: LoadedDefinition, period: Period, *, now: datetime,
                    metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
                    findings: Sequence[Finding], gates: Sequence[GateResult],
                    input_hashes: Mapping[str, str], row_counts: Mapping[str, int],
-                   code_version: str) -> ReportModel:
+                   code_version: str, quality: Sequence[QualityCounts] = ()) -> ReportModel:
     """The model with every string written in the definition's locale."""
     with text.locale_scope(loaded.definition.locale):
         return _assemble(loaded, period, now=now, metrics=metrics, figures=figures,
                          findings=findings, gates=gates, input_hashes=input_hashes,
-                         row_counts=row_counts, code_version=code_version)
+                         row_counts=row_counts, code_version=code_version, quality=quality)
 
 
 def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
               metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
               findings: Sequence[Finding], gates: Sequence[GateResult],
               input_hashes: Mapping[str, str], row_counts: Mapping[str, int],
-              code_version: str) -> ReportModel:
+              code_version: str, quality: Sequence[QualityCounts] = ()) -> ReportModel:
     definition = loaded.definition
     theme = theme_of(definition)
     kpis = {metric_id: make_kpi(result, theme) for metric_id, result in metrics.items()}
@@ -274,7 +275,9 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
         provenance=Provenance(definition_hash=loaded.hash, input_hashes=dict(input_hashes),
                               row_counts=dict(row_counts), code_version=code_version,
                               period=period.key, generated_at=now,
-                              row_count_texts={n: text.count(c) for n, c in row_counts.items()}),
+                              row_count_texts={n: text.count(c) for n, c in row_counts.items()},
+                              data_quality=tuple(note for q in quality
+                                                 for note in q.notes(period.key))),
         theme=theme, subtitle=definition.description,
         owner=definition.owner or "", warnings=_warnings(metrics, gates, period),
         metrics=dict(metrics), locale=definition.locale, generated_text=text.timestamp(now))

@@ -235,9 +235,19 @@ def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: P
 
 
 def _privacy_problems(raw: Mapping[str, Any], out: Collector, sources: Mapping[str, Any]) -> None:
-    """A fan-out must not make one report per person.  (Whether each PII entry names a
+    """A source's key must be one of its columns; a fan-out must not make one report per
+    person.  (Whether each PII entry names a
     column is checked against the data's header when the source opens: a contract need
     not type every column the data has.)"""
+    for name, spec in sources.items():
+        keys = spec.get("dedupe_on") if isinstance(spec, dict) else None
+        if isinstance(keys, list) and isinstance(spec.get("columns"), dict) and spec["columns"]:
+            declared = {str(c) for c in spec["columns"]} | {str(c) for c in spec.get("rename") or {}}
+            for j, key in enumerate(keys):
+                if isinstance(key, str) and key not in declared:
+                    out.add(("sources", name, "dedupe_on", j),
+                            f"dedupe_on names column '{key}', which source '{name}' does not "
+                            f"declare{_did_you_mean(key, declared)}")
     fan_out = raw.get("fan_out")
     if isinstance(fan_out, dict):
         by = fan_out.get("by")
