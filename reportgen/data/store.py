@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from reportgen.data.aggregates import Request, Result, compile_requests, read_result
 from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build, check_contract
-from reportgen.data.connectors import SOURCES, Connector, RawRelation
+from reportgen.data.connectors import SOURCES, Connector, RawRelation, read_problem
 from reportgen.data.quality import QualityCounts, read_counts
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import SourceError
@@ -158,8 +158,10 @@ class DataStore:
         try:
             return work()
         except sa.exc.SQLAlchemyError as exc:
-            detail = redact(str(getattr(exc, "orig", None) or exc)).strip().splitlines()[0]
-            raise SourceError(name, f"query failed: {detail}", raw.label) from None
+            message = str(getattr(exc, "orig", None) or exc)
+            detail = redact(read_problem(message))
+            what = "cannot read the data" if "CSV Error" in message else "query failed"
+            raise SourceError(name, f"{what}: {detail}", raw.label) from None
 
     def _key(self, handle: SourceHandle, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...]:
         return (handle.identity, self.window, tuple(p.key for p in self.periods), sql,
