@@ -94,9 +94,12 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
         for m in metrics:
             results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, history)
     from reportgen.privacy import mask_results
+    from reportgen.text.truncate import shorten_segments
 
-    # one place every output reads from: small segments over personal data are counted only
-    return mask_results(plan.definition, {m.spec.id: results[m.spec.id] for m in plan.metrics})
+    # one place every output reads from: small segments over personal data are counted only,
+    # and segment names too long for a table cell or a sentence are cut (with a footnote)
+    return shorten_segments(mask_results(plan.definition,
+                                         {m.spec.id: results[m.spec.id] for m in plan.metrics}))
 
 
 def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],

@@ -276,8 +276,9 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
                               row_counts=dict(row_counts), code_version=code_version,
                               period=period.key, generated_at=now,
                               row_count_texts={n: text.count(c) for n, c in row_counts.items()},
-                              data_quality=tuple(note for q in quality
-                                                 for note in q.notes(period.key))),
+                              data_quality=tuple([*(note for q in quality
+                                                    for note in q.notes(period.key)),
+                                                  *text.truncate.shortened_notes(metrics)])),
         theme=theme, subtitle=definition.description,
         owner=definition.owner or "", warnings=_warnings(metrics, gates, period),
         metrics=dict(metrics), locale=definition.locale, generated_text=text.timestamp(now))
