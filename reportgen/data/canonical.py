@@ -180,7 +180,11 @@ def _non_finite(spec: SourceSpec, raw: RawRelation,
     for col in ours:
         if spec.columns.get(col) not in ("int", "float") or col == spec.time_column:
             continue
-        value: ColumnElement[Any] = raw.table.c[spec.rename.get(col, col)]
+        raw_name = spec.rename.get(col, col)
+        if spec.columns[col] == "int" and raw.native.get(raw_name) == "number" \
+                and col not in spec.values:
+            continue  # read as the database typed it (see _typed)
+        value: ColumnElement[Any] = raw.table.c[raw_name]
         if col in spec.values:
             value = _mapped(value, spec.values[col])
         number = try_number(value, raw.dialect)
@@ -292,7 +296,8 @@ def _typed(value: ColumnElement[Any], kind: str, dialect: str, raw: RawRelation,
     if kind in ("str", "category"):
         return value if native == "text" else text(value)
     if kind in ("int", "float"):
-        if native == "number" and dialect != "duckdb":
+        if native == "number" and (dialect != "duckdb" or kind == "int"):
+            # a typed integer column holds no inf or NaN (and a BIGINT keeps every digit)
             return sa.cast(value, sa.Double) if kind == "float" else value
         number = try_number(value, dialect) if native != "number" else sa.cast(value, sa.Double)
         if dialect == "duckdb":
