@@ -129,6 +129,7 @@ class SegmentStore:
         self.specs = whole.specs
         self.periods = whole.periods
         self.period_index = whole.period_index
+        self.quality = whole.quality
 
     # aggregates: the segment columns lead every grouping set, the result is sliced
     def aggregate(self, source: str, requests: Sequence[Request]) -> Result:

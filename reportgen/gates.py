@@ -51,6 +51,16 @@ def check_gate(gate: GateSpec, store: DataStore, metrics: Mapping[str, MetricRes
         seen = "no rows at all" if newest is None else f"the newest row is from {newest:%Y-%m-%d %H:%M}"
         return GateResult(gate, ok, None,
                           f"{where}: {seen}; data up to {due:%Y-%m-%d %H:%M} ({gate.max_age_hours:g} h before the period end) expected")
+    if gate.kind == "dropped_share":
+        assert gate.max is not None
+        counts = store.quality(gate.source)
+        dropped = counts.dropped(period.key)
+        total = store.count(gate.source, period) + dropped
+        share = dropped / total if total else 0.0
+        why = "; ".join(counts.notes(period.key)).replace(f"Source '{gate.source}': ", "")
+        return GateResult(gate, share <= gate.max, share,
+                          f"{where}: {share:.1%} of the rows read for {period.label} were dropped "
+                          f"({why.rstrip('.') or 'none'}); at most {gate.max:.1%} allowed")
     assert gate.column is not None and gate.max is not None
     if not store.count(gate.source, period):
         return GateResult(gate, False, None, f"{where} has no rows for {period.label} to check '{gate.column}'")

@@ -359,6 +359,8 @@ class Provenance:
     generated_at: datetime
     #: The row counts as text (``12,345``), for the documents that show them.
     row_count_texts: Mapping[str, str] = field(default_factory=dict)
+    #: What reading the data dropped or read as empty, one sentence per source and reason.
+    data_quality: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

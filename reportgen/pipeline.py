@@ -116,7 +116,13 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
             del frame, split
         for m in metrics:
             results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, history)
-    return {m.spec.id: results[m.spec.id] for m in plan.metrics}
+    from reportgen.privacy import mask_results
+    from reportgen.text.truncate import shorten_segments
+
+    # one place every output reads from: small segments over personal data are counted only,
+    # and segment names too long for a table cell or a sentence are cut (with a footnote)
+    return shorten_segments(mask_results(plan.definition,
+                                         {m.spec.id: results[m.spec.id] for m in plan.metrics}))
 
 
 def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],
@@ -169,7 +175,8 @@ def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | Segme
     hashes = {name: store.fingerprint(name) for name in definition.sources}
     model = assemble_model(loaded, period, now=now, metrics=metrics, figures={},
                            findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
-                           code_version=__version__, actions=actions)
+                           code_version=__version__, actions=actions,
+                           quality=[store.quality(name) for name in definition.sources])
     result = BuildResult(model=model, gate_results=gates, input_hashes=hashes,
                          charts=PendingCharts(plan, metrics, period))
     return result.drawn() if draw else result

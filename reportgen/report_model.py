@@ -13,6 +13,7 @@ from datetime import datetime
 
 from reportgen import text
 from reportgen.actions import ActionSpec, action_register, readout
+from reportgen.data.quality import QualityCounts
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, TableSpec
 from reportgen.gates import GateResult
@@ -362,23 +363,27 @@ def assemble_model(loaded: LoadedDefinition, period: Period, *, now: datetime,
                    metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
                    findings: Sequence[Finding], gates: Sequence[GateResult],
                    input_hashes: Mapping[str, str], row_counts: Mapping[str, int],
-                   code_version: str, actions: Sequence[ActionSpec] | None = None) -> ReportModel:
+                   code_version: str, actions: Sequence[ActionSpec] | None = None,
+                   quality: Sequence[QualityCounts] = ()) -> ReportModel:
     """The model with every string written in the definition's locale.
 
     ``actions`` is the definition's action register as read and checked by the pipeline
-    (None when the definition names none): assembly reads no file.
+    (None when the definition names none): assembly reads no file.  ``quality``: each
+    source's counted drops, for the data-quality note.
     """
     with text.locale_scope(loaded.definition.locale):
         return _assemble(loaded, period, now=now, metrics=metrics, figures=figures,
                          findings=findings, gates=gates, input_hashes=input_hashes,
-                         row_counts=row_counts, code_version=code_version, actions=actions)
+                         row_counts=row_counts, code_version=code_version, actions=actions,
+                         quality=quality)
 
 
 def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
               metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
               findings: Sequence[Finding], gates: Sequence[GateResult],
               input_hashes: Mapping[str, str], row_counts: Mapping[str, int],
-              code_version: str, actions: Sequence[ActionSpec] | None) -> ReportModel:
+              code_version: str, actions: Sequence[ActionSpec] | None,
+              quality: Sequence[QualityCounts] = ()) -> ReportModel:
     definition = loaded.definition
     theme = theme_of(definition)
     kpis = {metric_id: make_kpi(result, theme) for metric_id, result in metrics.items()}
@@ -429,7 +434,10 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
         provenance=Provenance(definition_hash=loaded.hash, input_hashes=dict(input_hashes),
                               row_counts=dict(row_counts), code_version=code_version,
                               period=period.key, generated_at=now,
-                              row_count_texts={n: text.count(c) for n, c in row_counts.items()}),
+                              row_count_texts={n: text.count(c) for n, c in row_counts.items()},
+                              data_quality=tuple([*(note for q in quality
+                                                    for note in q.notes(period.key)),
+                                                  *text.truncate.shortened_notes(metrics)])),
         theme=theme, subtitle=definition.description,
         owner=definition.owner or "", warnings=_warnings(metrics, gates, period),
         metrics=dict(metrics), locale=definition.locale, generated_text=text.timestamp(now),

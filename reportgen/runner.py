@@ -200,6 +200,7 @@ def _publish(loaded: LoadedDefinition, period: Period, result: BuildResult, run_
         ledger.record_summary(run_id, {
             "mail": content.to_json(),
             "email": spec.model_dump(mode="json") if spec else None,
+            "data_quality": list(result.model.provenance.data_quality),
         })
         status: RunStatus = "succeeded"
         error = None

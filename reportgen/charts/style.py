@@ -28,6 +28,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from reportgen.charts.base import ChartRequest
 from reportgen.model import Figure, NativeChart, Theme
+from reportgen.text.truncate import shorten
 
 WIDTH_IN = 6.7  # the text width of an A4 page with the report margins
 HEIGHT_IN = 3.0
@@ -176,8 +177,13 @@ def text_colour_on(fill: Any) -> str:
 
 def wrap(label: str, width: int = 16, lines: int = 2) -> str:
     """A category label wrapped onto at most ``lines`` lines, shortened with an ellipsis."""
+    # textwrap keeps a word longer than a line whole (a 100,000-character name would run
+    # off the figure): such a label is cut to what its lines hold, mid-word if need be
+    long_word = any(len(word) > width * lines for word in label.split())
+    if long_word:
+        label = shorten(label, width * lines)
     wrapped = textwrap.wrap(label, width, max_lines=lines, placeholder="…",
-                            break_long_words=False)
+                            break_long_words=long_word)
     return "\n".join(wrapped) or label
 
 

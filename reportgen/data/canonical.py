@@ -8,6 +8,7 @@ pandas loader used.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,12 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from reportgen.data.connectors import RawRelation
+from reportgen.data.quality import counting_statement
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import MissingColumnsError, SourceError
 from reportgen.period import Period, zone
+from reportgen.privacy import missing_in_data, personal_columns
 
 PERIOD = "__period__"
 TIME = "__time__"
+COPY = "__copy__"
 
 EXPECTED = {
     "int": "a whole number", "float": "a number", "bool": "true/false (1/0, yes/no)",
@@ -83,6 +87,10 @@ class Canonical:
     kinds: Mapping[str, str]
     periods: tuple[Period, ...]
     in_window: ColumnElement[Any]  # the window as a condition on the raw relation
+    #: one statement counting, per period, the rows dropped and values read as empty
+    quality: sa.Select[Any] | None = None
+    #: the numeric columns whose inf and NaN values ``quality`` counts, in its order
+    quality_columns: tuple[str, ...] = ()
 
     @property
     def dialect(self) -> str:
@@ -94,7 +102,7 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
           window: Window, periods: Sequence[Period]) -> Canonical:
     """The canonical rows of ``raw`` for ``needed`` columns (raises on missing columns)."""
     derived = [c for c in dict.fromkeys([*spec.columns, *needed]) if c in spec.derive]
-    ours = [c for c in dict.fromkeys([spec.time_column, *spec.columns, *needed])
+    ours = [c for c in dict.fromkeys([spec.time_column, *spec.columns, *spec.dedupe_on, *needed])
             if c not in spec.derive]
     read_by: dict[str, str] = {}
     for column in derived:  # the columns a derived column reads are needed too
@@ -109,7 +117,15 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
                   + (f" (read by derived column '{read_by[c]}')" if c in read_by else "")
                   for c in missing]
         raise MissingColumnsError(name, labels, list(raw.available), raw.label)
+    unmatched = missing_in_data(spec, raw.available)
+    if unmatched:
+        raise SourceError(name, f"pii: {', '.join(repr(c) for c in unmatched)} matches no column "
+                          f"of the data (by its header or its renamed name; columns: "
+                          f"{', '.join(raw.available)})", raw.label)
     dialect = raw.dialect
+    if spec.date_format and dialect != "duckdb":
+        raise SourceError(name, "date_format applies to file and DuckDB sources; a database "
+                                "source's times are read with the database's own types", raw.label)
     settle_time_mode(raw, spec)
     columns: dict[str, ColumnElement[Any]] = {}
     kinds: dict[str, str] = {}
@@ -137,10 +153,43 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
                        for i in range(len(periods))), else_=sa.null())
     selected = [value.label(col) for col, value in columns.items()]
     selected += [time.label(TIME), period.label(PERIOD), time.label(spec.time_column)]
-    rows = sa.select(*selected).select_from(raw.table).where(in_window).subquery("rows")
+    keys = [columns[k] for k in spec.dedupe_on if k in columns]
+    if keys:  # the first row of each key (the earliest) stands; the others are counted
+        copy = sa.func.row_number().over(partition_by=keys, order_by=time).label(COPY)
+        numbered = sa.select(*selected, copy).select_from(raw.table).where(in_window) \
+            .subquery("numbered")
+        rows = sa.select(*(c for c in numbered.c if c.key != COPY)) \
+            .where(numbered.c[COPY] == 1).subquery("rows")
+    else:
+        rows = sa.select(*selected).select_from(raw.table).where(in_window).subquery("rows")
     if derived:
         rows = _with_derived(name, spec, rows, derived, dialect, kinds, raw.label, "rows")
-    return Canonical(name, raw, rows, kinds, tuple(periods), in_window)
+    non_finite = _non_finite(spec, raw, ours)
+    quality = counting_statement(spec, raw, time, period, in_window, keys, non_finite)
+    return Canonical(name, raw, rows, kinds, tuple(periods), in_window, quality,
+                     tuple(non_finite))
+
+
+def _non_finite(spec: SourceSpec, raw: RawRelation,
+                ours: Sequence[str]) -> dict[str, ColumnElement[Any]]:
+    """Per numeric column, the condition 'holds inf or NaN' (read as empty): DuckDB only,
+    since a typed database column and SQLite's number test never yield them."""
+    if raw.dialect != "duckdb":
+        return {}
+    out: dict[str, ColumnElement[Any]] = {}
+    for col in ours:
+        if spec.columns.get(col) not in ("int", "float") or col == spec.time_column:
+            continue
+        raw_name = spec.rename.get(col, col)
+        if spec.columns[col] == "int" and raw.native.get(raw_name) == "number" \
+                and col not in spec.values:
+            continue  # read as the database typed it (see _typed)
+        value: ColumnElement[Any] = raw.table.c[raw_name]
+        if col in spec.values:
+            value = _mapped(value, spec.values[col])
+        number = try_number(value, raw.dialect)
+        out[col] = sa.and_(number.is_not(None), sa.not_(sa.func.isfinite(number)))
+    return out
 
 
 def _derive_inputs(spec: SourceSpec, name: str) -> list[str]:
@@ -185,6 +234,7 @@ def _bounds(raw: RawRelation, spec: SourceSpec, window: Window,
     return naive
 
 
+_DAY_MONTH = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
 _OFFSET = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 
 
@@ -197,6 +247,9 @@ def settle_time_mode(raw: RawRelation, spec: SourceSpec) -> None:
     column decides; a column of instants (TIMESTAMPTZ, or text with offsets) stays one.
     """
     if raw.dialect != "duckdb" or raw.time_mode != "instant":
+        return
+    if spec.date_format:  # the format says whether times carry an offset
+        raw.time_mode = "instant" if "%z" in spec.date_format.lower() else "naive"
         return
     column = raw.table.c[spec.rename.get(spec.time_column, spec.time_column)]
     if raw.native.get(column.name) == "time":
@@ -218,6 +271,8 @@ def _time(raw: RawRelation, spec: SourceSpec) -> ColumnElement[Any]:
     native = raw.native.get(spec.rename.get(spec.time_column, spec.time_column), "unknown")
     if raw.dialect != "duckdb" or native == "time":
         return column
+    if spec.date_format:
+        return sa.func.try_strptime(sa.func.trim(text(column)), spec.date_format)
     # The connection's TimeZone is the source's: naive times are read in it, offsets honoured.
     kind = "TIMESTAMPTZ" if raw.time_mode == "instant" else "TIMESTAMP"
     return sa.func.try_cast(sa.literal_column(f"{_quoted(column)} AS {kind}"))
@@ -236,14 +291,24 @@ def _mapped(value: ColumnElement[Any], mapping: Mapping[Any, Any]) -> ColumnElem
 
 
 def _typed(value: ColumnElement[Any], kind: str, dialect: str, raw: RawRelation,
-           raw_name: str | None) -> ColumnElement[Any]:
+           raw_name: str | None, finite_only: bool = True) -> ColumnElement[Any]:
     native = raw.native.get(raw_name, "unknown") if raw_name else "unknown"
     if kind in ("str", "category"):
         return value if native == "text" else text(value)
     if kind in ("int", "float"):
-        if native == "number":
+        if native == "number" and (dialect != "duckdb" or kind == "int"):
+            # a typed integer column holds no inf or NaN (and a BIGINT keeps every digit)
             return sa.cast(value, sa.Double) if kind == "float" else value
-        number = try_number(value, dialect)
+        number = try_number(value, dialect) if native != "number" else sa.cast(value, sa.Double)
+        if dialect == "duckdb":
+            # inf and NaN are no measurement: read as empty (and counted), or, for the
+            # contract check, as readable; a whole number too large for 64 bits is unreadable
+            finite = sa.func.isfinite(number)
+            if kind == "int":
+                whole = sa.func.try_cast(sa.literal_column(f"({_sql(number, dialect)}) AS BIGINT"))
+                return sa.case((sa.not_(finite), sa.null() if finite_only else number),
+                               (whole == number, whole), else_=sa.null())
+            return sa.case((finite, number), else_=sa.null() if finite_only else number)
         if kind == "int":
             whole = sa.cast(number, sa.BigInteger)
             return sa.case((whole == number, whole), else_=sa.null())
@@ -279,7 +344,9 @@ def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> No
     time = _time(raw, spec)
     checks: list[tuple[str, str, ColumnElement[Any], ColumnElement[Any], bool]] = []
     if raw.native.get(time_name) != "time":
-        checks.append((spec.time_column, EXPECTED["time"], raw.table.c[time_name], time, False))
+        expected = (f"a date and time written as date_format '{spec.date_format}' says"
+                    if spec.date_format else EXPECTED["time"])
+        checks.append((spec.time_column, expected, raw.table.c[time_name], time, False))
     for col, kind in spec.columns.items():
         raw_name = spec.rename.get(col, col)
         if col == spec.time_column or kind in ("str", "category") or col not in canonical.kinds \
@@ -290,7 +357,8 @@ def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> No
         source: ColumnElement[Any] = raw.table.c[raw_name]
         if col in spec.values:
             source = _mapped(source, spec.values[col])
-        typed = _typed(source, kind, raw.dialect, raw, None if col in spec.values else raw_name)
+        typed = _typed(source, kind, raw.dialect, raw, None if col in spec.values else raw_name,
+                       finite_only=False)
         checks.append((col, EXPECTED["float" if kind == "float" else kind], source, typed, True))
     if not checks:
         return
@@ -320,9 +388,15 @@ def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> No
         row = raw.connection.execute(
             sa.select(numbered.c["__row__"], numbered.c[f"s{i}"]).where(bad(numbered, i))
             .order_by(numbered.c["__row__"]).limit(1)).one()
+        # never quote personal data into an error (it reaches stderr and the run record)
+        found = "a value" if col in personal_columns(spec) else repr(row[1])
+        hint = ""
+        if col == spec.time_column and not spec.date_format and _DAY_MONTH.match(str(row[1])):
+            hint = ("; a date with day and month as numbers is ambiguous (03/04/2026 is 3 April "
+                    "or March 4): declare the source's date_format, e.g. '%d/%m/%Y %H:%M'")
         raise SourceError(canonical.name, f"column '{col}': expected {expected}, found "
-                          f"{row[1]!r} in data row {int(row[0])} ({int(counts[i])} such value(s))",
-                          raw.label)
+                          f"{found} in data row {int(row[0])} ({int(counts[i])} such value(s))"
+                          f"{hint}", raw.label)
 
 
 def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
@@ -349,5 +423,6 @@ def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
             sa.select(source).select_from(raw.table).where(bad, where)
             .order_by(row if is_table else source).limit(1)).scalar()
         located = f" in data row {first}" if first is not None else ""
+        found = "a value" if col in personal_columns(spec) else repr(example)
         raise SourceError(canonical.name, f"column '{col}': expected {EXPECTED[kind]}, found "
-                          f"{example!r}{located} ({count} such value(s))", raw.label)
+                          f"{found}{located} ({count} such value(s))", raw.label)

@@ -30,6 +30,8 @@ TimeMode = Literal["instant", "naive", "text"]
 NativeKind = Literal["number", "text", "bool", "time", "unknown"]
 
 #: Values read as missing in CSV files, as pandas and spreadsheet exports write them.
+#: the longest CSV line read (DuckDB's default is 2 MB)
+MAX_LINE_BYTES = 4 * 1024 * 1024
 CSV_NULLS = ("", "#N/A", "#NA", "N/A", "NA", "n/a", "NULL", "null", "NaN", "nan", "None", "<NA>")
 _SQLITE_PATH = re.compile(r"^sqlite(\+\w+)?:///(?!/)(?P<path>[^?]+)")
 
@@ -139,7 +141,37 @@ def _existing(name: str, spec: SourceSpec, base_dir: Path) -> Path:
 
 
 def _duckdb_error(exc: Exception) -> str:
-    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return read_problem(str(getattr(exc, "orig", None) or exc))
+
+
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_WHOLE_FILE = (("Error when sniffing file", "not readable as CSV text"),
+               ("No magic bytes found", "not a Parquet file"),
+               ("is not a valid Parquet", "not a Parquet file"))
+
+
+def read_problem(message: str) -> str:
+    """A reader's error in a line of our words: DuckDB's CSV errors name the line and say
+    what was wrong several lines further down; file-level failures have no line and say so."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    first = lines[0] if lines else message.strip()
+    for marker, words in _WHOLE_FILE:
+        if marker in message:
+            return f"{words} (the whole file)"
+    found = _CSV_LINE.search(message)
+    if not found:
+        return first
+    why = next((line for line in lines[1:] if not line.startswith(("Original Line", "Possible"))
+                and "=" not in line), "")
+    return f"line {found.group(1)} of the file: {why.rstrip('.') or first}"
+
+
+def _mixed_encoding(path: Path) -> bool:
+    """Whether the start of a file that is not valid UTF-8 holds UTF-8 characters too (a
+    damaged UTF-8 file, not a Latin-1 one)."""
+    with path.open("rb") as handle:
+        sample = handle.read(1 << 20)
+    return re.search(rb"[\xc2-\xf4][\x80-\xbf]+", sample) is not None
 
 
 def _view(conn: sa.Connection, name: str, spec: SourceSpec, select: str, label: str,
@@ -172,15 +204,20 @@ class CsvConnector:
         nulls = "[" + ", ".join(_literal(v) for v in CSV_NULLS) + "]"
         conn = duckdb_connection()
         for encoding in ("utf-8", "latin-1"):
+            # a long free-text field (a comment, a pasted log) is data, not a broken file
             select = (f"SELECT * FROM read_csv({_literal(str(path))}, header = true, "
-                      f"all_varchar = true, nullstr = {nulls}, encoding = {_literal(encoding)})")
+                      f"all_varchar = true, nullstr = {nulls}, encoding = {_literal(encoding)}, "
+                      f"max_line_size = {MAX_LINE_BYTES})")
             try:
                 # reading the header and a sample tells a malformed or mis-encoded file early
                 conn.exec_driver_sql(select + " LIMIT 1").fetchall()
                 break
             except (duckdb.Error, sa.exc.DBAPIError) as exc:
                 message = _duckdb_error(exc)
-                if encoding == "utf-8" and "unicode" in message.lower():
+                full = str(getattr(exc, "orig", None) or exc).lower()
+                # a Latin-1 export is read as such; UTF-8 with damaged bytes is refused
+                if encoding == "utf-8" and "unicode" in full and not _mixed_encoding(path):
+                    conn.rollback()
                     continue
                 conn.close()
                 raise SourceError(name, f"cannot read the CSV ({message})", str(path)) from None

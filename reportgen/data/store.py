@@ -22,7 +22,8 @@ import sqlalchemy as sa
 
 from reportgen.data.aggregates import Request, Result, compile_requests, read_result
 from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build, check_contract
-from reportgen.data.connectors import SOURCES, Connector, RawRelation
+from reportgen.data.connectors import SOURCES, Connector, RawRelation, read_problem
+from reportgen.data.quality import QualityCounts, read_counts
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import SourceError
 from reportgen.period import Period
@@ -102,6 +103,7 @@ class DataStore:
         self.fact_columns = {k: tuple(v) for k, v in (fact_columns or {}).items()}
         self._handles: dict[str, SourceHandle] = {}
         self._facts: dict[tuple[str, tuple[str, ...]], dict[int, dict[str, Any]]] = {}
+        self._quality: dict[str, QualityCounts] = {}
 
     def __enter__(self) -> DataStore:
         return self
@@ -134,16 +136,32 @@ class DataStore:
             except BaseException:
                 raw.close()
                 raise
-            self._handles[name] = SourceHandle(name, spec, canonical,
-                                               _identity(spec, self.base_dir))
+            handle = SourceHandle(name, spec, canonical, _identity(spec, self.base_dir))
+            self._handles[name] = handle
+            self._quality[name] = self._count_quality(handle)
         return self._handles[name]
+
+    def _count_quality(self, handle: SourceHandle) -> QualityCounts:
+        canonical = handle.canonical
+        if canonical.quality is None:
+            return QualityCounts(handle.name, handle.spec)
+        _, rows = self._execute(handle, canonical.quality)
+        return read_counts(handle.name, handle.spec, canonical.quality_columns, rows,
+                           canonical.periods)
+
+    def quality(self, name: str) -> QualityCounts:
+        """What reading source ``name`` dropped or read as empty, per reason and period."""
+        self.source(name)
+        return self._quality[name]
 
     def _run_checked(self, name: str, raw: RawRelation, work: Any) -> Any:
         try:
             return work()
         except sa.exc.SQLAlchemyError as exc:
-            detail = redact(str(getattr(exc, "orig", None) or exc)).strip().splitlines()[0]
-            raise SourceError(name, f"query failed: {detail}", raw.label) from None
+            message = str(getattr(exc, "orig", None) or exc)
+            detail = redact(read_problem(message))
+            what = "cannot read the data" if "CSV Error" in message else "query failed"
+            raise SourceError(name, f"{what}: {detail}", raw.label) from None
 
     def _key(self, handle: SourceHandle, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...]:
         return (handle.identity, self.window, tuple(p.key for p in self.periods), sql,

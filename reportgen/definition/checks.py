@@ -133,9 +133,12 @@ def check_source_columns(raw: Mapping[str, Any], out: Collector, path: PathKey, 
     spec = sources.get(source)
     if not isinstance(spec, dict):
         return
+    from reportgen.privacy import personal_columns
+
     privacy = raw.get("privacy")
-    allowed = set(privacy.get("allow_pii") or []) if isinstance(privacy, dict) else set()
-    pii = set(spec.get("pii") or []) if isinstance(spec.get("pii"), list) else set()
+    allowed = privacy.get("allow_pii") if isinstance(privacy, dict) else None
+    # a declaration binds to the data column, whatever either name it is written by
+    pii = personal_columns(spec, allowed if isinstance(allowed, list) else ())
     contract = spec.get("columns")
     derived = {str(c) for c in spec.get("derive") or {}} if isinstance(spec.get("derive"), dict) \
         else set()
@@ -145,9 +148,10 @@ def check_source_columns(raw: Mapping[str, Any], out: Collector, path: PathKey, 
         if known is not None and column not in known:
             out.add(path, f"{what} reads column '{column}', which source '{source}' does not "
                           f"declare{_did_you_mean(column, known)}")
-        if column in pii and column not in allowed:
+        if column in pii:
+            via = "" if pii[column] == column else f" (it reads the data's '{pii[column]}')"
             out.add(path, f"{what} reads column '{column}', which source '{source}' marks as "
-                          f"personal data; list it under privacy.allow_pii to show it")
+                          f"personal data{via}; list it under privacy.allow_pii to show it")
 
 
 def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) -> None:
@@ -219,6 +223,7 @@ def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: P
             out.add(("interventions", i, "metric"), f"unknown metric '{ref}'{_did_you_mean(ref, metric_ids)}")
         elif isinstance(ref, str) and isinstance(item.get("scope"), dict) and ref in metric_source:
             check_columns(("interventions", i, "scope"), metric_source[ref], item["scope"], "intervention")
+    _privacy_problems(raw, out, sources)
     for i, output in _items(raw, "outputs"):
         for key in ("template", "master"):
             value = output.get(key)
@@ -227,6 +232,48 @@ def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: P
         for j, sheet in enumerate(output.get("stylesheets") or []):
             if isinstance(sheet, str) and not (base_dir / sheet).is_file():
                 out.add(("outputs", i, "stylesheets", j), f"not found: {base_dir / sheet}")
+
+
+def _privacy_problems(raw: Mapping[str, Any], out: Collector, sources: Mapping[str, Any]) -> None:
+    """A source's key must be one of its columns; a fan-out must not make one report per
+    person.  (Whether each PII entry names a
+    column is checked against the data's header when the source opens: a contract need
+    not type every column the data has.)"""
+    for name, spec in sources.items():
+        keys = spec.get("dedupe_on") if isinstance(spec, dict) else None
+        if isinstance(keys, list) and isinstance(spec.get("columns"), dict) and spec["columns"]:
+            declared = {str(c) for c in spec["columns"]} | {str(c) for c in spec.get("rename") or {}}
+            for j, key in enumerate(keys):
+                if isinstance(key, str) and key not in declared:
+                    out.add(("sources", name, "dedupe_on", j),
+                            f"dedupe_on names column '{key}', which source '{name}' does not "
+                            f"declare{_did_you_mean(key, declared)}")
+    fan_out = raw.get("fan_out")
+    if isinstance(fan_out, dict):
+        by = fan_out.get("by")
+        columns = [by] if isinstance(by, str) else [c for c in by if isinstance(c, str)] \
+            if isinstance(by, list) else []
+        chosen = fan_out.get("source")
+        for name in [chosen] if isinstance(chosen, str) else list(sources):
+            if name in sources:
+                _personal_only(raw, out, name, columns)
+
+
+def _personal_only(raw: Mapping[str, Any], out: Collector, source: str,
+                   columns: Iterable[str]) -> None:
+    from reportgen.privacy import personal_columns
+
+    spec = raw["sources"][source]
+    if not isinstance(spec, dict):
+        return
+    privacy = raw.get("privacy")
+    allowed = privacy.get("allow_pii") if isinstance(privacy, dict) else None
+    pii = personal_columns(spec, allowed if isinstance(allowed, list) else ())
+    for column in columns:
+        if column in pii:
+            out.add(("fan_out", "by"), f"fan_out splits by column '{column}', which source "
+                                       f"'{source}' marks as personal data; list it under "
+                                       f"privacy.allow_pii to make one report per value")
 
 
 #: a further check over the raw document, adding its problems to the collector

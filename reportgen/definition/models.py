@@ -158,6 +158,8 @@ class SourceSpec(Strict):
     rename: dict[str, str] = Field(default_factory=dict, description="Our column name -> the column's name in the data, e.g. rating: 'Customer Satisfaction Rating'.")
     values: dict[str, dict[str | int | float | bool, Any]] = Field(default_factory=dict, description="Per column, raw value -> value, e.g. rating: {good: 5, bad: 1}.")
     pii: list[str] = Field(default_factory=list, description="Columns holding personal data: never shown in outputs unless privacy.allow_pii lists them.")
+    dedupe_on: list[str] = Field(default_factory=list, description="Columns that identify a row (e.g. [ticket_id]): later copies of a key are dropped and counted in the data-quality note.")
+    date_format: str | None = Field(None, min_length=2, max_length=64, description="How the time column is written when it is not ISO 8601, in strptime codes, e.g. '%d/%m/%Y %H:%M' (file sources); a day/month date without it is refused as ambiguous.")
     derive: dict[str, str] = Field(default_factory=dict, description="New columns as SQL expressions (DuckDB's SQL) over the source's columns, e.g. frt_hours: 'epoch(first_response_at - created_at) / 3600'; type them in 'columns' if needed.")
     description: str = ""
 
@@ -177,6 +179,16 @@ class SourceSpec(Strict):
                     columns_of(expression)
                 except ValueError as exc:
                     raise ValueError(f"derived column '{name}': {exc}") from None
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_codes(cls, value: str | None) -> str | None:
+        if value is not None and not all(any(code in value for code in group)
+                                         for group in (("%d", "%j"), ("%m", "%b", "%B", "%j"),
+                                                       ("%Y", "%y"))):
+            raise ValueError(f"a date format needs day, month and year codes (such as "
+                             f"'%d/%m/%Y %H:%M'), found {value!r}")
         return value
 
     @model_validator(mode="after")
@@ -417,19 +429,21 @@ class ApprovalSpec(Strict):
 
 
 class GateSpec(Strict):
-    kind: Literal["min_rows", "freshness", "null_rate", "duplicates", "sample_size"]
+    kind: Literal["min_rows", "freshness", "null_rate", "duplicates", "sample_size",
+                  "dropped_share"]
     source: str
     column: str | None = Field(None, description="Column checked (null_rate, duplicates).")
     metric: str | None = Field(None, description="Metric whose n is checked (sample_size).")
     min: float | None = Field(None, description="min_rows / sample_size: the least acceptable count.")
-    max: float | None = Field(None, description="null_rate / duplicates: the largest acceptable share (0-1).")
+    max: float | None = Field(None, description="null_rate / duplicates / dropped_share: the largest acceptable share (0-1); dropped_share counts the rows the data-quality note says were dropped.")
     max_age_hours: float | None = Field(None, description="freshness: the newest row must reach within this many hours of the period end.")
     action: Literal["hold", "warn"] = Field("hold", description="hold: no report is sent; warn: the report says so.")
 
     @model_validator(mode="after")
     def _threshold(self) -> GateSpec:
         needed = {"min_rows": "min", "sample_size": "min", "null_rate": "max",
-                  "duplicates": "max", "freshness": "max_age_hours"}[self.kind]
+                  "duplicates": "max", "freshness": "max_age_hours",
+                  "dropped_share": "max"}[self.kind]
         if getattr(self, needed) is None:
             raise ValueError(f"a {self.kind} gate needs '{needed}'")
         if self.kind in ("null_rate", "duplicates") and self.column is None:

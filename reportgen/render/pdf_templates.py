@@ -27,6 +27,7 @@ from markupsafe import Markup
 from reportgen.errors import RenderError
 from reportgen.model import Figure, ReportModel, Theme
 from reportgen.render.templates import builtin_templates
+from reportgen.text.truncate import footnoted, shorten
 
 #: The entry template every report starts from.
 ENTRY_TEMPLATE = "report.html.j2"
@@ -127,6 +128,9 @@ def build_environment(search_path: Sequence[Path]) -> jinja2.Environment:
     env.filters["svg_data_uri"] = svg_data_uri
     env.filters["datetime_text"] = datetime_text
     env.filters["iso_datetime"] = iso_datetime
+    # long cell texts: cut with an ellipsis and a mark, the full text in a footnote
+    env.filters["footnoted"] = lambda table: footnoted([[c.text for c in row] for row in table.rows])
+    env.filters["shorten"] = shorten
     return env
 
 

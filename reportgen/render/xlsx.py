@@ -356,6 +356,12 @@ def write_contents(sheet: Worksheet, model: ReportModel,
         sheet.append([name, provenance.input_hashes.get(name), provenance.row_counts.get(name)])
         sheet.cell(row=sheet.max_row, column=3).number_format = "#,##0"
     sheet.append([])
+    sheet.append(["Data quality"])
+    sheet.cell(row=sheet.max_row, column=1).font = _BOLD
+    for note in provenance.data_quality or ("Every row read was used: none was dropped and no "
+                                            "value was read as empty.",):
+        sheet.append([note])
+    sheet.append([])
     sheet.append(["Sheet", "Contents", "Title", "Rows"])
     for cell in sheet[sheet.max_row]:
         cell.font = _BOLD

@@ -52,13 +52,15 @@ from reportgen.text.status import (
     status_tone,
     tone_colour,
 )
+from reportgen.text.truncate import footnoted, shorten
 from reportgen.text.words import humanise, join_names, plural, plural_noun, value_label
 
 __all__ = [
     "DEFAULT_LOCALE", "MINUS", "MISSING", "RANGE", "STATUSES", "StatusStyle", "change",
     "change_words", "check_locale", "confidence_label", "count", "current_locale", "date_range",
-    "day", "decimal", "humanise", "value_label", "interval", "interval_text", "is_missing", "join_names",
+    "day", "decimal", "footnoted", "humanise", "interval", "interval_text", "is_missing", "value_label",
+    "join_names",
     "locale_scope", "month", "month_axis", "n_text", "p_value", "parse_locale", "percent", "period_label",
-    "plural", "plural_noun", "share", "short_month", "signed_change_words", "status_colour",
+    "plural", "plural_noun", "share", "short_month", "shorten", "signed_change_words", "status_colour",
     "status_label", "status_tone", "timestamp", "tone_colour", "value", "value_words",
 ]

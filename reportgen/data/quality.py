@@ -1,0 +1,116 @@
+"""Data-quality counts: what a source's canonical rows leave out, per reason and period.
+
+Reading a source drops rows (no time at all, a later copy of a declared key) and reads some
+values as empty (inf or NaN in a numeric column).  Nothing is dropped silently: one extra
+statement, run where the data lives beside the column contract's check, counts each reason
+per period, and the report's data-quality note, its run record and the ``dropped_share``
+gate read those counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+if TYPE_CHECKING:
+    from reportgen.data.connectors import RawRelation
+    from reportgen.definition.models import SourceSpec
+    from reportgen.period import Period
+
+#: reason keys -> whether the row is dropped (True) or only a value read as empty (False)
+NO_TIME = "no_time"
+DUPLICATE = "duplicate"
+NON_FINITE = "non_finite"
+
+
+@dataclass(frozen=True)
+class Reason:
+    key: str
+    dropped: bool
+    column: str | None = None
+
+    def describe(self, count_text: str, spec: SourceSpec) -> str:
+        if self.key == NO_TIME:
+            return f"{count_text} row(s) without a '{spec.time_column}' time dropped"
+        if self.key == DUPLICATE:
+            keys = ", ".join(spec.dedupe_on)
+            return f"{count_text} duplicate row(s) by {keys} dropped (the earliest kept)"
+        return f"{count_text} non-finite value(s) (inf or NaN) in '{self.column}' read as empty"
+
+
+@dataclass(frozen=True)
+class QualityCounts:
+    """One source's counts: per period key, reason -> count; rows without a time have no
+    period and are kept apart (``undated``)."""
+
+    source: str
+    spec: SourceSpec
+    by_period: Mapping[str, Mapping[Reason, int]] = field(default_factory=dict)
+    undated: int = 0
+
+    def for_period(self, key: str) -> dict[Reason, int]:
+        """The counts of one period (rows without a time are counted in every period's
+        note: which period they belonged to cannot be known)."""
+        counts = dict(self.by_period.get(key, {}))
+        if self.undated:
+            counts[Reason(NO_TIME, True)] = self.undated
+        return {reason: n for reason, n in counts.items() if n}
+
+    def dropped(self, key: str) -> int:
+        return sum(n for reason, n in self.for_period(key).items() if reason.dropped)
+
+    def notes(self, key: str) -> list[str]:
+        """One sentence per reason for period ``key``, in the current locale."""
+        from reportgen import text
+
+        return [f"Source '{self.source}': {reason.describe(text.count(n), self.spec)}."
+                for reason, n in sorted(self.for_period(key).items(),
+                                        key=lambda item: (item[0].key, item[0].column or ""))]
+
+    def as_record(self, key: str) -> dict[str, int]:
+        """The counts of period ``key`` for the run record ('non_finite:csat' -> 3)."""
+        return {reason.key + (f":{reason.column}" if reason.column else ""): n
+                for reason, n in self.for_period(key).items()}
+
+
+def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[Any],
+                       period: ColumnElement[Any], in_window: ColumnElement[Any],
+                       keys: Sequence[ColumnElement[Any]],
+                       non_finite: Mapping[str, ColumnElement[Any]]) -> sa.Select[Any]:
+    """SELECT period, undated, duplicates, non-finite per column ... GROUP BY period."""
+    parts: list[ColumnElement[Any]] = [period.label("period")]
+    for i, condition in enumerate(non_finite.values()):
+        parts.append(sa.case((condition, 1), else_=0).label(f"nf{i}"))
+    if keys:
+        parts.append(sa.func.row_number().over(partition_by=list(keys), order_by=time)
+                     .label("copy"))
+    rows = sa.select(*parts).select_from(raw.table).where(in_window).subquery("quality")
+    undated = sa.select(sa.func.count()).select_from(raw.table).where(time.is_(None)) \
+        .scalar_subquery()
+    counts: list[ColumnElement[Any]] = [rows.c["period"], undated.label("undated")]
+    counts += [sa.func.sum(rows.c[f"nf{i}"]).label(f"nf{i}") for i in range(len(non_finite))]
+    if keys:
+        counts.append(sa.func.sum(sa.case((rows.c["copy"] > 1, 1), else_=0)).label("dup"))
+    return sa.select(*counts).group_by(rows.c["period"])
+
+
+def read_counts(name: str, spec: SourceSpec, columns: Sequence[str],
+                rows: Sequence[Any], periods: Sequence[Period]) -> QualityCounts:
+    """The counting statement's result rows as a ``QualityCounts``."""
+    by_period: dict[str, dict[Reason, int]] = {}
+    undated = 0
+    for row in rows:
+        undated = int(row[1] or 0)
+        if row[0] is None:
+            continue
+        counts: dict[Reason, int] = {}
+        for i, column in enumerate(columns):
+            counts[Reason(NON_FINITE, False, column)] = int(row[2 + i] or 0)
+        if spec.dedupe_on:
+            counts[Reason(DUPLICATE, True)] = int(row[2 + len(columns)] or 0)
+        by_period[periods[int(row[0])].key] = counts
+    return QualityCounts(name, spec, by_period, undated)

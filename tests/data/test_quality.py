@@ -1,0 +1,178 @@
+"""Data-quality notes instead of silent drops: rows dropped and values read as empty are
+counted per reason and source where the data lives, and told in the report, the XLSX and
+the run record; ambiguous dates need a declared format; a gate holds on too many drops."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from reportgen.cli import main
+from reportgen.period import Period
+from reportgen.pipeline import build_report
+from reportgen.plan import load_definition
+
+SEPTEMBER = Period.parse("2026-09", "month", "UTC")
+NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
+
+DEFINITION = """\
+id: tickets
+title: Ticket report
+sources:
+  tickets:
+    kind: csv
+    path: tickets.csv
+    time_column: created_at
+    columns: {{ticket_id: str, queue: str, handle_minutes: float}}
+{source_extra}metrics:
+  - id: volume
+    calculator: volume
+    source: tickets
+  - id: aht
+    calculator: aht
+    source: tickets
+    params: {{column: handle_minutes, unit: minutes}}
+sections:
+  - id: ops
+    title: Operations
+    kpis: [volume, aht]
+outputs:
+  - {{format: xlsx}}
+{tail}"""
+
+
+def write_tickets(folder: Path, rows: list[tuple[str, str, str]]) -> None:
+    """rows: (ticket_id, created_at, handle_minutes)."""
+    with (folder / "tickets.csv").open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["ticket_id", "created_at", "queue", "handle_minutes"])
+        for ticket, created, minutes in rows:
+            out.writerow([ticket, created, "Billing", minutes])
+
+
+def september(n: int, start: int = 0) -> list[tuple[str, str, str]]:
+    return [(f"T{start + i}", f"2026-09-{1 + i % 28:02d} 09:00:00", str(10 + i % 7))
+            for i in range(n)]
+
+
+def build(write_definition, source_extra: str = "", tail: str = ""):
+    path = write_definition(DEFINITION.format(source_extra=source_extra, tail=tail))
+    return build_report(load_definition(path), SEPTEMBER, now=NOW)
+
+
+def test_clean_data_says_every_row_was_used(tmp_path: Path, write_definition) -> None:
+    write_tickets(tmp_path, september(50))
+    result = build(write_definition)
+    assert result.model.metrics["volume"].value == 50
+    assert result.model.provenance.data_quality == ()
+
+
+def test_duplicates_by_a_declared_key_are_dropped_and_counted(tmp_path: Path,
+                                                              write_definition) -> None:
+    rows = september(50)
+    copies = [rows[3], rows[3], rows[10], rows[20]]  # ticket T3 exported three times
+    write_tickets(tmp_path, rows + copies)
+    plain = build(write_definition)
+    assert plain.model.metrics["volume"].value == 54  # without a key every row counts
+    keyed = build(write_definition, source_extra="    dedupe_on: [ticket_id]\n")
+    assert keyed.model.metrics["volume"].value == 50
+    assert keyed.model.provenance.data_quality == (
+        "Source 'tickets': 4 duplicate row(s) by ticket_id dropped (the earliest kept).",)
+
+
+def test_rows_without_a_time_are_counted(tmp_path: Path, write_definition) -> None:
+    rows = september(40) + [("X1", "", "12"), ("X2", "", "13"), ("X3", " ", "14")]
+    write_tickets(tmp_path, rows)
+    result = build(write_definition)
+    assert result.model.metrics["volume"].value == 40
+    (note,) = result.model.provenance.data_quality
+    assert "3 row(s) without a 'created_at' time dropped" in note
+
+
+def test_non_finite_numbers_are_read_as_empty_and_counted(tmp_path: Path,
+                                                          write_definition) -> None:
+    rows = september(30)
+    finite = [float(r[2]) for r in rows]
+    rows += [("I1", "2026-09-03 10:00:00", "inf"), ("I2", "2026-09-04 10:00:00", "-Infinity"),
+             ("I3", "2026-09-05 10:00:00", "1e400")]
+    write_tickets(tmp_path, rows)
+    result = build(write_definition)
+    aht = result.model.metrics["aht"]
+    assert aht.n == 30 and aht.value == pytest.approx(sum(finite) / len(finite))
+    assert result.model.metrics["volume"].value == 33  # the rows themselves stay
+    (note,) = result.model.provenance.data_quality
+    assert "3 non-finite value(s) (inf or NaN) in 'handle_minutes' read as empty" in note
+
+
+def test_day_month_dates_are_refused_as_ambiguous_without_a_format(
+        tmp_path: Path, write_definition, capsys) -> None:
+    rows = [(f"T{i}", f"{1 + i % 28:02d}/09/2026 09:00", "10") for i in range(40)]
+    write_tickets(tmp_path, rows)
+    path = write_definition(DEFINITION.format(source_extra="", tail=""))
+    code = main(["run", str(path), "--period", "2026-09", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "tickets.csv" in err and "data row 1" in err and "date_format" in err
+    assert not list((tmp_path / "out").rglob("*.xlsx"))
+
+
+def test_a_declared_date_format_reads_day_month_dates(tmp_path: Path, write_definition) -> None:
+    # 3 September written day first: read month first it would be 9 March
+    rows = [(f"T{i}", f"{1 + i % 28:02d}/09/2026 09:00", "10") for i in range(40)]
+    rows += [("M1", "09/03/2026 09:00", "10")]  # 9 March: not September
+    write_tickets(tmp_path, rows)
+    result = build(write_definition, source_extra="    date_format: '%d/%m/%Y %H:%M'\n")
+    assert result.model.metrics["volume"].value == 40
+
+
+def test_a_date_format_without_day_month_and_year_is_refused(tmp_path: Path,
+                                                            write_definition, capsys) -> None:
+    path = write_definition(DEFINITION.format(source_extra="    date_format: '%H:%M'\n", tail=""))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1)
+                if "date_format" in text)
+    assert f"report.yaml:{line}:" in err and "day, month and year" in err
+
+
+def test_the_note_reaches_the_xlsx_and_the_run_record(tmp_path: Path, write_definition,
+                                                      capsys) -> None:
+    write_tickets(tmp_path, september(50) + september(2))
+    path = write_definition(DEFINITION.format(source_extra="    dedupe_on: [ticket_id]\n",
+                                              tail=""))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--period", "2026-09", "--out", str(out)]) == 0
+    (book,) = out.rglob("*.xlsx")
+    cells = [c for row in load_workbook(book).worksheets[0].iter_rows(values_only=True)
+             for c in row if isinstance(c, str)]
+    expected = "Source 'tickets': 2 duplicate row(s) by ticket_id dropped (the earliest kept)."
+    assert expected in cells
+    (ledger,) = out.rglob("*.sqlite")
+    with sqlite3.connect(ledger) as db:
+        (summary,) = db.execute("SELECT summary FROM runs").fetchone()
+    assert json.loads(summary)["data_quality"] == [expected]
+
+
+def test_a_dropped_share_gate_holds_the_run_and_says_why(tmp_path: Path, write_definition,
+                                                         capsys) -> None:
+    rows = september(40)
+    write_tickets(tmp_path, rows + rows[:5])  # 5 of 45 rows are copies: 11.1%
+    gate = "gates:\n  - {kind: dropped_share, source: tickets, max: 0.05}\n"
+    path = write_definition(DEFINITION.format(source_extra="    dedupe_on: [ticket_id]\n",
+                                              tail=gate))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--period", "2026-09", "--out", str(out), "--json"]) == 3
+    run = json.loads(capsys.readouterr().out)
+    assert run["status"] == "held"
+    assert "11.1% of the rows read" in run["error"] and "5 duplicate row(s)" in run["error"]
+    assert not list(out.rglob("*.xlsx"))
+    loose = write_definition(DEFINITION.format(
+        source_extra="    dedupe_on: [ticket_id]\n",
+        tail=gate.replace("max: 0.05", "max: 0.2")), "loose.yaml")
+    assert main(["run", str(loose), "--period", "2026-09", "--out", str(tmp_path / "o2")]) == 0
