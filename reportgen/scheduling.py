@@ -14,6 +14,7 @@ import hashlib
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -502,6 +503,10 @@ def log_next_runs(scheduler: BaseScheduler) -> None:
                     when.isoformat() if when else "never (paused or finished)")
 
 
+#: How often the daemon's main thread wakes to run a signal handler delivered elsewhere.
+SIGNAL_POLL_SECONDS = 0.5
+
+
 def stop_on_signals(stop_event: threading.Event,
                     signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> None:
     """Set ``stop_event`` when one of ``signals`` arrives; call from the main thread.
@@ -542,7 +547,14 @@ def run_daemon(directory: Path, settings_path: Path | None, *, stop_event: threa
         log_next_runs(scheduler)
         if on_started is not None:
             on_started(scheduler)
-        while not stop_event.wait(interval):
+        next_sync = time.monotonic() + interval
+        # Short waits: the kernel may hand SIGTERM to one of the scheduler's threads, and
+        # Python then runs the handler only when the main thread next wakes; a wait of the
+        # whole sync interval would leave the daemon deaf to it for that long.
+        while not stop_event.wait(min(SIGNAL_POLL_SECONDS, interval)):
+            if time.monotonic() < next_sync:
+                continue
+            next_sync = time.monotonic() + interval
             if sync_definitions(scheduler, directory, settings_path=settings_path).changed:
                 log_next_runs(scheduler)
     finally:

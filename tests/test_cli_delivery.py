@@ -133,7 +133,9 @@ def test_schedule_daemon_lists_its_jobs_and_stops_cleanly_on_sigterm(demo_dir, t
     daemon = subprocess.Popen(
         [sys.executable, "-m", "reportgen.cli", "schedule", str(folder),
          "--settings", str(settings)],
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        stderr=subprocess.PIPE, text=True,
+        # PYTHONFAULTHANDLER: a SIGABRT prints every thread's stack, should it hang
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"})
     try:
         seen = ""
         deadline = time.monotonic() + 90
@@ -144,8 +146,14 @@ def test_schedule_daemon_lists_its_jobs_and_stops_cleanly_on_sigterm(demo_dir, t
             seen += line
         assert "job mini: next run" in seen, seen
         daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=30) == 0
-        assert "scheduler stopped" in seen + daemon.stderr.read()
+        try:  # communicate, not wait: the daemon's log must not fill the pipe and block it
+            _, rest = daemon.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.send_signal(signal.SIGABRT)
+            _, rest = daemon.communicate(timeout=30)
+            pytest.fail("the daemon did not stop within 30 s of SIGTERM:\n" + seen + rest)
+        assert daemon.returncode == 0, seen + rest
+        assert "scheduler stopped" in seen + rest
     finally:
         if daemon.poll() is None:
             daemon.kill()

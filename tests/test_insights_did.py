@@ -157,7 +157,8 @@ def test_a_drop_beyond_the_control_groups_is_read_as_the_effect() -> None:
     assert numbers["did"] == pytest.approx(numbers["treated_change"] - numbers["control_change"])
     assert numbers["p_value"] < 0.001
     assert "CSAT fell" in found.sentence
-    assert "more in Billing than in Shipping after the change (95% CI" in found.sentence
+    assert "more in Billing (−13" in found.sentence and "than in Shipping (" in found.sentence
+    assert "after the change (95% CI" in found.sentence
     assert "points)" in found.sentence and "p < 0.001" in numbers["footnote"]
 
 
@@ -167,7 +168,10 @@ def test_a_common_trend_is_not_credited_to_the_change() -> None:
                          ("Shipping", False): 0.86, ("Shipping", True): 0.80}, seed=2)
     assert found.numbers["status"] == "no_significant_difference"
     assert found.direction == "none"
-    assert "about as much in Billing as in Shipping" in found.sentence
+    assert "about as much in Billing (" in found.sentence and "as in Shipping (" in found.sentence
+    # a signed difference sits beside its signed interval, which holds it
+    low, high = found.numbers["low"], found.numbers["high"]
+    assert low < found.numbers["did"] < high and low < 0 < high
     assert found.numbers["treated_change"] < -0.03  # the naive before/after would claim a drop
 
 

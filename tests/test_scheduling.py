@@ -256,10 +256,11 @@ def test_the_daemon_picks_up_new_definitions_and_stops_on_request(
 
 
 DAEMON = textwrap.dedent("""
-    import logging, sys, threading
+    import faulthandler, logging, signal, sys, threading
     from pathlib import Path
     from reportgen.scheduling import run_daemon, stop_on_signals
 
+    faulthandler.register(signal.SIGUSR2, all_threads=True)  # where it is, if it hangs
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     stop = threading.Event()
     stop_on_signals(stop)
@@ -282,10 +283,53 @@ def test_sigterm_shuts_the_daemon_down_cleanly(tmp_path: Path) -> None:
         if "scheduler started" in line:
             break
     child.send_signal(signal.SIGTERM)
-    _, rest = child.communicate(timeout=20)
+    try:
+        _, rest = child.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGUSR2)  # every thread's stack, then give up
+        time.sleep(1)
+        child.kill()
+        _, rest = child.communicate()
+        pytest.fail("the daemon did not stop within 20 s of SIGTERM:\n" + "".join(lines) + rest)
 
     assert child.returncode == 0, "".join(lines) + rest
     assert "scheduler stopped" in rest
+
+
+SIGNAL_ELSEWHERE = textwrap.dedent("""
+    import signal, sys, threading, time
+    from pathlib import Path
+    from reportgen.scheduling import run_daemon, stop_on_signals
+
+    stop = threading.Event()
+    stop_on_signals(stop)
+
+    def hit():  # once the main thread is waiting, SIGTERM lands on this other thread
+        time.sleep(1)
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    def kick(scheduler):
+        threading.Thread(target=hit).start()
+
+    run_daemon(Path(sys.argv[1]), Path(sys.argv[2]), stop_event=stop, sync_seconds=120,
+               on_started=kick)
+    print("stopped")
+""")
+
+
+def test_a_sigterm_taken_by_another_thread_stops_the_daemon_within_a_second(
+        tmp_path: Path) -> None:
+    empty = tmp_path / "definitions"
+    empty.mkdir()
+    settings = settings_file(tmp_path, None, send=False)
+    repo = Path(reportgen.__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(repo)])}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", SIGNAL_ELSEWHERE, str(empty), str(settings)],
+                          env=env, capture_output=True, text=True, timeout=45)
+    assert done.returncode == 0 and "stopped" in done.stdout, done.stderr
+    # the sync interval is 120 s: stopping well before it means the handler ran at once
+    assert time.monotonic() - started < 30
 
 
 def test_a_signal_arriving_while_the_main_thread_holds_the_event_lock_still_stops() -> None:

@@ -260,31 +260,39 @@ def _difference_in_differences(ctx: InsightContext, item: InterventionSpec, repo
                     "low": low, "high": high, "level": level, "p_value": p_value,
                     "test": "difference in differences (sum of the four cells' variances)"})
     sign = 1.0 if result.estimate >= 0 else -1.0
-    bounds = sorted((sign * low, sign * high))
+    points = " points" if unit in POINT_UNITS else ""
+    bounds = sorted((sign * low, sign * high))  # of the size "rose/fell N points more" names
     ci = f"{text.confidence_label(level)} {_bound(bounds[0], unit)} to {_bound(bounds[1], unit)}"
-    if unit in POINT_UNITS:
-        ci += " points"
+    ci += points
+    signed_ci = (f"{text.confidence_label(level)} {_bound(low, unit)} to {_bound(high, unit)}"
+                 f"{points}")  # beside a signed difference
     footnote = (f"Difference in differences: the change in {treated_name} minus the change in "
                 f"{control_name} ({signed_delta_text(result.treated_change, unit)} and "
                 f"{signed_delta_text(result.control_change, unit)}); {p_text(p_value, alpha)}.")
     numbers["footnote"] = footnote
     significant = p_value < alpha
+    numbers["significant"] = significant
+    # The test result sits in the closing parenthesis, where the report's editor moves it
+    # to a numbered note; each group's own change stays beside its name.
+    treated_move = f"{treated_name} ({signed_delta_text(result.treated_change, unit)})"
+    control_move = f"{control_name} ({signed_delta_text(result.control_change, unit)})"
+    tested = f"difference in differences, {p_text(p_value, alpha)}"
     if not significant:
         return report("no_significant_difference", (
-            f"{title}: {metric.label} moved about as much in {treated_name} as in "
-            f"{control_name} after the change (difference "
-            f"{signed_delta_text(result.estimate, unit)}, {ci}). {footnote}"), numbers)
+            f"{title}: {metric.label} moved about as much in {treated_move} as in "
+            f"{control_move} after the change (difference "
+            f"{signed_delta_text(result.estimate, unit)}, {signed_ci}; {tested})."), numbers)
     verdict = goodness(result.estimate, metric.direction)
     sentence = (f"{title}: {metric.label} {movement(result.estimate)} "
-                f"{delta_text(result.estimate, unit)} more in {treated_name} than in "
-                f"{control_name} after the change ({ci})")
+                f"{delta_text(result.estimate, unit)} more in {treated_move} than in "
+                f"{control_move} after the change")
     expected = "improved" if item.expected == "improve" else "declined"
     size = magnitude(result.estimate, unit, treated[0].value)
     if verdict != expected:
-        return report("against_expectation", f"{sentence}, the opposite of what was expected. "
-                      f"{footnote}", numbers, verdict=verdict, size=size)
-    return report("effect_vs_control", f"{sentence}. {footnote}", numbers, verdict=verdict,
-                  size=size)
+        return report("against_expectation", f"{sentence}, the opposite of what was expected "
+                      f"({ci}; {tested}).", numbers, verdict=verdict, size=size)
+    return report("effect_vs_control", f"{sentence} ({ci}; {tested}).", numbers,
+                  verdict=verdict, size=size)
 
 
 def _bound(value: float, unit: str) -> str:
