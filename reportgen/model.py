@@ -403,7 +403,7 @@ class ReportModel:
     generated_text: str = ""
     #: Statistical notes the findings point to (printed in the appendix).
     stat_notes: tuple[StatNote, ...] = ()
-    #: Metrics with no change beyond normal variation, said once.
+    #: The headline metrics that held within normal variation, said when no finding stands out.
     steady_text: str = ""
     actions: ActionRegister | None = None
     readout: Readout | None = None

@@ -442,5 +442,8 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
         owner=definition.owner or "", warnings=_warnings(metrics, gates, period),
         metrics=dict(metrics), locale=definition.locale, generated_text=text.timestamp(now),
         stat_notes=tuple(editor.notes), actions=register,
+        # with nothing to report, the summary still says the headline held steady
+        steady_text="" if summary else steady_text(
+            [metrics[m] for m in summary_ids if m in metrics]),
         readout=readout(shown_findings, register))
     return with_figures(model, definition, metrics, figures)

@@ -204,3 +204,24 @@ def test_summary_takes_one_finding_per_metric_and_at_most_five() -> None:
     assert [f.sentence for f in summary_findings(ranked, 20)] == \
         ["csat 90", "qa 70", "frt 50", "sla 40", "aht 30"]
     assert summary_findings(ranked, 0) == ()
+
+
+def test_a_summary_without_findings_says_the_headline_held_steady(mqr) -> None:
+    from dataclasses import replace
+
+    from factories import sample_metric, sample_model
+
+    from reportgen.render.pdf_templates import render_html, template_search_path
+    from reportgen.report_model import steady_text
+
+    model, _, _ = mqr
+    assert model.findings and model.steady_text == ""  # findings speak for themselves
+    loud = sample_metric()
+    quiet = replace(loud, change=replace(loud.change, p_value=0.31, significant=False))
+    assert steady_text([loud]) == ""
+    sentence = steady_text([quiet])
+    assert sentence.startswith("CSAT moved within normal variation")
+    page = render_html(replace(sample_model(), findings=(), steady_text=sentence),
+                       template_search_path(None))
+    summary = page[page.index('id="summary"'):page.index("</section>", page.index('id="summary"'))]
+    assert sentence in summary and "Key findings" not in summary
