@@ -8,7 +8,7 @@ writes each artifact atomically.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -203,20 +203,26 @@ class FanOutBuild:
     data_seconds: float
 
 
+#: Told of each report of a fan-out as soon as it is built (to start rendering it).
+OnBuilt = Callable[[LoadedDefinition, BuildResult], None]
+
+
 def build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
-                 domains: Sequence[str] = ()) -> FanOutBuild:
+                 domains: Sequence[str] = (), on_built: OnBuilt | None = None) -> FanOutBuild:
     """The whole report and one per segment, reading each source once.
 
     Gates are checked once, on the whole data (GateFailure holds the whole fan-out); a
     segment that fails to build is recorded with its error and does not stop the others.
-    ``domains`` is the recipient allow-list (settings ``allowed_domains``).
+    ``domains`` is the recipient allow-list (settings ``allowed_domains``).  ``on_built``
+    is told of each report that will be rendered (the whole one when ``include_whole``,
+    then each segment that built) the moment it is built.
     """
     with text.locale_scope(loaded.definition.locale):
-        return _build_fanout(loaded, period, now=now, domains=domains)
+        return _build_fanout(loaded, period, now=now, domains=domains, on_built=on_built)
 
 
 def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
-                  domains: Sequence[str]) -> FanOutBuild:
+                  domains: Sequence[str], on_built: OnBuilt | None) -> FanOutBuild:
     import time
 
     from reportgen import fanout
@@ -254,6 +260,8 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         # Charts are drawn where each report renders (in parallel), not here.
         whole = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,
                         draw=False)
+        if on_built is not None and spec.include_whole:
+            on_built(loaded, whole)
         builds = []
         label = fanout.whole_label(definition)
         for p in plans:
@@ -276,6 +284,8 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
                 continue
             builds.append(SegmentBuild(p, seg_loaded, result,
                                        seconds=time.perf_counter() - began))
+            if on_built is not None:
+                on_built(seg_loaded, result)
     return FanOutBuild(whole, tuple(builds), data_seconds)
 
 

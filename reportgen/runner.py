@@ -242,7 +242,7 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
     the others: the parent ends 'partial' naming it, and the owner is alerted once.
     ``progress(segment, status)`` is told as each segment finishes.
     """
-    from reportgen.executors.pool import default_jobs, render_all
+    from reportgen.executors.pool import RenderPool, default_jobs
     from reportgen.pipeline import build_fanout, render_outputs
 
     if now is not None:
@@ -257,28 +257,34 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                                   definition_hash=loaded.hash, code_version=code_version())
         try:
             remove_stale_parts(out_dir)
-            try:
-                built = build_fanout(loaded, period, now=ledger.now(), domains=domains)
-            except GateFailure as held:
-                _hold(loaded, period, run_id, held, ledger=ledger, send=send, smtp=smtp,
-                      clock=ledger.now, sleep=sleep, environ=environ)
-                return ledger.get_run(run_id)
-            except InputError as exc:  # a bad mapping row: nothing rendered, nothing sent
-                ledger.finish_run(run_id, "failed", error=str(exc))
-                raise
-            except Exception as exc:
-                _fail(ledger, run_id, exc, "build")
-                return ledger.get_run(run_id)
+            folder = run_folder(out_dir, definition.id, period.key, run_id)  # never overwritten
+            # Reports render on the pool as soon as each is built, while the next is built.
+            with RenderPool(render_outputs, folder, jobs or default_jobs()) as pool:
+                try:
+                    built = build_fanout(loaded, period, now=ledger.now(), domains=domains,
+                                         on_built=pool.submit)
+                except GateFailure as held:
+                    pool.abandon()
+                    _hold(loaded, period, run_id, held, ledger=ledger, send=send, smtp=smtp,
+                          clock=ledger.now, sleep=sleep, environ=environ)
+                    return ledger.get_run(run_id)
+                except InputError as exc:  # a bad mapping row: nothing rendered, nothing sent
+                    pool.abandon()
+                    ledger.finish_run(run_id, "failed", error=str(exc))
+                    raise
+                except Exception as exc:
+                    pool.abandon()
+                    _fail(ledger, run_id, exc, "build")
+                    return ledger.get_run(run_id)
+                outcomes = pool.results()
+                rendering = time.perf_counter() - (pool.first_submit or time.perf_counter())
             work = [(s.loaded, s.result) for s in built.segments if s.result is not None]
             if spec.include_whole:
                 work.insert(0, (loaded, built.whole))
-            folder = run_folder(out_dir, definition.id, period.key, run_id)  # never overwritten
-            began = time.perf_counter()
-            outcomes = render_all(render_outputs, work, folder, jobs)
             rendered = dict(zip([w[0].definition.id for w in work], outcomes, strict=True))
             logger.info("run #%d: data read once in %.1f s; %d report(s) drawn and rendered "
-                        "in %.1f s on %s process(es): %s", run_id, built.data_seconds,
-                        len(work), time.perf_counter() - began, jobs or default_jobs(),
+                        "in %.1f s from the first one built, on %s process(es): %s", run_id,
+                        built.data_seconds, len(work), rendering, pool.jobs,
                         ", ".join(f"{w[0].definition.id} {r.seconds:.1f} s"
                                   for w, r in zip(work, outcomes, strict=True)))
             problems: list[str] = []

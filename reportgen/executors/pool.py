@@ -50,14 +50,61 @@ def _render_one(render: Callable[..., list[Artifact]], loaded: Any, result: Any,
     return Rendered(tuple(artifacts), seconds=time.perf_counter() - began)
 
 
+def _ready() -> None:
+    """A no-op: submitting it starts the pool's processes."""
+
+
+class RenderPool:
+    """Renders reports as they are handed in, on ``jobs`` processes, while the caller goes on
+    building the next ones; ``results()`` gives each outcome in the order handed in.
+
+    The processes start on entering, before the caller opens its data: forking a process
+    that already runs DuckDB's threads could copy a lock one of them holds.  With one job
+    each report renders on the spot, here.
+    """
+
+    def __init__(self, render: Callable[..., list[Artifact]], out_dir: Path, jobs: int):
+        self.render = render
+        self.out_dir = out_dir
+        self.jobs = max(1, jobs)
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: list[Any] = []
+        self._abandoned = False
+        #: When the first report was handed in (perf_counter), None before.
+        self.first_submit: float | None = None
+
+    def __enter__(self) -> RenderPool:
+        if self.jobs > 1:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+            self._pool.submit(_ready).result()  # a fork pool starts every process at once
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=self._abandoned or exc[0] is not None)
+
+    def abandon(self) -> None:
+        """Render nothing not yet started (the run failed)."""
+        self._abandoned = True
+
+    def submit(self, loaded: Any, result: Any) -> None:
+        if self.first_submit is None:
+            self.first_submit = time.perf_counter()
+        if self._pool is None:
+            self._pending.append(_render_one(self.render, loaded, result, self.out_dir))
+        else:
+            self._pending.append(self._pool.submit(_render_one, self.render, loaded, result,
+                                                   self.out_dir))
+
+    def results(self) -> list[Rendered]:
+        return [p if isinstance(p, Rendered) else p.result() for p in self._pending]
+
+
 def render_all(render: Callable[..., list[Artifact]], work: Sequence[tuple[Any, Any]],
                out_dir: Path, jobs: int | None = None) -> list[Rendered]:
     """``render(loaded, result, out_dir)`` for each pair, in order, on ``jobs`` processes
     (default: the cores this process may use; 1 renders here, without a pool)."""
-    jobs = max(1, min(jobs or default_jobs(), len(work) or 1))
-    if jobs == 1:
-        return [_render_one(render, loaded, result, out_dir) for loaded, result in work]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_render_one, render, loaded, result, out_dir)
-                   for loaded, result in work]
-        return [f.result() for f in futures]
+    with RenderPool(render, out_dir, min(jobs or default_jobs(), len(work) or 1)) as pool:
+        for loaded, result in work:
+            pool.submit(loaded, result)
+        return pool.results()
