@@ -58,3 +58,31 @@ def example_config(tmp_path: Path, demo_dir: Path):
         return target
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def demo_mqr(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The example monthly report for September 2026, built and rendered once per session:
+    (model, the PDF's text page by page)."""
+    import shutil
+    from datetime import UTC, datetime
+
+    import pdfplumber
+
+    from reportgen.period import Period
+    from reportgen.pipeline import build_report, render_outputs
+    from reportgen.plan import load_definition
+
+    root = tmp_path_factory.mktemp("demo-mqr")
+    (root / "configs").mkdir()
+    (root / "out").mkdir()
+    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
+    shutil.copy(Path(__file__).resolve().parents[1] / "configs" / "monthly_quality_report.yaml",
+                root / "configs" / "mqr.yaml")
+    loaded = load_definition(root / "configs" / "mqr.yaml")
+    september = Period.parse("2026-09", "month", "Europe/Berlin")
+    result = build_report(loaded, september, now=datetime(2026, 10, 2, 7, 0, tzinfo=UTC))
+    (pdf,) = render_outputs(loaded, result, root / "render")
+    with pdfplumber.open(pdf.path) as document:
+        pages = [page.extract_text() or "" for page in document.pages]
+    return result.model, pages

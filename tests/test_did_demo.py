@@ -4,36 +4,15 @@ monthly report's PDF as a difference in differences."""
 from __future__ import annotations
 
 import re
-import shutil
-from datetime import UTC, datetime
-from pathlib import Path
 
-import pdfplumber
 import pytest
-
-from reportgen.period import Period
-from reportgen.pipeline import build_report, render_outputs
-from reportgen.plan import load_definition
-
-REPO = Path(__file__).resolve().parents[1]
-NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
-SEPTEMBER = Period.parse("2026-09", "month", "Europe/Berlin")
 
 
 @pytest.fixture(scope="module")
-def mqr(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+def mqr(demo_mqr):
     """The example monthly report for September 2026: (model, PDF text on one line)."""
-    root = tmp_path_factory.mktemp("mqr-did")
-    (root / "configs").mkdir()
-    (root / "out").mkdir()
-    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
-    shutil.copy(REPO / "configs" / "monthly_quality_report.yaml", root / "configs" / "mqr.yaml")
-    loaded = load_definition(root / "configs" / "mqr.yaml")
-    result = build_report(loaded, SEPTEMBER, now=NOW)
-    (pdf,) = render_outputs(loaded, result, root / "render")
-    with pdfplumber.open(pdf.path) as document:
-        text = " ".join(page.extract_text() or "" for page in document.pages)
-    return result.model, re.sub(r"\s+", " ", text)
+    model, pages = demo_mqr
+    return model, re.sub(r"\s+", " ", " ".join(pages))
 
 
 def test_the_coaching_effect_is_read_against_the_uncoached_queue(mqr) -> None:

@@ -4,7 +4,6 @@ the planted stories are found, reach the PDF, and no personal data does."""
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 import textwrap
 from datetime import UTC, datetime
@@ -24,19 +23,10 @@ SEPTEMBER = Period.parse("2026-09", "month", "Europe/Berlin")
 
 
 @pytest.fixture(scope="module")
-def mqr(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+def mqr(demo_mqr):
     """The example monthly report for September 2026: (model, PDF text)."""
-    root = tmp_path_factory.mktemp("mqr")
-    (root / "configs").mkdir()
-    (root / "out").mkdir()
-    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
-    shutil.copy(REPO / "configs" / "monthly_quality_report.yaml", root / "configs" / "mqr.yaml")
-    loaded = load_definition(root / "configs" / "mqr.yaml")
-    result = build_report(loaded, SEPTEMBER, now=NOW)
-    (pdf,) = render_outputs(loaded, result, root / "render")
-    with pdfplumber.open(pdf.path) as document:
-        text = "\n".join(page.extract_text() or "" for page in document.pages)
-    return result.model, text
+    model, pages = demo_mqr
+    return model, "\n".join(pages)
 
 
 def _section(model, section_id: str):
