@@ -202,7 +202,8 @@ def test_a_whole_worker_killed_mid_task_is_redelivered_to_the_other_and_nobody_g
     os.killpg(group, signal.SIGKILL)
     workers.processes[dead].wait(10)
     assert workers.processes[dead].returncode == -signal.SIGKILL
-    assert _dead(pool_pid)  # the pool went with it
+    # the pool went with it (SIGKILL to a group is delivered at once, the exit takes a moment)
+    _wait(lambda: _dead(pool_pid), 10, "the pool process to die with its worker")
     smtp_server.handler.release.set()
 
     def settled() -> bool:
