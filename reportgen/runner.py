@@ -264,29 +264,24 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                     built = build_fanout(loaded, period, now=ledger.now(), domains=domains,
                                          on_built=pool.submit)
                 except GateFailure as held:
-                    pool.abandon()
                     _hold(loaded, period, run_id, held, ledger=ledger, send=send, smtp=smtp,
                           clock=ledger.now, sleep=sleep, environ=environ)
                     return ledger.get_run(run_id)
                 except InputError as exc:  # a bad mapping row: nothing rendered, nothing sent
-                    pool.abandon()
                     ledger.finish_run(run_id, "failed", error=str(exc))
                     raise
                 except Exception as exc:
-                    pool.abandon()
                     _fail(ledger, run_id, exc, "build")
                     return ledger.get_run(run_id)
                 outcomes = pool.results()
                 rendering = time.perf_counter() - (pool.first_submit or time.perf_counter())
-            work = [(s.loaded, s.result) for s in built.segments if s.result is not None]
-            if spec.include_whole:
-                work.insert(0, (loaded, built.whole))
-            rendered = dict(zip([w[0].definition.id for w in work], outcomes, strict=True))
+            names = [handed.definition.id for handed in pool.handed]
+            rendered = dict(zip(names, outcomes, strict=True))
             logger.info("run #%d: data read once in %.1f s; %d report(s) drawn and rendered "
                         "in %.1f s from the first one built, on %s process(es): %s", run_id,
-                        built.data_seconds, len(work), rendering, pool.jobs,
-                        ", ".join(f"{w[0].definition.id} {r.seconds:.1f} s"
-                                  for w, r in zip(work, outcomes, strict=True)))
+                        built.data_seconds, len(names), rendering, pool.jobs,
+                        ", ".join(f"{name} {r.seconds:.1f} s"
+                                  for name, r in zip(names, outcomes, strict=True)))
             problems: list[str] = []
             for segment in built.segments:
                 name, seg_id = segment.plan.segment.name, segment.loaded.definition.id

@@ -69,7 +69,8 @@ class RenderPool:
         self.jobs = max(1, jobs)
         self._pool: ProcessPoolExecutor | None = None
         self._pending: list[Any] = []
-        self._abandoned = False
+        #: What was handed in, in order (``results()`` lines up with it).
+        self.handed: list[Any] = []
         #: When the first report was handed in (perf_counter), None before.
         self.first_submit: float | None = None
 
@@ -80,16 +81,15 @@ class RenderPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # After results() nothing is left to cancel; leaving before it means the caller
+        # gave up (its build failed), so reports not yet started are not rendered.
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=self._abandoned or exc[0] is not None)
-
-    def abandon(self) -> None:
-        """Render nothing not yet started (the run failed)."""
-        self._abandoned = True
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, loaded: Any, result: Any) -> None:
         if self.first_submit is None:
             self.first_submit = time.perf_counter()
+        self.handed.append(loaded)
         if self._pool is None:
             self._pending.append(_render_one(self.render, loaded, result, self.out_dir))
         else:
