@@ -268,14 +268,20 @@ DAEMON = textwrap.dedent("""
 """)
 
 
-def test_sigterm_shuts_the_daemon_down_cleanly(tmp_path: Path) -> None:
-    empty = tmp_path / "definitions"  # loading definitions is covered above; keep it quick
+def daemon_command(tmp_path: Path, script: str) -> tuple[list[str], dict[str, str]]:
+    """``script`` run on an empty definitions folder (loading definitions is covered above;
+    keep it quick) and test settings, with this checkout importable."""
+    empty = tmp_path / "definitions"
     empty.mkdir()
     settings = settings_file(tmp_path, None, send=False)
     repo = Path(reportgen.__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(repo)])}
-    child = subprocess.Popen([sys.executable, "-c", DAEMON, str(empty), str(settings)],
-                             env=env, stderr=subprocess.PIPE, text=True)
+    return [sys.executable, "-c", script, str(empty), str(settings)], env
+
+
+def test_sigterm_shuts_the_daemon_down_cleanly(tmp_path: Path) -> None:
+    command, env = daemon_command(tmp_path, DAEMON)
+    child = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     lines = []
     assert child.stderr is not None
     for line in child.stderr:
@@ -317,16 +323,11 @@ SIGNAL_ELSEWHERE = textwrap.dedent("""
 """)
 
 
-def test_a_sigterm_taken_by_another_thread_stops_the_daemon_within_a_second(
+def test_a_sigterm_taken_by_another_thread_stops_the_daemon_before_its_next_sync(
         tmp_path: Path) -> None:
-    empty = tmp_path / "definitions"
-    empty.mkdir()
-    settings = settings_file(tmp_path, None, send=False)
-    repo = Path(reportgen.__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(repo)])}
+    command, env = daemon_command(tmp_path, SIGNAL_ELSEWHERE)
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", SIGNAL_ELSEWHERE, str(empty), str(settings)],
-                          env=env, capture_output=True, text=True, timeout=45)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=45)
     assert done.returncode == 0 and "stopped" in done.stdout, done.stderr
     # the sync interval is 120 s: stopping well before it means the handler ran at once
     assert time.monotonic() - started < 30
