@@ -401,10 +401,13 @@ def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> No
 
 def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
     """SQLite stores any value in any column: find text the contract's numbers cannot read
-    (among the window's rows, like every other column check)."""
+    (among the window's rows, like every other column check).  One scan counts every
+    column's unreadable values and its first row; only a column that has some is read again
+    for its example."""
     raw = canonical.raw
-    where = canonical.in_window
     is_table = isinstance(raw.table, sa.TableClause)
+    row = sa.literal_column("rowid") if is_table else sa.literal(None)
+    checks: list[tuple[str, str, ColumnElement[Any], ColumnElement[Any]]] = []
     for col, kind in spec.columns.items():
         if kind not in ("int", "float") or col == spec.time_column or col in spec.values \
                 or col in spec.derive:
@@ -413,14 +416,21 @@ def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
         readable = sa.func.reportgen_number(source, 1 if kind == "int" else 0)
         bad = sa.and_(sa.func.typeof(source) == "text", sa.func.trim(source) != "",
                       readable.is_(None))
-        row = sa.literal_column("rowid") if is_table else sa.literal(None)
-        query = sa.select(sa.func.count(), sa.func.min(row)).select_from(raw.table) \
-            .where(bad, where)
-        count, first = raw.connection.execute(query).one()
+        checks.append((col, kind, source, bad))
+    if not checks:
+        return
+    measures: list[ColumnElement[Any]] = []
+    for _, _, _, bad in checks:
+        measures += [sa.func.count().filter(bad), sa.func.min(sa.case((bad, row)))]
+    found_counts = raw.connection.execute(
+        sa.select(*measures).select_from(raw.table)
+        .where(sa.or_(*(bad for *_, bad in checks)), canonical.in_window)).one()
+    for i, (col, kind, source, bad) in enumerate(checks):
+        count, first = found_counts[2 * i], found_counts[2 * i + 1]
         if not count:
             continue
         example = raw.connection.execute(
-            sa.select(source).select_from(raw.table).where(bad, where)
+            sa.select(source).select_from(raw.table).where(bad, canonical.in_window)
             .order_by(row if is_table else source).limit(1)).scalar()
         located = f" in data row {first}" if first is not None else ""
         found = "a value" if col in personal_columns(spec) else repr(example)
