@@ -9,9 +9,11 @@ writes each artifact atomically.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from reportgen import __version__, text
 from reportgen.actions import ActionSpec, load_actions
@@ -88,34 +90,67 @@ def open_store(plan: ReportPlan, period: Period,
                      plan.loaded.base_dir, window, history, facts)
 
 
+def _evaluate_source(metrics: Sequence[MetricPlan], result: Any, frame: Any,
+                     store: DataStore | SegmentStore, period: Period,
+                     results: dict[str, MetricResult]) -> None:
+    """One source's metrics from its aggregates and rows (then let go)."""
+    data: dict[str, MetricData] = {}
+    for m in metrics:
+        if m.aggregation is not None:
+            data[m.spec.id] = AggregateData(m, result, m.spec.id, store.period_index)
+    if frame is not None:
+        split = rows_by_period(frame)
+        for m in metrics:
+            if m.aggregation is None:
+                data[m.spec.id] = FrameData(m, frame, split)
+        del split
+    del frame, result
+    for m in metrics:
+        results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, store.periods)
+
+
 def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
-                    period: Period) -> dict[str, MetricResult]:
+                    period: Period, *, readers: int | None = None) -> dict[str, MetricResult]:
     """Every metric of the plan: aggregating metrics in one statement per source (and filter),
     the rest from one rows query per source; a source's rows are let go once its metrics
-    are computed."""
-    history = store.periods
+    are computed.
+
+    Sources are read on ``readers`` threads (default: the cores this process may use), two
+    at a time on two cores, while their metrics are computed here in the plan's order.  A
+    report's own store also counts each source's rows per period (for the gates and the
+    row counts) while it has the source open.
+    """
+    from reportgen.executors.pool import default_jobs
+    from reportgen.executors.threads import ordered_map
+
     results: dict[str, MetricResult] = {}
     by_source: dict[str, list[MetricPlan]] = {}
     for metric in plan.metrics:
         by_source.setdefault(metric.spec.source, []).append(metric)
-    for source, metrics in by_source.items():
-        data: dict[str, MetricData] = {}
+    whole = isinstance(store, DataStore)
+    if whole:  # sources no metric reads are still opened and counted for the model
+        for name in plan.definition.sources:
+            by_source.setdefault(name, [])
+
+    def read(item: tuple[str, list[MetricPlan]]) -> tuple[Any, Any]:
+        source, metrics = item
+        result = frame = None
         aggregating = [m for m in metrics if m.aggregation is not None]
         if aggregating:
             requests = [Request(m.spec.id, m.aggregation, dict(m.spec.filter),  # type: ignore[arg-type]
                                 ((), *m.breakdowns)) for m in aggregating]
             result = store.aggregate(source, requests)
-            for m in aggregating:
-                data[m.spec.id] = AggregateData(m, result, m.spec.id, store.period_index)
         with_rows = [m for m in metrics if m.aggregation is None]
         if with_rows:  # one query serves every metric of the source that needs rows
             frame = store.rows(source, [c for m in with_rows for c in m.columns()])
-            split = rows_by_period(frame)
-            for m in with_rows:
-                data[m.spec.id] = FrameData(m, frame, split)
-            del frame, split
-        for m in metrics:
-            results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, history)
+        if whole:
+            store.facts(source)  # type: ignore[union-attr]
+        return result, frame
+
+    items = list(by_source.items())
+    with closing(ordered_map(read, items, readers or default_jobs())) as reads:
+        for (_, metrics), (result, frame) in zip(items, reads, strict=True):
+            _evaluate_source(metrics, result, frame, store, period, results)
     from reportgen.privacy import mask_results
     from reportgen.text.truncate import shorten_segments
 

@@ -1,0 +1,44 @@
+"""Run blocking work on a few threads, taking the results back in order.
+
+The data stage is mostly waiting on databases: SQLite and DuckDB release the GIL while a
+statement runs, so reading two sources at once keeps both cores busy where one source at
+a time leaves one idle.  At most ``workers`` items are in flight, so no more than that
+many results (a source's rows can be large) wait to be used.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def ordered_map(work: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """``work(item)`` for each item on ``workers`` threads, yielded in the items' order.
+
+    The first failure (in order) is raised where its result would have been yielded; items
+    not started by then are cancelled.  Each item runs in a copy of the caller's context
+    (locale, logging scope), as it would have in the caller's thread.
+    """
+    if workers <= 1:
+        for item in items:
+            yield work(item)
+        return
+    pending: deque[Future[R]] = deque()
+    source = iter(items)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reportgen-read") as pool:
+        try:
+            for item in source:
+                pending.append(pool.submit(contextvars.copy_context().run, work, item))
+                if len(pending) >= workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
