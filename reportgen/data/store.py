@@ -223,8 +223,7 @@ class DataStore:
             indexes = [i for i, p in enumerate(self.periods) if p.key in {q.key for q in periods}]
             select = select.where(rows.c[PERIOD].in_(indexes))
         # in period order: each period is then a slice of the frame, not a copy of it
-        select = select.order_by(rows.c[PERIOD])
-        frame = self._frame(handle, select)
+        frame = self._frame(handle, select, order_by=PERIOD)
         # Period keys as a categorical: a byte per row instead of a string (10M rows: 10 MB).
         codes = pd.to_numeric(frame[PERIOD], errors="coerce").fillna(-1).astype("int16")
         frame[PERIOD] = pd.Categorical.from_codes(codes, categories=[p.key for p in self.periods])
@@ -242,12 +241,17 @@ class DataStore:
                 frame[column] = frame[column].astype("boolean")
         return frame
 
-    def _frame(self, handle: SourceHandle, statement: Any) -> pd.DataFrame:
-        """Rows as a DataFrame, fetched with the driver's own bulk path where it has one
-        (DuckDB hands over columns; row-by-row result processing is the slow part)."""
+    def _frame(self, handle: SourceHandle, statement: Any, order_by: str) -> pd.DataFrame:
+        """Rows as a DataFrame in ``order_by`` order (a column of small integers), fetched
+        with the driver's own bulk path where it has one (DuckDB hands over columns, read in
+        chunks and put in order here; row-by-row result processing is the slow part)."""
         import pandas as pd
 
+        from reportgen.data.fetch import frame_in_period_order
+
         conn = handle.connection
+        if conn.dialect.name != "duckdb":
+            statement = statement.order_by(statement.selected_columns[order_by])
         if not conn.dialect.positional:
             names, fetched = self._execute(handle, statement)
             return pd.DataFrame.from_records(fetched, columns=names)
@@ -261,7 +265,7 @@ class DataStore:
             handle.replay.append((sql, positional))
             driver = conn.connection.driver_connection
             if conn.dialect.name == "duckdb":
-                return driver.execute(sql, positional).df()
+                return frame_in_period_order(driver, sql, positional, order_by)
             cursor = driver.cursor()
             try:
                 cursor.execute(sql, positional)
@@ -272,7 +276,7 @@ class DataStore:
 
         # Rows are not cached: a report asks for them once, and they can be large.
         frame = self._run_checked(handle.name, handle.canonical.raw, run)
-        handle.digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        _digest_frame(handle.digest, frame)
         return frame
 
     # --- facts for gates and provenance ---------------------------------------------------
@@ -341,6 +345,26 @@ class DataStore:
         return [{"source": name, "dialect": h.canonical.raw.dialect,
                  "database": h.canonical.raw.database, "setup": list(h.canonical.raw.setup),
                  "queries": list(h.replay)} for name, h in self._handles.items()]
+
+
+def _digest_frame(digest: Any, frame: pd.DataFrame) -> None:
+    """Add ``frame``'s values to ``digest`` a column at a time: numbers by their bytes (no
+    copy), other values by pandas' per-value hash, so no more than one column's hashes exist
+    at once (hashing a 10M-row frame whole holds several of them, hundreds of MB)."""
+    import numpy as np
+    import pandas as pd
+
+    for name in frame.columns:
+        column = frame[name]
+        digest.update(str(name).encode())
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biufcmM":
+            values = np.ascontiguousarray(column.to_numpy())
+            if values.dtype.kind in "mM":  # times by their integer ticks
+                values = values.view("int64")
+            digest.update(memoryview(values).cast("B"))
+        else:
+            digest.update(memoryview(pd.util.hash_pandas_object(column, index=False)
+                                     .to_numpy()).cast("B"))
 
 
 def _instants(values: pd.Series, handle: SourceHandle, periods: Sequence[Period]) -> pd.Series:
