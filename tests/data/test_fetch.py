@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen.data import DataStore, Window
-from reportgen.data import fetch
+from reportgen.data import DataStore, Window, fetch
 from reportgen.definition.models import SourceSpec
 from reportgen.period import Period
 
