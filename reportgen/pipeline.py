@@ -17,7 +17,7 @@ from reportgen import __version__, text
 from reportgen.actions import ActionSpec, load_actions
 from reportgen.charts import ChartRequest
 from reportgen.data import DataStore, Window
-from reportgen.data.aggregates import Request
+from reportgen.data.aggregates import Request, Result
 from reportgen.data.rows import Rows, StoreRows
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, OutputSpec
@@ -32,6 +32,7 @@ from reportgen.metrics.engine import (
     evaluate,
     rows_by_period,
 )
+from reportgen.metrics.exclusions import exclusion_request, left_out
 from reportgen.model import Artifact, Figure, Finding, MetricResult, ReportModel
 from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
@@ -101,12 +102,13 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
     for source, metrics in by_source.items():
         data: dict[str, MetricData] = {}
         aggregating = [m for m in metrics if m.aggregation is not None]
-        if aggregating:
-            requests = [Request(m.spec.id, m.aggregation, dict(m.spec.filter),  # type: ignore[arg-type]
-                                ((), *m.breakdowns)) for m in aggregating]
-            result = store.aggregate(source, requests)
-            for m in aggregating:
-                data[m.spec.id] = AggregateData(m, result, m.spec.id, store.period_index)
+        requests = [Request(m.spec.id, m.aggregation, dict(m.spec.filter),  # type: ignore[arg-type]
+                            ((), *m.breakdowns)) for m in aggregating]
+        # the values each calculator leaves out are counted in the same statements
+        requests += [r for r in map(exclusion_request, metrics) if r is not None]
+        result = store.aggregate(source, requests) if requests else Result({})
+        for m in aggregating:
+            data[m.spec.id] = AggregateData(m, result, m.spec.id, store.period_index)
         with_rows = [m for m in metrics if m.aggregation is None]
         if with_rows:  # one query serves every metric of the source that needs rows
             frame = store.rows(source, [c for m in with_rows for c in m.columns()])
@@ -114,8 +116,10 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
             for m in with_rows:
                 data[m.spec.id] = FrameData(m, frame, split)
             del frame, split
+        index = store.period_index(period)
         for m in metrics:
-            results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, history)
+            results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, history,
+                                          left_out=left_out(m, result, index))
     from reportgen.privacy import mask_results
     from reportgen.text.truncate import shorten_segments
 

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 if TYPE_CHECKING:
     from reportgen.data.connectors import RawRelation
     from reportgen.definition.models import SourceSpec
+    from reportgen.model import MetricResult
     from reportgen.period import Period
 
 #: reason keys -> whether the row is dropped (True) or only a value read as empty (False)
@@ -114,3 +115,13 @@ def read_counts(name: str, spec: SourceSpec, columns: Sequence[str],
             counts[Reason(DUPLICATE, True)] = int(row[2 + len(columns)] or 0)
         by_period[periods[int(row[0])].key] = counts
     return QualityCounts(name, spec, by_period, undated)
+
+
+def metric_notes(metrics: Mapping[str, MetricResult]) -> list[str]:
+    """One sentence per metric and reason for the values its calculator left out in the
+    report period ("Metric 'CSAT': 12 ratings outside 1 to 5 left out."), in metric order."""
+    from reportgen import text
+
+    return [f"Metric '{result.label}': {text.plural(item.count, item.noun)} {item.qualifier} "
+            f"left out."
+            for result in metrics.values() for item in result.left_out]

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
+from reportgen.metrics.base import (
+    CALCULATORS,
+    Calculator,
+    CalculatorParams,
+    Exclusion,
+    outside,
+)
 from reportgen.metrics.estimates import Mean, NetScore, Proportion, mean_from, proportion_from
 from reportgen.period import Period
 
@@ -29,7 +35,8 @@ class RatingParams(CalculatorParams):
 
 
 def _on_scale(cols: Cols, column: str, low: int, high: int) -> Any:
-    """The rating is a number on the scale ``low..high`` (blanks and off-scale values are out)."""
+    """The rating is a number on the scale ``low..high`` (blanks and off-scale values are
+    out; the off-scale ones are counted, see ``exclusions``)."""
     return cols.num(column).between(low, high)
 
 
@@ -76,6 +83,10 @@ class Csat(Calculator):
 
         return Aggregation({"trials": rated, "successes": good, **_rating_counts(params)})
 
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, RatingParams)
+        return (outside(params.column, 1, params.scale, "rating"),)
+
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
         return proportion_from(values)
 
@@ -120,6 +131,10 @@ class Dsat(Calculator):
             "successes": lambda cols: count_if(_on_scale(cols, params.column, 1, params.bad_to)),
         })
 
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, DsatParams)
+        return (outside(params.column, 1, params.scale, "rating"),)
+
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
         return proportion_from(values)
 
@@ -161,6 +176,10 @@ class Nps(Calculator):
                                                           params.detractor_to)),
         })
 
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, NpsParams)
+        return (outside(params.column, 0, 10, "answer"),)
+
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> NetScore:
         promoters = float(values.get("promoters") or 0)
         detractors = float(values.get("detractors") or 0)
@@ -200,6 +219,10 @@ class Ces(Calculator):
         assert isinstance(params, CesParams)
         return mean_aggregation(lambda cols: sa.case(
             (_on_scale(cols, params.column, 1, params.scale), cols.num(params.column))))
+
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, CesParams)
+        return (outside(params.column, 1, params.scale, "answer"),)
 
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Mean:
         return mean_from(values)
