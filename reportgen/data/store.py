@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from reportgen.data.aggregates import Request, Result, compile_requests, read_result
-from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build, check_contract
+from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build
 from reportgen.data.connectors import SOURCES, Connector, RawRelation, read_problem
+from reportgen.data.contract import check_contract
 from reportgen.data.quality import QualityCounts, read_counts
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import SourceError

@@ -176,3 +176,52 @@ def test_a_dropped_share_gate_holds_the_run_and_says_why(tmp_path: Path, write_d
         source_extra="    dedupe_on: [ticket_id]\n",
         tail=gate.replace("max: 0.05", "max: 0.2")), "loose.yaml")
     assert main(["run", str(loose), "--period", "2026-09", "--out", str(tmp_path / "o2")]) == 0
+
+
+UNREADABLE = [("U1", "2026-09-31 09:00:00", "12"), ("U2", "yesterday", "13"),
+              ("U3", "09:00 on the fifth", "14")]
+
+
+def test_a_few_unreadable_times_are_dropped_and_counted(tmp_path: Path, write_definition,
+                                                        capsys) -> None:
+    write_tickets(tmp_path, september(40) + UNREADABLE)
+    result = build(write_definition)
+    assert result.model.metrics["volume"].value == 40
+    assert result.model.provenance.data_quality == (
+        "Source 'tickets': 3 row(s) with an unreadable 'created_at' time dropped.",)
+
+
+def test_many_unreadable_times_hold_the_run_through_the_dropped_share_gate(
+        tmp_path: Path, write_definition, capsys) -> None:
+    unreadable = [(f"U{i}", f"the {i}th", "12") for i in range(10)]
+    write_tickets(tmp_path, september(40) + unreadable)  # 10 of 50 rows: 20%
+    gate = "gates:\n  - {kind: dropped_share, source: tickets, max: 0.1}\n"
+    path = write_definition(DEFINITION.format(source_extra="", tail=gate))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--period", "2026-09", "--out", str(out), "--json"]) == 3
+    run = json.loads(capsys.readouterr().out)
+    assert run["status"] == "held"
+    assert "20.0% of the rows read" in run["error"]
+    assert "10 row(s) with an unreadable 'created_at' time" in run["error"]
+
+
+def test_mostly_unreadable_times_are_a_wrong_column_not_damage(tmp_path: Path,
+                                                               write_definition, capsys) -> None:
+    # more than half unreadable: refused with a location, nothing is dropped quietly
+    write_tickets(tmp_path, september(2) + UNREADABLE)
+    path = write_definition(DEFINITION.format(source_extra="", tail=""))
+    code = main(["run", str(path), "--period", "2026-09", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "tickets.csv" in err and "'2026-09-31 09:00:00' in data row 3" in err
+    assert "3 of the 5 times cannot be read" in err
+
+
+def test_a_few_day_month_dates_stay_an_error_without_a_format(tmp_path: Path,
+                                                              write_definition, capsys) -> None:
+    # ambiguous, not unreadable: 03/09 is 3 September or 9 March, a guess would misplace it
+    write_tickets(tmp_path, september(40) + [("D1", "03/09/2026 09:00", "10")])
+    path = write_definition(DEFINITION.format(source_extra="", tail=""))
+    code = main(["run", str(path), "--period", "2026-09", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "data row 41" in err and "date_format" in err
