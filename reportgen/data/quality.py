@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 #: reason keys -> whether the row is dropped (True) or only a value read as empty (False)
 NO_TIME = "no_time"
 UNREADABLE_TIME = "unreadable_time"
+INCOMPLETE_ROW = "incomplete_row"
 DUPLICATE = "duplicate"
 NON_FINITE = "non_finite"
 
@@ -35,15 +36,23 @@ class Reason:
     dropped: bool
     column: str | None = None
 
-    def describe(self, count_text: str, spec: SourceSpec) -> str:
+    def describe(self, n: int, spec: SourceSpec) -> str:
+        """The reason in words a reader of the report follows, with its count."""
+        from reportgen.text import plural
+
+        time = spec.time_column
         if self.key == NO_TIME:
-            return f"{count_text} row(s) without a '{spec.time_column}' time dropped"
+            return f"{plural(n, 'row')} without a '{time}' time dropped"
         if self.key == UNREADABLE_TIME:
-            return f"{count_text} row(s) with an unreadable '{spec.time_column}' time dropped"
+            return f"{plural(n, 'row')} with an unreadable '{time}' time dropped"
+        if self.key == INCOMPLETE_ROW:
+            return f"{plural(n, 'incomplete last row')} dropped (the file was cut off mid-row)"
         if self.key == DUPLICATE:
-            keys = ", ".join(spec.dedupe_on)
-            return f"{count_text} duplicate row(s) by {keys} dropped (the earliest kept)"
-        return f"{count_text} non-finite value(s) (inf or NaN) in '{self.column}' read as empty"
+            keys = " and ".join(spec.dedupe_on)
+            return (f"{plural(n, 'duplicate row')} dropped (the same {keys} as an earlier "
+                    "row, which is kept)")
+        return (f"{plural(n, 'invalid ' + repr(self.column) + ' value')} (infinite or not a "
+                "number) read as blank")
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,8 @@ class QualityCounts:
     by_period: Mapping[str, Mapping[Reason, int]] = field(default_factory=dict)
     undated: int = 0
     unreadable: int = 0
+    #: rows the reader could not read at all: a file's incomplete last row
+    unread: int = 0
 
     def for_period(self, key: str) -> dict[Reason, int]:
         """The counts of one period (rows without a readable time are counted in every
@@ -63,6 +74,7 @@ class QualityCounts:
         counts = dict(self.by_period.get(key, {}))
         counts[Reason(NO_TIME, True)] = self.undated
         counts[Reason(UNREADABLE_TIME, True)] = self.unreadable
+        counts[Reason(INCOMPLETE_ROW, True)] = self.unread
         return {reason: n for reason, n in counts.items() if n}
 
     def dropped(self, key: str) -> int:
@@ -70,9 +82,7 @@ class QualityCounts:
 
     def notes(self, key: str) -> list[str]:
         """One sentence per reason for period ``key``, in the current locale."""
-        from reportgen import text
-
-        return [f"Source '{self.source}': {reason.describe(text.count(n), self.spec)}."
+        return [f"Source '{self.source}': {reason.describe(n, self.spec)}."
                 for reason, n in sorted(self.for_period(key).items(),
                                         key=lambda item: (item[0].key, item[0].column or ""))]
 
@@ -118,7 +128,7 @@ def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[A
 
 
 def read_counts(name: str, spec: SourceSpec, columns: Sequence[str],
-                rows: Sequence[Any], periods: Sequence[Period]) -> QualityCounts:
+                rows: Sequence[Any], periods: Sequence[Period], unread: int = 0) -> QualityCounts:
     """The counting statement's result rows as a ``QualityCounts``."""
     by_period: dict[str, dict[Reason, int]] = {}
     undated = unreadable = 0
@@ -132,7 +142,7 @@ def read_counts(name: str, spec: SourceSpec, columns: Sequence[str],
         if spec.dedupe_on:
             counts[Reason(DUPLICATE, True)] = int(row[3 + len(columns)] or 0)
         by_period[periods[int(row[0])].key] = counts
-    return QualityCounts(name, spec, by_period, undated, unreadable)
+    return QualityCounts(name, spec, by_period, undated, unreadable, unread)
 
 
 def metric_notes(metrics: Mapping[str, MetricResult]) -> list[str]:

@@ -144,11 +144,12 @@ class DataStore:
 
     def _count_quality(self, handle: SourceHandle) -> QualityCounts:
         canonical = handle.canonical
+        unread = canonical.raw.unread_rows
         if canonical.quality is None:
-            return QualityCounts(handle.name, handle.spec)
+            return QualityCounts(handle.name, handle.spec, unread=unread)
         _, rows = self._execute(handle, canonical.quality)
         return read_counts(handle.name, handle.spec, canonical.quality_columns, rows,
-                           canonical.periods)
+                           canonical.periods, unread)
 
     def quality(self, name: str) -> QualityCounts:
         """What reading source ``name`` dropped or read as empty, per reason and period."""
