@@ -69,6 +69,7 @@ class CsvConnector:
         conn = duckdb_connection()
         final = _final_line(path)
         columns: list[str] = []
+        found: str | None = None
         for encoding in ("utf-8", "latin-1"):
             # a long free-text field (a comment, a pasted log) is data, not a broken file
             options = (f"{_literal(str(path))}, header = true, all_varchar = true, "
@@ -87,20 +88,21 @@ class CsvConnector:
                     conn.rollback()
                     continue
                 conn.rollback()
-                if final is not None and _rejected(conn, options, final, encoding) == "last":
+                if final is not None:
+                    found = _rejected(conn, options, final, encoding)
+                if found == "last":
                     break  # the sample failed on the cut row: read without it (below)
                 conn.close()
                 raise SourceError(name, f"cannot read the CSV ({message})", str(path)) from None
-        unread = 0
         # a cut row, or a short row in a small file (DuckDB then takes the whole header
         # for one column), is looked for row by row; other files are not read twice
         misread = len(columns) == 1 and any(d in columns[0] for d in _DELIMITERS)
-        if final is not None or misread:
+        if found is None and (final is not None or misread):
             found = _rejected(conn, options, final, encoding)
-            if isinstance(found, str) and found != "last":
-                conn.close()
-                raise SourceError(name, f"cannot read the CSV ({found})", str(path))
-            unread = 1 if found == "last" else 0
+        if found is not None and found != "last":
+            conn.close()
+            raise SourceError(name, f"cannot read the CSV ({found})", str(path))
+        unread = 1 if found == "last" else 0
         select = f"SELECT * FROM read_csv({options}{', ignore_errors = true' if unread else ''})"
         return _view(conn, name, spec, select, str(path), text_typed=True, unread_rows=unread)
 
