@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 class RatingParams(CalculatorParams):
     column_fields: ClassVar[tuple[str, ...]] = ("column",)
     column: str = Field("rating", description="Column holding the survey rating.")
-    scale: int = Field(5, ge=2, le=11, description="Top of the rating scale (1..scale); ratings outside it are ignored.")
+    scale: int = Field(5, ge=2, le=11, description="Top of the rating scale (1..scale); ratings outside it are left out and counted in the data-quality note.")
     good_from: int = Field(4, ge=1, description="Ratings at or above this count as satisfied.")
 
     @model_validator(mode="after")
@@ -100,7 +100,7 @@ class Csat(Calculator):
 class DsatParams(CalculatorParams):
     column_fields: ClassVar[tuple[str, ...]] = ("column",)
     column: str = Field("rating", description="Column holding the survey rating.")
-    scale: int = Field(5, ge=2, le=11, description="Top of the rating scale (1..scale); ratings outside it are ignored.")
+    scale: int = Field(5, ge=2, le=11, description="Top of the rating scale (1..scale); ratings outside it are left out and counted in the data-quality note.")
     bad_to: int = Field(2, ge=1, description="Ratings at or below this count as dissatisfied.")
 
     @model_validator(mode="after")
@@ -197,7 +197,7 @@ class Nps(Calculator):
 class CesParams(CalculatorParams):
     column_fields: ClassVar[tuple[str, ...]] = ("column",)
     column: str = Field("effort_score", description="Column holding the effort answer.")
-    scale: int = Field(7, ge=2, le=11, description="Top of the effort scale (1..scale); answers outside it are ignored.")
+    scale: int = Field(7, ge=2, le=11, description="Top of the effort scale (1..scale); answers outside it are left out and counted in the data-quality note.")
 
 
 @CALCULATORS.register("ces")
