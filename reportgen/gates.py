@@ -51,6 +51,9 @@ def check_gate(gate: GateSpec, store: DataStore, metrics: Mapping[str, MetricRes
         seen = "no rows at all" if newest is None else f"the newest row is from {newest:%Y-%m-%d %H:%M}"
         return GateResult(gate, ok, None,
                           f"{where}: {seen}; data up to {due:%Y-%m-%d %H:%M} ({gate.max_age_hours:g} h before the period end) expected")
+    if gate.kind == "dropped_share" and gate.metric is not None:
+        assert gate.max is not None
+        return _left_out_share(gate, metrics.get(gate.metric), period)
     if gate.kind == "dropped_share":
         assert gate.max is not None
         counts = store.quality(gate.source)
@@ -73,6 +76,22 @@ def check_gate(gate: GateSpec, store: DataStore, metrics: Mapping[str, MetricRes
     share = repeated / values if values else 0.0
     return GateResult(gate, share <= gate.max, share,
                       f"{where}: {share:.1%} of '{gate.column}' values are duplicates in {period.label}; at most {gate.max:.1%} allowed")
+
+
+def _left_out_share(gate: GateSpec, result: MetricResult | None, period: Period) -> GateResult:
+    """The share of a metric's values its calculator left out (off the scale, negative):
+    left out / (used + left out)."""
+    from reportgen import text
+
+    assert gate.max is not None
+    items = result.left_out if result else ()
+    left = sum(item.count for item in items)
+    total = (result.n if result else 0) + left
+    share = left / total if total else 0.0
+    why = "; ".join(f"{text.plural(item.count, item.noun)} {item.qualifier}" for item in items)
+    return GateResult(gate, share <= gate.max, share,
+                      f"metric '{gate.metric}': {share:.1%} of its values for {period.label} "
+                      f"were left out ({why or 'none'}); at most {gate.max:.1%} allowed")
 
 
 def check_gates(definition: Definition, store: DataStore,

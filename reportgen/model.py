@@ -77,6 +77,17 @@ class BreakdownRow:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """Values of the report period a metric's calculator left out for one reason, e.g.
+    12 ratings outside 1 to 5 (they are not in ``n``; the data-quality note tells them)."""
+
+    reason: str
+    noun: str  # one value, as a reader calls it: "rating", "negative duration"
+    qualifier: str  # what sets them apart: "outside 1 to 5", "in 'handle_minutes'"
+    count: int
+
+
+@dataclass(frozen=True)
 class MetricResult:
     """A metric with its statistical context, for the report period."""
 
@@ -99,6 +110,8 @@ class MetricResult:
     history: tuple[PeriodValue, ...] = ()
     formula: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
+    #: the values of the report period the calculator left out, per reason (none: ())
+    left_out: tuple[LeftOut, ...] = ()
 
     # Convenience views on the change, under the names analysts use for them.
     @property

@@ -19,7 +19,7 @@ from reportgen import __version__, text
 from reportgen.actions import ActionSpec, load_actions
 from reportgen.charts import ChartRequest
 from reportgen.data import DataStore, Window
-from reportgen.data.aggregates import Request
+from reportgen.data.aggregates import Request, Result
 from reportgen.data.rows import Rows, StoreRows
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, OutputSpec
@@ -34,6 +34,7 @@ from reportgen.metrics.engine import (
     evaluate,
     rows_by_period,
 )
+from reportgen.metrics.exclusions import exclusion_request, left_out
 from reportgen.model import Artifact, Figure, Finding, MetricResult, ReportModel
 from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
@@ -104,9 +105,11 @@ def _evaluate_source(metrics: Sequence[MetricPlan], result: Any, frame: Any,
             if m.aggregation is None:
                 data[m.spec.id] = FrameData(m, frame, split)
         del split
-    del frame, result
+    del frame
+    index = store.period_index(period)
     for m in metrics:
-        results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, store.periods)
+        results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, store.periods,
+                                      left_out=left_out(m, result, index))
 
 
 def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
@@ -136,9 +139,11 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
         source, metrics = item
         result = frame = None
         aggregating = [m for m in metrics if m.aggregation is not None]
-        if aggregating:
-            requests = [Request(m.spec.id, m.aggregation, dict(m.spec.filter),  # type: ignore[arg-type]
-                                ((), *m.breakdowns)) for m in aggregating]
+        requests = [Request(m.spec.id, m.aggregation, dict(m.spec.filter),  # type: ignore[arg-type]
+                            ((), *m.breakdowns)) for m in aggregating]
+        # the values each calculator leaves out are counted in the same statements
+        requests += [r for r in map(exclusion_request, metrics) if r is not None]
+        if requests:
             result = store.aggregate(source, requests)
         with_rows = [m for m in metrics if m.aggregation is None]
         if with_rows:  # one query serves every metric of the source that needs rows
@@ -150,7 +155,7 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
     items = list(by_source.items())
     with closing(ordered_map(read, items, readers or default_jobs())) as reads:
         for (_, metrics), (result, frame) in zip(items, reads, strict=True):
-            _evaluate_source(metrics, result, frame, store, period, results)
+            _evaluate_source(metrics, result or Result({}), frame, store, period, results)
     from reportgen.privacy import mask_results
     from reportgen.text.truncate import shorten_segments
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from reportgen import text
 from reportgen.actions import ActionSpec, action_register, readout
-from reportgen.data.quality import QualityCounts
+from reportgen.data.quality import QualityCounts, metric_notes
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, TableSpec
 from reportgen.gates import GateResult
@@ -437,6 +437,7 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
                               row_count_texts={n: text.count(c) for n, c in row_counts.items()},
                               data_quality=tuple([*(note for q in quality
                                                     for note in q.notes(period.key)),
+                                                  *metric_notes(metrics),
                                                   *text.truncate.shortened_notes(metrics)])),
         theme=theme, subtitle=definition.description,
         owner=definition.owner or "", warnings=_warnings(metrics, gates, period),

@@ -1,14 +1,12 @@
 """The rows a definition sees: renamed, values mapped, typed, in the window, with periods.
 
 Everything here is a SQL expression over the connector's raw relation, so it runs where the
-data lives.  The column contract is checked by a query that counts the values a column's
-type cannot read and names the first one (column, value, data row), in the words the
-pandas loader used.
+data lives.  The column contract is checked over the same expressions (see
+:mod:`reportgen.data.contract`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,16 +20,12 @@ from reportgen.data.quality import counting_statement
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import MissingColumnsError, SourceError
 from reportgen.period import Period, zone
-from reportgen.privacy import missing_in_data, personal_columns
+from reportgen.privacy import missing_in_data
 
 PERIOD = "__period__"
 TIME = "__time__"
 COPY = "__copy__"
 
-EXPECTED = {
-    "int": "a whole number", "float": "a number", "bool": "true/false (1/0, yes/no)",
-    "datetime": "a date", "time": "a date and time such as 2026-10-03 14:22:05 (time column)",
-}
 _TRUE = ("1", "true", "t", "yes", "y", "1.0")
 _FALSE = ("0", "false", "f", "no", "n", "0.0")
 
@@ -88,7 +82,7 @@ class Canonical:
     periods: tuple[Period, ...]
     in_window: ColumnElement[Any]  # the window as a condition on the raw relation
     #: one statement counting, per period, the rows dropped and values read as empty
-    quality: sa.Select[Any] | None = None
+    quality: sa.Select[Any] | sa.CompoundSelect | None = None
     #: the numeric columns whose inf and NaN values ``quality`` counts, in its order
     quality_columns: tuple[str, ...] = ()
 
@@ -165,7 +159,8 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
     if derived:
         rows = _with_derived(name, spec, rows, derived, dialect, kinds, raw.label, "rows")
     non_finite = _non_finite(spec, raw, ours)
-    quality = counting_statement(spec, raw, time, period, in_window, keys, non_finite)
+    quality = counting_statement(spec, raw, time, period, in_window, keys, non_finite,
+                                 _written_time(raw, spec))
     return Canonical(name, raw, rows, kinds, tuple(periods), in_window, quality,
                      tuple(non_finite))
 
@@ -190,6 +185,16 @@ def _non_finite(spec: SourceSpec, raw: RawRelation,
         number = try_number(value, raw.dialect)
         out[col] = sa.and_(number.is_not(None), sa.not_(sa.func.isfinite(number)))
     return out
+
+
+def _written_time(raw: RawRelation, spec: SourceSpec) -> ColumnElement[Any] | None:
+    """The condition "the raw time cell holds text" for a time parsed from text (DuckDB):
+    where the parse then finds no time, the time was unreadable rather than missing."""
+    name = spec.rename.get(spec.time_column, spec.time_column)
+    if raw.dialect != "duckdb" or raw.native.get(name) == "time":
+        return None
+    column = raw.table.c[name]
+    return sa.and_(column.is_not(None), sa.func.trim(text(column)) != "")
 
 
 def _derive_inputs(spec: SourceSpec, name: str) -> list[str]:
@@ -234,7 +239,6 @@ def _bounds(raw: RawRelation, spec: SourceSpec, window: Window,
     return naive
 
 
-_DAY_MONTH = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
 _OFFSET = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 
 
@@ -325,114 +329,3 @@ def _typed(value: ColumnElement[Any], kind: str, dialect: str, raw: RawRelation,
             return value
         return sa.func.try_cast(sa.literal_column(f"({_sql(text(value), dialect)}) AS TIMESTAMP"))
     return value
-
-
-def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> None:
-    """Raise SourceError naming the first value a column's declared type cannot read.
-
-    The time column is checked over every row; the other columns over the window's rows.
-    One query counts the unreadable values of every column; only when there are some does
-    a second one find the first (its data row and value).
-    """
-    raw = canonical.raw
-    if raw.dialect == "sqlite":
-        _check_sqlite(canonical, spec)
-        return
-    if raw.dialect != "duckdb":
-        return  # a typed database enforces its column types itself
-    time_name = spec.rename.get(spec.time_column, spec.time_column)
-    time = _time(raw, spec)
-    checks: list[tuple[str, str, ColumnElement[Any], ColumnElement[Any], bool]] = []
-    if raw.native.get(time_name) != "time":
-        expected = (f"a date and time written as date_format '{spec.date_format}' says"
-                    if spec.date_format else EXPECTED["time"])
-        checks.append((spec.time_column, expected, raw.table.c[time_name], time, False))
-    for col, kind in spec.columns.items():
-        raw_name = spec.rename.get(col, col)
-        if col == spec.time_column or kind in ("str", "category") or col not in canonical.kinds \
-                or col in spec.derive:
-            continue
-        if raw.native.get(raw_name) in ("number", "bool", "time") and col not in spec.values:
-            continue
-        source: ColumnElement[Any] = raw.table.c[raw_name]
-        if col in spec.values:
-            source = _mapped(source, spec.values[col])
-        typed = _typed(source, kind, raw.dialect, raw, None if col in spec.values else raw_name,
-                       finite_only=False)
-        checks.append((col, EXPECTED["float" if kind == "float" else kind], source, typed, True))
-    if not checks:
-        return
-    bounds = _bounds(raw, spec, window, canonical.periods)
-    start, end = bounds[0], bounds[-1]
-    parts = [raw.table.c[time_name].label("__raw_time__"), time.label("__t__")]
-    for i, (_, _, source, typed, _) in enumerate(checks):
-        parts += [text(source).label(f"s{i}"), typed.label(f"t{i}")]
-
-    def bad(checked: sa.Subquery, i: int) -> ColumnElement[Any]:
-        condition = sa.and_(checked.c[f"t{i}"].is_(None), checked.c[f"s{i}"].is_not(None),
-                            sa.func.trim(checked.c[f"s{i}"]) != "")
-        if checks[i][4]:
-            condition = sa.and_(condition, checked.c["__t__"] >= sa.literal(start),
-                                checked.c["__t__"] < sa.literal(end))
-        return condition
-
-    checked = sa.select(*parts).select_from(raw.table).subquery("checked")
-    counts = raw.connection.execute(sa.select(
-        *(sa.func.count().filter(bad(checked, i)) for i in range(len(checks)))
-    ).select_from(checked)).one()
-    for i, (col, expected, *_rest) in enumerate(checks):
-        if not counts[i]:
-            continue
-        numbered = sa.select(*parts, sa.func.row_number().over().label("__row__")) \
-            .select_from(raw.table).subquery("numbered")
-        row = raw.connection.execute(
-            sa.select(numbered.c["__row__"], numbered.c[f"s{i}"]).where(bad(numbered, i))
-            .order_by(numbered.c["__row__"]).limit(1)).one()
-        # never quote personal data into an error (it reaches stderr and the run record)
-        found = "a value" if col in personal_columns(spec) else repr(row[1])
-        hint = ""
-        if col == spec.time_column and not spec.date_format and _DAY_MONTH.match(str(row[1])):
-            hint = ("; a date with day and month as numbers is ambiguous (03/04/2026 is 3 April "
-                    "or March 4): declare the source's date_format, e.g. '%d/%m/%Y %H:%M'")
-        raise SourceError(canonical.name, f"column '{col}': expected {expected}, found "
-                          f"{found} in data row {int(row[0])} ({int(counts[i])} such value(s))"
-                          f"{hint}", raw.label)
-
-
-def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
-    """SQLite stores any value in any column: find text the contract's numbers cannot read
-    (among the window's rows, like every other column check).  One scan counts every
-    column's unreadable values and its first row; only a column that has some is read again
-    for its example."""
-    raw = canonical.raw
-    is_table = isinstance(raw.table, sa.TableClause)
-    row = sa.literal_column("rowid") if is_table else sa.literal(None)
-    checks: list[tuple[str, str, ColumnElement[Any], ColumnElement[Any]]] = []
-    for col, kind in spec.columns.items():
-        if kind not in ("int", "float") or col == spec.time_column or col in spec.values \
-                or col in spec.derive:
-            continue
-        source = raw.table.c[spec.rename.get(col, col)]
-        readable = sa.func.reportgen_number(source, 1 if kind == "int" else 0)
-        bad = sa.and_(sa.func.typeof(source) == "text", sa.func.trim(source) != "",
-                      readable.is_(None))
-        checks.append((col, kind, source, bad))
-    if not checks:
-        return
-    measures: list[ColumnElement[Any]] = []
-    for _, _, _, bad in checks:
-        measures += [sa.func.count().filter(bad), sa.func.min(sa.case((bad, row)))]
-    found_counts = raw.connection.execute(
-        sa.select(*measures).select_from(raw.table)
-        .where(sa.or_(*(bad for *_, bad in checks)), canonical.in_window)).one()
-    for i, (col, kind, source, bad) in enumerate(checks):
-        count, first = found_counts[2 * i], found_counts[2 * i + 1]
-        if not count:
-            continue
-        example = raw.connection.execute(
-            sa.select(source).select_from(raw.table).where(bad, canonical.in_window)
-            .order_by(row if is_table else source).limit(1)).scalar()
-        located = f" in data row {first}" if first is not None else ""
-        found = "a value" if col in personal_columns(spec) else repr(example)
-        raise SourceError(canonical.name, f"column '{col}': expected {EXPECTED[kind]}, found "
-                          f"{found}{located} ({count} such value(s))", raw.label)

@@ -29,10 +29,6 @@ TimeMode = Literal["instant", "naive", "text"]
 #: What a raw column holds, as far as the database tells: number, text, bool, time, unknown.
 NativeKind = Literal["number", "text", "bool", "time", "unknown"]
 
-#: Values read as missing in CSV files, as pandas and spreadsheet exports write them.
-#: the longest CSV line read (DuckDB's default is 2 MB)
-MAX_LINE_BYTES = 4 * 1024 * 1024
-CSV_NULLS = ("", "#N/A", "#NA", "N/A", "NA", "n/a", "NULL", "null", "NaN", "nan", "None", "<NA>")
 _SQLITE_PATH = re.compile(r"^sqlite(\+\w+)?:///(?!/)(?P<path>[^?]+)")
 
 
@@ -54,6 +50,8 @@ class RawRelation:
     setup: list[str] = field(default_factory=list)
     #: where it lives: a file for SQLite, None for an in-memory DuckDB
     database: str | None = None
+    #: rows of the file the reader left out (an incomplete last row), counted as dropped
+    unread_rows: int = 0
 
     @property
     def dialect(self) -> str:
@@ -74,7 +72,8 @@ class Connector(Protocol):
 
 
 SOURCES: Registry[Connector] = Registry(
-    "source kind", "reportgen.sources", builtins=("reportgen.data.connectors",),
+    "source kind", "reportgen.sources",
+    builtins=("reportgen.data.connectors", "reportgen.data.csv_source"),
 )
 
 
@@ -166,16 +165,9 @@ def read_problem(message: str) -> str:
     return f"line {found.group(1)} of the file: {why.rstrip('.') or first}"
 
 
-def _mixed_encoding(path: Path) -> bool:
-    """Whether the start of a file that is not valid UTF-8 holds UTF-8 characters too (a
-    damaged UTF-8 file, not a Latin-1 one)."""
-    with path.open("rb") as handle:
-        sample = handle.read(1 << 20)
-    return re.search(rb"[\xc2-\xf4][\x80-\xbf]+", sample) is not None
-
-
 def _view(conn: sa.Connection, name: str, spec: SourceSpec, select: str, label: str,
-          time_mode: TimeMode = "instant", text_typed: bool = False) -> RawRelation:
+          time_mode: TimeMode = "instant", text_typed: bool = False,
+          unread_rows: int = 0) -> RawRelation:
     import duckdb
 
     setup = [*_setup_of(conn), f'CREATE VIEW "raw" AS {select}',
@@ -189,39 +181,7 @@ def _view(conn: sa.Connection, name: str, spec: SourceSpec, select: str, label: 
     table = sa.table("raw", *(sa.column(c) for c in native))
     conn.exec_driver_sql(setup[-1])
     return RawRelation(conn, table, list(native), label, time_mode, native, text_typed,
-                       setup=setup)
-
-
-@SOURCES.register("csv")
-class CsvConnector:
-    """A CSV file read by DuckDB, every field as text: the column contract types it."""
-
-    def open(self, name: str, spec: SourceSpec, base_dir: Path,
-             bounds: tuple[Any, Any]) -> RawRelation:
-        import duckdb
-
-        path = _existing(name, spec, base_dir)
-        nulls = "[" + ", ".join(_literal(v) for v in CSV_NULLS) + "]"
-        conn = duckdb_connection()
-        for encoding in ("utf-8", "latin-1"):
-            # a long free-text field (a comment, a pasted log) is data, not a broken file
-            select = (f"SELECT * FROM read_csv({_literal(str(path))}, header = true, "
-                      f"all_varchar = true, nullstr = {nulls}, encoding = {_literal(encoding)}, "
-                      f"max_line_size = {MAX_LINE_BYTES})")
-            try:
-                # reading the header and a sample tells a malformed or mis-encoded file early
-                conn.exec_driver_sql(select + " LIMIT 1").fetchall()
-                break
-            except (duckdb.Error, sa.exc.DBAPIError) as exc:
-                message = _duckdb_error(exc)
-                full = str(getattr(exc, "orig", None) or exc).lower()
-                # a Latin-1 export is read as such; UTF-8 with damaged bytes is refused
-                if encoding == "utf-8" and "unicode" in full and not _mixed_encoding(path):
-                    conn.rollback()
-                    continue
-                conn.close()
-                raise SourceError(name, f"cannot read the CSV ({message})", str(path)) from None
-        return _view(conn, name, spec, select, str(path), text_typed=True)
+                       setup=setup, unread_rows=unread_rows)
 
 
 @SOURCES.register("parquet")

@@ -19,10 +19,13 @@ from sqlalchemy.sql.elements import ColumnElement
 if TYPE_CHECKING:
     from reportgen.data.connectors import RawRelation
     from reportgen.definition.models import SourceSpec
+    from reportgen.model import MetricResult
     from reportgen.period import Period
 
 #: reason keys -> whether the row is dropped (True) or only a value read as empty (False)
 NO_TIME = "no_time"
+UNREADABLE_TIME = "unreadable_time"
+INCOMPLETE_ROW = "incomplete_row"
 DUPLICATE = "duplicate"
 NON_FINITE = "non_finite"
 
@@ -33,31 +36,45 @@ class Reason:
     dropped: bool
     column: str | None = None
 
-    def describe(self, count_text: str, spec: SourceSpec) -> str:
+    def describe(self, n: int, spec: SourceSpec) -> str:
+        """The reason in words a reader of the report follows, with its count."""
+        from reportgen.text import plural
+
+        time = spec.time_column
         if self.key == NO_TIME:
-            return f"{count_text} row(s) without a '{spec.time_column}' time dropped"
+            return f"{plural(n, 'row')} without a '{time}' time dropped"
+        if self.key == UNREADABLE_TIME:
+            return f"{plural(n, 'row')} with an unreadable '{time}' time dropped"
+        if self.key == INCOMPLETE_ROW:
+            return f"{plural(n, 'incomplete last row')} dropped (the file was cut off mid-row)"
         if self.key == DUPLICATE:
-            keys = ", ".join(spec.dedupe_on)
-            return f"{count_text} duplicate row(s) by {keys} dropped (the earliest kept)"
-        return f"{count_text} non-finite value(s) (inf or NaN) in '{self.column}' read as empty"
+            keys = " and ".join(spec.dedupe_on)
+            return (f"{plural(n, 'duplicate row')} dropped (the same {keys} as an earlier "
+                    "row, which is kept)")
+        return (f"{plural(n, 'invalid ' + repr(self.column) + ' value')} (infinite or not a "
+                "number) read as blank")
 
 
 @dataclass(frozen=True)
 class QualityCounts:
-    """One source's counts: per period key, reason -> count; rows without a time have no
-    period and are kept apart (``undated``)."""
+    """One source's counts: per period key, reason -> count; rows without a time, or with
+    one that cannot be read, have no period and are kept apart (``undated``, ``unreadable``)."""
 
     source: str
     spec: SourceSpec
     by_period: Mapping[str, Mapping[Reason, int]] = field(default_factory=dict)
     undated: int = 0
+    unreadable: int = 0
+    #: rows the reader could not read at all: a file's incomplete last row
+    unread: int = 0
 
     def for_period(self, key: str) -> dict[Reason, int]:
-        """The counts of one period (rows without a time are counted in every period's
-        note: which period they belonged to cannot be known)."""
+        """The counts of one period (rows without a readable time are counted in every
+        period's note: which period they belonged to cannot be known)."""
         counts = dict(self.by_period.get(key, {}))
-        if self.undated:
-            counts[Reason(NO_TIME, True)] = self.undated
+        counts[Reason(NO_TIME, True)] = self.undated
+        counts[Reason(UNREADABLE_TIME, True)] = self.unreadable
+        counts[Reason(INCOMPLETE_ROW, True)] = self.unread
         return {reason: n for reason, n in counts.items() if n}
 
     def dropped(self, key: str) -> int:
@@ -65,9 +82,7 @@ class QualityCounts:
 
     def notes(self, key: str) -> list[str]:
         """One sentence per reason for period ``key``, in the current locale."""
-        from reportgen import text
-
-        return [f"Source '{self.source}': {reason.describe(text.count(n), self.spec)}."
+        return [f"Source '{self.source}': {reason.describe(n, self.spec)}."
                 for reason, n in sorted(self.for_period(key).items(),
                                         key=lambda item: (item[0].key, item[0].column or ""))]
 
@@ -80,8 +95,15 @@ class QualityCounts:
 def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[Any],
                        period: ColumnElement[Any], in_window: ColumnElement[Any],
                        keys: Sequence[ColumnElement[Any]],
-                       non_finite: Mapping[str, ColumnElement[Any]]) -> sa.Select[Any]:
-    """SELECT period, undated, duplicates, non-finite per column ... GROUP BY period."""
+                       non_finite: Mapping[str, ColumnElement[Any]],
+                       written: ColumnElement[Any] | None = None) -> sa.Select[Any]:
+    """SELECT period, -, -, non-finite per column, duplicates ... GROUP BY period, and one
+    more row (period NULL) with the rows without a time and those whose time is unreadable.
+
+    ``written``: the condition "the raw time holds something" (text a parse can fail on);
+    None when the column is typed, so a missing time is an empty one.
+    """
+    zero = sa.cast(sa.null(), sa.Integer)
     parts: list[ColumnElement[Any]] = [period.label("period")]
     for i, condition in enumerate(non_finite.values()):
         parts.append(sa.case((condition, 1), else_=0).label(f"nf{i}"))
@@ -89,28 +111,45 @@ def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[A
         parts.append(sa.func.row_number().over(partition_by=list(keys), order_by=time)
                      .label("copy"))
     rows = sa.select(*parts).select_from(raw.table).where(in_window).subquery("quality")
-    undated = sa.select(sa.func.count()).select_from(raw.table).where(time.is_(None)) \
-        .scalar_subquery()
-    counts: list[ColumnElement[Any]] = [rows.c["period"], undated.label("undated")]
+    counts: list[ColumnElement[Any]] = [rows.c["period"], zero.label("undated"),
+                                        zero.label("unreadable")]
     counts += [sa.func.sum(rows.c[f"nf{i}"]).label(f"nf{i}") for i in range(len(non_finite))]
     if keys:
         counts.append(sa.func.sum(sa.case((rows.c["copy"] > 1, 1), else_=0)).label("dup"))
-    return sa.select(*counts).group_by(rows.c["period"])
+    by_period = sa.select(*counts).group_by(rows.c["period"])
+    unread = sa.false() if written is None else written
+    undated = sa.select(
+        zero.label("period"),
+        sa.func.coalesce(sa.func.sum(sa.case((unread, 0), else_=1)), 0).label("undated"),
+        sa.func.coalesce(sa.func.sum(sa.case((unread, 1), else_=0)), 0).label("unreadable"),
+        *(zero.label(c.name) for c in counts[3:]),
+    ).select_from(raw.table).where(time.is_(None))
+    return sa.union_all(by_period, undated)  # type: ignore[return-value]
 
 
 def read_counts(name: str, spec: SourceSpec, columns: Sequence[str],
-                rows: Sequence[Any], periods: Sequence[Period]) -> QualityCounts:
+                rows: Sequence[Any], periods: Sequence[Period], unread: int = 0) -> QualityCounts:
     """The counting statement's result rows as a ``QualityCounts``."""
     by_period: dict[str, dict[Reason, int]] = {}
-    undated = 0
+    undated = unreadable = 0
     for row in rows:
-        undated = int(row[1] or 0)
-        if row[0] is None:
+        if row[0] is None:  # the rows without a (readable) time
+            undated, unreadable = int(row[1] or 0), int(row[2] or 0)
             continue
         counts: dict[Reason, int] = {}
         for i, column in enumerate(columns):
-            counts[Reason(NON_FINITE, False, column)] = int(row[2 + i] or 0)
+            counts[Reason(NON_FINITE, False, column)] = int(row[3 + i] or 0)
         if spec.dedupe_on:
-            counts[Reason(DUPLICATE, True)] = int(row[2 + len(columns)] or 0)
+            counts[Reason(DUPLICATE, True)] = int(row[3 + len(columns)] or 0)
         by_period[periods[int(row[0])].key] = counts
-    return QualityCounts(name, spec, by_period, undated)
+    return QualityCounts(name, spec, by_period, undated, unreadable, unread)
+
+
+def metric_notes(metrics: Mapping[str, MetricResult]) -> list[str]:
+    """One sentence per metric and reason for the values its calculator left out in the
+    report period ("Metric 'CSAT': 12 ratings outside 1 to 5 left out."), in metric order."""
+    from reportgen import text
+
+    return [f"Metric '{result.label}': {text.plural(item.count, item.noun)} {item.qualifier} "
+            f"left out."
+            for result in metrics.values() for item in result.left_out]

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from reportgen.data.aggregates import Request, Result, compile_requests, read_result
-from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build, check_contract
+from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build
 from reportgen.data.connectors import SOURCES, Connector, RawRelation, read_problem
+from reportgen.data.contract import check_contract
 from reportgen.data.quality import QualityCounts, read_counts
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import SourceError
@@ -143,11 +144,12 @@ class DataStore:
 
     def _count_quality(self, handle: SourceHandle) -> QualityCounts:
         canonical = handle.canonical
+        unread = canonical.raw.unread_rows
         if canonical.quality is None:
-            return QualityCounts(handle.name, handle.spec)
+            return QualityCounts(handle.name, handle.spec, unread=unread)
         _, rows = self._execute(handle, canonical.quality)
         return read_counts(handle.name, handle.spec, canonical.quality_columns, rows,
-                           canonical.periods)
+                           canonical.periods, unread)
 
     def quality(self, name: str) -> QualityCounts:
         """What reading source ``name`` dropped or read as empty, per reason and period."""

@@ -14,7 +14,7 @@ from reportgen.registry import Registry
 if TYPE_CHECKING:
     import pandas as pd
 
-    from reportgen.data.aggregates import Aggregation
+    from reportgen.data.aggregates import Aggregation, Measure
     from reportgen.metrics.estimates import Estimate
     from reportgen.model import Direction, Unit
 
@@ -38,6 +38,40 @@ class CalculatorParams(BaseModel):
 
 class NoParams(CalculatorParams):
     pass
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Values a calculator leaves out for one reason, declared so they can be counted.
+
+    ``condition`` is true for a row whose value is left out (a SQL condition over the
+    row's columns, as a measure reads them); the engine counts such rows per period in the
+    statement that computes the metric's aggregates, and the data-quality note says
+    "<count> <noun>s <qualifier> left out".  Blanks are no value and are never counted.
+    """
+
+    reason: str
+    noun: str
+    qualifier: str
+    condition: Measure
+
+
+def outside(column: str, low: float, high: float, noun: str) -> Exclusion:
+    """Numbers of ``column`` outside ``low..high`` (an answer off the question's scale)."""
+
+    def condition(cols: Any) -> Any:
+        import sqlalchemy as sa
+
+        value = cols.num(column)
+        return sa.and_(value.is_not(None), sa.not_(value.between(low, high)))
+
+    return Exclusion("off_scale", noun, f"outside {low:g} to {high:g}", condition)
+
+
+def negative(column: str) -> Exclusion:
+    """Negative numbers of a duration ``column`` (an end recorded before its start)."""
+    return Exclusion("negative", "negative duration", f"in '{column}'",
+                     lambda cols: cols.num(column) < 0)
 
 
 @dataclass(frozen=True)
@@ -102,6 +136,11 @@ class Calculator:
         """The aggregates the calculator needs, computed where the data lives; None when
         it needs the rows themselves (exact quantiles, agreement statistics...)."""
         return None
+
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        """The values the calculator leaves out as invalid (off the scale, negative), per
+        reason; they are counted, never dropped silently.  Only "period" scope."""
+        return ()
 
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Estimate:
         """The estimate from this calculator's aggregates over one group of rows

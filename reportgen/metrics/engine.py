@@ -20,6 +20,7 @@ from reportgen.model import (
     Change,
     Direction,
     Interval,
+    LeftOut,
     MetricResult,
     PeriodValue,
     Status,
@@ -238,30 +239,39 @@ def compute_metric(spec: MetricSpec, frame: pd.DataFrame, period: Period, histor
     calculators run their aggregates over the frame in DuckDB, exactly as over a source.
     """
     plan = MetricPlan.resolve(spec, defaults)
-    return evaluate(plan, frame_data(plan, frame, history), period, history)
+    data, left_out = frame_data(plan, frame, history, period)
+    return evaluate(plan, data, period, history, left_out=left_out)
 
 
-def frame_data(plan: MetricPlan, frame: pd.DataFrame, history: Sequence[Period]) -> MetricData:
-    """A metric's data from an in-memory frame tagged with period keys."""
-    aggregation = plan.aggregation
-    if aggregation is None:
-        return FrameData(plan, frame)
+def frame_data(plan: MetricPlan, frame: pd.DataFrame, history: Sequence[Period],
+               period: Period | None = None) -> tuple[MetricData, tuple[LeftOut, ...]]:
+    """A metric's data from an in-memory frame tagged with period keys, and the values its
+    calculator left out in ``period`` (counted in the same statement as its aggregates)."""
     from reportgen.data.frames import aggregate_periods
+    from reportgen.metrics.exclusions import exclusion_request, left_out
 
+    aggregation = plan.aggregation
     periods = list(history)
-    result = aggregate_periods(frame, periods, [
-        Request("m", aggregation, dict(plan.spec.filter), ((), *plan.breakdowns))])
     keys = {p.key: i for i, p in enumerate(periods)}
+    requests = [] if aggregation is None else [
+        Request("m", aggregation, dict(plan.spec.filter), ((), *plan.breakdowns))]
+    excluded = exclusion_request(plan)
+    requests += [excluded] if excluded is not None else []
+    result = aggregate_periods(frame, periods, requests) if requests else Result({})
+    counts = left_out(plan, result, None if period is None else keys.get(period.key))
+    if aggregation is None:
+        return FrameData(plan, frame), counts
 
     def index(p: Period) -> int | None:
         return keys.get(p.key)
 
-    return AggregateData(plan, result, "m", index)
+    return AggregateData(plan, result, "m", index), counts
 
 
 def evaluate(plan: MetricPlan, data: MetricData, period: Period,
-             history: Sequence[Period]) -> MetricResult:
-    """The metric for ``period`` with its history, change, target status and breakdowns."""
+             history: Sequence[Period], *, left_out: tuple[LeftOut, ...] = ()) -> MetricResult:
+    """The metric for ``period`` with its history, change, target status and breakdowns;
+    ``left_out``: the period's values its calculator left out (see metrics.exclusions)."""
     spec, calc, params, settings, direction = (plan.spec, plan.calc, plan.params, plan.settings,
                                                plan.direction)
     estimates: dict[str, Estimate] = {}
@@ -311,7 +321,7 @@ def evaluate(plan: MetricPlan, data: MetricData, period: Period,
         status=target_status(value, spec.target, direction, interval, spec.at_risk_margin),
         suppressed=current_reason, breakdowns=breakdowns, history=tuple(points),
         formula=calc.describe(params),
-        details=dict(data.details(period, history)),
+        details=dict(data.details(period, history)), left_out=left_out,
     )
 
 

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
+from reportgen.metrics.base import (
+    CALCULATORS,
+    Calculator,
+    CalculatorParams,
+    Exclusion,
+    negative,
+)
 from reportgen.metrics.estimates import (
     Count,
     Mean,
@@ -89,6 +95,10 @@ class _Duration(Calculator):
         values = numeric(frame, params.column).dropna()
         return Quantile(values.loc[values >= 0].to_numpy(dtype=float), q=params.quantile)
 
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, DurationParams)
+        return (negative(params.column),)
+
 
 class FirstResponseParams(DurationParams):
     column: str = Field("first_response_minutes", description="Column holding minutes to the first agent reply.")
@@ -150,6 +160,10 @@ class AverageHandleTime(Calculator):
             return sa.case((minutes >= 0, minutes))
 
         return mean_aggregation(value)
+
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, HandleParams)
+        return (negative(params.column),)
 
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Mean:
         return mean_from(values)

@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from reportgen._lazy import lazy
-from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
+from reportgen.metrics.base import (
+    CALCULATORS,
+    Calculator,
+    CalculatorParams,
+    Exclusion,
+    HistoryFrames,
+    negative,
+)
 from reportgen.metrics.calibration import PanelParams, is_reference, unit_ids
 from reportgen.metrics.columns import numeric
 from reportgen.metrics.estimates import Proportion, Quantile, Statistic, proportion_from
@@ -303,6 +310,10 @@ class DisputeResolutionDays(Calculator):
         assert isinstance(params, ResolveParams)
         values = numeric(frame, params.column).dropna()
         return Quantile(values.loc[values >= 0].to_numpy(dtype=float), q=params.quantile)
+
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, ResolveParams)
+        return (negative(params.column),)
 
 
 # --- automatic vs human scoring ------------------------------------------------------------

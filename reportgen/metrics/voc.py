@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
+from reportgen.metrics.base import (
+    CALCULATORS,
+    Calculator,
+    CalculatorParams,
+    Exclusion,
+    outside,
+)
 from reportgen.metrics.estimates import Mean, NetScore, Proportion, mean_from, proportion_from
 from reportgen.period import Period
 
@@ -18,7 +24,7 @@ if TYPE_CHECKING:
 class RatingParams(CalculatorParams):
     column_fields: ClassVar[tuple[str, ...]] = ("column",)
     column: str = Field("rating", description="Column holding the survey rating.")
-    scale: int = Field(5, ge=2, le=11, description="Top of the rating scale (1..scale); ratings outside it are ignored.")
+    scale: int = Field(5, ge=2, le=11, description="Top of the rating scale (1..scale); ratings outside it are left out and counted in the data-quality note.")
     good_from: int = Field(4, ge=1, description="Ratings at or above this count as satisfied.")
 
     @model_validator(mode="after")
@@ -29,7 +35,8 @@ class RatingParams(CalculatorParams):
 
 
 def _on_scale(cols: Cols, column: str, low: int, high: int) -> Any:
-    """The rating is a number on the scale ``low..high`` (blanks and off-scale values are out)."""
+    """The rating is a number on the scale ``low..high`` (blanks and off-scale values are
+    out; the off-scale ones are counted, see ``exclusions``)."""
     return cols.num(column).between(low, high)
 
 
@@ -76,6 +83,10 @@ class Csat(Calculator):
 
         return Aggregation({"trials": rated, "successes": good, **_rating_counts(params)})
 
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, RatingParams)
+        return (outside(params.column, 1, params.scale, "rating"),)
+
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
         return proportion_from(values)
 
@@ -89,7 +100,7 @@ class Csat(Calculator):
 class DsatParams(CalculatorParams):
     column_fields: ClassVar[tuple[str, ...]] = ("column",)
     column: str = Field("rating", description="Column holding the survey rating.")
-    scale: int = Field(5, ge=2, le=11, description="Top of the rating scale (1..scale); ratings outside it are ignored.")
+    scale: int = Field(5, ge=2, le=11, description="Top of the rating scale (1..scale); ratings outside it are left out and counted in the data-quality note.")
     bad_to: int = Field(2, ge=1, description="Ratings at or below this count as dissatisfied.")
 
     @model_validator(mode="after")
@@ -119,6 +130,10 @@ class Dsat(Calculator):
             "trials": lambda cols: count_if(_on_scale(cols, params.column, 1, params.scale)),
             "successes": lambda cols: count_if(_on_scale(cols, params.column, 1, params.bad_to)),
         })
+
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, DsatParams)
+        return (outside(params.column, 1, params.scale, "rating"),)
 
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
         return proportion_from(values)
@@ -161,6 +176,10 @@ class Nps(Calculator):
                                                           params.detractor_to)),
         })
 
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, NpsParams)
+        return (outside(params.column, 0, 10, "answer"),)
+
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> NetScore:
         promoters = float(values.get("promoters") or 0)
         detractors = float(values.get("detractors") or 0)
@@ -178,7 +197,7 @@ class Nps(Calculator):
 class CesParams(CalculatorParams):
     column_fields: ClassVar[tuple[str, ...]] = ("column",)
     column: str = Field("effort_score", description="Column holding the effort answer.")
-    scale: int = Field(7, ge=2, le=11, description="Top of the effort scale (1..scale); answers outside it are ignored.")
+    scale: int = Field(7, ge=2, le=11, description="Top of the effort scale (1..scale); answers outside it are left out and counted in the data-quality note.")
 
 
 @CALCULATORS.register("ces")
@@ -200,6 +219,10 @@ class Ces(Calculator):
         assert isinstance(params, CesParams)
         return mean_aggregation(lambda cols: sa.case(
             (_on_scale(cols, params.column, 1, params.scale), cols.num(params.column))))
+
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, CesParams)
+        return (outside(params.column, 1, params.scale, "answer"),)
 
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Mean:
         return mean_from(values)

@@ -58,6 +58,8 @@ class Case:
     data: bytes
     #: rows the data-quality note must count when the run succeeds (None: not checked)
     dropped: int | None = None
+    #: the file must be refused (exit 2 naming a line), not read
+    refused: bool = False
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +81,8 @@ def cases(frame: pd.DataFrame, rng: random.Random) -> list[Case]:
     out: list[Case] = []
 
     def add(name: str, data: bytes, dropped: int | None = None,
-            filename: str = "tickets.csv") -> None:
-        out.append(Case(name, filename, data, dropped))
+            filename: str = "tickets.csv", refused: bool = False) -> None:
+        out.append(Case(name, filename, data, dropped, refused))
 
     def edited(column: str, values: Callable[[int], str], count: int = 3) -> pd.DataFrame:
         copy = frame.copy()
@@ -89,7 +91,12 @@ def cases(frame: pd.DataFrame, rng: random.Random) -> list[Case]:
         return copy
 
     for i in range(4):  # cut anywhere, even inside a quoted field or a multi-byte character
-        add(f"truncated-{i}", text[: rng.randrange(1, len(text))])
+        cut = text[: rng.randrange(1, len(text))]
+        last = cut.split(b"\n")[-1]
+        # a last row cut short of its fields is dropped and counted; one cut inside its last
+        # field still has every field and is read as it stands; a cut header is refused
+        add(f"truncated-{i}", cut, None if b"\n" not in cut
+            else int(last.count(b",") < len(COLUMNS) - 1))
     add("semicolons", _csv(frame, sep=";"))
     add("tabs", _csv(frame, sep="\t"))
     for i in range(3):
@@ -134,10 +141,12 @@ def cases(frame: pd.DataFrame, rng: random.Random) -> list[Case]:
     huge = frame.copy()
     huge.loc[3, "queue"] = "Q" * 2_000_000
     add("huge-field", _csv(huge))
-    add("extra-field", b"\n".join([*lines[:10], lines[10] + b",surplus,fields", *lines[11:]]))
+    add("extra-field", b"\n".join([*lines[:10], lines[10] + b",surplus,fields", *lines[11:]]),
+        refused=True)
     add("unclosed-quote", b"\n".join([*lines[:10], lines[10].replace(b",", b',"', 1),
                                       *lines[11:]]))
-    add("short-row", b"\n".join([*lines[:10], lines[10].split(b",")[0], *lines[11:]]))
+    add("short-row", b"\n".join([*lines[:10], lines[10].split(b",")[0], *lines[11:]]),
+        refused=True)
     add("crlf", text.replace(b"\n", b"\r\n"))
     add("duplicates", _csv(pd.concat([frame, frame.iloc[-12:]])), dropped=12)  # September
     add("no-september", _csv(frame[frame["created_at"].str.startswith("2026-08")]))
@@ -157,6 +166,18 @@ def cases(frame: pd.DataFrame, rng: random.Random) -> list[Case]:
         frame.to_excel(book, sheet_name=sheet, index=False)
         add(name, book.getvalue(), filename="tickets.xlsx")
     add("xlsx-is-a-csv", text, filename="tickets.xlsx")
+    # exports cut off in their last row, and damage the run can count instead of refusing
+    whole = text.rstrip(b"\n")
+    add("cut-mid-last-row", whole[: whole.rfind(b",", 0, whole.rfind(b",") - 1)], dropped=1)
+    add("cut-in-open-quote", whole + b'\nT9,"2026-09-0', dropped=1)
+    add("short-row-then-cut", b"\n".join([*lines[:10], lines[10].split(b",")[0],
+                                           *lines[11:]]).rstrip(b"\n") + b"\nT9,2026",
+        refused=True)
+    unreadable = frame.copy()
+    for row in range(20, 220, 40):  # 5 rows, August and September
+        unreadable.loc[row, "created_at"] = ["soon", "2026-09-31 10:00:00", "TBD", "the 3rd",
+                                             "2026-13-01 09:00:00"][(row - 20) // 40]
+    add("dates-unreadable", _csv(unreadable), dropped=5)
     return out
 
 
@@ -210,6 +231,8 @@ def test_broken_data_files_end_in_a_located_refusal_or_a_counted_report(
             failures.append(f"{case.name}: traceback\n{err[-2000:]}")
         if _snapshot(folder, out) != before or any(cwd.iterdir()):
             failures.append(f"{case.name}: wrote outside --out")
+        if case.refused and code != 2:
+            failures.append(f"{case.name}: exit {code}, a located refusal expected")
         if code == 2:
             first = err.strip().splitlines()[0] if err.strip() else ""
             located = any(word in err for word in ("row", "line", "column", "sheet",

@@ -83,7 +83,8 @@ def test_duplicates_by_a_declared_key_are_dropped_and_counted(tmp_path: Path,
     keyed = build(write_definition, source_extra="    dedupe_on: [ticket_id]\n")
     assert keyed.model.metrics["volume"].value == 50
     assert keyed.model.provenance.data_quality == (
-        "Source 'tickets': 4 duplicate row(s) by ticket_id dropped (the earliest kept).",)
+        "Source 'tickets': 4 duplicate rows dropped (the same ticket_id as an earlier row, "
+        "which is kept).",)
 
 
 def test_rows_without_a_time_are_counted(tmp_path: Path, write_definition) -> None:
@@ -92,7 +93,7 @@ def test_rows_without_a_time_are_counted(tmp_path: Path, write_definition) -> No
     result = build(write_definition)
     assert result.model.metrics["volume"].value == 40
     (note,) = result.model.provenance.data_quality
-    assert "3 row(s) without a 'created_at' time dropped" in note
+    assert "3 rows without a 'created_at' time dropped" in note
 
 
 def test_non_finite_numbers_are_read_as_empty_and_counted(tmp_path: Path,
@@ -107,7 +108,7 @@ def test_non_finite_numbers_are_read_as_empty_and_counted(tmp_path: Path,
     assert aht.n == 30 and aht.value == pytest.approx(sum(finite) / len(finite))
     assert result.model.metrics["volume"].value == 33  # the rows themselves stay
     (note,) = result.model.provenance.data_quality
-    assert "3 non-finite value(s) (inf or NaN) in 'handle_minutes' read as empty" in note
+    assert "3 invalid 'handle_minutes' values (infinite or not a number) read as blank" in note
 
 
 def test_day_month_dates_are_refused_as_ambiguous_without_a_format(
@@ -151,7 +152,8 @@ def test_the_note_reaches_the_xlsx_and_the_run_record(tmp_path: Path, write_defi
     (book,) = out.rglob("*.xlsx")
     cells = [c for row in load_workbook(book).worksheets[0].iter_rows(values_only=True)
              for c in row if isinstance(c, str)]
-    expected = "Source 'tickets': 2 duplicate row(s) by ticket_id dropped (the earliest kept)."
+    expected = ("Source 'tickets': 2 duplicate rows dropped (the same ticket_id as an earlier "
+                "row, which is kept).")
     assert expected in cells
     (ledger,) = out.rglob("*.sqlite")
     with sqlite3.connect(ledger) as db:
@@ -170,9 +172,96 @@ def test_a_dropped_share_gate_holds_the_run_and_says_why(tmp_path: Path, write_d
     assert main(["run", str(path), "--period", "2026-09", "--out", str(out), "--json"]) == 3
     run = json.loads(capsys.readouterr().out)
     assert run["status"] == "held"
-    assert "11.1% of the rows read" in run["error"] and "5 duplicate row(s)" in run["error"]
+    assert "11.1% of the rows read" in run["error"] and "5 duplicate rows" in run["error"]
     assert not list(out.rglob("*.xlsx"))
     loose = write_definition(DEFINITION.format(
         source_extra="    dedupe_on: [ticket_id]\n",
         tail=gate.replace("max: 0.05", "max: 0.2")), "loose.yaml")
     assert main(["run", str(loose), "--period", "2026-09", "--out", str(tmp_path / "o2")]) == 0
+
+
+UNREADABLE = [("U1", "2026-09-31 09:00:00", "12"), ("U2", "yesterday", "13"),
+              ("U3", "09:00 on the fifth", "14")]
+
+
+def test_a_few_unreadable_times_are_dropped_and_counted(tmp_path: Path, write_definition,
+                                                        capsys) -> None:
+    write_tickets(tmp_path, september(40) + UNREADABLE)
+    result = build(write_definition)
+    assert result.model.metrics["volume"].value == 40
+    assert result.model.provenance.data_quality == (
+        "Source 'tickets': 3 rows with an unreadable 'created_at' time dropped.",)
+
+
+def test_many_unreadable_times_hold_the_run_through_the_dropped_share_gate(
+        tmp_path: Path, write_definition, capsys) -> None:
+    unreadable = [(f"U{i}", f"the {i}th", "12") for i in range(10)]
+    write_tickets(tmp_path, september(40) + unreadable)  # 10 of 50 rows: 20%
+    gate = "gates:\n  - {kind: dropped_share, source: tickets, max: 0.1}\n"
+    path = write_definition(DEFINITION.format(source_extra="", tail=gate))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--period", "2026-09", "--out", str(out), "--json"]) == 3
+    run = json.loads(capsys.readouterr().out)
+    assert run["status"] == "held"
+    assert "20.0% of the rows read" in run["error"]
+    assert "10 rows with an unreadable 'created_at' time" in run["error"]
+
+
+def test_mostly_unreadable_times_are_a_wrong_column_not_damage(tmp_path: Path,
+                                                               write_definition, capsys) -> None:
+    # more than half unreadable: refused with a location, nothing is dropped quietly
+    write_tickets(tmp_path, september(2) + UNREADABLE)
+    path = write_definition(DEFINITION.format(source_extra="", tail=""))
+    code = main(["run", str(path), "--period", "2026-09", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "tickets.csv" in err and "'2026-09-31 09:00:00' in data row 3" in err
+    assert "3 of the 5 times cannot be read" in err
+
+
+def test_a_few_day_month_dates_stay_an_error_without_a_format(tmp_path: Path,
+                                                              write_definition, capsys) -> None:
+    # ambiguous, not unreadable: 03/09 is 3 September or 9 March, a guess would misplace it
+    write_tickets(tmp_path, september(40) + [("D1", "03/09/2026 09:00", "10")])
+    path = write_definition(DEFINITION.format(source_extra="", tail=""))
+    code = main(["run", str(path), "--period", "2026-09", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "data row 41" in err and "date_format" in err
+
+
+@pytest.mark.parametrize("cut", [b"T99,2026-09-03 09:00:00,Bil", b'T99,2026-09-03 09:00:00,"Bil',
+                                 b"T9"])
+@pytest.mark.parametrize("rows", [40, 25_000])  # 25,000: beyond DuckDB's sniffing sample
+def test_a_file_cut_off_mid_row_drops_and_counts_its_last_row(
+        tmp_path: Path, write_definition, rows: int, cut: bytes) -> None:
+    write_tickets(tmp_path, september(rows))
+    with (tmp_path / "tickets.csv").open("ab") as handle:
+        handle.write(cut)  # an export interrupted in its last row: no line break after it
+    result = build(write_definition)
+    assert result.model.metrics["volume"].value == rows
+    assert result.model.provenance.data_quality == (
+        "Source 'tickets': 1 incomplete last row dropped (the file was cut off mid-row).",)
+
+
+def test_a_last_row_without_a_line_break_is_kept(tmp_path: Path, write_definition) -> None:
+    write_tickets(tmp_path, september(40))
+    with (tmp_path / "tickets.csv").open("ab") as handle:
+        handle.write(b"T99,2026-09-03 09:00:00,Billing,12")  # every field: complete
+    result = build(write_definition)
+    assert result.model.metrics["volume"].value == 41
+    assert result.model.provenance.data_quality == ()
+
+
+@pytest.mark.parametrize("rows", [40, 25_000])
+def test_a_short_row_in_the_middle_is_a_located_error(tmp_path: Path, write_definition,
+                                                      capsys, rows: int) -> None:
+    write_tickets(tmp_path, september(rows))
+    lines = (tmp_path / "tickets.csv").read_bytes().split(b"\r\n")
+    lines[12] = b"T12,2026-09-13 09:00:00"  # two of four fields, then the file goes on
+    (tmp_path / "tickets.csv").write_bytes(b"\r\n".join(lines))
+    path = write_definition(DEFINITION.format(source_extra="", tail=""))
+    code = main(["run", str(path), "--period", "2026-09", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "tickets.csv" in err and "line 13 of the file" in err
+    assert "Expected Number of Columns: 4 Found: 2" in err

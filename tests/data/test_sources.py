@@ -206,13 +206,24 @@ def test_missing_column_names_the_file_the_column_and_what_exists(tmp_path):
     assert "\n" not in message
 
 
-def test_unparseable_date_names_the_column_value_and_row(tmp_path):
+def test_a_few_unparseable_dates_are_dropped_and_counted(tmp_path):
     ROWS.assign(responded_at=["2026-09-01 10:00", "soon", "2026-09-02", "x", "2026-09-03"]) \
+        .to_csv(tmp_path / "csat.csv", index=False)
+    with store(spec(kind="csv", path="csat.csv"), tmp_path) as data:
+        frame = data.rows("csat", ["responded_at", "rating"])
+        counts = data.quality("csat")
+    assert sorted(frame["rating"]) == [1, 4, 5]  # the rows of 'soon' and 'x' are gone
+    assert (counts.unreadable, counts.undated) == (2, 0)
+    assert counts.dropped("2026-10") == 2  # their period is unknown: told in every one
+
+
+def test_mostly_unparseable_dates_name_the_column_value_and_row(tmp_path):
+    ROWS.assign(responded_at=["2026-09-01 10:00", "soon", "2026-09-02", "x", "later"]) \
         .to_csv(tmp_path / "csat.csv", index=False)
     with pytest.raises(SourceError) as info:
         ratings(spec(kind="csv", path="csat.csv"), tmp_path)
     assert "column 'responded_at'" in str(info.value)
-    assert "'soon' in data row 2" in str(info.value) and "2 such value(s)" in str(info.value)
+    assert "'soon' in data row 2" in str(info.value) and "3 of the 5 times" in str(info.value)
 
 
 def test_wrong_type_names_the_column_the_value_and_the_row(tmp_path):

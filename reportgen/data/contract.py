@@ -1,0 +1,157 @@
+"""The column contract: does every value a column's declared type must read, read?
+
+One query counts, per checked column, the values its type cannot read; only when there are
+some does a second one find the first (its data row and value) for the error.  The time
+column is the exception that is counted rather than refused: a few unreadable times are
+damage (those rows are dropped and the data-quality note counts them), while day/month
+dates without a declared ``date_format`` (ambiguous) or a column where more than half of
+the times cannot be read (the wrong column or format) stop the run with a located error.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from reportgen.data.canonical import Canonical, Window, _bounds, _mapped, _time, _typed, text
+from reportgen.definition.models import SourceSpec
+from reportgen.errors import SourceError
+from reportgen.privacy import personal_columns
+
+EXPECTED = {
+    "int": "a whole number", "float": "a number", "bool": "true/false (1/0, yes/no)",
+    "datetime": "a date", "time": "a date and time such as 2026-10-03 14:22:05 (time column)",
+}
+_DAY_MONTH = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
+_AMBIGUOUS = ("; a date with day and month as numbers is ambiguous (03/04/2026 is 3 April or "
+              "March 4): declare the source's date_format, e.g. '%d/%m/%Y %H:%M'")
+
+
+def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> None:
+    """Raise SourceError naming the first value a column's declared type cannot read.
+
+    The time column is checked over every row; the other columns over the window's rows.
+    """
+    raw = canonical.raw
+    if raw.dialect == "sqlite":
+        _check_sqlite(canonical, spec)
+        return
+    if raw.dialect != "duckdb":
+        return  # a typed database enforces its column types itself
+    time_name = spec.rename.get(spec.time_column, spec.time_column)
+    time = _time(raw, spec)
+    checks: list[tuple[str, str, ColumnElement[Any], ColumnElement[Any], bool]] = []
+    timed = raw.native.get(time_name) != "time"  # then checks[0] is the time column's
+    if timed:
+        expected = (f"a date and time written as date_format '{spec.date_format}' says"
+                    if spec.date_format else EXPECTED["time"])
+        checks.append((spec.time_column, expected, raw.table.c[time_name], time, False))
+    for col, kind in spec.columns.items():
+        raw_name = spec.rename.get(col, col)
+        if col == spec.time_column or kind in ("str", "category") or col not in canonical.kinds \
+                or col in spec.derive:
+            continue
+        if raw.native.get(raw_name) in ("number", "bool", "time") and col not in spec.values:
+            continue
+        source: ColumnElement[Any] = raw.table.c[raw_name]
+        if col in spec.values:
+            source = _mapped(source, spec.values[col])
+        typed = _typed(source, kind, raw.dialect, raw, None if col in spec.values else raw_name,
+                       finite_only=False)
+        checks.append((col, EXPECTED["float" if kind == "float" else kind], source, typed, True))
+    if not checks:
+        return
+    bounds = _bounds(raw, spec, window, canonical.periods)
+    start, end = bounds[0], bounds[-1]
+    parts = [raw.table.c[time_name].label("__raw_time__"), time.label("__t__")]
+    for i, (_, _, source, typed, _) in enumerate(checks):
+        parts += [text(source).label(f"s{i}"), typed.label(f"t{i}")]
+
+    def bad(checked: sa.Subquery, i: int) -> ColumnElement[Any]:
+        condition = sa.and_(checked.c[f"t{i}"].is_(None), checked.c[f"s{i}"].is_not(None),
+                            sa.func.trim(checked.c[f"s{i}"]) != "")
+        if checks[i][4]:
+            condition = sa.and_(condition, checked.c["__t__"] >= sa.literal(start),
+                                checked.c["__t__"] < sa.literal(end))
+        return condition
+
+    def ambiguous(checked: sa.Subquery) -> ColumnElement[Any]:
+        if spec.date_format or not timed:
+            return sa.false()
+        return sa.and_(bad(checked, 0), sa.func.regexp_matches(checked.c["s0"],
+                                                               _DAY_MONTH.pattern))
+
+    checked = sa.select(*parts).select_from(raw.table).subquery("checked")
+    written = sa.and_(checked.c["s0"].is_not(None), sa.func.trim(checked.c["s0"]) != "") \
+        if timed else sa.false()
+    counts = raw.connection.execute(sa.select(
+        *(sa.func.count().filter(bad(checked, i)) for i in range(len(checks))),
+        sa.func.count().filter(written), sa.func.count().filter(ambiguous(checked)),
+    ).select_from(checked)).one()
+    for i, (col, expected, *_rest) in enumerate(checks):
+        if not counts[i]:
+            continue
+        count, only, why = int(counts[i]), None, ""
+        if timed and i == 0:
+            times, day_month = int(counts[-2]), int(counts[-1])
+            if day_month:
+                count, only, why = day_month, ambiguous, _AMBIGUOUS
+            elif 2 * count <= times:
+                continue  # damage, not a wrong column: dropped and counted (data quality)
+            else:
+                why = (f"; {count:,} of the {times:,} times cannot be read: more than half, "
+                       "so the column or its format is wrong rather than a few values "
+                       "damaged (declare date_format if the times are written another way)")
+        numbered = sa.select(*parts, sa.func.row_number().over().label("__row__")) \
+            .select_from(raw.table).subquery("numbered")
+        first = bad(numbered, i) if only is None else only(numbered)
+        row = raw.connection.execute(
+            sa.select(numbered.c["__row__"], numbered.c[f"s{i}"]).where(first)
+            .order_by(numbered.c["__row__"]).limit(1)).one()
+        # never quote personal data into an error (it reaches stderr and the run record)
+        found = "a value" if col in personal_columns(spec) else repr(row[1])
+        raise SourceError(canonical.name, f"column '{col}': expected {expected}, found "
+                          f"{found} in data row {int(row[0])} ({count:,} such value(s))"
+                          f"{why}", raw.label)
+
+
+def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
+    """SQLite stores any value in any column: find text the contract's numbers cannot read
+    (among the window's rows, like every other column check).  One scan counts every
+    column's unreadable values and its first row; only a column that has some is read again
+    for its example."""
+    raw = canonical.raw
+    is_table = isinstance(raw.table, sa.TableClause)
+    row = sa.literal_column("rowid") if is_table else sa.literal(None)
+    checks: list[tuple[str, str, ColumnElement[Any], ColumnElement[Any]]] = []
+    for col, kind in spec.columns.items():
+        if kind not in ("int", "float") or col == spec.time_column or col in spec.values \
+                or col in spec.derive:
+            continue
+        source = raw.table.c[spec.rename.get(col, col)]
+        readable = sa.func.reportgen_number(source, 1 if kind == "int" else 0)
+        bad = sa.and_(sa.func.typeof(source) == "text", sa.func.trim(source) != "",
+                      readable.is_(None))
+        checks.append((col, kind, source, bad))
+    if not checks:
+        return
+    measures: list[ColumnElement[Any]] = []
+    for *_, bad in checks:
+        measures += [sa.func.count().filter(bad), sa.func.min(sa.case((bad, row)))]
+    found_counts = raw.connection.execute(
+        sa.select(*measures).select_from(raw.table)
+        .where(sa.or_(*(bad for *_, bad in checks)), canonical.in_window)).one()
+    for i, (col, kind, source, bad) in enumerate(checks):
+        count, first = found_counts[2 * i], found_counts[2 * i + 1]
+        if not count:
+            continue
+        example = raw.connection.execute(
+            sa.select(source).select_from(raw.table).where(bad, canonical.in_window)
+            .order_by(row if is_table else source).limit(1)).scalar()
+        located = f" in data row {first}" if first is not None else ""
+        found = "a value" if col in personal_columns(spec) else repr(example)
+        raise SourceError(canonical.name, f"column '{col}': expected {EXPECTED[kind]}, found "
+                          f"{found}{located} ({count} such value(s))", raw.label)

@@ -1,0 +1,139 @@
+"""CSV files, read by DuckDB with every field as text (the column contract types them).
+
+An export that was cut short ends in the middle of its last row: that row is left out and
+counted (the data-quality note says "1 incomplete last row dropped"), never kept with
+empty fields.  A short or broken row anywhere else is an error naming its line.  A cut
+inside the last field of a row that still has all its fields cannot be told from a file
+written without a final line break, and is read as it stands.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from reportgen.data.connectors import (
+    SOURCES,
+    RawRelation,
+    _duckdb_error,
+    _existing,
+    _literal,
+    _view,
+    duckdb_connection,
+    sa,
+)
+from reportgen.definition.models import SourceSpec
+from reportgen.errors import SourceError
+
+#: the longest CSV line read (DuckDB's default is 2 MB)
+MAX_LINE_BYTES = 4 * 1024 * 1024
+#: Values read as missing in CSV files, as pandas and spreadsheet exports write them.
+CSV_NULLS = ("", "#N/A", "#NA", "N/A", "NA", "n/a", "NULL", "null", "NaN", "nan", "None", "<NA>")
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _mixed_encoding(path: Path) -> bool:
+    """Whether the start of a file that is not valid UTF-8 holds UTF-8 characters too (a
+    damaged UTF-8 file, not a Latin-1 one)."""
+    with path.open("rb") as handle:
+        sample = handle.read(1 << 20)
+    return re.search(rb"[\xc2-\xf4][\x80-\xbf]+", sample) is not None
+
+
+def _final_line(path: Path) -> tuple[int, bytes] | None:
+    """(offset, bytes) of the text after the file's last line break; None when the file
+    ends with one (its last row is complete) or the last line is longer than any read."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(max(0, size - MAX_LINE_BYTES))
+        tail = handle.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return None
+    cut = tail.rfind(b"\n")
+    if cut < 0 and size > len(tail):
+        return None
+    return size - len(tail) + cut + 1, tail[cut + 1:]
+
+
+@SOURCES.register("csv")
+class CsvConnector:
+    """A CSV file read by DuckDB, every field as text: the column contract types it."""
+
+    def open(self, name: str, spec: SourceSpec, base_dir: Path,
+             bounds: tuple[Any, Any]) -> RawRelation:
+        import duckdb
+
+        path = _existing(name, spec, base_dir)
+        nulls = "[" + ", ".join(_literal(v) for v in CSV_NULLS) + "]"
+        conn = duckdb_connection()
+        final = _final_line(path)
+        columns: list[str] = []
+        found: str | None = None
+        for encoding in ("utf-8", "latin-1"):
+            # a long free-text field (a comment, a pasted log) is data, not a broken file
+            options = (f"{_literal(str(path))}, header = true, all_varchar = true, "
+                       f"nullstr = {nulls}, encoding = {_literal(encoding)}, "
+                       f"max_line_size = {MAX_LINE_BYTES}")
+            try:
+                # reading the header and a sample tells a malformed or mis-encoded file early
+                columns = list(conn.exec_driver_sql(
+                    f"SELECT * FROM read_csv({options}) LIMIT 1").keys())
+                break
+            except (duckdb.Error, sa.exc.DBAPIError) as exc:
+                message = _duckdb_error(exc)
+                full = str(getattr(exc, "orig", None) or exc).lower()
+                # a Latin-1 export is read as such; UTF-8 with damaged bytes is refused
+                if encoding == "utf-8" and "unicode" in full and not _mixed_encoding(path):
+                    conn.rollback()
+                    continue
+                conn.rollback()
+                if final is not None:
+                    found = _rejected(conn, options, final, encoding)
+                if found == "last":
+                    break  # the sample failed on the cut row: read without it (below)
+                conn.close()
+                raise SourceError(name, f"cannot read the CSV ({message})", str(path)) from None
+        # a cut row, or a short row in a small file (DuckDB then takes the whole header
+        # for one column), is looked for row by row; other files are not read twice
+        misread = len(columns) == 1 and any(d in columns[0] for d in _DELIMITERS)
+        if found is None and (final is not None or misread):
+            found = _rejected(conn, options, final, encoding)
+        if found is not None and found != "last":
+            conn.close()
+            raise SourceError(name, f"cannot read the CSV ({found})", str(path))
+        unread = 1 if found == "last" else 0
+        select = f"SELECT * FROM read_csv({options}{', ignore_errors = true' if unread else ''})"
+        return _view(conn, name, spec, select, str(path), text_typed=True, unread_rows=unread)
+
+
+def _rejected(conn: Any, options: str, final: tuple[int, bytes] | None,
+              encoding: str) -> str | None:
+    """What a read that sets broken rows aside finds: "last" when the only one is the
+    file's incomplete last row, the first other one as "line N of the file: why", or None
+    (none found, or the file cannot be read even so)."""
+    import duckdb
+
+    try:
+        conn.exec_driver_sql(
+            f"SELECT count(*) FROM read_csv({options}, ignore_errors = true, store_rejects = "
+            "true, rejects_table = 'reportgen_rejects', rejects_scan = 'reportgen_scans')"
+        ).fetchall()
+        rows = conn.exec_driver_sql(
+            "SELECT line, max(byte_position), arg_min(error_message, column_idx), "
+            "arg_min(csv_line, column_idx) FROM reportgen_rejects GROUP BY line ORDER BY line"
+        ).fetchall()
+    except (duckdb.Error, sa.exc.DBAPIError):
+        conn.rollback()
+        return None
+    finally:
+        for table in ("reportgen_rejects", "reportgen_scans"):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+    if not rows:
+        return None
+    for line, position, why, text in rows:
+        last = (final is not None and int(position or 0) > final[0]
+                and str(text).strip("\r\n") == final[1].decode(encoding, "replace").strip("\r\n"))
+        if not last:
+            return f"line {line} of the file: {str(why).rstrip('.')}"
+    return "last"
