@@ -159,8 +159,11 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
     if derived:
         rows = _with_derived(name, spec, rows, derived, dialect, kinds, raw.label, "rows")
     non_finite = _non_finite(spec, raw, ours)
+    unparsed = _unparsed_text_time(raw, time, in_window)
+    written = _written_time(raw, spec) if unparsed is None \
+        else sa.func.trim(text(time)) != ""
     quality = counting_statement(spec, raw, time, period, in_window, keys, non_finite,
-                                 _written_time(raw, spec))
+                                 written, unparsed)
     return Canonical(name, raw, rows, kinds, tuple(periods), in_window, quality,
                      tuple(non_finite))
 
@@ -195,6 +198,17 @@ def _written_time(raw: RawRelation, spec: SourceSpec) -> ColumnElement[Any] | No
         return None
     column = raw.table.c[name]
     return sa.and_(column.is_not(None), sa.func.trim(text(column)) != "")
+
+
+def _unparsed_text_time(raw: RawRelation, time: ColumnElement[Any],
+                        in_window: ColumnElement[Any]) -> ColumnElement[Any] | None:
+    """SQLite keeps times as text and the window compares them as text, so an empty time or
+    one it cannot read ('soon', '1/9/2026') falls outside the window without being NULL:
+    the condition that counts such rows (a readable-looking one inside the window, like
+    '2026-09-31', is read in its month and not counted)."""
+    if raw.dialect != "sqlite" or raw.time_mode != "text":
+        return None
+    return sa.and_(time.is_not(None), sa.func.datetime(time).is_(None), sa.not_(in_window))
 
 
 def _derive_inputs(spec: SourceSpec, name: str) -> list[str]:

@@ -96,12 +96,16 @@ def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[A
                        period: ColumnElement[Any], in_window: ColumnElement[Any],
                        keys: Sequence[ColumnElement[Any]],
                        non_finite: Mapping[str, ColumnElement[Any]],
-                       written: ColumnElement[Any] | None = None) -> sa.Select[Any]:
+                       written: ColumnElement[Any] | None = None,
+                       unparsed: ColumnElement[Any] | None = None) -> sa.Select[Any]:
     """SELECT period, -, -, non-finite per column, duplicates ... GROUP BY period, and one
     more row (period NULL) with the rows without a time and those whose time is unreadable.
 
     ``written``: the condition "the raw time holds something" (text a parse can fail on);
-    None when the column is typed, so a missing time is an empty one.
+    None when the column is typed, so a missing time is an empty one.  ``unparsed``: the
+    condition "the time is not NULL but no time can be read from it, and the window skipped
+    it", for a database that compares times as text (SQLite), where such a time (or an
+    empty one) is not NULL.
     """
     zero = sa.cast(sa.null(), sa.Integer)
     parts: list[ColumnElement[Any]] = [period.label("period")]
@@ -123,7 +127,8 @@ def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[A
         sa.func.coalesce(sa.func.sum(sa.case((unread, 0), else_=1)), 0).label("undated"),
         sa.func.coalesce(sa.func.sum(sa.case((unread, 1), else_=0)), 0).label("unreadable"),
         *(zero.label(c.name) for c in counts[3:]),
-    ).select_from(raw.table).where(time.is_(None))
+    ).select_from(raw.table).where(time.is_(None) if unparsed is None
+                                   else sa.or_(time.is_(None), unparsed))
     return sa.union_all(by_period, undated)  # type: ignore[return-value]
 
 

@@ -265,3 +265,23 @@ def test_a_short_row_in_the_middle_is_a_located_error(tmp_path: Path, write_defi
     assert code == 2 and "Traceback" not in err
     assert "tickets.csv" in err and "line 13 of the file" in err
     assert "Expected Number of Columns: 4 Found: 2" in err
+
+
+def test_unreadable_times_in_a_sqlite_table_are_counted_not_skipped(tmp_path: Path,
+                                                                  write_definition) -> None:
+    # SQLite keeps times as text and the window compares text: 'yesterday' is not NULL,
+    # it just falls outside every month, so it was left out without a word
+    with sqlite3.connect(tmp_path / "tickets.db") as db:
+        db.execute("CREATE TABLE tickets (ticket_id TEXT, created_at TEXT, queue TEXT, "
+                   "handle_minutes REAL)")
+        db.executemany("INSERT INTO tickets VALUES (?, ?, 'Billing', ?)",
+                       september(40) + [("U2", "yesterday", "13"), ("U4", "1/9/2026", "9"),
+                                        ("E1", "", "8"), ("E2", None, "8")])
+    sql_source = DEFINITION.replace("kind: csv\n    path: tickets.csv",
+                                    "kind: sql\n    url: sqlite:///tickets.db\n    table: tickets")
+    path = write_definition(sql_source.format(source_extra="", tail=""))
+    result = build_report(load_definition(path), SEPTEMBER, now=NOW)
+    assert result.model.metrics["volume"].value == 40
+    assert result.model.provenance.data_quality == (
+        "Source 'tickets': 2 rows without a 'created_at' time dropped.",
+        "Source 'tickets': 2 rows with an unreadable 'created_at' time dropped.")
