@@ -183,3 +183,30 @@ def test_the_rows_path_counts_like_the_aggregate_path(calculator, column, bad, n
     assert result.n == len(good)  # blanks are no value: neither used nor counted
     (item,) = result.left_out
     assert (item.noun, item.count) == (noun, len(bad))
+
+
+def _scorecard(period: str, ratings: list[float | None], start: int = 0) -> pd.DataFrame:
+    """One review per rating (one category, scale 1-4, weight 1), agents A0..A3."""
+    n = len(ratings)
+    return pd.DataFrame({
+        "review_id": [f"R{start + i}" for i in range(n)], "category": "Tone",
+        "rating": ratings, "weight": 1.0, "critical": 0, "scale_min": 1.0, "scale_max": 4.0,
+        "agent_id": [f"A{i % 4}" for i in range(n)], PERIOD_COLUMN: period})
+
+
+@pytest.mark.parametrize("params", [{}, {"cluster_column": "agent_id"}],
+                         ids=["aggregates", "clustered rows"])
+def test_a_qa_rating_off_its_categorys_scale_is_left_out_not_scored(params) -> None:
+    # a 7 on a 1-4 scale would score 200: it is an error in the data, left out and counted
+    period = Period.parse("2026-10", "month", "UTC")
+    good = [1.0, 2.0, 3.0, 4.0] * 10
+    frame = pd.concat([_scorecard("2026-09", good, 1000),
+                       _scorecard("2026-10", [*good, 7.0, 0.0, None])], ignore_index=True)
+    result = compute_metric(MetricSpec(id="qa", calculator="qa_score", source="qa",
+                                       params=params),
+                            frame, period, period.trailing(2), StatisticsSpec())
+    # the in-scale ratings alone: (0 + 33.3 + 66.7 + 100) / 4 = 50 per review, on average
+    assert result.n == len(good)
+    assert result.value == pytest.approx(50.0)
+    (item,) = result.left_out
+    assert (item.noun, item.qualifier, item.count) == ("rating", "outside its category's scale", 2)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
-from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
+from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Exclusion
 from reportgen.metrics.estimates import (
     ClusteredMean,
     ClusteredProportion,
@@ -45,12 +45,37 @@ class ScorecardParams(CalculatorParams):
 
 
 def category_score(cols: Cols, params: ScorecardParams) -> Any:
-    """Score (0-100) of a review x category row; NULL when not rated (N/A)."""
+    """Score (0-100) of a review x category row; NULL when not rated (N/A) or rated off the
+    category's scale (a 7 on a 1-4 scale is an error in the data, not a 200% score: it is
+    left out and counted, see ``off_scale_ratings``)."""
     import sqlalchemy as sa
 
     rating = cols.num(params.rating_column)
     low, high = cols.num(params.scale_min_column), cols.num(params.scale_max_column)
-    return (rating - low) / sa.func.nullif(high - low, 0) * 100.0
+    return sa.case((rating.between(low, high), (rating - low) / sa.func.nullif(high - low, 0)
+                    * 100.0), else_=sa.null())
+
+
+def off_scale_ratings(params: ScorecardParams) -> Exclusion:
+    """Ratings outside their own category's scale (the scale is a column of each row)."""
+
+    def condition(cols: Cols) -> Any:
+        import sqlalchemy as sa
+
+        rating = cols.num(params.rating_column)
+        low, high = cols.num(params.scale_min_column), cols.num(params.scale_max_column)
+        return sa.and_(rating.is_not(None), low.is_not(None), high.is_not(None),
+                       sa.not_(rating.between(low, high)))
+
+    return Exclusion("off_scale", "rating", "outside its category's scale", condition)
+
+
+class ScorecardCalculator(Calculator):
+    """A calculator over scorecard rows: ratings off their category's scale are left out."""
+
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, ScorecardParams)
+        return (off_scale_ratings(params),)
 
 
 def _review_measures(params: ScorecardParams) -> dict[str, Measure]:
@@ -129,7 +154,7 @@ def _clusters(frame: pd.DataFrame, params: ClusteredParams) -> pd.Series:
                                        "\0" + frame[params.review_column].astype(str))
 
 
-class _ClusteredMeanScore(Calculator):
+class _ClusteredMeanScore(ScorecardCalculator):
     """A mean of one value per review that can be clustered by agent (``cluster_column``).
 
     Unclustered, the aggregates run where the data lives.  Clustered, the rows are read and
@@ -224,7 +249,7 @@ class PassRateParams(ClusteredParams):
     pass_from: float = Field(80.0, ge=0, le=100, description="A review scoring at or above this (0-100) passes.")
 
 
-class _ClusteredRate(Calculator):
+class _ClusteredRate(ScorecardCalculator):
     """A share of reviews that can be clustered by agent (``cluster_column``).
 
     Unclustered, the aggregates run where the data lives.  Clustered, the same aggregation
@@ -313,7 +338,7 @@ class DefectParams(ScorecardParams):
 
 
 @CALCULATORS.register("defect_rate")
-class DefectRate(Calculator):
+class DefectRate(ScorecardCalculator):
     """The share of rated review x category pairs that are defects (break down by category)."""
 
     name = "defect_rate"

@@ -36,7 +36,7 @@ from reportgen.metrics.base import (
 from reportgen.metrics.calibration import PanelParams, is_reference, unit_ids
 from reportgen.metrics.columns import numeric
 from reportgen.metrics.estimates import Proportion, Quantile, Statistic, proportion_from
-from reportgen.metrics.qa import ScorecardParams
+from reportgen.metrics.qa import ScorecardParams, ScorecardCalculator
 
 np = lazy("numpy")
 pd = lazy("pandas")
@@ -188,7 +188,8 @@ def review_scores(frame: pd.DataFrame, params: ScorecardParams) -> pd.DataFrame:
     """
     rating = numeric(frame, params.rating_column)
     low, high = numeric(frame, params.scale_min_column), numeric(frame, params.scale_max_column)
-    score = (rating - low) / (high - low).replace(0, np.nan) * 100.0
+    score = ((rating - low) / (high - low).replace(0, np.nan) * 100.0) \
+        .where((rating >= low) & (rating <= high))  # off its scale: left out, as in the SQL
     weight = numeric(frame, params.weight_column).where(score.notna())
     critical = (numeric(frame, params.critical_column).fillna(0) == 1
                 if params.critical_column else pd.Series(False, index=frame.index))
@@ -224,7 +225,7 @@ def agent_coverage(frame: pd.DataFrame, params: CoverageParams) -> list[dict[str
 
 
 @CALCULATORS.register("qa_coverage")
-class QaCoverage(Calculator):
+class QaCoverage(ScorecardCalculator):
     """Share of reviewed agents with fewer reviews than the goal."""
 
     name = "qa_coverage"
