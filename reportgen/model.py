@@ -375,6 +375,16 @@ class Provenance:
     #: What reading the data dropped or read as empty, one sentence per source and reason.
     data_quality: tuple[str, ...] = ()
 
+    @property
+    def quality_lines(self) -> tuple[str, ...]:
+        """The data-quality notes as every output shows them (one line when all is clean)."""
+        return self.data_quality or (ALL_ROWS_USED,)
+
+
+#: The data-quality note of a report that dropped, blanked and left out nothing.
+ALL_ROWS_USED = ("Every row read was used: none was dropped, and no value was read as blank "
+                 "or left out.")
+
 
 @dataclass(frozen=True)
 class Theme:

@@ -15,6 +15,7 @@ import pandas as pd
 import pdfplumber
 import pytest
 from openpyxl import load_workbook
+from pptx import Presentation
 
 from reportgen.cli import main
 from reportgen.definition.models import MetricSpec, StatisticsSpec
@@ -46,6 +47,7 @@ sections:
 outputs:
   - {{format: pdf}}
   - {{format: xlsx}}
+  - {{format: pptx}}
 {gates}"""
 
 
@@ -116,6 +118,11 @@ def test_off_scale_ratings_and_negative_durations_are_counted_and_told(
     cells = {c for sheet in load_workbook(book, read_only=True).worksheets
              for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)}
     assert set(expected) <= cells
+    (deck,) = out.rglob("*.pptx")
+    slides = {s.shapes.title.text if s.shapes.title is not None else "":
+              " ".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame)
+              for s in Presentation(str(deck)).slides}
+    assert all(note in slides["Data-quality notes"] for note in expected)
 
 
 def test_the_metric_n_leaves_the_counted_values_out(tmp_path: Path, write_definition) -> None:

@@ -335,15 +335,19 @@ class _DeckBuilder:
     def _appendix(self) -> None:
         model = self.model
         about = "Methodology, data-quality notes and provenance"
-        own_slides = (1 if model.warnings else 0) + (
+        own_slides = (1 if model.warnings or model.provenance.data_quality else 0) + (
             self._slide_count(methodology(model.methodology), True) if model.methodology else 1)
         if own_slides >= MIN_SECTION_SLIDES:
             slide = self._slide("section", "Appendix", [about], footer=False)
             _fill_or_drop(slide, [about], space_after=0.0)
-        if model.warnings:
-            slide = self._slide("content", "Data-quality notes", list(model.warnings))
-            _fill_or_drop(slide, list(model.warnings))
+        # the deck tells what the data left out as the PDF and the workbook do
+        notes = [*model.warnings, *model.provenance.data_quality]
+        if notes:
+            slide = self._slide("content", "Data-quality notes", notes)
+            _fill_or_drop(slide, notes)
         line, full = provenance(model)
+        if not notes:
+            full = f"{full}. {model.provenance.quality_lines[0]}"
         notes_for = model.methodology
         if notes_for:
             self._table_slides(

@@ -358,8 +358,7 @@ def write_contents(sheet: Worksheet, model: ReportModel,
     sheet.append([])
     sheet.append(["Data quality"])
     sheet.cell(row=sheet.max_row, column=1).font = _BOLD
-    for note in provenance.data_quality or ("Every row read was used: none was dropped, and no "
-                                            "value was read as blank or left out.",):
+    for note in provenance.quality_lines:
         sheet.append([note])
     sheet.append([])
     sheet.append(["Sheet", "Contents", "Title", "Rows"])
