@@ -36,7 +36,7 @@ from reportgen.metrics.base import (
 from reportgen.metrics.calibration import PanelParams, is_reference, unit_ids
 from reportgen.metrics.columns import numeric
 from reportgen.metrics.estimates import Proportion, Quantile, Statistic, proportion_from
-from reportgen.metrics.qa import ScorecardParams, ScorecardCalculator
+from reportgen.metrics.qa import ScorecardCalculator, ScorecardParams
 
 np = lazy("numpy")
 pd = lazy("pandas")
