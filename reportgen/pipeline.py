@@ -88,6 +88,17 @@ def open_store(plan: ReportPlan, period: Period,
                      plan.loaded.base_dir, window, history, facts)
 
 
+def aggregate_requests(plan: ReportPlan) -> dict[str, list[Request]]:
+    """Per source, the aggregates its metrics ask for (each metric overall and by each of
+    its breakdowns)."""
+    requests: dict[str, list[Request]] = {}
+    for m in plan.metrics:
+        if m.aggregation is not None:
+            requests.setdefault(m.spec.source, []).append(
+                Request(m.spec.id, m.aggregation, dict(m.spec.filter), ((), *m.breakdowns)))
+    return requests
+
+
 def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
                     period: Period) -> dict[str, MetricResult]:
     """Every metric of the plan: aggregating metrics in one statement per source (and filter),
@@ -98,13 +109,12 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
     by_source: dict[str, list[MetricPlan]] = {}
     for metric in plan.metrics:
         by_source.setdefault(metric.spec.source, []).append(metric)
+    requests = aggregate_requests(plan)
     for source, metrics in by_source.items():
         data: dict[str, MetricData] = {}
         aggregating = [m for m in metrics if m.aggregation is not None]
         if aggregating:
-            requests = [Request(m.spec.id, m.aggregation, dict(m.spec.filter),  # type: ignore[arg-type]
-                                ((), *m.breakdowns)) for m in aggregating]
-            result = store.aggregate(source, requests)
+            result = store.aggregate(source, requests[source])
             for m in aggregating:
                 data[m.spec.id] = AggregateData(m, result, m.spec.id, store.period_index)
         with_rows = [m for m in metrics if m.aggregation is None]
@@ -247,15 +257,14 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         if held:
             raise GateFailure(held)
         plans = fanout.plan_segments(loaded, store, period, domains)
-        views = {p.segment: fanout.SegmentStore(store, p.segment, segmented) for p in plans}
-        segment_metrics: dict[fanout.Segment, dict[str, MetricResult] | str] = {}
-        for p in plans:
-            if p.skipped:
-                continue
-            try:
-                segment_metrics[p.segment] = compute_metrics(plan, views[p.segment], period)
-            except Exception as exc:  # one segment's failure is its own, not the fan-out's
-                segment_metrics[p.segment] = f"{type(exc).__name__}: {exc}"
+        # every segment's aggregates, one statement per source and filter; each segment
+        # below slices that cached result
+        shared_error = None
+        try:
+            fanout.read_segments(store, [p.segment for p in plans if not p.skipped],
+                                 segmented, aggregate_requests(plan))
+        except Exception as exc:  # the statement every segment needs: each fails with it
+            shared_error = f"{type(exc).__name__}: {exc}"
         data_seconds = time.perf_counter() - started
         # Charts are drawn where each report renders (in parallel), not here.
         whole = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,
@@ -264,22 +273,23 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             on_built(loaded, whole)
         builds = []
         label = fanout.whole_label(definition)
+        # Segment by segment: built, then handed over at once, so the render processes work
+        # on one while this process builds the next.
         for p in plans:
             seg_loaded = fanout.segment_definition(loaded, p)
             if spec.compare:
                 seg_loaded = fanout.with_comparison(seg_loaded, metrics, label)
-            got = segment_metrics.get(p.segment)
-            if p.skipped or got is None:
-                builds.append(SegmentBuild(p, seg_loaded))
-                continue
-            if isinstance(got, str):
-                builds.append(SegmentBuild(p, seg_loaded, error=got))
+            if p.skipped or shared_error:
+                error = None if p.skipped else shared_error
+                builds.append(SegmentBuild(p, seg_loaded, error=error))
                 continue
             began = time.perf_counter()
+            view = fanout.SegmentStore(store, p.segment, segmented)
             try:
-                result = _finish(seg_loaded, replace(plan, loaded=seg_loaded), views[p.segment],
-                                 period, got, gates, now=now, actions=actions, draw=False)
-            except Exception as exc:
+                got = compute_metrics(plan, view, period)
+                result = _finish(seg_loaded, replace(plan, loaded=seg_loaded), view, period,
+                                 got, gates, now=now, actions=actions, draw=False)
+            except Exception as exc:  # one segment's failure is its own, not the fan-out's
                 builds.append(SegmentBuild(p, seg_loaded, error=f"{type(exc).__name__}: {exc}"))
                 continue
             builds.append(SegmentBuild(p, seg_loaded, result,
