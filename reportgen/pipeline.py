@@ -201,6 +201,7 @@ class SegmentBuild:
     loaded: LoadedDefinition
     result: BuildResult | None = None
     error: str | None = None
+    #: building it from the data pass: its metrics, findings and model
     seconds: float = 0.0
 
 
@@ -210,6 +211,8 @@ class FanOutBuild:
 
     whole: BuildResult
     segments: tuple[SegmentBuild, ...]
+    #: the data pass: the whole report's metrics and gates, and the statements every
+    #: segment is sliced from (run once)
     data_seconds: float
 
 
@@ -257,20 +260,22 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         if held:
             raise GateFailure(held)
         plans = fanout.plan_segments(loaded, store, period, domains)
+        data_seconds = time.perf_counter() - started
+        # Charts are drawn where each report renders (in parallel), not here.
+        whole = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,
+                        draw=False)
+        if on_built is not None and spec.include_whole:
+            on_built(loaded, whole)  # rendered while the segments' data is read
         # every segment's aggregates, one statement per source and filter; each segment
         # below slices that cached result
+        started = time.perf_counter()
         shared_error = None
         try:
             fanout.read_segments(store, [p.segment for p in plans if not p.skipped],
                                  segmented, aggregate_requests(plan))
         except Exception as exc:  # the statement every segment needs: each fails with it
             shared_error = f"{type(exc).__name__}: {exc}"
-        data_seconds = time.perf_counter() - started
-        # Charts are drawn where each report renders (in parallel), not here.
-        whole = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,
-                        draw=False)
-        if on_built is not None and spec.include_whole:
-            on_built(loaded, whole)
+        data_seconds += time.perf_counter() - started
         builds = []
         label = fanout.whole_label(definition)
         # Segment by segment: built, then handed over at once, so the render processes work
