@@ -119,6 +119,24 @@ def _augment(columns: tuple[str, ...], group: tuple[str, ...]) -> tuple[str, ...
     return (*columns, *(c for c in group if c not in columns))
 
 
+def _by_segment(requests: Sequence[Request], columns: tuple[str, ...]) -> list[Request]:
+    """The requests with the segment columns leading every grouping set."""
+    return [replace(r, sets=tuple(dict.fromkeys(_augment(columns, s) for s in r.sets)))
+            for r in requests]
+
+
+def read_segments(store: DataStore, segments: Sequence[Segment], segmented: frozenset[str],
+                  requests: Mapping[str, Sequence[Request]]) -> None:
+    """Run, once, the statements that answer ``requests`` for every segment (the store
+    caches them, so each ``SegmentStore`` then only slices)."""
+    if not segments:
+        return
+    columns = segments[0].columns
+    for source, asked in requests.items():
+        if source in segmented:
+            store.aggregate(source, _by_segment(asked, columns))
+
+
 class SegmentStore:
     """One segment's view of a whole report's DataStore (the interface the pipeline reads)."""
 
@@ -136,9 +154,7 @@ class SegmentStore:
         if source not in self.segmented:
             return self.whole.aggregate(source, requests)
         cols = self.segment.columns
-        augmented = [replace(r, sets=tuple(dict.fromkeys(_augment(cols, s) for s in r.sets)))
-                     for r in requests]
-        full = self.whole.aggregate(source, augmented)
+        full = self.whole.aggregate(source, _by_segment(requests, cols))
         wanted = {s for r in requests for s in r.sets}
         out: dict[tuple[tuple[str, ...], int, tuple[Any, ...]], dict[str, Any]] = {}
         for group in wanted:

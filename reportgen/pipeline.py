@@ -112,6 +112,21 @@ def _evaluate_source(metrics: Sequence[MetricPlan], result: Any, frame: Any,
                                       left_out=left_out(m, result, index))
 
 
+def aggregate_requests(plan: ReportPlan) -> dict[str, list[Request]]:
+    """Per source, the aggregates its metrics ask for (each metric overall and by each of
+    its breakdowns, and the counts of the values each leaves out)."""
+    requests: dict[str, list[Request]] = {}
+    for m in plan.metrics:
+        if m.aggregation is not None:
+            requests.setdefault(m.spec.source, []).append(
+                Request(m.spec.id, m.aggregation, dict(m.spec.filter), ((), *m.breakdowns)))
+    for m in plan.metrics:  # the values each calculator leaves out, in the same statements
+        request = exclusion_request(m)
+        if request is not None:
+            requests.setdefault(m.spec.source, []).append(request)
+    return requests
+
+
 def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
                     period: Period, *, readers: int | None = None) -> dict[str, MetricResult]:
     """Every metric of the plan: aggregating metrics in one statement per source (and filter),
@@ -135,16 +150,13 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
         for name in plan.definition.sources:
             by_source.setdefault(name, [])
 
+    requests = aggregate_requests(plan)
+
     def read(item: tuple[str, list[MetricPlan]]) -> tuple[Any, Any]:
         source, metrics = item
         result = frame = None
-        aggregating = [m for m in metrics if m.aggregation is not None]
-        requests = [Request(m.spec.id, m.aggregation, dict(m.spec.filter),  # type: ignore[arg-type]
-                            ((), *m.breakdowns)) for m in aggregating]
-        # the values each calculator leaves out are counted in the same statements
-        requests += [r for r in map(exclusion_request, metrics) if r is not None]
-        if requests:
-            result = store.aggregate(source, requests)
+        if requests.get(source):
+            result = store.aggregate(source, requests[source])
         with_rows = [m for m in metrics if m.aggregation is None]
         if with_rows:  # one query serves every metric of the source that needs rows
             frame = store.rows(source, [c for m in with_rows for c in m.columns()])
@@ -231,6 +243,7 @@ class SegmentBuild:
     loaded: LoadedDefinition
     result: BuildResult | None = None
     error: str | None = None
+    #: building it from the data pass: its metrics, findings and model
     seconds: float = 0.0
 
 
@@ -240,6 +253,8 @@ class FanOutBuild:
 
     whole: BuildResult
     segments: tuple[SegmentBuild, ...]
+    #: the data pass: the whole report's metrics and gates, and the statements every
+    #: segment is sliced from (run once)
     data_seconds: float
 
 
@@ -287,39 +302,41 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         if held:
             raise GateFailure(held)
         plans = fanout.plan_segments(loaded, store, period, domains)
-        views = {p.segment: fanout.SegmentStore(store, p.segment, segmented) for p in plans}
-        segment_metrics: dict[fanout.Segment, dict[str, MetricResult] | str] = {}
-        for p in plans:
-            if p.skipped:
-                continue
-            try:
-                segment_metrics[p.segment] = compute_metrics(plan, views[p.segment], period)
-            except Exception as exc:  # one segment's failure is its own, not the fan-out's
-                segment_metrics[p.segment] = f"{type(exc).__name__}: {exc}"
         data_seconds = time.perf_counter() - started
         # Charts are drawn where each report renders (in parallel), not here.
         whole = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,
                         draw=False)
         if on_built is not None and spec.include_whole:
-            on_built(loaded, whole)
+            on_built(loaded, whole)  # rendered while the segments' data is read
+        # every segment's aggregates, one statement per source and filter; each segment
+        # below slices that cached result
+        started = time.perf_counter()
+        shared_error = None
+        try:
+            fanout.read_segments(store, [p.segment for p in plans if not p.skipped],
+                                 segmented, aggregate_requests(plan))
+        except Exception as exc:  # the statement every segment needs: each fails with it
+            shared_error = f"{type(exc).__name__}: {exc}"
+        data_seconds += time.perf_counter() - started
         builds = []
         label = fanout.whole_label(definition)
+        # Segment by segment: built, then handed over at once, so the render processes work
+        # on one while this process builds the next.
         for p in plans:
             seg_loaded = fanout.segment_definition(loaded, p)
             if spec.compare:
                 seg_loaded = fanout.with_comparison(seg_loaded, metrics, label)
-            got = segment_metrics.get(p.segment)
-            if p.skipped or got is None:
-                builds.append(SegmentBuild(p, seg_loaded))
-                continue
-            if isinstance(got, str):
-                builds.append(SegmentBuild(p, seg_loaded, error=got))
+            if p.skipped or shared_error:
+                error = None if p.skipped else shared_error
+                builds.append(SegmentBuild(p, seg_loaded, error=error))
                 continue
             began = time.perf_counter()
+            view = fanout.SegmentStore(store, p.segment, segmented)
             try:
-                result = _finish(seg_loaded, replace(plan, loaded=seg_loaded), views[p.segment],
-                                 period, got, gates, now=now, actions=actions, draw=False)
-            except Exception as exc:
+                got = compute_metrics(plan, view, period)
+                result = _finish(seg_loaded, replace(plan, loaded=seg_loaded), view, period,
+                                 got, gates, now=now, actions=actions, draw=False)
+            except Exception as exc:  # one segment's failure is its own, not the fan-out's
                 builds.append(SegmentBuild(p, seg_loaded, error=f"{type(exc).__name__}: {exc}"))
                 continue
             builds.append(SegmentBuild(p, seg_loaded, result,

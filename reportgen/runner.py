@@ -277,9 +277,11 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                 rendering = time.perf_counter() - (pool.first_submit or time.perf_counter())
             names = [handed.definition.id for handed in pool.handed]
             rendered = dict(zip(names, outcomes, strict=True))
-            logger.info("run #%d: data read once in %.1f s; %d report(s) drawn and rendered "
-                        "in %.1f s from the first one built, on %s process(es): %s", run_id,
-                        built.data_seconds, len(names), rendering, pool.jobs,
+            made = [s for s in built.segments if s.result is not None]
+            logger.info("run #%d: data read once in %.1f s; %d segment(s) built from it in "
+                        "%.1f s; %d report(s) drawn and rendered in %.1f s from the first one "
+                        "built, on %s process(es): %s", run_id, built.data_seconds, len(made),
+                        sum(s.seconds for s in made), len(names), rendering, pool.jobs,
                         ", ".join(f"{name} {r.seconds:.1f} s"
                                   for name, r in zip(names, outcomes, strict=True)))
             problems: list[str] = []

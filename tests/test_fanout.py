@@ -130,6 +130,34 @@ def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_d
     assert with_one == with_ten_fewer, (with_one, with_ten_fewer)
 
 
+def test_each_report_is_handed_over_as_soon_as_it_is_built(fanned, monkeypatch):
+    """The render processes start on a report while the next segment is still computed."""
+    from reportgen import pipeline
+
+    loaded, _ = fanned
+    queues = ["Billing", "Payments", "Returns"]
+    only = loaded.definition.fan_out.model_copy(update={"values": queues})
+    narrowed = replace(loaded, definition=loaded.definition.model_copy(update={"fan_out": only}))
+    events: list[tuple[str, str]] = []
+    compute = pipeline.compute_metrics
+
+    def noting(plan, store, period):  # watches the order of the steps; computes as before
+        segment = getattr(store, "segment", None)
+        events.append(("compute", segment.name if segment else "whole"))
+        return compute(plan, store, period)
+
+    monkeypatch.setattr(pipeline, "compute_metrics", noting)
+    def handed(seg_loaded, result):
+        events.append(("handed", seg_loaded.definition.id))
+
+    built = pipeline.build_fanout(narrowed, _period(loaded), now=NOW, domains=["example.com"],
+                                  on_built=handed)
+    assert [s.error for s in built.segments] == [None] * 3
+    ids = {q: f"mqr-by-queue--{q.lower()}" for q in queues}
+    assert events == [("compute", "whole"), ("handed", "mqr-by-queue"),
+                      *(e for q in queues for e in (("compute", q), ("handed", ids[q])))]
+
+
 def test_small_segments_are_skipped_with_a_reason(fanned):
     from reportgen.pipeline import build_fanout
 

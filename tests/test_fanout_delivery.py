@@ -41,6 +41,7 @@ def test_every_segment_reaches_its_lead_once_and_history_shows_one_run_with_chil
     record = _run(path, ledger, smtp_server, tmp_path / "out", jobs=2)
     timing = next(r.getMessage() for r in caplog.records if "data read once" in r.getMessage())
     # the whole report and one per queue, from one read of the data
+    assert f"{len(QUEUES)} segment(s) built from it" in timing
     assert f"{len(QUEUES) + 1} report(s) drawn and rendered" in timing
     assert "on 2 process(es)" in timing
     assert all(f"scorecard--{q.lower()} " in timing for q in QUEUES)

@@ -190,6 +190,23 @@ def test_validate_refuses_output_names_with_their_location(
     assert f"{path}:{line}:" in err and "outputs[0].filename" in err and found in err, err
 
 
+@pytest.mark.parametrize("title,found", [
+    ("{title} for {queue}", "unknown placeholder '{queue}'"),
+    ("{segment.__class__}", "unknown placeholder '{segment.__class__}'"),
+    ("{title", "not a valid template"),
+])
+def test_validate_refuses_a_fan_out_title_it_cannot_fill_in_with_its_location(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], title: str, found: str) -> None:
+    path = _valid_definition(tmp_path, f"fan_out:\n  by: queue\n  title: '{title}'\n")
+
+    assert main(["validate", str(path)]) == 2
+
+    err = capsys.readouterr().err
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1)
+                if text.strip().startswith("title: '"))
+    assert f"{path}:{line}:" in err and "fan_out.title" in err and found in err, err
+
+
 def _valid_definition(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "mqr.yaml"
     path.write_text(

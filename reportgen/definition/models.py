@@ -549,6 +549,15 @@ class FanOutSpec(Strict):
     @field_validator("title")
     @classmethod
     def _title(cls, value: str) -> str:
+        # checked here: a bad template would otherwise fail the fan-out halfway through
+        try:
+            unknown = _unknown_placeholder(value, ("title", "segment"))
+        except ValueError as exc:
+            raise ValueError(f"not a valid template ({exc}); use {{title}}, {{segment}}, "
+                             f"and '{{{{' for a literal brace") from None
+        if unknown is not None:
+            raise ValueError(f"unknown placeholder '{{{unknown}}}': expected {{title}} or "
+                             f"{{segment}}")
         return _no_newlines(value)
 
 
