@@ -154,7 +154,11 @@ def floor(args: argparse.Namespace) -> None:
                 raise SystemExit(f"the floor replays DuckDB and SQLite sources, not "
                                  f"{replay['dialect']}")
             for sql, params in replay["queries"]:
-                count += len(conn.execute(sql, params).fetchall())
+                cursor = conn.execute(sql, params)
+                # streamed, as the engine reads DuckDB rows: a whole result at once does
+                # not fit the memory limit the engine sets
+                while batch := cursor.fetchmany(100_000):
+                    count += len(batch)
             conn.close()
         return count
 
