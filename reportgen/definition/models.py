@@ -370,16 +370,17 @@ _MESSAGE_FIELDS = ("title", "period", "segment")
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]{0,127}$"
 
 
-def check_message_template(value: str) -> str:
-    """A subject/message template may use only {title}, {period} and {segment}."""
+def check_message_template(value: str, fields: tuple[str, ...] = _MESSAGE_FIELDS) -> str:
+    """A subject/message/title template may use only the placeholders ``fields`` (by
+    default {title}, {period} and {segment})."""
+    names = ", ".join("{" + f + "}" for f in fields)
     try:
-        unknown = _unknown_placeholder(value, _MESSAGE_FIELDS)
+        unknown = _unknown_placeholder(value, fields)
     except ValueError as exc:
-        raise ValueError(f"not a valid template ({exc}); use {{title}}, {{period}}, "
-                         f"{{segment}}, and '{{{{' for a literal brace") from None
+        raise ValueError(f"not a valid template ({exc}); use {names}, and '{{{{' for a "
+                         f"literal brace") from None
     if unknown is not None:
-        raise ValueError(f"unknown placeholder '{{{unknown}}}': expected one of "
-                         f"{', '.join('{' + f + '}' for f in _MESSAGE_FIELDS)}")
+        raise ValueError(f"unknown placeholder '{{{unknown}}}': expected one of {names}")
     return value
 
 
@@ -550,15 +551,7 @@ class FanOutSpec(Strict):
     @classmethod
     def _title(cls, value: str) -> str:
         # checked here: a bad template would otherwise fail the fan-out halfway through
-        try:
-            unknown = _unknown_placeholder(value, ("title", "segment"))
-        except ValueError as exc:
-            raise ValueError(f"not a valid template ({exc}); use {{title}}, {{segment}}, "
-                             f"and '{{{{' for a literal brace") from None
-        if unknown is not None:
-            raise ValueError(f"unknown placeholder '{{{unknown}}}': expected {{title}} or "
-                             f"{{segment}}")
-        return _no_newlines(value)
+        return _no_newlines(check_message_template(value, ("title", "segment")))
 
 
 class Definition(Strict):
