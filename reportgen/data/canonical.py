@@ -159,11 +159,9 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
     if derived:
         rows = _with_derived(name, spec, rows, derived, dialect, kinds, raw.label, "rows")
     non_finite = _non_finite(spec, raw, ours)
-    unparsed = _unparsed_text_time(raw, time, in_window)
-    written = _written_time(raw, spec) if unparsed is None \
-        else sa.func.trim(text(time)) != ""
     quality = counting_statement(spec, raw, time, period, in_window, keys, non_finite,
-                                 written, unparsed)
+                                 _written_time(raw, spec),
+                                 _unparsed_text_time(raw, time, in_window))
     return Canonical(name, raw, rows, kinds, tuple(periods), in_window, quality,
                      tuple(non_finite))
 
@@ -191,10 +189,12 @@ def _non_finite(spec: SourceSpec, raw: RawRelation,
 
 
 def _written_time(raw: RawRelation, spec: SourceSpec) -> ColumnElement[Any] | None:
-    """The condition "the raw time cell holds text" for a time parsed from text (DuckDB):
-    where the parse then finds no time, the time was unreadable rather than missing."""
+    """The condition "the raw time cell holds text" for a time read from text (DuckDB, and
+    SQLite, which keeps times as text): where no time is then found, the time was
+    unreadable rather than missing."""
     name = spec.rename.get(spec.time_column, spec.time_column)
-    if raw.dialect != "duckdb" or raw.native.get(name) == "time":
+    text_times = raw.dialect == "sqlite" and raw.time_mode == "text"
+    if not text_times and (raw.dialect != "duckdb" or raw.native.get(name) == "time"):
         return None
     column = raw.table.c[name]
     return sa.and_(column.is_not(None), sa.func.trim(text(column)) != "")
