@@ -25,10 +25,10 @@ sys.path.insert(0, str(REPO))
 
 from reportgen.data.store import clear_cache  # noqa: E402
 from reportgen.demo import generate_demo_data  # noqa: E402
-from reportgen.executors.pool import render_all  # noqa: E402
 from reportgen.period import Period  # noqa: E402
-from reportgen.pipeline import build_fanout, build_report, render_outputs  # noqa: E402
 from reportgen.plan import load_definition  # noqa: E402
+from reportgen.render.pool import render_all  # noqa: E402
+from reportgen.run.build import build_fanout, build_report, render_outputs  # noqa: E402
 
 NOW = datetime(2026, 10, 2, 7, tzinfo=UTC)
 

@@ -65,7 +65,9 @@ def layout(data: Path, config: str) -> tuple[Path, Path]:
 
 def engine(args: argparse.Namespace) -> None:
     stages = Stages()
-    from reportgen.pipeline import (
+    from reportgen.render.pdf import render_pdf
+    from reportgen.render.pdf_templates import render_html, template_search_path
+    from reportgen.run.build import (
         build_charts,
         build_insights,
         compute_metrics,
@@ -73,17 +75,15 @@ def engine(args: argparse.Namespace) -> None:
         open_store,
         read_actions,
     )
-    from reportgen.render.pdf import render_pdf
-    from reportgen.render.pdf_templates import render_html, template_search_path
 
     work, config = layout(args.data, args.config)
     try:
         from reportgen import __version__, text
+        from reportgen.data.gates import check_gates
         from reportgen.data.rows import StoreRows
-        from reportgen.gates import check_gates
         from reportgen.period import Period
         from reportgen.plan import load_definition, resolve
-        from reportgen.report_model import assemble_model
+        from reportgen.report.assemble import assemble_model
 
         plan = stages.run("load and resolve the definition",
                           lambda: resolve(load_definition(config)))

@@ -114,16 +114,16 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _ledger(settings):  # type: ignore[no-untyped-def]
-    from reportgen.runs import Ledger
+    from reportgen.ledger.store import Ledger
 
     return Ledger(settings.resolved_ledger_url())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from reportgen.errors import GateFailure
-    from reportgen.pipeline import build_report, render_outputs
     from reportgen.plan import load_definition
-    from reportgen.runner import run_report
+    from reportgen.run.build import build_report, render_outputs
+    from reportgen.run.runner import run_report
 
     loaded = load_definition(Path(args.definition))
     period = _period_for(loaded, args.period)
@@ -155,7 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     log.info("building %s for %s", loaded.definition.id, period.label)
     if not (args.debug or args.verbose):
         # this command prints the run's outcome itself; the runner's log would repeat it
-        logging.getLogger("reportgen.runner").setLevel(logging.CRITICAL)
+        logging.getLogger("reportgen.run.runner").setLevel(logging.CRITICAL)
     _terminate_like_interrupt()
     record = run_report(loaded, period, trigger="manual", ledger=_ledger(settings),
                         out_dir=out_dir, send=args.send, smtp=settings.smtp,
@@ -191,7 +191,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _prune(settings, out_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """The retention setting's pass after a run, over the folder this run wrote to."""
     if settings.retention.active:
-        from reportgen.retention import prune_after_run
+        from reportgen.executors.retention import prune_after_run
 
         ledger = _ledger(settings)
         try:
@@ -220,10 +220,10 @@ def run_result(record, children=()) -> dict:  # type: ignore[no-untyped-def]
 def _run_fanout(args: argparse.Namespace, loaded, period, settings, out_dir: Path) -> int:  # type: ignore[no-untyped-def]
     from contextlib import nullcontext
 
-    from reportgen.runner import run_fanout
+    from reportgen.run.runner import run_fanout
 
     if not (args.debug or args.verbose):
-        logging.getLogger("reportgen.runner").setLevel(logging.CRITICAL)
+        logging.getLogger("reportgen.run.runner").setLevel(logging.CRITICAL)
     _terminate_like_interrupt()
     ledger = _ledger(settings)
     progress_display = None
@@ -302,7 +302,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_resend(args: argparse.Namespace) -> int:
     from reportgen.errors import DeliveryError
-    from reportgen.runner import resend_run
+    from reportgen.run.runner import resend_run
 
     settings = _settings(args)
     if settings.smtp is None:
@@ -318,7 +318,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     import os
     import threading
 
-    from reportgen.scheduling import describe_schedule, run_daemon, stop_on_signals
+    from reportgen.executors.scheduler import describe_schedule, run_daemon, stop_on_signals
 
     directory = Path(args.directory)
     if not directory.is_dir():

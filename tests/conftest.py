@@ -70,8 +70,8 @@ def demo_mqr(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     import pdfplumber
 
     from reportgen.period import Period
-    from reportgen.pipeline import build_report, render_outputs
     from reportgen.plan import load_definition
+    from reportgen.run.build import build_report, render_outputs
 
     root = tmp_path_factory.mktemp("demo-mqr")
     (root / "configs").mkdir()

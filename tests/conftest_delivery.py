@@ -11,8 +11,8 @@ import pytest
 from smtp_server import SmtpServer
 from standin_pipeline import definition_text, write_rows
 
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
-from reportgen.runs import Ledger
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reportgen.definition import LoadedDefinition, load_definition
-from reportgen.model import ReportModel
 from reportgen.period import Period
-from reportgen.pipeline import BuildResult, build_report
+from reportgen.report.model import ReportModel
+from reportgen.run.build import BuildResult, build_report
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)

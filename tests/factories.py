@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from reportgen.model import (  # noqa: E402
+from reportgen.report.model import (  # noqa: E402
     BreakdownRow,
     Cell,
     Change,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reportgen.runs import Ledger
+from reportgen.ledger.store import Ledger
 
 OpenLedger = Callable[..., Ledger]
 

@@ -1,6 +1,6 @@
 """A small, real stand-in for the report pipeline, for delivery, runner and scheduling tests.
 
-It honours the same contract as ``reportgen.pipeline`` (build, render; definitions are
+It honours the same contract as ``reportgen.run.build`` (build, render; definitions are
 loaded by the real ``load_definition``, re-exported here) on a tiny scale: it counts the rows of the definition's first CSV source inside the period, holds
 the run when a ``min_rows`` gate is not met, and writes a real one-page PDF (and a PPTX
 when asked) through ``write_atomically``.  Settings can name this module as ``pipeline``
@@ -22,7 +22,10 @@ from smtp_server import SmtpServer
 
 from reportgen.definition import LoadedDefinition
 from reportgen.errors import GateFailure
-from reportgen.model import (
+from reportgen.period import Period
+from reportgen.plan import load_definition
+from reportgen.render.files import write_atomically
+from reportgen.report.model import (
     Artifact,
     Finding,
     Kpi,
@@ -31,16 +34,13 @@ from reportgen.model import (
     Provenance,
     ReportModel,
 )
-from reportgen.period import Period
-from reportgen.plan import load_definition
-from reportgen.render.files import write_atomically
 
 __all__ = ["load_definition", "build_report", "render_outputs"]
 
 
 @dataclass(frozen=True)
 class StandinResult:
-    """Shaped like ``reportgen.pipeline.BuildResult``."""
+    """Shaped like ``reportgen.run.build.BuildResult``."""
 
     model: ReportModel
     gate_results: tuple[Any, ...] = ()

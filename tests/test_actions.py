@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.actions import action_register, load_actions, readout
 from reportgen.cli import main
 from reportgen.definition import load_definition
 from reportgen.errors import DefinitionError
-from reportgen.model import Finding, MetricResult, PeriodValue
 from reportgen.period import Period
+from reportgen.report.actions import action_register, load_actions, readout
+from reportgen.report.model import Finding, MetricResult, PeriodValue
 
 SEPTEMBER = Period.parse("2026-09", "month", "Europe/Berlin")
 

@@ -19,7 +19,7 @@ from fanout_defs import expected_recipients, lead, write_fanout
 from redis_server import RedisServer, available
 
 from reportgen.executors.celery_app import enqueue_run, jitter_seconds
-from reportgen.runs import Ledger
+from reportgen.ledger.store import Ledger
 from reportgen.settings import load_settings
 
 pytest_plugins = ["conftest_delivery"]
@@ -235,7 +235,7 @@ def test_the_scheduler_enqueues_instead_of_running_with_executor_celery(
         tmp_path, demo_dir, redis, smtp_server):
     import redis as redis_client
 
-    from reportgen.scheduling import run_scheduled_job
+    from reportgen.executors.scheduler import run_scheduled_job
 
     settings = _settings(tmp_path, redis, smtp_server)
     path = write_fanout(tmp_path / "defs", demo_dir, "echo")

@@ -13,10 +13,10 @@ from web_site import mini_definition
 from webhook_server import WebhookServer
 
 from reportgen.errors import DefinitionError
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.plan import load_definition
-from reportgen.runner import run_report
-from reportgen.runs import Ledger
+from reportgen.run.runner import run_report
 
 pytest_plugins = ["conftest_delivery"]
 
@@ -164,7 +164,7 @@ def test_scheduled_and_manual_runs_link_to_the_run_page_when_the_page_address_is
     from standin_pipeline import RECIPIENTS, definition_text, settings_file, write_rows
 
     from reportgen.cli import main
-    from reportgen.scheduling import run_scheduled_job
+    from reportgen.executors.scheduler import run_scheduled_job
 
     folder = tmp_path / "defs"
     folder.mkdir()

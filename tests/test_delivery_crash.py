@@ -21,8 +21,8 @@ from smtp_server import SmtpServer
 from test_cli_delivery import RECIPIENTS, _definition, _settings
 
 import reportgen
-from reportgen.ledger_schema import run_locks
-from reportgen.runs import Ledger
+from reportgen.ledger.schema import run_locks
+from reportgen.ledger.store import Ledger
 
 pytest_plugins = ["conftest_delivery"]
 

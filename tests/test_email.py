@@ -20,9 +20,9 @@ from reportgen.delivery.email import (
     HeaderInjectionError,
     deliver_email,
 )
-from reportgen.model import Artifact
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
-from reportgen.runs import Ledger
+from reportgen.report.model import Artifact
 from reportgen.settings import SettingsError, SmtpSettings, load_settings
 
 pytest_plugins = ["conftest_delivery"]

@@ -31,7 +31,7 @@ def _period(loaded) -> Period:
 
 def _filtered(loaded, queue: str):
     """The whole report with ``queue`` as a filter on every metric of a source that has it."""
-    from reportgen.fanout import segmented_sources
+    from reportgen.run.fanout import segmented_sources
 
     d = loaded.definition
     split = segmented_sources(d)
@@ -41,8 +41,8 @@ def _filtered(loaded, queue: str):
 
 
 def _metrics_of(loaded, period):
-    from reportgen.pipeline import compute_metrics, open_store
     from reportgen.plan import resolve
+    from reportgen.run.build import compute_metrics, open_store
 
     plan = resolve(loaded)
     with open_store(plan, period) as store:
@@ -52,8 +52,8 @@ def _metrics_of(loaded, period):
 @pytest.fixture(scope="module")
 def fanned(tmp_path_factory, demo_dir):
     from reportgen.data.store import clear_cache
-    from reportgen.pipeline import build_fanout
     from reportgen.plan import load_definition
+    from reportgen.run.build import build_fanout
 
     root = tmp_path_factory.mktemp("fan")
     (root / "out").mkdir()
@@ -97,7 +97,7 @@ def test_each_segment_equals_the_report_filtered_to_it(fanned, queue):
 def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_dir):
     """The segment reports add no aggregate statements: one grouped statement answers all."""
     from reportgen.data.store import clear_cache
-    from reportgen.pipeline import build_fanout
+    from reportgen.run.build import build_fanout
 
     loaded, _ = fanned
     import reportgen.data.store as store_module
@@ -132,7 +132,7 @@ def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_d
 
 def test_each_report_is_handed_over_as_soon_as_it_is_built(fanned, monkeypatch):
     """The render processes start on a report while the next segment is still computed."""
-    from reportgen import pipeline
+    from reportgen.run import build as pipeline
 
     loaded, _ = fanned
     queues = ["Billing", "Payments", "Returns"]
@@ -159,7 +159,7 @@ def test_each_report_is_handed_over_as_soon_as_it_is_built(fanned, monkeypatch):
 
 
 def test_small_segments_are_skipped_with_a_reason(fanned):
-    from reportgen.pipeline import build_fanout
+    from reportgen.run.build import build_fanout
 
     loaded, _ = fanned
     spec = loaded.definition.fan_out.model_copy(update={"min_rows": 10**9, "values": ["Billing"]})
@@ -171,7 +171,7 @@ def test_small_segments_are_skipped_with_a_reason(fanned):
 
 
 def test_a_mapping_row_outside_the_allow_list_is_refused_with_its_place(fanned, tmp_path):
-    from reportgen.fanout import FanOutError, recipient_mapping
+    from reportgen.run.fanout import FanOutError, recipient_mapping
 
     loaded, _ = fanned
     mapping = tmp_path / "owners.csv"
@@ -191,8 +191,8 @@ def test_a_mapping_row_outside_the_allow_list_is_refused_with_its_place(fanned, 
 def test_charts_are_left_to_the_render_processes_and_drawn_there(fanned, tmp_path):
     from pypdf import PdfReader
 
-    from reportgen.executors.pool import render_all
-    from reportgen.pipeline import render_outputs
+    from reportgen.render.pool import render_all
+    from reportgen.run.build import render_outputs
 
     loaded, built = fanned
     segments = [s for s in built.segments if s.result is not None][:2]

@@ -16,7 +16,7 @@ from reportgen.cli import main
 from reportgen.errors import InputError
 from reportgen.period import Period
 from reportgen.plan import load_definition
-from reportgen.runner import run_fanout
+from reportgen.run.runner import run_fanout
 
 pytest_plugins = ["conftest_delivery"]
 
@@ -36,7 +36,7 @@ def _run(path: Path, ledger, server, out: Path, **kw):
 
 def test_every_segment_reaches_its_lead_once_and_history_shows_one_run_with_children(
         tmp_path, demo_dir, ledger, smtp_server, caplog):
-    caplog.set_level(logging.INFO, logger="reportgen.runner")
+    caplog.set_level(logging.INFO, logger="reportgen.run.runner")
     path = write_fanout(tmp_path / "defs", demo_dir, "scorecard")
     record = _run(path, ledger, smtp_server, tmp_path / "out", jobs=2)
     timing = next(r.getMessage() for r in caplog.records if "data read once" in r.getMessage())
@@ -125,7 +125,7 @@ def test_bad_mapping_through_the_cli_exits_2_with_the_place(tmp_path, demo_dir, 
 
 
 def test_each_section_compares_the_segment_with_the_whole(tmp_path, demo_dir):
-    from reportgen.pipeline import build_fanout
+    from reportgen.run.build import build_fanout
 
     loaded = load_definition(write_fanout(tmp_path / "defs", demo_dir, "scorecard"))
     built = build_fanout(loaded, SEPTEMBER, now=_now())

@@ -14,10 +14,10 @@ from factories import sample_model
 from reportgen.cli import main
 from reportgen.definition.models import OutputSpec
 from reportgen.errors import OutputPathError, RenderError
-from reportgen.model import ReportModel
-from reportgen.pipeline import output_path
 from reportgen.render.files import file_in
 from reportgen.render.pdf import render_pdf
+from reportgen.report.model import ReportModel
+from reportgen.run.build import output_path
 
 SECRET = "CONFIDENTIAL-7c1e9b-NOT-FOR-REPORTS"
 

@@ -17,12 +17,12 @@ from test_insights_support import (
     window,
 )
 
-from reportgen import stats_did
 from reportgen.errors import DefinitionError
 from reportgen.insights import build_insights
 from reportgen.metrics.estimates import ClusteredMean, Mean, Proportion, sampling_variance
-from reportgen.model import Finding
 from reportgen.plan import load_definition
+from reportgen.report.model import Finding
+from reportgen.stats import did as stats_did
 
 
 def cells_of(estimates: list) -> list[stats_did.Cell]:  # noqa: ANN001

@@ -7,7 +7,7 @@ import dataclasses
 from factories import sample_metric
 
 from reportgen.insights.pareto import bad_outcomes, pareto
-from reportgen.model import BreakdownRow
+from reportgen.report.model import BreakdownRow
 
 
 def rows() -> list[BreakdownRow]:

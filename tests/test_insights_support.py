@@ -18,8 +18,8 @@ from reportgen.definition.models import Definition
 from reportgen.insights.text import CHANGE_WORDS
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
-from reportgen.model import Finding, MetricResult
 from reportgen.period import Period
+from reportgen.report.model import Finding, MetricResult
 
 TZ = "Europe/Berlin"
 PERIOD = Period(date(2026, 10, 1), "month", TZ)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen import stats
 from reportgen.metrics import calculator
 from reportgen.metrics.estimates import ClusteredProportion, Proportion
+from reportgen.stats import inference as stats
 
 
 def audits(seed: int, agents: int = 12, per_agent: int = 15) -> pd.DataFrame:

@@ -14,8 +14,8 @@ import pytest
 from reportgen.definition.models import MetricSpec, StatisticsSpec
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
-from reportgen.model import MetricResult
 from reportgen.period import Period
+from reportgen.report.model import MetricResult
 
 END = date(2026, 3, 1)
 PERIOD = Period(END, "month")

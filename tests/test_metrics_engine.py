@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen import stats
 from reportgen.definition.models import MetricSpec, StatisticsSpec
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN, target_status
-from reportgen.model import Interval
 from reportgen.period import Period
+from reportgen.report.model import Interval
+from reportgen.stats import inference as stats
 
 PERIOD = Period(date(2026, 10, 1), "month")
 HISTORY = PERIOD.trailing(13)

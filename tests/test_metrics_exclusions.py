@@ -128,8 +128,8 @@ def test_off_scale_ratings_and_negative_durations_are_counted_and_told(
 def test_the_metric_n_leaves_the_counted_values_out(tmp_path: Path, write_definition) -> None:
     from datetime import UTC, datetime
 
-    from reportgen.pipeline import build_report
     from reportgen.plan import load_definition
+    from reportgen.run.build import build_report
 
     rows = damaged_september()
     write_csv(tmp_path, rows)

@@ -22,13 +22,13 @@ from standin_pipeline import OWNER, RECIPIENTS, definition_text, settings_file, 
 
 import reportgen
 from reportgen.cli import main
-from reportgen.deadlines import check_deadlines_job, parse_deliver_by
 from reportgen.errors import DefinitionError
+from reportgen.executors.deadlines import check_deadlines_job, parse_deliver_by
+from reportgen.executors.scheduler import DEADLINE_JOB_PREFIX, add_deadline_check, create_scheduler
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.render.files import write_atomically
-from reportgen.runner import run_report
-from reportgen.runs import Ledger
-from reportgen.scheduling import DEADLINE_JOB_PREFIX, add_deadline_check, create_scheduler
+from reportgen.run.runner import run_report
 from reportgen.settings import load_settings
 
 pytest_plugins = ["conftest_delivery"]
@@ -269,7 +269,7 @@ def test_a_run_removes_part_files_of_dead_writers_only(
 
 def test_a_run_whose_lock_was_taken_over_stops_before_sending(
         report_dir: Path, tmp_path: Path, smtp_server: SmtpServer) -> None:
-    from reportgen.ledger_schema import run_locks
+    from reportgen.ledger.schema import run_locks
 
     ledger = Ledger(f"sqlite:///{tmp_path / 'lost.sqlite'}",
                     heartbeat_every=timedelta(seconds=0.05))

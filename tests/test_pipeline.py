@@ -13,8 +13,8 @@ from pypdf import PdfReader
 from reportgen.cli import main
 from reportgen.errors import GateFailure
 from reportgen.period import Period
-from reportgen.pipeline import build_report, render_outputs
 from reportgen.plan import load_definition
+from reportgen.run.build import build_report, render_outputs
 
 NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
 SEPTEMBER = Period.parse("2026-09", "month", "Europe/Berlin")

@@ -14,8 +14,8 @@ import pdfplumber
 import pytest
 
 from reportgen.period import Period
-from reportgen.pipeline import build_report, render_outputs
 from reportgen.plan import load_definition
+from reportgen.run.build import build_report, render_outputs
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from reportgen.executors.threads import ordered_map
+from reportgen.data.threads import ordered_map
 
 
 def test_items_run_at_the_same_time_and_come_back_in_order() -> None:

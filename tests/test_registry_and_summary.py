@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from reportgen.errors import UnknownNameError
-from reportgen.model import Finding
 from reportgen.registry import Registry
-from reportgen.report_model import summary_findings
+from reportgen.report.assemble import summary_findings
+from reportgen.report.model import Finding
 
 
 def test_lookup_suggests_the_closest_name_and_lists_the_rest():

@@ -11,9 +11,9 @@ import yaml
 from web_site import mini_definition
 
 from reportgen.errors import UnknownNameError
-from reportgen.pipeline import build_report, render_outputs
 from reportgen.plan import load_definition
 from reportgen.render import RENDERERS
+from reportgen.run.build import build_report, render_outputs
 
 
 def test_renderers_are_registered_by_the_names_definitions_use():

@@ -18,9 +18,9 @@ from factories import sample_kpi, sample_metric, sample_model
 from pypdf import PdfReader
 
 from reportgen.errors import RenderError
-from reportgen.model import Finding, ReportModel, Theme
 from reportgen.render.pdf import WEASYPRINT_LOGGER, render_pdf
 from reportgen.render.pdf_templates import builtin_template_dir
+from reportgen.report.model import Finding, ReportModel, Theme
 
 pytestmark = pytest.mark.slow
 

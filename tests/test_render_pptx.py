@@ -25,12 +25,12 @@ from pptx.util import Emu, Pt
 from pypdf import PdfReader
 
 from reportgen.errors import RenderError
-from reportgen.model import NativeChart, ReportModel, Series
 from reportgen.render import pptx as pptx_renderer
 from reportgen.render.pptx import DEFAULT_MASTER, render_pptx
 from reportgen.render.pptx_charts import nice_bounds
 from reportgen.render.pptx_tables import SCORECARD_HEADERS
 from reportgen.render.pptx_text import SAFETY, ellipsize, font_file, wrap_text, wrapped_lines
+from reportgen.report.model import NativeChart, ReportModel, Series
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD_MASTER = REPO / "report_templates" / "qbr" / "build_master.py"

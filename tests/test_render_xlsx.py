@@ -12,10 +12,10 @@ from factories import sample_model
 from openpyxl import load_workbook
 
 from reportgen.errors import RenderError
-from reportgen.model import Figure, ReportModel
-from reportgen.pipeline import render_outputs
 from reportgen.render import xlsx as xlsx_renderer
 from reportgen.render.xlsx import SheetNames, render_xlsx
+from reportgen.report.model import Figure, ReportModel
+from reportgen.run.build import render_outputs
 
 pytestmark = pytest.mark.slow
 

@@ -15,12 +15,16 @@ from standin_pipeline import definition_text, settings_file, write_rows
 
 from reportgen.cli import main
 from reportgen.errors import DeliveryError
-from reportgen.model import Artifact
+from reportgen.executors.retention import prune_job, prune_runs
+from reportgen.executors.scheduler import (
+    RETENTION_JOB_FUNCTION,
+    add_retention_job,
+    run_scheduled_job,
+)
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
-from reportgen.retention import prune_job, prune_runs
-from reportgen.runner import resend_run
-from reportgen.runs import Ledger
-from reportgen.scheduling import RETENTION_JOB_FUNCTION, add_retention_job, run_scheduled_job
+from reportgen.report.model import Artifact
+from reportgen.run.runner import resend_run
 from reportgen.settings import RetentionSettings
 
 pytest_plugins = ["conftest_delivery"]

@@ -20,9 +20,9 @@ from standin_pipeline import OWNER, RECIPIENTS, write_rows
 import reportgen
 from reportgen import secrets
 from reportgen.errors import DeliveryError
+from reportgen.ledger.store import Ledger, RunLocked
 from reportgen.period import Period
-from reportgen.runner import next_retry_at, resend_run, run_report
-from reportgen.runs import Ledger, RunLocked
+from reportgen.run.runner import next_retry_at, resend_run, run_report
 
 pytest_plugins = ["conftest_delivery"]
 
@@ -211,8 +211,8 @@ CHILD = textwrap.dedent("""
     from pathlib import Path
     import standin_pipeline as standin
     from reportgen.period import Period
-    from reportgen.runner import run_report
-    from reportgen.runs import Ledger
+    from reportgen.run.runner import run_report
+    from reportgen.ledger.store import Ledger
     from reportgen.settings import SmtpSettings
 
     definition, url, out, port = sys.argv[1:5]

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from reportgen import secrets
-from reportgen.ledger_schema import SCHEMA_VERSION, current_version, migrate
-from reportgen.model import Artifact
-from reportgen.runs import AlreadySent, Ledger, RunLocked, RunNotFound
+from reportgen.ledger.schema import SCHEMA_VERSION, current_version, migrate
+from reportgen.ledger.store import AlreadySent, Ledger, RunLocked, RunNotFound
+from reportgen.report.model import Artifact
 
 pytest_plugins = ["conftest_delivery"]
 

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from test_runs import Clock
 from test_runs_postgres import schema_of
 
-from reportgen.ledger_schema import SCHEMA_VERSION, current_version, migrate, run_locks
-from reportgen.liveness import host_name
-from reportgen.runs import Ledger, LockLost, RunLocked
+from reportgen.ledger.liveness import host_name
+from reportgen.ledger.schema import SCHEMA_VERSION, current_version, migrate, run_locks
+from reportgen.ledger.store import Ledger, LockLost, RunLocked
 
 if TYPE_CHECKING:
     from ledger_backends import OpenLedger

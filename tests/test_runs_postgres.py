@@ -19,9 +19,9 @@ import pytest
 import sqlalchemy as sa
 from test_runs import QUIET, T0, Clock
 
-from reportgen.ledger_schema import SCHEMA_VERSION, current_version, migrate
-from reportgen.model import Artifact
-from reportgen.runs import AlreadySent, RunLock, RunLocked
+from reportgen.ledger.schema import SCHEMA_VERSION, current_version, migrate
+from reportgen.ledger.store import AlreadySent, RunLock, RunLocked
+from reportgen.report.model import Artifact
 
 if TYPE_CHECKING:
     from ledger_backends import OpenLedger

@@ -22,9 +22,7 @@ from smtp_server import SmtpServer
 from standin_pipeline import OWNER, definition_text, settings_file, write_rows
 
 import reportgen
-from reportgen.period import Period
-from reportgen.runs import Ledger
-from reportgen.scheduling import (
+from reportgen.executors.scheduler import (
     DEADLINE_JOB_PREFIX,
     JOB_FUNCTION,
     create_scheduler,
@@ -33,6 +31,8 @@ from reportgen.scheduling import (
     stop_on_signals,
     sync_definitions,
 )
+from reportgen.ledger.store import Ledger
+from reportgen.period import Period
 from reportgen.settings import load_settings
 
 pytest_plugins = ["conftest_delivery"]
@@ -258,7 +258,7 @@ def test_the_daemon_picks_up_new_definitions_and_stops_on_request(
 DAEMON = textwrap.dedent("""
     import faulthandler, logging, signal, sys, threading
     from pathlib import Path
-    from reportgen.scheduling import run_daemon, stop_on_signals
+    from reportgen.executors.scheduler import run_daemon, stop_on_signals
 
     faulthandler.register(signal.SIGUSR2, all_threads=True)  # where it is, if it hangs
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
@@ -305,7 +305,7 @@ def test_sigterm_shuts_the_daemon_down_cleanly(tmp_path: Path) -> None:
 SIGNAL_ELSEWHERE = textwrap.dedent("""
     import signal, sys, threading, time
     from pathlib import Path
-    from reportgen.scheduling import run_daemon, stop_on_signals
+    from reportgen.executors.scheduler import run_daemon, stop_on_signals
 
     stop = threading.Event()
     stop_on_signals(stop)
@@ -376,7 +376,7 @@ def line_of(path: Path, text: str) -> int:
 
 def test_bad_definitions_are_reported_once_while_the_good_one_fires_and_delivers(
         folder: Path, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="reportgen.scheduling")
+    caplog.set_level(logging.DEBUG, logger="reportgen.executors.scheduler")
     bad_zone, laughs = write_bad_definitions(folder)
     settings = settings_file(folder, smtp_server)
     stop = threading.Event()

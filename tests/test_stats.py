@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from reportgen import stats
+from reportgen.stats import inference as stats
 
 # Shrout & Fleiss (1979), Table 2: six targets rated by four judges.
 SHROUT_FLEISS = np.array([

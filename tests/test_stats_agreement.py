@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen import stats
 from reportgen.metrics import calculator
+from reportgen.stats import inference as stats
 
 
 def run(name: str, frame: pd.DataFrame, **params: object):  # noqa: ANN201

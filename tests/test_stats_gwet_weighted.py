@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pytest
 
-from reportgen import stats
+from reportgen.stats import inference as stats
 
 #: irrCAC's ``cac.raw4raters``: 12 units (rows) x 4 raters, categories 1-5, None = not rated.
 RAW_4_RATERS = [

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen import stats, stats_clustered
 from reportgen.metrics import calculator
+from reportgen.stats import clustered as stats_clustered
+from reportgen.stats import inference as stats
 
 AUDITORS, CATEGORIES = 4, 3
 

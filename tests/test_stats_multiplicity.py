@@ -15,8 +15,8 @@ import pytest
 from reportgen.definition.models import MetricSpec, StatisticsSpec
 from reportgen.metrics.engine import MetricPlan, evaluate, holm_family
 from reportgen.metrics.estimates import Proportion
-from reportgen.model import Change
 from reportgen.period import Period
+from reportgen.report.model import Change
 
 PERIOD = Period(date(2026, 10, 1), "month")
 #: the periods compared (a report's history holds more; these are the ones tested)
@@ -98,7 +98,7 @@ def test_holm_family_leaves_a_single_test_alone() -> None:
 def test_holm_matches_statsmodels() -> None:
     from statsmodels.stats.multitest import multipletests
 
-    from reportgen import stats
+    from reportgen.stats import inference as stats
 
     p_values = [0.01, 0.04, 0.03, 0.005, 0.2, 0.04]
     expected = multipletests(p_values, method="holm")[1]

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from reportgen import stats
 from reportgen.metrics.estimates import NetScore
+from reportgen.stats import inference as stats
 
 #: promoter / passive / detractor shares of a true NPS of 88
 NPS_88 = (0.90, 0.08, 0.02)

@@ -9,8 +9,8 @@ from reportgen import text
 from reportgen.definition.models import Definition
 from reportgen.metrics import CALCULATORS
 from reportgen.metrics.operations import FcrParams, FirstContactResolution
-from reportgen.model import Theme
-from reportgen.report_model import make_kpi
+from reportgen.report.assemble import make_kpi
+from reportgen.report.model import Theme
 
 
 def test_values_by_unit():

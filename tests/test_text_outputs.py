@@ -16,10 +16,10 @@ from pptx import Presentation
 
 from reportgen import text
 from reportgen.delivery.content import MailContent, render_bodies
-from reportgen.model import Kpi, ReportModel
 from reportgen.render.pdf import render_pdf
 from reportgen.render.pptx import render_pptx
 from reportgen.render.pptx_tables import SCORECARD_HEADERS
+from reportgen.report.model import Kpi, ReportModel
 
 pytestmark = pytest.mark.slow
 

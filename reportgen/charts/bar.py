@@ -42,7 +42,7 @@ from reportgen.charts.units import (
     number_format,
     plural,
 )
-from reportgen.model import BreakdownRow, Figure, MetricResult, NativeChart, Series
+from reportgen.report.model import BreakdownRow, Figure, MetricResult, NativeChart, Series
 
 BAR_THICKNESS = 0.62
 

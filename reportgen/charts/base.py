@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from reportgen.errors import InputError
 
 if TYPE_CHECKING:  # types only: validating a definition need not load the model
-    from reportgen.model import BreakdownRow, Figure, MetricResult, Theme
+    from reportgen.report.model import BreakdownRow, Figure, MetricResult, Theme
 
 
 @dataclass(frozen=True)

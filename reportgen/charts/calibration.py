@@ -34,7 +34,7 @@ from reportgen.charts.style import (
     wrap,
 )
 from reportgen.charts.units import UnitFormatter, format_count, format_delta, format_value, plural
-from reportgen.model import Figure, Unit
+from reportgen.report.model import Figure, Unit
 
 SHAPE = "[{auditor, n, mean_abs_deviation, bias, within_tolerance}]"
 AUDITOR_KEYS = ("auditor", "n", "mean_abs_deviation", "bias", "within_tolerance")

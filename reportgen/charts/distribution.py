@@ -32,7 +32,7 @@ from reportgen.charts.style import (
     themed,
 )
 from reportgen.charts.units import UnitFormatter, format_count, format_value, grain_word
-from reportgen.model import Figure, NativeChart, Series, Theme
+from reportgen.report.model import Figure, NativeChart, Series, Theme
 
 SHAPE = "a list of {period, label, counts: {category: count}}, oldest first"
 MIN_LABELLED_SHARE = 0.07  # smaller segments are too thin to hold a readable label

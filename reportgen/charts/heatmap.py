@@ -36,7 +36,7 @@ from reportgen.charts.style import (
     wrap,
 )
 from reportgen.charts.units import UnitFormatter, format_count, format_value, plural
-from reportgen.model import BreakdownRow, Figure, MetricResult, Theme
+from reportgen.report.model import BreakdownRow, Figure, MetricResult, Theme
 
 CELL_GAP = 0.06  # white space between cells, in cell units
 

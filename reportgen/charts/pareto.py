@@ -33,7 +33,7 @@ from reportgen.charts.style import (
     wrap,
 )
 from reportgen.charts.units import UnitFormatter, format_count, plural
-from reportgen.model import BreakdownRow, Figure, NativeChart, Series
+from reportgen.report.model import BreakdownRow, Figure, NativeChart, Series
 
 
 def _count(row: BreakdownRow) -> float:

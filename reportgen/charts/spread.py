@@ -44,7 +44,7 @@ from reportgen.charts.units import (
     format_value,
     plural,
 )
-from reportgen.model import BreakdownRow, Figure
+from reportgen.report.model import BreakdownRow, Figure
 
 _MPL_VERSION = tuple(int(part) for part in matplotlib.__version__.split(".")[:2])
 

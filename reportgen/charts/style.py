@@ -27,7 +27,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyBboxPatch
 
 from reportgen.charts.base import ChartRequest
-from reportgen.model import Figure, NativeChart, Theme
+from reportgen.report.model import Figure, NativeChart, Theme
 from reportgen.text.truncate import shorten
 
 WIDTH_IN = 6.7  # the text width of an A4 page with the report margins

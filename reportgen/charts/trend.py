@@ -36,7 +36,7 @@ from reportgen.charts.units import (
     number_format,
     target_phrase,
 )
-from reportgen.model import Figure, MetricResult, NativeChart, PeriodValue, Series
+from reportgen.report.model import Figure, MetricResult, NativeChart, PeriodValue, Series
 
 MAX_TICK_LABELS = 13  # more month labels than this overlap at A4 width
 

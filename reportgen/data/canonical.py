@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from reportgen.data.connectors import RawRelation
+from reportgen.data.privacy import missing_in_data
 from reportgen.data.quality import counting_statement
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import MissingColumnsError, SourceError
 from reportgen.period import Period, zone
-from reportgen.privacy import missing_in_data
 
 PERIOD = "__period__"
 TIME = "__time__"

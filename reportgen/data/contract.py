@@ -18,8 +18,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from reportgen.data.canonical import Canonical, Window, _bounds, _mapped, _time, _typed, text
 from reportgen.definition.models import SourceSpec
+from reportgen.definition.pii import personal_columns
 from reportgen.errors import SourceError
-from reportgen.privacy import personal_columns
 
 EXPECTED = {
     "int": "a whole number", "float": "a number", "bool": "true/false (1/0, yes/no)",

@@ -54,8 +54,6 @@ class FrameRows:
     def rows(self, source: str, columns: Sequence[str],
              where: Mapping[str, Any] | None = None,
              periods: Sequence[Period] | None = None) -> pd.DataFrame:
-        from reportgen.metrics.engine import apply_filter
-
         frame = self.frames[source]
         frame = apply_filter(frame, where) if where else frame
         if periods is not None and PERIOD in frame.columns:
@@ -66,3 +64,14 @@ class FrameRows:
 
 def as_rows(frames: Rows | Mapping[str, pd.DataFrame]) -> Rows:
     return frames if hasattr(frames, "rows") else FrameRows(frames)  # type: ignore[arg-type]
+
+
+def apply_filter(frame: pd.DataFrame, conditions: Mapping[str, Any]) -> pd.DataFrame:
+    """Rows whose columns equal the given values (a list means any of them)."""
+    import pandas as pd
+
+    mask = pd.Series(True, index=frame.index)
+    for column, wanted in conditions.items():
+        values = wanted if isinstance(wanted, list) else [wanted]
+        mask &= frame[column].isin(values)
+    return frame.loc[mask]

@@ -133,7 +133,7 @@ def check_source_columns(raw: Mapping[str, Any], out: Collector, path: PathKey, 
     spec = sources.get(source)
     if not isinstance(spec, dict):
         return
-    from reportgen.privacy import personal_columns
+    from reportgen.definition.pii import personal_columns
 
     privacy = raw.get("privacy")
     allowed = privacy.get("allow_pii") if isinstance(privacy, dict) else None
@@ -261,7 +261,7 @@ def _privacy_problems(raw: Mapping[str, Any], out: Collector, sources: Mapping[s
 
 def _personal_only(raw: Mapping[str, Any], out: Collector, source: str,
                    columns: Iterable[str]) -> None:
-    from reportgen.privacy import personal_columns
+    from reportgen.definition.pii import personal_columns
 
     spec = raw["sources"][source]
     if not isinstance(spec, dict):

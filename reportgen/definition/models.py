@@ -172,7 +172,7 @@ class SourceSpec(Strict):
     @classmethod
     def _derived(cls, value: dict[str, str]) -> dict[str, str]:
         if value:
-            from reportgen.data.derive import columns_of
+            from reportgen.definition.expressions import columns_of
 
             for name, expression in value.items():
                 try:
@@ -305,7 +305,7 @@ class ScheduleSpec(Strict):
     @field_validator("deliver_by")
     @classmethod
     def _valid_deadline(cls, value: str | None) -> str | None:
-        from reportgen.deadlines import parse_deliver_by
+        from reportgen.definition.deadline import parse_deliver_by
 
         if value is not None:
             parse_deliver_by(value)  # raises ValueError with what was expected

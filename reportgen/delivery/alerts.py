@@ -23,7 +23,7 @@ from typing import Literal, Protocol
 from reportgen import secrets
 from reportgen.delivery.email import check_header
 from reportgen.delivery.smtp import SmtpSession, describe
-from reportgen.runs import Ledger, utc_now
+from reportgen.ledger.store import Ledger, utc_now
 from reportgen.settings import SmtpSettings
 
 logger = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from reportgen.definition.models import DeliverySpec
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import DeliveryReport, RecipientOutcome
-from reportgen.model import Artifact
+from reportgen.ledger.store import Ledger
 from reportgen.registry import Registry
-from reportgen.runs import Ledger
+from reportgen.report.model import Artifact
 
 
 class ChatChannel(Protocol):

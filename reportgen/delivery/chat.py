@@ -18,7 +18,7 @@ from reportgen import secrets
 from reportgen.definition.models import ChatSpec
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import RecipientOutcome
-from reportgen.runs import Ledger, Purpose
+from reportgen.ledger.store import Ledger, Purpose
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def post_once(post: Callable[[], str | None], *, ledger: Ledger, run_id: int, re
 def _mark_unconfirmed(ledger: Ledger, delivery_id: int, error: str | None = None) -> None:
     import sqlalchemy as sa
 
-    from reportgen.ledger_schema import deliveries
+    from reportgen.ledger.schema import deliveries
 
     with ledger.engine.begin() as conn:
         conn.execute(sa.update(deliveries).where(deliveries.c.id == delivery_id).values(

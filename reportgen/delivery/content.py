@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 from reportgen import text
-from reportgen.model import ReportModel
+from reportgen.report.model import ReportModel
 
 _SUMMARY_FINDINGS = 3  # an e-mail teases the report; the full list is in the attachment
 

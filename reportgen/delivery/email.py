@@ -38,8 +38,8 @@ from reportgen.definition.models import EmailSpec
 from reportgen.delivery.content import MailContent, render_bodies
 from reportgen.delivery.smtp import SmtpSession, describe, is_transient
 from reportgen.errors import DeliveryError
-from reportgen.model import Artifact
-from reportgen.runs import DeliveryRecord, DeliveryStatus, Ledger, Purpose, utc_now
+from reportgen.ledger.store import DeliveryRecord, DeliveryStatus, Ledger, Purpose, utc_now
+from reportgen.report.model import Artifact
 from reportgen.settings import SmtpSettings
 
 logger = logging.getLogger(__name__)

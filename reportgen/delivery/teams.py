@@ -19,8 +19,8 @@ from reportgen.definition.models import TeamsSpec
 from reportgen.delivery.chat import ChatMessage, PostError, chat_message, env_secret, post_once
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import RecipientOutcome
-from reportgen.model import Artifact
-from reportgen.runs import Ledger
+from reportgen.ledger.store import Ledger
+from reportgen.report.model import Artifact
 
 CHANNEL = "teams"
 

@@ -67,8 +67,8 @@ def make_app(broker_url: str, *, visibility_seconds: float | None = None) -> Cel
 def _run_task(task: Any, definition_path: str, settings_path: str | None,
               period_key: str | None = None, trigger: str | None = None) -> dict[str, Any]:
     """Run one report (or fan-out) as the scheduler would; retried when it is locked."""
-    from reportgen.runs import RunLocked
-    from reportgen.scheduling import run_scheduled_job
+    from reportgen.executors.scheduler import run_scheduled_job
+    from reportgen.ledger.store import RunLocked
 
     try:
         outcome = run_scheduled_job(definition_path, settings_path, period_key,

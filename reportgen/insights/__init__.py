@@ -60,8 +60,8 @@ from reportgen.insights.segments import (
 from reportgen.insights.severity import KIND_ORDER
 from reportgen.insights.targets import target_findings
 from reportgen.insights.themes import theme_findings
-from reportgen.model import Finding, MetricResult
 from reportgen.period import Period
+from reportgen.report.model import Finding, MetricResult
 
 __all__ = ["Decomposition", "Segment", "build_insights", "decompose", "rank"]
 

@@ -25,12 +25,12 @@ import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from reportgen import stats
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
 from reportgen.insights.text import Verdict, delta_text, n_text, p_text, plural, tone_of
 from reportgen.metrics.engine import PERIOD_COLUMN
-from reportgen.model import Finding, MetricResult
+from reportgen.report.model import Finding, MetricResult
+from reportgen.stats import inference as stats
 
 CALCULATOR = "calibration_deviation"
 

@@ -18,7 +18,7 @@ from reportgen.insights.text import (
     tone_of,
     value_text,
 )
-from reportgen.model import Change, Finding, MetricResult
+from reportgen.report.model import Change, Finding, MetricResult
 
 
 def change_findings(ctx: InsightContext) -> list[Finding]:

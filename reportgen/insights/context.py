@@ -10,8 +10,8 @@ from reportgen.data.rows import Rows, as_rows
 from reportgen.definition.models import Definition, MetricSpec
 from reportgen.insights.severity import severity as impact
 from reportgen.insights.text import Verdict
-from reportgen.model import Finding, MetricResult, Tone
 from reportgen.period import Period
+from reportgen.report.model import Finding, MetricResult, Tone
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from reportgen.insights.text import (
     tone_of,
 )
 from reportgen.metrics.base import calculator
-from reportgen.model import BreakdownRow, Finding, MetricResult
+from reportgen.report.model import BreakdownRow, Finding, MetricResult
 
 OTHER = "other segments"
 #: Estimates that are a volume-weighted average of their segments' values.

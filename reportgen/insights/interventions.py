@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import pandas as pd
 from statsmodels.stats.proportion import proportion_effectsize
 
-from reportgen import stats_did, text
+from reportgen import text
 from reportgen.definition.models import InterventionSpec
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
@@ -45,7 +45,8 @@ from reportgen.metrics.base import Calculator, CalculatorParams
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.metrics.estimates import Estimate, sampling_variance
-from reportgen.model import Finding
+from reportgen.report.model import Finding
+from reportgen.stats import did as stats_did
 from reportgen.text.number import POINT_UNITS
 
 _SIZE_WORDS = ((0.8, "a large"), (0.5, "a medium"), (0.2, "a small"), (0.0, "a very small"))

@@ -33,7 +33,7 @@ from reportgen.insights.text import (
     tone_of,
     value_text,
 )
-from reportgen.model import BreakdownRow, Finding, MetricResult
+from reportgen.report.model import BreakdownRow, Finding, MetricResult
 
 #: A pareto of fewer categories than this says nothing a table does not.
 MIN_CATEGORIES = 3

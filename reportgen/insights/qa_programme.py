@@ -29,7 +29,7 @@ from typing import Any
 
 from statsmodels.stats.multitest import multipletests
 
-from reportgen import stats, text
+from reportgen import text
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
 from reportgen.insights.text import (
@@ -40,7 +40,8 @@ from reportgen.insights.text import (
     share_text,
     value_text,
 )
-from reportgen.model import BreakdownRow, Finding, MetricResult
+from reportgen.report.model import BreakdownRow, Finding, MetricResult
+from reportgen.stats import inference as stats
 
 
 def qa_programme_findings(ctx: InsightContext) -> list[Finding]:

@@ -14,7 +14,7 @@ from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
 from reportgen.insights.text import breakdown_noun, delta_text, join_names, plural, value_text
 from reportgen.metrics.engine import target_status
-from reportgen.model import BreakdownRow, Finding, MetricResult, PeriodValue
+from reportgen.report.model import BreakdownRow, Finding, MetricResult, PeriodValue
 
 #: Segments named in a segments-off-target sentence (the rest are counted).
 NAMED_SEGMENTS = 3

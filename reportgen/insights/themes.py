@@ -15,7 +15,7 @@ from typing import Any
 from reportgen import text
 from reportgen.insights.context import InsightContext
 from reportgen.insights.text import share_text
-from reportgen.model import Finding, MetricResult
+from reportgen.report.model import Finding, MetricResult
 
 CALCULATOR = "comment_themes"
 

@@ -19,8 +19,8 @@ from reportgen.metrics.estimates import Statistic
 
 np = lazy("numpy")
 pd = lazy("pandas")
-stats = lazy("reportgen.stats")
-clustered = lazy("reportgen.stats_clustered")
+stats = lazy("reportgen.stats.inference")
+clustered = lazy("reportgen.stats.clustered")
 
 
 def bootstrap_name() -> str:

@@ -24,12 +24,12 @@ from reportgen.metrics.base import (
 )
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.estimates import Estimate, Proportion
-from reportgen.model import Direction, Unit
 from reportgen.period import Period
+from reportgen.report.model import Direction, Unit
 
 np = lazy("numpy")
 pd = lazy("pandas")
-stats = lazy("reportgen.stats")
+stats = lazy("reportgen.stats.inference")
 
 
 class PChartParams(CalculatorParams):

@@ -13,9 +13,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen.data.aggregates import Aggregation, Request, Result
+from reportgen.data.rows import apply_filter
 from reportgen.definition.models import MetricSpec, StatisticsSpec
 from reportgen.metrics.base import Calculator, CalculatorParams, HistoryFrames, calculator
-from reportgen.model import (
+from reportgen.period import Period
+from reportgen.report.model import (
     BreakdownRow,
     Change,
     Direction,
@@ -25,7 +27,6 @@ from reportgen.model import (
     PeriodValue,
     Status,
 )
-from reportgen.period import Period
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,17 +49,6 @@ class Settings:
             confidence=spec.confidence if spec.confidence is not None else defaults.confidence,
             alpha=spec.alpha if spec.alpha is not None else defaults.alpha,
         )
-
-
-def apply_filter(frame: pd.DataFrame, conditions: Mapping[str, Any]) -> pd.DataFrame:
-    """Rows whose columns equal the given values (a list means any of them)."""
-    import pandas as pd
-
-    mask = pd.Series(True, index=frame.index)
-    for column, wanted in conditions.items():
-        values = wanted if isinstance(wanted, list) else [wanted]
-        mask &= frame[column].isin(values)
-    return frame.loc[mask]
 
 
 def suppression(estimate: Estimate, settings: Settings, where: str) -> str | None:
@@ -341,7 +331,7 @@ def holm_family(*changes: Change) -> tuple[Change, ...]:
     tested = [c for c in changes if c.p_value is not None]
     if len(tested) < 2:
         return changes
-    from reportgen import stats
+    from reportgen.stats import inference as stats
 
     adjusted = iter(stats.holm([c.p_value for c in tested]))
     out = []

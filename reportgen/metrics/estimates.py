@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reportgen._lazy import lazy
-from reportgen.model import Change, Interval
+from reportgen.report.model import Change, Interval
 
 np = lazy("numpy")
-stats = lazy("reportgen.stats")
-clustered = lazy("reportgen.stats_clustered")
+stats = lazy("reportgen.stats.inference")
+clustered = lazy("reportgen.stats.clustered")
 
 
 class Estimate(Protocol):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reportgen.data.aggregates import Aggregation, Request, Result, count_if
-from reportgen.model import LeftOut
+from reportgen.report.model import LeftOut
 
 if TYPE_CHECKING:
     from reportgen.metrics.base import Exclusion

@@ -27,7 +27,7 @@ from reportgen.metrics.estimates import (
     mean_from,
     proportion_from,
 )
-from reportgen.model import Unit
+from reportgen.report.model import Unit
 
 if TYPE_CHECKING:
     import pandas as pd

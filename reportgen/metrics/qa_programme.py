@@ -40,7 +40,7 @@ from reportgen.metrics.qa import ScorecardCalculator, ScorecardParams
 
 np = lazy("numpy")
 pd = lazy("pandas")
-stats = lazy("reportgen.stats")
+stats = lazy("reportgen.stats.inference")
 
 if TYPE_CHECKING:
     from reportgen.data.aggregates import Aggregation, Cols

@@ -12,7 +12,7 @@ from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Hi
 from reportgen.metrics.estimates import Count
 
 pd = lazy("pandas")
-stats = lazy("reportgen.stats")
+stats = lazy("reportgen.stats.inference")
 
 
 class SampleSizeParams(CalculatorParams):

@@ -15,7 +15,7 @@ from reportgen.registry import Registry
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition
     from reportgen.definition.models import OutputSpec
-    from reportgen.model import Artifact, ReportModel
+    from reportgen.report.model import Artifact, ReportModel
 
 
 class Renderer(Protocol):

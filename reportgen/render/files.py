@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reportgen.errors import OutputPathError
-from reportgen.liveness import host_name, process_alive
-from reportgen.model import Artifact
+from reportgen.ledger.liveness import host_name, process_alive
+from reportgen.report.model import Artifact
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,6 @@ from urllib.parse import unquote, urlsplit
 import weasyprint
 
 from reportgen.errors import RenderError
-from reportgen.model import Artifact, ReportModel
 from reportgen.render.files import write_atomically
 from reportgen.render.pdf_templates import (
     builtin_template_dir,
@@ -33,6 +32,7 @@ from reportgen.render.pdf_templates import (
     render_html,
     template_search_path,
 )
+from reportgen.report.model import Artifact, ReportModel
 
 __all__ = [
     "PDF_VARIANT",

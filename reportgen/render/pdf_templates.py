@@ -25,8 +25,8 @@ import jinja2.sandbox
 from markupsafe import Markup
 
 from reportgen.errors import RenderError
-from reportgen.model import Figure, ReportModel, Theme
 from reportgen.render.templates import builtin_templates
+from reportgen.report.model import Figure, ReportModel, Theme
 from reportgen.text.truncate import footnoted, shorten
 
 #: The entry template every report starts from.

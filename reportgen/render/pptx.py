@@ -32,7 +32,6 @@ from pptx.slide import Slide, SlideLayout
 from pptx.util import Inches, Pt
 
 from reportgen.errors import RenderError, ReportgenError
-from reportgen.model import Artifact, Figure, Kpi, ReportModel, Section
 from reportgen.render.files import write_atomically
 from reportgen.render.pptx_charts import add_native_chart, add_picture
 from reportgen.render.pptx_notes import (
@@ -66,6 +65,7 @@ from reportgen.render.pptx_tables import (
 )
 from reportgen.render.pptx_text import LINE_HEIGHT, choose_size, text_height_pt, use_font
 from reportgen.render.templates import find_builtin
+from reportgen.report.model import Artifact, Figure, Kpi, ReportModel, Section
 
 __all__ = ["DEFAULT_MASTER", "render_pptx"]
 

@@ -29,9 +29,9 @@ from pptx.slide import Slide
 from pptx.util import Pt
 
 from reportgen.errors import RenderError
-from reportgen.model import Figure, NativeChart, Series, Theme
 from reportgen.render.pptx_chart_xml import add_error_bars, move_to_line_chart
 from reportgen.render.pptx_slides import Box
+from reportgen.report.model import Figure, NativeChart, Series, Theme
 
 CHART_TYPES = {
     "line": XL_CHART_TYPE.LINE_MARKERS,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reportgen.model import Finding, Kpi, MethodNote, ReportModel, Section
+from reportgen.report.model import Finding, Kpi, MethodNote, ReportModel, Section
 
 
 def kpi_notes(kpis: Sequence[Kpi]) -> str:

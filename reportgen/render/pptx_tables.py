@@ -18,7 +18,6 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.slide import Slide
 from pptx.util import Emu, Pt
 
-from reportgen.model import Kpi, MethodNote, Table, Theme
 from reportgen.render.pptx_slides import Box
 from reportgen.render.pptx_text import (
     LINE_HEIGHT,
@@ -27,6 +26,7 @@ from reportgen.render.pptx_text import (
     text_width_pt,
     wrapped_lines,
 )
+from reportgen.report.model import Kpi, MethodNote, Table, Theme
 from reportgen.text import status as statuses
 
 CELL_MARGIN_X = Emu(73152)  # 0.08 in

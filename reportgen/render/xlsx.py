@@ -23,8 +23,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reportgen import text
 from reportgen.errors import RenderError
-from reportgen.model import Artifact, Figure, MetricResult, ReportModel, Table
 from reportgen.render.files import write_atomically
+from reportgen.report.model import Artifact, Figure, MetricResult, ReportModel, Table
 
 #: Excel's limits: rows per sheet and characters per sheet name.
 MAX_ROWS = 1_048_576

@@ -27,7 +27,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.numbers import NumberPattern, format_decimal, parse_pattern
 
-from reportgen.model import Interval, Unit
+from reportgen.report.model import Interval, Unit
 from reportgen.text.locales import resolve
 
 MISSING = "—"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reportgen.model import Status, Theme, Tone
+from reportgen.report.model import Status, Theme, Tone
 
 
 @dataclass(frozen=True)

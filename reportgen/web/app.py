@@ -23,11 +23,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from reportgen.approvals import alert_overdue_approvals
 from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
-from reportgen.retention import prune_after_run, pruned_note
-from reportgen.runs import Ledger, RunRecord
+from reportgen.executors.retention import prune_after_run
+from reportgen.ledger.pruning import pruned_note
+from reportgen.ledger.store import Ledger, RunRecord
+from reportgen.run.approvals import alert_overdue_approvals
 from reportgen.web.auth import SignInLimiter, check_csrf, current_user
 from reportgen.web.auth import require as require_role
 from reportgen.web.catalog import Entry, load_catalog
@@ -186,7 +187,7 @@ def _build_preview(request: Request, entry: Entry, period_key: str, segment: str
     """The ReportModel for a period, or for one segment of a fan-out (built once per
     definition version, period and segment)."""
     from reportgen.errors import GateFailure
-    from reportgen.pipeline import build_report
+    from reportgen.run.build import build_report
 
     config = web_config(request)
     assert entry.loaded is not None
@@ -266,7 +267,7 @@ async def preview_document(request: Request) -> Response:
 # -- actions -----------------------------------------------------------------------------
 
 async def regenerate(request: Request) -> Response:
-    from reportgen.runner import run_fanout, run_report
+    from reportgen.run.runner import run_fanout, run_report
 
     user = require_role(request, "analyst")
     form = await check_csrf(request)

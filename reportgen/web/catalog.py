@@ -8,8 +8,9 @@ from pathlib import Path
 
 from reportgen import secrets
 from reportgen.definition import LoadedDefinition
+from reportgen.definition.folder import definition_files
+from reportgen.executors.scheduler import ScheduleRow, describe_schedule
 from reportgen.period import Period
-from reportgen.scheduling import ScheduleRow, _definition_files, describe_schedule
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def load_catalog(directory: Path, now: datetime, *, settings_path: Path | None =
     schedules = {Path(r.path).resolve(): r
                  for r in describe_schedule(directory, now, settings_path=settings_path)}
     entries: dict[str, Entry] = {}
-    for path in _definition_files(directory, settings_path):
+    for path in definition_files(directory, settings_path):
         try:
             loaded = load_definition(path)
         except Exception as exc:  # shown on the page with its location; others still listed

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from reportgen.runs import RunRecord, utc_now
+from reportgen.ledger.store import RunRecord, utc_now
 from reportgen.settings import Settings
 from reportgen.web.auth import CSRF_FIELD, csrf_token, current_user
 from reportgen.web.catalog import Entry, load_catalog

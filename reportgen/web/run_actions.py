@@ -11,11 +11,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reportgen.approvals import may_approve
 from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
-from reportgen.retention import check_not_pruned, pruned_note
-from reportgen.runs import Ledger
+from reportgen.ledger.pruning import check_not_pruned, pruned_note
+from reportgen.ledger.store import Ledger
+from reportgen.run.approvals import may_approve
 from reportgen.web.auth import check_csrf
 from reportgen.web.auth import require as require_role
 from reportgen.web.common import (
@@ -44,7 +44,7 @@ async def run_page(request: Request) -> Response:
 
 
 async def test_send(request: Request) -> Response:
-    from reportgen.runner import resend_run
+    from reportgen.run.runner import resend_run
 
     user = require_role(request, "analyst")
     await check_csrf(request)

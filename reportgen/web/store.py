@@ -17,8 +17,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from reportgen.errors import InputError
-from reportgen.ledger_schema import UtcDateTime
-from reportgen.runs import utc_now
+from reportgen.ledger.schema import UtcDateTime
+from reportgen.ledger.store import utc_now
 
 WEB_SCHEMA_STEP = 5
 

@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 
 from reportgen.cli import main
 from reportgen.period import Period
-from reportgen.pipeline import build_report
 from reportgen.plan import load_definition
+from reportgen.run.build import build_report
 
 SEPTEMBER = Period.parse("2026-09", "month", "UTC")
 NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.executors.pool import RenderPool
+from reportgen.render.pool import RenderPool
 
 
 def _render_slowly(name: str, seconds: float, out_dir: Path) -> list:

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from web_site import NOW, PASSWORDS, RECIPIENTS, add_accounts, csrf_of, make_config
 
 from reportgen.plan import load_definition
-from reportgen.runner import run_report
+from reportgen.run.runner import run_report
 from reportgen.web import create_app
 from reportgen.web.app import check_approvals
 

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from web_site import PASSWORDS, add_accounts, csrf_of, make_config
 
 from reportgen.cli import main
-from reportgen.model import Artifact
+from reportgen.report.model import Artifact
 from reportgen.web import create_app
 from reportgen.web.store import WebStore
 
@@ -161,7 +161,7 @@ def test_users_add_reads_the_password_from_stdin_and_refuses_weak_ones(tmp_path,
     assert main(["users", "add", "eve", "--role", "viewer", "--email", "eve@example.com",
                  "--ledger", url]) == 2
     assert "at least 10 characters" in capsys.readouterr().err
-    from reportgen.runs import Ledger
+    from reportgen.ledger.store import Ledger
 
     store = WebStore(Ledger(url).engine)
     assert store.authenticate("dana", "a long enough secret").role == "approver"
@@ -173,7 +173,7 @@ def test_a_pruned_run_is_refused_for_download_test_send_and_approval_saying_when
         tmp_path, demo_dir, smtp_server):
     from datetime import UTC, datetime
 
-    from reportgen.retention import prune_runs
+    from reportgen.executors.retention import prune_runs
     from reportgen.settings import RetentionSettings
 
     app = create_app(make_config(tmp_path, demo_dir, smtp_server))

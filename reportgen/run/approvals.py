@@ -18,8 +18,8 @@ from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition
 from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
 from reportgen.delivery.email import send_notice
+from reportgen.ledger.store import Ledger, RunRecord
 from reportgen.period import Period
-from reportgen.runs import Ledger, RunRecord
 from reportgen.settings import SmtpSettings
 
 logger = logging.getLogger(__name__)

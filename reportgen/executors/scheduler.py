@@ -35,11 +35,13 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from reportgen import secrets
+from reportgen.definition.folder import definition_files
 from reportgen.errors import ReportgenError
+from reportgen.executors.deadlines import CHECK_EVERY
+from reportgen.executors.retention import prune_after_run
+from reportgen.ledger.store import Ledger, RunLocked, RunStatus
 from reportgen.period import Period
-from reportgen.retention import prune_after_run
-from reportgen.runner import LoadFn, resolve_loader, resolve_pipeline, run_fanout, run_report
-from reportgen.runs import Ledger, RunLocked, RunStatus
+from reportgen.run.runner import LoadFn, resolve_loader, resolve_pipeline, run_fanout, run_report
 from reportgen.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -47,13 +49,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-JOB_FUNCTION = "reportgen.scheduling:run_scheduled_job"
-DEADLINE_JOB_FUNCTION = "reportgen.deadlines:check_deadlines_job"
+JOB_FUNCTION = "reportgen.executors.scheduler:run_scheduled_job"
+DEADLINE_JOB_FUNCTION = "reportgen.executors.deadlines:check_deadlines_job"
 DEADLINE_JOB_PREFIX = "reportgen:deliver-by:"  # ':' keeps it apart from report ids
-RETENTION_JOB_FUNCTION = "reportgen.retention:prune_job"
+RETENTION_JOB_FUNCTION = "reportgen.executors.retention:prune_job"
 RETENTION_JOB_PREFIX = "reportgen:retention:"
 RETRY_MARK = ":retry:"  # retry job ids are '<report>:retry:<period>'; ':' is not in ids
-DEFINITION_PATTERNS = ("*.yaml", "*.yml")
 
 
 @dataclass(frozen=True)
@@ -222,14 +223,6 @@ def schedule_retry(scheduler: BaseScheduler, outcome: JobOutcome) -> None:
                 f"{outcome.next_retry_at:%Y-%m-%d %H:%M} UTC")
 
 
-def _definition_files(directory: Path, settings_path: Path | None) -> list[Path]:
-    """The YAML files in ``directory``, less the settings file if it is kept there too."""
-    found = {p.resolve() for pattern in DEFINITION_PATTERNS for p in directory.glob(pattern)}
-    if settings_path is not None:
-        found.discard(settings_path.resolve())
-    return sorted(found)
-
-
 def _trigger(cron: str, timezone: str) -> CronTrigger:
     return CronTrigger.from_crontab(cron, timezone=timezone)
 
@@ -251,7 +244,7 @@ def sync_definitions(scheduler: BaseScheduler, directory: Path, *,
     present: set[str] = set()
     claimed: dict[str, str] = {}
     newly_invalid: list[str] = []
-    for path in _definition_files(directory, settings_path):
+    for path in definition_files(directory, settings_path):
         present.add(str(path))
         try:
             loaded = load(path)
@@ -439,7 +432,7 @@ def describe_schedule(directory: Path, now: datetime, *, settings_path: Path | N
     """
     load = load or resolve_loader(_pipeline_module(settings_path))
     rows: list[ScheduleRow] = []
-    for path in _definition_files(directory, settings_path):
+    for path in definition_files(directory, settings_path):
         try:
             rows.extend(_describe_one(load(path), path, now))
         except Exception as exc:  # one bad file must not hide the others
@@ -467,8 +460,7 @@ def _describe_one(loaded: LoadedDefinition, path: Path, now: datetime) -> list[S
 def add_deadline_check(scheduler: BaseScheduler, directory: Path,
                        settings_path: Path | None) -> None:
     """The periodic job that alerts owners of reports not delivered by ``deliver_by``
-    (``reportgen.deadlines``); it runs once at start, then every few minutes."""
-    from reportgen.deadlines import CHECK_EVERY
+    (``reportgen.executors.deadlines``); it runs once at start, then every few minutes."""
 
     settings_arg = str(settings_path.resolve()) if settings_path else None
     folder = str(directory.resolve())
@@ -482,8 +474,8 @@ def add_deadline_check(scheduler: BaseScheduler, directory: Path,
 
 
 def add_retention_job(scheduler: BaseScheduler, settings_path: Path | None) -> None:
-    """The daily pass that prunes old runs' files (``reportgen.retention``); runs at start."""
-    from reportgen.retention import PRUNE_EVERY
+    """The daily pass that prunes old runs' files (``reportgen.executors.retention``); runs at start."""
+    from reportgen.executors.retention import PRUNE_EVERY
 
     settings_arg = str(settings_path.resolve()) if settings_path else None
     job_id = RETENTION_JOB_PREFIX + hashlib.sha256(

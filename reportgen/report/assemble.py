@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from reportgen import text
-from reportgen.actions import ActionSpec, action_register, readout
+from reportgen.data.gates import GateResult
 from reportgen.data.quality import QualityCounts, metric_notes
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, TableSpec
-from reportgen.gates import GateResult
 from reportgen.insights import text as insight_text
-from reportgen.model import (
+from reportgen.period import Period
+from reportgen.report.actions import ActionSpec, action_register, readout
+from reportgen.report.model import (
     BreakdownRow,
     Cell,
     Change,
@@ -37,7 +38,6 @@ from reportgen.model import (
     Theme,
     Tone,
 )
-from reportgen.period import Period
 
 _LISTED_SUPPRESSIONS = 6
 

@@ -16,16 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from reportgen import __version__, text
-from reportgen.actions import ActionSpec, load_actions
 from reportgen.charts import ChartRequest
 from reportgen.data import DataStore, Window
 from reportgen.data.aggregates import Request, Result
+from reportgen.data.gates import GateResult, check_gates
 from reportgen.data.rows import Rows, StoreRows
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, OutputSpec
 from reportgen.errors import GateFailure
-from reportgen.fanout import SegmentPlan, SegmentStore
-from reportgen.gates import GateResult, check_gates
 from reportgen.metrics.engine import (
     AggregateData,
     FrameData,
@@ -35,10 +33,12 @@ from reportgen.metrics.engine import (
     rows_by_period,
 )
 from reportgen.metrics.exclusions import exclusion_request, left_out
-from reportgen.model import Artifact, Figure, Finding, MetricResult, ReportModel
 from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
-from reportgen.report_model import assemble_model, with_figures
+from reportgen.report.actions import ActionSpec, load_actions
+from reportgen.report.assemble import assemble_model, with_figures
+from reportgen.report.model import Artifact, Figure, Finding, MetricResult, ReportModel
+from reportgen.run.fanout import SegmentPlan, SegmentStore
 
 
 @dataclass(frozen=True)
@@ -138,8 +138,8 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
     report's own store also counts each source's rows per period (for the gates and the
     row counts) while it has the source open.
     """
-    from reportgen.executors.pool import default_jobs
-    from reportgen.executors.threads import ordered_map
+    from reportgen.data.threads import ordered_map
+    from reportgen.render.pool import default_jobs
 
     results: dict[str, MetricResult] = {}
     by_source: dict[str, list[MetricPlan]] = {}
@@ -168,7 +168,7 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
     with closing(ordered_map(read, items, readers or default_jobs())) as reads:
         for (_, metrics), (result, frame) in zip(items, reads, strict=True):
             _evaluate_source(metrics, result or Result({}), frame, store, period, results)
-    from reportgen.privacy import mask_results
+    from reportgen.data.privacy import mask_results
     from reportgen.text.truncate import shorten_segments
 
     # one place every output reads from: small segments over personal data are counted only,
@@ -188,7 +188,7 @@ def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],
 
 def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
                  period: Period) -> dict[str, Figure]:
-    from reportgen.report_model import theme_of, with_value_labels
+    from reportgen.report.assemble import theme_of, with_value_labels
 
     definition = plan.definition
     theme = theme_of(definition)
@@ -280,7 +280,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
                   domains: Sequence[str], on_built: OnBuilt | None) -> FanOutBuild:
     import time
 
-    from reportgen import fanout
+    from reportgen.run import fanout
 
     definition = loaded.definition
     spec = definition.fan_out

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from reportgen import secrets
-from reportgen.ledger_schema import alerts
+from reportgen.ledger.schema import alerts
 
 #: an owner alert still 'sending' after this long was cut off; it may be sent again
 ALERT_SEND_TIMEOUT = timedelta(minutes=10)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.model import Artifact
+from reportgen.report.model import Artifact
 
 
 class RenderFailed(Exception):

@@ -24,23 +24,23 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from reportgen import secrets
-from reportgen.approvals import awaits_approval, request_approval
 from reportgen.definition.models import EmailSpec, RetrySpec
 from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
 from reportgen.delivery.channels import deliver_chats, run_link, with_chat_outcomes
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import DeliveryReport, UnknownOutcome, deliver_email, send_notice
 from reportgen.errors import DeliveryError, GateFailure, InputError
-from reportgen.model import Artifact
+from reportgen.ledger.pruning import check_not_pruned
+from reportgen.ledger.store import Ledger, RunLock, RunRecord, RunStatus, Trigger
 from reportgen.period import Period
 from reportgen.render.files import remove_stale_parts, run_folder
-from reportgen.retention import check_not_pruned
-from reportgen.runs import Ledger, RunLock, RunRecord, RunStatus, Trigger
+from reportgen.report.model import Artifact
+from reportgen.run.approvals import awaits_approval, request_approval
 from reportgen.settings import SmtpSettings
 
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition
-    from reportgen.pipeline import BuildResult
+    from reportgen.run.build import BuildResult
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def resolve_pipeline(module: str | None = None) -> Pipeline:
     build = getattr(custom, "build_report", None)
     render = getattr(custom, "render_outputs", None)
     if build is None or render is None:
-        from reportgen import pipeline as builtin
+        from reportgen.run import build as builtin
 
         build = build or builtin.build_report
         render = render or builtin.render_outputs
@@ -242,8 +242,8 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
     the others: the parent ends 'partial' naming it, and the owner is alerted once.
     ``progress(segment, status)`` is told as each segment finishes.
     """
-    from reportgen.executors.pool import RenderPool, default_jobs
-    from reportgen.pipeline import build_fanout, render_outputs
+    from reportgen.render.pool import RenderPool, default_jobs
+    from reportgen.run.build import build_fanout, render_outputs
 
     if now is not None:
         ledger = ledger.with_clock(now)

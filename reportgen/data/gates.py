@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from reportgen.data.store import DataStore
 from reportgen.definition.models import Definition, GateSpec
-from reportgen.model import MetricResult
 from reportgen.period import Period
+from reportgen.report.model import MetricResult
 
 
 @dataclass(frozen=True)

@@ -13,66 +13,24 @@ added or enabled after the fact, not to a report that someone is waiting for.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition
     from reportgen.delivery.alerts import AlertChannel, OwnerAlert
+    from reportgen.ledger.store import Ledger
     from reportgen.period import Period
-    from reportgen.runs import Ledger
+
+from reportgen.definition.deadline import parse_deliver_by
 
 logger = logging.getLogger(__name__)
 
 LATE_LOOKBACK = timedelta(days=7)
 #: how often the schedule daemon looks for late reports
 CHECK_EVERY = timedelta(minutes=5)
-
-_DURATION = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>h|m)$")
-_LOCAL_TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$")
-
-
-@dataclass(frozen=True)
-class DeliverBy:
-    """A parsed ``deliver_by``: exactly one of ``after`` and ``local_time`` is set."""
-
-    after: timedelta | None = None
-    local_time: time | None = None
-
-    def deadline(self, scheduled: datetime, timezone: str) -> datetime:
-        """The deadline for a run scheduled at ``scheduled`` (aware), in UTC terms."""
-        if self.after is not None:
-            return scheduled + self.after
-        assert self.local_time is not None
-        zone = ZoneInfo(timezone)
-        local = scheduled.astimezone(zone)
-        candidate = datetime.combine(local.date(), self.local_time, tzinfo=zone)
-        if candidate < local:
-            candidate = datetime.combine(local.date() + timedelta(days=1), self.local_time,
-                                         tzinfo=zone)
-        return candidate
-
-
-def parse_deliver_by(text: str) -> DeliverBy:
-    """``"6h"``, ``"90m"`` or ``"09:30"``; ValueError naming what was expected otherwise."""
-    value = text.strip()
-    duration = _DURATION.match(value)
-    if duration:
-        amount = float(duration["number"])
-        after = timedelta(hours=amount) if duration["unit"] == "h" else timedelta(minutes=amount)
-        if after <= timedelta(0):
-            raise ValueError(f"expected a deadline after the scheduled time, found {text!r}")
-        return DeliverBy(after=after)
-    clock = _LOCAL_TIME.match(value)
-    if clock:
-        return DeliverBy(local_time=time(int(clock["hour"]), int(clock["minute"])))
-    raise ValueError(f"expected a duration after the scheduled time ('6h', '90m') or a local "
-                     f"time of day ('09:30'), found {text!r}")
-
 
 @dataclass(frozen=True)
 class DueReport:
@@ -155,11 +113,11 @@ def check_deadlines_job(directory: str, settings_path: str | None,
     from pathlib import Path
 
     from reportgen import secrets
+    from reportgen.definition.folder import definition_files
     from reportgen.delivery.alerts import owner_channels
     from reportgen.errors import ReportgenError
-    from reportgen.runner import resolve_loader
-    from reportgen.runs import Ledger
-    from reportgen.scheduling import _definition_files
+    from reportgen.ledger.store import Ledger
+    from reportgen.run.runner import resolve_loader
     from reportgen.settings import load_settings
 
     settings_file = Path(settings_path) if settings_path else None
@@ -170,7 +128,7 @@ def check_deadlines_job(directory: str, settings_path: str | None,
         return 0
     load = resolve_loader(settings.pipeline)
     definitions: list[LoadedDefinition] = []
-    for path in _definition_files(Path(directory), settings_file):
+    for path in definition_files(Path(directory), settings_file):
         try:
             definitions.append(load(path))
         except ReportgenError:

@@ -1,12 +1,12 @@
 """The run ledger: every run, its inputs, its artifacts and each delivery, in one database.
 
 SQLite by default, any SQLAlchemy URL in production (PostgreSQL when several daemons share
-it).  The ledger creates and migrates its own schema (``reportgen.ledger_schema``), so
+it).  The ledger creates and migrates its own schema (``reportgen.ledger.schema``), so
 opening it is all a deployment has to do.  Two guarantees live in the database rather than
 only in code: a (report, period, channel, recipient) can be recorded as sent only once
 (a partial unique index), and a (report, period) can be run by only one process at a time
 (a lock row with a unique key, taken over at once from a holder that died:
-``reportgen.ledger_locks``).  Owner alerts are claimed in it too (``reportgen.ledger_alerts``).
+``reportgen.ledger.locks``).  Owner alerts are claimed in it too (``reportgen.ledger.alerts``).
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ from sqlalchemy.pool import StaticPool
 
 from reportgen import secrets
 from reportgen.errors import ReportgenError
-from reportgen.ledger_alerts import AlertRecord as AlertRecord
-from reportgen.ledger_alerts import AlertStore
-from reportgen.ledger_locks import HEARTBEAT_EVERY, HEARTBEAT_STALE, LockStore
-from reportgen.ledger_locks import LockLost as LockLost
-from reportgen.ledger_locks import RunLock as RunLock
-from reportgen.ledger_locks import RunLocked as RunLocked
-from reportgen.ledger_schema import artifacts, deliveries, migrate, runs
-from reportgen.liveness import host_name
-from reportgen.model import Artifact
+from reportgen.ledger.alerts import AlertRecord as AlertRecord
+from reportgen.ledger.alerts import AlertStore
+from reportgen.ledger.liveness import host_name
+from reportgen.ledger.locks import HEARTBEAT_EVERY, HEARTBEAT_STALE, LockStore
+from reportgen.ledger.locks import LockLost as LockLost
+from reportgen.ledger.locks import RunLock as RunLock
+from reportgen.ledger.locks import RunLocked as RunLocked
+from reportgen.ledger.schema import artifacts, deliveries, migrate, runs
+from reportgen.report.model import Artifact
 
 Trigger = Literal["schedule", "manual", "retry"]
 # 'skipped': a fan-out segment too small for a report of its own (the reason is its error)

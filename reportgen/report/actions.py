@@ -32,7 +32,8 @@ from reportgen.definition.checks import Collector, pydantic_problems
 from reportgen.definition.models import Definition, Strict
 from reportgen.definition.yaml_loader import LineMap, load_yaml
 from reportgen.errors import DefinitionError, Location, Problem
-from reportgen.model import (
+from reportgen.period import Period
+from reportgen.report.model import (
     ActionItem,
     ActionRegister,
     Finding,
@@ -40,7 +41,6 @@ from reportgen.model import (
     Readout,
     ReadoutItem,
 )
-from reportgen.period import Period
 
 Status = Literal["open", "done", "dropped"]
 COLUMNS = ("id", "finding", "metric", "scope", "action", "owner", "started", "due", "status",

@@ -24,11 +24,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from reportgen.errors import ReportgenError
-from reportgen.ledger_schema import deliveries, run_locks, runs
-from reportgen.liveness import process_alive
+from reportgen.ledger.liveness import process_alive
+from reportgen.ledger.schema import deliveries, run_locks, runs
 
 if TYPE_CHECKING:
-    from reportgen.runs import Ledger
+    from reportgen.ledger.store import Ledger
 
 #: how often a running run renews its lock's heartbeat, and when silence means it is gone
 HEARTBEAT_EVERY = timedelta(seconds=20)
