@@ -13,7 +13,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reportgen import __version__
@@ -120,66 +120,51 @@ def _ledger(settings):  # type: ignore[no-untyped-def]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from reportgen.errors import GateFailure
     from reportgen.plan import load_definition
-    from reportgen.run.build import build_report, render_outputs
-    from reportgen.run.runner import run_report
+    from reportgen.run.core import RunRequest, execute
 
     loaded = load_definition(Path(args.definition))
     period = _period_for(loaded, args.period)
     settings = _settings(args)
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if loaded.definition.fan_out is not None:
-        return _run_fanout(args, loaded, period, settings, out_dir)
-    failure: list[BaseException] = []
-
-    # The runner records every outcome in the ledger; the command also needs the error
-    # itself, to exit 2 for bad input and 1 for anything else.
-    def build(loaded_, period_, *, now):  # type: ignore[no-untyped-def]
-        try:
-            return build_report(loaded_, period_, now=now)
-        except GateFailure:
-            raise
-        except Exception as exc:
-            failure.append(exc)
-            raise
-
-    def render(loaded_, result, directory):  # type: ignore[no-untyped-def]
-        try:
-            return render_outputs(loaded_, result, directory)
-        except Exception as exc:
-            failure.append(exc)
-            raise
-
-    log.info("building %s for %s", loaded.definition.id, period.label)
+    request = RunRequest(Path(args.definition), period.key, "manual", send=args.send,
+                         confirm_unknown=args.confirm_unknown, jobs=args.jobs,
+                         out_dir=Path(args.out))
     if not (args.debug or args.verbose):
-        # this command prints the run's outcome itself; the runner's log would repeat it
+        # this command shows the run's progress and outcome itself; the runner's log repeats it
         logging.getLogger("reportgen.run.runner").setLevel(logging.CRITICAL)
     _terminate_like_interrupt()
-    record = run_report(loaded, period, trigger="manual", ledger=_ledger(settings),
-                        out_dir=out_dir, send=args.send, smtp=settings.smtp,
-                        build=build, render=render,
-                        lock_ttl=timedelta(minutes=settings.lock_minutes),
-                        on_unknown=args.confirm_unknown or "hold",
-                        public_url=settings.web.public_url)
-    _prune(settings, out_dir)
+    told: list[dict] = []
+    with _progress_display(loaded.definition.id, period.key, enabled=not args.json) as show:
+        def sink(event) -> None:  # type: ignore[no-untyped-def]
+            told.append(event.to_json())
+            show(event)
+
+        outcome = execute(request, settings, loaded=loaded, sink=sink)
+    record = outcome.record
+    assert record is not None
     if args.json:
-        print(json.dumps(run_result(record), indent=2))
+        print(json.dumps({**run_result(record, outcome.children), "events": told}, indent=2))
+    elif loaded.definition.fan_out is not None:
+        for artifact in record.artifacts:
+            print(artifact.path)
+        for child in outcome.children:
+            paths = " ".join(a.path for a in child.artifacts)
+            print(f"  {child.segment}: {child.status}"
+                  + (f" {paths}" if paths else f" ({child.error})" if child.error else ""))
     if record.status == "held":
         print(f"reportgen: run #{record.id} held by data-quality gates: {record.error}",
               file=sys.stderr)
         return EXIT_HELD
     if record.status == "failed":
-        if failure:
-            raise failure[0]
+        if outcome.failure is not None:
+            raise outcome.failure
         print(f"reportgen: run #{record.id} failed: {record.error}", file=sys.stderr)
         return EXIT_INTERNAL
-    if not args.json:
+    if not args.json and loaded.definition.fan_out is None:
         for artifact in record.artifacts:
             print(artifact.path)
     if record.status == "partial":
-        print(f"reportgen: run #{record.id} delivered in part: {record.error}; the owner was "
+        print(f"reportgen: run #{record.id} {record.status}: {record.error}; the owner was "
               f"told (see 'reportgen history')", file=sys.stderr)
         return EXIT_INTERNAL
     sent = [d for d in record.deliveries if d.status == "sent"]
@@ -188,16 +173,51 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _prune(settings, out_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    """The retention setting's pass after a run, over the folder this run wrote to."""
-    if settings.retention.active:
-        from reportgen.executors.retention import prune_after_run
+class _progress_display:  # noqa: N801 (used as a context manager, like the library's own)
+    """A live line on a terminal: the run's stage and elapsed time, and a fan-out's segments
+    counted with an ETA; nothing when stderr is not a terminal (or with --json)."""
 
-        ledger = _ledger(settings)
-        try:
-            prune_after_run(settings, ledger, out_dir)
-        finally:
-            ledger.close()
+    def __init__(self, report_id: str, period_key: str, *, enabled: bool):
+        self.progress = None
+        self.label = f"{report_id} {period_key}"
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                     BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                     TimeRemainingColumn(), transient=True,
+                                     console=Console(stderr=True))
+        self.task = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if self.progress is not None:
+            self.progress.__enter__()
+            self.task = self.progress.add_task(self.label, total=None)
+        return self.show
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)  # type: ignore[arg-type]
+
+    def show(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self.progress is None or self.task is None:
+            return
+        if event.kind == "run_started" and event.segments:
+            self.progress.update(self.task, total=event.segments)
+        elif event.kind == "stage_started":
+            self.progress.update(self.task, description=f"{self.label}: {event.stage}")
+        elif event.kind == "segment_finished":
+            self.progress.update(self.task, completed=event.done,
+                                 description=f"{self.label}: {event.segment} {event.status}")
 
 
 def run_result(record, children=()) -> dict:  # type: ignore[no-untyped-def]
@@ -215,55 +235,6 @@ def run_result(record, children=()) -> dict:  # type: ignore[no-untyped-def]
     if children:
         out["segments"] = [one(c) for c in children]
     return out
-
-
-def _run_fanout(args: argparse.Namespace, loaded, period, settings, out_dir: Path) -> int:  # type: ignore[no-untyped-def]
-    from contextlib import nullcontext
-
-    from reportgen.run.runner import run_fanout
-
-    if not (args.debug or args.verbose):
-        logging.getLogger("reportgen.run.runner").setLevel(logging.CRITICAL)
-    _terminate_like_interrupt()
-    ledger = _ledger(settings)
-    progress_display = None
-    if sys.stderr.isatty() and not args.json:
-        from rich.progress import Progress
-
-        progress_display = Progress(transient=True)
-    with progress_display or nullcontext():
-        tell = None
-        if progress_display is not None:
-            task = progress_display.add_task(f"{loaded.definition.id} {period.key}", total=None)
-
-            def tell(segment: str, status: str) -> None:
-                progress_display.update(task, advance=1, description=f"{segment}: {status}")
-        record = run_fanout(loaded, period, trigger="manual", ledger=ledger, out_dir=out_dir,
-                            send=args.send, smtp=settings.smtp,
-                            domains=settings.allowed_domains,
-                            jobs=args.jobs or settings.jobs,
-                            lock_ttl=timedelta(minutes=settings.lock_minutes),
-                            on_unknown=args.confirm_unknown or "hold", progress=tell,
-                            public_url=settings.web.public_url)
-    _prune(settings, out_dir)
-    children = ledger.children_of(record.id)
-    if args.json:
-        print(json.dumps(run_result(record, children), indent=2))
-    else:
-        for artifact in record.artifacts:
-            print(artifact.path)
-        for child in children:
-            paths = " ".join(a.path for a in child.artifacts)
-            print(f"  {child.segment}: {child.status}"
-                  + (f" {paths}" if paths else f" ({child.error})" if child.error else ""))
-    if record.status == "held":
-        print(f"reportgen: run #{record.id} held by data-quality gates: {record.error}",
-              file=sys.stderr)
-        return EXIT_HELD
-    if record.status in ("failed", "partial"):
-        print(f"reportgen: run #{record.id} {record.status}: {record.error}", file=sys.stderr)
-        return EXIT_INTERNAL
-    return EXIT_OK
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

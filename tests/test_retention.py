@@ -15,7 +15,7 @@ from standin_pipeline import definition_text, settings_file, write_rows
 
 from reportgen.cli import main
 from reportgen.errors import DeliveryError
-from reportgen.executors.retention import prune_job, prune_runs
+from reportgen.ledger.retention import prune_job, prune_runs
 from reportgen.executors.scheduler import (
     RETENTION_JOB_FUNCTION,
     add_retention_job,

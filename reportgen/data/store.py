@@ -4,8 +4,9 @@
 source on first use (its connector, the canonical rows, the column contract), answers
 aggregate requests in one statement per source and filter, and hands out rows only to the
 few calculators that need them, restricted to their columns and subset.  Results are
-cached per (source, window, statement) for the life of the process, so several reports
-built in one process (a fan-out, a scheduler) share them.
+cached per (source fingerprint, window, statement) for the life of the process, so several
+reports built in one process (a fan-out, a scheduler) share them, and a change to the data
+is a new key (``reportgen.data.fingerprint``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from reportgen.data.aggregates import Request, Result, compile_requests, read_re
 from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build
 from reportgen.data.connectors import SOURCES, Connector, RawRelation, read_problem
 from reportgen.data.contract import check_contract
+from reportgen.data.fingerprint import fingerprint as data_fingerprint
 from reportgen.data.quality import QualityCounts, read_counts
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import SourceError
@@ -73,20 +75,15 @@ class SourceHandle:
         return self.canonical.raw.connection
 
 
-def _identity(spec: SourceSpec, base_dir: Path) -> tuple[Any, ...]:
-    """What makes two sources the same data: the spec, and the files' size and age."""
-    stamps = []
-    for path in [spec.path, *spec.files.values()]:
-        if path:
-            full = Path(path) if Path(path).is_absolute() else base_dir / path
-            try:
-                info = full.stat()
-                stamps.append((str(full), info.st_size, info.st_mtime_ns))
-            except OSError:
-                stamps.append((str(full), None, None))
-    if spec.url and spec.url.startswith("sqlite"):
-        stamps.append(("url", spec.url, str(base_dir)))
-    return (spec.model_dump_json(), tuple(stamps), str(base_dir))
+def _probe(spec: SourceSpec, canonical: Canonical) -> Any:
+    """A database source's state where it lives: its ``version_query``, or its window's row
+    count and latest time."""
+    connection = canonical.raw.connection
+    if spec.version_query:
+        return [tuple(r) for r in connection.execute(sa.text(spec.version_query)).fetchall()]
+    rows = canonical.rows
+    return tuple(connection.execute(
+        sa.select(sa.func.count(), sa.func.max(rows.c[TIME]))).one())
 
 
 class DataStore:
@@ -137,7 +134,10 @@ class DataStore:
             except BaseException:
                 raw.close()
                 raise
-            handle = SourceHandle(name, spec, canonical, _identity(spec, self.base_dir))
+            identity = self._run_checked(
+                name, raw, lambda: data_fingerprint(spec, self.base_dir,
+                                                    lambda: _probe(spec, canonical)))
+            handle = SourceHandle(name, spec, canonical, (identity,))
             self._handles[name] = handle
             self._quality[name] = self._count_quality(handle)
         return self._handles[name]
@@ -333,6 +333,10 @@ class DataStore:
             return None
         handle = self.source(source)
         return _instants(pd.Series([max(times)]), handle, self.periods).iloc[0]
+
+    def data_fingerprints(self) -> dict[str, str]:
+        """Per source opened, the fingerprint of its data when it was opened."""
+        return {name: str(h.identity[0]) for name, h in self._handles.items()}
 
     def fingerprint(self, source: str) -> str:
         """sha256 of every result this report read from ``source`` (its provenance)."""

@@ -151,6 +151,7 @@ class SourceSpec(Strict):
     url: str | None = Field(None, description="SQLAlchemy URL for kind 'sql', e.g. sqlite:///data.db or postgresql://user:${PGPASSWORD}@host/db.")
     table: str | None = Field(None, description="Table to read (sql); the alternative to 'query'.")
     query: str | None = Field(None, description="SQL query; :start and :end (sql) or $start and $end (duckdb) are bound to the loaded window.")
+    version_query: str | None = Field(None, description="sql: a statement whose answer changes whenever the data does (e.g. SELECT max(updated_at) FROM tickets). Cached results and previews are kept only while it answers the same; without it, the row count and latest time of the window are used.")
     files: dict[str, str] = Field(default_factory=dict, description="DuckDB: view name -> data file (csv/parquet), relative to the definition file.")
     time_column: str = Field(description="Column holding each row's timestamp; rows are assigned to periods by it.")
     timezone: str = Field("UTC", description="Timezone of naive timestamps in the data.")

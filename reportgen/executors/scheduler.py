@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -36,12 +36,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from reportgen import secrets
 from reportgen.definition.folder import definition_files
-from reportgen.errors import ReportgenError
+from reportgen.errors import DefinitionError, ReportgenError
 from reportgen.executors.deadlines import CHECK_EVERY
-from reportgen.executors.retention import prune_after_run
-from reportgen.ledger.store import Ledger, RunLocked, RunStatus
+from reportgen.ledger.store import RunLocked, RunStatus
 from reportgen.period import Period
-from reportgen.run.runner import LoadFn, resolve_loader, resolve_pipeline, run_fanout, run_report
+from reportgen.run.core import RunRequest, execute
+from reportgen.run.events import RunEvent, SegmentFinished, StageFinished
+from reportgen.run.runner import LoadFn, resolve_loader
 from reportgen.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ logger = logging.getLogger(__name__)
 JOB_FUNCTION = "reportgen.executors.scheduler:run_scheduled_job"
 DEADLINE_JOB_FUNCTION = "reportgen.executors.deadlines:check_deadlines_job"
 DEADLINE_JOB_PREFIX = "reportgen:deliver-by:"  # ':' keeps it apart from report ids
-RETENTION_JOB_FUNCTION = "reportgen.executors.retention:prune_job"
+RETENTION_JOB_FUNCTION = "reportgen.ledger.retention:prune_job"
 RETENTION_JOB_PREFIX = "reportgen:retention:"
 RETRY_MARK = ":retry:"  # retry job ids are '<report>:retry:<period>'; ':' is not in ids
 
@@ -157,54 +158,40 @@ def run_scheduled_job(definition_path: str, settings_path: str | None,
                                trigger=trigger, report_id=Path(definition_path).stem)
             logger.info("%s enqueued as task %s", definition_path, task)
             return None
-        pipeline = resolve_pipeline(settings.pipeline)
-        loaded = pipeline.load(Path(definition_path))
     except ReportgenError as exc:
         logger.error("scheduled run of %s skipped: %s", definition_path, secrets.redact(str(exc)))
         return None
-    spec = loaded.definition.period
-    ledger = Ledger(settings.resolved_ledger_url())
+    request = RunRequest(Path(definition_path), period_key,
+                         trigger or ("retry" if period_key is not None else "schedule"),  # type: ignore[arg-type]
+                         send=settings.send, skip_done=period_key is None)
     try:
-        if period_key is not None:
-            period = Period.parse(period_key, spec.grain, spec.timezone)
-            trigger = trigger or "retry"
-        else:
-            period = Period.last_complete(ledger.now(), spec.grain, spec.timezone)
-            trigger = trigger or "schedule"
-            done = [r for r in ledger.history(loaded.definition.id)
-                    if r.period == period.key and r.status == "succeeded"]
-            if done:
-                logger.info("%s %s already succeeded in run #%d; scheduled run skipped",
-                            loaded.definition.id, period.key, done[0].id)
-                return None
-        if loaded.definition.fan_out is not None:
-            record = run_fanout(loaded, period, trigger=trigger,  # type: ignore[arg-type]
-                                ledger=ledger, out_dir=settings.resolved_out_dir(),
-                                send=settings.send, smtp=settings.smtp,
-                                domains=settings.allowed_domains, jobs=settings.jobs,
-                                lock_ttl=timedelta(minutes=settings.lock_minutes),
-                                public_url=settings.web.public_url)
-        else:
-            record = run_report(loaded, period, trigger=trigger,  # type: ignore[arg-type]
-                                ledger=ledger, out_dir=settings.resolved_out_dir(),
-                                send=settings.send, smtp=settings.smtp, build=pipeline.build,
-                                render=pipeline.render,
-                                lock_ttl=timedelta(minutes=settings.lock_minutes),
-                                public_url=settings.web.public_url)
+        outcome = execute(request, settings, sink=_log_event)
     except RunLocked as exc:
         if raise_locked:
             raise
         logger.warning("%s", exc)
         return None
+    except DefinitionError as exc:
+        logger.error("scheduled run of %s skipped: %s", definition_path, secrets.redact(str(exc)))
+        return None
     except ReportgenError as exc:  # a refused fan-out mapping: recorded, logged, not raised
         logger.error("run of %s refused: %s", definition_path, secrets.redact(str(exc)))
         return None
-    else:
-        prune_after_run(settings, ledger)
-    finally:
-        ledger.close()
+    if outcome.record is None:
+        logger.info("%s; scheduled run skipped", outcome.skipped)
+        return None
+    record = outcome.record
     return JobOutcome(record.report_id, record.period, record.id, record.status,
                       record.next_retry_at, definition_path, settings_path)
+
+
+def _log_event(event: RunEvent) -> None:
+    """The daemon shows a run's events in its log."""
+    if isinstance(event, StageFinished):
+        logger.info("%s took %.1f s", event.stage, event.seconds)
+    elif isinstance(event, SegmentFinished):
+        logger.info("segment %s: %s (%d%s)", event.segment, event.status, event.done,
+                    f" of {event.total}" if event.total else "")
 
 
 def schedule_retry(scheduler: BaseScheduler, outcome: JobOutcome) -> None:
@@ -474,8 +461,8 @@ def add_deadline_check(scheduler: BaseScheduler, directory: Path,
 
 
 def add_retention_job(scheduler: BaseScheduler, settings_path: Path | None) -> None:
-    """The daily pass that prunes old runs' files (``reportgen.executors.retention``); runs at start."""
-    from reportgen.executors.retention import PRUNE_EVERY
+    """The daily pass that prunes old runs' files (``reportgen.ledger.retention``); runs at start."""
+    from reportgen.ledger.retention import PRUNE_EVERY
 
     settings_arg = str(settings_path.resolve()) if settings_path else None
     job_id = RETENTION_JOB_PREFIX + hashlib.sha256(

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -26,9 +26,6 @@ from sqlalchemy.exc import IntegrityError
 from reportgen.errors import ReportgenError
 from reportgen.ledger.liveness import process_alive
 from reportgen.ledger.schema import deliveries, run_locks, runs
-
-if TYPE_CHECKING:
-    from reportgen.ledger.store import Ledger
 
 #: how often a running run renews its lock's heartbeat, and when silence means it is gone
 HEARTBEAT_EVERY = timedelta(seconds=20)
@@ -57,7 +54,7 @@ class RunLock:
     """A held (report, period) lock; as a context manager it keeps its heartbeat going
     while the block runs and releases the lock on exit."""
 
-    ledger: Ledger
+    ledger: LockStore
     report_id: str
     period: str
     token: str

@@ -142,6 +142,28 @@ alerts = sa.Table(
 )
 
 
+# Version 6: jobs a long-lived process (the web page) runs for its users, so their ids stay
+# unique and their outcomes stay readable across restarts.
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("report_id", sa.String(64), nullable=False, index=True),
+    sa.Column("period", sa.String(64), nullable=False),
+    sa.Column("user_name", sa.String(64)),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("stage", sa.String(64)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("started_at", UtcDateTime),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id")),
+    sa.Column("run_status", sa.String(16)),
+    sa.Column("error", sa.Text),
+    sa.Column("host", sa.String(255)),
+    sa.Column("pid", sa.Integer),
+)
+
+
 class LedgerVersionError(ReportgenError):
     def __init__(self, url: str, found: int, known: int):
         super().__init__(
@@ -239,9 +261,24 @@ def _v5_pruned_artifacts(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE artifacts ADD COLUMN pruned_by VARCHAR(255)"))
 
 
+def _v6_jobs(conn: Connection) -> None:
+    """Version 6: the jobs table."""
+    timestamp = "TIMESTAMP" if conn.dialect.name != "sqlite" else "DATETIME"
+    key = ("SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql"
+           else "INTEGER NOT NULL PRIMARY KEY")
+    conn.execute(sa.text(
+        f"CREATE TABLE jobs (id {key}, kind VARCHAR(32) NOT NULL, "
+        "report_id VARCHAR(64) NOT NULL, period VARCHAR(64) NOT NULL, user_name VARCHAR(64), "
+        f"state VARCHAR(16) NOT NULL, stage VARCHAR(64), created_at {timestamp} NOT NULL, "
+        f"started_at {timestamp}, finished_at {timestamp}, "
+        "run_id INTEGER REFERENCES runs (id), run_status VARCHAR(16), error TEXT, "
+        "host VARCHAR(255), pid INTEGER)"))
+    conn.execute(sa.text("CREATE INDEX ix_jobs_report_id ON jobs (report_id)"))
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _v1_initial, _v2_resends_summary_locks, _v3_live_locks_alerts, _v4_fan_out_children,
-    _v5_pruned_artifacts)
+    _v5_pruned_artifacts, _v6_jobs)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

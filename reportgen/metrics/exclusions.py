@@ -9,14 +9,27 @@ conditions over the same rows.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen.data.aggregates import Aggregation, Request, Result, count_if
 from reportgen.report.model import LeftOut
 
 if TYPE_CHECKING:
-    from reportgen.metrics.base import Exclusion
-    from reportgen.metrics.engine import MetricPlan
+    from reportgen.definition.models import MetricSpec
+    from reportgen.metrics.base import Calculator, Exclusion
+
+
+class MetricPlan(Protocol):
+    """What these functions read of a ``metrics.engine.MetricPlan``."""
+
+    @property
+    def spec(self) -> MetricSpec: ...
+
+    @property
+    def calc(self) -> Calculator: ...
+
+    @property
+    def params(self) -> Any: ...
 
 #: appended to a metric's id to name its exclusion counts in an aggregate result
 SUFFIX = "#left_out"

@@ -7,6 +7,8 @@ so a fan-out's reports render in ``jobs`` processes.  Each outcome comes back as
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +18,24 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.report.model import Artifact
+
+logger = logging.getLogger(__name__)
+
+#: imported once by the fork server, so each render process starts with them loaded
+_PRELOAD = ["reportgen.run.build", "reportgen.render.pdf", "reportgen.render.pptx",
+            "reportgen.render.xlsx", "reportgen.charts"]
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """Render processes start from a fork server (a clean process that has opened no data
+    and runs no threads) or are spawned: never forked from this process, which may hold
+    DuckDB's threads or a database pool by now (a fork copies their locks, not their
+    threads, and the child can hang or crash on them)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 class RenderFailed(Exception):
@@ -58,9 +78,9 @@ class RenderPool:
     """Renders reports as they are handed in, on ``jobs`` processes, while the caller goes on
     building the next ones; ``results()`` gives each outcome in the order handed in.
 
-    The processes start on entering, before the caller opens its data: forking a process
-    that already runs DuckDB's threads could copy a lock one of them holds.  With one job
-    each report renders on the spot, here.
+    The processes come from ``pool_context()``, so it does not matter what this process
+    has opened.  With one job, or inside a daemonic process (a Celery prefork child, which
+    may not have children), each report renders on the spot, here.
     """
 
     def __init__(self, render: Callable[..., list[Artifact]], out_dir: Path, jobs: int):
@@ -75,9 +95,13 @@ class RenderPool:
         self.first_submit: float | None = None
 
     def __enter__(self) -> RenderPool:
+        if self.jobs > 1 and multiprocessing.current_process().daemon:
+            logger.info("rendering in this process: a daemonic process (a worker's child) "
+                        "may not start render processes")
+            self.jobs = 1
         if self.jobs > 1:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
-            self._pool.submit(_ready).result()  # a fork pool starts every process at once
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=pool_context())
+            self._pool.submit(_ready).result()  # the processes are up before work is handed in
         return self
 
     def __exit__(self, *exc: object) -> None:

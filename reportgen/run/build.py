@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from reportgen.plan import ReportPlan, resolve
 from reportgen.report.actions import ActionSpec, load_actions
 from reportgen.report.assemble import assemble_model, with_figures
 from reportgen.report.model import Artifact, Figure, Finding, MetricResult, ReportModel
+from reportgen.run.events import stage
 from reportgen.run.fanout import SegmentPlan, SegmentStore
 
 
@@ -55,6 +56,8 @@ class BuildResult:
     model: ReportModel
     gate_results: tuple[GateResult, ...]
     input_hashes: Mapping[str, str]
+    #: per source, the fingerprint of the data as it was read (``reportgen.data.fingerprint``)
+    data_fingerprints: Mapping[str, str] = field(default_factory=dict)
     #: Charts not drawn yet (a fan-out draws them in its render processes); ``drawn()``.
     charts: PendingCharts | None = None
 
@@ -64,7 +67,7 @@ class BuildResult:
             return self
         pending = self.charts
         definition = pending.plan.definition
-        with text.locale_scope(definition.locale):
+        with text.locale_scope(definition.locale), stage("charts"):
             figures = build_charts(pending.plan, pending.metrics, pending.period)
         model = with_figures(self.model, definition, pending.metrics, figures)
         return replace(self, model=model, charts=None)
@@ -222,7 +225,8 @@ def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | Segme
             draw: bool = True) -> BuildResult:
     """Findings, row counts and the model; ``draw=False`` leaves the charts to ``drawn()``."""
     definition = loaded.definition
-    findings = build_insights(plan, metrics, StoreRows(store), period)  # type: ignore[arg-type]
+    with stage("insights"):
+        findings = build_insights(plan, metrics, StoreRows(store), period)  # type: ignore[arg-type]
     rows = {name: store.count(name, period) for name in definition.sources}
     hashes = {name: store.fingerprint(name) for name in definition.sources}
     model = assemble_model(loaded, period, now=now, metrics=metrics, figures={},
@@ -230,6 +234,7 @@ def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | Segme
                            code_version=__version__, actions=actions,
                            quality=[store.quality(name) for name in definition.sources])
     result = BuildResult(model=model, gate_results=gates, input_hashes=hashes,
+                         data_fingerprints=store.data_fingerprints(),
                          charts=PendingCharts(plan, metrics, period))
     return result.drawn() if draw else result
 
@@ -354,16 +359,39 @@ def build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> 
 
 
 def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
-    plan = resolve(loaded)
-    definition = plan.definition
-    actions = read_actions(loaded)
+    with stage("plan"):
+        plan = resolve(loaded)
+        definition = plan.definition
+        actions = read_actions(loaded)
     with open_store(plan, period) as store:
-        metrics = compute_metrics(plan, store, period)
-        gates = tuple(check_gates(definition, store, metrics, period))
+        with stage("data"):
+            metrics = compute_metrics(plan, store, period)
+        with stage("gates"):
+            gates = tuple(check_gates(definition, store, metrics, period))
         held = [g.message for g in gates if g.holds]
         if held:
             raise GateFailure(held)
         return _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions)
+
+
+def current_fingerprints(loaded: LoadedDefinition, period: Period) -> dict[str, str]:
+    """Every source's data fingerprint now: from its files, or (a database) by asking it."""
+    from reportgen.data.fingerprint import cheap_fingerprints
+
+    definition = loaded.definition
+    cheap = cheap_fingerprints(definition.sources, loaded.base_dir)
+    if cheap is not None:
+        return cheap
+    plan = resolve(loaded)
+    with open_store(plan, period) as store:
+        for name in definition.sources:
+            store.source(name)
+        return store.data_fingerprints()
+
+
+def changed_sources(before: Mapping[str, str], now: Mapping[str, str]) -> list[str]:
+    """The sources whose fingerprint differs (one missing from either side counts)."""
+    return sorted(name for name in {*before, *now} if before.get(name) != now.get(name))
 
 
 def output_path(out_dir: Path, definition: Definition, output: OutputSpec, period_key: str) -> Path:
@@ -387,5 +415,6 @@ def render_outputs(loaded: LoadedDefinition, result: BuildResult, out_dir: Path)
     for output in loaded.definition.outputs:
         path = output_path(out_dir, loaded.definition, output, result.model.period.key)
         renderer = RENDERERS.get(output.format)
-        artifacts.append(renderer(result.model, path, output, loaded))
+        with stage(f"render {output.format}"):
+            artifacts.append(renderer(result.model, path, output, loaded))
     return artifacts

@@ -199,6 +199,9 @@ class SegmentStore:
     def fingerprint(self, source: str) -> str:
         return self.whole.fingerprint(source)
 
+    def data_fingerprints(self) -> dict[str, str]:
+        return self.whole.data_fingerprints()
+
 
 def segment_counts(store: DataStore, source: str, columns: Sequence[str],
                    period: Period) -> dict[tuple[Any, ...], int]:
@@ -399,3 +402,12 @@ def with_comparison(loaded: LoadedDefinition, whole: Mapping[str, Any],
             notes.insert(0, f"Compared with {label}: " + ", ".join(values) + ".")
         sections.append(section.model_copy(update={"notes": notes}))
     return replace(loaded, definition=definition.model_copy(update={"sections": sections}))
+
+
+def only_segment(loaded: LoadedDefinition, segment: str) -> LoadedDefinition:
+    """``loaded`` narrowed to one segment (by its name), without the whole report."""
+    definition = loaded.definition
+    spec = definition.fan_out
+    assert spec is not None
+    narrowed = spec.model_copy(update={"values": [segment], "include_whole": False})
+    return replace(loaded, definition=definition.model_copy(update={"fan_out": narrowed}))

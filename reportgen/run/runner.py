@@ -34,7 +34,7 @@ from reportgen.ledger.pruning import check_not_pruned
 from reportgen.ledger.store import Ledger, RunLock, RunRecord, RunStatus, Trigger
 from reportgen.period import Period
 from reportgen.render.files import remove_stale_parts, run_folder
-from reportgen.report.model import Artifact
+from reportgen.report.model import Artifact, MetricResult
 from reportgen.run.approvals import awaits_approval, request_approval
 from reportgen.settings import SmtpSettings
 
@@ -201,9 +201,19 @@ def _publish(loaded: LoadedDefinition, period: Period, result: BuildResult, run_
             "mail": content.to_json(),
             "email": spec.model_dump(mode="json") if spec else None,
             "data_quality": list(result.model.provenance.data_quality),
+            "data_fingerprints": dict(getattr(result, "data_fingerprints", None) or {}),
+            "metrics": [metric_record(m) for m in result.model.metrics.values()],
+            "as_of": result.model.generated_at.isoformat(),
         })
         status: RunStatus = "succeeded"
         error = None
+        if send:
+            stale = _changed_since_build(loaded, period, result)
+            if stale:
+                ledger.finish_run(run_id, "failed", error=stale,
+                                  input_hashes=result.input_hashes)
+                logger.error("run #%d: %s", run_id, stale)
+                return
         if send and awaits_approval(definition):
             status, error = "pending_approval", None
             request_approval(loaded, period, run_id, ledger=ledger, smtp=smtp, now=clock,
@@ -222,6 +232,32 @@ def _publish(loaded: LoadedDefinition, period: Period, result: BuildResult, run_
         return
     ledger.finish_run(run_id, status, error=error, input_hashes=result.input_hashes)
     logger.info("run #%d: %s", run_id, f"{status}: {error}" if error else status)
+
+
+def metric_record(result: MetricResult) -> dict[str, Any]:
+    """A metric's numbers as the run record keeps them (``run --json``, restatements)."""
+    interval = result.interval
+    return {"id": result.metric_id, "label": result.label, "unit": result.unit,
+            "value": result.value, "n": result.n,
+            "interval": [interval.low, interval.high] if interval is not None else None,
+            "target": result.target, "status": result.status,
+            "previous": result.previous, "delta": result.delta,
+            "significant": result.significant, "suppressed": result.suppressed}
+
+
+def _changed_since_build(loaded: LoadedDefinition, period: Period,
+                         result: BuildResult) -> str | None:
+    """Why the built report must not be sent: a source's data changed after it was read."""
+    from reportgen.run.build import changed_sources, current_fingerprints
+
+    before = getattr(result, "data_fingerprints", None)  # a plugin pipeline may not tell
+    if not before:
+        return None
+    changed = changed_sources(before, current_fingerprints(loaded, period))
+    if not changed:
+        return None
+    return (f"the data of {', '.join(repr(c) for c in changed)} changed after the report was "
+            f"built, so its numbers may no longer be true; nothing was sent. Run it again.")
 
 
 def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, ledger: Ledger,

@@ -16,6 +16,7 @@ from typing import Any
 
 from itsdangerous import URLSafeSerializer
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -25,7 +26,6 @@ from starlette.routing import Route
 
 from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
-from reportgen.executors.retention import prune_after_run
 from reportgen.ledger.pruning import pruned_note
 from reportgen.ledger.store import Ledger, RunRecord
 from reportgen.run.approvals import alert_overdue_approvals
@@ -43,7 +43,7 @@ from reportgen.web.common import (
 )
 from reportgen.web.jobs import JobQueue
 from reportgen.web.run_actions import approve, download, reject, run_page, test_send
-from reportgen.web.segments import families, known_segments, only_segment, segment_model
+from reportgen.web.segments import families, known_segments, segment_model
 from reportgen.web.store import WebStore
 
 APPROVAL_CHECK_SECONDS = 60
@@ -81,7 +81,7 @@ def create_app(config: WebConfig) -> Starlette:
     app.state.config = config
     app.state.ledger = ledger
     app.state.store = WebStore(ledger.engine, now=config.now)
-    app.state.jobs = JobQueue()
+    app.state.jobs = JobQueue(ledger.engine, config.now)
     app.state.limiter = SignInLimiter()
     app.state.files = URLSafeSerializer(config.secret, salt="reportgen-artifact")
     app.state.preview_lock = threading.Lock()
@@ -194,8 +194,18 @@ def _build_preview(request: Request, entry: Entry, period_key: str, segment: str
     if segment and entry.loaded.definition.fan_out is None:
         raise HTTPException(400, f"{entry.report_id} has no fan_out, so no segment "
                                  f"'{segment}'")
-    key = (entry.report_id, period_key, entry.loaded.hash, segment)
+    from reportgen.data.fingerprint import cheap_fingerprints
+
+    # Kept only while the data is what it was: a preview is keyed on the files' fingerprints,
+    # and a report over a database is built afresh each time.
+    data = cheap_fingerprints(entry.loaded.definition.sources, entry.loaded.base_dir)
+    key = (entry.report_id, period_key, entry.loaded.hash, segment,
+           tuple(sorted(data.items())) if data is not None else None)
     with request.app.state.preview_lock:
+        for old in [k for k in config._previews if k[:4] == key[:4] and k != key]:
+            del config._previews[old]  # built from data that has changed since
+        if data is None:
+            config._previews.pop(key, None)
         if key not in config._previews:
             try:
                 period = entry.period(period_key)
@@ -242,7 +252,8 @@ async def preview_page(request: Request) -> Response:
     periods = entry.periods(web_config(request).now())
     period_key = request.query_params.get("period") or periods[0].key
     segment = request.query_params.get("segment", "")
-    model = _build_preview(request, entry, period_key, segment)
+    # built on a worker thread: the page keeps answering everyone else meanwhile
+    model = await run_in_threadpool(_build_preview, request, entry, period_key, segment)
     since, kpis, findings = _changes(request, model.report_id, model)
     segments = known_segments(entry.loaded, request.app.state.ledger)
     return render(request, "preview.html", entry=entry, period_key=period_key,
@@ -257,8 +268,9 @@ async def preview_document(request: Request) -> Response:
     entry = entry_for(request, request.path_params["report_id"])
     if entry.loaded is None:
         raise HTTPException(409, f"{entry.path.name} is not valid: {entry.error}")
-    model = _build_preview(request, entry, request.query_params.get("period", ""),
-                           request.query_params.get("segment", ""))
+    model = await run_in_threadpool(_build_preview, request, entry,
+                                    request.query_params.get("period", ""),
+                                    request.query_params.get("segment", ""))
     return HTMLResponse(preview_html(model), headers={
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                    "img-src data:; font-src data:"})
@@ -267,7 +279,7 @@ async def preview_document(request: Request) -> Response:
 # -- actions -----------------------------------------------------------------------------
 
 async def regenerate(request: Request) -> Response:
-    from reportgen.run.runner import run_fanout, run_report
+    from reportgen.run.core import RunRequest, execute
 
     user = require_role(request, "analyst")
     form = await check_csrf(request)
@@ -281,31 +293,22 @@ async def regenerate(request: Request) -> Response:
     except (ValueError, ReportgenError) as exc:
         raise HTTPException(400, f"period '{period_key}': {exc}") from None
     segment = form.get("segment", "")
-    ledger: Ledger = request.app.state.ledger
     loaded = entry.loaded
     if segment and loaded.definition.fan_out is None:
         raise HTTPException(400, f"{entry.report_id} has no fan_out, so no segment "
                                  f"'{segment}'")
-    settings = config.settings
+    run_request = RunRequest(entry.path, period.key, "manual", send=False,
+                             segment=segment or None, requested_by=user.name)
+    ledger: Ledger = request.app.state.ledger
 
-    def work() -> tuple[int, str, str | None]:
-        if loaded.definition.fan_out is not None:
-            record = run_fanout(only_segment(loaded, segment) if segment else loaded, period,
-                                trigger="manual", ledger=ledger,
-                                out_dir=settings.resolved_out_dir(), send=False,
-                                smtp=settings.smtp, domains=settings.allowed_domains,
-                                jobs=settings.jobs, now=config.now,
-                                public_url=settings.web.public_url)
-        else:
-            record = run_report(loaded, period, trigger="manual", ledger=ledger,
-                                out_dir=settings.resolved_out_dir(), send=False,
-                                smtp=settings.smtp, now=config.now,
-                                public_url=settings.web.public_url)
-        prune_after_run(settings, ledger.with_clock(config.now))
-        return record.id, record.status, record.error
+    def work(sink: Any) -> tuple[int, str, str | None]:
+        outcome = execute(run_request, config.settings, loaded=loaded, ledger=ledger,
+                          sink=sink, now=config.now)
+        assert outcome.record is not None
+        return outcome.record.id, outcome.record.status, outcome.record.error
 
     what = f"{entry.report_id} {period.key}" + (f" {segment}" if segment else "")
-    job = request.app.state.jobs.submit(entry.report_id, period.key + (
+    job = request.app.state.jobs.submit("regenerate", entry.report_id, period.key + (
         f" · {segment}" if segment else ""), user.name, work)
     request.app.state.store.record(user, "regenerate", what, "queued", f"job {job.id}")
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
@@ -315,8 +318,8 @@ async def job_page(request: Request) -> Response:
     require_role(request, "viewer")
     job = request.app.state.jobs.get(request.path_params["job_id"])
     if job is None:
-        raise HTTPException(404, "no such job (jobs are kept until the page restarts)")
-    return render(request, "job.html", job=job)
+        raise HTTPException(404, "no such job")
+    return render(request, "job.html", job=job, elapsed=job.elapsed(web_config(request).now()))
 
 
 async def job_status(request: Request) -> Response:
@@ -324,7 +327,7 @@ async def job_status(request: Request) -> Response:
     job = request.app.state.jobs.get(request.path_params["job_id"])
     if job is None:
         raise HTTPException(404, "no such job")
-    return JSONResponse(job.to_json())
+    return JSONResponse(job.to_json(web_config(request).now()))
 
 
 async def audit_page(request: Request) -> Response:

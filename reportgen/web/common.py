@@ -31,7 +31,7 @@ class WebConfig:
     settings_path: Path | None = None
     secure_cookies: bool = True
     now: Callable[[], datetime] = utc_now
-    _previews: dict[tuple[str, str, str, str], Any] = field(default_factory=dict)
+    _previews: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
 
 

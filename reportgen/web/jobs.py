@@ -1,63 +1,71 @@
-"""Regenerations queued in-process: one worker thread, status the page polls."""
+"""Work the page does for its users off the event loop: regenerations, one at a time.
+
+Each job is a row of the ledger's jobs table (``reportgen.ledger.jobs``) from the moment it
+is asked for: its id never repeats, the page shows its live stage and elapsed time, and its
+outcome survives a restart.  The work runs on one worker thread, so two regenerations do
+not fight over a small machine or a run lock, and the page keeps answering meanwhile.
+"""
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from datetime import datetime
 
+import sqlalchemy as sa
 
-@dataclass
-class Job:
-    id: int
-    report_id: str
-    period: str
-    user: str
-    state: str = "queued"  # queued, running, finished, failed
-    run_id: int | None = None
-    run_status: str | None = None
-    error: str | None = None
-    done: threading.Event = field(default_factory=threading.Event)
+from reportgen import secrets
+from reportgen.errors import ReportgenError
+from reportgen.ledger.jobs import JobRecord, JobStore
+from reportgen.run.events import RunEvent, StageStarted
 
-    def to_json(self) -> dict[str, object]:
-        return {"id": self.id, "report_id": self.report_id, "period": self.period,
-                "state": self.state, "run_id": self.run_id, "run_status": self.run_status,
-                "error": self.error}
+#: the work: told where to send the run's events, it returns (run id, status, error)
+Work = Callable[[Callable[[RunEvent], None]], tuple[int, str, str | None]]
 
 
 class JobQueue:
-    """Runs one regeneration at a time, so two cannot fight over the 2-core box or a lock."""
+    """Runs one job at a time on a worker thread, recording each in the ledger."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: sa.Engine, now: Callable[[], datetime]) -> None:
+        self.store = JobStore(engine, now)
+        self.store.interrupt_orphans()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reportgen-web-job")
-        self._jobs: dict[int, Job] = {}
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        #: set when a job ends (tests and shutdown wait on it)
+        self.finished: dict[int, threading.Event] = {}
 
-    def submit(self, report_id: str, period: str, user: str,
-               work: Callable[[], tuple[int, str, str | None]]) -> Job:
-        """Queue ``work`` (returning run id, status and error) and return its job."""
-        with self._lock:
-            job = Job(next(self._ids), report_id, period, user)
-            self._jobs[job.id] = job
+    def submit(self, kind: str, report_id: str, period: str, user: str, work: Work) -> JobRecord:
+        """Record a job and queue ``work``; returns the job as recorded."""
+        job_id = self.store.create(kind, report_id, period, user)
+        done = self.finished[job_id] = threading.Event()
+
+        def sink(event: RunEvent) -> None:
+            if isinstance(event, StageStarted):
+                self.store.update(job_id, stage=event.stage)
 
         def run() -> None:
-            job.state = "running"
+            self.store.start(job_id)
             try:
-                job.run_id, job.run_status, job.error = work()
-                job.state = "finished"
-            except Exception as exc:  # shown on the page; the ledger has the run's own record
-                job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
+                run_id, status, error = work(sink)
+                self.store.finish(job_id, "finished", run_id=run_id, run_status=status,
+                                  error=error)
+            except ReportgenError as exc:  # said in plain words on the page
+                self.store.finish(job_id, "failed", error=secrets.redact(str(exc)))
+            except Exception as exc:  # the run's own record has the detail
+                self.store.finish(job_id, "failed", error=secrets.redact(
+                    f"the job stopped on an internal error ({type(exc).__name__}); the run's "
+                    f"record and the server log have the detail"))
             finally:
-                job.done.set()
+                done.set()
 
         self._pool.submit(run)
-        return job
+        record = self.store.get(job_id)
+        assert record is not None
+        return record
 
-    def get(self, job_id: int) -> Job | None:
-        return self._jobs.get(job_id)
+    def get(self, job_id: int) -> JobRecord | None:
+        return self.store.get(job_id)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self.store.interrupt_orphans()  # anything cancelled before it started

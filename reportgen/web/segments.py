@@ -8,7 +8,6 @@ scheduled run would (and its numbers are the ones its recipients get).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from reportgen.ledger.store import Ledger, RunRecord
@@ -16,15 +15,6 @@ from reportgen.ledger.store import Ledger, RunRecord
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition
     from reportgen.period import Period
-
-
-def only_segment(loaded: LoadedDefinition, segment: str) -> LoadedDefinition:
-    """``loaded`` narrowed to one segment (by its name), without the whole report."""
-    definition = loaded.definition
-    spec = definition.fan_out
-    assert spec is not None
-    narrowed = spec.model_copy(update={"values": [segment], "include_whole": False})
-    return replace(loaded, definition=definition.model_copy(update={"fan_out": narrowed}))
 
 
 def known_segments(loaded: LoadedDefinition, ledger: Ledger) -> list[str]:
@@ -46,6 +36,7 @@ def segment_model(loaded: LoadedDefinition, period: Period, segment: str, *, now
     """The ReportModel of one segment for ``period``; LookupError with the reason when the
     segment has no report (skipped for too few rows, or failed to build)."""
     from reportgen.run.build import build_fanout
+    from reportgen.run.fanout import only_segment
 
     built = build_fanout(only_segment(loaded, segment), period, now=now, domains=domains)
     (one,) = built.segments

@@ -173,7 +173,7 @@ def test_a_pruned_run_is_refused_for_download_test_send_and_approval_saying_when
         tmp_path, demo_dir, smtp_server):
     from datetime import UTC, datetime
 
-    from reportgen.executors.retention import prune_runs
+    from reportgen.ledger.retention import prune_runs
     from reportgen.settings import RetentionSettings
 
     app = create_app(make_config(tmp_path, demo_dir, smtp_server))

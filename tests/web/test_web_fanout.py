@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from test_web_browser import _sign_in, browser, shots  # noqa: F401 (fixtures)
 from web_site import NOW, make_config, serve
 
-from reportgen.executors.retention import prune_runs
+from reportgen.ledger.retention import prune_runs
 from reportgen.period import Period
 from reportgen.run.runner import run_fanout
 from reportgen.settings import RetentionSettings
