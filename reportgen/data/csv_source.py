@@ -104,7 +104,8 @@ class CsvConnector:
             raise SourceError(name, f"cannot read the CSV ({found})", str(path))
         unread = 1 if found == "last" else 0
         select = f"SELECT * FROM read_csv({options}{', ignore_errors = true' if unread else ''})"
-        return _view(conn, name, spec, select, str(path), text_typed=True, unread_rows=unread)
+        return _view(conn, name, spec, select, str(path), text_typed=True, unread_rows=unread,
+                     allowed=[path])
 
 
 def _rejected(conn: Any, options: str, final: tuple[int, bytes] | None,
