@@ -9,7 +9,7 @@ where the data is and only small results come back.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -52,6 +52,9 @@ class RawRelation:
     database: str | None = None
     #: rows of the file the reader left out (an incomplete last row), counted as dropped
     unread_rows: int = 0
+    #: for a file read row by row as it is queried: where its first broken row is, as
+    #: "line N of the file: why" (the reader's own error numbers rows, not lines)
+    locate: Callable[[], str | None] | None = None
 
     @property
     def dialect(self) -> str:

@@ -89,7 +89,7 @@ class CsvConnector:
                     continue
                 conn.rollback()
                 if final is not None:
-                    found = _rejected(conn, options, final, encoding)
+                    found = _rejected(conn, options, final, encoding, path)
                 if found == "last":
                     break  # the sample failed on the cut row: read without it (below)
                 conn.close()
@@ -98,18 +98,26 @@ class CsvConnector:
         # for one column), is looked for row by row; other files are not read twice
         misread = len(columns) == 1 and any(d in columns[0] for d in _DELIMITERS)
         if found is None and (final is not None or misread):
-            found = _rejected(conn, options, final, encoding)
+            found = _rejected(conn, options, final, encoding, path)
         if found is not None and found != "last":
             conn.close()
             raise SourceError(name, f"cannot read the CSV ({found})", str(path))
         unread = 1 if found == "last" else 0
         select = f"SELECT * FROM read_csv({options}{', ignore_errors = true' if unread else ''})"
-        return _view(conn, name, spec, select, str(path), text_typed=True, unread_rows=unread,
-                     allowed=[path])
+        relation = _view(conn, name, spec, select, str(path), text_typed=True,
+                         unread_rows=unread, allowed=[path])
+
+        def locate() -> str | None:
+            relation.connection.rollback()
+            where = _rejected(relation.connection, options, final, encoding, path)
+            return None if where == "last" else where
+
+        relation.locate = locate
+        return relation
 
 
 def _rejected(conn: Any, options: str, final: tuple[int, bytes] | None,
-              encoding: str) -> str | None:
+              encoding: str, path: Path) -> str | None:
     """What a read that sets broken rows aside finds: "last" when the only one is the
     file's incomplete last row, the first other one as "line N of the file: why", or None
     (none found, or the file cannot be read even so)."""
@@ -121,8 +129,9 @@ def _rejected(conn: Any, options: str, final: tuple[int, bytes] | None,
             "true, rejects_table = 'reportgen_rejects', rejects_scan = 'reportgen_scans')"
         ).fetchall()
         rows = conn.exec_driver_sql(
-            "SELECT line, max(byte_position), arg_min(error_message, column_idx), "
-            "arg_min(csv_line, column_idx) FROM reportgen_rejects GROUP BY line ORDER BY line"
+            "SELECT min(line_byte_position), max(byte_position), "
+            "arg_min(error_message, column_idx), arg_min(csv_line, column_idx) "
+            "FROM reportgen_rejects GROUP BY line ORDER BY line"
         ).fetchall()
     except (duckdb.Error, sa.exc.DBAPIError):
         conn.rollback()
@@ -132,9 +141,23 @@ def _rejected(conn: Any, options: str, final: tuple[int, bytes] | None,
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
     if not rows:
         return None
-    for line, position, why, text in rows:
+    for start, position, why, text in rows:
         last = (final is not None and int(position or 0) > final[0]
                 and str(text).strip("\r\n") == final[1].decode(encoding, "replace").strip("\r\n"))
         if not last:
-            return f"line {line} of the file: {str(why).rstrip('.')}"
+            return f"line {_line_at(path, int(start or 0)):,} of the file: {str(why).rstrip('.')}"
     return "last"
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The line of the file (counted from 1) that starts at byte ``offset``: DuckDB numbers
+    rows, and a quoted field with line breaks makes a row longer than one line."""
+    count, left = 1, offset
+    with path.open("rb") as handle:
+        while left > 0:
+            chunk = handle.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            left -= len(chunk)
+    return count
