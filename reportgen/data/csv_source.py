@@ -65,7 +65,9 @@ class CsvConnector:
         import duckdb
 
         path = _existing(name, spec, base_dir)
-        nulls = "[" + ", ".join(_literal(v) for v in CSV_NULLS) + "]"
+        # NaN, null, N/A ... in a number column are counted (as placeholders), so the file is
+        # read with only an empty field as NULL; the other columns take them as NULL below
+        nulls = "['']"
         conn = duckdb_connection()
         final = _final_line(path)
         columns: list[str] = []
@@ -104,6 +106,7 @@ class CsvConnector:
             raise SourceError(name, f"cannot read the CSV ({found})", str(path))
         unread = 1 if found == "last" else 0
         select = f"SELECT * FROM read_csv({options}{', ignore_errors = true' if unread else ''})"
+        select = _nulls_outside_numbers(conn, spec, select)
         relation = _view(conn, name, spec, select, str(path), text_typed=True,
                          unread_rows=unread, allowed=[path])
 
@@ -114,6 +117,27 @@ class CsvConnector:
 
         relation.locate = locate
         return relation
+
+
+def _nulls_outside_numbers(conn: Any, spec: SourceSpec, select: str) -> str:
+    """``select`` with the written forms of "no value" (NaN, N/A, NULL, ...) read as NULL in
+    every column but the declared number columns, where the contract counts them."""
+    import duckdb
+
+    numbers = {spec.rename.get(col, col) for col, kind in spec.columns.items()
+               if kind in ("int", "float")}
+    try:
+        names = list(conn.exec_driver_sql(f"SELECT * FROM ({select}) LIMIT 0").keys())
+    except (duckdb.Error, sa.exc.DBAPIError):
+        conn.rollback()
+        return select  # the view says what is wrong, with the file named
+    listed = ", ".join(_literal(v) for v in CSV_NULLS if v)
+    parts = []
+    for column in names:
+        quoted = '"' + column.replace('"', '""') + '"'
+        parts.append(quoted if column in numbers else
+                     f"CASE WHEN {quoted} IN ({listed}) THEN NULL ELSE {quoted} END AS {quoted}")
+    return f"SELECT {', '.join(parts)} FROM ({select})"
 
 
 def _rejected(conn: Any, options: str, final: tuple[int, bytes] | None,
