@@ -178,3 +178,21 @@ def metric_notes(metrics: Mapping[str, MetricResult]) -> list[str]:
     return [f"Metric '{result.label}': {text.plural(item.count, item.noun)} {item.qualifier} "
             f"left out."
             for result in metrics.values() for item in result.left_out]
+
+
+def empty_metric_notes(sources: Mapping[str, str], metrics: Mapping[str, MetricResult],
+                       row_counts: Mapping[str, int]) -> list[str]:
+    """One sentence per metric with no value to count (n = 0) in a period whose source has
+    rows: every value empty or left out, so the metric shows nothing though data came in.
+
+    ``sources``: metric id -> its source; ``row_counts``: source -> rows in the period.
+    """
+    from reportgen import text
+
+    notes = []
+    for metric_id, source in sources.items():
+        result, rows = metrics.get(metric_id), row_counts.get(source, 0)
+        if result is not None and result.n == 0 and rows:
+            notes.append(f"Metric '{result.label}': n = 0, no value to count in the "
+                         f"{text.plural(rows, 'row')} of source '{source}'.")
+    return notes

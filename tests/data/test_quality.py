@@ -328,3 +328,13 @@ def test_the_dropped_share_gate_weighs_blanks_and_identical_rows(
     run = json.loads(capsys.readouterr().out)
     assert run["status"] == "held" and "20.0% of the rows read" in run["error"]
     assert not list(out.rglob("*.xlsx"))
+
+
+def test_a_metric_with_no_value_in_a_period_with_rows_is_noted(tmp_path: Path,
+                                                               write_definition) -> None:
+    write_tickets(tmp_path, [(f"T{i}", f"2026-09-{1 + i % 28:02d} 09:00:00", "")
+                             for i in range(30)])  # every handling time empty
+    result = build(write_definition)
+    assert result.model.metrics["aht"].n == 0 and result.model.metrics["volume"].value == 30
+    assert result.model.provenance.data_quality == (
+        "Metric 'aht': n = 0, no value to count in the 30 rows of source 'tickets'.",)
