@@ -18,6 +18,9 @@ from reportgen.errors import PeriodError
 Grain = Literal["week", "month", "quarter"]
 GRAINS: tuple[Grain, ...] = ("week", "month", "quarter")
 
+#: the years a period may name: its history (a few years before it) and the period after
+#: it must still be dates
+FIRST_YEAR, LAST_YEAR = 1000, 9998
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
@@ -115,6 +118,10 @@ class Period:
                 f"cannot read period '{text}'; expected YYYY-MM (month), YYYY-Qn (quarter) "
                 f"or YYYY-Www (ISO week)"
             )
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            # the report reads its history and the period after it: both must be dates
+            raise PeriodError(f"period '{text}': expected a year from {FIRST_YEAR} to "
+                              f"{LAST_YEAR}, found {day.year}")
         return cls.containing(day, grain, timezone)
 
     # --- arithmetic ---------------------------------------------------------------------

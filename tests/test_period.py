@@ -87,3 +87,33 @@ def test_bad_period_strings_say_what_was_expected(text, message):
 def test_unknown_timezone_is_named():
     with pytest.raises(PeriodError, match="unknown timezone 'Mars/Olympus'"):
         _ = Period.parse("2026-10", "month", "Mars/Olympus").start_at
+
+
+@pytest.mark.parametrize(("text", "grain"), [("9999-12", "month"), ("9999-Q4", "quarter"),
+                                              ("0001-01", "month"), ("9999-W52", "week")])
+def test_a_period_whose_history_or_end_is_no_date_is_refused(text, grain):
+    with pytest.raises(PeriodError, match=f"period '{text}': expected a year from"):
+        Period.parse(text, grain)
+
+
+def test_the_cli_refuses_an_out_of_range_period_with_exit_2(tmp_path, write_definition,
+                                                           capsys):
+    from reportgen.cli import main
+
+    (tmp_path / "t.csv").write_text("created_at,x\n2026-09-01 10:00:00,1\n", encoding="utf-8")
+    path = write_definition("""
+        id: t
+        title: T
+        sources:
+          t: {kind: csv, path: t.csv, time_column: created_at, columns: {x: str}}
+        metrics:
+          - {id: volume, calculator: volume, source: t}
+        sections:
+          - {id: s, title: S, kpis: [volume]}
+        outputs:
+          - {format: xlsx}
+        """)
+    code = main(["run", str(path), "--period", "9999-12", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "period '9999-12'" in err and "internal error" not in err
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.xlsx"))

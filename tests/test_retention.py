@@ -15,12 +15,12 @@ from standin_pipeline import definition_text, settings_file, write_rows
 
 from reportgen.cli import main
 from reportgen.errors import DeliveryError
-from reportgen.ledger.retention import prune_job, prune_runs
 from reportgen.executors.scheduler import (
     RETENTION_JOB_FUNCTION,
     add_retention_job,
     run_scheduled_job,
 )
+from reportgen.ledger.retention import prune_job, prune_runs
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.report.model import Artifact

@@ -126,3 +126,14 @@ def test_no_calculator_formula_prints_none_for_its_defaults():
         assert "None" not in text_ and "['" not in text_, (name, text_)
         described += 1
     assert described >= 20
+
+
+@pytest.mark.parametrize(("number", "unit", "locale", "expected"), [
+    (1e308, "minutes", "en", "1E308 min"),
+    (-2.5e20, "number", "de", "\u22122,5E20"),
+    (1e300, "percent", "en", "1E302%"),
+    (1234.5, "minutes", "en", "1,234.5 min"),  # an ordinary value keeps every digit
+])
+def test_a_value_beyond_any_measurement_is_written_with_an_exponent(number, unit, locale,
+                                                                    expected):
+    assert text.value(number, unit, locale) == expected

@@ -61,6 +61,22 @@ def _sql(expr: ColumnElement[Any], dialect: str) -> str:
     return str(expr.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
 
+#: text a file writes for "no value" in a number column: read as blank and counted
+PLACEHOLDERS = ("nan", "-nan", "null", "n/a", "na", "#n/a", "#na", "none", "<na>", "-", "--")
+
+
+def placeholder(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The condition "the text stands for no value" (NaN, null, N/A, -; any case)."""
+    return sa.func.lower(sa.func.trim(text(expr))).in_(PLACEHOLDERS)
+
+
+def without_placeholder(expr: ColumnElement[Any], raw: RawRelation) -> ColumnElement[Any]:
+    """A text-typed source's value with placeholders read as NULL (a number column)."""
+    if not raw.text_typed:
+        return expr
+    return sa.case((placeholder(expr), sa.null()), else_=expr)
+
+
 def flag_of_text(expr: ColumnElement[Any]) -> ColumnElement[Any]:
     """1, 0 or NULL from 1/0, true/false, yes/no text (any case, spaces trimmed)."""
     value = sa.func.lower(sa.func.trim(text(expr)))
@@ -83,8 +99,9 @@ class Canonical:
     in_window: ColumnElement[Any]  # the window as a condition on the raw relation
     #: one statement counting, per period, the rows dropped and values read as empty
     quality: sa.Select[Any] | sa.CompoundSelect | None = None
-    #: the numeric columns whose inf and NaN values ``quality`` counts, in its order
-    quality_columns: tuple[str, ...] = ()
+    #: (reason, column) of the values ``quality`` counts per column, in its order: inf and
+    #: NaN numbers, placeholder text in number columns
+    quality_columns: tuple[tuple[str, str], ...] = ()
 
     @property
     def dialect(self) -> str:
@@ -137,6 +154,8 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
             kinds[col] = {"number": "float", "text": "str", "bool": "bool"}.get(native, "unknown")
         else:
             kinds[col] = kind
+            if kind in ("int", "float"):
+                value = without_placeholder(value, raw)
             value = _typed(value, kind, dialect, raw, raw_names[col] if col not in spec.values else None)
         columns[col] = value
     time = _time(raw, spec)
@@ -161,18 +180,22 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
     non_finite = _non_finite(spec, raw, ours)
     quality = counting_statement(spec, raw, time, period, in_window, keys, non_finite,
                                  _written_time(raw, spec),
-                                 _unparsed_text_time(raw, time, in_window))
+                                 _unparsed_text_time(raw, time, in_window),
+                                 [raw.table.c[raw_names[c]] for c in ours])
     return Canonical(name, raw, rows, kinds, tuple(periods), in_window, quality,
                      tuple(non_finite))
 
 
 def _non_finite(spec: SourceSpec, raw: RawRelation,
-                ours: Sequence[str]) -> dict[str, ColumnElement[Any]]:
-    """Per numeric column, the condition 'holds inf or NaN' (read as empty): DuckDB only,
-    since a typed database column and SQLite's number test never yield them."""
+                ours: Sequence[str]) -> dict[tuple[str, str], ColumnElement[Any]]:
+    """Per numeric column, the conditions 'holds inf or NaN' and 'holds placeholder text'
+    (both read as empty): DuckDB only, since a typed database column and SQLite's number
+    test never yield them."""
+    from reportgen.data.quality import NON_FINITE, PLACEHOLDER
+
     if raw.dialect != "duckdb":
         return {}
-    out: dict[str, ColumnElement[Any]] = {}
+    out: dict[tuple[str, str], ColumnElement[Any]] = {}
     for col in ours:
         if spec.columns.get(col) not in ("int", "float") or col == spec.time_column:
             continue
@@ -183,8 +206,11 @@ def _non_finite(spec: SourceSpec, raw: RawRelation,
         value: ColumnElement[Any] = raw.table.c[raw_name]
         if col in spec.values:
             value = _mapped(value, spec.values[col])
+        if raw.text_typed:
+            out[(PLACEHOLDER, col)] = placeholder(value)
+            value = without_placeholder(value, raw)
         number = try_number(value, raw.dialect)
-        out[col] = sa.and_(number.is_not(None), sa.not_(sa.func.isfinite(number)))
+        out[(NON_FINITE, col)] = sa.and_(number.is_not(None), sa.not_(sa.func.isfinite(number)))
     return out
 
 

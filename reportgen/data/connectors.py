@@ -9,7 +9,7 @@ where the data is and only small results come back.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -52,6 +52,9 @@ class RawRelation:
     database: str | None = None
     #: rows of the file the reader left out (an incomplete last row), counted as dropped
     unread_rows: int = 0
+    #: for a file read row by row as it is queried: where its first broken row is, as
+    #: "line N of the file: why" (the reader's own error numbers rows, not lines)
+    locate: Callable[[], str | None] | None = None
 
     @property
     def dialect(self) -> str:
@@ -167,7 +170,7 @@ def read_problem(message: str) -> str:
 
 def _view(conn: sa.Connection, name: str, spec: SourceSpec, select: str, label: str,
           time_mode: TimeMode = "instant", text_typed: bool = False,
-          unread_rows: int = 0) -> RawRelation:
+          unread_rows: int = 0, allowed: list[Path] | None = None) -> RawRelation:
     import duckdb
 
     setup = [*_setup_of(conn), f'CREATE VIEW "raw" AS {select}',
@@ -180,6 +183,10 @@ def _view(conn: sa.Connection, name: str, spec: SourceSpec, select: str, label: 
         raise SourceError(name, f"cannot read the data ({_duckdb_error(exc)})", label) from None
     table = sa.table("raw", *(sa.column(c) for c in native))
     conn.exec_driver_sql(setup[-1])
+    conn.info["setup"] = setup
+    # derived columns are SQL too: they run where nothing but the source's file is readable
+    fence(conn, [] if allowed is None else allowed)
+    setup = _setup_of(conn)
     return RawRelation(conn, table, list(native), label, time_mode, native, text_typed,
                        setup=setup, unread_rows=unread_rows)
 
@@ -193,7 +200,7 @@ class ParquetConnector:
         path = _existing(name, spec, base_dir)
         conn = duckdb_connection()
         return _view(conn, name, spec, f"SELECT * FROM read_parquet({_literal(str(path))})",
-                     str(path))
+                     str(path), allowed=[path])
 
 
 @SOURCES.register("excel")
@@ -253,16 +260,56 @@ class DuckDbConnector:
         except SourceError:
             conn.close()
             raise
+        allowed = [resolve(base_dir, f) for f in spec.files.values()]
+        if spec.path:
+            allowed.append(resolve(base_dir, spec.path))
+        try:
+            _only_a_select(conn, name, spec.query, label)
+            _setup(conn, f"SET TimeZone = {_literal(spec.timezone)}")
+            fence(conn, allowed)
+        except SourceError:
+            conn.close()
+            raise
         query = re.sub(r"\$(start|end)\b", r":\1", spec.query)
         params = {k: v for k, v in zip(("start", "end"), bounds, strict=True)
                   if re.search(rf":{k}\b", query)}
-        return _query_relation(conn, name, query, params, label, "naive", duckdb_types=True,
-                               timezone=spec.timezone)
+        return _query_relation(conn, name, query, params, label, "naive", duckdb_types=True)
+
+
+def fence(conn: sa.Connection, allowed: list[Path]) -> None:
+    """Let the DuckDB connection read only the ``allowed`` files from now on: no other file,
+    no URL, no extension to install or load, and no setting to undo it.
+
+    Views over the allowed files keep working, since their reads are checked when they run.
+    """
+    paths = "[" + ", ".join(_literal(str(p)) for p in allowed) + "]"
+    _setup(conn, f"SET allowed_paths = {paths}")
+    for sql in ("SET autoinstall_known_extensions = false",
+                "SET autoload_known_extensions = false",
+                "SET enable_external_access = false", "SET lock_configuration = true"):
+        _setup(conn, sql)
+
+
+def _only_a_select(conn: sa.Connection, name: str, query: str, label: str | None) -> None:
+    """Refuse a query that is not one SELECT (no PRAGMA, SET, INSTALL, ATTACH, COPY, ...)."""
+    import duckdb
+
+    driver = conn.connection.driver_connection
+    try:  # DuckDB parses $start and $end as parameters, not :start and :end
+        statements = driver.extract_statements(re.sub(r":(start|end)\b", r"$\1", query))
+    except duckdb.Error as exc:
+        raise SourceError(name, f"query: not valid SQL ({read_problem(str(exc))})",
+                          label) from None
+    kinds = [str(s.type).rpartition(".")[2] for s in statements]
+    if kinds != ["SELECT"]:
+        found = "no statement" if not kinds else ", ".join(kinds)
+        raise SourceError(name, f"query: expected a single SELECT statement, found {found} "
+                          "(a query source only reads its declared files)", label)
 
 
 def _query_relation(conn: sa.Connection, name: str, query: str, params: Mapping[str, Any],
-                    label: str | None, time_mode: TimeMode, *, duckdb_types: bool = False,
-                    timezone: str | None = None) -> RawRelation:
+                    label: str | None, time_mode: TimeMode, *,
+                    duckdb_types: bool = False) -> RawRelation:
     statement = sa.text(query).bindparams(**params) if params else sa.text(query)
     try:
         probe = sa.select(sa.literal_column("*")).select_from(
@@ -271,13 +318,14 @@ def _query_relation(conn: sa.Connection, name: str, query: str, params: Mapping[
     except sa.exc.SQLAlchemyError as exc:
         detail = redact(_duckdb_error(exc))
         conn.close()
+        if "disabled by configuration" in detail or "disabled through configuration" in detail:
+            detail = (f"it reads a file, URL or extension other than the source's declared "
+                      f"files, which a query source may not ({detail})")
         raise SourceError(name, f"query failed: {detail}", label) from None
     native: dict[str, NativeKind] = {}
     if duckdb_types:
         compiled = probe.compile(conn, compile_kwargs={"literal_binds": True})
         native = _describe(conn, f"({compiled})")
-        if timezone:
-            _setup(conn, f"SET TimeZone = {_literal(timezone)}")
     table = statement.columns(*(sa.column(k) for k in keys)).subquery("raw")
     database = conn.engine.url.database if conn.dialect.name == "sqlite" else None
     return RawRelation(conn, table, keys, label, time_mode, native, params=params,

@@ -65,7 +65,9 @@ class CsvConnector:
         import duckdb
 
         path = _existing(name, spec, base_dir)
-        nulls = "[" + ", ".join(_literal(v) for v in CSV_NULLS) + "]"
+        # NaN, null, N/A ... in a number column are counted (as placeholders), so the file is
+        # read with only an empty field as NULL; the other columns take them as NULL below
+        nulls = "['']"
         conn = duckdb_connection()
         final = _final_line(path)
         columns: list[str] = []
@@ -89,7 +91,7 @@ class CsvConnector:
                     continue
                 conn.rollback()
                 if final is not None:
-                    found = _rejected(conn, options, final, encoding)
+                    found = _rejected(conn, options, final, encoding, path)
                 if found == "last":
                     break  # the sample failed on the cut row: read without it (below)
                 conn.close()
@@ -98,17 +100,48 @@ class CsvConnector:
         # for one column), is looked for row by row; other files are not read twice
         misread = len(columns) == 1 and any(d in columns[0] for d in _DELIMITERS)
         if found is None and (final is not None or misread):
-            found = _rejected(conn, options, final, encoding)
+            found = _rejected(conn, options, final, encoding, path)
         if found is not None and found != "last":
             conn.close()
             raise SourceError(name, f"cannot read the CSV ({found})", str(path))
         unread = 1 if found == "last" else 0
         select = f"SELECT * FROM read_csv({options}{', ignore_errors = true' if unread else ''})"
-        return _view(conn, name, spec, select, str(path), text_typed=True, unread_rows=unread)
+        select = _nulls_outside_numbers(conn, spec, select)
+        relation = _view(conn, name, spec, select, str(path), text_typed=True,
+                         unread_rows=unread, allowed=[path])
+
+        def locate() -> str | None:
+            relation.connection.rollback()
+            where = _rejected(relation.connection, options, final, encoding, path)
+            return None if where == "last" else where
+
+        relation.locate = locate
+        return relation
+
+
+def _nulls_outside_numbers(conn: Any, spec: SourceSpec, select: str) -> str:
+    """``select`` with the written forms of "no value" (NaN, N/A, NULL, ...) read as NULL in
+    every column but the declared number columns, where the contract counts them."""
+    import duckdb
+
+    numbers = {spec.rename.get(col, col) for col, kind in spec.columns.items()
+               if kind in ("int", "float")}
+    try:
+        names = list(conn.exec_driver_sql(f"SELECT * FROM ({select}) LIMIT 0").keys())
+    except (duckdb.Error, sa.exc.DBAPIError):
+        conn.rollback()
+        return select  # the view says what is wrong, with the file named
+    listed = ", ".join(_literal(v) for v in CSV_NULLS if v)
+    parts = []
+    for column in names:
+        quoted = '"' + column.replace('"', '""') + '"'
+        parts.append(quoted if column in numbers else
+                     f"CASE WHEN {quoted} IN ({listed}) THEN NULL ELSE {quoted} END AS {quoted}")
+    return f"SELECT {', '.join(parts)} FROM ({select})"
 
 
 def _rejected(conn: Any, options: str, final: tuple[int, bytes] | None,
-              encoding: str) -> str | None:
+              encoding: str, path: Path) -> str | None:
     """What a read that sets broken rows aside finds: "last" when the only one is the
     file's incomplete last row, the first other one as "line N of the file: why", or None
     (none found, or the file cannot be read even so)."""
@@ -120,8 +153,9 @@ def _rejected(conn: Any, options: str, final: tuple[int, bytes] | None,
             "true, rejects_table = 'reportgen_rejects', rejects_scan = 'reportgen_scans')"
         ).fetchall()
         rows = conn.exec_driver_sql(
-            "SELECT line, max(byte_position), arg_min(error_message, column_idx), "
-            "arg_min(csv_line, column_idx) FROM reportgen_rejects GROUP BY line ORDER BY line"
+            "SELECT min(line_byte_position), max(byte_position), "
+            "arg_min(error_message, column_idx), arg_min(csv_line, column_idx) "
+            "FROM reportgen_rejects GROUP BY line ORDER BY line"
         ).fetchall()
     except (duckdb.Error, sa.exc.DBAPIError):
         conn.rollback()
@@ -131,9 +165,23 @@ def _rejected(conn: Any, options: str, final: tuple[int, bytes] | None,
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
     if not rows:
         return None
-    for line, position, why, text in rows:
+    for start, position, why, text in rows:
         last = (final is not None and int(position or 0) > final[0]
                 and str(text).strip("\r\n") == final[1].decode(encoding, "replace").strip("\r\n"))
         if not last:
-            return f"line {line} of the file: {str(why).rstrip('.')}"
+            return f"line {_line_at(path, int(start or 0)):,} of the file: {str(why).rstrip('.')}"
     return "last"
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The line of the file (counted from 1) that starts at byte ``offset``: DuckDB numbers
+    rows, and a quoted field with line breaks makes a row longer than one line."""
+    count, left = 1, offset
+    with path.open("rb") as handle:
+        while left > 0:
+            chunk = handle.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            left -= len(chunk)
+    return count

@@ -57,12 +57,14 @@ def check_gate(gate: GateSpec, store: DataStore, metrics: Mapping[str, MetricRes
     if gate.kind == "dropped_share":
         assert gate.max is not None
         counts = store.quality(gate.source)
-        dropped = counts.dropped(period.key)
+        # every count of the note weighs: rows dropped, values read as blank, identical rows
+        damaged, dropped = counts.damaged(period.key), counts.dropped(period.key)
         total = store.count(gate.source, period) + dropped
-        share = dropped / total if total else 0.0
+        share = damaged / total if total else 0.0
         why = "; ".join(counts.notes(period.key)).replace(f"Source '{gate.source}': ", "")
+        what = "were dropped" if damaged == dropped else "were dropped or damaged"
         return GateResult(gate, share <= gate.max, share,
-                          f"{where}: {share:.1%} of the rows read for {period.label} were dropped "
+                          f"{where}: {share:.1%} of the rows read for {period.label} {what} "
                           f"({why.rstrip('.') or 'none'}); at most {gate.max:.1%} allowed")
     assert gate.column is not None and gate.max is not None
     if not store.count(gate.source, period):

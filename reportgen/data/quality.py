@@ -28,6 +28,10 @@ UNREADABLE_TIME = "unreadable_time"
 INCOMPLETE_ROW = "incomplete_row"
 DUPLICATE = "duplicate"
 NON_FINITE = "non_finite"
+#: text standing for "no value" (NaN, null, N/A, -) in a number column: read as blank
+PLACEHOLDER = "placeholder"
+#: a row identical in every column to an earlier one, in a source without ``dedupe_on``
+IDENTICAL = "identical"
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,12 @@ class Reason:
             keys = " and ".join(spec.dedupe_on)
             return (f"{plural(n, 'duplicate row')} dropped (the same {keys} as an earlier "
                     "row, which is kept)")
+        if self.key == PLACEHOLDER:
+            return (f"{plural(n, repr(self.column) + ' value')} written as a placeholder "
+                    "(NaN, null, N/A, -) read as blank")
+        if self.key == IDENTICAL:
+            return (f"{plural(n, 'row')} identical to an earlier row in every column read, "
+                    "kept; set `dedupe_on` to drop copies")
         return (f"{plural(n, 'invalid ' + repr(self.column) + ' value')} (infinite or not a "
                 "number) read as blank")
 
@@ -80,6 +90,10 @@ class QualityCounts:
     def dropped(self, key: str) -> int:
         return sum(n for reason, n in self.for_period(key).items() if reason.dropped)
 
+    def damaged(self, key: str) -> int:
+        """Rows dropped, plus values read as blank and rows repeated (each counted once)."""
+        return sum(self.for_period(key).values())
+
     def notes(self, key: str) -> list[str]:
         """One sentence per reason for period ``key``, in the current locale."""
         return [f"Source '{self.source}': {reason.describe(n, self.spec)}."
@@ -95,9 +109,10 @@ class QualityCounts:
 def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[Any],
                        period: ColumnElement[Any], in_window: ColumnElement[Any],
                        keys: Sequence[ColumnElement[Any]],
-                       non_finite: Mapping[str, ColumnElement[Any]],
+                       non_finite: Mapping[tuple[str, str], ColumnElement[Any]],
                        written: ColumnElement[Any] | None = None,
-                       unparsed: ColumnElement[Any] | None = None) -> sa.Select[Any]:
+                       unparsed: ColumnElement[Any] | None = None,
+                       read: Sequence[ColumnElement[Any]] = ()) -> sa.Select[Any]:
     """SELECT period, -, -, non-finite per column, duplicates ... GROUP BY period, and one
     more row (period NULL) with the rows without a time and those whose time is unreadable.
 
@@ -105,20 +120,24 @@ def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[A
     None when the column is typed, so a missing time is an empty one.  ``unparsed``: the
     condition "the time is not NULL but no time can be read from it, and the window skipped
     it", for a database that compares times as text (SQLite), where such a time (or an
-    empty one) is not NULL.
+    empty one) is not NULL.  ``read``: the raw columns the report reads, whose identical
+    copies are counted when no keys are declared.
     """
     zero = sa.cast(sa.null(), sa.Integer)
     parts: list[ColumnElement[Any]] = [period.label("period")]
     for i, condition in enumerate(non_finite.values()):
         parts.append(sa.case((condition, 1), else_=0).label(f"nf{i}"))
-    if keys:
-        parts.append(sa.func.row_number().over(partition_by=list(keys), order_by=time)
+    # without declared keys, a row equal to another in every column read is counted, not
+    # dropped (the columns the report does not read, personal ones among them, stay unread)
+    same = list(keys) or list(read)
+    if same:
+        parts.append(sa.func.row_number().over(partition_by=same, order_by=time)
                      .label("copy"))
     rows = sa.select(*parts).select_from(raw.table).where(in_window).subquery("quality")
     counts: list[ColumnElement[Any]] = [rows.c["period"], zero.label("undated"),
                                         zero.label("unreadable")]
     counts += [sa.func.sum(rows.c[f"nf{i}"]).label(f"nf{i}") for i in range(len(non_finite))]
-    if keys:
+    if same:
         counts.append(sa.func.sum(sa.case((rows.c["copy"] > 1, 1), else_=0)).label("dup"))
     by_period = sa.select(*counts).group_by(rows.c["period"])
     unread = sa.false() if written is None else written
@@ -132,7 +151,7 @@ def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[A
     return sa.union_all(by_period, undated)  # type: ignore[return-value]
 
 
-def read_counts(name: str, spec: SourceSpec, columns: Sequence[str],
+def read_counts(name: str, spec: SourceSpec, columns: Sequence[tuple[str, str]],
                 rows: Sequence[Any], periods: Sequence[Period], unread: int = 0) -> QualityCounts:
     """The counting statement's result rows as a ``QualityCounts``."""
     by_period: dict[str, dict[Reason, int]] = {}
@@ -142,10 +161,11 @@ def read_counts(name: str, spec: SourceSpec, columns: Sequence[str],
             undated, unreadable = int(row[1] or 0), int(row[2] or 0)
             continue
         counts: dict[Reason, int] = {}
-        for i, column in enumerate(columns):
-            counts[Reason(NON_FINITE, False, column)] = int(row[3 + i] or 0)
-        if spec.dedupe_on:
-            counts[Reason(DUPLICATE, True)] = int(row[3 + len(columns)] or 0)
+        for i, (reason, column) in enumerate(columns):
+            counts[Reason(reason, False, column)] = int(row[3 + i] or 0)
+        if len(row) > 3 + len(columns):
+            copies = Reason(DUPLICATE, True) if spec.dedupe_on else Reason(IDENTICAL, False)
+            counts[copies] = int(row[3 + len(columns)] or 0)
         by_period[periods[int(row[0])].key] = counts
     return QualityCounts(name, spec, by_period, undated, unreadable, unread)
 
@@ -158,3 +178,21 @@ def metric_notes(metrics: Mapping[str, MetricResult]) -> list[str]:
     return [f"Metric '{result.label}': {text.plural(item.count, item.noun)} {item.qualifier} "
             f"left out."
             for result in metrics.values() for item in result.left_out]
+
+
+def empty_metric_notes(sources: Mapping[str, str], metrics: Mapping[str, MetricResult],
+                       row_counts: Mapping[str, int]) -> list[str]:
+    """One sentence per metric with no value to count (n = 0) in a period whose source has
+    rows: every value empty or left out, so the metric shows nothing though data came in.
+
+    ``sources``: metric id -> its source; ``row_counts``: source -> rows in the period.
+    """
+    from reportgen import text
+
+    notes = []
+    for metric_id, source in sources.items():
+        result, rows = metrics.get(metric_id), row_counts.get(source, 0)
+        if result is not None and result.n == 0 and rows:
+            notes.append(f"Metric '{result.label}': n = 0, no value to count in the "
+                         f"{text.plural(rows, 'row')} of source '{source}'.")
+    return notes

@@ -159,9 +159,15 @@ class DataStore:
     def _run_checked(self, name: str, raw: RawRelation, work: Any) -> Any:
         try:
             return work()
-        except sa.exc.SQLAlchemyError as exc:
+        except Exception as exc:
+            # rows are fetched with DuckDB's own driver: its errors are not SQLAlchemy's
+            if not isinstance(exc, sa.exc.SQLAlchemyError) \
+                    and not type(exc).__module__.lstrip("_").startswith("duckdb"):
+                raise
             message = str(getattr(exc, "orig", None) or exc)
             detail = redact(read_problem(message))
+            if "CSV Error" in message and raw.locate is not None:
+                detail = raw.locate() or detail  # the true line, not the reader's row number
             what = "cannot read the data" if "CSV Error" in message else "query failed"
             raise SourceError(name, f"{what}: {detail}", raw.label) from None
 

@@ -437,7 +437,7 @@ class GateSpec(Strict):
     column: str | None = Field(None, description="Column checked (null_rate, duplicates).")
     metric: str | None = Field(None, description="Metric whose n is checked (sample_size), or whose values left out as invalid (off-scale ratings, negative durations) are weighed against its n (dropped_share).")
     min: float | None = Field(None, description="min_rows / sample_size: the least acceptable count.")
-    max: float | None = Field(None, description="null_rate / duplicates / dropped_share: the largest acceptable share (0-1); dropped_share counts the rows the data-quality note says were dropped (with 'metric': the metric's values it says were left out).")
+    max: float | None = Field(None, description="null_rate / duplicates / dropped_share: the largest acceptable share (0-1); dropped_share counts what the data-quality note counts: rows dropped, values read as blank, identical rows (with 'metric': the metric's values it says were left out).")
     max_age_hours: float | None = Field(None, description="freshness: the newest row must reach within this many hours of the period end.")
     action: Literal["hold", "warn"] = Field("hold", description="hold: no report is sent; warn: the report says so.")
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from reportgen import text
 from reportgen.data.gates import GateResult
-from reportgen.data.quality import QualityCounts, metric_notes
+from reportgen.data.quality import QualityCounts, empty_metric_notes, metric_notes
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, TableSpec
 from reportgen.insights import text as insight_text
@@ -438,6 +438,9 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
                               data_quality=tuple([*(note for q in quality
                                                     for note in q.notes(period.key)),
                                                   *metric_notes(metrics),
+                                                  *empty_metric_notes(
+                                                      {m.id: m.source for m in definition.metrics},
+                                                      metrics, row_counts),
                                                   *text.truncate.shortened_notes(metrics)])),
         theme=theme, subtitle=definition.description,
         owner=definition.owner or "", warnings=_warnings(metrics, gates, period),

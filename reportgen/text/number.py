@@ -25,7 +25,7 @@ import math
 from functools import lru_cache
 
 from babel import Locale
-from babel.numbers import NumberPattern, format_decimal, parse_pattern
+from babel.numbers import NumberPattern, format_decimal, format_scientific, parse_pattern
 
 from reportgen.report.model import Interval, Unit
 from reportgen.text.locales import resolve
@@ -51,6 +51,10 @@ def is_missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+#: the largest magnitude written with every digit (a 16-digit whole number)
+LARGEST_PLAIN = 1e16
+
+
 @lru_cache(maxsize=256)
 def _percent_pattern(locale: Locale, decimals: int) -> NumberPattern:
     # The locale's own percent pattern (sign, spacing, position) with our decimals.
@@ -67,6 +71,10 @@ def decimal(value: float, decimals: int, locale: str | None = None, *,
             strip_zeros: bool = False) -> str:
     """``value`` with ``decimals`` decimals and the locale's separators (``1,234.5``)."""
     loc = resolve(locale)
+    if math.isfinite(value) and abs(value) >= LARGEST_PLAIN:
+        # beyond any real measurement (a damaged value such as 1e308): written with an
+        # exponent, since its digits would overflow the decimal rounding and fill a page
+        return _typographic_minus(format_scientific(value, format="0.###E0", locale=loc))
     minimum = 0 if strip_zeros else decimals
     pattern = "#,##0" + ("." + "0" * minimum + "#" * (decimals - minimum) if decimals else "")
     return _typographic_minus(format_decimal(value, format=pattern, locale=loc,
@@ -76,6 +84,8 @@ def decimal(value: float, decimals: int, locale: str | None = None, *,
 def percent(fraction: float, decimals: int = 1, locale: str | None = None) -> str:
     """A fraction as a percentage: ``0.8123`` -> ``81.2%`` (en), ``81,2 %`` (de)."""
     loc = resolve(locale)
+    if math.isfinite(fraction) and abs(fraction) >= LARGEST_PLAIN / 100:
+        return decimal(fraction * 100, decimals, locale) + "%"
     return _typographic_minus(_percent_pattern(loc, decimals).apply(fraction, loc))
 
 

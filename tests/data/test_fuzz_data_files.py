@@ -119,6 +119,17 @@ def cases(frame: pd.DataFrame, rng: random.Random) -> list[Case]:
     add("fraction-in-integer", _csv(edited("reopened", lambda r: "0.5")))
     add("comma-decimals", _csv(edited("handle_minutes", lambda r: "12,5")))
     add("inf-and-nan", _csv(edited("handle_minutes", lambda r: rng.choice(["inf", "-inf", "NaN"]))))
+    add("placeholders-in-number", _csv(edited(
+        "handle_minutes", lambda r: rng.choice(["NaN", "null", "N/A", "-", "NA", "#N/A"]), 20)),
+        dropped=0)
+    add("dash-in-integer", _csv(edited("reopened", lambda r: "-")), dropped=0)
+    add("huge-numbers", _csv(edited("handle_minutes", lambda r: rng.choice(["1e308", "-1e308",
+                                                                           "9" * 40]))))
+    multiline = frame.copy()
+    multiline.loc[:30, "queue"] = "Bill\ning"
+    written = _csv(multiline).split(b"\n")
+    add("multiline-then-short-row", b"\n".join([*written[:60], written[60].split(b",")[0],
+                                                  *written[61:]]), refused=True)
     stamp = pd.to_datetime(frame["created_at"])
     add("dates-dd-mm", _csv(frame.assign(created_at=stamp.dt.strftime("%d/%m/%Y %H:%M"))))
     add("dates-mm-dd", _csv(frame.assign(created_at=stamp.dt.strftime("%m/%d/%Y %H:%M"))))
@@ -202,7 +213,7 @@ def test_broken_data_files_end_in_a_located_refusal_or_a_counted_report(
         base: pd.DataFrame, tmp_path: Path, capsys, monkeypatch) -> None:
     rng = random.Random(2026)
     generated = cases(base, rng)
-    assert len(generated) >= 50
+    assert len(generated) >= 59
     outcomes: Counter[str] = Counter()
     failures: list[str] = []
     accepted: list[str] = []

@@ -285,3 +285,56 @@ def test_unreadable_times_in_a_sqlite_table_are_counted_not_skipped(tmp_path: Pa
     assert result.model.provenance.data_quality == (
         "Source 'tickets': 2 rows without a 'created_at' time dropped.",
         "Source 'tickets': 2 rows with an unreadable 'created_at' time dropped.")
+
+
+@pytest.mark.parametrize("placeholder", ["NaN", "null", "N/A", "-"])
+def test_placeholder_text_in_a_number_column_is_read_as_blank_and_counted(
+        tmp_path: Path, write_definition, placeholder: str) -> None:
+    rows = september(40)
+    finite = [float(r[2]) for r in rows]
+    blanks = [(f"P{i}", f"2026-09-{2 + i:02d} 10:00:00", placeholder) for i in range(6)]
+    write_tickets(tmp_path, rows + blanks)
+    result = build(write_definition)
+    aht = result.model.metrics["aht"]
+    assert aht.n == len(finite) and aht.value == pytest.approx(sum(finite) / len(finite))
+    assert result.model.metrics["volume"].value == 46  # the rows themselves stay
+    assert result.model.provenance.data_quality == (
+        "Source 'tickets': 6 'handle_minutes' values written as a placeholder (NaN, null, "
+        "N/A, -) read as blank.",)
+
+
+def test_identical_rows_without_dedupe_on_are_counted_and_named(tmp_path: Path,
+                                                                write_definition) -> None:
+    rows = september(40)
+    write_tickets(tmp_path, rows + rows[:7])  # an export appended twice over its start
+    result = build(write_definition)
+    assert result.model.metrics["volume"].value == 47  # kept: no key says they are copies
+    assert result.model.provenance.data_quality == (
+        "Source 'tickets': 7 rows identical to an earlier row in every column read, kept; "
+        "set `dedupe_on` to drop copies.",)
+
+
+@pytest.mark.parametrize("damage", ["placeholders", "identical"])
+def test_the_dropped_share_gate_weighs_blanks_and_identical_rows(
+        tmp_path: Path, write_definition, capsys, damage: str) -> None:
+    rows = september(40)
+    extra = ([(f"P{i}", f"2026-09-{2 + i:02d} 10:00:00", "NaN") for i in range(10)]
+             if damage == "placeholders" else rows[:10])
+    write_tickets(tmp_path, rows + extra)  # 10 of 50 rows: 20%
+    gate = "gates:\n  - {kind: dropped_share, source: tickets, max: 0.1}\n"
+    path = write_definition(DEFINITION.format(source_extra="", tail=gate))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--period", "2026-09", "--out", str(out), "--json"]) == 3
+    run = json.loads(capsys.readouterr().out)
+    assert run["status"] == "held" and "20.0% of the rows read" in run["error"]
+    assert not list(out.rglob("*.xlsx"))
+
+
+def test_a_metric_with_no_value_in_a_period_with_rows_is_noted(tmp_path: Path,
+                                                               write_definition) -> None:
+    write_tickets(tmp_path, [(f"T{i}", f"2026-09-{1 + i % 28:02d} 09:00:00", "")
+                             for i in range(30)])  # every handling time empty
+    result = build(write_definition)
+    assert result.model.metrics["aht"].n == 0 and result.model.metrics["volume"].value == 30
+    assert result.model.provenance.data_quality == (
+        "Metric 'aht': n = 0, no value to count in the 30 rows of source 'tickets'.",)
