@@ -113,10 +113,13 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return settings
 
 
-def _ledger(settings):  # type: ignore[no-untyped-def]
+def _ledger(settings, out: str | None = None):  # type: ignore[no-untyped-def]
+    """The settings' ledger; ``out`` (a command's --out) is where runs wrote, used to find
+    files recorded with a path relative to another folder."""
     from reportgen.runs import Ledger
 
-    return Ledger(settings.resolved_ledger_url())
+    out_dir = Path(out).resolve() if out else settings.resolved_out_dir()
+    return Ledger(settings.resolved_ledger_url(), out_dir=out_dir)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -301,6 +304,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_resend(args: argparse.Namespace) -> int:
+    import os
+
     from reportgen.errors import DeliveryError
     from reportgen.runner import resend_run
 
@@ -308,7 +313,9 @@ def cmd_resend(args: argparse.Namespace) -> int:
     if settings.smtp is None:
         raise DeliveryError("resend needs SMTP settings: give --settings FILE with an 'smtp' "
                             "section, or set REPORTGEN_SMTP_HOST")
-    report = resend_run(args.run, args.to, ledger=_ledger(settings), smtp=settings.smtp)
+    file = args.settings or os.environ.get("REPORTGEN_SETTINGS")
+    ledger = _ledger(settings, None if file else args.out)
+    report = resend_run(args.run, args.to, ledger=ledger, smtp=settings.smtp)
     for outcome in report.outcomes:
         print(f"{outcome.recipient}: {outcome.status}")
     return EXIT_OK if not report.failed else EXIT_INTERNAL

@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ from reportgen.ledger_locks import RunLocked as RunLocked
 from reportgen.ledger_schema import artifacts, deliveries, migrate, runs
 from reportgen.liveness import host_name
 from reportgen.model import Artifact
+from reportgen.render.files import locate_artifact
 
 Trigger = Literal["schedule", "manual", "retry"]
 # 'skipped': a fan-out segment too small for a report of its own (the reason is its error)
@@ -149,8 +151,10 @@ class Ledger(LockStore, AlertStore):
     def __init__(self, url: str, *, now: Callable[[], datetime] = utc_now,
                  holder: str | None = None, host: str | None = None, pid: int | None = None,
                  heartbeat_every: timedelta = HEARTBEAT_EVERY,
-                 heartbeat_stale: timedelta = HEARTBEAT_STALE):
+                 heartbeat_stale: timedelta = HEARTBEAT_STALE, out_dir: Path | None = None):
         self.url = url
+        # where runs wrote: locates artifact rows recorded with a relative path
+        self.out_dir = out_dir
         self.now = now
         # Lock rows carry host and pid, so a lock whose process is gone is taken over.
         self.host = host or host_name()
@@ -223,7 +227,9 @@ class Ledger(LockStore, AlertStore):
         with self.engine.begin() as conn:
             for item in items:
                 conn.execute(artifacts.insert().values(
-                    run_id=run_id, format=item.format, path=str(item.path), size=item.size,
+                    run_id=run_id, format=item.format, size=item.size,
+                    # absolute, so any process finds the file whatever its working folder
+                    path=os.path.abspath(item.path),
                     sha256=item.sha256))
 
     def mark_pruned(self, run_id: int, rule: str) -> None:
@@ -273,7 +279,9 @@ class Ledger(LockStore, AlertStore):
                 for a in conn.execute(sa.select(artifacts).where(artifacts.c.run_id.in_(ids))
                                       .order_by(artifacts.c.id)).mappings():
                     by_run_artifacts[a["run_id"]].append(
-                        ArtifactRecord(a["format"], a["path"], a["size"], a["sha256"],
+                        ArtifactRecord(a["format"],
+                                       locate_artifact(a["path"], self.out_dir, a["run_id"]),
+                                       a["size"], a["sha256"],
                                        a["pruned_at"], a["pruned_by"]))
                 for d in conn.execute(sa.select(deliveries).where(deliveries.c.run_id.in_(ids))
                                       .order_by(deliveries.c.id)).mappings():

@@ -162,7 +162,7 @@ def run_scheduled_job(definition_path: str, settings_path: str | None,
         logger.error("scheduled run of %s skipped: %s", definition_path, secrets.redact(str(exc)))
         return None
     spec = loaded.definition.period
-    ledger = Ledger(settings.resolved_ledger_url())
+    ledger = Ledger(settings.resolved_ledger_url(), out_dir=settings.resolved_out_dir())
     try:
         if period_key is not None:
             period = Period.parse(period_key, spec.grain, spec.timezone)

@@ -53,7 +53,8 @@ def create_app(config: WebConfig) -> Starlette:
     if len(config.secret) < 32:
         raise ReportgenError("the web page's session secret must be at least 32 characters "
                              "(set REPORTGEN_WEB_SECRET)")
-    ledger = Ledger(config.settings.resolved_ledger_url(), now=config.now)
+    ledger = Ledger(config.settings.resolved_ledger_url(), now=config.now,
+                    out_dir=config.settings.resolved_out_dir())
     routes = [
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
