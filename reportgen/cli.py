@@ -398,17 +398,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_users_add(args: argparse.Namespace) -> int:
+def _new_password(name: str) -> str:
+    """Asked twice on a terminal, else the first line of standard input."""
     import getpass
 
-    from reportgen.web.store import WebStore
-
     if sys.stdin.isatty():
-        password = getpass.getpass(f"password for {args.name}: ")
+        password = getpass.getpass(f"password for {name}: ")
         if getpass.getpass("again: ") != password:
             raise InputError("the two passwords differ; nothing was saved")
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users_password(args: argparse.Namespace) -> int:
+    from reportgen.web.store import WebStore
+
+    password = _new_password(args.name)
+    WebStore(_ledger(_settings(args)).engine).set_password(args.name, password)
+    print(f"changed the password of {args.name}; their sessions are signed out")
+    return EXIT_OK
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from reportgen.web.store import WebStore
+
+    password = _new_password(args.name)
     ledger = _ledger(_settings(args))
     user = WebStore(ledger.engine).add_user(args.name, args.email, args.role, password)
     print(f"added {user.name} ({user.role}, {user.email})")
@@ -509,6 +523,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", metavar="DIR", help="where 'run' wrote (default: out)")
     _ledger_options(p)
     p.set_defaults(handler=cmd_users_add)
+    p = users.add_parser("password", help="give an account a new password (asked for, or read "
+                                          "from standard input); its sessions are signed out")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--out", default="out", metavar="DIR", help="where 'run' wrote (default: out)")
+    _ledger_options(p)
+    p.set_defaults(handler=cmd_users_password)
 
     p = sub.add_parser("demo", help="write seeded demo data (13 months) for the example reports")
     p.add_argument("--out", default="out/demo", metavar="DIR")
