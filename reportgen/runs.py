@@ -32,7 +32,14 @@ from reportgen.ledger_locks import HEARTBEAT_EVERY, HEARTBEAT_STALE, LockStore
 from reportgen.ledger_locks import LockLost as LockLost
 from reportgen.ledger_locks import RunLock as RunLock
 from reportgen.ledger_locks import RunLocked as RunLocked
-from reportgen.ledger_schema import artifacts, deliveries, migrate, runs
+from reportgen.ledger_schema import (
+    SQLITE_BUSY_SECONDS,
+    artifacts,
+    deliveries,
+    migrate,
+    runs,
+    use_wal,
+)
 from reportgen.liveness import host_name
 from reportgen.model import Artifact
 from reportgen.render.files import locate_artifact
@@ -164,14 +171,17 @@ class Ledger(LockStore, AlertStore):
         self.heartbeat_every, self.heartbeat_stale = heartbeat_every, heartbeat_stale
         options: dict[str, Any] = {}
         if url.startswith("sqlite"):
-            # Wait for another process's write instead of failing at once ("database is locked").
-            options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+            # Wait (briefly) for another process's write instead of failing at once.
+            options["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS,
+                                       "check_same_thread": False}
             if url in ("sqlite://", "sqlite:///:memory:"):
                 options["poolclass"] = StaticPool  # one connection, or each sees an empty DB
                 # No other process can see this ledger, and a heartbeat thread would share
                 # its one connection with the run.
                 self.heartbeat_every = timedelta(0)
         self.engine = sa.create_engine(url, **options)
+        if url.startswith("sqlite"):
+            use_wal(self.engine)
         migrate(self.engine)
 
     def close(self) -> None:
