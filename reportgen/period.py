@@ -21,6 +21,9 @@ GRAINS: tuple[Grain, ...] = ("week", "month", "quarter")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+#: the years a period may name: a report also reads the periods around it (its end, the
+#: previous periods of its history), which must stay within the calendar Python can count
+YEARS = (1900, 9998)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -85,6 +88,10 @@ class Period:
         """
         value = text.strip()
         day: date | None = None
+        year_of = re.match(r"^(\d{4})(?:-|[QqWw])", value)
+        if year_of and not YEARS[0] <= int(year_of[1]) <= YEARS[1]:
+            raise PeriodError(f"period '{text}': expected a year from {YEARS[0]} to "
+                              f"{YEARS[1]}, found {year_of[1]}")
         if m := _MONTH.match(value):
             year, month = int(m[1]), int(m[2])
             if not 1 <= month <= 12:

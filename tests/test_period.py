@@ -87,3 +87,11 @@ def test_bad_period_strings_say_what_was_expected(text, message):
 def test_unknown_timezone_is_named():
     with pytest.raises(PeriodError, match="unknown timezone 'Mars/Olympus'"):
         _ = Period.parse("2026-10", "month", "Mars/Olympus").start_at
+
+
+def test_a_period_whose_neighbours_leave_the_calendar_is_refused_as_input():
+    for text, grain in (("9999-12", "month"), ("9999-Q4", "quarter"), ("9999-W52", "week"),
+                        ("0001-01", "month")):
+        with pytest.raises(PeriodError, match=f"expected a year from 1900 to 9998, found {text[:4]}"):
+            Period.parse(text, grain, "UTC")
+    assert Period.parse("9998-12", "month", "UTC").previous().key == "9998-11"
