@@ -113,10 +113,13 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return settings
 
 
-def _ledger(settings):  # type: ignore[no-untyped-def]
+def _ledger(settings, out: str | None = None):  # type: ignore[no-untyped-def]
+    """The settings' ledger; ``out`` (a command's --out) is where runs wrote, used to find
+    files recorded with a path relative to another folder."""
     from reportgen.ledger.store import Ledger
 
-    return Ledger(settings.resolved_ledger_url())
+    out_dir = Path(out).resolve() if out else settings.resolved_out_dir()
+    return Ledger(settings.resolved_ledger_url(), out_dir=out_dir)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -272,6 +275,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_resend(args: argparse.Namespace) -> int:
+    import os
+
     from reportgen.errors import DeliveryError
     from reportgen.run.runner import resend_run
 
@@ -279,7 +284,9 @@ def cmd_resend(args: argparse.Namespace) -> int:
     if settings.smtp is None:
         raise DeliveryError("resend needs SMTP settings: give --settings FILE with an 'smtp' "
                             "section, or set REPORTGEN_SMTP_HOST")
-    report = resend_run(args.run, args.to, ledger=_ledger(settings), smtp=settings.smtp)
+    file = args.settings or os.environ.get("REPORTGEN_SETTINGS")
+    ledger = _ledger(settings, None if file else args.out)
+    report = resend_run(args.run, args.to, ledger=ledger, smtp=settings.smtp)
     for outcome in report.outcomes:
         print(f"{outcome.recipient}: {outcome.status}")
     return EXIT_OK if not report.failed else EXIT_INTERNAL
@@ -362,17 +369,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_users_add(args: argparse.Namespace) -> int:
+def _new_password(name: str) -> str:
+    """Asked twice on a terminal, else the first line of standard input."""
     import getpass
 
-    from reportgen.web.store import WebStore
-
     if sys.stdin.isatty():
-        password = getpass.getpass(f"password for {args.name}: ")
+        password = getpass.getpass(f"password for {name}: ")
         if getpass.getpass("again: ") != password:
             raise InputError("the two passwords differ; nothing was saved")
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users_password(args: argparse.Namespace) -> int:
+    from reportgen.web.store import WebStore
+
+    password = _new_password(args.name)
+    WebStore(_ledger(_settings(args)).engine).set_password(args.name, password)
+    print(f"changed the password of {args.name}; their sessions are signed out")
+    return EXIT_OK
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from reportgen.web.store import WebStore
+
+    password = _new_password(args.name)
     ledger = _ledger(_settings(args))
     user = WebStore(ledger.engine).add_user(args.name, args.email, args.role, password)
     print(f"added {user.name} ({user.role}, {user.email})")
@@ -473,6 +494,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", metavar="DIR", help="where 'run' wrote (default: out)")
     _ledger_options(p)
     p.set_defaults(handler=cmd_users_add)
+    p = users.add_parser("password", help="give an account a new password (asked for, or read "
+                                          "from standard input); its sessions are signed out")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--out", default="out", metavar="DIR", help="where 'run' wrote (default: out)")
+    _ledger_options(p)
+    p.set_defaults(handler=cmd_users_password)
 
     p = sub.add_parser("demo", help="write seeded demo data (13 months) for the example reports")
     p.add_argument("--out", default="out/demo", metavar="DIR")

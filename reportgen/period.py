@@ -18,12 +18,12 @@ from reportgen.errors import PeriodError
 Grain = Literal["week", "month", "quarter"]
 GRAINS: tuple[Grain, ...] = ("week", "month", "quarter")
 
-#: the years a period may name: its history (a few years before it) and the period after
-#: it must still be dates
-FIRST_YEAR, LAST_YEAR = 1000, 9998
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+#: the years a period may name: a report also reads the periods around it (its end, the
+#: previous periods of its history), which must stay within the calendar Python can count
+YEARS = (1900, 9998)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -88,6 +88,10 @@ class Period:
         """
         value = text.strip()
         day: date | None = None
+        year_of = re.match(r"^(\d{4})(?:-|[QqWw])", value)
+        if year_of and not YEARS[0] <= int(year_of[1]) <= YEARS[1]:
+            raise PeriodError(f"period '{text}': expected a year from {YEARS[0]} to "
+                              f"{YEARS[1]}, found {year_of[1]}")
         if m := _MONTH.match(value):
             year, month = int(m[1]), int(m[2])
             if not 1 <= month <= 12:
@@ -118,10 +122,6 @@ class Period:
                 f"cannot read period '{text}'; expected YYYY-MM (month), YYYY-Qn (quarter) "
                 f"or YYYY-Www (ISO week)"
             )
-        if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            # the report reads its history and the period after it: both must be dates
-            raise PeriodError(f"period '{text}': expected a year from {FIRST_YEAR} to "
-                              f"{LAST_YEAR}, found {day.year}")
         return cls.containing(day, grain, timezone)
 
     # --- arithmetic ---------------------------------------------------------------------

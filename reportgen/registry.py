@@ -3,11 +3,14 @@
 Built-ins register with the ``@registry.register("name")`` decorator when their module is
 imported; third-party packages declare an entry point in the registry's group
 (``reportgen.metrics``, ``reportgen.charts``, ...) and are loaded lazily on first lookup.
+That first lookup may come from several threads at once (a daemon's jobs firing together,
+web requests): loading happens once, under a lock, and no lookup answers before it is done.
 """
 
 from __future__ import annotations
 
 import difflib
+import threading
 from collections.abc import Callable, Iterator
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -28,6 +31,9 @@ class Registry(Generic[T]):
         self._entries: dict[str, T] = {}
         self._instances: dict[str, Any] = {}
         self._loaded = False
+        # Re-entrant: a built-in module may look a name up while it is being imported.
+        self._lock = threading.RLock()
+        self._loading_thread: int | None = None
 
     def register(self, name: str) -> Callable[[T], T]:
         def decorator(obj: T) -> T:
@@ -42,19 +48,25 @@ class Registry(Generic[T]):
         self._entries[name] = obj
 
     def _load(self) -> None:
-        if self._loaded:
+        if self._loaded:  # the common case, without taking the lock
             return
-        self._loaded = True
-        try:
-            for module in self._builtins:
-                import_module(module)
-            for ep in entry_points(group=self.group):
-                if ep.name not in self._entries:
-                    self.add(ep.name, ep.load())
-        except BaseException:
-            # a failed import must surface again on the next lookup, not read as "unknown"
-            self._loaded = False
-            raise
+        with self._lock:
+            if self._loaded or self._loading_thread == threading.get_ident():
+                # loaded meanwhile by another thread, or a lookup from inside our own
+                # imports (which sees what is registered so far)
+                return
+            self._loading_thread = threading.get_ident()
+            try:
+                for module in self._builtins:
+                    import_module(module)
+                for ep in entry_points(group=self.group):
+                    if ep.name not in self._entries:
+                        self.add(ep.name, ep.load())
+                # A failed import leaves this False: it surfaces again on the next lookup
+                # rather than reading as "unknown name".
+                self._loaded = True
+            finally:
+                self._loading_thread = None
 
     def get(self, name: str) -> T:
         self._load()

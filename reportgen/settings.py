@@ -115,6 +115,11 @@ class WebSettings(_Strict):
                           "reached on this machine over plain HTTP.")
     public_url: str | None = Field(
         None, description="The page's address as readers reach it, for links in messages.")
+    trusted_proxy_header: str | None = Field(
+        None, description="Header the TLS proxy in front of the page sets to the client's "
+                          "address (e.g. X-Forwarded-For; its last address is used), so the "
+                          "sign-in limit counts each client apart. Set it only when every "
+                          "request comes through that proxy: anyone can send the header.")
 
 
 class RetentionSettings(_Strict):

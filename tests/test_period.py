@@ -117,3 +117,11 @@ def test_the_cli_refuses_an_out_of_range_period_with_exit_2(tmp_path, write_defi
     err = capsys.readouterr().err
     assert code == 2 and "period '9999-12'" in err and "internal error" not in err
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.xlsx"))
+
+
+def test_a_period_whose_neighbours_leave_the_calendar_is_refused_as_input():
+    for text, grain in (("9999-12", "month"), ("9999-Q4", "quarter"), ("9999-W52", "week"),
+                        ("0001-01", "month")):
+        with pytest.raises(PeriodError, match=f"expected a year from 1900 to 9998, found {text[:4]}"):
+            Period.parse(text, grain, "UTC")
+    assert Period.parse("9998-12", "month", "UTC").previous().key == "9998-11"

@@ -108,7 +108,7 @@ def prune_job(settings_path: str | None) -> None:
     from reportgen.settings import load_settings
 
     settings = load_settings(Path(settings_path) if settings_path else None)
-    ledger = Ledger(settings.resolved_ledger_url())
+    ledger = Ledger(settings.resolved_ledger_url(), out_dir=settings.resolved_out_dir())
     try:
         prune_after_run(settings, ledger)
     finally:

@@ -9,6 +9,7 @@ A step is written against the schema as it was at that version, never against
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +19,31 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from reportgen.errors import ReportgenError
+
+#: how long a SQLite statement waits for another process's write before failing with
+#: "database is locked": transactions are short, so a writer that holds its lock longer
+#: than this was stopped, and waiting minutes for it helps nobody
+SQLITE_BUSY_SECONDS = 5.0
+
+
+def use_wal(engine: Engine) -> None:
+    """Run a SQLite file ledger in WAL mode: readers (``history``, the web page) never wait
+    for a writer, even one stopped in the middle of its commit, and writers wait at most
+    ``SQLITE_BUSY_SECONDS`` for each other.  WAL needs a local disk (not a network share);
+    PostgreSQL is the ledger for more than one process writing at a time."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_SECONDS * 1000)}")
+            # Persistent in the file once set; a file locked by a writer right now keeps its
+            # mode for this connection and is switched by the next one.
+            cursor.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:  # locked: the next connection switches it
+            pass
+        finally:
+            cursor.close()
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):

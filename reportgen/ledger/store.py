@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -27,12 +28,20 @@ from reportgen import secrets
 from reportgen.errors import ReportgenError
 from reportgen.ledger.alerts import AlertRecord as AlertRecord
 from reportgen.ledger.alerts import AlertStore
+from reportgen.ledger.files import locate_artifact
 from reportgen.ledger.liveness import host_name
 from reportgen.ledger.locks import HEARTBEAT_EVERY, HEARTBEAT_STALE, LockStore
 from reportgen.ledger.locks import LockLost as LockLost
 from reportgen.ledger.locks import RunLock as RunLock
 from reportgen.ledger.locks import RunLocked as RunLocked
-from reportgen.ledger.schema import artifacts, deliveries, migrate, runs
+from reportgen.ledger.schema import (
+    SQLITE_BUSY_SECONDS,
+    artifacts,
+    deliveries,
+    migrate,
+    runs,
+    use_wal,
+)
 from reportgen.report.model import Artifact
 
 Trigger = Literal["schedule", "manual", "retry"]
@@ -149,8 +158,10 @@ class Ledger(LockStore, AlertStore):
     def __init__(self, url: str, *, now: Callable[[], datetime] = utc_now,
                  holder: str | None = None, host: str | None = None, pid: int | None = None,
                  heartbeat_every: timedelta = HEARTBEAT_EVERY,
-                 heartbeat_stale: timedelta = HEARTBEAT_STALE):
+                 heartbeat_stale: timedelta = HEARTBEAT_STALE, out_dir: Path | None = None):
         self.url = url
+        # where runs wrote: locates artifact rows recorded with a relative path
+        self.out_dir = out_dir
         self.now = now
         # Lock rows carry host and pid, so a lock whose process is gone is taken over.
         self.host = host or host_name()
@@ -160,14 +171,17 @@ class Ledger(LockStore, AlertStore):
         self.heartbeat_every, self.heartbeat_stale = heartbeat_every, heartbeat_stale
         options: dict[str, Any] = {}
         if url.startswith("sqlite"):
-            # Wait for another process's write instead of failing at once ("database is locked").
-            options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+            # Wait (briefly) for another process's write instead of failing at once.
+            options["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS,
+                                       "check_same_thread": False}
             if url in ("sqlite://", "sqlite:///:memory:"):
                 options["poolclass"] = StaticPool  # one connection, or each sees an empty DB
                 # No other process can see this ledger, and a heartbeat thread would share
                 # its one connection with the run.
                 self.heartbeat_every = timedelta(0)
         self.engine = sa.create_engine(url, **options)
+        if url.startswith("sqlite"):
+            use_wal(self.engine)
         migrate(self.engine)
 
     def close(self) -> None:
@@ -223,7 +237,9 @@ class Ledger(LockStore, AlertStore):
         with self.engine.begin() as conn:
             for item in items:
                 conn.execute(artifacts.insert().values(
-                    run_id=run_id, format=item.format, path=str(item.path), size=item.size,
+                    run_id=run_id, format=item.format, size=item.size,
+                    # absolute, so any process finds the file whatever its working folder
+                    path=os.path.abspath(item.path),
                     sha256=item.sha256))
 
     def mark_pruned(self, run_id: int, rule: str) -> None:
@@ -273,7 +289,9 @@ class Ledger(LockStore, AlertStore):
                 for a in conn.execute(sa.select(artifacts).where(artifacts.c.run_id.in_(ids))
                                       .order_by(artifacts.c.id)).mappings():
                     by_run_artifacts[a["run_id"]].append(
-                        ArtifactRecord(a["format"], a["path"], a["size"], a["sha256"],
+                        ArtifactRecord(a["format"],
+                                       locate_artifact(a["path"], self.out_dir, a["run_id"]),
+                                       a["size"], a["sha256"],
                                        a["pruned_at"], a["pruned_by"]))
                 for d in conn.execute(sa.select(deliveries).where(deliveries.c.run_id.in_(ids))
                                       .order_by(deliveries.c.id)).mappings():

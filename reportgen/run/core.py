@@ -87,7 +87,8 @@ def execute(request: RunRequest, settings: Settings, *,
     (request.out_dir or settings.resolved_out_dir()).mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         if ledger is None:
-            ledger = Ledger(settings.resolved_ledger_url())
+            ledger = Ledger(settings.resolved_ledger_url(),
+                            out_dir=request.out_dir or settings.resolved_out_dir())
             stack.callback(ledger.close)
         if now is not None:
             ledger = ledger.with_clock(now)

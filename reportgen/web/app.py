@@ -29,7 +29,13 @@ from reportgen.errors import ReportgenError
 from reportgen.ledger.pruning import pruned_note
 from reportgen.ledger.store import Ledger, RunRecord
 from reportgen.run.approvals import alert_overdue_approvals
-from reportgen.web.auth import SignInLimiter, check_csrf, current_user
+from reportgen.web.auth import (
+    SESSION_KEY,
+    SignInLimiter,
+    check_csrf,
+    client_address,
+    current_user,
+)
 from reportgen.web.auth import require as require_role
 from reportgen.web.catalog import Entry, load_catalog
 from reportgen.web.common import (
@@ -54,7 +60,8 @@ def create_app(config: WebConfig) -> Starlette:
     if len(config.secret) < 32:
         raise ReportgenError("the web page's session secret must be at least 32 characters "
                              "(set REPORTGEN_WEB_SECRET)")
-    ledger = Ledger(config.settings.resolved_ledger_url(), now=config.now)
+    ledger = Ledger(config.settings.resolved_ledger_url(), now=config.now,
+                    out_dir=config.settings.resolved_out_dir())
     routes = [
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
@@ -128,21 +135,26 @@ async def login(request: Request) -> Response:
     name, password = form.get("name", ""), form.get("password", "")
     limiter: SignInLimiter = request.app.state.limiter
     store: WebStore = request.app.state.store
-    key = f"{request.client.host if request.client else '-'}|{name}"
-    if limiter.blocked(key):
-        store.record(None, "sign-in", name, "rate-limited")
+    client = client_address(request, web_config(request).settings.web.trusted_proxy_header)
+    wait = limiter.wait(name, client)
+    if wait > 0:
+        store.record(None, "sign-in", name, "rate-limited", f"from {client}")
         return render(request, "login.html", status_code=429, next="/",
-                       error="Too many failed attempts; wait 15 minutes and try again.")
+                       error=f"Too many failed attempts; wait {max(1, round(wait / 60))} "
+                             f"minute(s) and try again.")
     user = store.authenticate(name, password)
     if user is None:
-        limiter.failed(key)
-        store.record(None, "sign-in", name, "refused")
+        limiter.failed(name, client)
+        store.record(None, "sign-in", name, "refused", f"from {client}")
         return render(request, "login.html", status_code=401, next="/",
                        error="Unknown name or wrong password.")
-    limiter.succeeded(key)
+    limiter.succeeded(name, client)
+    old = request.session.get(SESSION_KEY)
+    if old:
+        store.end_session(str(old))
     request.session.clear()  # a new session on sign-in: no fixation of a planted cookie
-    request.session["user"] = user.name
-    store.record(user, "sign-in", user.name, "ok")
+    request.session[SESSION_KEY] = store.open_session(user)
+    store.record(user, "sign-in", user.name, "ok", f"from {client}")
     target = form.get("next", "/")
     return RedirectResponse(target if target.startswith("/") and not target.startswith("//")
                             else "/", status_code=303)
@@ -150,7 +162,11 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await check_csrf(request)
-    request.app.state.store.record(current_user(request), "sign-out", "", "ok")
+    store: WebStore = request.app.state.store
+    store.record(current_user(request), "sign-out", "", "ok")
+    session_id = request.session.get(SESSION_KEY)
+    if session_id:
+        store.end_session(str(session_id))  # the cookie, if kept or copied, is signed out
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

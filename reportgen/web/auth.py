@@ -37,10 +37,28 @@ async def check_csrf(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in form.items()}
 
 
+SESSION_KEY = "sid"
+
+
 def current_user(request: Request) -> User | None:
-    name = request.session.get("user")
-    store: WebStore = request.app.state.store
-    return store.user(name) if name else None
+    """The user of the request's server-side session; None once it was ended (sign-out, a
+    password change) or has expired, whatever the cookie still says."""
+    if not hasattr(request.state, "user"):  # looked up once per request
+        sid = request.session.get(SESSION_KEY)
+        store: WebStore = request.app.state.store
+        request.state.user = store.session_user(str(sid)) if sid else None
+    return request.state.user  # type: ignore[no-any-return]
+
+
+def client_address(request: Request, header: str | None) -> str:
+    """The address the request came from: the last address in the trusted proxy's
+    ``header`` when one is configured (the proxy appends the peer it saw), else the peer."""
+    peer = request.client.host if request.client else "-"
+    if header:
+        forwarded = request.headers.get(header, "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return peer
 
 
 def require(request: Request, role: Role) -> User:
@@ -56,29 +74,54 @@ def require(request: Request, role: Role) -> User:
 
 
 class SignInLimiter:
-    """At most ``attempts`` failed sign-ins per key (address and name) in ``window`` seconds."""
+    """Failed sign-ins, counted per (account, client address) and per client address.
 
-    def __init__(self, attempts: int = 5, window: float = 900,
-                 clock: Callable[[], float] = time.monotonic):
-        self.attempts, self.window, self.clock = attempts, window, clock
-        self._failures: dict[str, deque[float]] = {}
+    A client with ``attempts`` failures for one account in ``window`` seconds waits before
+    its next try at that account, ``base_delay`` doubling with each further failure (at most
+    the window); a client with ``per_client`` failures across accounts waits out the window.
+    Neither holds back another client: whoever guesses at an account from one address never
+    stops its owner signing in from theirs.
+    """
+
+    def __init__(self, attempts: int = 5, window: float = 900, *, per_client: int = 20,
+                 base_delay: float = 60, clock: Callable[[], float] = time.monotonic):
+        self.attempts, self.window, self.per_client = attempts, window, per_client
+        self.base_delay, self.clock = base_delay, clock
+        self._failures: dict[tuple[str, ...], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: str) -> deque[float]:
+    def _recent(self, key: tuple[str, ...]) -> deque[float]:
         now = self.clock()
         failures = self._failures.setdefault(key, deque())
         while failures and now - failures[0] > self.window:
             failures.popleft()
         return failures
 
-    def blocked(self, key: str) -> bool:
+    def wait(self, account: str, client: str) -> float:
+        """Seconds ``client`` must wait before trying ``account`` (0: it may try now)."""
         with self._lock:
-            return len(self._recent(key)) >= self.attempts
+            now = self.clock()
+            pair = self._recent((account, client))
+            waits = [0.0]
+            if len(pair) >= self.attempts:
+                delay = min(self.base_delay * 2 ** (len(pair) - self.attempts), self.window)
+                waits.append(pair[-1] + delay - now)
+            spread = self._recent((client,))
+            if len(spread) >= self.per_client:
+                waits.append(spread[-self.per_client] + self.window - now)
+            for key in ((account, client), (client,)):
+                if not self._failures.get(key):
+                    self._failures.pop(key, None)
+            return max(waits)
 
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._recent(key).append(self.clock())
+    def blocked(self, account: str, client: str) -> bool:
+        return self.wait(account, client) > 0
 
-    def succeeded(self, key: str) -> None:
+    def failed(self, account: str, client: str) -> None:
         with self._lock:
-            self._failures.pop(key, None)
+            for key in ((account, client), (client,)):
+                self._recent(key).append(self.clock())
+
+    def succeeded(self, account: str, client: str) -> None:
+        with self._lock:
+            self._failures.pop((account, client), None)

@@ -92,24 +92,34 @@ async def approve(request: Request) -> Response:
     except ReportgenError as exc:
         store.record(user, "approve", f"run {run.id}", "refused", str(exc))
         raise HTTPException(410, str(exc)) from None
-    store.decide(run.id, "approved", user, None)
-    # The ledger keeps each (report, period, recipient) to one send, whoever approves twice.
-    report = deliver_email(MailContent.from_json(run.summary["mail"]),
-                           [a.to_artifact() for a in run.artifacts],
-                           spec, config.settings.smtp,
-                           ledger=request.app.state.ledger, run_id=run.id, now=config.now)
+    ledger: Ledger = request.app.state.ledger
     definition = entry.loaded.definition if entry and entry.loaded else None
-    chats = deliver_chats(MailContent.from_json(run.summary["mail"]),
-                          [a.to_artifact() for a in run.artifacts],
-                          definition.delivery if definition else None,
-                          ledger=request.app.state.ledger, run_id=run.id,
-                          link=run_link(config.settings.web.public_url, run.id))
+    mail = MailContent.from_json(run.summary["mail"])
+    artifacts = [a.to_artifact() for a in run.artifacts]
+    # The approval is recorded only once its sends are in the ledger: a failure before that
+    # leaves the run waiting, with the error on it and on the page.
+    try:
+        # The ledger keeps each (report, period, recipient) to one send, whoever approves twice.
+        report = deliver_email(mail, artifacts, spec, config.settings.smtp, ledger=ledger,
+                               run_id=run.id, now=config.now)
+        chats = deliver_chats(mail, artifacts, definition.delivery if definition else None,
+                              ledger=ledger, run_id=run.id,
+                              link=run_link(config.settings.web.public_url, run.id))
+    except Exception as exc:
+        problem = f"approval by {user.name} not sent: {type(exc).__name__}: {exc}" \
+            if not isinstance(exc, ReportgenError) else f"approval by {user.name} not sent: {exc}"
+        if run.status == "pending_approval":
+            ledger.finish_run(run.id, "pending_approval", error=problem)
+        store.record(user, "approve", f"run {run.id}", "failed", problem)
+        raise HTTPException(409, f"run #{run.id} was not approved and still waits: "
+                                 f"{problem}") from None
+    store.decide(run.id, "approved", user, None)
     report = DeliveryReport(report.outcomes + chats.outcomes)
     problems = [f"{o.recipient} ({o.status}: {o.error})"
                 for o in report.failed + report.unconfirmed]
     if run.status == "pending_approval":  # the waiting run ends as its delivery went
         reached = len(report.outcomes) - len(report.failed)
-        request.app.state.ledger.finish_run(
+        ledger.finish_run(
             run.id, "succeeded" if not problems else "partial" if reached else "failed",
             error="not delivered to " + "; ".join(problems) if problems else None)
     store.record(user, "approve", f"run {run.id}", "sent" if not problems else "partial",
@@ -124,6 +134,12 @@ async def reject(request: Request) -> Response:
     reason = form.get("reason", "").strip()
     if not reason:
         raise HTTPException(400, "a rejection needs a reason (what should change)")
+    entry = entry_of_run(request, run)
+    if not may_approve(entry.loaded.definition if entry and entry.loaded else None, user.email):
+        request.app.state.store.record(user, "reject", f"run {run.id}", "refused",
+                                       "not among the approvers")
+        raise HTTPException(403, f"{run.report_id} names its approvers and {user.email} is "
+                                 f"not one of them")
     request.app.state.store.decide(run.id, "rejected", user, reason[:2000])
     if run.status == "pending_approval":  # it will never be sent; a new run replaces it
         request.app.state.ledger.finish_run(run.id, "rejected", error=f"rejected by "

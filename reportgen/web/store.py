@@ -1,4 +1,5 @@
-"""What the web page keeps beside the run ledger: accounts, approvals and the audit trail.
+"""What the web page keeps beside the run ledger: accounts, sessions, approvals and the
+audit trail.
 
 The tables live in the ledger's database (one authority for runs and who acted on them)
 but in their own metadata and module, as ledger schema step 5: they are created when
@@ -7,9 +8,11 @@ missing and never alter the run tables.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
@@ -57,6 +60,21 @@ approvals = sa.Table(
     sa.Column("reason", sa.Text),
     sa.Column("at", UtcDateTime, nullable=False),
 )
+
+# Sign-ins held server-side: the cookie carries only a random id, and ending the row (sign-out,
+# a password change) ends the session whatever the cookie says.  Only the id's hash is kept.
+sessions = sa.Table(
+    "web_sessions", metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+SESSION_LIFETIME = timedelta(hours=8)
+
+
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -142,6 +160,43 @@ class WebStore:
         except (VerificationError, InvalidHashError):
             return None
         return None if row is None else User(row.name, row.email, row.role)
+
+    def set_password(self, name: str, password: str) -> None:
+        """Give ``name`` a new password; every session of theirs ends."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise UserError(f"password: expected at least {MIN_PASSWORD_LENGTH} characters, "
+                            f"got {len(password)}")
+        with self.engine.begin() as conn:
+            changed = conn.execute(users.update().where(users.c.name == name).values(
+                password_hash=_hasher.hash(password))).rowcount
+            if not changed:
+                raise UserError(f"user '{name}' does not exist")
+            conn.execute(sessions.delete().where(sessions.c.user_name == name))
+
+    # sessions
+    def open_session(self, user: User) -> str:
+        """A new session of ``user``; the returned id goes in the (signed) cookie."""
+        session_id = secrets.token_urlsafe(32)
+        now = self.now()
+        with self.engine.begin() as conn:
+            conn.execute(sessions.delete().where(sessions.c.expires_at < now))
+            conn.execute(sessions.insert().values(
+                id_hash=_session_hash(session_id), user_name=user.name, created_at=now,
+                expires_at=now + SESSION_LIFETIME))
+        return session_id
+
+    def session_user(self, session_id: str) -> User | None:
+        """The user of a live session, or None (ended, expired or never opened)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(users).join(sessions, sessions.c.user_name == users.c.name)
+                .where(sessions.c.id_hash == _session_hash(session_id),
+                       sessions.c.expires_at > self.now())).first()
+        return None if row is None else User(row.name, row.email, row.role)
+
+    def end_session(self, session_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sessions.delete().where(sessions.c.id_hash == _session_hash(session_id)))
 
     # audit
     def record(self, user: User | None, action: str, target: str, outcome: str,

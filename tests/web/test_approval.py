@@ -5,6 +5,7 @@ one message each; a run left waiting past its deadline alerts the owner once."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -137,6 +138,55 @@ def test_a_rejected_run_is_never_sent(setup, smtp_server):
     assert [list(m.rcpt_tos) for m in smtp_server.received] == [["alex@example.com"]]
 
 
+
+
+def test_an_approval_that_cannot_send_is_not_recorded_and_the_run_keeps_waiting(
+        setup, smtp_server):
+    app, config, clock, path = setup
+    record = _scheduled_run(app, config, clock, path)
+    smtp_server.wait_for(1)  # the approver's request
+    (pdf,) = [Path(a.path) for a in record.artifacts if a.format == "pdf"]
+    kept = pdf.read_bytes()
+    pdf.unlink()  # e.g. a disk that was cleaned up under the page
+    approver = _sign_in(app, "alex")
+    page = approver.get("/reports/csat-mini").text
+
+    refused = approver.post(f"/runs/{record.id}/approve", data={"csrf_token": csrf_of(page)})
+
+    assert refused.status_code == 409 and pdf.name in refused.text
+    waiting = app.state.ledger.get_run(record.id)
+    assert waiting.status == "pending_approval" and pdf.name in waiting.error
+    assert pdf.name in approver.get(f"/runs/{record.id}").text  # the error is on its page
+    assert app.state.store.approvals_of([record.id]) == {}
+    (entry, *_) = app.state.store.audit_entries()
+    assert (entry.action, entry.outcome) == ("approve", "failed")
+    assert [list(m.rcpt_tos) for m in smtp_server.received] == [["alex@example.com"]]
+
+    pdf.write_bytes(kept)  # put back: the same approval now goes out
+    assert approver.post(f"/runs/{record.id}/approve", data={"csrf_token": csrf_of(page)},
+                         follow_redirects=False).status_code == 303
+    assert app.state.ledger.get_run(record.id).status == "succeeded"
+    assert app.state.store.approvals_of([record.id])[record.id].decision == "approved"
+    by_recipient = smtp_server.by_recipient()
+    assert {r: len(by_recipient.get(r, [])) for r in RECIPIENTS} == {r: 1 for r in RECIPIENTS}
+
+
+def test_an_approver_not_named_by_the_report_cannot_reject_it(setup, smtp_server):
+    app, config, clock, path = setup
+    record = _scheduled_run(app, config, clock, path)
+    app.state.store.add_user("bea", "bea@example.com", "approver", "approver pass 2")
+    client = TestClient(app, base_url="http://127.0.0.1")
+    token = csrf_of(client.get("/login").text)
+    client.post("/login", data={"name": "bea", "password": "approver pass 2",
+                                "csrf_token": token})
+    page = client.get("/reports/csat-mini").text
+
+    refused = client.post(f"/runs/{record.id}/reject",
+                          data={"csrf_token": csrf_of(page), "reason": "I do not like it"})
+
+    assert refused.status_code == 403
+    assert app.state.ledger.get_run(record.id).status == "pending_approval"
+    assert app.state.store.approvals_of([record.id]) == {}
 
 
 def test_the_readme_approval_example_is_a_valid_approval_section():

@@ -205,3 +205,17 @@ def test_a_pruned_run_is_refused_for_download_test_send_and_approval_saying_when
         assert "Traceback" not in answer.text
     assert smtp_server.received == []
     assert "artifacts pruned on 2026-10-06" in approver.get(f"/runs/{run_id}").text
+
+
+@pytest.mark.parametrize("period", ["9999-12", "0001-01"])
+def test_a_period_beyond_the_calendar_answers_400_with_a_plain_message(site, period):
+    analyst = _sign_in(site, "ana")
+    for path in ("/reports/csat-mini/preview", "/reports/csat-mini/preview/page"):
+        response = analyst.get(f"{path}?period={period}")
+        assert response.status_code == 400
+        assert f"expected a year from 1900 to 9998, found {period[:4]}" in response.text
+        assert "Traceback" not in response.text
+    token = csrf_of(analyst.get("/reports/csat-mini").text)
+    refused = analyst.post("/reports/csat-mini/regenerate",
+                           data={"csrf_token": token, "period": period})
+    assert refused.status_code == 400 and site.state.ledger.history() == []
