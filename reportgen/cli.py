@@ -1,7 +1,8 @@
 """The ``reportgen`` command.  The only module that prints or exits.
 
 Exit codes: 0 success, 1 internal error or a report not delivered to every recipient,
-2 invalid input (definition, data, arguments), 3 run held by data-quality gates,
+2 invalid input (definition, data, arguments), 3 run held by data-quality gates or short
+of memory (the message says which setting to raise),
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from reportgen import __version__
-from reportgen.errors import DefinitionError, InputError, ReportgenError
+from reportgen.errors import DefinitionError, InputError, ReportgenError, ResourceError
 from reportgen.secrets import RedactingFilter, redact
 
 log = logging.getLogger("reportgen")
@@ -103,6 +104,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     file = getattr(args, "settings", None) or os.environ.get("REPORTGEN_SETTINGS")
     settings = load_settings(Path(file) if file else None)
+    settings.duckdb.apply(settings.base_dir)
     ledger = getattr(args, "ledger", None)
     if ledger:
         settings = settings.model_copy(update={"ledger_url": ledger})
@@ -527,7 +529,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"reportgen: {redact(str(exc))}", file=sys.stderr)
         code = getattr(exc, "exit_code", EXIT_INTERNAL)
-        return code if isinstance(exc, InputError) or code == EXIT_HELD else EXIT_INTERNAL
+        return code if isinstance(exc, InputError | ResourceError) or code == EXIT_HELD \
+            else EXIT_INTERNAL
     except Terminated:
         print("reportgen: terminated", file=sys.stderr)
         return EXIT_TERMINATED

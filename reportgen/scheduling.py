@@ -149,6 +149,7 @@ def run_scheduled_job(definition_path: str, settings_path: str | None,
     """
     try:
         settings = load_settings(Path(settings_path) if settings_path else None)
+        settings.duckdb.apply(settings.base_dir)
         if settings.executor == "celery" and not inline:
             from reportgen.executors.celery_app import enqueue_run
 

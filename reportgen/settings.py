@@ -37,6 +37,8 @@ ENVIRONMENT_OVERRIDES: Mapping[str, tuple[str | None, str]] = {
     "REPORTGEN_SMTP_FROM": ("smtp", "from_address"),
     "REPORTGEN_BROKER_URL": (None, "broker_url"),
     "REPORTGEN_EXECUTOR": (None, "executor"),
+    "REPORTGEN_DUCKDB_MEMORY_LIMIT": ("duckdb", "memory_limit"),
+    "REPORTGEN_DUCKDB_TEMP_DIRECTORY": ("duckdb", "temp_directory"),
 }
 
 
@@ -141,6 +143,37 @@ class RetentionSettings(_Strict):
         return ", ".join(p for p in parts if p)
 
 
+class DuckDbSettings(_Strict):
+    """How much memory and scratch disk each embedded DuckDB database (one per file source)
+    may use; beyond its memory limit DuckDB spills to the temporary folder."""
+
+    memory_limit: str | None = Field(
+        None, description="e.g. 2GB or 512MiB; default: a quarter of the machine's memory, "
+                          "at least 1 GiB. Two sources are read at once on two cores.")
+    temp_directory: Path | None = Field(
+        None, description="Folder DuckDB spills to beyond its memory limit (relative paths "
+                          "are relative to the settings file); default: the system's "
+                          "temporary folder.")
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value: str | None) -> str | None:
+        from reportgen.data.resources import size_bytes
+
+        if value is not None and size_bytes(value) <= 0:
+            raise ValueError("must be more than 0 bytes")
+        return value
+
+    def apply(self, base_dir: Path) -> None:
+        """Give every DuckDB database opened from now on these limits."""
+        from reportgen.data import resources
+
+        folder = self.temp_directory
+        if folder is not None and not folder.is_absolute():
+            folder = base_dir / folder
+        resources.configure(self.memory_limit, folder)
+
+
 class Settings(_Strict):
     """Everything the runner and the scheduler need besides a definition."""
 
@@ -168,6 +201,9 @@ class Settings(_Strict):
         default_factory=list,
         description="Domains a fan-out may mail (subdomains included), e.g. [example.com]; a "
                     "recipient mapping naming any other is refused. Empty: any domain.")
+    duckdb: DuckDbSettings = Field(
+        default_factory=DuckDbSettings,
+        description="Memory limit and spill folder of the embedded DuckDB databases.")
     executor: Literal["inline", "celery"] = Field(
         "inline", description="inline: the scheduler runs reports itself; celery: it enqueues "
                               "them for 'reportgen worker' processes.")

@@ -25,6 +25,7 @@ from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build
 from reportgen.data.connectors import SOURCES, Connector, RawRelation, read_problem
 from reportgen.data.contract import check_contract
 from reportgen.data.quality import QualityCounts, read_counts
+from reportgen.data.resources import is_out_of_memory, out_of_memory
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import SourceError
 from reportgen.period import Period
@@ -160,6 +161,8 @@ class DataStore:
         try:
             return work()
         except sa.exc.SQLAlchemyError as exc:
+            if is_out_of_memory(exc):
+                raise out_of_memory(name, raw.label) from None
             message = str(getattr(exc, "orig", None) or exc)
             detail = redact(read_problem(message))
             what = "cannot read the data" if "CSV Error" in message else "query failed"
