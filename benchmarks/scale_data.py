@@ -157,6 +157,11 @@ def _shifted(column: str, seconds: str, prefix: str = "") -> str:
             f"CAST({prefix}{_parsed(column)} + to_seconds({seconds}) AS VARCHAR) END")
 
 
+def _time_columns(table: str) -> tuple[str, ...]:
+    """The 'YYYY-MM-DD HH:MM:SS' columns of ``table`` (a joined table has its review's)."""
+    return BY_NAME["qa_reviews"].times if table == JOINED else BY_NAME[table].times
+
+
 def _month_bounds(times: Sequence[str]) -> tuple[str, str]:
     """SQL for how far (seconds) every timestamp of a row can move back / on in its month."""
     if not times:
@@ -313,8 +318,14 @@ class Scaler:
         """COPY ``table`` to a CSV or Parquet file, atomically; the number of rows."""
         options = ("FORMAT csv, HEADER true" if file_format == "csv"
                    else "FORMAT parquet")  # Snappy, DuckDB's and pyarrow's default
+        query = self.query(table)
+        times = _time_columns(table)
+        if file_format == "parquet" and times:
+            # Parquet holds times typed, as real Parquet exports do (a CSV has only text)
+            typed = ", ".join(f"CAST({name} AS TIMESTAMP) AS {name}" for name in times)
+            query = f"SELECT * REPLACE ({typed}) FROM ({query})"
         with atomic_path(path) as tmp:
-            (count,) = self._one(f"COPY ({self.query(table)}) TO {_quote(str(tmp))} ({options})")
+            (count,) = self._one(f"COPY ({query}) TO {_quote(str(tmp))} ({options})")
         return count
 
     def batches(self, table: str) -> Iterator[Iterator[tuple[object, ...]]]:

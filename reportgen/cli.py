@@ -1,7 +1,8 @@
 """The ``reportgen`` command.  The only module that prints or exits.
 
 Exit codes: 0 success, 1 internal error or a report not delivered to every recipient,
-2 invalid input (definition, data, arguments), 3 run held by data-quality gates,
+2 invalid input (definition, data, arguments), 3 run held by data-quality gates or short
+of memory (the message says which setting to raise),
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reportgen import __version__
-from reportgen.errors import DefinitionError, InputError, ReportgenError
+from reportgen.errors import DefinitionError, InputError, ReportgenError, ResourceError
 from reportgen.secrets import RedactingFilter, redact
 
 log = logging.getLogger("reportgen")
@@ -525,7 +526,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"reportgen: {redact(str(exc))}", file=sys.stderr)
         code = getattr(exc, "exit_code", EXIT_INTERNAL)
-        return code if isinstance(exc, InputError) or code == EXIT_HELD else EXIT_INTERNAL
+        return code if isinstance(exc, InputError | ResourceError) or code == EXIT_HELD \
+            else EXIT_INTERNAL
     except Terminated:
         print("reportgen: terminated", file=sys.stderr)
         return EXIT_TERMINATED

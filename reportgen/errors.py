@@ -3,7 +3,8 @@
 Every error builds its own message from structured fields: where (file:line:col and the
 YAML path), what was expected, what was found, and, where it helps, what to do.  Only
 ``cli.py`` turns them into exit codes: ``InputError`` subclasses mean "your input is
-wrong" (exit 2); anything else escaping the pipeline is an internal error (exit 1).
+wrong" (exit 2); ``ResourceError`` means the machine ran short (exit 3); anything else
+escaping the pipeline is an internal error (exit 1).
 """
 
 from __future__ import annotations
@@ -158,6 +159,18 @@ class OutputPathError(InputError, ValueError):
         self.name = name
         super().__init__(f"output file name {name!r}: {problem}; expected a plain file name "
                          f"such as '{{report}}-{{period}}.{{ext}}'")
+
+
+class ResourceError(ReportgenError):
+    """The run needed more memory (or scratch disk) than it may use: not bad input, and not
+    a defect; the message says which setting to change.  Exit code 3."""
+
+    exit_code = 3
+
+    def __init__(self, problem: str, advice: str):
+        self.problem = problem
+        self.advice = advice
+        super().__init__(f"{problem}; {advice}")
 
 
 class RenderError(ReportgenError):

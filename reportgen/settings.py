@@ -10,6 +10,7 @@ is sent, then remembered as a secret so ``secrets.redact`` masks it everywhere.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +38,8 @@ ENVIRONMENT_OVERRIDES: Mapping[str, tuple[str | None, str]] = {
     "REPORTGEN_SMTP_FROM": ("smtp", "from_address"),
     "REPORTGEN_BROKER_URL": (None, "broker_url"),
     "REPORTGEN_EXECUTOR": (None, "executor"),
+    "REPORTGEN_DUCKDB_MEMORY_LIMIT": ("duckdb", "memory_limit"),
+    "REPORTGEN_DUCKDB_TEMP_DIRECTORY": ("duckdb", "temp_directory"),
 }
 
 
@@ -146,6 +149,40 @@ class RetentionSettings(_Strict):
         return ", ".join(p for p in parts if p)
 
 
+class DuckDbSettings(_Strict):
+    """How much memory and scratch disk each embedded DuckDB database (one per file source)
+    may use; beyond its memory limit DuckDB spills to the temporary folder."""
+
+    memory_limit: str | None = Field(
+        None, description="e.g. 2GB or 512MiB; default: a quarter of the machine's memory, "
+                          "at least 1 GiB. Two sources are read at once on two cores.")
+    temp_directory: Path | None = Field(
+        None, description="Folder DuckDB spills to beyond its memory limit (relative paths "
+                          "are relative to the settings file); default: the system's "
+                          "temporary folder.")
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value: str | None) -> str | None:
+        if value is not None and size_bytes(value) <= 0:
+            raise ValueError("must be more than 0 bytes")
+        return value
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)?\s*$", re.IGNORECASE)
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}
+
+
+
+def size_bytes(text: str) -> int:
+    """'1GB', '512 MiB', '2000000' as bytes; ValueError otherwise (DuckDB's own units)."""
+    found = _SIZE.match(text)
+    if not found:
+        raise ValueError(f"expected a size such as 2GB or 512MiB, got {text!r}")
+    return int(float(found[1]) * _UNITS[(found[2] or "B").upper()])
+
+
 class Settings(_Strict):
     """Everything the runner and the scheduler need besides a definition."""
 
@@ -173,6 +210,9 @@ class Settings(_Strict):
         default_factory=list,
         description="Domains a fan-out may mail (subdomains included), e.g. [example.com]; a "
                     "recipient mapping naming any other is refused. Empty: any domain.")
+    duckdb: DuckDbSettings = Field(
+        default_factory=DuckDbSettings,
+        description="Memory limit and spill folder of the embedded DuckDB databases.")
     executor: Literal["inline", "celery"] = Field(
         "inline", description="inline: the scheduler runs reports itself; celery: it enqueues "
                               "them for 'reportgen worker' processes.")

@@ -136,13 +136,30 @@ def test_joined_ratings_are_the_ratings_with_their_reviews_columns(
                      f"{joined})") == 0
 
 
+TIMES = {"tickets": ("created_at", "solved_at"), "csat_responses": ("responded_at",),
+         "qa_reviews": ("reviewed_at",), "moderation_decisions": ("decided_at",),
+         "qa_disputes": ("raised_at", "resolved_at"), "qa_auto_scores": ("reviewed_at",),
+         "qa_review_ratings": ("reviewed_at",)}
+
+
+@pytest.mark.parametrize("table", sorted(TIMES))
+def test_parquet_times_are_typed_and_hold_the_csv_times(
+        db: duckdb.DuckDBPyConnection, table: str) -> None:
+    types = dict(db.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())
+    assert {types[column] for column in TIMES[table]} == {"TIMESTAMP"}
+    key = ", ".join(KEYS[table])
+    as_text = ", ".join(f"strftime({column}, '%Y-%m-%d %H:%M:%S')" for column in TIMES[table])
+    assert count(db, f"SELECT count(*) FROM (SELECT {key}, {as_text} FROM {table} EXCEPT ALL "
+                     f"SELECT {key}, {', '.join(TIMES[table])} FROM csv_{table})") == 0
+
+
 @pytest.mark.parametrize("table", sorted(MONTHLY))
 def test_monthly_shares_match_the_demo(db: duckdb.DuckDBPyConnection, demo_dir: Path,
                                        table: str) -> None:
     column = MONTHLY[table]
 
     def shares(relation: str) -> dict[str, float]:
-        rows = db.execute(f"SELECT left({column}, 7) AS month, count(*) / sum(count(*)) OVER () "
+        rows = db.execute(f"SELECT left(CAST({column} AS VARCHAR), 7) AS month, count(*) / sum(count(*)) OVER () "
                           f"FROM {relation} GROUP BY month").fetchall()
         return dict(rows)
 

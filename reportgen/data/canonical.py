@@ -162,8 +162,8 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
     bounds = _bounds(raw, spec, window, periods)
     start, end = bounds[0], bounds[-1]
     in_window = sa.and_(time >= sa.literal(start), time < sa.literal(end))
-    period = sa.case(*((sa.and_(time >= sa.literal(bounds[i]), time < sa.literal(bounds[i + 1])), i)
-                       for i in range(len(periods))), else_=sa.null())
+    period = sa.case((in_window, _period_search(time, bounds, 0, len(periods))),
+                     else_=sa.null())
     selected = [value.label(col) for col, value in columns.items()]
     selected += [time.label(TIME), period.label(PERIOD), time.label(spec.time_column)]
     keys = [columns[k] for k in spec.dedupe_on if k in columns]
@@ -184,6 +184,17 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
                                  [raw.table.c[raw_names[c]] for c in ours])
     return Canonical(name, raw, rows, kinds, tuple(periods), in_window, quality,
                      tuple(non_finite))
+
+
+def _period_search(time: ColumnElement[Any], bounds: Sequence[Any], low: int,
+                   high: int) -> ColumnElement[Any]:
+    """The index of the period (``low`` to ``high - 1``) holding ``time``, a time known to
+    be in the window, by halving: four comparisons a row for 13 periods, not up to 26."""
+    if high - low == 1:
+        return sa.literal(low)
+    middle = (low + high) // 2
+    return sa.case((time < sa.literal(bounds[middle]), _period_search(time, bounds, low, middle)),
+                   else_=_period_search(time, bounds, middle, high))
 
 
 def _non_finite(spec: SourceSpec, raw: RawRelation,

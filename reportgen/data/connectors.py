@@ -103,19 +103,23 @@ def _native_kind(type_name: str) -> NativeKind:
     return "unknown"
 
 
-def duckdb_connection(memory_limit: str | None = "256MB") -> sa.Connection:
-    """A connection to a new embedded DuckDB database (in memory, spilling to disk)."""
+def duckdb_connection() -> sa.Connection:
+    """A connection to a new embedded DuckDB database (in memory, spilling to disk), with
+    the memory limit and spill folder of the settings (``data.resources``)."""
     try:
         import duckdb_engine  # noqa: F401  (registers the dialect)
     except ModuleNotFoundError as exc:
         raise OptionalDependencyError("file sources", "duckdb", exc.name or "duckdb_engine") from None
     from sqlalchemy.pool import StaticPool
 
+    from reportgen.data import resources
+
     engine = sa.create_engine("duckdb:///:memory:", poolclass=StaticPool)
     conn = engine.connect()
     conn.info["setup"] = []
-    if memory_limit:
-        _setup(conn, f"SET memory_limit = {_literal(memory_limit)}")
+    for statement in resources.policy().statements():
+        _setup(conn, statement)
+    resources.track(conn.connection.driver_connection)
     return conn
 
 
@@ -140,6 +144,14 @@ def _existing(name: str, spec: SourceSpec, base_dir: Path) -> Path:
     if not path.is_file():
         raise SourceError(name, f"file not found: {path}", str(path))
     return path
+
+
+def _raise_if_out_of_memory(exc: BaseException, name: str, label: str | None) -> None:
+    """Running out of memory is a resource error with advice, never "cannot read"."""
+    from reportgen.data import resources
+
+    if resources.is_out_of_memory(exc):
+        raise resources.out_of_memory(name, label) from None
 
 
 def _duckdb_error(exc: Exception) -> str:
@@ -180,6 +192,7 @@ def _view(conn: sa.Connection, name: str, spec: SourceSpec, select: str, label: 
         native = _describe(conn, '"raw"')
     except (duckdb.Error, sa.exc.DBAPIError) as exc:
         conn.close()
+        _raise_if_out_of_memory(exc, name, label)
         raise SourceError(name, f"cannot read the data ({_duckdb_error(exc)})", label) from None
     table = sa.table("raw", *(sa.column(c) for c in native))
     conn.exec_driver_sql(setup[-1])
@@ -256,6 +269,7 @@ class DuckDbConnector:
                              f"{reader}({_literal(str(path))})")
         except (duckdb.Error, sa.exc.DBAPIError) as exc:
             conn.close()
+            _raise_if_out_of_memory(exc, name, label)
             raise SourceError(name, f"cannot open the data ({_duckdb_error(exc)})", label) from None
         except SourceError:
             conn.close()
@@ -318,6 +332,7 @@ def _query_relation(conn: sa.Connection, name: str, query: str, params: Mapping[
     except sa.exc.SQLAlchemyError as exc:
         detail = redact(_duckdb_error(exc))
         conn.close()
+        _raise_if_out_of_memory(exc, name, label)
         if "disabled by configuration" in detail or "disabled through configuration" in detail:
             detail = (f"it reads a file, URL or extension other than the source's declared "
                       f"files, which a query source may not ({detail})")

@@ -23,6 +23,7 @@ from reportgen.data.connectors import (
     duckdb_connection,
     sa,
 )
+from reportgen.data.resources import is_out_of_memory, out_of_memory, policy
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import SourceError
 
@@ -69,6 +70,9 @@ class CsvConnector:
         # read with only an empty field as NULL; the other columns take them as NULL below
         nulls = "['']"
         conn = duckdb_connection()
+        # buffers sized so that every thread's fit in the memory limit (DuckDB's own size,
+        # 16 lines, is 64 MiB each with lines of 4 MiB)
+        buffer = policy().csv_buffer_bytes(MAX_LINE_BYTES)
         final = _final_line(path)
         columns: list[str] = []
         found: str | None = None
@@ -76,13 +80,16 @@ class CsvConnector:
             # a long free-text field (a comment, a pasted log) is data, not a broken file
             options = (f"{_literal(str(path))}, header = true, all_varchar = true, "
                        f"nullstr = {nulls}, encoding = {_literal(encoding)}, "
-                       f"max_line_size = {MAX_LINE_BYTES}")
+                       f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {buffer}")
             try:
                 # reading the header and a sample tells a malformed or mis-encoded file early
                 columns = list(conn.exec_driver_sql(
                     f"SELECT * FROM read_csv({options}) LIMIT 1").keys())
                 break
             except (duckdb.Error, sa.exc.DBAPIError) as exc:
+                if is_out_of_memory(exc):
+                    conn.close()
+                    raise out_of_memory(name, str(path)) from None
                 message = _duckdb_error(exc)
                 full = str(getattr(exc, "orig", None) or exc).lower()
                 # a Latin-1 export is read as such; UTF-8 with damaged bytes is refused
@@ -91,7 +98,7 @@ class CsvConnector:
                     continue
                 conn.rollback()
                 if final is not None:
-                    found = _rejected(conn, options, final, encoding, path)
+                    found = _rejected(conn, options, final, encoding, path, name)
                 if found == "last":
                     break  # the sample failed on the cut row: read without it (below)
                 conn.close()
@@ -100,7 +107,7 @@ class CsvConnector:
         # for one column), is looked for row by row; other files are not read twice
         misread = len(columns) == 1 and any(d in columns[0] for d in _DELIMITERS)
         if found is None and (final is not None or misread):
-            found = _rejected(conn, options, final, encoding, path)
+            found = _rejected(conn, options, final, encoding, path, name)
         if found is not None and found != "last":
             conn.close()
             raise SourceError(name, f"cannot read the CSV ({found})", str(path))
@@ -141,7 +148,7 @@ def _nulls_outside_numbers(conn: Any, spec: SourceSpec, select: str) -> str:
 
 
 def _rejected(conn: Any, options: str, final: tuple[int, bytes] | None,
-              encoding: str, path: Path) -> str | None:
+              encoding: str, path: Path, name: str) -> str | None:
     """What a read that sets broken rows aside finds: "last" when the only one is the
     file's incomplete last row, the first other one as "line N of the file: why", or None
     (none found, or the file cannot be read even so)."""
@@ -157,12 +164,16 @@ def _rejected(conn: Any, options: str, final: tuple[int, bytes] | None,
             "arg_min(error_message, column_idx), arg_min(csv_line, column_idx) "
             "FROM reportgen_rejects GROUP BY line ORDER BY line"
         ).fetchall()
-    except (duckdb.Error, sa.exc.DBAPIError):
+    except (duckdb.Error, sa.exc.DBAPIError) as exc:
         conn.rollback()
+        if is_out_of_memory(exc):
+            conn.close()  # the database goes, and its rejects tables with it
+            raise out_of_memory(name, str(path)) from None
         return None
     finally:
-        for table in ("reportgen_rejects", "reportgen_scans"):
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        if not conn.closed:
+            for table in ("reportgen_rejects", "reportgen_scans"):
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
     if not rows:
         return None
     for start, position, why, text in rows:

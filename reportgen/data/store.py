@@ -27,6 +27,7 @@ from reportgen.data.connectors import SOURCES, Connector, RawRelation, read_prob
 from reportgen.data.contract import check_contract
 from reportgen.data.fingerprint import fingerprint as data_fingerprint
 from reportgen.data.quality import QualityCounts, read_counts
+from reportgen.data.resources import is_out_of_memory, out_of_memory
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import SourceError
 from reportgen.period import Period
@@ -128,8 +129,11 @@ class DataStore:
             bounds = self.window.naive_in(spec.timezone)
             raw: RawRelation = connector.open(name, spec, self.base_dir, bounds)
             try:
-                canonical = build(name, spec, raw, self.needed.get(name, []), self.window,
-                                  self.periods)
+                # building the relation asks the data a few things too (the time column's
+                # form): its failures are the source's, told like the statements' below
+                canonical = self._run_checked(
+                    name, raw, lambda: build(name, spec, raw, self.needed.get(name, []),
+                                             self.window, self.periods))
                 self._run_checked(name, raw, lambda: check_contract(canonical, spec, self.window))
             except BaseException:
                 raw.close()
@@ -164,6 +168,8 @@ class DataStore:
             if not isinstance(exc, sa.exc.SQLAlchemyError) \
                     and not type(exc).__module__.lstrip("_").startswith("duckdb"):
                 raise
+            if is_out_of_memory(exc):
+                raise out_of_memory(name, raw.label) from None
             message = str(getattr(exc, "orig", None) or exc)
             detail = redact(read_problem(message))
             if "CSV Error" in message and raw.locate is not None:

@@ -11,19 +11,24 @@ from __future__ import annotations
 import contextvars
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-def ordered_map(work: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+def ordered_map(work: Callable[[T], R], items: Iterable[T], workers: int, *,
+                urgent: type[BaseException] | tuple[type[BaseException], ...] = (),
+                stop: Callable[[], None] | None = None) -> Iterator[R]:
     """``work(item)`` for each item on ``workers`` threads, yielded in the items' order.
 
     The first failure (in order) is raised where its result would have been yielded; items
-    not started by then are cancelled.  Each item runs in a copy of the caller's context
-    (locale, logging scope), as it would have in the caller's thread.
+    not started by then are cancelled.  A failure of an ``urgent`` type (running out of
+    memory) is raised as soon as it happens instead, after ``stop()`` (which interrupts
+    the items still running), rather than after the items before it.  Each item runs in a
+    copy of the caller's context (locale, logging scope), as it would have in the caller's
+    thread.
     """
     if workers <= 1:
         for item in items:
@@ -31,14 +36,28 @@ def ordered_map(work: Callable[[T], R], items: Iterable[T], workers: int) -> Ite
         return
     pending: deque[Future[R]] = deque()
     source = iter(items)
+
+    def next_result() -> R:
+        while urgent and not pending[0].done():
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                failure = future.exception()
+                if isinstance(failure, urgent):
+                    for other in pending:
+                        other.cancel()
+                    if stop is not None:
+                        stop()
+                    raise failure
+        return pending.popleft().result()
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reportgen-read") as pool:
         try:
             for item in source:
                 pending.append(pool.submit(contextvars.copy_context().run, work, item))
                 if len(pending) >= workers:
-                    yield pending.popleft().result()
+                    yield next_result()
             while pending:
-                yield pending.popleft().result()
+                yield next_result()
         finally:
             for future in pending:
                 future.cancel()

@@ -141,7 +141,9 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
     report's own store also counts each source's rows per period (for the gates and the
     row counts) while it has the source open.
     """
+    from reportgen.data.resources import tracked_connections
     from reportgen.data.threads import ordered_map
+    from reportgen.errors import ResourceError
     from reportgen.render.pool import default_jobs
 
     results: dict[str, MetricResult] = {}
@@ -168,7 +170,11 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
         return result, frame
 
     items = list(by_source.items())
-    with closing(ordered_map(read, items, readers or default_jobs())) as reads:
+    # running out of memory on one source stops the others at once (they would likely
+    # run out too, and the run cannot complete without it)
+    with tracked_connections() as live, \
+            closing(ordered_map(read, items, readers or default_jobs(), urgent=ResourceError,
+                                stop=live.interrupt)) as reads:
         for (_, metrics), (result, frame) in zip(items, reads, strict=True):
             _evaluate_source(metrics, result or Result({}), frame, store, period, results)
     from reportgen.data.privacy import mask_results

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reportgen.data.resources import configure_from
 from reportgen.errors import GateFailure
 from reportgen.ledger.retention import prune_after_run
 from reportgen.ledger.store import Ledger, RunRecord, Trigger
@@ -81,6 +82,7 @@ def execute(request: RunRequest, settings: Settings, *,
     report and period is already running, and DefinitionError for a definition that does
     not load; every other outcome is returned.
     """
+    configure_from(settings)
     pipeline = resolve_pipeline(settings.pipeline)
     if loaded is None:
         loaded = pipeline.load(request.definition)

@@ -156,6 +156,16 @@ def test_duckdb_query_over_csv_files(tmp_path):
                    tmp_path) == INSIDE
 
 
+def test_duckdb_query_over_parquet_with_typed_times(tmp_path):
+    # a Parquet export holds TIMESTAMP columns: $start and $end compare with them as times
+    frame = ROWS.assign(responded_at=pd.to_datetime(ROWS["responded_at"]))
+    frame.to_parquet(tmp_path / "csat.parquet", index=False)
+    query = "select * from responses where responded_at >= $start and responded_at < $end"
+    s = spec(kind="duckdb", files={"responses": "csat.parquet"}, query=query)
+    assert ratings(s, tmp_path) == INSIDE
+    assert csat_by_period(s, tmp_path) == {"2026-09": (2, 2), "2026-10": (0, 1)}
+
+
 def test_duckdb_database_file(tmp_path):
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as conn:
         conn.register("frame", ROWS.assign(responded_at=pd.to_datetime(ROWS["responded_at"])))
