@@ -85,7 +85,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from reportgen.definition import definition_schema
+    from reportgen.plan.schema import definition_schema
 
     text = json.dumps(definition_schema(), indent=2)
     if args.out:

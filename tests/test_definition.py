@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from reportgen.cli import main
-from reportgen.definition import definition_schema
 from reportgen.errors import DefinitionError
 from reportgen.plan import load_definition
+from reportgen.plan.schema import definition_schema
 
 GOOD = """
 id: mqr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from reportgen.definition.models import Definition
 from reportgen.definition.yaml_loader import LineMap, load_yaml
 from reportgen.errors import DefinitionError, Location, Problem
 
-__all__ = ["Definition", "LoadedDefinition", "definition_schema", "load_definition"]
+__all__ = ["Definition", "LoadedDefinition", "load_definition"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +73,3 @@ def _typed_problems(raw: dict[str, Any], lines: LineMap, exc: Exception) -> Defi
                                         f"({type(exc).__name__}: {exc})",
                                     Location(lines.file, 1, 1)))
     return DefinitionError(lines.file, out.problems)
-
-
-def definition_schema() -> dict[str, Any]:
-    """JSON Schema of a report definition (for editors and CI checks)."""
-    schema = Definition.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "reportgen report definition"
-    return json.loads(json.dumps(schema))

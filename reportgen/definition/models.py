@@ -162,6 +162,7 @@ class SourceSpec(Strict):
     dedupe_on: list[str] = Field(default_factory=list, description="Columns that identify a row (e.g. [ticket_id]): later copies of a key are dropped and counted in the data-quality note.")
     date_format: str | None = Field(None, min_length=2, max_length=64, description="How the time column is written when it is not ISO 8601, in strptime codes, e.g. '%d/%m/%Y %H:%M' (file sources); a day/month date without it is refused as ambiguous.")
     derive: dict[str, str] = Field(default_factory=dict, description="New columns as SQL expressions (DuckDB's SQL) over the source's columns, e.g. frt_hours: 'epoch(first_response_at - created_at) / 3600'; type them in 'columns' if needed.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Options of the source kind (a plugin's), checked by that kind's schema.")
     description: str = ""
 
     @field_validator("timezone")
@@ -272,16 +273,24 @@ class SectionSpec(Strict):
 
 
 class OutputSpec(Strict):
-    format: Literal["pdf", "pptx", "xlsx", "html"] = Field(description="pdf: the Monthly Quality Report; pptx: the QBR deck; xlsx: the data appendix; html: the report as one self-contained web page.")
+    """One output file: the renderer named by ``format``, its file name, and the renderer's
+    own options beside them (checked by the renderer's ``Options`` when the plan resolves)."""
+
+    # the renderer's options are the other keys; its own schema forbids unknown ones
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
+
+    format: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64, description="The renderer: pdf (the Monthly Quality Report), pptx (the QBR deck), xlsx (the data appendix), html (the report as one web page), or a plugin's name.")
     filename: str = Field("{report}-{period}.{ext}", max_length=200, description="File name (no folders); {report}, {period} and {ext} are filled in.")
-    template: PlainPath | None = Field(None, description="PDF: a folder of templates searched before the built-in ones, inside the definition's folder.")
-    stylesheets: list[PlainPath] = Field(default_factory=list, description="PDF: extra CSS files applied after the built-in style, inside the definition's folder.")
-    master: PlainPath | None = Field(None, description="PPTX: a slide master .pptx to build the deck on, inside the definition's folder.")
 
     @field_validator("filename")
     @classmethod
     def _plain_filename(cls, value: str) -> str:
         return _check_filename(value)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The renderer's options, as written (every key but 'format' and 'filename')."""
+        return dict(self.model_extra or {})
 
 
 class RetrySpec(Strict):
@@ -418,10 +427,20 @@ class TeamsSpec(ChatSpec):
 
 
 class DeliverySpec(Strict):
+    """Where a finished report goes: each key but ``notify_owner_on_hold`` names a channel
+    (email, slack, teams, or a plugin's) with that channel's options, checked by its schema."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
+
     email: EmailSpec | None = None
     slack: SlackSpec | None = None
     teams: TeamsSpec | None = None
     notify_owner_on_hold: bool = Field(True, description="Email the owner when gates hold a run.")
+
+    def channels(self) -> list[tuple[str, Any]]:
+        """Each channel named, with its options (a built-in's typed, a plugin's as written)."""
+        named = [(name, getattr(self, name)) for name in ("email", "slack", "teams")]
+        return [(n, o) for n, o in named if o is not None] + list((self.model_extra or {}).items())
 
 
 class ApprovalSpec(Strict):
@@ -571,7 +590,7 @@ class Definition(Strict):
     charts: list[ChartSpec] = Field(default_factory=list)
     sections: list[SectionSpec] = Field(min_length=1)
     summary: list[str] | None = Field(None, description="Metric ids shown as executive-summary KPI tiles; defaults to every section's first KPI.")
-    outputs: list[OutputSpec] = Field(default_factory=lambda: [OutputSpec(format="pdf")], min_length=1)
+    outputs: list[OutputSpec] = Field(default_factory=lambda: [OutputSpec(format="pdf")], min_length=1, description="Output files, each made by the renderer its 'format' names.")
     schedule: ScheduleSpec | None = None
     delivery: DeliverySpec | None = None
     approval: ApprovalSpec | None = None

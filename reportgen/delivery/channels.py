@@ -1,65 +1,186 @@
 """Delivery channels by the name a definition's ``delivery:`` section uses.
 
-E-mail (``reportgen.delivery.email``) carries the report to named people; the chat
-channels here post its headline where a team reads: ``slack`` and ``teams``, each a
-function ``(content, artifacts, spec, *, ledger, run_id, link, environ, sleep)`` returning
-one outcome per destination.  Plugins add channels through the ``reportgen.channels``
-entry-point group; every channel records each destination in the ledger, once.
+A channel is an object (or a class, instantiated once) with ``Options``, the pydantic
+schema of its section, and ``deliver(content, artifacts, options, context)`` returning one
+outcome per destination.  The built-ins are ``email`` (the report to named people),
+``slack`` and ``teams`` (its headline where a team reads); plugins add channels through the
+``reportgen.channels`` entry-point group, most simply by subclassing ``PostChannel``.  Every
+channel sends through the one exactly-once protocol (``reportgen.delivery.once``), so a
+retry or a restart never delivers twice.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from reportgen.definition.models import DeliverySpec
-from reportgen.delivery.content import MailContent
-from reportgen.delivery.email import DeliveryReport, RecipientOutcome
-from reportgen.ledger.store import Ledger
+from pydantic import BaseModel
+
+from reportgen.definition.models import DeliverySpec, EmailSpec, SlackSpec, TeamsSpec
+from reportgen.delivery.once import (
+    DeliveryReport,
+    Destination,
+    RecipientOutcome,
+    SendError,
+    UnknownOutcome,
+    deliver_once,
+)
+from reportgen.errors import DeliveryError
 from reportgen.registry import Registry
-from reportgen.report.model import Artifact
+
+if TYPE_CHECKING:
+    from reportgen.delivery.content import MailContent
+    from reportgen.ledger.store import Ledger
+    from reportgen.report.model import Artifact
+    from reportgen.settings import SmtpSettings
 
 
-class ChatChannel(Protocol):
-    def __call__(self, content: MailContent, artifacts: Sequence[Artifact], spec: Any, *,
-                 ledger: Ledger, run_id: int, link: str | None,
-                 environ: Mapping[str, str] | None,
-                 sleep: Callable[[float], None]) -> list[RecipientOutcome]: ...
+@dataclass(frozen=True)
+class DeliveryContext:
+    """What a channel may use besides its options: the run's ledger row, the web page's
+    link, the environment (secrets), the clock and the run's settings."""
+
+    ledger: Ledger
+    run_id: int
+    link: str | None = None
+    environ: Mapping[str, str] | None = None
+    sleep: Callable[[float], None] = time.sleep
+    smtp: SmtpSettings | None = None
+    now: Callable[[], Any] | None = None
+    on_unknown: UnknownOutcome = "hold"
+    before_send: Callable[[], None] | None = None
 
 
-def _slack(*args: Any, **kwargs: Any) -> list[RecipientOutcome]:
-    from reportgen.delivery.slack import deliver_slack
+class Channel(Protocol):
+    Options: ClassVar[type[BaseModel]]
 
-    return deliver_slack(*args, **kwargs)
-
-
-def _teams(*args: Any, **kwargs: Any) -> list[RecipientOutcome]:
-    from reportgen.delivery.teams import deliver_teams
-
-    return deliver_teams(*args, **kwargs)
+    def deliver(self, content: MailContent, artifacts: Sequence[Artifact], options: Any,
+                context: DeliveryContext) -> list[RecipientOutcome]: ...
 
 
-CHANNELS: Registry[ChatChannel] = Registry("delivery channel", "reportgen.channels")
-CHANNELS.add("slack", _slack)
-CHANNELS.add("teams", _teams)
+class EmailChannel:
+    """The report, attached, to each address in to, cc and bcc."""
+
+    Options = EmailSpec
+
+    def deliver(self, content: MailContent, artifacts: Sequence[Artifact], options: EmailSpec,
+                context: DeliveryContext) -> list[RecipientOutcome]:
+        from reportgen.delivery.email import deliver_email
+
+        if context.smtp is None:
+            raise DeliveryError("sending was asked for but the settings have no 'smtp' section")
+        extra: dict[str, Any] = {"now": context.now} if context.now is not None else {}
+        return list(deliver_email(content, artifacts, options, context.smtp,
+                                  ledger=context.ledger, run_id=context.run_id,
+                                  sleep=context.sleep, environ=context.environ,
+                                  on_unknown=context.on_unknown,
+                                  before_send=context.before_send, **extra).outcomes)
+
+
+class SlackChannel:
+    """The headline to a Slack channel (incoming webhook, or bot token with files)."""
+
+    Options = SlackSpec
+
+    def deliver(self, content: MailContent, artifacts: Sequence[Artifact], options: SlackSpec,
+                context: DeliveryContext) -> list[RecipientOutcome]:
+        from reportgen.delivery.slack import deliver_slack
+
+        return deliver_slack(content, artifacts, options, ledger=context.ledger,
+                             run_id=context.run_id, link=context.link,
+                             environ=context.environ, sleep=context.sleep)
+
+
+class TeamsChannel:
+    """The headline card to a Microsoft Teams webhook."""
+
+    Options = TeamsSpec
+
+    def deliver(self, content: MailContent, artifacts: Sequence[Artifact], options: TeamsSpec,
+                context: DeliveryContext) -> list[RecipientOutcome]:
+        from reportgen.delivery.teams import deliver_teams
+
+        return deliver_teams(content, artifacts, options, ledger=context.ledger,
+                             run_id=context.run_id, link=context.link,
+                             environ=context.environ, sleep=context.sleep)
+
+
+class PostChannel:
+    """A channel made of one post per destination: subclasses give ``Options``, the
+    destinations an options block names (``recipients``) and one try (``post``, raising
+    SendError); sending them exactly once is done here."""
+
+    Options: ClassVar[type[BaseModel]]
+    #: tries per destination, and the wait before the n-th retry
+    attempts: ClassVar[int] = 3
+    backoff_seconds: ClassVar[float] = 2.0
+
+    def recipients(self, options: Any) -> list[str]:
+        raise NotImplementedError
+
+    def post(self, recipient: str, content: MailContent, artifacts: Sequence[Artifact],
+             options: Any, context: DeliveryContext) -> str | None:
+        raise NotImplementedError
+
+    def deliver(self, content: MailContent, artifacts: Sequence[Artifact], options: Any,
+                context: DeliveryContext) -> list[RecipientOutcome]:
+        name = getattr(self, "name", None) or type(self).__name__.lower()
+        outcomes = []
+        for recipient in self.recipients(options):
+            def send(reference: str, sending: Callable[[], None],
+                     recipient: str = recipient) -> str | None:
+                sending()
+                return self.post(recipient, content, artifacts, options, context)
+
+            outcomes.append(deliver_once(
+                Destination(context.ledger, context.run_id, content.report_id,
+                            content.period_key, name, recipient), send,
+                reference=lambda row_id: f"{name}:{row_id}", attempts=self.attempts,
+                backoff=lambda attempt: self.backoff_seconds * 2 ** (attempt - 1),
+                sleep=context.sleep, on_unknown=context.on_unknown,
+                before_send=context.before_send))
+        return outcomes
+
+
+CHANNELS: Registry[Channel] = Registry("delivery channel", "reportgen.channels")
+for _name, _channel in (("email", EmailChannel), ("slack", SlackChannel),
+                        ("teams", TeamsChannel)):
+    CHANNELS.add(_name, _channel)  # type: ignore[arg-type]
+
+
+def options_model(channel: Any) -> type[BaseModel] | None:
+    """The schema of a channel's options, or None when it declares none."""
+    model = getattr(channel, "Options", None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def deliver_channels(content: MailContent, artifacts: Sequence[Artifact],
+                     delivery: DeliverySpec | None, context: DeliveryContext, *,
+                     skip: Sequence[str] = ()) -> DeliveryReport:
+    """Deliver through every channel the definition names (but ``skip``), in its order;
+    one outcome per destination."""
+    outcomes: list[RecipientOutcome] = []
+    for name, options in delivery.channels() if delivery is not None else ():
+        if name in skip:
+            continue
+        channel = CHANNELS.instance(name)
+        model = options_model(channel)
+        if model is not None and not isinstance(options, model):
+            options = model.model_validate(options)  # checked when the definition loaded
+        outcomes += channel.deliver(content, artifacts, options, context)
+    return DeliveryReport(tuple(outcomes))
 
 
 def deliver_chats(content: MailContent, artifacts: Sequence[Artifact],
                   delivery: DeliverySpec | None, *, ledger: Ledger, run_id: int,
                   link: str | None = None, environ: Mapping[str, str] | None = None,
                   sleep: Callable[[float], None] = time.sleep) -> DeliveryReport:
-    """Post to every chat channel the definition names; one outcome per destination."""
-    outcomes: list[RecipientOutcome] = []
-    if delivery is None:
-        return DeliveryReport(())
-    for name in ("slack", "teams"):
-        spec = getattr(delivery, name, None)
-        if spec is not None:
-            outcomes += CHANNELS.get(name)(content, artifacts, spec, ledger=ledger,
-                                           run_id=run_id, link=link, environ=environ,
-                                           sleep=sleep)
-    return DeliveryReport(tuple(outcomes))
+    """Post to every channel the definition names but e-mail; one outcome per destination."""
+    return deliver_channels(content, artifacts, delivery,
+                            DeliveryContext(ledger, run_id, link, environ, sleep),
+                            skip=("email",))
 
 
 def report_link(public_url: str | None, report_id: str) -> str | None:
@@ -75,7 +196,8 @@ def run_link(public_url: str | None, run_id: int) -> str | None:
 
 def with_chat_outcomes(status: str, error: str | None, report: DeliveryReport, *,
                        emailed: bool) -> tuple[str, str | None]:
-    """A run's status and error once its chat posts are counted beside its e-mail.
+    """A run's status and error once its posts on other channels are counted beside its
+    e-mail.
 
     ``emailed``: the e-mail reached at least one recipient.  A run that reached someone
     and missed someone is 'partial'; one that reached nobody is 'failed'.
@@ -87,3 +209,7 @@ def with_chat_outcomes(status: str, error: str | None, report: DeliveryReport, *
     reached = emailed or len(report.outcomes) > len(problems)
     note = "not posted to " + "; ".join(problems)
     return ("partial" if reached else "failed"), (f"{error}; {note}" if error else note)
+
+
+__all__ = ["CHANNELS", "Channel", "DeliveryContext", "PostChannel", "SendError",
+           "deliver_channels", "deliver_chats", "with_chat_outcomes"]

@@ -3,11 +3,11 @@
 The message is composed with the standard library (``EmailMessage``): a plain-text body
 with an HTML alternative showing the headline KPIs, and the report files attached.  Every
 recipient (to, cc and bcc) gets a message of its own, sent to that one envelope address,
-so the ledger can record each delivery separately: before sending, a recipient already
-marked as sent is skipped; each try is counted with the message's Message-ID before it
-is made, the row is marked 'sending' just before SMTP DATA, and 'sent' as soon as the
-server accepts.  A process that dies
-after two of three recipients therefore leaves only the third to send.
+so the ledger can record each delivery separately, through the exactly-once protocol every
+channel shares (``reportgen.delivery.once``): before sending, a recipient already marked as
+sent is skipped; each try is counted with the message's Message-ID before it is made, the
+row is marked 'sending' just before SMTP DATA, and 'sent' as soon as the server accepts.
+A process that dies after two of three recipients therefore leaves only the third to send.
 
 A process that dies while the server is taking a message leaves that recipient 'sending':
 the server may have it or not.  The next run does not guess.  By default
@@ -26,19 +26,22 @@ import smtplib
 import string
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Literal
 
-from reportgen import secrets
 from reportgen.definition.models import EmailSpec
 from reportgen.delivery.content import MailContent, render_bodies
+from reportgen.delivery.once import DeliveryReport as DeliveryReport
+from reportgen.delivery.once import Destination, Send, SendError, send_once, settled
+from reportgen.delivery.once import RecipientOutcome as RecipientOutcome
+from reportgen.delivery.once import UnknownOutcome as UnknownOutcome
 from reportgen.delivery.smtp import SmtpSession, describe, is_transient
 from reportgen.errors import DeliveryError
-from reportgen.ledger.store import DeliveryRecord, DeliveryStatus, Ledger, Purpose, utc_now
+from reportgen.ledger.store import Ledger, Purpose, utc_now
 from reportgen.report.model import Artifact
 from reportgen.settings import SmtpSettings
 
@@ -46,8 +49,6 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "email"
 Role = Literal["to", "cc", "bcc"]
-UnknownOutcome = Literal["hold", "sent", "resend"]
-_UNKNOWN = ("sending", "unconfirmed")
 MIME_TYPES: Mapping[str, tuple[str, str]] = {
     "pdf": ("application", "pdf"),
     "pptx": ("application", "vnd.openxmlformats-officedocument.presentationml.presentation"),
@@ -73,34 +74,6 @@ class AttachmentTooLarge(DeliveryError):
             f"attachment {path} is {size / 1_048_576:.1f} MB ({size} bytes), over the "
             f"{limit_mb:g} MB limit (delivery.email.max_attachment_mb); raise the limit or "
             f"attach fewer formats")
-
-
-@dataclass(frozen=True)
-class RecipientOutcome:
-    recipient: str
-    status: DeliveryStatus | Literal["skipped"]
-    attempts: int = 0
-    message_id: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class DeliveryReport:
-    """What happened to each recipient of one delivery."""
-
-    outcomes: tuple[RecipientOutcome, ...] = field(default=())
-
-    @property
-    def failed(self) -> tuple[RecipientOutcome, ...]:
-        return tuple(o for o in self.outcomes if o.status.startswith("failed"))
-
-    @property
-    def sent(self) -> tuple[RecipientOutcome, ...]:
-        return tuple(o for o in self.outcomes if o.status == "sent")
-
-    @property
-    def unconfirmed(self) -> tuple[RecipientOutcome, ...]:
-        return tuple(o for o in self.outcomes if o.status == "unconfirmed")
 
 
 def check_header(name: str, value: str) -> str:
@@ -259,29 +232,26 @@ def _send_each(messages: Mapping[str, EmailMessage], smtp: SmtpSettings, *, ledg
                environ: Mapping[str, str] | None, on_unknown: UnknownOutcome = "hold",
                before_send: Callable[[], None] | None = None) -> DeliveryReport:
     outcomes: list[RecipientOutcome] = []
-    pending: list[str] = []
+    pending: list[Destination] = []
     for recipient in messages:
-        state = (None if purpose == "resend"
-                 else ledger.delivery_state(report_id, period, channel, recipient))
-        if state is not None and state.status == "sent":
-            logger.info("%s %s: already sent to %s (message %s); skipped",
-                        report_id, period, recipient, state.smtp_message_id)
-            outcomes.append(RecipientOutcome(recipient, "skipped", state.attempts,
-                                             state.smtp_message_id))
-        elif state is not None and state.status in _UNKNOWN and on_unknown != "resend":
-            outcomes.append(_settle_unknown(ledger, run_id, state, on_unknown))
+        to = Destination(ledger, run_id, report_id, period, channel, recipient, purpose)
+        done = settled(to, on_unknown)
+        if done is None:
+            pending.append(to)
         else:
-            pending.append(recipient)
+            outcomes.append(done)
     if not pending:
         return DeliveryReport(tuple(outcomes))
     envelope_from = parseaddr(smtp.from_address)[1] or smtp.from_address
     session = SmtpSession(smtp, smtp.password(environ))
     try:
-        for recipient in pending:
-            outcomes.append(_send_one(session, messages[recipient], envelope_from, recipient,
-                                      smtp, ledger=ledger, run_id=run_id, report_id=report_id,
-                                      period=period, channel=channel, purpose=purpose,
-                                      sleep=sleep, before_send=before_send))
+        for to in pending:
+            message = messages[to.recipient]
+            outcomes.append(send_once(
+                to, _smtp_send(session, message, envelope_from, to.recipient),
+                reference=lambda _row, m=message: str(m["Message-ID"]),
+                attempts=smtp.attempts, backoff=smtp.backoff, sleep=sleep,
+                before_send=before_send))
     except BaseException:
         # Interrupted, possibly mid-DATA: a polite QUIT would wait for the server's answer.
         session.reset()
@@ -290,64 +260,20 @@ def _send_each(messages: Mapping[str, EmailMessage], smtp: SmtpSettings, *, ledg
     return DeliveryReport(tuple(outcomes))
 
 
-def _settle_unknown(ledger: Ledger, run_id: int, state: DeliveryRecord,
-                    on_unknown: UnknownOutcome) -> RecipientOutcome:
-    """A recipient whose earlier send has no known outcome: held, or recorded as sent."""
-    row = ledger.begin_delivery(run_id, state.report_id, state.period, state.channel,
-                                state.recipient)
-    if on_unknown == "sent":
-        ledger.mark_sent(row.id)
-        logger.warning("%s %s: %s recorded as sent without sending again (message %s, "
-                       "confirmed by --confirm-unknown sent)", state.report_id, state.period,
-                       state.recipient, state.smtp_message_id)
-        return RecipientOutcome(state.recipient, "sent", row.attempts, row.smtp_message_id)
-    logger.warning("%s %s: the outcome of the send to %s (message %s) is unknown; not sent "
-                   "again", state.report_id, state.period, state.recipient,
-                   state.smtp_message_id)
-    return RecipientOutcome(state.recipient, "unconfirmed", row.attempts, row.smtp_message_id,
-                            row.last_error or "outcome of an earlier send unknown")
-
-
-def _send_one(session: SmtpSession, message: EmailMessage, envelope_from: str, recipient: str,
-              smtp: SmtpSettings, *, ledger: Ledger, run_id: int, report_id: str, period: str,
-              channel: str, purpose: Purpose, sleep: Callable[[float], None],
-              before_send: Callable[[], None] | None = None) -> RecipientOutcome:
-    row = ledger.begin_delivery(run_id, report_id, period, channel, recipient, purpose=purpose)
-    attempts = row.attempts
-    for attempt in range(1, smtp.attempts + 1):
-        if before_send is not None:
-            before_send()
-        message_id = ledger.begin_attempt(row.id, str(message["Message-ID"]))
+def _smtp_send(session: SmtpSession, message: EmailMessage, envelope_from: str,
+               recipient: str) -> Send:
+    """One SMTP try of ``message``, as the exactly-once protocol's ``send``."""
+    def send(message_id: str, sending: Callable[[], None]) -> str:
         if message["Message-ID"] != message_id:
             # An earlier try carried another id: every copy of one delivery shares the first.
             message.replace_header("Message-ID", message_id)
-        attempts += 1
         try:
-            session.send(message, envelope_from, recipient,
-                         before_data=lambda: ledger.mark_sending(row.id))
+            session.send(message, envelope_from, recipient, before_data=sending)
         except Exception as exc:  # classified below; anything unexpected is re-raised
             session.reset()
             if not isinstance(exc, (smtplib.SMTPException, OSError)):
                 raise  # not a delivery failure but a bug: let it surface
-            error = secrets.redact(describe(exc))
-            if not is_transient(exc):
-                ledger.mark_failed(row.id, error, permanent=True)
-                logger.warning("%s %s: %s refused permanently: %s", report_id, period,
-                               recipient, error)
-                return RecipientOutcome(recipient, "failed_permanent", attempts, message_id,
-                                        error)
-            if attempt == smtp.attempts:
-                ledger.mark_failed(row.id, error, permanent=False)
-                logger.warning("%s %s: giving up on %s after %d tries: %s", report_id,
-                               period, recipient, attempt, error)
-                return RecipientOutcome(recipient, "failed_transient", attempts, message_id,
-                                        error)
-            wait = smtp.backoff(attempt)
-            logger.info("%s %s: try %d to %s failed (%s); retrying in %.1fs", report_id,
-                        period, attempt, recipient, error, wait)
-            sleep(wait)
-            continue
-        ledger.mark_sent(row.id, message_id)
-        logger.info("%s %s: sent to %s (%s)", report_id, period, recipient, message_id)
-        return RecipientOutcome(recipient, "sent", attempts, message_id)
-    raise AssertionError("unreachable: the loop returns on its last attempt")
+            raise SendError(describe(exc), permanent=not is_transient(exc)) from None
+        return message_id
+
+    return send

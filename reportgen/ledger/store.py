@@ -392,6 +392,16 @@ class Ledger(LockStore, AlertStore):
             raise AlreadySent(record.report_id, record.period, record.channel,
                               record.recipient) from None
 
+    def mark_unconfirmed(self, delivery_id: int, error: str | None = None) -> None:
+        """Record that a try may or may not have arrived (cut off before an answer came);
+        it is not repeated blindly.  ``error`` (redacted) replaces the last one when given."""
+        values: dict[str, Any] = {"status": "unconfirmed", "updated_at": self.now()}
+        if error:
+            values["last_error"] = secrets.redact(error)
+        with self.engine.begin() as conn:
+            conn.execute(deliveries.update().where(deliveries.c.id == delivery_id)
+                         .values(**values))
+
     def mark_failed(self, delivery_id: int, error: str, *, permanent: bool) -> None:
         status = "failed_permanent" if permanent else "failed_transient"
         with self.engine.begin() as conn:
@@ -403,6 +413,7 @@ class Ledger(LockStore, AlertStore):
             row = conn.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)
                                ).mappings().one()
         return _delivery(row)
+
 
 def _delivery(row: Mapping[str, Any]) -> DeliveryRecord:
     return DeliveryRecord(

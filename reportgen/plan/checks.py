@@ -1,5 +1,6 @@
-"""The checks that need the registries: names of calculators, charts and source kinds,
-their parameters, and the columns those parameters read.
+"""The checks that need the registries: names of calculators, charts, source kinds,
+renderers and delivery channels, their parameters and options (each checked by the schema
+its registry entry owns), and the columns those parameters read.
 
 They run over the raw document beside the definition's own checks (so every problem of a
 file is reported at once), and are the only place registries are consulted before a run.
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from reportgen.definition.checks import (
     Collector,
@@ -20,32 +21,85 @@ from reportgen.definition.checks import (
     metric_breakdowns,
     pydantic_problems,
 )
+from reportgen.definition.models import Strict
 from reportgen.definition.yaml_loader import PathKey
 from reportgen.errors import UnknownNameError
 from reportgen.registry import Registry
 
+#: keys of an output that are not its renderer's options
+OUTPUT_KEYS = ("format", "filename")
+#: keys of a delivery section that are not channels
+DELIVERY_KEYS = ("notify_owner_on_hold",)
 
-def lookup(registry: Registry[Any], name: str, path: PathKey, out: Collector) -> Any:
+
+class NoOptions(Strict):
+    """An entry that declares no options takes none."""
+
+
+def lookup(registry: Registry[Any], name: str, path: PathKey, out: Collector, *,
+           key: bool = False) -> Any:
     """The registry's entry ``name``, or None with the problem (and a did-you-mean) recorded."""
     try:
         return registry.get(name)
     except UnknownNameError as exc:
-        out.add(path, str(exc))
+        out.add(path, str(exc), key=key)
         return None
 
 
-def registry_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) -> None:
-    """Unknown calculators, charts and source kinds; invalid params; undeclared columns."""
-    from reportgen.charts import CHARTS
-    from reportgen.charts.params import BUILTIN_PARAMS
+def options_of(entry: Any) -> type[BaseModel]:
+    """The schema a registry entry owns for its options (none declared: it takes none)."""
+    model = getattr(entry, "Options", None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else NoOptions
+
+
+def check_options(model: type[BaseModel], options: Any, path: PathKey, out: Collector) -> None:
+    """Problems of ``options`` under the entry's ``model``, located at ``path``."""
+    try:
+        model.model_validate(options)
+    except ValidationError as exc:
+        pydantic_problems(exc, out, model, path)
+
+
+def plugin_problems(raw: Mapping[str, Any], out: Collector) -> None:
+    """Output formats, delivery channels and source options, through their registries."""
     from reportgen.data.connectors import SOURCES
-    from reportgen.metrics import CALCULATORS
+    from reportgen.delivery.channels import CHANNELS
+    from reportgen.render import RENDERERS
 
     sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
     for name, spec in sources.items():
         kind = spec.get("kind") if isinstance(spec, dict) else None
-        if isinstance(kind, str):
-            lookup(SOURCES, kind, ("sources", name, "kind"), out)
+        connector = lookup(SOURCES, kind, ("sources", name, "kind"), out) \
+            if isinstance(kind, str) else None
+        if connector is not None:
+            check_options(options_of(connector), spec.get("options") or {},
+                          ("sources", name, "options"), out)
+    for i, output in _items(raw, "outputs"):
+        fmt = output.get("format")
+        renderer = lookup(RENDERERS, fmt, ("outputs", i, "format"), out) \
+            if isinstance(fmt, str) else None
+        if renderer is not None:
+            check_options(options_of(renderer),
+                          {k: v for k, v in output.items() if k not in OUTPUT_KEYS},
+                          ("outputs", i), out)
+    delivery = raw.get("delivery")
+    for name, options in delivery.items() if isinstance(delivery, dict) else ():
+        if name in DELIVERY_KEYS or not isinstance(name, str):
+            continue
+        channel = lookup(CHANNELS, name, ("delivery", name), out, key=True)
+        if channel is not None:
+            check_options(options_of(channel), options, ("delivery", name), out)
+
+
+def registry_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) -> None:
+    """Unknown calculators, charts, source kinds, formats and channels; invalid params and
+    options; undeclared columns."""
+    from reportgen.charts import CHARTS
+    from reportgen.charts.params import BUILTIN_PARAMS
+    from reportgen.metrics import CALCULATORS
+
+    plugin_problems(raw, out)
+    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
 
     for i, metric in _items(raw, "metrics"):
         name, source = metric.get("calculator"), metric.get("source")

@@ -1,64 +1,113 @@
 """Renderers by the name a definition's ``outputs[].format`` uses: pdf, pptx, xlsx, html.
 
-Each renderer takes the finished ReportModel and writes one artifact atomically; the
+A renderer is an object (or a class, instantiated once) with ``Options``, the pydantic
+schema of the keys an output may carry beside ``format`` and ``filename``, and a call
+``(model, path, options, loaded) -> Artifact`` that writes one file atomically.  The
 built-ins register here the same way a plugin does through the ``reportgen.renderers``
-entry-point group.  The pipeline calls renderers only through ``RENDERERS``.
+entry-point group; the plan checks each output's options with its renderer's schema, and
+the pipeline calls renderers only through ``RENDERERS``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from pydantic import BaseModel, Field
+
+from reportgen.definition.models import PlainPath, Strict
 from reportgen.registry import Registry
 
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition
-    from reportgen.definition.models import OutputSpec
     from reportgen.report.model import Artifact, ReportModel
 
 
 class Renderer(Protocol):
-    def __call__(self, model: ReportModel, path: Path, output: OutputSpec,
+    Options: ClassVar[type[BaseModel]]
+
+    def __call__(self, model: ReportModel, path: Path, options: Any,
                  loaded: LoadedDefinition) -> Artifact: ...
 
 
-def _pdf(model: ReportModel, path: Path, output: OutputSpec,
-         loaded: LoadedDefinition) -> Artifact:
-    from reportgen.render.pdf import render_pdf
-
-    return render_pdf(model, path,
-                      template_dir=loaded.resolve(output.template) if output.template else None,
-                      stylesheets=[loaded.resolve(s) for s in output.stylesheets])
+class NoOptions(Strict):
+    """A renderer that takes no options."""
 
 
-def _pptx(model: ReportModel, path: Path, output: OutputSpec,
-          loaded: LoadedDefinition) -> Artifact:
-    from reportgen.render.pptx import render_pptx
-
-    return render_pptx(model, path,
-                       master=loaded.resolve(output.master) if output.master else None)
+class PageOptions(Strict):
+    template: PlainPath | None = Field(None, description="A folder of templates searched before the built-in ones, inside the definition's folder.")
+    stylesheets: list[PlainPath] = Field(default_factory=list, description="Extra CSS files applied after the built-in style, inside the definition's folder.")
 
 
-def _xlsx(model: ReportModel, path: Path, output: OutputSpec,
-          loaded: LoadedDefinition) -> Artifact:
-    from reportgen.render.xlsx import render_xlsx
-
-    return render_xlsx(model, path)
+class DeckOptions(Strict):
+    master: PlainPath | None = Field(None, description="A slide master .pptx to build the deck on, inside the definition's folder.")
 
 
-def _html(model: ReportModel, path: Path, output: OutputSpec,
-          loaded: LoadedDefinition) -> Artifact:
-    from reportgen.render.html import write_html
+class PdfRenderer:
+    """The Monthly Quality Report (WeasyPrint)."""
 
-    return write_html(model, path,
-                      template_dir=loaded.resolve(output.template) if output.template else None,
-                      stylesheets=[loaded.resolve(s) for s in output.stylesheets])
+    Options = PageOptions
+
+    def __call__(self, model: ReportModel, path: Path, options: PageOptions,
+                 loaded: LoadedDefinition) -> Artifact:
+        from reportgen.render.pdf import render_pdf
+
+        return render_pdf(model, path,
+                          template_dir=loaded.resolve(options.template) if options.template
+                          else None,
+                          stylesheets=[loaded.resolve(s) for s in options.stylesheets])
 
 
-# Renderers are plain functions, registered directly; their heavy libraries load on first use.
+class PptxRenderer:
+    """The QBR deck (python-pptx)."""
+
+    Options = DeckOptions
+
+    def __call__(self, model: ReportModel, path: Path, options: DeckOptions,
+                 loaded: LoadedDefinition) -> Artifact:
+        from reportgen.render.pptx import render_pptx
+
+        return render_pptx(model, path,
+                           master=loaded.resolve(options.master) if options.master else None)
+
+
+class XlsxRenderer:
+    """The data appendix."""
+
+    Options = NoOptions
+
+    def __call__(self, model: ReportModel, path: Path, options: NoOptions,
+                 loaded: LoadedDefinition) -> Artifact:
+        from reportgen.render.xlsx import render_xlsx
+
+        return render_xlsx(model, path)
+
+
+class HtmlRenderer:
+    """The report as one self-contained web page."""
+
+    Options = PageOptions
+
+    def __call__(self, model: ReportModel, path: Path, options: PageOptions,
+                 loaded: LoadedDefinition) -> Artifact:
+        from reportgen.render.html import write_html
+
+        return write_html(model, path,
+                          template_dir=loaded.resolve(options.template) if options.template
+                          else None,
+                          stylesheets=[loaded.resolve(s) for s in options.stylesheets])
+
+
+def options_model(renderer: Any) -> type[BaseModel]:
+    """The schema of a renderer's options (none declared: it takes none)."""
+    model = getattr(renderer, "Options", None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else NoOptions
+
+
+# Heavy libraries load on first use, so naming a renderer stays cheap.
 RENDERERS: Registry[Renderer] = Registry("renderer", "reportgen.renderers")
-for _name, _renderer in (("pdf", _pdf), ("pptx", _pptx), ("xlsx", _xlsx), ("html", _html)):
-    RENDERERS.add(_name, _renderer)
+for _name, _renderer in (("pdf", PdfRenderer), ("pptx", PptxRenderer), ("xlsx", XlsxRenderer),
+                         ("html", HtmlRenderer)):
+    RENDERERS.add(_name, _renderer)  # type: ignore[arg-type]
 
-__all__ = ["RENDERERS", "Renderer"]
+__all__ = ["RENDERERS", "NoOptions", "Renderer", "options_model"]

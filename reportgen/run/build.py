@@ -414,13 +414,15 @@ def output_path(out_dir: Path, definition: Definition, output: OutputSpec, perio
 def render_outputs(loaded: LoadedDefinition, result: BuildResult, out_dir: Path) -> list[Artifact]:
     """Render every output of the definition (drawing its charts first if they are still
     pending); each file appears only when complete."""
-    from reportgen.render import RENDERERS
+    from reportgen.render import RENDERERS, options_model
 
     result = result.drawn()
     artifacts: list[Artifact] = []
     for output in loaded.definition.outputs:
         path = output_path(out_dir, loaded.definition, output, result.model.period.key)
-        renderer = RENDERERS.get(output.format)
+        renderer = RENDERERS.instance(output.format)
+        # checked when the definition loaded; here only typed for the renderer
+        options = options_model(renderer).model_validate(output.options)
         with stage(f"render {output.format}"):
-            artifacts.append(renderer(result.model, path, output, loaded))
+            artifacts.append(renderer(result.model, path, options, loaded))
     return artifacts

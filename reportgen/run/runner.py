@@ -26,7 +26,13 @@ from pydantic import ValidationError
 from reportgen import secrets
 from reportgen.definition.models import EmailSpec, RetrySpec
 from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
-from reportgen.delivery.channels import deliver_chats, run_link, with_chat_outcomes
+from reportgen.delivery.channels import (
+    CHANNELS,
+    DeliveryContext,
+    deliver_channels,
+    run_link,
+    with_chat_outcomes,
+)
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import DeliveryReport, UnknownOutcome, deliver_email, send_notice
 from reportgen.errors import DeliveryError, GateFailure, InputError
@@ -222,8 +228,10 @@ def _publish(loaded: LoadedDefinition, period: Period, result: BuildResult, run_
             status, error = _deliver(content, artifacts, spec, smtp, ledger=ledger,
                                      run_id=run_id, clock=clock, sleep=sleep, environ=environ,
                                      on_unknown=on_unknown, lock=lock)
-            chats = deliver_chats(content, artifacts, definition.delivery, ledger=ledger,
-                                  run_id=run_id, environ=environ, sleep=sleep, link=link)
+            others = DeliveryContext(ledger, run_id, link, environ, sleep, smtp, clock,
+                                     before_send=lock.check)
+            chats = deliver_channels(content, artifacts, definition.delivery, others,
+                                     skip=("email",))
             status, error = with_chat_outcomes(  # type: ignore[assignment]
                 status, error, chats,
                 emailed=spec is not None and status in ("succeeded", "partial"))
@@ -369,7 +377,7 @@ def _deliver(content: MailContent, artifacts: list[Artifact], spec: EmailSpec | 
              clock: Callable[[], datetime], sleep: Callable[[float], None],
              environ: Mapping[str, str] | None, on_unknown: UnknownOutcome,
              lock: RunLock) -> tuple[RunStatus, str | None]:
-    """Deliver by e-mail; the run's status and the error to record with it.
+    """Deliver through the e-mail channel; the run's status and the error to record with it.
 
     'failed' when no recipient was reached, 'partial' when some were and others failed
     or are unconfirmed: a partly delivered report is never recorded as a success.
@@ -379,9 +387,10 @@ def _deliver(content: MailContent, artifacts: list[Artifact], spec: EmailSpec | 
         return "succeeded", None
     if smtp is None:
         return "failed", "sending was asked for but the settings have no 'smtp' section"
-    report = deliver_email(content, artifacts, spec, smtp, ledger=ledger, run_id=run_id,
-                           sleep=sleep, now=clock, environ=environ, on_unknown=on_unknown,
-                           before_send=lock.check)
+    context = DeliveryContext(ledger, run_id, environ=environ, sleep=sleep, smtp=smtp,
+                              now=clock, on_unknown=on_unknown, before_send=lock.check)
+    report = DeliveryReport(tuple(CHANNELS.instance("email").deliver(content, artifacts, spec,
+                                                                     context)))
     problems = [f"{o.recipient} ({o.status}: {o.error})"
                 for o in report.failed + report.unconfirmed]
     if not problems:
