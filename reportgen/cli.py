@@ -167,8 +167,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.json and loaded.definition.fan_out is None:
         for artifact in record.artifacts:
             print(artifact.path)
+    if record.status == "partial" and loaded.definition.fan_out is not None:
+        print(f"reportgen: run #{record.id} {record.status}: {record.error}", file=sys.stderr)
+        return EXIT_INTERNAL
     if record.status == "partial":
-        print(f"reportgen: run #{record.id} {record.status}: {record.error}; the owner was "
+        print(f"reportgen: run #{record.id} delivered in part: {record.error}; the owner was "
               f"told (see 'reportgen history')", file=sys.stderr)
         return EXIT_INTERNAL
     sent = [d for d in record.deliveries if d.status == "sent"]
