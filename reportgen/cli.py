@@ -232,7 +232,13 @@ def run_result(record, children=()) -> dict:  # type: ignore[no-untyped-def]
     for a fan-out each segment's run the same way."""
     def one(r) -> dict:  # type: ignore[no-untyped-def]
         data = r.to_json()
-        mail = (r.summary or {}).get("mail") or {}
+        summary = r.summary or {}
+        mail = summary.get("mail") or {}
+        # the numbers with their context, what the data was, and what this run restates
+        data["metrics"] = summary.get("metrics", [])
+        data["data_fingerprints"] = summary.get("data_fingerprints", {})
+        data["as_of"] = summary.get("as_of")
+        data["restatements"] = mail.get("restatements", [])
         data["headline"] = [{"label": k.get("label"), "value": k.get("value_text"),
                              "change": k.get("delta_text"), "status": k.get("status")}
                             for k in mail.get("kpis", ())]

@@ -56,6 +56,8 @@ class MailContent:
     kpis: tuple[KpiLine, ...] = ()
     findings: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: numbers already sent for this period that this report states differently
+    restatements: tuple[str, ...] = ()
     primary: str = "#1F3A5F"
     locale: str = "en"
     #: the run's page on the web page (settings ``web.public_url``); readers sign in there
@@ -75,6 +77,7 @@ class MailContent:
             primary=model.theme.primary, locale=model.locale,
             findings=tuple(f.sentence for f in model.findings[:_SUMMARY_FINDINGS]),
             warnings=tuple(model.warnings),
+            restatements=tuple(model.restatements),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -86,6 +89,7 @@ class MailContent:
         values["kpis"] = tuple(KpiLine(**k) for k in values.get("kpis", ()))
         values["findings"] = tuple(values.get("findings", ()))
         values["warnings"] = tuple(values.get("warnings", ()))
+        values["restatements"] = tuple(values.get("restatements", ()))
         return cls(**values)
 
 
@@ -106,6 +110,10 @@ _HTML = """\
   <div style="font-size: 22px; font-weight: bold; margin-top: 4px;">{{ c.title }}</div>
   <div style="font-size: 14px; margin-top: 4px;">{{ c.period_label }} &middot; {{ c.date_range }}</div>
 </td></tr>
+{% if c.restatements %}<tr><td style="padding: 16px 24px 0;">
+  <div style="border-left: 4px solid #1F3A5F; background: #eef2f7; padding: 10px 12px; color: #1f2933;">
+  {% for r in c.restatements %}{{ r }}{% if not loop.last %}<br>{% endif %}{% endfor %}</div>
+</td></tr>{% endif %}
 {% if c.warnings %}<tr><td style="padding: 16px 24px 0;">
   <div style="border-left: 4px solid #B7791F; background: #fdf6e7; padding: 10px 12px; color: #6b4a10;">
   {% for w in c.warnings %}{{ w }}{% if not loop.last %}<br>{% endif %}{% endfor %}</div>
@@ -138,7 +146,9 @@ _HTML = """\
 _TEXT = """\
 {{ c.title }}
 {% if c.organisation %}{{ c.organisation }} - {% endif %}{{ c.period_label }} ({{ c.date_range }})
-{% if c.kpis %}
+{% for r in c.restatements %}
+{{ r }}
+{% endfor %}{% if c.kpis %}
 {% for k in c.kpis %}- {{ k.label }}: {{ k.value_text }}{% if k.delta_text %} ({{ k.delta_text }}){% endif %}{% if k.status_text %} - {{ k.status_text }}{% endif %}
 {% endfor %}{% endif %}{% if c.findings %}
 Highlights:

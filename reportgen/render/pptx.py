@@ -153,11 +153,13 @@ class _DeckBuilder:
     def _title_slide(self) -> None:
         model = self.model
         generated = _local_date(model.generated_at, model.period.timezone)
-        lines = [model.subtitle, model.organisation, model.period.label, f"Generated {generated}"]
+        lines = [model.subtitle, model.organisation, model.period.label, f"Generated {generated}",
+                 *model.restatements]
         notes = [
             f"{model.title} for {model.organisation}, {model.period.label} "
             f"({model.period.date_range}, {model.period.timezone}).",
             f"Generated {generated}." + (f" Owner: {model.owner}." if model.owner else ""),
+            *model.restatements,
             *(f"Data warning: {w}" for w in model.warnings),
         ]
         slide = self._slide("title", model.title, notes, footer=False)

@@ -430,6 +430,9 @@ class ReportModel:
     steady_text: str = ""
     actions: ActionRegister | None = None
     readout: Readout | None = None
+    #: Numbers of this period already sent that this report states differently, in words
+    #: ("Restated: September 2026 CSAT was 78.2% (sent 2 Oct 2026), now 83.0%. ...").
+    restatements: tuple[str, ...] = ()
 
     def kpi_texts(self) -> list[str]:
         """Every value string shown for a KPI (what a reader must find in any output)."""

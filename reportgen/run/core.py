@@ -106,8 +106,9 @@ def execute(request: RunRequest, settings: Settings, *,
         stack.enter_context(events.listening(sink))
         began = time.perf_counter()
         outcome = _run(request, settings, loaded, period, ledger, pipeline, environ)
-        if outcome.record is not None and settings.retention.active:
-            prune_after_run(settings, ledger, request.out_dir or settings.resolved_out_dir())
+        if outcome.record is not None:
+            if settings.retention.active:
+                prune_after_run(settings, ledger, request.out_dir or settings.resolved_out_dir())
             record = outcome.record
             events.emit(events.RunFinished(record.id, record.status, record.error,
                                            round(time.perf_counter() - began, 3)))

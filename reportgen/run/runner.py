@@ -41,6 +41,7 @@ from reportgen.ledger.store import Ledger, RunLock, RunRecord, RunStatus, Trigge
 from reportgen.period import Period
 from reportgen.render.files import remove_stale_parts, run_folder
 from reportgen.report.model import Artifact, MetricResult
+from reportgen.report.restatement import SentNumbers, restatements
 from reportgen.run.approvals import awaits_approval, request_approval
 from reportgen.settings import SmtpSettings
 
@@ -182,6 +183,9 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
     except Exception as exc:  # recorded, not raised: the ledger is the report of record
         _fail(ledger, run_id, exc, "build")
         return
+    notes = restatements(result.model, sent_numbers(ledger, loaded.definition.id, period.key))
+    if notes:  # a number already sent reads differently now: the report says so
+        result = replace(result, model=replace(result.model, restatements=notes))
     folder = run_folder(out_dir, loaded.definition.id, period.key, run_id)
     _publish(loaded, period, result, run_id, lambda: render(loaded, result, folder),
              ledger=ledger, send=send, smtp=smtp, sleep=sleep, environ=environ,
@@ -209,6 +213,7 @@ def _publish(loaded: LoadedDefinition, period: Period, result: BuildResult, run_
             "data_quality": list(result.model.provenance.data_quality),
             "data_fingerprints": dict(getattr(result, "data_fingerprints", None) or {}),
             "metrics": [metric_record(m) for m in result.model.metrics.values()],
+            "row_counts": dict(result.model.provenance.row_counts),
             "as_of": result.model.generated_at.isoformat(),
         })
         status: RunStatus = "succeeded"
@@ -251,6 +256,19 @@ def metric_record(result: MetricResult) -> dict[str, Any]:
             "target": result.target, "status": result.status,
             "previous": result.previous, "delta": result.delta,
             "significant": result.significant, "suppressed": result.suppressed}
+
+
+def sent_numbers(ledger: Ledger, report_id: str, period_key: str) -> SentNumbers | None:
+    """What the latest run of this report and period that reached a recipient told them."""
+    for run in ledger.history(report_id, children=True):
+        if run.period != period_key or not run.summary or "metrics" not in run.summary:
+            continue
+        sent = [d.updated_at for d in run.deliveries
+                if d.status == "sent" and d.purpose == "delivery"]
+        if sent:
+            return SentNumbers(run.id, min(sent), {m["id"]: m for m in run.summary["metrics"]},
+                               run.summary.get("row_counts") or {})
+    return None
 
 
 def _changed_since_build(loaded: LoadedDefinition, period: Period,

@@ -203,7 +203,7 @@ def _build_preview(request: Request, entry: Entry, period_key: str, segment: str
     """The ReportModel for a period, or for one segment of a fan-out (built once per
     definition version, period and segment)."""
     from reportgen.errors import GateFailure
-    from reportgen.run.build import build_report
+    from reportgen.run.runner import resolve_pipeline
 
     config = web_config(request)
     assert entry.loaded is not None
@@ -232,9 +232,9 @@ def _build_preview(request: Request, entry: Entry, period_key: str, segment: str
                     config._previews[key] = segment_model(
                         entry.loaded, period, segment, now=config.now(),
                         domains=config.settings.allowed_domains)
-                else:
-                    config._previews[key] = build_report(entry.loaded, period,
-                                                         now=config.now()).model
+                else:  # the settings' pipeline, as a run would build it
+                    build = resolve_pipeline(config.settings.pipeline).build
+                    config._previews[key] = build(entry.loaded, period, now=config.now()).model
             except LookupError as missing:
                 raise HTTPException(404, str(missing)) from None
             except GateFailure as held:

@@ -4,9 +4,11 @@ approve or reject, and downloads of its files."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 from itsdangerous import BadSignature
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -14,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
 from reportgen.ledger.pruning import check_not_pruned, pruned_note
-from reportgen.ledger.store import Ledger
+from reportgen.ledger.store import Ledger, RunLocked
 from reportgen.run.approvals import may_approve
 from reportgen.web.auth import check_csrf
 from reportgen.web.auth import require as require_role
@@ -54,7 +56,8 @@ async def test_send(request: Request) -> Response:
     if smtp is None:
         raise HTTPException(409, "the settings have no 'smtp' section; nothing can be sent")
     try:
-        report = resend_run(run.id, user.email, ledger=request.app.state.ledger, smtp=smtp)
+        report = await run_in_threadpool(resend_run, run.id, user.email,
+                                         ledger=request.app.state.ledger, smtp=smtp)
     except ReportgenError as exc:
         store.record(user, "test-send", f"run {run.id}", "failed", str(exc))
         raise HTTPException(409, str(exc)) from None
@@ -96,15 +99,32 @@ async def approve(request: Request) -> Response:
     definition = entry.loaded.definition if entry and entry.loaded else None
     mail = MailContent.from_json(run.summary["mail"])
     artifacts = [a.to_artifact() for a in run.artifacts]
+    smtp = config.settings.smtp
+
+    def send() -> tuple[DeliveryReport, DeliveryReport]:
+        # Under the report and period's run lock, as a run's own delivery is: an approval
+        # never sends beside a run of the same period (the ledger keeps each recipient to
+        # one send either way).
+        with ledger.locked(run.report_id, run.period,
+                           ttl=timedelta(minutes=config.settings.lock_minutes)):
+            mail_report = deliver_email(mail, artifacts, spec, smtp, ledger=ledger,
+                                        run_id=run.id, now=config.now)
+            chat_report = deliver_chats(mail, artifacts,
+                                        definition.delivery if definition else None,
+                                        ledger=ledger, run_id=run.id,
+                                        link=run_link(config.settings.web.public_url, run.id))
+        return mail_report, chat_report
+
     # The approval is recorded only once its sends are in the ledger: a failure before that
-    # leaves the run waiting, with the error on it and on the page.
+    # leaves the run waiting, with the error on it and on the page.  SMTP and the lock are
+    # waited for on a worker thread, never on the page's event loop.
     try:
-        # The ledger keeps each (report, period, recipient) to one send, whoever approves twice.
-        report = deliver_email(mail, artifacts, spec, config.settings.smtp, ledger=ledger,
-                               run_id=run.id, now=config.now)
-        chats = deliver_chats(mail, artifacts, definition.delivery if definition else None,
-                              ledger=ledger, run_id=run.id,
-                              link=run_link(config.settings.web.public_url, run.id))
+        report, chats = await run_in_threadpool(send)
+    except RunLocked as exc:
+        store.record(user, "approve", f"run {run.id}", "refused", str(exc))
+        raise HTTPException(409, f"run #{run.id} was not approved: {run.report_id} "
+                                 f"{run.period} is being run right now; approve it again "
+                                 f"when that run has finished") from None
     except Exception as exc:
         problem = f"approval by {user.name} not sent: {type(exc).__name__}: {exc}" \
             if not isinstance(exc, ReportgenError) else f"approval by {user.name} not sent: {exc}"
