@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
-from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Exclusion
+from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Exclusion, outside
 from reportgen.metrics.estimates import (
     ClusteredMean,
     ClusteredProportion,
@@ -230,6 +230,13 @@ class Iqs(_ClusteredMeanScore):
     formula = ("mean of review scores (one per review; from {score_column} when given, else the "
                "weighted scorecard score as in qa_score)")
 
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, IqsParams)
+        if params.score_column is None:
+            return super().exclusions(params)
+        # Only the review's score is read: a score off 0-100 is the error to count.
+        return (outside(params.score_column, 0, 100, "review score"),)
+
     def value_aggregation(self, params: ClusteredParams, stats_of: StatsOf) -> Aggregation:
         import sqlalchemy as sa
 
@@ -238,11 +245,16 @@ class Iqs(_ClusteredMeanScore):
         assert isinstance(params, IqsParams)
         if params.score_column is None:
             return reviews(params, stats_of(review_score))
-        # One score per review, even when the source repeats it on every category row.
+        # One score per review, even when the source repeats it on every category row; a
+        # score off 0-100 is left out (and counted, see ``exclusions``).
         column = params.score_column
+
+        def score(cols: Cols) -> Any:
+            value = cols.num(column)
+            return sa.func.min(sa.case((value.between(0, 100), value), else_=sa.null()))
+
         return Aggregation(stats_of(lambda cols: cols.num("score")),
-                           per=params.review_column,
-                           per_measures={"score": lambda cols: sa.func.min(cols.num(column))})
+                           per=params.review_column, per_measures={"score": score})
 
 
 class PassRateParams(ClusteredParams):
