@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen.data.aggregates import Aggregation, Request, Result
-from reportgen.definition.models import MetricSpec, StatisticsSpec
+from reportgen.definition.models import MetricSpec, SourceSpec, StatisticsSpec
 from reportgen.metrics.base import Calculator, CalculatorParams, HistoryFrames, calculator
+from reportgen.metrics.estimates import design_text
 from reportgen.model import (
     BreakdownRow,
     Change,
@@ -115,9 +116,14 @@ class MetricPlan:
     direction: Direction
 
     @classmethod
-    def resolve(cls, spec: MetricSpec, defaults: StatisticsSpec) -> MetricPlan:
+    def resolve(cls, spec: MetricSpec, defaults: StatisticsSpec,
+                source: SourceSpec | None = None) -> MetricPlan:
+        """The metric's plan; ``source`` (its source's spec) settles source-dependent
+        defaults, such as clustering audits by a declared agent column."""
         calc = calculator(spec.calculator)
         params = calc.Params.model_validate(spec.params)
+        if source is not None:
+            params = calc.for_source(params, source.columns)
         return cls(spec, calc, params, Settings.for_metric(spec, defaults),
                    spec.direction or calc.direction_for(params))
 
@@ -320,7 +326,7 @@ def evaluate(plan: MetricPlan, data: MetricData, period: Period,
         change=change, year_over_year=yoy, target=spec.target,
         status=target_status(value, spec.target, direction, interval, spec.at_risk_margin),
         suppressed=current_reason, breakdowns=breakdowns, history=tuple(points),
-        formula=calc.describe(params),
+        formula=calc.describe(params) + ("" if current_reason else design_text(current)),
         details=dict(data.details(period, history)), left_out=left_out,
     )
 

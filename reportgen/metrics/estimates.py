@@ -334,7 +334,9 @@ class ClusteredProportion(Proportion):
             self.successes / self.trials, self.trials, now.design_effect if now else 1.0,
             previous.successes / previous.trials, previous.trials,
             before.design_effect if before else 1.0)
-        return _change(self, previous, self.test_name, z, p, alpha)
+        # one agent's own audits (a breakdown by agent) have no design effect to allow for
+        name = self.test_name if now or before else Proportion.test_name
+        return _change(self, previous, name, z, p, alpha)
 
 
 def _design_of(estimate: Proportion) -> stats.ClusterDesign | None:
@@ -384,10 +386,13 @@ class ClusteredMean(Mean):
         if not isinstance(previous, Mean) or self.mean is None or previous.mean is None:
             return _change(self, previous, None, None, None, alpha)
         now, before = _mean_variance(self), _mean_variance(previous)
+        # one agent's own audits (a breakdown by agent) have no design effect to allow for
+        name = (self.test_name if self.design() is not None or isinstance(previous, ClusteredMean)
+                and previous.design() is not None else Mean.test_name)
         if now is None or before is None:
-            return _change(self, previous, self.test_name, None, None, alpha)
+            return _change(self, previous, name, None, None, alpha)
         t, p = clustered.clustered_mean_ttest(self.mean, *now, previous.mean, *before)
-        return _change(self, previous, self.test_name, t, p, alpha)
+        return _change(self, previous, name, t, p, alpha)
 
 
 def _mean_variance(estimate: Mean) -> tuple[float, float] | None:
@@ -477,3 +482,22 @@ def sampling_variance(estimate: Estimate) -> tuple[float, float] | None:
             return binomial, math.inf
         return design.design_effect * binomial, float(design.clusters - 1)
     return None
+
+
+def design_text(estimate: Estimate) -> str:
+    """The design effect of a clustered estimate, for the methodology ("" when unclustered
+    or with fewer than two clusters)."""
+    if isinstance(estimate, ClusteredProportion):
+        proportion = estimate.design()
+        if proportion is None:
+            return ""
+        effect, clusters = proportion.design_effect, proportion.clusters
+    elif isinstance(estimate, ClusteredMean):
+        mean = estimate.design()
+        if mean is None:
+            return ""
+        effect, clusters = mean.design_effect, mean.clusters
+    else:
+        return ""
+    return (f"; design effect {effect:.2f} over {clusters} clusters (the {estimate.n} count "
+            f"as {estimate.n / effect:.0f} independent ones)")
