@@ -241,16 +241,16 @@ class NetScore:
     """A net score in points, -100..100: promoters minus detractors as shares (NPS).
 
     The interval is the adjusted normal one (a pseudo-answer added to each category, so it
-    keeps its level at small n and is never zero-width); a change is tested with the exact
-    conditional test up to a few hundred answers and the pooled z-test above (both with
-    the promoter / passive / detractor shares pooled under H0, see ``stats.net_score_test``).
+    keeps its level at small n and is never zero-width); a change is tested with the pooled
+    z-test from 10 answers a period and the exact conditional test below (both with the
+    promoter / passive / detractor shares pooled under H0, see ``stats.net_score_test``).
     """
 
     promoters: float
     passives: float
     detractors: float
     kind: str = "net_score"
-    test_name: str | None = "exact conditional test (pooled under H0)"
+    test_name: str | None = "z-test (pooled under H0)"
     interval_name: str | None = "adjusted normal (one pseudo-answer per category)"
 
     @property
