@@ -362,13 +362,15 @@ class GwetResult:
     se: float
     agreement: float  # observed (weighted) agreement p_a
     chance: float  # chance agreement p_e
-    units: int
+    units: int  # units rated two or more times (those that show agreement)
+    rated: int = 0  # every rated unit (the sample the variance is over)
 
     def interval(self, level: float = 0.95) -> tuple[float, float] | None:
-        """t interval on units - 1 degrees of freedom, as Gwet (2014) and irrCAC give it."""
+        """t interval on (every rated unit) - 1 degrees of freedom, as Gwet (2014) and
+        irrCAC give it (irrCAC's cac.raw4raters: 12 units, 11 rated twice, df 11)."""
         if not math.isfinite(self.se) or self.units < 2:
             return None
-        half = float(sps.t.ppf(0.5 + level / 2, self.units - 1)) * self.se
+        half = float(sps.t.ppf(0.5 + level / 2, max(self.rated, self.units) - 1)) * self.se
         return max(-1.0, self.value - half), min(1.0, self.value + half)
 
 
@@ -392,7 +394,9 @@ def gwet_ac(counts: np.ndarray, weights: np.ndarray | None = None) -> GwetResult
     """Gwet's AC1 / AC2 from a units x categories table of rater counts.
 
     ``counts[i, k]``: raters who put unit i in category k (units may have different numbers
-    of raters; units with fewer than two count for chance agreement only).  ``weights``: a
+    of raters; units with fewer than two count for chance agreement only).  The columns are
+    the scale's categories, used or not: q is the declared scale's size, so a panel that
+    puts every unit in one category of a 1-5 scale agrees perfectly (AC1 = 1.0).  ``weights``: a
     q x q agreement-weight matrix (None = identity, AC1).
     """
     r = np.asarray(counts, float)
@@ -416,7 +420,7 @@ def gwet_ac(counts: np.ndarray, weights: np.ndarray | None = None) -> GwetResult
     pe_i = t_w * np.where(rated, (r @ (1 - pi)) / np.where(rated, raters, 1), 0.0)
     ac_i_star = ac_i - 2 * (1 - value) * (pe_i - p_e) / (1 - p_e)
     variance = float(((ac_i_star - value) ** 2).sum()) / (n * (n - 1)) if n > 1 else math.nan
-    return GwetResult(float(value), math.sqrt(variance), p_a, p_e, units)
+    return GwetResult(float(value), math.sqrt(variance), p_a, p_e, units, int(rated.sum()))
 
 
 #: Bootstrap resamples for agreement intervals, and the seed that makes a report reproducible.
