@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reportgen._lazy import lazy
-from reportgen.model import Change, Interval
+from reportgen.model import ALL_EQUAL, Change, Interval
 
 np = lazy("numpy")
 stats = lazy("reportgen.stats")
@@ -149,9 +149,17 @@ class Mean(_NoRatio):
     def sd(self) -> float | None:
         return None if self.variance is None else math.sqrt(max(self.variance, 0.0))
 
+    def all_equal(self) -> bool:
+        """Whether every value was the same (no spread: the variance is zero up to the
+        rounding of sums of squares)."""
+        return (self.count >= 2 and self.mean is not None and self.variance is not None
+                and self.variance <= 1e-12 * max(1.0, self.mean**2))
+
     def interval(self, level: float) -> Interval | None:
         if self.count < 2 or self.mean is None:
             return None
+        if self.all_equal():
+            return Interval(self.mean, self.mean, level, ALL_EQUAL)
         low, high = stats.t_interval_from_stats(self.mean, self.sd or 0.0, self.count, level)
         return Interval(low, high, level, "Student t")
 
@@ -226,6 +234,8 @@ class Quantile(_Sample):
         return float(np.quantile(self.values, self.q)) if len(self.values) else None
 
     def interval(self, level: float) -> Interval | None:
+        if len(self.values) >= 2 and float(np.min(self.values)) == float(np.max(self.values)):
+            return Interval(float(self.values[0]), float(self.values[0]), level, ALL_EQUAL)
         bounds = stats.quantile_interval(self.values, self.q, level)
         return None if bounds is None else Interval(*bounds, level, "order statistics (binomial)")
 
@@ -377,7 +387,7 @@ class ClusteredMean(Mean):
 
     def interval(self, level: float) -> Interval | None:
         design = self.design()
-        if design is None:
+        if design is None or self.all_equal():
             return super().interval(level)
         low, high = clustered.clustered_t_interval(design, level)
         return Interval(low, high, level, self.interval_name or "")
