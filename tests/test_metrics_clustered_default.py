@@ -176,7 +176,7 @@ def test_the_methodology_states_the_design_effect() -> None:
     groups = len(trials)
     robust = groups / (groups - 1) * ((successes - p * trials) ** 2).sum() / trials.sum() ** 2
     effect = max(robust / (p * (1 - p) / trials.sum()), 1.0)
-    assert f"design effect {effect:.2f} over 20 clusters" in result.formula
+    assert f"(design effect {effect:.2f}, 20 clusters)" in result.formula
     assert "clustered by agent_id" in result.formula
 
 

@@ -509,5 +509,4 @@ def design_text(estimate: Estimate) -> str:
         effect, clusters = mean.design_effect, mean.clusters
     else:
         return ""
-    return (f"; design effect {effect:.2f} over {clusters} clusters (the {estimate.n} count "
-            f"as {estimate.n / effect:.0f} independent ones)")
+    return f" (design effect {effect:.2f}, {clusters} clusters)"

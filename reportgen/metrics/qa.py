@@ -146,12 +146,12 @@ class ClusteredParams(ScorecardParams):
         return self
 
 
-def clustering_text(params: ClusteredParams, unit: str = "audits") -> str:
+def clustering_text(params: ClusteredParams) -> str:
     """How the interval treats the audits, for the methodology."""
     if params.cluster_column is not None:
-        return f"; {unit} clustered by {params.cluster_column}"
+        return f"; clustered by {params.cluster_column}"
     if params.unclustered_because is not None:
-        return f"; {unit} treated as independent: {params.unclustered_because}"
+        return f"; not clustered: {params.unclustered_because}"
     return ""
 
 
@@ -432,7 +432,7 @@ class DefectRate(ScorecardCalculator):
     def describe(self, params: CalculatorParams) -> str:
         assert isinstance(params, DefectParams)
         by = params.cluster_column or params.review_column
-        return f"{super().describe(params)}; rated categories clustered by {by}"
+        return f"{super().describe(params)}; clustered by {by}"
 
     def row_aggregation(self, params: DefectParams) -> Aggregation:
         from reportgen.data.aggregates import Aggregation, count_if
