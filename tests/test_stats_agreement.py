@@ -95,9 +95,42 @@ def test_gwet_calculator_matches_the_published_value() -> None:
     assert est.n == 11
     interval = est.interval(0.95)
     assert interval is not None
-    # t on 11 units - 1 df, as irrCAC: 0.7754 +- 2.228 x 0.1430 reaches past 1 and is clipped
-    assert interval.low == pytest.approx(direct.value - 2.2281389 * direct.se, abs=1e-6)
+    # irrCAC prints conf.int "(0.461,1)": t on all 12 rated units - 1 = 11 df (2.201), not
+    # on the 11 units rated twice or more; the upper end is clipped at 1
+    assert interval.low == pytest.approx(0.461, abs=5e-4)
+    assert interval.low == pytest.approx(direct.value - 2.2009852 * direct.se, abs=1e-6)
     assert interval.high == 1.0
+
+
+def test_gwet_ac2_interval_equals_irrcac() -> None:
+    # irrCAC's weighting vignette: gwet.ac1.raw(cac.raw4raters, weights = "quadratic")
+    # prints AC2 0.914, SE 0.10396, conf.int "(0.685,1)"
+    counts = np.array([[sum(r == k for r in unit) for k in range(1, 6)]
+                       for unit in RAW_4_RATERS], float)
+    result = stats.gwet_ac(counts, stats.agreement_weights([1, 2, 3, 4, 5], "quadratic"))
+    interval = result.interval(0.95)
+    assert interval is not None
+    assert interval[0] == pytest.approx(0.685, abs=5e-4)
+    assert interval[1] == 1.0
+
+
+def test_perfect_agreement_over_the_declared_scale_is_one() -> None:
+    everyone_gives_three = panel([[3, 3, 3, 3] for _ in range(12)])
+    est = run("gwet_ac1", everyone_gives_three, categories=[1, 2, 3, 4, 5])
+    assert est.value == 1.0
+    assert run("gwet_ac1", everyone_gives_three, categories=[1, 2, 3, 4, 5],
+               weights="quadratic").value == 1.0
+    # without the scale, one category used is all there is: chance agreement is undefined
+    assert run("gwet_ac1", everyone_gives_three).value is None
+
+
+def test_declared_categories_are_the_scale_of_chance_agreement() -> None:
+    # irrCAC's example uses categories 1-5; declaring them gives the same table and value
+    est = run("gwet_ac1", panel(RAW_4_RATERS), categories=[1, 2, 3, 4, 5])
+    assert est.value == pytest.approx(0.7754, abs=1e-4)
+    # a six-point scale of which 6 is never used: more categories, less chance agreement
+    wider = run("gwet_ac1", panel(RAW_4_RATERS), categories=[1, 2, 3, 4, 5, 6])
+    assert wider.value is not None and wider.value > est.value
 
 
 def agreeing_panel(seed: int, units: int = 60, raters: int = 4) -> pd.DataFrame:

@@ -56,6 +56,41 @@ def test_nps_change_test_still_detects_a_real_change() -> None:
     assert found / runs > 0.99  # NPS 30 against 88 at these n is unmistakable
 
 
+def pooled_z_power(a: tuple[float, float, float], b: tuple[float, float, float], n: int,
+                   alpha: float) -> float:
+    """Normal-approximation power of the pooled z-test for NPS, n answers a side."""
+    def spread(shares: np.ndarray) -> float:
+        return float(shares[0] + shares[2] - (shares[0] - shares[2]) ** 2)
+
+    left, right = np.asarray(a), np.asarray(b)
+    delta = (left[0] - left[2]) - (right[0] - right[2])
+    null_sd = math.sqrt(spread((left + right) / 2) * 2 / n)
+    true_sd = math.sqrt((spread(left) + spread(right)) / n)
+    z = sps.norm.ppf(1 - alpha / 2)
+    return float(sps.norm.sf((z * null_sd - abs(delta)) / true_sd)
+                 + sps.norm.cdf((-z * null_sd - abs(delta)) / true_sd))
+
+
+def test_nps_change_test_at_30_against_30_keeps_its_level_and_its_power() -> None:
+    """The exact conditional test was conservative here (about 1% false changes) and lost
+    a quarter of the power; the pooled z-test keeps both."""
+    rng = np.random.default_rng(30)
+    runs, alpha, null, moved = 2000, 0.05, (0.5, 0.3, 0.2), (0.3, 0.35, 0.35)
+    false = sum(NetScore(*rng.multinomial(30, null)).compare(
+        NetScore(*rng.multinomial(30, null)), alpha).significant for _ in range(runs))
+    found = sum(NetScore(*rng.multinomial(30, null)).compare(
+        NetScore(*rng.multinomial(30, moved)), alpha).significant for _ in range(runs))
+    assert 0.03 <= false / runs <= 0.06
+    expected = pooled_z_power(null, moved, 30, alpha)
+    assert 0.3 < expected < 0.7  # an alternative where power matters
+    assert found / runs >= expected - 0.03
+
+
+def test_nps_below_ten_answers_uses_the_exact_test() -> None:
+    assert stats.net_score_test((5, 3, 1), (200, 60, 40))[0] == "exact conditional test"
+    assert stats.net_score_test((6, 3, 1), (200, 60, 40))[0] == "pooled z-test"
+
+
 def test_nps_large_samples_use_the_pooled_z_test() -> None:
     method, z, p = stats.net_score_test((450, 300, 250), (500, 300, 200))
     assert method == "pooled z-test"

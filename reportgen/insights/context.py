@@ -38,7 +38,8 @@ class InsightContext:
         if plans is None:  # callers without a plan (tests): resolve the metrics here
             from reportgen.metrics.engine import MetricPlan
 
-            plans = {spec.id: MetricPlan.resolve(spec, definition.statistics)
+            plans = {spec.id: MetricPlan.resolve(spec, definition.statistics,
+                                                 definition.sources.get(spec.source))
                      for spec in definition.metrics}
         return cls(definition, metrics, as_rows(frames), period, tuple(history),
                    frozenset(headline), dict(plans))

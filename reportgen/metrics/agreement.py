@@ -244,6 +244,11 @@ class GwetParams(PanelAgreementParams):
     weights: Literal["none", "linear", "quadratic"] = Field(
         "none", description="Agreement weights: none gives AC1 (nominal); linear or quadratic "
                             "give AC2 for ordinal numeric scales.")
+    categories: list[float] | list[str] | None = Field(
+        None, min_length=2,
+        description="The rating scale's categories, e.g. [1, 2, 3, 4]: chance agreement is "
+                    "taken over all of them, as irrCAC's categ.labels, so a panel agreeing "
+                    "on one category reads 1.0. Default: the categories the ratings use.")
 
 
 @CALCULATORS.register("gwet_ac1")
@@ -266,6 +271,13 @@ class GwetAc1(Calculator):
     def table(self, frame: pd.DataFrame, params: GwetParams) -> tuple[np.ndarray, list[Any]]:
         rows = _panel(frame, params)
         counts = pd.crosstab(rows["unit"], rows["rating"])
+        if params.categories is not None:
+            declared = list(params.categories)
+            if _numeric(declared):
+                counts.columns = [float(c) for c in counts.columns]
+            # a rating off the declared scale is kept: dropping it would hide a data error
+            counts = counts.reindex(columns=list(dict.fromkeys([*declared, *counts.columns])),
+                                    fill_value=0)
         return counts.to_numpy(dtype=float), [c for c in counts.columns]
 
     def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Statistic:

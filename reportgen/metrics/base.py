@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -124,6 +124,11 @@ class Calculator:
             name: f"the {name} parameter" if value is None
             else ", ".join(map(str, value)) if isinstance(value, list) else value
             for name, value in params.model_dump().items()})
+
+    def for_source(self, params: CalculatorParams, declared: Collection[str]) -> CalculatorParams:
+        """The params with defaults that depend on the source: ``declared`` are the columns
+        its contract declares (e.g. clustering audits by a declared agent column)."""
+        return params
 
     def unit_for(self, params: CalculatorParams) -> Unit:
         return self.unit

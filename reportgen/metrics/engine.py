@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen.data.aggregates import Aggregation, Request, Result
 from reportgen.data.rows import apply_filter
-from reportgen.definition.models import MetricSpec, StatisticsSpec
+from reportgen.definition.models import MetricSpec, SourceSpec, StatisticsSpec
 from reportgen.metrics.base import Calculator, CalculatorParams, HistoryFrames, calculator
+from reportgen.metrics.estimates import Proportion, design_text
 from reportgen.period import Period
 from reportgen.report.model import (
     BreakdownRow,
@@ -105,9 +106,14 @@ class MetricPlan:
     direction: Direction
 
     @classmethod
-    def resolve(cls, spec: MetricSpec, defaults: StatisticsSpec) -> MetricPlan:
+    def resolve(cls, spec: MetricSpec, defaults: StatisticsSpec,
+                source: SourceSpec | None = None) -> MetricPlan:
+        """The metric's plan; ``source`` (its source's spec) settles source-dependent
+        defaults, such as clustering audits by a declared agent column."""
         calc = calculator(spec.calculator)
         params = calc.Params.model_validate(spec.params)
+        if source is not None:
+            params = calc.for_source(params, source.columns)
         return cls(spec, calc, params, Settings.for_metric(spec, defaults),
                    spec.direction or calc.direction_for(params))
 
@@ -310,7 +316,7 @@ def evaluate(plan: MetricPlan, data: MetricData, period: Period,
         change=change, year_over_year=yoy, target=spec.target,
         status=target_status(value, spec.target, direction, interval, spec.at_risk_margin),
         suppressed=current_reason, breakdowns=breakdowns, history=tuple(points),
-        formula=calc.describe(params),
+        formula=calc.describe(params) + ("" if current_reason else design_text(current)),
         details=dict(data.details(period, history)), left_out=left_out,
     )
 
@@ -375,6 +381,25 @@ def _rows_by_period(rows: pd.DataFrame, scope: str) -> Callable[[Period], pd.Dat
     return lambda p: by_period.get(p.key, empty)
 
 
+def _exact(estimate: Estimate) -> bool:
+    """Whether the segment's status is judged on the exact binomial bound (a share of
+    independent answers; clustered shares have no exact bound)."""
+    return type(estimate) is Proportion
+
+
+def _status_interval(estimate: Estimate, level: float) -> Interval | None:
+    """The interval a segment's status is judged on at the family's ``level``: for a share
+    of independent answers the exact Clopper-Pearson one, whose one-sided tails stay under
+    ``(1 - level) / 2`` (Wilson's ran over near a 0.85 target), else the shown method's."""
+    if _exact(estimate):
+        assert isinstance(estimate, Proportion)
+        from reportgen.stats import inference as stats
+
+        low, high = stats.clopper_pearson_interval(estimate.successes, estimate.trials, level)
+        return Interval(low, high, level, "Clopper-Pearson")
+    return estimate.interval(level)
+
+
 def _breakdown(plan: MetricPlan, now: Mapping[tuple[str, ...], Estimate],
                before: Mapping[tuple[str, ...], Estimate],
                previous_period: Period) -> tuple[BreakdownRow, ...]:
@@ -383,8 +408,10 @@ def _breakdown(plan: MetricPlan, now: Mapping[tuple[str, ...], Estimate],
     A segment absent from the previous period has no change rather than a change from zero.
     Each row's status against target is one claim of a family (every shown segment of the
     breakdown): a segment is off target only when its interval at the Bonferroni-adjusted
-    level ``1 - (1 - confidence) / m`` excludes the target, so a breakdown of m segments
-    all truly on target names one off target in at most ``(1 - confidence) / 2`` of reports.
+    level ``1 - (1 - confidence) / m`` excludes the target (for shares of independent
+    answers the exact Clopper-Pearson bound, whose one-sided tail is at most
+    ``(1 - confidence) / 2m``), so a breakdown of m segments all truly on target names one
+    off target in at most ``(1 - confidence) / 2`` of reports.
     The row's interval is still shown at the metric's level.
     """
     settings, spec, direction = plan.settings, plan.spec, plan.direction
@@ -404,9 +431,9 @@ def _breakdown(plan: MetricPlan, now: Mapping[tuple[str, ...], Estimate],
         interval = None if reason else est.interval(settings.confidence)
         value = None if reason else est.value
         judged = interval
-        if (interval is not None and family > 1 and spec.target is not None
-                and spec.at_risk_margin is None):
-            judged = est.interval(status_level)
+        if interval is not None and spec.target is not None and spec.at_risk_margin is None:
+            judged = _status_interval(est, status_level) if family > 1 or _exact(est) \
+                else interval
         rows.append(BreakdownRow(
             key=key, value=value, n=est.n, numerator=est.numerator, denominator=est.denominator,
             interval=interval, change=change,

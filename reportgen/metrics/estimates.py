@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reportgen._lazy import lazy
-from reportgen.report.model import Change, Interval
+from reportgen.report.model import ALL_EQUAL, Change, Interval
 
 np = lazy("numpy")
 stats = lazy("reportgen.stats.inference")
@@ -149,9 +149,17 @@ class Mean(_NoRatio):
     def sd(self) -> float | None:
         return None if self.variance is None else math.sqrt(max(self.variance, 0.0))
 
+    def all_equal(self) -> bool:
+        """Whether every value was the same (no spread: the variance is zero up to the
+        rounding of sums of squares)."""
+        return (self.count >= 2 and self.mean is not None and self.variance is not None
+                and self.variance <= 1e-12 * max(1.0, self.mean**2))
+
     def interval(self, level: float) -> Interval | None:
         if self.count < 2 or self.mean is None:
             return None
+        if self.all_equal():
+            return Interval(self.mean, self.mean, level, ALL_EQUAL)
         low, high = stats.t_interval_from_stats(self.mean, self.sd or 0.0, self.count, level)
         return Interval(low, high, level, "Student t")
 
@@ -226,6 +234,8 @@ class Quantile(_Sample):
         return float(np.quantile(self.values, self.q)) if len(self.values) else None
 
     def interval(self, level: float) -> Interval | None:
+        if len(self.values) >= 2 and float(np.min(self.values)) == float(np.max(self.values)):
+            return Interval(float(self.values[0]), float(self.values[0]), level, ALL_EQUAL)
         bounds = stats.quantile_interval(self.values, self.q, level)
         return None if bounds is None else Interval(*bounds, level, "order statistics (binomial)")
 
@@ -241,16 +251,16 @@ class NetScore:
     """A net score in points, -100..100: promoters minus detractors as shares (NPS).
 
     The interval is the adjusted normal one (a pseudo-answer added to each category, so it
-    keeps its level at small n and is never zero-width); a change is tested with the exact
-    conditional test up to a few hundred answers and the pooled z-test above (both with
-    the promoter / passive / detractor shares pooled under H0, see ``stats.net_score_test``).
+    keeps its level at small n and is never zero-width); a change is tested with the pooled
+    z-test from 10 answers a period and the exact conditional test below (both with the
+    promoter / passive / detractor shares pooled under H0, see ``stats.net_score_test``).
     """
 
     promoters: float
     passives: float
     detractors: float
     kind: str = "net_score"
-    test_name: str | None = "exact conditional test (pooled under H0)"
+    test_name: str | None = "z-test (pooled under H0)"
     interval_name: str | None = "adjusted normal (one pseudo-answer per category)"
 
     @property
@@ -334,7 +344,9 @@ class ClusteredProportion(Proportion):
             self.successes / self.trials, self.trials, now.design_effect if now else 1.0,
             previous.successes / previous.trials, previous.trials,
             before.design_effect if before else 1.0)
-        return _change(self, previous, self.test_name, z, p, alpha)
+        # one agent's own audits (a breakdown by agent) have no design effect to allow for
+        name = self.test_name if now or before else Proportion.test_name
+        return _change(self, previous, name, z, p, alpha)
 
 
 def _design_of(estimate: Proportion) -> stats.ClusterDesign | None:
@@ -375,7 +387,7 @@ class ClusteredMean(Mean):
 
     def interval(self, level: float) -> Interval | None:
         design = self.design()
-        if design is None:
+        if design is None or self.all_equal():
             return super().interval(level)
         low, high = clustered.clustered_t_interval(design, level)
         return Interval(low, high, level, self.interval_name or "")
@@ -384,10 +396,13 @@ class ClusteredMean(Mean):
         if not isinstance(previous, Mean) or self.mean is None or previous.mean is None:
             return _change(self, previous, None, None, None, alpha)
         now, before = _mean_variance(self), _mean_variance(previous)
+        # one agent's own audits (a breakdown by agent) have no design effect to allow for
+        name = (self.test_name if self.design() is not None or isinstance(previous, ClusteredMean)
+                and previous.design() is not None else Mean.test_name)
         if now is None or before is None:
-            return _change(self, previous, self.test_name, None, None, alpha)
+            return _change(self, previous, name, None, None, alpha)
         t, p = clustered.clustered_mean_ttest(self.mean, *now, previous.mean, *before)
-        return _change(self, previous, self.test_name, t, p, alpha)
+        return _change(self, previous, name, t, p, alpha)
 
 
 def _mean_variance(estimate: Mean) -> tuple[float, float] | None:
@@ -477,3 +492,21 @@ def sampling_variance(estimate: Estimate) -> tuple[float, float] | None:
             return binomial, math.inf
         return design.design_effect * binomial, float(design.clusters - 1)
     return None
+
+
+def design_text(estimate: Estimate) -> str:
+    """The design effect of a clustered estimate, for the methodology ("" when unclustered
+    or with fewer than two clusters)."""
+    if isinstance(estimate, ClusteredProportion):
+        proportion = estimate.design()
+        if proportion is None:
+            return ""
+        effect, clusters = proportion.design_effect, proportion.clusters
+    elif isinstance(estimate, ClusteredMean):
+        mean = estimate.design()
+        if mean is None:
+            return ""
+        effect, clusters = mean.design_effect, mean.clusters
+    else:
+        return ""
+    return f" (design effect {effect:.2f}, {clusters} clusters)"

@@ -7,12 +7,12 @@ review), ``rating`` (blank = N/A), ``scale_min``, ``scale_max``.  A category's s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Exclusion
+from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Exclusion, outside
 from reportgen.metrics.estimates import (
     ClusteredMean,
     ClusteredProportion,
@@ -119,12 +119,49 @@ def reviews(params: ScorecardParams, measures: Mapping[str, Measure]) -> Aggrega
     return Aggregation(measures, per=params.review_column, per_measures=_review_measures(params))
 
 
+#: the column a source declares for the audited agent; QA rates and scores cluster by it
+AGENT_COLUMN = "agent_id"
+
+
 class ClusteredParams(ScorecardParams):
     column_fields: ClassVar[tuple[str, ...]] = (*ScorecardParams.column_fields, "cluster_column")
     cluster_column: str | None = Field(
-        None, description="Column naming the cluster an audit belongs to (the audited agent, "
-                          "e.g. agent_id): the interval and change test then allow for audits "
-                          "of one agent resembling each other (cluster-robust design effect).")
+        None, description="Column naming the cluster an audit belongs to (the audited agent): "
+                          "the interval and change test then allow for audits of one agent "
+                          "resembling each other (cluster-robust design effect). Defaults to "
+                          "agent_id when the source's columns declare it.")
+    unclustered_because: str | None = Field(
+        None, min_length=3,
+        description="Turns the default clustering by agent off, saying why (e.g. 'each agent "
+                    "is audited once a month'); the methodology quotes it.")
+
+    @model_validator(mode="after")
+    def _off_says_why(self) -> ClusteredParams:
+        if self.cluster_column is not None and self.unclustered_because is not None:
+            raise ValueError("set either 'cluster_column' or 'unclustered_because', not both")
+        if ("cluster_column" in self.model_fields_set and self.cluster_column is None
+                and self.unclustered_because is None):
+            raise ValueError("audits are clustered by agent by default; to turn it off, say "
+                             "why in 'unclustered_because' instead of 'cluster_column: null'")
+        return self
+
+
+def clustering_text(params: ClusteredParams) -> str:
+    """How the interval treats the audits, for the methodology."""
+    if params.cluster_column is not None:
+        return f"; clustered by {params.cluster_column}"
+    if params.unclustered_because is not None:
+        return f"; not clustered: {params.unclustered_because}"
+    return ""
+
+
+def clustered_by_default(params: CalculatorParams, declared: Collection[str]) -> CalculatorParams:
+    """``params`` clustered by the source's declared agent column unless they say otherwise."""
+    assert isinstance(params, ClusteredParams)
+    if (params.cluster_column is None and params.unclustered_because is None
+            and AGENT_COLUMN in declared):
+        return params.model_copy(update={"cluster_column": AGENT_COLUMN})
+    return params
 
 
 #: builds a value's statistics over review rows: e.g. n, mean and variance, or n, sum, sumsq
@@ -146,12 +183,27 @@ def cluster_sums_of(value: Measure) -> Mapping[str, Measure]:
 
 
 def _clusters(frame: pd.DataFrame, params: ClusteredParams) -> pd.Series:
-    """Each row's cluster; audits with no agent recorded are each their own cluster (the
-    most honest choice: merging them would invent a grouping)."""
-    assert params.cluster_column is not None
+    """Each row's cluster: its agent, or its review when no agent column is set; audits
+    with no agent recorded are each their own cluster (the most honest choice: merging
+    them would invent a grouping)."""
+    reviews = frame[params.review_column]
+    if params.cluster_column is None:
+        return reviews.astype(object)
     column = frame[params.cluster_column]
-    return column.astype(object).where(column.notna(),
-                                       "\0" + frame[params.review_column].astype(str))
+    return column.astype(object).where(column.notna(), "\0" + reviews.astype(str))
+
+
+def clustered_proportion(frame: pd.DataFrame, params: ClusteredParams,
+                         aggregation: Aggregation) -> ClusteredProportion:
+    """A share whose sums come per cluster from one grouped statement over the rows."""
+    from reportgen.data.frames import aggregate_by
+
+    groups = aggregate_by(frame, _clusters(frame, params), aggregation)
+    sums = [(float(v.get("successes") or 0), float(v["trials"]))
+            for v in groups.values() if v.get("trials")]
+    return ClusteredProportion(
+        sum(s for s, _ in sums), sum(t for _, t in sums),
+        cluster_successes=tuple(s for s, _ in sums), cluster_trials=tuple(t for _, t in sums))
 
 
 class _ClusteredMeanScore(ScorecardCalculator):
@@ -165,6 +217,13 @@ class _ClusteredMeanScore(ScorecardCalculator):
     unit = "score"
     direction = "higher"
     estimate_kind = "mean"
+
+    def for_source(self, params: CalculatorParams, declared: Collection[str]) -> CalculatorParams:
+        return clustered_by_default(params, declared)
+
+    def describe(self, params: CalculatorParams) -> str:
+        assert isinstance(params, ClusteredParams)
+        return super().describe(params) + clustering_text(params)
 
     def value_aggregation(self, params: ClusteredParams, stats_of: StatsOf) -> Aggregation:
         """The review-level aggregation of the calculator's value, summarised by ``stats_of``."""
@@ -230,6 +289,13 @@ class Iqs(_ClusteredMeanScore):
     formula = ("mean of review scores (one per review; from {score_column} when given, else the "
                "weighted scorecard score as in qa_score)")
 
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, IqsParams)
+        if params.score_column is None:
+            return super().exclusions(params)
+        # Only the review's score is read: a score off 0-100 is the error to count.
+        return (outside(params.score_column, 0, 100, "review score"),)
+
     def value_aggregation(self, params: ClusteredParams, stats_of: StatsOf) -> Aggregation:
         import sqlalchemy as sa
 
@@ -238,11 +304,16 @@ class Iqs(_ClusteredMeanScore):
         assert isinstance(params, IqsParams)
         if params.score_column is None:
             return reviews(params, stats_of(review_score))
-        # One score per review, even when the source repeats it on every category row.
+        # One score per review, even when the source repeats it on every category row; a
+        # score off 0-100 is left out (and counted, see ``exclusions``).
         column = params.score_column
+
+        def score(cols: Cols) -> Any:
+            value = cols.num(column)
+            return sa.func.min(sa.case((value.between(0, 100), value), else_=sa.null()))
+
         return Aggregation(stats_of(lambda cols: cols.num("score")),
-                           per=params.review_column,
-                           per_measures={"score": lambda cols: sa.func.min(cols.num(column))})
+                           per=params.review_column, per_measures={"score": score})
 
 
 class PassRateParams(ClusteredParams):
@@ -252,9 +323,9 @@ class PassRateParams(ClusteredParams):
 class _ClusteredRate(ScorecardCalculator):
     """A share of reviews that can be clustered by agent (``cluster_column``).
 
-    Unclustered, the aggregates run where the data lives.  Clustered, the same aggregation
-    runs once per cluster over the period's rows, because the design effect needs each
-    cluster's sums (the data layer reduces to one unit level only: the review).
+    Unclustered, the aggregates run where the data lives.  Clustered, the period's rows are
+    read and one statement grouped by cluster gives each cluster's sums, which the design
+    effect needs (the data layer reduces to one unit level only: the review).
     """
 
     def review_aggregation(self, params: ClusteredParams) -> Aggregation:
@@ -267,6 +338,13 @@ class _ClusteredRate(ScorecardCalculator):
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
         return proportion_from(values)
 
+    def for_source(self, params: CalculatorParams, declared: Collection[str]) -> CalculatorParams:
+        return clustered_by_default(params, declared)
+
+    def describe(self, params: CalculatorParams) -> str:
+        assert isinstance(params, ClusteredParams)
+        return super().describe(params) + clustering_text(params)
+
     def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
         assert isinstance(params, ClusteredParams)
         from reportgen.data.frames import aggregate_frame
@@ -274,14 +352,7 @@ class _ClusteredRate(ScorecardCalculator):
         aggregation = self.review_aggregation(params)
         if params.cluster_column is None:
             return proportion_from(aggregate_frame(frame, aggregation))
-        clusters = _clusters(frame, params)
-        sums = [proportion_from(aggregate_frame(part, aggregation))
-                for _, part in frame.groupby(clusters, sort=True)]
-        sums = [p for p in sums if p.trials]
-        return ClusteredProportion(
-            sum(p.successes for p in sums), sum(p.trials for p in sums),
-            cluster_successes=tuple(p.successes for p in sums),
-            cluster_trials=tuple(p.trials for p in sums))
+        return clustered_proportion(frame, params, aggregation)
 
 
 @CALCULATORS.register("pass_rate")
@@ -330,7 +401,7 @@ class AutoFailRate(_ClusteredRate):
         })
 
 
-class DefectParams(ScorecardParams):
+class DefectParams(ClusteredParams):
     defect_at_or_below: float = Field(
         50.0, ge=0, lt=100,
         description="A category scoring at or below this (0-100) is a defect; 50 = the lower "
@@ -339,7 +410,12 @@ class DefectParams(ScorecardParams):
 
 @CALCULATORS.register("defect_rate")
 class DefectRate(ScorecardCalculator):
-    """The share of rated review x category pairs that are defects (break down by category)."""
+    """The share of rated review x category pairs that are defects (break down by category).
+
+    The rows of one review are never independent (one weak review has several defects):
+    the interval and change test always allow for clusters, by agent when the source
+    declares one (reviews nest in agents), else by review.
+    """
 
     name = "defect_rate"
     Params = DefectParams
@@ -350,15 +426,23 @@ class DefectRate(ScorecardCalculator):
     formula = ("rated categories scoring <= {defect_at_or_below} / rated categories (N/A "
                "excluded); per category: reviews with a defect in it / reviews that rated it")
 
-    def aggregation(self, params: CalculatorParams) -> Aggregation:
+    def for_source(self, params: CalculatorParams, declared: Collection[str]) -> CalculatorParams:
+        return clustered_by_default(params, declared)
+
+    def describe(self, params: CalculatorParams) -> str:
+        assert isinstance(params, DefectParams)
+        by = params.cluster_column or params.review_column
+        return f"{super().describe(params)}; clustered by {by}"
+
+    def row_aggregation(self, params: DefectParams) -> Aggregation:
         from reportgen.data.aggregates import Aggregation, count_if
 
-        assert isinstance(params, DefectParams)
         return Aggregation({
             "trials": lambda cols: count_if(category_score(cols, params).is_not(None)),
             "successes": lambda cols: count_if(category_score(cols, params)
                                                <= params.defect_at_or_below),
         })
 
-    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
-        return proportion_from(values)
+    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
+        assert isinstance(params, DefectParams)
+        return clustered_proportion(frame, params, self.row_aggregation(params))

@@ -85,7 +85,8 @@ def resolve(loaded: LoadedDefinition) -> ReportPlan:
     from reportgen.metrics.engine import MetricPlan
 
     d = loaded.definition
-    metrics = tuple(MetricPlan.resolve(spec, d.statistics) for spec in d.metrics)
+    metrics = tuple(MetricPlan.resolve(spec, d.statistics, d.sources.get(spec.source))
+                    for spec in d.metrics)
     charts = tuple(ChartPlan(spec, CHARTS.instance(spec.type),
                              CHARTS.get(spec.type).Params.model_validate(spec.params))
                    for spec in d.charts)

@@ -20,6 +20,7 @@ from reportgen.insights import text as insight_text
 from reportgen.period import Period
 from reportgen.report.actions import ActionSpec, action_register, readout
 from reportgen.report.model import (
+    ALL_EQUAL,
     BreakdownRow,
     Cell,
     Change,
@@ -106,7 +107,7 @@ def make_kpi(result: MetricResult, theme: Theme = text.status.DEFAULT_THEME) -> 
         metric=result,
         value_text=value_text,
         delta_text=delta_text,
-        interval_text=text.interval_text(result.interval, result.unit),
+        interval_text=text.interval_text(result.interval, result.unit, n=result.n),
         n_text=n_text,
         target_text=target,
         status_text=text.status_label(result.status),
@@ -157,8 +158,10 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
             suppressed += 1
             cells += [Cell(text.MISSING), Cell(""), Cell(""), Cell(text.count(row.n), row.n)]
         else:
-            interval = (text.interval(row.interval.low, row.interval.high, result.unit)
-                        if row.interval else "")
+            interval = ("" if row.interval is None
+                        else text.interval_text(row.interval, result.unit, n=row.n)
+                        if row.interval.method == ALL_EQUAL
+                        else text.interval(row.interval.low, row.interval.high, result.unit))
             change = row.change
             delta = change.delta if change else None
             change_text = text.change(delta, result.unit, change.previous if change else None)
@@ -181,7 +184,9 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
 
 
 def method_note(result: MetricResult) -> MethodNote:
-    if result.interval:
+    if result.interval and result.interval.method == ALL_EQUAL:
+        interval = f"no interval: {text.interval_text(result.interval, result.unit, n=result.n)}"
+    elif result.interval:
         interval = f"{result.interval.method} {text.percent(result.interval.level, 0)} interval"
     elif result.unit == "count":
         interval = "exact count (no interval)"

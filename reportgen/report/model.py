@@ -17,9 +17,15 @@ Direction = Literal["higher", "lower"]
 Unit = Literal["percent", "score", "count", "minutes", "hours", "seconds", "number", "ratio"]
 Tone = Literal["good", "bad", "neutral", "warning"]
 
+#: the method of an "interval" of a sample whose values were all equal
+ALL_EQUAL = "all values equal"
+
+
 @dataclass(frozen=True)
 class Interval:
-    """A confidence interval for a value."""
+    """A confidence interval for a value.  ``method == ALL_EQUAL``: every value of the
+    sample was the same, so there is no spread to make an interval of (it is not a
+    zero-width interval, and outputs say so in words)."""
 
     low: float
     high: float

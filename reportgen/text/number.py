@@ -27,7 +27,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.numbers import NumberPattern, format_decimal, format_scientific, parse_pattern
 
-from reportgen.report.model import Interval, Unit
+from reportgen.report.model import ALL_EQUAL, Interval, Unit
 from reportgen.text.locales import resolve
 
 MISSING = "—"
@@ -194,11 +194,20 @@ def confidence_label(level: float, locale: str | None = None) -> str:
     return f"{percent(level, 0, locale)} CI"
 
 
-def interval_text(found: Interval | None, unit: Unit | str, locale: str | None = None) -> str:
-    """A labelled interval for a tile: ``95% CI 75.8–80.4%`` (empty without one)."""
+def interval_text(found: Interval | None, unit: Unit | str, locale: str | None = None,
+                  n: int | None = None) -> str:
+    """A labelled interval for a tile: ``95% CI 75.8–80.4%`` (empty without one); a sample
+    whose ``n`` values were all equal says so rather than show a zero-width range."""
     if found is None:
         return ""
+    if found.method == ALL_EQUAL:
+        return all_equal_text(n, locale)
     return f"{confidence_label(found.level, locale)} {interval(found.low, found.high, unit, locale)}"
+
+
+def all_equal_text(n: int | None, locale: str | None = None) -> str:
+    """``all 40 values were equal`` (in place of an interval)."""
+    return "all values were equal" if n is None else f"all {count(n, locale)} values were equal"
 
 
 def p_value(p: float | None, alpha: float | None = None, locale: str | None = None) -> str:
