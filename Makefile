@@ -41,8 +41,10 @@ test: system-test env
 	@$(PY) -m pytest -q -n 2 $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
 
+## lint: ruff, the pipeline's import layers (import-linter, see docs/architecture.md)
 lint: env
 	@$(VENV)/bin/ruff check reportgen tests benchmarks
+	@$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(OUT) .pytest_cache
