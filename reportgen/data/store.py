@@ -196,7 +196,9 @@ class DataStore:
 
         names, rows = _cached(self._key(handle, sql, params),
                               lambda: self._run_checked(handle.name, handle.canonical.raw, run))
-        handle.digest.update(repr(rows).encode())
+        # a grouped statement's rows come in no set order (DuckDB aggregates in parallel):
+        # the provenance hash is of the rows as a set, so a rerun on the same data matches
+        handle.digest.update(repr(sorted(map(repr, rows))).encode())
         return names, rows
 
     # --- aggregates ----------------------------------------------------------------------
