@@ -119,7 +119,7 @@ class CsvConnector:
 
         def locate() -> str | None:
             relation.connection.rollback()
-            where = _rejected(relation.connection, options, final, encoding, path)
+            where = _rejected(relation.connection, options, final, encoding, path, name)
             return None if where == "last" else where
 
         relation.locate = locate
