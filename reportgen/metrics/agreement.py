@@ -8,7 +8,7 @@ one, and no change test.  A unit is a session x item (see ``calibration.PanelPar
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -17,10 +17,17 @@ from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Hi
 from reportgen.metrics.calibration import PanelParams, is_reference, unit_ids
 from reportgen.metrics.estimates import Statistic
 
-np = lazy("numpy")
-pd = lazy("pandas")
-stats = lazy("reportgen.stats.inference")
-clustered = lazy("reportgen.stats.clustered")
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from reportgen.stats import clustered
+    from reportgen.stats import inference as stats
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
+    stats = lazy("reportgen.stats.inference")
+    clustered = lazy("reportgen.stats.clustered")
 
 
 def bootstrap_name() -> str:
