@@ -151,7 +151,7 @@ class LockStore:
                 row = conn.execute(sa.select(run_locks).where(*key)).mappings().first()
             raise RunLocked(report_id, period, row["holder"] if row else "another process",
                             row["expires_at"] if row else None) from None
-        self.mark_unconfirmed(report_id, period)
+        self._unconfirm_abandoned_sends(report_id, period)
         return RunLock(self, report_id, period, token, now + ttl)
 
     def _abandoned(self, row: Mapping[str, Any], now: datetime) -> str | None:
@@ -187,7 +187,7 @@ class LockStore:
         with self.acquire_lock(report_id, period, ttl=ttl) as lock:
             yield lock
 
-    def mark_unconfirmed(self, report_id: str, period: str) -> int:
+    def _unconfirm_abandoned_sends(self, report_id: str, period: str) -> int:
         """Turn tries left 'sending' by a run that is gone into 'unconfirmed'; how many.
 
         Called by the lock's new holder, so no live run can own those rows.
