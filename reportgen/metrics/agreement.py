@@ -282,7 +282,7 @@ class GwetAc1(Calculator):
             return Statistic(None, 0)
         if params.weights != "none" and not _numeric(levels):
             return Statistic(float("nan"), table.shape[0])  # text labels have no distance
-        weights = stats.agreement_weights(levels, params.weights)  # type: ignore[arg-type]
+        weights = stats.agreement_weights(levels, params.weights)
         result = stats.gwet_ac(table, weights)
         return Statistic(result.value, result.units, "t (Gwet's linearised SE)",
                          lambda level: result.interval(level))
@@ -293,7 +293,7 @@ class GwetAc1(Calculator):
         table, levels = self.table(frame, params)
         if table.shape[0] == 0 or (params.weights != "none" and not _numeric(levels)):
             return {"weights": params.weights}
-        result = stats.gwet_ac(table, stats.agreement_weights(levels, params.weights))  # type: ignore[arg-type]
+        result = stats.gwet_ac(table, stats.agreement_weights(levels, params.weights))
         return {"weights": params.weights, "observed_agreement": result.agreement,
                 "chance_agreement": result.chance, "se": result.se}
 
