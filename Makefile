@@ -43,6 +43,7 @@ test: system-test env
 
 lint: env
 	@$(VENV)/bin/ruff check reportgen tests benchmarks
+	@$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(OUT) .pytest_cache
