@@ -57,7 +57,7 @@ def _setup_logging(debug: bool, verbose: bool = False) -> None:
     logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 
-def _period_for(loaded, text: str | None):  # type: ignore[no-untyped-def]
+def _period_for(loaded, text: str | None):
     from reportgen.period import Period
 
     spec = loaded.definition.period
@@ -96,7 +96,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace):
     """Settings from --settings or $REPORTGEN_SETTINGS; the ledger defaults to the output folder."""
     import os
 
@@ -114,7 +114,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return settings
 
 
-def _ledger(settings, out: str | None = None):  # type: ignore[no-untyped-def]
+def _ledger(settings, out: str | None = None):
     """The settings' ledger; ``out`` (a command's --out) is where runs wrote, used to find
     files recorded with a path relative to another folder."""
     from reportgen.ledger.store import Ledger
@@ -139,7 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _terminate_like_interrupt()
     told: list[dict] = []
     with _progress_display(loaded.definition.id, period.key, enabled=not args.json) as show:
-        def sink(event) -> None:  # type: ignore[no-untyped-def]
+        def sink(event) -> None:
             told.append(event.to_json())
             show(event)
 
@@ -205,7 +205,7 @@ class _progress_display:  # noqa: N801 (used as a context manager, like the libr
                                      console=Console(stderr=True))
         self.task = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self):
         if self.progress is not None:
             self.progress.__enter__()
             self.task = self.progress.add_task(self.label, total=None)
@@ -215,7 +215,7 @@ class _progress_display:  # noqa: N801 (used as a context manager, like the libr
         if self.progress is not None:
             self.progress.__exit__(*exc)  # type: ignore[arg-type]
 
-    def show(self, event) -> None:  # type: ignore[no-untyped-def]
+    def show(self, event) -> None:
         if self.progress is None or self.task is None:
             return
         if event.kind == "run_started" and event.segments:
@@ -227,10 +227,10 @@ class _progress_display:  # noqa: N801 (used as a context manager, like the libr
                                  description=f"{self.label}: {event.segment} {event.status}")
 
 
-def run_result(record, children=()) -> dict:  # type: ignore[no-untyped-def]
+def run_result(record, children=()) -> dict:
     """What ``run --json`` prints: the run, its files, deliveries and headline values, and
     for a fan-out each segment's run the same way."""
-    def one(r) -> dict:  # type: ignore[no-untyped-def]
+    def one(r) -> dict:
         data = r.to_json()
         summary = r.summary or {}
         mail = summary.get("mail") or {}

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from reportgen.errors import UnknownNameError
 
@@ -22,27 +22,31 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """Named entries of one kind, looked up by the name used in YAML."""
+    """Named entries of one kind, looked up by the name used in YAML.
+
+    ``T`` is what an entry does; an entry is registered as a class with a no-argument
+    constructor (``instance`` makes the one object) or as a ready object.
+    """
 
     def __init__(self, kind: str, group: str, builtins: tuple[str, ...] = ()):
         self.kind = kind
         self.group = group
         self._builtins = builtins
-        self._entries: dict[str, T] = {}
-        self._instances: dict[str, Any] = {}
+        self._entries: dict[str, type[T] | T] = {}
+        self._instances: dict[str, T] = {}
         self._loaded = False
         # Re-entrant: a built-in module may look a name up while it is being imported.
         self._lock = threading.RLock()
         self._loading_thread: int | None = None
 
-    def register(self, name: str) -> Callable[[T], T]:
-        def decorator(obj: T) -> T:
+    def register(self, name: str) -> Callable[[type[T]], type[T]]:
+        def decorator(obj: type[T]) -> type[T]:
             self.add(name, obj)
             return obj
 
         return decorator
 
-    def add(self, name: str, obj: T) -> None:
+    def add(self, name: str, obj: type[T] | T) -> None:
         if name in self._entries and self._entries[name] is not obj:
             raise ValueError(f"{self.kind} '{name}' is registered twice")
         self._entries[name] = obj
@@ -68,14 +72,14 @@ class Registry(Generic[T]):
             finally:
                 self._loading_thread = None
 
-    def get(self, name: str) -> T:
+    def get(self, name: str) -> type[T] | T:
         self._load()
         try:
             return self._entries[name]
         except KeyError:
             raise UnknownNameError(self.kind, name, self._entries, self.suggest(name)) from None
 
-    def instance(self, name: str) -> Any:
+    def instance(self, name: str) -> T:
         """The entry ``name`` ready to use: a registered class is instantiated once (no arguments)."""
         if name not in self._instances:
             entry = self.get(name)
@@ -99,6 +103,6 @@ class Registry(Generic[T]):
         self._load()
         return sorted(self._entries)
 
-    def items(self) -> Iterator[tuple[str, T]]:
+    def items(self) -> Iterator[tuple[str, type[T] | T]]:
         self._load()
         return iter(sorted(self._entries.items()))

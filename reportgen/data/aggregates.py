@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -70,6 +70,9 @@ class Cols:
 
 #: builds one aggregate expression from the columns of a group
 Measure = Callable[[Cols], ColumnElement[Any]]
+if TYPE_CHECKING:
+    #: one SELECT, or several joined by UNION ALL
+    Statement = sa.Select[*tuple[Any, ...]] | sa.CompoundSelect[*tuple[Any, ...]]
 
 
 def count_if(condition: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -143,7 +146,7 @@ class Result:
 
 
 def _where(cols: Cols, conditions: Mapping[str, Any]) -> list[ColumnElement[Any]]:
-    out = []
+    out: list[ColumnElement[Any]] = []
     for column, wanted in conditions.items():
         values = wanted if isinstance(wanted, list) else [wanted]
         out.append(cols[column].in_(values))
@@ -151,7 +154,7 @@ def _where(cols: Cols, conditions: Mapping[str, Any]) -> list[ColumnElement[Any]
 
 
 def compile_requests(rows: sa.FromClause, kinds: Mapping[str, str], dialect: str,
-                     requests: Sequence[Request]) -> tuple[sa.Select, dict[str, str], list[str]]:
+                     requests: Sequence[Request]) -> tuple[Statement, dict[str, str], list[str]]:
     """One statement computing every request (all share ``where`` and ``per``).
 
     Returns the statement, the measure labels (label -> prefix.name) and the key columns
@@ -171,7 +174,7 @@ def compile_requests(rows: sa.FromClause, kinds: Mapping[str, str], dialect: str
                 label = f"m{len(labels)}"
                 labels[label] = f"{r.prefix}.{name}"
                 measures.append(build(cols).label(label))
-        statement = _grouped(rows, keys, sets, measures, where, dialect)
+        statement: Statement = _grouped(rows, keys, sets, measures, where, dialect)
         return statement, labels, keys
     # two levels: per unit, then over the units of each group (a UNION ALL of the sets)
     parts = []
@@ -202,8 +205,8 @@ def compile_requests(rows: sa.FromClause, kinds: Mapping[str, str], dialect: str
                        sa.null().label(f"k{keys.index(c)}") for c in keys]
         parts.append(sa.select(*key_columns, sa.literal(_mask(keys, group)).label("g"),
                                *measures).group_by(*(unit.c[f"k{keys.index(c)}"] for c in present)))
-    statement = parts[0] if len(parts) == 1 else sa.union_all(*parts)  # type: ignore[assignment]
-    return statement, labels, keys  # type: ignore[return-value]
+    statement = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    return statement, labels, keys
 
 
 class _Renamed(Cols):
@@ -232,7 +235,7 @@ def _mask(keys: Sequence[str], group: tuple[str, ...]) -> int:
 
 def _grouped(rows: sa.FromClause, keys: Sequence[str], sets: Sequence[tuple[str, ...]],
              measures: Sequence[ColumnElement[Any]], where: Sequence[ColumnElement[Any]],
-             dialect: str) -> sa.Select:
+             dialect: str) -> sa.Select[*tuple[Any, ...]]:
     key_columns = [rows.c[c] for c in keys]
     if dialect in GROUPING_SETS_DIALECTS and len(sets) > 1:
         grouping = sa.func.grouping(*key_columns).label("g")

@@ -58,7 +58,9 @@ def _sql(expr: ColumnElement[Any], dialect: str) -> str:
     from sqlalchemy.dialects import postgresql
 
     # DuckDB speaks PostgreSQL's SQL; TRY_CAST needs its operand as text in the call.
-    return str(expr.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    # SQLAlchemy leaves the dialect's constructor unannotated
+    dialect_ = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return str(expr.compile(dialect=dialect_, compile_kwargs={"literal_binds": True}))
 
 
 #: text a file writes for "no value" in a number column: read as blank and counted
@@ -98,7 +100,7 @@ class Canonical:
     periods: tuple[Period, ...]
     in_window: ColumnElement[Any]  # the window as a condition on the raw relation
     #: one statement counting, per period, the rows dropped and values read as empty
-    quality: sa.Select[Any] | sa.CompoundSelect | None = None
+    quality: sa.Select[Any] | sa.CompoundSelect[*tuple[Any, ...]] | None = None
     #: (reason, column) of the values ``quality`` counts per column, in its order: inf and
     #: NaN numbers, placeholder text in number columns
     quality_columns: tuple[tuple[str, str], ...] = ()
@@ -360,7 +362,8 @@ def _typed(value: ColumnElement[Any], kind: str, dialect: str, raw: RawRelation,
             # contract check, as readable; a whole number too large for 64 bits is unreadable
             finite = sa.func.isfinite(number)
             if kind == "int":
-                whole = sa.func.try_cast(sa.literal_column(f"({_sql(number, dialect)}) AS BIGINT"))
+                whole: ColumnElement[Any] = sa.func.try_cast(
+                    sa.literal_column(f"({_sql(number, dialect)}) AS BIGINT"))
                 return sa.case((sa.not_(finite), sa.null() if finite_only else number),
                                (whole == number, whole), else_=sa.null())
             return sa.case((finite, number), else_=sa.null() if finite_only else number)

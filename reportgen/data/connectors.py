@@ -12,15 +12,18 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from reportgen._lazy import lazy
 from reportgen.definition.models import SourceSpec
-from reportgen.errors import OptionalDependencyError, SourceError
+from reportgen.errors import OptionalDependencyError, ReportgenError, SourceError
 from reportgen.registry import Registry
 from reportgen.secrets import redact
 
-sa = lazy("sqlalchemy")  # only a run needs it: ``validate`` checks source kinds by name
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+else:
+    sa = lazy("sqlalchemy")  # only a run needs it: ``validate`` checks source kinds by name
 
 #: How the time column is compared with the window: 'instant' (DuckDB casts it to an
 #: instant in the source's timezone), 'naive' (bounds are local times of the source's
@@ -121,6 +124,16 @@ def duckdb_connection() -> sa.Connection:
         _setup(conn, statement)
     resources.track(conn.connection.driver_connection)
     return conn
+
+
+def driver_connection(conn: sa.Connection) -> Any:
+    """The database driver's own connection under ``conn`` (for DuckDB, duckdb_engine's
+    wrapper of it), for what SQLAlchemy does not offer: registering a frame, splitting
+    statements, a plain cursor.  SQLAlchemy types it ``Any``, None once invalidated."""
+    driver = conn.connection.driver_connection
+    if driver is None:
+        raise ReportgenError("the database connection was invalidated")
+    return driver
 
 
 def _setup(conn: sa.Connection, sql: str) -> None:
@@ -236,7 +249,7 @@ class ExcelConnector:
         frame = frame.map(lambda v: None if v is None or (isinstance(v, float) and v != v)
                           else v.isoformat(sep=" ") if hasattr(v, "isoformat") else str(v))
         conn = duckdb_connection()
-        conn.connection.driver_connection.register("excel_sheet", frame)
+        driver_connection(conn).register("excel_sheet", frame)
         return _view(conn, name, spec, 'SELECT * FROM "excel_sheet"', str(path),
                      text_typed=True)
 
@@ -308,7 +321,7 @@ def _only_a_select(conn: sa.Connection, name: str, query: str, label: str | None
     """Refuse a query that is not one SELECT (no PRAGMA, SET, INSTALL, ATTACH, COPY, ...)."""
     import duckdb
 
-    driver = conn.connection.driver_connection
+    driver = driver_connection(conn)
     try:  # DuckDB parses $start and $end as parameters, not :start and :end
         statements = driver.extract_statements(re.sub(r":(start|end)\b", r"$\1", query))
     except duckdb.Error as exc:
@@ -326,7 +339,7 @@ def _query_relation(conn: sa.Connection, name: str, query: str, params: Mapping[
                     duckdb_types: bool = False) -> RawRelation:
     statement = sa.text(query).bindparams(**params) if params else sa.text(query)
     try:
-        probe = sa.select(sa.literal_column("*")).select_from(
+        probe: sa.Select[*tuple[Any, ...]] = sa.select(sa.literal_column("*")).select_from(
             statement.columns().subquery("q")).limit(0)
         keys = list(conn.execute(probe).keys())
     except sa.exc.SQLAlchemyError as exc:

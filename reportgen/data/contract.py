@@ -155,14 +155,14 @@ def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
     found_counts = raw.connection.execute(
         sa.select(*measures).select_from(raw.table)
         .where(sa.or_(*(bad for *_, bad in checks)), canonical.in_window)).one()
-    for i, (col, kind, source, bad) in enumerate(checks):
+    for i, (col, number_kind, value, bad) in enumerate(checks):
         count, first = found_counts[2 * i], found_counts[2 * i + 1]
         if not count:
             continue
         example = raw.connection.execute(
-            sa.select(source).select_from(raw.table).where(bad, canonical.in_window)
-            .order_by(row if is_table else source).limit(1)).scalar()
+            sa.select(value).select_from(raw.table).where(bad, canonical.in_window)
+            .order_by(row if is_table else value).limit(1)).scalar()
         located = f" in data row {first}" if first is not None else ""
         found = "a value" if col in personal_columns(spec) else repr(example)
-        raise SourceError(canonical.name, f"column '{col}': expected {EXPECTED[kind]}, found "
+        raise SourceError(canonical.name, f"column '{col}': expected {EXPECTED[number_kind]}, found "
                           f"{found}{located} ({count} such value(s))", raw.label)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reportgen._lazy import lazy
 from reportgen.data.connectors import (
     SOURCES,
     RawRelation,
@@ -21,11 +22,15 @@ from reportgen.data.connectors import (
     _literal,
     _view,
     duckdb_connection,
-    sa,
 )
 from reportgen.data.resources import is_out_of_memory, out_of_memory, policy
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import SourceError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+else:
+    sa = lazy("sqlalchemy")
 
 #: the longest CSV line read (DuckDB's default is 2 MB)
 MAX_LINE_BYTES = 4 * 1024 * 1024

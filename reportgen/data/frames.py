@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from reportgen.data.aggregates import Aggregation, Request, Result, compile_requests, read_result
 from reportgen.data.canonical import PERIOD
-from reportgen.data.connectors import duckdb_connection
+from reportgen.data.connectors import driver_connection, duckdb_connection
 from reportgen.period import Period
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def _run(data: pd.DataFrame, requests: Sequence[Request]) -> Result:
     conn = _connection()
     data.columns = [str(c) for c in data.columns]
     name = f"frame_{threading.get_ident()}"
-    raw = conn.connection.driver_connection
+    raw = driver_connection(conn)
     raw.register(name, data)
     try:
         table = sa.table(name, *(sa.column(c) for c in data.columns))

@@ -63,7 +63,7 @@ class FrameRows:
 
 
 def as_rows(frames: Rows | Mapping[str, pd.DataFrame]) -> Rows:
-    return frames if hasattr(frames, "rows") else FrameRows(frames)  # type: ignore[arg-type]
+    return frames if hasattr(frames, "rows") else FrameRows(frames)
 
 
 def apply_filter(frame: pd.DataFrame, conditions: Mapping[str, Any]) -> pd.DataFrame:

@@ -14,16 +14,22 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
 from reportgen.data.aggregates import Request, Result, compile_requests, read_result
 from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build
-from reportgen.data.connectors import SOURCES, Connector, RawRelation, read_problem
+from reportgen.data.connectors import (
+    SOURCES,
+    Connector,
+    RawRelation,
+    driver_connection,
+    read_problem,
+)
 from reportgen.data.contract import check_contract
 from reportgen.data.fingerprint import fingerprint as data_fingerprint
 from reportgen.data.quality import QualityCounts, read_counts
@@ -35,6 +41,8 @@ from reportgen.secrets import redact
 
 if TYPE_CHECKING:
     import pandas as pd
+
+T = TypeVar("T")
 
 _CACHE_SIZE = 256
 _cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
@@ -160,7 +168,7 @@ class DataStore:
         self.source(name)
         return self._quality[name]
 
-    def _run_checked(self, name: str, raw: RawRelation, work: Any) -> Any:
+    def _run_checked(self, name: str, raw: RawRelation, work: Callable[[], T]) -> T:
         try:
             return work()
         except Exception as exc:
@@ -242,13 +250,15 @@ class DataStore:
         frame = self._frame(handle, select, order_by=PERIOD)
         # Period keys as a categorical: a byte per row instead of a string (10M rows: 10 MB).
         codes = pd.to_numeric(frame[PERIOD], errors="coerce").fillna(-1).astype("int16")
-        frame[PERIOD] = pd.Categorical.from_codes(codes, categories=[p.key for p in self.periods])
+        frame[PERIOD] = pd.Categorical.from_codes(codes,
+                                                  categories=pd.Index([p.key for p in self.periods]))
         for column in wanted:
             kind = canonical.kinds.get(column)
             if column == handle.spec.time_column or column == TIME:
                 frame[column] = _instants(frame[column], handle, self.periods)
             elif kind in ("int",):
-                frame[column] = pd.array(frame[column], dtype="Int64")
+                # pandas-stubs leave out a Series as the data of an "Int64" array
+                frame[column] = pd.array(frame[column], dtype="Int64")  # type: ignore[call-overload]
             elif kind == "float" and frame[column].dtype != "float64":
                 frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
             elif kind == "category":
@@ -279,7 +289,7 @@ class DataStore:
 
         def run() -> pd.DataFrame:
             handle.replay.append((sql, positional))
-            driver = conn.connection.driver_connection
+            driver = driver_connection(conn)
             if conn.dialect.name == "duckdb":
                 return frame_in_period_order(driver, sql, positional, order_by)
             cursor = driver.cursor()
@@ -381,10 +391,10 @@ def _digest_frame(digest: Any, frame: pd.DataFrame) -> None:
             values = np.ascontiguousarray(column.to_numpy())
             if values.dtype.kind in "mM":  # times by their integer ticks
                 values = values.view("int64")
-            digest.update(memoryview(values).cast("B"))
+            digest.update(values.data.cast("B"))
         else:
-            digest.update(memoryview(pd.util.hash_pandas_object(column, index=False)
-                                     .to_numpy()).cast("B"))
+            digest.update(pd.util.hash_pandas_object(column, index=False)
+                          .to_numpy().data.cast("B"))
 
 
 def _instants(values: pd.Series, handle: SourceHandle, periods: Sequence[Period]) -> pd.Series:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextvars
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
@@ -20,7 +20,7 @@ R = TypeVar("R")
 
 def ordered_map(work: Callable[[T], R], items: Iterable[T], workers: int, *,
                 urgent: type[BaseException] | tuple[type[BaseException], ...] = (),
-                stop: Callable[[], None] | None = None) -> Iterator[R]:
+                stop: Callable[[], None] | None = None) -> Generator[R, None, None]:
     """``work(item)`` for each item on ``workers`` threads, yielded in the items' order.
 
     The first failure (in order) is raised where its result would have been yielded; items

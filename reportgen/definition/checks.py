@@ -129,7 +129,8 @@ def check_source_columns(raw: Mapping[str, Any], out: Collector, path: PathKey, 
                          columns: Iterable[str], what: str) -> None:
     """Columns must be in the source's contract (when it has one) and not be personal data
     unless privacy.allow_pii lists them."""
-    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    found = raw.get("sources")
+    sources: dict[Any, Any] = found if isinstance(found, dict) else {}
     spec = sources.get(source)
     if not isinstance(spec, dict):
         return
@@ -155,7 +156,8 @@ def check_source_columns(raw: Mapping[str, Any], out: Collector, path: PathKey, 
 
 
 def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) -> None:
-    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    found = raw.get("sources")
+    sources: dict[Any, Any] = found if isinstance(found, dict) else {}
     metric_ids = _ids(raw, "metrics", out)
     chart_ids = _ids(raw, "charts", out)
     _ids(raw, "sections", out)

@@ -8,6 +8,11 @@ source lives in.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
 #: sqlglot expression classes a derived column may contain
 _ALLOWED = (
     "Column", "Identifier", "Literal", "Paren", "Null", "Boolean", "Neg", "Not",
@@ -21,7 +26,7 @@ _ALLOWED = (
     "Minute", "Second", "Quarter", "Week",
 )
 
-def parse_expression(text: str):  # type: ignore[no-untyped-def]
+def parse_expression(text: str) -> exp.Expr:
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError

@@ -361,12 +361,16 @@ def _check_address(value: str) -> str:
 Address = Annotated[str, AfterValidator(_check_address), Field(description="An email address.")]
 
 
+def _attach_pdf() -> list[Literal["pdf", "pptx"]]:
+    return ["pdf"]
+
+
 class EmailSpec(Strict):
     to: list[Address] = Field(min_length=1)
     cc: list[Address] = Field(default_factory=list)
     bcc: list[Address] = Field(default_factory=list)
     subject: str = Field("{title} — {period}", description="Subject template; {title}, {period}, {organisation} are filled in.")
-    attach: list[Literal["pdf", "pptx"]] = Field(default_factory=lambda: ["pdf"])
+    attach: list[Literal["pdf", "pptx"]] = Field(default_factory=_attach_pdf)
     max_attachment_mb: float = Field(20, gt=0, le=1000)
     reply_to: Address | None = None
 

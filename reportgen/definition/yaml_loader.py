@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -42,6 +42,15 @@ MAX_ALIASES = 100
 MAX_NODES = 100_000
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Mark(Protocol):
+    """Where PyYAML found something (the pure-Python and the libyaml marks alike)."""
+
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -201,7 +210,7 @@ def _codepoint(character: int | str) -> str:
     return f"U+{code:04X}"
 
 
-def _mark_location(file: str, mark: yaml.Mark | None) -> Location:
+def _mark_location(file: str, mark: _Mark | None) -> Location:
     return Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
 
 
@@ -256,7 +265,7 @@ def _check_bounds(text: str, file: str) -> None:
                                                    "as what it stands for); refused")
 
 
-def _refused(file: str, mark: yaml.Mark | None, message: str) -> DefinitionError:
+def _refused(file: str, mark: _Mark | None, message: str) -> DefinitionError:
     return DefinitionError(file, [Problem("", message, _mark_location(file, mark))])
 
 

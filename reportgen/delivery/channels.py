@@ -63,7 +63,7 @@ class Channel(Protocol):
 class EmailChannel:
     """The report, attached, to each address in to, cc and bcc."""
 
-    Options = EmailSpec
+    Options: ClassVar[type[BaseModel]] = EmailSpec
 
     def deliver(self, content: MailContent, artifacts: Sequence[Artifact], options: EmailSpec,
                 context: DeliveryContext) -> list[RecipientOutcome]:
@@ -82,7 +82,7 @@ class EmailChannel:
 class SlackChannel:
     """The headline to a Slack channel (incoming webhook, or bot token with files)."""
 
-    Options = SlackSpec
+    Options: ClassVar[type[BaseModel]] = SlackSpec
 
     def deliver(self, content: MailContent, artifacts: Sequence[Artifact], options: SlackSpec,
                 context: DeliveryContext) -> list[RecipientOutcome]:
@@ -96,7 +96,7 @@ class SlackChannel:
 class TeamsChannel:
     """The headline card to a Microsoft Teams webhook."""
 
-    Options = TeamsSpec
+    Options: ClassVar[type[BaseModel]] = TeamsSpec
 
     def deliver(self, content: MailContent, artifacts: Sequence[Artifact], options: TeamsSpec,
                 context: DeliveryContext) -> list[RecipientOutcome]:
@@ -145,9 +145,10 @@ class PostChannel:
 
 
 CHANNELS: Registry[Channel] = Registry("delivery channel", "reportgen.channels")
-for _name, _channel in (("email", EmailChannel), ("slack", SlackChannel),
-                        ("teams", TeamsChannel)):
-    CHANNELS.add(_name, _channel)  # type: ignore[arg-type]
+_BUILTINS: tuple[tuple[str, type[Channel]], ...] = (
+    ("email", EmailChannel), ("slack", SlackChannel), ("teams", TeamsChannel))
+for _name, _channel in _BUILTINS:
+    CHANNELS.add(_name, _channel)
 
 
 def options_model(channel: Any) -> type[BaseModel] | None:

@@ -247,9 +247,13 @@ def _send_each(messages: Mapping[str, EmailMessage], smtp: SmtpSettings, *, ledg
     try:
         for to in pending:
             message = messages[to.recipient]
+
+            def reference(_row: int, m: EmailMessage = message) -> str:
+                return str(m["Message-ID"])
+
             outcomes.append(send_once(
                 to, _smtp_send(session, message, envelope_from, to.recipient),
-                reference=lambda _row, m=message: str(m["Message-ID"]),
+                reference=reference,
                 attempts=smtp.attempts, backoff=smtp.backoff, sleep=sleep,
                 before_send=before_send))
     except BaseException:

@@ -75,7 +75,8 @@ def _post_bot(token: str, channel: str, message: ChatMessage, files: Sequence[Pa
                 channel=channel, initial_comment=message.text,
                 file_uploads=[{"file": str(p), "filename": p.name, "title": p.name}
                               for p in files])
-            return str(response.get("files", [{}])[0].get("id") or "") or None
+            no_files: list[dict[str, Any]] = [{}]
+            return str(response.get("files", no_files)[0].get("id") or "") or None
         response = client.chat_postMessage(channel=channel, text=message.text,
                                            blocks=blocks_of(message))
         return str(response.get("ts") or "") or None

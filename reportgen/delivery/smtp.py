@@ -8,8 +8,12 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from reportgen.settings import SmtpSettings
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -86,7 +90,7 @@ class SmtpSession:
             # this message only (send_message offers no hook between RCPT and DATA).
             data = type(client).data.__get__(client)
 
-            def announced_data(msg: bytes | str) -> tuple[int, bytes]:
+            def announced_data(msg: Buffer | str) -> tuple[int, bytes]:
                 before_data()
                 return data(msg)
 

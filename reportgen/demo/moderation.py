@@ -38,7 +38,7 @@ def generate_decisions(rng: np.random.Generator, timeline: Timeline,
     correct = rng.random(n) < accuracy[moderator]
     other = (action_index + rng.integers(1, len(catalog.ACTIONS), size=n)) % len(catalog.ACTIONS)
     gold = np.where(correct, action, actions[other])
-    gold = np.where(in_sample, gold, None)
+    gold = np.where(in_sample, gold, np.array(None, dtype=object))
 
     actioned = action != "no_action"
     appealed = actioned & (rng.random(n) < by_code(policy_index, areas, catalog.APPEAL_RATE))
@@ -46,7 +46,8 @@ def generate_decisions(rng: np.random.Generator, timeline: Timeline,
     spike = (policy_index == areas.index("harassment")) & (decided >= dates.overturn_month_start)
     overturn_p = np.where(spike, overturn_p * HARASSMENT_OVERTURN_FACTOR, overturn_p)
     overturned = appealed & (rng.random(n) < overturn_p)
-    outcome = np.where(appealed, np.where(overturned, "overturned", "upheld"), None)
+    outcome = np.where(appealed, np.where(overturned, "overturned", "upheld"),
+                       np.array(None, dtype=object))
 
     return object_frame({
         "decision_id": sequential_ids("D", n, 7),

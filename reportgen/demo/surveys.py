@@ -72,8 +72,8 @@ def _comments(rng: np.random.Generator, rating: np.ndarray, refund_hit: np.ndarr
     # Unhappy Billing customers after the change mostly write about the refund policy.
     mention = np.where(refund_hit, REFUND_MENTION, np.where(billing_hit, BILLING_MENTION, 0.0))
     policy = np.flatnonzero(has & (rating <= 3) & (rng.random(n) < mention))
-    texts = np.array(catalog.REFUND_POLICY_COMMENTS, dtype=object)
-    comment[policy] = texts[rng.integers(0, texts.size, policy.size)]
+    policy_texts = np.array(catalog.REFUND_POLICY_COMMENTS, dtype=object)
+    comment[policy] = policy_texts[rng.integers(0, policy_texts.size, policy.size)]
 
     pii = np.flatnonzero(has & (rng.random(n) < PII_SHARE))
     phones = np.array([f"+1 512 555 {k:04d}" for k in range(100, 200)]

@@ -121,7 +121,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def as_python(series: pd.Series) -> list[Any]:
     """Column values as Python scalars with None for missing (what sqlite3 binds)."""
     if isinstance(series.dtype, pd.Int64Dtype):
-        return series.to_numpy(dtype=object, na_value=None).tolist()
+        # pandas-stubs leave out None as the value of a missing one
+        return series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
     values = series.to_numpy()
     if values.dtype.kind == "f":
         out = values.astype(object)

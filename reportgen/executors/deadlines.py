@@ -133,7 +133,8 @@ def check_deadlines_job(directory: str, settings_path: str | None,
             definitions.append(load(path))
         except ReportgenError:
             continue  # the definition sync reports invalid files; no second message here
-    ledger = Ledger(settings.resolved_ledger_url(), **({"now": now} if now else {}))
+    url = settings.resolved_ledger_url()
+    ledger = Ledger(url, now=now) if now else Ledger(url)
     try:
         channels = owner_channels(settings.smtp, now=ledger.now, environ=environ)
         return len(check_deadlines(definitions, ledger=ledger, channels=channels,

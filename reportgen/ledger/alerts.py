@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from reportgen import secrets
-from reportgen.ledger.schema import alerts
+from reportgen.ledger.schema import alerts, inserted_id
 
 #: an owner alert still 'sending' after this long was cut off; it may be sent again
 ALERT_SEND_TIMEOUT = timedelta(minutes=10)
@@ -54,8 +54,7 @@ class AlertStore:
                   "updated_at": self.now()}
         try:
             with self.engine.begin() as conn:
-                return int(conn.execute(alerts.insert().values(**values))
-                           .inserted_primary_key[0])
+                return inserted_id(conn.execute(alerts.insert().values(**values)))
         except IntegrityError:
             pass
         with self.engine.begin() as conn:

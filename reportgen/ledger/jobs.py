@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from reportgen.ledger.liveness import host_name, process_alive
-from reportgen.ledger.schema import jobs
+from reportgen.ledger.schema import inserted_id, jobs
 
 JOB_STATES = ("queued", "running", "finished", "failed", "interrupted")
 
@@ -60,10 +60,10 @@ class JobStore:
 
     def create(self, kind: str, report_id: str, period: str, user_name: str | None) -> int:
         with self.engine.begin() as conn:
-            return int(conn.execute(jobs.insert().values(
+            return inserted_id(conn.execute(jobs.insert().values(
                 kind=kind, report_id=report_id, period=period, user_name=user_name,
                 state="queued", created_at=self.now(), host=host_name(),
-                pid=os.getpid())).inserted_primary_key[0])
+                pid=os.getpid())))
 
     def update(self, job_id: int, **values: object) -> None:
         with self.engine.begin() as conn:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -154,7 +153,7 @@ class LockStore:
         self.mark_orphaned_sends(report_id, period)
         return RunLock(self, report_id, period, token, now + ttl)
 
-    def _abandoned(self, row: Mapping[str, Any], now: datetime) -> str | None:
+    def _abandoned(self, row: sa.RowMapping, now: datetime) -> str | None:
         """Why the lock in ``row`` no longer protects a live run, or None if it does."""
         if row["expires_at"] < now:
             return f"its lock expired at {row['expires_at']:%Y-%m-%d %H:%M} UTC"

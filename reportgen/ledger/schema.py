@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -24,6 +25,14 @@ from reportgen.errors import ReportgenError
 #: "database is locked": transactions are short, so a writer that holds its lock longer
 #: than this was stopped, and waiting minutes for it helps nobody
 SQLITE_BUSY_SECONDS = 5.0
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT added (SQLAlchemy has none for other statements)."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise ReportgenError("the ledger statement inserted no row")
+    return int(key[0])
 
 
 def use_wal(engine: Engine) -> None:

@@ -38,6 +38,7 @@ from reportgen.ledger.schema import (
     SQLITE_BUSY_SECONDS,
     artifacts,
     deliveries,
+    inserted_id,
     migrate,
     runs,
     use_wal,
@@ -212,7 +213,7 @@ class Ledger(LockStore, AlertStore):
                 input_hashes={}, code_version=code_version, attempt=previous + 1,
                 parent_id=parent_id, segment=segment,
             ))
-            return int(result.inserted_primary_key[0])
+            return inserted_id(result)
 
     def finish_run(self, run_id: int, status: RunStatus, *, error: str | None = None,
                    input_hashes: Mapping[str, str] | None = None,
@@ -344,7 +345,7 @@ class Ledger(LockStore, AlertStore):
                 run_id=run_id, report_id=report_id, period=period, channel=channel,
                 recipient=recipient, status="pending", attempts=0, purpose=purpose,
                 updated_at=self.now()))
-            new_id = int(result.inserted_primary_key[0])
+            new_id = inserted_id(result)
         return self._delivery_by_id(new_id)
 
     def begin_attempt(self, delivery_id: int, message_id: str) -> str:
@@ -415,7 +416,7 @@ class Ledger(LockStore, AlertStore):
         return _delivery(row)
 
 
-def _delivery(row: Mapping[str, Any]) -> DeliveryRecord:
+def _delivery(row: sa.RowMapping) -> DeliveryRecord:
     return DeliveryRecord(
         id=row["id"], run_id=row["run_id"], report_id=row["report_id"], period=row["period"],
         channel=row["channel"], recipient=row["recipient"], status=row["status"],

@@ -8,7 +8,7 @@ one, and no change test.  A unit is a session x item (see ``calibration.PanelPar
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -17,10 +17,17 @@ from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Hi
 from reportgen.metrics.calibration import PanelParams, is_reference, unit_ids
 from reportgen.metrics.estimates import Statistic
 
-np = lazy("numpy")
-pd = lazy("pandas")
-stats = lazy("reportgen.stats.inference")
-clustered = lazy("reportgen.stats.clustered")
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from reportgen.stats import clustered
+    from reportgen.stats import inference as stats
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
+    stats = lazy("reportgen.stats.inference")
+    clustered = lazy("reportgen.stats.clustered")
 
 
 def bootstrap_name() -> str:
@@ -287,7 +294,7 @@ class GwetAc1(Calculator):
             return Statistic(None, 0)
         if params.weights != "none" and not _numeric(levels):
             return Statistic(float("nan"), table.shape[0])  # text labels have no distance
-        weights = stats.agreement_weights(levels, params.weights)  # type: ignore[arg-type]
+        weights = stats.agreement_weights(levels, params.weights)
         result = stats.gwet_ac(table, weights)
         return Statistic(result.value, result.units, "t (Gwet's linearised SE)",
                          lambda level: result.interval(level))
@@ -298,7 +305,7 @@ class GwetAc1(Calculator):
         table, levels = self.table(frame, params)
         if table.shape[0] == 0 or (params.weights != "none" and not _numeric(levels)):
             return {"weights": params.weights}
-        result = stats.gwet_ac(table, stats.agreement_weights(levels, params.weights))  # type: ignore[arg-type]
+        result = stats.gwet_ac(table, stats.agreement_weights(levels, params.weights))
         return {"weights": params.weights, "observed_agreement": result.agreement,
                 "chance_agreement": result.chance, "se": result.se}
 

@@ -13,7 +13,7 @@ say from when tickets were seen.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -23,8 +23,12 @@ from reportgen.metrics.columns import timestamps
 from reportgen.metrics.estimates import Count
 from reportgen.period import Period, zone
 
-np = lazy("numpy")
-pd = lazy("pandas")
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
 
 
 class BacklogParams(CalculatorParams):

@@ -203,4 +203,4 @@ CALCULATORS: Registry[Calculator] = Registry(
 
 def calculator(name: str) -> Calculator:
     """The registered calculator ``name`` (raises UnknownNameError with a did-you-mean)."""
-    return CALCULATORS.instance(name)  # type: ignore[no-any-return]
+    return CALCULATORS.instance(name)

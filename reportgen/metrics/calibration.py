@@ -12,7 +12,7 @@ compare.  Per-auditor figures are in ``details["auditors"]``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
@@ -21,8 +21,12 @@ from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Hi
 from reportgen.metrics.columns import numeric
 from reportgen.metrics.estimates import Mean
 
-np = lazy("numpy")
-pd = lazy("pandas")
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
 
 
 class PanelParams(CalculatorParams):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -27,9 +27,15 @@ from reportgen.metrics.estimates import Estimate, Proportion
 from reportgen.period import Period
 from reportgen.report.model import Direction, Unit
 
-np = lazy("numpy")
-pd = lazy("pandas")
-stats = lazy("reportgen.stats.inference")
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from reportgen.stats import inference as stats
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
+    stats = lazy("reportgen.stats.inference")
 
 
 class PChartParams(CalculatorParams):

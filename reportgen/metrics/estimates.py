@@ -11,23 +11,31 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen._lazy import lazy
 from reportgen.report.model import ALL_EQUAL, Change, Interval
 
-np = lazy("numpy")
-stats = lazy("reportgen.stats.inference")
-clustered = lazy("reportgen.stats.clustered")
+if TYPE_CHECKING:
+    import numpy as np
+
+    from reportgen.stats import clustered
+    from reportgen.stats import inference as stats
+else:
+    np = lazy("numpy")
+    stats = lazy("reportgen.stats.inference")
+    clustered = lazy("reportgen.stats.clustered")
 
 
 class Estimate(Protocol):
     """What the engine asks of every estimate."""
 
-    kind: str
-    test_name: str | None
-    interval_name: str | None
-
+    @property
+    def kind(self) -> str: ...
+    @property
+    def test_name(self) -> str | None: ...
+    @property
+    def interval_name(self) -> str | None: ...
     @property
     def value(self) -> float | None: ...
     @property

@@ -38,9 +38,15 @@ from reportgen.metrics.columns import numeric
 from reportgen.metrics.estimates import Proportion, Quantile, Statistic, proportion_from
 from reportgen.metrics.qa import ScorecardCalculator, ScorecardParams
 
-np = lazy("numpy")
-pd = lazy("pandas")
-stats = lazy("reportgen.stats.inference")
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from reportgen.stats import inference as stats
+else:
+    np = lazy("numpy")
+    pd = lazy("pandas")
+    stats = lazy("reportgen.stats.inference")
 
 if TYPE_CHECKING:
     from reportgen.data.aggregates import Aggregation, Cols

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
@@ -11,8 +11,13 @@ from reportgen._lazy import lazy
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
 from reportgen.metrics.estimates import Count
 
-pd = lazy("pandas")
-stats = lazy("reportgen.stats.inference")
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reportgen.stats import inference as stats
+else:
+    pd = lazy("pandas")
+    stats = lazy("reportgen.stats.inference")
 
 
 class SampleSizeParams(CalculatorParams):

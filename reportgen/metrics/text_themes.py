@@ -32,7 +32,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
@@ -41,7 +41,10 @@ from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Hi
 from reportgen.metrics.columns import numeric
 from reportgen.metrics.estimates import Count
 
-pd = lazy("pandas")
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy("pandas")
 
 # Personal data in free text.  Order matters: an e-mail holds what looks like a URL host.
 # Each pattern starts only at a token boundary, so a long run of word characters is not

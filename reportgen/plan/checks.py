@@ -66,7 +66,8 @@ def plugin_problems(raw: Mapping[str, Any], out: Collector) -> None:
     from reportgen.delivery.channels import CHANNELS
     from reportgen.render import RENDERERS
 
-    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    found = raw.get("sources")
+    sources: dict[Any, Any] = found if isinstance(found, dict) else {}
     for name, spec in sources.items():
         kind = spec.get("kind") if isinstance(spec, dict) else None
         connector = lookup(SOURCES, kind, ("sources", name, "kind"), out) \
@@ -99,7 +100,8 @@ def registry_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) ->
     from reportgen.metrics import CALCULATORS
 
     plugin_problems(raw, out)
-    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    found = raw.get("sources")
+    sources: dict[Any, Any] = found if isinstance(found, dict) else {}
 
     for i, metric in _items(raw, "metrics"):
         name, source = metric.get("calculator"), metric.get("source")

@@ -64,4 +64,5 @@ def definition_schema() -> dict[str, Any]:
 
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "reportgen report definition"
-    return json.loads(json.dumps(schema))
+    plain: dict[str, Any] = json.loads(json.dumps(schema))
+    return plain

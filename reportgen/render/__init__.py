@@ -46,7 +46,7 @@ class DeckOptions(Strict):
 class PdfRenderer:
     """The Monthly Quality Report (WeasyPrint)."""
 
-    Options = PageOptions
+    Options: ClassVar[type[BaseModel]] = PageOptions
 
     def __call__(self, model: ReportModel, path: Path, options: PageOptions,
                  loaded: LoadedDefinition) -> Artifact:
@@ -61,7 +61,7 @@ class PdfRenderer:
 class PptxRenderer:
     """The QBR deck (python-pptx)."""
 
-    Options = DeckOptions
+    Options: ClassVar[type[BaseModel]] = DeckOptions
 
     def __call__(self, model: ReportModel, path: Path, options: DeckOptions,
                  loaded: LoadedDefinition) -> Artifact:
@@ -74,7 +74,7 @@ class PptxRenderer:
 class XlsxRenderer:
     """The data appendix."""
 
-    Options = NoOptions
+    Options: ClassVar[type[BaseModel]] = NoOptions
 
     def __call__(self, model: ReportModel, path: Path, options: NoOptions,
                  loaded: LoadedDefinition) -> Artifact:
@@ -86,7 +86,7 @@ class XlsxRenderer:
 class HtmlRenderer:
     """The report as one self-contained web page."""
 
-    Options = PageOptions
+    Options: ClassVar[type[BaseModel]] = PageOptions
 
     def __call__(self, model: ReportModel, path: Path, options: PageOptions,
                  loaded: LoadedDefinition) -> Artifact:
@@ -106,8 +106,9 @@ def options_model(renderer: Any) -> type[BaseModel]:
 
 # Heavy libraries load on first use, so naming a renderer stays cheap.
 RENDERERS: Registry[Renderer] = Registry("renderer", "reportgen.renderers")
-for _name, _renderer in (("pdf", PdfRenderer), ("pptx", PptxRenderer), ("xlsx", XlsxRenderer),
-                         ("html", HtmlRenderer)):
-    RENDERERS.add(_name, _renderer)  # type: ignore[arg-type]
+_BUILTINS: tuple[tuple[str, type[Renderer]], ...] = (
+    ("pdf", PdfRenderer), ("pptx", PptxRenderer), ("xlsx", XlsxRenderer), ("html", HtmlRenderer))
+for _name, _renderer in _BUILTINS:
+    RENDERERS.add(_name, _renderer)
 
 __all__ = ["RENDERERS", "NoOptions", "Renderer", "options_model"]

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from reportgen import secrets
 from reportgen.definition.models import EmailSpec, RetrySpec
-from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
+from reportgen.delivery.alerts import AlertKind, OwnerAlert, alert_owner, owner_channels
 from reportgen.delivery.channels import (
     CHANNELS,
     DeliveryContext,
@@ -71,9 +71,11 @@ class Pipeline:
 def resolve_loader(module: str | None = None) -> LoadFn:
     """``load_definition`` from ``module`` if it has one, else reportgen's own."""
     custom = importlib.import_module(module) if module else None
-    loader = getattr(custom, "load_definition", None)
+    loader: LoadFn | None = getattr(custom, "load_definition", None)
     if loader is None:
-        from reportgen.plan import load_definition as loader
+        from reportgen.plan import load_definition
+
+        return load_definition
     return loader
 
 
@@ -431,7 +433,7 @@ def _alert_failure(loaded: LoadedDefinition, period: Period, record: RunRecord, 
     channels = owner_channels(smtp, now=ledger.now, environ=environ)
     if not channels:
         return
-    kind = "partial" if record.status == "partial" else "failed"
+    kind: AlertKind = "partial" if record.status == "partial" else "failed"
     lines = [f"Run #{record.id} of the {definition.title} for {period.label} "
              + ("reached only some of its recipients." if kind == "partial"
                 else "failed; the report was not delivered.")]

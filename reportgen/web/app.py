@@ -250,7 +250,7 @@ def _changes(request: Request, report_id: str, model: Any) -> tuple[RunRecord | 
                                  for d in r.deliveries)]
     if not sent:
         return None, [], []
-    before = MailContent.from_json(sent[0].summary["mail"])  # type: ignore[index]
+    before = MailContent.from_json(sent[0].summary["mail"])
     now = MailContent.from_model(model)
     old = {k.label: k for k in before.kpis}
     kpis = [(k.label, old[k.label].value_text if k.label in old else "—", k.value_text)

@@ -47,7 +47,7 @@ def current_user(request: Request) -> User | None:
         sid = request.session.get(SESSION_KEY)
         store: WebStore = request.app.state.store
         request.state.user = store.session_user(str(sid)) if sid else None
-    return request.state.user  # type: ignore[no-any-return]
+    return request.state.user
 
 
 def client_address(request: Request, header: str | None) -> str:

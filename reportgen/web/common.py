@@ -49,7 +49,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 def web_config(request: Request) -> WebConfig:
-    return request.app.state.config  # type: ignore[no-any-return]
+    return request.app.state.config
 
 
 def catalog(request: Request) -> dict[str, Entry]:
@@ -66,7 +66,7 @@ def entry_for(request: Request, report_id: str) -> Entry:
 
 def run_for(request: Request, run_id: int) -> RunRecord:
     try:
-        return request.app.state.ledger.get_run(run_id)  # type: ignore[no-any-return]
+        return request.app.state.ledger.get_run(run_id)
     except LookupError:
         raise HTTPException(404, f"no run #{run_id}") from None
 

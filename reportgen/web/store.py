@@ -145,7 +145,7 @@ class WebStore:
             conn.execute(users.insert().values(name=name, email=email, role=role,
                                                password_hash=_hasher.hash(password),
                                                created_at=self.now()))
-        return User(name, email, role)  # type: ignore[arg-type]
+        return User(name, email, role)
 
     def user(self, name: str) -> User | None:
         with self.engine.connect() as conn:

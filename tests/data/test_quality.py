@@ -267,6 +267,20 @@ def test_a_short_row_in_the_middle_is_a_located_error(tmp_path: Path, write_defi
     assert "Expected Number of Columns: 4 Found: 2" in err
 
 
+def test_a_short_row_past_the_first_read_is_located_when_the_rows_are_read(
+        tmp_path: Path, write_definition, capsys) -> None:
+    # the header and sample read fine; the row is only met when the rows are read
+    write_tickets(tmp_path, september(60_000))
+    lines = (tmp_path / "tickets.csv").read_bytes().split(b"\r\n")
+    lines[50_000] = b"T50000,2026-09-13 09:00:00"
+    (tmp_path / "tickets.csv").write_bytes(b"\r\n".join(lines))
+    path = write_definition(DEFINITION.format(source_extra="", tail=""))
+    code = main(["run", str(path), "--period", "2026-09", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "internal error" not in err
+    assert "tickets.csv" in err and "line 50,001 of the file" in err
+
+
 def test_unreadable_times_in_a_sqlite_table_are_counted_not_skipped(tmp_path: Path,
                                                                   write_definition) -> None:
     # SQLite keeps times as text and the window compares text: 'yesterday' is not NULL,
