@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 import os
-import sys
 import textwrap
 from datetime import date
 from pathlib import Path
 
 import pytest
+from support.paths import REPO
 
-sys.path.insert(0, str(Path(__file__).parent))
+# fixtures every folder of the suite may use (servers on loopback, ledgers, a demo)
+pytest_plugins = ["support.conftest_delivery", "support.postgres", "support.ledger_backends"]
 
 #: the last month of the demo data used by the suite (fixed so tests never depend on today)
 DEMO_END = date(2026, 9, 1)
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")

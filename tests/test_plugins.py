@@ -7,8 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from plugin_kit import install_plugins
-from webhook_server import WebhookServer
+from support.plugin_kit import install_plugins
+from support.webhook_server import WebhookServer
 
 from reportgen.data.connectors import SOURCES
 from reportgen.delivery.channels import CHANNELS

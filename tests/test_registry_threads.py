@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from standin_pipeline import definition_text, settings_file, write_rows
+from support.standin_pipeline import definition_text, settings_file, write_rows
 
 import reportgen
 from reportgen.executors.scheduler import create_scheduler, sync_definitions

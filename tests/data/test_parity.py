@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("parity_golden.json")
 sys.path.insert(0, str(REPO / "scripts"))
 

@@ -24,8 +24,6 @@ from reportgen.errors import MissingColumnsError, SourceError
 from reportgen.metrics import calculator
 from reportgen.period import Period
 
-pytest_plugins = ["postgres"]
-
 SEPTEMBER, OCTOBER = (Period.parse(k, "month", "UTC") for k in ("2026-09", "2026-10"))
 WINDOW = Window(datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 

@@ -10,14 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 from starlette.testclient import TestClient
-from web_site import NOW, PASSWORDS, RECIPIENTS, add_accounts, csrf_of, make_config
+from support.web_site import NOW, PASSWORDS, RECIPIENTS, add_accounts, csrf_of, make_config
 
 from reportgen.plan import load_definition
 from reportgen.run.runner import run_report
 from reportgen.web import create_app
 from reportgen.web.app import check_approvals
-
-pytest_plugins = ["conftest_delivery"]
 
 
 class Clock:
@@ -192,7 +190,7 @@ def test_an_approver_not_named_by_the_report_cannot_reject_it(setup, smtp_server
 def test_the_readme_approval_example_is_a_valid_approval_section():
     import re
 
-    from web_site import REPO
+    from support.web_site import REPO
 
     from reportgen.definition.models import ApprovalSpec
 

@@ -13,15 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 from starlette.testclient import TestClient
-from web_site import PASSWORDS, RECIPIENTS, SECRET, add_accounts, csrf_of, mini_definition
+from support.web_site import PASSWORDS, RECIPIENTS, SECRET, add_accounts, csrf_of, mini_definition
 
 import reportgen
 from reportgen.ledger.schema import artifacts
 from reportgen.ledger.store import Ledger
 from reportgen.settings import load_settings
 from reportgen.web import WebConfig, create_app
-
-pytest_plugins = ["conftest_delivery"]
 
 REPO = Path(reportgen.__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}

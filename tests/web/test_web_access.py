@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-from web_site import PASSWORDS, add_accounts, csrf_of, make_config
+from support.web_site import PASSWORDS, add_accounts, csrf_of, make_config
 
 from reportgen.cli import main
 from reportgen.report.model import Artifact
 from reportgen.web import create_app
 from reportgen.web.store import WebStore
-
-pytest_plugins = ["conftest_delivery"]
 
 
 @pytest.fixture

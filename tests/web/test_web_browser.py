@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from web_site import PASSWORDS, RECIPIENTS, make_config, serve
-
-pytest_plugins = ["conftest_delivery"]
+from support.web_site import PASSWORDS, RECIPIENTS, make_config, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -11,17 +11,15 @@ import hashlib
 import re
 
 import pytest
-from fanout_defs import QUEUES, expected_recipients, lead, write_fanout
 from playwright.sync_api import expect
+from support.fanout_defs import QUEUES, expected_recipients, lead, write_fanout
+from support.web_site import NOW, make_config, serve
 from test_web_browser import _sign_in, browser, shots  # noqa: F401 (fixtures)
-from web_site import NOW, make_config, serve
 
 from reportgen.ledger.retention import prune_runs
 from reportgen.period import Period
 from reportgen.run.runner import run_fanout
 from reportgen.settings import RetentionSettings
-
-pytest_plugins = ["conftest_delivery"]
 
 SEPTEMBER = Period.parse("2026-09", "month", "Europe/Berlin")
 
@@ -156,7 +154,7 @@ def test_a_segment_awaiting_approval_is_approved_on_its_own_and_reaches_its_lead
         tmp_path, demo_dir, smtp_server):
     import yaml
     from starlette.testclient import TestClient
-    from web_site import PASSWORDS, add_accounts, csrf_of
+    from support.web_site import PASSWORDS, add_accounts, csrf_of
 
     from reportgen.plan import load_definition
     from reportgen.web import create_app

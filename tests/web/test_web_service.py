@@ -22,15 +22,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fanout_defs import write_fanout
 from starlette.testclient import TestClient
-from web_site import NOW, PASSWORDS, SECRET, add_accounts, csrf_of, serve
+from support.fanout_defs import write_fanout
+from support.web_site import NOW, PASSWORDS, SECRET, add_accounts, csrf_of, serve
 
 from reportgen.cli import main
 from reportgen.settings import Settings, SmtpSettings
 from reportgen.web import WebConfig, create_app
-
-pytest_plugins = ["conftest_delivery"]
 
 
 def _folder(root: Path, demo_dir: Path) -> tuple[Path, Path]:
@@ -121,12 +119,12 @@ def test_one_server_gives_new_numbers_after_the_data_changed(demo_dir, tmp_path,
 
 
 def test_the_list_answers_at_once_while_a_preview_builds(demo_dir, tmp_path):
-    import slow_pipeline
+    from support import slow_pipeline
 
     slow_pipeline.STARTED.clear()
     slow_pipeline.RELEASE.clear()
     folder, _ = _folder(tmp_path, demo_dir)
-    site = serve(_config(tmp_path, folder, pipeline="slow_pipeline"))
+    site = serve(_config(tmp_path, folder, pipeline="support.slow_pipeline"))
     try:
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
 
@@ -228,6 +226,6 @@ def test_approve_waits_for_a_run_of_the_same_period_and_never_sends_twice(
 @pytest.fixture(autouse=True)
 def _no_stray_release():
     yield
-    import slow_pipeline
+    from support import slow_pipeline
 
     slow_pipeline.RELEASE.set()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-from web_site import PASSWORDS, add_accounts, csrf_of, make_config
+from support.web_site import PASSWORDS, add_accounts, csrf_of, make_config
 
 from reportgen.cli import main
 from reportgen.settings import WebSettings

@@ -1,0 +1,152 @@
+"""The run core as the command line uses it: events, reproducible numbers, restatements.
+
+Real pipeline, a copy of the demo database (the tests change its rows), a SQLite ledger and
+a real SMTP server on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from io import BytesIO
+from pathlib import Path
+
+import yaml
+from pypdf import PdfReader
+
+from reportgen.cli import main
+
+RECIPIENTS = ["director@example.com", "head-of-quality@example.com"]
+
+
+def _report(demo_dir: Path, folder: Path) -> tuple[Path, Path]:
+    """A small CSAT report over a copy of the demo database (returned second)."""
+    database = folder / "responses.sqlite"
+    shutil.copyfile(demo_dir / "reportgen_demo.sqlite", database)
+    data = {
+        "id": "csat-core", "title": "CSAT Report", "organisation": "Test Org",
+        "owner": "owner@example.com",
+        "period": {"grain": "month", "timezone": "Europe/Berlin", "history": 4},
+        "sources": {"responses": {
+            "kind": "sql", "url": f"sqlite:///{database}", "table": "csat_responses",
+            "time_column": "responded_at", "columns": {"rating": "int", "queue": "str"}}},
+        "metrics": [{"id": "csat", "label": "CSAT", "calculator": "csat",
+                     "source": "responses", "params": {"column": "rating"}, "by": ["queue"],
+                     "target": 0.85}],
+        "sections": [{"id": "voc", "title": "Voice of the customer", "kpis": ["csat"]}],
+        "delivery": {"email": {"to": RECIPIENTS, "subject": "{title} — {period}"}},
+    }
+    path = folder / "csat-core.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path, database
+
+
+def _settings(folder: Path, server) -> Path:  # type: ignore[no-untyped-def]
+    path = folder / "settings.yaml"
+    path.write_text(yaml.safe_dump({
+        "ledger_url": f"sqlite:///{folder / 'runs.sqlite'}", "out_dir": str(folder / "out"),
+        "smtp": {"host": server.host, "port": server.port, "security": "none",
+                 "from_address": "reports@example.com", "timeout": 5, "attempts": 1,
+                 "local_hostname": "reportgen.test"}}), encoding="utf-8")
+    return path
+
+
+def _run(capsys, *args: str) -> dict:  # type: ignore[no-untyped-def]
+    capsys.readouterr()
+    assert main(["run", *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _pdf_text(run: dict) -> str:
+    (pdf,) = [a for a in run["artifacts"] if a["format"] == "pdf"]
+    return " ".join(page.extract_text() for page in PdfReader(BytesIO(
+        Path(pdf["path"]).read_bytes())).pages)
+
+
+def _csat(run: dict) -> dict:
+    return next(m for m in run["metrics"] if m["id"] == "csat")
+
+
+def test_run_json_tells_the_events_and_the_metrics_with_their_context(
+        demo_dir, tmp_path, capsys):
+    definition, _ = _report(demo_dir, tmp_path)
+    run = _run(capsys, str(definition), "--period", "2026-09", "--out", str(tmp_path / "out"))
+    kinds = [e["kind"] for e in run["events"]]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
+    finished = {e["stage"]: e["seconds"] for e in run["events"] if e["kind"] == "stage_finished"}
+    assert {"plan", "data", "gates", "insights", "charts", "render pdf"} <= set(finished)
+    assert all(seconds >= 0 for seconds in finished.values())
+    assert run["events"][-1]["status"] == "succeeded" == run["status"]
+    csat = _csat(run)
+    assert 0 < csat["value"] < 1 and csat["n"] > 100 and csat["target"] == 0.85
+    low, high = csat["interval"]
+    assert low < csat["value"] < high
+
+
+def test_a_rerun_on_unchanged_data_gives_byte_identical_metric_values(
+        demo_dir, tmp_path, capsys):
+    definition, _ = _report(demo_dir, tmp_path)
+    args = (str(definition), "--period", "2026-09", "--out", str(tmp_path / "out"))
+    first, second = _run(capsys, *args), _run(capsys, *args)
+    assert first["id"] != second["id"]
+    assert json.dumps(first["metrics"]) == json.dumps(second["metrics"])
+    assert first["data_fingerprints"] == second["data_fingerprints"]
+    assert first["input_hashes"] == second["input_hashes"]
+
+
+def test_a_restatement_is_told_when_a_sent_number_changes_and_not_otherwise(
+        demo_dir, tmp_path, smtp_server, capsys):
+    definition, database = _report(demo_dir, tmp_path)
+    settings = _settings(tmp_path, smtp_server)
+    args = (str(definition), "--period", "2026-09", "--settings", str(settings),
+            "--out", str(tmp_path / "out"))
+    sent = _run(capsys, *args, "--send")
+    assert len(smtp_server.wait_for(2)) == 2
+    was = _csat(sent)
+
+    same = _run(capsys, *args)  # the data as it was sent: nothing to restate
+    assert "Restated" not in _pdf_text(same)
+    assert not same["restatements"]
+
+    with sqlite3.connect(database) as conn:  # a late correction: Billing's ratings withdrawn
+        gone = conn.execute("DELETE FROM csat_responses WHERE queue = 'Billing' AND "
+                            "responded_at >= '2026-09-01' AND responded_at < '2026-10-01'"
+                            ).rowcount
+    assert gone > 20
+    restated = _run(capsys, *args, "--send")
+    now = _csat(restated)
+    assert now["n"] < was["n"] and now["value"] != was["value"]
+    (note, rows) = restated["restatements"]
+    assert note.startswith("Restated: September 2026 CSAT was ")
+    assert f"{was['value'] * 100:.1f}%" in note and f"{now['value'] * 100:.1f}%" in note
+    assert f"The responses source lost {was['n'] - now['n']} rows" in rows
+    pdf = " ".join(_pdf_text(restated).split())
+    assert note in pdf
+    # nobody is sent the period twice by a run; the corrected report goes out on purpose
+    assert len(smtp_server.received) == 2
+    capsys.readouterr()
+    assert main(["resend", str(restated["id"]), "--to", "director@example.com",
+                 "--settings", str(settings)]) == 0
+    message = smtp_server.wait_for(3)[2].message
+    assert note in message.get_body(("plain",)).get_content()
+
+
+def test_the_provenance_hash_of_a_csv_source_is_the_same_on_a_rerun(demo_dir, tmp_path, capsys):
+    """DuckDB aggregates in parallel, so a grouped statement's rows come in no set order;
+    the content hash a report prints must not depend on it."""
+    path = tmp_path / "tickets.yaml"
+    path.write_text(yaml.safe_dump({
+        "id": "tickets", "title": "Tickets", "period": {"grain": "month", "history": 13},
+        "sources": {"tickets": {"kind": "csv", "path": str(demo_dir / "tickets.csv"),
+                                "time_column": "created_at",
+                                "columns": {"queue": "str", "channel": "str", "agent_id": "str",
+                                            "contact_reason": "str", "sla_met": "int"}}},
+        "metrics": [{"id": "sla", "label": "SLA met", "calculator": "sla_attainment",
+                     "source": "tickets", "params": {"column": "sla_met"},
+                     "by": ["agent_id", ["queue", "channel", "contact_reason"]]}],
+        "sections": [{"id": "ops", "title": "Operations", "kpis": ["sla"]}],
+        "outputs": [{"format": "xlsx"}]}), encoding="utf-8")
+    hashes = [_run(capsys, str(path), "--period", "2026-09", "--out",
+                   str(tmp_path / f"out{i}"))["input_hashes"] for i in range(3)]
+    assert hashes[0] == hashes[1] == hashes[2]
