@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import socket
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery
@@ -67,12 +68,19 @@ def make_app(broker_url: str, *, visibility_seconds: float | None = None) -> Cel
 def _run_task(task: Any, definition_path: str, settings_path: str | None,
               period_key: str | None = None, trigger: str | None = None) -> dict[str, Any]:
     """Run one report (or fan-out) as the scheduler would; retried when it is locked."""
-    from reportgen.executors.scheduler import run_scheduled_job
+    from reportgen.errors import ReportgenError
+    from reportgen.executors.jobs import run_job
     from reportgen.ledger.store import RunLocked
+    from reportgen.settings import load_settings
 
     try:
-        outcome = run_scheduled_job(definition_path, settings_path, period_key,
-                                    inline=True, trigger=trigger, raise_locked=True)
+        settings = load_settings(Path(settings_path) if settings_path else None)
+    except ReportgenError as exc:
+        logger.error("run of %s skipped: %s", definition_path, exc)
+        return {"status": "skipped"}
+    try:
+        outcome = run_job(definition_path, settings_path, settings, period_key,
+                          trigger=trigger, raise_locked=True)
     except RunLocked as exc:
         logger.info("%s; trying again in %ds", exc, LOCKED_RETRY_SECONDS)
         raise task.retry(countdown=LOCKED_RETRY_SECONDS) from None

@@ -18,12 +18,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pydantic
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -36,12 +33,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from reportgen import secrets
 from reportgen.definition.folder import definition_files
-from reportgen.errors import DefinitionError, ReportgenError
+from reportgen.errors import ReportgenError
 from reportgen.executors.deadlines import CHECK_EVERY
-from reportgen.ledger.store import RunLocked, RunStatus
+from reportgen.executors.invalid import _invalid_reported, _report_invalid
+from reportgen.executors.jobs import JobOutcome, run_job
 from reportgen.period import Period
-from reportgen.run.core import RunRequest, execute
-from reportgen.run.events import RunEvent, SegmentFinished, StageFinished
 from reportgen.run.runner import LoadFn, resolve_loader
 from reportgen.settings import Settings, load_settings
 
@@ -56,19 +52,6 @@ DEADLINE_JOB_PREFIX = "reportgen:deliver-by:"  # ':' keeps it apart from report 
 RETENTION_JOB_FUNCTION = "reportgen.ledger.retention:prune_job"
 RETENTION_JOB_PREFIX = "reportgen:retention:"
 RETRY_MARK = ":retry:"  # retry job ids are '<report>:retry:<period>'; ':' is not in ids
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    """What a scheduled job returns; the scheduler reads it to book a retry of a held run."""
-
-    report_id: str
-    period: str
-    run_id: int
-    status: RunStatus
-    next_retry_at: datetime | None
-    definition_path: str
-    settings_path: str | None
 
 
 @dataclass(frozen=True)
@@ -151,47 +134,23 @@ def run_scheduled_job(definition_path: str, settings_path: str | None,
     """
     try:
         settings = load_settings(Path(settings_path) if settings_path else None)
-        if settings.executor == "celery" and not inline:
-            from reportgen.executors.celery_app import enqueue_run
-
-            task = enqueue_run(settings, definition_path, settings_path, period_key,
-                               trigger=trigger, report_id=Path(definition_path).stem)
-            logger.info("%s enqueued as task %s", definition_path, task)
-            return None
     except ReportgenError as exc:
         logger.error("scheduled run of %s skipped: %s", definition_path, secrets.redact(str(exc)))
         return None
-    request = RunRequest(Path(definition_path), period_key,
-                         trigger or ("retry" if period_key is not None else "schedule"),  # type: ignore[arg-type]
-                         send=settings.send, skip_done=period_key is None)
-    try:
-        outcome = execute(request, settings, sink=_log_event)
-    except RunLocked as exc:
-        if raise_locked:
-            raise
-        logger.warning("%s", exc)
-        return None
-    except DefinitionError as exc:
-        logger.error("scheduled run of %s skipped: %s", definition_path, secrets.redact(str(exc)))
-        return None
-    except ReportgenError as exc:  # a refused fan-out mapping: recorded, logged, not raised
-        logger.error("run of %s refused: %s", definition_path, secrets.redact(str(exc)))
-        return None
-    if outcome.record is None:
-        logger.info("%s; scheduled run skipped", outcome.skipped)
-        return None
-    record = outcome.record
-    return JobOutcome(record.report_id, record.period, record.id, record.status,
-                      record.next_retry_at, definition_path, settings_path)
+    if settings.executor == "celery" and not inline:
+        from reportgen.executors.celery_app import enqueue_run
 
-
-def _log_event(event: RunEvent) -> None:
-    """The daemon shows a run's events in its log."""
-    if isinstance(event, StageFinished):
-        logger.info("%s took %.1f s", event.stage, event.seconds)
-    elif isinstance(event, SegmentFinished):
-        logger.info("segment %s: %s (%d%s)", event.segment, event.status, event.done,
-                    f" of {event.total}" if event.total else "")
+        try:
+            task = enqueue_run(settings, definition_path, settings_path, period_key,
+                               trigger=trigger, report_id=Path(definition_path).stem)
+        except ReportgenError as exc:
+            logger.error("scheduled run of %s skipped: %s", definition_path,
+                         secrets.redact(str(exc)))
+            return None
+        logger.info("%s enqueued as task %s", definition_path, task)
+        return None
+    return run_job(definition_path, settings_path, settings, period_key, trigger=trigger,
+                   raise_locked=raise_locked)
 
 
 def schedule_retry(scheduler: BaseScheduler, outcome: JobOutcome) -> None:
@@ -307,104 +266,6 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, ReportgenError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-# Invalid files already reported, by content hash: the daemon re-reads the folder every
-# minute and should say each problem once, not once a minute.
-_invalid_reported: dict[str, str] = {}
-
-#: Bytes of a file hashed to tell whether it changed (the loader refuses larger files).
-_HASH_LIMIT = 2_000_000
-
-
-def _file_digest(path: Path) -> str:
-    try:
-        stat = path.stat()
-        if not path.is_file():  # a FIFO or device would block or never end
-            return f"special:{stat.st_mode}:{stat.st_mtime_ns}"
-        with path.open("rb") as fh:
-            head = fh.read(_HASH_LIMIT)
-    except OSError:
-        return ""
-    return f"{stat.st_size}:{hashlib.sha256(head).hexdigest()}"
-
-
-def _report_invalid(path: Path, problem: str, settings_path: Path | None) -> bool:
-    """Log an invalid definition once per version of the file, and tell its owner.
-
-    Returns True when this version of the file had not been reported yet.
-    """
-    digest = _file_digest(path)
-    if _invalid_reported.get(str(path)) == digest:
-        logger.debug("%s is still invalid", path)
-        return False
-    _invalid_reported[str(path)] = digest
-    text = secrets.redact(problem)
-    logger.error("%s", text)
-    owner = _owner_of(path)
-    if owner is None:
-        logger.info("%s: no valid owner address in the file; the problem is only logged", path)
-        return True
-    try:
-        settings = load_settings(settings_path)
-    except ReportgenError as exc:
-        logger.error("cannot tell %s about %s: %s", owner, path, secrets.redact(str(exc)))
-        return True
-    if settings.smtp is None or not settings.send:
-        logger.info("%s: no SMTP settings (or sending is off); owner %s not told", path, owner)
-        return True
-    try:
-        _send_invalid_notice(owner, path, text, settings)
-    except Exception as exc:  # a failed notice must not stop the scheduler
-        logger.error("could not tell %s that %s is invalid: %s", owner, path,
-                     secrets.redact(str(exc)))
-    else:
-        logger.info("told %s that %s is invalid", owner, path)
-    return True
-
-
-def _owner_of(path: Path) -> str | None:
-    """The ``owner`` address written in a definition, if the file parses that far."""
-    from reportgen.definition.models import Address
-    from reportgen.definition.yaml_loader import load_yaml
-
-    try:
-        data = load_yaml(path).data
-    except Exception:  # nothing to go on: the problem is logged, not mailed
-        return None
-    owner = data.get("owner")
-    if not isinstance(owner, str):
-        return None
-    try:
-        return str(pydantic.TypeAdapter(Address).validate_python(owner))
-    except pydantic.ValidationError:
-        return None
-
-
-def _send_invalid_notice(owner: str, path: Path, problem: str, settings: Settings) -> None:
-    from reportgen.delivery.email import check_header
-    from reportgen.delivery.smtp import SmtpSession
-
-    smtp = settings.smtp
-    assert smtp is not None
-    message = EmailMessage()
-    message["Subject"] = check_header("Subject", f"[not scheduled] {path.name} is invalid")
-    message["From"] = check_header("From", smtp.from_address)
-    message["To"] = check_header("To", owner)
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain=parseaddr(smtp.from_address)[1]
-                                       .rpartition("@")[2] or None)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(
-        f"The report definition {path} cannot be scheduled, so it will not run until it is "
-        f"fixed. The other reports keep their schedules.\n\n{problem}\n\n"
-        f"Check a fix with 'reportgen validate {path}'; the scheduler picks it up on its "
-        f"next read of the folder.\n")
-    session = SmtpSession(smtp, smtp.password())
-    try:
-        session.send(message, parseaddr(smtp.from_address)[1] or smtp.from_address, owner)
-    finally:
-        session.close()
 
 
 def _pipeline_module(settings_path: Path | None) -> str | None:
