@@ -160,8 +160,11 @@ class Mean(_NoRatio):
     def all_equal(self) -> bool:
         """Whether every value was the same (no spread: the variance is zero up to the
         rounding of sums of squares)."""
-        return (self.count >= 2 and self.mean is not None and self.variance is not None
-                and self.variance <= 1e-12 * max(1.0, self.mean**2))
+        if self.count < 2 or self.mean is None or self.variance is None:
+            return False
+        # |mean| squared without overflow: a value of 1e308 is data, not an error
+        scale = max(1.0, abs(self.mean))
+        return self.variance / scale <= 1e-12 * scale
 
     def interval(self, level: float) -> Interval | None:
         if self.count < 2 or self.mean is None:

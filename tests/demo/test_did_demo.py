@@ -27,7 +27,8 @@ def test_the_coaching_effect_is_read_against_the_uncoached_queue(mqr) -> None:
     # reportgen.demo plants a lift of about 6 points in Onboarding only, from the coaching date
     assert 3.0 < numbers["did"] < 12.0 and 0.0 < numbers["low"] < numbers["high"]
     assert abs(numbers["control_change"]) < 2.0
-    assert numbers["p_value"] < 0.001
+    # audits of one agent are correlated, so the test is clustered by agent: about 0.004
+    assert numbers["p_value"] < 0.01
 
 
 def test_the_difference_in_differences_is_in_the_pdf(mqr) -> None:
@@ -39,4 +40,4 @@ def test_the_difference_in_differences_is_in_the_pdf(mqr) -> None:
     effect, treated, _, low, high = (float(g) for g in match.groups())
     assert low < effect < high and treated > effect - 2.0
     # the test result is a numbered note, not body text
-    assert "Onboarding queue: difference in differences, p <" in text
+    assert re.search(r"Onboarding queue: difference in differences, p [<=] 0\.0", text)
