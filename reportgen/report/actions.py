@@ -326,6 +326,20 @@ def action_register(specs: Sequence[ActionSpec], metrics: Mapping[str, MetricRes
     return ActionRegister(items=items, unowned=tuple(unowned), source=source)
 
 
+def overdue_line(register: ActionRegister | None) -> str:
+    """The register in one line for a message: ``4 open actions, 2 overdue: Rewrite the
+    refund macros (Billing team lead, due Sep 25, 2026); ...``; empty with no open action."""
+    opened = register.open if register else ()
+    if not opened:
+        return ""
+    late = [i for i in opened if i.overdue]
+    head = text.plural(len(opened), "open action")
+    if not late:
+        return f"{head}, none overdue."
+    return (f"{head}, {text.count(len(late))} overdue: "
+            + "; ".join(f"{i.action} ({i.owner}, due {i.due_text})" for i in late) + ".")
+
+
 #: A readout slide is read in under a minute.
 READOUT_MAX = 5
 
