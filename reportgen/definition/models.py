@@ -400,7 +400,7 @@ def check_message_template(value: str, fields: tuple[str, ...] = _MESSAGE_FIELDS
 
 class ChatSpec(Strict):
     message: str = Field("{title} — {period}", min_length=1, max_length=300, description="The message's first line; {title}, {period} and {segment} are filled in.")
-    findings: int = Field(3, ge=0, le=10, description="How many top findings the message lists.")
+    findings: int | None = Field(None, ge=0, le=20, description="How many of the summary's findings the message lists; all of them when left out.")
 
     @field_validator("message")
     @classmethod

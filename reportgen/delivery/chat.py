@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from reportgen import secrets
+from reportgen import secrets, text
 from reportgen.definition.models import ChatSpec
-from reportgen.delivery.content import MailContent
+from reportgen.delivery.content import KpiLine, MailContent
 from reportgen.delivery.once import Destination, RecipientOutcome, SendError, deliver_once
 from reportgen.ledger.store import Ledger, Purpose
 
@@ -36,6 +36,7 @@ class ChatMessage:
     kpis: tuple[str, ...]
     findings: tuple[str, ...]
     link: str | None
+    actions: str = ""
 
     @property
     def text(self) -> str:
@@ -44,6 +45,8 @@ class ChatMessage:
         if self.findings:
             lines += ["", "Top findings:"] + [f"{i}. {f}" for i, f in
                                              enumerate(self.findings, 1)]
+        if self.actions:
+            lines += ["", f"Actions: {self.actions}"]
         if self.link:
             lines += ["", f"Full report: {self.link}"]
         return "\n".join(lines)
@@ -54,9 +57,16 @@ def chat_message(content: MailContent, spec: ChatSpec, *, link: str | None,
     """The message for ``content``; the template was checked when the definition loaded."""
     headline = spec.message.format(title=content.title, period=content.period_label,
                                    segment=segment)
-    kpis = tuple(f"{k.label}: {k.value_text} ({k.delta_text}, {k.status_text})".replace(
-        " (, )", "") for k in content.kpis)
-    return ChatMessage(headline, kpis, tuple(content.findings[:spec.findings]), link)
+    kpis = tuple(_kpi_line(k) for k in content.kpis)
+    findings = content.findings if spec.findings is None else content.findings[:spec.findings]
+    return ChatMessage(headline, kpis, tuple(findings), link, content.actions)
+
+
+def _kpi_line(kpi: KpiLine) -> str:
+    """``CSAT: 78.2% (−3.7 pts, Off target)``; only the parts the KPI has, so a KPI with no
+    target or no change never leaves an empty ``(, )``."""
+    parts = [p for p in (kpi.delta_text, kpi.status_text) if p and p != text.MISSING]
+    return f"{kpi.label}: {kpi.value_text}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def env_secret(name: str, environ: Mapping[str, str], what: str) -> str:

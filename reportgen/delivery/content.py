@@ -14,9 +14,8 @@ from typing import Any
 import jinja2
 
 from reportgen import text
+from reportgen.report.actions import overdue_line
 from reportgen.report.model import ReportModel
-
-_SUMMARY_FINDINGS = 3  # an e-mail teases the report; the full list is in the attachment
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,8 @@ class MailContent:
     warnings: tuple[str, ...] = ()
     #: numbers already sent for this period that this report states differently
     restatements: tuple[str, ...] = ()
+    #: the open and overdue actions in one line (empty with no action register)
+    actions: str = ""
     primary: str = "#1F3A5F"
     locale: str = "en"
     #: the run's page on the web page (settings ``web.public_url``); readers sign in there
@@ -75,7 +76,8 @@ class MailContent:
                                k.delta_colour or text.tone_colour(k.delta_tone, model.theme))
                        for k in model.summary_kpis),
             primary=model.theme.primary, locale=model.locale,
-            findings=tuple(f.sentence for f in model.findings[:_SUMMARY_FINDINGS]),
+            findings=tuple(f.sentence for f in model.findings),  # the summary's, all of them
+            actions=overdue_line(model.actions),
             warnings=tuple(model.warnings),
             restatements=tuple(model.restatements),
         )
@@ -137,6 +139,10 @@ _HTML = """\
   <div style="font-size: 16px; font-weight: bold; margin-bottom: 6px;">Highlights</div>
   {% for f in c.findings %}<p style="margin: 0 0 8px; line-height: 1.45;">&bull; {{ f }}</p>{% endfor %}
 </td></tr>{% endif %}
+{% if c.actions %}<tr><td style="padding: 8px 24px 0;">
+  <div style="font-size: 16px; font-weight: bold; margin-bottom: 6px;">Actions</div>
+  <p style="margin: 0 0 8px; line-height: 1.45;">{{ c.actions }}</p>
+</td></tr>{% endif %}
 <tr><td style="padding: 12px 24px 20px; color: #5f6b7a; font-size: 13px;">{{ note }}{% if c.link %}<br><a href="{{ c.link }}" style="color: {{ c.primary }};">Open this run on the web page</a>{% endif %}</td></tr>
 </table>
 </td></tr></table>
@@ -153,7 +159,9 @@ _TEXT = """\
 {% endfor %}{% endif %}{% if c.findings %}
 Highlights:
 {% for f in c.findings %}- {{ f }}
-{% endfor %}{% endif %}{% for w in c.warnings %}
+{% endfor %}{% endif %}{% if c.actions %}
+Actions: {{ c.actions }}
+{% endif %}{% for w in c.warnings %}
 Note: {{ w }}{% endfor %}
 
 {{ note }}{% if c.link %}

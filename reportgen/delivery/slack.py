@@ -35,6 +35,9 @@ def blocks_of(message: ChatMessage) -> list[dict[str, Any]]:
     if message.findings:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Top findings*\n"
                        + "\n".join(f"{i}. {f}" for i, f in enumerate(message.findings, 1))}})
+    if message.actions:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": f"*Actions*\n{message.actions}"}})
     if message.link:
         blocks.append({"type": "section", "text": {
             "type": "mrkdwn", "text": f"<{message.link}|Open the full report>"}})

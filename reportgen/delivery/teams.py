@@ -37,6 +37,8 @@ def card_of(message: ChatMessage) -> dict[str, Any]:
                                                    "value": f.get("value", "")} for f in facts]})
     for i, finding in enumerate(message.findings, 1):
         body.append({"type": "TextBlock", "text": f"{i}. {finding}", "wrap": True})
+    if message.actions:
+        body.append({"type": "TextBlock", "text": f"Actions: {message.actions}", "wrap": True})
     card: dict[str, Any] = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                             "type": "AdaptiveCard", "version": "1.4", "body": body}
     if message.link:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
 from reportgen.insights.text import (
-    delta_text,
+    difference_text,
     goodness,
     movement,
     p_text,
@@ -71,7 +71,8 @@ def _one(ctx: InsightContext, metric: MetricResult, change: Change, kind: str) -
                            numbers=numbers)
     verdict = goodness(change.delta, metric.direction)
     tone = tone_of(verdict)
-    sentence = (f"{metric.label} {movement(change.delta)} {delta_text(change.delta, metric.unit)} "
+    sentence = (f"{metric.label} {movement(change.delta)} "
+                f"{difference_text(metric.value, change.previous, metric.unit)} "
                 f"to {now} in {ctx.period.label}, from {before} in {against} "
                 f"({p_text(change.p_value, change.alpha)}).")
     return ctx.finding(kind, metric, "overall", sentence, numbers=numbers,

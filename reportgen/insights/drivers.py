@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reportgen import text
 from reportgen.errors import ReportgenError
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
@@ -395,6 +396,8 @@ def _factor_finding(ctx: InsightContext, metric: MetricResult, factors: Sequence
                   f"combine", split.association))
     parts.append(("changes within each combination", split.rate))
     ranked = sorted(parts, key=lambda item: -abs(item[1]))
+    ranked = list(zip([name for name, _ in ranked],
+                      text.shown_parts(total, [value for _, value in ranked], unit), strict=True))
     leading = sorted((c for c in split.cells if " / ".join(c[0]) in shown
                       and (c[1] + c[2]) * total > 0), key=lambda c: -abs(c[1] + c[2]))[:3]
     names = join_names([f"{' / '.join(key)} ({signed_delta_text(mix + rate, unit)}: "
@@ -438,11 +441,12 @@ def _finding(ctx: InsightContext, metric: MetricResult, breakdown: str, split: D
     leading = sorted((c for c in split.contributions if c.label in shown and c.total * total > 0),
                      key=lambda c: -abs(c.total))[:3]
     names = join_names([f"{c.label} ({signed_delta_text(c.total, unit)})" for c in leading])
+    mix, rate = text.shown_parts(total, [split.mix, split.rate], unit)  # they add up as shown
     sentence = (
         f"{metric.label} {movement(total)} {delta_text(total, unit)}: {summary}. "
         f"The mix of volume across {noun} accounts for "
-        f"{signed_delta_text(split.mix, unit)} and changes within them for "
-        f"{signed_delta_text(split.rate, unit)}"
+        f"{signed_delta_text(mix, unit)} and changes within them for "
+        f"{signed_delta_text(rate, unit)}"
         + (f"; largest contributions: {names}." if names else "."))
     verdict = goodness(total, metric.direction)
     numbers = {

@@ -31,6 +31,7 @@ from reportgen.insights.severity import magnitude
 from reportgen.insights.text import (
     Verdict,
     delta_text,
+    difference_text,
     goodness,
     join_names,
     movement,
@@ -167,7 +168,8 @@ def _track(ctx: InsightContext, item: InterventionSpec) -> Finding | None:
     expected = "improved" if item.expected == "improve" else "declined"
     effect_text = f", {_size_word(effect[1])} effect" if effect else ""
     sentence = (f"{title}: {metric.label} {movement(change.delta)} "
-                f"{delta_text(change.delta, unit)}, from {value_text(before.value, unit)} before "
+                f"{difference_text(after.value, before.value, unit)}, from "
+                f"{value_text(before.value, unit)} before "
                 f"({n_text(before.n)}) to {value_text(after.value, unit)} after "
                 f"({n_text(after.n)}; {p_text(change.p_value, alpha)}{effect_text})")
     size = magnitude(change.delta, unit, before.value)
@@ -275,17 +277,25 @@ def _difference_in_differences(ctx: InsightContext, item: InterventionSpec, repo
     numbers["significant"] = significant
     # The test result sits in the closing parenthesis, where the report's editor moves it
     # to a numbered note; each group's own change stays beside its name.
-    treated_move = f"{treated_name} ({signed_delta_text(result.treated_change, unit)})"
-    control_move = f"{control_name} ({signed_delta_text(result.control_change, unit)})"
+    # each group's change as the difference of its levels as shown (the action register
+    # shows them), and the difference in differences as the difference of those
+    treated_shown = text.shown_difference(float(treated[1].value or 0.0),
+                                          float(treated[0].value or 0.0), unit)
+    control_shown = text.shown_difference(float(control[1].value or 0.0),
+                                          float(control[0].value or 0.0), unit)
+    treated_move = f"{treated_name} ({signed_delta_text(treated_shown, unit)})"
+    control_move = f"{control_name} ({signed_delta_text(control_shown, unit)})"
     tested = f"difference in differences, {p_text(p_value, alpha)}"
+    # the difference a reader computes from the two changes as they are shown
+    shown = text.shown_difference(treated_shown, control_shown, unit)
     if not significant:
         return report("no_significant_difference", (
             f"{title}: {metric.label} moved about as much in {treated_move} as in "
             f"{control_move} after the change (difference "
-            f"{signed_delta_text(result.estimate, unit)}, {signed_ci}; {tested})."), numbers)
+            f"{signed_delta_text(shown, unit)}, {signed_ci}; {tested})."), numbers)
     verdict = goodness(result.estimate, metric.direction)
     sentence = (f"{title}: {metric.label} {movement(result.estimate)} "
-                f"{delta_text(result.estimate, unit)} more in {treated_move} than in "
+                f"{delta_text(shown, unit)} more in {treated_move} than in "
                 f"{control_move} after the change")
     expected = "improved" if item.expected == "improve" else "declined"
     size = magnitude(result.estimate, unit, treated[0].value)

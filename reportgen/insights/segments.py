@@ -33,7 +33,7 @@ from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
 from reportgen.insights.text import (
     breakdown_noun,
-    delta_text,
+    difference_text,
     goodness,
     movement,
     p_text,
@@ -212,7 +212,8 @@ def segment_findings(ctx: InsightContext, metric: MetricResult,
         tone = tone_of(verdict)
         sentence = (
             f"{metric.label} in {segment_place(test.breakdown, test.row.key)} "
-            f"{movement(test.delta)} {delta_text(test.delta, metric.unit)} to "
+            f"{movement(test.delta)} "
+            f"{difference_text(test.value, test.previous, metric.unit)} to "
             f"{value_text(test.value, metric.unit)} in {ctx.period.label}, from "
             f"{value_text(test.previous, metric.unit)} in {ctx.previous.label} "
             f"({claim_text(test)}).")

@@ -12,7 +12,13 @@ from collections.abc import Sequence
 
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
-from reportgen.insights.text import breakdown_noun, delta_text, join_names, plural, value_text
+from reportgen.insights.text import (
+    breakdown_noun,
+    difference_text,
+    join_names,
+    plural,
+    value_text,
+)
 from reportgen.metrics.engine import target_status
 from reportgen.report.model import BreakdownRow, Finding, MetricResult, PeriodValue
 
@@ -75,12 +81,14 @@ def _breach(ctx: InsightContext, metric: MetricResult) -> Finding:
         sentence = (f"{metric.label} has been off target for "
                     f"{plural(run, ctx.period.grain)} running: "
                     f"{value_text(metric.value, metric.unit)} in {ctx.period.label}, "
-                    f"{delta_text(gap, metric.unit)} {_side(metric)} the {target} target.")
+                    f"{difference_text(metric.value, metric.target, metric.unit)} "
+                    f"{_side(metric)} the {target} target.")
         return ctx.finding("target_streak", metric, "overall", sentence, numbers=numbers,
                            tone="bad", magnitude=max(size, min(1.0, run / 12)))
     sentence = (f"{metric.label} is off target: {value_text(metric.value, metric.unit)} in "
-                f"{ctx.period.label}, {delta_text(gap, metric.unit)} {_side(metric)} the "
-                f"{target} target.")
+                f"{ctx.period.label}, "
+                f"{difference_text(metric.value, metric.target, metric.unit)} {_side(metric)} "
+                f"the {target} target.")
     return ctx.finding("target_breach", metric, "overall", sentence, numbers=numbers,
                        tone="bad", magnitude=size)
 

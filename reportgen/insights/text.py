@@ -41,6 +41,12 @@ def delta_text(delta: float, unit: str) -> str:
     return text.change_words(delta, unit)
 
 
+def difference_text(after: float, before: float, unit: str) -> str:
+    """The size of the difference between two values the sentence also shows, computed
+    from them as displayed (58.1% from 55.1% is 3.0 points, whatever the unrounded gap)."""
+    return text.change_words(text.shown_difference(after, before, unit), unit)
+
+
 def signed_delta_text(delta: float, unit: str) -> str:
     """A difference with its sign, for contributions that add up: ``−2.9 points``."""
     return text.signed_change_words(delta, unit)

@@ -4,16 +4,19 @@ A definition names the register (``actions: {file: actions.yaml}``), a YAML list
 ``actions:`` or a CSV with the same columns:
 
 * ``id``, ``finding`` (the finding it answers, in words), ``metric`` (that finding's metric
-  id) and optionally ``scope`` (``queue = Billing``, as the finding states it);
+  id) and optionally ``scope`` (``{queue: Billing}``, or ``queue = Billing`` as a finding
+  states it);
 * ``action``, ``owner``, ``started`` and ``due`` (dates), ``status`` (open, done, dropped);
 * ``kpi`` (the metric id that will show success; the finding's metric when left out) and
   ``target`` (the KPI value that means it worked).
 
 Loading checks every row and reports every problem with its file, line and field.
 Assembling (``action_register``) is pure: it flags actions overdue at the period's end,
-states the KPI's movement since the action started (its value in the period the action
-started, against now, worded by reportgen.text) and lists the headline findings no open
-or done action answers ("needs an owner").
+states the KPI's movement since the action started at the action's own scope (a scoped
+action is tracked on the segment, never on the company figure: the before/after estimate of
+the intervention finding for that segment, else the segment's breakdown row against the
+previous period), and lists the headline findings no open or done action answers ("needs
+an owner"; an action answers the findings about its metric and those about its scope).
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from reportgen import text
 from reportgen.definition.checks import Collector, pydantic_problems
 from reportgen.definition.models import Definition, Strict
 from reportgen.definition.yaml_loader import LineMap, load_yaml
 from reportgen.errors import DefinitionError, Location, Problem
+from reportgen.insights.text import scope_phrase
 from reportgen.period import Period
 from reportgen.report.model import (
     ActionItem,
@@ -52,7 +56,7 @@ class ActionSpec(Strict):
     id: str = Field(min_length=1, max_length=40)
     finding: str = Field(min_length=1, max_length=300)
     metric: str
-    scope: str = ""
+    scope: dict[str, str] = Field(default_factory=dict)
     action: str = Field(min_length=1, max_length=400)
     owner: str = Field(min_length=1, max_length=120)
     started: dt.date
@@ -60,6 +64,29 @@ class ActionSpec(Strict):
     status: Status
     kpi: str | None = None
     target: float
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _scope_mapping(cls, raw: object) -> object:
+        """``queue = Billing`` (as a finding states a segment) reads ``{queue: Billing}``."""
+        if raw is None or raw == "":
+            return {}
+        if isinstance(raw, str):
+            out: dict[str, str] = {}
+            for part in raw.split(","):
+                column, sep, value = part.partition("=")
+                if not sep or not column.strip() or not value.strip():
+                    raise ValueError(f"expected a scope like 'queue = Billing', found {raw!r}")
+                out[column.strip()] = value.strip()
+            return out
+        if isinstance(raw, dict):
+            return {str(k): str(v) for k, v in raw.items()}
+        return raw
+
+    @property
+    def scope_text(self) -> str:
+        """The scope as findings state it: ``queue = Billing``."""
+        return ", ".join(f"{c} = {v}" for c, v in self.scope.items())
 
     @model_validator(mode="after")
     def _due_after_start(self) -> ActionSpec:
@@ -183,30 +210,71 @@ def _reached(value: float, target: float, direction: str) -> bool:
     return value >= target if direction == "higher" else value <= target
 
 
-def _item(spec: ActionSpec, metrics: Mapping[str, MetricResult], period: Period) -> ActionItem:
+def _moved(label: str, start: float, now: float, unit: str, direction: str,
+           since: str) -> tuple[str, str]:
+    """``QA score rose 7.7 points {since}: 78.7 before, 86.4 now`` and its tone; the change
+    is the difference of the two values as shown."""
+    delta = text.shown_difference(now, start, unit)
+    if delta == 0:
+        return f"{label} unchanged {since}: {text.value_words(now, unit)}", "neutral"
+    better = (delta > 0) == (direction == "higher")
+    return (f"{label} {'rose' if delta > 0 else 'fell'} {text.change_words(delta, unit)} {since}"
+            f": {text.value_words(start, unit)} {{before}}, {text.value_words(now, unit)} "
+            f"{{now}}"), ("good" if better else "bad")
+
+
+def _scoped(spec: ActionSpec, result: MetricResult, findings: Sequence[Finding],
+            period: Period) -> tuple[str, str, float | None]:
+    """A scoped action's KPI at its own scope: (movement, tone, the scope's value now)."""
+    label = f"{result.label}{scope_phrase(dict(spec.scope))}"
+    for finding in findings:
+        numbers = finding.numbers
+        if (finding.kind == "intervention" and finding.metric_id == result.metric_id
+                and {str(k): str(v) for k, v in (numbers.get("scope") or {}).items()}
+                == spec.scope and numbers.get("value_before") is not None
+                and numbers.get("value_after") is not None):
+            before, after = float(numbers["value_before"]), float(numbers["value_after"])
+            moved, tone = _moved(label, before, after, result.unit, result.direction,
+                                 "after the change")
+            return moved.format(before="before", now="after") + ".", tone, after
+    if len(spec.scope) == 1:
+        ((column, wanted),) = spec.scope.items()
+        row = next((r for r in result.breakdowns.get(column, ()) if r.key == (wanted,)), None)
+        if row is not None and row.value is not None:
+            change = row.change
+            if change is None or change.previous is None:
+                return f"{label} is {text.value_words(row.value, result.unit)} now.", \
+                    "neutral", row.value
+            moved, tone = _moved(label, change.previous, row.value, result.unit,
+                                 result.direction, f"since {change.against}")
+            return moved.format(before=f"in {change.against}", now="now") + ".", tone, row.value
+    return (f"No {result.label} figure{scope_phrase(dict(spec.scope))} in this report, so its "
+            f"progress is not tracked here.", "neutral", None)
+
+
+def _item(spec: ActionSpec, metrics: Mapping[str, MetricResult], period: Period,
+          findings: Sequence[Finding] = ()) -> ActionItem:
     result = metrics.get(spec.kpi_id)
     overdue = spec.status == "open" and spec.due < period.end
     label = result.label if result else spec.kpi_id
     unit = result.unit if result else "number"
     target_text = f"Target {text.value(spec.target, unit)}"
     movement, tone, reached = "No value yet to compare.", "neutral", None
-    if result is not None and result.value is not None and not result.suppressed:
+    if result is not None and spec.scope:
+        movement, tone, now = _scoped(spec, result, findings, period)
+        if now is not None:
+            reached = _reached(now, spec.target, result.direction)
+            movement += " Target reached." if reached else " Not yet at target."
+    elif result is not None and result.value is not None and not result.suppressed:
         start, start_label = _value_before(result, spec.started, period.grain)
         reached = _reached(result.value, spec.target, result.direction)
         now = text.value_words(result.value, unit)
         if start is None:
             movement = f"{label} is {now} now."
         else:
-            delta = result.value - start
-            if delta == 0:
-                moved = "unchanged"
-            else:
-                verb = "rose" if delta > 0 else "fell"
-                moved = f"{verb} {text.change_words(delta, unit)}"
-                better = (delta > 0) == (result.direction == "higher")
-                tone = "good" if better else "bad"
-            movement = (f"{label} {moved} since the action started: "
-                        f"{text.value_words(start, unit)} in {start_label}, {now} now.")
+            moved, tone = _moved(label, start, result.value, unit, result.direction,
+                                 "since the action started")
+            movement = moved.format(before=f"in {start_label}", now="now") + "."
         movement += " Target reached." if reached else " Not yet at target."
     status_text = "Overdue" if overdue else {"open": "Open", "done": "Done",
                                              "dropped": "Dropped"}[spec.status]
@@ -214,13 +282,32 @@ def _item(spec: ActionSpec, metrics: Mapping[str, MetricResult], period: Period)
                       action=spec.action, owner=spec.owner, due_text=text.day(spec.due),
                       status=spec.status, status_text=status_text, overdue=overdue,
                       kpi_label=label, target_text=target_text, movement_text=movement,
-                      tone=tone, on_target=reached)  # type: ignore[arg-type]
+                      tone=tone, on_target=reached, scope=spec.scope_text)  # type: ignore[arg-type]
 
 
 def _answers(spec: ActionSpec, finding: Finding) -> bool:
-    """An action answers every finding about its metric: fixing the Billing queue is the
-    answer to CSAT's overall fall too.  A dropped action answers nothing."""
-    return spec.metric == finding.metric_id and spec.status != "dropped"
+    """An action answers every finding about its metric (fixing the Billing queue is the
+    answer to CSAT's overall fall too) and every finding about its scope (AU07's
+    recalibration answers AU07's reviewer bias too).  A dropped action answers nothing."""
+    if spec.status == "dropped":
+        return False
+    return spec.metric == finding.metric_id or (bool(spec.scope)
+                                                and _same_scope(spec.scope, finding.scope))
+
+
+#: Columns naming one person in different roles (AU07 audits, reviews and rates).
+_PEOPLE = frozenset({"auditor", "reviewer", "rater", "agent", "agent_id", "auditor_id"})
+
+
+def _same_scope(scope: Mapping[str, str], finding_scope: str) -> bool:
+    """Whether a finding's scope (``reviewer = AU07``) is the action's (``{auditor: AU07}``)."""
+    parts = dict(part.partition(" = ")[::2] for part in finding_scope.split(", "))
+    if parts.keys() == scope.keys():
+        return parts == dict(scope)
+    if len(parts) == len(scope) == 1:
+        ((column, value),), ((other, wanted),) = parts.items(), scope.items()
+        return column in _PEOPLE and other in _PEOPLE and value == wanted
+    return False
 
 
 def action_register(specs: Sequence[ActionSpec], metrics: Mapping[str, MetricResult],
@@ -228,7 +315,7 @@ def action_register(specs: Sequence[ActionSpec], metrics: Mapping[str, MetricRes
     """The register for ``period``: every action's status and KPI movement, and the
     bad-news ``findings`` no action answers, named by metric and scope (the sentences
     themselves are printed once, where they belong)."""
-    items = tuple(_item(spec, metrics, period) for spec in specs
+    items = tuple(_item(spec, metrics, period, findings) for spec in specs
                   if spec.started < period.end)  # an action planned for later is not news yet
     unowned: dict[str, None] = {}
     for finding in findings:
@@ -237,6 +324,20 @@ def action_register(specs: Sequence[ActionSpec], metrics: Mapping[str, MetricRes
             label = metric.label if metric else finding.metric_id
             unowned[f"{label} ({finding.tag})" if finding.tag else label] = None
     return ActionRegister(items=items, unowned=tuple(unowned), source=source)
+
+
+def overdue_line(register: ActionRegister | None) -> str:
+    """The register in one line for a message: ``4 open actions, 2 overdue: Rewrite the
+    refund macros (Billing team lead, due Sep 25, 2026); ...``; empty with no open action."""
+    opened = register.open if register else ()
+    if not opened:
+        return ""
+    late = [i for i in opened if i.overdue]
+    head = text.plural(len(opened), "open action")
+    if not late:
+        return f"{head}, none overdue."
+    return (f"{head}, {text.count(len(late))} overdue: "
+            + "; ".join(f"{i.action} ({i.owner}, due {i.due_text})" for i in late) + ".")
 
 
 #: A readout slide is read in under a minute.
@@ -256,9 +357,20 @@ def readout(findings: Sequence[Finding], register: ActionRegister | None) -> Rea
     """Wins (good news and finished actions), risks (bad news), initiatives (open actions)
     and asks (open actions overdue or off target) from the findings shown and the register."""
     items = register.items if register else ()
-    wins = [ReadoutItem(f.sentence, "good") for f in findings if f.tone == "good"]
+    done = [i for i in items if i.status == "done"]
+    wins: list[ReadoutItem] = []
+    told: set[str] = set()
+    for f in findings:
+        if f.tone != "good":
+            continue
+        # a finished action about the same change is one win: the finding states the change
+        with_action = [i for i in done if i.metric_id == f.metric_id and i.scope
+                       and i.scope == f.scope and i.id not in told]
+        told.update(i.id for i in with_action)
+        wins.append(ReadoutItem(" ".join([f.sentence, *(f"Done: {i.action} ({i.owner})."
+                                                        for i in with_action)]), "good"))
     wins += [ReadoutItem(f"Done: {i.action} ({i.owner}). {i.movement_text}", "good")
-             for i in items if i.status == "done"]
+             for i in done if i.id not in told]
     # A metric at risk of missing its target is a risk too, in its own (warning) colour.
     risks = [ReadoutItem(f.sentence, "bad" if f.tone == "bad" else "warning")
              for f in findings if f.tone in ("bad", "warning")]

@@ -310,6 +310,8 @@ class ActionItem:
     #: good when the KPI moved toward its target since the action started, bad when away.
     tone: Tone = "neutral"
     on_target: bool | None = None
+    #: the segment the action is about, as findings state it (``queue = Onboarding``)
+    scope: str = ""
 
 
 @dataclass(frozen=True)

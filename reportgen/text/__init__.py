@@ -40,6 +40,9 @@ from reportgen.text.number import (
     p_value,
     percent,
     share,
+    shown,
+    shown_difference,
+    shown_parts,
     signed_change_words,
     value,
     value_words,
@@ -61,6 +64,6 @@ __all__ = [
     "day", "decimal", "footnoted", "humanise", "interval", "interval_text", "is_missing", "value_label",
     "join_names",
     "locale_scope", "month", "month_axis", "n_text", "p_value", "parse_locale", "percent", "period_label",
-    "plural", "plural_noun", "share", "short_month", "shorten", "signed_change_words", "status_colour",
+    "plural", "plural_noun", "share", "shown", "shown_difference", "shown_parts", "short_month", "shorten", "signed_change_words", "status_colour",
     "status_label", "status_tone", "timestamp", "tone_colour", "value", "value_words",
 ]

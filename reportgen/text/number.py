@@ -156,6 +156,39 @@ def _shown(delta: float, unit: Unit | str) -> float:
     return round(delta * scale, DECIMALS.get(unit, 1) if unit != "percent" else 1)
 
 
+def shown(number: float, unit: Unit | str) -> float:
+    """``number`` as a reader sees it, in the unit's own scale: ``0.5812`` (percent) ->
+    ``0.581``, ``86.44`` (score) -> ``86.4``.  Arithmetic a reader can check is done on these."""
+    scale = 100 if unit == "percent" else 1
+    return round(number * scale, DECIMALS.get(unit, 1)) / scale
+
+
+def shown_difference(after: float, before: float, unit: Unit | str) -> float:
+    """The difference of two displayed values, as the reader computes it from them:
+    58.1% against 55.1% is 3.0 points even when the unrounded values differ by 3.06."""
+    scale = 100 if unit == "percent" else 1
+    places = DECIMALS.get(unit, 1)
+    return round(round(after * scale, places) - round(before * scale, places), places) / scale
+
+
+def shown_parts(total: float, parts: list[float], unit: Unit | str) -> list[float]:
+    """``parts`` of ``total`` rounded so that the displayed parts add up to the displayed
+    total: each part is rounded, and the rounding left over goes, one last digit at a time,
+    to the parts that rounding moved furthest (−0.54 and −3.14 under −3.72 read −0.5 and
+    −3.2)."""
+    scale = 100 if unit == "percent" else 1
+    places = DECIMALS.get(unit, 1)
+    step = 10.0 ** -places
+    exact = [p * scale / step for p in parts]
+    steps = [round(x) for x in exact]
+    left = round(round(total * scale, places) / step) - sum(steps)
+    sign = 1 if left > 0 else -1
+    order = sorted(range(len(parts)), key=lambda i: -sign * (exact[i] - steps[i]))
+    for i in order[:abs(left)]:
+        steps[i] += sign
+    return [round(k * step, places) / scale for k in steps]
+
+
 def change_words(delta: float, unit: Unit | str, locale: str | None = None) -> str:
     """The unsigned size of a change for a sentence: ``4.1 points``, ``3.4 minutes``."""
     if unit in POINT_UNITS:
