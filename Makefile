@@ -45,6 +45,7 @@ test: system-test env
 lint: env
 	@$(VENV)/bin/ruff check reportgen tests benchmarks
 	@$(VENV)/bin/lint-imports
+	@$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(OUT) .pytest_cache
