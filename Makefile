@@ -41,11 +41,12 @@ test: system-test env
 	@$(PY) -m pytest -q -n 2 $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
 
-## lint: ruff, the pipeline's import layers (import-linter, see docs/architecture.md), no import cycle
+## lint: ruff, the pipeline's import layers (import-linter, see docs/architecture.md), no import cycle, mypy (strict on plan/, data/, text/)
 lint: env
 	@$(VENV)/bin/ruff check reportgen tests benchmarks
 	@$(VENV)/bin/lint-imports
 	@$(PY) scripts/check_import_cycles.py
+	@$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(OUT) .pytest_cache

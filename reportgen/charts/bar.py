@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
@@ -23,6 +24,7 @@ from reportgen.charts.style import (
     SMALL,
     TINY,
     WIDTH_IN,
+    GridAxis,
     finish,
     height_for,
     new_figure,
@@ -138,7 +140,7 @@ class BarChart:
         """Draw the bars and labels; return the value axis' lower limit."""
         theme, metric = request.theme, request.metric
         positions = list(range(len(drawn)))
-        values = [r.value if is_shown(r) else 0.0 for r in drawn]
+        values = [(r.value or 0.0) if is_shown(r) else 0.0 for r in drawn]
         colours = [theme.bad if r.status == "off_target" else theme.primary for r in drawn]
         ends = [
             (r.interval.high if params.show_interval and r.interval else r.value or 0.0)
@@ -149,6 +151,8 @@ class BarChart:
         # Headroom past the longest bar for its value label.
         limit = reach + (reach - floor) * (0.16 if params.horizontal else 0.12) or 1.0
 
+        value_axis: Axis
+        grid: GridAxis
         if params.horizontal:
             ax.barh(positions, values, height=BAR_THICKNESS, color=colours, zorder=2)
             ax.set_ylim(len(drawn) - 0.5, -0.5)  # best at the top

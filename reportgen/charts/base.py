@@ -34,11 +34,16 @@ class ChartRequest:
 class ChartBuilder(Protocol):
     """A named chart: a params model, a one-line description and a ``build`` method."""
 
-    name: str
-    Params: type[BaseModel]
-    description: str
+    # Read-only, so a builder's class attributes may be narrower (its own Params model).
+    @property
+    def name(self) -> str: ...
+    @property
+    def Params(self) -> type[BaseModel]: ...
+    @property
+    def description(self) -> str: ...
 
-    def build(self, request: ChartRequest, params: BaseModel) -> Figure: ...
+    # ``params`` is an instance of the builder's own ``Params``: build_chart validates first.
+    def build(self, request: ChartRequest, params: Any) -> Figure: ...
 
 
 class ChartError(InputError, ValueError):

@@ -159,7 +159,7 @@ class HeatmapChart:
                                    linewidth=0.8))
             ax.text(j, i, "–", ha="center", va="center", fontsize=SMALL, color=MUTED)
             return
-        if not is_shown(row):
+        if row.value is None or not is_shown(row):
             ax.add_patch(Rectangle(corner, size, size, facecolor=NO_DATA_FILL, hatch="////",
                                    edgecolor="#C5CAD1", linewidth=0))
             label = f"suppressed\nn = {format_count(row.n)}" if params.show_n else "suppressed"

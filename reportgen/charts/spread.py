@@ -141,7 +141,7 @@ class SpreadChart:
             jitter = _offsets(len(rows), 0.42)
             colours = [theme.bad if r.status == "off_target" else theme.primary for r in rows]
             # Unclipped: a perfect 100 sits on the axis end and must still show as a whole dot.
-            ax.scatter([r.value for r in rows], [pos + j for j in jitter], s=13, c=colours,
+            ax.scatter([r.value or 0.0 for r in rows], [pos + j for j in jitter], s=13, c=colours,
                        alpha=0.9, edgecolors="white", linewidths=0.4, zorder=3, clip_on=False)
         values = [v for s in series for v in s]
         low, high = value_padding(min([*values, *([target] if target is not None else [])]),

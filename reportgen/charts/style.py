@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 import matplotlib
@@ -24,7 +24,10 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import FancyBboxPatch
+from matplotlib.rcsetup import cycler
+from matplotlib.typing import RcKeyType
 
 from reportgen.charts.base import ChartRequest
 from reportgen.report.model import Figure, NativeChart, Theme
@@ -46,6 +49,8 @@ SMALL = 7.0
 TINY = 6.3
 
 _LOCK = threading.RLock()
+
+GridAxis = Literal["x", "y", "both"]  # the value axis that gets grid lines
 
 
 @lru_cache(maxsize=16)
@@ -78,7 +83,7 @@ def strong(theme: Theme, size: float = FONT_SIZE) -> FontProperties:
     return FontProperties(family=font_families(theme)[0], weight="semibold", size=size)
 
 
-def _rc(theme: Theme) -> dict[str, Any]:
+def _rc(theme: Theme) -> dict[RcKeyType, Any]:
     return {
         "font.family": font_families(theme),
         "font.size": FONT_SIZE,
@@ -91,7 +96,7 @@ def _rc(theme: Theme) -> dict[str, Any]:
         "axes.spines.right": False,
         "axes.grid": True,
         "axes.axisbelow": True,
-        "axes.prop_cycle": matplotlib.cycler(color=list(theme.palette)),
+        "axes.prop_cycle": cycler(color=list(theme.palette)),
         "grid.color": GRID,
         "grid.linewidth": 0.6,
         "xtick.color": SPINE,
@@ -136,9 +141,8 @@ def themed(theme: Theme) -> Iterator[None]:
 
 def new_figure(width_in: float = WIDTH_IN, height_in: float = HEIGHT_IN) -> MplFigure:
     """A figure with constrained layout: labels are never clipped at the edges."""
-    fig = MplFigure(figsize=(width_in, height_in), layout="constrained")
-    fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.02, hspace=0.02)
-    return fig
+    layout = ConstrainedLayoutEngine(w_pad=0.06, h_pad=0.06, wspace=0.02, hspace=0.02)
+    return MplFigure(figsize=(width_in, height_in), layout=layout)
 
 
 def height_for(rows: int, per_row: float = 0.26, base: float = 0.9,
@@ -148,7 +152,7 @@ def height_for(rows: int, per_row: float = 0.26, base: float = 0.9,
     return round(height * 20) / 20
 
 
-def style_axes(ax: Axes, grid_axis: str = "y") -> None:
+def style_axes(ax: Axes, grid_axis: GridAxis = "y") -> None:
     """Light grid on the value axis only, no box."""
     ax.grid(False)
     ax.grid(True, axis=grid_axis)

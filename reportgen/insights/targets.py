@@ -112,7 +112,8 @@ def _segments_off_target(ctx: InsightContext, metric: MetricResult, breakdown: s
     if not off or len(shown) < 2:
         return None
     assert metric.target is not None
-    worst = sorted(off, key=lambda r: abs((r.value or 0.0) - metric.target))[::-1]
+    target = metric.target
+    worst = sorted(off, key=lambda r: abs((r.value or 0.0) - target))[::-1]
     named = [f"{r.label} ({value_text(r.value, metric.unit)})" for r in worst[:NAMED_SEGMENTS]]
     rest = len(off) - len(named)
     noun = breakdown_noun(breakdown)

@@ -8,7 +8,7 @@ one, and no change test.  A unit is a session x item (see ``calibration.PanelPar
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, SupportsInt, cast
 
 from pydantic import Field
 
@@ -179,7 +179,7 @@ class FleissKappa(Calculator):
         if raters.empty:
             return np.zeros((0, 0)), 0
         # The most common panel size; ties go to the larger panel (more information per unit).
-        modal = int(raters.value_counts().sort_index(ascending=False).idxmax())
+        modal = int(cast("SupportsInt", raters.value_counts().sort_index(ascending=False).idxmax()))
         kept = counts.loc[raters == modal]
         return kept.to_numpy(dtype=float), len(counts) - len(kept)
 

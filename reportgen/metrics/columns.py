@@ -32,8 +32,7 @@ def flags(frame: pd.DataFrame, column: str) -> pd.Series:
     series = frame[column]
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
         values = pd.to_numeric(series, errors="coerce")
-        return pd.Series(np.where(values.isna(), pd.NA, values != 0), index=series.index,
-                         dtype="boolean")
+        return (values != 0).astype("boolean").mask(values.isna()).rename(None)
     text = series.astype("string").str.strip().str.lower()
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
     out[text.isin(_TRUE).fillna(False).to_numpy(bool)] = True

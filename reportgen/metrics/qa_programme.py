@@ -137,7 +137,7 @@ def _holm(rows: list[dict[str, Any]], key: str, out: str, alpha: float) -> None:
     if tested:
         adjusted = stats.holm([r[key] for r in tested])
         for row, value in zip(tested, adjusted, strict=True):
-            row[out] = float(value)
+            row[out] = None if value is None else float(value)
 
 
 def _previous_frame(history: HistoryFrames) -> pd.DataFrame | None:

@@ -88,7 +88,7 @@ def resolve(loaded: LoadedDefinition) -> ReportPlan:
     metrics = tuple(MetricPlan.resolve(spec, d.statistics, d.sources.get(spec.source))
                     for spec in d.metrics)
     charts = tuple(ChartPlan(spec, CHARTS.instance(spec.type),
-                             CHARTS.get(spec.type).Params.model_validate(spec.params))
+                             CHARTS.instance(spec.type).Params.model_validate(spec.params))
                    for spec in d.charts)
     needed: dict[str, list[str]] = {name: [] for name in d.sources}
     for plan in metrics:

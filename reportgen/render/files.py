@@ -61,7 +61,7 @@ def run_folder(out_dir: Path, report_id: str, period_key: str, run_id: int) -> P
     return file_in(file_in(Path(out_dir), report_id), period_key) / f"run-{int(run_id)}"
 
 
-def write_atomically(path: Path, fmt: str, write: Callable[[Path], None]) -> Artifact:
+def write_atomically(path: Path, fmt: str, write: Callable[[Path], object]) -> Artifact:
     """Call ``write(tmp_path)``, then rename the finished file onto ``path``.
 
     The temporary file lives in the target folder (so the rename is atomic on one file

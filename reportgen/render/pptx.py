@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pptx.dml.color import RGBColor
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide, SlideLayout
-from pptx.util import Inches, Pt
+from pptx.util import Emu, Inches, Pt
 
 from reportgen.errors import RenderError, ReportgenError
 from reportgen.render.files import write_atomically
@@ -65,7 +65,7 @@ from reportgen.render.pptx_tables import (
 )
 from reportgen.render.pptx_text import LINE_HEIGHT, choose_size, text_height_pt, use_font
 from reportgen.render.templates import find_builtin
-from reportgen.report.model import Artifact, Figure, Kpi, ReportModel, Section
+from reportgen.report.model import Artifact, Figure, Kpi, ReportModel, Section, Table
 
 __all__ = ["DEFAULT_MASTER", "render_pptx"]
 
@@ -232,9 +232,14 @@ class _DeckBuilder:
         for index, figure in enumerate(section.figures):
             self._figure(figure, context, strip if index == home else [])
         for table, data in tables:
+            def table_notes(_rows: slice, t: Table = table) -> list[str]:
+                return [t.title, t.note, *context]
+
+            def table_caption(_last: bool, t: Table = table) -> str:
+                return t.note
+
             self._table_slides(table.title or section.title, data,
-                               notes=lambda _rows, t=table: [t.title, t.note, *context],
-                               caption=lambda _last, t=table: t.note)
+                               notes=table_notes, caption=table_caption)
 
     def _slide_count(self, data: TableData, captioned: bool) -> int:
         if len(data.rows) <= 1:
@@ -264,7 +269,8 @@ class _DeckBuilder:
     def _kpi_strip(self, slide: Slide, kpi: Kpi) -> None:
         """A section KPI as one line above the chart: value, change, target and status."""
         box = self.content
-        shape = slide.shapes.add_textbox(box.left, box.top, box.width, KPI_STRIP_HEIGHT)
+        shape = slide.shapes.add_textbox(Emu(box.left), Emu(box.top), Emu(box.width),
+                                         KPI_STRIP_HEIGHT)
         shape.name = "KPI"
         frame = shape.text_frame
         frame.word_wrap = True
@@ -318,7 +324,7 @@ class _DeckBuilder:
             slide = self._slide("title_only", title if i == 0 else f"{title} (cont.)",
                                 [*notes(rows), shortened])
             add_table(slide, self.content, data, widths, page)
-            text = caption(i == len(pages) - 1) if has_caption else ""
+            text = caption(i == len(pages) - 1) if caption is not None else ""
             if text:
                 # Right under the table, so the note reads as part of it.
                 self._caption(slide, text, top=self.content.top + page_height(page) + CAPTION_GAP)
@@ -372,7 +378,8 @@ class _DeckBuilder:
         room = box.top + box.height - top
         size = choose_size([text], box.width, room, CAPTION_SIZES) or CAPTION_SIZES[-1]
         needed = int(Pt(text_height_pt([text], box.width, size) + size * (LINE_HEIGHT - 1)))
-        shape = slide.shapes.add_textbox(box.left, top, box.width, max(room, needed))
+        shape = slide.shapes.add_textbox(Emu(box.left), Emu(top), Emu(box.width),
+                                         Emu(max(room, needed)))
         shape.name = "Caption"
         frame = shape.text_frame
         frame.word_wrap = True

@@ -61,7 +61,7 @@ def _insert_after_last(parent: etree._Element, child: etree._Element,
 
 
 def _axis_ids(plot_area: etree._Element) -> set[int]:
-    return {int(e.get("val")) for e in plot_area.iter(qn("c:axId"))}
+    return {int(e.attrib["val"]) for e in plot_area.iter(qn("c:axId"))}
 
 
 def _secondary_axes(plot_area: etree._Element, number_format: str) -> tuple[int, int]:
@@ -117,7 +117,9 @@ def move_to_line_chart(chart, ser: etree._Element, *, secondary: bool,
                     if [int(e.get("val")) for e in lc.findall(qn("c:axId"))] == primary_ids]
         line_chart = existing[0] if existing else _new_line_chart(first, primary_ids)
 
-    ser.getparent().remove(ser)
+    parent = ser.getparent()
+    assert parent is not None
+    parent.remove(ser)
     for tag in ("c:invertIfNegative", "c:pictureOptions", "c:shape", "c:dLbls"):
         for old in ser.findall(qn(tag)):
             ser.remove(old)
@@ -138,6 +140,8 @@ def _new_line_chart(after: etree._Element, axis_ids: Sequence[int]) -> etree._El
         f"<c:lineChart {nsdecls('c')}><c:grouping val=\"standard\"/>"
         f'<c:varyColors val="0"/><c:marker val="1"/>{ids}</c:lineChart>'
     )
-    siblings = [e for e in after.getparent() if e.tag.endswith("Chart")]
+    plot_area = after.getparent()
+    assert plot_area is not None
+    siblings = [e for e in plot_area if e.tag.endswith("Chart")]
     siblings[-1].addnext(line_chart)
     return line_chart

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+from typing import cast
 
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
@@ -25,8 +26,9 @@ from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
 from pptx.parts.image import Image
+from pptx.shapes.graphfrm import GraphicFrame
 from pptx.slide import Slide
-from pptx.util import Pt
+from pptx.util import Emu, Pt
 
 from reportgen.errors import RenderError
 from reportgen.render.pptx_chart_xml import add_error_bars, move_to_line_chart
@@ -123,8 +125,11 @@ def add_native_chart(slide: Slide, box: Box, figure: Figure, theme: Theme):
         share = role(series) in SECONDARY
         data.add_series(series.name, list(series.values),
                         number_format="0%" if share else native.number_format)
-    frame = slide.shapes.add_chart(CHART_TYPES[native.chart_type], box.left, box.top,
-                                   box.width, box.height, data)
+    # python-pptx annotates add_chart as taking ChartData (an alias of CategoryChartData) and
+    # returning the Chart; it takes any chart data and returns the chart's GraphicFrame.
+    frame = cast(GraphicFrame, slide.shapes.add_chart(
+        CHART_TYPES[native.chart_type], Emu(box.left), Emu(box.top), Emu(box.width),
+        Emu(box.height), data))  # type: ignore[arg-type]
     frame.name = f"Chart {figure.id}"
     describe(frame, figure.alt_text)
     chart = frame.chart
@@ -327,7 +332,8 @@ def add_picture(slide: Slide, box: Box, figure: Figure):
     width, height = round(px_width * scale), round(px_height * scale)
     left = box.left + (box.width - width) // 2
     top = box.top + (box.height - height) // 2
-    picture = slide.shapes.add_picture(io.BytesIO(figure.png), left, top, width, height)
+    picture = slide.shapes.add_picture(io.BytesIO(figure.png), Emu(left), Emu(top), Emu(width),
+                                       Emu(height))
     picture.name = f"Figure {figure.id}"
     describe(picture, figure.alt_text)
     return picture

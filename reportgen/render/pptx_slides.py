@@ -168,7 +168,9 @@ def content_box(prs: PresentationType, layout: SlideLayout) -> Box:
         return Box(int(body.left), int(body.top), int(body.width), int(body.height))
     # A master without geometry: one-inch margins and room for the title.
     inch = 914400
-    return Box(inch // 2, int(1.6 * inch), prs.slide_width - inch, prs.slide_height - 2 * inch)
+    width, height = prs.slide_width, prs.slide_height
+    assert width is not None and height is not None
+    return Box(inch // 2, int(1.6 * inch), width - inch, height - 2 * inch)
 
 
 def _inherited_size(placeholder, style: str, default: float) -> float:
@@ -249,7 +251,8 @@ def _inner_height(shape) -> int:
 
 def add_footer(slide: Slide, text: str, number: int) -> None:
     """Fill the layout's footer and slide-number placeholders (python-pptx leaves them out)."""
-    for layout_ph in slide.slide_layout.placeholders:
+    # python-pptx declares LayoutPlaceholders.__iter__ as a Callable attribute, not a method.
+    for layout_ph in slide.slide_layout.placeholders:  # type: ignore[misc]
         kind = layout_ph.placeholder_format.type
         if kind not in FOOTER_TYPES:
             continue
@@ -295,7 +298,9 @@ def _inherited_align(placeholder) -> str:
 def set_notes(slide: Slide, blocks: Sequence[str]) -> None:
     """Speaker notes: the non-empty ``blocks``, separated by blank lines."""
     text = "\n\n".join(b.strip() for b in blocks if b and b.strip())
-    slide.notes_slide.notes_text_frame.text = text
+    frame = slide.notes_slide.notes_text_frame
+    assert frame is not None
+    frame.text = text
 
 
 def text_placeholder(slide: Slide):

@@ -256,7 +256,8 @@ def add_table(slide: Slide, box: Box, data: TableData, widths: Sequence[int], pa
     """Place one page of a table at the top left of ``box``; return the graphic frame."""
     n_rows, n_cols = len(page.rows) + 1, len(data.headers)
     total_h = page_height(page)
-    frame = slide.shapes.add_table(n_rows, n_cols, box.left, box.top, sum(widths), total_h)
+    frame = slide.shapes.add_table(n_rows, n_cols, Emu(box.left), Emu(box.top),
+                                   Emu(sum(widths)), Emu(total_h))
     table = frame.table
     table.first_row = True
     table.horz_banding = True

@@ -77,7 +77,7 @@ def build_workbook(model: ReportModel) -> Workbook:
     listed: list[tuple[str, str, str, int]] = []  # sheet, kind, title, data rows
 
     def add(kind: str, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
-            formats: Sequence[str | None], freeze: str = "A2") -> None:
+            formats: Sequence[Sequence[str | None]], freeze: str = "A2") -> None:
         if len(rows) + 1 > MAX_ROWS:
             raise RenderError(f"xlsx: {kind} '{title}' has {len(rows):,} rows, more than the "
                               f"{MAX_ROWS - 1:,} an Excel sheet holds")

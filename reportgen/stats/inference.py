@@ -15,6 +15,7 @@ from typing import Literal
 
 import krippendorff
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats as sps
 from statsmodels.stats import inter_rater
 from statsmodels.stats.proportion import (
@@ -112,7 +113,8 @@ def quantile_interval(values: np.ndarray, q: float, level: float = 0.95) -> tupl
     if len(values) == 0:
         return None
     ci = sps.quantile_test(np.asarray(values, float), p=q).confidence_interval(level)
-    low, high = float(ci.low), float(ci.high)
+    # scipy-stubs type confidence_interval() as a float; it returns a ConfidenceInterval.
+    low, high = float(ci.low), float(ci.high)  # type: ignore[attr-defined]
     if math.isnan(low) or math.isnan(high):
         return None
     return low, high
@@ -217,8 +219,8 @@ def _exact_net_p(small: np.ndarray, pooled: np.ndarray) -> float:
     n = int(small.sum())
     up, mid, down = (int(c) for c in pooled)
     other = up + mid + down - n
-    grid_up, grid_down = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
-    grid_up, grid_down = grid_up.ravel(), grid_down.ravel()
+    grid_up, grid_down = (g.ravel() for g in np.meshgrid(np.arange(n + 1), np.arange(n + 1),
+                                                         indexing="ij"))
     grid_mid = n - grid_up - grid_down
     ok = (grid_mid >= 0) & (grid_up <= up) & (grid_down <= down) & (grid_mid <= mid)
     grid_up, grid_mid, grid_down = grid_up[ok], grid_mid[ok], grid_down[ok]
@@ -230,7 +232,7 @@ def _exact_net_p(small: np.ndarray, pooled: np.ndarray) -> float:
 
     observed = abs(float(difference(small[0], small[2])))
     extreme = np.abs(difference(grid_up, grid_down)) >= observed - 1e-12
-    return float(min(1.0, weights[extreme].sum()))
+    return float(min(1.0, np.asarray(weights)[extreme].sum()))
 
 
 # --- clustered proportions -----------------------------------------------------------------
@@ -348,7 +350,7 @@ def fleiss_kappa(counts: np.ndarray) -> float:
 
 
 def krippendorff_alpha(reliability: np.ndarray, level: AlphaLevel = "nominal",
-                       value_domain: Sequence[float] | None = None) -> float:
+                       value_domain: ArrayLike | None = None) -> float:
     """Krippendorff's alpha of a raters x units matrix; NaN marks a missing rating."""
     return float(krippendorff.alpha(reliability_data=np.asarray(reliability, float),
                                     level_of_measurement=level, value_domain=value_domain))
@@ -485,7 +487,7 @@ def fleiss_kappa_of_totals(totals: np.ndarray) -> np.ndarray:
     return np.where((by_category > 0).sum(axis=1) >= 2, kappa, np.nan)
 
 
-def krippendorff_units(reliability: np.ndarray, value_domain: Sequence[float]) -> np.ndarray:
+def krippendorff_units(reliability: np.ndarray, value_domain: ArrayLike) -> np.ndarray:
     """Each unit's coincidence matrix (units x values x values; Krippendorff 2011, the
     matrices the ``krippendorff`` package sums): the additive shares of alpha."""
     data = np.asarray(reliability, float)
@@ -498,7 +500,7 @@ def krippendorff_units(reliability: np.ndarray, value_domain: Sequence[float]) -
 
 
 def krippendorff_of_totals(coincidences: np.ndarray, level: AlphaLevel,
-                           value_domain: Sequence[float]) -> np.ndarray:
+                           value_domain: ArrayLike) -> np.ndarray:
     """Krippendorff's alpha of each summed coincidence matrix (resamples x V x V), the
     ``krippendorff`` package's formula; NaN where fewer than two values were used."""
     domain = np.asarray(value_domain, float)
