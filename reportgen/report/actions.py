@@ -268,9 +268,9 @@ def _item(spec: ActionSpec, metrics: Mapping[str, MetricResult], period: Period,
     elif result is not None and result.value is not None and not result.suppressed:
         start, start_label = _value_before(result, spec.started, period.grain)
         reached = _reached(result.value, spec.target, result.direction)
-        now = text.value_words(result.value, unit)
+        shown_now = text.value_words(result.value, unit)
         if start is None:
-            movement = f"{label} is {now} now."
+            movement = f"{label} is {shown_now} now."
         else:
             moved, tone = _moved(label, start, result.value, unit, result.direction,
                                  "since the action started")
