@@ -198,14 +198,19 @@ class Period:
 
             return month_axis(self.start)
         if self.grain == "quarter":
-            return f"Q{(self.start.month - 1) // 3 + 1} {self.start:%y}"
-        iso = self.start.isocalendar()
-        return f"W{iso.week:02d} {iso.year % 100:02d}"
+            from reportgen.text.dates import quarter_axis
+
+            return quarter_axis(self.start)
+        from reportgen.text.dates import week_axis
+
+        return week_axis(self.start)
 
     @property
     def date_range_label(self) -> str:
-        last = self.end - timedelta(days=1)
-        return f"{self.start:%-d %b %Y} – {last:%-d %b %Y}"
+        """The days the period covers, in the report's locale: ``Oct 1 – 31, 2026``."""
+        from reportgen.text.dates import date_range
+
+        return date_range(self.start, self.end)
 
     def __str__(self) -> str:
         return self.key

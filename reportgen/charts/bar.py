@@ -45,6 +45,7 @@ from reportgen.charts.units import (
     plural,
 )
 from reportgen.report.model import BreakdownRow, Figure, MetricResult, NativeChart, Series
+from reportgen.text import percent
 
 BAR_THICKNESS = 0.62
 
@@ -282,7 +283,7 @@ class BarChart:
         levels = {(r.interval.level, r.interval.method) for r in shown if r.interval}
         if params.show_interval and len(levels) == 1:
             level, method = levels.pop()
-            parts.append(f"Whiskers: {level:.0%} {method} intervals.")
+            parts.append(f"Whiskers: {percent(level, 0)} {method} intervals.")
         if target is not None:
             parts.append(f"Dashed line: target {format_value(target, metric.unit)}.")
         if off_scale:

@@ -35,6 +35,7 @@ from reportgen.charts.style import (
 )
 from reportgen.charts.units import UnitFormatter, format_count, format_delta, format_value, plural
 from reportgen.report.model import Figure, Unit
+from reportgen.text import percent
 
 SHAPE = "[{auditor, n, mean_abs_deviation, bias, within_tolerance}]"
 AUDITOR_KEYS = ("auditor", "n", "mean_abs_deviation", "bias", "within_tolerance")
@@ -134,7 +135,7 @@ class CalibrationChart:
                 # Single spaces only: SVG collapses runs of spaces in the PDF.
                 stats = (f"n = {format_count(auditor['n'])} · MAD "
                          f"{format_value(float(auditor['mean_abs_deviation']), unit)} · "
-                         f"{float(auditor['within_tolerance']):.0%} within")
+                         f"{percent(float(auditor['within_tolerance']), 0)} within")
                 ax.text(1.02, pos, stats, transform=right, ha="left", va="center",
                         fontsize=TINY, color=MUTED)
 

@@ -33,6 +33,7 @@ from reportgen.charts.style import (
 )
 from reportgen.charts.units import UnitFormatter, format_count, format_value, grain_word
 from reportgen.report.model import Figure, NativeChart, Series, Theme
+from reportgen.text import percent
 
 SHAPE = "a list of {period, label, counts: {category: count}}, oldest first"
 MIN_LABELLED_SHARE = 0.07  # smaller segments are too thin to hold a readable label
@@ -147,7 +148,7 @@ class DistributionChart:
             if params.show_labels:
                 for x, bottom, height in zip(xs, bottoms, heights, strict=True):
                     if height >= MIN_LABELLED_SHARE:
-                        ax.text(x, bottom + height / 2, f"{height:.0%}", ha="center",
+                        ax.text(x, bottom + height / 2, percent(height, 0), ha="center",
                                 va="center", fontsize=TINY, color=text_colour_on(colour),
                                 zorder=3)
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
@@ -183,7 +184,7 @@ class DistributionChart:
         grain = grain_word([str(e["period"]) for e in entries])
         span = (f"from {labels[0]} to {labels[-1]}" if len(labels) > 1
                 else f"for {request.period_label}")
-        latest = ", ".join(f"{c}: {shares[c][-1]:.0%}" for c in reversed(categories))
+        latest = ", ".join(f"{c}: {percent(shares[c][-1], 0)}" for c in reversed(categories))
         text = (f"100% stacked column chart of {metric.label} responses by category and {grain} "
                 f"{span}; in {request.period_label} the shares are {latest} "
                 f"(n = {format_count(totals[-1])})")

@@ -34,6 +34,7 @@ from reportgen.charts.style import (
 )
 from reportgen.charts.units import UnitFormatter, format_count, plural
 from reportgen.report.model import BreakdownRow, Figure, NativeChart, Series
+from reportgen.text import percent
 
 
 def _count(row: BreakdownRow) -> float:
@@ -91,7 +92,7 @@ class ParetoChart:
                                highlight=tuple(range(vital)), highlight_colour=theme.primary),
                         Series("Cumulative share", tuple(cumulative), role="cumulative",
                                colour=theme.palette[1 % len(theme.palette)]),
-                        Series(f"{params.cut:.0%} cut", (params.cut,) * len(shown),
+                        Series(f"{percent(params.cut, 0)} cut", (params.cut,) * len(shown),
                                role="threshold"),
                     ),
                     number_format="#,##0",
@@ -141,7 +142,7 @@ class ParetoChart:
         share.set_ylabel("Cumulative share", color=MUTED, fontsize=SMALL)
         share.axhline(params.cut, color=theme.neutral, linestyle=(0, (4, 3)), linewidth=0.9,
                       zorder=1)
-        share.text(0.995, params.cut, f"{params.cut:.0%} cut", transform=blended_transform_factory(
+        share.text(0.995, params.cut, f"{percent(params.cut, 0)} cut", transform=blended_transform_factory(
             share.transAxes, share.transData), ha="right", va="top", fontsize=TINY,
             color=theme.neutral)
         # The vital few end where the cumulative line crosses the cut.
@@ -168,8 +169,8 @@ class ParetoChart:
         return (
             f"Pareto chart of {request.metric.label} by {by_words(params.by)} for "
             f"{request.period_label}: {vital} of {plural(len(shown), 'cause')} ({names}) account "
-            f"for {cumulative[vital - 1]:.0%} of {format_count(total)} cases; the largest is "
-            f"{top.label} with {format_count(counts[0])} ({counts[0] / total:.0%})."
+            f"for {percent(cumulative[vital - 1], 0)} of {format_count(total)} cases; the largest is "
+            f"{top.label} with {format_count(counts[0])} ({percent(counts[0] / total, 0)})."
         )
 
     def _caption(self, request: ChartRequest, params: ParetoParams,
@@ -177,7 +178,7 @@ class ParetoChart:
         parts = [
             f"{request.metric.label} by {by_words(params.by)}, {request.period_label}: "
             f"{format_count(total)} cases, largest first.",
-            f"Line: cumulative share; dashed line: the {params.cut:.0%} cut; highlighted: "
+            f"Line: cumulative share; dashed line: the {percent(params.cut, 0)} cut; highlighted: "
             f"the {plural(vital, 'cause')} reaching it.",
         ]
         note = hidden_note(rows)

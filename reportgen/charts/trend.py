@@ -37,6 +37,7 @@ from reportgen.charts.units import (
     target_phrase,
 )
 from reportgen.report.model import Figure, MetricResult, NativeChart, PeriodValue, Series
+from reportgen.text import percent
 
 MAX_TICK_LABELS = 13  # more month labels than this overlap at A4 width
 
@@ -260,7 +261,7 @@ class TrendChart:
         intervals = {(p.interval.level, p.interval.method) for p in metric.history if p.interval}
         if any(lo is not None for lo in line.lows) and len(intervals) == 1:
             level, method = intervals.pop()
-            parts.append(f"Whiskers: {level:.0%} {method} intervals.")
+            parts.append(f"Whiskers: {percent(level, 0)} {method} intervals.")
         elif any(lo is not None for lo in line.lows):
             parts.append("Whiskers: confidence intervals.")
         if target is not None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from reportgen import text
 from reportgen.data.store import DataStore
 from reportgen.definition.models import Definition, GateSpec
 from reportgen.period import Period
@@ -37,20 +38,20 @@ def check_gate(gate: GateSpec, store: DataStore, metrics: Mapping[str, MetricRes
         count = store.count(gate.source, period)
         ok = count >= gate.min
         return GateResult(gate, ok, count,
-                          f"{where} has {count:,} rows for {period.label}; at least {gate.min:,.0f} expected")
+                          f"{where} has {text.count(count)} rows for {period.label}; at least {text.count(gate.min)} expected")
     if gate.kind == "sample_size":
         assert gate.min is not None and gate.metric is not None
         n = metrics[gate.metric].n if gate.metric in metrics else 0
         return GateResult(gate, n >= gate.min, n,
-                          f"metric '{gate.metric}' has n = {n:,} for {period.label}; at least {gate.min:,.0f} expected")
+                          f"metric '{gate.metric}' has {text.n_text(n)} for {period.label}; at least {text.count(gate.min)} expected")
     if gate.kind == "freshness":
         assert gate.max_age_hours is not None
         newest = store.newest(gate.source)
         due = period.end_at - timedelta(hours=gate.max_age_hours)
         ok = newest is not None and newest >= due
-        seen = "no rows at all" if newest is None else f"the newest row is from {newest:%Y-%m-%d %H:%M}"
+        seen = "no rows at all" if newest is None else f"the newest row is from {text.timestamp(newest, period.timezone)}"
         return GateResult(gate, ok, None,
-                          f"{where}: {seen}; data up to {due:%Y-%m-%d %H:%M} ({gate.max_age_hours:g} h before the period end) expected")
+                          f"{where}: {seen}; data up to {text.timestamp(due, period.timezone)} ({text.plain(gate.max_age_hours)} h before the period end) expected")
     if gate.kind == "dropped_share" and gate.metric is not None:
         assert gate.max is not None
         return _left_out_share(gate, metrics.get(gate.metric), period)
@@ -64,8 +65,8 @@ def check_gate(gate: GateSpec, store: DataStore, metrics: Mapping[str, MetricRes
         why = "; ".join(counts.notes(period.key)).replace(f"Source '{gate.source}': ", "")
         what = "were dropped" if damaged == dropped else "were dropped or damaged"
         return GateResult(gate, share <= gate.max, share,
-                          f"{where}: {share:.1%} of the rows read for {period.label} {what} "
-                          f"({why.rstrip('.') or 'none'}); at most {gate.max:.1%} allowed")
+                          f"{where}: {text.percent(share, 1)} of the rows read for {period.label} {what} "
+                          f"({why.rstrip('.') or 'none'}); at most {text.percent(gate.max, 1)} allowed")
     assert gate.column is not None and gate.max is not None
     if not store.count(gate.source, period):
         return GateResult(gate, False, None, f"{where} has no rows for {period.label} to check '{gate.column}'")
@@ -73,17 +74,16 @@ def check_gate(gate: GateSpec, store: DataStore, metrics: Mapping[str, MetricRes
         total, missing = store.null_count(gate.source, gate.column, period)
         share = missing / total if total else 0.0
         return GateResult(gate, share <= gate.max, share,
-                          f"{where}: {share:.1%} of '{gate.column}' is empty in {period.label}; at most {gate.max:.1%} allowed")
+                          f"{where}: {text.percent(share, 1)} of '{gate.column}' is empty in {period.label}; at most {text.percent(gate.max, 1)} allowed")
     values, repeated = store.duplicate_count(gate.source, gate.column, period)
     share = repeated / values if values else 0.0
     return GateResult(gate, share <= gate.max, share,
-                      f"{where}: {share:.1%} of '{gate.column}' values are duplicates in {period.label}; at most {gate.max:.1%} allowed")
+                      f"{where}: {text.percent(share, 1)} of '{gate.column}' values are duplicates in {period.label}; at most {text.percent(gate.max, 1)} allowed")
 
 
 def _left_out_share(gate: GateSpec, result: MetricResult | None, period: Period) -> GateResult:
     """The share of a metric's values its calculator left out (off the scale, negative):
     left out / (used + left out)."""
-    from reportgen import text
 
     assert gate.max is not None
     items = result.left_out if result else ()
@@ -92,8 +92,8 @@ def _left_out_share(gate: GateSpec, result: MetricResult | None, period: Period)
     share = left / total if total else 0.0
     why = "; ".join(f"{text.plural(item.count, item.noun)} {item.qualifier}" for item in items)
     return GateResult(gate, share <= gate.max, share,
-                      f"metric '{gate.metric}': {share:.1%} of its values for {period.label} "
-                      f"were left out ({why or 'none'}); at most {gate.max:.1%} allowed")
+                      f"metric '{gate.metric}': {text.percent(share, 1)} of its values for {period.label} "
+                      f"were left out ({why or 'none'}); at most {text.percent(gate.max, 1)} allowed")
 
 
 def check_gates(definition: Definition, store: DataStore,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from reportgen.period import Period
 
 from reportgen.definition.deadline import parse_deliver_by
+from reportgen.text.dates import timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,8 @@ def check_deadlines(definitions: Iterable[LoadedDefinition], *, ledger: Ledger,
             kind="late", report_id=definition.id, period=due.period.key,
             subject=f"[late] {definition.title} — {due.period.label}",
             text=(f"The {definition.title} for {due.period.label} was due to go out by "
-                  f"{due.deadline:%Y-%m-%d %H:%M %Z} (scheduled at "
-                  f"{due.scheduled:%Y-%m-%d %H:%M %Z}, deliver_by "
+                  f"{timestamp(due.deadline)} (scheduled at "
+                  f"{timestamp(due.scheduled)}, deliver_by "
                   f"'{definition.schedule.deliver_by if definition.schedule else ''}') and "
                   f"has not been delivered to all its recipients.\n\n{state}\n\n"
                   f"See 'reportgen history {definition.id}'; to send it now run "

@@ -95,7 +95,7 @@ def _track(ctx: InsightContext, item: InterventionSpec) -> Finding | None:
     calc, params = plan.calc, plan.params
     scope = _scope_text(item.scope)
     start = datetime.combine(item.date, datetime.min.time(), ctx.period.tz)
-    title = f"{item.name} (from {item.date:%-d %b %Y}{_where(item)})"
+    title = f"{item.name} (from {text.day(item.date)}{_where(item)})"
     base = {"intervention": item.name, "date": item.date.isoformat(), "expected": item.expected,
             "scope": dict(item.scope)}
 
@@ -139,7 +139,7 @@ def _track(ctx: InsightContext, item: InterventionSpec) -> Finding | None:
     if before.value is None or before.n < minimum:
         return report("insufficient_before", (
             f"{title}: too little data before the change to judge it ({n_text(before.n)} in "
-            f"the loaded window, which starts {first:%-d %b %Y}; at least "
+            f"the loaded window, which starts {text.day(first)}; at least "
             f"{minimum} are needed). Loading more history would allow the comparison."), sizes)
     if after.value is None or after.n < minimum:
         return report("insufficient_after", (

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from reportgen.errors import DeliveryError
 from reportgen.ledger.store import ArtifactRecord, RunRecord
+from reportgen.text.dates import timestamp
 
 
 def pruned_note(artifacts: Iterable[ArtifactRecord]) -> str | None:
@@ -15,7 +16,7 @@ def pruned_note(artifacts: Iterable[ArtifactRecord]) -> str | None:
         return None
     first = min(gone, key=lambda a: a.pruned_at)  # type: ignore[arg-type,return-value]
     assert first.pruned_at is not None
-    return f"pruned on {first.pruned_at:%Y-%m-%d %H:%M} UTC ({first.pruned_by})"
+    return f"pruned on {timestamp(first.pruned_at)} ({first.pruned_by})"
 
 
 def check_not_pruned(run: RunRecord, formats: Sequence[str]) -> None:

@@ -22,6 +22,7 @@ from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Hi
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.estimates import Count
 from reportgen.period import Period, zone
+from reportgen.text.number import plain
 
 if TYPE_CHECKING:
     import numpy as np
@@ -69,8 +70,8 @@ def _open_at(frame: pd.DataFrame, params: BacklogParams, period: Period) -> tupl
 
 def _bucket_labels(bounds: list[float]) -> list[str]:
     edges = [0.0, *bounds]
-    labels = [f"{a:g}-{b:g} days" for a, b in zip(edges, edges[1:], strict=False)]
-    return [*labels, f"over {bounds[-1]:g} days"]
+    labels = [f"{plain(a)}-{plain(b)} days" for a, b in zip(edges, edges[1:], strict=False)]
+    return [*labels, f"over {plain(bounds[-1])} days"]
 
 
 @CALCULATORS.register("backlog")

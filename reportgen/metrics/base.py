@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from reportgen.period import Period
 from reportgen.registry import Registry
+from reportgen.text.number import plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,7 +66,7 @@ def outside(column: str, low: float, high: float, noun: str) -> Exclusion:
         value = cols.num(column)
         return sa.and_(value.is_not(None), sa.not_(value.between(low, high)))
 
-    return Exclusion("off_scale", noun, f"outside {low:g} to {high:g}", condition)
+    return Exclusion("off_scale", noun, f"outside {plain(low)} to {plain(high)}", condition)
 
 
 def negative(column: str) -> Exclusion:

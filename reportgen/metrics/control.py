@@ -26,6 +26,8 @@ from reportgen.metrics.columns import timestamps
 from reportgen.metrics.estimates import Estimate, Proportion
 from reportgen.period import Period
 from reportgen.report.model import Direction, Unit
+from reportgen.text.dates import day as day_text
+from reportgen.text.dates import week_axis
 
 if TYPE_CHECKING:
     import numpy as np
@@ -86,9 +88,8 @@ def _subgroups(frame: pd.DataFrame, params: PChartParams, period: Period) -> pd.
 
 def _label(start: pd.Timestamp, subgroup: str) -> str:
     if subgroup == "day":
-        return f"{start:%Y-%m-%d}"
-    iso = start.isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"
+        return day_text(start.date())
+    return week_axis(start.date())
 
 
 @CALCULATORS.register("p_chart")

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen._lazy import lazy
 from reportgen.report.model import ALL_EQUAL, Change, Interval
+from reportgen.text.number import count as count_text
+from reportgen.text.number import decimal, plain
 
 if TYPE_CHECKING:
     import numpy as np
@@ -238,7 +240,7 @@ class Quantile(_Sample):
 
     def __post_init__(self) -> None:
         if self.q != 0.5:
-            object.__setattr__(self, "test_name", f"Mood's quantile test (q = {self.q:g})")
+            object.__setattr__(self, "test_name", f"Mood's quantile test (q = {plain(self.q)})")
 
     @property
     def value(self) -> float | None:
@@ -520,4 +522,4 @@ def design_text(estimate: Estimate) -> str:
         effect, clusters = mean.design_effect, mean.clusters
     else:
         return ""
-    return f" (design effect {effect:.2f}, {clusters} clusters)"
+    return f" (design effect {decimal(effect, 2)}, {count_text(clusters)} clusters)"

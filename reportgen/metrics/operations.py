@@ -28,6 +28,7 @@ from reportgen.metrics.estimates import (
     proportion_from,
 )
 from reportgen.report.model import Unit
+from reportgen.text.number import plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,7 +70,7 @@ class DurationParams(CalculatorParams):
 
 
 def _quantile_label(q: float) -> str:
-    return "median" if q == 0.5 else f"P{q * 100:g}"
+    return "median" if q == 0.5 else f"P{plain(q * 100)}"
 
 
 class _Duration(Calculator):

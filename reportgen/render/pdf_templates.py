@@ -27,6 +27,7 @@ from markupsafe import Markup
 from reportgen.errors import RenderError
 from reportgen.render.templates import builtin_templates
 from reportgen.report.model import Figure, ReportModel, Theme
+from reportgen.text.dates import timestamp
 from reportgen.text.truncate import footnoted, shorten
 
 #: The entry template every report starts from.
@@ -126,7 +127,7 @@ def build_environment(search_path: Sequence[Path]) -> jinja2.Environment:
     env.globals["asset_url"] = lambda name: find_asset(name, search_path).as_uri()
     env.globals["status_tone"] = lambda status: STATUS_TONES.get(status or "", "neutral")
     env.filters["svg_data_uri"] = svg_data_uri
-    env.filters["datetime_text"] = datetime_text
+    env.filters["datetime_text"] = timestamp
     env.filters["iso_datetime"] = iso_datetime
     # long cell texts: cut with an ellipsis and a mark, the full text in a footnote
     env.filters["footnoted"] = lambda table: footnoted([[c.text for c in row] for row in table.rows])
@@ -217,17 +218,6 @@ def svg_data_uri(figure: Figure) -> str:
         raise RenderError(f"figure '{figure.id}': its SVG has no <svg> element")
     encoded = base64.b64encode(figure.svg.encode("utf-8")).decode("ascii")
     return f"data:image/svg+xml;base64,{encoded}"
-
-
-def datetime_text(value: datetime) -> str:
-    """A timestamp for readers, e.g. ``2 Nov 2026, 07:00 UTC`` (locale-independent)."""
-    if value.tzinfo is not None and value.utcoffset() == UTC.utcoffset(None):
-        zone = " UTC"
-    elif value.tzinfo is not None:
-        zone = f" {value.strftime('%Z') or value.strftime('%z')}"
-    else:
-        zone = ""
-    return f"{value.day} {value:%b %Y, %H:%M}{zone}"
 
 
 def iso_datetime(value: datetime) -> str:

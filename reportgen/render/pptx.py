@@ -20,11 +20,9 @@ data colours (chart series, status cells, tones) so the deck's charts match the 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pptx.dml.color import RGBColor
 from pptx.presentation import Presentation as PresentationType
@@ -66,6 +64,7 @@ from reportgen.render.pptx_tables import (
 from reportgen.render.pptx_text import LINE_HEIGHT, choose_size, text_height_pt, use_font
 from reportgen.render.templates import find_builtin
 from reportgen.report.model import Artifact, Figure, Kpi, ReportModel, Section, Table
+from reportgen.text.dates import timestamp
 
 __all__ = ["DEFAULT_MASTER", "render_pptx"]
 
@@ -152,7 +151,7 @@ class _DeckBuilder:
 
     def _title_slide(self) -> None:
         model = self.model
-        generated = _local_date(model.generated_at, model.period.timezone)
+        generated = model.generated_text or timestamp(model.generated_at, model.period.timezone)
         lines = [model.subtitle, model.organisation, model.period.label, f"Generated {generated}",
                  *model.restatements]
         notes = [
@@ -420,13 +419,6 @@ def _strip_home(figures: Sequence[Figure], kpi: Kpi) -> int:
             if wanted and wanted in text:
                 return index
     return 0
-
-
-def _local_date(moment: datetime, timezone: str) -> str:
-    """The generation date as the report's readers see it (in the period's time zone)."""
-    with contextlib.suppress(ZoneInfoNotFoundError, ValueError):  # unknown zone: keep as given
-        moment = moment.astimezone(ZoneInfo(timezone)) if moment.tzinfo else moment
-    return f"{moment.day} {moment:%B %Y}"
 
 
 def _utc(moment: datetime) -> datetime:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reportgen import text
 from reportgen.report.model import Finding, Kpi, MethodNote, ReportModel, Section
 
 
@@ -52,12 +53,12 @@ def method_notes(note: MethodNote) -> str:
 def provenance(model: ReportModel) -> tuple[str, str]:
     """The provenance as a one-line slide caption (short hashes) and in full for the notes."""
     prov = model.provenance
-    stamp = f"{prov.generated_at:%Y-%m-%d %H:%M %Z}".strip()
+    stamp = model.generated_text or text.timestamp(prov.generated_at, model.period.timezone)
 
     def inputs(short: bool) -> str:
         return ", ".join(
             f"{name} {digest[:12] if short else digest}"
-            + (f" ({prov.row_counts[name]:,} rows)" if name in prov.row_counts else "")
+            + (f" ({text.count(prov.row_counts[name])} rows)" if name in prov.row_counts else "")
             for name, digest in prov.input_hashes.items()
         )
 

@@ -318,7 +318,7 @@ def write_sheet(sheet: Worksheet, header: Sequence[str], rows: Sequence[Sequence
 
 def _shown(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return text.decimal(value, 2)
     return "" if value is None else str(value)
 
 

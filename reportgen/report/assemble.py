@@ -175,7 +175,7 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
             cells.append(Cell(label, tone=text.status_tone(row.status) if row.status else None))
         rows.append(tuple(cells))
     notes = ["* significant change vs the previous period"
-             f" (α = {result.change.alpha:g})" if result.change else "* significant change"]
+             f" ({text.significance(result.change.alpha)})" if result.change else "* significant change"]
     if suppressed:
         notes.append(f"{suppressed} segment(s) below the minimum n are not shown as values")
     return Table(id=f"{result.metric_id}_{table.by_key.replace(',', '_')}_{index}",
@@ -197,7 +197,7 @@ def method_note(result: MetricResult) -> MethodNote:
     change = result.change
     test = interval
     if change and change.test:
-        test += f"; {change.test} vs {change.against} at α = {change.alpha:g}"
+        test += f"; {change.test} vs {change.against} at {text.significance(change.alpha)}"
         if change.p_value is not None:
             test += f" ({text.p_value(change.p_value, change.alpha)})"
     suppressed = [f"{p.label}: {p.suppressed}" for p in result.history if p.suppressed]
@@ -449,7 +449,7 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
                                                   *text.truncate.shortened_notes(metrics)])),
         theme=theme, subtitle=definition.description,
         owner=definition.owner or "", warnings=_warnings(metrics, gates, period),
-        metrics=dict(metrics), locale=definition.locale, generated_text=text.timestamp(now),
+        metrics=dict(metrics), locale=definition.locale, generated_text=text.timestamp(now, period.timezone),
         stat_notes=tuple(editor.notes), actions=register,
         # with nothing to report, the summary still says the headline held steady
         steady_text="" if summary else steady_text(

@@ -21,6 +21,7 @@ from reportgen.delivery.email import send_notice
 from reportgen.ledger.store import Ledger, RunRecord
 from reportgen.period import Period
 from reportgen.settings import SmtpSettings
+from reportgen.text import plain, timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def request_approval(loaded: LoadedDefinition, period: Period, run_id: int, *, l
     text = (f"The {definition.title} for {period.label} is ready and waits for your approval "
             f"(run #{run_id}). Nothing has been sent to its recipients.\n\n"
             f"Preview it and approve or reject it at {where} by "
-            f"{deadline:%Y-%m-%d %H:%M} UTC.\n")
+            f"{timestamp(deadline, period.timezone)}.\n")
     for approver in approvers:
         try:
             send_notice(approver, f"[approval needed] {definition.title} — {period.label}",
@@ -90,8 +91,8 @@ def alert_overdue_approvals(definitions: Iterable[Definition], *, ledger: Ledger
                 kind="unapproved", report_id=definition.id, period=run.period,
                 subject=f"[not approved] {definition.title} — {run.period}",
                 text=(f"Run #{run.id} of the {definition.title} for {run.period} has waited "
-                      f"for approval since {run.started_at:%Y-%m-%d %H:%M} UTC, past its "
-                      f"{definition.approval.deadline_hours:g}-hour deadline. Nothing has "
+                      f"for approval since {timestamp(run.started_at, definition.period.timezone)}, past its "
+                      f"{plain(definition.approval.deadline_hours)}-hour deadline. Nothing has "
                       f"been sent to its recipients. Ask an approver "
                       f"({', '.join(definition.approval.approvers) or 'any approver'}) to "
                       f"approve or reject it on the web page.\n"),

@@ -44,6 +44,7 @@ from reportgen.report.model import Artifact, MetricResult
 from reportgen.report.restatement import SentNumbers, restatements
 from reportgen.run.approvals import awaits_approval, request_approval
 from reportgen.settings import SmtpSettings
+from reportgen.text.dates import timestamp
 
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition
@@ -503,7 +504,7 @@ def _hold_notice(title: str, period: Period, reasons: tuple[str, ...],
     return (f"[held] {title} — {period.label}",
             f"The {title} for {period.label} is on hold: its data did not pass the quality "
             f"gates.\n\n{lines}\n\nNothing was sent to recipients. It will be tried again "
-            f"at {retry_at:%Y-%m-%d %H:%M} UTC, and sent once the data is complete.\n",
+            f"at {timestamp(retry_at, period.timezone)}, and sent once the data is complete.\n",
             HOLD_NOTICE)
 
 

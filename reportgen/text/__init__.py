@@ -9,13 +9,16 @@ the e-mail, the workbook and the charts only place them.
 from __future__ import annotations
 
 from reportgen.text.dates import (
+    clock,
     date_range,
     day,
     month,
     month_axis,
     period_label,
+    quarter_axis,
     short_month,
     timestamp,
+    week_axis,
 )
 from reportgen.text.locales import (
     DEFAULT_LOCALE,
@@ -39,11 +42,13 @@ from reportgen.text.number import (
     n_text,
     p_value,
     percent,
+    plain,
     share,
     shown,
     shown_difference,
     shown_parts,
     signed_change_words,
+    significance,
     value,
     value_words,
 )
@@ -60,10 +65,12 @@ from reportgen.text.words import humanise, join_names, plural, plural_noun, valu
 
 __all__ = [
     "DEFAULT_LOCALE", "MINUS", "MISSING", "RANGE", "STATUSES", "StatusStyle", "change",
-    "change_words", "check_locale", "confidence_label", "count", "current_locale", "date_range",
+    "change_words", "check_locale", "clock", "confidence_label", "count", "current_locale", "date_range",
     "day", "decimal", "footnoted", "humanise", "interval", "interval_text", "is_missing", "value_label",
     "join_names",
     "locale_scope", "month", "month_axis", "n_text", "p_value", "parse_locale", "percent", "period_label",
-    "plural", "plural_noun", "share", "shown", "shown_difference", "shown_parts", "short_month", "shorten", "signed_change_words", "status_colour",
+    "plain", "significance",
+    "plural", "plural_noun", "quarter_axis", "share", "short_month", "shorten", "shown", "shown_difference", "shown_parts", "signed_change_words", "status_colour",
     "status_label", "status_tone", "timestamp", "tone_colour", "value", "value_words",
+    "week_axis",
 ]

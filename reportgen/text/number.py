@@ -81,6 +81,17 @@ def decimal(value: float, decimals: int, locale: str | None = None, *,
                                              decimal_quantization=True))
 
 
+def plain(number: float, locale: str | None = None) -> str:
+    """A number as it was given, with no trailing zeros: a setting or a bound such as
+    ``24``, ``1.5`` or ``0.05`` (``0,05`` in ``de``)."""
+    return decimal(number, 6, locale, strip_zeros=True)
+
+
+def significance(alpha: float, locale: str | None = None) -> str:
+    """A significance level: ``α = 0.05``."""
+    return f"α = {plain(alpha, locale)}"
+
+
 def percent(fraction: float, decimals: int = 1, locale: str | None = None) -> str:
     """A fraction as a percentage: ``0.8123`` -> ``81.2%`` (en), ``81,2 %`` (de)."""
     loc = resolve(locale)

@@ -13,12 +13,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from reportgen import text
 from reportgen.ledger.store import RunRecord, utc_now
 from reportgen.settings import Settings
 from reportgen.web.auth import CSRF_FIELD, csrf_token, current_user
 from reportgen.web.catalog import Entry, load_catalog
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# dates and numbers on the pages are written by reportgen.text, as in the reports
+TEMPLATES.env.filters.update(timestamp=text.timestamp, clock=text.clock, day=text.day,
+                             count=text.count)
 
 
 @dataclass

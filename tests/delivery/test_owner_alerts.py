@@ -153,7 +153,7 @@ def test_a_report_not_delivered_by_its_deadline_alerts_the_owner_once(
 
     assert alerts_to_owner(smtp_server) == ["[late] Monthly Quality Report — October 2026"]
     body = smtp_server.by_recipient()[OWNER][0].message.get_content()
-    assert "2026-11-02 13:00 CET" in body  # the deadline, in the schedule's timezone
+    assert "Nov 2, 2026, 1:00 PM CET" in body  # the deadline, in the schedule's timezone
     assert f"#{held} (schedule), is held: source 'tickets': 2 rows" in body
     (alert,) = ledger.alerts()
     assert (alert.report_id, alert.period, alert.kind, alert.run_id) == (

@@ -231,7 +231,11 @@ def test_title_slide_shows_organisation_period_and_generated_date(standard_deck)
     text = "\n".join(s.text_frame.text for s in standard_deck[1].slides[0].shapes
                      if s.has_text_frame)
     assert model.title in text and model.organisation in text and model.period.label in text
-    assert "Generated 2 November 2026" in text  # 07:00 UTC is 08:00 in Berlin, same day
+    # 07:00 UTC is 08:00 in Berlin (CET in November), written the way the PDF cover and the
+    # notes write it: the locale's medium date and short time, then the zone
+    assert "Generated Nov 2, 2026, 8:00 AM CET" in text
+    notes = standard_deck[1].slides[0].notes_slide.notes_text_frame.text
+    assert "Generated Nov 2, 2026, 8:00 AM CET." in notes
 
 
 def test_agenda_lists_every_section(standard_deck) -> None:

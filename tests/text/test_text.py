@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+from babel import Locale
+from babel.dates import format_date, format_time, get_datetime_format
 from support.factories import sample_metric
 
 from reportgen import text
@@ -137,3 +142,46 @@ def test_no_calculator_formula_prints_none_for_its_defaults():
 def test_a_value_beyond_any_measurement_is_written_with_an_exponent(number, unit, locale,
                                                                     expected):
     assert text.value(number, unit, locale) == expected
+
+
+MOMENT = datetime(2026, 12, 6, 18, 22, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_a_timestamp_is_babels_medium_date_and_short_time_with_the_zone(locale):
+    # Babel's own parts, joined by the locale's own medium date-time pattern
+    joined = get_datetime_format("medium", locale=locale)
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def babel(zone, abbreviation):
+        return (joined.replace("{1}", format_date(MOMENT.astimezone(zone), "medium", locale=locale))
+                .replace("{0}", format_time(MOMENT, "short", tzinfo=zone, locale=locale))
+                .replace("\u202f", " ") + f" {abbreviation}")
+
+    assert text.timestamp(MOMENT, locale=locale) == babel(UTC, "UTC")
+    assert text.timestamp(MOMENT, "UTC", locale) == babel(UTC, "UTC")
+    # 18:22 UTC on 6 December is 19:22 in Berlin, on winter time (CET)
+    assert text.timestamp(MOMENT, "Europe/Berlin", locale) == babel(berlin, "CET")
+    assert text.clock(MOMENT, "Europe/Berlin", locale) == format_time(
+        MOMENT, "short", tzinfo=berlin, locale=locale).replace("\u202f", " ")
+
+
+def test_a_timestamp_reads_the_same_way_in_every_place():
+    assert text.timestamp(MOMENT) == "Dec 6, 2026, 6:22 PM UTC"
+    assert text.timestamp(MOMENT, "Europe/Berlin", "de") == "06.12.2026, 19:22 CET"
+    assert text.timestamp(MOMENT, "America/New_York") == "Dec 6, 2026, 1:22 PM EST"
+    assert text.timestamp(MOMENT, "Nowhere/Unknown") == "Dec 6, 2026, 6:22 PM UTC"
+    assert text.timestamp(MOMENT.replace(tzinfo=None)) == "Dec 6, 2026, 6:22 PM"  # no zone known
+    with text.locale_scope("de"):
+        assert text.timestamp(MOMENT) == "06.12.2026, 18:22 UTC"
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_settings_levels_and_axis_labels_follow_the_locale(locale):
+    symbols = Locale.parse(locale).number_symbols["latn"]
+    assert text.plain(24.0, locale) == "24"
+    assert text.plain(1.5, locale) == f"1{symbols['decimal']}5"
+    assert text.significance(0.05, locale) == f"α = 0{symbols['decimal']}05"
+    assert text.quarter_axis(date(2026, 7, 1), locale) == format_date(
+        date(2026, 7, 1), "QQQ yy", locale=locale)
+    assert text.week_axis(date(2026, 10, 12), locale) == "W42 26"  # ISO week 42

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from smtp_server import smtp_settings
-from web_site import mini_definition
-from webhook_server import WebhookServer
+from support.smtp_server import smtp_settings
+from support.web_site import mini_definition
+from support.webhook_server import WebhookServer
 
 from reportgen.definition.models import ChatSpec
 from reportgen.delivery.chat import chat_message
@@ -20,8 +20,6 @@ from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.plan import load_definition
 from reportgen.run.runner import run_report
-
-pytest_plugins = ["conftest_delivery"]
 
 SEPTEMBER = Period.parse("2026-09", "month", "Europe/Berlin")
 
