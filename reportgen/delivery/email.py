@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
-import string
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +33,12 @@ from pathlib import Path
 from typing import Literal
 
 from reportgen import secrets
-from reportgen.definition.models import EmailSpec
+from reportgen.definition.models import (
+    SUBJECT_FIELDS,
+    EmailSpec,
+    check_message_template,
+    has_line_break,
+)
 from reportgen.delivery.content import MailContent, render_bodies
 from reportgen.delivery.smtp import SmtpSession, describe, is_transient
 from reportgen.errors import DeliveryError
@@ -52,7 +56,6 @@ MIME_TYPES: Mapping[str, tuple[str, str]] = {
     "pdf": ("application", "pdf"),
     "pptx": ("application", "vnd.openxmlformats-officedocument.presentationml.presentation"),
 }
-_SUBJECT_FIELDS = ("title", "period", "organisation")
 
 
 class HeaderInjectionError(DeliveryError, ValueError):
@@ -104,21 +107,22 @@ class DeliveryReport:
 
 
 def check_header(name: str, value: str) -> str:
-    """``value``, or HeaderInjectionError when it holds a CR or LF."""
-    if "\r" in value or "\n" in value:
+    """``value``, or HeaderInjectionError when it holds a line break (any character
+    ``str.splitlines`` breaks at, as the e-mail library refuses them all)."""
+    if has_line_break(value):
         raise HeaderInjectionError(name, value)
     return value
 
 
 def render_subject(template: str, content: MailContent) -> str:
-    """Fill ``{title}``, ``{period}`` and ``{organisation}`` into the subject template."""
+    """Fill ``{title}``, ``{period}`` and ``{organisation}`` into the subject template
+    (placeholders are checked as the definition's loader checks them)."""
+    try:
+        check_message_template(template, SUBJECT_FIELDS)
+    except ValueError as exc:
+        raise DeliveryError(f"delivery.email.subject: {exc}") from None
     values = {"title": content.title, "period": content.period_label,
               "organisation": content.organisation}
-    for _, name, _, _ in string.Formatter().parse(template):
-        if name is not None and name not in values:
-            raise DeliveryError(
-                f"delivery.email.subject: unknown placeholder {{{name}}}; "
-                f"expected {', '.join('{' + f + '}' for f in _SUBJECT_FIELDS)}")
     return check_header("Subject", template.format(**values))
 
 
