@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from reportgen.data.connectors import RawRelation
-from reportgen.data.quality import counting_statement
+from reportgen.data.quality import CONTROL, NON_FINITE, Reason, counting_statement
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import MissingColumnsError, SourceError
 from reportgen.period import Period, zone
@@ -28,6 +28,12 @@ COPY = "__copy__"
 
 _TRUE = ("1", "true", "t", "yes", "y", "1.0")
 _FALSE = ("0", "false", "f", "no", "n", "0.0")
+
+#: Control characters but tab, line feed and carriage return: invisible, and not allowed in
+#: the XML of charts and slides, so they are removed from text values (and counted).  NUL
+#: is left to the connectors (a database text value cannot hold it).
+CONTROL_CHARACTERS = "".join(chr(c) for c in (*range(1, 9), 11, 12, *range(14, 32), 127))
+_CONTROL_CLASS = "[" + "".join(f"\\x{ord(c):02x}" for c in CONTROL_CHARACTERS) + "]"
 
 
 @dataclass(frozen=True)
@@ -83,8 +89,9 @@ class Canonical:
     in_window: ColumnElement[Any]  # the window as a condition on the raw relation
     #: one statement counting, per period, the rows dropped and values read as empty
     quality: sa.Select[Any] | sa.CompoundSelect | None = None
-    #: the numeric columns whose inf and NaN values ``quality`` counts, in its order
-    quality_columns: tuple[str, ...] = ()
+    #: the reasons (per column) whose values ``quality`` counts, in its order: inf and NaN
+    #: in numeric columns, control characters in text ones
+    quality_reasons: tuple[Reason, ...] = ()
 
     @property
     def dialect(self) -> str:
@@ -123,6 +130,7 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
     settle_time_mode(raw, spec)
     columns: dict[str, ColumnElement[Any]] = {}
     kinds: dict[str, str] = {}
+    controls: dict[Reason, ColumnElement[Any]] = {}
     for col in ours:
         value: ColumnElement[Any] = raw.table.c[raw_names[col]]
         if col in spec.values:
@@ -138,6 +146,10 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
         else:
             kinds[col] = kind
             value = _typed(value, kind, dialect, raw, raw_names[col] if col not in spec.values else None)
+        if kinds[col] in ("str", "category"):
+            shown = printable(value, dialect)
+            controls[Reason(CONTROL, False, col)] = value != shown
+            value = shown
         columns[col] = value
     time = _time(raw, spec)
     bounds = _bounds(raw, spec, window, periods)
@@ -158,12 +170,24 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
         rows = sa.select(*selected).select_from(raw.table).where(in_window).subquery("rows")
     if derived:
         rows = _with_derived(name, spec, rows, derived, dialect, kinds, raw.label, "rows")
-    non_finite = _non_finite(spec, raw, ours)
-    quality = counting_statement(spec, raw, time, period, in_window, keys, non_finite,
+    counted = {Reason(NON_FINITE, False, col): condition
+               for col, condition in _non_finite(spec, raw, ours).items()} | controls
+    quality = counting_statement(spec, raw, time, period, in_window, keys, counted,
                                  _written_time(raw, spec),
                                  _unparsed_text_time(raw, time, in_window))
     return Canonical(name, raw, rows, kinds, tuple(periods), in_window, quality,
-                     tuple(non_finite))
+                     tuple(counted))
+
+
+def printable(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """The text ``value`` without CONTROL_CHARACTERS (unchanged on a database with neither
+    regular expressions nor our SQLite function)."""
+    if dialect in ("duckdb", "postgresql"):
+        return sa.func.regexp_replace(value, sa.literal(_CONTROL_CLASS), sa.literal(""),
+                                      sa.literal("g"))
+    if dialect == "sqlite":
+        return sa.func.reportgen_printable(value)
+    return value
 
 
 def _non_finite(spec: SourceSpec, raw: RawRelation,

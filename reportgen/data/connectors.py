@@ -317,8 +317,17 @@ def _sqlite_aggregates(dbapi_connection: Any, _record: Any) -> None:
             return None
         return x
 
+    def printable(value: Any) -> Any:
+        """Text without control characters (see ``reportgen.data.canonical.printable``)."""
+        from reportgen.data.canonical import CONTROL_CHARACTERS
+
+        if not isinstance(value, str):
+            return value
+        return value.translate(dict.fromkeys(map(ord, CONTROL_CHARACTERS)))
+
     dbapi_connection.create_aggregate("var_samp", 1, VarSamp)
     dbapi_connection.create_function("reportgen_number", 2, number, deterministic=True)
+    dbapi_connection.create_function("reportgen_printable", 1, printable, deterministic=True)
 
 
 def sql_engine(name: str, url: str, base_dir: Path) -> sa.Engine:

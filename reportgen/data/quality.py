@@ -28,6 +28,7 @@ UNREADABLE_TIME = "unreadable_time"
 INCOMPLETE_ROW = "incomplete_row"
 DUPLICATE = "duplicate"
 NON_FINITE = "non_finite"
+CONTROL = "control_characters"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class Reason:
             keys = " and ".join(spec.dedupe_on)
             return (f"{plural(n, 'duplicate row')} dropped (the same {keys} as an earlier "
                     "row, which is kept)")
+        if self.key == CONTROL:
+            return (f"{plural(n, repr(self.column) + ' value')} with control characters "
+                    "(invisible, such as escape or bell), which were removed")
         return (f"{plural(n, 'invalid ' + repr(self.column) + ' value')} (infinite or not a "
                 "number) read as blank")
 
@@ -95,7 +99,7 @@ class QualityCounts:
 def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[Any],
                        period: ColumnElement[Any], in_window: ColumnElement[Any],
                        keys: Sequence[ColumnElement[Any]],
-                       non_finite: Mapping[str, ColumnElement[Any]],
+                       non_finite: Mapping[Reason, ColumnElement[Any]],
                        written: ColumnElement[Any] | None = None,
                        unparsed: ColumnElement[Any] | None = None) -> sa.Select[Any]:
     """SELECT period, -, -, non-finite per column, duplicates ... GROUP BY period, and one
@@ -132,9 +136,10 @@ def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[A
     return sa.union_all(by_period, undated)  # type: ignore[return-value]
 
 
-def read_counts(name: str, spec: SourceSpec, columns: Sequence[str],
+def read_counts(name: str, spec: SourceSpec, reasons: Sequence[Reason],
                 rows: Sequence[Any], periods: Sequence[Period], unread: int = 0) -> QualityCounts:
-    """The counting statement's result rows as a ``QualityCounts``."""
+    """The counting statement's result rows as a ``QualityCounts`` (``reasons``: what its
+    per-value conditions count, in order)."""
     by_period: dict[str, dict[Reason, int]] = {}
     undated = unreadable = 0
     for row in rows:
@@ -142,10 +147,10 @@ def read_counts(name: str, spec: SourceSpec, columns: Sequence[str],
             undated, unreadable = int(row[1] or 0), int(row[2] or 0)
             continue
         counts: dict[Reason, int] = {}
-        for i, column in enumerate(columns):
-            counts[Reason(NON_FINITE, False, column)] = int(row[3 + i] or 0)
+        for i, reason in enumerate(reasons):
+            counts[reason] = int(row[3 + i] or 0)
         if spec.dedupe_on:
-            counts[Reason(DUPLICATE, True)] = int(row[3 + len(columns)] or 0)
+            counts[Reason(DUPLICATE, True)] = int(row[3 + len(reasons)] or 0)
         by_period[periods[int(row[0])].key] = counts
     return QualityCounts(name, spec, by_period, undated, unreadable, unread)
 

@@ -148,7 +148,7 @@ class DataStore:
         if canonical.quality is None:
             return QualityCounts(handle.name, handle.spec, unread=unread)
         _, rows = self._execute(handle, canonical.quality)
-        return read_counts(handle.name, handle.spec, canonical.quality_columns, rows,
+        return read_counts(handle.name, handle.spec, canonical.quality_reasons, rows,
                            canonical.periods, unread)
 
     def quality(self, name: str) -> QualityCounts:
