@@ -164,5 +164,10 @@ class RenderError(ReportgenError):
     """A renderer failed to produce its artifact."""
 
 
+class TemplateError(RenderError, InputError):
+    """A definition's template, stylesheet, slide master or theme is refused or broken:
+    input to fix, so exit code 2."""
+
+
 class DeliveryError(ReportgenError):
     """A delivery channel failed."""

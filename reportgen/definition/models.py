@@ -518,7 +518,7 @@ class ThemeSpec(Strict):
     primary: str = Field("#1F3A5F", pattern=r"^#[0-9A-Fa-f]{6}$")
     accent: str = Field("#2A9D8F", pattern=r"^#[0-9A-Fa-f]{6}$")
     palette: list[Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]] | None = None
-    font_family: str = "Inter"
+    font_family: str = Field("Inter", pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,60}$", description="A font name (letters, digits, spaces and '-').")
 
 
 class PrivacySpec(Strict):
