@@ -106,6 +106,12 @@ class SourceError(InputError):
         where = f" ({file})" if file else ""
         super().__init__(f"source '{source}'{where}: {problem}")
 
+    def located(self, where: str) -> SourceError:
+        """This error with ``where`` (the definition's file:line:col and YAML path of the
+        source) in front of its message."""
+        self.args = (f"{where}: {self.args[0]}", *self.args[1:])
+        return self
+
 
 class MissingColumnsError(SourceError, KeyError):
     """Columns a definition needs are not in the data."""
