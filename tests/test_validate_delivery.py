@@ -122,3 +122,17 @@ def test_run_refuses_before_reading_any_data(
     assert f"{path}:{position_of(path, 'pptx')} delivery.email.attach[0]" in err, err
     assert "csat.csv" not in err
     assert not list(out.rglob("*.pdf"))
+
+
+def test_a_line_break_in_a_segments_value_does_not_stop_its_mail() -> None:
+    from reportgen.delivery.content import MailContent
+    from reportgen.delivery.email import render_subject
+
+    # a fan-out title holds the segment's value, which comes from the data
+    content = MailContent(report_id="mqr", title="Quality — Billing\nBcc: x@example.com",
+                          organisation="Acme", period_key="2026-10", period_label="October 2026",
+                          date_range="1–31 Oct 2026")
+
+    subject = render_subject("{title} ({period})", content)
+
+    assert subject == "Quality — Billing Bcc: x@example.com (October 2026)"

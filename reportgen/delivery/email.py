@@ -121,8 +121,10 @@ def render_subject(template: str, content: MailContent) -> str:
         check_message_template(template, SUBJECT_FIELDS)
     except ValueError as exc:
         raise DeliveryError(f"delivery.email.subject: {exc}") from None
-    values = {"title": content.title, "period": content.period_label,
-              "organisation": content.organisation}
+    # a fan-out's title holds a value from the data: a line break in it becomes a space
+    values = {name: " ".join(value.splitlines()) for name, value in (
+        ("title", content.title), ("period", content.period_label),
+        ("organisation", content.organisation))}
     return check_header("Subject", template.format(**values))
 
 
