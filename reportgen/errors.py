@@ -107,6 +107,12 @@ class SourceError(InputError):
         where = f" ({file})" if file else ""
         super().__init__(f"source '{source}'{where}: {problem}")
 
+    def located(self, where: str) -> SourceError:
+        """This error with ``where`` (the definition's file:line:col and YAML path of the
+        source) in front of its message."""
+        self.args = (f"{where}: {self.args[0]}", *self.args[1:])
+        return self
+
 
 class MissingColumnsError(SourceError, KeyError):
     """Columns a definition needs are not in the data."""
@@ -175,6 +181,11 @@ class ResourceError(ReportgenError):
 
 class RenderError(ReportgenError):
     """A renderer failed to produce its artifact."""
+
+
+class TemplateError(RenderError, InputError):
+    """A definition's template, stylesheet, slide master or theme is refused or broken:
+    input to fix, so exit code 2."""
 
 
 class DeliveryError(ReportgenError):

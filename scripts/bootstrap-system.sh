@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the system packages reportgen needs, only those missing (Debian/Ubuntu).
 #   runtime: Pango/HarfBuzz for WeasyPrint, the Inter and DejaVu fonts, and fallback fonts
-#            for glyphs those lack (emoji, symbols, Arabic and Hebrew) found in data values
+#            for glyphs those lack (emoji, symbols, Arabic, Hebrew, Chinese, Japanese and
+#            Korean) found in data values
 #   tests:   LibreOffice Impress (opens and converts decks), poppler-utils (pdftoppm),
 #            the PostgreSQL server (the ledger's tests start a throwaway cluster with it),
 #            Chromium (the web page's browser tests drive /usr/bin/chromium with Playwright)
@@ -10,7 +11,7 @@
 set -euo pipefail
 
 profile="${1:-test}"
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-inter fonts-dejavu-core fonts-liberation2 fonts-noto-color-emoji fonts-symbola fonts-noto-core python3-venv)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-inter fonts-dejavu-core fonts-liberation2 fonts-noto-color-emoji fonts-symbola fonts-noto-core fonts-noto-cjk python3-venv)
 if [ "$profile" = "test" ]; then
   packages+=(libreoffice-impress-nogui poppler-utils postgresql chromium redis-server)
 fi

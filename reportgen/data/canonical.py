@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from reportgen.data.connectors import RawRelation
+from reportgen.data.connectors import CONTROL_CHARACTERS, RawRelation
 from reportgen.data.privacy import missing_in_data
-from reportgen.data.quality import counting_statement
+from reportgen.data.quality import CONTROL, counting_statement
 from reportgen.definition.models import SourceSpec
 from reportgen.errors import MissingColumnsError, SourceError
 from reportgen.period import Period, zone
@@ -28,6 +28,8 @@ COPY = "__copy__"
 
 _TRUE = ("1", "true", "t", "yes", "y", "1.0")
 _FALSE = ("0", "false", "f", "no", "n", "0.0")
+
+_CONTROL_CLASS = "[" + "".join(f"\\x{ord(c):02x}" for c in CONTROL_CHARACTERS) + "]"
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
     settle_time_mode(raw, spec)
     columns: dict[str, ColumnElement[Any]] = {}
     kinds: dict[str, str] = {}
+    controls: dict[tuple[str, str], ColumnElement[Any]] = {}
     for col in ours:
         value: ColumnElement[Any] = raw.table.c[raw_names[col]]
         if col in spec.values:
@@ -159,6 +162,10 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
             if kind in ("int", "float"):
                 value = without_placeholder(value, raw)
             value = _typed(value, kind, dialect, raw, raw_names[col] if col not in spec.values else None)
+        if kinds[col] in ("str", "category"):
+            shown = printable(value, dialect)
+            controls[(CONTROL, col)] = value != shown
+            value = shown
         columns[col] = value
     time = _time(raw, spec)
     bounds = _bounds(raw, spec, window, periods)
@@ -179,13 +186,24 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
         rows = sa.select(*selected).select_from(raw.table).where(in_window).subquery("rows")
     if derived:
         rows = _with_derived(name, spec, rows, derived, dialect, kinds, raw.label, "rows")
-    non_finite = _non_finite(spec, raw, ours)
+    non_finite = _non_finite(spec, raw, ours) | controls
     quality = counting_statement(spec, raw, time, period, in_window, keys, non_finite,
                                  _written_time(raw, spec),
                                  _unparsed_text_time(raw, time, in_window),
                                  [raw.table.c[raw_names[c]] for c in ours])
     return Canonical(name, raw, rows, kinds, tuple(periods), in_window, quality,
                      tuple(non_finite))
+
+
+def printable(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """The text ``value`` without CONTROL_CHARACTERS (unchanged on a database with neither
+    regular expressions nor our SQLite function)."""
+    if dialect in ("duckdb", "postgresql"):
+        return sa.func.regexp_replace(value, sa.literal(_CONTROL_CLASS), sa.literal(""),
+                                      sa.literal("g"))
+    if dialect == "sqlite":
+        return sa.func.reportgen_printable(value)
+    return value
 
 
 def _period_search(time: ColumnElement[Any], bounds: Sequence[Any], low: int,

@@ -32,6 +32,11 @@ TimeMode = Literal["instant", "naive", "text"]
 #: What a raw column holds, as far as the database tells: number, text, bool, time, unknown.
 NativeKind = Literal["number", "text", "bool", "time", "unknown"]
 
+#: Control characters but tab, line feed and carriage return: invisible, and not allowed in
+#: the XML of charts and slides, so they are removed from text values (and counted).  NUL
+#: is left to the connectors (a database text value cannot hold it).
+CONTROL_CHARACTERS = "".join(chr(c) for c in (*range(1, 9), 11, 12, *range(14, 32), 127))
+
 _SQLITE_PATH = re.compile(r"^sqlite(\+\w+)?:///(?!/)(?P<path>[^?]+)")
 
 
@@ -393,8 +398,15 @@ def _sqlite_aggregates(dbapi_connection: Any, _record: Any) -> None:
             return None
         return x
 
+    def printable(value: Any) -> Any:
+        """Text without control characters (see ``reportgen.data.canonical.printable``)."""
+        if not isinstance(value, str):
+            return value
+        return value.translate(dict.fromkeys(map(ord, CONTROL_CHARACTERS)))
+
     dbapi_connection.create_aggregate("var_samp", 1, VarSamp)
     dbapi_connection.create_function("reportgen_number", 2, number, deterministic=True)
+    dbapi_connection.create_function("reportgen_printable", 1, printable, deterministic=True)
 
 
 def sql_engine(name: str, url: str, base_dir: Path) -> sa.Engine:

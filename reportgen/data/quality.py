@@ -32,6 +32,8 @@ NON_FINITE = "non_finite"
 PLACEHOLDER = "placeholder"
 #: a row identical in every column to an earlier one, in a source without ``dedupe_on``
 IDENTICAL = "identical"
+#: control characters (escape, bell, ...) removed from a text value
+CONTROL = "control_characters"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class Reason:
         if self.key == PLACEHOLDER:
             return (f"{plural(n, repr(self.column) + ' value')} written as a placeholder "
                     "(NaN, null, N/A, -) read as blank")
+        if self.key == CONTROL:
+            return (f"{plural(n, repr(self.column) + ' value')} with control characters "
+                    "(invisible, such as escape or bell), which were removed")
         if self.key == IDENTICAL:
             return (f"{plural(n, 'row')} identical to an earlier row in every column read, "
                     "kept; set `dedupe_on` to drop copies")

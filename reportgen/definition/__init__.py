@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,8 @@ from pydantic import ValidationError
 
 from reportgen.definition.checks import Check, Collector, pydantic_problems, validate
 from reportgen.definition.models import Definition
-from reportgen.definition.yaml_loader import LineMap, load_yaml
-from reportgen.errors import DefinitionError, Location, Problem
+from reportgen.definition.yaml_loader import LineMap, PathKey, format_path, load_yaml
+from reportgen.errors import DefinitionError, Location, Problem, SourceError
 
 __all__ = ["Definition", "LoadedDefinition", "load_definition"]
 
@@ -33,6 +34,35 @@ class LoadedDefinition:
     def resolve(self, relative: str) -> Path:
         candidate = Path(relative).expanduser()
         return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    def location(self, path: PathKey) -> Location:
+        """Where ``path`` is written in the definition file (read again: a loaded definition
+        keeps no line map)."""
+        try:
+            return load_yaml(self.path).lines.locate(path)
+        except (DefinitionError, OSError):  # changed or removed since it was loaded
+            return Location(str(self.path))
+
+    def locate(self, path: PathKey) -> str:
+        """'file:line:col yaml.path' of ``path``, to put in front of a message."""
+        return f"{self.location(path)} {format_path(path)}"
+
+
+#: the keys that say where a source's data is, most specific first
+_DATA_KEYS = ("path", "files", "url", "table", "query")
+
+
+@contextmanager
+def locating(loaded: LoadedDefinition) -> Iterator[None]:
+    """Put where a source is written in the definition in front of the errors about its
+    data (a file not found, a column missing) raised inside."""
+    try:
+        yield
+    except SourceError as exc:
+        spec = loaded.definition.sources.get(exc.source)
+        key = next((k for k in _DATA_KEYS if spec is not None and getattr(spec, k, None)), None)
+        exc.located(loaded.locate(("sources", exc.source, *([key] if key else []))))
+        raise
 
 
 def load_definition(path: Path | str, environ: Mapping[str, str] | None = None,

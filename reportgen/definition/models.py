@@ -53,8 +53,16 @@ MAX_MAGNITUDE = 1e15
 FILENAME_FIELDS = ("report", "period", "ext")
 
 
+#: Every character ``str.splitlines`` breaks at; an e-mail header may hold none of them.
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def has_line_break(value: str) -> bool:
+    return any(ch in LINE_BREAKS for ch in value)
+
+
 def _no_newlines(value: str) -> str:
-    if "\r" in value or "\n" in value:
+    if has_line_break(value):
         raise ValueError("must be a single line (line breaks could inject mail headers)")
     return value
 
@@ -97,7 +105,7 @@ def _check_filename(value: str) -> str:
     """An output file name: a plain name (no folders), using only the known placeholders."""
     if not value.strip():
         raise ValueError("must not be empty")
-    if any(ord(c) < 32 or c in "/\\" for c in value):
+    if any(ord(c) < 32 or c in "/\\" for c in value) or has_line_break(value):
         raise ValueError(f"must be a plain file name without folders or control characters, "
                          f"found {value!r}")
     try:
@@ -377,10 +385,12 @@ class EmailSpec(Strict):
     @field_validator("subject")
     @classmethod
     def _subject(cls, value: str) -> str:
-        return _no_newlines(value)
+        return _no_newlines(check_message_template(value, SUBJECT_FIELDS))
 
 
 _MESSAGE_FIELDS = ("title", "period", "segment")
+#: The placeholders an e-mail subject may use.
+SUBJECT_FIELDS = ("title", "period", "organisation")
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]{0,127}$"
 
 
@@ -532,7 +542,7 @@ class ThemeSpec(Strict):
     primary: str = Field("#1F3A5F", pattern=r"^#[0-9A-Fa-f]{6}$")
     accent: str = Field("#2A9D8F", pattern=r"^#[0-9A-Fa-f]{6}$")
     palette: list[Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]] | None = None
-    font_family: str = "Inter"
+    font_family: str = Field("Inter", pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,60}$", description="A font name (letters, digits, spaces and '-').")
 
 
 class PrivacySpec(Strict):
@@ -582,9 +592,9 @@ class Definition(Strict):
     """A report definition: data sources -> metrics -> charts -> sections -> outputs."""
 
     id: Identifier
-    title: str
+    title: str = Field(description="The report's title, also in e-mail subjects (one line).")
     owner: Address | None = Field(None, description="Email address of the report owner (told when a run is held).")
-    organisation: str = ""
+    organisation: str = Field("", description="Shown beside the title and in e-mail subjects (one line).")
     description: str = ""
     locale: str = Field("en", description="Locale numbers and dates are written in (Babel), e.g. en, en_GB, de, fr_CA.")
     period: PeriodSpec = PeriodSpec()
@@ -606,6 +616,11 @@ class Definition(Strict):
     privacy: PrivacySpec = PrivacySpec()
     fan_out: FanOutSpec | None = Field(None, description="Make one report per segment (queue, site, vendor, team lead) from one pass over the data.")
     recipients_from: RecipientsFromSpec | None = Field(None, description="Each fan-out segment's recipients, from a mapping file or the data.")
+
+    @field_validator("title", "organisation")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return _no_newlines(value)  # both go into e-mail subjects
 
     @field_validator("locale")
     @classmethod

@@ -84,7 +84,12 @@ def alert_owner(alert: OwnerAlert, owner: str, channels: Sequence[AlertChannel],
                 ledger: Ledger) -> list[str]:
     """Send ``alert`` to ``owner`` on each channel not yet used for it; the channels that
     sent it now.  A channel failure is logged and recorded, never raised: an alert must
-    not turn into a second problem for the run it reports on."""
+    not turn into a second problem for the run it reports on.  With no channel at all (no
+    SMTP settings) the alert is recorded as failed too, so it is never lost unseen."""
+    if not channels:
+        record_outcome(ledger, alert.report_id, alert.period, alert.kind, owner, alert.run_id,
+                       error=NO_CHANNEL)
+        return []
     delivered: list[str] = []
     for channel in channels:
         claim = ledger.claim_alert(alert.report_id, alert.period, alert.kind, channel.name,
@@ -106,6 +111,23 @@ def alert_owner(alert: OwnerAlert, owner: str, channels: Sequence[AlertChannel],
         logger.info("%s %s: owner %s alerted (%s) by %s", alert.report_id, alert.period,
                     owner, alert.kind, channel.name)
     return delivered
+
+
+#: why an alert could not go out when no channel is set up
+NO_CHANNEL = "no way to reach the owner: the settings have no 'smtp' section"
+
+
+def record_outcome(ledger: Ledger, report_id: str, period: str, kind: str, owner: str,
+                   run_id: int | None, *, error: str | None = None,
+                   message_id: str | None = None, channel: str = "email") -> None:
+    """Record in the ledger's alerts table how telling the owner went (once per report,
+    period, kind and channel; a failure may be recorded again); a failure is logged."""
+    claim = ledger.claim_alert(report_id, period, kind, channel, owner, run_id)
+    if claim is not None:
+        ledger.finish_alert(claim, error=error, message_id=message_id)
+    if error:
+        logger.error("%s %s: could not tell the owner %s (%s): %s", report_id, period, owner,
+                     kind, secrets.redact(error))
 
 
 def owner_channels(smtp: SmtpSettings | None, *, now: Callable[[], datetime] = utc_now,

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
-import string
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,7 +32,12 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Literal
 
-from reportgen.definition.models import EmailSpec
+from reportgen.definition.models import (
+    SUBJECT_FIELDS,
+    EmailSpec,
+    check_message_template,
+    has_line_break,
+)
 from reportgen.delivery.content import MailContent, render_bodies
 from reportgen.delivery.once import DeliveryReport as DeliveryReport
 from reportgen.delivery.once import Destination, Send, SendError, send_once, settled
@@ -53,7 +57,6 @@ MIME_TYPES: Mapping[str, tuple[str, str]] = {
     "pdf": ("application", "pdf"),
     "pptx": ("application", "vnd.openxmlformats-officedocument.presentationml.presentation"),
 }
-_SUBJECT_FIELDS = ("title", "period", "organisation")
 
 
 class HeaderInjectionError(DeliveryError, ValueError):
@@ -77,21 +80,24 @@ class AttachmentTooLarge(DeliveryError):
 
 
 def check_header(name: str, value: str) -> str:
-    """``value``, or HeaderInjectionError when it holds a CR or LF."""
-    if "\r" in value or "\n" in value:
+    """``value``, or HeaderInjectionError when it holds a line break (any character
+    ``str.splitlines`` breaks at, as the e-mail library refuses them all)."""
+    if has_line_break(value):
         raise HeaderInjectionError(name, value)
     return value
 
 
 def render_subject(template: str, content: MailContent) -> str:
-    """Fill ``{title}``, ``{period}`` and ``{organisation}`` into the subject template."""
-    values = {"title": content.title, "period": content.period_label,
-              "organisation": content.organisation}
-    for _, name, _, _ in string.Formatter().parse(template):
-        if name is not None and name not in values:
-            raise DeliveryError(
-                f"delivery.email.subject: unknown placeholder {{{name}}}; "
-                f"expected {', '.join('{' + f + '}' for f in _SUBJECT_FIELDS)}")
+    """Fill ``{title}``, ``{period}`` and ``{organisation}`` into the subject template
+    (placeholders are checked as the definition's loader checks them)."""
+    try:
+        check_message_template(template, SUBJECT_FIELDS)
+    except ValueError as exc:
+        raise DeliveryError(f"delivery.email.subject: {exc}") from None
+    # a fan-out's title holds a value from the data: a line break in it becomes a space
+    values = {name: " ".join(value.splitlines()) for name, value in (
+        ("title", content.title), ("period", content.period_label),
+        ("organisation", content.organisation))}
     return check_header("Subject", template.format(**values))
 
 

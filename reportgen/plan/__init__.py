@@ -19,6 +19,7 @@ from reportgen.definition import LoadedDefinition
 from reportgen.definition import load_definition as _load
 from reportgen.definition.models import ChartSpec, Definition, SourceSpec
 from reportgen.plan.checks import registry_problems
+from reportgen.plan.delivery import delivery_problems
 
 if TYPE_CHECKING:
     from reportgen.metrics.engine import MetricPlan
@@ -30,7 +31,7 @@ __all__ = ["ChartPlan", "LoadedDefinition", "ReportPlan", "SourcePlan", "load_de
 def load_definition(path: Path | str, environ: Mapping[str, str] | None = None) -> LoadedDefinition:
     """Load the definition at ``path`` and check everything a run needs; raises
     DefinitionError listing every problem with its file, line and column."""
-    return _load(path, environ, checks=(registry_problems,))
+    return _load(path, environ, checks=(registry_problems, delivery_problems))
 
 
 @dataclass(frozen=True)

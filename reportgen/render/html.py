@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 
 from markupsafe import escape
 
-from reportgen.errors import RenderError
+from reportgen.errors import TemplateError
 from reportgen.render.files import write_atomically
 from reportgen.render.pdf_templates import render_html, template_search_path
 from reportgen.report.model import Artifact, ReportModel
@@ -33,7 +33,7 @@ def preview_html(model: ReportModel, *, template_dir: Path | None = None,
     def inline(match: re.Match[str]) -> str:
         path = Path(unquote(urlparse(match["href"]).path)).resolve()
         if not any(path.is_relative_to(root) for root in allowed):
-            raise RenderError(f"stylesheet {path} is outside the template folders")
+            raise TemplateError(f"stylesheet {path} is outside the template folders")
         # '</' cannot close the <style> element early when escaped as '<\/'
         css = path.read_text(encoding="utf-8").replace("</", "<\\/")
         return f'<style data-source="{escape(path.name)}">\n{css}\n</style>'

@@ -7,14 +7,20 @@ folder first), lays it out with WeasyPrint and writes the PDF atomically.  The P
 * reproducible: creation date, file identifier and every other byte come from the model,
   so the same model renders to the same bytes,
 * clean: any WeasyPrint warning or error while rendering is a RenderError, because a
-  warning almost always means something a reader would see (a missing font, a dropped CSS
-  rule, an image that did not load).
+  warning almost always means something a reader would see (a dropped CSS rule, an image
+  that did not load).  The one exception is a character no installed font has (a queue
+  named in a script the server has no font for): a value in the data must never stop a
+  report, so the page is laid out again with U+FFFD (the replacement character) in its
+  place, and the data-quality note says how many characters that was.
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import hashlib
 import logging
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -48,6 +54,12 @@ PDF_VARIANT = "pdf/ua-1"
 #: The logger WeasyPrint reports layout and resource problems on.
 WEASYPRINT_LOGGER = "weasyprint"
 
+#: WeasyPrint's warning for a character no font has, which it draws as a box (.notdef)
+_MISSING_GLYPH = re.compile(r"\.notdef glyph rendered for Unicode string unsupported by fonts: "
+                            r"\"(?P<text>.*)\"")
+
+logger = logging.getLogger(__name__)
+
 
 def render_pdf(
     model: ReportModel,
@@ -65,29 +77,41 @@ def render_pdf(
     """
     out_path = Path(out_path)
     search_path = template_search_path(template_dir)
-    html_text = render_html(model, search_path, stylesheets)
     allowed_roots = (*search_path, *(confined_stylesheet(s).parent for s in stylesheets))
 
-    with weasyprint_messages() as messages:
+    def layout(html_text: str) -> Any:
         try:
-            document = weasyprint.HTML(
+            return weasyprint.HTML(
                 string=html_text,
                 base_url=search_path[0].as_uri() + "/",
                 url_fetcher=_local_fetcher(allowed_roots),
             ).render()
         except Exception as exc:  # WeasyPrint raises many types; callers need one
             raise RenderError(f"PDF layout failed for '{model.report_id}': {exc}") from exc
+
+    def pdf(html_text: str, messages: list[logging.LogRecord]) -> tuple[bytes, str]:
+        """The PDF's bytes and the characters no font had (any other problem raises)."""
+        document = layout(html_text)
+        missing = _missing_glyphs(messages)
         _raise_on(messages, model, "layout")
+        data = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=_identifier(model))
+        missing += _missing_glyphs(messages)  # found as fonts are subset
+        _raise_on(messages, model, "writing")
+        return data, "".join(sorted(set(missing)))
 
-        def write(tmp: Path) -> None:
-            document.write_pdf(
-                tmp,
-                pdf_variant=PDF_VARIANT,
-                pdf_identifier=_identifier(model),
-            )
-            _raise_on(messages, model, "writing")
+    with weasyprint_messages() as messages:
+        data, missing = pdf(render_html(model, search_path, stylesheets), messages)
+        if missing:
+            logger.warning("PDF for '%s': no installed font has %s; shown as U+FFFD. Install "
+                           "a font that has them (Chinese, Japanese, Korean: fonts-noto-cjk)",
+                           model.report_id, _listed(missing))
+            html_text = render_html(_noting(model, missing), search_path, stylesheets)
+            data, _ = pdf(_replaced(html_text, missing), messages)
 
-        return write_atomically(out_path, "pdf", write)
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return write_atomically(out_path, "pdf", write)
 
 
 @contextmanager
@@ -112,6 +136,53 @@ def weasyprint_messages(level: int = logging.WARNING) -> Iterator[list[logging.L
         yield records
     finally:
         logger.removeHandler(handler)
+
+
+def _missing_glyphs(messages: list[logging.LogRecord]) -> str:
+    """The characters WeasyPrint found no font for (their warnings taken out of
+    ``messages``), in code point order."""
+    found: set[str] = set()
+    kept = []
+    for record in messages:
+        match = _MISSING_GLYPH.match(record.getMessage())
+        if match and record.levelno < logging.ERROR:
+            found.update(match["text"])
+        else:
+            kept.append(record)
+    messages[:] = kept
+    return "".join(sorted(found))
+
+
+_SVG_URI = re.compile(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)")
+
+
+def _replaced(html_text: str, characters: str) -> str:
+    """``html_text`` with each of ``characters`` replaced by U+FFFD, in its text and in the
+    charts' SVG (embedded as data: URIs).  A character drawn as .notdef would otherwise
+    also spoil the text a reader copies from the PDF, in every font it is set in."""
+    table = dict.fromkeys(map(ord, characters), "\ufffd")
+
+    def chart(match: re.Match[str]) -> str:
+        svg = base64.b64decode(match[1]).decode("utf-8").translate(table)
+        return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode()
+
+    return _SVG_URI.sub(chart, html_text.translate(table))
+
+
+def _listed(characters: str) -> str:
+    return ", ".join(f"U+{ord(c):04X}" for c in characters[:12]) + (
+        f" and {len(characters) - 12} more" if len(characters) > 12 else "")
+
+
+def _noting(model: ReportModel, missing: str) -> ReportModel:
+    """``model`` with a data-quality note on the characters shown as U+FFFD."""
+    from reportgen.text import plural
+
+    note = (f"{plural(len(missing), 'character')} that no installed font has "
+            f"({_listed(missing)}) shown as \ufffd.")
+    provenance = dataclasses.replace(model.provenance,
+                                     data_quality=(*model.provenance.data_quality, note))
+    return dataclasses.replace(model, provenance=provenance)
 
 
 def _raise_on(messages: list[logging.LogRecord], model: ReportModel, stage: str) -> None:

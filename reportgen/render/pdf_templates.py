@@ -24,7 +24,7 @@ import jinja2
 import jinja2.sandbox
 from markupsafe import Markup
 
-from reportgen.errors import RenderError
+from reportgen.errors import RenderError, TemplateError
 from reportgen.render.templates import builtin_templates
 from reportgen.report.model import Figure, ReportModel, Theme
 from reportgen.text.dates import timestamp
@@ -65,7 +65,7 @@ def template_search_path(template_dir: Path | None) -> tuple[Path, ...]:
         return (builtin,)
     custom = Path(template_dir).resolve()
     if not custom.is_dir():
-        raise RenderError(f"template folder {custom} does not exist or is not a folder")
+        raise TemplateError(f"template folder {custom} does not exist or is not a folder")
     return (custom, builtin) if custom != builtin else (builtin,)
 
 
@@ -96,7 +96,7 @@ class ConfinedFileSystemLoader(jinja2.FileSystemLoader):
         source, filename, uptodate = super().get_source(environment, template)
         real = Path(filename).resolve()
         if not real.is_relative_to(self.folder):
-            raise RenderError(f"template '{template}' in {self.folder} leads to {real}, "
+            raise TemplateError(f"template '{template}' in {self.folder} leads to {real}, "
                               f"outside the template folder; templates may only use files "
                               f"inside their folder")
         return source, filename, uptodate
@@ -107,7 +107,7 @@ def confined_stylesheet(sheet: Path) -> Path:
     folder = Path(sheet).absolute().parent.resolve()
     path = Path(sheet).resolve()
     if not path.is_relative_to(folder):
-        raise RenderError(f"stylesheet {sheet} leads to {path}, outside its folder {folder}")
+        raise TemplateError(f"stylesheet {sheet} leads to {path}, outside its folder {folder}")
     return path
 
 
@@ -146,7 +146,7 @@ def render_html(
     for sheet in stylesheets:
         path = confined_stylesheet(sheet)
         if not path.is_file():
-            raise RenderError(f"stylesheet {path} does not exist")
+            raise TemplateError(f"stylesheet {path} does not exist")
         extra.append(path.as_uri())
     css = theme_css(model.theme)
     try:
@@ -155,14 +155,14 @@ def render_html(
     except RenderError:
         raise
     except jinja2.TemplateSyntaxError as exc:
-        raise RenderError(
+        raise TemplateError(
             f"PDF template error: {exc.filename or exc.name}:{exc.lineno}: {exc.message}"
         ) from exc
     except jinja2.sandbox.SecurityError as exc:
-        raise RenderError(f"PDF template refused: {_template_location(exc)}{exc} (templates "
+        raise TemplateError(f"PDF template refused: {_template_location(exc)}{exc} (templates "
                           f"run sandboxed and may only place the report's values)") from exc
     except Exception as exc:  # undefined names, bad filters, type errors in a template
-        raise RenderError(f"PDF template error: {_template_location(exc)}{exc}") from exc
+        raise TemplateError(f"PDF template error: {_template_location(exc)}{exc}") from exc
 
 
 def _template_location(exc: BaseException) -> str:
@@ -194,10 +194,10 @@ def theme_css(theme: Theme) -> Markup:
     colours.update({f"palette-{i + 1}": c for i, c in enumerate(theme.palette)})
     for name, value in colours.items():
         if not _COLOUR.match(value.strip()):
-            raise RenderError(f"theme colour '{name}': expected a CSS colour such as "
+            raise TemplateError(f"theme colour '{name}': expected a CSS colour such as "
                               f"'#1F3A5F', got {value!r}")
     if not _FONT_NAME.match(theme.font_family.strip()):
-        raise RenderError(f"theme font_family: expected a font name such as 'Inter', "
+        raise TemplateError(f"theme font_family: expected a font name such as 'Inter', "
                           f"got {theme.font_family!r}")
     lines = [f"  --{name}: {value.strip()};" for name, value in colours.items()]
     lines.append(f'  --font-family: "{theme.font_family.strip()}";')

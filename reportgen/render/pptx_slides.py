@@ -25,7 +25,7 @@ from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide, SlideLayout
 from pptx.util import Emu, Pt
 
-from reportgen.errors import RenderError
+from reportgen.errors import RenderError, TemplateError
 from reportgen.render.pptx_text import clamp_lines, fit_paragraphs
 
 # role -> (accepted layout names, first is canonical; what the deck uses it for)
@@ -75,14 +75,14 @@ class Box:
 def open_master(path: Path) -> PresentationType:
     """Open a slide master file, dropping any slides it carries (only its masters are used)."""
     if not path.is_file():
-        raise RenderError(
+        raise TemplateError(
             f"slide master {path} does not exist; pass master=<file.pptx> or rebuild the "
             f"default with report_templates/qbr/build_master.py"
         )
     try:
         prs = Presentation(_as_presentation(path))
     except (PythonPptxError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise RenderError(f"slide master {path} is not a readable .pptx file: {exc}") from exc
+        raise TemplateError(f"slide master {path} is not a readable .pptx file: {exc}") from exc
     slide_ids = prs.element.sldIdLst
     for slide_id in list(slide_ids if slide_ids is not None else ()):
         slide_ids.remove(slide_id)

@@ -21,9 +21,9 @@ from reportgen.data import DataStore, Window
 from reportgen.data.aggregates import Request, Result
 from reportgen.data.gates import GateResult, check_gates
 from reportgen.data.rows import Rows, StoreRows
-from reportgen.definition import LoadedDefinition
+from reportgen.definition import LoadedDefinition, locating
 from reportgen.definition.models import Definition, OutputSpec
-from reportgen.errors import GateFailure
+from reportgen.errors import DefinitionError, GateFailure, Problem
 from reportgen.metrics.engine import (
     AggregateData,
     FrameData,
@@ -222,7 +222,16 @@ def read_actions(loaded: LoadedDefinition) -> tuple[ActionSpec, ...] | None:
     spec = loaded.definition.actions
     if spec is None:
         return None
-    return load_actions(loaded.resolve(spec.file), loaded.definition)
+    try:
+        return load_actions(loaded.resolve(spec.file), loaded.definition)
+    except DefinitionError as exc:
+        if any(p.location for p in exc.problems):
+            raise
+        # the register itself cannot be read: say where the definition names it
+        raise DefinitionError(str(loaded.path), [
+            Problem("actions.file", f"{p.message} ({loaded.resolve(spec.file)})",
+                    loaded.location(("actions", "file")))
+            for p in exc.problems]) from None
 
 
 def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | SegmentStore,
@@ -283,7 +292,7 @@ def build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
     is told of each report that will be rendered (the whole one when ``include_whole``,
     then each segment that built) the moment it is built.
     """
-    with text.locale_scope(loaded.definition.locale):
+    with text.locale_scope(loaded.definition.locale), locating(loaded):
         return _build_fanout(loaded, period, now=now, domains=domains, on_built=on_built)
 
 
@@ -360,7 +369,8 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
 def build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
     """Everything the renderers need for ``period``; raises GateFailure if a gate holds the run."""
     definition = loaded.definition
-    with text.locale_scope(definition.locale):  # findings and charts write in the report's locale
+    # findings and charts write in the report's locale; a source's errors name its line
+    with text.locale_scope(definition.locale), locating(loaded):
         return _build_report(loaded, period, now=now)
 
 

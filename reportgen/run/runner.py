@@ -25,7 +25,14 @@ from pydantic import ValidationError
 
 from reportgen import secrets
 from reportgen.definition.models import EmailSpec, RetrySpec
-from reportgen.delivery.alerts import AlertKind, OwnerAlert, alert_owner, owner_channels
+from reportgen.delivery.alerts import (
+    NO_CHANNEL,
+    AlertKind,
+    OwnerAlert,
+    alert_owner,
+    owner_channels,
+    record_outcome,
+)
 from reportgen.delivery.channels import (
     CHANNELS,
     DeliveryContext,
@@ -432,8 +439,6 @@ def _alert_failure(loaded: LoadedDefinition, period: Period, record: RunRecord, 
                        record.id, definition.id, record.status)
         return
     channels = owner_channels(smtp, now=ledger.now, environ=environ)
-    if not channels:
-        return
     kind: AlertKind = "partial" if record.status == "partial" else "failed"
     lines = [f"Run #{record.id} of the {definition.title} for {period.label} "
              + ("reached only some of its recipients." if kind == "partial"
@@ -480,16 +485,30 @@ def _hold(loaded: LoadedDefinition, period: Period, run_id: int, held: GateFailu
                    reasons, f"retry at {retry_at:%Y-%m-%d %H:%M} UTC" if retry_at
                    else "retry deadline passed, giving up")
     notify = definition.delivery.notify_owner_on_hold if definition.delivery else True
-    if not (send and notify and definition.owner and smtp):
+    if not (send and notify and definition.owner):
         return
     subject, text, kind = _hold_notice(definition.title, period, held.reasons, retry_at)
+    owner = definition.owner
+
+    def record(error: str | None = None, message_id: str | None = None) -> None:
+        record_outcome(ledger, definition.id, period.key, kind, owner, run_id, error=error,
+                       message_id=message_id)
+
+    if smtp is None:
+        record(NO_CHANNEL)
+        return
     try:
-        send_notice(definition.owner, subject, text, smtp, ledger=ledger, run_id=run_id,
-                    report_id=definition.id, period=period.key, kind=kind, sleep=sleep,
-                    now=clock, environ=environ)
+        report = send_notice(owner, subject, text, smtp, ledger=ledger, run_id=run_id,
+                             report_id=definition.id, period=period.key, kind=kind,
+                             sleep=sleep, now=clock, environ=environ)
     except Exception as exc:  # a failed notice must not turn a hold into a failure
-        logger.error("run #%d: could not tell the owner %s: %s", run_id, definition.owner,
-                     secrets.redact(str(exc)))
+        record(secrets.redact(f"{type(exc).__name__}: {exc}"))
+        return
+    unsent = report.failed + report.unconfirmed
+    if unsent:
+        record("; ".join(f"{o.status}: {o.error}" for o in unsent))
+    elif report.sent:
+        record(message_id=report.sent[0].message_id)
 
 
 def _hold_notice(title: str, period: Period, reasons: tuple[str, ...],

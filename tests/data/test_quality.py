@@ -352,3 +352,36 @@ def test_a_metric_with_no_value_in_a_period_with_rows_is_noted(tmp_path: Path,
     assert result.model.metrics["aht"].n == 0 and result.model.metrics["volume"].value == 30
     assert result.model.provenance.data_quality == (
         "Metric 'aht': n = 0, no value to count in the 30 rows of source 'tickets'.",)
+
+
+@pytest.mark.parametrize("kind", ["csv", "sqlite"])
+def test_control_characters_are_removed_from_text_values_and_counted(
+        tmp_path: Path, write_definition, kind: str) -> None:
+    # escape, bell and vertical tab break the XML of charts and slides; a tab stays text
+    queues = ["Bill\x1b[0ming", "Pay\x07ments\x0b", "Ops\tdesk"]
+    rows = [(f"T{i}", f"2026-09-{1 + i % 28:02d} 09:00:00", queues[i % 3], "10")
+            for i in range(30)]
+    source = "kind: csv\n    path: tickets.csv"
+    if kind == "csv":
+        with (tmp_path / "tickets.csv").open("w", newline="", encoding="utf-8") as handle:
+            out = csv.writer(handle)
+            out.writerow(["ticket_id", "created_at", "queue", "handle_minutes"])
+            out.writerows(rows)
+    else:
+        with sqlite3.connect(tmp_path / "tickets.db") as db:
+            db.execute("CREATE TABLE tickets (ticket_id TEXT, created_at TEXT, queue TEXT, "
+                       "handle_minutes REAL)")
+            db.executemany("INSERT INTO tickets VALUES (?, ?, ?, ?)", rows)
+        source = "kind: sql\n    url: sqlite:///tickets.db\n    table: tickets"
+    text = DEFINITION.replace("kind: csv\n    path: tickets.csv", source).replace(
+        "calculator: volume\n    source: tickets", "calculator: volume\n    source: tickets\n"
+        "    by: [queue]")
+    path = write_definition(text.format(source_extra="", tail=""))
+
+    result = build_report(load_definition(path), SEPTEMBER, now=NOW)
+
+    rows_by_queue = {r.label: r.n for r in result.model.metrics["volume"].breakdowns["queue"]}
+    assert rows_by_queue == {"Bill[0ming": 10, "Payments": 10, "Ops\tdesk": 10}
+    assert result.model.provenance.data_quality == (
+        "Source 'tickets': 20 'queue' values with control characters (invisible, such as "
+        "escape or bell), which were removed.",)

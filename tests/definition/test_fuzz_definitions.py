@@ -4,7 +4,9 @@ Each case mutates one of the example definitions (configs/) in one way: a delete
 value of the wrong type, a huge or non-finite number, odd unicode, a NUL byte, deep
 nesting, aliases and merge keys, a timezone or cron that cannot work, a file name that
 climbs out of the output folder, an unknown name.  Every case must end in exit 0 or a
-located exit 2; never exit 1 and never a traceback.
+located exit 2; never exit 1 and never a traceback.  And what ``validate`` passes must
+``run --send``: a representative subset of the cases that validate (the run renders every
+document, so not all of them) is run on the demo data and sent to a loopback mail server.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ HUGE = [1e308, -1e308, 10**30, -(10**30), 10**400, float("nan"), float("inf"),
         float("-inf"), 0, -1, 1e-320]
 WRONG_TYPES: list[Any] = [None, True, 0, -7, 3.5, "", "x", "\U0001F600" * 3, [], [1, [2]],
                           {}, {"a": {"b": None}}, [[["x"]]]]
+#: what a send reads: subject templates, attachments, header values (some of them fine)
+DELIVERY: list[tuple[str, Any]] = [
+    ("subject", "{nope} report"), ("subject", "{title.__class__}"), ("subject", "{title:>99}"),
+    ("subject", "{organisation}: {title} ({period})"), ("attach", ["pptx"]),
+    ("attach", ["pdf", "pptx"]), ("attach", ["pdf"]), ("title", "\u2028x"),
+    ("organisation", "\nBcc: x@example.com"), ("title", " 中文"), ("subject", "{0}")]
 UNICODE = ["\u202eevil", "caf\u00e9", "\U0001F4A9", "\u0301", "\ufeffid", "\u00a0",
            "a\u2028b", "名前", "\\x00", "line\nbreak", "tab\there"]
 
@@ -89,7 +97,7 @@ def mutate_data(rng: random.Random, data: dict[str, Any]) -> tuple[str, dict[str
     data = copy.deepcopy(data)
     kind = rng.choice(["delete", "wrong_type", "huge", "unicode", "zone", "cron", "filename",
                        "template", "by", "unknown_name", "unknown_key", "owner", "pii",
-                       "kpis", "retry", "target"])
+                       "kpis", "retry", "target", "delivery"])
     metrics = data["metrics"]
     metric = rng.choice(metrics)
     if kind == "delete":
@@ -154,6 +162,14 @@ def mutate_data(rng: random.Random, data: dict[str, Any]) -> tuple[str, dict[str
         data["schedule"] = {"cron": "0 7 2 * *", "grace_minutes": rng.choice(HUGE),
                             "retry": {"backoff": rng.choice(HUGE),
                                       "every_minutes": rng.choice(HUGE)}}
+    elif kind == "delivery":
+        field, value = rng.choice(DELIVERY)
+        if field in ("title", "organisation"):
+            data[field] = str(data.get(field) or "") + value
+        else:
+            email = data.setdefault("delivery", {}).setdefault("email", {})
+            email.setdefault("to", ["director@example.com"])
+            email[field] = copy.deepcopy(value)
     else:
         metric["target"] = rng.choice([*HUGE, "high", [0.8]])
     return kind, data
@@ -292,6 +308,73 @@ def test_broken_definitions_never_crash_validate(
     assert failures == [], summary + "\n" + "\n".join(failures[:10])
     # the mutations must mostly break things, or the test would prove little
     assert outcomes[2] >= 0.8 * len(cases), summary
+
+
+#: the mutation kinds whose valid cases are run first (they change what a run reads)
+RUN_FIRST = ("delivery", "unicode", "huge", "target", "wrong_type", "delete", "duplicate_line", "bom")
+RUNS_PER_EXAMPLE = 2
+
+
+def valid_cases(root: Path, capsys: pytest.CaptureFixture[str]) -> list[tuple[Case, Path]]:
+    """The cases ``validate`` passes, written to ``root/<case>/definition.yaml``."""
+    passed = []
+    for case in generate_cases():
+        folder = root / case.name
+        folder.mkdir()
+        path = folder / "definition.yaml"
+        path.write_bytes(case.content)
+        if main(["validate", str(path)]) == 0:
+            passed.append((case, path))
+    capsys.readouterr()
+    return passed
+
+
+def representative(cases: list[tuple[Case, Path]]) -> list[tuple[Case, Path]]:
+    """Per example, the first valid case of each of the first RUNS_PER_EXAMPLE kinds in
+    RUN_FIRST order."""
+    chosen = []
+    for example in EXAMPLES:
+        mine = [(c, p) for c, p in cases if c.name.startswith(example.removesuffix(".yaml"))]
+        for kind in RUN_FIRST:
+            found = next(((c, p) for c, p in mine if c.name.endswith("-" + kind)), None)
+            if found and sum(c.name.startswith(example.removesuffix(".yaml"))
+                             for c, _ in chosen) < RUNS_PER_EXAMPLE:
+                chosen.append(found)
+    return chosen
+
+
+@pytest.mark.slow
+def test_fuzzed_definitions_that_validate_also_run_and_send(
+        tmp_path: Path, demo_dir: Path, smtp_server: Any,
+        capsys: pytest.CaptureFixture[str], keep_root_logging: None) -> None:
+    from support.smtp_server import smtp_settings
+
+    # the examples read ../out/demo from their own folder
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(yaml.safe_dump({
+        "smtp": smtp_settings(smtp_server, attempts=1).model_dump(mode="json")}),
+        encoding="utf-8")
+    passed = valid_cases(tmp_path, capsys)
+    chosen = representative(passed)
+    assert len(chosen) >= RUNS_PER_EXAMPLE, [c.name for c, _ in passed]
+
+    disagreements = []
+    for case, path in chosen:
+        # a ledger each: one shared would skip recipients an earlier case reached
+        status = main(["run", str(path), "--period", "2026-09", "--send", "--settings",
+                       str(settings), "--out", str(tmp_path / "runs" / case.name),
+                       "--ledger", f"sqlite:///{tmp_path / 'runs' / case.name}.sqlite"])
+        err = capsys.readouterr().err
+        if status != 0:
+            disagreements.append(f"{case.name}: validate 0, run {status}: {err[-600:]}")
+    with capsys.disabled():
+        print(f"\n{len(passed)} of {len(generate_cases())} fuzzed definitions validate; "
+              f"{len(chosen)} run and sent: {len(disagreements)} disagreements")
+    assert disagreements == []
+    sent = {m.message["X-Reportgen-Report"] for m in smtp_server.received}
+    assert len({m.message["Message-ID"] for m in smtp_server.received}) >= len(chosen), sent
 
 
 def _judge(status: int, output: str, path: Path) -> str | None:

@@ -216,3 +216,33 @@ def _valid_definition(tmp_path: Path, extra: str = "") -> Path:
         "sections:\n  - {id: overview, title: Overview, kpis: [tickets]}\n" + extra,
         encoding="utf-8")
     return path
+
+
+def test_a_refused_template_exits_2_with_the_template_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "tickets.csv").write_text(
+        "id,created_at\n" + "".join(f"{i},2026-10-{1 + i % 28:02d} 10:00:00\n" for i in range(30)),
+        encoding="utf-8")
+    folder = tmp_path / "brand"
+    folder.mkdir()
+    (folder / "cover.html.j2").write_text("<h1>{{ cycler.__init__.__globals__ }}</h1>\n")
+    path = _valid_definition(tmp_path, "outputs:\n  - {format: pdf, template: brand}\n")
+
+    status = main(["run", str(path), "--period", "2026-10", "--out", str(tmp_path / "out")])
+
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "PDF template refused" in err and "cover.html.j2" in err and "Traceback" not in err
+    assert not list((tmp_path / "out").rglob("*.pdf"))
+
+
+def test_validate_refuses_a_theme_font_that_could_break_the_stylesheet(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _valid_definition(tmp_path, "theme:\n  font_family: 'Inter; } body { display: none'\n")
+
+    assert main(["validate", str(path)]) == 2
+
+    err = capsys.readouterr().err
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1)
+                if "font_family" in text)
+    assert f"{path}:{line}:" in err and "theme.font_family" in err, err

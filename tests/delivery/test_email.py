@@ -166,14 +166,30 @@ def test_transient_refusal_is_retried_then_recorded(
     assert len(waits) == 2
 
 
-def test_line_breaks_in_header_values_are_refused_before_sending(
+def test_line_breaks_in_a_subject_value_cannot_add_headers(
         report_dir: Path, ledger: Ledger, smtp_server: SmtpServer) -> None:
+    # a fan-out title holds a value from the data: its line break becomes a space
     loaded, content, artifacts, run_id = rendered_run(report_dir, ledger)
     evil = replace(content, title="Report\r\nBcc: everyone@example.com")
 
-    with pytest.raises(HeaderInjectionError, match="Subject.*line break"):
-        deliver_email(evil, artifacts, loaded.definition.delivery.email,
-                      smtp_settings(smtp_server), ledger=ledger, run_id=run_id)
+    deliver_email(evil, artifacts, loaded.definition.delivery.email,
+                  smtp_settings(smtp_server), ledger=ledger, run_id=run_id)
+
+    subjects = {m.message["Subject"] for m in smtp_server.received}
+    assert len(subjects) == 1 and subjects.pop().startswith("Report Bcc: everyone@example.com")
+    assert "everyone@example.com" not in smtp_server.by_recipient()
+    assert all(m.message["Bcc"] is None for m in smtp_server.received)
+
+
+def test_line_breaks_in_header_values_are_refused_before_sending(
+        report_dir: Path, ledger: Ledger, smtp_server: SmtpServer) -> None:
+    loaded, content, artifacts, run_id = rendered_run(report_dir, ledger)
+    spec = loaded.definition.delivery.email.model_copy(
+        update={"reply_to": "a@example.com\r\nBcc: everyone@example.com"})
+
+    with pytest.raises(HeaderInjectionError, match="Reply-To.*line break"):
+        deliver_email(content, artifacts, spec, smtp_settings(smtp_server), ledger=ledger,
+                      run_id=run_id)
     assert smtp_server.received == [] and smtp_server.handler.mail_commands == 0
 
 

@@ -109,6 +109,41 @@ def test_an_alert_the_server_refuses_is_recorded_and_does_not_fail_the_run_twice
     assert alerts_to_owner(smtp_server) == ["[partial] Monthly Quality Report — October 2026"]
 
 
+def test_with_the_mail_server_down_a_held_run_records_and_logs_the_owner_notice(
+        report_dir: Path, ledger: Ledger, smtp_server: SmtpServer,
+        caplog: pytest.LogCaptureFixture) -> None:
+    write_rows(report_dir / "tickets.csv", PERIOD, 2)  # fewer than the gate's 5 rows
+    smtp_server.stop()  # nothing listens on its port now
+
+    with caplog.at_level("ERROR", logger="reportgen"):
+        record = run(report_dir, ledger, smtp_server)
+
+    assert record.status == "held"
+    (alert,) = ledger.alerts("mqr")
+    assert (alert.kind, alert.status, alert.recipient, alert.run_id) == (
+        "hold-notice", "failed", OWNER, record.id)
+    assert "Connection refused" in (alert.error or "")
+    assert any(OWNER in r.getMessage() and "could not tell the owner" in r.getMessage()
+               for r in caplog.records), caplog.text
+
+
+def test_without_smtp_settings_the_alert_a_failed_run_needs_is_recorded_and_logged(
+        report_dir: Path, ledger: Ledger, caplog: pytest.LogCaptureFixture) -> None:
+    loaded = standin.load_definition(report_dir / "mqr.yaml")
+
+    with caplog.at_level("ERROR", logger="reportgen"):
+        record = run_report(loaded, PERIOD, trigger="schedule", ledger=ledger,
+                            out_dir=report_dir / "out", send=True, smtp=None,
+                            build=standin.build_report, render=standin.render_outputs,
+                            sleep=lambda s: None)
+
+    assert record.status == "failed"
+    (alert,) = ledger.alerts("mqr")
+    assert (alert.kind, alert.status, alert.run_id) == ("failed", "failed", record.id)
+    assert "no 'smtp' section" in (alert.error or "")
+    assert any("could not tell the owner" in r.getMessage() for r in caplog.records)
+
+
 # --- deliver_by -------------------------------------------------------------------------------
 # cron '0 7 2 * *' in Europe/Berlin: October's report is scheduled 2026-11-02 07:00 CET
 SCHEDULED = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
