@@ -30,7 +30,9 @@ small_sample                samples            a value or comparison withheld (n
 
 ``Finding.direction`` is "improved"/"declined" only for a statistically supported claim (a
 significant test after multiplicity control, or a control-chart signal), judged by the
-metric's direction; ``Finding.numbers["significant"]`` marks every such claim.  Severity is
+metric's direction; ``Finding.numbers["significant"]`` marks every such claim, and
+``numbers["headline"]`` whether the executive summary may state it (``headline``: the
+headline metrics' families are Holm-adjusted together at the report's alpha).  Severity is
 documented in ``severity``.
 """
 
@@ -48,6 +50,7 @@ from reportgen.insights.changes import change_findings
 from reportgen.insights.context import InsightContext
 from reportgen.insights.control import control_findings
 from reportgen.insights.drivers import Decomposition, Segment, decompose, driver_findings
+from reportgen.insights.headline import headline_claims
 from reportgen.insights.interventions import intervention_findings
 from reportgen.insights.pareto import pareto_findings
 from reportgen.insights.qa_programme import qa_programme_findings
@@ -93,7 +96,7 @@ def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
     found += intervention_findings(ctx)
     found += qa_programme_findings(ctx) + theme_findings(ctx)
     found += sample_findings(ctx)
-    return rank(found)
+    return rank(headline_claims(ctx, found))
 
 
 def rank(findings: Sequence[Finding]) -> tuple[Finding, ...]:

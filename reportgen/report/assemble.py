@@ -17,6 +17,7 @@ from reportgen.data.quality import QualityCounts, empty_metric_notes, metric_not
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, TableSpec
 from reportgen.insights import text as insight_text
+from reportgen.insights.headline import in_summary
 from reportgen.period import Period
 from reportgen.report.actions import ActionSpec, action_register, readout
 from reportgen.report.model import (
@@ -255,14 +256,16 @@ def summary_findings(ranked: Sequence[Finding], count: int) -> tuple[Finding, ..
     """The ``count`` (at most five) most severe findings, one per metric.
 
     Two findings about one metric tell one story twice (the Billing queue's drop *is* why
-    CSAT fell), so the summary keeps the most severe and the section tells the rest.
+    CSAT fell), so the summary keeps the most severe and the section tells the rest.  A
+    claim outside the report-level budget (``insights.headline``) is told in its section
+    only: the summary states no change that is not held across the headline metrics.
     """
     chosen: list[Finding] = []
     metrics: set[str] = set()
     for finding in ranked:
         if len(chosen) >= min(count, SUMMARY_MAX):
             break
-        if finding.kind in _NOT_SHOWN or finding.metric_id in metrics:
+        if finding.kind in _NOT_SHOWN or finding.metric_id in metrics or not in_summary(finding):
             continue
         chosen.append(finding)
         metrics.add(finding.metric_id)
