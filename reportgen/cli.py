@@ -68,13 +68,25 @@ def _period_for(loaded, text: str | None):
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from reportgen.plan import load_definition
+    from reportgen.run.fanout import FanOutError
+    from reportgen.run.recipients import recipient_problems
 
+    # with --settings, a fan-out's recipients are checked against its allowed_domains
+    domains = None
+    if args.settings:
+        from reportgen.settings import load_settings
+
+        domains = load_settings(Path(args.settings)).allowed_domains
     status = EXIT_OK
     for file in args.files:
         try:
             loaded = load_definition(Path(file))
-        except DefinitionError as exc:
-            print(redact(str(exc)), file=sys.stderr)
+            problems = recipient_problems(loaded, domains)
+            if problems:
+                raise FanOutError(problems)
+        except (DefinitionError, FanOutError) as exc:
+            print(redact(f"{file}: {exc}" if isinstance(exc, FanOutError) else str(exc)),
+                  file=sys.stderr)
             status = EXIT_INPUT
             continue
         d = loaded.definition
@@ -428,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check definitions; exit 2 if any is invalid")
     p.add_argument("files", nargs="+", metavar="DEFINITION")
+    p.add_argument("--settings", metavar="FILE",
+                   help="also check each fan-out's recipients against these settings' "
+                        "allowed_domains")
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("schema", help="print the JSON Schema of a report definition")

@@ -209,7 +209,9 @@ class Settings(_Strict):
     allowed_domains: list[str] = Field(
         default_factory=list,
         description="Domains a fan-out may mail (subdomains included), e.g. [example.com]; a "
-                    "recipient mapping naming any other is refused. Empty: any domain.")
+                    "segment whose recipients name any other is not made (the run is partial "
+                    "and the owner told). Empty: a mapping file's addresses may be at any "
+                    "domain, and addresses read from data are all refused.")
     duckdb: DuckDbSettings = Field(
         default_factory=DuckDbSettings,
         description="Memory limit and spill folder of the embedded DuckDB databases.")

@@ -44,3 +44,23 @@ def test_the_warehouse_source_example_is_a_valid_source(tmp_path):
     source = SourceSpec.model_validate(spec)
     assert source.kind == "sql" and source.table == "analytics.tickets"
     assert "resolution_hours" in source.derive
+
+
+def test_the_fan_out_section_names_every_option_and_its_worker_settings_load(tmp_path):
+    from reportgen.definition.models import FanOutSpec, RecipientsFromSpec
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Fan-out and workers"):]
+    section = section[:section.index("\n### ", 1)]
+    for term in ("fan_out:", "recipients_from:", "allowed_domains", "--jobs", "--json",
+                 "reportgen worker", "executor: celery", "REPORTGEN_BROKER_VISIBILITY_SECONDS",
+                 "time limit", "validate", "--settings"):
+        assert term in section, term
+    fan_block, settings_block = (b for b in blocks() if "fan_out:" in b or "executor:" in b)
+    fan = yaml.safe_load(fan_block)
+    assert FanOutSpec.model_validate(fan["fan_out"]).by == ["queue"]
+    assert RecipientsFromSpec.model_validate(fan["recipients_from"]).file is not None
+    path = tmp_path / "reportgen.settings.yaml"
+    path.write_text(settings_block, encoding="utf-8")
+    settings = load_settings(path, environ={})
+    assert settings.executor == "celery" and settings.allowed_domains == ["example.com"]

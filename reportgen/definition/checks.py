@@ -259,6 +259,29 @@ def _privacy_problems(raw: Mapping[str, Any], out: Collector, sources: Mapping[s
         for name in [chosen] if isinstance(chosen, str) else list(sources):
             if name in sources:
                 _personal_only(raw, out, name, columns)
+    _personal_recipients(raw, out, sources)
+
+
+def _personal_recipients(raw: Mapping[str, Any], out: Collector,
+                         sources: Mapping[Any, Any]) -> None:
+    """A column declared personal data is never where recipients come from, whatever
+    privacy.allow_pii says: those are customers' addresses."""
+    from reportgen.definition.pii import personal_columns
+
+    spec = raw.get("recipients_from")
+    if not isinstance(spec, dict) or not isinstance(spec.get("source"), str):
+        return
+    source = sources.get(spec["source"])
+    column = spec.get("email", "email")
+    if not isinstance(source, dict) or not isinstance(column, str):
+        return
+    pii = personal_columns(source)
+    if column in pii:
+        via = "" if pii[column] == column else f" (it reads the data's '{pii[column]}')"
+        out.add(("recipients_from", "email") if "email" in spec else ("recipients_from",),
+                f"expected a column of staff addresses, found column '{column}', which "
+                f"source '{spec['source']}' marks as personal data{via}: a report is never "
+                f"mailed to addresses from a personal column")
 
 
 def _personal_only(raw: Mapping[str, Any], out: Collector, source: str,

@@ -13,7 +13,6 @@ Gates are about the feed, not a segment: they are checked once, on the whole dat
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -23,7 +22,8 @@ import sqlalchemy as sa
 
 from reportgen.data.aggregates import Request, Result
 from reportgen.data.canonical import PERIOD
-from reportgen.errors import InputError, Location, Problem
+from reportgen.errors import InputError, Problem
+from reportgen.run.recipients import recipient_mapping, recipients_in_data
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,6 +77,9 @@ class SegmentPlan:
     rows: int
     skipped: str | None = None
     recipients: tuple[str, ...] = ()
+    #: why its recipients are refused (a bad or missing one): it is not made either, and
+    #: the run is partial
+    refused: str | None = None
 
 
 def segmented_sources(definition: Definition) -> frozenset[str]:
@@ -237,109 +240,23 @@ def plan_segments(loaded: LoadedDefinition, store: DataStore, period: Period,
     for key in keys:
         segment = Segment(tuple(spec.by), tuple(key))
         n = counts.get(tuple(key), 0)
-        recipients: tuple[str, ...] = ()
-        if mapping is not None:
-            recipients = mapping.get(segment.name, ())
-        elif definition.recipients_from is not None:
-            recipients = recipients_in_data(loaded, store, segment, period, domains)
         skipped = None
         if n < spec.min_rows:
             skipped = (f"{n} row(s) in {period.key}, fewer than fan_out.min_rows "
                        f"({spec.min_rows})")
-        plans.append(SegmentPlan(segment, n, skipped, recipients))
+            plans.append(SegmentPlan(segment, n, skipped))
+            continue
+        recipients: tuple[str, ...] = ()
+        refused = None
+        if mapping is not None:
+            recipients = mapping.addresses.get(segment.name, ())
+            refused = mapping.refusal(segment.name)
+        elif definition.recipients_from is not None:
+            recipients, refused = recipients_in_data(loaded, store, segment, period, domains)
+        if refused is not None:
+            recipients = ()
+        plans.append(SegmentPlan(segment, n, refused, recipients, refused))
     return plans
-
-
-def allowed(address: str, domains: Sequence[str]) -> bool:
-    """``address`` is at one of ``domains`` or a subdomain of one (no list: any domain)."""
-    if not domains:
-        return True
-    host = address.rsplit("@", 1)[-1].strip().lower().rstrip(">")
-    return any(host == d or host.endswith("." + d) for d in (x.lower().lstrip("@") for x in domains))
-
-
-def recipient_mapping(loaded: LoadedDefinition,
-                      domains: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    """Segment name -> addresses from the mapping file; every bad row is a located problem.
-
-    ``domains`` is the settings' allow-list: an address outside it is refused, so a wrong
-    row never mails outside the organisation.
-    """
-    from reportgen.definition.models import _check_address
-
-    definition = loaded.definition
-    spec = definition.recipients_from
-    fan = definition.fan_out
-    assert spec is not None and spec.file is not None and fan is not None
-    path = loaded.resolve(spec.file)
-    key = spec.key or (fan.by[0] if len(fan.by) == 1 else None)
-    problems: list[Problem] = []
-    out: dict[str, list[str]] = {}
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise FanOutError([Problem("recipients_from.file", f"cannot read {path}: "
-                                   f"{exc.strerror}")]) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        keys = [key] if key else list(fan.by)
-        missing = [c for c in [*keys, spec.email] if c not in header]
-        if missing:
-            raise FanOutError([Problem(
-                "recipients_from.file", f"expected column(s) {missing} in the header, found "
-                                        f"{header}", Location(str(path), 1))])
-        for row in reader:
-            line = reader.line_num
-            address = (row.get(spec.email) or "").strip()
-            name = JOIN.join((row.get(k) or "").strip() for k in keys)
-            column = header.index(spec.email) + 1
-            where = Location(str(path), line, column)
-            try:
-                address = _check_address(address)
-            except ValueError as exc:
-                problems.append(Problem(f"column '{spec.email}'", f"expected an email "
-                                        f"address, found {address!r} ({exc})", where))
-                continue
-            if not allowed(address, domains):
-                problems.append(Problem(f"column '{spec.email}'", f"expected an address at "
-                                        f"{' or '.join(domains)}, found {address}", where))
-                continue
-            out.setdefault(name, []).append(address)
-    if problems:
-        raise FanOutError(problems)
-    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
-
-
-def recipients_in_data(loaded: LoadedDefinition, store: DataStore, segment: Segment,
-                       period: Period, domains: Sequence[str]) -> tuple[str, ...]:
-    """Addresses named in the segment's rows of ``recipients_from.source`` (allow-listed)."""
-    from reportgen.definition.models import _check_address
-
-    spec = loaded.definition.recipients_from
-    assert spec is not None and spec.source is not None
-    view = SegmentStore(store, segment, segmented_sources(loaded.definition))
-    frame = view.rows(spec.source, [spec.email], periods=[period])
-    out: list[str] = []
-    problems = []
-    for value in frame[spec.email].dropna().astype(str).unique():
-        try:
-            address = _check_address(value)
-        except ValueError as exc:
-            problems.append(Problem(f"source '{spec.source}', column '{spec.email}', segment "
-                                    f"{segment.name!r}", f"expected an email address, found "
-                                                         f"{value!r} ({exc})"))
-            continue
-        if not allowed(address, domains):
-            problems.append(Problem(f"source '{spec.source}', column '{spec.email}', segment "
-                                    f"{segment.name!r}", f"expected an address at "
-                                                         f"{' or '.join(domains)}, found "
-                                                         f"{address}"))
-            continue
-        out.append(address)
-    if problems:
-        raise FanOutError(problems)
-    return tuple(sorted(out))
 
 
 # --- each segment's definition ---------------------------------------------------------

@@ -339,7 +339,7 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                     _hold(loaded, period, run_id, held, ledger=ledger, send=send, smtp=smtp,
                           clock=ledger.now, sleep=sleep, environ=environ)
                     return ledger.get_run(run_id)
-                except InputError as exc:  # a bad mapping row: nothing rendered, nothing sent
+                except InputError as exc:  # an unreadable mapping file: nothing is sent
                     ledger.finish_run(run_id, "failed", error=str(exc))
                     raise
                 except Exception as exc:
@@ -363,7 +363,10 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                                          definition_hash=loaded.hash,
                                          code_version=code_version(), parent_id=run_id,
                                          segment=name)
-                if segment.plan.skipped:
+                if segment.plan.refused:  # its recipients are wrong: the run is partial
+                    ledger.finish_run(child, "skipped", error=segment.plan.refused)
+                    problems.append(f"{name}: skipped ({segment.plan.refused})")
+                elif segment.plan.skipped:
                     ledger.finish_run(child, "skipped", error=segment.plan.skipped)
                 elif segment.result is None:
                     ledger.finish_run(child, "failed", error=segment.error)

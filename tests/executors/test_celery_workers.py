@@ -35,12 +35,14 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.stop()
 
 
-def _settings(folder: Path, redis: RedisServer, smtp) -> Path:
+def _settings(folder: Path, redis: RedisServer, smtp, **tuned: object) -> Path:
+    """Settings for the workers: the defaults (render processes, concurrent runs) unless
+    ``tuned`` sets them."""
     path = folder / "settings.yaml"
     path.write_text(yaml.safe_dump({
         "ledger_url": "sqlite:///runs.sqlite", "out_dir": "out", "lock_minutes": 5,
         "executor": "celery", "broker_url": redis.url, "allowed_domains": ["example.com"],
-        "jobs": 1, "max_concurrent_runs": 1,
+        **tuned,
         "smtp": {"host": smtp.host, "port": smtp.port, "security": "none",
                  "from_address": "reports@example.com", "timeout": 10, "attempts": 1,
                  "local_hostname": "reportgen.test"},
@@ -78,6 +80,15 @@ class Workers:
 
 @pytest.fixture
 def workers(tmp_path: Path, redis: RedisServer, smtp_server) -> Iterator[Workers]:
+    pool = Workers(_settings(tmp_path, redis, smtp_server, jobs=1, max_concurrent_runs=1),
+                   tmp_path)
+    yield pool
+    pool.stop()
+
+
+@pytest.fixture
+def default_workers(tmp_path: Path, redis: RedisServer, smtp_server) -> Iterator[Workers]:
+    """Workers whose settings leave ``jobs`` and ``max_concurrent_runs`` at their defaults."""
     pool = Workers(_settings(tmp_path, redis, smtp_server), tmp_path)
     yield pool
     pool.stop()
@@ -132,6 +143,42 @@ def test_three_fanouts_over_two_workers_reach_every_recipient_once(
     assert all(r.status == "succeeded" and len(kids) == 3 for r, kids in runs)
     # both workers took tasks
     assert "succeeded in" in workers.log("w1") and "succeeded in" in workers.log("w2")
+
+
+def test_ten_segments_over_two_workers_with_default_settings(
+        tmp_path, demo_dir, default_workers, smtp_server):
+    """With ``jobs`` unset a fan-out would render on one process per core; a worker's pool
+    process is daemonic and may not start any, so it renders in place."""
+    from reportgen.demo.catalog import QUEUE_NAMES
+
+    settings = load_settings(default_workers.settings)
+    assert settings.jobs is None and "jobs" not in default_workers.settings.read_text()
+    halves = {"golf": QUEUE_NAMES[:5], "hotel": QUEUE_NAMES[5:10]}
+    assert sum(len(q) for q in halves.values()) == 10
+    paths = [write_fanout(tmp_path / "defs", demo_dir, r, q) for r, q in halves.items()]
+    default_workers.start("w1")
+    default_workers.start("w2")
+    for path in paths:
+        enqueue_run(settings, str(path), str(default_workers.settings), "2026-09",
+                    trigger="manual")
+    wanted = set().union(*(expected_recipients(r, q) for r, q in halves.items()))
+
+    _wait(lambda: wanted <= set(smtp_server.by_recipient()), 300, "every recipient")
+    _wait(lambda: len(_parents(tmp_path)) == 2
+          and all(r.status != "running" for r, _ in _parents(tmp_path)), 60, "the runs")
+
+    got = smtp_server.by_recipient()
+    assert set(got) == wanted  # no owner alert: nothing failed
+    assert {k: len(v) for k, v in got.items() if len(v) != 1} == {}
+    runs = _parents(tmp_path)
+    assert all(r.status == "succeeded" for r, _ in runs), [(r.status, r.error) for r, _ in runs]
+    segments = sorted(c.segment for _, kids in runs for c in kids)
+    assert segments == sorted(QUEUE_NAMES[:10])
+    assert all(c.status == "succeeded" for _, kids in runs for c in kids)
+    logs = default_workers.log("w1") + default_workers.log("w2")
+    assert "daemonic" not in logs.replace("a daemonic process", "")  # no AssertionError
+    assert "succeeded in" in default_workers.log("w1")
+    assert "succeeded in" in default_workers.log("w2")
 
 
 def test_a_worker_killed_mid_task_is_redelivered_and_nobody_gets_two(

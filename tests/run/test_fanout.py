@@ -17,7 +17,6 @@ sys.path.insert(0, str(REPO / "tests" / "data"))
 from data.test_parity import differences  # noqa: E402
 from record_parity_golden import plain  # noqa: E402
 
-from reportgen.errors import InputError  # noqa: E402
 from reportgen.period import Period  # noqa: E402
 
 NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
@@ -169,8 +168,9 @@ def test_small_segments_are_skipped_with_a_reason(fanned):
     assert "fewer than fan_out.min_rows" in only.plan.skipped
 
 
-def test_a_mapping_row_outside_the_allow_list_is_refused_with_its_place(fanned, tmp_path):
-    from reportgen.run.fanout import FanOutError, recipient_mapping
+def test_a_mapping_row_outside_the_allow_list_is_a_problem_of_its_segment_with_its_place(
+        fanned, tmp_path):
+    from reportgen.run.recipients import recipient_mapping
 
     loaded, _ = fanned
     mapping = tmp_path / "owners.csv"
@@ -179,12 +179,13 @@ def test_a_mapping_row_outside_the_allow_list_is_refused_with_its_place(fanned, 
     spec = loaded.definition.recipients_from.model_copy(update={"file": str(mapping)})
     moved = replace(loaded, definition=loaded.definition.model_copy(
         update={"recipients_from": spec}))
-    with pytest.raises(FanOutError) as caught:
-        recipient_mapping(moved, ["example.com"])
-    assert isinstance(caught.value, InputError)
-    text = str(caught.value)
-    assert f"{mapping}:3:2" in text and "pay@gmail.com" in text and "example.com" in text
-    assert f"{mapping}:4:2" in text and "not-an-address" in text
+    found = recipient_mapping(moved, ["example.com"])
+    assert found.addresses == {"Billing": ("billing-lead@example.com",)}
+    assert found.refusal("Billing") is None
+    payments, returns = found.refusal("Payments"), found.refusal("Returns")
+    assert f"{mapping}:3:2" in payments and "gmail.com" in payments
+    assert "example.com" in payments and "pay@gmail.com" not in payments
+    assert f"{mapping}:4:2" in returns and "not-an-address" not in returns
 
 
 def test_charts_are_left_to_the_render_processes_and_drawn_there(fanned, tmp_path):

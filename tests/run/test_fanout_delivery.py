@@ -8,12 +8,10 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from support.fanout_defs import QUEUES, expected_recipients, lead, write_fanout
 from support.smtp_server import smtp_settings
 
 from reportgen.cli import main
-from reportgen.errors import InputError
 from reportgen.period import Period
 from reportgen.plan import load_definition
 from reportgen.run.runner import run_fanout
@@ -79,17 +77,16 @@ def test_a_failing_segment_does_not_stop_the_others_and_the_owner_is_told(
     assert "owner-scorecard@example.com" in got  # the owner alert
 
 
-def test_a_mapping_row_outside_the_allow_list_stops_the_run_before_anything_is_sent(
+def test_a_mapping_row_outside_the_allow_list_stops_only_its_segment(
         tmp_path, demo_dir, ledger, smtp_server):
     path = write_fanout(tmp_path / "defs", demo_dir, "scorecard",
                         extra_rows="Returns,someone@gmail.com\n")
-    with pytest.raises(InputError) as caught:
-        _run(path, ledger, smtp_server, tmp_path / "out")
+    record = _run(path, ledger, smtp_server, tmp_path / "out")
     owners = path.parent / "scorecard-owners.csv"
-    assert f"{owners}:5:2" in str(caught.value)
-    assert "someone@gmail.com" in str(caught.value) and "example.com" in str(caught.value)
-    assert smtp_server.received == []
-    assert not list((tmp_path / "out").glob("*.xlsx")) if (tmp_path / "out").exists() else True
+    assert record.status == "partial"
+    assert f"{owners}:5:2" in record.error and "someone@gmail.com" not in record.error
+    got = smtp_server.by_recipient()
+    assert lead("scorecard", "Returns") not in got and lead("scorecard", "Billing") in got
 
 
 def test_run_json_prints_each_segment_with_its_files_and_headline(
@@ -109,14 +106,13 @@ def test_run_json_prints_each_segment_with_its_files_and_headline(
     assert billing["headline"][0]["value"] != result["headline"][0]["value"]
 
 
-def test_bad_mapping_through_the_cli_exits_2_with_the_place(tmp_path, demo_dir, capsys):
+def test_bad_mapping_through_validate_exits_2_with_the_place(tmp_path, demo_dir, capsys):
     path = write_fanout(tmp_path / "defs", demo_dir, "scorecard",
                         extra_rows="Returns,someone@gmail.com\n")
     settings = tmp_path / "settings.yaml"
     settings.write_text("allowed_domains: [example.com]\nledger_url: sqlite:///runs.sqlite\n",
                         encoding="utf-8")
-    code = main(["run", str(path), "--period", "2026-09", "--out", str(tmp_path / "out"),
-                 "--settings", str(settings)])
+    code = main(["validate", str(path), "--settings", str(settings)])
     assert code == 2
     err = capsys.readouterr().err
     assert "scorecard-owners.csv:5:2" in err and "Traceback" not in err
