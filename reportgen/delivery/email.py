@@ -92,7 +92,8 @@ def render_subject(template: str, content: MailContent) -> str:
             raise DeliveryError(
                 f"delivery.email.subject: unknown placeholder {{{name}}}; "
                 f"expected {', '.join('{' + f + '}' for f in _SUBJECT_FIELDS)}")
-    return check_header("Subject", template.format(**values))
+    subject = template.format(**values)
+    return check_header("Subject", f"[TEST] {subject}" if content.test else subject)
 
 
 @dataclass(frozen=True)
