@@ -45,16 +45,21 @@ def next_runs(cron: str, timezone: str, now: datetime, count: int = 3) -> list[d
 
 def gate_in_words(gate: GateSpec) -> str:
     """One gate as a sentence: what it checks and what it does when it fails."""
-    what = {
-        "min_rows": f"at least {gate.min:g} rows in {gate.source}",
-        "sample_size": f"at least {gate.min:g} responses behind {gate.metric or gate.source}",
-        "null_rate": f"at most {(gate.max or 0):.0%} of {gate.source}.{gate.column} blank",
-        "duplicates": f"at most {(gate.max or 0):.0%} of {gate.source}.{gate.column} repeated",
-        "dropped_share": f"at most {(gate.max or 0):.0%} of {gate.metric or gate.source} "
-                         f"left out as invalid",
-        "freshness": f"{gate.source}'s newest row within {gate.max_age_hours:g} hours of the "
-                     f"period's end",
-    }.get(gate.kind, gate.kind)
+    share = f"{(gate.max or 0):.0%}"
+    if gate.kind in ("min_rows", "sample_size"):
+        what = f"at least {gate.min or 0:g} " + (f"rows in {gate.source}" if gate.kind == "min_rows"
+                                                  else f"responses behind {gate.metric or gate.source}")
+    elif gate.kind == "null_rate":
+        what = f"at most {share} of {gate.source}.{gate.column} blank"
+    elif gate.kind == "duplicates":
+        what = f"at most {share} of {gate.source}.{gate.column} repeated"
+    elif gate.kind == "dropped_share":
+        what = f"at most {share} of {gate.metric or gate.source} left out as invalid"
+    elif gate.kind == "freshness":
+        what = (f"{gate.source}'s newest row within {gate.max_age_hours or 0:g} hours of the "
+                f"period's end")
+    else:
+        what = gate.kind
     return f"{what}; otherwise it {'holds the report' if gate.action == 'hold' else 'warns'}"
 
 
@@ -120,7 +125,11 @@ def last_sent_per_period(runs: list[RunRecord]) -> list[tuple[str, RunRecord]]:
 
 def last_period_with_data(entry: Entry, periods: list[Period]) -> Period | None:
     """The newest of ``periods`` (newest first) in which every source of the report has
-    rows; None when none has (or the data cannot be read: the preview then says why)."""
+    data: at least a tenth of the rows of its typical (median) period, so a month that holds
+    only a few late or time-zone-shifted rows does not count.  None when none has (or the
+    data cannot be read: the preview then says why)."""
+    from statistics import median
+
     from reportgen.data import DataStore, Window
     from reportgen.plan import resolve
 
@@ -135,9 +144,13 @@ def last_period_with_data(entry: Entry, periods: list[Period]) -> Period | None:
                                                         oldest_first[-1].end_at),
                           oldest_first)
         with store:
-            for period in periods:
-                if all(store.count(name, period) > 0 for name in plan.sources):
-                    return period
+            counts = {name: [store.count(name, p) for p in periods] for name in plan.sources}
+        typical = {name: median([c for c in found if c > 0] or [0])
+                   for name, found in counts.items()}
+        for i, period in enumerate(periods):
+            if all(found[i] > 0 and found[i] >= typical[name] / 10
+                   for name, found in counts.items()):
+                return period
     except Exception:  # noqa: BLE001 - a source that cannot be read is the preview's to report
         return None
     return None
