@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pytest
 import yaml
 from starlette.testclient import TestClient
 from support.web_site import PASSWORDS, RECIPIENTS, add_accounts, csrf_of, make_config
