@@ -63,6 +63,8 @@ class MailContent:
     locale: str = "en"
     #: the run's page on the web page (settings ``web.public_url``); readers sign in there
     link: str = ""
+    #: a test sent to one person: "[TEST]" in the subject and a banner in the body
+    test: bool = False
 
     @classmethod
     def from_model(cls, model: ReportModel) -> MailContent:
@@ -95,6 +97,10 @@ class MailContent:
         return cls(**values)
 
 
+#: the banner of a test e-mail
+TEST_NOTE = ("TEST: this copy was sent only to you, to check the report before it goes out; "
+             "its recipients have not received it.")
+
 # Mail clients ignore stylesheets: every style is inline, and layout is tables.
 
 _HTML = """\
@@ -112,6 +118,9 @@ _HTML = """\
   <div style="font-size: 22px; font-weight: bold; margin-top: 4px;">{{ c.title }}</div>
   <div style="font-size: 14px; margin-top: 4px;">{{ c.period_label }} &middot; {{ c.date_range }}</div>
 </td></tr>
+{% if c.test %}<tr><td style="padding: 16px 24px 0;">
+  <div style="border: 2px dashed #9b1c1c; background: #fdecec; padding: 10px 12px; color: #7a1616; font-weight: bold;">{{ test_note }}</div>
+</td></tr>{% endif %}
 {% if c.restatements %}<tr><td style="padding: 16px 24px 0;">
   <div style="border-left: 4px solid #1F3A5F; background: #eef2f7; padding: 10px 12px; color: #1f2933;">
   {% for r in c.restatements %}{{ r }}{% if not loop.last %}<br>{% endif %}{% endfor %}</div>
@@ -150,7 +159,9 @@ _HTML = """\
 """
 
 _TEXT = """\
-{{ c.title }}
+{% if c.test %}*** {{ test_note }} ***
+
+{% endif %}{{ c.title }}
 {% if c.organisation %}{{ c.organisation }} - {% endif %}{{ c.period_label }} ({{ c.date_range }})
 {% for r in c.restatements %}
 {{ r }}
@@ -180,5 +191,5 @@ def render_bodies(content: MailContent, attached: list[str]) -> tuple[str, str]:
     """The plain-text and HTML bodies; ``attached`` names the attached files."""
     note = ("The full report is attached: " + ", ".join(attached) + "."
             if attached else "The full report is available from the reporting team.")
-    return (_text_template.render(c=content, note=note),
-            _html_template.render(c=content, note=note))
+    return (_text_template.render(c=content, note=note, test_note=TEST_NOTE),
+            _html_template.render(c=content, note=note, test_note=TEST_NOTE))

@@ -98,7 +98,8 @@ def render_subject(template: str, content: MailContent) -> str:
     values = {name: " ".join(value.splitlines()) for name, value in (
         ("title", content.title), ("period", content.period_label),
         ("organisation", content.organisation))}
-    return check_header("Subject", template.format(**values))
+    subject = template.format(**values)
+    return check_header("Subject", f"[TEST] {subject}" if content.test else subject)
 
 
 @dataclass(frozen=True)

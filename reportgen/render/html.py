@@ -38,7 +38,18 @@ def preview_html(model: ReportModel, *, template_dir: Path | None = None,
         css = path.read_text(encoding="utf-8").replace("</", "<\\/")
         return f'<style data-source="{escape(path.name)}">\n{css}\n</style>'
 
-    return _STYLESHEET_LINK.sub(inline, page)
+    return _with_main(_STYLESHEET_LINK.sub(inline, page))
+
+
+_BODY = re.compile(r"(<body\b[^>]*>)(.*)(</body>)", re.S | re.I)
+
+
+def _with_main(page: str) -> str:
+    """The page with its body's content in one ``main`` landmark (for screen readers), unless
+    a template already has one."""
+    if re.search(r"<main\b", page, re.I):
+        return page
+    return _BODY.sub(lambda m: f'{m[1]}<main>{m[2]}</main>{m[3]}', page, count=1)
 
 
 def write_html(model: ReportModel, path: Path, *, template_dir: Path | None = None,

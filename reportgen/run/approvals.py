@@ -99,3 +99,21 @@ def alert_overdue_approvals(definitions: Iterable[Definition], *, ledger: Ledger
                 run_id=run.id)
             alert_owner(alert, definition.owner, channels, ledger=ledger)
     return overdue
+
+
+def notify_rejection(definition: Definition, run: RunRecord, reason: str, rejected_by: str, *,
+                     ledger: Ledger, smtp: SmtpSettings, now: Callable[[], datetime],
+                     public_url: str | None = None) -> bool:
+    """E-mail the report's owner that run ``run`` was rejected, with the reason (once per
+    run); False when the report names no owner."""
+    if not definition.owner:
+        return False
+    where = f"{public_url.rstrip('/')}/runs/{run.id}" if public_url else \
+        f"the reportgen web page, run #{run.id}"
+    text = (f"{rejected_by} rejected run #{run.id} of the {definition.title} for {run.period}. "
+            f"It will not be sent to its recipients.\n\nReason: {reason}\n\n"
+            f"Fix what the reason names and regenerate the period; the run is at {where}.\n")
+    send_notice(definition.owner, f"[rejected] {definition.title} — {run.period}", text, smtp,
+                ledger=ledger, run_id=run.id, report_id=run.report_id, period=run.period,
+                kind=f"rejection-{run.id}"[:32], now=now)
+    return True

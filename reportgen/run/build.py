@@ -300,7 +300,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
                   domains: Sequence[str], on_built: OnBuilt | None) -> FanOutBuild:
     import time
 
-    from reportgen.run import fanout
+    from reportgen.run import fanout, recipients
 
     definition = loaded.definition
     spec = definition.fan_out
@@ -321,7 +321,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         held = [g.message for g in gates if g.holds]
         if held:
             raise GateFailure(held)
-        plans = fanout.plan_segments(loaded, store, period, domains)
+        plans = recipients.plan_segments(loaded, store, period, domains)
         data_seconds = time.perf_counter() - started
         # Charts are drawn where each report renders (in parallel), not here.
         whole = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,

@@ -23,7 +23,6 @@ import sqlalchemy as sa
 from reportgen.data.aggregates import Request, Result
 from reportgen.data.canonical import PERIOD
 from reportgen.errors import InputError, Problem
-from reportgen.run.recipients import recipient_mapping, recipients_in_data
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -221,45 +220,6 @@ def segment_counts(store: DataStore, source: str, columns: Sequence[str],
 
 
 # --- which segments, and to whom --------------------------------------------------------
-def plan_segments(loaded: LoadedDefinition, store: DataStore, period: Period,
-                  domains: Sequence[str] = ()) -> list[SegmentPlan]:
-    """Every segment of the period (or the listed ones), with its size, recipients, and the
-    reason it is skipped if it is."""
-    definition = loaded.definition
-    spec = definition.fan_out
-    assert spec is not None
-    counts = segment_counts(store, primary_source(definition), spec.by, period)
-    found = {JOIN.join(str(v) for v in key): key for key in counts}
-    if spec.values is not None:
-        keys = [found.get(v, tuple(v.split(JOIN))) for v in spec.values]
-    else:
-        keys = sorted(counts, key=lambda k: tuple(str(v) for v in k))
-    mapping = (recipient_mapping(loaded, domains)
-               if definition.recipients_from and definition.recipients_from.file else None)
-    plans = []
-    for key in keys:
-        segment = Segment(tuple(spec.by), tuple(key))
-        n = counts.get(tuple(key), 0)
-        skipped = None
-        if n < spec.min_rows:
-            skipped = (f"{n} row(s) in {period.key}, fewer than fan_out.min_rows "
-                       f"({spec.min_rows})")
-            plans.append(SegmentPlan(segment, n, skipped))
-            continue
-        recipients: tuple[str, ...] = ()
-        refused = None
-        if mapping is not None:
-            recipients = mapping.addresses.get(segment.name, ())
-            refused = mapping.refusal(segment.name)
-        elif definition.recipients_from is not None:
-            recipients, refused = recipients_in_data(loaded, store, segment, period, domains)
-        if refused is not None:
-            recipients = ()
-        plans.append(SegmentPlan(segment, n, refused, recipients, refused))
-    return plans
-
-
-# --- each segment's definition ---------------------------------------------------------
 def segment_definition(loaded: LoadedDefinition, plan: SegmentPlan) -> LoadedDefinition:
     """The whole report's definition as this segment's: its id, title, file names and
     recipients (the sections are the same; the data is what differs)."""

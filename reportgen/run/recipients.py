@@ -16,12 +16,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reportgen.errors import Location, Problem
+from reportgen.run.fanout import (
+    JOIN,
+    FanOutError,
+    Segment,
+    SegmentPlan,
+    SegmentStore,
+    primary_source,
+    segment_counts,
+    segmented_sources,
+)
 
 if TYPE_CHECKING:
     from reportgen.data.store import DataStore
     from reportgen.definition import LoadedDefinition
     from reportgen.period import Period
-    from reportgen.run.fanout import Segment
 
 
 def domain_of(address: str) -> str:
@@ -81,8 +90,6 @@ def recipient_mapping(loaded: LoadedDefinition, domains: Sequence[str]) -> Recip
     A file that cannot be read, or lacks the named columns, is a FanOutError: it concerns
     every segment.
     """
-    from reportgen.run.fanout import JOIN, FanOutError
-
     definition = loaded.definition
     spec = definition.recipients_from
     fan = definition.fan_out
@@ -137,8 +144,6 @@ def recipients_in_data(loaded: LoadedDefinition, store: DataStore, segment: Segm
     Addresses from data are allowed only at ``domains``: an empty list denies them all.
     The reason counts what was refused and quotes none of it.
     """
-    from reportgen.run.fanout import SegmentStore, segmented_sources
-
     spec = loaded.definition.recipients_from
     assert spec is not None and spec.source is not None
     view = SegmentStore(store, segment, segmented_sources(loaded.definition))
@@ -168,8 +173,6 @@ def recipient_problems(loaded: LoadedDefinition,
     """What ``validate`` finds in a fan-out's recipients: every bad mapping row (checked
     against ``domains`` when the settings are known), a listed segment without a row, and
     addresses from data with no allow-list to check them against."""
-    from reportgen.run.fanout import FanOutError
-
     definition = loaded.definition
     spec = definition.recipients_from
     if spec is None or definition.fan_out is None:
@@ -191,3 +194,44 @@ def recipient_problems(loaded: LoadedDefinition,
             if reason is not None:
                 problems.append(Problem("fan_out.values", f"segment '{value}': {reason}"))
     return problems
+
+
+def plan_segments(loaded: LoadedDefinition, store: DataStore, period: Period,
+                  domains: Sequence[str] = ()) -> list[SegmentPlan]:
+    """Every segment of the period (or the listed ones), with its size, recipients, and the
+    reason it is skipped if it is."""
+    definition = loaded.definition
+    spec = definition.fan_out
+    assert spec is not None
+    counts = segment_counts(store, primary_source(definition), spec.by, period)
+    found = {JOIN.join(str(v) for v in key): key for key in counts}
+    if spec.values is not None:
+        keys = [found.get(v, tuple(v.split(JOIN))) for v in spec.values]
+    else:
+        keys = sorted(counts, key=lambda k: tuple(str(v) for v in k))
+    mapping = (recipient_mapping(loaded, domains)
+               if definition.recipients_from and definition.recipients_from.file else None)
+    plans = []
+    for key in keys:
+        segment = Segment(tuple(spec.by), tuple(key))
+        n = counts.get(tuple(key), 0)
+        skipped = None
+        if n < spec.min_rows:
+            skipped = (f"{n} row(s) in {period.key}, fewer than fan_out.min_rows "
+                       f"({spec.min_rows})")
+            plans.append(SegmentPlan(segment, n, skipped))
+            continue
+        recipients: tuple[str, ...] = ()
+        refused = None
+        if mapping is not None:
+            recipients = mapping.addresses.get(segment.name, ())
+            refused = mapping.refusal(segment.name)
+        elif definition.recipients_from is not None:
+            recipients, refused = recipients_in_data(loaded, store, segment, period, domains)
+        if refused is not None:
+            recipients = ()
+        plans.append(SegmentPlan(segment, n, refused, recipients, refused))
+    return plans
+
+
+# --- each segment's definition ---------------------------------------------------------

@@ -533,11 +533,15 @@ def _hold_notice(title: str, period: Period, reasons: tuple[str, ...],
 def resend_run(run_id: int, to: str | None = None, *, ledger: Ledger, smtp: SmtpSettings,
                sleep: Callable[[float], None] = time.sleep,
                now: Callable[[], datetime] | None = None,
-               environ: Mapping[str, str] | None = None) -> DeliveryReport:
+               environ: Mapping[str, str] | None = None, test: bool = False
+               ) -> DeliveryReport:
     """Send a succeeded run's files again, on purpose, to ``to`` or to its recipients.
 
     Bypasses the exactly-once check and records new delivery rows (purpose 'resend').
+    ``test`` (only with ``to``) marks it a test: "[TEST]" in the subject, a banner in the body.
     """
+    if test and to is None:
+        raise DeliveryError(f"a test of run #{run_id} goes to one named address; none was given")
     run = ledger.get_run(run_id)
     # a run waiting for approval may go to one named person (a test), never to its recipients
     sendable = ("succeeded", "partial", *(("pending_approval",) if to else ()))
@@ -545,6 +549,8 @@ def resend_run(run_id: int, to: str | None = None, *, ledger: Ledger, smtp: Smtp
         raise DeliveryError(f"run #{run_id} ({run.report_id} {run.period}) is {run.status}; "
                             f"only a succeeded or partial run can be resent")
     content = MailContent.from_json(run.summary["mail"])
+    if test:
+        content = replace(content, test=True)
     raw_spec: dict[str, Any] | None = run.summary.get("email")
     try:
         spec = EmailSpec.model_validate(raw_spec) if raw_spec else None

@@ -21,14 +21,14 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
 from reportgen.ledger.pruning import pruned_note
 from reportgen.ledger.store import Ledger, RunRecord
 from reportgen.run.approvals import alert_overdue_approvals
+from reportgen.web.about import about, last_period_with_data
 from reportgen.web.auth import (
     SESSION_KEY,
     SignInLimiter,
@@ -37,7 +37,7 @@ from reportgen.web.auth import (
     current_user,
 )
 from reportgen.web.auth import require as require_role
-from reportgen.web.catalog import Entry, load_catalog
+from reportgen.web.catalog import load_catalog
 from reportgen.web.common import (
     WebConfig,
     catalog,
@@ -48,8 +48,10 @@ from reportgen.web.common import (
     web_config,
 )
 from reportgen.web.jobs import JobQueue
-from reportgen.web.run_actions import approve, download, reject, run_page, test_send
-from reportgen.web.segments import families, known_segments, segment_model
+from reportgen.web.preview import preview_document, preview_page
+from reportgen.web.run_actions import download, reject, run_page, test_send
+from reportgen.web.segments import families, known_segments
+from reportgen.web.sending import approve, confirm_page, send
 from reportgen.web.store import WebStore
 
 APPROVAL_CHECK_SECONDS = 60
@@ -75,6 +77,8 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/jobs/{job_id:int}", job_page),
         Route("/jobs/{job_id:int}.json", job_status),
         Route("/runs/{run_id:int}/test-send", test_send, methods=["POST"]),
+        Route("/runs/{run_id:int}/send", confirm_page, methods=["GET"]),
+        Route("/runs/{run_id:int}/send", send, methods=["POST"]),
         Route("/runs/{run_id:int}/approve", approve, methods=["POST"]),
         Route("/runs/{run_id:int}/reject", reject, methods=["POST"]),
         Route("/files/{token}/{name}", download),
@@ -194,102 +198,14 @@ async def report_page(request: Request) -> Response:
     every = runs + [c for kids in children.values() for c in kids]
     decisions = request.app.state.store.approvals_of([r.id for r in every])
     segments = known_segments(entry.loaded, ledger) if entry.loaded else []
+    now = web_config(request).now()
+    periods = entry.periods(now)
+    facts = await run_in_threadpool(about, entry, ledger, now)
+    with_data = await run_in_threadpool(last_period_with_data, entry, periods)
     return render(request, "report.html", entry=entry, runs=runs, files=run_files(request, every),
                    children=children, decisions=decisions, segments=segments,
-                   pruned=pruned_note, periods=entry.periods(web_config(request).now()))
-
-
-def _build_preview(request: Request, entry: Entry, period_key: str, segment: str = "") -> Any:
-    """The ReportModel for a period, or for one segment of a fan-out (built once per
-    definition version, period and segment)."""
-    from reportgen.errors import GateFailure
-    from reportgen.run.runner import resolve_pipeline
-
-    config = web_config(request)
-    assert entry.loaded is not None
-    if segment and entry.loaded.definition.fan_out is None:
-        raise HTTPException(400, f"{entry.report_id} has no fan_out, so no segment "
-                                 f"'{segment}'")
-    from reportgen.data.fingerprint import cheap_fingerprints
-
-    # Kept only while the data is what it was: a preview is keyed on the files' fingerprints,
-    # and a report over a database is built afresh each time.
-    data = cheap_fingerprints(entry.loaded.definition.sources, entry.loaded.base_dir)
-    key = (entry.report_id, period_key, entry.loaded.hash, segment,
-           tuple(sorted(data.items())) if data is not None else None)
-    with request.app.state.preview_lock:
-        for old in [k for k in config._previews if k[:4] == key[:4] and k != key]:
-            del config._previews[old]  # built from data that has changed since
-        if data is None:
-            config._previews.pop(key, None)
-        if key not in config._previews:
-            try:
-                period = entry.period(period_key)
-            except (ValueError, ReportgenError) as exc:
-                raise HTTPException(400, f"period '{period_key}': {exc}") from None
-            try:
-                if segment:
-                    config._previews[key] = segment_model(
-                        entry.loaded, period, segment, now=config.now(),
-                        domains=config.settings.allowed_domains)
-                else:  # the settings' pipeline, as a run would build it
-                    build = resolve_pipeline(config.settings.pipeline).build
-                    config._previews[key] = build(entry.loaded, period, now=config.now()).model
-            except LookupError as missing:
-                raise HTTPException(404, str(missing)) from None
-            except GateFailure as held:
-                raise HTTPException(409, f"{entry.report_id} {period_key} is held by its "
-                                         f"data-quality gates: {held}") from None
-        return config._previews[key]
-
-
-def _changes(request: Request, report_id: str, model: Any) -> tuple[RunRecord | None, list, list]:
-    """KPIs and headline findings of ``model`` that differ from the last sent run's."""
-    sent = [r for r in request.app.state.ledger.history(report_id, children=True)
-            if r.summary and any(d.status == "sent" and d.purpose == "delivery"
-                                 for d in r.deliveries)]
-    if not sent:
-        return None, [], []
-    before = MailContent.from_json(sent[0].summary["mail"])
-    now = MailContent.from_model(model)
-    old = {k.label: k for k in before.kpis}
-    kpis = [(k.label, old[k.label].value_text if k.label in old else "—", k.value_text)
-            for k in now.kpis if k.label not in old or old[k.label].value_text != k.value_text]
-    findings = [("new", f) for f in now.findings if f not in before.findings]
-    findings += [("gone", f) for f in before.findings if f not in now.findings]
-    return sent[0], kpis, findings
-
-
-async def preview_page(request: Request) -> Response:
-    require_role(request, "viewer")
-    entry = entry_for(request, request.path_params["report_id"])
-    if entry.loaded is None:
-        raise HTTPException(409, f"{entry.path.name} is not valid: {entry.error}")
-    periods = entry.periods(web_config(request).now())
-    period_key = request.query_params.get("period") or periods[0].key
-    segment = request.query_params.get("segment", "")
-    # built on a worker thread: the page keeps answering everyone else meanwhile
-    model = await run_in_threadpool(_build_preview, request, entry, period_key, segment)
-    since, kpis, findings = _changes(request, model.report_id, model)
-    segments = known_segments(entry.loaded, request.app.state.ledger)
-    return render(request, "preview.html", entry=entry, period_key=period_key,
-                   periods=periods, model=model, since=since, kpi_changes=kpis,
-                   finding_changes=findings, segment=segment, segments=segments)
-
-
-async def preview_document(request: Request) -> Response:
-    from reportgen.render.html import preview_html
-
-    require_role(request, "viewer")
-    entry = entry_for(request, request.path_params["report_id"])
-    if entry.loaded is None:
-        raise HTTPException(409, f"{entry.path.name} is not valid: {entry.error}")
-    model = await run_in_threadpool(_build_preview, request, entry,
-                                    request.query_params.get("period", ""),
-                                    request.query_params.get("segment", ""))
-    return HTMLResponse(preview_html(model), headers={
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                   "img-src data:; font-src data:"})
+                   pruned=pruned_note, periods=periods, about=facts,
+                   default_period=(with_data or (periods[0] if periods else None)))
 
 
 # -- actions -----------------------------------------------------------------------------

@@ -25,6 +25,15 @@ TEMPLATES.env.filters.update(timestamp=text.timestamp, clock=text.clock, day=tex
                              count=text.count)
 
 
+def _in_words(cron: str) -> str:
+    from reportgen.web.about import schedule_in_words
+
+    return schedule_in_words(cron)
+
+
+TEMPLATES.env.globals["in_words"] = _in_words
+
+
 @dataclass
 class WebConfig:
     """What the page serves: a folder of definitions, the settings and the clock."""
@@ -40,7 +49,8 @@ class WebConfig:
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.update(user=current_user(request), csrf=csrf_token(request), csrf_field=CSRF_FIELD)
+    context.update(user=current_user(request), csrf=csrf_token(request), csrf_field=CSRF_FIELD,
+                   notice=request.session.pop("notice", None))
     return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)
 
 

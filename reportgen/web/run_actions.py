@@ -1,10 +1,9 @@
 """The pages and actions of one run: its page (with a fan-out's segments), a test send,
-approve or reject, and downloads of its files."""
+a rejection, and downloads of its files (sending and approving are in ``sending``)."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from pathlib import Path
 
 from itsdangerous import BadSignature
@@ -13,13 +12,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
-from reportgen.ledger.pruning import check_not_pruned, pruned_note
-from reportgen.ledger.store import Ledger, RunLocked
-from reportgen.run.approvals import may_approve
+from reportgen.ledger.pruning import pruned_note
+from reportgen.ledger.store import Ledger, RunRecord
+from reportgen.run.approvals import may_approve, notify_rejection
 from reportgen.web.auth import check_csrf
 from reportgen.web.auth import require as require_role
+from reportgen.web.catalog import Entry
 from reportgen.web.common import (
     back_to,
     entry_of_run,
@@ -56,94 +55,17 @@ async def test_send(request: Request) -> Response:
     if smtp is None:
         raise HTTPException(409, "the settings have no 'smtp' section; nothing can be sent")
     try:
-        report = await run_in_threadpool(resend_run, run.id, user.email,
-                                         ledger=request.app.state.ledger, smtp=smtp)
+        report = await run_in_threadpool(lambda: resend_run(
+            run.id, user.email, ledger=request.app.state.ledger, smtp=smtp, test=True))
     except ReportgenError as exc:
         store.record(user, "test-send", f"run {run.id}", "failed", str(exc))
         raise HTTPException(409, str(exc)) from None
     outcome = "sent" if not report.failed else "failed"
     store.record(user, "test-send", f"run {run.id}", outcome, user.email)
-    return RedirectResponse(back_to(run, "?sent=test"), status_code=303)
-
-
-async def approve(request: Request) -> Response:
-    from reportgen.definition.models import EmailSpec
-    from reportgen.delivery.channels import deliver_chats, run_link
-    from reportgen.delivery.email import DeliveryReport, deliver_email
-
-    user = require_role(request, "approver")
-    await check_csrf(request)
-    run = run_for(request, request.path_params["run_id"])
-    store: WebStore = request.app.state.store
-    config = web_config(request)
-    if run.status not in ("succeeded", "partial", "pending_approval") or not run.summary:
-        raise HTTPException(409, f"run #{run.id} is {run.status}; only a finished run can be "
-                                 f"approved")
-    raw = run.summary.get("email")
-    if not raw:
-        raise HTTPException(409, f"run #{run.id} has no e-mail recipients to send to")
-    if config.settings.smtp is None:
-        raise HTTPException(409, "the settings have no 'smtp' section; nothing can be sent")
-    entry = entry_of_run(request, run)
-    if not may_approve(entry.loaded.definition if entry and entry.loaded else None, user.email):
-        store.record(user, "approve", f"run {run.id}", "refused", "not among the approvers")
-        raise HTTPException(403, f"{run.report_id} names its approvers and {user.email} is "
-                                 f"not one of them")
-    spec = EmailSpec.model_validate(raw)
-    try:
-        check_not_pruned(run, spec.attach)
-    except ReportgenError as exc:
-        store.record(user, "approve", f"run {run.id}", "refused", str(exc))
-        raise HTTPException(410, str(exc)) from None
-    ledger: Ledger = request.app.state.ledger
-    definition = entry.loaded.definition if entry and entry.loaded else None
-    mail = MailContent.from_json(run.summary["mail"])
-    artifacts = [a.to_artifact() for a in run.artifacts]
-    smtp = config.settings.smtp
-
-    def send() -> tuple[DeliveryReport, DeliveryReport]:
-        # Under the report and period's run lock, as a run's own delivery is: an approval
-        # never sends beside a run of the same period (the ledger keeps each recipient to
-        # one send either way).
-        with ledger.locked(run.report_id, run.period,
-                           ttl=timedelta(minutes=config.settings.lock_minutes)):
-            mail_report = deliver_email(mail, artifacts, spec, smtp, ledger=ledger,
-                                        run_id=run.id, now=config.now)
-            chat_report = deliver_chats(mail, artifacts,
-                                        definition.delivery if definition else None,
-                                        ledger=ledger, run_id=run.id,
-                                        link=run_link(config.settings.web.public_url, run.id))
-        return mail_report, chat_report
-
-    # The approval is recorded only once its sends are in the ledger: a failure before that
-    # leaves the run waiting, with the error on it and on the page.  SMTP and the lock are
-    # waited for on a worker thread, never on the page's event loop.
-    try:
-        report, chats = await run_in_threadpool(send)
-    except RunLocked as exc:
-        store.record(user, "approve", f"run {run.id}", "refused", str(exc))
-        raise HTTPException(409, f"run #{run.id} was not approved: {run.report_id} "
-                                 f"{run.period} is being run right now; approve it again "
-                                 f"when that run has finished") from None
-    except Exception as exc:
-        problem = f"approval by {user.name} not sent: {type(exc).__name__}: {exc}" \
-            if not isinstance(exc, ReportgenError) else f"approval by {user.name} not sent: {exc}"
-        if run.status == "pending_approval":
-            ledger.finish_run(run.id, "pending_approval", error=problem)
-        store.record(user, "approve", f"run {run.id}", "failed", problem)
-        raise HTTPException(409, f"run #{run.id} was not approved and still waits: "
-                                 f"{problem}") from None
-    store.decide(run.id, "approved", user, None)
-    report = DeliveryReport(report.outcomes + chats.outcomes)
-    problems = [f"{o.recipient} ({o.status}: {o.error})"
-                for o in report.failed + report.unconfirmed]
-    if run.status == "pending_approval":  # the waiting run ends as its delivery went
-        reached = len(report.outcomes) - len(report.failed)
-        ledger.finish_run(
-            run.id, "succeeded" if not problems else "partial" if reached else "failed",
-            error="not delivered to " + "; ".join(problems) if problems else None)
-    store.record(user, "approve", f"run {run.id}", "sent" if not problems else "partial",
-                 ", ".join(f"{o.recipient}: {o.status}" for o in report.outcomes))
+    request.session["notice"] = (f"Test sent to {user.email} only, marked [TEST]; no recipient "
+                                 f"received it." if not report.failed else
+                                 f"The test to {user.email} was not sent: "
+                                 f"{report.failed[0].error}")
     return RedirectResponse(back_to(run), status_code=303)
 
 
@@ -164,8 +86,27 @@ async def reject(request: Request) -> Response:
     if run.status == "pending_approval":  # it will never be sent; a new run replaces it
         request.app.state.ledger.finish_run(run.id, "rejected", error=f"rejected by "
                                             f"{user.name}: {reason[:2000]}")
+    told = await run_in_threadpool(_tell_owner, request, run, entry, reason[:2000], user.name)
     request.app.state.store.record(user, "reject", f"run {run.id}", "ok", reason[:2000])
+    request.session["notice"] = f"Run #{run.id} rejected. " + told
     return RedirectResponse(back_to(run), status_code=303)
+
+
+def _tell_owner(request: Request, run: RunRecord, entry: Entry | None, reason: str,
+                rejected_by: str) -> str:
+    """E-mail the report's owner the rejection and its reason; what the notice says of it."""
+    config = web_config(request)
+    definition = entry.loaded.definition if entry and entry.loaded else None
+    if definition is None or config.settings.smtp is None:
+        return "Its owner was not told (no definition or no SMTP settings)."
+    try:
+        if not notify_rejection(definition, run, reason, rejected_by,
+                                ledger=request.app.state.ledger, smtp=config.settings.smtp,
+                                now=config.now, public_url=config.settings.web.public_url):
+            return "The report names no owner to tell."
+    except ReportgenError as exc:
+        return f"Telling its owner failed: {exc}"
+    return f"Its owner {definition.owner} was e-mailed the reason."
 
 
 async def download(request: Request) -> Response:

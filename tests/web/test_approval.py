@@ -133,7 +133,9 @@ def test_a_rejected_run_is_never_sent(setup, smtp_server):
                          data={"csrf_token": token}).status_code == 409
     clock.now += timedelta(days=3)
     assert check_approvals(app) == []  # a rejected run is not "waiting"
-    assert [list(m.rcpt_tos) for m in smtp_server.received] == [["alex@example.com"]]
+    # the approver was asked and the owner told of the rejection; no recipient got anything
+    assert [list(m.rcpt_tos) for m in smtp_server.received] == [["alex@example.com"],
+                                                                 ["owner@example.com"]]
 
 
 

@@ -104,12 +104,16 @@ def test_sign_in_preview_regenerate_test_send_and_approve(browser, site, smtp_se
     assert [list(m.rcpt_tos) for m in test_mail] == [["alex@example.com"]]
 
     # approval sends to the definition's recipients, once each, however often it is pressed
-    page.locator(f"#run-{run_id}").get_by_role("button", name="Approve and send").click()
+    page.locator(f"#run-{run_id}").get_by_role("button", name="Approve…").click()
+    # nothing goes out before the confirmation, which names every recipient
+    expect(page.locator("#recipients")).to_contain_text(RECIPIENTS[0])
+    assert not set(RECIPIENTS) & set(smtp_server.by_recipient())
+    page.get_by_role("button", name="Approve and send to").click()
     row = page.locator(f"#run-{run_id}")
     expect(row).to_contain_text("approved by alex")
     page.screenshot(path=shots / "4-report.png", full_page=True)
     # delivered: the button is gone, and a second approval posted anyway sends nothing
-    expect(row.get_by_role("button", name="Approve and send")).to_have_count(0)
+    expect(row.get_by_role("button", name="Approve…")).to_have_count(0)
     token = row.locator('input[name="csrf_token"]').first.get_attribute("value")
     assert page.request.post(site.url + f"/runs/{run_id}/approve",
                              form={"csrf_token": token}).ok

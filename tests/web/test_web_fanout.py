@@ -179,7 +179,7 @@ def test_a_segment_awaiting_approval_is_approved_on_its_own_and_reaches_its_lead
     client.post("/login", data={"name": "alex", "password": PASSWORDS["alex"],
                                 "csrf_token": token})
     page = client.get(f"/runs/{record.id}").text
-    assert page.count("Approve and send") == 4  # the whole report and each segment
+    assert page.count("Approve…") == 4  # the whole report and each segment
     billing = next(c for c in children if c.segment == "Billing")
     for _ in range(2):
         answer = client.post(f"/runs/{billing.id}/approve", data={"csrf_token": csrf_of(page)},
@@ -191,4 +191,4 @@ def test_a_segment_awaiting_approval_is_approved_on_its_own_and_reaches_its_lead
     assert not {lead("queues", q) for q in QUEUES if q != "Billing"} & set(got)
     assert app.state.ledger.get_run(billing.id).status == "succeeded"
     page = client.get(f"/runs/{record.id}").text
-    assert page.count("Approve and send") == 3  # Billing is delivered; the rest still wait
+    assert page.count("Approve…") == 3  # Billing is delivered; the rest still wait

@@ -1,0 +1,151 @@
+"""The preview of a report: by default its last period with data; a period its gates hold
+is explained inside the page, and can be shown anyway (marked as held)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from reportgen.delivery.content import MailContent
+from reportgen.errors import ReportgenError
+from reportgen.ledger.store import RunRecord
+from reportgen.web.about import last_period_with_data
+from reportgen.web.auth import require as require_role
+from reportgen.web.catalog import Entry
+from reportgen.web.common import entry_for, render, web_config
+from reportgen.web.segments import known_segments, segment_model
+
+
+class Held(Exception):
+    """The report's data-quality gates hold this period; ``reason`` says which and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _ungated(entry: Entry) -> Any:
+    """The definition with every holding gate turned into a warning (a held preview)."""
+    assert entry.loaded is not None
+    definition = entry.loaded.definition
+    gates = [g.model_copy(update={"action": "warn"}) for g in definition.gates]
+    return replace(entry.loaded, definition=definition.model_copy(update={"gates": gates}))
+
+
+def build_preview(request: Request, entry: Entry, period_key: str, segment: str = "",
+                  anyway: bool = False) -> Any:
+    """The ReportModel for a period, or for one segment of a fan-out (built once per
+    definition version, period and segment); Held when the gates hold it, unless
+    ``anyway``."""
+    from reportgen.data.fingerprint import cheap_fingerprints
+    from reportgen.errors import GateFailure
+    from reportgen.run.runner import resolve_pipeline
+
+    config = web_config(request)
+    assert entry.loaded is not None
+    if segment and entry.loaded.definition.fan_out is None:
+        raise HTTPException(400, f"{entry.report_id} has no fan_out, so no segment "
+                                 f"'{segment}'")
+    # Kept only while the data is what it was: a preview is keyed on the files' fingerprints,
+    # and a report over a database is built afresh each time.
+    data = cheap_fingerprints(entry.loaded.definition.sources, entry.loaded.base_dir)
+    key = (entry.report_id, period_key, entry.loaded.hash, segment, anyway,
+           tuple(sorted(data.items())) if data is not None else None)
+    with request.app.state.preview_lock:
+        for old in [k for k in config._previews if k[:5] == key[:5] and k != key]:
+            del config._previews[old]  # built from data that has changed since
+        if data is None:
+            config._previews.pop(key, None)
+        if key not in config._previews:
+            try:
+                period = entry.period(period_key)
+            except (ValueError, ReportgenError) as exc:
+                raise HTTPException(400, f"period '{period_key}': {exc}") from None
+            loaded = _ungated(entry) if anyway else entry.loaded
+            try:
+                if segment:
+                    config._previews[key] = segment_model(
+                        loaded, period, segment, now=config.now(),
+                        domains=config.settings.allowed_domains)
+                else:  # the settings' pipeline, as a run would build it
+                    build = resolve_pipeline(config.settings.pipeline).build
+                    config._previews[key] = build(loaded, period, now=config.now()).model
+            except LookupError as missing:
+                raise HTTPException(404, str(missing)) from None
+            except GateFailure as held:
+                raise Held(str(held)) from None
+        return config._previews[key]
+
+
+def _changes(request: Request, report_id: str, model: Any) -> tuple[RunRecord | None, list, list]:
+    """KPIs and headline findings of ``model`` that differ from the last sent run's."""
+    sent = [r for r in request.app.state.ledger.history(report_id, children=True)
+            if r.summary and any(d.status == "sent" and d.purpose == "delivery"
+                                 for d in r.deliveries)]
+    if not sent:
+        return None, [], []
+    before = MailContent.from_json(sent[0].summary["mail"])
+    now = MailContent.from_model(model)
+    old = {k.label: k for k in before.kpis}
+    kpis = [(k.label, old[k.label].value_text if k.label in old else "—", k.value_text)
+            for k in now.kpis if k.label not in old or old[k.label].value_text != k.value_text]
+    findings = [("new", f) for f in now.findings if f not in before.findings]
+    findings += [("gone", f) for f in before.findings if f not in now.findings]
+    return sent[0], kpis, findings
+
+
+async def preview_page(request: Request) -> Response:
+    require_role(request, "viewer")
+    entry = entry_for(request, request.path_params["report_id"])
+    if entry.loaded is None:
+        raise HTTPException(409, f"{entry.path.name} is not valid: {entry.error}")
+    periods = entry.periods(web_config(request).now())
+    period_key = request.query_params.get("period")
+    if not period_key:  # the newest period with data, not one still empty
+        with_data = await run_in_threadpool(last_period_with_data, entry, periods)
+        period_key = (with_data or periods[0]).key
+    try:
+        label = entry.period(period_key).label
+    except (ValueError, ReportgenError) as exc:
+        raise HTTPException(400, f"period '{period_key}': {exc}") from None
+    segment = request.query_params.get("segment", "")
+    anyway = request.query_params.get("anyway") == "1"
+    segments = known_segments(entry.loaded, request.app.state.ledger)
+    context: dict[str, Any] = dict(entry=entry, period_key=period_key, periods=periods,
+                                   segment=segment, segments=segments, anyway=anyway,
+                                   period_label=label)
+    try:
+        # built on a worker thread: the page keeps answering everyone else meanwhile
+        model = await run_in_threadpool(build_preview, request, entry, period_key, segment,
+                                        anyway)
+    except Held as held:
+        return render(request, "preview.html", status_code=200, held=held.reason,
+                      model=None, since=None, kpi_changes=[], finding_changes=[], **context)
+    since, kpis, findings = _changes(request, model.report_id, model)
+    return render(request, "preview.html", model=model, since=since, kpi_changes=kpis,
+                  finding_changes=findings, held=None, **context)
+
+
+async def preview_document(request: Request) -> Response:
+    from reportgen.render.html import preview_html
+
+    require_role(request, "viewer")
+    entry = entry_for(request, request.path_params["report_id"])
+    if entry.loaded is None:
+        raise HTTPException(409, f"{entry.path.name} is not valid: {entry.error}")
+    try:
+        model = await run_in_threadpool(build_preview, request, entry,
+                                        request.query_params.get("period", ""),
+                                        request.query_params.get("segment", ""),
+                                        request.query_params.get("anyway") == "1")
+    except Held as held:
+        raise HTTPException(409, f"{entry.report_id} {request.query_params.get('period')} is "
+                                 f"held by its data-quality gates: {held.reason}") from None
+    return HTMLResponse(preview_html(model), headers={
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                   "img-src data:; font-src data:"})
