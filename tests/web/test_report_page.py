@@ -55,8 +55,8 @@ def test_the_report_page_says_what_the_report_is_and_who_gets_it(tmp_path, demo_
     assert "At 07:00, on day 2 of the month (Europe/Berlin)" in schedule
     # the clock is 5 October 2026: the next runs are 2 November, 2 December, 2 January,
     # at 07:00 Berlin time (CET, after the clocks went back on 25 October)
-    assert "Mon 02 Nov 2026, 07:00 CET; Wed 02 Dec 2026, 07:00 CET; " \
-           "Sat 02 Jan 2027, 07:00 CET" in schedule
+    assert "Nov 2, 2026, 7:00 AM CET; Dec 2, 2026, 7:00 AM CET; " \
+           "Jan 2, 2027, 7:00 AM CET" in schedule
     recipients = _text(page, "recipients")
     assert all(address in recipients for address in RECIPIENTS)
     assert "not needed" in _text(page, "approval")
