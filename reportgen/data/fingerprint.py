@@ -10,8 +10,8 @@ the data is never served or sent.
   modification time, then its content hash, computed once per (size, time) and kept.
 * A database reached by URL: the definition's ``version_query`` when it declares one (a
   statement whose answer changes whenever the data does, such as ``SELECT max(updated_at)
-  FROM tickets``), else the row count and latest time of the source over the window, run
-  where the data lives.
+  FROM tickets``), else the row count, latest time and a checksum of the values (sums of
+  numbers and of text lengths) of the source over the window, run where the data lives.
 """
 
 from __future__ import annotations

@@ -86,13 +86,18 @@ class SourceHandle:
 
 def _probe(spec: SourceSpec, canonical: Canonical) -> Any:
     """A database source's state where it lives: its ``version_query``, or its window's row
-    count and latest time."""
+    count, latest time and a checksum of its values."""
     connection = canonical.raw.connection
     if spec.version_query:
         return [tuple(r) for r in connection.execute(sa.text(spec.version_query)).fetchall()]
     rows = canonical.rows
+    # a checksum of the window's values in the same scan: an edited rating or a renamed
+    # queue changes a sum even when the count and the latest time stay
+    sums = [sa.func.sum(rows.c[c]) if kind in ("int", "float")
+            else sa.func.sum(sa.func.length(sa.cast(rows.c[c], sa.String)))
+            for c, kind in canonical.kinds.items() if c in rows.c]
     return tuple(connection.execute(
-        sa.select(sa.func.count(), sa.func.max(rows.c[TIME]))).one())
+        sa.select(sa.func.count(), sa.func.max(rows.c[TIME]), *sums)).one())
 
 
 class DataStore:

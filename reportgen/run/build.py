@@ -38,6 +38,7 @@ from reportgen.plan import ReportPlan, resolve
 from reportgen.report.actions import ActionSpec, load_actions
 from reportgen.report.assemble import assemble_model, with_figures
 from reportgen.report.model import Artifact, Figure, Finding, MetricResult, ReportModel
+from reportgen.run import reuse
 from reportgen.run.events import stage
 from reportgen.run.fanout import SegmentPlan, SegmentStore
 
@@ -237,20 +238,35 @@ def read_actions(loaded: LoadedDefinition) -> tuple[ActionSpec, ...] | None:
 def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | SegmentStore,
             period: Period, metrics: dict[str, MetricResult], gates: tuple[GateResult, ...], *,
             now: datetime, actions: tuple[ActionSpec, ...] | None,
-            draw: bool = True) -> BuildResult:
-    """Findings, row counts and the model; ``draw=False`` leaves the charts to ``drawn()``."""
+            draw: bool = True, kept: list[reuse.Ingredients] | None = None) -> BuildResult:
+    """Findings, row counts and the model; ``draw=False`` leaves the charts to ``drawn()``;
+    ``kept`` receives what was computed from the data, for a later run to reuse."""
     definition = loaded.definition
     with stage("insights"):
         findings = build_insights(plan, metrics, StoreRows(store), period)  # type: ignore[arg-type]
-    rows = {name: store.count(name, period) for name in definition.sources}
-    hashes = {name: store.fingerprint(name) for name in definition.sources}
-    model = assemble_model(loaded, period, now=now, metrics=metrics, figures={},
-                           findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
-                           code_version=__version__, actions=actions,
-                           quality=[store.quality(name) for name in definition.sources])
-    result = BuildResult(model=model, gate_results=gates, input_hashes=hashes,
-                         data_fingerprints=store.data_fingerprints(),
-                         charts=PendingCharts(plan, metrics, period))
+    ingredients = reuse.Ingredients(
+        metrics=metrics, findings=findings, gates=gates,
+        input_hashes={name: store.fingerprint(name) for name in definition.sources},
+        row_counts={name: store.count(name, period) for name in definition.sources},
+        quality=tuple(store.quality(name) for name in definition.sources),
+        data_fingerprints=store.data_fingerprints())
+    if kept is not None:
+        kept.append(ingredients)
+    return _assembled(loaded, plan, period, ingredients, now=now, actions=actions, draw=draw)
+
+
+def _assembled(loaded: LoadedDefinition, plan: ReportPlan, period: Period,
+               ingredients: reuse.Ingredients, *, now: datetime,
+               actions: tuple[ActionSpec, ...] | None, draw: bool = True) -> BuildResult:
+    model = assemble_model(loaded, period, now=now, metrics=ingredients.metrics, figures={},
+                           findings=ingredients.findings, gates=ingredients.gates,
+                           input_hashes=ingredients.input_hashes,
+                           row_counts=ingredients.row_counts, code_version=__version__,
+                           actions=actions, quality=list(ingredients.quality))
+    result = BuildResult(model=model, gate_results=ingredients.gates,
+                         input_hashes=ingredients.input_hashes,
+                         data_fingerprints=ingredients.data_fingerprints,
+                         charts=PendingCharts(plan, ingredients.metrics, period))
     return result.drawn() if draw else result
 
 
@@ -366,19 +382,35 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
     return FanOutBuild(whole, tuple(builds), data_seconds)
 
 
-def build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
-    """Everything the renderers need for ``period``; raises GateFailure if a gate holds the run."""
+def build_report(loaded: LoadedDefinition, period: Period, *, now: datetime,
+                 reuse_dir: Path | None = None) -> BuildResult:
+    """Everything the renderers need for ``period``; raises GateFailure if a gate holds the run.
+
+    With ``reuse_dir``, what an earlier build computed from the same data and the same
+    computing parts of the definition is reused from there (``reportgen.run.reuse``), and
+    what this one computes is kept there.
+    """
     definition = loaded.definition
     # findings and charts write in the report's locale; a source's errors name its line
     with text.locale_scope(definition.locale), locating(loaded):
-        return _build_report(loaded, period, now=now)
+        return _build_report(loaded, period, now=now, reuse_dir=reuse_dir)
 
 
-def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) -> BuildResult:
+def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime,
+                  reuse_dir: Path | None = None) -> BuildResult:
     with stage("plan"):
         plan = resolve(loaded)
         definition = plan.definition
         actions = read_actions(loaded)
+    name = None
+    if reuse_dir is not None:
+        name = reuse.key(loaded, period, current_fingerprints(loaded, period),
+                         reuse.actions_hash(loaded))
+        found = reuse.load(reuse_dir, name)
+        if found is not None:
+            with stage("reuse"):  # the same data, computed the same way: only words changed
+                return _assembled(loaded, plan, period, found, now=now, actions=actions)
+    kept: list[reuse.Ingredients] = []
     with open_store(plan, period) as store:
         with stage("data"):
             metrics = compute_metrics(plan, store, period)
@@ -387,7 +419,11 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime) ->
         held = [g.message for g in gates if g.holds]
         if held:
             raise GateFailure(held)
-        return _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions)
+        result = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,
+                         kept=kept)
+    if reuse_dir is not None and name is not None:
+        reuse.store(reuse_dir, name, kept[0])
+    return result
 
 
 def current_fingerprints(loaded: LoadedDefinition, period: Period) -> dict[str, str]:

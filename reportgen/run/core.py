@@ -22,6 +22,7 @@ from reportgen.ledger.retention import prune_after_run
 from reportgen.ledger.store import Ledger, RunRecord, Trigger
 from reportgen.period import Period
 from reportgen.run import events
+from reportgen.run.build import build_report
 from reportgen.run.fanout import only_segment
 from reportgen.run.runner import resolve_pipeline, run_fanout, run_report
 
@@ -149,6 +150,9 @@ def _run(request: RunRequest, settings: Settings, loaded: LoadedDefinition, peri
     # itself, to tell bad input (exit 2) from an internal error.
     def build(loaded_: Any, period_: Period, *, now: datetime) -> Any:
         try:
+            if pipeline.build is build_report:  # reportgen's own: reuses what it computed
+                return build_report(loaded_, period_, now=now,
+                                    reuse_dir=out_dir / ".reuse" / definition.id)
             return pipeline.build(loaded_, period_, now=now)
         except GateFailure:
             raise

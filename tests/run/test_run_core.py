@@ -150,3 +150,36 @@ def test_the_provenance_hash_of_a_csv_source_is_the_same_on_a_rerun(demo_dir, tm
     hashes = [_run(capsys, str(path), "--period", "2026-09", "--out",
                    str(tmp_path / f"out{i}"))["input_hashes"] for i in range(3)]
     assert hashes[0] == hashes[1] == hashes[2]
+
+
+def test_a_change_of_words_only_renders_from_what_was_computed(demo_dir, tmp_path, capsys):
+    definition, database = _report(demo_dir, tmp_path)
+    args = (str(definition), "--period", "2026-09", "--out", str(tmp_path / "out"))
+    first = _run(capsys, *args)
+    assert "data" in _stages(first) and "reuse" not in _stages(first)
+
+    data = yaml.safe_load(definition.read_text())
+    data["title"] = "Customer Satisfaction, Restyled"
+    data["sections"][0]["title"] = "What customers told us"
+    definition.write_text(yaml.safe_dump(data), encoding="utf-8")
+    worded = _run(capsys, *args)
+    assert "reuse" in _stages(worded) and "data" not in _stages(worded)
+    assert json.dumps(worded["metrics"]) == json.dumps(first["metrics"])
+    text = _pdf_text(worded)
+    assert "Customer Satisfaction, Restyled" in text and "What customers told us" in text
+
+    data["metrics"][0]["target"] = 0.9  # what is computed changed: the data is read again
+    definition.write_text(yaml.safe_dump(data), encoding="utf-8")
+    retargeted = _run(capsys, *args)
+    assert "data" in _stages(retargeted) and _csat(retargeted)["target"] == 0.9
+
+    with sqlite3.connect(database) as conn:  # and so when one rating is corrected in place
+        conn.execute("UPDATE csat_responses SET rating = 6 - rating WHERE rowid IN (SELECT "
+                     "rowid FROM csat_responses WHERE responded_at >= '2026-09-05' LIMIT 1)")
+    corrected = _run(capsys, *args)
+    assert "data" in _stages(corrected)
+    assert corrected["data_fingerprints"] != retargeted["data_fingerprints"]
+
+
+def _stages(run: dict) -> set[str]:
+    return {e["stage"] for e in run["events"] if e["kind"] == "stage_finished"}
