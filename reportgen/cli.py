@@ -68,8 +68,6 @@ def _period_for(loaded, text: str | None):
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from reportgen.plan import load_definition
-    from reportgen.run.fanout import FanOutError
-    from reportgen.run.recipients import recipient_problems
 
     # with --settings, a fan-out's recipients are checked against its allowed_domains
     domains = None
@@ -81,11 +79,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for file in args.files:
         try:
             loaded = load_definition(Path(file))
-            problems = recipient_problems(loaded, domains)
-            if problems:
-                raise FanOutError(problems)
-        except (DefinitionError, FanOutError) as exc:
-            print(redact(f"{file}: {exc}" if isinstance(exc, FanOutError) else str(exc)),
+            if loaded.definition.fan_out is not None:  # its recipients: only then the data layer
+                from reportgen.run.fanout import FanOutError
+                from reportgen.run.recipients import recipient_problems
+
+                problems = recipient_problems(loaded, domains)
+                if problems:
+                    raise FanOutError(problems)
+        except (DefinitionError, InputError) as exc:
+            print(redact(str(exc) if isinstance(exc, DefinitionError) else f"{file}: {exc}"),
                   file=sys.stderr)
             status = EXIT_INPUT
             continue

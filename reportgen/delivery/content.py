@@ -14,7 +14,6 @@ from typing import Any
 import jinja2
 
 from reportgen import text
-from reportgen.report.actions import overdue_line
 from reportgen.report.model import ReportModel
 
 
@@ -79,7 +78,7 @@ class MailContent:
                        for k in model.summary_kpis),
             primary=model.theme.primary, locale=model.locale,
             findings=tuple(f.sentence for f in model.findings),  # the summary's, all of them
-            actions=overdue_line(model.actions),
+            actions=_actions_line(model),
             warnings=tuple(model.warnings),
             restatements=tuple(model.restatements),
         )
@@ -100,6 +99,14 @@ class MailContent:
 #: the banner of a test e-mail
 TEST_NOTE = ("TEST: this copy was sent only to you, to check the report before it goes out; "
              "its recipients have not received it.")
+
+def _actions_line(model: ReportModel) -> str:
+    # the action register's wording, loaded only when a report is made into a message
+    # (validate renders messages too, and must not load the analysis stack)
+    from reportgen.report.actions import overdue_line
+
+    return overdue_line(model.actions)
+
 
 # Mail clients ignore stylesheets: every style is inline, and layout is tables.
 

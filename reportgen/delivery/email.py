@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Literal
 
 from reportgen.definition.models import (
-    SUBJECT_FIELDS,
     EmailSpec,
-    check_message_template,
-    has_line_break,
 )
 from reportgen.delivery.content import MailContent, render_bodies
+from reportgen.delivery.headers import HeaderInjectionError as HeaderInjectionError
+from reportgen.delivery.headers import check_header as check_header
+from reportgen.delivery.headers import render_subject as render_subject
 from reportgen.delivery.once import DeliveryReport as DeliveryReport
 from reportgen.delivery.once import Destination, Send, SendError, send_once, settled
 from reportgen.delivery.once import RecipientOutcome as RecipientOutcome
@@ -59,17 +59,6 @@ MIME_TYPES: Mapping[str, tuple[str, str]] = {
 }
 
 
-class HeaderInjectionError(DeliveryError, ValueError):
-    """A header value contains a line break, which could smuggle in extra headers."""
-
-    def __init__(self, header: str, value: str):
-        self.header = header
-        shown = value.replace("\r", "\\r").replace("\n", "\\n")
-        super().__init__(f"e-mail header {header} would contain a line break ({shown!r}); "
-                         f"line breaks are refused because they could add headers. Remove "
-                         f"them from the definition or data this value comes from")
-
-
 class AttachmentTooLarge(DeliveryError):
     def __init__(self, path: str, size: int, limit_mb: float):
         self.path, self.size, self.limit_mb = path, size, limit_mb
@@ -77,29 +66,6 @@ class AttachmentTooLarge(DeliveryError):
             f"attachment {path} is {size / 1_048_576:.1f} MB ({size} bytes), over the "
             f"{limit_mb:g} MB limit (delivery.email.max_attachment_mb); raise the limit or "
             f"attach fewer formats")
-
-
-def check_header(name: str, value: str) -> str:
-    """``value``, or HeaderInjectionError when it holds a line break (any character
-    ``str.splitlines`` breaks at, as the e-mail library refuses them all)."""
-    if has_line_break(value):
-        raise HeaderInjectionError(name, value)
-    return value
-
-
-def render_subject(template: str, content: MailContent) -> str:
-    """Fill ``{title}``, ``{period}`` and ``{organisation}`` into the subject template
-    (placeholders are checked as the definition's loader checks them)."""
-    try:
-        check_message_template(template, SUBJECT_FIELDS)
-    except ValueError as exc:
-        raise DeliveryError(f"delivery.email.subject: {exc}") from None
-    # a fan-out's title holds a value from the data: a line break in it becomes a space
-    values = {name: " ".join(value.splitlines()) for name, value in (
-        ("title", content.title), ("period", content.period_label),
-        ("organisation", content.organisation))}
-    subject = template.format(**values)
-    return check_header("Subject", f"[TEST] {subject}" if content.test else subject)
 
 
 @dataclass(frozen=True)

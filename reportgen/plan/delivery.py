@@ -92,7 +92,7 @@ def _sample_content(raw: Mapping[str, Any], title: str) -> Any:
 def _check_email(raw: Mapping[str, Any], email: Mapping[str, Any],
                  titles: list[tuple[str, str]], out: Collector) -> None:
     from reportgen.delivery.content import render_bodies
-    from reportgen.delivery.email import check_header, render_subject
+    from reportgen.delivery.headers import check_header, render_subject
     from reportgen.errors import ReportgenError
 
     subject = email.get("subject", "{title} — {period}")
