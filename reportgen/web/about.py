@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from reportgen import text
 from reportgen.definition.models import Definition, GateSpec
 from reportgen.ledger.store import Ledger, RunRecord
 from reportgen.period import Period
@@ -45,9 +46,9 @@ def next_runs(cron: str, timezone: str, now: datetime, count: int = 3) -> list[d
 
 def gate_in_words(gate: GateSpec) -> str:
     """One gate as a sentence: what it checks and what it does when it fails."""
-    share = f"{(gate.max or 0):.0%}"
+    share = text.percent(gate.max or 0, 0)
     if gate.kind in ("min_rows", "sample_size"):
-        what = f"at least {gate.min or 0:g} " + (f"rows in {gate.source}" if gate.kind == "min_rows"
+        what = f"at least {text.plain(gate.min or 0)} " + (f"rows in {gate.source}" if gate.kind == "min_rows"
                                                   else f"responses behind {gate.metric or gate.source}")
     elif gate.kind == "null_rate":
         what = f"at most {share} of {gate.source}.{gate.column} blank"
@@ -56,7 +57,7 @@ def gate_in_words(gate: GateSpec) -> str:
     elif gate.kind == "dropped_share":
         what = f"at most {share} of {gate.metric or gate.source} left out as invalid"
     elif gate.kind == "freshness":
-        what = (f"{gate.source}'s newest row within {gate.max_age_hours or 0:g} hours of the "
+        what = (f"{gate.source}'s newest row within {text.plain(gate.max_age_hours or 0)} hours of the "
                 f"period's end")
     else:
         what = gate.kind
