@@ -148,7 +148,7 @@ def test_a_resend_of_a_pruned_run_says_it_was_pruned(tmp_path, ledger, clock, sm
     clock.now += timedelta(days=1)
     _run(ledger, out, "mqr", "2026-02")
     prune_runs(ledger, RetentionSettings(keep_runs=1), out)
-    with pytest.raises(DeliveryError, match=r"pruned on 2026-01-03 07:00 UTC \(keep_runs 1\)"):
+    with pytest.raises(DeliveryError, match=r"pruned on Jan 3, 2026, 7:00 AM UTC \(keep_runs 1\)"):
         resend_run(old, "cfo@example.com", ledger=ledger, smtp=smtp_settings(smtp_server))
     assert smtp_server.received == []
     # from the command line: one line saying so, exit 1 like any refused resend, no traceback

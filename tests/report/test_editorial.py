@@ -12,6 +12,7 @@ import pytest
 from pptx import Presentation
 from support.demo_models import demo_model
 
+from reportgen import text
 from reportgen.insights.text import plain_sentence, scope_phrase, scope_tag, split_statistics
 from reportgen.render.pdf import render_pdf
 from reportgen.render.pptx import render_pptx
@@ -131,9 +132,12 @@ def test_the_actions_section_flags_overdue_and_tracks_the_kpi(mqr) -> None:
     overdue = [i for i in register.items if i.overdue]
     assert {i.id for i in overdue} == {"ACT-1", "ACT-3"}  # due in September, still open
     billing = next(i for i in register.items if i.id == "ACT-1")
-    # CSAT in August (the month before the fix started) against September's value
-    assert billing.movement_text.startswith("CSAT fell 3.7 points since the action started")
-    assert "81.9% in August 2026, 78.2% now" in billing.movement_text
+    # tracked at its own scope (queue = Billing): the queue's row, August against September
+    row = next(r for r in model.metrics["csat"].breakdowns["queue"] if r.key == ("Billing",))
+    assert row.change is not None and row.value is not None and row.change.previous is not None
+    assert billing.movement_text.startswith("CSAT for the Billing queue fell ")
+    assert (f"{text.value(row.change.previous, 'percent')} in August 2026, "
+            f"{text.value(row.value, 'percent')} now") in billing.movement_text
     actions, kpis = kpi_column(pdf)
     assert "Overdue" in actions and plain(billing.movement_text) in kpis
     assert register.unowned and "Needs an owner" in actions
