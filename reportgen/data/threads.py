@@ -37,17 +37,28 @@ def ordered_map(work: Callable[[T], R], items: Iterable[T], workers: int, *,
     pending: deque[Future[R]] = deque()
     source = iter(items)
 
+    def raise_urgent(future: Future[R]) -> None:
+        failure = future.exception()
+        if isinstance(failure, urgent):
+            for other in pending:
+                other.cancel()
+            if stop is not None:
+                stop()
+            raise failure
+
     def next_result() -> R:
-        while urgent and not pending[0].done():
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                failure = future.exception()
-                if isinstance(failure, urgent):
-                    for other in pending:
-                        other.cancel()
-                    if stop is not None:
-                        stop()
-                    raise failure
+        if urgent:
+            for future in pending:  # those finished while the caller used earlier results
+                if future.done() and not future.cancelled():
+                    raise_urgent(future)
+            while not pending[0].done():
+                # wait only on the running ones: a finished one would wake this at once,
+                # and the loop would spin, holding the GIL the workers need
+                running = [f for f in pending if not f.done()]
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    if not future.cancelled():
+                        raise_urgent(future)
         return pending.popleft().result()
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reportgen-read") as pool:

@@ -72,3 +72,33 @@ def test_each_item_sees_the_callers_context() -> None:
 def test_one_worker_runs_in_the_callers_thread() -> None:
     caller = threading.get_ident()
     assert list(ordered_map(lambda _: threading.get_ident(), range(2), workers=1)) == [caller] * 2
+
+
+def test_waiting_on_a_slow_first_item_does_not_spin_when_a_later_one_is_done() -> None:
+    """With an urgent failure type, the caller waits for the first item without burning a
+    core (and the GIL) because the second item finished before it."""
+
+    def work(item: float) -> float:
+        time.sleep(item)
+        return item
+
+    started = time.thread_time()
+    results = list(ordered_map(work, [0.6, 0.0], workers=2, urgent=MemoryError))
+    assert results == [0.6, 0.0]
+    assert time.thread_time() - started < 0.2  # spinning costs the whole 0.6 s
+
+
+def test_an_urgent_failure_of_a_later_item_is_raised_before_a_slow_first_item_ends() -> None:
+    stopped = threading.Event()
+
+    def work(item: str) -> str:
+        if item == "slow":
+            stopped.wait(5)
+            return item
+        raise MemoryError("out of memory")
+
+    began = time.monotonic()
+    with pytest.raises(MemoryError):
+        list(ordered_map(work, ["slow", "fails"], workers=2, urgent=MemoryError,
+                         stop=stopped.set))
+    assert time.monotonic() - began < 2 and stopped.is_set()
