@@ -47,11 +47,12 @@ class Cols:
         return try_number(column, self.dialect)
 
     def flag(self, name: str) -> ColumnElement[Any]:
-        """1, 0 or NULL: numbers are set when non-zero; text reads 1/0, true/false, yes/no."""
+        """1, 0 or NULL: numbers read 1 and 0 (any other number, a 2, is no flag: NULL, and
+        counted by ``metrics.base.not_a_flag``); text reads 1/0, true/false, yes/no."""
         column = self.table.c[name]
         kind = self.kinds.get(name)
         if kind in ("int", "float"):
-            return sa.case((column.is_(None), sa.null()), (column != 0, 1), else_=0)
+            return sa.case((column == 1, 1), (column == 0, 0), else_=sa.null())
         if kind == "bool":
             return sa.case((column.is_(None), sa.null()), (column, 1), else_=0)
         return flag_of_text(column)

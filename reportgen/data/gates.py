@@ -54,7 +54,8 @@ def check_gate(gate: GateSpec, store: DataStore, metrics: Mapping[str, MetricRes
                           f"{where}: {seen}; data up to {text.timestamp(due, period.timezone)} ({text.plain(gate.max_age_hours)} h before the period end) expected")
     if gate.kind == "dropped_share" and gate.metric is not None:
         assert gate.max is not None
-        return _left_out_share(gate, metrics.get(gate.metric), period)
+        return _left_out_share(gate, metrics.get(gate.metric), period,
+                               store.count(gate.source, period))
     if gate.kind == "dropped_share":
         assert gate.max is not None
         counts = store.quality(gate.source)
@@ -81,16 +82,23 @@ def check_gate(gate: GateSpec, store: DataStore, metrics: Mapping[str, MetricRes
                       f"{where}: {text.percent(share, 1)} of '{gate.column}' values are duplicates in {period.label}; at most {text.percent(gate.max, 1)} allowed")
 
 
-def _left_out_share(gate: GateSpec, result: MetricResult | None, period: Period) -> GateResult:
-    """The share of a metric's values its calculator left out (off the scale, negative):
-    left out / (used + left out)."""
+def _left_out_share(gate: GateSpec, result: MetricResult | None, period: Period,
+                    rows: int) -> GateResult:
+    """The share of a metric's values its calculator left out (off the scale, negative, not
+    a flag): left out / (used + left out).  A metric with n = 0 in a period whose source has
+    ``rows`` rows left everything out: its share is 100%."""
 
     assert gate.max is not None
     items = result.left_out if result else ()
     left = sum(item.count for item in items)
-    total = (result.n if result else 0) + left
+    n = result.n if result else 0
+    total = n + left
     share = left / total if total else 0.0
     why = "; ".join(f"{text.plural(item.count, item.noun)} {item.qualifier}" for item in items)
+    if n == 0 and rows:
+        share = 1.0
+        why = "; ".join(filter(None, [why, f"n = 0, no value to count in the "
+                                           f"{text.plural(rows, 'row')} of {period.label}"]))
     return GateResult(gate, share <= gate.max, share,
                       f"metric '{gate.metric}': {text.percent(share, 1)} of its values for {period.label} "
                       f"were left out ({why or 'none'}); at most {text.percent(gate.max, 1)} allowed")

@@ -75,6 +75,33 @@ def negative(column: str) -> Exclusion:
                      lambda cols: cols.num(column) < 0)
 
 
+def not_a_flag(column: str) -> Exclusion:
+    """Values of a flag ``column`` that are neither 1/0 nor true/false, yes/no (a 2, a
+    "maybe"): read as no flag at all, so they are out of the rate, and counted."""
+
+    def condition(cols: Any) -> Any:
+        import sqlalchemy as sa
+
+        written = sa.and_(cols[column].is_not(None), sa.func.trim(cols.text(column)) != "")
+        return sa.and_(written, cols.flag(column).is_(None))
+
+    return Exclusion(f"not_a_flag:{column}", f"'{column}' value",
+                     "other than 1/0, true/false or yes/no", condition)
+
+
+def among(exclusion: Exclusion, status_column: str | None, statuses: Sequence[str]) -> Exclusion:
+    """``exclusion`` counted only in rows whose ``status_column`` is one of ``statuses``
+    (the rows the metric reads); unchanged without a status column."""
+    if status_column is None:
+        return exclusion
+    column = status_column
+
+    def condition(cols: Any) -> Any:
+        return exclusion.condition(cols) & cols.lower_in(column, statuses)
+
+    return Exclusion(exclusion.reason, exclusion.noun, exclusion.qualifier, condition)
+
+
 @dataclass(frozen=True)
 class HistoryFrames:
     """The metric's rows for each period of the history, oldest first (for details).

@@ -32,7 +32,8 @@ def flags(frame: pd.DataFrame, column: str) -> pd.Series:
     series = frame[column]
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
         values = pd.to_numeric(series, errors="coerce")
-        return (values != 0).astype("boolean").mask(values.isna()).rename(None)
+        # 1 and 0 only: any other number (a 2) is no flag, as the SQL reading has it
+        return (values == 1).astype("boolean").mask(~values.isin((0, 1))).rename(None)
     text = series.astype("string").str.strip().str.lower()
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
     out[text.isin(_TRUE).fillna(False).to_numpy(bool)] = True

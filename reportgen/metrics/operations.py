@@ -17,7 +17,9 @@ from reportgen.metrics.base import (
     Calculator,
     CalculatorParams,
     Exclusion,
+    among,
     negative,
+    not_a_flag,
 )
 from reportgen.metrics.estimates import (
     Count,
@@ -205,6 +207,10 @@ class _FlagRate(Calculator):
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
         return proportion_from(values)
 
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, FlagRateParams)
+        return (among(not_a_flag(params.column), params.status_column, params.among),)
+
 
 class ReopenParams(FlagRateParams):
     column: str = Field("reopened", description="Flag: the ticket was reopened after being solved.")
@@ -294,3 +300,9 @@ class FirstContactResolution(Calculator):
 
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
         return proportion_from(values)
+
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, FcrParams)
+        if params.reopened_column is None:
+            return ()
+        return (among(not_a_flag(params.reopened_column), params.status_column, params.among),)

@@ -385,3 +385,97 @@ def test_control_characters_are_removed_from_text_values_and_counted(
     assert result.model.provenance.data_quality == (
         "Source 'tickets': 20 'queue' values with control characters (invisible, such as "
         "escape or bell), which were removed.",)
+
+
+FLAGS = """\
+id: reopens
+title: Reopen report
+sources:
+  tickets:
+    kind: {kind}
+    path: {path}
+    time_column: created_at
+    columns: {{ticket_id: str, status: str{declared}}}
+metrics:
+  - id: reopen_rate
+    calculator: reopen_rate
+    source: tickets
+    params: {{column: reopened, status_column: status}}
+sections:
+  - id: ops
+    title: Operations
+    kpis: [reopen_rate]
+outputs:
+  - {{format: xlsx}}
+{tail}"""
+
+
+def write_reopens(folder: Path, flags: list[object], kind: str) -> str:
+    """Solved tickets in September with these ``reopened`` values (and 5 open tickets whose
+    flag is 7, which the rate does not read); the file's name."""
+    rows = [(f"T{i}", f"2026-09-{1 + i % 28:02d} 09:00:00", "solved", flag)
+            for i, flag in enumerate(flags)]
+    rows += [(f"O{i}", "2026-09-03 09:00:00", "open", 7) for i in range(5)]
+    if kind == "parquet":  # a typed file: the flag is a number column
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns = list(zip(*rows, strict=True))
+        pq.write_table(pa.table({"ticket_id": columns[0], "created_at": columns[1],
+                                 "status": columns[2], "reopened": columns[3]}),
+                       folder / "tickets.parquet")
+        return "tickets.parquet"
+    with (folder / "tickets.csv").open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["ticket_id", "created_at", "status", "reopened"])
+        out.writerows(rows)
+    return "tickets.csv"
+
+
+@pytest.mark.parametrize(("kind", "declared", "odd"), [
+    ("csv", ", reopened: int", 2),      # declared a number: 2 is a number, not a flag
+    ("csv", ", reopened: str", "maybe"),  # text: 1/0, yes/no are read, the rest is not
+    ("parquet", ", reopened: int", 2),  # a number column of a typed file
+])
+def test_flag_values_other_than_1_or_0_are_left_out_and_counted(
+        tmp_path: Path, write_definition, kind: str, declared: str, odd: object) -> None:
+    flags: list[object] = [1] * 6 + [0] * 24 + [odd] * 4  # 6 of 30 reopened, 4 neither
+    path = write_definition(FLAGS.format(kind=kind, declared=declared, tail="",
+                                         path=write_reopens(tmp_path, flags, kind)))
+    result = build_report(load_definition(path), SEPTEMBER, now=NOW)
+    rate = result.model.metrics["reopen_rate"]
+    # a 2 read as "reopened" would make it 10 of 34; the odd values are out of n
+    assert rate.n == 30 and rate.value == pytest.approx(6 / 30)
+    assert result.model.provenance.data_quality == (
+        "Metric 'reopen_rate': 4 'reopened' values other than 1/0, true/false or yes/no "
+        "left out.",)
+
+
+def test_a_dropped_share_gate_on_a_metric_holds_for_flags_that_are_not_flags(
+        tmp_path: Path, write_definition, capsys) -> None:
+    flags: list[object] = [1] * 6 + [0] * 24 + [2] * 10  # 10 of 40: 25%
+    gate = ("gates:\n  - {kind: dropped_share, source: tickets, metric: reopen_rate, "
+            "max: 0.1}\n")
+    path = write_definition(FLAGS.format(kind="csv", declared=", reopened: int", tail=gate,
+                                         path=write_reopens(tmp_path, flags, "csv")))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--period", "2026-09", "--out", str(out), "--json"]) == 3
+    run = json.loads(capsys.readouterr().out)
+    assert run["status"] == "held"
+    assert ("25.0% of its values for September 2026 were left out (10 'reopened' values "
+            "other than 1/0, true/false or yes/no)") in run["error"]
+    assert not list(out.rglob("*.xlsx"))
+
+
+def test_a_dropped_share_gate_on_a_metric_holds_when_n_is_0_in_a_period_with_rows(
+        tmp_path: Path, write_definition, capsys) -> None:
+    write_tickets(tmp_path, [(f"T{i}", f"2026-09-{1 + i % 28:02d} 09:00:00", "")
+                             for i in range(30)])  # every handling time empty
+    gate = "gates:\n  - {kind: dropped_share, source: tickets, metric: aht, max: 0.5}\n"
+    path = write_definition(DEFINITION.format(source_extra="", tail=gate))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--period", "2026-09", "--out", str(out), "--json"]) == 3
+    run = json.loads(capsys.readouterr().out)
+    assert run["status"] == "held"
+    assert "100.0% of its values for September 2026 were left out" in run["error"]
+    assert "n = 0, no value to count in the 30 rows of September 2026" in run["error"]
