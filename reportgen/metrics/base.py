@@ -89,17 +89,23 @@ def not_a_flag(column: str) -> Exclusion:
                      "other than 1/0, true/false or yes/no", condition)
 
 
+def only_where(exclusion: Exclusion, rows: Measure) -> Exclusion:
+    """``exclusion`` counted only in the rows a metric reads (``rows``: their condition),
+    e.g. an overturn flag only where the decision was appealed."""
+
+    def condition(cols: Any) -> Any:
+        return exclusion.condition(cols) & rows(cols)
+
+    return Exclusion(exclusion.reason, exclusion.noun, exclusion.qualifier, condition)
+
+
 def among(exclusion: Exclusion, status_column: str | None, statuses: Sequence[str]) -> Exclusion:
     """``exclusion`` counted only in rows whose ``status_column`` is one of ``statuses``
     (the rows the metric reads); unchanged without a status column."""
     if status_column is None:
         return exclusion
     column = status_column
-
-    def condition(cols: Any) -> Any:
-        return exclusion.condition(cols) & cols.lower_in(column, statuses)
-
-    return Exclusion(exclusion.reason, exclusion.noun, exclusion.qualifier, condition)
+    return only_where(exclusion, lambda cols: cols.lower_in(column, statuses))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from reportgen.metrics.base import (
     Exclusion,
     HistoryFrames,
     negative,
+    not_a_flag,
 )
 from reportgen.metrics.calibration import PanelParams, is_reference, unit_ids
 from reportgen.metrics.columns import numeric
@@ -294,6 +295,10 @@ class DisputeAcceptRate(Calculator):
 
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
         return proportion_from(values)
+
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, DisputeParams)
+        return (not_a_flag(params.accepted_column),)
 
 
 class ResolveParams(CalculatorParams):

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams
+from reportgen.metrics.base import (
+    CALCULATORS,
+    Calculator,
+    CalculatorParams,
+    Exclusion,
+    not_a_flag,
+    only_where,
+)
 from reportgen.metrics.estimates import Proportion, proportion_from
 from reportgen.period import Period
 
@@ -128,6 +135,10 @@ class AppealRate(Calculator):
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
         return proportion_from(values)
 
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, AppealParams)
+        return (not_a_flag(params.appealed_column),)
+
 
 class OverturnParams(CalculatorParams):
     column_fields: ClassVar[tuple[str, ...]] = ("appealed_column", "overturned_column")
@@ -163,3 +174,10 @@ class OverturnRate(Calculator):
 
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
         return proportion_from(values)
+
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, OverturnParams)
+        appealed = params.appealed_column
+        return (not_a_flag(appealed),
+                only_where(not_a_flag(params.overturned_column),
+                           lambda cols: cols.flag(appealed) == 1))

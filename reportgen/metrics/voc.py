@@ -12,6 +12,8 @@ from reportgen.metrics.base import (
     Calculator,
     CalculatorParams,
     Exclusion,
+    not_a_flag,
+    only_where,
     outside,
 )
 from reportgen.metrics.estimates import Mean, NetScore, Proportion, mean_from, proportion_from
@@ -269,3 +271,12 @@ class SurveyResponseRate(Calculator):
 
     def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
         return proportion_from(values)
+
+    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
+        assert isinstance(params, ResponseRateParams)
+        sent_column = params.sent_column
+        out = [not_a_flag(sent_column)]
+        if params.response_is == "flag":
+            out.append(only_where(not_a_flag(params.response_column),
+                                  lambda cols: cols.flag(sent_column) == 1))
+        return tuple(out)
