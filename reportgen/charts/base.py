@@ -42,7 +42,7 @@ class ChartBuilder(Protocol):
     @property
     def description(self) -> str: ...
 
-    # ``params`` is an instance of the builder's own ``Params``: build_chart validates first.
+    # ``params`` is an instance of the builder's own ``Params``: the plan validated it.
     def build(self, request: ChartRequest, params: Any) -> Figure: ...
 
 

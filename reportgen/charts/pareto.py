@@ -33,6 +33,7 @@ from reportgen.charts.style import (
     wrap,
 )
 from reportgen.charts.units import UnitFormatter, format_count, plural
+from reportgen.insights.pareto import vital_few
 from reportgen.report.model import BreakdownRow, Figure, NativeChart, Series
 from reportgen.text import percent
 
@@ -71,7 +72,7 @@ class ParetoChart:
         for count in counts:
             running += count
             cumulative.append(running / total)
-        vital = next(i for i, share in enumerate(cumulative) if share >= params.cut - 1e-9) + 1
+        vital = vital_few(counts, params.cut)
 
         theme = request.theme
         with themed(theme):

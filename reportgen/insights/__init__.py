@@ -39,7 +39,7 @@ documented in ``severity``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -66,19 +66,23 @@ from reportgen.insights.themes import theme_findings
 from reportgen.period import Period
 from reportgen.report.model import Finding, MetricResult
 
+if TYPE_CHECKING:
+    from reportgen.metrics.engine import MetricPlan
+
 __all__ = ["Decomposition", "Segment", "build_insights", "decompose", "rank"]
 
 
 def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
                    frames: Rows | Mapping[str, pd.DataFrame], period: Period,
                    history: Sequence[Period],
-                   plans: Mapping[str, Any] | None = None) -> tuple[Finding, ...]:
+                   plans: Mapping[str, MetricPlan]) -> tuple[Finding, ...]:
     """Every finding for ``period``, ranked by impact (severity, highest first).
 
     ``frames`` gives a source's rows over the whole history window (a ``Rows`` that queries
     them where they live, or a mapping of source name to a frame), with the ``__period__``
     column and the source's time column in the report timezone; ``history`` is the window's
-    periods, oldest first, ending with ``period``.  Only the few findings that need rows
+    periods, oldest first, ending with ``period``; ``plans`` the resolved metrics by id (their
+    statistics settings are the ones findings test at).  Only the few findings that need rows
     (calibration drift, interventions) read them, and only their columns and subset.
     """
     ctx = InsightContext.build(definition, metrics, frames, period, history, plans)

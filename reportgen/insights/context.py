@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from reportgen.data.rows import Rows, as_rows
 from reportgen.definition.models import Definition, MetricSpec
@@ -12,6 +12,16 @@ from reportgen.insights.severity import severity as impact
 from reportgen.insights.text import Verdict
 from reportgen.period import Period
 from reportgen.report.model import Finding, MetricResult, Tone
+
+if TYPE_CHECKING:
+    from reportgen.metrics.engine import MetricPlan
+
+
+def headline_metrics(definition: Definition) -> tuple[str, ...]:
+    """The report's headline metrics, in order: the definition's ``summary``, or every
+    section's first KPI.  The summary's KPI tiles and the headline claims both use them."""
+    chosen = definition.summary or [s.kpis[0] for s in definition.sections if s.kpis]
+    return tuple(dict.fromkeys(chosen))
 
 
 @dataclass(frozen=True)
@@ -23,26 +33,16 @@ class InsightContext:
     frames: Rows
     period: Period
     history: Sequence[Period]
-    headline: frozenset[str] = field(default=frozenset())
-    #: the resolved metrics (calculator and validated params), by metric id
-    plans: Mapping[str, Any] = field(default_factory=dict)
+    #: the resolved metrics (calculator, validated params, statistics settings), by metric id
+    plans: Mapping[str, MetricPlan]
+    headline: frozenset[str]
 
     @classmethod
     def build(cls, definition: Definition, metrics: Mapping[str, MetricResult],
               frames: Rows | Mapping[str, Any], period: Period,
-              history: Sequence[Period],
-              plans: Mapping[str, Any] | None = None) -> InsightContext:
-        # The same rule the report uses for its summary tiles: the definition's list, or
-        # every section's first KPI.
-        headline = definition.summary or [s.kpis[0] for s in definition.sections if s.kpis]
-        if plans is None:  # callers without a plan (tests): resolve the metrics here
-            from reportgen.metrics.engine import MetricPlan
-
-            plans = {spec.id: MetricPlan.resolve(spec, definition.statistics,
-                                                 definition.sources.get(spec.source))
-                     for spec in definition.metrics}
-        return cls(definition, metrics, as_rows(frames), period, tuple(history),
-                   frozenset(headline), dict(plans))
+              history: Sequence[Period], plans: Mapping[str, MetricPlan]) -> InsightContext:
+        return cls(definition, metrics, as_rows(frames), period, tuple(history), dict(plans),
+                   frozenset(headline_metrics(definition)))
 
     def spec(self, metric_id: str) -> MetricSpec | None:
         """The metric's definition, or None for a result the definition does not declare."""
@@ -52,18 +52,16 @@ class InsightContext:
             return None
 
     def alpha(self, metric_id: str) -> float:
-        """The significance level the metric's changes are tested at."""
-        spec = self.spec(metric_id)
-        if spec is not None and spec.alpha is not None:
-            return spec.alpha
-        return self.definition.statistics.alpha
+        """The significance level the metric's changes are tested at (the report's for a
+        result the plan does not hold)."""
+        plan = self.plans.get(metric_id)
+        return plan.settings.alpha if plan is not None else self.definition.statistics.alpha
 
     def min_n(self, metric_id: str) -> int:
-        """The smallest sample the metric reports a value for."""
-        spec = self.spec(metric_id)
-        if spec is not None and spec.min_n is not None:
-            return spec.min_n
-        return self.definition.statistics.min_n
+        """The smallest sample the metric reports a value for (the report's for a result
+        the plan does not hold)."""
+        plan = self.plans.get(metric_id)
+        return plan.settings.min_n if plan is not None else self.definition.statistics.min_n
 
     def is_headline(self, metric_id: str) -> bool:
         return metric_id in self.headline

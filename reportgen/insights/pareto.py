@@ -81,20 +81,28 @@ def bad_outcomes(metric: MetricResult, row: BreakdownRow) -> float:
     return float(row.numerator)
 
 
+def vital_few(counts: Sequence[float], cut: float) -> int:
+    """How many of ``counts`` (largest first) it takes to cover ``cut`` of their total: the
+    Pareto cut, the same for the top-causes finding and the pareto chart.
+
+    A running share within 1e-9 of the cut reaches it (a cut written as a rounded decimal).
+    """
+    total = sum(counts)
+    running = 0.0
+    for i, count in enumerate(counts):
+        running += count
+        if total and running / total >= cut - 1e-9:
+            return i + 1
+    return len(counts)
+
+
 def pareto(rows: Sequence[BreakdownRow], cut: float,
            count: Callable[[BreakdownRow], float] = lambda r: float(r.numerator or 0),
            ) -> tuple[list[BreakdownRow], float]:
     """The largest categories covering ``cut`` of the occurrences, and the total counted."""
     counted = sorted((r for r in rows if count(r) > 0), key=lambda r: (-count(r), r.label))
-    total = sum(count(r) for r in counted)
-    chosen: list[BreakdownRow] = []
-    covered = 0.0
-    for row in counted:
-        if total and covered / total >= cut:
-            break
-        chosen.append(row)
-        covered += count(row)
-    return chosen, total
+    counts = [count(r) for r in counted]
+    return counted[:vital_few(counts, cut)], sum(counts)
 
 
 def _top_causes(ctx: InsightContext, metric: MetricResult, breakdown: str,

@@ -106,12 +106,12 @@ class MetricPlan:
     direction: Direction
 
     @classmethod
-    def resolve(cls, spec: MetricSpec, defaults: StatisticsSpec,
+    def resolve(cls, spec: MetricSpec, params: CalculatorParams, defaults: StatisticsSpec,
                 source: SourceSpec | None = None) -> MetricPlan:
-        """The metric's plan; ``source`` (its source's spec) settles source-dependent
-        defaults, such as clustering audits by a declared agent column."""
+        """The metric's plan from its validated ``params``; ``source`` (its source's spec)
+        settles source-dependent defaults, such as clustering audits by a declared agent
+        column."""
         calc = calculator(spec.calculator)
-        params = calc.Params.model_validate(spec.params)
         if source is not None:
             params = calc.for_source(params, source.columns)
         return cls(spec, calc, params, Settings.for_metric(spec, defaults),
@@ -233,8 +233,10 @@ def compute_metric(spec: MetricSpec, frame: pd.DataFrame, period: Period, histor
 
     ``frame`` must carry the ``__period__`` column (period key of each row).  Aggregating
     calculators run their aggregates over the frame in DuckDB, exactly as over a source.
+    ``spec`` comes without a checked definition, so its params are validated here.
     """
-    plan = MetricPlan.resolve(spec, defaults)
+    params = calculator(spec.calculator).Params.model_validate(spec.params)
+    plan = MetricPlan.resolve(spec, params, defaults)
     data, left_out = frame_data(plan, frame, history, period)
     return evaluate(plan, data, period, history, left_out=left_out)
 

@@ -4,13 +4,16 @@ its registry entry owns), and the columns those parameters read.
 
 They run over the raw document beside the definition's own checks (so every problem of a
 file is reported at once), and are the only place registries are consulted before a run.
+The params they validate are kept for the plan (``RegistryCheck``): nothing validates
+them again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,8 +35,19 @@ OUTPUT_KEYS = ("format", "filename")
 DELIVERY_KEYS = ("notify_owner_on_hold",)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 class NoOptions(Strict):
     """An entry that declares no options takes none."""
+
+
+@dataclass(frozen=True)
+class Validated:
+    """Params as written and as validated by their entry's model."""
+
+    raw: Mapping[str, Any]
+    params: BaseModel
 
 
 def lookup(registry: Registry[Any], name: str, path: PathKey, out: Collector, *,
@@ -52,12 +66,22 @@ def options_of(entry: Any) -> type[BaseModel]:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else NoOptions
 
 
-def check_options(model: type[BaseModel], options: Any, path: PathKey, out: Collector) -> None:
-    """Problems of ``options`` under the entry's ``model``, located at ``path``."""
+def validated(model: type[M], value: Any, path: PathKey, out: Collector) -> M | None:
+    """``value`` validated by ``model``, or None with its problems recorded at ``path``.
+
+    The one place a calculator's or chart's params are validated: the plan keeps what it
+    returns.
+    """
     try:
-        model.model_validate(options)
+        return model.model_validate(value)
     except ValidationError as exc:
         pydantic_problems(exc, out, model, path)
+        return None
+
+
+def check_options(model: type[BaseModel], options: Any, path: PathKey, out: Collector) -> None:
+    """Problems of ``options`` under the entry's ``model``, located at ``path``."""
+    validated(model, options, path, out)
 
 
 def plugin_problems(raw: Mapping[str, Any], out: Collector) -> None:
@@ -92,55 +116,72 @@ def plugin_problems(raw: Mapping[str, Any], out: Collector) -> None:
             check_options(options_of(channel), options, ("delivery", name), out)
 
 
-def registry_problems(raw: Mapping[str, Any], out: Collector, base_dir: Path) -> None:
-    """Unknown calculators, charts, source kinds, formats and channels; invalid params and
-    options; undeclared columns."""
-    from reportgen.charts import CHARTS
-    from reportgen.charts.params import BUILTIN_PARAMS
-    from reportgen.metrics import CALCULATORS
+@dataclass
+class RegistryCheck:
+    """The checks that need the registries, over one raw document.
 
-    plugin_problems(raw, out)
-    found = raw.get("sources")
-    sources: dict[Any, Any] = found if isinstance(found, dict) else {}
+    Unknown calculators, charts, source kinds, formats and channels; invalid params and
+    options; undeclared columns.  The params it validates are kept, by metric and chart id
+    with the raw params they came from, so resolving the plan does not validate them again.
+    """
 
-    for i, metric in _items(raw, "metrics"):
-        name, source = metric.get("calculator"), metric.get("source")
-        if not isinstance(name, str):
-            continue
-        calc = lookup(CALCULATORS, name, ("metrics", i, "calculator"), out)
-        params_raw = metric.get("params") or {}
-        if calc is None or not isinstance(params_raw, dict):
-            continue
-        try:
-            params = calc.Params.model_validate(params_raw)
-        except ValidationError as exc:
-            pydantic_problems(exc, out, calc.Params, ("metrics", i, "params"))
-            continue
-        if isinstance(source, str) and source in sources:
-            check_source_columns(raw, out, ("metrics", i), source, params.columns(),
-                                 f"metric '{metric.get('id')}'")
+    metric_params: dict[str, Validated] = field(default_factory=dict)
+    chart_params: dict[str, Validated] = field(default_factory=dict)
 
-    metric_by = metric_breakdowns(raw)
-    for i, chart in _items(raw, "charts"):
-        kind, refs = chart.get("type"), chart.get("metric")
-        if not isinstance(kind, str):
-            continue
-        # Built-in charts are checked without loading their drawing code (matplotlib).
-        model = BUILTIN_PARAMS.get(kind)
-        if model is None:
-            builder = lookup(CHARTS, kind, ("charts", i, "type"), out)
-            model = builder.Params if builder is not None else None
-        if model is None or not isinstance(chart.get("params") or {}, dict):
-            continue
-        try:
-            params = model.model_validate(chart.get("params") or {})
-        except ValidationError as exc:
-            pydantic_problems(exc, out, model, ("charts", i, "params"))
-            continue
-        wanted = getattr(params, "by", None)
-        first = refs if isinstance(refs, str) else refs[0] if isinstance(refs, list) and refs else None
-        if isinstance(wanted, str) and isinstance(first, str) and first in metric_by \
-                and wanted not in metric_by[first]:
-            out.add(("charts", i, "params", "by"),
-                    f"metric '{first}' has no breakdown '{wanted}'; add it to the metric's 'by' "
-                    f"(it has: {', '.join(metric_by[first]) or 'none'})")
+    def __call__(self, raw: Mapping[str, Any], out: Collector, base_dir: Path) -> None:
+        plugin_problems(raw, out)
+        self._metrics(raw, out)
+        self._charts(raw, out)
+
+    def _metrics(self, raw: Mapping[str, Any], out: Collector) -> None:
+        from reportgen.metrics import CALCULATORS
+
+        found = raw.get("sources")
+        sources: dict[Any, Any] = found if isinstance(found, dict) else {}
+        for i, metric in _items(raw, "metrics"):
+            name, source = metric.get("calculator"), metric.get("source")
+            if not isinstance(name, str):
+                continue
+            calc = lookup(CALCULATORS, name, ("metrics", i, "calculator"), out)
+            params_raw = metric.get("params") or {}
+            if calc is None or not isinstance(params_raw, dict):
+                continue
+            params = validated(calc.Params, params_raw, ("metrics", i, "params"), out)
+            if params is None:
+                continue
+            if isinstance(metric.get("id"), str):
+                self.metric_params[metric["id"]] = Validated(params_raw, params)
+            if isinstance(source, str) and source in sources:
+                check_source_columns(raw, out, ("metrics", i), source, params.columns(),
+                                     f"metric '{metric.get('id')}'")
+
+    def _charts(self, raw: Mapping[str, Any], out: Collector) -> None:
+        from reportgen.charts import CHARTS
+        from reportgen.charts.params import BUILTIN_PARAMS
+
+        metric_by = metric_breakdowns(raw)
+        for i, chart in _items(raw, "charts"):
+            kind, refs = chart.get("type"), chart.get("metric")
+            if not isinstance(kind, str):
+                continue
+            # Built-in charts are checked without loading their drawing code (matplotlib).
+            model: type[BaseModel] | None = BUILTIN_PARAMS.get(kind)
+            if model is None:
+                builder = lookup(CHARTS, kind, ("charts", i, "type"), out)
+                model = builder.Params if builder is not None else None
+            params_raw = chart.get("params") or {}
+            if model is None or not isinstance(params_raw, dict):
+                continue
+            params = validated(model, params_raw, ("charts", i, "params"), out)
+            if params is None:
+                continue
+            if isinstance(chart.get("id"), str):
+                self.chart_params[chart["id"]] = Validated(params_raw, params)
+            wanted = getattr(params, "by", None)
+            first = refs if isinstance(refs, str) else refs[0] \
+                if isinstance(refs, list) and refs else None
+            if isinstance(wanted, str) and isinstance(first, str) and first in metric_by \
+                    and wanted not in metric_by[first]:
+                out.add(("charts", i, "params", "by"),
+                        f"metric '{first}' has no breakdown '{wanted}'; add it to the metric's "
+                        f"'by' (it has: {', '.join(metric_by[first]) or 'none'})")

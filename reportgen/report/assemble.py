@@ -17,6 +17,7 @@ from reportgen.data.quality import QualityCounts, empty_metric_notes, metric_not
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.models import Definition, TableSpec
 from reportgen.insights import text as insight_text
+from reportgen.insights.context import headline_metrics
 from reportgen.insights.headline import in_summary
 from reportgen.period import Period
 from reportgen.report.actions import ActionSpec, action_register, readout
@@ -430,8 +431,7 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
     shown_findings = summary + tuple(f for s in sections for f in s.findings)
     register = None if actions is None else action_register(
         actions, metrics, shown_findings, period)
-    summary_ids = definition.summary or list(dict.fromkeys(
-        s.kpis[0] for s in definition.sections if s.kpis))
+    summary_ids = headline_metrics(definition)
     model = ReportModel(
         report_id=definition.id, title=definition.title, organisation=definition.organisation,
         period=period_info(period), generated_at=now,

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from support.paths import REPO
 
-from reportgen.charts import CHARTS, get_builder
+from reportgen.charts import CHARTS
 from reportgen.definition.models import ChartSpec
 
 DOCS = REPO / "docs" / "charts.md"
@@ -27,7 +27,7 @@ def test_documented_names_are_registered() -> None:
 def test_chart_is_documented_with_every_param_and_a_valid_example(name: str) -> None:
     section = sections().get(name)
     assert section is not None, f"docs/charts.md has no '## `{name}`' section"
-    builder = get_builder(name)
+    builder = CHARTS.instance(name)
     for field in builder.Params.model_fields:
         assert f"`{field}`" in section, f"{name}: parameter '{field}' is not documented"
     blocks = re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)

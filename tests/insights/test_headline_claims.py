@@ -18,11 +18,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pytest
+from support.plans import metric_plans
 from test_insights_support import PERIOD, definition, window
 
 from reportgen.insights import build_insights
 from reportgen.insights.headline import is_claim
-from reportgen.metrics.engine import MetricPlan, evaluate
+from reportgen.metrics.engine import evaluate
 from reportgen.metrics.estimates import Proportion
 from reportgen.period import Period
 from reportgen.report.assemble import summary_findings
@@ -43,7 +44,7 @@ METRICS: tuple[tuple[str, str, str, int, int, float], ...] = (
 DEFN = definition([{"id": m, "calculator": c, "source": "survey", "by": [by]}
                    for m, c, by, *_ in METRICS],
                   alpha=ALPHA, summary=[m[0] for m in METRICS])
-PLANS = {spec.id: MetricPlan.resolve(spec, DEFN.statistics) for spec in DEFN.metrics}
+PLANS = metric_plans(DEFN)
 
 
 class Drawn:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
+from support.plans import metric_plan
 
 from reportgen.definition.models import MetricSpec, SourceSpec, StatisticsSpec
 from reportgen.metrics.engine import MetricPlan
@@ -25,7 +26,7 @@ PLAIN_SOURCE = SourceSpec(kind="csv", path="qa.csv", time_column="reviewed_at",
 
 def plan(name: str, source: SourceSpec | None = QA_SOURCE, **params: Any) -> MetricPlan:
     spec = MetricSpec(id=name, calculator=name, source="qa", params=params)
-    return MetricPlan.resolve(spec, StatisticsSpec(), source)
+    return metric_plan(spec, StatisticsSpec(), source)
 
 
 def beta_rates(rng: np.random.Generator, mean: float, agents: int) -> np.ndarray:

@@ -17,7 +17,6 @@ from pptx import Presentation
 from pypdf import PdfReader
 from support import chart_factories as f
 
-from reportgen.charts import build_chart
 from reportgen.cli import main
 
 EMOJI_QUEUE = "Billing 💳"
@@ -103,8 +102,7 @@ def test_chart_labels_with_glyphs_no_font_has_do_not_warn_or_fail() -> None:
             f.row("Queue \ue000", 0.8, 200, half_width=0.04))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        figure = build_chart("bar", f.request(f.csat(breakdowns={"queue": rows})),
-                             {"by": "queue"})
+        figure = f.build("bar", f.request(f.csat(breakdowns={"queue": rows})), {"by": "queue"})
     assert EMOJI_QUEUE in figure.svg and ARABIC_QUEUE in figure.svg
     assert figure.png.startswith(b"\x89PNG")
 

@@ -11,6 +11,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+from support.plans import metric_plan
 
 from reportgen.definition.models import MetricSpec, StatisticsSpec
 from reportgen.metrics.engine import MetricPlan, evaluate, holm_family
@@ -42,7 +43,7 @@ class Drawn:
 
 def plan(target: float | None, by: list[str] | None = None) -> MetricPlan:
     spec = MetricSpec(id="csat", calculator="csat", source="s", target=target, by=by or [])
-    return MetricPlan.resolve(spec, StatisticsSpec(alpha=0.05, confidence=0.95, min_n=30))
+    return metric_plan(spec, StatisticsSpec(alpha=0.05, confidence=0.95, min_n=30))
 
 
 def test_previous_period_and_year_over_year_claims_are_one_family() -> None:

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats as sps
+from support.plans import metric_plan
 
 from reportgen.metrics.estimates import NetScore
 from reportgen.stats import inference as stats
@@ -142,7 +143,7 @@ def test_nps_change_is_not_claimed_below_min_n() -> None:
     from datetime import date
 
     from reportgen.definition.models import MetricSpec, StatisticsSpec
-    from reportgen.metrics.engine import MetricPlan, evaluate
+    from reportgen.metrics.engine import evaluate
     from reportgen.period import Period
 
     period = Period(date(2026, 10, 1), "month")
@@ -159,11 +160,11 @@ def test_nps_change_is_not_claimed_below_min_n() -> None:
             return {}
 
     spec = MetricSpec(id="nps", calculator="nps", source="s")
-    plan = MetricPlan.resolve(spec, StatisticsSpec(min_n=30))
+    plan = metric_plan(spec, StatisticsSpec(min_n=30))
     result = evaluate(plan, Counts(), period, [period.previous(), period])
     assert result.change is not None
     assert result.change.p_value is None and not result.change.significant
-    plan = MetricPlan.resolve(spec, StatisticsSpec(min_n=10))  # now 20 answers suffice
+    plan = metric_plan(spec, StatisticsSpec(min_n=10))  # now 20 answers suffice
     result = evaluate(plan, Counts(), period, [period.previous(), period])
     assert result.change is not None and result.change.significant
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
-from reportgen.charts import ChartRequest
-from reportgen.report.model import BreakdownRow, Interval, MetricResult, PeriodValue, Theme
+from reportgen.charts import CHARTS, ChartRequest
+from reportgen.report.model import (
+    BreakdownRow,
+    Figure,
+    Interval,
+    MetricResult,
+    PeriodValue,
+    Theme,
+)
 
 MONTHS = tuple(date(2025 + (9 + i) // 12, (9 + i) % 12 + 1, 1) for i in range(13))
 CSAT_VALUES = (0.84, 0.85, 0.86, 0.85, 0.84, 0.86, 0.85, 0.87, 0.86, 0.85, 0.86, 0.853, 0.812)
@@ -212,3 +220,10 @@ def empty(metric_id: str = "csat", label: str = "CSAT") -> MetricResult:
     """A metric whose source had no rows in the period: no value, no breakdowns, no details."""
     return MetricResult(metric_id=metric_id, label=label, calculator=metric_id, unit="percent",
                         direction="higher", value=None, n=0)
+
+
+def build(kind: str, request: ChartRequest, params: dict[str, Any]) -> Figure:
+    """The chart as a run draws it: the registered builder, with ``params`` validated by its
+    ``Params`` (pydantic's ValidationError when they are wrong), as ``resolve`` does."""
+    builder = CHARTS.instance(kind)
+    return builder.build(request, builder.Params.model_validate(params))

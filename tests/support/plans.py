@@ -1,0 +1,31 @@
+"""Plans of definitions built in memory, through the same ``resolve`` a run uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reportgen.definition import LoadedDefinition
+from reportgen.definition.models import Definition, MetricSpec, SourceSpec, StatisticsSpec
+from reportgen.metrics.base import calculator
+from reportgen.metrics.engine import MetricPlan
+from reportgen.plan import ReportPlan, resolve
+
+
+def plan_of(definition: Definition, path: Path | None = None) -> ReportPlan:
+    """The plan of ``definition`` (its params validated by ``resolve``; ``path`` is where a
+    problem is said to be)."""
+    where = path or Path("definition.yaml")
+    return resolve(LoadedDefinition(definition, where, where.parent, ""))
+
+
+def metric_plans(definition: Definition) -> dict[str, MetricPlan]:
+    """The resolved metrics of ``definition``, by id (what a run hands to the insights)."""
+    return {m.spec.id: m for m in plan_of(definition).metrics}
+
+
+def metric_plan(spec: MetricSpec, defaults: StatisticsSpec | None = None,
+                source: SourceSpec | None = None) -> MetricPlan:
+    """One metric's plan, its params validated by its calculator (pydantic's
+    ValidationError when they are wrong)."""
+    params = calculator(spec.calculator).Params.model_validate(spec.params)
+    return MetricPlan.resolve(spec, params, defaults or StatisticsSpec(), source)
