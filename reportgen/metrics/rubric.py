@@ -128,15 +128,15 @@ def effect(x: pd.Series, y: pd.Series, agents: pd.Series, outcome: Outcome,
     """The outcome's change per ``params.per`` points of ``x``, clustered by agent: effect,
     interval, two-sided p and the equivalence p against the negligible band."""
     keep = x.notna() & y.notna()
-    x, y, agents = x[keep].to_numpy(float), y[keep].to_numpy(float), agents[keep]
-    groups = pd.factorize(agents)[0]
+    xs, ys = x[keep].to_numpy(float), y[keep].to_numpy(float)
+    groups = pd.factorize(agents[keep])[0]
     clusters = int(groups.max()) + 1 if len(groups) else 0
-    row: dict[str, Any] = {"outcome": outcome.column, "n": int(len(x)), "clusters": clusters,
+    row: dict[str, Any] = {"outcome": outcome.column, "n": int(len(xs)), "clusters": clusters,
                            "effect": None, "low": None, "high": None, "p_value": None,
                            "p_equivalent": None, "negligible": outcome.negligible}
-    if len(x) < params.min_reviews or clusters < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    if len(xs) < params.min_reviews or clusters < 3 or np.ptp(xs) == 0 or np.ptp(ys) == 0:
         return row
-    fitted = _fit(x / params.per, y, groups, outcome.kind, params.confidence)
+    fitted = _fit(xs / params.per, ys, groups, outcome.kind, params.confidence)
     if fitted is None:
         return row
     value, se, low, high, p, df = fitted
@@ -199,9 +199,10 @@ def validity(table: pd.DataFrame, params: RubricParams) -> dict[str, Any]:
     score = [effect(table["score"], table[o.column], table["agent"], o, params)
              for o in params.outcomes]
     names = sorted(c.removeprefix("item:") for c in table.columns if c.startswith("item:"))
-    items = [{"item": name,
-              "effects": [effect(table[f"item:{name}"], table[o.column], table["agent"], o,
-                                 params) for o in params.outcomes]} for name in names]
+    items: list[dict[str, Any]] = [
+        {"item": name, "effects": [effect(table[f"item:{name}"], table[o.column], table["agent"],
+                                          o, params) for o in params.outcomes]}
+        for name in names]
     for k in range(len(params.outcomes)):
         column = [item["effects"][k] for item in items]
         for key in ("p_value", "p_equivalent"):
