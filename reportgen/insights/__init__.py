@@ -26,6 +26,8 @@ calibration_outlier         calibration        auditor outside tolerance
 calibration_drift           calibration        auditor's bias changed significantly
 intervention                interventions      before/after of a declared intervention
 small_sample                samples            a value or comparison withheld (n < minimum)
+moderation_*                moderation         precision/recall vs gold, overturns, error areas
+rubric_validity, _retire    rubric             QA score vs outcomes; items that predict nothing
 ==========================  =================  ==============================================
 
 ``Finding.direction`` is "improved"/"declined" only for a statistically supported claim (a
@@ -52,8 +54,10 @@ from reportgen.insights.control import control_findings
 from reportgen.insights.drivers import Decomposition, Segment, decompose, driver_findings
 from reportgen.insights.headline import headline_claims
 from reportgen.insights.interventions import intervention_findings
+from reportgen.insights.moderation import moderation_findings
 from reportgen.insights.pareto import pareto_findings
 from reportgen.insights.qa_programme import qa_programme_findings
+from reportgen.insights.rubric import rubric_findings
 from reportgen.insights.samples import sample_findings
 from reportgen.insights.segments import (
     is_cause_breakdown,
@@ -99,6 +103,7 @@ def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
     found += calibration_findings(ctx)
     found += intervention_findings(ctx)
     found += qa_programme_findings(ctx) + theme_findings(ctx)
+    found += moderation_findings(ctx) + rubric_findings(ctx)
     found += sample_findings(ctx)
     return rank(headline_claims(ctx, found))
 
