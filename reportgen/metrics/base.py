@@ -198,6 +198,7 @@ CALCULATORS: Registry[Calculator] = Registry(
         "reportgen.metrics.calibration", "reportgen.metrics.agreement",
         "reportgen.metrics.trust_safety", "reportgen.metrics.control",
         "reportgen.metrics.qa_programme", "reportgen.metrics.text_themes",
+        "reportgen.metrics.forecast",
     ),
 )
 
