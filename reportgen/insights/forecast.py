@@ -182,7 +182,7 @@ def projection_finding(ctx: InsightContext, metric: MetricResult,
     chance = reach_chance(projected, projection["se"], projection["df"], target,
                           metric.direction)
     goal = f"its {value_text(target, unit)} target for {horizon}"
-    reach = f"about a {_chance_text(chance)} chance of reaching it"
+    reach = f"chance of reaching it {_chance_text(chance)}"
     if status == "on_track":
         head = f"{metric.label} is on track for {goal}"
     elif status == "unlikely":
