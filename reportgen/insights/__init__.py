@@ -25,6 +25,7 @@ control_history             control            earlier p-chart signals (context)
 calibration_outlier         calibration        auditor outside tolerance
 calibration_drift           calibration        auditor's bias changed significantly
 intervention                interventions      before/after of a declared intervention
+anomaly, target_projection  forecast           outside the seasonal band; quarter projection
 small_sample                samples            a value or comparison withheld (n < minimum)
 moderation_*                moderation         precision/recall vs gold, overturns, error areas
 rubric_validity, _retire    rubric             QA score vs outcomes; items that predict nothing
@@ -52,6 +53,7 @@ from reportgen.insights.changes import change_findings
 from reportgen.insights.context import InsightContext
 from reportgen.insights.control import control_findings
 from reportgen.insights.drivers import Decomposition, Segment, decompose, driver_findings
+from reportgen.insights.forecast import forecast_findings
 from reportgen.insights.headline import headline_claims
 from reportgen.insights.interventions import intervention_findings
 from reportgen.insights.moderation import moderation_findings
@@ -100,6 +102,7 @@ def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
     found += driver_findings(ctx)
     found += target_findings(ctx)
     found += control_findings(ctx)
+    found += forecast_findings(ctx)
     found += calibration_findings(ctx)
     found += intervention_findings(ctx)
     found += qa_programme_findings(ctx) + theme_findings(ctx)

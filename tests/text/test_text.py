@@ -125,7 +125,7 @@ def test_no_calculator_formula_prints_none_for_its_defaults():
     for name in CALCULATORS.names():
         calculator = CALCULATORS.get(name)
         required = [f for f, info in calculator.Params.model_fields.items() if info.is_required()]
-        given = {f: "csat" if f == "rate" else "x" for f in required}  # p_chart wraps a rate
+        given = {f: "csat" if f in ("rate", "kpi") else "x" for f in required}  # wrappers of a KPI
         params = calculator.Params.model_validate(given)
         text_ = calculator().describe(params)
         assert "None" not in text_ and "['" not in text_, (name, text_)
