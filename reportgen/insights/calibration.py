@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
 
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
@@ -69,8 +68,7 @@ def _excess_tests(ctx: InsightContext, metric: MetricResult, table: pd.DataFrame
         p_values.append(float(result.pvalue))
     if not names:
         return {}
-    reject, adjusted, _, _ = multipletests(p_values, alpha=ctx.alpha(metric.metric_id),
-                                           method="holm")
+    adjusted, reject = _holm(p_values, ctx.alpha(metric.metric_id))
     return {name: (float(adj), bool(rej))
             for name, adj, rej in zip(names, adjusted, reject, strict=True)}
 
@@ -162,8 +160,7 @@ def _bias_changes(ctx: InsightContext, metric: MetricResult,
     if not tested:
         return []
     alpha = ctx.alpha(metric.metric_id)
-    reject, adjusted, _, _ = multipletests([t["p_value"] for t in tested], alpha=alpha,
-                                           method="holm")
+    adjusted, reject = _holm([t["p_value"] for t in tested], alpha)
     out: list[Finding] = []
     for item, adj, rej in zip(tested, adjusted, reject, strict=True):
         if not rej:
@@ -191,3 +188,9 @@ def _bias_text(bias: float) -> str:
     if abs(bias) < 0.05:
         return "level with"
     return f"{delta_text(bias, 'score')} {'above' if bias > 0 else 'below'}"
+
+
+def _holm(p_values: list[float], alpha: float) -> tuple[list[float], list[bool]]:
+    """Holm-adjusted p-values and which of them are rejected at ``alpha``."""
+    adjusted = [1.0 if p is None else float(p) for p in stats.holm(p_values)]
+    return adjusted, [p <= alpha for p in adjusted]

@@ -27,8 +27,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from statsmodels.stats.multitest import multipletests
-
 from reportgen import text
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
@@ -177,8 +175,8 @@ def dispute_findings(ctx: InsightContext, metric: MetricResult) -> list[Finding]
             tested.append((row, rest_k / rest_n, rest_n, p))
         if not tested:
             continue
-        reject, adjusted, _, _ = multipletests([t[3] for t in tested], alpha=alpha,
-                                               method="holm")
+        adjusted = [1.0 if p is None else float(p) for p in stats.holm([t[3] for t in tested])]
+        reject = [p <= alpha for p in adjusted]
         for (row, rest, rest_n, _), rej, adj in zip(tested, reject, adjusted, strict=True):
             if rej and row.suppressed is None:
                 out.append(_dispute_finding(ctx, metric, breakdown, row, rest, rest_n,

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -28,6 +29,7 @@ TABLES = {
     "tickets": ("tickets", "created_at"), "moderation": ("moderation_decisions", "decided_at"),
     "disputes": ("qa_disputes", "raised_at"), "auto_scores": ("qa_auto_scores", "reviewed_at"),
     "zendesk_qa": ("review_scores", "reviewed_at"),
+    "qa_with_outcomes": ("qa_with_outcomes", "reviewed_at"),
 }
 #: the optional parameters the documentation describes beyond its examples: (source or None
 #: for the example's, params); a QA tool's export has one row per review and no scorecard
@@ -86,6 +88,15 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, pd.
     exported = qa.drop_duplicates("review_id")[["review_id", "reviewed_at", "agent_id"]]
     frames["review_scores"] = exported.assign(
         review_score=exported["review_id"].map(review_scores(qa)))
+    # each review's ticket outcomes, joined on as a warehouse view would (seeded, no effect)
+    rng = np.random.default_rng(11)
+    reviews = qa["review_id"].unique()
+    frames["qa_with_outcomes"] = qa.merge(pd.DataFrame({
+        "review_id": reviews, "csat": rng.integers(1, 6, len(reviews)),
+        "recontacted_7d": rng.integers(0, 2, len(reviews)),
+        "overturned": rng.integers(0, 2, len(reviews))}), on="review_id")
+    decisions = frames["moderation_decisions"]  # a market per decision, as a T&S export has
+    decisions["language"] = rng.choice(["en", "de", "es"], len(decisions))
     sources, metrics = {}, []
     for kind in KINDS:
         for alias, (table, time_column) in TABLES.items():
