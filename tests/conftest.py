@@ -86,3 +86,10 @@ def demo_mqr(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     with pdfplumber.open(pdf.path) as document:
         pages = [page.extract_text() or "" for page in document.pages]
     return result.model, pages
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` first (in their order), the rest after: the workers start on
+    them while the short ones fill the gaps, instead of one long test ending the run on
+    one core while the other idles."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

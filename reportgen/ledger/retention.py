@@ -34,6 +34,11 @@ logger = logging.getLogger(__name__)
 KEPT_STATUSES = frozenset({"running", "pending_approval"})
 #: the daemon prunes this often (and after every run)
 PRUNE_EVERY = timedelta(days=1)
+#: where a run keeps what it computed for a later regeneration, one folder per report
+#: (``<out>/.reuse/<report id>/<key>.pickle``, see ``reportgen.run.reuse``)
+REUSE_FOLDER = ".reuse"
+#: kept computations per report when no retention is set: a cache must not only grow
+REUSE_KEPT = 10
 
 
 @dataclass(frozen=True)
@@ -95,12 +100,40 @@ def prune_after_run(settings: Settings, ledger: Ledger,
     """Prune as the settings say (under ``out_dir``, default the settings' ``out_dir``),
     logging rather than raising: a run that succeeded stays a success when its clean-up
     fails."""
+    folder = out_dir or settings.resolved_out_dir()
     try:
-        return prune_runs(ledger, settings.retention, out_dir or settings.resolved_out_dir())
+        prune_reuse(folder, settings.retention, ledger.now())
+        return prune_runs(ledger, settings.retention, folder)
     except Exception as exc:  # logged; the next run or the daily pass tries again
         logger.error("pruning old runs failed: %s", secrets.redact(f"{type(exc).__name__}: "
                                                                     f"{exc}"))
         return []
+
+
+def prune_reuse(out_dir: Path, retention: RetentionSettings, now: datetime) -> int:
+    """Delete kept computations beyond ``retention`` (the ``keep_runs`` most recently used
+    of each report, or those used within ``keep_days``; with neither set, the ``REUSE_KEPT``
+    most recently used).  They are a cache: a regeneration without one reads the data
+    again.  Returns how many were deleted."""
+    root = out_dir / REUSE_FOLDER
+    if not root.is_dir():
+        return 0
+    keep_runs = retention.keep_runs or (None if retention.keep_days else REUSE_KEPT)
+    deleted = 0
+    for report in (p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        entries = sorted(((p.stat().st_mtime, p) for p in report.glob("*.pickle")),
+                         reverse=True)  # most recently used first
+        for index, (used, path) in enumerate(entries):
+            young = retention.keep_days is not None and \
+                now.timestamp() - used < retention.keep_days * 86400
+            if young or (keep_runs is not None and index < keep_runs):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                deleted += 1
+    if deleted:
+        logger.info("%d kept computation(s) for regeneration pruned", deleted)
+    return deleted
 
 
 def prune_job(settings_path: str | None) -> None:

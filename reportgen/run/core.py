@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from reportgen.data.resources import configure_from
 from reportgen.errors import GateFailure
-from reportgen.ledger.retention import prune_after_run
+from reportgen.ledger.retention import REUSE_FOLDER, prune_after_run
 from reportgen.ledger.store import Ledger, RunRecord, Trigger
 from reportgen.period import Period
 from reportgen.run import events
@@ -152,7 +152,7 @@ def _run(request: RunRequest, settings: Settings, loaded: LoadedDefinition, peri
         try:
             if pipeline.build is build_report:  # reportgen's own: reuses what it computed
                 return build_report(loaded_, period_, now=now,
-                                    reuse_dir=out_dir / ".reuse" / definition.id)
+                                    reuse_dir=out_dir / REUSE_FOLDER / definition.id)
             return pipeline.build(loaded_, period_, now=now)
         except GateFailure:
             raise

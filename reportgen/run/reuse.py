@@ -92,7 +92,11 @@ def load(folder: Path, name: str) -> Ingredients | None:
             found = pickle.load(handle)  # written by this module only, in the run folder
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         return None
-    return found if isinstance(found, Ingredients) else None
+    if not isinstance(found, Ingredients):
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # used now: retention keeps the most recently used
+    return found
 
 
 def store(folder: Path, name: str, ingredients: Ingredients) -> None:

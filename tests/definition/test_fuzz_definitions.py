@@ -277,6 +277,7 @@ def keep_root_logging() -> Iterator[None]:
     root.handlers[:], root.level = handlers, level
 
 
+@pytest.mark.long
 def test_broken_definitions_never_crash_validate(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], keep_root_logging: None) -> None:
     cases = generate_cases()
@@ -344,6 +345,7 @@ def representative(cases: list[tuple[Case, Path]]) -> list[tuple[Case, Path]]:
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_fuzzed_definitions_that_validate_also_run_and_send(
         tmp_path: Path, demo_dir: Path, smtp_server: Any,
         capsys: pytest.CaptureFixture[str], keep_root_logging: None) -> None:

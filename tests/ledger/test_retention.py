@@ -222,3 +222,58 @@ def test_the_readme_retention_and_link_examples_are_valid_settings():
     settings = Settings.model_validate({**yaml.safe_load(retention), **yaml.safe_load(web)})
     assert settings.retention.rule == "keep_runs 12, keep_days 90"
     assert settings.web.public_url == "https://reports.example.com"
+
+
+def _kept(out: Path, report: str, count: int, start: datetime) -> list[Path]:
+    """``count`` kept computations of ``report``, the first used at ``start``, then one a day."""
+    import os
+
+    folder = out / ".reuse" / report
+    folder.mkdir(parents=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"key{i:02d}.pickle"
+        path.write_bytes(b"x")
+        used = (start + timedelta(days=i)).timestamp()
+        os.utime(path, (used, used))
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize(("retention", "left"), [
+    (RetentionSettings(), 10),                      # none set: the 10 most recently used
+    (RetentionSettings(keep_runs=3), 3),
+    (RetentionSettings(keep_days=5), 5),            # used in the last 5 days: days 10 to 14
+    (RetentionSettings(keep_runs=6, keep_days=5), 6),  # beyond both
+])
+def test_kept_computations_for_regeneration_are_pruned_as_runs_are(
+        tmp_path: Path, retention: RetentionSettings, left: int) -> None:
+    from reportgen.ledger.retention import prune_reuse
+
+    out = tmp_path / "out"
+    paths = _kept(out, "mqr", 15, START)
+    other = _kept(out, "qbr", 2, START + timedelta(days=13))  # counted on their own
+    now = START + timedelta(days=14, hours=12)
+    assert prune_reuse(out, retention, now) == 15 - left
+    assert [p.exists() for p in paths] == [False] * (15 - left) + [True] * left
+    assert all(p.exists() for p in other)  # per report
+
+
+def test_reusing_a_kept_computation_counts_as_using_it(tmp_path: Path) -> None:
+    """A regeneration that reads a kept computation makes it the most recently used, so
+    a busy report's live computation is not pruned for being old."""
+    import os
+    import pickle
+
+    from reportgen.ledger.retention import prune_reuse
+    from reportgen.run import reuse
+
+    out = tmp_path / "out"
+    paths = _kept(out, "mqr", 4, START)
+    ingredients = reuse.Ingredients(metrics={}, findings=(), gates=(), input_hashes={},
+                                    row_counts={}, quality=(), data_fingerprints={})
+    paths[0].write_bytes(pickle.dumps(ingredients))
+    os.utime(paths[0], (START.timestamp(), START.timestamp()))
+    assert reuse.load(paths[0].parent, "key00") == ingredients
+    assert prune_reuse(out, RetentionSettings(keep_runs=1), datetime.now(UTC)) == 3
+    assert paths[0].exists() and not any(p.exists() for p in paths[1:])
