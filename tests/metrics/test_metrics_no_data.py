@@ -31,6 +31,9 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "p_chart": ("tickets", {"rate": "sla_attainment", "time_column": "created_at"}),
     "decision_accuracy": ("moderation_decisions", {}), "appeal_rate": ("moderation_decisions", {}),
     "overturn_rate": ("moderation_decisions", {}),
+    "moderation_quality": ("moderation_decisions", {}),
+    "rubric_validity": ("qa_review_ratings", {"outcomes": [
+        {"column": "critical", "kind": "binary", "better": "lower", "negligible": 0.01}]}),
     "reviewer_consistency": ("calibration_scores", {}), "qa_coverage": (SCORECARD, {}),
     "dispute_accept_rate": ("qa_disputes", {}), "dispute_resolution_days": ("qa_disputes", {}),
     "auto_human_kappa": ("qa_auto_scores", {}), "comment_themes": ("csat_responses", {}),
