@@ -8,7 +8,7 @@ writes each artifact atomically.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -62,14 +62,18 @@ class BuildResult:
     #: Charts not drawn yet (a fan-out draws them in its render processes); ``drawn()``.
     charts: PendingCharts | None = None
 
-    def drawn(self) -> BuildResult:
-        """This result with its charts drawn and placed in the model's sections."""
+    def drawn(self, before: MutableMapping[str, Figure] | None = None) -> BuildResult:
+        """This result with its charts drawn and placed in the model's sections.
+
+        ``before``: figures an earlier build drew from the same metrics, by ``chart_key``;
+        a chart whose key is there is not drawn again, and ``before`` ends holding exactly
+        this build's figures."""
         if self.charts is None:
             return self
         pending = self.charts
         definition = pending.plan.definition
         with text.locale_scope(definition.locale), stage("charts"):
-            figures = build_charts(pending.plan, pending.metrics, pending.period)
+            figures = build_charts(pending.plan, pending.metrics, pending.period, before)
         model = with_figures(self.model, definition, pending.metrics, figures)
         return replace(self, model=model, charts=None)
 
@@ -196,8 +200,11 @@ def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],
                       {m.spec.id: m for m in plan.metrics}))
 
 
-def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
-                 period: Period) -> dict[str, Figure]:
+def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult], period: Period,
+                 before: MutableMapping[str, Figure] | None = None) -> dict[str, Figure]:
+    """The report's charts.  With ``before`` (figures drawn earlier from the same metrics,
+    by ``chart_key``), a chart drawn with the same title, theme and params is taken from
+    there; ``before`` is left holding this build's figures only."""
     from reportgen.report.assemble import theme_of, with_value_labels
 
     definition = plan.definition
@@ -205,6 +212,7 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
     metrics = {metric_id: with_value_labels(result) for metric_id, result in metrics.items()}
     used = {chart_id for section in definition.sections for chart_id in section.charts}
     figures: dict[str, Figure] = {}
+    keys: dict[str, Figure] = {}
     for chart in plan.charts:
         spec = chart.spec
         if spec.id not in used:
@@ -213,8 +221,28 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
             id=spec.id, title=spec.title or metrics[spec.metric_ids[0]].label,
             metrics=tuple(metrics[m] for m in spec.metric_ids), theme=theme,
             period_label=period.label)
-        figures[spec.id] = chart.builder.build(request, chart.params)
+        key = chart_key(request, chart.params, spec.type, spec.metric_ids)
+        found = before.get(key) if before is not None else None
+        figures[spec.id] = found if found is not None else chart.builder.build(request,
+                                                                              chart.params)
+        keys[key] = figures[spec.id]
+    if before is not None:
+        before.clear()
+        before.update(keys)
     return figures
+
+
+def chart_key(request: ChartRequest, params: Any, kind: str, metric_ids: Sequence[str]) -> str:
+    """What a drawn chart depends on besides its metrics' values: its kind, id, metrics,
+    title, theme, period label, params and the locale it is written in (the values are the
+    same for every figure kept with one computation, see ``reportgen.run.reuse``)."""
+    import hashlib
+
+    parts = [kind, request.id, ",".join(metric_ids), request.title, repr(request.theme),
+             request.period_label,
+             params.model_dump_json() if hasattr(params, "model_dump_json") else repr(params),
+             str(text.current_locale())]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def read_actions(loaded: LoadedDefinition) -> tuple[ActionSpec, ...] | None:
@@ -409,7 +437,14 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime,
         found = reuse.load(reuse_dir, name)
         if found is not None:
             with stage("reuse"):  # the same data, computed the same way: only words changed
-                return _assembled(loaded, plan, period, found, now=now, actions=actions)
+                result = _assembled(loaded, plan, period, found, now=now, actions=actions,
+                                    draw=False)
+            # charts whose title, theme and params are unchanged are not drawn again
+            kept_figures = dict(found.figures)
+            result = result.drawn(kept_figures)
+            if kept_figures.keys() != found.figures.keys():
+                reuse.store(reuse_dir, name, replace(found, figures=kept_figures))
+            return result
     kept: list[reuse.Ingredients] = []
     with open_store(plan, period) as store:
         with stage("data"):
@@ -420,9 +455,11 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime,
         if held:
             raise GateFailure(held)
         result = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,
-                         kept=kept)
+                         kept=kept, draw=False)
+    figures: dict[str, Figure] = {}
+    result = result.drawn(figures)
     if reuse_dir is not None and name is not None:
-        reuse.store(reuse_dir, name, kept[0])
+        reuse.store(reuse_dir, name, replace(kept[0], figures=figures))
     return result
 
 

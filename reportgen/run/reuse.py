@@ -18,7 +18,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from reportgen.data.gates import GateResult
 from reportgen.data.quality import QualityCounts
 from reportgen.definition import LoadedDefinition
 from reportgen.period import Period
-from reportgen.report.model import Finding, MetricResult
+from reportgen.report.model import Figure, Finding, MetricResult
 
 #: the definition's parts that only change how the numbers are shown
 SHOWN_ONLY = ("title", "organisation", "owner", "description", "outputs", "theme", "schedule",
@@ -47,6 +47,8 @@ class Ingredients:
     row_counts: Mapping[str, int]
     quality: tuple[QualityCounts, ...]
     data_fingerprints: Mapping[str, str]
+    #: the charts drawn from these metrics, by ``run.build.chart_key`` (title, theme, params)
+    figures: Mapping[str, Figure] = field(default_factory=dict)
 
 
 def computed_parts(loaded: LoadedDefinition) -> dict[str, Any]:

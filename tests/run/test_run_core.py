@@ -183,3 +183,49 @@ def test_a_change_of_words_only_renders_from_what_was_computed(demo_dir, tmp_pat
 
 def _stages(run: dict) -> set[str]:
     return {e["stage"] for e in run["events"] if e["kind"] == "stage_finished"}
+
+
+def test_a_regeneration_draws_only_the_charts_whose_words_or_looks_changed(
+        demo_dir, tmp_path, capsys, monkeypatch):
+    from reportgen.charts import CHARTS
+
+    drawn: list[str] = []
+    for _name, builder in list(CHARTS.items()):
+        cls = builder if isinstance(builder, type) else type(builder)
+        original = cls.build
+
+        def counting(self, request, params, _original=original):  # type: ignore[no-untyped-def]
+            drawn.append(request.id)
+            return _original(self, request, params)
+
+        monkeypatch.setattr(cls, "build", counting)
+
+    definition, _ = _report(demo_dir, tmp_path)
+    data = yaml.safe_load(definition.read_text())
+    data["charts"] = [{"id": "trend", "type": "trend", "metric": "csat"},
+                      {"id": "queues", "type": "bar", "metric": "csat",
+                       "params": {"by": "queue"}}]
+    data["sections"][0]["charts"] = ["trend", "queues"]
+    definition.write_text(yaml.safe_dump(data), encoding="utf-8")
+    args = (str(definition), "--period", "2026-09", "--out", str(tmp_path / "out"))
+    first = _run(capsys, *args)
+    assert sorted(drawn) == ["queues", "trend"] and "data" in _stages(first)
+
+    drawn.clear()
+    data["title"] = "CSAT, Restyled"  # words outside the charts: nothing is drawn again
+    definition.write_text(yaml.safe_dump(data), encoding="utf-8")
+    worded = _run(capsys, *args)
+    assert "reuse" in _stages(worded) and drawn == []
+    assert "CSAT, Restyled" in _pdf_text(worded)
+
+    data["charts"][1]["title"] = "CSAT by queue, this month"  # one chart's own words
+    definition.write_text(yaml.safe_dump(data), encoding="utf-8")
+    retitled = _run(capsys, *args)
+    assert "reuse" in _stages(retitled) and drawn == ["queues"]
+    assert "CSAT by queue, this month" in _pdf_text(retitled)
+
+    drawn.clear()
+    data["theme"] = {"primary": "#7a1f5c"}  # the looks of every chart
+    definition.write_text(yaml.safe_dump(data), encoding="utf-8")
+    _run(capsys, *args)
+    assert sorted(drawn) == ["queues", "trend"]
