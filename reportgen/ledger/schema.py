@@ -199,6 +199,49 @@ jobs = sa.Table(
 )
 
 
+# Version 7: the web page's accounts, audit trail, approvals and sessions.  Before it, the
+# page created these tables itself when missing, so a version 6 ledger may already have them.
+web_users = sa.Table(
+    "web_users", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+web_audit = sa.Table(
+    "web_audit", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("user_name", sa.String(64)),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(255), nullable=False, server_default=""),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text),
+)
+
+web_approvals = sa.Table(
+    "web_approvals", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, nullable=False, index=True),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("user_name", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("at", UtcDateTime, nullable=False),
+)
+
+# Sign-ins held server-side: the cookie carries only a random id, and ending the row (sign-out,
+# a password change) ends the session whatever the cookie says.  Only the id's hash is kept.
+web_sessions = sa.Table(
+    "web_sessions", metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+
+
 class LedgerVersionError(ReportgenError):
     def __init__(self, url: str, found: int, known: int):
         super().__init__(
@@ -311,9 +354,53 @@ def _v6_jobs(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_jobs_report_id ON jobs (report_id)"))
 
 
+def _v7_web_tables(conn: Connection) -> None:
+    """Version 7: the web page's tables, which until now the page created when missing.
+
+    A table an older page already made is left as it is (same definition, rows kept); a
+    missing one is made as that page made it, from SQLAlchemy metadata (its indexes too).
+    """
+    at_v7 = sa.MetaData()
+    sa.Table(
+        "web_users", at_v7,
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("password_hash", sa.String(255), nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+    )
+    sa.Table(
+        "web_audit", at_v7,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.DateTime, nullable=False),
+        sa.Column("user_name", sa.String(64)),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("target", sa.String(255), nullable=False, server_default=""),
+        sa.Column("outcome", sa.String(32), nullable=False),
+        sa.Column("detail", sa.Text),
+    )
+    sa.Table(
+        "web_approvals", at_v7,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("run_id", sa.Integer, nullable=False, index=True),
+        sa.Column("decision", sa.String(16), nullable=False),
+        sa.Column("user_name", sa.String(64), nullable=False),
+        sa.Column("reason", sa.Text),
+        sa.Column("at", sa.DateTime, nullable=False),
+    )
+    sa.Table(
+        "web_sessions", at_v7,
+        sa.Column("id_hash", sa.String(64), primary_key=True),
+        sa.Column("user_name", sa.String(64), nullable=False, index=True),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("expires_at", sa.DateTime, nullable=False),
+    )
+    at_v7.create_all(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _v1_initial, _v2_resends_summary_locks, _v3_live_locks_alerts, _v4_fan_out_children,
-    _v5_pruned_artifacts, _v6_jobs)
+    _v5_pruned_artifacts, _v6_jobs, _v7_web_tables)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

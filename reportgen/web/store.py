@@ -2,8 +2,9 @@
 audit trail.
 
 The tables live in the ledger's database (one authority for runs and who acted on them)
-but in their own metadata and module, as ledger schema step 5: they are created when
-missing and never alter the run tables.
+and are part of its schema (``reportgen.ledger.schema``, from version 7): opening the
+``Ledger`` creates or migrates them with the rest, so a ``WebStore`` is given the engine of
+an opened ledger and only reads and writes rows.
 """
 
 from __future__ import annotations
@@ -19,57 +20,18 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from reportgen.errors import InputError
-from reportgen.ledger.schema import UtcDateTime
+from reportgen.errors import InputError, ReportgenError
+from reportgen.ledger.schema import SCHEMA_VERSION, current_version
+from reportgen.ledger.schema import web_approvals as approvals
+from reportgen.ledger.schema import web_audit as audit
+from reportgen.ledger.schema import web_sessions as sessions
+from reportgen.ledger.schema import web_users as users
 from reportgen.ledger.store import utc_now
-
-WEB_SCHEMA_STEP = 5
 
 Role = Literal["viewer", "analyst", "approver", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 Decision = Literal["approved", "rejected"]
 
-metadata = sa.MetaData()
-
-users = sa.Table(
-    "web_users", metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("email", sa.String(320), nullable=False),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("password_hash", sa.String(255), nullable=False),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-)
-
-audit = sa.Table(
-    "web_audit", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", UtcDateTime, nullable=False),
-    sa.Column("user_name", sa.String(64)),
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("target", sa.String(255), nullable=False, server_default=""),
-    sa.Column("outcome", sa.String(32), nullable=False),
-    sa.Column("detail", sa.Text),
-)
-
-approvals = sa.Table(
-    "web_approvals", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, nullable=False, index=True),
-    sa.Column("decision", sa.String(16), nullable=False),
-    sa.Column("user_name", sa.String(64), nullable=False),
-    sa.Column("reason", sa.Text),
-    sa.Column("at", UtcDateTime, nullable=False),
-)
-
-# Sign-ins held server-side: the cookie carries only a random id, and ending the row (sign-out,
-# a password change) ends the session whatever the cookie says.  Only the id's hash is kept.
-sessions = sa.Table(
-    "web_sessions", metadata,
-    sa.Column("id_hash", sa.String(64), primary_key=True),
-    sa.Column("user_name", sa.String(64), nullable=False, index=True),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("expires_at", UtcDateTime, nullable=False),
-)
 SESSION_LIFETIME = timedelta(hours=8)
 
 
@@ -117,12 +79,19 @@ MIN_PASSWORD_LENGTH = 10
 
 
 class WebStore:
-    """Accounts, approvals and audit entries in the ledger database at ``engine``."""
+    """Accounts, approvals and audit entries in the ledger database at ``engine``, which
+    must be at the current schema version (a ``Ledger`` opened on it migrates it)."""
 
     def __init__(self, engine: sa.Engine, *, now: Callable[[], datetime] = utc_now):
         self.engine = engine
         self.now = now
-        metadata.create_all(engine, checkfirst=True)
+        with engine.connect() as conn:
+            found = current_version(conn)
+        if found < SCHEMA_VERSION:
+            raise ReportgenError(
+                f"the run ledger at {engine.url.render_as_string(hide_password=True)} has "
+                f"schema version {found}, older than this reportgen's ({SCHEMA_VERSION}); "
+                "open it as a Ledger first, which migrates it")
         # A hash to check against when the name is unknown, so a wrong name costs the same
         # time as a wrong password and does not reveal which names exist.
         self._dummy_hash = _hasher.hash("not a password of anyone")
