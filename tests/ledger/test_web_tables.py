@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from support.web_tables_v6 import old_web_metadata
 from test_runs_postgres import schema_of
 
-from reportgen.ledger.schema import SCHEMA_VERSION, UtcDateTime, current_version, migrate
+from reportgen.ledger.schema import SCHEMA_VERSION, current_version, migrate
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -20,46 +21,6 @@ if TYPE_CHECKING:
 
 WEB_TABLES = {"web_users", "web_audit", "web_approvals", "web_sessions"}
 T0 = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
-
-
-def old_web_metadata() -> sa.MetaData:
-    """The web tables as the page defined and created them (``create_all``) before version 7."""
-    metadata = sa.MetaData()
-    sa.Table(
-        "web_users", metadata,
-        sa.Column("name", sa.String(64), primary_key=True),
-        sa.Column("email", sa.String(320), nullable=False),
-        sa.Column("role", sa.String(16), nullable=False),
-        sa.Column("password_hash", sa.String(255), nullable=False),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-    )
-    sa.Table(
-        "web_audit", metadata,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("at", UtcDateTime, nullable=False),
-        sa.Column("user_name", sa.String(64)),
-        sa.Column("action", sa.String(32), nullable=False),
-        sa.Column("target", sa.String(255), nullable=False, server_default=""),
-        sa.Column("outcome", sa.String(32), nullable=False),
-        sa.Column("detail", sa.Text),
-    )
-    sa.Table(
-        "web_approvals", metadata,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("run_id", sa.Integer, nullable=False, index=True),
-        sa.Column("decision", sa.String(16), nullable=False),
-        sa.Column("user_name", sa.String(64), nullable=False),
-        sa.Column("reason", sa.Text),
-        sa.Column("at", UtcDateTime, nullable=False),
-    )
-    sa.Table(
-        "web_sessions", metadata,
-        sa.Column("id_hash", sa.String(64), primary_key=True),
-        sa.Column("user_name", sa.String(64), nullable=False, index=True),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-        sa.Column("expires_at", UtcDateTime, nullable=False),
-    )
-    return metadata
 
 
 def v6_ledger(url: str, *, with_web_tables: bool) -> None:

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
+from support.web_tables_v6 import old_web_metadata
 
 from reportgen.errors import ReportgenError
-from reportgen.ledger.schema import SCHEMA_VERSION, UtcDateTime, current_version, migrate
+from reportgen.ledger.schema import SCHEMA_VERSION, current_version, migrate
 from reportgen.web.store import WebStore
 
 if TYPE_CHECKING:
@@ -26,25 +27,10 @@ def test_accounts_and_sessions_an_older_page_kept_work_after_the_ledger_migrates
         ledger_url: str, open_ledger: OpenLedger) -> None:
     engine = sa.create_engine(ledger_url)
     migrate(engine, target=6)
-    # Two of the tables as the page made them (create_all) before they were in the
-    # ledger's schema.
-    old = sa.MetaData()
-    old_users = sa.Table(
-        "web_users", old,
-        sa.Column("name", sa.String(64), primary_key=True),
-        sa.Column("email", sa.String(320), nullable=False),
-        sa.Column("role", sa.String(16), nullable=False),
-        sa.Column("password_hash", sa.String(255), nullable=False),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-    )
-    old_sessions = sa.Table(
-        "web_sessions", old,
-        sa.Column("id_hash", sa.String(64), primary_key=True),
-        sa.Column("user_name", sa.String(64), nullable=False, index=True),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-        sa.Column("expires_at", UtcDateTime, nullable=False),
-    )
-    old.create_all(engine)
+    # The tables as the page made them (create_all) before they were in the ledger's schema
+    old = old_web_metadata()
+    old_users, old_sessions = old.tables["web_users"], old.tables["web_sessions"]
+    old.create_all(engine, tables=[old_users, old_sessions])  # two of the four
     with engine.begin() as conn:
         conn.execute(old_users.insert().values(
             name="ana", email="ana@example.com", role="approver",
