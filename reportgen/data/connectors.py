@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from reportgen._lazy import lazy
-from reportgen.definition.models import SourceSpec
+from reportgen.definition.content_specs import SourceSpec
 from reportgen.errors import OptionalDependencyError, ReportgenError, SourceError
 from reportgen.registry import Registry
 from reportgen.secrets import redact

@@ -24,7 +24,7 @@ from reportgen.data.connectors import (
     duckdb_connection,
 )
 from reportgen.data.resources import is_out_of_memory, out_of_memory, policy
-from reportgen.definition.models import SourceSpec
+from reportgen.definition.content_specs import SourceSpec
 from reportgen.errors import SourceError
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from reportgen.definition.models import SourceSpec
+from reportgen.definition.content_specs import SourceSpec
 
 _CHUNK = 1 << 20
 _content: dict[tuple[str, int, int], str] = {}

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from reportgen.definition.pii import personal_columns
 
 if TYPE_CHECKING:
-    from reportgen.definition.models import Definition, SourceSpec
+    from reportgen.definition.content_specs import SourceSpec
+    from reportgen.definition.document import Definition
     from reportgen.report.model import BreakdownRow, MetricResult
 
 

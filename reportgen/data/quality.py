@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 if TYPE_CHECKING:
     from reportgen.data.connectors import RawRelation
-    from reportgen.definition.models import SourceSpec
+    from reportgen.definition.content_specs import SourceSpec
     from reportgen.period import Period
     from reportgen.report.model import MetricResult
 

@@ -34,7 +34,7 @@ from reportgen.data.contract import check_contract
 from reportgen.data.fingerprint import fingerprint as data_fingerprint
 from reportgen.data.quality import QualityCounts, read_counts
 from reportgen.data.resources import is_out_of_memory, out_of_memory
-from reportgen.definition.models import SourceSpec
+from reportgen.definition.content_specs import SourceSpec
 from reportgen.errors import SourceError
 from reportgen.period import Period
 from reportgen.secrets import redact

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
-from reportgen.definition.models import DeliverySpec, EmailSpec, SlackSpec, TeamsSpec
+from reportgen.definition.delivery_specs import DeliverySpec, EmailSpec, SlackSpec, TeamsSpec
 from reportgen.delivery.once import (
     DeliveryReport,
     Destination,

@@ -32,9 +32,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Literal
 
-from reportgen.definition.models import (
-    EmailSpec,
-)
+from reportgen.definition.delivery_specs import EmailSpec
 from reportgen.delivery.content import MailContent, render_bodies
 from reportgen.delivery.headers import HeaderInjectionError as HeaderInjectionError
 from reportgen.delivery.headers import check_header as check_header

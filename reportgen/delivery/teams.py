@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from reportgen.definition.models import TeamsSpec
+from reportgen.definition.delivery_specs import TeamsSpec
 from reportgen.delivery.chat import ChatMessage, PostError, chat_message, env_secret, post_once
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import RecipientOutcome

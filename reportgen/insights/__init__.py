@@ -44,7 +44,7 @@ from typing import Any
 import pandas as pd
 
 from reportgen.data.rows import Rows
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.insights.calibration import calibration_findings
 from reportgen.insights.changes import change_findings
 from reportgen.insights.context import InsightContext

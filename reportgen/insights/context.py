@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reportgen.data.rows import Rows, as_rows
-from reportgen.definition.models import Definition, MetricSpec
+from reportgen.definition.content_specs import MetricSpec
+from reportgen.definition.document import Definition
 from reportgen.insights.severity import severity as impact
 from reportgen.insights.text import Verdict
 from reportgen.period import Period

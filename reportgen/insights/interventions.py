@@ -25,7 +25,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_effectsize
 
 from reportgen import text
-from reportgen.definition.models import InterventionSpec
+from reportgen.definition.insight_specs import InterventionSpec
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
 from reportgen.insights.text import (

@@ -41,7 +41,7 @@ from reportgen.insights.text import (
     value_text,
 )
 from reportgen.report.model import BreakdownRow, Finding, MetricResult
-from reportgen.stats import inference as stats
+from reportgen.stats import significance as stats
 
 
 def qa_programme_findings(ctx: InsightContext) -> list[Finding]:

@@ -43,7 +43,7 @@ from reportgen.insights.text import (
     value_text,
 )
 from reportgen.report.model import BreakdownRow, Finding, MetricResult
-from reportgen.stats import inference as stats
+from reportgen.stats import significance as stats
 
 #: Words in a breakdown column that make it a list of causes (defect or contact reasons).
 CAUSE_WORDS: tuple[str, ...] = (

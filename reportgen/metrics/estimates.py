@@ -21,11 +21,14 @@ from reportgen.text.number import decimal, plain
 if TYPE_CHECKING:
     import numpy as np
 
-    from reportgen.stats import clustered
-    from reportgen.stats import inference as stats
+    from reportgen.stats import clustered, clustered_proportions, intervals, significance
+    from reportgen.stats import net_score as nps
 else:
     np = lazy("numpy")
-    stats = lazy("reportgen.stats.inference")
+    clustered_proportions = lazy("reportgen.stats.clustered_proportions")
+    intervals = lazy("reportgen.stats.intervals")
+    nps = lazy("reportgen.stats.net_score")
+    significance = lazy("reportgen.stats.significance")
     clustered = lazy("reportgen.stats.clustered")
 
 
@@ -92,13 +95,13 @@ class Proportion:
     def interval(self, level: float) -> Interval | None:
         if not self.trials:
             return None
-        low, high = stats.wilson_interval(self.successes, self.trials, level)
+        low, high = intervals.wilson_interval(self.successes, self.trials, level)
         return Interval(low, high, level, "Wilson")
 
     def compare(self, previous: Estimate, alpha: float) -> Change:
         if not isinstance(previous, Proportion) or not self.trials or not previous.trials:
             return _change(self, previous, None, None, None, alpha)
-        z, p = stats.two_proportion_ztest(self.successes, self.trials,
+        z, p = significance.two_proportion_ztest(self.successes, self.trials,
                                           previous.successes, previous.trials)
         return _change(self, previous, self.test_name, z, p, alpha)
 
@@ -173,13 +176,13 @@ class Mean(_NoRatio):
             return None
         if self.all_equal():
             return Interval(self.mean, self.mean, level, ALL_EQUAL)
-        low, high = stats.t_interval_from_stats(self.mean, self.sd or 0.0, self.count, level)
+        low, high = intervals.t_interval_from_stats(self.mean, self.sd or 0.0, self.count, level)
         return Interval(low, high, level, "Student t")
 
     def compare(self, previous: Estimate, alpha: float) -> Change:
         if not isinstance(previous, Mean) or self.mean is None or previous.mean is None:
             return _change(self, previous, None, None, None, alpha)
-        t, p = stats.welch_ttest_from_stats(self.mean, self.sd, self.count,
+        t, p = significance.welch_ttest_from_stats(self.mean, self.sd, self.count,
                                             previous.mean, previous.sd, previous.count)
         return _change(self, previous, self.test_name, t, p, alpha)
 
@@ -249,13 +252,13 @@ class Quantile(_Sample):
     def interval(self, level: float) -> Interval | None:
         if len(self.values) >= 2 and float(np.min(self.values)) == float(np.max(self.values)):
             return Interval(float(self.values[0]), float(self.values[0]), level, ALL_EQUAL)
-        bounds = stats.quantile_interval(self.values, self.q, level)
+        bounds = intervals.quantile_interval(self.values, self.q, level)
         return None if bounds is None else Interval(*bounds, level, "order statistics (binomial)")
 
     def compare(self, previous: Estimate, alpha: float) -> Change:
         if not isinstance(previous, Quantile) or previous.q != self.q:
             return _change(self, previous, None, None, None, alpha)
-        chi2, p = stats.quantile_test(self.values, previous.values, self.q)
+        chi2, p = significance.quantile_test(self.values, previous.values, self.q)
         return _change(self, previous, self.test_name, chi2, p, alpha)
 
 
@@ -266,7 +269,7 @@ class NetScore:
     The interval is the adjusted normal one (a pseudo-answer added to each category, so it
     keeps its level at small n and is never zero-width); a change is tested with the pooled
     z-test from 10 answers a period and the exact conditional test below (both with the
-    promoter / passive / detractor shares pooled under H0, see ``stats.net_score_test``).
+    promoter / passive / detractor shares pooled under H0, see ``nps.net_score_test``).
     """
 
     promoters: float
@@ -283,7 +286,7 @@ class NetScore:
     def _score(self) -> tuple[float, float] | None:
         if not self.total:
             return None
-        return stats.net_score(self.promoters, self.detractors, self.total)
+        return nps.net_score(self.promoters, self.detractors, self.total)
 
     @property
     def value(self) -> float | None:
@@ -303,19 +306,19 @@ class NetScore:
         return self.total
 
     @property
-    def counts(self) -> stats.NetCounts:
+    def counts(self) -> nps.NetCounts:
         return (self.promoters, self.passives, self.detractors)
 
     def interval(self, level: float) -> Interval | None:
         if not self.total:
             return None
-        low, high = stats.net_score_interval(*self.counts, level)
+        low, high = nps.net_score_interval(*self.counts, level)
         return Interval(low, high, level, self.interval_name or "")
 
     def compare(self, previous: Estimate, alpha: float) -> Change:
         if not isinstance(previous, NetScore) or not self.total or not previous.total:
             return _change(self, previous, None, None, None, alpha)
-        method, statistic, p = stats.net_score_test(self.counts, previous.counts)
+        method, statistic, p = nps.net_score_test(self.counts, previous.counts)
         name = ("exact conditional test (pooled under H0)" if method.startswith("exact")
                 else "z-test (pooled under H0)")
         return _change(self, previous, name, statistic, p, alpha)
@@ -337,13 +340,13 @@ class ClusteredProportion(Proportion):
     test_name: str | None = "two-proportion z-test (design-effect corrected)"
     interval_name: str | None = "Wilson on the effective n (cluster-robust design effect)"
 
-    def design(self, level: float = 0.95) -> stats.ClusterDesign | None:
-        return stats.cluster_design(self.cluster_successes, self.cluster_trials, level)
+    def design(self, level: float = 0.95) -> clustered_proportions.ClusterDesign | None:
+        return clustered_proportions.cluster_design(self.cluster_successes, self.cluster_trials, level)
 
     def interval(self, level: float) -> Interval | None:
         if not self.trials:
             return None
-        bounds = stats.clustered_wilson_interval(self.cluster_successes, self.cluster_trials,
+        bounds = clustered_proportions.clustered_wilson_interval(self.cluster_successes, self.cluster_trials,
                                                  level)
         if bounds is None:
             return super().interval(level)
@@ -353,7 +356,7 @@ class ClusteredProportion(Proportion):
         if not isinstance(previous, Proportion) or not self.trials or not previous.trials:
             return _change(self, previous, None, None, None, alpha)
         now, before = self.design(), _design_of(previous)
-        z, p = stats.clustered_proportion_ztest(
+        z, p = clustered_proportions.clustered_proportion_ztest(
             self.successes / self.trials, self.trials, now.design_effect if now else 1.0,
             previous.successes / previous.trials, previous.trials,
             before.design_effect if before else 1.0)
@@ -362,7 +365,7 @@ class ClusteredProportion(Proportion):
         return _change(self, previous, name, z, p, alpha)
 
 
-def _design_of(estimate: Proportion) -> stats.ClusterDesign | None:
+def _design_of(estimate: Proportion) -> clustered_proportions.ClusterDesign | None:
     return estimate.design() if isinstance(estimate, ClusteredProportion) else None
 
 

@@ -15,7 +15,7 @@ from reportgen.data.aggregates import Aggregation, Request, Result, count_if
 from reportgen.report.model import LeftOut
 
 if TYPE_CHECKING:
-    from reportgen.definition.models import MetricSpec
+    from reportgen.definition.content_specs import MetricSpec
     from reportgen.metrics.base import Calculator, Exclusion
 
 

@@ -42,11 +42,13 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from reportgen.stats import inference as stats
+    from reportgen.stats import agreement, intervals, significance
 else:
     np = lazy("numpy")
     pd = lazy("pandas")
-    stats = lazy("reportgen.stats.inference")
+    agreement = lazy("reportgen.stats.agreement")
+    intervals = lazy("reportgen.stats.intervals")
+    significance = lazy("reportgen.stats.significance")
 
 if TYPE_CHECKING:
     from reportgen.data.aggregates import Aggregation, Cols
@@ -89,7 +91,7 @@ def _bias(values: np.ndarray, level: float) -> dict[str, Any]:
     if n == 0:
         return {"n": 0, "bias": None, "low": None, "high": None}
     mean = float(values.mean())
-    low, high = stats.t_interval(values, level) if n > 1 and values.var() > 0 else (mean, mean)
+    low, high = intervals.t_interval(values, level) if n > 1 and values.var() > 0 else (mean, mean)
     return {"n": n, "bias": mean, "low": float(low), "high": float(high)}
 
 
@@ -109,7 +111,7 @@ def reviewer_table(table: pd.DataFrame, params: ConsistencyParams,
             before = previous.loc[previous["reviewer"] == reviewer, "deviation"].to_numpy(float)
             row["previous_n"] = len(before)
             row["previous_bias"] = float(before.mean()) if len(before) else None
-            row["change_p"] = (stats.welch_ttest(values, before)[1]
+            row["change_p"] = (significance.welch_ttest(values, before)[1]
                                if len(values) > 1 and len(before) > 1 else None)
         rows.append(row)
     _holm(rows, "p_value", "p_adjusted", params.alpha)
@@ -135,7 +137,7 @@ def _holm(rows: list[dict[str, Any]], key: str, out: str, alpha: float) -> None:
     for row in rows:
         row[out] = None
     if tested:
-        adjusted = stats.holm([r[key] for r in tested])
+        adjusted = significance.holm([r[key] for r in tested])
         for row, value in zip(tested, adjusted, strict=True):
             row[out] = None if value is None else float(value)
 
@@ -221,7 +223,7 @@ def agent_coverage(frame: pd.DataFrame, params: CoverageParams) -> list[dict[str
         values = part["score"].to_numpy(dtype=float)
         half = None
         if len(values) > 1:
-            low, high = stats.t_interval(values, params.confidence)
+            low, high = intervals.t_interval(values, params.confidence)
             half = float(high - low) / 2 if np.isfinite(high - low) else None
         rows.append({"agent": str(agent), "reviews": len(values), "mean": float(values.mean()),
                      "half_width": half, "below_goal": len(values) < params.goal,
@@ -343,7 +345,7 @@ def kappa_of(auto: pd.Series, human: pd.Series, weights: str) -> tuple[float, fl
         return float("nan"), float("nan")
     table = pd.crosstab(pd.Categorical(auto, categories=levels),
                         pd.Categorical(human, categories=levels), dropna=False)
-    return stats.cohens_kappa(table.to_numpy(dtype=float), weights,  # type: ignore[arg-type]
+    return agreement.cohens_kappa(table.to_numpy(dtype=float), weights,  # type: ignore[arg-type]
                               levels)
 
 
@@ -373,7 +375,7 @@ class AutoHumanKappa(Calculator):
             return Statistic(None, 0)
         kappa, se = kappa_of(pairs["auto"], pairs["human"], params.weights)
         return Statistic(kappa, len(pairs), "normal (asymptotic SE)",
-                         lambda level: stats.kappa_interval(kappa, se, level))
+                         lambda level: agreement.kappa_interval(kappa, se, level))
 
     def details(self, frame: pd.DataFrame, params: CalculatorParams,
                 history: HistoryFrames) -> Mapping[str, Any]:
@@ -381,7 +383,7 @@ class AutoHumanKappa(Calculator):
         rows = []
         for question, part in _pairs(frame, params).groupby("question", sort=True):
             kappa, se = kappa_of(part["auto"], part["human"], params.weights)
-            bounds = (stats.kappa_interval(kappa, se, params.confidence)
+            bounds = (agreement.kappa_interval(kappa, se, params.confidence)
                       if np.isfinite(kappa) else None)
             rows.append({"question": str(question), "n": len(part),
                          "kappa": float(kappa) if np.isfinite(kappa) else None,

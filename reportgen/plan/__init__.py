@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from reportgen.definition import LoadedDefinition
 from reportgen.definition import load_definition as _load
-from reportgen.definition.models import ChartSpec, Definition, SourceSpec
+from reportgen.definition.content_specs import ChartSpec, SourceSpec
+from reportgen.definition.document import Definition
 from reportgen.plan.checks import registry_problems
 from reportgen.plan.delivery import delivery_problems
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, Field
 
-from reportgen.definition.models import PlainPath, Strict
+from reportgen.definition.fields import PlainPath, Strict
 from reportgen.registry import Registry
 
 if TYPE_CHECKING:

@@ -32,7 +32,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from reportgen import text
 from reportgen.definition.checks import Collector, pydantic_problems
-from reportgen.definition.models import Definition, Strict
+from reportgen.definition.document import Definition
+from reportgen.definition.fields import Strict
 from reportgen.definition.yaml_loader import LineMap, load_yaml
 from reportgen.errors import DefinitionError, Location, Problem
 from reportgen.insights.text import scope_phrase

@@ -15,7 +15,8 @@ from reportgen import text
 from reportgen.data.gates import GateResult
 from reportgen.data.quality import QualityCounts, empty_metric_notes, metric_notes
 from reportgen.definition import LoadedDefinition
-from reportgen.definition.models import Definition, TableSpec
+from reportgen.definition.content_specs import TableSpec
+from reportgen.definition.document import Definition
 from reportgen.insights import text as insight_text
 from reportgen.insights.headline import in_summary
 from reportgen.period import Period

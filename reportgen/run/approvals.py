@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from reportgen import secrets
 from reportgen.definition import LoadedDefinition
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
 from reportgen.delivery.email import send_notice
 from reportgen.ledger.store import Ledger, RunRecord

@@ -22,7 +22,8 @@ from reportgen.data.aggregates import Request, Result
 from reportgen.data.gates import GateResult, check_gates
 from reportgen.data.rows import Rows, StoreRows
 from reportgen.definition import LoadedDefinition, locating
-from reportgen.definition.models import Definition, OutputSpec
+from reportgen.definition.content_specs import OutputSpec
+from reportgen.definition.document import Definition
 from reportgen.errors import DefinitionError, GateFailure, Problem
 from reportgen.metrics.engine import (
     AggregateData,

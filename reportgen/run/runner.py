@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from reportgen import secrets
-from reportgen.definition.models import EmailSpec, RetrySpec
+from reportgen.definition.delivery_specs import EmailSpec
+from reportgen.definition.schedule_specs import RetrySpec
 from reportgen.delivery.alerts import (
     NO_CHANNEL,
     AlertKind,

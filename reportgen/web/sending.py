@@ -122,7 +122,7 @@ async def approve(request: Request) -> Response:
 
 async def _deliver(request: Request, run: RunRecord, user: User, definition: Any, *,
                    action: str) -> Response:
-    from reportgen.definition.models import EmailSpec
+    from reportgen.definition.delivery_specs import EmailSpec
     from reportgen.delivery.channels import deliver_chats, run_link
     from reportgen.delivery.email import DeliveryReport, deliver_email
 

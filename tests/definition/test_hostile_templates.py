@@ -12,7 +12,7 @@ import pytest
 from support.factories import sample_model
 
 from reportgen.cli import main
-from reportgen.definition.models import OutputSpec
+from reportgen.definition.content_specs import OutputSpec
 from reportgen.errors import OutputPathError, RenderError
 from reportgen.render.files import file_in
 from reportgen.render.pdf import render_pdf

@@ -16,7 +16,8 @@ import pytest
 from scipy.stats import binom
 from test_insights_support import PERIOD, claims, compute, definition, window
 
-from reportgen.definition.models import Definition, MetricSpec
+from reportgen.definition.content_specs import MetricSpec
+from reportgen.definition.document import Definition
 from reportgen.insights import build_insights
 from reportgen.metrics.engine import PERIOD_COLUMN, Settings, suppression, target_status
 from reportgen.metrics.estimates import Proportion

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.insights.text import CHANGE_WORDS
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen.definition.models import MetricSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period

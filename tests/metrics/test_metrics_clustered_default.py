@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from reportgen.definition.models import MetricSpec, SourceSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, SourceSpec, StatisticsSpec
 from reportgen.metrics.engine import MetricPlan
 from reportgen.metrics.estimates import ClusteredMean, ClusteredProportion
 

@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from reportgen.definition.models import MetricSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.metrics.engine import MetricPlan, evaluate, holm_family
 from reportgen.metrics.estimates import Proportion
 from reportgen.period import Period
@@ -123,9 +123,9 @@ def test_holm_family_leaves_a_single_test_alone() -> None:
 def test_holm_matches_statsmodels() -> None:
     from statsmodels.stats.multitest import multipletests
 
-    from reportgen.stats import inference as stats
+    from reportgen.stats import significance
 
     p_values = [0.01, 0.04, 0.03, 0.005, 0.2, 0.04]
     expected = multipletests(p_values, method="holm")[1]
-    assert stats.holm(p_values) == pytest.approx(list(expected))
-    assert stats.holm([0.02, None, float("nan")]) == [0.02, None, None]
+    assert significance.holm(p_values) == pytest.approx(list(expected))
+    assert significance.holm([0.02, None, float("nan")]) == [0.02, None, None]

@@ -11,7 +11,7 @@ from babel.dates import format_date, format_time, get_datetime_format
 from support.factories import sample_metric
 
 from reportgen import text
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.metrics import CALCULATORS
 from reportgen.metrics.operations import FcrParams, FirstContactResolution
 from reportgen.report.assemble import make_kpi
