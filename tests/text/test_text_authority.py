@@ -24,8 +24,8 @@ TEMPLATE_FOLDERS = (PACKAGE / "web" / "templates", ROOT / "report_templates")
 ALLOWED: dict[tuple[str, str], str] = {
     ("reportgen/data/canonical.py", "<module>"): "a regular expression's character class",
     ("reportgen/render/pdf.py", "_listed"): "a Unicode code point, written U+XXXX as Unicode does",
-    ("reportgen/cli.py", "cmd_history"): "the run history table printed for operators",
-    ("reportgen/cli.py", "cmd_schedule"): "the schedule table printed for operators",
+    ("reportgen/cli/report_commands.py", "cmd_history"): "the run history table printed for operators",
+    ("reportgen/cli/service_commands.py", "cmd_schedule"): "the schedule table printed for operators",
     ("reportgen/data/canonical.py", "_bounds"): "a timestamp literal for SQL text columns",
     ("reportgen/data/connectors.py", "SqlConnector.open"): "timestamp literals bound into SQL",
     ("reportgen/data/contract.py", "check_contract"): "a located data error for the operator",
