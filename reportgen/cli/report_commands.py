@@ -79,7 +79,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                          out_dir=Path(args.out))
     if not (args.debug or args.verbose):
         # this command shows the run's progress and outcome itself; the runner's log repeats it
-        logging.getLogger("reportgen.run.runner").setLevel(logging.CRITICAL)
+        for name in ("runner", "publishing", "holds", "failures"):
+            logging.getLogger(f"reportgen.run.{name}").setLevel(logging.CRITICAL)
     terminate_like_interrupt()
     told: list[dict] = []
     with _progress_display(loaded.definition.id, period.key, enabled=not args.json) as show:

@@ -38,7 +38,7 @@ from reportgen.executors.deadlines import CHECK_EVERY
 from reportgen.executors.invalid import _invalid_reported, _report_invalid
 from reportgen.executors.jobs import JobOutcome, run_job
 from reportgen.period import Period
-from reportgen.run.runner import LoadFn, resolve_loader
+from reportgen.run.pipeline import LoadFn, resolve_loader
 from reportgen.settings import Settings, load_settings
 
 if TYPE_CHECKING:

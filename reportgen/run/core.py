@@ -24,7 +24,8 @@ from reportgen.period import Period
 from reportgen.run import events
 from reportgen.run.build import build_report
 from reportgen.run.fanout import only_segment
-from reportgen.run.runner import resolve_pipeline, run_fanout, run_report
+from reportgen.run.pipeline import resolve_pipeline
+from reportgen.run.runner import run_fanout, run_report
 
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition

@@ -44,7 +44,7 @@ def build_preview(request: Request, entry: Entry, period_key: str, segment: str 
     ``anyway``."""
     from reportgen.data.fingerprint import cheap_fingerprints
     from reportgen.errors import GateFailure
-    from reportgen.run.runner import resolve_pipeline
+    from reportgen.run.pipeline import resolve_pipeline
 
     config = web_config(request)
     assert entry.loaded is not None

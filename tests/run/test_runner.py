@@ -23,7 +23,8 @@ from reportgen import secrets
 from reportgen.errors import DeliveryError
 from reportgen.ledger.store import Ledger, RunLocked
 from reportgen.period import Period
-from reportgen.run.runner import next_retry_at, resend_run, run_report
+from reportgen.run.holds import next_retry_at
+from reportgen.run.runner import resend_run, run_report
 
 PERIOD = Period.parse("2026-10", "month", "Europe/Berlin")
 T0 = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
