@@ -43,9 +43,10 @@ from reportgen.insights.text import (
     value_text,
 )
 from reportgen.metrics.base import Calculator, CalculatorParams
+from reportgen.metrics.clustered_estimates import sampling_variance
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.engine import PERIOD_COLUMN
-from reportgen.metrics.estimates import Estimate, sampling_variance
+from reportgen.metrics.estimates import Estimate
 from reportgen.report.model import Finding
 from reportgen.stats import did as stats_did
 from reportgen.text.number import POINT_UNITS

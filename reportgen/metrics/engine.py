@@ -16,7 +16,8 @@ from reportgen.data.aggregates import Aggregation, Request, Result
 from reportgen.data.rows import apply_filter
 from reportgen.definition.content_specs import MetricSpec, SourceSpec, StatisticsSpec
 from reportgen.metrics.base import Calculator, CalculatorParams, HistoryFrames, calculator
-from reportgen.metrics.estimates import Proportion, design_text
+from reportgen.metrics.clustered_estimates import design_text
+from reportgen.metrics.estimates import Proportion
 from reportgen.period import Period
 from reportgen.report.model import (
     BreakdownRow,

@@ -19,14 +19,8 @@ from reportgen.metrics.base import (
     Exclusion,
     negative,
 )
-from reportgen.metrics.estimates import (
-    Count,
-    Mean,
-    Proportion,
-    Quantile,
-    mean_from,
-    proportion_from,
-)
+from reportgen.metrics.estimates import Count, Mean, Proportion, mean_from, proportion_from
+from reportgen.metrics.quantile_and_net_score import Quantile
 from reportgen.report.model import Unit
 from reportgen.text.number import plain
 

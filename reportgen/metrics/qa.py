@@ -13,14 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import Field, model_validator
 
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Exclusion, outside
-from reportgen.metrics.estimates import (
-    ClusteredMean,
-    ClusteredProportion,
-    Mean,
-    Proportion,
-    mean_from,
-    proportion_from,
-)
+from reportgen.metrics.clustered_estimates import ClusteredMean, ClusteredProportion
+from reportgen.metrics.estimates import Mean, Proportion, mean_from, proportion_from
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from reportgen.metrics import calculator
-from reportgen.metrics.estimates import ClusteredProportion, Proportion
+from reportgen.metrics.clustered_estimates import ClusteredProportion
+from reportgen.metrics.estimates import Proportion
 from reportgen.stats import clustered_proportions
 
 

@@ -11,7 +11,8 @@ import statsmodels.api as sm
 from scipy import stats as sps
 
 from reportgen.metrics import calculator
-from reportgen.metrics.estimates import ClusteredMean, Mean
+from reportgen.metrics.clustered_estimates import ClusteredMean
+from reportgen.metrics.estimates import Mean
 from reportgen.stats import clustered as stats_clustered
 
 AGENTS, AUDITS, ICC, SD, TRUE_MEAN = 20, 15, 0.1, 12.0, 82.0

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from reportgen.metrics.estimates import NetScore
+from reportgen.metrics.quantile_and_net_score import NetScore
 from reportgen.stats import clustered_proportions, intervals
 from reportgen.stats import net_score as nps
 
