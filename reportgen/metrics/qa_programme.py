@@ -36,8 +36,8 @@ from reportgen.metrics.base import (
 from reportgen.metrics.calibration import PanelParams, is_reference, unit_ids
 from reportgen.metrics.columns import numeric
 from reportgen.metrics.estimates import Proportion, Statistic, proportion_from
-from reportgen.metrics.qa import ScorecardCalculator, ScorecardParams
 from reportgen.metrics.quantile_and_net_score import Quantile
+from reportgen.metrics.scorecard import ScorecardCalculator, ScorecardParams
 
 if TYPE_CHECKING:
     import numpy as np
