@@ -23,16 +23,11 @@ import sqlalchemy as sa
 
 from reportgen.data.aggregates import Request, Result, compile_requests, read_result
 from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build
-from reportgen.data.connectors import (
-    SOURCES,
-    Connector,
-    RawRelation,
-    driver_connection,
-    read_problem,
-)
+from reportgen.data.connectors import SOURCES, Connector, RawRelation
 from reportgen.data.contract import check_contract
 from reportgen.data.fingerprint import fingerprint as data_fingerprint
 from reportgen.data.quality import QualityCounts, read_counts
+from reportgen.data.relations import driver_connection, read_problem
 from reportgen.data.resources import is_out_of_memory, out_of_memory
 from reportgen.definition.content_specs import SourceSpec
 from reportgen.errors import SourceError

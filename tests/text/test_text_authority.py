@@ -27,7 +27,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("reportgen/cli/report_commands.py", "cmd_history"): "the run history table printed for operators",
     ("reportgen/cli/service_commands.py", "cmd_schedule"): "the schedule table printed for operators",
     ("reportgen/data/canonical.py", "_bounds"): "a timestamp literal for SQL text columns",
-    ("reportgen/data/connectors.py", "SqlConnector.open"): "timestamp literals bound into SQL",
+    ("reportgen/data/sql_source.py", "SqlConnector.open"): "timestamp literals bound into SQL",
     ("reportgen/data/contract.py", "check_contract"): "a located data error for the operator",
     ("reportgen/data/csv_source.py", "_rejected"): "a located CSV error (line numbers)",
     ("reportgen/data/resources.py", "DuckDbPolicy.limit_text"): "a memory limit in an error",
