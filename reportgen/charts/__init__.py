@@ -22,7 +22,7 @@ from reportgen.charts.base import (
 from reportgen.registry import Registry
 
 if TYPE_CHECKING:
-    from reportgen.report.model import Figure
+    from reportgen.report.model.sections import Figure
 
 __all__ = [
     "CHARTS",

@@ -33,7 +33,8 @@ from reportgen.charts.style import (
     wrap,
 )
 from reportgen.charts.units import UnitFormatter, format_count, plural
-from reportgen.report.model import BreakdownRow, Figure, NativeChart, Series
+from reportgen.report.model.metric_results import BreakdownRow
+from reportgen.report.model.sections import Figure, NativeChart, Series
 from reportgen.text import percent
 
 

@@ -15,7 +15,7 @@ from reportgen.data.store import DataStore
 from reportgen.definition.document import Definition
 from reportgen.definition.schedule_specs import GateSpec
 from reportgen.period import Period
-from reportgen.report.model import MetricResult
+from reportgen.report.model.metric_results import MetricResult
 
 
 @dataclass(frozen=True)

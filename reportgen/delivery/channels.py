@@ -33,7 +33,7 @@ from reportgen.registry import Registry
 if TYPE_CHECKING:
     from reportgen.delivery.content import MailContent
     from reportgen.ledger.store import Ledger
-    from reportgen.report.model import Artifact
+    from reportgen.report.model.report_model import Artifact
     from reportgen.settings import SmtpSettings
 
 

@@ -44,7 +44,7 @@ from reportgen.delivery.once import UnknownOutcome as UnknownOutcome
 from reportgen.delivery.smtp import SmtpSession, describe, is_transient
 from reportgen.errors import DeliveryError
 from reportgen.ledger.store import Ledger, Purpose, utc_now
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 from reportgen.settings import SmtpSettings
 
 logger = logging.getLogger(__name__)

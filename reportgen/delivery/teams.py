@@ -20,7 +20,7 @@ from reportgen.delivery.chat import ChatMessage, PostError, chat_message, env_se
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import RecipientOutcome
 from reportgen.ledger.store import Ledger
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 
 CHANNEL = "teams"
 

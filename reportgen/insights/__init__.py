@@ -64,7 +64,8 @@ from reportgen.insights.severity import KIND_ORDER
 from reportgen.insights.targets import target_findings
 from reportgen.insights.themes import theme_findings
 from reportgen.period import Period
-from reportgen.report.model import Finding, MetricResult
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
 
 __all__ = ["Decomposition", "Segment", "build_insights", "decompose", "rank"]
 

@@ -12,7 +12,8 @@ from reportgen.definition.document import Definition
 from reportgen.insights.severity import severity as impact
 from reportgen.insights.text import Verdict
 from reportgen.period import Period
-from reportgen.report.model import Finding, MetricResult, Tone
+from reportgen.report.model.metric_results import MetricResult, Tone
+from reportgen.report.model.sections import Finding
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from reportgen.metrics.clustered_estimates import sampling_variance
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.metrics.estimates import Estimate
-from reportgen.report.model import Finding
+from reportgen.report.model.sections import Finding
 from reportgen.stats import did as stats_did
 from reportgen.text.number import POINT_UNITS
 

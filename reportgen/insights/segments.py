@@ -42,7 +42,8 @@ from reportgen.insights.text import (
     tone_of,
     value_text,
 )
-from reportgen.report.model import BreakdownRow, Finding, MetricResult
+from reportgen.report.model.metric_results import BreakdownRow, MetricResult
+from reportgen.report.model.sections import Finding
 from reportgen.stats import significance as stats
 
 #: Words in a breakdown column that make it a list of causes (defect or contact reasons).

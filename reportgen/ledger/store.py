@@ -43,7 +43,7 @@ from reportgen.ledger.schema import (
     runs,
     use_wal,
 )
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 
 Trigger = Literal["schedule", "manual", "retry"]
 # 'skipped': a fan-out segment too small for a report of its own (the reason is its error)

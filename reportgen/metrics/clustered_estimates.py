@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from reportgen._lazy import lazy
 from reportgen.metrics.estimates import Estimate, Mean, Proportion, change_between
-from reportgen.report.model import Change, Interval
+from reportgen.report.model.metric_results import Change, Interval
 from reportgen.text.number import count as count_text
 from reportgen.text.number import decimal
 

@@ -25,7 +25,7 @@ from reportgen.metrics.base import (
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.estimates import Estimate, Proportion
 from reportgen.period import Period
-from reportgen.report.model import Direction, Unit
+from reportgen.report.model.metric_results import Direction, Unit
 from reportgen.text.dates import day as day_text
 from reportgen.text.dates import week_axis
 

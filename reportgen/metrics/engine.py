@@ -19,7 +19,7 @@ from reportgen.metrics.base import Calculator, CalculatorParams, HistoryFrames, 
 from reportgen.metrics.clustered_estimates import design_text
 from reportgen.metrics.estimates import Proportion
 from reportgen.period import Period
-from reportgen.report.model import (
+from reportgen.report.model.metric_results import (
     BreakdownRow,
     Change,
     Direction,

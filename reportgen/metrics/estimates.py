@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen._lazy import lazy
-from reportgen.report.model import ALL_EQUAL, Change, Interval
+from reportgen.report.model.metric_results import ALL_EQUAL, Change, Interval
 
 if TYPE_CHECKING:
     import numpy as np

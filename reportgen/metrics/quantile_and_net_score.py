@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from reportgen._lazy import lazy
 from reportgen.metrics.estimates import Estimate, PerItemSample, change_between
-from reportgen.report.model import ALL_EQUAL, Change, Interval
+from reportgen.report.model.metric_results import ALL_EQUAL, Change, Interval
 from reportgen.text.number import plain
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from reportgen.registry import Registry
 
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition
-    from reportgen.report.model import Artifact, ReportModel
+    from reportgen.report.model.report_model import Artifact, ReportModel
 
 
 class Renderer(Protocol):

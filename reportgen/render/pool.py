@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 
 logger = logging.getLogger(__name__)
 

@@ -63,7 +63,8 @@ from reportgen.render.pptx_tables import (
 )
 from reportgen.render.pptx_text import LINE_HEIGHT, choose_size, text_height_pt, use_font
 from reportgen.render.templates import find_builtin
-from reportgen.report.model import Artifact, Figure, Kpi, ReportModel, Section, Table
+from reportgen.report.model.report_model import Artifact, ReportModel
+from reportgen.report.model.sections import Figure, Kpi, Section, Table
 from reportgen.text.dates import timestamp
 
 __all__ = ["DEFAULT_MASTER", "render_pptx"]

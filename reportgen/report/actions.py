@@ -38,14 +38,9 @@ from reportgen.definition.yaml_loader import LineMap, load_yaml
 from reportgen.errors import DefinitionError, Location, Problem
 from reportgen.insights.text import scope_phrase
 from reportgen.period import Period
-from reportgen.report.model import (
-    ActionItem,
-    ActionRegister,
-    Finding,
-    MetricResult,
-    Readout,
-    ReadoutItem,
-)
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.report_model import ActionItem, ActionRegister, Readout, ReadoutItem
+from reportgen.report.model.sections import Finding
 
 Status = Literal["open", "done", "dropped"]
 COLUMNS = ("id", "finding", "metric", "scope", "action", "owner", "started", "due", "status",

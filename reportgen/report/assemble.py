@@ -21,26 +21,22 @@ from reportgen.insights import text as insight_text
 from reportgen.insights.headline import in_summary
 from reportgen.period import Period
 from reportgen.report.actions import ActionSpec, action_register, readout
-from reportgen.report.model import (
+from reportgen.report.model.metric_results import (
     ALL_EQUAL,
     BreakdownRow,
-    Cell,
     Change,
-    Column,
-    Figure,
-    Finding,
-    Kpi,
-    MethodNote,
     MetricResult,
+    Tone,
+)
+from reportgen.report.model.report_model import (
+    MethodNote,
     PeriodInfo,
     Provenance,
     ReportModel,
-    Section,
     StatNote,
-    Table,
     Theme,
-    Tone,
 )
+from reportgen.report.model.sections import Cell, Column, Figure, Finding, Kpi, Section, Table
 
 _LISTED_SUPPRESSIONS = 6
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from reportgen import text
-from reportgen.report.model import ReportModel
+from reportgen.report.model.report_model import ReportModel
 
 #: at most this many restated numbers are named; the rest are counted
 LISTED = 4

@@ -38,7 +38,9 @@ from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
 from reportgen.report.actions import ActionSpec, load_actions
 from reportgen.report.assemble import assemble_model, with_figures
-from reportgen.report.model import Artifact, Figure, Finding, MetricResult, ReportModel
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.report_model import Artifact, ReportModel
+from reportgen.report.model.sections import Figure, Finding
 from reportgen.run import reuse
 from reportgen.run.events import stage
 from reportgen.run.fanout import SegmentPlan, SegmentStore

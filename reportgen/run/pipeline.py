@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition

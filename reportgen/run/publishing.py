@@ -22,7 +22,8 @@ from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import DeliveryReport, UnknownOutcome
 from reportgen.ledger.store import Ledger, RunLock, RunStatus
 from reportgen.period import Period
-from reportgen.report.model import Artifact, MetricResult
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.report_model import Artifact
 from reportgen.report.restatement import SentNumbers
 from reportgen.run.approvals import awaits_approval, request_approval
 from reportgen.run.failures import record_failure

@@ -16,7 +16,7 @@ from reportgen.definition.content_specs import OutputSpec
 from reportgen.errors import OutputPathError, RenderError
 from reportgen.render.files import file_in
 from reportgen.render.pdf import render_pdf
-from reportgen.report.model import ReportModel
+from reportgen.report.model.report_model import ReportModel
 from reportgen.run.build import output_path
 
 SECRET = "CONFIDENTIAL-7c1e9b-NOT-FOR-REPORTS"

@@ -8,7 +8,7 @@ from support.factories import sample_model
 
 from reportgen.delivery.content import MailContent, render_bodies
 from reportgen.report.assemble import make_kpi
-from reportgen.report.model import Theme
+from reportgen.report.model.report_model import Theme
 
 
 def test_status_and_change_are_coloured_and_text_is_escaped():

@@ -22,7 +22,7 @@ from reportgen.insights import build_insights
 from reportgen.metrics.clustered_estimates import ClusteredMean, sampling_variance
 from reportgen.metrics.estimates import Mean, Proportion
 from reportgen.plan import load_definition
-from reportgen.report.model import Finding
+from reportgen.report.model.sections import Finding
 from reportgen.stats import did as stats_did
 
 

@@ -21,7 +21,13 @@ from reportgen.definition.document import Definition
 from reportgen.insights import build_insights
 from reportgen.metrics.engine import PERIOD_COLUMN, Settings, suppression, target_status
 from reportgen.metrics.estimates import Proportion
-from reportgen.report.model import BreakdownRow, Change, Interval, MetricResult, PeriodValue
+from reportgen.report.model.metric_results import (
+    BreakdownRow,
+    Change,
+    Interval,
+    MetricResult,
+    PeriodValue,
+)
 
 RUNS = 200
 ALPHA = 0.10  # not the default, so the bound below is visibly the configured one

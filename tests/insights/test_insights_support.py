@@ -19,7 +19,8 @@ from reportgen.insights.text import CHANGE_WORDS
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period
-from reportgen.report.model import Finding, MetricResult
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
 
 TZ = "Europe/Berlin"
 PERIOD = Period(date(2026, 10, 1), "month", TZ)

@@ -24,7 +24,7 @@ from reportgen.executors.scheduler import (
 from reportgen.ledger.retention import prune_job, prune_runs
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 from reportgen.run.runner import resend_run
 from reportgen.settings import RetentionSettings
 

@@ -13,7 +13,7 @@ from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN, target_status
 from reportgen.period import Period
-from reportgen.report.model import Interval
+from reportgen.report.model.metric_results import Interval
 from reportgen.stats import intervals, significance
 
 PERIOD = Period(date(2026, 10, 1), "month")

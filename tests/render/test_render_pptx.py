@@ -31,7 +31,8 @@ from reportgen.render.pptx import DEFAULT_MASTER, render_pptx
 from reportgen.render.pptx_charts import nice_bounds
 from reportgen.render.pptx_tables import SCORECARD_HEADERS
 from reportgen.render.pptx_text import SAFETY, ellipsize, font_file, wrap_text, wrapped_lines
-from reportgen.report.model import NativeChart, ReportModel, Series
+from reportgen.report.model.report_model import ReportModel
+from reportgen.report.model.sections import NativeChart, Series
 
 BUILD_MASTER = REPO / "report_templates" / "qbr" / "build_master.py"
 

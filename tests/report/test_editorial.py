@@ -17,7 +17,7 @@ from reportgen.insights.text import plain_sentence, scope_phrase, scope_tag, spl
 from reportgen.render.pdf import render_pdf
 from reportgen.render.pptx import render_pptx
 from reportgen.report.assemble import SUMMARY_MAX, summary_findings
-from reportgen.report.model import Finding
+from reportgen.report.model.sections import Finding
 from reportgen.text import value_label
 
 P_TEXT = re.compile(r"\bp [=<] ")

@@ -16,7 +16,7 @@ from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.metrics.engine import MetricPlan, evaluate, holm_family
 from reportgen.metrics.estimates import Proportion
 from reportgen.period import Period
-from reportgen.report.model import Change
+from reportgen.report.model.metric_results import Change
 
 PERIOD = Period(date(2026, 10, 1), "month")
 #: the periods compared (a report's history holds more; these are the ones tested)

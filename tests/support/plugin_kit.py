@@ -21,7 +21,7 @@ from reportgen.definition.content_specs import SourceSpec
 from reportgen.delivery.channels import DeliveryContext, PostChannel, SendError
 from reportgen.delivery.content import MailContent
 from reportgen.render.files import write_atomically
-from reportgen.report.model import Artifact, ReportModel
+from reportgen.report.model.report_model import Artifact, ReportModel
 
 ENTRY_POINTS = """\
 [reportgen.renderers]

@@ -15,7 +15,7 @@ from reportgen.definition.document import Definition
 from reportgen.metrics import CALCULATORS
 from reportgen.metrics.operations import FcrParams, FirstContactResolution
 from reportgen.report.assemble import make_kpi
-from reportgen.report.model import Theme
+from reportgen.report.model.report_model import Theme
 
 
 def test_values_by_unit():
