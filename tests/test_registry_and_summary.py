@@ -4,7 +4,7 @@ import pytest
 
 from reportgen.errors import UnknownNameError
 from reportgen.registry import Registry
-from reportgen.report.assemble import summary_findings
+from reportgen.report.editorial import summary_findings
 from reportgen.report.model.sections import Finding
 
 

@@ -37,7 +37,8 @@ from reportgen.metrics.exclusions import exclusion_request, left_out
 from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
 from reportgen.report.actions import ActionSpec, load_actions
-from reportgen.report.assemble import assemble_model, with_figures
+from reportgen.report.assemble import assemble_model
+from reportgen.report.editorial import with_figures
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.report_model import Artifact, ReportModel
 from reportgen.report.model.sections import Figure, Finding
@@ -201,7 +202,8 @@ def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],
 
 def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult],
                  period: Period) -> dict[str, Figure]:
-    from reportgen.report.assemble import theme_of, with_value_labels
+    from reportgen.report.assemble import theme_of
+    from reportgen.report.editorial import with_value_labels
 
     definition = plan.definition
     theme = theme_of(definition)

@@ -25,7 +25,7 @@ from reportgen.insights.headline import is_claim
 from reportgen.metrics.engine import MetricPlan, evaluate
 from reportgen.metrics.estimates import Proportion
 from reportgen.period import Period
-from reportgen.report.assemble import summary_findings
+from reportgen.report.editorial import summary_findings
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.sections import Finding
 

@@ -16,7 +16,7 @@ from reportgen import text
 from reportgen.insights.text import plain_sentence, scope_phrase, scope_tag, split_statistics
 from reportgen.render.pdf import render_pdf
 from reportgen.render.pptx import render_pptx
-from reportgen.report.assemble import SUMMARY_MAX, summary_findings
+from reportgen.report.editorial import SUMMARY_MAX, summary_findings
 from reportgen.report.model.sections import Finding
 from reportgen.text import value_label
 
@@ -216,7 +216,7 @@ def test_a_summary_without_findings_says_the_headline_held_steady(mqr) -> None:
     from support.factories import sample_metric, sample_model
 
     from reportgen.render.pdf_templates import render_html, template_search_path
-    from reportgen.report.assemble import steady_text
+    from reportgen.report.editorial import steady_text
 
     model, _, _ = mqr
     assert model.findings and model.steady_text == ""  # findings speak for themselves

@@ -132,7 +132,7 @@ def test_iqs_from_a_score_column_clusters_too() -> None:
 def test_the_methodology_appendix_names_the_clustered_interval_and_test() -> None:
     from insights.test_insights_support import PERIOD, compute, definition, score_rows, window
 
-    from reportgen.report.assemble import method_note
+    from reportgen.report.method_notes import method_note
 
     history = window(2)
     rng = np.random.default_rng(6)

@@ -14,8 +14,8 @@ from reportgen import text
 from reportgen.definition.document import Definition
 from reportgen.metrics import CALCULATORS
 from reportgen.metrics.operations import FcrParams, FirstContactResolution
-from reportgen.report.assemble import make_kpi
 from reportgen.report.model.report_model import Theme
+from reportgen.report.tiles_and_tables import make_kpi
 
 
 def test_values_by_unit():
