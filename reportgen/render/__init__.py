@@ -65,7 +65,7 @@ class PptxRenderer:
 
     def __call__(self, model: ReportModel, path: Path, options: DeckOptions,
                  loaded: LoadedDefinition) -> Artifact:
-        from reportgen.render.pptx import render_pptx
+        from reportgen.render.pptx_deck import render_pptx
 
         return render_pptx(model, path,
                            master=loaded.resolve(options.master) if options.master else None)

@@ -15,7 +15,7 @@ from support.demo_models import demo_model
 from reportgen import text
 from reportgen.insights.text import plain_sentence, scope_phrase, scope_tag, split_statistics
 from reportgen.render.pdf import render_pdf
-from reportgen.render.pptx import render_pptx
+from reportgen.render.pptx_deck import render_pptx
 from reportgen.report.editorial import SUMMARY_MAX, summary_findings
 from reportgen.report.model.sections import Finding
 from reportgen.text import value_label
