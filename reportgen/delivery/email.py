@@ -43,7 +43,8 @@ from reportgen.delivery.once import RecipientOutcome as RecipientOutcome
 from reportgen.delivery.once import UnknownOutcome as UnknownOutcome
 from reportgen.delivery.smtp import SmtpSession, describe, is_transient
 from reportgen.errors import DeliveryError
-from reportgen.ledger.store import Ledger, Purpose, utc_now
+from reportgen.ledger.records import Purpose
+from reportgen.ledger.store import Ledger, utc_now
 from reportgen.report.model.report_model import Artifact
 from reportgen.settings import SmtpSettings
 

@@ -18,7 +18,8 @@ from reportgen.definition import LoadedDefinition
 from reportgen.definition.document import Definition
 from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
 from reportgen.delivery.email import send_notice
-from reportgen.ledger.store import Ledger, RunRecord
+from reportgen.ledger.records import RunRecord
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.settings import SmtpSettings
 from reportgen.text import plain, timestamp

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from reportgen.data.resources import configure_from
 from reportgen.errors import GateFailure
+from reportgen.ledger.records import RunRecord, Trigger
 from reportgen.ledger.retention import prune_after_run
-from reportgen.ledger.store import Ledger, RunRecord, Trigger
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.run import events
 from reportgen.run.build import build_report

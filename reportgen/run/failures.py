@@ -16,7 +16,8 @@ from reportgen.delivery.alerts import (
     alert_owner,
     owner_channels,
 )
-from reportgen.ledger.store import Ledger, RunRecord
+from reportgen.ledger.records import RunRecord
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.settings import SmtpSettings
 

@@ -20,7 +20,8 @@ from reportgen.delivery.channels import (
 )
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import DeliveryReport, UnknownOutcome
-from reportgen.ledger.store import Ledger, RunLock, RunStatus
+from reportgen.ledger.records import RunStatus
+from reportgen.ledger.store import Ledger, RunLock
 from reportgen.period import Period
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.report_model import Artifact

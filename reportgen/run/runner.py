@@ -26,7 +26,8 @@ from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import DeliveryReport, UnknownOutcome, deliver_email
 from reportgen.errors import DeliveryError, GateFailure, InputError
 from reportgen.ledger.pruning import check_not_pruned
-from reportgen.ledger.store import Ledger, RunLock, RunRecord, Trigger
+from reportgen.ledger.records import RunRecord, Trigger
+from reportgen.ledger.store import Ledger, RunLock
 from reportgen.period import Period
 from reportgen.render.files import remove_stale_parts, run_folder
 from reportgen.report.restatement import restatements

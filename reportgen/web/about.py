@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from reportgen import text
 from reportgen.definition.document import Definition
 from reportgen.definition.schedule_specs import GateSpec
-from reportgen.ledger.store import Ledger, RunRecord
+from reportgen.ledger.records import RunRecord
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.web.catalog import Entry
 

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
-from reportgen.ledger.store import RunRecord
+from reportgen.ledger.records import RunRecord
 from reportgen.web.about import last_period_with_data
 from reportgen.web.auth import require as require_role
 from reportgen.web.catalog import Entry

@@ -16,7 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
 from reportgen.ledger.pruning import check_not_pruned
-from reportgen.ledger.store import Ledger, RunLocked, RunRecord
+from reportgen.ledger.records import RunRecord
+from reportgen.ledger.store import Ledger, RunLocked
 from reportgen.run.approvals import awaits_approval, may_approve
 from reportgen.web.auth import check_csrf
 from reportgen.web.auth import require as require_role
