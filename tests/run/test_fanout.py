@@ -49,7 +49,7 @@ def _metrics_of(loaded, period):
 
 @pytest.fixture(scope="module")
 def fanned(tmp_path_factory, demo_dir):
-    from reportgen.data.store import clear_cache
+    from reportgen.data.result_cache import clear_cache
     from reportgen.plan import load_definition
     from reportgen.run.build import build_fanout
 
@@ -94,7 +94,8 @@ def test_each_segment_equals_the_report_filtered_to_it(fanned, queue):
 
 def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_dir):
     """The segment reports add no aggregate statements: one grouped statement answers all."""
-    from reportgen.data.store import clear_cache
+    from reportgen.data import result_cache
+    from reportgen.data.result_cache import clear_cache
     from reportgen.run.build import build_fanout
 
     loaded, _ = fanned
@@ -104,9 +105,9 @@ def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_d
     original = store_module.DataStore._execute
 
     def counting(self, handle, statement):
-        before = len(store_module._cache)
+        before = len(result_cache._cache)
         out = original(self, handle, statement)
-        if len(store_module._cache) > before or before >= store_module._CACHE_SIZE:
+        if len(result_cache._cache) > before or before >= result_cache._CACHE_SIZE:
             executed.append(str(statement.compile(handle.connection)))
         return out
 
