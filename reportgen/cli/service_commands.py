@@ -26,7 +26,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     import os
     import threading
 
-    from reportgen.executors.scheduler import describe_schedule, run_daemon, stop_on_signals
+    from reportgen.executors.daemon import run_daemon, stop_on_signals
+    from reportgen.executors.schedule_sync import describe_schedule
 
     directory = Path(args.directory)
     if not directory.is_dir():

@@ -16,11 +16,8 @@ from support.standin_pipeline import definition_text, settings_file, write_rows
 
 from reportgen.cli import main
 from reportgen.errors import DeliveryError
-from reportgen.executors.scheduler import (
-    RETENTION_JOB_FUNCTION,
-    add_retention_job,
-    run_scheduled_job,
-)
+from reportgen.executors.daemon import add_retention_job
+from reportgen.executors.scheduler import RETENTION_JOB_FUNCTION, run_scheduled_job
 from reportgen.ledger.retention import prune_job, prune_runs
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period
