@@ -4,20 +4,14 @@ run with the queue as a metric filter."""
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from support.parity import differences, plain
 from support.paths import REPO
 
-sys.path.insert(0, str(REPO / "scripts"))
-sys.path.insert(0, str(REPO / "tests" / "data"))
-
-from data.test_parity import differences  # noqa: E402
-from record_parity_golden import plain  # noqa: E402
-
-from reportgen.period import Period  # noqa: E402
+from reportgen.period import Period
 
 NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
 
