@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import (
-    Field,
-    field_validator,
-)
+from pydantic import Field, field_validator
 
 from reportgen.definition.content_specs import (
     ChartSpec,

@@ -11,12 +11,7 @@ import zoneinfo
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Identifier = Annotated[
     str,

@@ -7,11 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import (
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
 from reportgen.definition.delivery_specs import Address
 from reportgen.definition.fields import CRON_HORIZON_YEARS, YEAR_MINUTES, Strict, known_zone

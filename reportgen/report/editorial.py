@@ -13,13 +13,8 @@ from reportgen import text
 from reportgen.definition.document import Definition
 from reportgen.insights import text as insight_text
 from reportgen.insights.headline import in_summary
-from reportgen.report.model.metric_results import (
-    MetricResult,
-)
-from reportgen.report.model.report_model import (
-    ReportModel,
-    StatNote,
-)
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.report_model import ReportModel, StatNote
 from reportgen.report.model.sections import Figure, Finding
 
 

@@ -9,13 +9,8 @@ from collections.abc import Mapping, Sequence
 from reportgen import text
 from reportgen.data.gates import GateResult
 from reportgen.period import Period
-from reportgen.report.model.metric_results import (
-    ALL_EQUAL,
-    MetricResult,
-)
-from reportgen.report.model.report_model import (
-    MethodNote,
-)
+from reportgen.report.model.metric_results import ALL_EQUAL, MetricResult
+from reportgen.report.model.report_model import MethodNote
 
 _LISTED_SUPPRESSIONS = 6
 

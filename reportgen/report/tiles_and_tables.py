@@ -16,9 +16,7 @@ from reportgen.report.model.metric_results import (
     MetricResult,
     Tone,
 )
-from reportgen.report.model.report_model import (
-    Theme,
-)
+from reportgen.report.model.report_model import Theme
 from reportgen.report.model.sections import Cell, Column, Kpi, Table
 
 

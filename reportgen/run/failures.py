@@ -10,12 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from reportgen import secrets
-from reportgen.delivery.alerts import (
-    AlertKind,
-    OwnerAlert,
-    alert_owner,
-    owner_channels,
-)
+from reportgen.delivery.alerts import AlertKind, OwnerAlert, alert_owner, owner_channels
 from reportgen.ledger.records import RunRecord
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period

@@ -11,10 +11,7 @@ from typing import TYPE_CHECKING
 
 from reportgen import secrets
 from reportgen.definition.schedule_specs import RetrySpec
-from reportgen.delivery.alerts import (
-    NO_CHANNEL,
-    record_outcome,
-)
+from reportgen.delivery.alerts import NO_CHANNEL, record_outcome
 from reportgen.delivery.email import send_notice
 from reportgen.errors import GateFailure
 from reportgen.ledger.store import Ledger

@@ -10,10 +10,7 @@ import math
 
 import numpy as np
 from scipy import stats as sps
-from statsmodels.stats.proportion import (
-    proportion_confint,
-    samplesize_confint_proportion,
-)
+from statsmodels.stats.proportion import proportion_confint, samplesize_confint_proportion
 
 
 def normal_quantile(level: float) -> float:

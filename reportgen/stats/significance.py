@@ -11,9 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats as sps
-from statsmodels.stats.proportion import (
-    proportions_ztest,
-)
+from statsmodels.stats.proportion import proportions_ztest
 
 
 def two_proportion_ztest(
