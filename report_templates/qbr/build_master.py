@@ -7,8 +7,9 @@ default template so it carries every standard layout name PowerPoint users expec
 
 * the slide size becomes 16:9 (13.333 x 7.5 in) and every layout is re-laid out for it;
 * the theme takes its colours and fonts from ``reportgen.report.model.report_model.Theme``
-  defaults, so the default deck matches the default PDF; an organisation replaces the whole file with its
-  own master and the deck follows that master's theme, fonts and layout geometry;
+  defaults, so the default deck matches the default PDF; an organisation replaces the whole
+  file with its own master and the deck follows that master's theme, fonts and layout
+  geometry;
 * title and section layouts get a dark background and an accent bar, content layouts
   a thin rule under the title and a footer line with the slide number.
 
