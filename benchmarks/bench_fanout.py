@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from reportgen.data.store import clear_cache  # noqa: E402
+from reportgen.data.result_cache import clear_cache  # noqa: E402
 from reportgen.demo import generate_demo_data  # noqa: E402
 from reportgen.period import Period  # noqa: E402
 from reportgen.plan import load_definition  # noqa: E402

@@ -137,7 +137,7 @@ def floor(args: argparse.Namespace) -> None:
     def queries() -> int:
         import duckdb
 
-        from reportgen.data.connectors import _sqlite_aggregates
+        from reportgen.data.sql_source import sqlite_aggregates
 
         count = 0
         for replay in saved["replays"]:
@@ -149,7 +149,7 @@ def floor(args: argparse.Namespace) -> None:
                 import sqlite3
 
                 conn = sqlite3.connect(replay["database"])
-                _sqlite_aggregates(conn, None)  # the same var_samp the engine registers
+                sqlite_aggregates(conn, None)  # the same var_samp the engine registers
             else:
                 raise SystemExit(f"the floor replays DuckDB and SQLite sources, not "
                                  f"{replay['dialect']}")

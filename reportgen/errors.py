@@ -2,7 +2,7 @@
 
 Every error builds its own message from structured fields: where (file:line:col and the
 YAML path), what was expected, what was found, and, where it helps, what to do.  Only
-``cli.py`` turns them into exit codes: ``InputError`` subclasses mean "your input is
+the ``cli`` package turns them into exit codes: ``InputError`` subclasses mean "your input is
 wrong" (exit 2); ``ResourceError`` means the machine ran short (exit 3); anything else
 escaping the pipeline is an internal error (exit 1).
 """

@@ -12,46 +12,19 @@ Run it again only when a metric's definition changes on purpose, and say why in 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import math
 import shutil
+import sys
 import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-REPORTS = {"monthly_quality_report.yaml": "2026-09", "qbr.yaml": "2026-Q3"}
+# the golden is written by the same code the tests compare it with (tests/support/parity.py)
+sys.path.insert(0, str(REPO / "tests"))
 
-
-def plain(value: Any) -> Any:
-    """A JSON-able copy: dataclasses as dicts, non-finite floats as strings."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalars
-        return plain(value.item())
-    return value
-
-
-def metric_results(config: Path, period_text: str) -> dict[str, Any]:
-    from reportgen.period import Period
-    from reportgen.plan import load_definition, resolve
-    from reportgen.run.build import compute_metrics, open_store
-
-    plan = resolve(load_definition(config))
-    spec = plan.definition.period
-    period = Period.parse(period_text, spec.grain, spec.timezone)
-    with open_store(plan, period) as store:
-        return compute_metrics(plan, store, period)
+from support.parity import REPORTS, metric_results, plain  # noqa: E402
 
 
 def record(out: Path) -> None:

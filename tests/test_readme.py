@@ -37,7 +37,7 @@ def test_the_settings_example_loads(tmp_path):
 
 
 def test_the_warehouse_source_example_is_a_valid_source(tmp_path):
-    from reportgen.definition.models import SourceSpec
+    from reportgen.definition.content_specs import SourceSpec
 
     block = next(b for b in blocks() if "snowflake://" in b)
     (name, spec), = yaml.safe_load(block)["sources"].items()
@@ -47,7 +47,7 @@ def test_the_warehouse_source_example_is_a_valid_source(tmp_path):
 
 
 def test_the_fan_out_section_names_every_option_and_its_worker_settings_load(tmp_path):
-    from reportgen.definition.models import FanOutSpec, RecipientsFromSpec
+    from reportgen.definition.delivery_specs import FanOutSpec, RecipientsFromSpec
 
     text = README.read_text(encoding="utf-8")
     section = text[text.index("### Fan-out and workers"):]

@@ -4,8 +4,8 @@ import pytest
 
 from reportgen.errors import UnknownNameError
 from reportgen.registry import Registry
-from reportgen.report.assemble import summary_findings
-from reportgen.report.model import Finding
+from reportgen.report.editorial import summary_findings
+from reportgen.report.model.sections import Finding
 
 
 def test_lookup_suggests_the_closest_name_and_lists_the_rest():

@@ -14,7 +14,8 @@ from pathlib import Path
 from support.standin_pipeline import definition_text, settings_file, write_rows
 
 import reportgen
-from reportgen.executors.scheduler import create_scheduler, sync_definitions
+from reportgen.executors.schedule_sync import sync_definitions
+from reportgen.executors.scheduler import create_scheduler
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.settings import load_settings
@@ -59,7 +60,7 @@ def test_eight_threads_making_the_first_lookup_all_find_the_builtins() -> None:
 DAEMON = textwrap.dedent("""
     import logging, sys, threading
     from pathlib import Path
-    from reportgen.executors.scheduler import run_daemon, stop_on_signals
+    from reportgen.executors.daemon import run_daemon, stop_on_signals
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     stop = threading.Event()

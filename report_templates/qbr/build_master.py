@@ -6,9 +6,10 @@ default template so it carries every standard layout name PowerPoint users expec
 ("Title Slide", "Title and Content", "Title Only", "Section Header", "Blank"...), then:
 
 * the slide size becomes 16:9 (13.333 x 7.5 in) and every layout is re-laid out for it;
-* the theme takes its colours and fonts from ``reportgen.report.model.Theme`` defaults, so the
-  default deck matches the default PDF; an organisation replaces the whole file with its
-  own master and the deck follows that master's theme, fonts and layout geometry;
+* the theme takes its colours and fonts from ``reportgen.report.model.report_model.Theme``
+  defaults, so the default deck matches the default PDF; an organisation replaces the whole
+  file with its own master and the deck follows that master's theme, fonts and layout
+  geometry;
 * title and section layouts get a dark background and an accent bar, content layouts
   a thin rule under the title and a footer line with the slide number.
 
@@ -31,10 +32,10 @@ from pptx.oxml.ns import nsdecls, qn
 from pptx.util import Emu, Inches
 
 try:
-    from reportgen.report.model import Theme
+    from reportgen.report.model.report_model import Theme
 except ModuleNotFoundError:  # a source checkout run as a plain script, package not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from reportgen.report.model import Theme
+    from reportgen.report.model.report_model import Theme
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "master.pptx"

@@ -44,7 +44,8 @@ from reportgen.charts.units import (
     number_format,
     plural,
 )
-from reportgen.report.model import BreakdownRow, Figure, MetricResult, NativeChart, Series
+from reportgen.report.model.metric_results import BreakdownRow, MetricResult
+from reportgen.report.model.sections import Figure, NativeChart, Series
 from reportgen.text import percent
 
 BAR_THICKNESS = 0.62

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict
 from reportgen.errors import InputError
 
 if TYPE_CHECKING:  # types only: validating a definition need not load the model
-    from reportgen.report.model import BreakdownRow, Figure, MetricResult, Theme
+    from reportgen.report.model.metric_results import BreakdownRow, MetricResult
+    from reportgen.report.model.report_model import Theme
+    from reportgen.report.model.sections import Figure
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ from reportgen.charts.style import (
     wrap,
 )
 from reportgen.charts.units import UnitFormatter, format_count, format_delta, format_value, plural
-from reportgen.report.model import Figure, Unit
+from reportgen.report.model.metric_results import Unit
+from reportgen.report.model.sections import Figure
 from reportgen.text import percent
 
 SHAPE = "[{auditor, n, mean_abs_deviation, bias, within_tolerance}]"

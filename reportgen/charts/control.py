@@ -32,7 +32,7 @@ from reportgen.charts.style import (
     value_padding,
 )
 from reportgen.charts.units import UnitFormatter, format_count, format_value, grain_word, plural
-from reportgen.report.model import Figure
+from reportgen.report.model.sections import Figure
 
 SHAPE = "{center, points: [{label, p, n, ucl, lcl, out_of_control}]}"
 MAX_TICK_LABELS = 13  # more period labels than this overlap at A4 width

@@ -32,7 +32,8 @@ from reportgen.charts.style import (
     themed,
 )
 from reportgen.charts.units import UnitFormatter, format_count, format_value, grain_word
-from reportgen.report.model import Figure, NativeChart, Series, Theme
+from reportgen.report.model.report_model import Theme
+from reportgen.report.model.sections import Figure, NativeChart, Series
 from reportgen.text import percent
 
 SHAPE = "a list of {period, label, counts: {category: count}}, oldest first"

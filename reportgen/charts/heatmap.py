@@ -36,7 +36,9 @@ from reportgen.charts.style import (
     wrap,
 )
 from reportgen.charts.units import UnitFormatter, format_count, format_value, plural
-from reportgen.report.model import BreakdownRow, Figure, MetricResult, Theme
+from reportgen.report.model.metric_results import BreakdownRow, MetricResult
+from reportgen.report.model.report_model import Theme
+from reportgen.report.model.sections import Figure
 
 CELL_GAP = 0.06  # white space between cells, in cell units
 

@@ -34,7 +34,8 @@ from reportgen.charts.style import (
 )
 from reportgen.charts.units import UnitFormatter, format_count, plural
 from reportgen.insights.pareto import vital_few
-from reportgen.report.model import BreakdownRow, Figure, NativeChart, Series
+from reportgen.report.model.metric_results import BreakdownRow
+from reportgen.report.model.sections import Figure, NativeChart, Series
 from reportgen.text import percent
 
 

@@ -44,7 +44,8 @@ from reportgen.charts.units import (
     format_value,
     plural,
 )
-from reportgen.report.model import BreakdownRow, Figure
+from reportgen.report.model.metric_results import BreakdownRow
+from reportgen.report.model.sections import Figure
 
 _MPL_VERSION = tuple(int(part) for part in matplotlib.__version__.split(".")[:2])
 

@@ -30,7 +30,8 @@ from matplotlib.rcsetup import cycler
 from matplotlib.typing import RcKeyType
 
 from reportgen.charts.base import ChartRequest
-from reportgen.report.model import Figure, NativeChart, Theme
+from reportgen.report.model.report_model import Theme
+from reportgen.report.model.sections import Figure, NativeChart
 from reportgen.text.truncate import shorten
 
 WIDTH_IN = 6.7  # the text width of an A4 page with the report margins

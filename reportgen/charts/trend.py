@@ -36,7 +36,8 @@ from reportgen.charts.units import (
     number_format,
     target_phrase,
 )
-from reportgen.report.model import Figure, MetricResult, NativeChart, PeriodValue, Series
+from reportgen.report.model.metric_results import MetricResult, PeriodValue
+from reportgen.report.model.sections import Figure, NativeChart, Series
 from reportgen.text import percent
 
 MAX_TICK_LABELS = 13  # more month labels than this overlap at A4 width

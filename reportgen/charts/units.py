@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from matplotlib.ticker import Formatter
 
 from reportgen import text
-from reportgen.report.model import MetricResult, Unit
+from reportgen.report.model.metric_results import MetricResult, Unit
 
 # The chart modules import these from here: plural words and the one status palette.
 from reportgen.text import plural, status_colour  # noqa: F401

@@ -12,7 +12,7 @@ from typing import Any
 __all__ = ["PERIOD", "SOURCES", "DataStore", "Window", "clear_cache"]
 
 _HOMES = {"PERIOD": "canonical", "Window": "canonical", "SOURCES": "connectors",
-          "DataStore": "store", "clear_cache": "store"}
+          "DataStore": "store", "clear_cache": "result_cache"}
 
 
 def __getattr__(name: str) -> Any:

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from reportgen.data.connectors import CONTROL_CHARACTERS, RawRelation
 from reportgen.data.privacy import missing_in_data
 from reportgen.data.quality import CONTROL, counting_statement
-from reportgen.definition.models import SourceSpec
+from reportgen.definition.content_specs import SourceSpec
 from reportgen.errors import MissingColumnsError, SourceError
 from reportgen.period import Period, zone
 

@@ -26,7 +26,7 @@ from reportgen.data.canonical import (
     text,
     without_placeholder,
 )
-from reportgen.definition.models import SourceSpec
+from reportgen.definition.content_specs import SourceSpec
 from reportgen.definition.pii import personal_columns
 from reportgen.errors import SourceError
 

@@ -14,17 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen._lazy import lazy
-from reportgen.data.connectors import (
-    SOURCES,
-    RawRelation,
-    _duckdb_error,
-    _existing,
-    _literal,
-    _view,
-    duckdb_connection,
-)
+from reportgen.data.connectors import SOURCES, RawRelation, existing_file
+from reportgen.data.relations import duckdb_connection, duckdb_error, file_view, sql_literal
 from reportgen.data.resources import is_out_of_memory, out_of_memory, policy
-from reportgen.definition.models import SourceSpec
+from reportgen.definition.content_specs import SourceSpec
 from reportgen.errors import SourceError
 
 if TYPE_CHECKING:
@@ -70,7 +63,7 @@ class CsvConnector:
              bounds: tuple[Any, Any]) -> RawRelation:
         import duckdb
 
-        path = _existing(name, spec, base_dir)
+        path = existing_file(name, spec, base_dir)
         # NaN, null, N/A ... in a number column are counted (as placeholders), so the file is
         # read with only an empty field as NULL; the other columns take them as NULL below
         nulls = "['']"
@@ -83,8 +76,8 @@ class CsvConnector:
         found: str | None = None
         for encoding in ("utf-8", "latin-1"):
             # a long free-text field (a comment, a pasted log) is data, not a broken file
-            options = (f"{_literal(str(path))}, header = true, all_varchar = true, "
-                       f"nullstr = {nulls}, encoding = {_literal(encoding)}, "
+            options = (f"{sql_literal(str(path))}, header = true, all_varchar = true, "
+                       f"nullstr = {nulls}, encoding = {sql_literal(encoding)}, "
                        f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {buffer}")
             try:
                 # reading the header and a sample tells a malformed or mis-encoded file early
@@ -95,7 +88,7 @@ class CsvConnector:
                 if is_out_of_memory(exc):
                     conn.close()
                     raise out_of_memory(name, str(path)) from None
-                message = _duckdb_error(exc)
+                message = duckdb_error(exc)
                 full = str(getattr(exc, "orig", None) or exc).lower()
                 # a Latin-1 export is read as such; UTF-8 with damaged bytes is refused
                 if encoding == "utf-8" and "unicode" in full and not _mixed_encoding(path):
@@ -119,7 +112,7 @@ class CsvConnector:
         unread = 1 if found == "last" else 0
         select = f"SELECT * FROM read_csv({options}{', ignore_errors = true' if unread else ''})"
         select = _nulls_outside_numbers(conn, spec, select)
-        relation = _view(conn, name, spec, select, str(path), text_typed=True,
+        relation = file_view(conn, name, spec, select, str(path), text_typed=True,
                          unread_rows=unread, allowed=[path])
 
         def locate() -> str | None:
@@ -143,7 +136,7 @@ def _nulls_outside_numbers(conn: Any, spec: SourceSpec, select: str) -> str:
     except (duckdb.Error, sa.exc.DBAPIError):
         conn.rollback()
         return select  # the view says what is wrong, with the file named
-    listed = ", ".join(_literal(v) for v in CSV_NULLS if v)
+    listed = ", ".join(sql_literal(v) for v in CSV_NULLS if v)
     parts = []
     for column in names:
         quoted = '"' + column.replace('"', '""') + '"'

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from reportgen.definition.models import SourceSpec
+from reportgen.definition.content_specs import SourceSpec
 
 _CHUNK = 1 << 20
 _content: dict[tuple[str, int, int], str] = {}
@@ -30,9 +30,9 @@ _content_lock = threading.Lock()
 
 
 def _sqlite_file(url: str, base_dir: Path) -> Path | None:
-    from reportgen.data.connectors import _SQLITE_PATH
+    from reportgen.data.sql_source import SQLITE_PATH
 
-    match = _SQLITE_PATH.match(url)
+    match = SQLITE_PATH.match(url)
     if not match or match["path"] == ":memory:":
         return None
     path = Path(match["path"])

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from reportgen.data.aggregates import Aggregation, Request, Result, compile_requests, read_result
 from reportgen.data.canonical import PERIOD
-from reportgen.data.connectors import driver_connection, duckdb_connection
+from reportgen.data.relations import driver_connection, duckdb_connection
 from reportgen.period import Period
 
 if TYPE_CHECKING:

@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from reportgen import text
 from reportgen.data.store import DataStore
-from reportgen.definition.models import Definition, GateSpec
+from reportgen.definition.document import Definition
+from reportgen.definition.schedule_specs import GateSpec
 from reportgen.period import Period
-from reportgen.report.model import MetricResult
+from reportgen.report.model.metric_results import MetricResult
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from reportgen.definition.pii import personal_columns
 
 if TYPE_CHECKING:
-    from reportgen.definition.models import Definition, SourceSpec
-    from reportgen.report.model import BreakdownRow, MetricResult
+    from reportgen.definition.content_specs import SourceSpec
+    from reportgen.definition.document import Definition
+    from reportgen.report.model.metric_results import BreakdownRow, MetricResult
 
 
 def missing_in_data(spec: SourceSpec, available: Iterable[str]) -> list[str]:

@@ -18,9 +18,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 if TYPE_CHECKING:
     from reportgen.data.connectors import RawRelation
-    from reportgen.definition.models import SourceSpec
+    from reportgen.definition.content_specs import SourceSpec
     from reportgen.period import Period
-    from reportgen.report.model import MetricResult
+    from reportgen.report.model.metric_results import MetricResult
 
 #: reason keys -> whether the row is dropped (True) or only a value read as empty (False)
 NO_TIME = "no_time"

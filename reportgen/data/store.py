@@ -12,29 +12,23 @@ is a new key (``reportgen.data.fingerprint``).
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
 from reportgen.data.aggregates import Request, Result, compile_requests, read_result
-from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build
-from reportgen.data.connectors import (
-    SOURCES,
-    Connector,
-    RawRelation,
-    driver_connection,
-    read_problem,
-)
+from reportgen.data.canonical import PERIOD, TIME, Window, build
+from reportgen.data.connectors import SOURCES, Connector, RawRelation
 from reportgen.data.contract import check_contract
 from reportgen.data.fingerprint import fingerprint as data_fingerprint
 from reportgen.data.quality import QualityCounts, read_counts
+from reportgen.data.relations import driver_connection, read_problem
 from reportgen.data.resources import is_out_of_memory, out_of_memory
-from reportgen.definition.models import SourceSpec
+from reportgen.data.result_cache import cached_result
+from reportgen.data.source_handle import SourceHandle, as_instants, digest_frame, probe_source
+from reportgen.definition.content_specs import SourceSpec
 from reportgen.errors import SourceError
 from reportgen.period import Period
 from reportgen.secrets import redact
@@ -42,62 +36,8 @@ from reportgen.secrets import redact
 if TYPE_CHECKING:
     import pandas as pd
 
+
 T = TypeVar("T")
-
-_CACHE_SIZE = 256
-_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def _cached(key: tuple[Any, ...], compute: Any) -> Any:
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    value = compute()
-    with _cache_lock:
-        _cache[key] = value
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return value
-
-
-def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
-
-
-@dataclass
-class SourceHandle:
-    name: str
-    spec: SourceSpec
-    canonical: Canonical
-    identity: tuple[Any, ...]
-    #: every statement run for this source, in order
-    statements: list[str] = field(default_factory=list)
-    #: the same as (sql, positional params), for replaying them with the plain driver
-    replay: list[tuple[str, list[Any]]] = field(default_factory=list)
-    digest: Any = field(default_factory=hashlib.sha256)
-
-    @property
-    def connection(self) -> sa.Connection:
-        return self.canonical.raw.connection
-
-
-def _probe(spec: SourceSpec, canonical: Canonical) -> Any:
-    """A database source's state where it lives: its ``version_query``, or its window's row
-    count, latest time and a checksum of its values."""
-    connection = canonical.raw.connection
-    if spec.version_query:
-        return [tuple(r) for r in connection.execute(sa.text(spec.version_query)).fetchall()]
-    rows = canonical.rows
-    # a checksum of the window's values in the same scan: an edited rating or a renamed
-    # queue changes a sum even when the count and the latest time stay
-    sums = [sa.func.sum(rows.c[c]) if kind in ("int", "float")
-            else sa.func.sum(sa.func.length(sa.cast(rows.c[c], sa.String)))
-            for c, kind in canonical.kinds.items() if c in rows.c]
-    return tuple(connection.execute(
-        sa.select(sa.func.count(), sa.func.max(rows.c[TIME]), *sums)).one())
 
 
 class DataStore:
@@ -153,7 +93,7 @@ class DataStore:
                 raise
             identity = self._run_checked(
                 name, raw, lambda: data_fingerprint(spec, self.base_dir,
-                                                    lambda: _probe(spec, canonical)))
+                                                    lambda: probe_source(spec, canonical)))
             handle = SourceHandle(name, spec, canonical, (identity,))
             self._handles[name] = handle
             self._quality[name] = self._count_quality(handle)
@@ -207,7 +147,7 @@ class DataStore:
             result = handle.connection.execute(statement)
             return list(result.keys()), [tuple(r) for r in result.fetchall()]
 
-        names, rows = _cached(self._key(handle, sql, params),
+        names, rows = cached_result(self._key(handle, sql, params),
                               lambda: self._run_checked(handle.name, handle.canonical.raw, run))
         # a grouped statement's rows come in no set order (DuckDB aggregates in parallel):
         # the provenance hash is of the rows as a set, so a rerun on the same data matches
@@ -260,7 +200,7 @@ class DataStore:
         for column in wanted:
             kind = canonical.kinds.get(column)
             if column == handle.spec.time_column or column == TIME:
-                frame[column] = _instants(frame[column], handle, self.periods)
+                frame[column] = as_instants(frame[column], handle, self.periods)
             elif kind in ("int",):
                 # pandas-stubs leave out a Series as the data of an "Int64" array
                 frame[column] = pd.array(frame[column], dtype="Int64")  # type: ignore[call-overload]
@@ -307,7 +247,7 @@ class DataStore:
 
         # Rows are not cached: a report asks for them once, and they can be large.
         frame = self._run_checked(handle.name, handle.canonical.raw, run)
-        _digest_frame(handle.digest, frame)
+        digest_frame(handle.digest, frame)
         return frame
 
     # --- facts for gates and provenance ---------------------------------------------------
@@ -361,7 +301,7 @@ class DataStore:
         if not times:
             return None
         handle = self.source(source)
-        return _instants(pd.Series([max(times)]), handle, self.periods).iloc[0]
+        return as_instants(pd.Series([max(times)]), handle, self.periods).iloc[0]
 
     def data_fingerprints(self) -> dict[str, str]:
         """Per source opened, the fingerprint of its data when it was opened."""
@@ -380,41 +320,3 @@ class DataStore:
         return [{"source": name, "dialect": h.canonical.raw.dialect,
                  "database": h.canonical.raw.database, "setup": list(h.canonical.raw.setup),
                  "queries": list(h.replay)} for name, h in self._handles.items()]
-
-
-def _digest_frame(digest: Any, frame: pd.DataFrame) -> None:
-    """Add ``frame``'s values to ``digest`` a column at a time: numbers by their bytes (no
-    copy), other values by pandas' per-value hash, so no more than one column's hashes exist
-    at once (hashing a 10M-row frame whole holds several of them, hundreds of MB)."""
-    import numpy as np
-    import pandas as pd
-
-    for name in frame.columns:
-        column = frame[name]
-        digest.update(str(name).encode())
-        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biufcmM":
-            values = np.ascontiguousarray(column.to_numpy())
-            if values.dtype.kind in "mM":  # times by their integer ticks
-                values = values.view("int64")
-            digest.update(values.data.cast("B"))
-        else:
-            digest.update(pd.util.hash_pandas_object(column, index=False)
-                          .to_numpy().data.cast("B"))
-
-
-def _instants(values: pd.Series, handle: SourceHandle, periods: Sequence[Period]) -> pd.Series:
-    """Times as aware instants in the report's timezone."""
-    import pandas as pd
-
-    tz = periods[0].timezone if periods else "UTC"
-    parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=False) \
-        if not pd.api.types.is_datetime64_any_dtype(values) else values
-    if not isinstance(getattr(parsed, "dtype", None), pd.DatetimeTZDtype):
-        try:
-            parsed = pd.to_datetime(parsed, utc=False)
-        except (TypeError, ValueError):
-            parsed = pd.to_datetime(parsed, utc=True)
-    if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        parsed = parsed.dt.tz_localize(handle.spec.timezone, ambiguous="NaT",
-                                       nonexistent="shift_forward")
-    return parsed.dt.tz_convert(tz)

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reportgen.definition.checks import Check, Collector, pydantic_problems, validate
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.definition.yaml_loader import LineMap, PathKey, format_path, load_yaml
 from reportgen.errors import DefinitionError, Location, Problem, SourceError
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.definition.yaml_loader import LineMap, PathKey, format_path
 from reportgen.errors import DefinitionError, Problem
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reportgen.definition.models import SourceSpec
+    from reportgen.definition.content_specs import SourceSpec
 
 
 def _strings(value: Any) -> list[str]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
-from reportgen.definition.models import DeliverySpec, EmailSpec, SlackSpec, TeamsSpec
+from reportgen.definition.delivery_specs import DeliverySpec, EmailSpec, SlackSpec, TeamsSpec
 from reportgen.delivery.once import (
     DeliveryReport,
     Destination,
@@ -33,7 +33,7 @@ from reportgen.registry import Registry
 if TYPE_CHECKING:
     from reportgen.delivery.content import MailContent
     from reportgen.ledger.store import Ledger
-    from reportgen.report.model import Artifact
+    from reportgen.report.model.report_model import Artifact
     from reportgen.settings import SmtpSettings
 
 

@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from reportgen import secrets, text
-from reportgen.definition.models import ChatSpec
+from reportgen.definition.delivery_specs import ChatSpec
 from reportgen.delivery.content import KpiLine, MailContent
 from reportgen.delivery.once import Destination, RecipientOutcome, SendError, deliver_once
-from reportgen.ledger.store import Ledger, Purpose
+from reportgen.ledger.records import Purpose
+from reportgen.ledger.store import Ledger
 
 ATTEMPTS = 3
 BACKOFF_SECONDS = 2.0

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 from reportgen import text
-from reportgen.report.model import ReportModel
+from reportgen.report.model.report_model import ReportModel
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Literal
 
-from reportgen.definition.models import (
-    EmailSpec,
-)
+from reportgen.definition.delivery_specs import EmailSpec
 from reportgen.delivery.content import MailContent, render_bodies
 from reportgen.delivery.headers import HeaderInjectionError as HeaderInjectionError
 from reportgen.delivery.headers import check_header as check_header
@@ -45,8 +43,9 @@ from reportgen.delivery.once import RecipientOutcome as RecipientOutcome
 from reportgen.delivery.once import UnknownOutcome as UnknownOutcome
 from reportgen.delivery.smtp import SmtpSession, describe, is_transient
 from reportgen.errors import DeliveryError
-from reportgen.ledger.store import Ledger, Purpose, utc_now
-from reportgen.report.model import Artifact
+from reportgen.ledger.records import Purpose
+from reportgen.ledger.store import Ledger, utc_now
+from reportgen.report.model.report_model import Artifact
 from reportgen.settings import SmtpSettings
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,8 @@ would without loading the ledger or SMTP.
 
 from __future__ import annotations
 
-from reportgen.definition.models import SUBJECT_FIELDS, check_message_template, has_line_break
+from reportgen.definition.delivery_specs import SUBJECT_FIELDS, check_message_template
+from reportgen.definition.fields import has_line_break
 from reportgen.delivery.content import MailContent
 from reportgen.errors import DeliveryError
 

@@ -22,7 +22,8 @@ from reportgen import secrets
 from reportgen.errors import DeliveryError
 
 if TYPE_CHECKING:
-    from reportgen.ledger.store import DeliveryStatus, Ledger, Purpose
+    from reportgen.ledger.records import DeliveryStatus, Purpose
+    from reportgen.ledger.store import Ledger
 
 logger = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reportgen.definition.models import SlackSpec
+from reportgen.definition.delivery_specs import SlackSpec
 from reportgen.delivery.chat import ChatMessage, PostError, chat_message, env_secret, post_once
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import RecipientOutcome, load_attachments
 from reportgen.ledger.store import Ledger
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 
 CHANNEL = "slack"
 #: where a bot token's API calls go; a proxy (or a test server) may stand in for Slack

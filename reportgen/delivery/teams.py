@@ -15,12 +15,12 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from reportgen.definition.models import TeamsSpec
+from reportgen.definition.delivery_specs import TeamsSpec
 from reportgen.delivery.chat import ChatMessage, PostError, chat_message, env_secret, post_once
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.email import RecipientOutcome
 from reportgen.ledger.store import Ledger
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 
 CHANNEL = "teams"
 

@@ -118,7 +118,7 @@ def check_deadlines_job(directory: str, settings_path: str | None,
     from reportgen.delivery.alerts import owner_channels
     from reportgen.errors import ReportgenError
     from reportgen.ledger.store import Ledger
-    from reportgen.run.runner import resolve_loader
+    from reportgen.run.pipeline import resolve_loader
     from reportgen.settings import load_settings
 
     settings_file = Path(settings_path) if settings_path else None

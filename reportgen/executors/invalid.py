@@ -74,7 +74,7 @@ def _report_invalid(path: Path, problem: str, settings_path: Path | None) -> boo
 
 def _owner_of(path: Path) -> str | None:
     """The ``owner`` address written in a definition, if the file parses that far."""
-    from reportgen.definition.models import Address
+    from reportgen.definition.delivery_specs import Address
     from reportgen.definition.yaml_loader import load_yaml
 
     try:

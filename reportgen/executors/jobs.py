@@ -10,7 +10,8 @@ from pathlib import Path
 
 from reportgen import secrets
 from reportgen.errors import DefinitionError, ReportgenError
-from reportgen.ledger.store import RunLocked, RunStatus
+from reportgen.ledger.records import RunStatus
+from reportgen.ledger.store import RunLocked
 from reportgen.run.core import RunRequest, execute
 from reportgen.run.events import RunEvent, SegmentFinished, StageFinished
 from reportgen.settings import Settings

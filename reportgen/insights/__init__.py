@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from reportgen.data.rows import Rows
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.insights.calibration import calibration_findings
 from reportgen.insights.changes import change_findings
 from reportgen.insights.context import InsightContext
@@ -70,7 +70,8 @@ from reportgen.insights.severity import KIND_ORDER
 from reportgen.insights.targets import target_findings
 from reportgen.insights.themes import theme_findings
 from reportgen.period import Period
-from reportgen.report.model import Finding, MetricResult
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
 
 if TYPE_CHECKING:
     from reportgen.metrics.engine import MetricPlan

@@ -28,8 +28,9 @@ from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
 from reportgen.insights.text import Verdict, delta_text, n_text, p_text, plural, tone_of
 from reportgen.metrics.engine import PERIOD_COLUMN
-from reportgen.report.model import Finding, MetricResult
-from reportgen.stats import inference as stats
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
+from reportgen.stats import significance as stats
 
 CALCULATOR = "calibration_deviation"
 

@@ -18,7 +18,8 @@ from reportgen.insights.text import (
     tone_of,
     value_text,
 )
-from reportgen.report.model import Change, Finding, MetricResult
+from reportgen.report.model.metric_results import Change, MetricResult
+from reportgen.report.model.sections import Finding
 
 
 def change_findings(ctx: InsightContext) -> list[Finding]:

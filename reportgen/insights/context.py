@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reportgen.data.rows import Rows, as_rows
-from reportgen.definition.models import Definition, MetricSpec
+from reportgen.definition.content_specs import MetricSpec
+from reportgen.definition.document import Definition
 from reportgen.insights.severity import severity as impact
 from reportgen.insights.text import Verdict
 from reportgen.period import Period
-from reportgen.report.model import Finding, MetricResult, Tone
+from reportgen.report.model.metric_results import MetricResult, Tone
+from reportgen.report.model.sections import Finding
 
 if TYPE_CHECKING:
     from reportgen.metrics.engine import MetricPlan

@@ -20,7 +20,8 @@ from typing import Any
 
 from reportgen.insights.context import InsightContext
 from reportgen.insights.text import Verdict, join_names, plural, tone_of, value_text
-from reportgen.report.model import Finding, MetricResult
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
 
 #: Nelson rule 2: this many points in a row on one side of the centre line.
 RUN_LENGTH = 8

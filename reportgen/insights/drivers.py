@@ -50,7 +50,8 @@ from reportgen.insights.text import (
     tone_of,
 )
 from reportgen.metrics.base import calculator
-from reportgen.report.model import BreakdownRow, Finding, MetricResult
+from reportgen.report.model.metric_results import BreakdownRow, MetricResult
+from reportgen.report.model.sections import Finding
 
 OTHER = "other segments"
 #: Estimates that are a volume-weighted average of their segments' values.

@@ -40,7 +40,8 @@ from reportgen.insights.text import (
     value_text,
 )
 from reportgen.period import Period
-from reportgen.report.model import Finding, MetricResult
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
 
 
 def forecast_findings(ctx: InsightContext) -> list[Finding]:

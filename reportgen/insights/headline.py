@@ -36,8 +36,9 @@ from dataclasses import replace
 
 from reportgen.insights.context import InsightContext
 from reportgen.insights.segments import is_cause_breakdown, segment_tests
-from reportgen.report.model import Finding, MetricResult
-from reportgen.stats import inference as stats
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
+from reportgen.stats import significance as stats
 
 #: Nominal false-alarm rates of the control-chart rules (``insights.control``), used as
 #: the p-value of a signal: beyond 3-sigma limits (two-sided), and a run of eight points on

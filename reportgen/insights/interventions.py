@@ -25,7 +25,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_effectsize
 
 from reportgen import text
-from reportgen.definition.models import InterventionSpec
+from reportgen.definition.insight_specs import InterventionSpec
 from reportgen.insights.context import InsightContext
 from reportgen.insights.severity import magnitude
 from reportgen.insights.text import (
@@ -43,10 +43,11 @@ from reportgen.insights.text import (
     value_text,
 )
 from reportgen.metrics.base import Calculator, CalculatorParams
+from reportgen.metrics.clustered_estimates import sampling_variance
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.engine import PERIOD_COLUMN
-from reportgen.metrics.estimates import Estimate, sampling_variance
-from reportgen.report.model import Finding
+from reportgen.metrics.estimates import Estimate
+from reportgen.report.model.sections import Finding
 from reportgen.stats import did as stats_did
 from reportgen.text.number import POINT_UNITS
 

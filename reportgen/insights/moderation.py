@@ -32,7 +32,8 @@ from reportgen.insights.text import (
     share_text,
     value_text,
 )
-from reportgen.report.model import BreakdownRow, Finding, MetricResult
+from reportgen.report.model.metric_results import BreakdownRow, MetricResult
+from reportgen.report.model.sections import Finding
 
 _AMONG = {"precision": "enforced", "recall": "that needed enforcing"}
 

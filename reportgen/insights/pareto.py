@@ -33,7 +33,8 @@ from reportgen.insights.text import (
     tone_of,
     value_text,
 )
-from reportgen.report.model import BreakdownRow, Finding, MetricResult
+from reportgen.report.model.metric_results import BreakdownRow, MetricResult
+from reportgen.report.model.sections import Finding
 
 #: A pareto of fewer categories than this says nothing a table does not.
 MIN_CATEGORIES = 3

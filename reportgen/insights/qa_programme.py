@@ -38,8 +38,9 @@ from reportgen.insights.text import (
     share_text,
     value_text,
 )
-from reportgen.report.model import BreakdownRow, Finding, MetricResult
-from reportgen.stats import inference as stats
+from reportgen.report.model.metric_results import BreakdownRow, MetricResult
+from reportgen.report.model.sections import Finding
+from reportgen.stats import significance as stats
 
 
 def qa_programme_findings(ctx: InsightContext) -> list[Finding]:

@@ -21,7 +21,8 @@ from typing import Any
 from reportgen import text
 from reportgen.insights.context import InsightContext
 from reportgen.insights.text import join_names, p_text, plural
-from reportgen.report.model import Finding, MetricResult
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
 
 
 def rubric_findings(ctx: InsightContext) -> list[Finding]:

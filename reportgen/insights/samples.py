@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from reportgen.insights.context import InsightContext
 from reportgen.insights.text import breakdown_noun, join_names, n_text, plural
-from reportgen.report.model import Finding, MetricResult
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
 
 #: Segments named in one sentence; the rest are counted.
 NAMED_SEGMENTS = 4

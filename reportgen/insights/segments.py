@@ -5,7 +5,7 @@ about four reports out of ten.  Two rules prevent that:
 
 * **Holm across segments.**  Every breakdown row of a metric that has a change test (all
   its breakdowns together: queues, channels, categories) is one family, adjusted with
-  Holm's step-down method (``reportgen.stats.inference.holm``).
+  Holm's step-down method (``reportgen.stats.significance.holm``).
 * **Fixed sequence behind the overall test.**  The family is tested only when the metric's
   overall change is significant.  The overall verdict is the engine's own test at full
   alpha (what the KPI tile shows), so any extra route to a segment claim while the overall
@@ -42,8 +42,9 @@ from reportgen.insights.text import (
     tone_of,
     value_text,
 )
-from reportgen.report.model import BreakdownRow, Finding, MetricResult
-from reportgen.stats import inference as stats
+from reportgen.report.model.metric_results import BreakdownRow, MetricResult
+from reportgen.report.model.sections import Finding
+from reportgen.stats import significance as stats
 
 #: Words in a breakdown column that make it a list of causes (defect or contact reasons).
 CAUSE_WORDS: tuple[str, ...] = (

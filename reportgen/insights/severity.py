@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from reportgen.report.model import Tone
+from reportgen.report.model.metric_results import Tone
 
 #: The base score of each kind of finding.
 BASE: Mapping[str, float] = {

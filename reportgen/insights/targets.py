@@ -20,7 +20,8 @@ from reportgen.insights.text import (
     value_text,
 )
 from reportgen.metrics.engine import target_status
-from reportgen.report.model import BreakdownRow, Finding, MetricResult, PeriodValue
+from reportgen.report.model.metric_results import BreakdownRow, MetricResult, PeriodValue
+from reportgen.report.model.sections import Finding
 
 #: Segments named in a segments-off-target sentence (the rest are counted).
 NAMED_SEGMENTS = 3

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from reportgen import text
-from reportgen.report.model import Direction, Tone
+from reportgen.report.model.metric_results import Direction, Tone
 from reportgen.text import join_names, plural, plural_noun  # noqa: F401  (re-exported)
 
 #: A finding's direction: whether the move is good or bad for the metric, or no claim.

@@ -15,7 +15,8 @@ from typing import Any
 from reportgen import text
 from reportgen.insights.context import InsightContext
 from reportgen.insights.text import share_text
-from reportgen.report.model import Finding, MetricResult
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
 
 CALCULATOR = "comment_themes"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from reportgen.errors import DeliveryError
-from reportgen.ledger.store import ArtifactRecord, RunRecord
+from reportgen.ledger.records import ArtifactRecord, RunRecord
 from reportgen.text.dates import timestamp
 
 

@@ -25,7 +25,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from reportgen import secrets
-from reportgen.ledger.store import ArtifactRecord, Ledger, RunRecord
+from reportgen.ledger.records import ArtifactRecord, RunRecord
+from reportgen.ledger.store import Ledger
 from reportgen.settings import RetentionSettings, Settings
 
 logger = logging.getLogger(__name__)

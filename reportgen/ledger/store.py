@@ -15,10 +15,9 @@ import copy
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +33,15 @@ from reportgen.ledger.locks import HEARTBEAT_EVERY, HEARTBEAT_STALE, LockStore
 from reportgen.ledger.locks import LockLost as LockLost
 from reportgen.ledger.locks import RunLock as RunLock
 from reportgen.ledger.locks import RunLocked as RunLocked
+from reportgen.ledger.records import (
+    ArtifactRecord,
+    DeliveryRecord,
+    Purpose,
+    RunRecord,
+    RunStatus,
+    Trigger,
+    delivery_from_row,
+)
 from reportgen.ledger.schema import (
     SQLITE_BUSY_SECONDS,
     artifacts,
@@ -43,17 +51,7 @@ from reportgen.ledger.schema import (
     runs,
     use_wal,
 )
-from reportgen.report.model import Artifact
-
-Trigger = Literal["schedule", "manual", "retry"]
-# 'skipped': a fan-out segment too small for a report of its own (the reason is its error)
-RunStatus = Literal["running", "succeeded", "partial", "failed", "held", "interrupted",
-                    "pending_approval", "rejected", "skipped"]
-# 'sending': a try is under way (recorded before the message goes out); a row still
-# 'sending' once its run is gone is 'unconfirmed': the server may or may not have it.
-DeliveryStatus = Literal["pending", "sending", "sent", "unconfirmed", "failed_permanent",
-                         "failed_transient"]
-Purpose = Literal["delivery", "resend", "notice"]
+from reportgen.report.model.report_model import Artifact
 
 
 def utc_now() -> datetime:
@@ -72,85 +70,6 @@ class RunNotFound(ReportgenError, LookupError):
     def __init__(self, run_id: int):
         self.run_id = run_id
         super().__init__(f"no run #{run_id} in the ledger; see 'reportgen history'")
-
-
-@dataclass(frozen=True)
-class ArtifactRecord:
-    format: str
-    path: str
-    size: int
-    sha256: str
-    #: when the retention setting deleted the file, and the rule that did (None: on disk)
-    pruned_at: datetime | None = None
-    pruned_by: str | None = None
-
-    def to_artifact(self) -> Artifact:
-        return Artifact(format=self.format, path=self.path, size=self.size, sha256=self.sha256)
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    id: int
-    run_id: int
-    report_id: str
-    period: str
-    channel: str
-    recipient: str
-    status: DeliveryStatus
-    attempts: int
-    smtp_message_id: str | None
-    last_error: str | None
-    updated_at: datetime
-    purpose: Purpose
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One run as the ledger remembers it (what ``history`` and ``resend`` read)."""
-
-    id: int
-    report_id: str
-    period: str
-    trigger: Trigger
-    status: RunStatus
-    started_at: datetime
-    finished_at: datetime | None
-    definition_hash: str
-    input_hashes: Mapping[str, str]
-    code_version: str
-    error: str | None
-    attempt: int
-    next_retry_at: datetime | None
-    summary: Mapping[str, Any] | None = None
-    artifacts: tuple[ArtifactRecord, ...] = ()
-    deliveries: tuple[DeliveryRecord, ...] = field(default=())
-    #: the fan-out run this run is a segment of, and the segment's name
-    parent_id: int | None = None
-    segment: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (for ``history --json``)."""
-        def when(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {
-            "id": self.id, "report_id": self.report_id, "period": self.period,
-            "trigger": self.trigger, "status": self.status,
-            "started_at": when(self.started_at), "finished_at": when(self.finished_at),
-            "definition_hash": self.definition_hash, "input_hashes": dict(self.input_hashes),
-            "code_version": self.code_version, "error": self.error, "attempt": self.attempt,
-            "next_retry_at": when(self.next_retry_at),
-            "parent_id": self.parent_id, "segment": self.segment,
-            "artifacts": [{**a.__dict__, "pruned_at": when(a.pruned_at)}
-                          for a in self.artifacts],
-            "deliveries": [
-                {"channel": d.channel, "recipient": d.recipient, "status": d.status,
-                 "attempts": d.attempts, "purpose": d.purpose,
-                 "smtp_message_id": d.smtp_message_id, "last_error": d.last_error,
-                 "updated_at": when(d.updated_at)}
-                for d in self.deliveries
-            ],
-        }
 
 
 class Ledger(LockStore, AlertStore):
@@ -296,7 +215,7 @@ class Ledger(LockStore, AlertStore):
                                        a["pruned_at"], a["pruned_by"]))
                 for d in conn.execute(sa.select(deliveries).where(deliveries.c.run_id.in_(ids))
                                       .order_by(deliveries.c.id)).mappings():
-                    by_run_deliveries[d["run_id"]].append(_delivery(d))
+                    by_run_deliveries[d["run_id"]].append(delivery_from_row(d))
         return [
             RunRecord(
                 id=row["id"], report_id=row["report_id"], period=row["period"],
@@ -326,7 +245,7 @@ class Ledger(LockStore, AlertStore):
                 .order_by((deliveries.c.status == "sent").desc(), deliveries.c.id.desc())
                 .limit(1)
             ).mappings().first()
-        return _delivery(row) if row else None
+        return delivery_from_row(row) if row else None
 
     def begin_delivery(self, run_id: int, report_id: str, period: str, channel: str,
                        recipient: str, *, purpose: Purpose = "delivery") -> DeliveryRecord:
@@ -413,13 +332,4 @@ class Ledger(LockStore, AlertStore):
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)
                                ).mappings().one()
-        return _delivery(row)
-
-
-def _delivery(row: sa.RowMapping) -> DeliveryRecord:
-    return DeliveryRecord(
-        id=row["id"], run_id=row["run_id"], report_id=row["report_id"], period=row["period"],
-        channel=row["channel"], recipient=row["recipient"], status=row["status"],
-        attempts=row["attempts"], smtp_message_id=row["smtp_message_id"],
-        last_error=row["last_error"], updated_at=row["updated_at"], purpose=row["purpose"])
-
+        return delivery_from_row(row)

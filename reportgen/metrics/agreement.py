@@ -21,19 +21,18 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from reportgen.stats import clustered
-    from reportgen.stats import inference as stats
+    from reportgen.stats import agreement, clustered
 else:
     np = lazy("numpy")
     pd = lazy("pandas")
-    stats = lazy("reportgen.stats.inference")
+    agreement = lazy("reportgen.stats.agreement")
     clustered = lazy("reportgen.stats.clustered")
 
 
 def bootstrap_name() -> str:
     """How the agreement statistics without an analytic standard error get their interval."""
-    return (f"percentile bootstrap ({stats.BOOTSTRAP_RESAMPLES} resamples of units, "
-            f"seed {stats.BOOTSTRAP_SEED})")
+    return (f"percentile bootstrap ({agreement.BOOTSTRAP_RESAMPLES} resamples of units, "
+            f"seed {agreement.BOOTSTRAP_SEED})")
 
 
 class AgreementParams(PanelParams):
@@ -87,7 +86,7 @@ def _kappa(pairs: pd.DataFrame, weights: str) -> tuple[float, float, int]:
         return float("nan"), float("nan"), len(pairs)
     if weights != "none" and not _numeric(levels):  # text labels have no distance to weigh
         return float("nan"), float("nan"), len(pairs)
-    kappa, se = stats.cohens_kappa(table, weights,  # type: ignore[arg-type]
+    kappa, se = agreement.cohens_kappa(table, weights,  # type: ignore[arg-type]
                                    levels if _numeric(levels) else None)
     return kappa, se, len(pairs)
 
@@ -95,7 +94,7 @@ def _kappa(pairs: pd.DataFrame, weights: str) -> tuple[float, float, int]:
 def item_bootstrap_name() -> str:
     """How pooled Cohen's kappa gets its interval: items resampled with all their pairs."""
     return (f"percentile bootstrap over items, each item's auditor x calibrator pairs kept "
-            f"together ({stats.BOOTSTRAP_RESAMPLES} resamples, seed {stats.BOOTSTRAP_SEED})")
+            f"together ({agreement.BOOTSTRAP_RESAMPLES} resamples, seed {agreement.BOOTSTRAP_SEED})")
 
 
 def _pair_units(pairs: pd.DataFrame, weights: str) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +132,7 @@ class CohenKappa(Calculator):
         if np.isnan(kappa):
             return Statistic(kappa, n)
         shares, disagreement = _pair_units(pairs, params.weights)
-        return Statistic(kappa, n, item_bootstrap_name(), lambda level: stats.bootstrap_interval(
+        return Statistic(kappa, n, item_bootstrap_name(), lambda level: agreement.bootstrap_interval(
             shares, lambda tables: clustered.cohens_kappa_of_totals(tables, disagreement),
             level))
 
@@ -191,10 +190,10 @@ class FleissKappa(Calculator):
         if table.shape[1] < 2:  # one category used by everyone: kappa undefined
             return Statistic(float("nan"), table.shape[0])
 
-        units = stats.fleiss_kappa_units(table)
-        return Statistic(stats.fleiss_kappa(table), table.shape[0], bootstrap_name(),
-                         lambda level: stats.bootstrap_interval(
-                             units, stats.fleiss_kappa_of_totals, level))
+        units = agreement.fleiss_kappa_units(table)
+        return Statistic(agreement.fleiss_kappa(table), table.shape[0], bootstrap_name(),
+                         lambda level: agreement.bootstrap_interval(
+                             units, agreement.fleiss_kappa_of_totals, level))
 
     def details(self, frame: pd.DataFrame, params: CalculatorParams,
                 history: HistoryFrames) -> Mapping[str, Any]:
@@ -240,10 +239,10 @@ class KrippendorffAlpha(Calculator):
         domain = np.unique(values[~np.isnan(values)])
         level = params.level
 
-        units = stats.krippendorff_units(values, domain)
-        return Statistic(stats.krippendorff_alpha(values, level, domain), pairable, bootstrap_name(),
-                         lambda conf: stats.bootstrap_interval(
-                             units, lambda totals: stats.krippendorff_of_totals(
+        units = agreement.krippendorff_units(values, domain)
+        return Statistic(agreement.krippendorff_alpha(values, level, domain), pairable, bootstrap_name(),
+                         lambda conf: agreement.bootstrap_interval(
+                             units, lambda totals: agreement.krippendorff_of_totals(
                                  totals, level, domain), conf))
 
 
@@ -294,8 +293,8 @@ class GwetAc1(Calculator):
             return Statistic(None, 0)
         if params.weights != "none" and not _numeric(levels):
             return Statistic(float("nan"), table.shape[0])  # text labels have no distance
-        weights = stats.agreement_weights(levels, params.weights)
-        result = stats.gwet_ac(table, weights)
+        weights = agreement.agreement_weights(levels, params.weights)
+        result = agreement.gwet_ac(table, weights)
         return Statistic(result.value, result.units, "t (Gwet's linearised SE)",
                          lambda level: result.interval(level))
 
@@ -305,7 +304,7 @@ class GwetAc1(Calculator):
         table, levels = self.table(frame, params)
         if table.shape[0] == 0 or (params.weights != "none" and not _numeric(levels)):
             return {"weights": params.weights}
-        result = stats.gwet_ac(table, stats.agreement_weights(levels, params.weights))
+        result = agreement.gwet_ac(table, agreement.agreement_weights(levels, params.weights))
         return {"weights": params.weights, "observed_agreement": result.agreement,
                 "chance_agreement": result.chance, "se": result.se}
 
@@ -351,9 +350,9 @@ class Icc(Calculator):
             return Statistic(None, 0)
         values = matrix.to_numpy(dtype=float)
         form = _FORMS[params.form]
-        result = stats.icc(values, form)
+        result = agreement.icc(values, form)
         return Statistic(result.value, matrix.shape[0], "F distribution (McGraw & Wong)",
-                         lambda level: _bounds(stats.icc(values, form, level)))
+                         lambda level: _bounds(agreement.icc(values, form, level)))
 
     def details(self, frame: pd.DataFrame, params: CalculatorParams,
                 history: HistoryFrames) -> Mapping[str, Any]:
@@ -362,18 +361,18 @@ class Icc(Calculator):
         out: dict[str, Any] = {"form": params.form, "units": int(matrix.shape[0]),
                                "raters": [str(r) for r in matrix.columns], "units_dropped": dropped}
         if matrix.shape[0] >= 2 and matrix.shape[1] >= 2:
-            result = stats.icc(matrix.to_numpy(dtype=float), _FORMS[params.form])
+            result = agreement.icc(matrix.to_numpy(dtype=float), _FORMS[params.form])
             out |= {"f": result.f, "df1": result.df1, "df2": result.df2, "p_value": result.p_value}
         return out
 
 
-_FORMS: Mapping[str, stats.IccForm] = {
+_FORMS: Mapping[str, agreement.IccForm] = {
     "ICC(1,1)": "ICC1", "ICC(2,1)": "ICC2", "ICC(3,1)": "ICC3",
     "ICC(1,k)": "ICC1k", "ICC(2,k)": "ICC2k", "ICC(3,k)": "ICC3k",
 }
 
 
-def _bounds(result: stats.IccResult) -> tuple[float, float] | None:
+def _bounds(result: agreement.IccResult) -> tuple[float, float] | None:
     if np.isnan(result.low) or np.isnan(result.high):
         return None
     return result.low, result.high

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from reportgen.data.aggregates import Aggregation, Measure
     from reportgen.metrics.estimates import Estimate
-    from reportgen.report.model import Direction, Unit
+    from reportgen.report.model.metric_results import Direction, Unit
 
 
 class CalculatorParams(BaseModel):

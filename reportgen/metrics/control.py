@@ -25,7 +25,7 @@ from reportgen.metrics.base import (
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.estimates import Estimate, Proportion
 from reportgen.period import Period
-from reportgen.report.model import Direction, Unit
+from reportgen.report.model.metric_results import Direction, Unit
 from reportgen.text.dates import day as day_text
 from reportgen.text.dates import week_axis
 
@@ -33,11 +33,11 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from reportgen.stats import inference as stats
+    from reportgen.stats import control_limits
 else:
     np = lazy("numpy")
     pd = lazy("pandas")
-    stats = lazy("reportgen.stats.inference")
+    control_limits = lazy("reportgen.stats.control_limits")
 
 
 class PChartParams(CalculatorParams):
@@ -157,7 +157,7 @@ class PChart(Calculator):
                 trials.append(est.trials)
         if not trials:
             return {"p_chart": {"center": None, "points": []}}
-        center, ucl, lcl = stats.p_chart_limits(np.array(successes), np.array(trials),
+        center, ucl, lcl = control_limits.p_chart_limits(np.array(successes), np.array(trials),
                                                 params.sigmas)
         points = []
         for i, label in enumerate(labels):

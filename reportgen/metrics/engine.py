@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen.data.aggregates import Aggregation, Request, Result
 from reportgen.data.rows import apply_filter
-from reportgen.definition.models import MetricSpec, SourceSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, SourceSpec, StatisticsSpec
 from reportgen.metrics.base import Calculator, CalculatorParams, HistoryFrames, calculator
-from reportgen.metrics.estimates import Proportion, design_text
+from reportgen.metrics.clustered_estimates import design_text
+from reportgen.metrics.estimates import Proportion
 from reportgen.period import Period
-from reportgen.report.model import (
+from reportgen.report.model.metric_results import (
     BreakdownRow,
     Change,
     Direction,
@@ -339,7 +340,7 @@ def holm_family(*changes: Change) -> tuple[Change, ...]:
     tested = [c for c in changes if c.p_value is not None]
     if len(tested) < 2:
         return changes
-    from reportgen.stats import inference as stats
+    from reportgen.stats import significance as stats
 
     adjusted = iter(stats.holm([c.p_value for c in tested]))
     out = []
@@ -395,7 +396,7 @@ def _status_interval(estimate: Estimate, level: float) -> Interval | None:
     ``(1 - level) / 2`` (Wilson's ran over near a 0.85 target), else the shown method's."""
     if _exact(estimate):
         assert isinstance(estimate, Proportion)
-        from reportgen.stats import inference as stats
+        from reportgen.stats import intervals as stats
 
         low, high = stats.clopper_pearson_interval(estimate.successes, estimate.trials, level)
         return Interval(low, high, level, "Clopper-Pearson")

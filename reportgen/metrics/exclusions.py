@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen.data.aggregates import Aggregation, Request, Result, count_if
-from reportgen.report.model import LeftOut
+from reportgen.report.model.metric_results import LeftOut
 
 if TYPE_CHECKING:
-    from reportgen.definition.models import MetricSpec
+    from reportgen.definition.content_specs import MetricSpec
     from reportgen.metrics.base import Calculator, Exclusion
 
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from reportgen.data.aggregates import Aggregation
     from reportgen.metrics.estimates import Estimate
-    from reportgen.report.model import Direction, Unit
+    from reportgen.report.model.metric_results import Direction, Unit
 
 #: Periods per seasonal cycle, by report grain (a year of them).
 SEASON: Mapping[str, int] = {"month": 12, "quarter": 4, "week": 52}

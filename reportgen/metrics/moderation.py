@@ -26,19 +26,21 @@ from pydantic import Field, model_validator
 
 from reportgen._lazy import lazy
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
+from reportgen.metrics.clustered_estimates import ClusteredProportion
 from reportgen.metrics.columns import flags
-from reportgen.metrics.estimates import ClusteredProportion, Proportion
-from reportgen.report.model import Interval
+from reportgen.metrics.estimates import Proportion
+from reportgen.report.model.metric_results import Interval
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from reportgen.stats import inference as stats
+    from reportgen.stats import intervals, significance
 else:
     np = lazy("numpy")
     pd = lazy("pandas")
-    stats = lazy("reportgen.stats.inference")
+    intervals = lazy("reportgen.stats.intervals")
+    significance = lazy("reportgen.stats.significance")
 
 #: the column a moderation source declares for the deciding moderator; decisions cluster by it
 MODERATOR_COLUMN = "moderator_id"
@@ -89,7 +91,7 @@ class ExactProportion(Proportion):
     def interval(self, level: float) -> Interval | None:
         if not self.trials:
             return None
-        low, high = stats.clopper_pearson_interval(self.successes, self.trials, level)
+        low, high = intervals.clopper_pearson_interval(self.successes, self.trials, level)
         return Interval(low, high, level, "Clopper-Pearson")
 
 
@@ -104,10 +106,10 @@ class ClusteredExactProportion(ClusteredProportion):
             return None
         design = self.design(level)
         if design is None:
-            low, high = stats.clopper_pearson_interval(self.successes, self.trials, level)
+            low, high = intervals.clopper_pearson_interval(self.successes, self.trials, level)
             return Interval(low, high, level, "Clopper-Pearson")
         share = self.successes / self.trials
-        low, high = stats.clopper_pearson_interval(share * design.effective_n,
+        low, high = intervals.clopper_pearson_interval(share * design.effective_n,
                                                    design.effective_n, level)
         return Interval(low, high, level, self.interval_name or "")
 
@@ -202,7 +204,7 @@ def _cells(table: pd.DataFrame, params: ModerationParams) -> list[dict[str, Any]
             row[f"{measure}_p"] = change.p_value
         rows.append(row)
     for measure in MEASURES:
-        adjusted = stats.holm([r[f"{measure}_p"] for r in rows])
+        adjusted = significance.holm([r[f"{measure}_p"] for r in rows])
         for row, value in zip(rows, adjusted, strict=True):
             row[f"{measure}_p_adjusted"] = value
     return rows

@@ -21,15 +21,9 @@ from reportgen.metrics.base import (
     negative,
     not_a_flag,
 )
-from reportgen.metrics.estimates import (
-    Count,
-    Mean,
-    Proportion,
-    Quantile,
-    mean_from,
-    proportion_from,
-)
-from reportgen.report.model import Unit
+from reportgen.metrics.estimates import Count, Mean, Proportion, mean_from, proportion_from
+from reportgen.metrics.quantile_and_net_score import Quantile
+from reportgen.report.model.metric_results import Unit
 from reportgen.text.number import plain
 
 if TYPE_CHECKING:

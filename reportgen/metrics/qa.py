@@ -1,258 +1,37 @@
-"""QA audit calculators over a weighted scorecard in long format (one row per review x category).
+"""QA audit calculators over a weighted scorecard: QA score, IQS, pass rate, auto-fail rate and
+defect rate.
 
-Rows: ``review_id``, ``category``, ``weight``, ``critical`` (1 = a failure fails the whole
-review), ``rating`` (blank = N/A), ``scale_min``, ``scale_max``.  A category's score is
-``(rating - scale_min) / (scale_max - scale_min) x 100``.
+The scorecard's rows and score are described in ``metrics.scorecard``; the grouping of audits
+by agent in ``metrics.scorecard_clustering``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, Exclusion, outside
-from reportgen.metrics.estimates import (
-    ClusteredMean,
-    ClusteredProportion,
-    Mean,
-    Proportion,
-    mean_from,
-    proportion_from,
+from reportgen.metrics.base import CALCULATORS, CalculatorParams, Exclusion, outside
+from reportgen.metrics.estimates import Proportion
+from reportgen.metrics.scorecard import ScorecardCalculator, category_score, review_score, reviews
+from reportgen.metrics.scorecard_clustering import (
+    ClusteredMeanScore,
+    ClusteredParams,
+    ClusteredRate,
+    StatsOf,
+    clustered_by_default,
+    clustered_proportion,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from reportgen.data.aggregates import Aggregation, Cols, Measure
-
-
-class ScorecardParams(CalculatorParams):
-    column_fields: ClassVar[tuple[str, ...]] = (
-        "review_column", "rating_column", "weight_column", "critical_column",
-        "scale_min_column", "scale_max_column",
-    )
-    review_column: str = Field("review_id", description="Column identifying the review.")
-    rating_column: str = Field("rating", description="Selected rating; empty means N/A.")
-    weight_column: str = Field("weight", description="Category weight.")
-    critical_column: str | None = Field("critical", description="1 for critical categories.")
-    scale_min_column: str = Field("scale_min", description="Lowest rating of the category's scale.")
-    scale_max_column: str = Field("scale_max", description="Highest rating of the category's scale.")
-    critical_fail_at_or_below: float = Field(
-        0.0, ge=0, lt=100,
-        description="A critical category scoring at or below this (0-100) fails the whole review.")
-
-
-def category_score(cols: Cols, params: ScorecardParams) -> Any:
-    """Score (0-100) of a review x category row; NULL when not rated (N/A) or rated off the
-    category's scale (a 7 on a 1-4 scale is an error in the data, not a 200% score: it is
-    left out and counted, see ``off_scale_ratings``)."""
-    import sqlalchemy as sa
-
-    rating = cols.num(params.rating_column)
-    low, high = cols.num(params.scale_min_column), cols.num(params.scale_max_column)
-    return sa.case((rating.between(low, high), (rating - low) / sa.func.nullif(high - low, 0)
-                    * 100.0), else_=sa.null())
-
-
-def off_scale_ratings(params: ScorecardParams) -> Exclusion:
-    """Ratings outside their own category's scale (the scale is a column of each row)."""
-
-    def condition(cols: Cols) -> Any:
-        import sqlalchemy as sa
-
-        rating = cols.num(params.rating_column)
-        low, high = cols.num(params.scale_min_column), cols.num(params.scale_max_column)
-        return sa.and_(rating.is_not(None), low.is_not(None), high.is_not(None),
-                       sa.not_(rating.between(low, high)))
-
-    return Exclusion("off_scale", "rating", "outside its category's scale", condition)
-
-
-class ScorecardCalculator(Calculator):
-    """A calculator over scorecard rows: ratings off their category's scale are left out."""
-
-    def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
-        assert isinstance(params, ScorecardParams)
-        return (off_scale_ratings(params),)
-
-
-def _review_measures(params: ScorecardParams) -> dict[str, Measure]:
-    """Per review: weighted score sum, weight of rated categories, rated count, critical fail."""
-    import sqlalchemy as sa
-
-    def weighted(cols: Cols) -> Any:
-        return sa.func.sum(category_score(cols, params) * cols.num(params.weight_column))
-
-    def weight(cols: Cols) -> Any:
-        rated = category_score(cols, params).is_not(None)
-        return sa.func.sum(sa.case((rated, cols.num(params.weight_column))))
-
-    def failed(cols: Cols) -> Any:
-        if params.critical_column is None:
-            return sa.literal(0)
-        score = category_score(cols, params)
-        critical = sa.func.coalesce(cols.num(params.critical_column), 0) == 1
-        return sa.func.max(sa.case((critical & (score <= params.critical_fail_at_or_below), 1),
-                                   else_=0))
-
-    return {"weighted": weighted, "weight": weight,
-            "rated": lambda cols: sa.func.count(category_score(cols, params)),
-            "failed": failed}
-
-
-def review_score(cols: Cols) -> Any:
-    """A review's score from its per-review aggregates: the weighted mean of its rated
-    categories, or 0 when a critical category failed; NULL when it has none rated."""
-    import sqlalchemy as sa
-
-    rated = cols.num("rated") > 0
-    mean = cols.num("weighted") / sa.func.nullif(cols.num("weight"), 0)
-    return sa.case((rated & (cols.num("failed") == 1), 0.0), (rated, mean), else_=sa.null())
-
-
-def reviews(params: ScorecardParams, measures: Mapping[str, Measure]) -> Aggregation:
-    """An aggregation over reviews (one unit per review id) of the given review measures."""
-    from reportgen.data.aggregates import Aggregation
-
-    return Aggregation(measures, per=params.review_column, per_measures=_review_measures(params))
-
-
-#: the column a source declares for the audited agent; QA rates and scores cluster by it
-AGENT_COLUMN = "agent_id"
-
-
-class ClusteredParams(ScorecardParams):
-    column_fields: ClassVar[tuple[str, ...]] = (*ScorecardParams.column_fields, "cluster_column")
-    cluster_column: str | None = Field(
-        None, description="Column naming the cluster an audit belongs to (the audited agent): "
-                          "the interval and change test then allow for audits of one agent "
-                          "resembling each other (cluster-robust design effect). Defaults to "
-                          "agent_id when the source's columns declare it.")
-    unclustered_because: str | None = Field(
-        None, min_length=3,
-        description="Turns the default clustering by agent off, saying why (e.g. 'each agent "
-                    "is audited once a month'); the methodology quotes it.")
-
-    @model_validator(mode="after")
-    def _off_says_why(self) -> ClusteredParams:
-        if self.cluster_column is not None and self.unclustered_because is not None:
-            raise ValueError("set either 'cluster_column' or 'unclustered_because', not both")
-        if ("cluster_column" in self.model_fields_set and self.cluster_column is None
-                and self.unclustered_because is None):
-            raise ValueError("audits are clustered by agent by default; to turn it off, say "
-                             "why in 'unclustered_because' instead of 'cluster_column: null'")
-        return self
-
-
-def clustering_text(params: ClusteredParams) -> str:
-    """How the interval treats the audits, for the methodology."""
-    if params.cluster_column is not None:
-        return f"; clustered by {params.cluster_column}"
-    if params.unclustered_because is not None:
-        return f"; not clustered: {params.unclustered_because}"
-    return ""
-
-
-def clustered_by_default(params: CalculatorParams, declared: Collection[str]) -> CalculatorParams:
-    """``params`` clustered by the source's declared agent column unless they say otherwise."""
-    assert isinstance(params, ClusteredParams)
-    if (params.cluster_column is None and params.unclustered_because is None
-            and AGENT_COLUMN in declared):
-        return params.model_copy(update={"cluster_column": AGENT_COLUMN})
-    return params
-
-
-#: builds a value's statistics over review rows: e.g. n, mean and variance, or n, sum, sumsq
-StatsOf = Callable[["Measure"], Mapping[str, "Measure"]]
-
-
-def mean_stats_of(value: Measure) -> Mapping[str, Measure]:
-    from reportgen.data.aggregates import mean_aggregation
-
-    return mean_aggregation(value).measures
-
-
-def cluster_sums_of(value: Measure) -> Mapping[str, Measure]:
-    import sqlalchemy as sa
-
-    return {"n": lambda cols: sa.func.count(value(cols)),
-            "sum": lambda cols: sa.func.sum(value(cols)),
-            "sumsq": lambda cols: sa.func.sum(value(cols) * value(cols))}
-
-
-def _clusters(frame: pd.DataFrame, params: ClusteredParams) -> pd.Series:
-    """Each row's cluster: its agent, or its review when no agent column is set; audits
-    with no agent recorded are each their own cluster (the most honest choice: merging
-    them would invent a grouping)."""
-    reviews = frame[params.review_column]
-    if params.cluster_column is None:
-        return reviews.astype(object)
-    column = frame[params.cluster_column]
-    return column.astype(object).where(column.notna(), "\0" + reviews.astype(str))
-
-
-def clustered_proportion(frame: pd.DataFrame, params: ClusteredParams,
-                         aggregation: Aggregation) -> ClusteredProportion:
-    """A share whose sums come per cluster from one grouped statement over the rows."""
-    from reportgen.data.frames import aggregate_by
-
-    groups = aggregate_by(frame, _clusters(frame, params), aggregation)
-    sums = [(float(v.get("successes") or 0), float(v["trials"]))
-            for v in groups.values() if v.get("trials")]
-    return ClusteredProportion(
-        sum(s for s, _ in sums), sum(t for _, t in sums),
-        cluster_successes=tuple(s for s, _ in sums), cluster_trials=tuple(t for _, t in sums))
-
-
-class _ClusteredMeanScore(ScorecardCalculator):
-    """A mean of one value per review that can be clustered by agent (``cluster_column``).
-
-    Unclustered, the aggregates run where the data lives.  Clustered, the rows are read and
-    each cluster's count, sum and sum of squares come from one query over them, for the
-    cluster-robust variance of the mean.
-    """
-
-    unit = "score"
-    direction = "higher"
-    estimate_kind = "mean"
-
-    def for_source(self, params: CalculatorParams, declared: Collection[str]) -> CalculatorParams:
-        return clustered_by_default(params, declared)
-
-    def describe(self, params: CalculatorParams) -> str:
-        assert isinstance(params, ClusteredParams)
-        return super().describe(params) + clustering_text(params)
-
-    def value_aggregation(self, params: ClusteredParams, stats_of: StatsOf) -> Aggregation:
-        """The review-level aggregation of the calculator's value, summarised by ``stats_of``."""
-        raise NotImplementedError
-
-    def aggregation(self, params: CalculatorParams) -> Aggregation | None:
-        assert isinstance(params, ClusteredParams)
-        return None if params.cluster_column else self.value_aggregation(params, mean_stats_of)
-
-    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Mean:
-        return mean_from(values)
-
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Mean:
-        assert isinstance(params, ClusteredParams)
-        from reportgen.data.frames import aggregate_by, aggregate_frame
-
-        if params.cluster_column is None:
-            return mean_from(aggregate_frame(frame, self.value_aggregation(params,
-                                                                          mean_stats_of)))
-        groups = aggregate_by(frame, _clusters(frame, params),
-                              self.value_aggregation(params, cluster_sums_of))
-        sums = [v for v in groups.values() if v.get("n")]
-        return ClusteredMean.of_clusters(tuple(float(v["n"]) for v in sums),
-                                         tuple(float(v["sum"]) for v in sums),
-                                         tuple(float(v["sumsq"]) for v in sums))
+    from reportgen.data.aggregates import Aggregation, Cols
 
 
 @CALCULATORS.register("qa_score")
-class QaScore(_ClusteredMeanScore):
+class QaScore(ClusteredMeanScore):
     """Mean weighted scorecard score of the period's reviews (0-100)."""
 
     name = "qa_score"
@@ -281,7 +60,7 @@ class IqsParams(ClusteredParams):
 
 
 @CALCULATORS.register("iqs")
-class Iqs(_ClusteredMeanScore):
+class Iqs(ClusteredMeanScore):
     """Internal Quality Score (Zendesk QA): the mean of the period's review scores (0-100)."""
 
     name = "iqs"
@@ -320,43 +99,8 @@ class PassRateParams(ClusteredParams):
     pass_from: float = Field(80.0, ge=0, le=100, description="A review scoring at or above this (0-100) passes.")
 
 
-class _ClusteredRate(ScorecardCalculator):
-    """A share of reviews that can be clustered by agent (``cluster_column``).
-
-    Unclustered, the aggregates run where the data lives.  Clustered, the period's rows are
-    read and one statement grouped by cluster gives each cluster's sums, which the design
-    effect needs (the data layer reduces to one unit level only: the review).
-    """
-
-    def review_aggregation(self, params: ClusteredParams) -> Aggregation:
-        raise NotImplementedError
-
-    def aggregation(self, params: CalculatorParams) -> Aggregation | None:
-        assert isinstance(params, ClusteredParams)
-        return None if params.cluster_column else self.review_aggregation(params)
-
-    def from_aggregates(self, values: Mapping[str, Any], params: CalculatorParams) -> Proportion:
-        return proportion_from(values)
-
-    def for_source(self, params: CalculatorParams, declared: Collection[str]) -> CalculatorParams:
-        return clustered_by_default(params, declared)
-
-    def describe(self, params: CalculatorParams) -> str:
-        assert isinstance(params, ClusteredParams)
-        return super().describe(params) + clustering_text(params)
-
-    def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
-        assert isinstance(params, ClusteredParams)
-        from reportgen.data.frames import aggregate_frame
-
-        aggregation = self.review_aggregation(params)
-        if params.cluster_column is None:
-            return proportion_from(aggregate_frame(frame, aggregation))
-        return clustered_proportion(frame, params, aggregation)
-
-
 @CALCULATORS.register("pass_rate")
-class PassRate(_ClusteredRate):
+class PassRate(ClusteredRate):
     """The share of reviews whose score reaches the pass mark."""
 
     name = "pass_rate"
@@ -379,7 +123,7 @@ class PassRate(_ClusteredRate):
 
 
 @CALCULATORS.register("auto_fail_rate")
-class AutoFailRate(_ClusteredRate):
+class AutoFailRate(ClusteredRate):
     """The share of reviews failed outright by a critical category."""
 
     name = "auto_fail_rate"

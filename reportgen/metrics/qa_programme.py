@@ -36,18 +36,21 @@ from reportgen.metrics.base import (
 )
 from reportgen.metrics.calibration import PanelParams, is_reference, unit_ids
 from reportgen.metrics.columns import numeric
-from reportgen.metrics.estimates import Proportion, Quantile, Statistic, proportion_from
-from reportgen.metrics.qa import ScorecardCalculator, ScorecardParams
+from reportgen.metrics.estimates import Proportion, Statistic, proportion_from
+from reportgen.metrics.quantile_and_net_score import Quantile
+from reportgen.metrics.scorecard import ScorecardCalculator, ScorecardParams
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from reportgen.stats import inference as stats
+    from reportgen.stats import agreement, intervals, significance
 else:
     np = lazy("numpy")
     pd = lazy("pandas")
-    stats = lazy("reportgen.stats.inference")
+    agreement = lazy("reportgen.stats.agreement")
+    intervals = lazy("reportgen.stats.intervals")
+    significance = lazy("reportgen.stats.significance")
 
 if TYPE_CHECKING:
     from reportgen.data.aggregates import Aggregation, Cols
@@ -90,7 +93,7 @@ def _bias(values: np.ndarray, level: float) -> dict[str, Any]:
     if n == 0:
         return {"n": 0, "bias": None, "low": None, "high": None}
     mean = float(values.mean())
-    low, high = stats.t_interval(values, level) if n > 1 and values.var() > 0 else (mean, mean)
+    low, high = intervals.t_interval(values, level) if n > 1 and values.var() > 0 else (mean, mean)
     return {"n": n, "bias": mean, "low": float(low), "high": float(high)}
 
 
@@ -110,7 +113,7 @@ def reviewer_table(table: pd.DataFrame, params: ConsistencyParams,
             before = previous.loc[previous["reviewer"] == reviewer, "deviation"].to_numpy(float)
             row["previous_n"] = len(before)
             row["previous_bias"] = float(before.mean()) if len(before) else None
-            row["change_p"] = (stats.welch_ttest(values, before)[1]
+            row["change_p"] = (significance.welch_ttest(values, before)[1]
                                if len(values) > 1 and len(before) > 1 else None)
         rows.append(row)
     _holm(rows, "p_value", "p_adjusted", params.alpha)
@@ -136,7 +139,7 @@ def _holm(rows: list[dict[str, Any]], key: str, out: str, alpha: float) -> None:
     for row in rows:
         row[out] = None
     if tested:
-        adjusted = stats.holm([r[key] for r in tested])
+        adjusted = significance.holm([r[key] for r in tested])
         for row, value in zip(tested, adjusted, strict=True):
             row[out] = None if value is None else float(value)
 
@@ -222,7 +225,7 @@ def agent_coverage(frame: pd.DataFrame, params: CoverageParams) -> list[dict[str
         values = part["score"].to_numpy(dtype=float)
         half = None
         if len(values) > 1:
-            low, high = stats.t_interval(values, params.confidence)
+            low, high = intervals.t_interval(values, params.confidence)
             half = float(high - low) / 2 if np.isfinite(high - low) else None
         rows.append({"agent": str(agent), "reviews": len(values), "mean": float(values.mean()),
                      "half_width": half, "below_goal": len(values) < params.goal,
@@ -348,7 +351,7 @@ def kappa_of(auto: pd.Series, human: pd.Series, weights: str) -> tuple[float, fl
         return float("nan"), float("nan")
     table = pd.crosstab(pd.Categorical(auto, categories=levels),
                         pd.Categorical(human, categories=levels), dropna=False)
-    return stats.cohens_kappa(table.to_numpy(dtype=float), weights,  # type: ignore[arg-type]
+    return agreement.cohens_kappa(table.to_numpy(dtype=float), weights,  # type: ignore[arg-type]
                               levels)
 
 
@@ -378,7 +381,7 @@ class AutoHumanKappa(Calculator):
             return Statistic(None, 0)
         kappa, se = kappa_of(pairs["auto"], pairs["human"], params.weights)
         return Statistic(kappa, len(pairs), "normal (asymptotic SE)",
-                         lambda level: stats.kappa_interval(kappa, se, level))
+                         lambda level: agreement.kappa_interval(kappa, se, level))
 
     def details(self, frame: pd.DataFrame, params: CalculatorParams,
                 history: HistoryFrames) -> Mapping[str, Any]:
@@ -386,7 +389,7 @@ class AutoHumanKappa(Calculator):
         rows = []
         for question, part in _pairs(frame, params).groupby("question", sort=True):
             kappa, se = kappa_of(part["auto"], part["human"], params.weights)
-            bounds = (stats.kappa_interval(kappa, se, params.confidence)
+            bounds = (agreement.kappa_interval(kappa, se, params.confidence)
                       if np.isfinite(kappa) else None)
             rows.append({"question": str(question), "n": len(part),
                          "kappa": float(kappa) if np.isfinite(kappa) else None,

@@ -34,19 +34,19 @@ from reportgen._lazy import lazy
 from reportgen.metrics.base import CALCULATORS, CalculatorParams, HistoryFrames
 from reportgen.metrics.columns import flags, numeric
 from reportgen.metrics.estimates import Statistic
-from reportgen.metrics.qa import ScorecardCalculator, ScorecardParams
 from reportgen.metrics.qa_programme import review_scores
+from reportgen.metrics.scorecard import ScorecardCalculator, ScorecardParams
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from reportgen.report.model import Direction, Unit
-    from reportgen.stats import inference as stats
+    from reportgen.report.model.metric_results import Direction, Unit
+    from reportgen.stats import significance
 else:
     np = lazy("numpy")
     pd = lazy("pandas")
-    stats = lazy("reportgen.stats.inference")
+    significance = lazy("reportgen.stats.significance")
 
 
 class Outcome(BaseModel):
@@ -206,7 +206,7 @@ def validity(table: pd.DataFrame, params: RubricParams) -> dict[str, Any]:
     for k in range(len(params.outcomes)):
         column = [item["effects"][k] for item in items]
         for key in ("p_value", "p_equivalent"):
-            adjusted = stats.holm([row[key] for row in column])
+            adjusted = significance.holm([row[key] for row in column])
             for row, value in zip(column, adjusted, strict=True):
                 row[f"{key}_adjusted"] = value
         for row in column:

@@ -14,10 +14,10 @@ from reportgen.metrics.estimates import Count
 if TYPE_CHECKING:
     import pandas as pd
 
-    from reportgen.stats import inference as stats
+    from reportgen.stats import intervals
 else:
     pd = lazy("pandas")
-    stats = lazy("reportgen.stats.inference")
+    intervals = lazy("reportgen.stats.intervals")
 
 
 class SampleSizeParams(CalculatorParams):
@@ -45,7 +45,7 @@ class AuditSampleSize(Calculator):
         # The value is the plan; n is the reviews actually done, so a period without audits
         # is reported as having no data rather than as a plan that needs none.
         assert isinstance(params, SampleSizeParams)
-        required = stats.sample_size(params.margin, params.confidence, params.proportion,
+        required = intervals.sample_size(params.margin, params.confidence, params.proportion,
                                      params.population)
         return Count(float(required), observed=int(frame[params.review_column].nunique()))
 
@@ -53,14 +53,14 @@ class AuditSampleSize(Calculator):
                 history: HistoryFrames) -> Mapping[str, Any]:
         assert isinstance(params, SampleSizeParams)
         achieved = int(frame[params.review_column].nunique())
-        required = stats.sample_size(params.margin, params.confidence, params.proportion,
+        required = intervals.sample_size(params.margin, params.confidence, params.proportion,
                                      params.population)
         return {
             "required": required,
             "achieved": achieved,
             "shortfall": max(required - achieved, 0),
             "margin_target": params.margin,
-            "margin_achieved": stats.margin_of_error(achieved, params.confidence,
+            "margin_achieved": intervals.margin_of_error(achieved, params.confidence,
                                                      params.proportion, params.population),
             "confidence": params.confidence,
             "population": params.population,

@@ -16,7 +16,8 @@ from reportgen.metrics.base import (
     only_where,
     outside,
 )
-from reportgen.metrics.estimates import Mean, NetScore, Proportion, mean_from, proportion_from
+from reportgen.metrics.estimates import Mean, Proportion, mean_from, proportion_from
+from reportgen.metrics.quantile_and_net_score import NetScore
 from reportgen.period import Period
 
 if TYPE_CHECKING:

@@ -21,7 +21,8 @@ from pydantic import BaseModel
 from reportgen.definition import LoadedDefinition
 from reportgen.definition import load_definition as _load
 from reportgen.definition.checks import Collector
-from reportgen.definition.models import ChartSpec, Definition, SourceSpec
+from reportgen.definition.content_specs import ChartSpec, SourceSpec
+from reportgen.definition.document import Definition
 from reportgen.definition.yaml_loader import LineMap, load_yaml
 from reportgen.errors import DefinitionError
 from reportgen.plan.checks import RegistryCheck, Validated, validated

@@ -24,7 +24,7 @@ from reportgen.definition.checks import (
     metric_breakdowns,
     pydantic_problems,
 )
-from reportgen.definition.models import Strict
+from reportgen.definition.fields import Strict
 from reportgen.definition.yaml_loader import PathKey
 from reportgen.errors import UnknownNameError
 from reportgen.registry import Registry

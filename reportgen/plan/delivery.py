@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.definition.checks import Collector, _items
-from reportgen.definition.models import LINE_BREAKS, SUBJECT_FIELDS, check_message_template
+from reportgen.definition.delivery_specs import SUBJECT_FIELDS, check_message_template
+from reportgen.definition.fields import LINE_BREAKS
 from reportgen.definition.yaml_loader import PathKey
 
 #: what a sample send fills in for the values that come from the period and the data

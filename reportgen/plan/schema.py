@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.plan.checks import DELIVERY_KEYS, OUTPUT_KEYS, options_of
 
 _REF = "#/$defs/{model}"

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, Field
 
-from reportgen.definition.models import PlainPath, Strict
+from reportgen.definition.fields import PlainPath, Strict
 from reportgen.registry import Registry
 
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition
-    from reportgen.report.model import Artifact, ReportModel
+    from reportgen.report.model.report_model import Artifact, ReportModel
 
 
 class Renderer(Protocol):
@@ -65,7 +65,7 @@ class PptxRenderer:
 
     def __call__(self, model: ReportModel, path: Path, options: DeckOptions,
                  loaded: LoadedDefinition) -> Artifact:
-        from reportgen.render.pptx import render_pptx
+        from reportgen.render.pptx_deck import render_pptx
 
         return render_pptx(model, path,
                            master=loaded.resolve(options.master) if options.master else None)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from reportgen.errors import OutputPathError
 from reportgen.ledger.liveness import host_name, process_alive
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from markupsafe import escape
 from reportgen.errors import TemplateError
 from reportgen.render.files import write_atomically
 from reportgen.render.pdf_templates import render_html, template_search_path
-from reportgen.report.model import Artifact, ReportModel
+from reportgen.report.model.report_model import Artifact, ReportModel
 
 _STYLESHEET_LINK = re.compile(r'<link rel="stylesheet" href="(?P<href>file://[^"]+)">')
 

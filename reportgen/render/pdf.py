@@ -38,7 +38,7 @@ from reportgen.render.pdf_templates import (
     render_html,
     template_search_path,
 )
-from reportgen.report.model import Artifact, ReportModel
+from reportgen.report.model.report_model import Artifact, ReportModel
 
 __all__ = [
     "PDF_VARIANT",

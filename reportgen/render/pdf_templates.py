@@ -26,7 +26,8 @@ from markupsafe import Markup
 
 from reportgen.errors import RenderError, TemplateError
 from reportgen.render.templates import builtin_templates
-from reportgen.report.model import Figure, ReportModel, Theme
+from reportgen.report.model.report_model import ReportModel, Theme
+from reportgen.report.model.sections import Figure
 from reportgen.text.dates import timestamp
 from reportgen.text.truncate import footnoted, shorten
 

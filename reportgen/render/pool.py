@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 
 logger = logging.getLogger(__name__)
 
 #: imported once by the fork server, so each render process starts with them loaded
-_PRELOAD = ["reportgen.run.build", "reportgen.render.pdf", "reportgen.render.pptx",
+_PRELOAD = ["reportgen.run.build", "reportgen.render.pdf", "reportgen.render.pptx_deck",
             "reportgen.render.xlsx", "reportgen.charts"]
 
 

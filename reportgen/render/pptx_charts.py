@@ -33,7 +33,8 @@ from pptx.util import Emu, Pt
 from reportgen.errors import RenderError
 from reportgen.render.pptx_chart_xml import add_error_bars, move_to_line_chart
 from reportgen.render.pptx_slides import Box
-from reportgen.report.model import Figure, NativeChart, Series, Theme
+from reportgen.report.model.report_model import Theme
+from reportgen.report.model.sections import Figure, NativeChart, Series
 
 CHART_TYPES = {
     "line": XL_CHART_TYPE.LINE_MARKERS,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reportgen import text
-from reportgen.report.model import Finding, Kpi, MethodNote, ReportModel, Section
+from reportgen.report.model.report_model import MethodNote, ReportModel
+from reportgen.report.model.sections import Finding, Kpi, Section
 
 
 def kpi_notes(kpis: Sequence[Kpi]) -> str:

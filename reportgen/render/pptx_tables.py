@@ -26,7 +26,8 @@ from reportgen.render.pptx_text import (
     text_width_pt,
     wrapped_lines,
 )
-from reportgen.report.model import Kpi, MethodNote, Table, Theme
+from reportgen.report.model.report_model import MethodNote, Theme
+from reportgen.report.model.sections import Kpi, Table
 from reportgen.text import status as statuses
 
 CELL_MARGIN_X = Emu(73152)  # 0.08 in

@@ -24,7 +24,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reportgen import text
 from reportgen.errors import RenderError
 from reportgen.render.files import write_atomically
-from reportgen.report.model import Artifact, Figure, MetricResult, ReportModel, Table
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.report_model import Artifact, ReportModel
+from reportgen.report.model.sections import Figure, Table
 
 #: Excel's limits: rows per sheet and characters per sheet name.
 MAX_ROWS = 1_048_576

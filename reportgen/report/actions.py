@@ -32,19 +32,15 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from reportgen import text
 from reportgen.definition.checks import Collector, pydantic_problems
-from reportgen.definition.models import Definition, Strict
+from reportgen.definition.document import Definition
+from reportgen.definition.fields import Strict
 from reportgen.definition.yaml_loader import LineMap, load_yaml
 from reportgen.errors import DefinitionError, Location, Problem
 from reportgen.insights.text import scope_phrase
 from reportgen.period import Period
-from reportgen.report.model import (
-    ActionItem,
-    ActionRegister,
-    Finding,
-    MetricResult,
-    Readout,
-    ReadoutItem,
-)
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.report_model import ActionItem, ActionRegister, Readout, ReadoutItem
+from reportgen.report.model.sections import Finding
 
 Status = Literal["open", "done", "dropped"]
 COLUMNS = ("id", "finding", "metric", "scope", "action", "owner", "started", "due", "status",

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from reportgen import text
-from reportgen.report.model import ReportModel
+from reportgen.report.model.report_model import ReportModel
 
 #: at most this many restated numbers are named; the rest are counted
 LISTED = 4
@@ -28,7 +28,7 @@ class SentNumbers:
 
     run_id: int
     sent_at: datetime
-    #: per metric id, the run record's numbers (``run.runner.metric_record``)
+    #: per metric id, the run record's numbers (``run.publishing.metric_record``)
     metrics: Mapping[str, Mapping[str, Any]]
     #: per source, the period's rows the run read
     row_counts: Mapping[str, int] = field(default_factory=dict)

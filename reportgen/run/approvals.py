@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 
 from reportgen import secrets
 from reportgen.definition import LoadedDefinition
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
 from reportgen.delivery.email import send_notice
-from reportgen.ledger.store import Ledger, RunRecord
+from reportgen.ledger.records import RunRecord
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.settings import SmtpSettings
 from reportgen.text import plain, timestamp

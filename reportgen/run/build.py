@@ -22,7 +22,8 @@ from reportgen.data.aggregates import Request, Result
 from reportgen.data.gates import GateResult, check_gates
 from reportgen.data.rows import Rows, StoreRows
 from reportgen.definition import LoadedDefinition, locating
-from reportgen.definition.models import Definition, OutputSpec
+from reportgen.definition.content_specs import OutputSpec
+from reportgen.definition.document import Definition
 from reportgen.errors import DefinitionError, GateFailure, Problem
 from reportgen.metrics.engine import (
     AggregateData,
@@ -36,8 +37,11 @@ from reportgen.metrics.exclusions import exclusion_request, left_out
 from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
 from reportgen.report.actions import ActionSpec, load_actions
-from reportgen.report.assemble import assemble_model, with_figures
-from reportgen.report.model import Artifact, Figure, Finding, MetricResult, ReportModel
+from reportgen.report.assemble import assemble_model
+from reportgen.report.editorial import with_figures
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.report_model import Artifact, ReportModel
+from reportgen.report.model.sections import Figure, Finding
 from reportgen.run import reuse
 from reportgen.run.events import stage
 from reportgen.run.fanout import SegmentPlan, SegmentStore
@@ -205,7 +209,8 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult], period: 
     """The report's charts.  With ``before`` (figures drawn earlier from the same metrics,
     by ``chart_key``), a chart drawn with the same title, theme and params is taken from
     there; ``before`` is left holding this build's figures only."""
-    from reportgen.report.assemble import theme_of, with_value_labels
+    from reportgen.report.assemble import theme_of
+    from reportgen.report.editorial import with_value_labels
 
     definition = plan.definition
     theme = theme_of(definition)

@@ -18,13 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from reportgen.data.resources import configure_from
 from reportgen.errors import GateFailure
+from reportgen.ledger.records import RunRecord, Trigger
 from reportgen.ledger.retention import REUSE_FOLDER, prune_after_run
-from reportgen.ledger.store import Ledger, RunRecord, Trigger
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.run import events
 from reportgen.run.build import build_report
 from reportgen.run.fanout import only_segment
-from reportgen.run.runner import resolve_pipeline, run_fanout, run_report
+from reportgen.run.pipeline import resolve_pipeline
+from reportgen.run.runner import run_fanout, run_report
 
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from reportgen.data.store import DataStore
     from reportgen.definition import LoadedDefinition
-    from reportgen.definition.models import Definition
+    from reportgen.definition.document import Definition
     from reportgen.period import Period
 
 #: joins the values of a multi-column segment in its name ("EMEA / Billing")

@@ -48,10 +48,10 @@ def allowed(address: str, domains: Sequence[str]) -> bool:
 
 def _address(value: str) -> str | None:
     """``value`` as a checked address, or None when it is not one."""
-    from reportgen.definition.models import _check_address
+    from reportgen.definition.delivery_specs import check_address
 
     try:
-        return _check_address(value)
+        return check_address(value)
     except ValueError:
         return None
 

@@ -27,7 +27,8 @@ from reportgen.data.gates import GateResult
 from reportgen.data.quality import QualityCounts
 from reportgen.definition import LoadedDefinition
 from reportgen.period import Period
-from reportgen.report.model import Figure, Finding, MetricResult
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Figure, Finding
 
 #: the definition's parts that only change how the numbers are shown
 SHOWN_ONLY = ("title", "organisation", "owner", "description", "outputs", "theme", "schedule",

@@ -27,7 +27,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.numbers import NumberPattern, format_decimal, format_scientific, parse_pattern
 
-from reportgen.report.model import ALL_EQUAL, Interval, Unit
+from reportgen.report.model.metric_results import ALL_EQUAL, Interval, Unit
 from reportgen.text.locales import resolve
 
 MISSING = "—"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reportgen.report.model import Status, Theme, Tone
+from reportgen.report.model.metric_results import Status, Tone
+from reportgen.report.model.report_model import Theme
 
 
 @dataclass(frozen=True)

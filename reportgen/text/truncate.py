@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from reportgen.text.number import count
 
 if TYPE_CHECKING:
-    from reportgen.report.model import MetricResult
+    from reportgen.report.model.metric_results import MetricResult
 
 #: the most characters of a label shown in a table cell or on a chart axis
 LABEL_CHARS = 40

@@ -9,8 +9,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from reportgen import text
-from reportgen.definition.models import Definition, GateSpec
-from reportgen.ledger.store import Ledger, RunRecord
+from reportgen.definition.document import Definition
+from reportgen.definition.schedule_specs import GateSpec
+from reportgen.ledger.records import RunRecord
+from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.web.catalog import Entry
 

@@ -26,7 +26,8 @@ from starlette.routing import Route
 
 from reportgen.errors import ReportgenError
 from reportgen.ledger.pruning import pruned_note
-from reportgen.ledger.store import Ledger, RunRecord
+from reportgen.ledger.records import RunRecord
+from reportgen.ledger.store import Ledger
 from reportgen.run.approvals import alert_overdue_approvals
 from reportgen.web.about import about, last_period_with_data
 from reportgen.web.auth import (

@@ -9,7 +9,7 @@ from pathlib import Path
 from reportgen import secrets
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.folder import definition_files
-from reportgen.executors.scheduler import ScheduleRow, describe_schedule
+from reportgen.executors.schedule_sync import ScheduleRow, describe_schedule
 from reportgen.period import Period
 
 

@@ -14,7 +14,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from reportgen import text
-from reportgen.ledger.store import RunRecord, utc_now
+from reportgen.ledger.records import RunRecord
+from reportgen.ledger.store import utc_now
 from reportgen.settings import Settings
 from reportgen.web.auth import CSRF_FIELD, csrf_token, current_user
 from reportgen.web.catalog import Entry, load_catalog

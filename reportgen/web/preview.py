@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
-from reportgen.ledger.store import RunRecord
+from reportgen.ledger.records import RunRecord
 from reportgen.web.about import last_period_with_data
 from reportgen.web.auth import require as require_role
 from reportgen.web.catalog import Entry
@@ -44,7 +44,7 @@ def build_preview(request: Request, entry: Entry, period_key: str, segment: str 
     ``anyway``."""
     from reportgen.data.fingerprint import cheap_fingerprints
     from reportgen.errors import GateFailure
-    from reportgen.run.runner import resolve_pipeline
+    from reportgen.run.pipeline import resolve_pipeline
 
     config = web_config(request)
     assert entry.loaded is not None

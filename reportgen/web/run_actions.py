@@ -14,7 +14,8 @@ from starlette.responses import RedirectResponse, Response
 
 from reportgen.errors import ReportgenError
 from reportgen.ledger.pruning import pruned_note
-from reportgen.ledger.store import Ledger, RunRecord
+from reportgen.ledger.records import RunRecord
+from reportgen.ledger.store import Ledger
 from reportgen.run.approvals import may_approve, notify_rejection
 from reportgen.web.auth import check_csrf
 from reportgen.web.auth import require as require_role

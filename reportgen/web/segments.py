@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reportgen.ledger.store import Ledger, RunRecord
+from reportgen.ledger.records import RunRecord
+from reportgen.ledger.store import Ledger
 
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition

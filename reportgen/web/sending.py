@@ -16,7 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
 from reportgen.ledger.pruning import check_not_pruned
-from reportgen.ledger.store import Ledger, RunLocked, RunRecord
+from reportgen.ledger.records import RunRecord
+from reportgen.ledger.store import Ledger, RunLocked
 from reportgen.run.approvals import awaits_approval, may_approve
 from reportgen.web.auth import check_csrf
 from reportgen.web.auth import require as require_role
@@ -122,7 +123,7 @@ async def approve(request: Request) -> Response:
 
 async def _deliver(request: Request, run: RunRecord, user: User, definition: Any, *,
                    action: str) -> Response:
-    from reportgen.definition.models import EmailSpec
+    from reportgen.definition.delivery_specs import EmailSpec
     from reportgen.delivery.channels import deliver_chats, run_link
     from reportgen.delivery.email import DeliveryReport, deliver_email
 

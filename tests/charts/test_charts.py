@@ -25,7 +25,9 @@ from support import chart_factories as f
 from reportgen.charts import CHARTS, ChartDataError, ChartError
 from reportgen.charts.units import format_count, format_value
 from reportgen.errors import InputError, UnknownNameError
-from reportgen.report.model import BreakdownRow, Figure, Theme
+from reportgen.report.model.metric_results import BreakdownRow
+from reportgen.report.model.report_model import Theme
+from reportgen.report.model.sections import Figure
 
 SVG = "{http://www.w3.org/2000/svg}"
 BUILTINS = {"trend", "bar", "pareto", "heatmap", "distribution", "control", "spread",

@@ -9,7 +9,7 @@ import yaml
 from support.paths import REPO
 
 from reportgen.charts import CHARTS
-from reportgen.definition.models import ChartSpec
+from reportgen.definition.content_specs import ChartSpec
 
 DOCS = REPO / "docs" / "charts.md"
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from reportgen.data import DataStore, Window, fetch
-from reportgen.definition.models import SourceSpec
+from reportgen.definition.content_specs import SourceSpec
 from reportgen.period import Period
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from reportgen.cli import main
 from reportgen.data import resources
-from reportgen.data.connectors import duckdb_connection
+from reportgen.data.relations import duckdb_connection
 from reportgen.data.threads import ordered_map
 from reportgen.errors import ResourceError, SourceError
 from reportgen.settings import SettingsError, load_settings

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from reportgen.cli import main
 from reportgen.data import DataStore, Window
 from reportgen.data.aggregates import Request
-from reportgen.definition.models import SourceSpec
+from reportgen.definition.content_specs import SourceSpec
 from reportgen.errors import MissingColumnsError, SourceError
 from reportgen.metrics import calculator
 from reportgen.period import Period

@@ -12,11 +12,11 @@ import pytest
 from support.factories import sample_model
 
 from reportgen.cli import main
-from reportgen.definition.models import OutputSpec
+from reportgen.definition.content_specs import OutputSpec
 from reportgen.errors import OutputPathError, RenderError
 from reportgen.render.files import file_in
 from reportgen.render.pdf import render_pdf
-from reportgen.report.model import ReportModel
+from reportgen.report.model.report_model import ReportModel
 from reportgen.run.build import output_path
 
 SECRET = "CONFIDENTIAL-7c1e9b-NOT-FOR-REPORTS"

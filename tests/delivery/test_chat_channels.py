@@ -147,7 +147,7 @@ def test_the_readme_chat_example_is_a_valid_delivery_section():
 
     from support.web_site import REPO
 
-    from reportgen.definition.models import DeliverySpec
+    from reportgen.definition.delivery_specs import DeliverySpec
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
     block = next(b for b in re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)

@@ -22,7 +22,7 @@ from reportgen.delivery.email import (
 )
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 from reportgen.settings import SettingsError, SmtpSettings, load_settings
 
 PERIOD = Period.parse("2026-10", "month", "Europe/Berlin")

@@ -7,8 +7,8 @@ import dataclasses
 from support.factories import sample_model
 
 from reportgen.delivery.content import MailContent, render_bodies
-from reportgen.report.assemble import make_kpi
-from reportgen.report.model import Theme
+from reportgen.report.model.report_model import Theme
+from reportgen.report.tiles_and_tables import make_kpi
 
 
 def test_status_and_change_are_coloured_and_text_is_escaped():

@@ -11,7 +11,7 @@ from support.smtp_server import smtp_settings
 from support.web_site import mini_definition
 from support.webhook_server import WebhookServer
 
-from reportgen.definition.models import ChatSpec
+from reportgen.definition.delivery_specs import ChatSpec
 from reportgen.delivery.chat import chat_message
 from reportgen.delivery.content import KpiLine, MailContent, render_bodies
 from reportgen.delivery.slack import blocks_of

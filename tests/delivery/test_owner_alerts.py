@@ -23,8 +23,9 @@ from support.standin_pipeline import OWNER, RECIPIENTS, definition_text, setting
 import reportgen
 from reportgen.cli import main
 from reportgen.errors import DefinitionError
+from reportgen.executors.daemon import add_deadline_check
 from reportgen.executors.deadlines import check_deadlines_job, parse_deliver_by
-from reportgen.executors.scheduler import DEADLINE_JOB_PREFIX, add_deadline_check, create_scheduler
+from reportgen.executors.scheduler import DEADLINE_JOB_PREFIX, create_scheduler
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.render.files import write_atomically

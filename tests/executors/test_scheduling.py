@@ -23,15 +23,9 @@ from support.smtp_server import SmtpServer
 from support.standin_pipeline import OWNER, definition_text, settings_file, write_rows
 
 import reportgen
-from reportgen.executors.scheduler import (
-    DEADLINE_JOB_PREFIX,
-    JOB_FUNCTION,
-    create_scheduler,
-    describe_schedule,
-    run_daemon,
-    stop_on_signals,
-    sync_definitions,
-)
+from reportgen.executors.daemon import run_daemon, stop_on_signals
+from reportgen.executors.schedule_sync import describe_schedule, sync_definitions
+from reportgen.executors.scheduler import DEADLINE_JOB_PREFIX, JOB_FUNCTION, create_scheduler
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.settings import load_settings
@@ -255,7 +249,7 @@ def test_the_daemon_picks_up_new_definitions_and_stops_on_request(
 DAEMON = textwrap.dedent("""
     import faulthandler, logging, signal, sys, threading
     from pathlib import Path
-    from reportgen.executors.scheduler import run_daemon, stop_on_signals
+    from reportgen.executors.daemon import run_daemon, stop_on_signals
 
     faulthandler.register(signal.SIGUSR2, all_threads=True)  # where it is, if it hangs
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
@@ -302,7 +296,7 @@ def test_sigterm_shuts_the_daemon_down_cleanly(tmp_path: Path) -> None:
 SIGNAL_ELSEWHERE = textwrap.dedent("""
     import signal, sys, threading, time
     from pathlib import Path
-    from reportgen.executors.scheduler import run_daemon, stop_on_signals
+    from reportgen.executors.daemon import run_daemon, stop_on_signals
 
     stop = threading.Event()
     stop_on_signals(stop)

@@ -26,8 +26,9 @@ from reportgen.insights.headline import is_claim
 from reportgen.metrics.engine import evaluate
 from reportgen.metrics.estimates import Proportion
 from reportgen.period import Period
-from reportgen.report.assemble import summary_findings
-from reportgen.report.model import Finding, MetricResult
+from reportgen.report.editorial import summary_findings
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
 
 HISTORY = window(13)
 #: the months whose values a claim reads

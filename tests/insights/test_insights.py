@@ -29,7 +29,7 @@ from test_insights_support import (
 
 from reportgen.insights import build_insights
 from reportgen.metrics.engine import PERIOD_COLUMN
-from reportgen.report.model import Finding
+from reportgen.report.model.sections import Finding
 
 CSAT = {"id": "csat", "calculator": "csat", "source": "survey", "label": "CSAT",
         "by": ["queue"], "target": 0.8}

@@ -20,9 +20,10 @@ from test_insights_support import (
 
 from reportgen.errors import DefinitionError
 from reportgen.insights import build_insights
-from reportgen.metrics.estimates import ClusteredMean, Mean, Proportion, sampling_variance
+from reportgen.metrics.clustered_estimates import ClusteredMean, sampling_variance
+from reportgen.metrics.estimates import Mean, Proportion
 from reportgen.plan import load_definition
-from reportgen.report.model import Finding
+from reportgen.report.model.sections import Finding
 from reportgen.stats import did as stats_did
 
 

@@ -17,11 +17,18 @@ from scipy.stats import binom
 from support.plans import metric_plans
 from test_insights_support import PERIOD, claims, compute, definition, window
 
-from reportgen.definition.models import Definition, MetricSpec
+from reportgen.definition.content_specs import MetricSpec
+from reportgen.definition.document import Definition
 from reportgen.insights import build_insights
 from reportgen.metrics.engine import PERIOD_COLUMN, Settings, suppression, target_status
 from reportgen.metrics.estimates import Proportion
-from reportgen.report.model import BreakdownRow, Change, Interval, MetricResult, PeriodValue
+from reportgen.report.model.metric_results import (
+    BreakdownRow,
+    Change,
+    Interval,
+    MetricResult,
+    PeriodValue,
+)
 
 RUNS = 200
 ALPHA = 0.10  # not the default, so the bound below is visibly the configured one

@@ -7,7 +7,7 @@ import dataclasses
 from support.factories import sample_metric
 
 from reportgen.insights.pareto import bad_outcomes, pareto
-from reportgen.report.model import BreakdownRow
+from reportgen.report.model.metric_results import BreakdownRow
 
 
 def rows() -> list[BreakdownRow]:

@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.insights.text import CHANGE_WORDS
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period
-from reportgen.report.model import Finding, MetricResult
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.sections import Finding
 
 TZ = "Europe/Berlin"
 PERIOD = Period(date(2026, 10, 1), "month", TZ)

@@ -21,7 +21,7 @@ from test_insights_support import (
 from reportgen.insights import build_insights
 from reportgen.insights.text import delta_text, p_text, signed_delta_text, value_text
 from reportgen.metrics.engine import PERIOD_COLUMN
-from reportgen.report.model import MetricResult
+from reportgen.report.model.metric_results import MetricResult
 
 
 def test_numbers_read_the_way_a_director_reads_them() -> None:

@@ -16,15 +16,12 @@ from support.standin_pipeline import definition_text, settings_file, write_rows
 
 from reportgen.cli import main
 from reportgen.errors import DeliveryError
-from reportgen.executors.scheduler import (
-    RETENTION_JOB_FUNCTION,
-    add_retention_job,
-    run_scheduled_job,
-)
+from reportgen.executors.daemon import add_retention_job
+from reportgen.executors.scheduler import RETENTION_JOB_FUNCTION, run_scheduled_job
 from reportgen.ledger.retention import prune_job, prune_runs
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 from reportgen.run.runner import resend_run
 from reportgen.settings import RetentionSettings
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from reportgen import secrets
 from reportgen.ledger.schema import SCHEMA_VERSION, current_version, migrate
 from reportgen.ledger.store import AlreadySent, Ledger, RunLocked, RunNotFound
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 
 T0 = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
 #: a heartbeat silence these tests never reach, for tests about the lock's expiry alone

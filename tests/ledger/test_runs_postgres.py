@@ -21,7 +21,7 @@ from test_runs import QUIET, T0, Clock
 
 from reportgen.ledger.schema import SCHEMA_VERSION, current_version, migrate
 from reportgen.ledger.store import AlreadySent, RunLock, RunLocked
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 
 if TYPE_CHECKING:
     from support.ledger_backends import OpenLedger

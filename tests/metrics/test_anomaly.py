@@ -16,7 +16,8 @@ import pytest
 from scipy import stats as sps
 from support.plans import metric_plans
 
-from reportgen.definition.models import Definition, MetricSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
+from reportgen.definition.document import Definition
 from reportgen.insights import build_insights
 from reportgen.insights.text import CHANGE_WORDS
 from reportgen.metrics import calculator, compute_metric

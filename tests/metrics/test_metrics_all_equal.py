@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen.definition.models import MetricSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period
-from reportgen.report.assemble import make_kpi
+from reportgen.report.tiles_and_tables import make_kpi
 
 PERIOD = Period(date(2026, 9, 1), "month")
 N = 40
@@ -74,7 +74,7 @@ def test_values_that_differ_keep_their_interval() -> None:
 
 
 def test_the_methodology_says_there_is_no_interval() -> None:
-    from reportgen.report.assemble import method_note
+    from reportgen.report.method_notes import method_note
 
     frame, params = CASES["aht"]
     spec = MetricSpec(id="aht", calculator="aht", source="s", params=params)

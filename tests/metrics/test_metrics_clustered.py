@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from reportgen.metrics import calculator
-from reportgen.metrics.estimates import ClusteredProportion, Proportion
-from reportgen.stats import inference as stats
+from reportgen.metrics.clustered_estimates import ClusteredProportion
+from reportgen.metrics.estimates import Proportion
+from reportgen.stats import clustered_proportions
 
 
 def audits(seed: int, agents: int = 12, per_agent: int = 15) -> pd.DataFrame:
@@ -44,7 +45,7 @@ def test_clustered_pass_rate_has_the_same_value_and_a_wider_interval() -> None:
     wide, narrow = clustered.interval(0.95), plain.interval(0.95)
     assert wide is not None and narrow is not None
     assert wide.low < narrow.low and wide.high > narrow.high
-    design = stats.cluster_design(clustered.cluster_successes, clustered.cluster_trials)
+    design = clustered_proportions.cluster_design(clustered.cluster_successes, clustered.cluster_trials)
     assert design is not None and design.design_effect > 1.5  # agents differ: deff well above 1
     assert "effective n" in wide.method
 

@@ -13,9 +13,9 @@ import pytest
 from pydantic import ValidationError
 from support.plans import metric_plan
 
-from reportgen.definition.models import MetricSpec, SourceSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, SourceSpec, StatisticsSpec
+from reportgen.metrics.clustered_estimates import ClusteredMean, ClusteredProportion
 from reportgen.metrics.engine import MetricPlan
-from reportgen.metrics.estimates import ClusteredMean, ClusteredProportion
 
 ICC = 0.1
 QA_SOURCE = SourceSpec(kind="csv", path="qa.csv", time_column="reviewed_at",

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen.definition.models import MetricSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period
-from reportgen.report.model import MetricResult
+from reportgen.report.model.metric_results import MetricResult
 
 END = date(2026, 3, 1)
 PERIOD = Period(END, "month")

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from support.paths import REPO
 
-from reportgen.definition.models import MetricSpec
+from reportgen.definition.content_specs import MetricSpec
 from reportgen.metrics import CALCULATORS, calculator
 
 DOCS = REPO / "docs" / "metrics.md"

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen.definition.models import MetricSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN, target_status
 from reportgen.period import Period
-from reportgen.report.model import Interval
-from reportgen.stats import inference as stats
+from reportgen.report.model.metric_results import Interval
+from reportgen.stats import intervals, significance
 
 PERIOD = Period(date(2026, 10, 1), "month")
 HISTORY = PERIOD.trailing(13)
@@ -40,7 +40,7 @@ def test_rate_with_interval_change_and_test() -> None:
     result = compute_metric(spec("csat"), frame, PERIOD, HISTORY, DEFAULTS)
     assert result.value == pytest.approx(0.60)
     assert (result.numerator, result.denominator, result.n) == (60, 100, 100)
-    low, high = stats.wilson_interval(60, 100, 0.95)
+    low, high = intervals.wilson_interval(60, 100, 0.95)
     assert result.interval is not None
     assert (result.interval.low, result.interval.high) == pytest.approx((low, high))
     assert result.interval.method == "Wilson"
@@ -48,7 +48,7 @@ def test_rate_with_interval_change_and_test() -> None:
     assert change is not None
     assert change.previous == pytest.approx(0.70)
     assert change.delta == pytest.approx(-0.10)  # a fraction: renderers show -10 pts
-    z, p = stats.two_proportion_ztest(60, 100, 70, 100)
+    z, p = significance.two_proportion_ztest(60, 100, 70, 100)
     assert (change.statistic, change.p_value) == pytest.approx((z, p))
     assert change.test == "two-proportion z-test"
     assert change.significant is (p < 0.05)

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from pptx import Presentation
 
 from reportgen.cli import main
-from reportgen.definition.models import MetricSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from test_metrics_demo import Tables, load_demo_tables
 
-from reportgen.definition.models import MetricSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.metrics import CALCULATORS, compute_metric
 from reportgen.period import Period
 

@@ -15,7 +15,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 from support.plans import metric_plans
 
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.insights.context import InsightContext
 from reportgen.insights.moderation import moderation_findings
 from reportgen.metrics import calculator, compute_metric

@@ -18,7 +18,8 @@ import statsmodels.api as sm
 from scipy import stats as sps
 from support.plans import metric_plans
 
-from reportgen.definition.models import Definition, MetricSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
+from reportgen.definition.document import Definition
 from reportgen.insights import build_insights
 from reportgen.insights.forecast import projection_status, reach_chance
 from reportgen.metrics import compute_metric

@@ -13,7 +13,7 @@ import statsmodels.formula.api as smf
 from statsmodels.stats.multitest import multipletests
 from support.plans import metric_plans
 
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.insights.context import InsightContext
 from reportgen.insights.rubric import rubric_findings
 from reportgen.metrics import calculator, compute_metric

@@ -20,7 +20,8 @@ from support.factories import sample_kpi, sample_metric, sample_model
 from reportgen.errors import RenderError
 from reportgen.render.pdf import WEASYPRINT_LOGGER, render_pdf
 from reportgen.render.pdf_templates import builtin_template_dir
-from reportgen.report.model import Finding, ReportModel, Theme
+from reportgen.report.model.report_model import ReportModel, Theme
+from reportgen.report.model.sections import Finding
 
 pytestmark = pytest.mark.slow
 

@@ -26,12 +26,13 @@ from support.libreoffice import LibreOfficeError, convert_all_to_pdf, convert_to
 from support.paths import REPO
 
 from reportgen.errors import RenderError
-from reportgen.render import pptx as pptx_renderer
-from reportgen.render.pptx import DEFAULT_MASTER, render_pptx
+from reportgen.render import pptx_deck
 from reportgen.render.pptx_charts import nice_bounds
+from reportgen.render.pptx_deck import DEFAULT_MASTER, render_pptx
 from reportgen.render.pptx_tables import SCORECARD_HEADERS
 from reportgen.render.pptx_text import SAFETY, ellipsize, font_file, wrap_text, wrapped_lines
-from reportgen.report.model import NativeChart, ReportModel, Series
+from reportgen.report.model.report_model import ReportModel
+from reportgen.report.model.sections import NativeChart, Series
 
 BUILD_MASTER = REPO / "report_templates" / "qbr" / "build_master.py"
 
@@ -194,8 +195,8 @@ def standard_deck(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_python_pptx_is_the_library_imported_by_the_renderer() -> None:
-    # reportgen/render/pptx.py must not shadow the python-pptx package for its siblings.
-    assert pptx_renderer.__name__ == "reportgen.render.pptx"
+    # the renderer's modules must not shadow the python-pptx package for their siblings.
+    assert pptx_deck.__name__ == "reportgen.render.pptx_deck"
     assert Path(Presentation.__module__.replace(".", "/")).parts[0] == "pptx"
     assert "site-packages" in Path(importlib.util.find_spec("pptx").origin).parts
 
@@ -282,7 +283,7 @@ def test_key_findings_slide_shows_the_top_findings(tmp_path: Path) -> None:
     _, prs = render(dataclasses.replace(base, findings=findings), tmp_path / "f.pptx")
     slide = slides_titled(prs, "Key findings")[0]
     shown = [p.text for p in slide.placeholders[1].text_frame.paragraphs]
-    assert shown == [f.sentence for f in findings[: pptx_renderer.MAX_FINDINGS]]
+    assert shown == [f.sentence for f in findings[: pptx_deck.MAX_FINDINGS]]
     assert all(f.sentence in notes(slide) for f in findings)  # the rest are in the notes
 
 

@@ -14,7 +14,8 @@ from support.factories import sample_model
 from reportgen.errors import RenderError
 from reportgen.render import xlsx as xlsx_renderer
 from reportgen.render.xlsx import SheetNames, render_xlsx
-from reportgen.report.model import Figure, ReportModel
+from reportgen.report.model.report_model import ReportModel
+from reportgen.report.model.sections import Figure
 from reportgen.run.build import render_outputs
 
 pytestmark = pytest.mark.slow

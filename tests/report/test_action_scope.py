@@ -13,7 +13,8 @@ import pytest
 from reportgen import text
 from reportgen.period import Period
 from reportgen.report.actions import ActionSpec, action_register, readout
-from reportgen.report.model import BreakdownRow, Change, Finding, MetricResult
+from reportgen.report.model.metric_results import BreakdownRow, Change, MetricResult
+from reportgen.report.model.sections import Finding
 
 SEPTEMBER = Period.parse("2026-09", "month", "Europe/Berlin")
 NUMBER = r"[−-]?\d+(?:\.\d+)?"

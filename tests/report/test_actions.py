@@ -14,7 +14,8 @@ from reportgen.definition import load_definition
 from reportgen.errors import DefinitionError
 from reportgen.period import Period
 from reportgen.report.actions import action_register, load_actions, readout
-from reportgen.report.model import Finding, MetricResult, PeriodValue
+from reportgen.report.model.metric_results import MetricResult, PeriodValue
+from reportgen.report.model.sections import Finding
 
 SEPTEMBER = Period.parse("2026-09", "month", "Europe/Berlin")
 

@@ -16,7 +16,7 @@ from support.paths import REPO
 
 from reportgen.cli import main
 from reportgen.render.pdf import render_pdf
-from reportgen.render.pptx import render_pptx
+from reportgen.render.pptx_deck import render_pptx
 from reportgen.render.pptx_tables import SCORECARD_HEADERS
 
 #: A data value written like a code (``hate_speech``, ``policy_area``).

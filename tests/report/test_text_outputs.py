@@ -17,9 +17,10 @@ from support.demo_models import demo_model
 from reportgen import text
 from reportgen.delivery.content import MailContent, render_bodies
 from reportgen.render.pdf import render_pdf
-from reportgen.render.pptx import render_pptx
+from reportgen.render.pptx_deck import render_pptx
 from reportgen.render.pptx_tables import SCORECARD_HEADERS
-from reportgen.report.model import Kpi, ReportModel
+from reportgen.report.model.report_model import ReportModel
+from reportgen.report.model.sections import Kpi
 
 pytestmark = pytest.mark.slow
 

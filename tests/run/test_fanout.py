@@ -4,20 +4,14 @@ run with the queue as a metric filter."""
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from support.parity import differences, plain
 from support.paths import REPO
 
-sys.path.insert(0, str(REPO / "scripts"))
-sys.path.insert(0, str(REPO / "tests" / "data"))
-
-from data.test_parity import differences  # noqa: E402
-from record_parity_golden import plain  # noqa: E402
-
-from reportgen.period import Period  # noqa: E402
+from reportgen.period import Period
 
 NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
 
@@ -49,7 +43,7 @@ def _metrics_of(loaded, period):
 
 @pytest.fixture(scope="module")
 def fanned(tmp_path_factory, demo_dir):
-    from reportgen.data.store import clear_cache
+    from reportgen.data.result_cache import clear_cache
     from reportgen.plan import load_definition
     from reportgen.run.build import build_fanout
 
@@ -94,7 +88,8 @@ def test_each_segment_equals_the_report_filtered_to_it(fanned, queue):
 
 def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_dir):
     """The segment reports add no aggregate statements: one grouped statement answers all."""
-    from reportgen.data.store import clear_cache
+    from reportgen.data import result_cache
+    from reportgen.data.result_cache import clear_cache
     from reportgen.run.build import build_fanout
 
     loaded, _ = fanned
@@ -104,9 +99,9 @@ def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_d
     original = store_module.DataStore._execute
 
     def counting(self, handle, statement):
-        before = len(store_module._cache)
+        before = len(result_cache._cache)
         out = original(self, handle, statement)
-        if len(store_module._cache) > before or before >= store_module._CACHE_SIZE:
+        if len(result_cache._cache) > before or before >= result_cache._CACHE_SIZE:
             executed.append(str(statement.compile(handle.connection)))
         return out
 

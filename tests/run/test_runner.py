@@ -23,7 +23,8 @@ from reportgen import secrets
 from reportgen.errors import DeliveryError
 from reportgen.ledger.store import Ledger, RunLocked
 from reportgen.period import Period
-from reportgen.run.runner import next_retry_at, resend_run, run_report
+from reportgen.run.holds import next_retry_at
+from reportgen.run.runner import resend_run, run_report
 
 PERIOD = Period.parse("2026-10", "month", "Europe/Berlin")
 T0 = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
@@ -119,7 +120,7 @@ def test_retries_stop_at_the_deadline_and_the_owner_is_told(
 
 
 def test_next_retry_wait_grows_and_is_capped_by_the_deadline() -> None:
-    from reportgen.definition.models import RetrySpec
+    from reportgen.definition.schedule_specs import RetrySpec
 
     spec = RetrySpec(every_minutes=60, backoff=2, max_wait_minutes=180, deadline_hours=10)
     waits = [next_retry_at(spec, attempt=a, first_started=T0, now=T0) - T0 for a in (1, 2, 3, 4)]

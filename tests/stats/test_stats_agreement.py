@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from reportgen.metrics import calculator
-from reportgen.stats import inference as stats
+from reportgen.stats import agreement
 
 
 def run(name: str, frame: pd.DataFrame, **params: object):  # noqa: ANN201
@@ -48,7 +48,7 @@ RAW_4_RATERS = [
 
 
 def test_gwet_ac1_on_the_abstractors_table() -> None:
-    result = stats.gwet_ac(counts_from_pairs(ABSTRACTORS))
+    result = agreement.gwet_ac(counts_from_pairs(ABSTRACTORS))
     assert result.value == pytest.approx(0.8493305, abs=1e-7)
     assert result.agreement == pytest.approx(0.89)
     # The table form of the variance divides by n^2, the raw-data form by n(n - 1).
@@ -58,7 +58,7 @@ def test_gwet_ac1_on_the_abstractors_table() -> None:
 def test_gwet_ac1_with_missing_ratings_and_four_raters() -> None:
     counts = np.array([[sum(r == k for r in unit) for k in range(1, 6)]
                        for unit in RAW_4_RATERS], float)
-    result = stats.gwet_ac(counts)
+    result = agreement.gwet_ac(counts)
     assert result.agreement == pytest.approx(0.8182, abs=1e-4)
     assert result.chance == pytest.approx(0.1903, abs=1e-4)
     assert result.value == pytest.approx(0.7754, abs=1e-4)
@@ -69,12 +69,12 @@ def test_gwet_ac1_with_missing_ratings_and_four_raters() -> None:
 def test_gwet_ac2_with_identity_weights_is_ac1_and_weights_raise_agreement() -> None:
     counts = counts_from_pairs(ABSTRACTORS)
     levels = [1.0, 2.0, 3.0]
-    assert stats.gwet_ac(counts, stats.agreement_weights(levels, "none")).value == \
-        pytest.approx(stats.gwet_ac(counts).value)
-    linear = stats.agreement_weights(levels, "linear")
+    assert agreement.gwet_ac(counts, agreement.agreement_weights(levels, "none")).value == \
+        pytest.approx(agreement.gwet_ac(counts).value)
+    linear = agreement.agreement_weights(levels, "linear")
     assert linear[0].tolist() == [1.0, 0.5, 0.0]
     # AIU vs NIU disagreements are one step apart: partial credit raises p_a.
-    assert stats.gwet_ac(counts, linear).agreement > 0.89
+    assert agreement.gwet_ac(counts, linear).agreement > 0.89
 
 
 def panel(units: list[list[int | None]]) -> pd.DataFrame:
@@ -89,7 +89,7 @@ def panel(units: list[list[int | None]]) -> pd.DataFrame:
 
 def test_gwet_calculator_matches_the_published_value() -> None:
     est = run("gwet_ac1", panel(RAW_4_RATERS))
-    direct = stats.gwet_ac(np.array([[sum(r == k for r in unit) for k in range(1, 6)]
+    direct = agreement.gwet_ac(np.array([[sum(r == k for r in unit) for k in range(1, 6)]
                                      for unit in RAW_4_RATERS], float))
     assert est.value == pytest.approx(0.7754, abs=1e-4)
     assert est.n == 11
@@ -107,7 +107,7 @@ def test_gwet_ac2_interval_equals_irrcac() -> None:
     # prints AC2 0.914, SE 0.10396, conf.int "(0.685,1)"
     counts = np.array([[sum(r == k for r in unit) for k in range(1, 6)]
                        for unit in RAW_4_RATERS], float)
-    result = stats.gwet_ac(counts, stats.agreement_weights([1, 2, 3, 4, 5], "quadratic"))
+    result = agreement.gwet_ac(counts, agreement.agreement_weights([1, 2, 3, 4, 5], "quadratic"))
     interval = result.interval(0.95)
     assert interval is not None
     assert interval[0] == pytest.approx(0.685, abs=5e-4)
@@ -188,14 +188,14 @@ def test_krippendorff_from_unit_coincidences_matches_the_package(level: str) -> 
 
     data = sparse_reliability(3)
     domain = [1.0, 2.0, 3.0, 4.0, 5.0]
-    units = stats.krippendorff_units(data, domain)
-    whole = stats.krippendorff_of_totals(units.sum(axis=0)[None], level, domain)[0]
+    units = agreement.krippendorff_units(data, domain)
+    whole = agreement.krippendorff_of_totals(units.sum(axis=0)[None], level, domain)[0]
     assert whole == pytest.approx(krippendorff.alpha(
         reliability_data=data, level_of_measurement=level, value_domain=domain), abs=1e-12)
     # a resample is a weighting of the units: the same as the package on the drawn columns
     draw = np.random.default_rng(11).integers(0, data.shape[1], data.shape[1])
     weights = np.bincount(draw, minlength=data.shape[1]).astype(float)
-    resampled = stats.krippendorff_of_totals(np.tensordot(weights, units, axes=1)[None],
+    resampled = agreement.krippendorff_of_totals(np.tensordot(weights, units, axes=1)[None],
                                              level, domain)[0]
     assert resampled == pytest.approx(krippendorff.alpha(
         reliability_data=data[:, draw], level_of_measurement=level, value_domain=domain),
@@ -207,17 +207,17 @@ def test_fleiss_from_unit_shares_matches_statsmodels() -> None:
 
     rng = np.random.default_rng(5)
     table = np.array([np.bincount(rng.integers(0, 4, 6), minlength=4) for _ in range(50)], float)
-    units = stats.fleiss_kappa_units(table)
+    units = agreement.fleiss_kappa_units(table)
     draw = rng.integers(0, len(table), len(table))
     weights = np.bincount(draw, minlength=len(table)).astype(float)
-    got = stats.fleiss_kappa_of_totals(np.vstack([units.sum(axis=0), weights @ units]))
+    got = agreement.fleiss_kappa_of_totals(np.vstack([units.sum(axis=0), weights @ units]))
     assert got[0] == pytest.approx(fleiss_kappa(table, method="fleiss"), abs=1e-12)
     assert got[1] == pytest.approx(fleiss_kappa(table[draw], method="fleiss"), abs=1e-12)
 
 
 def test_a_resample_with_one_category_is_undefined_not_zero() -> None:
     one = np.array([[4.0, 0.0], [4.0, 0.0]])
-    assert math.isnan(stats.fleiss_kappa_of_totals(stats.fleiss_kappa_units(one).sum(0)[None])[0])
+    assert math.isnan(agreement.fleiss_kappa_of_totals(agreement.fleiss_kappa_units(one).sum(0)[None])[0])
     same = np.full((3, 4), 2.0)
-    coincidences = stats.krippendorff_units(same, [1.0, 2.0]).sum(axis=0)[None]
-    assert math.isnan(stats.krippendorff_of_totals(coincidences, "nominal", [1.0, 2.0])[0])
+    coincidences = agreement.krippendorff_units(same, [1.0, 2.0]).sum(axis=0)[None]
+    assert math.isnan(agreement.krippendorff_of_totals(coincidences, "nominal", [1.0, 2.0])[0])

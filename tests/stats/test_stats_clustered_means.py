@@ -11,7 +11,8 @@ import statsmodels.api as sm
 from scipy import stats as sps
 
 from reportgen.metrics import calculator
-from reportgen.metrics.estimates import ClusteredMean, Mean
+from reportgen.metrics.clustered_estimates import ClusteredMean
+from reportgen.metrics.estimates import Mean
 from reportgen.stats import clustered as stats_clustered
 
 AGENTS, AUDITS, ICC, SD, TRUE_MEAN = 20, 15, 0.1, 12.0, 82.0
@@ -131,7 +132,7 @@ def test_iqs_from_a_score_column_clusters_too() -> None:
 def test_the_methodology_appendix_names_the_clustered_interval_and_test() -> None:
     from insights.test_insights_support import PERIOD, compute, definition, score_rows, window
 
-    from reportgen.report.assemble import method_note
+    from reportgen.report.method_notes import method_note
 
     history = window(2)
     rng = np.random.default_rng(6)

@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pytest
 
-from reportgen.stats import inference as stats
+from reportgen.stats import agreement
 
 #: irrCAC's ``cac.raw4raters``: 12 units (rows) x 4 raters, categories 1-5, None = not rated.
 RAW_4_RATERS = [
@@ -35,7 +35,7 @@ ABSTRACTORS = [[13, 0, 0], [0, 20, 7], [0, 4, 56]]
 def test_quadratic_ac2_of_four_raters_with_missing_ratings() -> None:
     counts = np.array([[sum(r == k for r in unit) for k in range(1, 6)]
                        for unit in RAW_4_RATERS], float)
-    result = stats.gwet_ac(counts, stats.agreement_weights([1, 2, 3, 4, 5], "quadratic"))
+    result = agreement.gwet_ac(counts, agreement.agreement_weights([1, 2, 3, 4, 5], "quadratic"))
     assert result.agreement == pytest.approx(0.9753788, abs=1e-7)
     assert result.chance == pytest.approx(0.7137044, abs=1e-7)
     assert result.value == pytest.approx(0.914, abs=5e-4)
@@ -46,7 +46,7 @@ def test_quadratic_ac2_of_four_raters_with_missing_ratings() -> None:
 def test_quadratic_ac2_of_the_abstractors_table() -> None:
     units = [np.eye(3)[i] + np.eye(3)[j] for i in range(3) for j in range(3)
              for _ in range(ABSTRACTORS[i][j])]
-    result = stats.gwet_ac(np.array(units), stats.agreement_weights([1, 2, 3], "quadratic"))
+    result = agreement.gwet_ac(np.array(units), agreement.agreement_weights([1, 2, 3], "quadratic"))
     assert result.value == pytest.approx(0.9402369, abs=1e-7)
     # The table form of the variance divides by n^2, the raw-data form by n(n - 1).
     assert result.se * math.sqrt(99 / 100) == pytest.approx(0.01792019, abs=1e-8)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from reportgen.metrics import calculator
+from reportgen.stats import agreement
 from reportgen.stats import clustered as stats_clustered
-from reportgen.stats import inference as stats
 
 AUDITORS, CATEGORIES = 4, 3
 
@@ -45,7 +45,7 @@ def test_kappa_of_totals_is_statsmodels_kappa() -> None:
     table = pooled_table(auditors, calibrator)
     for weights, levels in (("none", None), ("linear", [1.0, 2.0, 4.0]),
                             ("quadratic", [1.0, 2.0, 4.0])):
-        expected, _ = stats.cohens_kappa(table, weights, levels)  # type: ignore[arg-type]
+        expected, _ = agreement.cohens_kappa(table, weights, levels)  # type: ignore[arg-type]
         disagreement = stats_clustered.kappa_disagreement(levels, CATEGORIES, weights)
         got = stats_clustered.cohens_kappa_of_totals(table[None], disagreement)[0]
         assert got == pytest.approx(expected, abs=1e-12)
@@ -58,20 +58,20 @@ def test_item_bootstrap_covers_when_auditors_share_the_calibrators_rating() -> N
     pairs, the item bootstrap 60 items."""
     started = time.perf_counter()
     truth_auditors, truth_calibrator = ratings(np.random.default_rng(0), 400_000)
-    true_kappa, _ = stats.cohens_kappa(pooled_table(truth_auditors, truth_calibrator))
+    true_kappa, _ = agreement.cohens_kappa(pooled_table(truth_auditors, truth_calibrator))
     rng = np.random.default_rng(20261202)
     runs, items = 300, 60
     disagreement = stats_clustered.kappa_disagreement(None, CATEGORIES, "none")
     item_hits = pair_hits = 0
     for run in range(runs):
         auditors, calibrator = ratings(rng, items)
-        kappa, se = stats.cohens_kappa(pooled_table(auditors, calibrator))
-        low, high = stats.kappa_interval(kappa, se, 0.95)  # type: ignore[misc]
+        kappa, se = agreement.cohens_kappa(pooled_table(auditors, calibrator))
+        low, high = agreement.kappa_interval(kappa, se, 0.95)  # type: ignore[misc]
         pair_hits += low <= true_kappa <= high
         shares = stats_clustered.kappa_pair_units(
             np.repeat(np.arange(items), AUDITORS), auditors.ravel(),
             np.repeat(calibrator, AUDITORS), CATEGORIES)
-        bounds = stats.bootstrap_interval(
+        bounds = agreement.bootstrap_interval(
             shares, lambda t: stats_clustered.cohens_kappa_of_totals(t, disagreement), 0.95,
             seed=run)
         assert bounds is not None
@@ -96,12 +96,12 @@ def test_the_calculator_uses_the_item_bootstrap() -> None:
     auditors, calibrator = ratings(np.random.default_rng(5), 80)
     calc = calculator("cohen_kappa")
     est = calc.estimate(panel(auditors, calibrator), calc.Params())
-    expected, se = stats.cohens_kappa(pooled_table(auditors, calibrator))
+    expected, se = agreement.cohens_kappa(pooled_table(auditors, calibrator))
     assert est.value == pytest.approx(expected) and est.n == 80 * AUDITORS
     interval = est.interval(0.95)
     assert interval is not None and "over items" in interval.method
     assert interval.low < est.value < interval.high
-    narrow = stats.kappa_interval(expected, se, 0.95)
+    narrow = agreement.kappa_interval(expected, se, 0.95)
     assert narrow is not None
     assert interval.high - interval.low > narrow[1] - narrow[0]  # shared ratings: wider
     assert est.interval(0.95) == interval  # seeded: the same data give the same interval

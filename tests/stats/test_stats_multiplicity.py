@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from support.plans import metric_plan
 
-from reportgen.definition.models import MetricSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.metrics.engine import MetricPlan, evaluate, holm_family
 from reportgen.metrics.estimates import Proportion
 from reportgen.period import Period
-from reportgen.report.model import Change
+from reportgen.report.model.metric_results import Change
 
 PERIOD = Period(date(2026, 10, 1), "month")
 #: the periods compared (a report's history holds more; these are the ones tested)
@@ -124,9 +124,9 @@ def test_holm_family_leaves_a_single_test_alone() -> None:
 def test_holm_matches_statsmodels() -> None:
     from statsmodels.stats.multitest import multipletests
 
-    from reportgen.stats import inference as stats
+    from reportgen.stats import significance
 
     p_values = [0.01, 0.04, 0.03, 0.005, 0.2, 0.04]
     expected = multipletests(p_values, method="holm")[1]
-    assert stats.holm(p_values) == pytest.approx(list(expected))
-    assert stats.holm([0.02, None, float("nan")]) == [0.02, None, None]
+    assert significance.holm(p_values) == pytest.approx(list(expected))
+    assert significance.holm([0.02, None, float("nan")]) == [0.02, None, None]

@@ -15,8 +15,9 @@ import pytest
 from scipy import stats as sps
 from support.plans import metric_plan
 
-from reportgen.metrics.estimates import NetScore
-from reportgen.stats import inference as stats
+from reportgen.metrics.quantile_and_net_score import NetScore
+from reportgen.stats import clustered_proportions, intervals
+from reportgen.stats import net_score as nps
 
 #: promoter / passive / detractor shares of a true NPS of 88
 NPS_88 = (0.90, 0.08, 0.02)
@@ -24,8 +25,8 @@ NPS_88 = (0.90, 0.08, 0.02)
 
 def unpooled_ztest_p(a: np.ndarray, b: np.ndarray) -> float:
     """The replaced change test: unpooled z with each sample's plug-in variance."""
-    value_a, var_a = stats.net_score(a[0], a[2], a.sum())
-    value_b, var_b = stats.net_score(b[0], b[2], b.sum())
+    value_a, var_a = nps.net_score(a[0], a[2], a.sum())
+    value_b, var_b = nps.net_score(b[0], b[2], b.sum())
     se = math.sqrt(var_a + var_b)
     if se == 0:
         return 1.0 if value_a == value_b else 0.0
@@ -88,12 +89,12 @@ def test_nps_change_test_at_30_against_30_keeps_its_level_and_its_power() -> Non
 
 
 def test_nps_below_ten_answers_uses_the_exact_test() -> None:
-    assert stats.net_score_test((5, 3, 1), (200, 60, 40))[0] == "exact conditional test"
-    assert stats.net_score_test((6, 3, 1), (200, 60, 40))[0] == "pooled z-test"
+    assert nps.net_score_test((5, 3, 1), (200, 60, 40))[0] == "exact conditional test"
+    assert nps.net_score_test((6, 3, 1), (200, 60, 40))[0] == "pooled z-test"
 
 
 def test_nps_large_samples_use_the_pooled_z_test() -> None:
-    method, z, p = stats.net_score_test((450, 300, 250), (500, 300, 200))
+    method, z, p = nps.net_score_test((450, 300, 250), (500, 300, 200))
     assert method == "pooled z-test"
     # NPS 0.20 vs 0.30; pooled shares 0.475 / 0.225, Var = (0.7 - 0.25^2) (1/1000 + 1/1000)
     expected = -0.10 / math.sqrt((0.7 - 0.25**2) * 0.002)
@@ -104,10 +105,10 @@ def test_nps_large_samples_use_the_pooled_z_test() -> None:
 def test_exact_nps_test_on_a_table_small_enough_to_check_by_hand() -> None:
     # a = 1 promoter, 0 passives, 0 detractors; b = 0, 0, 1.  Pooled (1, 0, 1), a takes one:
     # promoter (diff 1 - (-1) = 2, prob 1/2) or detractor (diff -2, prob 1/2): p = 1.
-    assert stats.net_score_test((1, 0, 0), (0, 0, 1))[2] == pytest.approx(1.0)
+    assert nps.net_score_test((1, 0, 0), (0, 0, 1))[2] == pytest.approx(1.0)
     # a = (3, 0, 0), b = (0, 0, 3): a gets all three promoters with prob 1/C(6,3) = 1/20,
     # all three detractors likewise; those two splits are as extreme as observed.
-    assert stats.net_score_test((3, 0, 0), (0, 0, 3))[2] == pytest.approx(2 / 20)
+    assert nps.net_score_test((3, 0, 0), (0, 0, 3))[2] == pytest.approx(2 / 20)
 
 
 @pytest.mark.parametrize(("n", "shares"), [(10, NPS_88), (30, NPS_88), (30, (0.97, 0.03, 0.0)),
@@ -122,7 +123,7 @@ def test_nps_interval_covers_at_small_n(n: int, shares: tuple[float, float, floa
         interval = NetScore(*counts).interval(0.95)
         assert interval is not None
         covered += interval.low <= truth <= interval.high
-        value, variance = stats.net_score(counts[0], counts[2], n)
+        value, variance = nps.net_score(counts[0], counts[2], n)
         half = 1.959964 * math.sqrt(variance)
         wald += value - half <= truth <= value + half
     assert covered / runs >= 0.93
@@ -134,7 +135,7 @@ def test_no_zero_width_interval_from_zero_variance() -> None:
     interval = NetScore(12, 0, 0).interval(0.95)  # NPS 100 from twelve promoters
     assert interval is not None
     assert interval.low < 100 - 5 and interval.high == 100
-    bounds = stats.clustered_wilson_interval([15.0] * 10, [15.0] * 10)  # every audit passed
+    bounds = clustered_proportions.clustered_wilson_interval([15.0] * 10, [15.0] * 10)  # every audit passed
     assert bounds is not None
     assert 0.9 < bounds[0] < bounds[1] == pytest.approx(1.0)
 
@@ -142,7 +143,7 @@ def test_no_zero_width_interval_from_zero_variance() -> None:
 def test_nps_change_is_not_claimed_below_min_n() -> None:
     from datetime import date
 
-    from reportgen.definition.models import MetricSpec, StatisticsSpec
+    from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
     from reportgen.metrics.engine import evaluate
     from reportgen.period import Period
 
@@ -184,10 +185,10 @@ def test_clustered_pass_rate_interval_covers(rate: float) -> None:
     covered = plain = 0
     for _ in range(runs):
         passes, audits = clustered_audits(rng, 20, 15, rate, 0.1)
-        bounds = stats.clustered_wilson_interval(passes, audits)
+        bounds = clustered_proportions.clustered_wilson_interval(passes, audits)
         assert bounds is not None
         covered += bounds[0] <= rate <= bounds[1]
-        low, high = stats.wilson_interval(passes.sum(), audits.sum())
+        low, high = intervals.wilson_interval(passes.sum(), audits.sum())
         plain += low <= rate <= high
     assert covered / runs >= 0.93
     assert plain / runs < 0.85  # Wilson on 300 "independent" audits
@@ -198,7 +199,7 @@ def test_design_effect_of_independent_audits_is_about_one() -> None:
     effects = []
     for _ in range(200):
         passes = rng.binomial(15, 0.8, 40).astype(float)
-        design = stats.cluster_design(passes, np.full(40, 15.0))
+        design = clustered_proportions.cluster_design(passes, np.full(40, 15.0))
         assert design is not None
         effects.append(design.design_effect)
     assert 1.0 <= float(np.mean(effects)) < 1.15  # floored at 1, noise above it only

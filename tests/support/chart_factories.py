@@ -7,14 +7,9 @@ from datetime import date
 from typing import Any
 
 from reportgen.charts import CHARTS, ChartRequest
-from reportgen.report.model import (
-    BreakdownRow,
-    Figure,
-    Interval,
-    MetricResult,
-    PeriodValue,
-    Theme,
-)
+from reportgen.report.model.metric_results import BreakdownRow, Interval, MetricResult, PeriodValue
+from reportgen.report.model.report_model import Theme
+from reportgen.report.model.sections import Figure
 
 MONTHS = tuple(date(2025 + (9 + i) // 12, (9 + i) % 12 + 1, 1) for i in range(13))
 CSAT_VALUES = (0.84, 0.85, 0.86, 0.85, 0.84, 0.86, 0.85, 0.87, 0.86, 0.85, 0.86, 0.853, 0.812)

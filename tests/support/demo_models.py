@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reportgen.definition import LoadedDefinition, load_definition
 from reportgen.period import Period
-from reportgen.report.model import ReportModel
+from reportgen.report.model.report_model import ReportModel
 from reportgen.run.build import BuildResult, build_report
 
 REPO = Path(__file__).resolve().parents[2]

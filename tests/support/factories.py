@@ -10,22 +10,21 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from reportgen.report.model import (  # noqa: E402
+from reportgen.report.model.metric_results import (
     BreakdownRow,
-    Cell,
     Change,
+    Interval,
+    MetricResult,
+    PeriodValue,
+)
+from reportgen.report.model.report_model import MethodNote, PeriodInfo, Provenance, ReportModel
+from reportgen.report.model.sections import (
+    Cell,
     Column,
     Figure,
     Finding,
-    Interval,
     Kpi,
-    MethodNote,
-    MetricResult,
     NativeChart,
-    PeriodInfo,
-    PeriodValue,
-    Provenance,
-    ReportModel,
     Section,
     Series,
     Table,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from reportgen.definition import LoadedDefinition
-from reportgen.definition.models import Definition, MetricSpec, SourceSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec, SourceSpec, StatisticsSpec
+from reportgen.definition.document import Definition
 from reportgen.metrics.base import calculator
 from reportgen.metrics.engine import MetricPlan
 from reportgen.plan import ReportPlan, resolve

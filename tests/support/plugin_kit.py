@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.definition import LoadedDefinition
-from reportgen.definition.models import SourceSpec
+from reportgen.definition.content_specs import SourceSpec
 from reportgen.delivery.channels import DeliveryContext, PostChannel, SendError
 from reportgen.delivery.content import MailContent
 from reportgen.render.files import write_atomically
-from reportgen.report.model import Artifact, ReportModel
+from reportgen.report.model.report_model import Artifact, ReportModel
 
 ENTRY_POINTS = """\
 [reportgen.renderers]

@@ -24,15 +24,9 @@ from reportgen.errors import GateFailure
 from reportgen.period import Period
 from reportgen.plan import load_definition
 from reportgen.render.files import write_atomically
-from reportgen.report.model import (
-    Artifact,
-    Finding,
-    Kpi,
-    MetricResult,
-    PeriodInfo,
-    Provenance,
-    ReportModel,
-)
+from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.report_model import Artifact, PeriodInfo, Provenance, ReportModel
+from reportgen.report.model.sections import Finding, Kpi
 from support.smtp_server import SmtpServer
 
 __all__ = ["load_definition", "build_report", "render_outputs"]

@@ -11,11 +11,11 @@ from babel.dates import format_date, format_time, get_datetime_format
 from support.factories import sample_metric
 
 from reportgen import text
-from reportgen.definition.models import Definition
+from reportgen.definition.document import Definition
 from reportgen.metrics import CALCULATORS
 from reportgen.metrics.operations import FcrParams, FirstContactResolution
-from reportgen.report.assemble import make_kpi
-from reportgen.report.model import Theme
+from reportgen.report.model.report_model import Theme
+from reportgen.report.tiles_and_tables import make_kpi
 
 
 def test_values_by_unit():

@@ -24,10 +24,10 @@ TEMPLATE_FOLDERS = (PACKAGE / "web" / "templates", ROOT / "report_templates")
 ALLOWED: dict[tuple[str, str], str] = {
     ("reportgen/data/canonical.py", "<module>"): "a regular expression's character class",
     ("reportgen/render/pdf.py", "_listed"): "a Unicode code point, written U+XXXX as Unicode does",
-    ("reportgen/cli.py", "cmd_history"): "the run history table printed for operators",
-    ("reportgen/cli.py", "cmd_schedule"): "the schedule table printed for operators",
+    ("reportgen/cli/report_commands.py", "cmd_history"): "the run history table printed for operators",
+    ("reportgen/cli/service_commands.py", "cmd_schedule"): "the schedule table printed for operators",
     ("reportgen/data/canonical.py", "_bounds"): "a timestamp literal for SQL text columns",
-    ("reportgen/data/connectors.py", "SqlConnector.open"): "timestamp literals bound into SQL",
+    ("reportgen/data/sql_source.py", "SqlConnector.open"): "timestamp literals bound into SQL",
     ("reportgen/data/contract.py", "check_contract"): "a located data error for the operator",
     ("reportgen/data/csv_source.py", "_rejected"): "a located CSV error (line numbers)",
     ("reportgen/data/resources.py", "DuckDbPolicy.limit_text"): "a memory limit in an error",
@@ -46,7 +46,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("reportgen/period.py", "Period.parse"): "period keys such as 2026-09",
     ("reportgen/render/xlsx.py", "build_workbook.add"): "a render error",
     ("reportgen/run/runner.py", "run_fanout"): "a log line",
-    ("reportgen/run/runner.py", "_hold"): "a log line",
+    ("reportgen/run/holds.py", "hold_run"): "a log line",
     ("reportgen/text/*", "*"): "the text authority itself",
 }
 #: template -> why it may format a value itself

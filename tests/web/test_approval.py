@@ -194,7 +194,7 @@ def test_the_readme_approval_example_is_a_valid_approval_section():
 
     from support.web_site import REPO
 
-    from reportgen.definition.models import ApprovalSpec
+    from reportgen.definition.schedule_specs import ApprovalSpec
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
     block = next(b for b in re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from support.web_site import PASSWORDS, add_accounts, csrf_of, make_config
 
 from reportgen.cli import main
-from reportgen.report.model import Artifact
+from reportgen.report.model.report_model import Artifact
 from reportgen.web import create_app
 from reportgen.web.store import WebStore
 

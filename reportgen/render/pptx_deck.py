@@ -24,13 +24,21 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pptx.dml.color import RGBColor
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide, SlideLayout
-from pptx.util import Emu, Inches, Pt
 
 from reportgen.errors import RenderError, ReportgenError
 from reportgen.render.files import write_atomically
+from reportgen.render.pptx_captions import (
+    CAPTION_GAP,
+    CAPTION_HEIGHT,
+    KPI_STRIP_HEIGHT,
+    SEP,
+    add_caption,
+    add_kpi_strip,
+    fill_or_drop,
+    strip_home,
+)
 from reportgen.render.pptx_charts import add_native_chart, add_picture
 from reportgen.render.pptx_notes import (
     findings_notes,
@@ -46,9 +54,7 @@ from reportgen.render.pptx_slides import (
     open_master,
     resolve_layouts,
     set_notes,
-    set_paragraphs,
     set_title,
-    text_placeholder,
     theme_font,
 )
 from reportgen.render.pptx_tables import (
@@ -61,23 +67,16 @@ from reportgen.render.pptx_tables import (
     scorecard,
     tone_colour,
 )
-from reportgen.render.pptx_text import LINE_HEIGHT, choose_size, text_height_pt, use_font
+from reportgen.render.pptx_text import use_font
 from reportgen.render.templates import find_builtin
-from reportgen.report.model import Artifact, Figure, Kpi, ReportModel, Section, Table
+from reportgen.report.model.report_model import Artifact, ReportModel
+from reportgen.report.model.sections import Figure, Kpi, Section, Table
 from reportgen.text.dates import timestamp
 
 __all__ = ["DEFAULT_MASTER", "render_pptx"]
 
 DEFAULT_MASTER = find_builtin("qbr") / "master.pptx"
 MAX_FINDINGS = 5  # a findings slide is read in under a minute; the rest go to the notes
-SEP = " \u00b7 "
-CAPTION_HEIGHT = Inches(0.6)
-CAPTION_GAP = Inches(0.12)
-CAPTION_GREY = RGBColor(0x5F, 0x6B, 0x7A)
-CAPTION_PT = 12
-CAPTION_SIZES = (12, 11, 10, 9, 8)  # a long caption shrinks rather than being cut
-KPI_STRIP_HEIGHT = Inches(0.5)
-KPI_STRIP_PT = 16
 MIN_SECTION_SLIDES = 3  # a divider before one or two slides is a page turned for nothing
 
 
@@ -162,7 +161,7 @@ class _DeckBuilder:
             *(f"Data warning: {w}" for w in model.warnings),
         ]
         slide = self._slide("title", model.title, notes, footer=False)
-        _fill_or_drop(slide, [line for line in lines if line], space_after=0.2)
+        fill_or_drop(slide, [line for line in lines if line], space_after=0.2)
 
     def _agenda(self) -> None:
         front = "Scorecard and key findings"
@@ -173,7 +172,7 @@ class _DeckBuilder:
                  "Appendix: methodology and provenance"]
         notes = [f"{s.title}: {s.intro}" if s.intro else s.title for s in self.model.sections]
         slide = self._slide("content", "Agenda", notes or [front])
-        _fill_or_drop(slide, items)
+        fill_or_drop(slide, items)
 
     def _findings(self) -> None:
         findings = self.model.findings
@@ -183,7 +182,7 @@ class _DeckBuilder:
             findings_notes(findings[MAX_FINDINGS:], "Further findings"),
         ])
         sentences = [f.sentence for f in shown] or ["No findings this period."]
-        paragraphs = _fill_or_drop(slide, sentences)
+        paragraphs = fill_or_drop(slide, sentences)
         for paragraph, finding in zip(paragraphs, shown, strict=False):
             bullet_colour(paragraph, tone_colour(finding.tone, self.theme) or self.theme.neutral)
 
@@ -205,7 +204,7 @@ class _DeckBuilder:
         for title, items, empty in slides:
             lines = [i.text for i in items] or [empty]
             slide = self._slide("content", title, [f"{title}:", *(f"- {t}" for t in lines)])
-            paragraphs = _fill_or_drop(slide, lines)
+            paragraphs = fill_or_drop(slide, lines)
             for paragraph, item in zip(paragraphs, items, strict=False):
                 bullet_colour(paragraph, tone_colour(item.tone, self.theme) or self.theme.neutral)
 
@@ -221,13 +220,13 @@ class _DeckBuilder:
         if own_slides >= MIN_SECTION_SLIDES:
             slide = self._slide("section", section.title, [section.intro, *context],
                                 footer=False)
-            _fill_or_drop(slide, [section.intro] if section.intro else [], space_after=0.0)
+            fill_or_drop(slide, [section.intro] if section.intro else [], space_after=0.0)
         else:
             context = [section.intro, *context]
         if card is not None:
             self._table_slides(f"{section.title}: scorecard", card,
                                notes=lambda rows: [kpi_notes(extra[rows]), *context[1:]])
-        home = _strip_home(section.figures, strip[0]) if strip else 0
+        home = strip_home(section.figures, strip[0]) if strip else 0
         for index, figure in enumerate(section.figures):
             self._figure(figure, context, strip if index == home else [])
         for table, data in tables:
@@ -255,50 +254,15 @@ class _DeckBuilder:
         slide = self._slide("title_only", figure.title, notes)
         box = self.content
         if kpis:
-            self._kpi_strip(slide, kpis[0])
+            add_kpi_strip(slide, kpis[0], self.content)
             box = box.shrink_top(KPI_STRIP_HEIGHT)
         if caption:
             box = box.shrink_bottom(CAPTION_HEIGHT)
-            self._caption(slide, caption)
+            add_caption(slide, caption, self.content)
         if figure.native is not None:
             add_native_chart(slide, box, figure, self.theme)
         else:
             add_picture(slide, box, figure)
-
-    def _kpi_strip(self, slide: Slide, kpi: Kpi) -> None:
-        """A section KPI as one line above the chart: value, change, target and status."""
-        box = self.content
-        shape = slide.shapes.add_textbox(Emu(box.left), Emu(box.top), Emu(box.width),
-                                         KPI_STRIP_HEIGHT)
-        shape.name = "KPI"
-        frame = shape.text_frame
-        frame.word_wrap = True
-        frame.margin_left = frame.margin_right = 0
-        head = f"{kpi.metric.label}: {kpi.value_text}"
-        rest = [t for t in (kpi.delta_text and f"{kpi.delta_text} {kpi.significance_text}".strip(),
-                            kpi.n_text, kpi.target_text, kpi.status_text) if t]
-        tail = "".join(f"{SEP}{t}" for t in rest)
-        size = choose_size([head + tail], box.width, KPI_STRIP_HEIGHT,
-                           range(KPI_STRIP_PT, 9, -1)) or 10
-        paragraph = frame.paragraphs[0]
-        for text, bold, colour in ((head, True, None), (tail, False, CAPTION_GREY)):
-            if not text:
-                continue
-            run = paragraph.add_run()
-            run.text = text
-            run.font.size = Pt(size)
-            run.font.bold = bold
-            if colour is not None:
-                run.font.color.rgb = colour
-        status = kpi.status_colour  # the text authority's colour, as in the PDF and e-mail
-        if status and kpi.status_text:
-            run = paragraph.runs[-1]
-            run.text = run.text.removesuffix(kpi.status_text)
-            marker = paragraph.add_run()
-            marker.text = kpi.status_text
-            marker.font.size = Pt(size)
-            marker.font.bold = True
-            marker.font.color.rgb = RGBColor.from_string(status.lstrip("#").upper())
 
     def _table_slides(self, title: str, data: TableData, *,
                       notes: Callable[[slice], Sequence[str]],
@@ -326,7 +290,7 @@ class _DeckBuilder:
             text = caption(i == len(pages) - 1) if caption is not None else ""
             if text:
                 # Right under the table, so the note reads as part of it.
-                self._caption(slide, text, top=self.content.top + page_height(page) + CAPTION_GAP)
+                add_caption(slide, text, self.content, top=self.content.top + page_height(page) + CAPTION_GAP)
 
     def _row_slide(self, title: str, data: TableData, notes: Sequence[str],
                    caption: str) -> None:
@@ -335,9 +299,9 @@ class _DeckBuilder:
         lines = [f"{header}: {cell.text}" if header else cell.text
                  for header, cell in zip(data.headers, row, strict=False) if cell.text]
         slide = self._slide("content", title, [*notes, *lines])
-        _fill_or_drop(slide, lines, space_after=0.2)
+        fill_or_drop(slide, lines, space_after=0.2)
         if caption:
-            self._caption(slide, caption)
+            add_caption(slide, caption, self.content)
 
     def _appendix(self) -> None:
         model = self.model
@@ -346,12 +310,12 @@ class _DeckBuilder:
             self._slide_count(methodology(model.methodology), True) if model.methodology else 1)
         if own_slides >= MIN_SECTION_SLIDES:
             slide = self._slide("section", "Appendix", [about], footer=False)
-            _fill_or_drop(slide, [about], space_after=0.0)
+            fill_or_drop(slide, [about], space_after=0.0)
         # the deck tells what the data left out as the PDF and the workbook do
         notes = [*model.warnings, *model.provenance.data_quality]
         if notes:
             slide = self._slide("content", "Data-quality notes", notes)
-            _fill_or_drop(slide, notes)
+            fill_or_drop(slide, notes)
         line, full = provenance(model)
         if not notes:
             full = f"{full}. {model.provenance.quality_lines[0]}"
@@ -364,62 +328,7 @@ class _DeckBuilder:
             )
         else:
             slide = self._slide("title_only", "Provenance", [full])
-            self._caption(slide, line)
-
-    def _caption(self, slide: Slide, text: str, top: int | None = None) -> None:
-        """Small grey text under the content (figure caption, table note, provenance).
-
-        It shrinks (down to 8 pt) to fit the room under the content and wraps; it is
-        never cut.  Text too long even for that grows its box downwards.
-        """
-        box = self.content.below(CAPTION_HEIGHT, gap=CAPTION_GAP)
-        top = box.top if top is None else min(top, box.top)
-        room = box.top + box.height - top
-        size = choose_size([text], box.width, room, CAPTION_SIZES) or CAPTION_SIZES[-1]
-        needed = int(Pt(text_height_pt([text], box.width, size) + size * (LINE_HEIGHT - 1)))
-        shape = slide.shapes.add_textbox(Emu(box.left), Emu(top), Emu(box.width),
-                                         Emu(max(room, needed)))
-        shape.name = "Caption"
-        frame = shape.text_frame
-        frame.word_wrap = True
-        frame.margin_left = frame.margin_right = 0
-        frame.margin_top = frame.margin_bottom = 0
-        frame.text = text
-        for paragraph in frame.paragraphs:
-            for run in paragraph.runs:
-                run.font.size = Pt(size)
-                run.font.color.rgb = CAPTION_GREY
-
-
-# --- text of slides and notes ---------------------------------------------------------------
-
-
-def _fill_or_drop(slide: Slide, paragraphs: Sequence[str], *, space_after: float = 0.4) -> list:
-    """Put ``paragraphs`` in the slide's text placeholder, or remove it when there are none.
-
-    An empty placeholder would show "Click to add text" to whoever edits the deck.
-    """
-    placeholder = text_placeholder(slide)
-    if placeholder is None:
-        return []
-    if not paragraphs:
-        placeholder.element.getparent().remove(placeholder.element)
-        return []
-    return set_paragraphs(placeholder, paragraphs, space_after=space_after)
-
-
-def _strip_home(figures: Sequence[Figure], kpi: Kpi) -> int:
-    """The chart a lone section KPI heads: the first that names its metric (the whole
-    label, else its first word: "calibration" for Calibration deviation above the
-    auditor-bias chart), else the section's first chart."""
-    label = kpi.metric.label.casefold()
-    said = [f"{f.title} {f.caption} {f.alt_text}".casefold() for f in figures]
-    for wanted in (label, label.split()[0] if label.split() else label):
-        for index, text in enumerate(said):
-            if wanted and wanted in text:
-                return index
-    return 0
-
+            add_caption(slide, line, self.content)
 
 def _utc(moment: datetime) -> datetime:
     """Naive UTC, which is what the package's core properties store."""

@@ -1,0 +1,152 @@
+"""What a section of the report shows: KPI tiles, tables, figures (with the series of a native
+chart) and findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reportgen.report.model.metric_results import MetricResult, Tone, Unit
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A metric as a tile or scorecard row: the result plus its display strings."""
+
+    metric: MetricResult
+    value_text: str
+    delta_text: str
+    interval_text: str
+    n_text: str
+    target_text: str
+    status_text: str
+    delta_tone: Tone
+    arrow: Literal["up", "down", "flat", ""]
+    significance_text: str
+    #: The test behind ``significance_text`` (``p = 0.024``), for notes and the methodology;
+    #: the tile itself says it in plain words.
+    significance_detail: str = ""
+    #: The status's tone and colour and the change's colour, from the one palette
+    #: (reportgen.text.status), so every output colours a KPI the same way.
+    status_tone: Tone = "neutral"
+    status_colour: str = ""
+    delta_colour: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: display text, the raw value it shows, and an optional tone."""
+
+    text: str
+    value: float | str | None = None
+    tone: Tone | None = None
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    align: Literal["left", "right", "center"] = "left"
+    #: The unit of the column's cell values (for typed cells in the workbook).
+    unit: Unit | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of a native chart.
+
+    ``role`` says how it is drawn: ``data`` in the chart's own type, ``target`` as a
+    dashed line on the value axis, ``cumulative`` as a line on a secondary 0-100% axis and
+    ``threshold`` as a dashed line on that secondary axis.  ``low``/``high`` are interval
+    bounds drawn as error bars; ``highlight`` lists the points drawn in the alert colour.
+    """
+
+    name: str
+    values: tuple[float | None, ...]
+    role: Literal["data", "target", "cumulative", "threshold"] = "data"
+    low: tuple[float | None, ...] = ()
+    high: tuple[float | None, ...] = ()
+    highlight: tuple[int, ...] = ()
+    # Hex colours; empty means the theme's (palette for data, alert colour for highlights).
+    colour: str = ""
+    highlight_colour: str = ""
+
+
+@dataclass(frozen=True)
+class NativeChart:
+    """What an editable PowerPoint chart needs: categories and series, already computed."""
+
+    chart_type: Literal["line", "bar", "column", "stacked_column", "stacked_bar", "percent_stacked_column"]
+    categories: tuple[str, ...]
+    series: tuple[Series, ...]
+    number_format: str = "General"
+    value_axis_title: str = ""
+    y_min: float | None = None
+    y_max: float | None = None
+    # The caption of this drawing when it differs from the figure's (it names only what
+    # the native chart holds); empty means the figure's caption applies as it is.
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A drawn chart: SVG for the PDF, PNG for slides, alt text, and the data it drew."""
+
+    id: str
+    title: str
+    kind: str
+    svg: str
+    png: bytes
+    alt_text: str
+    data: Mapping[str, tuple[Any, ...]]
+    caption: str = ""
+    native: NativeChart | None = None
+    width_in: float = 7.0
+    height_in: float = 3.2
+    #: The unit of the chart's primary metric (set at assembly; types the workbook's cells).
+    unit: Unit | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A deterministic statement about the data, with the numbers behind it."""
+
+    kind: str
+    metric_id: str
+    scope: str
+    sentence: str
+    severity: float
+    numbers: Mapping[str, Any] = field(default_factory=dict)
+    direction: Literal["improved", "declined", "none"] | None = None
+    tone: Tone = "neutral"
+    #: How a reader names the scope (``Billing queue``); empty for the metric as a whole.
+    tag: str = ""
+    #: The statistical detail taken out of the sentence (``p = 0.024``) and its note number
+    #: in the methodology appendix (0 when the finding has none).
+    detail: str = ""
+    note: int = 0
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    intro: str = ""
+    kpis: tuple[Kpi, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    tables: tuple[Table, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    notes: tuple[str, ...] = ()
+    #: One sentence naming the section's metrics that did not move beyond normal variation.
+    steady_text: str = ""

@@ -1,0 +1,77 @@
+"""The parity golden of the demo metrics: the reports it covers, how their results are computed
+and written as JSON, and how two such results are compared.
+
+``scripts/record_parity_golden.py`` records the golden with these; ``tests/data/test_parity.py``
+and the fan-out tests compare with them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+REPORTS = {"monthly_quality_report.yaml": "2026-09", "qbr.yaml": "2026-Q3"}
+
+
+def plain(value: Any) -> Any:
+    """A JSON-able copy: dataclasses as dicts, non-finite floats as strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return plain(value.item())
+    return value
+
+
+def metric_results(config: Path, period_text: str) -> dict[str, Any]:
+    from reportgen.period import Period
+    from reportgen.plan import load_definition, resolve
+    from reportgen.run.build import compute_metrics, open_store
+
+    plan = resolve(load_definition(config))
+    spec = plan.definition.period
+    period = Period.parse(period_text, spec.grain, spec.timezone)
+    with open_store(plan, period) as store:
+        return compute_metrics(plan, store, period)
+
+
+TEXT_ONLY = {"formula"}
+#: fields added to a metric's result after the golden was recorded, with what they must
+#: hold on the demo data: no demo value is off its scale or negative, so nothing is left out
+AFTER_GOLDEN: dict[str, Any] = {"left_out": []}
+
+
+def differences(expected: Any, actual: Any, where: str = "") -> list[str]:
+    """Every place ``actual`` differs from ``expected`` (numbers: relative 1e-9)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out = []
+        for key in sorted((set(expected) | set(actual)) - TEXT_ONLY):
+            if key not in expected and key in AFTER_GOLDEN and key in actual:
+                out += differences(AFTER_GOLDEN[key], actual[key], f"{where}.{key}")
+                continue
+            if key not in actual or key not in expected:
+                out.append(f"{where}.{key}: only in {'golden' if key in expected else 'new'}")
+                continue
+            out += differences(expected[key], actual[key], f"{where}.{key}")
+        return out
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return [f"{where}: {len(expected)} items, now {len(actual)}"]
+        return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+                for d in differences(e, a, f"{where}[{i}]")]
+    if isinstance(expected, float | int) and isinstance(actual, float | int) \
+            and not isinstance(expected, bool) and not isinstance(actual, bool):
+        if math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-12):
+            return []
+        return [f"{where}: {expected!r}, now {actual!r}"]
+    return [] if expected == actual else [f"{where}: {expected!r}, now {actual!r}"]
