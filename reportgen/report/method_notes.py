@@ -15,7 +15,9 @@ from reportgen.report.model.report_model import MethodNote
 _LISTED_SUPPRESSIONS = 6
 
 
-def method_note(result: MetricResult) -> MethodNote:
+def method_note(result: MetricResult, grain: str | None = None) -> MethodNote:
+    """The metric's methodology note (``grain``: the report's period, which names a run of
+    periods without data: "11 months")."""
     if result.interval and result.interval.method == ALL_EQUAL:
         interval = f"no interval: {text.interval_text(result.interval, result.unit, n=result.n)}"
     elif result.interval:
@@ -32,7 +34,7 @@ def method_note(result: MetricResult) -> MethodNote:
         test += f"; {change.test} vs {change.against} at {text.significance(change.alpha)}"
         if change.p_value is not None:
             test += f" ({text.p_value(change.p_value, change.alpha)})"
-    suppressed = [f"{p.label}: {p.suppressed}" for p in result.history if p.suppressed]
+    suppressed = _history_suppressions(result, grain)
     for name, rows in result.breakdowns.items():
         hidden = [r for r in rows if r.suppressed]
         if len(hidden) > _LISTED_SUPPRESSIONS:  # a long list helps nobody: say how many and why
@@ -44,6 +46,31 @@ def method_note(result: MetricResult) -> MethodNote:
     return MethodNote(metric_id=result.metric_id, label=result.label, formula=result.formula,
                       test=test, n_text=f"{text.n_text(result.n)} in the period",
                       suppressed=tuple(suppressed))
+
+
+def _history_suppressions(result: MetricResult, grain: str | None) -> list[str]:
+    """Why history periods show no value, one line each; consecutive periods without data
+    are one line ("Sep 25 to Jul 26: no data, 11 months"), not one line a month."""
+    lines: list[str] = []
+    run: list[str] = []  # labels of consecutive periods without data
+
+    def close() -> None:
+        if len(run) == 1:
+            lines.append(f"{run[0]}: no data")
+        elif run:
+            noun = grain if grain in ("day", "week", "month", "quarter", "year") else "period"
+            lines.append(f"{run[0]} to {run[-1]}: no data, {text.plural(len(run), noun)}")
+        run.clear()
+
+    for value in result.history:
+        if value.suppressed and value.n == 0 and value.suppressed.startswith("no data"):
+            run.append(value.label)
+            continue
+        close()
+        if value.suppressed:
+            lines.append(f"{value.label}: {value.suppressed}")
+    close()
+    return lines
 
 
 def data_warnings(metrics: Mapping[str, MetricResult], gates: Sequence[GateResult],

@@ -479,3 +479,14 @@ def test_a_dropped_share_gate_on_a_metric_holds_when_n_is_0_in_a_period_with_row
     assert run["status"] == "held"
     assert "100.0% of its values for September 2026 were left out" in run["error"]
     assert "n = 0, no value to count in the 30 rows of September 2026" in run["error"]
+
+
+def test_history_months_without_data_are_one_line_in_the_methodology(
+        tmp_path: Path, write_definition) -> None:
+    """A source that starts within the history window: its empty months read as one range,
+    not one line a month (13 months of history, data in August and September only)."""
+    august = [(f"A{i}", f"2026-08-{1 + i % 28:02d} 09:00:00", "12") for i in range(30)]
+    write_tickets(tmp_path, august + september(30))
+    result = build(write_definition)
+    (note,) = [n for n in result.model.methodology if n.metric_id == "aht"]
+    assert note.suppressed == ("Sep 25 to Jul 26: no data, 11 months",)
