@@ -69,7 +69,7 @@ def _excess_tests(ctx: InsightContext, metric: MetricResult, table: pd.DataFrame
         p_values.append(float(result.pvalue))
     if not names:
         return {}
-    adjusted, reject = _holm(p_values, ctx.alpha(metric.metric_id))
+    adjusted, reject = stats.holm_rejections(p_values, ctx.alpha(metric.metric_id))
     return {name: (float(adj), bool(rej))
             for name, adj, rej in zip(names, adjusted, reject, strict=True)}
 
@@ -161,7 +161,7 @@ def _bias_changes(ctx: InsightContext, metric: MetricResult,
     if not tested:
         return []
     alpha = ctx.alpha(metric.metric_id)
-    adjusted, reject = _holm([t["p_value"] for t in tested], alpha)
+    adjusted, reject = stats.holm_rejections([t["p_value"] for t in tested], alpha)
     out: list[Finding] = []
     for item, adj, rej in zip(tested, adjusted, reject, strict=True):
         if not rej:
@@ -189,9 +189,3 @@ def _bias_text(bias: float) -> str:
     if abs(bias) < 0.05:
         return "level with"
     return f"{delta_text(bias, 'score')} {'above' if bias > 0 else 'below'}"
-
-
-def _holm(p_values: list[float], alpha: float) -> tuple[list[float], list[bool]]:
-    """Holm-adjusted p-values and which of them are rejected at ``alpha``."""
-    adjusted = [1.0 if p is None else float(p) for p in stats.holm(p_values)]
-    return adjusted, [p <= alpha for p in adjusted]

@@ -176,8 +176,7 @@ def dispute_findings(ctx: InsightContext, metric: MetricResult) -> list[Finding]
             tested.append((row, rest_k / rest_n, rest_n, p))
         if not tested:
             continue
-        adjusted = [1.0 if p is None else float(p) for p in stats.holm([t[3] for t in tested])]
-        reject = [p <= alpha for p in adjusted]
+        adjusted, reject = stats.holm_rejections([t[3] for t in tested], alpha)
         for (row, rest, rest_n, _), rej, adj in zip(tested, reject, adjusted, strict=True):
             if rej and row.suppressed is None:
                 out.append(_dispute_finding(ctx, metric, breakdown, row, rest, rest_n,

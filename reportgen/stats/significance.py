@@ -85,3 +85,11 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
         running = max(running, min(1.0, (m - rank) * p))
         out[i] = running
     return out
+
+
+def holm_rejections(p_values: Sequence[float | None],
+                    alpha: float) -> tuple[list[float], list[bool]]:
+    """Holm-adjusted p-values (a missing one reads 1.0) and which are rejected at ``alpha``,
+    as statsmodels' ``multipletests(method="holm")`` returns them."""
+    adjusted = [1.0 if p is None else p for p in holm(p_values)]
+    return adjusted, [p <= alpha for p in adjusted]

@@ -130,3 +130,8 @@ def test_holm_matches_statsmodels() -> None:
     expected = multipletests(p_values, method="holm")[1]
     assert significance.holm(p_values) == pytest.approx(list(expected))
     assert significance.holm([0.02, None, float("nan")]) == [0.02, None, None]
+    for alpha in (0.05, 0.1):
+        reject, adjusted, _, _ = multipletests(p_values, alpha=alpha, method="holm")
+        ours_adjusted, ours_reject = significance.holm_rejections(p_values, alpha)
+        assert ours_adjusted == pytest.approx(list(adjusted))
+        assert ours_reject == list(reject)
