@@ -119,15 +119,14 @@ def prune_reuse(out_dir: Path, retention: RetentionSettings, now: datetime) -> i
     root = out_dir / REUSE_FOLDER
     if not root.is_dir():
         return 0
-    keep_runs = retention.keep_runs or (None if retention.keep_days else REUSE_KEPT)
+    rule = retention if retention.active else RetentionSettings(keep_runs=REUSE_KEPT)
     deleted = 0
     for report in (p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
         entries = sorted(((p.stat().st_mtime, p) for p in report.glob("*.pickle")),
                          reverse=True)  # most recently used first
         for index, (used, path) in enumerate(entries):
-            young = retention.keep_days is not None and \
-                now.timestamp() - used < retention.keep_days * 86400
-            if young or (keep_runs is not None and index < keep_runs):
+            # the runs' rule, with the last use standing for the start
+            if not _expired(index, datetime.fromtimestamp(used, now.tzinfo), rule, now):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
