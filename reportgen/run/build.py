@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from reportgen import __version__, text
 from reportgen.charts import ChartRequest
 from reportgen.data import DataStore, Window
@@ -237,7 +239,8 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult], period: 
     return figures
 
 
-def chart_key(request: ChartRequest, params: Any, kind: str, metric_ids: Sequence[str]) -> str:
+def chart_key(request: ChartRequest, params: BaseModel, kind: str,
+              metric_ids: Sequence[str]) -> str:
     """What a drawn chart depends on besides its metrics' values: its kind, id, metrics,
     title, theme, period label, params and the locale it is written in (the values are the
     same for every figure kept with one computation, see ``reportgen.run.reuse``)."""
@@ -245,7 +248,7 @@ def chart_key(request: ChartRequest, params: Any, kind: str, metric_ids: Sequenc
 
     parts = [kind, request.id, ",".join(metric_ids), request.title, repr(request.theme),
              request.period_label,
-             params.model_dump_json() if hasattr(params, "model_dump_json") else repr(params),
+             params.model_dump_json(),
              str(text.current_locale())]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
@@ -271,9 +274,9 @@ def read_actions(loaded: LoadedDefinition) -> tuple[ActionSpec, ...] | None:
 def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | SegmentStore,
             period: Period, metrics: dict[str, MetricResult], gates: tuple[GateResult, ...], *,
             now: datetime, actions: tuple[ActionSpec, ...] | None,
-            draw: bool = True, kept: list[reuse.Ingredients] | None = None) -> BuildResult:
-    """Findings, row counts and the model; ``draw=False`` leaves the charts to ``drawn()``;
-    ``kept`` receives what was computed from the data, for a later run to reuse."""
+            kept: list[reuse.Ingredients] | None = None) -> BuildResult:
+    """Findings, row counts and the model, its charts left to ``drawn()``; ``kept``
+    receives what was computed from the data, for a later run to reuse."""
     definition = loaded.definition
     with stage("insights"):
         findings = build_insights(plan, metrics, StoreRows(store), period)  # type: ignore[arg-type]
@@ -285,12 +288,13 @@ def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | Segme
         data_fingerprints=store.data_fingerprints())
     if kept is not None:
         kept.append(ingredients)
-    return _assembled(loaded, plan, period, ingredients, now=now, actions=actions, draw=draw)
+    return _assembled(loaded, plan, period, ingredients, now=now, actions=actions)
 
 
 def _assembled(loaded: LoadedDefinition, plan: ReportPlan, period: Period,
                ingredients: reuse.Ingredients, *, now: datetime,
-               actions: tuple[ActionSpec, ...] | None, draw: bool = True) -> BuildResult:
+               actions: tuple[ActionSpec, ...] | None) -> BuildResult:
+    """The model assembled from what was computed, its charts left to ``drawn()``."""
     model = assemble_model(loaded, period, now=now, metrics=ingredients.metrics, figures={},
                            findings=ingredients.findings, gates=ingredients.gates,
                            input_hashes=ingredients.input_hashes,
@@ -300,7 +304,7 @@ def _assembled(loaded: LoadedDefinition, plan: ReportPlan, period: Period,
                          input_hashes=ingredients.input_hashes,
                          data_fingerprints=ingredients.data_fingerprints,
                          charts=PendingCharts(plan, ingredients.metrics, period))
-    return result.drawn() if draw else result
+    return result
 
 
 @dataclass(frozen=True)
@@ -373,8 +377,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         plans = recipients.plan_segments(loaded, store, period, domains)
         data_seconds = time.perf_counter() - started
         # Charts are drawn where each report renders (in parallel), not here.
-        whole = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,
-                        draw=False)
+        whole = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions)
         if on_built is not None and spec.include_whole:
             on_built(loaded, whole)  # rendered while the segments' data is read
         # every segment's aggregates, one statement per source and filter; each segment
@@ -404,7 +407,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             try:
                 got = compute_metrics(plan, view, period)
                 result = _finish(seg_loaded, replace(plan, loaded=seg_loaded), view, period,
-                                 got, gates, now=now, actions=actions, draw=False)
+                                 got, gates, now=now, actions=actions)
             except Exception as exc:  # one segment's failure is its own, not the fan-out's
                 builds.append(SegmentBuild(p, seg_loaded, error=f"{type(exc).__name__}: {exc}"))
                 continue
@@ -442,8 +445,7 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime,
         found = reuse.load(reuse_dir, name)
         if found is not None:
             with stage("reuse"):  # the same data, computed the same way: only words changed
-                result = _assembled(loaded, plan, period, found, now=now, actions=actions,
-                                    draw=False)
+                result = _assembled(loaded, plan, period, found, now=now, actions=actions)
             # charts whose title, theme and params are unchanged are not drawn again
             kept_figures = dict(found.figures)
             result = result.drawn(kept_figures)
@@ -460,7 +462,7 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime,
         if held:
             raise GateFailure(held)
         result = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,
-                         kept=kept, draw=False)
+                         kept=kept)
     figures: dict[str, Figure] = {}
     result = result.drawn(figures)
     if reuse_dir is not None and name is not None:
