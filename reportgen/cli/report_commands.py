@@ -68,8 +68,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from reportgen.executors.placement import InlineExecutor
     from reportgen.plan import load_definition
-    from reportgen.run.core import RunRequest, execute
+    from reportgen.run.core import RunRequest
 
     loaded = load_definition(Path(args.definition))
     period = period_for(loaded, args.period)
@@ -88,7 +89,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             told.append(event.to_json())
             show(event)
 
-        outcome = execute(request, settings, loaded=loaded, sink=sink)
+        outcome = InlineExecutor(settings).place(request, loaded=loaded, sink=sink).outcome
+    assert outcome is not None
     record = outcome.record
     assert record is not None
     if args.json:

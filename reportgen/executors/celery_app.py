@@ -15,7 +15,6 @@ report locked is retried later rather than waiting on a worker slot.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
@@ -24,43 +23,18 @@ from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 
+from reportgen.executors.broker import LOCKED_RETRY_SECONDS, QUEUE, TASK, make_app
+from reportgen.executors.jobs import run_job
+
 if TYPE_CHECKING:
     from reportgen.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-TASK = "reportgen.run"
-QUEUE = "reportgen"
-#: a task whose worker vanished without a word is handed out again after this long
-VISIBILITY_SECONDS = 3600.0
-#: how long a task waits before trying again when its report is already running
-LOCKED_RETRY_SECONDS = 30
 
-
-def make_app(broker_url: str, *, visibility_seconds: float | None = None) -> Celery:
-    """A Celery app on ``broker_url`` with the delivery guarantees reportgen relies on."""
-    app = Celery("reportgen", broker=broker_url, set_as_current=False)
-    visibility = visibility_seconds or float(
-        os.environ.get("REPORTGEN_BROKER_VISIBILITY_SECONDS", VISIBILITY_SECONDS))
-    app.conf.update(
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,  # a busy worker does not sit on tasks others could run
-        task_serializer="json", accept_content=["json"], result_serializer="json",
-        task_ignore_result=True,
-        task_default_queue=QUEUE,
-        broker_connection_retry_on_startup=True,
-        # A task whose whole worker died (no one left to reject it) waits in Redis's
-        # unacked set until a sweep finds it older than the visibility timeout.  Kombu
-        # sweeps every interval x throttle seconds (100 s by default); sweeping at a tenth
-        # of the timeout (at most every 10 s, one cheap sorted-set read) keeps that wait
-        # close to the timeout itself.
-        broker_transport_options={"visibility_timeout": visibility,
-                                  "unacked_restore_interval": max(1.0, min(10.0,
-                                                                           visibility / 10)),
-                                  "unacked_restore_throttle": 1},
-        worker_hijack_root_logger=False,
-    )
+def worker_app(broker_url: str, *, visibility_seconds: float | None = None) -> Celery:
+    """The broker's app with the run task registered, as a worker process needs it."""
+    app = make_app(broker_url, visibility_seconds=visibility_seconds)
     app.task(name=TASK, bind=True, max_retries=None)(_run_task)
     return app
 
@@ -69,7 +43,6 @@ def _run_task(task: Any, definition_path: str, settings_path: str | None,
               period_key: str | None = None, trigger: str | None = None) -> dict[str, Any]:
     """Run one report (or fan-out) as the scheduler would; retried when it is locked."""
     from reportgen.errors import ReportgenError
-    from reportgen.executors.jobs import run_job
     from reportgen.ledger.store import RunLocked
     from reportgen.settings import load_settings
 
@@ -89,33 +62,6 @@ def _run_task(task: Any, definition_path: str, settings_path: str | None,
     return {"run": outcome.run_id, "status": outcome.status}
 
 
-def jitter_seconds(report_id: str, spread: float) -> float:
-    """A stable delay in [0, spread) for ``report_id``: reports scheduled for the same minute
-    start spread out, each always at the same offset."""
-    if spread <= 0:
-        return 0.0
-    digest = int(hashlib.sha256(report_id.encode()).hexdigest()[:8], 16)
-    return (digest / 0xFFFFFFFF) * spread
-
-
-def enqueue_run(settings: Settings, definition_path: str, settings_path: str | None,
-                period_key: str | None = None, *, trigger: str | None = None,
-                report_id: str | None = None) -> str:
-    """Put a run on the broker for the workers; returns the task id."""
-    if not settings.broker_url:
-        from reportgen.errors import Problem
-        from reportgen.settings import SettingsError
-
-        raise SettingsError("settings", [Problem("broker_url", "executor is celery, so name "
-                                                 "the broker, e.g. redis://127.0.0.1:6379/0")])
-    app = make_app(settings.broker_url)
-    delay = jitter_seconds(report_id or definition_path, settings.schedule_jitter_seconds) \
-        if trigger != "manual" else 0.0
-    result = app.send_task(TASK, args=[definition_path, settings_path, period_key, trigger],
-                           queue=QUEUE, countdown=delay or None)
-    return str(result.id)
-
-
 def run_worker(settings: Settings, *, concurrency: int | None = None, queues: str = QUEUE,
                hostname: str | None = None) -> int:
     """Run a Celery worker in this process until it is stopped; the exit code."""
@@ -124,7 +70,7 @@ def run_worker(settings: Settings, *, concurrency: int | None = None, queues: st
     if not settings.broker_url:
         raise InputError("'reportgen worker' needs a broker: set broker_url in the settings "
                          "or REPORTGEN_BROKER_URL (e.g. redis://127.0.0.1:6379/0)")
-    app = make_app(settings.broker_url)
+    app = worker_app(settings.broker_url)
     name = hostname or f"reportgen-{os.getpid()}@{socket.gethostname()}"
     argv = ["worker", "--loglevel", "INFO", "--pool", "prefork",
             "--concurrency", str(concurrency or settings.max_concurrent_runs),

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from reportgen import secrets
 from reportgen.errors import DefinitionError, ReportgenError
+from reportgen.executors.placement import InlineExecutor
 from reportgen.ledger.records import RunStatus
 from reportgen.ledger.store import RunLocked
-from reportgen.run.core import RunRequest, execute
+from reportgen.run.core import RunRequest
 from reportgen.run.events import RunEvent, SegmentFinished, StageFinished
 from reportgen.settings import Settings
 
@@ -32,17 +33,25 @@ class JobOutcome:
     settings_path: str | None
 
 
+def scheduled_request(definition_path: str, settings: Settings, period_key: str | None,
+                      trigger: str | None) -> RunRequest:
+    """A scheduled run: the last complete period unless it already succeeded, or
+    ``period_key`` on a retry; sent when the settings say so."""
+    return RunRequest(Path(definition_path), period_key,
+                      trigger or ("retry" if period_key is not None else "schedule"),  # type: ignore[arg-type]
+                      send=settings.send, skip_done=period_key is None)
+
+
 def run_job(definition_path: str, settings_path: str | None, settings: Settings,
             period_key: str | None = None, *, trigger: str | None = None,
             raise_locked: bool = False) -> JobOutcome | None:
     """Run one scheduled report here, through the run core: the last complete period, or
     ``period_key`` on a retry.  Problems are logged, never raised: the scheduler must keep
     running the other reports (``raise_locked``: a worker retries a locked run)."""
-    request = RunRequest(Path(definition_path), period_key,
-                         trigger or ("retry" if period_key is not None else "schedule"),  # type: ignore[arg-type]
-                         send=settings.send, skip_done=period_key is None)
+    request = scheduled_request(definition_path, settings, period_key, trigger)
     try:
-        outcome = execute(request, settings, sink=_log_event)
+        outcome = InlineExecutor(settings).place(request, sink=_log_event).outcome
+        assert outcome is not None
     except RunLocked as exc:
         if raise_locked:
             raise

@@ -21,7 +21,8 @@ from apscheduler.triggers.date import DateTrigger
 
 from reportgen import secrets
 from reportgen.errors import ReportgenError
-from reportgen.executors.jobs import JobOutcome, run_job
+from reportgen.executors.jobs import JobOutcome, run_job, scheduled_request
+from reportgen.executors.placement import InlineExecutor, executor_for
 from reportgen.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -102,18 +103,18 @@ def run_scheduled_job(definition_path: str, settings_path: str | None,
     except ReportgenError as exc:
         logger.error("scheduled run of %s skipped: %s", definition_path, secrets.redact(str(exc)))
         return None
-    if settings.executor == "celery" and not inline:
-        from reportgen.executors.celery_app import enqueue_run
-
-        try:
-            task = enqueue_run(settings, definition_path, settings_path, period_key,
-                               trigger=trigger, report_id=Path(definition_path).stem)
-        except ReportgenError as exc:
-            logger.error("scheduled run of %s skipped: %s", definition_path,
-                         secrets.redact(str(exc)))
+    if not inline:
+        executor = executor_for(settings, settings_path)
+        if executor.name != InlineExecutor.name:
+            try:
+                placed = executor.place(scheduled_request(definition_path, settings,
+                                                          period_key, trigger))
+            except ReportgenError as exc:
+                logger.error("scheduled run of %s skipped: %s", definition_path,
+                             secrets.redact(str(exc)))
+                return None
+            logger.info("%s enqueued as task %s", definition_path, placed.task_id)
             return None
-        logger.info("%s enqueued as task %s", definition_path, task)
-        return None
     return run_job(definition_path, settings_path, settings, period_key, trigger=trigger,
                    raise_locked=raise_locked)
 

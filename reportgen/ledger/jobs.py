@@ -1,4 +1,5 @@
-"""Jobs a long-lived process runs for its users (the web page's previews and regenerations).
+"""Jobs a long-lived process runs for its users (the web page's regenerations, previews,
+test sends, sends and approvals).
 
 Each job is a ledger row from the moment it is asked for, so its id is unique for the life
 of the ledger (not of the process), its stage can be followed while it runs, and its
@@ -82,9 +83,12 @@ class JobStore:
             row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).mappings().first()
         return _record(row) if row is not None else None
 
-    def recent(self, limit: int = 50) -> list[JobRecord]:
+    def recent(self, limit: int = 50, *, report_id: str | None = None) -> list[JobRecord]:
+        query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit)
+        if report_id is not None:
+            query = query.where(jobs.c.report_id == report_id)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit))
+            rows = conn.execute(query)
             return [_record(r) for r in rows.mappings()]
 
     def interrupt_orphans(self) -> int:

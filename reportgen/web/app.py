@@ -12,7 +12,6 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
-from typing import Any
 
 from itsdangerous import URLSafeSerializer
 from starlette.applications import Starlette
@@ -25,6 +24,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from reportgen.errors import ReportgenError
+from reportgen.executors.job_thread import JobQueue
+from reportgen.executors.placement import LedgerJobExecutor
 from reportgen.ledger.pruning import pruned_note
 from reportgen.ledger.records import RunRecord
 from reportgen.ledger.store import Ledger
@@ -48,7 +49,6 @@ from reportgen.web.common import (
     run_files,
     web_config,
 )
-from reportgen.web.jobs import JobQueue
 from reportgen.web.preview import preview_document, preview_page
 from reportgen.web.run_actions import download, reject, run_page, test_send
 from reportgen.web.segments import families, known_segments
@@ -94,6 +94,8 @@ def create_app(config: WebConfig) -> Starlette:
     app.state.ledger = ledger
     app.state.store = WebStore(ledger.engine, now=config.now)
     app.state.jobs = JobQueue(ledger.engine, config.now)
+    app.state.executor = LedgerJobExecutor(config.settings, app.state.jobs, ledger=ledger,
+                                           now=config.now)
     app.state.limiter = SignInLimiter()
     app.state.files = URLSafeSerializer(config.secret, salt="reportgen-artifact")
     app.state.preview_lock = threading.Lock()
@@ -205,14 +207,15 @@ async def report_page(request: Request) -> Response:
     with_data = await run_in_threadpool(last_period_with_data, entry, periods)
     return render(request, "report.html", entry=entry, runs=runs, files=run_files(request, every),
                    children=children, decisions=decisions, segments=segments,
-                   pruned=pruned_note, periods=periods, about=facts,
+                   pruned=pruned_note, periods=periods, about=facts, now=now,
+                   jobs=request.app.state.jobs.recent(report_id),
                    default_period=(with_data or (periods[0] if periods else None)))
 
 
 # -- actions -----------------------------------------------------------------------------
 
 async def regenerate(request: Request) -> Response:
-    from reportgen.run.core import RunRequest, execute
+    from reportgen.run.core import RunRequest
 
     user = require_role(request, "analyst")
     form = await check_csrf(request)
@@ -232,19 +235,10 @@ async def regenerate(request: Request) -> Response:
                                  f"'{segment}'")
     run_request = RunRequest(entry.path, period.key, "manual", send=False,
                              segment=segment or None, requested_by=user.name)
-    ledger: Ledger = request.app.state.ledger
-
-    def work(sink: Any) -> tuple[int, str, str | None]:
-        outcome = execute(run_request, config.settings, loaded=loaded, ledger=ledger,
-                          sink=sink, now=config.now)
-        assert outcome.record is not None
-        return outcome.record.id, outcome.record.status, outcome.record.error
-
     what = f"{entry.report_id} {period.key}" + (f" {segment}" if segment else "")
-    job = request.app.state.jobs.submit("regenerate", entry.report_id, period.key + (
-        f" · {segment}" if segment else ""), user.name, work)
-    request.app.state.store.record(user, "regenerate", what, "queued", f"job {job.id}")
-    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    placed = request.app.state.executor.place(run_request, loaded=loaded)
+    request.app.state.store.record(user, "regenerate", what, "queued", f"job {placed.job_id}")
+    return RedirectResponse(f"/jobs/{placed.job_id}", status_code=303)
 
 
 async def job_page(request: Request) -> Response:

@@ -15,6 +15,7 @@ from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
 from reportgen.ledger.records import RunRecord
 from reportgen.web.about import last_period_with_data
+from reportgen.web.auth import current_user
 from reportgen.web.auth import require as require_role
 from reportgen.web.catalog import Entry
 from reportgen.web.common import entry_for, render, web_config
@@ -67,18 +68,28 @@ def build_preview(request: Request, entry: Entry, period_key: str, segment: str 
             except (ValueError, ReportgenError) as exc:
                 raise HTTPException(400, f"period '{period_key}': {exc}") from None
             loaded = _ungated(entry) if anyway else entry.loaded
-            try:
-                if segment:
-                    config._previews[key] = segment_model(
-                        loaded, period, segment, now=config.now(),
-                        domains=config.settings.allowed_domains)
-                else:  # the settings' pipeline, as a run would build it
-                    build = resolve_pipeline(config.settings.pipeline).build
-                    config._previews[key] = build(loaded, period, now=config.now()).model
-            except LookupError as missing:
-                raise HTTPException(404, str(missing)) from None
-            except GateFailure as held:
-                raise Held(str(held)) from None
+            user = current_user(request)
+            label = period.key + (f" · {segment}" if segment else "")
+            held: str | None = None
+            # A build is a job of the ledger like a regeneration: the report page lists it
+            # with its stage and time, and a restart leaves it marked, not lost.
+            with request.app.state.jobs.recorded("preview", entry.report_id, label[:64],
+                                                 user.name if user else None) as job:
+                try:
+                    if segment:
+                        config._previews[key] = segment_model(
+                            loaded, period, segment, now=config.now(),
+                            domains=config.settings.allowed_domains)
+                    else:  # the settings' pipeline, as a run would build it
+                        build = resolve_pipeline(config.settings.pipeline).build
+                        config._previews[key] = build(loaded, period, now=config.now()).model
+                except LookupError as missing:
+                    raise HTTPException(404, str(missing)) from None
+                except GateFailure as gate:
+                    held = str(gate)
+                    job.result(run_status="held")
+            if held is not None:
+                raise Held(held)
         return config._previews[key]
 
 

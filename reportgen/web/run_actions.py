@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from itsdangerous import BadSignature
 from starlette.concurrency import run_in_threadpool
@@ -55,9 +56,17 @@ async def test_send(request: Request) -> Response:
     store: WebStore = request.app.state.store
     if smtp is None:
         raise HTTPException(409, "the settings have no 'smtp' section; nothing can be sent")
+    def test_now() -> Any:
+        with request.app.state.jobs.recorded("test-send", run.report_id, run.period,
+                                             user.name) as job:
+            sent = resend_run(run.id, user.email, ledger=request.app.state.ledger, smtp=smtp,
+                              test=True)
+            job.result(run_id=run.id, run_status=run.status,
+                       error=f"not sent: {sent.failed[0].error}" if sent.failed else None)
+            return sent
+
     try:
-        report = await run_in_threadpool(lambda: resend_run(
-            run.id, user.email, ledger=request.app.state.ledger, smtp=smtp, test=True))
+        report = await run_in_threadpool(test_now)
     except ReportgenError as exc:
         store.record(user, "test-send", f"run {run.id}", "failed", str(exc))
         raise HTTPException(409, str(exc)) from None
@@ -87,7 +96,13 @@ async def reject(request: Request) -> Response:
     if run.status == "pending_approval":  # it will never be sent; a new run replaces it
         request.app.state.ledger.finish_run(run.id, "rejected", error=f"rejected by "
                                             f"{user.name}: {reason[:2000]}")
-    told = await run_in_threadpool(_tell_owner, request, run, entry, reason[:2000], user.name)
+    def tell() -> str:
+        with request.app.state.jobs.recorded("reject", run.report_id, run.period,
+                                             user.name) as job:
+            job.result(run_id=run.id, run_status="rejected")
+            return _tell_owner(request, run, entry, reason[:2000], user.name)
+
+    told = await run_in_threadpool(tell)
     request.app.state.store.record(user, "reject", f"run {run.id}", "ok", reason[:2000])
     request.session["notice"] = f"Run #{run.id} rejected. " + told
     return RedirectResponse(back_to(run), status_code=303)

@@ -145,15 +145,22 @@ async def _deliver(request: Request, run: RunRecord, user: User, definition: Any
     def send_now() -> tuple[DeliveryReport, DeliveryReport]:
         # Under the report and period's run lock, as a run's own delivery is: a send from
         # the page never goes beside a run of the same period (the ledger keeps each
-        # recipient to one send either way).
-        with ledger.locked(run.report_id, run.period,
-                           ttl=timedelta(minutes=config.settings.lock_minutes)):
+        # recipient to one send either way).  A ledger job, like a regeneration.
+        with request.app.state.jobs.recorded(action, run.report_id, run.period,
+                                             user.name) as job, \
+                ledger.locked(run.report_id, run.period,
+                              ttl=timedelta(minutes=config.settings.lock_minutes)):
+            job.stage("delivery")
             mail_report = deliver_email(mail, artifacts, spec, smtp, ledger=ledger,
                                         run_id=run.id, now=config.now)
             chat_report = deliver_chats(mail, artifacts,
                                         definition.delivery if definition else None,
                                         ledger=ledger, run_id=run.id,
                                         link=run_link(config.settings.web.public_url, run.id))
+            missed = [o.recipient for o in mail_report.failed + mail_report.unconfirmed
+                      + chat_report.failed + chat_report.unconfirmed]
+            job.result(run_id=run.id, run_status=run.status,
+                       error="not delivered to " + ", ".join(missed) if missed else None)
         return mail_report, chat_report
 
     # An approval is recorded only once its sends are in the ledger: a failure before that

@@ -19,7 +19,7 @@ from support.fanout_defs import expected_recipients, lead, write_fanout
 from support.paths import REPO
 from support.redis_server import RedisServer, available
 
-from reportgen.executors.celery_app import enqueue_run, jitter_seconds
+from reportgen.executors.broker import enqueue_run, jitter_seconds
 from reportgen.ledger.store import Ledger
 from reportgen.settings import load_settings
 

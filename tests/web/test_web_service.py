@@ -221,6 +221,51 @@ def test_approve_waits_for_a_run_of_the_same_period_and_never_sends_twice(
     assert len(smtp_server.received) == 1
     assert ledger.get_run(run_id).status == "succeeded"
     assert re.search(r"approve", " ".join(e.action for e in app.state.store.audit_entries()))
+    # each approval is a ledger job: the refused one says why, the others name the run
+    approvals = [j for j in reversed(app.state.jobs.recent("csat-live")) if j.kind == "approve"]
+    assert [j.state for j in approvals] == ["failed", "finished", "finished"]
+    assert "running" in (approvals[0].error or "") and approvals[0].run_id is None
+    assert {j.run_id for j in approvals[1:]} == {run_id} and all(
+        j.user_name == "alex" and j.error is None for j in approvals[1:])
+
+
+def test_previews_and_test_sends_are_ledger_jobs_that_outlive_a_restart(
+        demo_dir, tmp_path, smtp_server):
+    folder, _ = _folder(tmp_path, demo_dir)
+    config = _config(tmp_path, folder, smtp=smtp_server)
+    app = create_app(config)
+    add_accounts(app.state.store)
+    analyst = _sign_in(app)
+    assert analyst.get("/reports/csat-live/preview?period=2026-09").status_code == 200
+    assert analyst.get("/reports/csat-live/preview?period=2026-09").status_code == 200
+    run = _regenerate(app, analyst, "csat-live")
+    token = csrf_of(analyst.get(f"/runs/{run['run_id']}").text)
+    assert analyst.post(f"/runs/{run['run_id']}/test-send", data={"csrf_token": token},
+                        follow_redirects=False).status_code == 303
+    assert len(smtp_server.wait_for(1)) == 1
+    before = {j.id: j for j in app.state.jobs.recent("csat-live")}
+    # two preview builds (a report over a database is built afresh each time), the
+    # regeneration and the test send, each with its user, outcome and time
+    assert sorted(j.kind for j in before.values()) == [
+        "preview", "preview", "regenerate", "test-send"]
+    preview = next(j for j in before.values() if j.kind == "preview")
+    assert (preview.state, preview.period, preview.user_name) == ("finished", "2026-09", "ana")
+    assert preview.elapsed(NOW) is not None
+    sent = next(j for j in before.values() if j.kind == "test-send")
+    assert (sent.state, sent.run_id, sent.error) == ("finished", run["run_id"], None)
+    app.state.jobs.shutdown()
+
+    again = create_app(config)  # the page restarted on the same ledger
+    viewer = _sign_in(again)
+    page = viewer.get("/reports/csat-live").text
+    for job in before.values():
+        assert f'id="job-{job.id}"' in page
+        kept = viewer.get(f"/jobs/{job.id}.json").json()
+        assert (kept["kind"], kept["state"], kept["run_id"]) == (job.kind, job.state, job.run_id)
+    assert "Test send of csat-live" in viewer.get(f"/jobs/{sent.id}").text
+    assert viewer.get("/reports/csat-live/preview?period=2026-08").status_code == 200
+    newest = again.state.jobs.recent("csat-live", limit=1)[0]
+    assert newest.kind == "preview" and newest.id > max(before)
 
 
 @pytest.fixture(autouse=True)
