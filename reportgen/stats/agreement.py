@@ -57,6 +57,18 @@ def kappa_interval(kappa: float, se: float, level: float = 0.95) -> tuple[float,
     return max(-1.0, kappa - half), min(1.0, kappa + half)
 
 
+def two_rater_interval(value: float, se: float, units: int,
+                       level: float = 0.95) -> tuple[float, float] | None:
+    """Interval of a two-rater coefficient (kappa, AC1) from its contingency-table standard
+    error: Student t on ``units`` - 1 degrees of freedom, clipped to [-1, 1], as irrCAC's
+    ``kappa2.table`` and ``gwet.ac1.table`` print it (cont3x3abstractors: kappa "(0.68,0.913)",
+    AC1 "(0.764,0.935)")."""
+    if not (math.isfinite(value) and math.isfinite(se)) or units < 2:
+        return None
+    half = float(sps.t.ppf(0.5 + level / 2, units - 1)) * se
+    return max(-1.0, value - half), min(1.0, value + half)
+
+
 def fleiss_kappa(counts: np.ndarray) -> float:
     """Fleiss' kappa of a subjects x categories count table (same number of raters per subject)."""
     return float(inter_rater.fleiss_kappa(np.asarray(counts, float), method="fleiss"))
@@ -79,6 +91,14 @@ class GwetResult:
     chance: float  # chance agreement p_e
     units: int  # units rated two or more times (those that show agreement)
     rated: int = 0  # every rated unit (the sample the variance is over)
+
+    @property
+    def table_se(self) -> float:
+        """The standard error in the two-rater contingency-table form (irrCAC's
+        ``gwet.ac1.table``), whose variance divides by n^2 where the raw-data form divides by
+        n(n - 1): the same coefficient, the convention kappa's asymptotic SE follows."""
+        n = max(self.rated, self.units)
+        return self.se * math.sqrt((n - 1) / n) if n > 1 else math.nan
 
     def interval(self, level: float = 0.95) -> tuple[float, float] | None:
         """t interval on (every rated unit) - 1 degrees of freedom, as Gwet (2014) and

@@ -48,6 +48,22 @@ def welch_ttest(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(result.statistic), float(result.pvalue)
 
 
+def difference_ztest(estimate_a: float, se_a: float, estimate_b: float,
+                     se_b: float) -> tuple[float, float]:
+    """Wald z-test of a - b for two estimates from independent samples, each with its
+    asymptotic standard error (two agreement coefficients of different periods); returns
+    (z, two-sided p).  Written out: the libraries test differences of means and shares only,
+    and the variance of a difference of independent estimates is the sum of theirs."""
+    values = (estimate_a, se_a, estimate_b, se_b)
+    if not all(math.isfinite(v) for v in values):
+        return math.nan, math.nan
+    se = math.sqrt(se_a**2 + se_b**2)
+    if se == 0:
+        return (0.0, 1.0) if estimate_a == estimate_b else (math.inf, 0.0)
+    z = (estimate_a - estimate_b) / se
+    return float(z), float(2 * sps.norm.sf(abs(z)))
+
+
 def quantile_test(a: np.ndarray, b: np.ndarray, q: float = 0.5) -> tuple[float, float]:
     """Mood's median test, generalised to quantile ``q``; returns (chi-square, p).
 

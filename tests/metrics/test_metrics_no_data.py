@@ -36,7 +36,8 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
         {"column": "critical", "kind": "binary", "better": "lower", "negligible": 0.01}]}),
     "reviewer_consistency": ("calibration_scores", {}), "qa_coverage": (SCORECARD, {}),
     "dispute_accept_rate": ("qa_disputes", {}), "dispute_resolution_days": ("qa_disputes", {}),
-    "auto_human_kappa": ("qa_auto_scores", {}), "comment_themes": ("csat_responses", {}),
+    "auto_human_kappa": ("qa_auto_scores", {}), "autoqa_governance": ("qa_auto_scores", {}),
+    "comment_themes": ("csat_responses", {}),
     "kpi_anomaly": ("csat_responses", {"kpi": "csat"}),
     "target_projection": ("csat_responses", {"kpi": "csat"}),
 }
