@@ -232,7 +232,7 @@ CALCULATORS: Registry[Calculator] = Registry(
         "reportgen.metrics.trust_safety", "reportgen.metrics.control",
         "reportgen.metrics.qa_programme", "reportgen.metrics.text_themes",
         "reportgen.metrics.moderation", "reportgen.metrics.rubric",
-        "reportgen.metrics.forecast",
+        "reportgen.metrics.forecast", "reportgen.metrics.audit_sample",
     ),
 )
 
