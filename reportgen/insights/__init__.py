@@ -29,6 +29,8 @@ anomaly, target_projection  forecast           outside the seasonal band; quarte
 small_sample                samples            a value or comparison withheld (n < minimum)
 moderation_*                moderation         precision/recall vs gold, overturns, error areas
 rubric_validity, _retire    rubric             QA score vs outcomes; items that predict nothing
+audit_shortfall, _skips,    audit_sample       audits needed per group; skipped vs audited
+audit_mix                                      items; the sample's mix, reweighted KPI
 ==========================  =================  ==============================================
 
 ``Finding.direction`` is "improved"/"declined" only for a statistically supported claim (a
@@ -48,6 +50,7 @@ import pandas as pd
 
 from reportgen.data.rows import Rows
 from reportgen.definition.document import Definition
+from reportgen.insights.audit_sample import audit_sample_findings
 from reportgen.insights.calibration import calibration_findings
 from reportgen.insights.changes import change_findings
 from reportgen.insights.context import InsightContext
@@ -107,7 +110,7 @@ def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
     found += calibration_findings(ctx)
     found += intervention_findings(ctx)
     found += qa_programme_findings(ctx) + theme_findings(ctx)
-    found += moderation_findings(ctx) + rubric_findings(ctx)
+    found += moderation_findings(ctx) + rubric_findings(ctx) + audit_sample_findings(ctx)
     found += sample_findings(ctx)
     return rank(headline_claims(ctx, found))
 
