@@ -30,6 +30,8 @@ small_sample                samples            a value or comparison withheld (n
 moderation_*                moderation         precision/recall vs gold, overturns, error areas
 rubric_validity, _retire    rubric             QA score vs outcomes; items that predict nothing
 autoqa_*                    autoqa             automatic vs human scoring: stand-in, drift, IQS
+audit_shortfall, _skips,    audit_sample       audits needed per group; skipped vs audited
+audit_mix                                      items; the sample's mix, reweighted KPI
 ==========================  =================  ==============================================
 
 ``Finding.direction`` is "improved"/"declined" only for a statistically supported claim (a
@@ -49,6 +51,7 @@ import pandas as pd
 
 from reportgen.data.rows import Rows
 from reportgen.definition.document import Definition
+from reportgen.insights.audit_sample import audit_sample_findings
 from reportgen.insights.autoqa import autoqa_findings
 from reportgen.insights.calibration import calibration_findings
 from reportgen.insights.changes import change_findings
@@ -110,6 +113,7 @@ def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
     found += intervention_findings(ctx)
     found += qa_programme_findings(ctx) + theme_findings(ctx)
     found += moderation_findings(ctx) + rubric_findings(ctx) + autoqa_findings(ctx)
+    found += audit_sample_findings(ctx)
     found += sample_findings(ctx)
     return rank(headline_claims(ctx, found))
 

@@ -186,19 +186,23 @@ def split_statistics(sentence: str) -> tuple[str, str]:
 #: What a tested claim means, in the words a director uses.
 REAL_CHANGE = "a real change, not noise"
 NORMAL_VARIATION = "within normal variation"
+#: A tested difference between two groups at one time (skipped and audited tickets, a
+#: sample and its population) is not a change: a finding says so with ``numbers["claim"]``.
+REAL_DIFFERENCE = "a real difference, not noise"
 
 
 def plain_sentence(sentence: str, significant: bool | None,
-                   labels: Mapping[str, str] | None = None) -> tuple[str, str]:
+                   labels: Mapping[str, str] | None = None, *,
+                   real: str = REAL_CHANGE) -> tuple[str, str]:
     """A finding for a director: no test results (returned apart), code values as labels.
 
-    A sentence that carried a test ends by saying what it means (``a real change, not
-    noise`` or ``within normal variation``).
+    A sentence that carried a test ends by saying what it means (``real``: ``a real change,
+    not noise``, or ``within normal variation``).
     """
     body, detail = split_statistics(sentence)
     for raw, label in (labels or {}).items():
         body = re.sub(rf"(?<![\w/]){re.escape(raw)}(?![\w/])", label, body)
     if detail and significant is not None and body.endswith("."):
-        verdict = REAL_CHANGE if significant else NORMAL_VARIATION
+        verdict = real if significant else NORMAL_VARIATION
         body = f"{body[:-1]}: {verdict}."
     return body, detail

@@ -233,6 +233,7 @@ CALCULATORS: Registry[Calculator] = Registry(
         "reportgen.metrics.qa_programme", "reportgen.metrics.text_themes",
         "reportgen.metrics.moderation", "reportgen.metrics.rubric",
         "reportgen.metrics.forecast", "reportgen.metrics.autoqa",
+        "reportgen.metrics.audit_sample",
     ),
 )
 

@@ -124,8 +124,11 @@ class FindingEditor:
         significant = finding.numbers.get("significant")
         if significant is None and finding.direction in ("improved", "declined"):
             significant = True
+        real = (insight_text.REAL_DIFFERENCE if finding.numbers.get("claim") == "difference"
+                else insight_text.REAL_CHANGE)
         sentence, detail = insight_text.plain_sentence(
-            finding.sentence, None if significant is None else bool(significant), self.labels)
+            finding.sentence, None if significant is None else bool(significant), self.labels,
+            real=real)
         sentence = self._without_repeated_lead(sentence)
         if sentence in self.sentences:
             return None

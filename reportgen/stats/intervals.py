@@ -80,10 +80,7 @@ def sample_size(margin: float, level: float = 0.95, proportion: float = 0.5,
     n = n0 / (1 + (n0 - 1) / N) is Cochran's and has no library function.
     """
     n0 = float(samplesize_confint_proportion(proportion, margin, alpha=1 - level))
-    if population is not None:
-        n0 = n0 / (1 + (n0 - 1) / population)
-    # Rounding the float first stops 384.0000000001 from becoming 385.
-    return int(math.ceil(round(n0, 9)))
+    return finite_population(n0, population)
 
 
 def margin_of_error(n: int, level: float = 0.95, proportion: float = 0.5,
@@ -92,6 +89,36 @@ def margin_of_error(n: int, level: float = 0.95, proportion: float = 0.5,
     if n <= 0:
         return None
     margin = normal_quantile(level) * math.sqrt(proportion * (1 - proportion) / n)
+    if population is not None and population > 1:
+        margin *= math.sqrt(max(population - n, 0) / (population - 1))
+    return margin
+
+
+def finite_population(n0: float, population: int | None) -> int:
+    """Cochran's finite-population correction n0 / (1 + (n0 - 1) / N), rounded up."""
+    if population is not None and n0 > 0:
+        n0 = n0 / (1 + (n0 - 1) / population)
+    # Rounding the float first stops 384.0000000001 from becoming 385.
+    return int(math.ceil(round(n0, 9)))
+
+
+def mean_sample_size(margin: float, sd: float, level: float = 0.95,
+                     population: int | None = None) -> int:
+    """Values needed to estimate a mean within +-``margin`` at ``level``, for a spread ``sd``:
+    n0 = (z sd / margin)^2 (Cochran 1977, 4.3), then the finite-population correction.
+
+    statsmodels sizes samples for a proportion's interval and for a test's power, not for
+    a mean's interval; the normal formula is Cochran's, as ``sample_size`` is for rates.
+    """
+    return finite_population((normal_quantile(level) * sd / margin) ** 2, population)
+
+
+def mean_margin_of_error(n: int, sd: float, level: float = 0.95,
+                         population: int | None = None) -> float | None:
+    """Half-width of the normal interval for a mean from ``n`` values (with FPC)."""
+    if n <= 0:
+        return None
+    margin = normal_quantile(level) * sd / math.sqrt(n)
     if population is not None and population > 1:
         margin *= math.sqrt(max(population - n, 0) / (population - 1))
     return margin

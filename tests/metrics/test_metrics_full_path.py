@@ -30,6 +30,7 @@ TABLES = {
     "disputes": ("qa_disputes", "raised_at"), "auto_scores": ("qa_auto_scores", "reviewed_at"),
     "zendesk_qa": ("review_scores", "reviewed_at"),
     "qa_with_outcomes": ("qa_with_outcomes", "reviewed_at"),
+    "audit_population": ("audit_population", "created_at"),
 }
 #: the optional parameters the documentation describes beyond its examples: (source or None
 #: for the example's, params); a QA tool's export has one row per review and no scorecard
@@ -72,6 +73,21 @@ def review_scores(ratings: pd.DataFrame) -> pd.Series:
     return weighted / rated["weight"].groupby(rated["review_id"]).sum()
 
 
+def audit_population(tickets: pd.DataFrame, reviews: pd.DataFrame, ratings: pd.DataFrame,
+                     responses: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Every ticket with its audit status, as the audit sample joined onto the tickets reads:
+    reviewed tickets were audited (passed at a score of 80), and a seeded few of the others
+    were drawn and skipped or replaced; CSAT from the ticket's survey answer."""
+    score = reviews.assign(score=reviews["review_id"].map(review_scores(ratings)))
+    passed = score.groupby("ticket_id")["score"].first().ge(80).astype(int)
+    status = np.where(tickets["ticket_id"].isin(passed.index), "audited", None).astype(object)
+    drawn = pd.isna(status) & (rng.random(len(tickets)) < 0.03)
+    status[drawn] = rng.choice(["skipped", "replaced"], int(drawn.sum()))
+    csat = responses.groupby("ticket_id")["rating"].first()
+    return tickets.assign(review_status=status, passed=tickets["ticket_id"].map(passed),
+                          csat=tickets["ticket_id"].map(csat))
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, pd.DataFrame]]:
     from reportgen.demo import generate_demo_data
@@ -95,6 +111,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, pd.
         "review_id": reviews, "csat": rng.integers(1, 6, len(reviews)),
         "recontacted_7d": rng.integers(0, 2, len(reviews)),
         "overturned": rng.integers(0, 2, len(reviews))}), on="review_id")
+    frames["audit_population"] = audit_population(
+        frames["tickets"], pd.read_csv(root / "demo" / "qa_reviews.csv"), qa,
+        frames["csat_responses"], rng)
     decisions = frames["moderation_decisions"]  # a market per decision, as a T&S export has
     decisions["language"] = rng.choice(["en", "de", "es"], len(decisions))
     sources, metrics = {}, []

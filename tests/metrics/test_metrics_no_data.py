@@ -40,6 +40,12 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "comment_themes": ("csat_responses", {}),
     "kpi_anomaly": ("csat_responses", {"kpi": "csat"}),
     "target_projection": ("csat_responses", {"kpi": "csat"}),
+    # the demo has no audit sample: solved tickets stand for audited ones, pending for skipped
+    "audit_sample": ("tickets", {
+        "status_column": "status", "audited": ["solved"], "skipped": ["pending"],
+        "kpi_column": "sla_met", "compare": [
+            {"column": "priority", "kind": "categorical"},
+            {"column": "handle_minutes", "kind": "numeric"}]}),
 }
 
 

@@ -13,7 +13,13 @@ from pptx import Presentation
 from support.demo_models import demo_model
 
 from reportgen import text
-from reportgen.insights.text import plain_sentence, scope_phrase, scope_tag, split_statistics
+from reportgen.insights.text import (
+    REAL_DIFFERENCE,
+    plain_sentence,
+    scope_phrase,
+    scope_tag,
+    split_statistics,
+)
 from reportgen.render.pdf import render_pdf
 from reportgen.render.pptx_deck import render_pptx
 from reportgen.report.editorial import SUMMARY_MAX, summary_findings
@@ -174,6 +180,9 @@ def test_statistics_leave_the_sentence_and_the_sample_size_stays() -> None:
     assert plain_sentence("NPS was 34 (p = 0.49).", False)[0] == \
         "NPS was 34: within normal variation."
     assert plain_sentence("No test here.", None) == ("No test here.", "")
+    assert plain_sentence("Skipped tickets are longer (p = 0.002).", True,
+                          real=REAL_DIFFERENCE)[0] == \
+        "Skipped tickets are longer: a real difference, not noise."
 
 
 def test_scope_tags_and_value_labels() -> None:

@@ -145,6 +145,17 @@ def test_margin_of_error_is_the_inverse_of_the_sample_size() -> None:
     assert intervals.margin_of_error(0) is None
 
 
+def test_mean_sample_size_and_its_margin() -> None:
+    # (z sd / h)^2 = (1.96 x 10 / 2)^2 = 96.04 -> 97; of 500 values, 96.04 / (1 + 95.04 / 500)
+    # = 80.7 -> 81 (Cochran's correction, as for rates)
+    assert intervals.mean_sample_size(2, 10) == 97
+    assert intervals.mean_sample_size(2, 10, population=500) == 81
+    z = sps.norm.ppf(0.975)
+    assert intervals.mean_margin_of_error(97, 10) == pytest.approx(z * 10 / math.sqrt(97))
+    assert intervals.mean_margin_of_error(81, 10, population=500) == pytest.approx(2, abs=0.01)
+    assert intervals.mean_margin_of_error(0, 10) is None
+
+
 def test_net_score_and_its_variance() -> None:
     value, variance = nps.net_score(30, 20, 100)
     assert value == pytest.approx(10.0)
