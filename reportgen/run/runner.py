@@ -150,9 +150,23 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
             folder = run_folder(out_dir, definition.id, period.key, run_id)  # never overwritten
             # Reports render on the pool as soon as each is built, while the next is built.
             with RenderPool(render_outputs, folder, jobs or default_jobs()) as pool:
+                # Each report (a segment's, the whole) names any number it already sent
+                # for this period that now reads differently, before it is rendered.
+                restated: dict[str, Any] = {}
+
+                def submit(built_loaded: LoadedDefinition, result: Any) -> None:
+                    report_id = built_loaded.definition.id
+                    notes = restatements(result.model,
+                                         sent_numbers(ledger, report_id, period.key))
+                    if notes:
+                        result = replace(result, model=replace(result.model,
+                                                               restatements=notes))
+                    restated[report_id] = result
+                    pool.submit(built_loaded, result)
+
                 try:
                     built = build_fanout(loaded, period, now=ledger.now(), domains=domains,
-                                         on_built=pool.submit)
+                                         on_built=submit)
                 except GateFailure as held:
                     hold_run(loaded, period, run_id, held, ledger=ledger, send=send, smtp=smtp,
                           clock=ledger.now, sleep=sleep, environ=environ)
@@ -190,7 +204,8 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                     ledger.finish_run(child, "failed", error=segment.error)
                 else:
                     with ledger.locked(seg_id, period.key, ttl=lock_ttl) as child_lock:
-                        publish_run(segment.loaded, period, segment.result, child,
+                        publish_run(segment.loaded, period, restated.get(seg_id,
+                                                                         segment.result), child,
                                  rendered[seg_id].get, ledger=ledger, send=send, smtp=smtp,
                                  sleep=sleep, environ=environ, on_unknown=on_unknown,
                                  lock=child_lock, public_url=public_url)
@@ -199,7 +214,8 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                     problems.append(f"{name}: {record.status} ({record.error})")
                 tell(name, record.status)
             if spec.include_whole:
-                publish_run(loaded, period, built.whole, run_id, rendered[definition.id].get,
+                publish_run(loaded, period, restated.get(definition.id, built.whole), run_id,
+                         rendered[definition.id].get,
                          ledger=ledger, send=send, smtp=smtp, sleep=sleep, environ=environ,
                          on_unknown=on_unknown, lock=lock, public_url=public_url)
             else:

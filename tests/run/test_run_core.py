@@ -229,3 +229,41 @@ def test_a_regeneration_draws_only_the_charts_whose_words_or_looks_changed(
     definition.write_text(yaml.safe_dump(data), encoding="utf-8")
     _run(capsys, *args)
     assert sorted(drawn) == ["queues", "trend"]
+
+
+def test_a_fan_out_restates_only_the_segment_whose_sent_number_changed(
+        demo_dir, tmp_path, smtp_server, capsys):
+    import pandas as pd
+    from support.fanout_defs import write_fanout
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copyfile(demo_dir / "tickets.csv", data / "tickets.csv")
+    definition = write_fanout(tmp_path / "configs", data, "queues")
+    settings = _settings(tmp_path, smtp_server)
+    yaml_settings = yaml.safe_load(settings.read_text())
+    settings.write_text(yaml.safe_dump({**yaml_settings, "allowed_domains": ["example.com"]}),
+                        encoding="utf-8")
+    args = (str(definition), "--period", "2026-09", "--settings", str(settings),
+            "--out", str(tmp_path / "out"))
+    sent = _run(capsys, *args, "--send")
+    assert len(smtp_server.wait_for(4)) == 4  # three leads and the director
+    assert not any(s["restatements"] for s in sent["segments"])
+
+    # A late correction: Billing's September tickets that missed the SLA are withdrawn.
+    tickets = pd.read_csv(data / "tickets.csv", dtype=str, keep_default_na=False)
+    september = tickets["created_at"].str.startswith("2026-09")
+    gone = september & (tickets["queue"] == "Billing") & (tickets["sla_met"] == "0")
+    assert gone.sum() > 20
+    tickets[~gone].to_csv(data / "tickets.csv", index=False)
+
+    again = _run(capsys, *args, "--send")
+    by_segment = {s["segment"]: s["restatements"] for s in again["segments"]}
+    assert set(by_segment) == {"Billing", "Payments", "Returns"}
+    assert by_segment["Payments"] == [] and by_segment["Returns"] == []
+    note = by_segment["Billing"][0]
+    assert note.startswith("Restated: September 2026 First-reply SLA met was "), note
+    # the whole report (the director's) also changed: Billing is part of it
+    assert again["restatements"] and again["restatements"][0].startswith("Restated: ")
+    # nobody is sent the period twice by a run
+    assert len(smtp_server.received) == 4
