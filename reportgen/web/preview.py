@@ -43,8 +43,8 @@ def build_preview(request: Request, entry: Entry, period_key: str, segment: str 
     """The ReportModel for a period, or for one segment of a fan-out (built once per
     definition version, period and segment); Held when the gates hold it, unless
     ``anyway``."""
-    from reportgen.data.fingerprint import cheap_fingerprints
     from reportgen.errors import GateFailure
+    from reportgen.run.build import current_fingerprints
     from reportgen.run.pipeline import resolve_pipeline
 
     config = web_config(request)
@@ -52,21 +52,20 @@ def build_preview(request: Request, entry: Entry, period_key: str, segment: str 
     if segment and entry.loaded.definition.fan_out is None:
         raise HTTPException(400, f"{entry.report_id} has no fan_out, so no segment "
                                  f"'{segment}'")
-    # Kept only while the data is what it was: a preview is keyed on the files' fingerprints,
-    # and a report over a database is built afresh each time.
-    data = cheap_fingerprints(entry.loaded.definition.sources, entry.loaded.base_dir)
+    try:
+        period = entry.period(period_key)
+    except (ValueError, ReportgenError) as exc:
+        raise HTTPException(400, f"period '{period_key}': {exc}") from None
+    # Kept only while the data is what it was: a preview is keyed on its sources'
+    # fingerprints (a file's size, time and content hash; a database's cheap statement over
+    # the window), so the page and its document share one build until the data changes.
+    data = current_fingerprints(entry.loaded, period)
     key = (entry.report_id, period_key, entry.loaded.hash, segment, anyway,
-           tuple(sorted(data.items())) if data is not None else None)
+           tuple(sorted(data.items())))
     with request.app.state.preview_lock:
         for old in [k for k in config._previews if k[:5] == key[:5] and k != key]:
             del config._previews[old]  # built from data that has changed since
-        if data is None:
-            config._previews.pop(key, None)
         if key not in config._previews:
-            try:
-                period = entry.period(period_key)
-            except (ValueError, ReportgenError) as exc:
-                raise HTTPException(400, f"period '{period_key}': {exc}") from None
             loaded = _ungated(entry) if anyway else entry.loaded
             user = current_user(request)
             label = period.key + (f" · {segment}" if segment else "")
