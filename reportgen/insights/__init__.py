@@ -52,7 +52,7 @@ from reportgen.insights.calibration import calibration_findings
 from reportgen.insights.changes import change_findings
 from reportgen.insights.context import InsightContext
 from reportgen.insights.control import control_findings
-from reportgen.insights.drivers import Decomposition, Segment, decompose, driver_findings
+from reportgen.insights.drivers import driver_findings
 from reportgen.insights.forecast import forecast_findings
 from reportgen.insights.headline import headline_claims
 from reportgen.insights.interventions import intervention_findings
@@ -76,7 +76,7 @@ from reportgen.report.model.sections import Finding
 if TYPE_CHECKING:
     from reportgen.metrics.engine import MetricPlan
 
-__all__ = ["Decomposition", "Segment", "build_insights", "decompose", "rank"]
+__all__ = ["build_insights", "rank"]
 
 
 def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
