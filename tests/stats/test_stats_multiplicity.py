@@ -14,8 +14,9 @@ import pytest
 from support.plans import metric_plan
 
 from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
-from reportgen.metrics.engine import MetricPlan, evaluate, holm_family
+from reportgen.metrics.engine import MetricPlan, evaluate
 from reportgen.metrics.estimates import Proportion
+from reportgen.metrics.verdicts import holm_family
 from reportgen.period import Period
 from reportgen.report.model.metric_results import Change
 
