@@ -74,7 +74,7 @@ from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.sections import Finding
 
 if TYPE_CHECKING:
-    from reportgen.metrics.engine import MetricPlan
+    from reportgen.metrics.engine import ResolvedMetric
 
 __all__ = ["build_insights", "rank"]
 
@@ -82,7 +82,7 @@ __all__ = ["build_insights", "rank"]
 def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
                    frames: Rows | Mapping[str, pd.DataFrame], period: Period,
                    history: Sequence[Period],
-                   plans: Mapping[str, MetricPlan]) -> tuple[Finding, ...]:
+                   plans: Mapping[str, ResolvedMetric]) -> tuple[Finding, ...]:
     """Every finding for ``period``, ranked by impact (severity, highest first).
 
     ``frames`` gives a source's rows over the whole history window (a ``Rows`` that queries

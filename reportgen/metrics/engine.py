@@ -10,16 +10,14 @@ n, compared, against target) is ``verdicts``'.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from reportgen.data.aggregates import Aggregation, Request, Result
+from reportgen.data.aggregates import Request, Result
 from reportgen.data.rows import apply_filter
 from reportgen.definition.content_specs import MetricSpec, SourceSpec, StatisticsSpec
 from reportgen.metrics.base import Calculator, CalculatorParams, HistoryFrames, calculator
 from reportgen.metrics.clustered_estimates import design_text
 from reportgen.metrics.verdicts import (
-    Settings,
     breakdown_rows,
     compare,
     holm_family,
@@ -27,12 +25,8 @@ from reportgen.metrics.verdicts import (
     target_status,
 )
 from reportgen.period import Period
-from reportgen.report.model.metric_results import (
-    Direction,
-    LeftOut,
-    MetricResult,
-    PeriodValue,
-)
+from reportgen.plan.model import MetricPlan, Settings
+from reportgen.report.model.metric_results import LeftOut, MetricResult, PeriodValue
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,48 +36,20 @@ if TYPE_CHECKING:
 PERIOD_COLUMN = "__period__"
 
 
+#: a metric as ``plan.resolve`` resolves it
+ResolvedMetric = MetricPlan[Calculator, CalculatorParams]
 
-@dataclass(frozen=True)
-class MetricPlan:
-    """One metric resolved: its calculator, validated params and statistics settings."""
 
-    spec: MetricSpec
-    calc: Calculator
-    params: CalculatorParams
-    settings: Settings
-    direction: Direction
-
-    @classmethod
-    def resolve(cls, spec: MetricSpec, params: CalculatorParams, defaults: StatisticsSpec,
-                source: SourceSpec | None = None) -> MetricPlan:
-        """The metric's plan from its validated ``params``; ``source`` (its source's spec)
-        settles source-dependent defaults, such as clustering audits by a declared agent
-        column."""
-        calc = calculator(spec.calculator)
-        if source is not None:
-            params = calc.for_source(params, source.columns)
-        return cls(spec, calc, params, Settings.for_metric(spec, defaults),
-                   spec.direction or calc.direction_for(params))
-
-    @property
-    def breakdowns(self) -> tuple[tuple[str, ...], ...]:
-        return tuple((c,) if isinstance(c, str) else tuple(c) for c in self.spec.by)
-
-    @property
-    def aggregation(self) -> Aggregation | None:
-        if self.calc.scope != "period":
-            return None
-        return self.calc.aggregation(self.params)
-
-    def columns(self) -> list[str]:
-        """Every column the metric reads."""
-        out = [*self.params.columns(), *self.spec.filter]
-        for cols in self.breakdowns:
-            out.extend(cols)
-        aggregation = self.aggregation
-        if aggregation is not None:
-            out.extend(aggregation.columns())
-        return list(dict.fromkeys(out))
+def plan_metric(spec: MetricSpec, params: CalculatorParams, defaults: StatisticsSpec,
+                source: SourceSpec | None = None) -> ResolvedMetric:
+    """The metric's plan from its validated ``params``; ``source`` (its source's spec)
+    settles source-dependent defaults, such as clustering audits by a declared agent
+    column."""
+    calc = calculator(spec.calculator)
+    if source is not None:
+        params = calc.for_source(params, source.columns)
+    return MetricPlan(spec, calc, params, Settings.for_metric(spec, defaults),
+                      spec.direction or calc.direction_for(params))
 
 
 class MetricData(Protocol):
@@ -114,7 +80,7 @@ def _text(value: Any) -> str:
 class AggregateData:
     """Estimates from aggregates computed where the data lives."""
 
-    def __init__(self, plan: MetricPlan, result: Result, prefix: str,
+    def __init__(self, plan: ResolvedMetric, result: Result, prefix: str,
                  index: Callable[[Period], int | None]):
         self.plan, self.result, self.prefix, self.index = plan, result, prefix, index
 
@@ -148,7 +114,7 @@ class FrameData:
     filter share it, so a large frame is split once).
     """
 
-    def __init__(self, plan: MetricPlan, frame: pd.DataFrame,
+    def __init__(self, plan: ResolvedMetric, frame: pd.DataFrame,
                  split: Callable[[Period], pd.DataFrame] | None = None):
         self.plan = plan
         if split is not None and not plan.spec.filter and plan.calc.scope == "period":
@@ -184,12 +150,12 @@ def compute_metric(spec: MetricSpec, frame: pd.DataFrame, period: Period, histor
     ``spec`` comes without a checked definition, so its params are validated here.
     """
     params = calculator(spec.calculator).Params.model_validate(spec.params)
-    plan = MetricPlan.resolve(spec, params, defaults)
+    plan = plan_metric(spec, params, defaults)
     data, left_out = frame_data(plan, frame, history, period)
     return evaluate(plan, data, period, history, left_out=left_out)
 
 
-def frame_data(plan: MetricPlan, frame: pd.DataFrame, history: Sequence[Period],
+def frame_data(plan: ResolvedMetric, frame: pd.DataFrame, history: Sequence[Period],
                period: Period | None = None) -> tuple[MetricData, tuple[LeftOut, ...]]:
     """A metric's data from an in-memory frame tagged with period keys, and the values its
     calculator left out in ``period`` (counted in the same statement as its aggregates)."""
@@ -214,7 +180,7 @@ def frame_data(plan: MetricPlan, frame: pd.DataFrame, history: Sequence[Period],
     return AggregateData(plan, result, "m", index), counts
 
 
-def evaluate(plan: MetricPlan, data: MetricData, period: Period,
+def evaluate(plan: ResolvedMetric, data: MetricData, period: Period,
              history: Sequence[Period], *, left_out: tuple[LeftOut, ...] = ()) -> MetricResult:
     """The metric for ``period`` with its history, change, target status and breakdowns;
     ``left_out``: the period's values its calculator left out (see metrics.exclusions)."""

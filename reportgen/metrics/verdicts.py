@@ -8,12 +8,13 @@ breakdown row get a status against target, the rows as one Bonferroni family.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
+from reportgen.definition.content_specs import MetricSpec
 from reportgen.metrics.estimates import Proportion
 from reportgen.period import Period
+from reportgen.plan.model import Settings
 from reportgen.report.model.metric_results import (
     BreakdownRow,
     Change,
@@ -24,23 +25,6 @@ from reportgen.report.model.metric_results import (
 
 if TYPE_CHECKING:
     from reportgen.metrics.estimates import Estimate
-
-
-@dataclass(frozen=True)
-class Settings:
-    """A metric's statistics settings: its own, else the definition's defaults."""
-
-    min_n: int
-    confidence: float
-    alpha: float
-
-    @classmethod
-    def for_metric(cls, spec: MetricSpec, defaults: StatisticsSpec) -> Settings:
-        return cls(
-            min_n=spec.min_n if spec.min_n is not None else defaults.min_n,
-            confidence=spec.confidence if spec.confidence is not None else defaults.confidence,
-            alpha=spec.alpha if spec.alpha is not None else defaults.alpha,
-        )
 
 
 def suppression(estimate: Estimate, settings: Settings, where: str) -> str | None:
