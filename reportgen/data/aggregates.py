@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from reportgen.data.canonical import PERIOD, flag_of_text, text, try_number
+from reportgen.data.canonical import PERIOD
+from reportgen.data.column_values import flag_of_text, text, try_number
 
 GROUPING_SETS_DIALECTS = frozenset({"duckdb", "postgresql", "snowflake", "bigquery", "redshift",
                                     "mssql", "oracle", "trino", "databricks"})

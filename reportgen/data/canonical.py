@@ -15,7 +15,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from reportgen.data.connectors import CONTROL_CHARACTERS, RawRelation
+from reportgen.data.column_values import (
+    mapped,
+    placeholder,
+    printable,
+    text,
+    try_number,
+    typed_value,
+    without_placeholder,
+)
+from reportgen.data.connectors import RawRelation
 from reportgen.data.privacy import missing_in_data
 from reportgen.data.quality import CONTROL, counting_statement
 from reportgen.definition.content_specs import SourceSpec
@@ -25,11 +34,6 @@ from reportgen.period import Period, zone
 PERIOD = "__period__"
 TIME = "__time__"
 COPY = "__copy__"
-
-_TRUE = ("1", "true", "t", "yes", "y", "1.0")
-_FALSE = ("0", "false", "f", "no", "n", "0.0")
-
-_CONTROL_CLASS = "[" + "".join(f"\\x{ord(c):02x}" for c in CONTROL_CHARACTERS) + "]"
 
 
 @dataclass(frozen=True)
@@ -43,48 +47,6 @@ class Window:
         z = zone(tz)
         return (self.start.astimezone(z).replace(tzinfo=None),
                 self.end.astimezone(z).replace(tzinfo=None))
-
-
-def text(expr: ColumnElement[Any]) -> ColumnElement[Any]:
-    return sa.cast(expr, sa.String)
-
-
-def try_number(expr: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
-    """The value as a float, or NULL where it is not a number (DuckDB); a plain cast elsewhere."""
-    if dialect == "duckdb":
-        return sa.func.try_cast(sa.literal_column(f"({_sql(expr, dialect)}) AS DOUBLE"))
-    return sa.cast(expr, sa.Double)
-
-
-def _sql(expr: ColumnElement[Any], dialect: str) -> str:
-    from sqlalchemy.dialects import postgresql
-
-    # DuckDB speaks PostgreSQL's SQL; TRY_CAST needs its operand as text in the call.
-    # SQLAlchemy leaves the dialect's constructor unannotated
-    dialect_ = postgresql.dialect()  # type: ignore[no-untyped-call]
-    return str(expr.compile(dialect=dialect_, compile_kwargs={"literal_binds": True}))
-
-
-#: text a file writes for "no value" in a number column: read as blank and counted
-PLACEHOLDERS = ("nan", "-nan", "null", "n/a", "na", "#n/a", "#na", "none", "<na>", "-", "--")
-
-
-def placeholder(expr: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The condition "the text stands for no value" (NaN, null, N/A, -; any case)."""
-    return sa.func.lower(sa.func.trim(text(expr))).in_(PLACEHOLDERS)
-
-
-def without_placeholder(expr: ColumnElement[Any], raw: RawRelation) -> ColumnElement[Any]:
-    """A text-typed source's value with placeholders read as NULL (a number column)."""
-    if not raw.text_typed:
-        return expr
-    return sa.case((placeholder(expr), sa.null()), else_=expr)
-
-
-def flag_of_text(expr: ColumnElement[Any]) -> ColumnElement[Any]:
-    """1, 0 or NULL from 1/0, true/false, yes/no text (any case, spaces trimmed)."""
-    value = sa.func.lower(sa.func.trim(text(expr)))
-    return sa.case((value.in_(_TRUE), 1), (value.in_(_FALSE), 0), else_=sa.null())
 
 
 @dataclass
@@ -110,7 +72,6 @@ class Canonical:
     @property
     def dialect(self) -> str:
         return self.raw.dialect
-
 
 
 def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
@@ -148,7 +109,7 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
     for col in ours:
         value: ColumnElement[Any] = raw.table.c[raw_names[col]]
         if col in spec.values:
-            value = _mapped(value, spec.values[col])
+            value = mapped(value, spec.values[col])
         kind = spec.columns.get(col)
         if col == spec.time_column:
             continue
@@ -161,7 +122,7 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
             kinds[col] = kind
             if kind in ("int", "float"):
                 value = without_placeholder(value, raw)
-            value = _typed(value, kind, dialect, raw, raw_names[col] if col not in spec.values else None)
+            value = typed_value(value, kind, dialect, raw, raw_names[col] if col not in spec.values else None)
         if kinds[col] in ("str", "category"):
             shown = printable(value, dialect)
             controls[(CONTROL, col)] = value != shown
@@ -195,17 +156,6 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
                      tuple(non_finite))
 
 
-def printable(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
-    """The text ``value`` without CONTROL_CHARACTERS (unchanged on a database with neither
-    regular expressions nor our SQLite function)."""
-    if dialect in ("duckdb", "postgresql"):
-        return sa.func.regexp_replace(value, sa.literal(_CONTROL_CLASS), sa.literal(""),
-                                      sa.literal("g"))
-    if dialect == "sqlite":
-        return sa.func.reportgen_printable(value)
-    return value
-
-
 def _period_search(time: ColumnElement[Any], bounds: Sequence[Any], low: int,
                    high: int) -> ColumnElement[Any]:
     """The index of the period (``low`` to ``high - 1``) holding ``time``, a time known to
@@ -233,10 +183,10 @@ def _non_finite(spec: SourceSpec, raw: RawRelation,
         raw_name = spec.rename.get(col, col)
         if spec.columns[col] == "int" and raw.native.get(raw_name) == "number" \
                 and col not in spec.values:
-            continue  # read as the database typed it (see _typed)
+            continue  # read as the database typed it (see column_values.typed_value)
         value: ColumnElement[Any] = raw.table.c[raw_name]
         if col in spec.values:
-            value = _mapped(value, spec.values[col])
+            value = mapped(value, spec.values[col])
         if raw.text_typed:
             out[(PLACEHOLDER, col)] = placeholder(value)
             value = without_placeholder(value, raw)
@@ -355,49 +305,3 @@ def _time(raw: RawRelation, spec: SourceSpec) -> ColumnElement[Any]:
 
 def _quoted(column: Any) -> str:
     return '"' + str(column.name).replace('"', '""') + '"'
-
-
-def _mapped(value: ColumnElement[Any], mapping: Mapping[Any, Any]) -> ColumnElement[Any]:
-    """Raw values mapped as text, matched without regard to case or surrounding spaces."""
-    key = sa.func.lower(sa.func.trim(text(value)))
-    whens = [(key == str(k).strip().lower(), sa.null() if v is None else sa.literal(str(v)))
-             for k, v in mapping.items()]
-    return sa.case(*whens, else_=text(value)) if whens else value
-
-
-def _typed(value: ColumnElement[Any], kind: str, dialect: str, raw: RawRelation,
-           raw_name: str | None, finite_only: bool = True) -> ColumnElement[Any]:
-    native = raw.native.get(raw_name, "unknown") if raw_name else "unknown"
-    if kind in ("str", "category"):
-        return value if native == "text" else text(value)
-    if kind in ("int", "float"):
-        if native == "number" and (dialect != "duckdb" or kind == "int"):
-            # a typed integer column holds no inf or NaN (and a BIGINT keeps every digit)
-            return sa.cast(value, sa.Double) if kind == "float" else value
-        number = try_number(value, dialect) if native != "number" else sa.cast(value, sa.Double)
-        if dialect == "duckdb":
-            # inf and NaN are no measurement: read as empty (and counted), or, for the
-            # contract check, as readable; a whole number too large for 64 bits is unreadable
-            finite = sa.func.isfinite(number)
-            if kind == "int":
-                whole: ColumnElement[Any] = sa.func.try_cast(
-                    sa.literal_column(f"({_sql(number, dialect)}) AS BIGINT"))
-                return sa.case((sa.not_(finite), sa.null() if finite_only else number),
-                               (whole == number, whole), else_=sa.null())
-            return sa.case((finite, number), else_=sa.null() if finite_only else number)
-        if kind == "int":
-            whole = sa.cast(number, sa.BigInteger)
-            return sa.case((whole == number, whole), else_=sa.null())
-        return number
-    if kind == "bool":
-        if native == "bool":
-            return value
-        if native == "number":
-            return sa.case((value.is_(None), sa.null()), (value != 0, True), else_=False)
-        flag = flag_of_text(value)
-        return sa.case((flag == 1, True), (flag == 0, False), else_=sa.null())
-    if kind == "datetime":
-        if native == "time" or dialect != "duckdb":
-            return value
-        return sa.func.try_cast(sa.literal_column(f"({_sql(text(value), dialect)}) AS TIMESTAMP"))
-    return value

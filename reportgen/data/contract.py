@@ -16,16 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from reportgen.data.canonical import (
-    Canonical,
-    Window,
-    _bounds,
-    _mapped,
-    _time,
-    _typed,
-    text,
-    without_placeholder,
-)
+from reportgen.data.canonical import Canonical, Window, _bounds, _time
+from reportgen.data.column_values import mapped, text, typed_value, without_placeholder
 from reportgen.definition.content_specs import SourceSpec
 from reportgen.definition.pii import personal_columns
 from reportgen.errors import SourceError
@@ -67,11 +59,11 @@ def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> No
             continue
         source: ColumnElement[Any] = raw.table.c[raw_name]
         if col in spec.values:
-            source = _mapped(source, spec.values[col])
+            source = mapped(source, spec.values[col])
         if kind in ("int", "float"):
             source = without_placeholder(source, raw)  # read as blank, and counted
-        typed = _typed(source, kind, raw.dialect, raw, None if col in spec.values else raw_name,
-                       finite_only=False)
+        typed = typed_value(source, kind, raw.dialect, raw,
+                            None if col in spec.values else raw_name, finite_only=False)
         checks.append((col, EXPECTED["float" if kind == "float" else kind], source, typed, True))
     if not checks:
         return

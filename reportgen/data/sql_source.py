@@ -58,7 +58,7 @@ def sqlite_aggregates(dbapi_connection: Any, _record: Any) -> None:
         return x
 
     def printable(value: Any) -> Any:
-        """Text without control characters (see ``reportgen.data.canonical.printable``)."""
+        """Text without control characters (see ``reportgen.data.column_values.printable``)."""
         if not isinstance(value, str):
             return value
         return value.translate(dict.fromkeys(map(ord, CONTROL_CHARACTERS)))

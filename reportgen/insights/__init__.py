@@ -57,7 +57,7 @@ from reportgen.insights.calibration import calibration_findings
 from reportgen.insights.changes import change_findings
 from reportgen.insights.context import InsightContext
 from reportgen.insights.control import control_findings
-from reportgen.insights.drivers import Decomposition, Segment, decompose, driver_findings
+from reportgen.insights.drivers import driver_findings
 from reportgen.insights.forecast import forecast_findings
 from reportgen.insights.headline import headline_claims
 from reportgen.insights.interventions import intervention_findings
@@ -79,15 +79,15 @@ from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.sections import Finding
 
 if TYPE_CHECKING:
-    from reportgen.metrics.engine import MetricPlan
+    from reportgen.metrics.engine import ResolvedMetric
 
-__all__ = ["Decomposition", "Segment", "build_insights", "decompose", "rank"]
+__all__ = ["build_insights", "rank"]
 
 
 def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
                    frames: Rows | Mapping[str, pd.DataFrame], period: Period,
                    history: Sequence[Period],
-                   plans: Mapping[str, MetricPlan]) -> tuple[Finding, ...]:
+                   plans: Mapping[str, ResolvedMetric]) -> tuple[Finding, ...]:
     """Every finding for ``period``, ranked by impact (severity, highest first).
 
     ``frames`` gives a source's rows over the whole history window (a ``Rows`` that queries

@@ -12,18 +12,12 @@ from reportgen.definition.document import Definition
 from reportgen.insights.severity import severity as impact
 from reportgen.insights.text import Verdict
 from reportgen.period import Period
+from reportgen.plan.model import headline_metrics
 from reportgen.report.model.metric_results import MetricResult, Tone
 from reportgen.report.model.sections import Finding
 
 if TYPE_CHECKING:
-    from reportgen.metrics.engine import MetricPlan
-
-
-def headline_metrics(definition: Definition) -> tuple[str, ...]:
-    """The report's headline metrics, in order: the definition's ``summary``, or every
-    section's first KPI.  The summary's KPI tiles and the headline claims both use them."""
-    chosen = definition.summary or [s.kpis[0] for s in definition.sections if s.kpis]
-    return tuple(dict.fromkeys(chosen))
+    from reportgen.metrics.engine import ResolvedMetric
 
 
 @dataclass(frozen=True)
@@ -36,13 +30,13 @@ class InsightContext:
     period: Period
     history: Sequence[Period]
     #: the resolved metrics (calculator, validated params, statistics settings), by metric id
-    plans: Mapping[str, MetricPlan]
+    plans: Mapping[str, ResolvedMetric]
     headline: frozenset[str]
 
     @classmethod
     def build(cls, definition: Definition, metrics: Mapping[str, MetricResult],
               frames: Rows | Mapping[str, Any], period: Period,
-              history: Sequence[Period], plans: Mapping[str, MetricPlan]) -> InsightContext:
+              history: Sequence[Period], plans: Mapping[str, ResolvedMetric]) -> InsightContext:
         return cls(definition, metrics, as_rows(frames), period, tuple(history), dict(plans),
                    frozenset(headline_metrics(definition)))
 

@@ -19,7 +19,7 @@ from reportgen.insights.text import (
     plural,
     value_text,
 )
-from reportgen.metrics.engine import target_status
+from reportgen.metrics.verdicts import target_status
 from reportgen.report.model.metric_results import BreakdownRow, MetricResult, PeriodValue
 from reportgen.report.model.sections import Finding
 

@@ -2,33 +2,31 @@
 
 For one metric: the value in every period of the history, the interval, the change against
 the previous period (and the same period last year when the history reaches it) with its
-test, the status against target, and the same for every breakdown row.  Anything under
-the minimum n is suppressed with the reason, never silently dropped.
+test, the status against target, and the same for every breakdown row.  The estimates come
+from aggregates or rows (``MetricData``); how each is judged (suppressed under the minimum
+n, compared, against target) is ``verdicts``'.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from reportgen.data.aggregates import Aggregation, Request, Result
+from reportgen.data.aggregates import Request, Result
 from reportgen.data.rows import apply_filter
 from reportgen.definition.content_specs import MetricSpec, SourceSpec, StatisticsSpec
 from reportgen.metrics.base import Calculator, CalculatorParams, HistoryFrames, calculator
 from reportgen.metrics.clustered_estimates import design_text
-from reportgen.metrics.estimates import Proportion
-from reportgen.period import Period
-from reportgen.report.model.metric_results import (
-    BreakdownRow,
-    Change,
-    Direction,
-    Interval,
-    LeftOut,
-    MetricResult,
-    PeriodValue,
-    Status,
+from reportgen.metrics.verdicts import (
+    breakdown_rows,
+    compare,
+    holm_family,
+    suppression,
+    target_status,
 )
+from reportgen.period import Period
+from reportgen.plan.model import MetricPlan, Settings
+from reportgen.report.model.metric_results import LeftOut, MetricResult, PeriodValue
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,105 +36,20 @@ if TYPE_CHECKING:
 PERIOD_COLUMN = "__period__"
 
 
-@dataclass(frozen=True)
-class Settings:
-    min_n: int
-    confidence: float
-    alpha: float
-
-    @classmethod
-    def for_metric(cls, spec: MetricSpec, defaults: StatisticsSpec) -> Settings:
-        return cls(
-            min_n=spec.min_n if spec.min_n is not None else defaults.min_n,
-            confidence=spec.confidence if spec.confidence is not None else defaults.confidence,
-            alpha=spec.alpha if spec.alpha is not None else defaults.alpha,
-        )
+#: a metric as ``plan.resolve`` resolves it
+ResolvedMetric = MetricPlan[Calculator, CalculatorParams]
 
 
-def suppression(estimate: Estimate, settings: Settings, where: str) -> str | None:
-    """Why a value is withheld, or None.  Counts are exact, so the minimum n does not apply."""
-    if estimate.n == 0:
-        return f"no data for {where}"
-    if estimate.value is None:  # e.g. a kappa where every rater used the same category
-        return f"undefined for {where}: the statistic has no value on these data (n = {estimate.n})"
-    if estimate.kind != "count" and estimate.n < settings.min_n:
-        return f"n = {estimate.n} is below the minimum of {settings.min_n}"
-    return None
-
-
-def target_status(value: float | None, target: float | None, direction: Direction,
-                  interval: Interval | None, margin: float | None) -> Status | None:
-    """On target, at risk or off target.
-
-    Without an explicit margin, a miss whose confidence interval still reaches the target is
-    'at risk' (the data cannot tell it from on target); a miss the interval excludes is 'off
-    target'.
-    """
-    if value is None or target is None:
-        return None
-    sign = 1 if direction == "higher" else -1
-    if sign * (value - target) >= 0:
-        return "on_target"
-    if margin is not None:
-        return "at_risk" if abs(value - target) <= margin else "off_target"
-    if interval is not None:
-        reaches = interval.high >= target if direction == "higher" else interval.low <= target
-        return "at_risk" if reaches else "off_target"
-    return "off_target"
-
-
-def _compare(current: Estimate, previous: Estimate, settings: Settings, against: str,
-             current_ok: bool, previous_ok: bool) -> Change:
-    if current_ok and previous_ok:
-        change = current.compare(previous, settings.alpha)
-    else:  # a suppressed side supports no claim about the change
-        change = Change(previous=previous.value if previous_ok else None, previous_n=previous.n,
-                        delta=None, test=None, statistic=None, p_value=None,
-                        significant=False, alpha=settings.alpha)
-    return Change(**{**change.__dict__, "against": against})
-
-
-@dataclass(frozen=True)
-class MetricPlan:
-    """One metric resolved: its calculator, validated params and statistics settings."""
-
-    spec: MetricSpec
-    calc: Calculator
-    params: CalculatorParams
-    settings: Settings
-    direction: Direction
-
-    @classmethod
-    def resolve(cls, spec: MetricSpec, params: CalculatorParams, defaults: StatisticsSpec,
-                source: SourceSpec | None = None) -> MetricPlan:
-        """The metric's plan from its validated ``params``; ``source`` (its source's spec)
-        settles source-dependent defaults, such as clustering audits by a declared agent
-        column."""
-        calc = calculator(spec.calculator)
-        if source is not None:
-            params = calc.for_source(params, source.columns)
-        return cls(spec, calc, params, Settings.for_metric(spec, defaults),
-                   spec.direction or calc.direction_for(params))
-
-    @property
-    def breakdowns(self) -> tuple[tuple[str, ...], ...]:
-        return tuple((c,) if isinstance(c, str) else tuple(c) for c in self.spec.by)
-
-    @property
-    def aggregation(self) -> Aggregation | None:
-        if self.calc.scope != "period":
-            return None
-        return self.calc.aggregation(self.params)
-
-    def columns(self) -> list[str]:
-        """Every column the metric reads."""
-        out = [*self.params.columns(), *self.spec.filter]
-        for cols in self.breakdowns:
-            out.extend(cols)
-        aggregation = self.aggregation
-        if aggregation is not None:
-            out.extend(aggregation.columns())
-        return list(dict.fromkeys(out))
+def plan_metric(spec: MetricSpec, params: CalculatorParams, defaults: StatisticsSpec,
+                source: SourceSpec | None = None) -> ResolvedMetric:
+    """The metric's plan from its validated ``params``; ``source`` (its source's spec)
+    settles source-dependent defaults, such as clustering audits by a declared agent
+    column."""
+    calc = calculator(spec.calculator)
+    if source is not None:
+        params = calc.for_source(params, source.columns)
+    return MetricPlan(spec, calc, params, Settings.for_metric(spec, defaults),
+                      spec.direction or calc.direction_for(params))
 
 
 class MetricData(Protocol):
@@ -167,7 +80,7 @@ def _text(value: Any) -> str:
 class AggregateData:
     """Estimates from aggregates computed where the data lives."""
 
-    def __init__(self, plan: MetricPlan, result: Result, prefix: str,
+    def __init__(self, plan: ResolvedMetric, result: Result, prefix: str,
                  index: Callable[[Period], int | None]):
         self.plan, self.result, self.prefix, self.index = plan, result, prefix, index
 
@@ -201,7 +114,7 @@ class FrameData:
     filter share it, so a large frame is split once).
     """
 
-    def __init__(self, plan: MetricPlan, frame: pd.DataFrame,
+    def __init__(self, plan: ResolvedMetric, frame: pd.DataFrame,
                  split: Callable[[Period], pd.DataFrame] | None = None):
         self.plan = plan
         if split is not None and not plan.spec.filter and plan.calc.scope == "period":
@@ -237,12 +150,12 @@ def compute_metric(spec: MetricSpec, frame: pd.DataFrame, period: Period, histor
     ``spec`` comes without a checked definition, so its params are validated here.
     """
     params = calculator(spec.calculator).Params.model_validate(spec.params)
-    plan = MetricPlan.resolve(spec, params, defaults)
+    plan = plan_metric(spec, params, defaults)
     data, left_out = frame_data(plan, frame, history, period)
     return evaluate(plan, data, period, history, left_out=left_out)
 
 
-def frame_data(plan: MetricPlan, frame: pd.DataFrame, history: Sequence[Period],
+def frame_data(plan: ResolvedMetric, frame: pd.DataFrame, history: Sequence[Period],
                period: Period | None = None) -> tuple[MetricData, tuple[LeftOut, ...]]:
     """A metric's data from an in-memory frame tagged with period keys, and the values its
     calculator left out in ``period`` (counted in the same statement as its aggregates)."""
@@ -267,7 +180,7 @@ def frame_data(plan: MetricPlan, frame: pd.DataFrame, history: Sequence[Period],
     return AggregateData(plan, result, "m", index), counts
 
 
-def evaluate(plan: MetricPlan, data: MetricData, period: Period,
+def evaluate(plan: ResolvedMetric, data: MetricData, period: Period,
              history: Sequence[Period], *, left_out: tuple[LeftOut, ...] = ()) -> MetricResult:
     """The metric for ``period`` with its history, change, target status and breakdowns;
     ``left_out``: the period's values its calculator left out (see metrics.exclusions)."""
@@ -297,19 +210,19 @@ def evaluate(plan: MetricPlan, data: MetricData, period: Period,
 
     previous_period = period.previous()
     previous = estimate(previous_period)
-    change = _compare(current, previous, settings, previous_period.label, current_reason is None,
-                      suppression(previous, settings, previous_period.label) is None)
+    change = compare(current, previous, settings, previous_period.label, current_reason is None,
+                     suppression(previous, settings, previous_period.label) is None)
     last_year = period.same_period_last_year()
     yoy = None
     if last_year.key in {p.key for p in history}:
         before = estimate(last_year)
-        yoy = _compare(current, before, settings, last_year.label, current_reason is None,
-                       suppression(before, settings, last_year.label) is None)
+        yoy = compare(current, before, settings, last_year.label, current_reason is None,
+                      suppression(before, settings, last_year.label) is None)
         change, yoy = holm_family(change, yoy)
 
     breakdowns = {
-        ",".join(cols): _breakdown(plan, data.segments(cols, period),
-                                   data.segments(cols, previous_period), previous_period)
+        ",".join(cols): breakdown_rows(spec, settings, direction, data.segments(cols, period),
+                                       data.segments(cols, previous_period), previous_period)
         for cols in plan.breakdowns
     }
     return MetricResult(
@@ -328,31 +241,6 @@ def rows_by_period(rows: pd.DataFrame) -> Callable[[Period], pd.DataFrame]:
     """Each period's rows (for metrics that share one split)."""
     return _rows_by_period(rows, "period")
 
-
-def holm_family(*changes: Change) -> tuple[Change, ...]:
-    """The changes of one metric (previous period, same period last year) as one family.
-
-    A report that states both a month-on-month and a year-over-year change makes two claims
-    about one metric; each at full alpha would claim a change on null data nearly twice as
-    often as alpha.  Their p-values are Holm-adjusted together (the adjusted p is what is
-    reported, and the test name says so); a change without a test is not counted.
-    """
-    tested = [c for c in changes if c.p_value is not None]
-    if len(tested) < 2:
-        return changes
-    from reportgen.stats import significance as stats
-
-    adjusted = iter(stats.holm([c.p_value for c in tested]))
-    out = []
-    for change in changes:
-        if change.p_value is None:
-            out.append(change)
-            continue
-        p = next(adjusted)
-        assert p is not None
-        out.append(replace(change, p_value=p, significant=p < change.alpha,
-                           test=f"{change.test} (Holm-adjusted, {len(tested)} comparisons)"))
-    return tuple(out)
 
 
 def _rows_by_period(rows: pd.DataFrame, scope: str) -> Callable[[Period], pd.DataFrame]:
@@ -382,64 +270,3 @@ def _rows_by_period(rows: pd.DataFrame, scope: str) -> Callable[[Period], pd.Dat
         return lambda p: sliced.get(p.key, empty)
     by_period = {key: part for key, part in rows.groupby(PERIOD_COLUMN, sort=False, observed=True)}
     return lambda p: by_period.get(p.key, empty)
-
-
-def _exact(estimate: Estimate) -> bool:
-    """Whether the segment's status is judged on the exact binomial bound (a share of
-    independent answers; clustered shares have no exact bound)."""
-    return type(estimate) is Proportion
-
-
-def _status_interval(estimate: Estimate, level: float) -> Interval | None:
-    """The interval a segment's status is judged on at the family's ``level``: for a share
-    of independent answers the exact Clopper-Pearson one, whose one-sided tails stay under
-    ``(1 - level) / 2`` (Wilson's ran over near a 0.85 target), else the shown method's."""
-    if _exact(estimate):
-        assert isinstance(estimate, Proportion)
-        from reportgen.stats import intervals as stats
-
-        low, high = stats.clopper_pearson_interval(estimate.successes, estimate.trials, level)
-        return Interval(low, high, level, "Clopper-Pearson")
-    return estimate.interval(level)
-
-
-def _breakdown(plan: MetricPlan, now: Mapping[tuple[str, ...], Estimate],
-               before: Mapping[tuple[str, ...], Estimate],
-               previous_period: Period) -> tuple[BreakdownRow, ...]:
-    """One row per segment in the current period, each with its own change.
-
-    A segment absent from the previous period has no change rather than a change from zero.
-    Each row's status against target is one claim of a family (every shown segment of the
-    breakdown): a segment is off target only when its interval at the Bonferroni-adjusted
-    level ``1 - (1 - confidence) / m`` excludes the target (for shares of independent
-    answers the exact Clopper-Pearson bound, whose one-sided tail is at most
-    ``(1 - confidence) / 2m``), so a breakdown of m segments all truly on target names one
-    off target in at most ``(1 - confidence) / 2`` of reports.
-    The row's interval is still shown at the metric's level.
-    """
-    settings, spec, direction = plan.settings, plan.spec, plan.direction
-    reasons = {key: suppression(est, settings, " / ".join(key)) for key, est in now.items()}
-    family = sum(1 for reason in reasons.values() if reason is None)
-    status_level = 1 - (1 - settings.confidence) / max(family, 1)
-    rows: list[BreakdownRow] = []
-    for key in sorted(now):
-        est = now[key]
-        reason = reasons[key]
-        change = None
-        if key in before:
-            earlier = before[key]
-            before_ok = suppression(earlier, settings, previous_period.label) is None
-            change = _compare(est, earlier, settings, previous_period.label, reason is None,
-                              before_ok)
-        interval = None if reason else est.interval(settings.confidence)
-        value = None if reason else est.value
-        judged = interval
-        if interval is not None and spec.target is not None and spec.at_risk_margin is None:
-            judged = _status_interval(est, status_level) if family > 1 or _exact(est) \
-                else interval
-        rows.append(BreakdownRow(
-            key=key, value=value, n=est.n, numerator=est.numerator, denominator=est.denominator,
-            interval=interval, change=change,
-            status=target_status(value, spec.target, direction, judged, spec.at_risk_margin),
-            suppressed=reason))
-    return tuple(rows)

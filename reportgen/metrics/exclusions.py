@@ -9,27 +9,15 @@ conditions over the same rows.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from reportgen.data.aggregates import Aggregation, Request, Result, count_if
 from reportgen.report.model.metric_results import LeftOut
 
 if TYPE_CHECKING:
-    from reportgen.definition.content_specs import MetricSpec
-    from reportgen.metrics.base import Calculator, Exclusion
+    from reportgen.metrics.base import Calculator, CalculatorParams, Exclusion
+    from reportgen.plan.model import MetricPlan
 
-
-class MetricPlan(Protocol):
-    """What these functions read of a ``metrics.engine.MetricPlan``."""
-
-    @property
-    def spec(self) -> MetricSpec: ...
-
-    @property
-    def calc(self) -> Calculator: ...
-
-    @property
-    def params(self) -> Any: ...
 
 #: appended to a metric's id to name its exclusion counts in an aggregate result
 SUFFIX = "#left_out"
@@ -39,7 +27,7 @@ def _counter(exclusion: Exclusion) -> Any:
     return lambda cols: count_if(exclusion.condition(cols))
 
 
-def exclusion_request(plan: MetricPlan) -> Request | None:
+def exclusion_request(plan: MetricPlan[Calculator, CalculatorParams]) -> Request | None:
     """The metric's left-out counts per period, as an aggregate request (None: it declares
     no exclusion, or it reads rows up to a period rather than the period's own)."""
     exclusions = plan.calc.exclusions(plan.params) if plan.calc.scope == "period" else ()
@@ -50,7 +38,7 @@ def exclusion_request(plan: MetricPlan) -> Request | None:
                    dict(plan.spec.filter), ((),))
 
 
-def left_out(plan: MetricPlan, result: Result, period: int | None) -> tuple[LeftOut, ...]:
+def left_out(plan: MetricPlan[Calculator, CalculatorParams], result: Result, period: int | None) -> tuple[LeftOut, ...]:
     """The counts of period number ``period`` read from ``result`` (only reasons with some)."""
     if period is None or plan.calc.scope != "period":
         return ()

@@ -27,6 +27,7 @@ from reportgen.definition.checks import (
 from reportgen.definition.fields import Strict
 from reportgen.definition.yaml_loader import PathKey
 from reportgen.errors import UnknownNameError
+from reportgen.plan.model import Validated
 from reportgen.registry import Registry
 
 #: keys of an output that are not its renderer's options
@@ -40,14 +41,6 @@ M = TypeVar("M", bound=BaseModel)
 
 class NoOptions(Strict):
     """An entry that declares no options takes none."""
-
-
-@dataclass(frozen=True)
-class Validated:
-    """Params as written and as validated by their entry's model."""
-
-    raw: Mapping[str, Any]
-    params: BaseModel
 
 
 def lookup(registry: Registry[Any], name: str, path: PathKey, out: Collector, *,

@@ -16,8 +16,8 @@ from reportgen.data.gates import GateResult
 from reportgen.data.quality import QualityCounts, empty_metric_notes, metric_notes
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.document import Definition
-from reportgen.insights.context import headline_metrics
 from reportgen.period import Period
+from reportgen.plan.model import headline_metrics
 from reportgen.report.actions import ActionSpec, action_register, readout
 from reportgen.report.editorial import (
     NOT_SHOWN,

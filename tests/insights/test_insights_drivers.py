@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from test_insights_support import compute, definition, score_rows, survey_rows, window
 
-from reportgen.insights import Segment, decompose
+from reportgen.insights.decomposition import Segment, decompose
 from reportgen.insights.drivers import OTHER, segments_of
 
 

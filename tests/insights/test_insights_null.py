@@ -20,8 +20,9 @@ from test_insights_support import PERIOD, claims, compute, definition, window
 from reportgen.definition.content_specs import MetricSpec
 from reportgen.definition.document import Definition
 from reportgen.insights import build_insights
-from reportgen.metrics.engine import PERIOD_COLUMN, Settings, suppression, target_status
+from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.metrics.estimates import Proportion
+from reportgen.metrics.verdicts import Settings, suppression, target_status
 from reportgen.report.model.metric_results import (
     BreakdownRow,
     Change,

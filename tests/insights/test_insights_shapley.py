@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from support.plans import metric_plans
 
-from reportgen.insights.drivers import Cell, Segment, decompose, shapley_split
+from reportgen.insights.decomposition import Cell, Segment, decompose, shapley_split
 
 
 def random_cells(seed: int, levels: tuple[int, ...]) -> list[Cell]:

@@ -15,7 +15,7 @@ from support.plans import metric_plan
 
 from reportgen.definition.content_specs import MetricSpec, SourceSpec, StatisticsSpec
 from reportgen.metrics.clustered_estimates import ClusteredMean, ClusteredProportion
-from reportgen.metrics.engine import MetricPlan
+from reportgen.metrics.engine import ResolvedMetric
 
 ICC = 0.1
 QA_SOURCE = SourceSpec(kind="csv", path="qa.csv", time_column="reviewed_at",
@@ -24,7 +24,7 @@ PLAIN_SOURCE = SourceSpec(kind="csv", path="qa.csv", time_column="reviewed_at",
                           columns={"review_id": "str", "rating": "float"})
 
 
-def plan(name: str, source: SourceSpec | None = QA_SOURCE, **params: Any) -> MetricPlan:
+def plan(name: str, source: SourceSpec | None = QA_SOURCE, **params: Any) -> ResolvedMetric:
     spec = MetricSpec(id=name, calculator=name, source="qa", params=params)
     return metric_plan(spec, StatisticsSpec(), source)
 

@@ -11,7 +11,8 @@ import pytest
 
 from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.metrics import compute_metric
-from reportgen.metrics.engine import PERIOD_COLUMN, target_status
+from reportgen.metrics.engine import PERIOD_COLUMN
+from reportgen.metrics.verdicts import target_status
 from reportgen.period import Period
 from reportgen.report.model.metric_results import Interval
 from reportgen.stats import intervals, significance

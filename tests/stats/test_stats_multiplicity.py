@@ -14,8 +14,9 @@ import pytest
 from support.plans import metric_plan
 
 from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
-from reportgen.metrics.engine import MetricPlan, evaluate, holm_family
+from reportgen.metrics.engine import ResolvedMetric, evaluate
 from reportgen.metrics.estimates import Proportion
+from reportgen.metrics.verdicts import holm_family
 from reportgen.period import Period
 from reportgen.report.model.metric_results import Change
 
@@ -41,7 +42,7 @@ class Drawn:
         return {}
 
 
-def plan(target: float | None, by: list[str] | None = None) -> MetricPlan:
+def plan(target: float | None, by: list[str] | None = None) -> ResolvedMetric:
     spec = MetricSpec(id="csat", calculator="csat", source="s", target=target, by=by or [])
     return metric_plan(spec, StatisticsSpec(alpha=0.05, confidence=0.95, min_n=30))
 
