@@ -58,13 +58,22 @@ def load_definition(path: Path | str, environ: Mapping[str, str] | None = None) 
 
 @dataclass(frozen=True)
 class ChartPlan:
+    """A chart with its validated params.  Its builder (the drawing code, and matplotlib
+    with it) is loaded when the chart is drawn: a regeneration that reuses every figure
+    never loads it."""
+
     spec: ChartSpec
-    builder: ChartBuilder
     params: BaseModel
 
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def builder(self) -> ChartBuilder:
+        from reportgen.charts import CHARTS
+
+        return CHARTS.instance(self.spec.type)
 
 
 @dataclass(frozen=True)
@@ -139,7 +148,7 @@ class _Params:
 def resolve(loaded: LoadedDefinition) -> ReportPlan:
     """The plan of a loaded (and checked) definition: each metric and chart with the params
     its check validated (validated here when the definition was loaded without it)."""
-    from reportgen.charts import CHARTS
+    from reportgen.charts import params_model
     from reportgen.metrics.base import calculator
     from reportgen.metrics.engine import MetricPlan
 
@@ -154,10 +163,10 @@ def resolve(loaded: LoadedDefinition) -> ReportPlan:
                                               d.sources.get(spec.source)))
     charts: list[ChartPlan] = []
     for i, chart in enumerate(d.charts):
-        builder = CHARTS.instance(chart.type)
-        chart_params = known.get(builder.Params, "charts", i, chart.id, chart.params)
+        chart_params = known.get(params_model(chart.type), "charts", i, chart.id,
+                                 chart.params)
         if chart_params is not None:
-            charts.append(ChartPlan(chart, builder, chart_params))
+            charts.append(ChartPlan(chart, chart_params))
     known.raise_problems()
     needed: dict[str, list[str]] = {name: [] for name in d.sources}
     for plan in metrics:
