@@ -67,14 +67,9 @@ def engine(args: argparse.Namespace) -> None:
     stages = Stages()
     from reportgen.render.pdf import render_pdf
     from reportgen.render.pdf_templates import render_html, template_search_path
-    from reportgen.run.build import (
-        build_charts,
-        build_insights,
-        compute_metrics,
-        history_of,
-        open_store,
-        read_actions,
-    )
+    from reportgen.run.build import build_insights, read_actions
+    from reportgen.run.compute import compute_metrics, history_of, open_store
+    from reportgen.run.figures import build_charts
 
     work, config = layout(args.data, args.config)
     try:

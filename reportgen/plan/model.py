@@ -11,7 +11,7 @@ the stages above ``metrics`` and ``charts`` name those types.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -135,15 +135,22 @@ B_co = TypeVar("B_co", bound=ChartBuilding, covariant=True)
 
 @dataclass(frozen=True)
 class ChartPlan(Generic[B_co]):
-    """One chart resolved: its builder and validated params."""
+    """One chart resolved: its validated params, and how to load its builder.  The builder
+    (the drawing code, and matplotlib with it) is loaded when the chart is drawn, so a
+    regeneration that reuses every figure never loads it."""
 
     spec: ChartSpec
-    builder: B_co
     params: BaseModel
+    #: a picklable no-argument callable giving the builder (plans go to render processes)
+    load_builder: Callable[[], B_co]
 
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def builder(self) -> B_co:
+        return self.load_builder()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ does) runs this package's ``__init__``, and so this module, first.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -81,7 +82,7 @@ class _Params:
 def resolve(loaded: LoadedDefinition) -> ReportPlan[ResolvedMetric, ChartPlan[ChartBuilder]]:
     """The plan of a loaded (and checked) definition: each metric and chart with the params
     its check validated (validated here when the definition was loaded without it)."""
-    from reportgen.charts import CHARTS
+    from reportgen.charts import builder_for, params_model
     from reportgen.metrics.base import calculator
     from reportgen.metrics.engine import plan_metric
 
@@ -95,10 +96,10 @@ def resolve(loaded: LoadedDefinition) -> ReportPlan[ResolvedMetric, ChartPlan[Ch
             metrics.append(plan_metric(spec, params, d.statistics, d.sources.get(spec.source)))
     charts: list[ChartPlan[ChartBuilder]] = []
     for i, chart in enumerate(d.charts):
-        builder = CHARTS.instance(chart.type)
-        chart_params = known.get(builder.Params, "charts", i, chart.id, chart.params)
+        chart_params = known.get(params_model(chart.type), "charts", i, chart.id,
+                                 chart.params)
         if chart_params is not None:
-            charts.append(ChartPlan(chart, builder, chart_params))
+            charts.append(ChartPlan(chart, chart_params, partial(builder_for, chart.type)))
     known.raise_problems()
     needed: dict[str, list[str]] = {name: [] for name in d.sources}
     for plan in metrics:

@@ -1,41 +1,27 @@
 """The report pipeline: pure stages that gather everything, then renderers that write.
 
 ``build_report`` resolves the definition into a plan, computes the metrics where the data
-lives (aggregates in DuckDB or the source database), checks the gates, finds what changed,
-draws the charts and assembles the ReportModel, writing nothing.  ``render_outputs`` then
-writes each artifact atomically.
+lives (``run.compute``: aggregates in DuckDB or the source database), checks the gates,
+finds what changed, draws the charts (``run.figures``) and assembles the ReportModel,
+writing nothing; ``build_fanout`` does so for a fan-out's whole report and each segment
+from one data pass.  ``render_outputs`` then writes each artifact atomically.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
 
 from reportgen import __version__, text
-from reportgen.charts import ChartRequest
-from reportgen.data import DataStore, Window
-from reportgen.data.aggregates import Request, Result
+from reportgen.data import DataStore
 from reportgen.data.gates import GateResult, check_gates
 from reportgen.data.rows import Rows, StoreRows
 from reportgen.definition import LoadedDefinition, locating
 from reportgen.definition.content_specs import OutputSpec
 from reportgen.definition.document import Definition
 from reportgen.errors import DefinitionError, GateFailure, Problem
-from reportgen.metrics.engine import (
-    AggregateData,
-    FrameData,
-    MetricData,
-    MetricPlan,
-    evaluate,
-    rows_by_period,
-)
-from reportgen.metrics.exclusions import exclusion_request, left_out
 from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
 from reportgen.report.actions import ActionSpec, load_actions
@@ -45,8 +31,10 @@ from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.report_model import Artifact, ReportModel
 from reportgen.report.model.sections import Figure, Finding
 from reportgen.run import reuse
+from reportgen.run.compute import aggregate_requests, compute_metrics, history_of, open_store
 from reportgen.run.events import stage
 from reportgen.run.fanout import SegmentPlan, SegmentStore
+from reportgen.run.figures import build_charts
 
 
 @dataclass(frozen=True)
@@ -84,119 +72,6 @@ class BuildResult:
         return replace(self, model=model, charts=None)
 
 
-def history_of(definition: Definition, period: Period) -> list[Period]:
-    return period.trailing(definition.period.history)
-
-
-def open_store(plan: ReportPlan, period: Period,
-               extra: Mapping[str, Sequence[str]] | None = None) -> DataStore:
-    """The report's sources for the history window ending with ``period`` (opened lazily);
-    ``extra`` names more columns to read per source (a fan-out's segment columns)."""
-    history = history_of(plan.definition, period)
-    window = Window(history[0].start_at, period.end_at)
-    extra = extra or {}
-    facts: dict[str, list[str]] = {}
-    for gate in plan.definition.gates:
-        if gate.column:
-            facts.setdefault(gate.source, []).append(gate.column)
-    return DataStore(plan.definition.sources,
-                     {name: list(dict.fromkeys([*source.columns, *extra.get(name, ())]))
-                      for name, source in plan.sources.items()},
-                     plan.loaded.base_dir, window, history, facts)
-
-
-def _evaluate_source(metrics: Sequence[MetricPlan], result: Any, frame: Any,
-                     store: DataStore | SegmentStore, period: Period,
-                     results: dict[str, MetricResult]) -> None:
-    """One source's metrics from its aggregates and rows (then let go)."""
-    data: dict[str, MetricData] = {}
-    for m in metrics:
-        if m.aggregation is not None:
-            data[m.spec.id] = AggregateData(m, result, m.spec.id, store.period_index)
-    if frame is not None:
-        split = rows_by_period(frame)
-        for m in metrics:
-            if m.aggregation is None:
-                data[m.spec.id] = FrameData(m, frame, split)
-        del split
-    del frame
-    index = store.period_index(period)
-    for m in metrics:
-        results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, store.periods,
-                                      left_out=left_out(m, result, index))
-
-
-def aggregate_requests(plan: ReportPlan) -> dict[str, list[Request]]:
-    """Per source, the aggregates its metrics ask for (each metric overall and by each of
-    its breakdowns, and the counts of the values each leaves out)."""
-    requests: dict[str, list[Request]] = {}
-    for m in plan.metrics:
-        if m.aggregation is not None:
-            requests.setdefault(m.spec.source, []).append(
-                Request(m.spec.id, m.aggregation, dict(m.spec.filter), ((), *m.breakdowns)))
-    for m in plan.metrics:  # the values each calculator leaves out, in the same statements
-        request = exclusion_request(m)
-        if request is not None:
-            requests.setdefault(m.spec.source, []).append(request)
-    return requests
-
-
-def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
-                    period: Period, *, readers: int | None = None) -> dict[str, MetricResult]:
-    """Every metric of the plan: aggregating metrics in one statement per source (and filter),
-    the rest from one rows query per source; a source's rows are let go once its metrics
-    are computed.
-
-    Sources are read on ``readers`` threads (default: the cores this process may use), two
-    at a time on two cores, while their metrics are computed here in the plan's order.  A
-    report's own store also counts each source's rows per period (for the gates and the
-    row counts) while it has the source open.
-    """
-    from reportgen.data.resources import tracked_connections
-    from reportgen.data.threads import ordered_map
-    from reportgen.errors import ResourceError
-    from reportgen.render.pool import default_jobs
-
-    results: dict[str, MetricResult] = {}
-    by_source: dict[str, list[MetricPlan]] = {}
-    for metric in plan.metrics:
-        by_source.setdefault(metric.spec.source, []).append(metric)
-    whole = isinstance(store, DataStore)
-    if whole:  # sources no metric reads are still opened and counted for the model
-        for name in plan.definition.sources:
-            by_source.setdefault(name, [])
-
-    requests = aggregate_requests(plan)
-
-    def read(item: tuple[str, list[MetricPlan]]) -> tuple[Any, Any]:
-        source, metrics = item
-        result = frame = None
-        if requests.get(source):
-            result = store.aggregate(source, requests[source])
-        with_rows = [m for m in metrics if m.aggregation is None]
-        if with_rows:  # one query serves every metric of the source that needs rows
-            frame = store.rows(source, [c for m in with_rows for c in m.columns()])
-        if whole:
-            store.facts(source)  # type: ignore[union-attr]
-        return result, frame
-
-    items = list(by_source.items())
-    # running out of memory on one source stops the others at once (they would likely
-    # run out too, and the run cannot complete without it)
-    with tracked_connections() as live, \
-            closing(ordered_map(read, items, readers or default_jobs(), urgent=ResourceError,
-                                stop=live.interrupt)) as reads:
-        for (_, metrics), (result, frame) in zip(items, reads, strict=True):
-            _evaluate_source(metrics, result or Result({}), frame, store, period, results)
-    from reportgen.data.privacy import mask_results
-    from reportgen.text.truncate import shorten_segments
-
-    # one place every output reads from: small segments over personal data are counted only,
-    # and segment names too long for a table cell or a sentence are cut (with a footnote)
-    return shorten_segments(mask_results(plan.definition,
-                                         {m.spec.id: results[m.spec.id] for m in plan.metrics}))
-
-
 def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],
                    rows: Rows, period: Period) -> tuple[Finding, ...]:
     from reportgen.insights import build_insights as find
@@ -204,53 +79,6 @@ def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],
     definition = plan.definition
     return tuple(find(definition, metrics, rows, period, history_of(definition, period),
                       {m.spec.id: m for m in plan.metrics}))
-
-
-def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult], period: Period,
-                 before: MutableMapping[str, Figure] | None = None) -> dict[str, Figure]:
-    """The report's charts.  With ``before`` (figures drawn earlier from the same metrics,
-    by ``chart_key``), a chart drawn with the same title, theme and params is taken from
-    there; ``before`` is left holding this build's figures only."""
-    from reportgen.report.assemble import theme_of
-    from reportgen.report.editorial import with_value_labels
-
-    definition = plan.definition
-    theme = theme_of(definition)
-    metrics = {metric_id: with_value_labels(result) for metric_id, result in metrics.items()}
-    used = {chart_id for section in definition.sections for chart_id in section.charts}
-    figures: dict[str, Figure] = {}
-    keys: dict[str, Figure] = {}
-    for chart in plan.charts:
-        spec = chart.spec
-        if spec.id not in used:
-            continue
-        request = ChartRequest(
-            id=spec.id, title=spec.title or metrics[spec.metric_ids[0]].label,
-            metrics=tuple(metrics[m] for m in spec.metric_ids), theme=theme,
-            period_label=period.label)
-        key = chart_key(request, chart.params, spec.type, spec.metric_ids)
-        found = before.get(key) if before is not None else None
-        figures[spec.id] = found if found is not None else chart.builder.build(request,
-                                                                              chart.params)
-        keys[key] = figures[spec.id]
-    if before is not None:
-        before.clear()
-        before.update(keys)
-    return figures
-
-
-def chart_key(request: ChartRequest, params: BaseModel, kind: str,
-              metric_ids: Sequence[str]) -> str:
-    """What a drawn chart depends on besides its metrics' values: its kind, id, metrics,
-    title, theme, period label, params and the locale it is written in (the values are the
-    same for every figure kept with one computation, see ``reportgen.run.reuse``)."""
-    import hashlib
-
-    parts = [kind, request.id, ",".join(metric_ids), request.title, repr(request.theme),
-             request.period_label,
-             params.model_dump_json(),
-             str(text.current_locale())]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def read_actions(loaded: LoadedDefinition) -> tuple[ActionSpec, ...] | None:

@@ -48,7 +48,7 @@ class Ingredients:
     row_counts: Mapping[str, int]
     quality: tuple[QualityCounts, ...]
     data_fingerprints: Mapping[str, str]
-    #: the charts drawn from these metrics, by ``run.build.chart_key`` (title, theme, params)
+    #: the charts drawn from these metrics, by ``run.figures.chart_key`` (title, theme, params)
     figures: Mapping[str, Figure] = field(default_factory=dict)
 
 

@@ -22,7 +22,8 @@ from PIL import Image
 from pydantic import BaseModel, ValidationError
 from support import chart_factories as f
 
-from reportgen.charts import CHARTS, ChartDataError, ChartError
+from reportgen.charts import CHARTS, ChartDataError, ChartError, params_model
+from reportgen.charts.params import BUILTIN_PARAMS
 from reportgen.charts.units import format_count, format_value
 from reportgen.errors import InputError, UnknownNameError
 from reportgen.report.model.metric_results import BreakdownRow
@@ -108,6 +109,16 @@ def test_builtins_are_registered_with_docs() -> None:
         assert issubclass(builder.Params, BaseModel)
         for field_name, field in builder.Params.model_fields.items():
             assert field.description, f"{name}.{field_name} has no description"
+
+
+def test_the_builtins_params_are_known_without_their_drawing_code() -> None:
+    # the plan takes a built-in chart's params model from charts.params (no matplotlib):
+    # it must be the very model its builder validates with
+    assert set(BUILTIN_PARAMS) == BUILTINS
+    for name in BUILTINS:
+        assert params_model(name) is BUILTIN_PARAMS[name] is CHARTS.instance(name).Params
+    with pytest.raises(UnknownNameError, match="did you mean 'trend'"):
+        params_model("trnd")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

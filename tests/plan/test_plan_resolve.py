@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
+from support.paths import REPO
 
 from reportgen.definition import load_definition as load_document
 from reportgen.errors import DefinitionError
@@ -60,3 +64,20 @@ def test_a_definition_loaded_without_the_registry_checks_is_validated_by_resolve
                "'scael'; did you mean 'scale'?" in p for p in problems), problems
     assert any(p.startswith(f"{path}:{chart_line}:") and "charts[0].params.top:" in p
                for p in problems), problems
+
+
+def test_resolving_the_demo_plan_leaves_the_drawing_code_unloaded() -> None:
+    # A regeneration that reuses every figure resolves the plan and draws nothing: matplotlib
+    # (~0.4 s) is loaded only when a chart's builder is asked for.
+    script = """
+import sys
+from reportgen.plan import load_definition, resolve
+plan = resolve(load_definition("configs/monthly_quality_report.yaml"))
+print(len(plan.charts), "matplotlib" in sys.modules)
+print(plan.charts[0].builder.name == plan.charts[0].spec.type, "matplotlib" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=REPO, check=True)
+    resolved, drawn = done.stdout.split("\n")[:2]
+    assert resolved.split()[1] == "False" and int(resolved.split()[0]) > 0, done.stdout
+    assert drawn == "True True", done.stdout

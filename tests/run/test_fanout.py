@@ -34,7 +34,7 @@ def _filtered(loaded, queue: str):
 
 def _metrics_of(loaded, period):
     from reportgen.plan import resolve
-    from reportgen.run.build import compute_metrics, open_store
+    from reportgen.run.compute import compute_metrics, open_store
 
     plan = resolve(loaded)
     with open_store(plan, period) as store:

@@ -36,7 +36,7 @@ def plain(value: Any) -> Any:
 def metric_results(config: Path, period_text: str) -> dict[str, Any]:
     from reportgen.period import Period
     from reportgen.plan import load_definition, resolve
-    from reportgen.run.build import compute_metrics, open_store
+    from reportgen.run.compute import compute_metrics, open_store
 
     plan = resolve(load_definition(config))
     spec = plan.definition.period
