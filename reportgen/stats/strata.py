@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
+from reportgen import text
 from reportgen.stats.intervals import wilson_interval
 
 #: Below this expected count in a cell the chi-square reference is not trusted (Cochran's
@@ -68,7 +69,7 @@ def mix_test(sampled: npt.ArrayLike, totals: npt.ArrayLike) -> MixTest | None:
     # a draw ties the observed table when its statistic equals it up to rounding
     exceed = int(np.count_nonzero(null >= statistic * (1 - 1e-9)))
     return MixTest(statistic, df, (1 + exceed) / (DRAWS + 1),
-                   f"Pearson chi-square, Monte Carlo p-value ({DRAWS:,} draws)")
+                   f"Pearson chi-square, Monte Carlo p-value ({text.count(DRAWS)} draws)")
 
 
 def stratum_tests(sampled: npt.ArrayLike, totals: npt.ArrayLike) -> list[float | None]:

@@ -43,6 +43,7 @@ from reportgen.text.number import (
     p_value,
     percent,
     plain,
+    seconds,
     share,
     shown,
     shown_difference,
@@ -65,7 +66,7 @@ from reportgen.text.words import humanise, join_names, plural, plural_noun, valu
 
 __all__ = [
     "DEFAULT_LOCALE", "MINUS", "MISSING", "RANGE", "STATUSES", "StatusStyle", "change",
-    "change_words", "check_locale", "clock", "confidence_label", "count", "current_locale", "date_range",
+    "change_words", "check_locale", "clock", "confidence_label", "count", "current_locale", "seconds", "date_range",
     "day", "decimal", "footnoted", "humanise", "interval", "interval_text", "is_missing", "value_label",
     "join_names",
     "locale_scope", "month", "month_axis", "n_text", "p_value", "parse_locale", "percent", "period_label",

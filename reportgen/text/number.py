@@ -105,6 +105,15 @@ def count(n: float | None, locale: str | None = None) -> str:
     return MISSING if is_missing(n) else decimal(float(n), 0, locale)  # type: ignore[arg-type]
 
 
+def seconds(value: float | None, locale: str | None = None) -> str:
+    """A duration in seconds as a person reads it: ``0.4 s`` under ten seconds (where a
+    whole number would say 0), ``12 s`` beyond."""
+    if is_missing(value):
+        return MISSING
+    amount = float(value)  # type: ignore[arg-type]
+    return f"{decimal(amount, 1 if amount < 10 else 0, locale)} s"
+
+
 def value(number: float | None, unit: Unit | str, locale: str | None = None,
           decimals: int | None = None) -> str:
     """A metric value in its unit (see the module rules); ``None`` -> ``—``."""

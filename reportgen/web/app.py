@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from reportgen import text
 from reportgen.errors import ReportgenError
 from reportgen.executors.job_thread import JobQueue
 from reportgen.executors.placement import LedgerJobExecutor
@@ -254,7 +255,10 @@ async def job_status(request: Request) -> Response:
     job = request.app.state.jobs.get(request.path_params["job_id"])
     if job is None:
         raise HTTPException(404, "no such job")
-    return JSONResponse(job.to_json(web_config(request).now()))
+    now = web_config(request).now()
+    elapsed = job.elapsed(now)
+    return JSONResponse({**job.to_json(now),
+                         "elapsed_text": text.seconds(elapsed) if elapsed is not None else None})
 
 
 async def audit_page(request: Request) -> Response:

@@ -23,7 +23,7 @@ from reportgen.web.catalog import Entry, load_catalog
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # dates and numbers on the pages are written by reportgen.text, as in the reports
 TEMPLATES.env.filters.update(plain=text.plain, timestamp=text.timestamp, clock=text.clock, day=text.day,
-                             count=text.count)
+                             count=text.count, seconds=text.seconds)
 
 
 def _in_words(cron: str) -> str:

@@ -185,3 +185,12 @@ def test_settings_levels_and_axis_labels_follow_the_locale(locale):
     assert text.quarter_axis(date(2026, 7, 1), locale) == format_date(
         date(2026, 7, 1), "QQQ yy", locale=locale)
     assert text.week_axis(date(2026, 10, 12), locale) == "W42 26"  # ISO week 42
+
+
+def test_a_duration_in_seconds_keeps_a_decimal_only_while_it_would_round_to_nothing():
+    from reportgen.text import seconds
+
+    assert seconds(0.44) == "0.4 s" and seconds(9.96) == "10.0 s"
+    assert seconds(12.6) == "13 s" and seconds(1234.0) == "1,234 s"
+    assert seconds(0.44, "de") == "0,4 s"
+    assert seconds(None) == text.MISSING
