@@ -296,11 +296,6 @@ def iqs_details(rows: pd.DataFrame, params: AutoQaParams) -> dict[str, Any]:
         "confirmed_column": params.confirmed_column}
 
 
-def _previous_frame(history: HistoryFrames | None) -> pd.DataFrame | None:
-    if history is None or history.current is None:
-        return None
-    return history.frames.get(history.current.previous().key)
-
 
 @CALCULATORS.register("autoqa_governance")
 class AutoQaGovernance(Calculator):
@@ -342,7 +337,7 @@ class AutoQaGovernance(Calculator):
         assert isinstance(params, AutoQaParams)
         rows = scored_rows(frame, params)
         items = item_table(rows, params)
-        before = _previous_frame(history)
+        before = history.previous() if history is not None else None
         previous = None if before is None else item_table(scored_rows(before, params), params)
         tested = add_drift(items, previous, params)
         return {

@@ -132,6 +132,12 @@ class HistoryFrames:
         joined = pd.concat(parts)
         return joined.loc[~joined.index.duplicated(keep="last")]
 
+    def previous(self) -> pd.DataFrame | None:
+        """The rows of the period before the report period (None when not kept)."""
+        if self.current is None:
+            return None
+        return self.frames.get(self.current.previous().key)
+
 
 class Calculator:
     """Base class of calculators.  Subclasses set the class attributes and ``estimate``."""

@@ -253,11 +253,6 @@ def overturn_details(frame: pd.DataFrame, before: pd.DataFrame | None,
     return out
 
 
-def _previous_frame(history: HistoryFrames | None) -> pd.DataFrame | None:
-    if history is None or history.current is None:
-        return None
-    return history.frames.get(history.current.previous().key)
-
 
 @CALCULATORS.register("moderation_quality")
 class ModerationQuality(Calculator):
@@ -299,7 +294,7 @@ class ModerationQuality(Calculator):
                 history: HistoryFrames) -> Mapping[str, Any]:
         assert isinstance(params, ModerationParams)
         table = labelled_decisions(frame, params)
-        before = _previous_frame(history)
+        before = history.previous() if history is not None else None
         previous = None if before is None else labelled_decisions(before, params)
         return {
             "measure": params.measure, "interval": params.interval,

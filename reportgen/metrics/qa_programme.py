@@ -144,12 +144,6 @@ def _holm(rows: list[dict[str, Any]], key: str, out: str, alpha: float) -> None:
             row[out] = None if value is None else float(value)
 
 
-def _previous_frame(history: HistoryFrames) -> pd.DataFrame | None:
-    if history is None or history.current is None:
-        return None
-    key = history.current.previous().key
-    return history.frames.get(key)
-
 
 @CALCULATORS.register("reviewer_consistency")
 class ReviewerConsistency(Calculator):
@@ -172,7 +166,7 @@ class ReviewerConsistency(Calculator):
     def details(self, frame: pd.DataFrame, params: CalculatorParams,
                 history: HistoryFrames) -> Mapping[str, Any]:
         assert isinstance(params, ConsistencyParams)
-        before = _previous_frame(history)
+        before = history.previous() if history is not None else None
         previous = None if before is None else rating_deviations(before, params)
         rows = reviewer_table(rating_deviations(frame, params), params, previous)
         return {"reviewers": rows, "reference": params.reference,
