@@ -89,7 +89,7 @@ def engine(args: argparse.Namespace) -> None:
         with text.locale_scope(d.locale), open_store(plan, period) as store:
             metrics = stages.run("data: aggregates and rows", lambda: compute_metrics(
                 plan, store, period))
-            gates = stages.run("gates", lambda: tuple(check_gates(d, store, metrics, period)))
+            gates = stages.run("gates", lambda: tuple(check_gates(plan, store, metrics, period)))
             findings = stages.run("insights", lambda: build_insights(
                 plan, metrics, StoreRows(store), period))
             rows = {name: store.count(name, period) for name in d.sources}

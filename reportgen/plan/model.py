@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeAlias, TypeVar
 
 from pydantic import BaseModel
 
@@ -188,3 +188,8 @@ class ReportPlan(Generic[M_co, Chart_co]):
     def headline(self) -> tuple[str, ...]:
         """The headline metrics (``headline_metrics``)."""
         return headline_metrics(self.definition)
+
+
+#: A plan whatever its metrics' calculators and its charts' builders are: what a stage
+#: below ``metrics`` and ``charts`` takes (it reads the plan's own fields, not theirs).
+AnyReportPlan: TypeAlias = ReportPlan[MetricPlan[object, object], ChartPlan[ChartBuilding]]

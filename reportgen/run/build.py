@@ -198,7 +198,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
     started = time.perf_counter()
     with open_store(plan, period, extra) as store:
         metrics = compute_metrics(plan, store, period)
-        gates = tuple(check_gates(definition, store, metrics, period))
+        gates = tuple(check_gates(plan, store, metrics, period))
         held = [g.message for g in gates if g.holds]
         if held:
             raise GateFailure(held)
@@ -264,7 +264,6 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime,
                   reuse_dir: Path | None = None) -> BuildResult:
     with stage("plan"):
         plan = resolve(loaded)
-        definition = plan.definition
         actions = read_actions(loaded)
     name = None
     if reuse_dir is not None:
@@ -285,7 +284,7 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime,
         with stage("data"):
             metrics = compute_metrics(plan, store, period)
         with stage("gates"):
-            gates = tuple(check_gates(definition, store, metrics, period))
+            gates = tuple(check_gates(plan, store, metrics, period))
         held = [g.message for g in gates if g.holds]
         if held:
             raise GateFailure(held)

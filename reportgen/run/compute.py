@@ -140,5 +140,5 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
 
     # one place every output reads from: small segments over personal data are counted only,
     # and segment names too long for a table cell or a sentence are cut (with a footnote)
-    return shorten_segments(mask_results(plan.definition,
-                                         {m.spec.id: results[m.spec.id] for m in plan.metrics}))
+    return shorten_segments(mask_results(plan, {m.spec.id: results[m.spec.id]
+                                                for m in plan.metrics}))
