@@ -85,7 +85,7 @@ def engine(args: argparse.Namespace) -> None:
         d = plan.definition
         period = Period.parse(args.period, d.period.grain, d.period.timezone)
         print(f"--- {d.id} {period.label}: {len(d.metrics)} metrics, {len(d.sources)} sources, "
-              f"{len(history_of(d, period))} periods", flush=True)
+              f"{len(history_of(plan, period))} periods", flush=True)
         with text.locale_scope(d.locale), open_store(plan, period) as store:
             metrics = stages.run("data: aggregates and rows", lambda: compute_metrics(
                 plan, store, period))

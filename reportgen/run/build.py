@@ -76,9 +76,7 @@ def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],
                    rows: Rows, period: Period) -> tuple[Finding, ...]:
     from reportgen.insights import build_insights as find
 
-    definition = plan.definition
-    return tuple(find(definition, metrics, rows, period, history_of(definition, period),
-                      {m.spec.id: m for m in plan.metrics}))
+    return tuple(find(plan, metrics, rows, period, history_of(plan, period)))
 
 
 def read_actions(loaded: LoadedDefinition) -> tuple[ActionSpec, ...] | None:
