@@ -102,9 +102,9 @@ def engine(args: argparse.Namespace) -> None:
                 replay["setup"] = [_relinked(sql, work, real) for sql in replay["setup"]]
             figures = stages.run("charts", lambda: build_charts(plan, metrics, period))
             model = stages.run("assemble the model", lambda: assemble_model(
-                plan.loaded, period, now=NOW, metrics=metrics, figures=figures,
+                plan, period, now=NOW, metrics=metrics, figures=figures,
                 findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
-                code_version=__version__, actions=read_actions(plan.loaded)))
+                code_version=__version__, actions=read_actions(plan)))
         out = work / "report.pdf"
         stages.run("render PDF", lambda: render_pdf(model, out))
         stages.total("total")

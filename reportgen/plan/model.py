@@ -66,13 +66,6 @@ class Settings:
         )
 
 
-def headline_metrics(definition: Definition) -> tuple[str, ...]:
-    """The report's headline metrics, in order: the definition's ``summary``, or every
-    section's first KPI.  The summary's KPI tiles and the headline claims both use them."""
-    chosen = definition.summary or [s.kpis[0] for s in definition.sections if s.kpis]
-    return tuple(dict.fromkeys(chosen))
-
-
 @dataclass(frozen=True)
 class Validated:
     """Params as written and as validated by their entry's model."""
@@ -184,12 +177,26 @@ class ReportPlan(Generic[M_co, Chart_co]):
                 return plan
         raise KeyError(metric_id)
 
+    def chart(self, chart_id: str) -> Chart_co:
+        for plan in self.charts:
+            if plan.id == chart_id:
+                return plan
+        raise KeyError(chart_id)
+
     @property
     def headline(self) -> tuple[str, ...]:
         """The headline metrics (``headline_metrics``)."""
-        return headline_metrics(self.definition)
+        return headline_metrics(self)
 
 
 #: A plan whatever its metrics' calculators and its charts' builders are: what a stage
 #: below ``metrics`` and ``charts`` takes (it reads the plan's own fields, not theirs).
 AnyReportPlan: TypeAlias = ReportPlan[MetricPlan[object, object], ChartPlan[ChartBuilding]]
+
+
+def headline_metrics(plan: AnyReportPlan) -> tuple[str, ...]:
+    """The report's headline metrics, in order: the definition's ``summary``, or every
+    section's first KPI.  The summary's KPI tiles and the headline claims both use them."""
+    definition = plan.definition
+    chosen = definition.summary or [s.kpis[0] for s in definition.sections if s.kpis]
+    return tuple(dict.fromkeys(chosen))
