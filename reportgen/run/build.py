@@ -20,7 +20,6 @@ from reportgen.data.gates import GateResult, check_gates
 from reportgen.data.rows import Rows, StoreRows
 from reportgen.definition import LoadedDefinition, locating
 from reportgen.definition.content_specs import OutputSpec
-from reportgen.definition.document import Definition
 from reportgen.errors import DefinitionError, GateFailure, Problem
 from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
@@ -314,12 +313,14 @@ def changed_sources(before: Mapping[str, str], now: Mapping[str, str]) -> list[s
     return sorted(name for name in {*before, *now} if before.get(name) != now.get(name))
 
 
-def output_path(out_dir: Path, definition: Definition, output: OutputSpec, period_key: str) -> Path:
+def output_path(out_dir: Path, report_id: str, output: OutputSpec, period_key: str) -> Path:
+    """Where ``output`` of the report ``report_id`` for the period ``period_key`` is written:
+    its filename template filled in, never outside ``out_dir``."""
     from reportgen.errors import OutputPathError
     from reportgen.render.files import file_in
 
     try:
-        name = output.filename.format(report=definition.id, period=period_key, ext=output.format)
+        name = output.filename.format(report=report_id, period=period_key, ext=output.format)
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
         raise OutputPathError(output.filename, f"cannot be filled in ({exc!r})") from None
     return file_in(out_dir, name)
@@ -333,7 +334,7 @@ def render_outputs(loaded: LoadedDefinition, result: BuildResult, out_dir: Path)
     result = result.drawn()
     artifacts: list[Artifact] = []
     for output in loaded.definition.outputs:
-        path = output_path(out_dir, loaded.definition, output, result.model.period.key)
+        path = output_path(out_dir, loaded.definition.id, output, result.model.period.key)
         renderer = RENDERERS.instance(output.format)
         # checked when the definition loaded; here only typed for the renderer
         options = options_model(renderer).model_validate(output.options)
