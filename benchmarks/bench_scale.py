@@ -85,11 +85,11 @@ def engine(args: argparse.Namespace) -> None:
         d = plan.definition
         period = Period.parse(args.period, d.period.grain, d.period.timezone)
         print(f"--- {d.id} {period.label}: {len(d.metrics)} metrics, {len(d.sources)} sources, "
-              f"{len(history_of(d, period))} periods", flush=True)
+              f"{len(history_of(plan, period))} periods", flush=True)
         with text.locale_scope(d.locale), open_store(plan, period) as store:
             metrics = stages.run("data: aggregates and rows", lambda: compute_metrics(
                 plan, store, period))
-            gates = stages.run("gates", lambda: tuple(check_gates(d, store, metrics, period)))
+            gates = stages.run("gates", lambda: tuple(check_gates(plan, store, metrics, period)))
             findings = stages.run("insights", lambda: build_insights(
                 plan, metrics, StoreRows(store), period))
             rows = {name: store.count(name, period) for name in d.sources}
@@ -102,9 +102,9 @@ def engine(args: argparse.Namespace) -> None:
                 replay["setup"] = [_relinked(sql, work, real) for sql in replay["setup"]]
             figures = stages.run("charts", lambda: build_charts(plan, metrics, period))
             model = stages.run("assemble the model", lambda: assemble_model(
-                plan.loaded, period, now=NOW, metrics=metrics, figures=figures,
+                plan, period, now=NOW, metrics=metrics, figures=figures,
                 findings=findings, gates=gates, input_hashes=hashes, row_counts=rows,
-                code_version=__version__, actions=read_actions(plan.loaded)))
+                code_version=__version__, actions=read_actions(plan)))
         out = work / "report.pdf"
         stages.run("render PDF", lambda: render_pdf(model, out))
         stages.total("total")

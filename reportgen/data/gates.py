@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from reportgen import text
 from reportgen.data.store import DataStore
-from reportgen.definition.document import Definition
 from reportgen.definition.schedule_specs import GateSpec
 from reportgen.period import Period
+from reportgen.plan.model import AnyReportPlan
 from reportgen.report.model.metric_results import MetricResult
 
 
@@ -105,6 +105,7 @@ def _left_out_share(gate: GateSpec, result: MetricResult | None, period: Period,
                       f"were left out ({why or 'none'}); at most {text.percent(gate.max, 1)} allowed")
 
 
-def check_gates(definition: Definition, store: DataStore,
+def check_gates(plan: AnyReportPlan, store: DataStore,
                 metrics: Mapping[str, MetricResult], period: Period) -> Sequence[GateResult]:
-    return tuple(check_gate(g, store, metrics, period) for g in definition.gates)
+    """Every gate of the plan's definition, in its order."""
+    return tuple(check_gate(g, store, metrics, period) for g in plan.definition.gates)

@@ -14,7 +14,7 @@ from reportgen.definition.pii import personal_columns
 
 if TYPE_CHECKING:
     from reportgen.definition.content_specs import SourceSpec
-    from reportgen.definition.document import Definition
+    from reportgen.plan.model import AnyReportPlan
     from reportgen.report.model.metric_results import BreakdownRow, MetricResult
 
 
@@ -25,19 +25,18 @@ def missing_in_data(spec: SourceSpec, available: Iterable[str]) -> list[str]:
             if entry not in have and spec.rename.get(entry) not in have and entry not in spec.derive]
 
 
-def personal_breakdowns(definition: Definition) -> dict[str, set[str]]:
+def personal_breakdowns(plan: AnyReportPlan) -> dict[str, set[str]]:
     """Per metric id, the breakdown keys ('queue,agent_name') that read a personal column
     (one ``allow_pii`` lets through: the others never pass validation)."""
     out: dict[str, set[str]] = {}
-    for metric in definition.metrics:
-        source = definition.sources.get(metric.source)
+    for metric in plan.metrics:
+        source = plan.sources.get(metric.spec.source)
         if source is None:
             continue
-        personal = personal_columns(source)
-        for entry in metric.by:
-            columns = [entry] if isinstance(entry, str) else list(entry)
+        personal = personal_columns(source.spec)
+        for columns in metric.breakdowns:
             if any(c in personal for c in columns):
-                out.setdefault(metric.id, set()).add(",".join(columns))
+                out.setdefault(metric.spec.id, set()).add(",".join(columns))
     return out
 
 
@@ -63,9 +62,9 @@ def count_suppressed(result: MetricResult, keys: Iterable[str]) -> MetricResult:
     return replace(result, breakdowns=breakdowns)
 
 
-def mask_results(definition: Definition,
+def mask_results(plan: AnyReportPlan,
                  results: Mapping[str, MetricResult]) -> dict[str, MetricResult]:
     """Every metric result, with personal breakdowns' suppressed segments counted, not named."""
-    personal = personal_breakdowns(definition)
+    personal = personal_breakdowns(plan)
     return {metric_id: count_suppressed(result, personal[metric_id])
             if metric_id in personal else result for metric_id, result in results.items()}

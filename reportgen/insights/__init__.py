@@ -50,7 +50,6 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from reportgen.data.rows import Rows
-from reportgen.definition.document import Definition
 from reportgen.insights.audit_sample import audit_sample_findings
 from reportgen.insights.autoqa import autoqa_findings
 from reportgen.insights.calibration import calibration_findings
@@ -75,6 +74,7 @@ from reportgen.insights.severity import KIND_ORDER
 from reportgen.insights.targets import target_findings
 from reportgen.insights.themes import theme_findings
 from reportgen.period import Period
+from reportgen.plan.model import ChartBuilding, ChartPlan, ReportPlan
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.sections import Finding
 
@@ -84,20 +84,20 @@ if TYPE_CHECKING:
 __all__ = ["build_insights", "rank"]
 
 
-def build_insights(definition: Definition, metrics: Mapping[str, MetricResult],
+def build_insights(plan: ReportPlan[ResolvedMetric, ChartPlan[ChartBuilding]],
+                   metrics: Mapping[str, MetricResult],
                    frames: Rows | Mapping[str, pd.DataFrame], period: Period,
-                   history: Sequence[Period],
-                   plans: Mapping[str, ResolvedMetric]) -> tuple[Finding, ...]:
+                   history: Sequence[Period]) -> tuple[Finding, ...]:
     """Every finding for ``period``, ranked by impact (severity, highest first).
 
     ``frames`` gives a source's rows over the whole history window (a ``Rows`` that queries
     them where they live, or a mapping of source name to a frame), with the ``__period__``
     column and the source's time column in the report timezone; ``history`` is the window's
-    periods, oldest first, ending with ``period``; ``plans`` the resolved metrics by id (their
-    statistics settings are the ones findings test at).  Only the few findings that need rows
-    (calibration drift, interventions) read them, and only their columns and subset.
+    periods, oldest first, ending with ``period``.  The plan's metrics hold the statistics
+    settings findings test at.  Only the few findings that need rows (calibration drift,
+    interventions) read them, and only their columns and subset.
     """
-    ctx = InsightContext.build(definition, metrics, frames, period, history, plans)
+    ctx = InsightContext.build(plan, metrics, frames, period, history)
     found: list[Finding] = []
     found += change_findings(ctx)
     for metric in metrics.values():

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from reportgen.data.rows import Rows, as_rows
 from reportgen.definition.content_specs import MetricSpec
-from reportgen.definition.document import Definition
 from reportgen.insights.severity import severity as impact
 from reportgen.insights.text import Verdict
 from reportgen.period import Period
-from reportgen.plan.model import headline_metrics
+from reportgen.plan.model import ChartBuilding, ChartPlan, ReportPlan
 from reportgen.report.model.metric_results import MetricResult, Tone
 from reportgen.report.model.sections import Finding
 
 if TYPE_CHECKING:
+    from reportgen.definition.document import Definition
     from reportgen.metrics.engine import ResolvedMetric
 
 
@@ -24,21 +24,25 @@ if TYPE_CHECKING:
 class InsightContext:
     """The inputs of ``build_insights`` plus the per-metric settings findings depend on."""
 
-    definition: Definition
+    plan: ReportPlan[ResolvedMetric, ChartPlan[ChartBuilding]]
     metrics: Mapping[str, MetricResult]
     frames: Rows
     period: Period
     history: Sequence[Period]
-    #: the resolved metrics (calculator, validated params, statistics settings), by metric id
+    #: the plan's metrics (calculator, validated params, statistics settings), by metric id
     plans: Mapping[str, ResolvedMetric]
     headline: frozenset[str]
 
     @classmethod
-    def build(cls, definition: Definition, metrics: Mapping[str, MetricResult],
-              frames: Rows | Mapping[str, Any], period: Period,
-              history: Sequence[Period], plans: Mapping[str, ResolvedMetric]) -> InsightContext:
-        return cls(definition, metrics, as_rows(frames), period, tuple(history), dict(plans),
-                   frozenset(headline_metrics(definition)))
+    def build(cls, plan: ReportPlan[ResolvedMetric, ChartPlan[ChartBuilding]],
+              metrics: Mapping[str, MetricResult], frames: Rows | Mapping[str, Any],
+              period: Period, history: Sequence[Period]) -> InsightContext:
+        return cls(plan, metrics, as_rows(frames), period, tuple(history),
+                   {m.spec.id: m for m in plan.metrics}, frozenset(plan.headline))
+
+    @property
+    def definition(self) -> Definition:
+        return self.plan.definition
 
     def spec(self, metric_id: str) -> MetricSpec | None:
         """The metric's definition, or None for a result the definition does not declare."""

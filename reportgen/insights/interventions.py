@@ -227,7 +227,7 @@ def _difference_in_differences(ctx: InsightContext, item: InterventionSpec, repo
     control = (calc.estimate(others.loc[~is_after], params),
                calc.estimate(others.loc[is_after], params))
     minimum, alpha, unit = ctx.min_n(metric.metric_id), ctx.alpha(metric.metric_id), metric.unit
-    level = spec.confidence or ctx.definition.statistics.confidence
+    level = plan.settings.confidence
     treated_name = _group_name(item.scope[item.control.column])
     control_name = _group_name(list(item.control.values))
     numbers: dict[str, Any] = {

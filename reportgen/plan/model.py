@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeAlias, TypeVar
 
 from pydantic import BaseModel
 
@@ -64,13 +64,6 @@ class Settings:
             confidence=spec.confidence if spec.confidence is not None else defaults.confidence,
             alpha=spec.alpha if spec.alpha is not None else defaults.alpha,
         )
-
-
-def headline_metrics(definition: Definition) -> tuple[str, ...]:
-    """The report's headline metrics, in order: the definition's ``summary``, or every
-    section's first KPI.  The summary's KPI tiles and the headline claims both use them."""
-    chosen = definition.summary or [s.kpis[0] for s in definition.sections if s.kpis]
-    return tuple(dict.fromkeys(chosen))
 
 
 @dataclass(frozen=True)
@@ -184,7 +177,26 @@ class ReportPlan(Generic[M_co, Chart_co]):
                 return plan
         raise KeyError(metric_id)
 
+    def chart(self, chart_id: str) -> Chart_co:
+        for plan in self.charts:
+            if plan.id == chart_id:
+                return plan
+        raise KeyError(chart_id)
+
     @property
     def headline(self) -> tuple[str, ...]:
         """The headline metrics (``headline_metrics``)."""
-        return headline_metrics(self.definition)
+        return headline_metrics(self)
+
+
+#: A plan whatever its metrics' calculators and its charts' builders are: what a stage
+#: below ``metrics`` and ``charts`` takes (it reads the plan's own fields, not theirs).
+AnyReportPlan: TypeAlias = ReportPlan[MetricPlan[object, object], ChartPlan[ChartBuilding]]
+
+
+def headline_metrics(plan: AnyReportPlan) -> tuple[str, ...]:
+    """The report's headline metrics, in order: the definition's ``summary``, or every
+    section's first KPI.  The summary's KPI tiles and the headline claims both use them."""
+    definition = plan.definition
+    chosen = definition.summary or [s.kpis[0] for s in definition.sections if s.kpis]
+    return tuple(dict.fromkeys(chosen))

@@ -32,12 +32,12 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from reportgen import text
 from reportgen.definition.checks import Collector, pydantic_problems
-from reportgen.definition.document import Definition
 from reportgen.definition.fields import Strict
 from reportgen.definition.yaml_loader import LineMap, load_yaml
 from reportgen.errors import DefinitionError, Location, Problem
 from reportgen.insights.text import scope_phrase
 from reportgen.period import Period
+from reportgen.plan.model import AnyReportPlan
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.report_model import ActionItem, ActionRegister, Readout, ReadoutItem
 from reportgen.report.model.sections import Finding
@@ -99,8 +99,9 @@ class ActionsFile(Strict):
     actions: list[ActionSpec] = Field(default_factory=list)
 
 
-def load_actions(path: Path, definition: Definition) -> tuple[ActionSpec, ...]:
-    """Read and check the register; raises DefinitionError naming every bad field's line."""
+def load_actions(path: Path, plan: AnyReportPlan) -> tuple[ActionSpec, ...]:
+    """Read and check the register against the plan's metrics; raises DefinitionError naming
+    every bad field's line."""
     if not path.is_file():
         raise DefinitionError(str(path), [Problem("actions.file", "the action register does not "
                                                   "exist; expected a YAML or CSV file")])
@@ -108,7 +109,7 @@ def load_actions(path: Path, definition: Definition) -> tuple[ActionSpec, ...]:
         specs, problems = _from_csv(path)
     else:
         specs, problems = _from_yaml(path)
-    metric_ids = {m.id for m in definition.metrics}
+    metric_ids = {m.spec.id for m in plan.metrics}
     seen: set[str] = set()
     for index, spec, where in specs:
         for field in ("metric", "kpi"):

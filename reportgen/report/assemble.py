@@ -14,10 +14,8 @@ from datetime import datetime
 from reportgen import text
 from reportgen.data.gates import GateResult
 from reportgen.data.quality import QualityCounts, empty_metric_notes, metric_notes
-from reportgen.definition import LoadedDefinition
-from reportgen.definition.document import Definition
 from reportgen.period import Period
-from reportgen.plan.model import headline_metrics
+from reportgen.plan.model import AnyReportPlan
 from reportgen.report.actions import ActionSpec, action_register, readout
 from reportgen.report.editorial import (
     NOT_SHOWN,
@@ -43,8 +41,9 @@ from reportgen.report.model.sections import Figure, Finding, Section
 from reportgen.report.tiles_and_tables import breakdown_table, make_kpi
 
 
-def theme_of(definition: Definition) -> Theme:
-    spec = definition.theme
+def theme_of(plan: AnyReportPlan) -> Theme:
+    """The report's look: the definition's theme, its palette the default one if it names none."""
+    spec = plan.definition.theme
     base = Theme()
     return Theme(primary=spec.primary, accent=spec.accent,
                  palette=tuple(spec.palette) if spec.palette else base.palette,
@@ -60,7 +59,7 @@ def period_info(period: Period) -> PeriodInfo:
                       previous_label=text.period_label(previous.grain, previous.start))
 
 
-def assemble_model(loaded: LoadedDefinition, period: Period, *, now: datetime,
+def assemble_model(plan: AnyReportPlan, period: Period, *, now: datetime,
                    metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
                    findings: Sequence[Finding], gates: Sequence[GateResult],
                    input_hashes: Mapping[str, str], row_counts: Mapping[str, int],
@@ -72,21 +71,21 @@ def assemble_model(loaded: LoadedDefinition, period: Period, *, now: datetime,
     (None when the definition names none): assembly reads no file.  ``quality``: each
     source's counted drops, for the data-quality note.
     """
-    with text.locale_scope(loaded.definition.locale):
-        return _assemble(loaded, period, now=now, metrics=metrics, figures=figures,
+    with text.locale_scope(plan.definition.locale):
+        return _assemble(plan, period, now=now, metrics=metrics, figures=figures,
                          findings=findings, gates=gates, input_hashes=input_hashes,
                          row_counts=row_counts, code_version=code_version, actions=actions,
                          quality=quality)
 
 
-def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
+def _assemble(plan: AnyReportPlan, period: Period, *, now: datetime,
               metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure],
               findings: Sequence[Finding], gates: Sequence[GateResult],
               input_hashes: Mapping[str, str], row_counts: Mapping[str, int],
               code_version: str, actions: Sequence[ActionSpec] | None,
               quality: Sequence[QualityCounts] = ()) -> ReportModel:
-    definition = loaded.definition
-    theme = theme_of(definition)
+    definition = plan.definition
+    theme = theme_of(plan)
     kpis = {metric_id: make_kpi(result, theme) for metric_id, result in metrics.items()}
     ranked = [f for f in sorted(findings, key=lambda f: -f.severity) if f.kind not in NOT_SHOWN]
     editor = FindingEditor(metrics, value_labels(metrics))
@@ -97,7 +96,7 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
     told = {key for key in map(move_key, summary) if key is not None}
     sections = []
     for spec in definition.sections:
-        shown = set(spec.kpis) | {m for c in spec.charts for m in definition.chart(c).metric_ids} \
+        shown = set(spec.kpis) | {m for c in spec.charts for m in plan.chart(c).spec.metric_ids} \
             | {t.metric for t in spec.tables}
         edited: list[Finding] = []
         for finding in ranked:
@@ -123,16 +122,16 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
     shown_findings = summary + tuple(f for s in sections for f in s.findings)
     register = None if actions is None else action_register(
         actions, metrics, shown_findings, period)
-    summary_ids = headline_metrics(definition)
+    summary_ids = plan.headline
     model = ReportModel(
         report_id=definition.id, title=definition.title, organisation=definition.organisation,
         period=period_info(period), generated_at=now,
         summary_kpis=tuple(kpis[m] for m in summary_ids),
         findings=summary,
         sections=tuple(sections),
-        methodology=tuple(method_note(metrics[m.id], definition.period.grain)
-                          for m in definition.metrics),
-        provenance=Provenance(definition_hash=loaded.hash, input_hashes=dict(input_hashes),
+        methodology=tuple(method_note(metrics[m.spec.id], definition.period.grain)
+                          for m in plan.metrics),
+        provenance=Provenance(definition_hash=plan.loaded.hash, input_hashes=dict(input_hashes),
                               row_counts=dict(row_counts), code_version=code_version,
                               period=period.key, generated_at=now,
                               row_count_texts={n: text.count(c) for n, c in row_counts.items()},
@@ -140,7 +139,8 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
                                                     for note in q.notes(period.key)),
                                                   *metric_notes(metrics),
                                                   *empty_metric_notes(
-                                                      {m.id: m.source for m in definition.metrics},
+                                                      {m.spec.id: m.spec.source
+                                                       for m in plan.metrics},
                                                       metrics, row_counts),
                                                   *text.truncate.shortened_notes(metrics)])),
         theme=theme, subtitle=definition.description,
@@ -151,4 +151,4 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
         steady_text="" if summary else steady_text(
             [metrics[m] for m in summary_ids if m in metrics]),
         readout=readout(shown_findings, register))
-    return with_figures(model, definition, metrics, figures)
+    return with_figures(model, plan, metrics, figures)

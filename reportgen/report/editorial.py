@@ -10,9 +10,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 from reportgen import text
-from reportgen.definition.document import Definition
 from reportgen.insights import text as insight_text
 from reportgen.insights.headline import in_summary
+from reportgen.plan.model import AnyReportPlan
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.report_model import ReportModel, StatNote
 from reportgen.report.model.sections import Figure, Finding
@@ -70,13 +70,13 @@ def summary_findings(ranked: Sequence[Finding], count: int) -> tuple[Finding, ..
     return tuple(chosen)
 
 
-def with_figures(model: ReportModel, definition: Definition,
+def with_figures(model: ReportModel, plan: AnyReportPlan,
                  metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure]) -> ReportModel:
     """``model`` with each section's drawn charts, in the section's order, typed by unit."""
-    charts = {spec.id: spec.charts for spec in definition.sections}
+    charts = {spec.id: spec.charts for spec in plan.definition.sections}
     return dataclasses.replace(model, sections=tuple(
         dataclasses.replace(section, figures=tuple(
-            _with_unit(figures[c], metrics, definition.chart(c).metric_ids)
+            _with_unit(figures[c], metrics, plan.chart(c).spec.metric_ids)
             for c in charts.get(section.id, ()) if c in figures))
         for section in model.sections))
 

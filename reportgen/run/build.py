@@ -20,7 +20,6 @@ from reportgen.data.gates import GateResult, check_gates
 from reportgen.data.rows import Rows, StoreRows
 from reportgen.definition import LoadedDefinition, locating
 from reportgen.definition.content_specs import OutputSpec
-from reportgen.definition.document import Definition
 from reportgen.errors import DefinitionError, GateFailure, Problem
 from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
@@ -65,10 +64,9 @@ class BuildResult:
         if self.charts is None:
             return self
         pending = self.charts
-        definition = pending.plan.definition
-        with text.locale_scope(definition.locale), stage("charts"):
+        with text.locale_scope(pending.plan.definition.locale), stage("charts"):
             figures = build_charts(pending.plan, pending.metrics, pending.period, before)
-        model = with_figures(self.model, definition, pending.metrics, figures)
+        model = with_figures(self.model, pending.plan, pending.metrics, figures)
         return replace(self, model=model, charts=None)
 
 
@@ -76,19 +74,18 @@ def build_insights(plan: ReportPlan, metrics: Mapping[str, MetricResult],
                    rows: Rows, period: Period) -> tuple[Finding, ...]:
     from reportgen.insights import build_insights as find
 
-    definition = plan.definition
-    return tuple(find(definition, metrics, rows, period, history_of(definition, period),
-                      {m.spec.id: m for m in plan.metrics}))
+    return tuple(find(plan, metrics, rows, period, history_of(plan, period)))
 
 
-def read_actions(loaded: LoadedDefinition) -> tuple[ActionSpec, ...] | None:
+def read_actions(plan: ReportPlan) -> tuple[ActionSpec, ...] | None:
     """The definition's action register, read and checked with the other inputs (None when
     it names none); a bad row raises DefinitionError before any data is read."""
+    loaded = plan.loaded
     spec = loaded.definition.actions
     if spec is None:
         return None
     try:
-        return load_actions(loaded.resolve(spec.file), loaded.definition)
+        return load_actions(loaded.resolve(spec.file), plan)
     except DefinitionError as exc:
         if any(p.location for p in exc.problems):
             raise
@@ -99,31 +96,30 @@ def read_actions(loaded: LoadedDefinition) -> tuple[ActionSpec, ...] | None:
             for p in exc.problems]) from None
 
 
-def _finish(loaded: LoadedDefinition, plan: ReportPlan, store: DataStore | SegmentStore,
+def _finish(plan: ReportPlan, store: DataStore | SegmentStore,
             period: Period, metrics: dict[str, MetricResult], gates: tuple[GateResult, ...], *,
             now: datetime, actions: tuple[ActionSpec, ...] | None,
             kept: list[reuse.Ingredients] | None = None) -> BuildResult:
     """Findings, row counts and the model, its charts left to ``drawn()``; ``kept``
     receives what was computed from the data, for a later run to reuse."""
-    definition = loaded.definition
     with stage("insights"):
         findings = build_insights(plan, metrics, StoreRows(store), period)  # type: ignore[arg-type]
     ingredients = reuse.Ingredients(
         metrics=metrics, findings=findings, gates=gates,
-        input_hashes={name: store.fingerprint(name) for name in definition.sources},
-        row_counts={name: store.count(name, period) for name in definition.sources},
-        quality=tuple(store.quality(name) for name in definition.sources),
+        input_hashes={name: store.fingerprint(name) for name in plan.sources},
+        row_counts={name: store.count(name, period) for name in plan.sources},
+        quality=tuple(store.quality(name) for name in plan.sources),
         data_fingerprints=store.data_fingerprints())
     if kept is not None:
         kept.append(ingredients)
-    return _assembled(loaded, plan, period, ingredients, now=now, actions=actions)
+    return _assembled(plan, period, ingredients, now=now, actions=actions)
 
 
-def _assembled(loaded: LoadedDefinition, plan: ReportPlan, period: Period,
+def _assembled(plan: ReportPlan, period: Period,
                ingredients: reuse.Ingredients, *, now: datetime,
                actions: tuple[ActionSpec, ...] | None) -> BuildResult:
     """The model assembled from what was computed, its charts left to ``drawn()``."""
-    model = assemble_model(loaded, period, now=now, metrics=ingredients.metrics, figures={},
+    model = assemble_model(plan, period, now=now, metrics=ingredients.metrics, figures={},
                            findings=ingredients.findings, gates=ingredients.gates,
                            input_hashes=ingredients.input_hashes,
                            row_counts=ingredients.row_counts, code_version=__version__,
@@ -189,7 +185,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         raise ValueError(f"{definition.id} has no fan_out")
     fanout.check_fan_out(definition)
     plan = resolve(loaded)
-    actions = read_actions(loaded)
+    actions = read_actions(plan)
     segmented = fanout.segmented_sources(definition)
     extra = {name: list(spec.by) for name in segmented}
     if definition.recipients_from and definition.recipients_from.source:
@@ -198,14 +194,14 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
     started = time.perf_counter()
     with open_store(plan, period, extra) as store:
         metrics = compute_metrics(plan, store, period)
-        gates = tuple(check_gates(definition, store, metrics, period))
+        gates = tuple(check_gates(plan, store, metrics, period))
         held = [g.message for g in gates if g.holds]
         if held:
             raise GateFailure(held)
         plans = recipients.plan_segments(loaded, store, period, domains)
         data_seconds = time.perf_counter() - started
         # Charts are drawn where each report renders (in parallel), not here.
-        whole = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions)
+        whole = _finish(plan, store, period, metrics, gates, now=now, actions=actions)
         if on_built is not None and spec.include_whole:
             on_built(loaded, whole)  # rendered while the segments' data is read
         # every segment's aggregates, one statement per source and filter; each segment
@@ -234,8 +230,8 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             view = fanout.SegmentStore(store, p.segment, segmented)
             try:
                 got = compute_metrics(plan, view, period)
-                result = _finish(seg_loaded, replace(plan, loaded=seg_loaded), view, period,
-                                 got, gates, now=now, actions=actions)
+                result = _finish(replace(plan, loaded=seg_loaded), view, period, got, gates,
+                                 now=now, actions=actions)
             except Exception as exc:  # one segment's failure is its own, not the fan-out's
                 builds.append(SegmentBuild(p, seg_loaded, error=f"{type(exc).__name__}: {exc}"))
                 continue
@@ -264,8 +260,7 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime,
                   reuse_dir: Path | None = None) -> BuildResult:
     with stage("plan"):
         plan = resolve(loaded)
-        definition = plan.definition
-        actions = read_actions(loaded)
+        actions = read_actions(plan)
     name = None
     if reuse_dir is not None:
         name = reuse.key(loaded, period, current_fingerprints(loaded, period),
@@ -273,7 +268,7 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime,
         found = reuse.load(reuse_dir, name)
         if found is not None:
             with stage("reuse"):  # the same data, computed the same way: only words changed
-                result = _assembled(loaded, plan, period, found, now=now, actions=actions)
+                result = _assembled(plan, period, found, now=now, actions=actions)
             # charts whose title, theme and params are unchanged are not drawn again
             kept_figures = dict(found.figures)
             result = result.drawn(kept_figures)
@@ -285,11 +280,11 @@ def _build_report(loaded: LoadedDefinition, period: Period, *, now: datetime,
         with stage("data"):
             metrics = compute_metrics(plan, store, period)
         with stage("gates"):
-            gates = tuple(check_gates(definition, store, metrics, period))
+            gates = tuple(check_gates(plan, store, metrics, period))
         held = [g.message for g in gates if g.holds]
         if held:
             raise GateFailure(held)
-        result = _finish(loaded, plan, store, period, metrics, gates, now=now, actions=actions,
+        result = _finish(plan, store, period, metrics, gates, now=now, actions=actions,
                          kept=kept)
     figures: dict[str, Figure] = {}
     result = result.drawn(figures)
@@ -318,12 +313,14 @@ def changed_sources(before: Mapping[str, str], now: Mapping[str, str]) -> list[s
     return sorted(name for name in {*before, *now} if before.get(name) != now.get(name))
 
 
-def output_path(out_dir: Path, definition: Definition, output: OutputSpec, period_key: str) -> Path:
+def output_path(out_dir: Path, report_id: str, output: OutputSpec, period_key: str) -> Path:
+    """Where ``output`` of the report ``report_id`` for the period ``period_key`` is written:
+    its filename template filled in, never outside ``out_dir``."""
     from reportgen.errors import OutputPathError
     from reportgen.render.files import file_in
 
     try:
-        name = output.filename.format(report=definition.id, period=period_key, ext=output.format)
+        name = output.filename.format(report=report_id, period=period_key, ext=output.format)
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
         raise OutputPathError(output.filename, f"cannot be filled in ({exc!r})") from None
     return file_in(out_dir, name)
@@ -337,7 +334,7 @@ def render_outputs(loaded: LoadedDefinition, result: BuildResult, out_dir: Path)
     result = result.drawn()
     artifacts: list[Artifact] = []
     for output in loaded.definition.outputs:
-        path = output_path(out_dir, loaded.definition, output, result.model.period.key)
+        path = output_path(out_dir, loaded.definition.id, output, result.model.period.key)
         renderer = RENDERERS.instance(output.format)
         # checked when the definition loaded; here only typed for the renderer
         options = options_model(renderer).model_validate(output.options)

@@ -14,7 +14,6 @@ from typing import Any
 
 from reportgen.data import DataStore, Window
 from reportgen.data.aggregates import Request, Result
-from reportgen.definition.document import Definition
 from reportgen.metrics.engine import (
     AggregateData,
     FrameData,
@@ -30,16 +29,16 @@ from reportgen.report.model.metric_results import MetricResult
 from reportgen.run.fanout import SegmentStore
 
 
-def history_of(definition: Definition, period: Period) -> list[Period]:
+def history_of(plan: ReportPlan, period: Period) -> list[Period]:
     """The periods the report's history covers, ``period`` last."""
-    return period.trailing(definition.period.history)
+    return period.trailing(plan.definition.period.history)
 
 
 def open_store(plan: ReportPlan, period: Period,
                extra: Mapping[str, Sequence[str]] | None = None) -> DataStore:
     """The report's sources for the history window ending with ``period`` (opened lazily);
     ``extra`` names more columns to read per source (a fan-out's segment columns)."""
-    history = history_of(plan.definition, period)
+    history = history_of(plan, period)
     window = Window(history[0].start_at, period.end_at)
     extra = extra or {}
     facts: dict[str, list[str]] = {}
@@ -140,5 +139,5 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
 
     # one place every output reads from: small segments over personal data are counted only,
     # and segment names too long for a table cell or a sentence are cut (with a footnote)
-    return shorten_segments(mask_results(plan.definition,
-                                         {m.spec.id: results[m.spec.id] for m in plan.metrics}))
+    return shorten_segments(mask_results(plan, {m.spec.id: results[m.spec.id]
+                                                for m in plan.metrics}))

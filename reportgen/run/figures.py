@@ -28,7 +28,7 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult], period: 
     from reportgen.report.editorial import with_value_labels
 
     definition = plan.definition
-    theme = theme_of(definition)
+    theme = theme_of(plan)
     metrics = {metric_id: with_value_labels(result) for metric_id, result in metrics.items()}
     used = {chart_id for section in definition.sections for chart_id in section.charts}
     figures: dict[str, Figure] = {}

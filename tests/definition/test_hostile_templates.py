@@ -164,13 +164,13 @@ def test_output_path_never_leaves_the_output_folder(tmp_path: Path) -> None:
 
     definition = load_definition(_valid_definition(tmp_path)).definition
     out = tmp_path / "out"
-    good = output_path(out, definition, OutputSpec(format="pdf"), "2026-10")
+    good = output_path(out, definition.id, OutputSpec(format="pdf"), "2026-10")
     assert good == out / "mqr-2026-10.pdf"
     for name in ("../escaped-{period}.{ext}", str(tmp_path / "abs.{ext}"), "{nope}.pdf"):
         # model_construct skips validation, as a plugin's own loader might
         spec = OutputSpec.model_construct(format="pdf", filename=name)
         with pytest.raises(OutputPathError):
-            output_path(out, definition, spec, "2026-10")
+            output_path(out, definition.id, spec, "2026-10")
 
 
 @pytest.mark.parametrize("filename,found", [

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pytest
-from support.plans import metric_plans
+from support.plans import plan_of
 from test_insights_support import PERIOD, definition, window
 
 from reportgen.insights import build_insights
@@ -45,7 +45,7 @@ METRICS: tuple[tuple[str, str, str, int, int, float], ...] = (
 DEFN = definition([{"id": m, "calculator": c, "source": "survey", "by": [by]}
                    for m, c, by, *_ in METRICS],
                   alpha=ALPHA, summary=[m[0] for m in METRICS])
-PLANS = metric_plans(DEFN)
+PLAN = plan_of(DEFN)
 
 
 class Drawn:
@@ -76,9 +76,9 @@ def report(rng: np.random.Generator, effect: Mapping[str, float] | None = None
         cells = {p.key: rng.binomial(n, rate, size=segments) for p in COMPARED}
         if effect and metric_id in effect:
             cells[PERIOD.key] = rng.binomial(n, rate + effect[metric_id], size=segments)
-        metrics[metric_id] = evaluate(PLANS[metric_id], Drawn(column, cells, n), PERIOD,
+        metrics[metric_id] = evaluate(PLAN.metric(metric_id), Drawn(column, cells, n), PERIOD,
                                        COMPARED)
-    findings = build_insights(DEFN, metrics, {}, PERIOD, HISTORY, PLANS)
+    findings = build_insights(PLAN, metrics, {}, PERIOD, HISTORY)
     return findings, summary_findings(findings, DEFN.insights.summary_findings)
 
 

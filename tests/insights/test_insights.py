@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from support.plans import metric_plans
+from support.plans import plan_of
 from test_insights_support import (
     PERIOD,
     change_words,
@@ -47,7 +47,7 @@ def test_one_queue_dropping_eight_points_is_named_and_nothing_else() -> None:
              for p in history for q, n in QUEUES.items()]
     defn = definition([CSAT], alpha=0.01)
     frames = {"survey": survey_rows(rng, cells)}
-    findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
 
     segment = _only(findings, "segment_change")
     assert [(f.scope, f.direction, f.tone) for f in segment] == \
@@ -78,7 +78,7 @@ def test_a_pure_mix_shift_is_attributed_to_mix() -> None:
     defn = definition([CSAT])
     frames = {"survey": survey_rows(rng, cells, exact=True)}
     metrics = compute(defn, frames, history)
-    findings = build_insights(defn, metrics, frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), metrics, frames, PERIOD, history)
 
     driver = _only(findings, "driver")
     assert len(driver) == 1
@@ -103,7 +103,7 @@ def test_a_defect_category_that_doubles_is_named_as_a_growing_top_cause() -> Non
                "label": "Defect rate", "by": ["category"]}
     defn = definition([defects], alpha=0.01)
     frames = {"qa": scorecard_rows(rng, cells)}
-    findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
 
     growth = _only(findings, "cause_growth")
     assert [(f.scope, f.direction, f.tone) for f in growth] == \
@@ -130,7 +130,7 @@ def test_an_intervention_that_lifts_qa_score_is_measured_and_held() -> None:
                 "scope": {"queue": "Onboarding"}, "expected": "improve"}
     defn = definition([qa], interventions=[coaching])
     frames = {"qa": score_rows(rng, cells)}
-    findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
 
     found = _only(findings, "intervention")
     assert len(found) == 1
@@ -154,7 +154,7 @@ def test_an_intervention_before_the_window_says_there_is_too_little_before_data(
     early = {"name": "New macro", "date": "2026-01-15", "metric": "qa", "expected": "improve"}
     defn = definition([qa], interventions=[early])
     frames = {"qa": score_rows(rng, cells)}
-    findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
 
     item = _only(findings, "intervention")[0]
     assert item.numbers["status"] == "insufficient_before"
@@ -169,7 +169,7 @@ def test_off_target_streak_and_small_samples() -> None:
     cells = [(p, q, n, 0.70) for p in history for q, n in (("Billing", 400), ("Legal", 12))]
     defn = definition([CSAT], streak=3)
     frames = {"survey": survey_rows(rng, cells)}
-    findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
 
     streak = _only(findings, "target_streak")
     assert len(streak) == 1 and streak[0].numbers["streak"] == 5
@@ -194,7 +194,7 @@ def test_a_contact_reason_taking_a_larger_share_of_volume_is_named() -> None:
                 "label": "Contacts", "by": ["contact_reason"], "direction": "lower"}
     defn = definition([contacts], alpha=0.01)
     frames = {"survey": pd.concat(parts, ignore_index=True)}
-    findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
 
     growth = _only(findings, "cause_growth")
     assert [(f.scope, f.direction, f.numbers["measure"]) for f in growth] == \
@@ -218,7 +218,7 @@ def test_an_intervention_that_fades_or_backfires_says_so(
             "expected": "improve"}
     defn = definition([qa], interventions=[item])
     frames = {"qa": score_rows(rng, cells)}
-    findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
 
     found = _only(findings, "intervention")[0]
     assert (found.numbers["status"], found.direction) == (status, direction)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from support.plans import metric_plans
+from support.plans import plan_of
 from test_insights_support import (
     PERIOD,
     compute,
@@ -142,7 +142,7 @@ def did_finding(rates: dict[tuple[str, bool], float], seed: int,
             "control": control or {"column": "queue", "values": ["Shipping"]}}
     defn = definition([CSAT], interventions=[item])
     frames = {"survey": survey_rows(rng, cells)}
-    findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
     (found,) = [f for f in findings if f.kind == "intervention"]
     return found
 
@@ -252,7 +252,7 @@ def test_a_clustered_metric_gives_a_cluster_aware_difference_in_differences() ->
                 "control": {"column": "queue", "values": ["Billing"]}}
         defn = definition([qa], interventions=[item])
         frames = {"qa": frame}
-        findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+        findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
         (found,) = [f for f in findings if f.kind == "intervention"]
         assert found.numbers["design"] == "difference_in_differences"
         assert 3.0 < found.numbers["did"] < 9.0

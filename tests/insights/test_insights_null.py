@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binom
-from support.plans import metric_plans
+from support.plans import plan_of
 from test_insights_support import PERIOD, claims, compute, definition, window
 
 from reportgen.definition.content_specs import MetricSpec
@@ -142,7 +142,7 @@ def test_no_effect_claims_at_most_alpha_across_metric_and_every_segment() -> Non
         frame = _no_effect_frame(rng, history)
         metric = _metric_from_counts(defn, frame, history, intervals=False)
         overall += metric.significant
-        findings = build_insights(defn, {"csat": metric}, {"survey": frame}, PERIOD, history, metric_plans(defn))
+        findings = build_insights(plan_of(defn), {"csat": metric}, {"survey": frame}, PERIOD, history)
         claimed += bool(claims(findings))
     # Thirteen segments are scanned in every run; tested each at alpha, about
     # 1 - (1 - alpha)^14 = 77% of runs would claim something.
@@ -179,9 +179,9 @@ def test_no_effect_claims_about_causes_at_most_alpha() -> None:
         })
         metrics = compute(defn, {"survey": frame}, history)
         if run == 0:
-            ctx = InsightContext.build(defn, metrics, {"survey": frame}, PERIOD, history, metric_plans(defn))
+            ctx = InsightContext.build(plan_of(defn), metrics, {"survey": frame}, PERIOD, history)
             assert is_cause_breakdown(ctx, metrics["csat"], "contact_reason")
-        findings = build_insights(defn, metrics, {"survey": frame}, PERIOD, history, metric_plans(defn))
+        findings = build_insights(plan_of(defn), metrics, {"survey": frame}, PERIOD, history)
         claimed += bool([f for f in claims(findings) if f.scope != "overall"])
     bound = binom.ppf(0.999, RUNS, ALPHA) / RUNS
     assert claimed / RUNS <= bound, f"{claimed} of {RUNS} runs named a reason (bound {bound})"

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from support.plans import metric_plans
+from support.plans import plan_of
 
 from reportgen.insights.decomposition import Cell, Segment, decompose, shapley_split
 
@@ -108,7 +108,7 @@ def test_a_cross_breakdown_change_is_split_over_its_factors_in_the_finding() -> 
     defn = definition([{"id": "m", "calculator": "csat", "source": "survey",
                         "by": [["queue", "channel"]]}])
     metrics = compute(defn, frames, history)
-    findings = build_insights(defn, metrics, frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), metrics, frames, PERIOD, history)
     driver = next(f for f in findings if f.kind == "driver")
     numbers = driver.numbers
     assert numbers["method"].startswith("Shapley")

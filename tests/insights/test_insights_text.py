@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from support.plans import metric_plans
+from support.plans import plan_of
 from test_insights_support import (
     PERIOD,
     change_words,
@@ -55,7 +55,7 @@ def test_no_directional_word_on_a_non_significant_or_withheld_result() -> None:
     flat = {"name": "Macro refresh", "date": "2026-07-01", "metric": "qa", "expected": "improve"}
     defn = definition(metrics, interventions=[flat], summary=[m["id"] for m in metrics])
     frames = {"survey": survey_rows(rng, cells), "qa": score_rows(rng, qa_cells)}
-    findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
 
     kinds = {f.kind for f in findings}
     assert {"no_significant_change", "small_sample", "no_test", "intervention"} <= kinds
@@ -90,7 +90,7 @@ def test_control_chart_signals_on_the_latest_point(latest: float, rules: list[st
         + [(latest, 400)]
     metric = _chart_metric(points, center)
     defn = definition([{"id": "fcr", "calculator": "csat", "source": "survey"}])
-    findings = build_insights(defn, {"fcr": metric}, {}, PERIOD, window(3), metric_plans(defn))
+    findings = build_insights(plan_of(defn), {"fcr": metric}, {}, PERIOD, window(3))
     signal = [f for f in findings if f.kind == "out_of_control"]
     assert len(signal) == 1
     assert (signal[0].direction, signal[0].tone) == ("declined", "bad")
@@ -127,7 +127,7 @@ def test_an_auditor_who_drifts_is_outside_tolerance_and_flagged_as_drifting() ->
             "label": "Calibration deviation", "params": {"tolerance": 5.0}}
     defn = definition([spec])
     frames = {"calibration": _calibration_rows(rng, history, drifting="A3")}
-    findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
 
     outliers = [f for f in findings if f.kind == "calibration_outlier"]
     assert [f.scope for f in outliers] == ["auditor = A3"]
@@ -148,7 +148,7 @@ def test_findings_are_ranked_and_the_biggest_news_leads() -> None:
                {"id": "qa", "calculator": "qa_score", "source": "qa", "label": "QA score"}]
     defn = definition(metrics, summary=["csat", "qa"])
     frames = {"survey": survey_rows(rng, cells), "qa": score_rows(rng, qa_cells)}
-    findings = build_insights(defn, compute(defn, frames, history), frames, PERIOD, history, metric_plans(defn))
+    findings = build_insights(plan_of(defn), compute(defn, frames, history), frames, PERIOD, history)
 
     severities = [f.severity for f in findings]
     assert severities == sorted(severities, reverse=True)

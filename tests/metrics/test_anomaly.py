@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
-from support.plans import metric_plans
+from support.plans import plan_of
 
 from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.definition.document import Definition
@@ -211,9 +211,8 @@ def test_finding_states_the_band_rate_and_p_value() -> None:
     result, _, frame = _metric(25, 0.70)
     metric = {"id": "csat_band", "calculator": "kpi_anomaly", "source": "survey",
               "label": "CSAT", "params": {"kpi": "csat"}}
-    findings = build_insights(_definition(metric, 25), {"csat_band": result},
-                              {"survey": frame}, PERIOD, PERIOD.trailing(25),
-                              metric_plans(_definition(metric, 25)))
+    findings = build_insights(plan_of(_definition(metric, 25)), {"csat_band": result},
+                              {"survey": frame}, PERIOD, PERIOD.trailing(25))
     found = [f for f in findings if f.kind == "anomaly"]
     assert len(found) == 1
     band = result.details["anomaly"]
@@ -229,9 +228,8 @@ def test_an_ordinary_month_is_within_its_range_and_claims_nothing() -> None:
     ordinary = _metric(25, result.details["anomaly"]["expected"])
     metric = {"id": "csat_band", "calculator": "kpi_anomaly", "source": "survey",
               "label": "CSAT", "params": {"kpi": "csat"}}
-    findings = build_insights(_definition(metric, 25), {"csat_band": ordinary[0]},
-                              {"survey": ordinary[2]}, PERIOD, PERIOD.trailing(25),
-                              metric_plans(_definition(metric, 25)))
+    findings = build_insights(plan_of(_definition(metric, 25)), {"csat_band": ordinary[0]},
+                              {"survey": ordinary[2]}, PERIOD, PERIOD.trailing(25))
     (found,) = [f for f in findings if f.metric_id == "csat_band"
                 and f.kind.endswith("expected_range")]
     assert found.kind == "within_expected_range"
@@ -245,9 +243,8 @@ def test_short_history_says_so_plainly() -> None:
     assert result.details["anomaly"]["band"] is False
     metric = {"id": "csat_band", "calculator": "kpi_anomaly", "source": "survey",
               "label": "CSAT", "params": {"kpi": "csat"}}
-    findings = build_insights(_definition(metric, 13), {"csat_band": result},
-                              {"survey": frame}, PERIOD, PERIOD.trailing(13),
-                              metric_plans(_definition(metric, 13)))
+    findings = build_insights(plan_of(_definition(metric, 13)), {"csat_band": result},
+                              {"survey": frame}, PERIOD, PERIOD.trailing(13))
     (found,) = [f for f in findings if f.kind == "no_expected_range"]
     assert found.sentence == (
         "No expected range for CSAT in October 2026: 12 earlier months with a value, and a "

@@ -18,7 +18,7 @@ import statsmodels.formula.api as smf
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, samplesize_confint_proportion
-from support.plans import metric_plans
+from support.plans import plan_of
 
 from reportgen.cli import main
 from reportgen.definition.document import Definition
@@ -361,8 +361,8 @@ def _findings(frame: pd.DataFrame, **params):
     definition = _definition(**params)
     result = compute_metric(definition.metrics[0], frame, SEP, [AUG, SEP],
                             definition.statistics)
-    ctx = InsightContext.build(definition, {"audit": result}, {"tickets": frame}, SEP,
-                               [AUG, SEP], metric_plans(definition))
+    ctx = InsightContext.build(plan_of(definition), {"audit": result}, {"tickets": frame},
+                               SEP, [AUG, SEP])
     return result, {f.kind: f for f in audit_sample_findings(ctx)}
 
 
@@ -406,8 +406,8 @@ def test_findings_without_a_named_stratum_or_words_for_a_column_still_read_plain
     mix = result.details["mix"]
     for row in mix["strata"]:  # as when the overall test rejects and no stratum does alone
         row["over"] = row["under"] = False
-    ctx = InsightContext.build(definition, {"audit": result}, {"tickets": frame}, SEP,
-                               [AUG, SEP], metric_plans(definition))
+    ctx = InsightContext.build(plan_of(definition), {"audit": result}, {"tickets": frame},
+                               SEP, [AUG, SEP])
     found = {f.kind: f for f in audit_sample_findings(ctx)}
     body, note = plain_sentence(found["audit_mix"].sentence, True)
     assert body.startswith("The audited sample's mix of channel differs from all tickets' in "

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats as sps
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats import inter_rater
-from support.plans import metric_plans
+from support.plans import plan_of
 
 from reportgen.cli import main
 from reportgen.definition.document import Definition
@@ -343,8 +343,8 @@ def _definition() -> Definition:
 
 
 def _context(definition: Definition, result, frame: pd.DataFrame) -> InsightContext:
-    return InsightContext.build(definition, {"autoqa": result}, {"auto_scores": frame}, SEP,
-                                [AUG, SEP], metric_plans(definition))
+    return InsightContext.build(plan_of(definition), {"autoqa": result},
+                                {"auto_scores": frame}, SEP, [AUG, SEP])
 
 
 def test_findings_say_where_it_stands_in_what_drifted_and_what_was_kept_apart():

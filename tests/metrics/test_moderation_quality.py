@@ -13,7 +13,7 @@ from scipy import stats as sps
 from sklearn.metrics import precision_recall_fscore_support
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
-from support.plans import metric_plans
+from support.plans import plan_of
 
 from reportgen.definition.document import Definition
 from reportgen.insights.context import InsightContext
@@ -200,8 +200,8 @@ def test_findings_name_the_weak_cell_the_overturn_rise_and_the_error_areas():
                                                average="binary")[0]
     assert result.value == pytest.approx(expected)
     assert result.change is not None and result.change.previous is not None
-    ctx = InsightContext.build(definition, {"moderation": result}, {"moderation": frame}, SEP,
-                               history, metric_plans(definition))
+    ctx = InsightContext.build(plan_of(definition), {"moderation": result},
+                               {"moderation": frame}, SEP, history)
     found = {f.kind: f for f in moderation_findings(ctx)}
     assert set(found) == {"moderation_quality", "moderation_overturns",
                           "moderation_error_areas"}

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats as sps
-from support.plans import metric_plans
+from support.plans import plan_of
 
 from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.definition.document import Definition
@@ -144,8 +144,8 @@ def _run(rates: dict[Period, float], period: Period, *, target: float | None,
         "period": {"grain": "month", "history": len(rates)},
         "sources": {"survey": {"kind": "csv", "path": "unused.csv", "time_column": "created"}},
         "metrics": [metric], "sections": [{"id": "main", "title": "Main", "kpis": ["csat_q"]}]})
-    findings = build_insights(definition, {"csat_q": result}, {"survey": frame}, period, history,
-                              metric_plans(definition))
+    findings = build_insights(plan_of(definition), {"csat_q": result}, {"survey": frame},
+                              period, history)
     return result, [f for f in findings if f.kind in ("target_projection", "no_projection")]
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 from statsmodels.stats.multitest import multipletests
-from support.plans import metric_plans
+from support.plans import plan_of
 
 from reportgen.definition.document import Definition
 from reportgen.insights.context import InsightContext
@@ -147,8 +147,7 @@ def test_findings_say_how_much_the_score_predicts_and_which_items_to_retire():
     definition = _definition()
     frame = reviews(14, agents=60, per_agent=40)
     result = compute_metric(definition.metrics[0], frame, SEP, [SEP], definition.statistics)
-    ctx = InsightContext.build(definition, {"rubric": result}, {"qa": frame}, SEP, [SEP],
-                               metric_plans(definition))
+    ctx = InsightContext.build(plan_of(definition), {"rubric": result}, {"qa": frame}, SEP, [SEP])
     found = {f.kind: f for f in rubric_findings(ctx)}
     validity, retire = found["rubric_validity"], found["rubric_retire"]
     assert validity.sentence.startswith("Tickets whose QA score was 10 points higher had CSAT ")
