@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from support.metric_frames import compute_metric
 
 from reportgen.definition.document import Definition
 from reportgen.insights.text import CHANGE_WORDS
-from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period
 from reportgen.report.model.metric_results import MetricResult

@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
+from support.metric_frames import compute_metric
 from support.plans import plan_of
 
 from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.definition.document import Definition
 from reportgen.insights import build_insights
 from reportgen.insights.text import CHANGE_WORDS
-from reportgen.metrics import calculator, compute_metric
+from reportgen.metrics import calculator
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.metrics.forecast import seasonal_band
 from reportgen.period import Period

@@ -18,6 +18,7 @@ import statsmodels.formula.api as smf
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, samplesize_confint_proportion
+from support.metric_frames import compute_metric
 from support.plans import plan_of
 
 from reportgen.cli import main
@@ -26,7 +27,7 @@ from reportgen.errors import DefinitionError
 from reportgen.insights.audit_sample import audit_sample_findings
 from reportgen.insights.context import InsightContext
 from reportgen.insights.text import plain_sentence
-from reportgen.metrics import calculator, compute_metric
+from reportgen.metrics import calculator
 from reportgen.metrics.audit_items import items
 from reportgen.metrics.audit_sample import mix_details, skip_details
 from reportgen.metrics.engine import PERIOD_COLUMN

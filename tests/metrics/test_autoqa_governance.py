@@ -13,6 +13,7 @@ import pytest
 from scipy import stats as sps
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats import inter_rater
+from support.metric_frames import compute_metric
 from support.plans import plan_of
 
 from reportgen.cli import main
@@ -21,7 +22,7 @@ from reportgen.errors import DefinitionError
 from reportgen.insights.autoqa import autoqa_findings
 from reportgen.insights.context import InsightContext
 from reportgen.insights.text import plain_sentence
-from reportgen.metrics import calculator, compute_metric
+from reportgen.metrics import calculator
 from reportgen.metrics.base import HistoryFrames
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period

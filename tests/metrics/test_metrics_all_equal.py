@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from support.metric_frames import compute_metric
 
 from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
-from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period
 from reportgen.report.tiles_and_tables import make_kpi

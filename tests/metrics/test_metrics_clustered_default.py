@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
+from support.metric_frames import compute_metric
 from support.plans import metric_plan
 
 from reportgen.definition.content_specs import MetricSpec, SourceSpec, StatisticsSpec
@@ -161,7 +162,6 @@ def test_turning_clustering_off_says_why() -> None:
 def test_the_methodology_states_the_design_effect() -> None:
     from datetime import date
 
-    from reportgen.metrics import compute_metric
     from reportgen.metrics.engine import PERIOD_COLUMN
     from reportgen.period import Period
 

@@ -16,10 +16,10 @@ import pdfplumber
 import pytest
 from openpyxl import load_workbook
 from pptx import Presentation
+from support.metric_frames import compute_metric
 
 from reportgen.cli import main
 from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
-from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period
 

@@ -6,10 +6,11 @@ from datetime import date
 from typing import Any
 
 import pytest
+from support.metric_frames import compute_metric
 from test_metrics_demo import Tables, load_demo_tables
 
 from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
-from reportgen.metrics import CALCULATORS, compute_metric
+from reportgen.metrics import CALCULATORS
 from reportgen.period import Period
 
 AFTER_THE_DATA = Period(date(2026, 4, 1), "month")

@@ -13,12 +13,13 @@ from scipy import stats as sps
 from sklearn.metrics import precision_recall_fscore_support
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+from support.metric_frames import compute_metric
 from support.plans import plan_of
 
 from reportgen.definition.document import Definition
 from reportgen.insights.context import InsightContext
 from reportgen.insights.moderation import moderation_findings
-from reportgen.metrics import calculator, compute_metric
+from reportgen.metrics import calculator
 from reportgen.metrics.base import HistoryFrames
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period

@@ -16,13 +16,13 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats as sps
+from support.metric_frames import compute_metric
 from support.plans import plan_of
 
 from reportgen.definition.content_specs import MetricSpec, StatisticsSpec
 from reportgen.definition.document import Definition
 from reportgen.insights import build_insights
 from reportgen.insights.forecast import projection_status, reach_chance
-from reportgen.metrics import compute_metric
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.metrics.forecast import project_mean
 from reportgen.period import Period

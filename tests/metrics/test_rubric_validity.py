@@ -11,12 +11,13 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 from statsmodels.stats.multitest import multipletests
+from support.metric_frames import compute_metric
 from support.plans import plan_of
 
 from reportgen.definition.document import Definition
 from reportgen.insights.context import InsightContext
 from reportgen.insights.rubric import rubric_findings
-from reportgen.metrics import calculator, compute_metric
+from reportgen.metrics import calculator
 from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.period import Period
 
