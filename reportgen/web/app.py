@@ -100,6 +100,7 @@ def create_app(config: WebConfig) -> Starlette:
     app.state.limiter = SignInLimiter()
     app.state.files = URLSafeSerializer(config.secret, salt="reportgen-artifact")
     app.state.preview_lock = threading.Lock()
+    app.state.segments = {}  # a fan-out's segments in its data, per data fingerprint
     return app
 
 
@@ -201,16 +202,18 @@ async def report_page(request: Request) -> Response:
     children = families(ledger, runs)
     every = runs + [c for kids in children.values() for c in kids]
     decisions = request.app.state.store.approvals_of([r.id for r in every])
-    segments = known_segments(entry.loaded, ledger) if entry.loaded else []
     now = web_config(request).now()
     periods = entry.periods(now)
     facts = await run_in_threadpool(about, entry, ledger, now)
     with_data = await run_in_threadpool(last_period_with_data, entry, periods)
+    shown = with_data or (periods[0] if periods else None)
+    segments = await run_in_threadpool(known_segments, entry.loaded, ledger, shown,
+                                       request.app.state.segments) if entry.loaded else []
     return render(request, "report.html", entry=entry, runs=runs, files=run_files(request, every),
                    children=children, decisions=decisions, segments=segments,
                    pruned=pruned_note, periods=periods, about=facts, now=now,
                    jobs=request.app.state.jobs.recent(report_id),
-                   default_period=(with_data or (periods[0] if periods else None)))
+                   default_period=shown)
 
 
 # -- actions -----------------------------------------------------------------------------

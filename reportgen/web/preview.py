@@ -18,7 +18,7 @@ from reportgen.web.auth import require as require_role
 from reportgen.web.catalog import Entry
 from reportgen.web.changes import compare
 from reportgen.web.common import entry_for, render, web_config
-from reportgen.web.segments import known_segments, segment_model
+from reportgen.web.segments import known_segments, segment_model, segment_refusal
 
 
 class Held(Exception):
@@ -107,10 +107,13 @@ async def preview_page(request: Request) -> Response:
         raise HTTPException(400, f"period '{period_key}': {exc}") from None
     segment = request.query_params.get("segment", "")
     anyway = request.query_params.get("anyway") == "1"
-    segments = known_segments(entry.loaded, request.app.state.ledger)
+    segments = await run_in_threadpool(known_segments, entry.loaded, request.app.state.ledger,
+                                       entry.period(period_key), request.app.state.segments)
+    refused = segment_refusal(entry.loaded, segment,
+                              web_config(request).settings.allowed_domains) if segment else None
     context: dict[str, Any] = dict(entry=entry, period_key=period_key, periods=periods,
                                    segment=segment, segments=segments, anyway=anyway,
-                                   period_label=label)
+                                   period_label=label, refused=refused)
     try:
         # built on a worker thread: the page keeps answering everyone else meanwhile
         model = await run_in_threadpool(build_preview, request, entry, period_key, segment,
