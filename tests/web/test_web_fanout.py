@@ -154,7 +154,7 @@ def test_a_segment_awaiting_approval_is_approved_on_its_own_and_reaches_its_lead
         tmp_path, demo_dir, smtp_server):
     import yaml
     from starlette.testclient import TestClient
-    from support.web_site import PASSWORDS, add_accounts, csrf_of
+    from support.web_site import PASSWORDS, add_accounts, approval_form, csrf_of
 
     from reportgen.plan import load_definition
     from reportgen.web import create_app
@@ -182,8 +182,8 @@ def test_a_segment_awaiting_approval_is_approved_on_its_own_and_reaches_its_lead
     assert page.count("Approve…") == 4  # the whole report and each segment
     billing = next(c for c in children if c.segment == "Billing")
     for _ in range(2):
-        answer = client.post(f"/runs/{billing.id}/approve", data={"csrf_token": csrf_of(page)},
-                             follow_redirects=False)
+        answer = client.post(f"/runs/{billing.id}/approve",
+                             data=approval_form(client, billing.id), follow_redirects=False)
         assert answer.status_code == 303
         assert answer.headers["location"] == f"/runs/{record.id}#run-{billing.id}"
     got = smtp_server.by_recipient()
