@@ -73,7 +73,7 @@ def publish_run(loaded: LoadedDefinition, period: Period, result: BuildResult, r
         if send and awaits_approval(definition):
             status, error = "pending_approval", None
             request_approval(loaded, period, run_id, ledger=ledger, smtp=smtp, now=clock,
-                             environ=environ, public_url=public_url)
+                             environ=environ, public_url=public_url, content=content)
         elif send:
             status, error = _deliver(content, artifacts, spec, smtp, ledger=ledger,
                                      run_id=run_id, clock=clock, sleep=sleep, environ=environ,

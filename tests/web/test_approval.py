@@ -257,3 +257,29 @@ def test_the_approver_approves_the_exact_file_they_saw(setup, smtp_server):
     assert {r: len(by_recipient.get(r, [])) for r in RECIPIENTS} == {r: 1 for r in RECIPIENTS}
     attached = by_recipient[RECIPIENTS[0]][0].message.get_payload()[-1].get_payload(decode=True)
     assert hashlib.sha256(attached).hexdigest() == pdf.sha256
+
+
+def test_the_approval_request_carries_the_headline_kpis_and_links_to_the_run(setup,
+                                                                              smtp_server):
+    from reportgen.period import Period
+
+    app, config, clock, path = setup
+    loaded = load_definition(path)
+    spec = loaded.definition.period
+    record = run_report(loaded, Period.parse("2026-09", spec.grain, spec.timezone),
+                        trigger="schedule", ledger=app.state.ledger,
+                        out_dir=config.settings.resolved_out_dir(), send=True,
+                        smtp=config.settings.smtp, now=clock,
+                        public_url="https://reports.example.com/")
+    assert record.status == "pending_approval"
+    (asked,) = smtp_server.wait_for(1)
+    assert list(asked.rcpt_tos) == ["alex@example.com"]
+    body = asked.message.get_body(("plain",)).get_content()
+    # the numbers as the report states them: the run's own headline, kept in the ledger
+    kpis = record.summary["mail"]["kpis"]
+    assert kpis
+    for kpi in kpis:
+        assert f"- {kpi['label']}: {kpi['value_text']} ({kpi['delta_text']})" in body, body
+    # and where to approve it: the run, not the report
+    assert f"https://reports.example.com/runs/{record.id} " in body
+    assert "/reports/csat-mini" not in body
