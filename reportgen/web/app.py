@@ -50,6 +50,7 @@ from reportgen.web.common import (
     run_files,
     web_config,
 )
+from reportgen.web.plain_errors import explain
 from reportgen.web.preview import preview_document, preview_page
 from reportgen.web.run_actions import download, reject, run_page, test_send
 from reportgen.web.segments import families, known_segments
@@ -254,13 +255,16 @@ async def job_page(request: Request) -> Response:
 
 
 async def job_status(request: Request) -> Response:
-    require_role(request, "viewer")
+    user = require_role(request, "viewer")
     job = request.app.state.jobs.get(request.path_params["job_id"])
     if job is None:
         raise HTTPException(404, "no such job")
-    now = web_config(request).now()
+    config = web_config(request)
+    now = config.now()
     elapsed = job.elapsed(now)
-    return JSONResponse({**job.to_json(now),
+    said = explain(job.error, config.definitions)
+    return JSONResponse({**job.to_json(now), "error": said.plain or None,
+                         **({"error_detail": said.detail} if user.may("admin") else {}),
                          "elapsed_text": text.seconds(elapsed) if elapsed is not None else None})
 
 
