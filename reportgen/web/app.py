@@ -43,13 +43,13 @@ from reportgen.web.auth import require as require_role
 from reportgen.web.catalog import load_catalog
 from reportgen.web.common import (
     WebConfig,
-    catalog,
     entry_for,
     http_error,
     render,
     run_files,
     web_config,
 )
+from reportgen.web.lists import audit_page, reports_page, run_log_page
 from reportgen.web.plain_errors import explain
 from reportgen.web.preview import preview_document, preview_page
 from reportgen.web.run_actions import download, reject, run_page, test_send
@@ -73,6 +73,7 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/logout", logout, methods=["POST"]),
         Route("/", reports_page),
         Route("/reports/{report_id}", report_page),
+        Route("/reports/{report_id}/log", run_log_page),
         Route("/reports/{report_id}/preview", preview_page),
         Route("/reports/{report_id}/preview/page", preview_document),
         Route("/reports/{report_id}/regenerate", regenerate, methods=["POST"]),
@@ -183,17 +184,6 @@ async def logout(request: Request) -> Response:
 
 # -- pages -------------------------------------------------------------------------------
 
-async def reports_page(request: Request) -> Response:
-    require_role(request, "viewer")
-    ledger: Ledger = request.app.state.ledger
-    entries = catalog(request)
-    last = {}
-    for entry in entries.values():
-        runs = ledger.history(entry.report_id, limit=1)
-        last[entry.report_id] = runs[0] if runs else None
-    return render(request, "reports.html", entries=entries.values(), last=last)
-
-
 async def report_page(request: Request) -> Response:
     require_role(request, "viewer")
     report_id = request.path_params["report_id"]
@@ -266,8 +256,3 @@ async def job_status(request: Request) -> Response:
     return JSONResponse({**job.to_json(now), "error": said.plain or None,
                          **({"error_detail": said.detail} if user.may("admin") else {}),
                          "elapsed_text": text.seconds(elapsed) if elapsed is not None else None})
-
-
-async def audit_page(request: Request) -> Response:
-    require_role(request, "admin")
-    return render(request, "audit.html", entries=request.app.state.store.audit_entries())
