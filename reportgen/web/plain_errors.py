@@ -140,6 +140,8 @@ def explain(message: str | None, definitions: Path) -> Explained:
             meaning = _meaning(name, rest, definitions)
             if meaning == _INTERNAL:
                 meaning += "; an administrator can see the technical detail"
+            if raised.start() == 0:  # it opens the message: a sentence
+                meaning = meaning[0].upper() + meaning[1:]
             plain = plain[:raised.start()] + meaning + (plain[end:] or ".")
         raised = _RAISED.search(plain)
     plain = _NAMED.sub(lambda m: "" if m[1] in ours else

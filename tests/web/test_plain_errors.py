@@ -51,7 +51,7 @@ def test_a_viewer_reads_a_failed_job_in_plain_words_and_an_admin_sees_the_detail
     for path in (f"/jobs/{job_id}", f"/runs/{run_id}", "/reports/csat-mini"):
         viewer.goto(site.url + path)
         main = viewer.locator("main")
-        expect(main).to_contain_text("a process drawing the report's files stopped "
+        expect(main).to_contain_text("A process drawing the report's files stopped "
                                      "unexpectedly")
         seen = viewer.content()
         assert "BrokenProcessPool" not in seen and "Error:" not in seen, path
@@ -95,7 +95,7 @@ def test_recorded_errors_read_in_plain_words(tmp_path):
         f"InputError: {definitions}/team/csat.yaml:4:3 metrics[0]: unknown calculator 'x'":
             "team/csat.yaml:4:3 metrics[0]: unknown calculator 'x'",
         "KeyError: 'queue'":
-            "an internal error; an administrator can see the technical detail.",
+            "An internal error; an administrator can see the technical detail.",
         "not delivered to a@example.com (failed_permanent: SMTPRecipientsRefused: 550 no "
         "such user); b@example.com (failed_transient: ConnectionRefusedError: [Errno 111] "
         "Connection refused)":
