@@ -96,6 +96,17 @@ class MailContent:
         return cls(**values)
 
 
+def kpi_line(kpi: KpiLine) -> str:
+    """One headline KPI as the plain-text e-mail writes it:
+    ``CSAT: 81.9% (−3.7 pts vs August 2026) - On target``."""
+    line = f"{kpi.label}: {kpi.value_text}"
+    if kpi.delta_text:
+        line += f" ({kpi.delta_text})"
+    if kpi.status_text:
+        line += f" - {kpi.status_text}"
+    return line
+
+
 #: the banner of a test e-mail
 TEST_NOTE = ("TEST: this copy was sent only to you, to check the report before it goes out; "
              "its recipients have not received it.")
@@ -173,7 +184,7 @@ _TEXT = """\
 {% for r in c.restatements %}
 {{ r }}
 {% endfor %}{% if c.kpis %}
-{% for k in c.kpis %}- {{ k.label }}: {{ k.value_text }}{% if k.delta_text %} ({{ k.delta_text }}){% endif %}{% if k.status_text %} - {{ k.status_text }}{% endif %}
+{% for k in c.kpis %}- {{ kpi_line(k) }}
 {% endfor %}{% endif %}{% if c.findings %}
 Highlights:
 {% for f in c.findings %}- {{ f }}
@@ -198,5 +209,5 @@ def render_bodies(content: MailContent, attached: list[str]) -> tuple[str, str]:
     """The plain-text and HTML bodies; ``attached`` names the attached files."""
     note = ("The full report is attached: " + ", ".join(attached) + "."
             if attached else "The full report is available from the reporting team.")
-    return (_text_template.render(c=content, note=note, test_note=TEST_NOTE),
+    return (_text_template.render(c=content, note=note, test_note=TEST_NOTE, kpi_line=kpi_line),
             _html_template.render(c=content, note=note, test_note=TEST_NOTE))

@@ -153,6 +153,14 @@ class Ledger(LockStore, AlertStore):
         with self.engine.begin() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id).values(summary=cleaned))
 
+    def record_stages(self, run_id: int, stages: Sequence[Mapping[str, Any]]) -> None:
+        """Keep how long each stage of the run took (``{"stage", "seconds"}``, in order) in
+        its summary, beside what the summary holds already."""
+        with self.engine.begin() as conn:
+            current = conn.execute(sa.select(runs.c.summary).where(runs.c.id == run_id)).scalar()
+            conn.execute(runs.update().where(runs.c.id == run_id).values(
+                summary={**(current or {}), "stages": [dict(s) for s in stages]}))
+
     def record_artifacts(self, run_id: int, items: Sequence[Artifact]) -> None:
         with self.engine.begin() as conn:
             for item in items:

@@ -38,7 +38,33 @@ def preview_html(model: ReportModel, *, template_dir: Path | None = None,
         css = path.read_text(encoding="utf-8").replace("</", "<\\/")
         return f'<style data-source="{escape(path.name)}">\n{css}\n</style>'
 
-    return _with_main(_STYLESHEET_LINK.sub(inline, page))
+    return _with_main(_STYLESHEET_LINK.sub(inline, page)).replace(
+        "</head>", f"<style data-source=\"screen\">{_SCREEN_CSS}</style>\n</head>", 1)
+
+
+# The print stylesheet lays out A4 pages (WeasyPrint reads no media features); a browser
+# showing the preview gets a page-wide column, and on a phone one KPI per row and wide
+# tables that wrap instead of widening the page.
+_SCREEN_CSS = """
+@media screen {
+  main { max-width: 190mm; margin: 0 auto; padding: 0 5mm 10mm; }
+  img { max-width: 100%; height: auto; }
+}
+@media screen and (max-width: 700px) {
+  main { padding: 0 3mm 8mm; }
+  .cover-band { padding: 14mm 6mm 8mm; }
+  .cover-title { font-size: 24pt; }
+  .cover-facts, .toc { margin-left: 2mm; margin-right: 2mm; }
+  .cover-facts { column-gap: 5mm; }
+  .kpi-grid, .kpi-grid.cols-2 { grid-template-columns: 1fr; }
+  .data-table { font-size: 8pt; }
+  .data-table th, .data-table td { padding-left: 0.8mm; padding-right: 0.8mm; overflow-wrap: anywhere; }
+  .action-table td, .action-table th { overflow-wrap: anywhere; }
+  .appendix .stat-notes { columns: 1; }
+  .provenance-facts div { flex-wrap: wrap; }
+  .provenance-facts dd { white-space: normal; overflow-wrap: anywhere; }
+}
+"""
 
 
 _BODY = re.compile(r"(<body\b[^>]*>)(.*)(</body>)", re.S | re.I)

@@ -24,6 +24,7 @@ import jinja2
 import jinja2.sandbox
 from markupsafe import Markup
 
+from reportgen import text
 from reportgen.errors import RenderError, TemplateError
 from reportgen.render.templates import builtin_templates
 from reportgen.report.model.report_model import ReportModel, Theme
@@ -201,6 +202,11 @@ def theme_css(theme: Theme) -> Markup:
         raise TemplateError(f"theme font_family: expected a font name such as 'Inter', "
                           f"got {theme.font_family!r}")
     lines = [f"  --{name}: {value.strip()};" for name, value in colours.items()]
+    # Text in a theme colour, and a label on a theme-coloured fill, as the text authority
+    # makes them readable (WCAG AA): the fills and rules keep the theme's own colours.
+    for name in ("primary", "accent", "good", "bad", "warning", "neutral"):
+        lines.append(f"  --{name}-ink: {text.readable(colours[name].strip())};")
+        lines.append(f"  --{name}-on: {text.ink_on(colours[name].strip())};")
     lines.append(f'  --font-family: "{theme.font_family.strip()}";')
     # Safe: every interpolated value was checked against a strict pattern above.
     return Markup(":root {\n" + "\n".join(lines) + "\n}")

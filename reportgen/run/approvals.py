@@ -17,6 +17,8 @@ from reportgen import secrets
 from reportgen.definition import LoadedDefinition
 from reportgen.definition.document import Definition
 from reportgen.delivery.alerts import OwnerAlert, alert_owner, owner_channels
+from reportgen.delivery.channels import run_link
+from reportgen.delivery.content import MailContent, kpi_line
 from reportgen.delivery.email import send_notice
 from reportgen.ledger.records import RunRecord
 from reportgen.ledger.store import Ledger
@@ -37,8 +39,11 @@ def awaits_approval(definition: Definition) -> bool:
 def request_approval(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger: Ledger,
                      smtp: SmtpSettings | None, now: Callable[[], datetime],
                      environ: Mapping[str, str] | None = None,
-                     public_url: str | None = None) -> None:
-    """Tell each approver that run ``run_id`` waits for them (once per report and period)."""
+                     public_url: str | None = None,
+                     content: MailContent | None = None) -> None:
+    """Tell each approver that run ``run_id`` waits for them (once per report and period),
+    with its headline KPIs as the report states them (``content``, the run's message) and
+    the run's page to approve it on."""
     definition = loaded.definition
     assert definition.approval is not None
     approvers = definition.approval.approvers
@@ -46,10 +51,13 @@ def request_approval(loaded: LoadedDefinition, period: Period, run_id: int, *, l
         logger.info("run #%d of %s waits for approval on the web page", run_id, definition.id)
         return
     deadline = now() + timedelta(hours=definition.approval.deadline_hours)
-    where = f"{public_url.rstrip('/')}/reports/{definition.id}" if public_url else \
-        f"the reportgen web page, report '{definition.id}'"
+    where = run_link(public_url, run_id) or f"the reportgen web page, run #{run_id}"
+    headline = ""
+    if content is not None and content.kpis:
+        headline = ("Its headline numbers, as the report states them:\n"
+                    + "".join(f"- {kpi_line(k)}\n" for k in content.kpis) + "\n")
     text = (f"The {definition.title} for {period.label} is ready and waits for your approval "
-            f"(run #{run_id}). Nothing has been sent to its recipients.\n\n"
+            f"(run #{run_id}). Nothing has been sent to its recipients.\n\n{headline}"
             f"Preview it and approve or reject it at {where} by "
             f"{timestamp(deadline, period.timezone)}.\n")
     for approver in approvers:

@@ -95,6 +95,32 @@ def listening(sink: Sink | None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def recording() -> Iterator[list[RunEvent]]:
+    """Keep the events emitted inside the block (in this thread), each still told to
+    whoever was listening already."""
+    outer = _sink.get()
+    kept: list[RunEvent] = []
+
+    def both(event: RunEvent) -> None:
+        kept.append(event)
+        if outer is not None:
+            with contextlib.suppress(Exception):
+                outer(event)
+
+    token = _sink.set(both)
+    try:
+        yield kept
+    finally:
+        _sink.reset(token)
+
+
+def stage_times(seen: list[RunEvent]) -> list[dict[str, Any]]:
+    """How long each finished stage took, in order: ``[{"stage": "data", "seconds": 1.2}]``."""
+    return [{"stage": e.stage, "seconds": e.seconds} for e in seen
+            if isinstance(e, StageFinished)]
+
+
+@contextlib.contextmanager
 def stage(name: str) -> Iterator[None]:
     """Emit StageStarted, then StageFinished with the stage's wall time."""
     emit(StageStarted(name))

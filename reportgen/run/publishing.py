@@ -26,6 +26,7 @@ from reportgen.period import Period
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.report_model import Artifact
 from reportgen.report.restatement import SentNumbers
+from reportgen.run import events
 from reportgen.run.approvals import awaits_approval, request_approval
 from reportgen.run.failures import record_failure
 from reportgen.settings import SmtpSettings
@@ -73,15 +74,16 @@ def publish_run(loaded: LoadedDefinition, period: Period, result: BuildResult, r
         if send and awaits_approval(definition):
             status, error = "pending_approval", None
             request_approval(loaded, period, run_id, ledger=ledger, smtp=smtp, now=clock,
-                             environ=environ, public_url=public_url)
+                             environ=environ, public_url=public_url, content=content)
         elif send:
-            status, error = _deliver(content, artifacts, spec, smtp, ledger=ledger,
-                                     run_id=run_id, clock=clock, sleep=sleep, environ=environ,
-                                     on_unknown=on_unknown, lock=lock)
-            others = DeliveryContext(ledger, run_id, link, environ, sleep, smtp, clock,
-                                     before_send=lock.check)
-            chats = deliver_channels(content, artifacts, definition.delivery, others,
-                                     skip=("email",))
+            with events.stage("delivery"):
+                status, error = _deliver(content, artifacts, spec, smtp, ledger=ledger,
+                                         run_id=run_id, clock=clock, sleep=sleep,
+                                         environ=environ, on_unknown=on_unknown, lock=lock)
+                others = DeliveryContext(ledger, run_id, link, environ, sleep, smtp, clock,
+                                         before_send=lock.check)
+                chats = deliver_channels(content, artifacts, definition.delivery, others,
+                                         skip=("email",))
             status, error = with_chat_outcomes(  # type: ignore[assignment]
                 status, error, chats,
                 emailed=spec is not None and status in ("succeeded", "partial"))

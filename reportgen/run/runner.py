@@ -35,6 +35,7 @@ from reportgen.settings import SmtpSettings
 
 if TYPE_CHECKING:
     from reportgen.definition import LoadedDefinition
+from reportgen.run import events
 from reportgen.run.failures import alert_failure, record_failure
 from reportgen.run.holds import hold_run
 from reportgen.run.pipeline import BuildFn, RenderFn, code_version, resolve_pipeline
@@ -78,9 +79,12 @@ def run_report(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
             runs_folder = run_folder(out_dir, definition.id, period.key, run_id).parent
             for folder in (out_dir, *sorted(runs_folder.glob("run-*"))):
                 remove_stale_parts(folder)
-            _run_locked(loaded, period, run_id, ledger=ledger, out_dir=out_dir, send=send,
-                        smtp=smtp, build=build, render=render, sleep=sleep, environ=environ,
-                        on_unknown=on_unknown, lock=lock, public_url=public_url)
+            with events.recording() as seen:
+                _run_locked(loaded, period, run_id, ledger=ledger, out_dir=out_dir,
+                            send=send, smtp=smtp, build=build, render=render, sleep=sleep,
+                            environ=environ, on_unknown=on_unknown, lock=lock,
+                            public_url=public_url)
+            ledger.record_stages(run_id, events.stage_times(seen))  # the report's run log
         except BaseException as exc:  # Ctrl-C, SIGTERM or exit: not left 'running'
             ledger.finish_run(run_id, "interrupted", error=f"interrupted ({type(exc).__name__})")
             raise
@@ -179,9 +183,13 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
                     return ledger.get_run(run_id)
                 outcomes = pool.results()
                 rendering = time.perf_counter() - (pool.first_submit or time.perf_counter())
+            made = [s for s in built.segments if s.result is not None]
+            ledger.record_stages(run_id, [  # the report's run log: the fan-out's own stages
+                {"stage": "data", "seconds": round(built.data_seconds, 3)},
+                {"stage": "segments", "seconds": round(sum(s.seconds for s in made), 3)},
+                {"stage": "render", "seconds": round(rendering, 3)}])
             names = [handed.definition.id for handed in pool.handed]
             rendered = dict(zip(names, outcomes, strict=True))
-            made = [s for s in built.segments if s.result is not None]
             logger.info("run #%d: data read once in %.1f s; %d segment(s) built from it in "
                         "%.1f s; %d report(s) drawn and rendered in %.1f s from the first one "
                         "built, on %s process(es): %s", run_id, built.data_seconds, len(made),

@@ -8,6 +8,7 @@ the e-mail, the workbook and the charts only place them.
 
 from __future__ import annotations
 
+from reportgen.text.contrast import PAPER_TINT, contrast, ink_on, readable
 from reportgen.text.dates import (
     clock,
     date_range,
@@ -66,6 +67,7 @@ from reportgen.text.words import humanise, join_names, plural, plural_noun, valu
 
 __all__ = [
     "DEFAULT_LOCALE", "MINUS", "MISSING", "RANGE", "STATUSES", "StatusStyle", "change",
+    "PAPER_TINT", "contrast", "ink_on", "readable",
     "change_words", "check_locale", "clock", "confidence_label", "count", "current_locale", "seconds", "date_range",
     "day", "decimal", "footnoted", "humanise", "interval", "interval_text", "is_missing", "value_label",
     "join_names",

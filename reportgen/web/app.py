@@ -43,13 +43,14 @@ from reportgen.web.auth import require as require_role
 from reportgen.web.catalog import load_catalog
 from reportgen.web.common import (
     WebConfig,
-    catalog,
     entry_for,
     http_error,
     render,
     run_files,
     web_config,
 )
+from reportgen.web.lists import audit_page, reports_page, run_log_page
+from reportgen.web.plain_errors import explain
 from reportgen.web.preview import preview_document, preview_page
 from reportgen.web.run_actions import download, reject, run_page, test_send
 from reportgen.web.segments import families, known_segments
@@ -72,6 +73,7 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/logout", logout, methods=["POST"]),
         Route("/", reports_page),
         Route("/reports/{report_id}", report_page),
+        Route("/reports/{report_id}/log", run_log_page),
         Route("/reports/{report_id}/preview", preview_page),
         Route("/reports/{report_id}/preview/page", preview_document),
         Route("/reports/{report_id}/regenerate", regenerate, methods=["POST"]),
@@ -100,6 +102,7 @@ def create_app(config: WebConfig) -> Starlette:
     app.state.limiter = SignInLimiter()
     app.state.files = URLSafeSerializer(config.secret, salt="reportgen-artifact")
     app.state.preview_lock = threading.Lock()
+    app.state.segments = {}  # a fan-out's segments in its data, per data fingerprint
     return app
 
 
@@ -181,17 +184,6 @@ async def logout(request: Request) -> Response:
 
 # -- pages -------------------------------------------------------------------------------
 
-async def reports_page(request: Request) -> Response:
-    require_role(request, "viewer")
-    ledger: Ledger = request.app.state.ledger
-    entries = catalog(request)
-    last = {}
-    for entry in entries.values():
-        runs = ledger.history(entry.report_id, limit=1)
-        last[entry.report_id] = runs[0] if runs else None
-    return render(request, "reports.html", entries=entries.values(), last=last)
-
-
 async def report_page(request: Request) -> Response:
     require_role(request, "viewer")
     report_id = request.path_params["report_id"]
@@ -201,16 +193,18 @@ async def report_page(request: Request) -> Response:
     children = families(ledger, runs)
     every = runs + [c for kids in children.values() for c in kids]
     decisions = request.app.state.store.approvals_of([r.id for r in every])
-    segments = known_segments(entry.loaded, ledger) if entry.loaded else []
     now = web_config(request).now()
     periods = entry.periods(now)
     facts = await run_in_threadpool(about, entry, ledger, now)
     with_data = await run_in_threadpool(last_period_with_data, entry, periods)
+    shown = with_data or (periods[0] if periods else None)
+    segments = await run_in_threadpool(known_segments, entry.loaded, ledger, shown,
+                                       request.app.state.segments) if entry.loaded else []
     return render(request, "report.html", entry=entry, runs=runs, files=run_files(request, every),
                    children=children, decisions=decisions, segments=segments,
                    pruned=pruned_note, periods=periods, about=facts, now=now,
                    jobs=request.app.state.jobs.recent(report_id),
-                   default_period=(with_data or (periods[0] if periods else None)))
+                   default_period=shown)
 
 
 # -- actions -----------------------------------------------------------------------------
@@ -251,16 +245,14 @@ async def job_page(request: Request) -> Response:
 
 
 async def job_status(request: Request) -> Response:
-    require_role(request, "viewer")
+    user = require_role(request, "viewer")
     job = request.app.state.jobs.get(request.path_params["job_id"])
     if job is None:
         raise HTTPException(404, "no such job")
-    now = web_config(request).now()
+    config = web_config(request)
+    now = config.now()
     elapsed = job.elapsed(now)
-    return JSONResponse({**job.to_json(now),
+    said = explain(job.error, config.definitions)
+    return JSONResponse({**job.to_json(now), "error": said.plain or None,
+                         **({"error_detail": said.detail} if user.may("admin") else {}),
                          "elapsed_text": text.seconds(elapsed) if elapsed is not None else None})
-
-
-async def audit_page(request: Request) -> Response:
-    require_role(request, "admin")
-    return render(request, "audit.html", entries=request.app.state.store.audit_entries())

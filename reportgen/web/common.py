@@ -19,6 +19,7 @@ from reportgen.ledger.store import utc_now
 from reportgen.settings import Settings
 from reportgen.web.auth import CSRF_FIELD, csrf_token, current_user
 from reportgen.web.catalog import Entry, load_catalog
+from reportgen.web.plain_errors import explain
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # dates and numbers on the pages are written by reportgen.text, as in the reports
@@ -50,8 +51,10 @@ class WebConfig:
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    definitions = web_config(request).definitions
     context.update(user=current_user(request), csrf=csrf_token(request), csrf_field=CSRF_FIELD,
-                   notice=request.session.pop("notice", None))
+                   notice=request.session.pop("notice", None),
+                   plain=lambda message: explain(message, definitions))
     return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)
 
 

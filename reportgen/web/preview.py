@@ -11,15 +11,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from reportgen.delivery.content import MailContent
 from reportgen.errors import ReportgenError
-from reportgen.ledger.records import RunRecord
 from reportgen.web.about import last_period_with_data
 from reportgen.web.auth import current_user
 from reportgen.web.auth import require as require_role
 from reportgen.web.catalog import Entry
+from reportgen.web.changes import compare
 from reportgen.web.common import entry_for, render, web_config
-from reportgen.web.segments import known_segments, segment_model
+from reportgen.web.segments import known_segments, segment_model, segment_refusal
 
 
 class Held(Exception):
@@ -92,23 +91,6 @@ def build_preview(request: Request, entry: Entry, period_key: str, segment: str 
         return config._previews[key]
 
 
-def _changes(request: Request, report_id: str, model: Any) -> tuple[RunRecord | None, list, list]:
-    """KPIs and headline findings of ``model`` that differ from the last sent run's."""
-    sent = [r for r in request.app.state.ledger.history(report_id, children=True)
-            if r.summary and any(d.status == "sent" and d.purpose == "delivery"
-                                 for d in r.deliveries)]
-    if not sent:
-        return None, [], []
-    before = MailContent.from_json(sent[0].summary["mail"])
-    now = MailContent.from_model(model)
-    old = {k.label: k for k in before.kpis}
-    kpis = [(k.label, old[k.label].value_text if k.label in old else "—", k.value_text)
-            for k in now.kpis if k.label not in old or old[k.label].value_text != k.value_text]
-    findings = [("new", f) for f in now.findings if f not in before.findings]
-    findings += [("gone", f) for f in before.findings if f not in now.findings]
-    return sent[0], kpis, findings
-
-
 async def preview_page(request: Request) -> Response:
     require_role(request, "viewer")
     entry = entry_for(request, request.path_params["report_id"])
@@ -125,20 +107,23 @@ async def preview_page(request: Request) -> Response:
         raise HTTPException(400, f"period '{period_key}': {exc}") from None
     segment = request.query_params.get("segment", "")
     anyway = request.query_params.get("anyway") == "1"
-    segments = known_segments(entry.loaded, request.app.state.ledger)
+    segments = await run_in_threadpool(known_segments, entry.loaded, request.app.state.ledger,
+                                       entry.period(period_key), request.app.state.segments)
+    refused = segment_refusal(entry.loaded, segment,
+                              web_config(request).settings.allowed_domains) if segment else None
     context: dict[str, Any] = dict(entry=entry, period_key=period_key, periods=periods,
                                    segment=segment, segments=segments, anyway=anyway,
-                                   period_label=label)
+                                   period_label=label, refused=refused)
     try:
         # built on a worker thread: the page keeps answering everyone else meanwhile
         model = await run_in_threadpool(build_preview, request, entry, period_key, segment,
                                         anyway)
     except Held as held:
         return render(request, "preview.html", status_code=200, held=held.reason,
-                      model=None, since=None, kpi_changes=[], finding_changes=[], **context)
-    since, kpis, findings = _changes(request, model.report_id, model)
-    return render(request, "preview.html", model=model, since=since, kpi_changes=kpis,
-                  finding_changes=findings, held=None, **context)
+                      model=None, comparison=None, **context)
+    comparison = await run_in_threadpool(compare, request.app.state.ledger, model)
+    return render(request, "preview.html", model=model, comparison=comparison, held=None,
+                  **context)
 
 
 async def preview_document(request: Request) -> Response:

@@ -8,6 +8,7 @@ scheduled run would (and its numbers are the ones its recipients get).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from reportgen.ledger.records import RunRecord
@@ -18,18 +19,55 @@ if TYPE_CHECKING:
     from reportgen.period import Period
 
 
-def known_segments(loaded: LoadedDefinition, ledger: Ledger) -> list[str]:
-    """The segments to offer: the definition's list, else those of its latest fan-out run."""
+def known_segments(loaded: LoadedDefinition, ledger: Ledger, period: Period | None = None,
+                   cache: dict[tuple[Any, ...], list[str]] | None = None) -> list[str]:
+    """The segments to offer: the definition's list, else the segments ``period``'s data
+    holds with enough rows for a report of their own (before any run), else those of its
+    latest fan-out run."""
     spec = loaded.definition.fan_out
     if spec is None:
         return []
     if spec.values is not None:
         return list(spec.values)
+    if period is not None:
+        found = segments_in_data(loaded, period, {} if cache is None else cache)
+        if found:
+            return found
     for run in ledger.history(loaded.definition.id, limit=20):
         children = ledger.children_of(run.id)
         if children:
             return sorted(c.segment for c in children if c.segment)
     return []
+
+
+def segments_in_data(loaded: LoadedDefinition, period: Period,
+                     cache: dict[tuple[Any, ...], list[str]]) -> list[str]:
+    """The fan-out's segments in ``period``'s data with at least ``fan_out.min_rows`` rows,
+    counted as a run plans them (one grouped statement over the primary source); kept in
+    ``cache`` until the definition or the data changes.  Empty when the data cannot be
+    read (the preview then says why)."""
+    from reportgen.plan import resolve
+    from reportgen.run.build import current_fingerprints
+    from reportgen.run.compute import open_store
+    from reportgen.run.fanout import JOIN, primary_source, segment_counts
+
+    spec = loaded.definition.fan_out
+    assert spec is not None
+    try:
+        data = current_fingerprints(loaded, period)
+        key = (loaded.definition.id, loaded.hash, period.key, tuple(sorted(data.items())))
+        if key in cache:
+            return cache[key]
+        source = primary_source(loaded.definition)
+        with open_store(resolve(loaded), period, {source: list(spec.by)}) as store:
+            counts = segment_counts(store, source, spec.by, period)
+    except Exception:  # noqa: BLE001 - a source that cannot be read is the preview's to report
+        return []
+    for old in [k for k in cache if k[:3] == key[:3]]:
+        cache.pop(old, None)  # counted from data that has changed since
+    cache[key] = sorted(JOIN.join(str(v) for v in values)
+                        for values, rows in counts.items() if rows >= spec.min_rows)
+    return cache[key]
 
 
 def segment_model(loaded: LoadedDefinition, period: Period, segment: str, *, now: Any,
@@ -39,7 +77,12 @@ def segment_model(loaded: LoadedDefinition, period: Period, segment: str, *, now
     from reportgen.run.build import build_fanout
     from reportgen.run.fanout import only_segment
 
-    built = build_fanout(only_segment(loaded, segment), period, now=now, domains=domains)
+    # Its recipients decide who gets it, not what it says: a segment nobody would receive
+    # yet (``segment_refusal`` says why) is previewed all the same.
+    narrowed = only_segment(loaded, segment)
+    narrowed = replace(narrowed, definition=narrowed.definition.model_copy(
+        update={"recipients_from": None}))
+    built = build_fanout(narrowed, period, now=now, domains=domains)
     (one,) = built.segments
     if one.plan.skipped:
         raise LookupError(f"segment {segment!r} has no report for {period.key}: "
@@ -47,6 +90,20 @@ def segment_model(loaded: LoadedDefinition, period: Period, segment: str, *, now
     if one.result is None:
         raise LookupError(f"segment {segment!r} failed to build: {one.error}")
     return one.result.drawn().model  # a fan-out leaves its charts to whoever renders
+
+
+def segment_refusal(loaded: LoadedDefinition, segment: str, domains: list[str]) -> str | None:
+    """Why ``segment`` would not be sent as the recipient mapping file stands (a missing
+    or wrong row), or None (addresses read from data are checked when a run reads them)."""
+    from reportgen.run.recipients import recipient_mapping
+
+    spec = loaded.definition.recipients_from
+    if spec is None or spec.file is None:
+        return None
+    try:
+        return recipient_mapping(loaded, domains).refusal(segment)
+    except Exception as exc:  # noqa: BLE001 - a file that cannot be read is said as it is
+        return str(exc)
 
 
 def families(ledger: Ledger, runs: list[RunRecord]) -> dict[int, list[RunRecord]]:

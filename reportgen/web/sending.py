@@ -21,7 +21,14 @@ from reportgen.ledger.store import Ledger, RunLocked
 from reportgen.run.approvals import awaits_approval, may_approve
 from reportgen.web.auth import check_csrf
 from reportgen.web.auth import require as require_role
-from reportgen.web.common import back_to, entry_of_run, render, run_for, web_config
+from reportgen.web.common import (
+    back_to,
+    entry_of_run,
+    file_url,
+    render,
+    run_for,
+    web_config,
+)
 from reportgen.web.store import User, WebStore
 
 SENDABLE = ("succeeded", "partial", "pending_approval")
@@ -94,9 +101,10 @@ async def confirm_page(request: Request) -> Response:
     if approving:
         require_role(request, "approver")
     _check_sendable(request, run, user, definition, approving)
+    files = [(run.artifacts[i], file_url(request, run, i)) for i in sent_files(run)]
     return render(request, "confirm.html", run=run, entry=entry_of_run(request, run),
                   approving=approving, recipients=recipients_of(run, definition),
-                  already=delivered(run), back=back_to(run))
+                  already=delivered(run), back=back_to(run), files=files)
 
 
 async def send(request: Request) -> Response:
@@ -113,12 +121,55 @@ async def send(request: Request) -> Response:
 
 
 async def approve(request: Request) -> Response:
+    """Approve and send exactly the files the approver saw: the form carries their sha256,
+    and a run whose files are no longer those (recorded or on disk) is refused."""
     user = require_role(request, "approver")
-    await check_csrf(request)
+    form = await check_csrf(request)
     run = run_for(request, request.path_params["run_id"])
     definition = _definition(request, run)
     _check_sendable(request, run, user, definition, approving=True)
+    problem = await run_in_threadpool(not_as_seen, run, form.get("sha256", ""))
+    if problem is not None:
+        request.app.state.store.record(user, "approve", f"run {run.id}", "refused", problem)
+        raise HTTPException(409, f"Run #{run.id} was not approved and nothing was sent: "
+                                 f"{problem}")
     return await _deliver(request, run, user, definition, action="approve")
+
+
+def sent_files(run: RunRecord) -> list[int]:
+    """The indexes of the run's files that go out: those its e-mail attaches, or every file
+    when it attaches none (the message then points to the run, where they are)."""
+    attach = ((run.summary or {}).get("email") or {}).get("attach")
+    formats = ["pdf"] if attach is None else list(attach)
+    chosen = [i for i, a in enumerate(run.artifacts) if a.format in formats]
+    return chosen or list(range(len(run.artifacts)))
+
+
+def not_as_seen(run: RunRecord, seen: str) -> str | None:
+    """Why the run's files are not the ones whose sha256 the approver was shown (``seen``,
+    comma-separated), or None when they are, as recorded and as on disk now."""
+    import hashlib
+    from pathlib import Path
+
+    files = [run.artifacts[i] for i in sent_files(run)]
+    if any(a.pruned_at is not None for a in files):
+        return None  # nothing can be sent: the send says so in its own words
+    if not seen.strip():
+        return ("the approval does not say which file you looked at. Open the run's "
+                "confirmation page, check the file it links, and approve from there.")
+    if sorted(h.strip() for h in seen.split(",")) != sorted(a.sha256 for a in files):
+        return ("its file is no longer the one you looked at (it was made again since). "
+                "Open the confirmation page again and check the file it links now.")
+    for artifact in files:
+        try:
+            data = Path(artifact.path).read_bytes()
+        except OSError:
+            continue  # a file that is gone cannot be sent: the send says so and the run waits
+        if hashlib.sha256(data).hexdigest() != artifact.sha256:
+            return (f"its {artifact.format} file changed on disk after you looked at it, so "
+                    f"it is not the report you approved. Regenerate {run.period} and approve "
+                    f"the new run.")
+    return None
 
 
 async def _deliver(request: Request, run: RunRecord, user: User, definition: Any, *,

@@ -61,6 +61,15 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class AuditTargets:
+    """What an audit entry about one report names: its runs (``run 12``) exactly, or text
+    matching one of ``patterns`` (SQL LIKE, ``\\`` escaping)."""
+
+    exact: tuple[str, ...]
+    patterns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Approval:
     run_id: int
     decision: Decision
@@ -175,11 +184,37 @@ class WebStore:
                 at=self.now(), user_name=user.name if user else None, action=action,
                 target=target, outcome=outcome, detail=detail))
 
-    def audit_entries(self, limit: int = 200) -> list[AuditEntry]:
+    def audit_entries(self, limit: int = 200, *, user: str | None = None,
+                      action: str | None = None, targets: AuditTargets | None = None,
+                      since: datetime | None = None, until: datetime | None = None
+                      ) -> list[AuditEntry]:
+        """The newest ``limit`` entries, narrowed to one user, one action, the ``targets``
+        of one report, and the moments from ``since`` to before ``until``."""
+        query = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
+        if user:
+            query = query.where(audit.c.user_name == user)
+        if action:
+            query = query.where(audit.c.action == action)
+        if targets is not None:
+            query = query.where(sa.or_(
+                audit.c.target.in_(targets.exact) if targets.exact else sa.false(),
+                *(audit.c.target.like(p, escape="\\") for p in targets.patterns)))
+        if since is not None:
+            query = query.where(audit.c.at >= since)
+        if until is not None:
+            query = query.where(audit.c.at < until)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(audit).order_by(audit.c.id.desc()).limit(limit))
+            rows = conn.execute(query)
             return [AuditEntry(r.at, r.user_name, r.action, r.target, r.outcome, r.detail)
                     for r in rows]
+
+    def audit_choices(self) -> tuple[list[str], list[str]]:
+        """The users and the actions the audit trail names, for its filters."""
+        with self.engine.connect() as conn:
+            names = conn.execute(sa.select(audit.c.user_name).distinct()
+                                 .where(audit.c.user_name.is_not(None))).scalars().all()
+            actions = conn.execute(sa.select(audit.c.action).distinct()).scalars().all()
+        return sorted(names), sorted(actions)
 
     # approvals
     def decide(self, run_id: int, decision: Decision, user: User, reason: str | None) -> None:

@@ -88,6 +88,16 @@ def csrf_of(html: str) -> str:
     return match[1]
 
 
+def approval_form(client, run_id: int) -> dict[str, str]:
+    """What the approver's confirmation page posts for ``run_id``: its CSRF token and the
+    sha256 of the files it showed (a TestClient ``client``, signed in)."""
+    page = client.get(f"/runs/{run_id}/send")
+    assert page.status_code == 200, page.text
+    shown = re.search(r'name="sha256" value="([^"]*)"', page.text)
+    assert shown, "the confirmation page carries no sha256 of the files it shows"
+    return {"csrf_token": csrf_of(page.text), "sha256": shown[1]}
+
+
 @dataclass
 class Site:
     url: str

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 from starlette.testclient import TestClient
-from support.web_site import NOW, PASSWORDS, RECIPIENTS, add_accounts, csrf_of, make_config
+from support.web_site import (
+    NOW,
+    PASSWORDS,
+    RECIPIENTS,
+    add_accounts,
+    approval_form,
+    csrf_of,
+    make_config,
+)
 
 from reportgen.plan import load_definition
 from reportgen.run.runner import run_report
@@ -90,10 +98,10 @@ def test_a_scheduled_run_waits_for_approval_and_then_reaches_each_recipient_once
     assert refused.status_code == 403 and len(smtp_server.received) == 1
 
     approver = _sign_in(app, "alex")
-    page = approver.get("/reports/csat-mini").text
+    form = approval_form(approver, record.id)
     for _ in range(2):  # a second press sends nothing more
-        response = approver.post(f"/runs/{record.id}/approve",
-                                 data={"csrf_token": csrf_of(page)}, follow_redirects=False)
+        response = approver.post(f"/runs/{record.id}/approve", data=form,
+                                 follow_redirects=False)
         assert response.status_code == 303
     by_recipient = smtp_server.by_recipient()
     assert {r: len(by_recipient.get(r, [])) for r in RECIPIENTS} == {r: 1 for r in RECIPIENTS}
@@ -149,9 +157,9 @@ def test_an_approval_that_cannot_send_is_not_recorded_and_the_run_keeps_waiting(
     kept = pdf.read_bytes()
     pdf.unlink()  # e.g. a disk that was cleaned up under the page
     approver = _sign_in(app, "alex")
-    page = approver.get("/reports/csat-mini").text
+    form = approval_form(approver, record.id)
 
-    refused = approver.post(f"/runs/{record.id}/approve", data={"csrf_token": csrf_of(page)})
+    refused = approver.post(f"/runs/{record.id}/approve", data=form)
 
     assert refused.status_code == 409 and pdf.name in refused.text
     waiting = app.state.ledger.get_run(record.id)
@@ -163,7 +171,7 @@ def test_an_approval_that_cannot_send_is_not_recorded_and_the_run_keeps_waiting(
     assert [list(m.rcpt_tos) for m in smtp_server.received] == [["alex@example.com"]]
 
     pdf.write_bytes(kept)  # put back: the same approval now goes out
-    assert approver.post(f"/runs/{record.id}/approve", data={"csrf_token": csrf_of(page)},
+    assert approver.post(f"/runs/{record.id}/approve", data=form,
                          follow_redirects=False).status_code == 303
     assert app.state.ledger.get_run(record.id).status == "succeeded"
     assert app.state.store.approvals_of([record.id])[record.id].decision == "approved"
@@ -201,3 +209,77 @@ def test_the_readme_approval_example_is_a_valid_approval_section():
                  if b.startswith("approval:"))
     spec = ApprovalSpec.model_validate(yaml.safe_load(block)["approval"])
     assert spec.required and spec.deadline_hours == 24 and spec.approvers
+
+
+def test_the_approver_approves_the_exact_file_they_saw(setup, smtp_server):
+    import hashlib
+    import re
+
+    app, config, clock, path = setup
+    record = _scheduled_run(app, config, clock, path)
+    smtp_server.wait_for(1)  # the approver's request
+    (pdf,) = [a for a in record.artifacts if a.format == "pdf"]
+    approver = _sign_in(app, "alex")
+
+    # the confirmation links the very file that will be attached, and names its sha256
+    page = approver.get(f"/runs/{record.id}/send").text
+    files = re.search(r'<ul id="files">(.*?)</ul>', page, re.S)[1]
+    assert pdf.sha256 in files
+    (link,) = re.findall(r'href="([^"]+)"', files)
+    served = approver.get(link)
+    assert served.status_code == 200 and hashlib.sha256(served.content).hexdigest() == pdf.sha256
+    form = approval_form(approver, record.id)
+    assert form["sha256"] == pdf.sha256
+
+    def refused(data, words):
+        answer = approver.post(f"/runs/{record.id}/approve", data=data)
+        assert answer.status_code == 409, answer.text
+        assert f"Run #{record.id} was not approved and nothing was sent" in answer.text
+        assert words in answer.text and "Traceback" not in answer.text
+        assert app.state.ledger.get_run(record.id).status == "pending_approval"
+        assert app.state.store.approvals_of([record.id]) == {}
+        (entry, *_) = app.state.store.audit_entries()
+        assert (entry.action, entry.outcome) == ("approve", "refused")
+
+    # a form that names no file, or another file than the run's, approves nothing
+    refused({"csrf_token": form["csrf_token"]}, "does not say which file you looked at")
+    refused({**form, "sha256": "0" * 64}, "no longer the one you looked at")
+    # the file changed on disk after the approver looked at it
+    kept = Path(pdf.path).read_bytes()
+    Path(pdf.path).write_bytes(kept + b"\n% changed")
+    refused(form, "its pdf file changed on disk after you looked at it")
+    assert [list(m.rcpt_tos) for m in smtp_server.received] == [["alex@example.com"]]
+
+    Path(pdf.path).write_bytes(kept)  # the file the approver saw: it goes out
+    assert approver.post(f"/runs/{record.id}/approve", data=form,
+                         follow_redirects=False).status_code == 303
+    by_recipient = smtp_server.by_recipient()
+    assert {r: len(by_recipient.get(r, [])) for r in RECIPIENTS} == {r: 1 for r in RECIPIENTS}
+    attached = by_recipient[RECIPIENTS[0]][0].message.get_payload()[-1].get_payload(decode=True)
+    assert hashlib.sha256(attached).hexdigest() == pdf.sha256
+
+
+def test_the_approval_request_carries_the_headline_kpis_and_links_to_the_run(setup,
+                                                                              smtp_server):
+    from reportgen.period import Period
+
+    app, config, clock, path = setup
+    loaded = load_definition(path)
+    spec = loaded.definition.period
+    record = run_report(loaded, Period.parse("2026-09", spec.grain, spec.timezone),
+                        trigger="schedule", ledger=app.state.ledger,
+                        out_dir=config.settings.resolved_out_dir(), send=True,
+                        smtp=config.settings.smtp, now=clock,
+                        public_url="https://reports.example.com/")
+    assert record.status == "pending_approval"
+    (asked,) = smtp_server.wait_for(1)
+    assert list(asked.rcpt_tos) == ["alex@example.com"]
+    body = asked.message.get_body(("plain",)).get_content()
+    # the numbers as the report states them: the run's own headline, kept in the ledger
+    kpis = record.summary["mail"]["kpis"]
+    assert kpis
+    for kpi in kpis:
+        assert f"- {kpi['label']}: {kpi['value_text']} ({kpi['delta_text']})" in body, body
+    # and where to approve it: the run, not the report
+    assert f"https://reports.example.com/runs/{record.id} " in body
+    assert "/reports/csat-mini" not in body

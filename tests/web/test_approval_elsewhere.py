@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 import yaml
 from starlette.testclient import TestClient
-from support.web_site import PASSWORDS, RECIPIENTS, SECRET, add_accounts, csrf_of, mini_definition
+from support.web_site import (
+    PASSWORDS,
+    RECIPIENTS,
+    SECRET,
+    add_accounts,
+    approval_form,
+    csrf_of,
+    mini_definition,
+)
 
 import reportgen
 from reportgen.ledger.schema import artifacts
@@ -71,7 +79,7 @@ def test_a_run_sent_from_one_folder_is_downloaded_approved_and_resent_from_anoth
     assert download.status_code == 200
     assert hashlib.sha256(download.content).digest() == hashlib.sha256(pdf.read_bytes()).digest()
 
-    approved = client.post(f"/runs/{run.id}/approve", data={"csrf_token": csrf_of(page)},
+    approved = client.post(f"/runs/{run.id}/approve", data=approval_form(client, run.id),
                            follow_redirects=False)
     assert approved.status_code == 303, approved.text
     assert app.state.ledger.get_run(run.id).status == "succeeded"

@@ -154,7 +154,7 @@ def test_a_segment_awaiting_approval_is_approved_on_its_own_and_reaches_its_lead
         tmp_path, demo_dir, smtp_server):
     import yaml
     from starlette.testclient import TestClient
-    from support.web_site import PASSWORDS, add_accounts, csrf_of
+    from support.web_site import PASSWORDS, add_accounts, approval_form, csrf_of
 
     from reportgen.plan import load_definition
     from reportgen.web import create_app
@@ -182,8 +182,8 @@ def test_a_segment_awaiting_approval_is_approved_on_its_own_and_reaches_its_lead
     assert page.count("Approve…") == 4  # the whole report and each segment
     billing = next(c for c in children if c.segment == "Billing")
     for _ in range(2):
-        answer = client.post(f"/runs/{billing.id}/approve", data={"csrf_token": csrf_of(page)},
-                             follow_redirects=False)
+        answer = client.post(f"/runs/{billing.id}/approve",
+                             data=approval_form(client, billing.id), follow_redirects=False)
         assert answer.status_code == 303
         assert answer.headers["location"] == f"/runs/{record.id}#run-{billing.id}"
     got = smtp_server.by_recipient()
@@ -192,3 +192,38 @@ def test_a_segment_awaiting_approval_is_approved_on_its_own_and_reaches_its_lead
     assert app.state.ledger.get_run(billing.id).status == "succeeded"
     page = client.get(f"/runs/{record.id}").text
     assert page.count("Approve…") == 3  # Billing is delivered; the rest still wait
+
+
+def test_a_fanout_lists_its_segments_from_its_data_before_its_first_run_and_one_previews(
+        browser, site, demo_dir, shots):  # noqa: F811 (fixtures)
+    import pandas as pd
+
+    folder = site.app.state.config.definitions
+    path = write_fanout(folder, demo_dir, "open")
+    # no `values`: its segments are whatever the data holds
+    path.write_text(re.sub(r"\n  values: \[[^\]]*\]", "", path.read_text(encoding="utf-8")),
+                    encoding="utf-8")
+    assert "values:" not in path.read_text(encoding="utf-8")
+    tickets = pd.read_csv(demo_dir / "tickets.csv", usecols=["created_at", "queue"])
+    in_september = tickets[tickets["created_at"].str.startswith("2026-09-1")]
+    expected = sorted(in_september["queue"].unique())
+    assert len(expected) > len(QUEUES)
+
+    page = _sign_in(browser, site.url, "vic")
+    page.goto(site.url + "/reports/open")
+    expect(page.locator("#runs")).to_contain_text("No runs yet.")
+    offered = page.get_by_label("Segment to preview").locator("option")
+    expect(offered).to_have_text(["the whole report", *expected])
+    page.screenshot(path=shots / "14-report-fanout-segments-from-data.png", full_page=True)
+
+    page.get_by_label("Segment to preview").select_option("Shipping")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("heading", name=re.compile("Queue scorecard — Shipping"))
+           ).to_be_visible(timeout=60_000)
+    expect(page.get_by_label("Segment")).to_have_value("Shipping")
+    # previewed although its recipients file names nobody for it yet, which the page says
+    expect(page.locator("#refused")).to_contain_text("no row of")
+    frame = page.frame_locator("iframe[title='Report preview']")
+    expect(frame.locator("body")).to_contain_text("Operations", timeout=60_000)
+    page.screenshot(path=shots / "15-preview-segment-from-data.png", full_page=True)
+    assert site.app.state.ledger.history("open") == []  # listed and previewed: nothing run

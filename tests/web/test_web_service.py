@@ -24,7 +24,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 from support.fanout_defs import write_fanout
-from support.web_site import NOW, PASSWORDS, SECRET, add_accounts, csrf_of, serve
+from support.web_site import NOW, PASSWORDS, SECRET, add_accounts, approval_form, csrf_of, serve
 
 from reportgen.cli import main
 from reportgen.settings import Settings, SmtpSettings
@@ -207,15 +207,15 @@ def test_approve_waits_for_a_run_of_the_same_period_and_never_sends_twice(
     run_id = job["run_id"]
     ledger.finish_run(run_id, "pending_approval")  # as a scheduled run awaiting approval
     approver = _sign_in(app, "alex")
-    token = csrf_of(approver.get(f"/runs/{run_id}").text)
+    form = approval_form(approver, run_id)
 
     with ledger.locked("csat-live", "2026-09"):  # a run of the same period is under way
-        refused = approver.post(f"/runs/{run_id}/approve", data={"csrf_token": token})
+        refused = approver.post(f"/runs/{run_id}/approve", data=form)
     assert refused.status_code == 409 and "being run right now" in refused.text
     assert smtp_server.received == [] and ledger.get_run(run_id).status == "pending_approval"
 
     for _ in range(2):  # approved once the run has ended; twice sends nothing more
-        approver.post(f"/runs/{run_id}/approve", data={"csrf_token": token})
+        approver.post(f"/runs/{run_id}/approve", data=form)
     assert len(smtp_server.wait_for(1)) == 1
     time.sleep(0.3)
     assert len(smtp_server.received) == 1
