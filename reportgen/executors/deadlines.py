@@ -71,12 +71,16 @@ def check_deadlines(definitions: Iterable[LoadedDefinition], *, ledger: Ledger,
     """Alert the owner of each report past its deadline without a succeeded run; the alerts
     sent now (each report and period is alerted at most once)."""
     from reportgen.delivery.alerts import OwnerAlert, alert_owner
+    from reportgen.ledger.pauses import Pauses
 
+    pauses = Pauses(ledger.engine, ledger.now)
     sent: list[OwnerAlert] = []
     for loaded in definitions:
         definition = loaded.definition
         due = due_report(loaded, now)
         if due is None or not definition.owner:
+            continue
+        if pauses.get(definition.id) is not None:  # paused on the page: nobody waits for it
             continue
         runs = [r for r in ledger.history(definition.id) if r.period == due.period.key]
         if any(r.status == "succeeded" for r in runs):

@@ -164,6 +164,14 @@ def _v7_web_tables(conn: Connection) -> None:
     at_v7.create_all(conn, checkfirst=True)
 
 
+def _v8_schedule_pauses(conn: Connection) -> None:
+    """Version 8: schedules paused from the web page."""
+    timestamp = "TIMESTAMP" if conn.dialect.name != "sqlite" else "DATETIME"
+    conn.execute(sa.text(
+        "CREATE TABLE schedule_pauses (report_id VARCHAR(64) NOT NULL PRIMARY KEY, "
+        f"paused_by VARCHAR(64) NOT NULL, paused_at {timestamp} NOT NULL)"))
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _v1_initial, _v2_resends_summary_locks, _v3_live_locks_alerts, _v4_fan_out_children,
-    _v5_pruned_artifacts, _v6_jobs, _v7_web_tables)
+    _v5_pruned_artifacts, _v6_jobs, _v7_web_tables, _v8_schedule_pauses)

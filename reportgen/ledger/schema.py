@@ -240,6 +240,15 @@ web_sessions = sa.Table(
     sa.Column("expires_at", UtcDateTime, nullable=False),
 )
 
+# Version 8: a report's schedule paused from the web page (by an admin or an approver), kept
+# apart from its definition's ``schedule.enabled``: a row here means scheduled runs skip it.
+schedule_pauses = sa.Table(
+    "schedule_pauses", metadata,
+    sa.Column("report_id", sa.String(64), primary_key=True),
+    sa.Column("paused_by", sa.String(64), nullable=False),
+    sa.Column("paused_at", UtcDateTime, nullable=False),
+)
+
 
 class LedgerVersionError(ReportgenError):
     def __init__(self, url: str, found: int, known: int):

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from reportgen import text
 from reportgen.definition.document import Definition
 from reportgen.definition.schedule_specs import GateSpec
+from reportgen.ledger.pauses import Pause, Pauses
 from reportgen.ledger.records import RunRecord
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period
@@ -76,6 +77,8 @@ class About:
     timezone: str | None
     next: list[datetime]
     paused: bool
+    #: paused from this page (by whom, since when); scheduled runs skip it until resumed
+    page_pause: Pause | None
     email: list[tuple[str, list[str]]]
     chats: list[str]
     fan_out: str | None
@@ -91,8 +94,9 @@ def about(entry: Entry, ledger: Ledger, now: datetime) -> About | None:
     definition: Definition = entry.loaded.definition
     schedule = definition.schedule
     timezone = (schedule.timezone or definition.period.timezone) if schedule else None
+    page_pause = Pauses(ledger.engine, ledger.now).get(entry.report_id)
     upcoming = next_runs(schedule.cron, timezone, now) \
-        if schedule and schedule.enabled and timezone else []
+        if schedule and schedule.enabled and timezone and page_pause is None else []
     email: list[tuple[str, list[str]]] = []
     chats: list[str] = []
     if definition.delivery is not None:
@@ -109,7 +113,7 @@ def about(entry: Entry, ledger: Ledger, now: datetime) -> About | None:
     return About(
         description=definition.description, owner=definition.owner,
         schedule=schedule_in_words(schedule.cron) if schedule else None, timezone=timezone,
-        next=upcoming, paused=bool(schedule and not schedule.enabled),
+        next=upcoming, paused=bool(schedule and not schedule.enabled), page_pause=page_pause,
         email=email, chats=chats, fan_out=fan_out,
         approvers=list(approval.approvers) if approval else None,
         deadline_hours=approval.deadline_hours if approval else None,

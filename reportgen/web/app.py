@@ -27,6 +27,7 @@ from reportgen import text
 from reportgen.errors import ReportgenError
 from reportgen.executors.job_thread import JobQueue
 from reportgen.executors.placement import LedgerJobExecutor
+from reportgen.ledger.pauses import Pauses
 from reportgen.ledger.pruning import pruned_note
 from reportgen.ledger.records import RunRecord
 from reportgen.ledger.store import Ledger
@@ -77,6 +78,8 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/reports/{report_id}/preview", preview_page),
         Route("/reports/{report_id}/preview/page", preview_document),
         Route("/reports/{report_id}/regenerate", regenerate, methods=["POST"]),
+        Route("/reports/{report_id}/pause-schedule", pause_schedule, methods=["POST"]),
+        Route("/reports/{report_id}/resume-schedule", resume_schedule, methods=["POST"]),
         Route("/runs/{run_id:int}", run_page),
         Route("/jobs/{job_id:int}", job_page),
         Route("/jobs/{job_id:int}.json", job_status),
@@ -234,6 +237,34 @@ async def regenerate(request: Request) -> Response:
     placed = request.app.state.executor.place(run_request, loaded=loaded)
     request.app.state.store.record(user, "regenerate", what, "queued", f"job {placed.job_id}")
     return RedirectResponse(f"/jobs/{placed.job_id}", status_code=303)
+
+
+async def pause_schedule(request: Request) -> Response:
+    """Pause a report's schedule (admin or approver): its scheduled runs and their retries
+    are skipped until it is resumed; a run asked for by hand still runs."""
+    return await _toggle_schedule(request, pause=True)
+
+
+async def resume_schedule(request: Request) -> Response:
+    return await _toggle_schedule(request, pause=False)
+
+
+async def _toggle_schedule(request: Request, *, pause: bool) -> Response:
+    user = require_role(request, "approver")
+    await check_csrf(request)
+    entry = entry_for(request, request.path_params["report_id"])
+    ledger: Ledger = request.app.state.ledger
+    pauses = Pauses(ledger.engine, ledger.now)
+    if pause:
+        pauses.pause(entry.report_id, user.name)
+        request.session["notice"] = (f"The schedule of {entry.report_id} is paused: its "
+                                     f"scheduled runs are skipped until it is resumed.")
+    else:
+        pauses.resume(entry.report_id)
+        request.session["notice"] = f"The schedule of {entry.report_id} runs again."
+    request.app.state.store.record(user, "pause-schedule" if pause else "resume-schedule",
+                                   entry.report_id, "ok")
+    return RedirectResponse(f"/reports/{entry.report_id}", status_code=303)
 
 
 async def job_page(request: Request) -> Response:

@@ -79,7 +79,7 @@ def test_an_older_ledger_is_migrated_keeping_its_runs(tmp_path: Path) -> None:
     ledger = Ledger(url)
 
     with ledger.engine.connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 7
+        assert current_version(conn) == SCHEMA_VERSION == 8
         assert sa.inspect(conn).has_table("run_locks")
     (old,) = ledger.history()
     assert (old.period, old.status, old.input_hashes) == ("2026-09", "succeeded", {"t": "x"})
