@@ -94,6 +94,8 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing_serious(browser, site, tm
                                                               timeout=60_000)
             # laid out at the device's width, not a 980 px desktop page scaled down
             assert page.evaluate("window.innerWidth") == width, name
+            # a wide table scrolls inside its frame; the page itself never scrolls sideways
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, name
             assert page.locator("main").count() == 1, name
             if name != "preview-document":
                 assert page.locator("a.skip[href='#main']").count() == 1, name
