@@ -183,6 +183,11 @@ def test_statistics_leave_the_sentence_and_the_sample_size_stays() -> None:
     assert plain_sentence("Skipped tickets are longer (p = 0.002).", True,
                           real=REAL_DIFFERENCE)[0] == \
         "Skipped tickets are longer: a real difference, not noise."
+    # the words close the sentence that was tested, not the one after it
+    assert plain_sentence("The sample over-represents chat (p = 0.001). Reweighted, the pass "
+                          "rate is 61.0% (n = 692).", True, real=REAL_DIFFERENCE)[0] == \
+        ("The sample over-represents chat: a real difference, not noise. Reweighted, the pass "
+         "rate is 61.0% (n = 692).")
 
 
 def test_scope_tags_and_value_labels() -> None:
@@ -195,6 +200,7 @@ def test_scope_tags_and_value_labels() -> None:
     assert scope_tag("queue = Shipping, category = Correct information") == \
         "Shipping queue · Correct information category"
     assert scope_tag("overall") == ""
+    assert scope_tag("rubric items") == ""  # names no segment: the sentence says what it is
     assert value_label("hate_speech") == "Hate speech"
     # an intervention's scope inside a sentence, not as a filter
     assert scope_phrase({"queue": "Onboarding"}) == " for the Onboarding queue"
