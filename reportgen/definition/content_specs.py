@@ -157,6 +157,13 @@ class TableSpec(Strict):
         return self.by if isinstance(self.by, str) else ",".join(self.by)
 
 
+#: A section lists at most this many findings (the most severe) unless it says otherwise;
+#: the rest are detail a director does not act on (a metric "at risk" its tile already flags,
+#: the share of each cause the pareto chart draws), and the tables and charts beside them
+#: carry the numbers.
+SECTION_FINDINGS = 3
+
+
 class SectionSpec(Strict):
     id: Identifier
     title: str
@@ -165,6 +172,7 @@ class SectionSpec(Strict):
     charts: list[str] = Field(default_factory=list, description="Chart ids.")
     tables: list[TableSpec] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    findings: int = Field(SECTION_FINDINGS, ge=0, le=12, description="The most findings the section lists, the most severe first; raise it for a section that tells several stories (an audit programme: its sample, its scorer, its rubric).")
 
 
 class OutputSpec(Strict):

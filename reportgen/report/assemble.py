@@ -21,7 +21,6 @@ from reportgen.plan.model import headline_metrics
 from reportgen.report.actions import ActionSpec, action_register, readout
 from reportgen.report.editorial import (
     NOT_SHOWN,
-    SECTION_MAX,
     FindingEditor,
     move_key,
     steady_text,
@@ -101,7 +100,7 @@ def _assemble(loaded: LoadedDefinition, period: Period, *, now: datetime,
             | {t.metric for t in spec.tables}
         edited: list[Finding] = []
         for finding in ranked:
-            if len(edited) == SECTION_MAX:
+            if len(edited) == spec.findings:
                 break
             if finding.metric_id in shown and id(finding) not in placed:
                 placed.add(id(finding))
