@@ -113,6 +113,18 @@ def test_tags_and_values_read_as_people_talk(mqr) -> None:
     assert not any("=" in tag or "_" in tag for tag in tags)
 
 
+def test_a_section_lists_the_findings_its_definition_allows(mqr) -> None:
+    from reportgen.definition.content_specs import SECTION_FINDINGS, SectionSpec
+
+    model, _, _ = mqr
+    allowed = {"customer-voice": 1, "qa-programme": 4, "audit-design": 5, "trust-safety": 2}
+    for section in model.sections:
+        assert len(section.findings) <= allowed.get(section.id, SECTION_FINDINGS), section.id
+    told = {s.id: len(s.findings) for s in model.sections}
+    assert {k: told[k] for k in allowed} == allowed  # each tells as many stories as it may
+    assert SectionSpec(id="s", title="S").findings == SECTION_FINDINGS == 3
+
+
 def test_the_demo_pdf_is_about_fifteen_pages(mqr) -> None:
     _, pages, _ = mqr
     assert 12 <= len(pages) <= 15, len(pages)
