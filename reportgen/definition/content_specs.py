@@ -116,6 +116,7 @@ class MetricSpec(Strict):
     min_n: int | None = Field(None, ge=1, description="Overrides statistics.min_n.")
     confidence: float | None = Field(None, gt=0.5, lt=1)
     alpha: float | None = Field(None, gt=0, lt=0.5)
+    history: int | None = Field(None, ge=2, le=120, description="Periods of history this metric reads, the report period included, when it needs another span than the report's period.history (a KPI's seasonal baseline for kpi_anomaly: 25 or more). The report's sources are then read over the longest span any metric asks for; every other metric keeps the report's.")
 
     @field_validator("by")
     @classmethod
