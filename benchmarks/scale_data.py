@@ -123,6 +123,7 @@ TABLE_COPIES: tuple[TableCopy, ...] = (
               "scored_at", must_resolve=False),
     TableCopy("ticket_followups", "ticket_id", (), "tickets", "ticket_id", ("solved_at",),
               "solved_at", must_resolve=False),
+    TableCopy("contact_archive", "contact_id", ("contact_id",), month_of="month"),
 )
 BY_NAME = {spec.name: spec for spec in TABLE_COPIES}
 # A table in CSV and Parquet, a view in SQLite: ratings joined to their review's columns.

@@ -12,7 +12,9 @@ Tables (column lists in ``reportgen.demo.writer.SCHEMA``): ``tickets``,
 defect ratings), ``qa_auto_scores`` (an automatic scorer's ratings beside the human ones),
 ``qa_sample`` (every ticket drawn for audit: audited, skipped or replaced), ``qa_auto_only``
 (the automatic scorer's ratings of tickets no reviewer audited, with the reviewer who
-confirmed them) and ``ticket_followups`` (whether the customer came back within 7 days).
+confirmed them), ``ticket_followups`` (whether the customer came back within 7 days) and
+``contact_archive`` (the contacts of the 23 months before the span, from the helpdesk used
+then: month, queue and reason).
 The tables added last draw on random streams of their own, so the earlier tables are the
 same bytes with or without them.
 
@@ -39,6 +41,7 @@ import pandas as pd
 
 from reportgen.demo import writer
 from reportgen.demo.actions import write_actions
+from reportgen.demo.archive import generate_archive
 from reportgen.demo.audit import generate_sample
 from reportgen.demo.automatic import generate_automatic_only
 from reportgen.demo.calibration import generate_calibration
@@ -63,7 +66,7 @@ __all__ = ["DemoDataset", "Story", "generate_demo_data"]
 # stories; every seed carries the stories themselves.
 _STREAMS = {"staff": 1, "tickets": 2, "surveys": 13, "qa": 14, "calibration": 5, "moderation": 6,
             "disputes": 21, "auto_scores": 22, "audit_sample": 31, "unreviewed": 32,
-            "automatic_only": 33, "followups": 34}
+            "automatic_only": 33, "followups": 34, "archive": 35}
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ def build_frames(seed: int, timeline: Timeline, dates: StoryDates) -> dict[str, 
     automatic_only = generate_automatic_only(rng("automatic_only"), timeline, dates, work,
                                              reviews, solved_rows, quality)
     followups = generate_followups(rng("followups"), timeline, work, solved_rows, quality)
+    archive = generate_archive(rng("archive"), timeline, dates, work)
 
     tickets = work.assign(
         created_at=pd.Series(as_text(work["created"].to_numpy()), dtype=object),
@@ -175,6 +179,7 @@ def build_frames(seed: int, timeline: Timeline, dates: StoryDates) -> dict[str, 
         "qa_sample": sample,
         "qa_auto_only": automatic_only,
         "ticket_followups": followups,
+        "contact_archive": archive,
     }
     return {name: frame[writer.columns(name)].reset_index(drop=True)
             for name, frame in frames.items()}

@@ -221,4 +221,18 @@ def planted_stories(end_month: date) -> tuple[Story, ...]:
             starts=day(np.datetime64(str(Period(end_month, "month").shift(-12).start), "s")),
             metric="recontact_rate",
         ),
+        Story(
+            key="billing_refund_contacts_unusual",
+            title="Billing's refund contacts are far above their usual level",
+            description=(
+                "The stricter refund policy (billing_csat_drop) sends more Billing customers to "
+                "ask about refunds, cancellations and double charges: in the last month about "
+                "40% more than the same month's usual level. contact_archive carries the "
+                "contacts of the 23 months before the span from the previous helpdesk, so "
+                "with the span's tickets there are three years to set the seasonal baseline."
+            ),
+            scope="queue=Billing",
+            starts=day(dates.refund_policy_change),
+            metric="contact_volume",
+        ),
     )

@@ -91,6 +91,10 @@ SCHEMA: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("ticket_id", "TEXT PRIMARY KEY REFERENCES tickets (ticket_id)"),
         ("solved_at", "TEXT NOT NULL"), ("recontacted_7d", "INTEGER"),
     ),
+    "contact_archive": (
+        ("contact_id", "TEXT PRIMARY KEY"), ("month", "TEXT NOT NULL"),
+        ("queue", "TEXT NOT NULL"), ("contact_reason", "TEXT"),
+    ),
 }
 REVIEW_COLUMNS_IN_VIEW = ("reviewed_at", "auditor_id", "agent_id", "queue", "channel")
 VIEWS: Mapping[str, str] = {

@@ -67,6 +67,7 @@ COLUMNS = {
         "ticket_id", "scored_at", "agent_id", "queue", "category", "auto_rating", "confirmed_by",
     ],
     "ticket_followups": ["ticket_id", "solved_at", "recontacted_7d"],
+    "contact_archive": ["contact_id", "month", "queue", "contact_reason"],
 }
 TIMESTAMPS = {
     "tickets": ["created_at", "solved_at"],
@@ -380,7 +381,8 @@ def test_stories_are_described_in_the_result_and_in_stories_json(dataset: DemoDa
     keys = {"billing_csat_drop", "correct_information_defects", "onboarding_coaching",
             "chat_mix_shift", "auditor_drift", "harassment_overturns",
             "correct_information_disputes", "auto_scoring_tone", "audit_skips_long_chat",
-            "general_audit_shortfall", "autoqa_kept_apart", "resolution_predicts_recontact"}
+            "general_audit_shortfall", "autoqa_kept_apart", "resolution_predicts_recontact",
+            "billing_refund_contacts_unusual"}
     assert {s.key for s in dataset.stories} == keys
     assert all(isinstance(s, Story) and s.title and s.description and s.scope and s.metric
                for s in dataset.stories)
@@ -583,3 +585,31 @@ def test_resolution_defects_bring_customers_back(db: dict[str, pd.DataFrame]) ->
     assert came_back("Correct information")[True] >= 1.4 * came_back("Correct information")[False]
     tone = came_back("Greeting & tone")
     assert abs(tone[True] - tone[False]) < 0.05
+
+
+def test_the_archive_holds_the_23_months_before_the_span_shaped_like_the_tickets(
+        db: dict[str, pd.DataFrame]) -> None:
+    archive, tickets = db["contact_archive"], db["tickets"]
+    assert archive["contact_id"].is_unique
+    months = sorted(archive["month"].unique())
+    assert len(months) == 23 and months[0] == "2023-11-01" and months[-1] == "2025-09-01"
+    assert all(m.endswith("-01") for m in months)
+    per_month = archive.groupby("month").size()
+    assert per_month.between(4000, 6000).all()
+    assert per_month[["2023-11-01", "2023-12-01", "2024-11-01", "2024-12-01"]].min() > \
+        per_month.drop(["2023-11-01", "2023-12-01", "2024-11-01", "2024-12-01"]).max()
+    assert set(archive["queue"]) == set(tickets["queue"])
+    assert set(zip(archive["queue"], archive["contact_reason"], strict=True)) <= \
+        set(zip(tickets["queue"], tickets["contact_reason"], strict=True))
+
+
+def test_billing_refund_contacts_stand_out_in_the_last_month(db: dict[str, pd.DataFrame]) -> None:
+    refunds = ["Refund request", "Subscription cancellation", "Double charge"]
+    tickets, archive = db["tickets"], db["contact_archive"]
+    billing = tickets[(tickets["queue"] == "Billing") & tickets["contact_reason"].isin(refunds)]
+    by_month = billing.groupby(month(billing["created_at"])).size()
+    old = archive[(archive["queue"] == "Billing") & archive["contact_reason"].isin(refunds)]
+    before = pd.concat([old.groupby(month(old["month"])).size(), by_month.iloc[:-1]])
+    # October (the last month) against the Octobers before it
+    octobers = before[before.index.str.endswith("-10")]
+    assert len(octobers) == 2 and by_month["2026-10"] >= 1.25 * octobers.max()
