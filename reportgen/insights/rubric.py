@@ -137,8 +137,10 @@ def retire_finding(ctx: InsightContext, metric: MetricResult,
                     f"across {family} at {alpha}, largest adjusted {p_text(weakest)}). "
                     f"Candidates to retire.")
     else:
-        sentence = (f"No rubric item is shown to predict nothing in {ctx.period.label} "
-                    f"(negligible bands {bands} per {per} item points; Holm across {family}).")
+        # the bands are what "nothing" means; the multiplicity rule is the methodology's
+        sentence = (f"No rubric item is shown to predict nothing in {ctx.period.label}: none "
+                    f"has every effect within what would not matter ({bands} per {per} item "
+                    f"points).")
     if useful:
         sentence += f" Items that predict outcomes: {join_names(useful)}."
     if unclear:
