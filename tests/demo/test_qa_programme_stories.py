@@ -25,6 +25,7 @@ STORIES: dict[str, tuple[str, ...]] = {
     "resolution_predicts_recontact": ("rubric_validity", "rubric_retire"),
     "moderation_quality": ("moderation_quality",),
     "csat_year_projection": ("target_projection",),
+    "billing_refund_contacts_unusual": ("anomaly",),
 }
 
 
@@ -175,3 +176,15 @@ def test_the_summary_says_csat_will_miss_its_target_for_the_year(report) -> None
     assert projection.numbers["status"] == "unlikely" and projection.numbers["high"] < 0.85
     assert projection.sentence.startswith("Yearly CSAT is unlikely to reach its 85.0% target "
                                           "for 2026: projected at ")
+
+
+def test_billing_refund_contacts_are_unusual_for_the_time_of_year(report) -> None:
+    model, pages = report
+    ((anomaly, _),) = _told(model, pages, "billing_refund_contacts_unusual")
+    band = model.metrics["refund_contacts"].details["anomaly"]
+    assert band["outside"] and band["value"] > band["high"] and band["periods"] == 35
+    assert len(model.metrics["refund_contacts"].history) == 36  # its own three years
+    assert len(model.metrics["csat"].history) == 13  # the report's thirteen months
+    assert anomaly.sentence.startswith("Billing refund volume was unusually high in September "
+                                       "2026: ")
+    assert "from a seasonal baseline of 35 months with a trend" in anomaly.sentence
