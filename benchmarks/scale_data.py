@@ -114,6 +114,16 @@ TABLE_COPIES: tuple[TableCopy, ...] = (
               ("raised_at", "resolved_at"), "raised_at"),
     TableCopy("qa_auto_scores", "review_id", (), "qa_reviews", "review_id",
               ("reviewed_at",), "reviewed_at"),
+    # A ticket is drawn for audit once, scored by the automatic scorer once and has one
+    # follow-up row: like calibration items, a copy keeps its own ticket copy so that no two
+    # copies merge into one ticket, and without --keep-ratios that copy need not resolve.
+    TableCopy("qa_sample", "ticket_id", (), "tickets", "ticket_id", ("drawn_at",), "drawn_at",
+              must_resolve=False),
+    TableCopy("qa_auto_only", "ticket_id", (), "tickets", "ticket_id", ("scored_at",),
+              "scored_at", must_resolve=False),
+    TableCopy("ticket_followups", "ticket_id", (), "tickets", "ticket_id", ("solved_at",),
+              "solved_at", must_resolve=False),
+    TableCopy("contact_archive", "contact_id", ("contact_id",), month_of="month"),
 )
 BY_NAME = {spec.name: spec for spec in TABLE_COPIES}
 # A table in CSV and Parquet, a view in SQLite: ratings joined to their review's columns.

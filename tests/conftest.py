@@ -61,13 +61,11 @@ def example_config(tmp_path: Path, demo_dir: Path):
 
 
 @pytest.fixture(scope="session")
-def demo_mqr(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+def demo_mqr_pdf(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """The example monthly report for September 2026, built and rendered once per session:
-    (model, the PDF's text page by page)."""
+    (model, the PDF's path)."""
     import shutil
     from datetime import UTC, datetime
-
-    import pdfplumber
 
     from reportgen.period import Period
     from reportgen.plan import load_definition
@@ -83,9 +81,18 @@ def demo_mqr(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     september = Period.parse("2026-09", "month", "Europe/Berlin")
     result = build_report(loaded, september, now=datetime(2026, 10, 2, 7, 0, tzinfo=UTC))
     (pdf,) = render_outputs(loaded, result, root / "render")
-    with pdfplumber.open(pdf.path) as document:
+    return result.model, Path(pdf.path)
+
+
+@pytest.fixture(scope="session")
+def demo_mqr(demo_mqr_pdf):
+    """The example monthly report for September 2026: (model, the PDF's text page by page)."""
+    import pdfplumber
+
+    model, path = demo_mqr_pdf
+    with pdfplumber.open(path) as document:
         pages = [page.extract_text() or "" for page in document.pages]
-    return result.model, pages
+    return model, pages
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

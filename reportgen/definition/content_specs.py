@@ -116,6 +116,7 @@ class MetricSpec(Strict):
     min_n: int | None = Field(None, ge=1, description="Overrides statistics.min_n.")
     confidence: float | None = Field(None, gt=0.5, lt=1)
     alpha: float | None = Field(None, gt=0, lt=0.5)
+    history: int | None = Field(None, ge=2, le=120, description="Periods of history this metric reads, the report period included, when it needs another span than the report's period.history (a KPI's seasonal baseline for kpi_anomaly: 25 or more). The report's sources are then read over the longest span any metric asks for; every other metric keeps the report's.")
 
     @field_validator("by")
     @classmethod
@@ -157,6 +158,13 @@ class TableSpec(Strict):
         return self.by if isinstance(self.by, str) else ",".join(self.by)
 
 
+#: A section lists at most this many findings (the most severe) unless it says otherwise;
+#: the rest are detail a director does not act on (a metric "at risk" its tile already flags,
+#: the share of each cause the pareto chart draws), and the tables and charts beside them
+#: carry the numbers.
+SECTION_FINDINGS = 3
+
+
 class SectionSpec(Strict):
     id: Identifier
     title: str
@@ -165,6 +173,7 @@ class SectionSpec(Strict):
     charts: list[str] = Field(default_factory=list, description="Chart ids.")
     tables: list[TableSpec] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    findings: int = Field(SECTION_FINDINGS, ge=0, le=12, description="The most findings the section lists, the most severe first; raise it for a section that tells several stories (an audit programme: its sample, its scorer, its rubric).")
 
 
 class OutputSpec(Strict):

@@ -9,7 +9,14 @@ Tables (column lists in ``reportgen.demo.writer.SCHEMA``): ``tickets``,
 ``csat_responses``, ``qa_reviews``, ``qa_ratings`` (one row per review and category),
 ``qa_review_ratings`` (a view: ratings with their review's columns), ``calibration_scores``,
 ``calibration_reviews``, ``moderation_decisions``, ``qa_disputes`` (agents' disputes of
-defect ratings) and ``qa_auto_scores`` (an automatic scorer's ratings beside the human ones).
+defect ratings), ``qa_auto_scores`` (an automatic scorer's ratings beside the human ones),
+``qa_sample`` (every ticket drawn for audit: audited, skipped or replaced), ``qa_auto_only``
+(the automatic scorer's ratings of tickets no reviewer audited, with the reviewer who
+confirmed them), ``ticket_followups`` (whether the customer came back within 7 days) and
+``contact_archive`` (the contacts of the 23 months before the span, from the helpdesk used
+then: month, queue and reason).
+The tables added last draw on random streams of their own, so the earlier tables are the
+same bytes with or without them.
 
 Conventions: timestamps are UTC text ``YYYY-MM-DD HH:MM:SS`` (naive), so string order is
 time order; flags are integers 0/1; IDs are strings; NULL means unknown or not applicable.
@@ -34,7 +41,11 @@ import pandas as pd
 
 from reportgen.demo import writer
 from reportgen.demo.actions import write_actions
+from reportgen.demo.archive import generate_archive
+from reportgen.demo.audit import generate_sample
+from reportgen.demo.automatic import generate_automatic_only
 from reportgen.demo.calibration import generate_calibration
+from reportgen.demo.followups import generate_followups
 from reportgen.demo.moderation import generate_decisions
 from reportgen.demo.programme import generate_auto_scores, generate_disputes
 from reportgen.demo.qa import generate_reviews
@@ -43,6 +54,7 @@ from reportgen.demo.stories import Story, StoryDates, planted_stories
 from reportgen.demo.surveys import generate_responses
 from reportgen.demo.tickets import generate_tickets
 from reportgen.demo.timeline import Timeline, as_text
+from reportgen.demo.unreviewed import ticket_ratings
 from reportgen.errors import PeriodError
 from reportgen.period import Period
 
@@ -53,7 +65,8 @@ __all__ = ["DemoDataset", "Story", "generate_demo_data"]
 # has no chance outlier (|z| > 3 for a queue in a month) to distract from the planted
 # stories; every seed carries the stories themselves.
 _STREAMS = {"staff": 1, "tickets": 2, "surveys": 13, "qa": 14, "calibration": 5, "moderation": 6,
-            "disputes": 21, "auto_scores": 22}
+            "disputes": 21, "auto_scores": 22, "audit_sample": 31, "unreviewed": 32,
+            "automatic_only": 33, "followups": 34, "archive": 35}
 
 
 @dataclass(frozen=True)
@@ -136,6 +149,13 @@ def build_frames(seed: int, timeline: Timeline, dates: StoryDates) -> dict[str, 
     auto_scores = generate_auto_scores(rng("auto_scores"), reviews, ratings)
     decisions = generate_decisions(rng("moderation"), timeline, dates,
                                    people.moderator_accuracy)
+    sample = generate_sample(rng("audit_sample"), timeline, work, reviews)
+    solved_rows, quality = ticket_ratings(rng("unreviewed"), timeline, dates, work, skill,
+                                          reviews, ratings)
+    automatic_only = generate_automatic_only(rng("automatic_only"), timeline, dates, work,
+                                             reviews, solved_rows, quality)
+    followups = generate_followups(rng("followups"), timeline, work, solved_rows, quality)
+    archive = generate_archive(rng("archive"), timeline, dates, work)
 
     tickets = work.assign(
         created_at=pd.Series(as_text(work["created"].to_numpy()), dtype=object),
@@ -156,6 +176,10 @@ def build_frames(seed: int, timeline: Timeline, dates: StoryDates) -> dict[str, 
         "moderation_decisions": decisions,
         "qa_disputes": disputes,
         "qa_auto_scores": auto_scores,
+        "qa_sample": sample,
+        "qa_auto_only": automatic_only,
+        "ticket_followups": followups,
+        "contact_archive": archive,
     }
     return {name: frame[writer.columns(name)].reset_index(drop=True)
             for name, frame in frames.items()}

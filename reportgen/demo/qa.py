@@ -104,18 +104,12 @@ def generate_reviews(rng: np.random.Generator, timeline: Timeline, dates: StoryD
         + DRIFT_LENIENCY * drifting
         + 0.45 * rng.standard_normal(n)
     )
-    ramp_span = (timeline.snapshot - dates.defects_ramp_start).astype("float64")
-    # convex: the outdated article spreads slowly, then the defects take off in the last month
-    ramp = np.clip((created - dates.defects_ramp_start).astype("float64") / ramp_span, 0.0, 1.0) ** 3
-    ramp_size = by_code(queue_code, catalog.QUEUE_NAMES, {
-        name: DEFECT_RAMP.get(name, DEFECT_RAMP_ELSEWHERE) for name in catalog.QUEUE_NAMES
-    })
-
+    extra = correct_information_extra(timeline, dates, created, queue_code)
     replies = picked["agent_replies"].to_numpy()
     escalated = picked["escalated"].to_numpy() == 1
     ratings = []
     for category in catalog.SCORECARD:
-        ratings.append(_rate(rng, category, quality, ramp * ramp_size, replies, escalated))
+        ratings.append(rate_category(rng, category, quality, extra, replies, escalated))
 
     ids = sequential_ids("R", n, 6)
     reviews = object_frame({
@@ -142,8 +136,21 @@ def generate_reviews(rng: np.random.Generator, timeline: Timeline, dates: StoryD
     return reviews, ratings_frame
 
 
-def _rate(rng: np.random.Generator, category: catalog.Category, quality: np.ndarray,
-          extra_defects: np.ndarray, replies: np.ndarray, escalated: np.ndarray) -> np.ndarray:
+def correct_information_extra(timeline: Timeline, dates: StoryDates, created: np.ndarray,
+                              queue_code: np.ndarray) -> np.ndarray:
+    """Extra 'Correct information' defect log-odds of tickets created at ``created``."""
+    ramp_span = (timeline.snapshot - dates.defects_ramp_start).astype("float64")
+    # convex: the outdated article spreads slowly, then the defects take off in the last month
+    ramp = np.clip((created - dates.defects_ramp_start).astype("float64") / ramp_span, 0.0, 1.0) ** 3
+    ramp_size = by_code(queue_code, catalog.QUEUE_NAMES, {
+        name: DEFECT_RAMP.get(name, DEFECT_RAMP_ELSEWHERE) for name in catalog.QUEUE_NAMES
+    })
+    return ramp * ramp_size
+
+
+def rate_category(rng: np.random.Generator, category: catalog.Category, quality: np.ndarray,
+                  extra_defects: np.ndarray, replies: np.ndarray,
+                  escalated: np.ndarray) -> np.ndarray:
     """One category's ratings (float, NaN = N/A) for every review."""
     n = quality.size
     defect_logit = logit(category.defect_rate) - quality

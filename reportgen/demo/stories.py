@@ -42,6 +42,7 @@ class StoryDates:
     chat_ramp_start: np.datetime64
     drift_start: np.datetime64
     overturn_month_start: np.datetime64
+    automatic_scoring_start: np.datetime64
 
     @classmethod
     def for_end_month(cls, end_month: date) -> StoryDates:
@@ -57,6 +58,7 @@ class StoryDates:
             chat_ramp_start=instant(last.shift(-12).start),
             drift_start=instant(last.shift(-1).start),
             overturn_month_start=instant(end_month),
+            automatic_scoring_start=instant(last.shift(-2).start),
         )
 
 
@@ -162,5 +164,75 @@ def planted_stories(end_month: date) -> tuple[Story, ...]:
             scope="category=Greeting & tone",
             starts=day(np.datetime64(str(Period(end_month, "month").shift(-12).start), "s")),
             metric="auto_human_kappa",
+        ),
+        Story(
+            key="audit_skips_long_chat",
+            title="Reviewers turn down long chat tickets drawn for audit",
+            description=(
+                "Every month reviewers skip or replace about 11% of the tickets the QA tool "
+                "draws for them (qa_sample): 70-85% of the tickets they turn down are chats, "
+                "against about a third of those audited, and the median one took about twice "
+                "the handle time of an audited ticket. The audits under-represent chat against "
+                "all solved tickets, though chat passes about as often as the rest, so "
+                "reweighting to the tickets' mix hardly moves the pass rate."
+            ),
+            scope="channel=chat",
+            starts=day(np.datetime64(str(Period(end_month, "month").shift(-12).start), "s")),
+            metric="audit_skip_share",
+        ),
+        Story(
+            key="general_audit_shortfall",
+            title="General is audited too few times to judge its pass rate",
+            description=(
+                "Reviews are spread so that every agent gets a similar number, and General's "
+                "four agents handle more tickets each than most: its ~290 tickets a month get "
+                "about 30 audits, fewer than the 38 a pass rate within ±15 points needs."
+            ),
+            scope="queue=General",
+            starts=day(np.datetime64(str(Period(end_month, "month").shift(-12).start), "s")),
+            metric="audit_sample_size",
+        ),
+        Story(
+            key="autoqa_kept_apart",
+            title="Unconfirmed automatic scores would pull the IQS down",
+            description=(
+                "Since this day the automatic scorer also rates solved tickets no reviewer "
+                "audits (qa_auto_only), and reviewers confirm its ratings on about one such "
+                "ticket in five (confirmed_by). Its guesses, and 'Greeting & tone' where it "
+                "copies the reviewer's judgement only 30% of the time, run below reviewers' "
+                "ratings: counting every automatic rating would put the IQS about 7 points "
+                "below the reviewers' own."
+            ),
+            scope="confirmed_by=",
+            starts=day(dates.automatic_scoring_start),
+            metric="iqs",
+        ),
+        Story(
+            key="resolution_predicts_recontact",
+            title="'Resolution' defects bring customers back",
+            description=(
+                "About 45% of customers whose ticket had a 'Resolution' defect come back "
+                "within 7 days (ticket_followups), against 13% otherwise; after a 'Correct "
+                "information' defect 27% against 15%. Every reopened ticket is a re-contact, "
+                "and the other rubric items do not move it: the QA score predicts re-contacts, "
+                "and 'Resolution' is the item that does, CSAT too."
+            ),
+            scope="category=Resolution",
+            starts=day(np.datetime64(str(Period(end_month, "month").shift(-12).start), "s")),
+            metric="recontact_rate",
+        ),
+        Story(
+            key="billing_refund_contacts_unusual",
+            title="Billing's refund contacts are far above their usual level",
+            description=(
+                "The stricter refund policy (billing_csat_drop) sends more Billing customers to "
+                "ask about refunds, cancellations and double charges: in the last month about "
+                "40% more than the same month's usual level. contact_archive carries the "
+                "contacts of the 23 months before the span from the previous helpdesk, so "
+                "with the span's tickets there are three years to set the seasonal baseline."
+            ),
+            scope="queue=Billing",
+            starts=day(dates.refund_policy_change),
+            metric="contact_volume",
         ),
     )

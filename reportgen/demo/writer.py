@@ -77,6 +77,24 @@ SCHEMA: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("reviewed_at", "TEXT NOT NULL"), ("agent_id", "TEXT"), ("queue", "TEXT"),
         ("category", "TEXT NOT NULL"), ("human_rating", "INTEGER"), ("auto_rating", "INTEGER"),
     ),
+    "qa_sample": (
+        ("ticket_id", "TEXT NOT NULL REFERENCES tickets (ticket_id)"),
+        ("drawn_at", "TEXT NOT NULL"), ("review_status", "TEXT NOT NULL"),
+        ("review_id", "TEXT REFERENCES qa_reviews (review_id)"),
+    ),
+    "qa_auto_only": (
+        ("ticket_id", "TEXT NOT NULL REFERENCES tickets (ticket_id)"),
+        ("scored_at", "TEXT NOT NULL"), ("agent_id", "TEXT"), ("queue", "TEXT"),
+        ("category", "TEXT NOT NULL"), ("auto_rating", "INTEGER"), ("confirmed_by", "TEXT"),
+    ),
+    "ticket_followups": (
+        ("ticket_id", "TEXT PRIMARY KEY REFERENCES tickets (ticket_id)"),
+        ("solved_at", "TEXT NOT NULL"), ("recontacted_7d", "INTEGER"),
+    ),
+    "contact_archive": (
+        ("contact_id", "TEXT PRIMARY KEY"), ("month", "TEXT NOT NULL"),
+        ("queue", "TEXT NOT NULL"), ("contact_reason", "TEXT"),
+    ),
 }
 REVIEW_COLUMNS_IN_VIEW = ("reviewed_at", "auditor_id", "agent_id", "queue", "channel")
 VIEWS: Mapping[str, str] = {
@@ -91,7 +109,8 @@ INDEXES: Sequence[tuple[str, str]] = (
     ("tickets", "created_at"), ("csat_responses", "responded_at"),
     ("qa_reviews", "reviewed_at"), ("qa_ratings", "review_id"),
     ("moderation_decisions", "decided_at"), ("qa_disputes", "raised_at"),
-    ("qa_auto_scores", "reviewed_at"),
+    ("qa_auto_scores", "reviewed_at"), ("qa_sample", "drawn_at"),
+    ("qa_auto_only", "scored_at"), ("ticket_followups", "solved_at"),
 )
 
 

@@ -34,6 +34,7 @@ from reportgen.insights.text import (
 )
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.sections import Finding
+from reportgen.text.number import DURATION_WORDS
 
 #: Groups named in a sentence; the rest are counted ("and 3 more").
 NAMED = 4
@@ -157,12 +158,20 @@ def _difference(row: Mapping[str, Any], family: int) -> str:
     else:
         how = f"have {'higher' if higher else 'lower'} {row['label']} than audited ones"
     if row["method"] == "Mann-Whitney U" and row["skipped_median"] != row["audited_median"]:
-        shown = (f"median {text.value(row['skipped_median'], 'number')} against "
-                 f"{text.value(row['audited_median'], 'number')}")
+        which, skipped, audited = "median", row["skipped_median"], row["audited_median"]
     else:
-        shown = (f"mean {text.value(row['skipped_mean'], 'number')} against "
-                 f"{text.value(row['audited_mean'], 'number')}")
-    return f"{how} ({shown}; {allowing})"
+        which, skipped, audited = "mean", row["skipped_mean"], row["audited_mean"]
+    return (f"{how} ({which} {_number(skipped, row.get('unit'))} against "
+            f"{_number(audited, row.get('unit'))}; {allowing})")
+
+
+def _number(value: float, unit: str | None) -> str:
+    """``21.9``, ``11.0 minutes`` (a duration in words), ``3 replies``."""
+    if unit is None:
+        return text.value(value, "number")
+    if unit in DURATION_WORDS:
+        return text.value_words(value, unit)
+    return f"{text.value(value, 'number')} {unit}"
 
 
 def skip_finding(ctx: InsightContext, metric: MetricResult) -> Finding | None:
@@ -306,8 +315,8 @@ def mix_finding(ctx: InsightContext, metric: MetricResult) -> Finding | None:
 
 
 def _reweighted_text(details: Mapping[str, Any], mix: Mapping[str, Any], noun: str) -> str:
-    """``Reweighted to all tickets' mix, the pass rate is 85.0% (95% CI ...), not the 83.1%
-    the audits show.``"""
+    """``Reweighted to all tickets' mix, the pass rate is 85.0% (95% CI ...), against the
+    83.1% the audits show.``"""
     unit, items = _unit(details), _items(details)
     label = details["kpi_label"]
     unweighted, reweighted = mix["unweighted"], mix["reweighted"]
@@ -321,5 +330,5 @@ def _reweighted_text(details: Mapping[str, Any], mix: Mapping[str, Any], noun: s
     level = text.confidence_label(float(details["confidence"]))
     return (f"Reweighted to all {items}' mix{covered}, the {label} is "
             f"{value_text(reweighted['value'], unit)} ({level} "
-            f"{text.interval(reweighted['low'], reweighted['high'], unit)}), not the "
+            f"{text.interval(reweighted['low'], reweighted['high'], unit)}), against the "
             f"{value_text(unweighted['value'], unit)} the audits show.")

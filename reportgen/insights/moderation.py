@@ -25,6 +25,7 @@ from reportgen.insights.context import InsightContext
 from reportgen.insights.pareto import MIN_CATEGORIES, NAMED_CAUSES, pareto
 from reportgen.insights.severity import magnitude
 from reportgen.insights.text import (
+    breakdown_noun,
     difference_text,
     join_names,
     p_text,
@@ -80,9 +81,10 @@ def quality_finding(ctx: InsightContext, metric: MetricResult) -> Finding:
         change = metric.change
         if change is not None and change.p_value is not None:
             sentence += f" ({details['measure']}: {p_text(change.p_value)})"
-    if details.get("cluster_column"):
-        sentence += f"; intervals allow for decisions clustered by {details['cluster_column']}"
     sentence += "."
+    if details.get("cluster_column"):
+        sentence += (" The intervals allow for decisions clustered by "
+                     f"{breakdown_noun(details['cluster_column'])}.")
     alpha = ctx.alpha(metric.metric_id)
     cells: Sequence[Mapping[str, Any]] = details.get("cells", ())
     below = [(cell, measure) for cell in cells for measure in ("precision", "recall")
@@ -139,8 +141,9 @@ def overturn_finding(ctx: InsightContext, metric: MetricResult,
                          f"{p_text(p)})")
             direction = "declined" if up else "improved"
         else:
-            sentence += (f", against {value_text(previous, 'percent')} in {ctx.previous.label}:"
-                         f" no change beyond chance ({p_text(p)})")
+            # the report's editor says what the test means ("within normal variation")
+            sentence += (f", against {value_text(previous, 'percent')} in {ctx.previous.label} "
+                         f"({p_text(p)})")
     elif previous is None:
         sentence += f"; no appeals in {ctx.previous.label} to compare with"
     sentence += "."
@@ -171,9 +174,9 @@ def error_areas_finding(ctx: InsightContext, metric: MetricResult) -> Finding | 
     parts = []
     for row in top[:NAMED_CAUSES]:
         area = by_name[row.label]
-        parts.append(f"{row.label} ({text.count(area['errors'])}: "
-                     f"{text.count(area['false_positives'])} false positives, "
-                     f"{text.count(area['false_negatives'])} false negatives)")
+        parts.append(f"{text.value_label(row.label)} ({text.count(area['errors'])}: "
+                     f"{plural(area['false_positives'], 'false positive')}, "
+                     f"{plural(area['false_negatives'], 'false negative')})")
     if len(top) > NAMED_CAUSES:
         parts.append(f"{len(top) - NAMED_CAUSES} more")
     counted = sum(1 for r in rows if r.numerator)

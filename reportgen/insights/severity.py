@@ -42,6 +42,7 @@ BASE: Mapping[str, float] = {
     "calibration_drift": 40,
     "calibration_outlier": 35,
     "top_causes": 20,
+    "moderation_quality": 25,
     "audit_skips": 30,
     "audit_mix": 30,
     "audit_shortfall": 20,

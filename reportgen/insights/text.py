@@ -136,7 +136,9 @@ def scope_tag(scope: str, labels: Mapping[str, str] | None = None) -> str:
     """A finding's scope as people say it: ``queue = Billing`` -> ``Billing queue``.
 
     ``by queue,category`` reads ``By queue and category``; the whole metric (``overall``)
-    has no tag.  ``labels`` maps data values to their display labels.
+    has no tag, and neither has a scope that names no segment (``skipped``, ``rubric
+    items``: the sentence says what it is about).  ``labels`` maps data values to their
+    display labels.
     """
     labels = labels or {}
     if scope in ("", "overall"):
@@ -148,7 +150,7 @@ def scope_tag(scope: str, labels: Mapping[str, str] | None = None) -> str:
     for part in scope.split(", "):
         column, sep, value = part.partition(" = ")
         if not sep:
-            return scope
+            return ""
         parts.append(_segment_tag(column.strip(), value.strip(), labels))
     return " · ".join(parts)
 
@@ -165,6 +167,16 @@ def split_statistics(sentence: str) -> tuple[str, str]:
     ``CSAT fell 3.7 points ... (p = 0.024).`` -> (``CSAT fell 3.7 points ....``,
     ``p = 0.024``).  Other parts of a parenthesis (a sample size) stay in the sentence.
     """
+    body, details = _split(sentence)
+    return body.replace(_TESTED, ""), details
+
+
+#: Where a test result was taken out of a finding (see ``_split``).
+_TESTED = "\x00"
+
+
+def _split(sentence: str) -> tuple[str, str]:
+    """``split_statistics``, with ``_TESTED`` marking where each test result was."""
     details: list[str] = []
 
     def strip(match: re.Match[str]) -> str:
@@ -174,13 +186,25 @@ def split_statistics(sentence: str) -> tuple[str, str]:
             return match.group(0)
         details.extend(tested)
         kept = [p for p in parts if p not in tested]
-        return f" ({'; '.join(kept)})" if kept else ""
+        return (f" ({'; '.join(kept)})" if kept else "") + _TESTED
 
     body = _PARENTHESIS.sub(strip, sentence)
     # "and September 2026 on its own still differs from before" loses nothing but its p;
     # the breakdown spelled out after a segment ("(queue / category)") is in the tag.
     body = _FAMILY.sub("", body)
     return body, "; ".join(details)
+
+
+def _with_verdict(body: str, verdict: str) -> str:
+    """``verdict`` closing the sentence that carried the (first) test result: in a finding of
+    several sentences it belongs to the claim that was tested, not to the last sentence."""
+    at = body.find(_TESTED)
+    end = body.find(". ", at)
+    if end < 0:
+        end = len(body) - 1 if body.endswith(".") else -1
+    if end < 0:
+        return body.replace(_TESTED, "")
+    return (body[:end] + f": {verdict}" + body[end:]).replace(_TESTED, "")
 
 
 #: What a tested claim means, in the words a director uses.
@@ -199,10 +223,9 @@ def plain_sentence(sentence: str, significant: bool | None,
     A sentence that carried a test ends by saying what it means (``real``: ``a real change,
     not noise``, or ``within normal variation``).
     """
-    body, detail = split_statistics(sentence)
+    body, detail = _split(sentence)
     for raw, label in (labels or {}).items():
         body = re.sub(rf"(?<![\w/]){re.escape(raw)}(?![\w/])", label, body)
     if detail and significant is not None and body.endswith("."):
-        verdict = real if significant else NORMAL_VARIATION
-        body = f"{body[:-1]}: {verdict}."
-    return body, detail
+        return _with_verdict(body, real if significant else NORMAL_VARIATION), detail
+    return body.replace(_TESTED, ""), detail

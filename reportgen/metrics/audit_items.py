@@ -34,12 +34,15 @@ class ComparedColumn(BaseModel):
     label: str | None = Field(None, description="The column's name in sentences (default: the column), e.g. length.")
     higher: str | None = Field(None, description="Numeric columns: the word for a higher value, e.g. longer (with 'lower').")
     lower: str | None = Field(None, description="Numeric columns: the word for a lower value, e.g. shorter (with 'higher').")
+    unit: str | None = Field(None, description="Numeric columns: the unit of its values in sentences, e.g. minutes (durations are written in words: 12.5 minutes).")
 
     @model_validator(mode="after")
     def _consistent(self) -> ComparedColumn:
         if self.kind == "categorical" and (self.test or self.higher or self.lower):
             raise ValueError(f"'{self.column}' is categorical: 'test', 'higher' and 'lower' "
                              f"apply to numeric columns only")
+        if self.kind == "categorical" and self.unit:
+            raise ValueError(f"'{self.column}' is categorical: its values have no 'unit'")
         if (self.higher is None) != (self.lower is None):
             raise ValueError(f"'{self.column}': set both 'higher' and 'lower', or neither")
         return self

@@ -213,7 +213,8 @@ def skip_details(frame: pd.DataFrame, table: pd.DataFrame,
         found = (_categorical(values, is_skipped) if column.kind == "categorical"
                  else _numeric(values, is_skipped, column))
         rows.append({"column": column.column, "label": column.name, "kind": column.kind,
-                     "higher_word": column.higher, "lower_word": column.lower, **found})
+                     "higher_word": column.higher, "lower_word": column.lower,
+                     "unit": column.unit, **found})
     adjusted, rejected = significance.holm_rejections([r["p_value"] for r in rows],
                                                       params.alpha)
     for row, p, reject in zip(rows, adjusted, rejected, strict=True):

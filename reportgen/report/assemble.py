@@ -19,7 +19,6 @@ from reportgen.plan.model import AnyReportPlan
 from reportgen.report.actions import ActionSpec, action_register, readout
 from reportgen.report.editorial import (
     NOT_SHOWN,
-    SECTION_MAX,
     FindingEditor,
     move_key,
     steady_text,
@@ -100,7 +99,7 @@ def _assemble(plan: AnyReportPlan, period: Period, *, now: datetime,
             | {t.metric for t in spec.tables}
         edited: list[Finding] = []
         for finding in ranked:
-            if len(edited) == SECTION_MAX:
+            if len(edited) == spec.findings:
                 break
             if finding.metric_id in shown and id(finding) not in placed:
                 placed.add(id(finding))

@@ -29,12 +29,6 @@ def _with_unit(figure: Figure, metrics: Mapping[str, MetricResult],
 SUMMARY_MAX = 5
 
 
-#: A section lists at most this many findings (the most severe); the rest are detail a
-#: director does not act on (a metric "at risk" its tile already flags, the share of each
-#: cause the pareto chart draws), and the tables and charts beside them carry the numbers.
-SECTION_MAX = 3
-
-
 #: Kinds that are not news: "no significant change" is said once per section in a sentence,
 #: withheld values are listed in the methodology, earlier control signals are in the chart.
 NOT_SHOWN = frozenset({"no_significant_change", "no_test", "small_sample", "control_history"})

@@ -1,6 +1,7 @@
 """The report's metrics, computed where the data lives.
 
-``open_store`` opens the report's sources for its history window; ``compute_metrics``
+``open_store`` opens the report's sources for its history window (or the longer one a
+metric asks for); ``compute_metrics``
 evaluates every metric of the plan from one aggregate statement per source (and filter) and
 one rows query per source for the metrics that need rows, reading sources on threads while
 the metrics are computed in the plan's order.
@@ -34,11 +35,25 @@ def history_of(plan: ReportPlan, period: Period) -> list[Period]:
     return period.trailing(plan.definition.period.history)
 
 
+def window_of(plan: ReportPlan, period: Period) -> list[Period]:
+    """The periods the report's sources are read over, ``period`` last: the report's history,
+    or a metric's own when it reaches further back (``metrics[].history``)."""
+    definition = plan.definition
+    longest = max([definition.period.history, *(m.spec.history or 0 for m in plan.metrics)])
+    return period.trailing(longest)
+
+
+def metric_history(metric: MetricPlan, periods: Sequence[Period],
+                   report_history: int) -> Sequence[Period]:
+    """The last of the store's ``periods`` the metric reads: its own history, or the report's."""
+    return periods[-(metric.spec.history or report_history):]
+
+
 def open_store(plan: ReportPlan, period: Period,
                extra: Mapping[str, Sequence[str]] | None = None) -> DataStore:
     """The report's sources for the history window ending with ``period`` (opened lazily);
     ``extra`` names more columns to read per source (a fan-out's segment columns)."""
-    history = history_of(plan, period)
+    history = window_of(plan, period)
     window = Window(history[0].start_at, period.end_at)
     extra = extra or {}
     facts: dict[str, list[str]] = {}
@@ -53,8 +68,9 @@ def open_store(plan: ReportPlan, period: Period,
 
 def _evaluate_source(metrics: Sequence[MetricPlan], result: Any, frame: Any,
                      store: DataStore | SegmentStore, period: Period,
-                     results: dict[str, MetricResult]) -> None:
-    """One source's metrics from its aggregates and rows (then let go)."""
+                     results: dict[str, MetricResult], report_history: int) -> None:
+    """One source's metrics from its aggregates and rows (then let go), each over its own
+    history."""
     data: dict[str, MetricData] = {}
     for m in metrics:
         if m.aggregation is not None:
@@ -68,7 +84,8 @@ def _evaluate_source(metrics: Sequence[MetricPlan], result: Any, frame: Any,
     del frame
     index = store.period_index(period)
     for m in metrics:
-        results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period, store.periods,
+        results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period,
+                                      metric_history(m, store.periods, report_history),
                                       left_out=left_out(m, result, index))
 
 
@@ -133,7 +150,8 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
             closing(ordered_map(read, items, readers or default_jobs(), urgent=ResourceError,
                                 stop=live.interrupt)) as reads:
         for (_, metrics), (result, frame) in zip(items, reads, strict=True):
-            _evaluate_source(metrics, result or Result({}), frame, store, period, results)
+            _evaluate_source(metrics, result or Result({}), frame, store, period, results,
+                             plan.definition.period.history)
     from reportgen.data.privacy import mask_results
     from reportgen.text.truncate import shorten_segments
 

@@ -27,7 +27,9 @@ KEYS = {"tickets": ["ticket_id"], "csat_responses": ["response_id"],
         "calibration_scores": ["session_id", "ticket_id", "rater_id", "category"],
         "calibration_reviews": ["session_id", "ticket_id", "rater_id"],
         "moderation_decisions": ["decision_id"], "qa_disputes": ["dispute_id"],
-        "qa_auto_scores": ["review_id", "category"]}
+        "qa_auto_scores": ["review_id", "category"], "qa_sample": ["ticket_id"],
+        "qa_auto_only": ["ticket_id", "category"], "ticket_followups": ["ticket_id"],
+        "contact_archive": ["contact_id"]}
 
 
 def load_benchmark(name: str) -> ModuleType:

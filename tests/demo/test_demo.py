@@ -62,6 +62,12 @@ COLUMNS = {
         "review_id", "reviewed_at", "agent_id", "queue", "category", "human_rating",
         "auto_rating",
     ],
+    "qa_sample": ["ticket_id", "drawn_at", "review_status", "review_id"],
+    "qa_auto_only": [
+        "ticket_id", "scored_at", "agent_id", "queue", "category", "auto_rating", "confirmed_by",
+    ],
+    "ticket_followups": ["ticket_id", "solved_at", "recontacted_7d"],
+    "contact_archive": ["contact_id", "month", "queue", "contact_reason"],
 }
 TIMESTAMPS = {
     "tickets": ["created_at", "solved_at"],
@@ -69,11 +75,15 @@ TIMESTAMPS = {
     "qa_reviews": ["reviewed_at"],
     "qa_review_ratings": ["reviewed_at"],
     "moderation_decisions": ["decided_at"],
+    "qa_sample": ["drawn_at"],
+    "qa_auto_only": ["scored_at"],
+    "ticket_followups": ["solved_at"],
 }
 FLAGS = {
     "tickets": ["sla_met", "reopened", "escalated", "survey_sent"],
     "qa_ratings": ["critical"],
     "moderation_decisions": ["appealed", "overturned"],
+    "ticket_followups": ["recontacted_7d"],
 }
 
 
@@ -370,7 +380,9 @@ def test_everything_points_at_real_tickets_in_time_order(db: dict[str, pd.DataFr
 def test_stories_are_described_in_the_result_and_in_stories_json(dataset: DemoDataset) -> None:
     keys = {"billing_csat_drop", "correct_information_defects", "onboarding_coaching",
             "chat_mix_shift", "auditor_drift", "harassment_overturns",
-            "correct_information_disputes", "auto_scoring_tone"}
+            "correct_information_disputes", "auto_scoring_tone", "audit_skips_long_chat",
+            "general_audit_shortfall", "autoqa_kept_apart", "resolution_predicts_recontact",
+            "billing_refund_contacts_unusual"}
     assert {s.key for s in dataset.stories} == keys
     assert all(isinstance(s, Story) and s.title and s.description and s.scope and s.metric
                for s in dataset.stories)
@@ -379,6 +391,7 @@ def test_stories_are_described_in_the_result_and_in_stories_json(dataset: DemoDa
     assert starts["onboarding_coaching"] == date(2026, 7, 1)
     assert starts["auditor_drift"] == date(2026, 9, 1)
     assert starts["harassment_overturns"] == END
+    assert starts["autoqa_kept_apart"] == date(2026, 8, 1)
     stored = json.loads((dataset.directory / "stories.json").read_text())["stories"]
     assert stored == [s.to_json() for s in dataset.stories]
 
@@ -480,3 +493,123 @@ def test_no_spurious_swings_elsewhere(db: dict[str, pd.DataFrame]) -> None:
     tickets = db["tickets"]
     sla = tickets.groupby(month(tickets["created_at"]))["sla_met"].mean()
     assert sla.between(0.7, 0.95).all()
+
+
+# --- the QA programme's own data: the audit sample, the automatic scorer, re-contacts --------
+
+
+def test_every_review_is_a_drawn_ticket_and_turned_down_ones_are_never_audited(
+        db: dict[str, pd.DataFrame]) -> None:
+    sample, reviews, tickets = db["qa_sample"], db["qa_reviews"], db["tickets"]
+    assert sample["ticket_id"].is_unique
+    assert set(sample["review_status"]) == {"audited", "skipped", "replaced"}
+    audited = sample[sample["review_status"] == "audited"]
+    assert sorted(audited["review_id"]) == sorted(reviews["review_id"])
+    joined = audited.merge(reviews[["review_id", "ticket_id", "reviewed_at"]], on="review_id",
+                           suffixes=("", "_review"))
+    assert (joined["ticket_id"] == joined["ticket_id_review"]).all()
+    assert (joined["drawn_at"] <= joined["reviewed_at"]).all()
+    assert (month(joined["drawn_at"]) == month(joined["reviewed_at"])).all()
+    down = sample[sample["review_status"] != "audited"]
+    assert down["review_id"].isna().all() and not down["ticket_id"].isin(reviews["ticket_id"]).any()
+    solved = sample.merge(tickets[["ticket_id", "solved_at"]], on="ticket_id")
+    assert len(solved) == len(sample) and (solved["drawn_at"] > solved["solved_at"]).all()
+    assert 0.08 <= len(down) / len(sample) <= 0.14
+    assert 0.5 <= (down["review_status"] == "replaced").mean() <= 0.85
+
+
+def test_reviewers_turn_down_long_chat_tickets(db: dict[str, pd.DataFrame]) -> None:
+    sample = db["qa_sample"].merge(db["tickets"][["ticket_id", "channel", "handle_minutes"]])
+    down = sample["review_status"] != "audited"
+    chat = sample["channel"] == "chat"
+    by_month = sample.assign(down=down, chat=chat).groupby([month(sample["drawn_at"]), "down"])
+    shares = by_month["chat"].mean().unstack()
+    assert (shares[True] > 1.8 * shares[False]).all()  # every month, not on average
+    handle = sample.groupby(down)["handle_minutes"].median()
+    assert handle[True] >= 1.6 * handle[False]
+
+
+def test_the_automatic_scorer_rates_unaudited_tickets_from_its_start(
+        db: dict[str, pd.DataFrame]) -> None:
+    only, tickets = db["qa_auto_only"], db["tickets"]
+    assert not only["ticket_id"].isin(db["qa_reviews"]["ticket_id"]).any()
+    joined = only.merge(tickets[["ticket_id", "solved_at", "agent_id", "queue"]], on="ticket_id",
+                        suffixes=("", "_ticket"))
+    assert len(joined) == len(only)
+    assert (joined["scored_at"] > joined["solved_at"]).all()
+    assert joined["solved_at"].min() >= "2026-08-01"  # two months before the end: Aug, Sep, Oct
+    assert (joined["agent_id"] == joined["agent_id_ticket"]).all()
+    assert (joined["queue"] == joined["queue_ticket"]).all()
+    graded = {c for c, critical in db["qa_ratings"][["category", "critical"]].drop_duplicates()
+              .itertuples(index=False) if critical == 0}
+    assert set(only["category"]) == graded and only["auto_rating"].between(1, 4).all()
+    assert not only.duplicated(["ticket_id", "category"]).any()
+    # a reviewer confirms a whole ticket or none of it, about one ticket in five
+    confirmed = only.groupby("ticket_id")["confirmed_by"].agg(["nunique", "count", "size"])
+    assert (confirmed["nunique"] <= 1).all()
+    assert ((confirmed["count"] == 0) | (confirmed["count"] == confirmed["size"])).all()
+    assert 0.15 <= (confirmed["count"] > 0).mean() <= 0.25
+    assert set(only["confirmed_by"].dropna()) <= {f"AU{i:02d}" for i in range(1, 13)}
+
+
+def test_automatic_ratings_kept_apart_would_pull_the_iqs_down(db: dict[str, pd.DataFrame]) -> None:
+    only = db["qa_auto_only"]
+    late = db["qa_auto_scores"][db["qa_auto_scores"]["reviewed_at"] >= "2026-08-01"]
+
+    def iqs(frame: pd.DataFrame, key: str, column: str) -> float:
+        """The mean over reviews (or tickets) of their items' 0-100 scores."""
+        return float(((frame[column] - 1) / 3 * 100).groupby(frame[key]).mean().mean())
+
+    assert iqs(late, "review_id", "human_rating") - iqs(only, "ticket_id", "auto_rating") >= 5
+
+
+def test_resolution_defects_bring_customers_back(db: dict[str, pd.DataFrame]) -> None:
+    followups, tickets = db["ticket_followups"], db["tickets"]
+    solved = tickets[tickets["status"] == "solved"]
+    assert sorted(followups["ticket_id"]) == sorted(solved["ticket_id"])
+    joined = followups.merge(tickets[["ticket_id", "reopened", "solved_at"]], on="ticket_id",
+                             suffixes=("", "_ticket"))
+    assert (joined["solved_at"] == joined["solved_at_ticket"]).all()
+    pending = joined["solved_at"] > "2026-10-25 00:00:00"  # the 7 days run past the snapshot
+    assert joined.loc[pending, "recontacted_7d"].isna().all()
+    assert joined.loc[~pending, "recontacted_7d"].notna().all()
+    assert (joined.loc[joined["reopened"] == 1, "recontacted_7d"].dropna() == 1).all()
+    rated = db["qa_ratings"].merge(db["qa_reviews"][["review_id", "ticket_id"]]).merge(followups)
+    rated = rated.dropna(subset=["rating", "recontacted_7d"])
+
+    def came_back(category: str) -> pd.Series:
+        part = rated[rated["category"] == category]
+        return part.groupby(part["rating"] <= 2)["recontacted_7d"].mean()
+
+    assert came_back("Resolution")[True] >= 2.5 * came_back("Resolution")[False]
+    assert came_back("Correct information")[True] >= 1.4 * came_back("Correct information")[False]
+    tone = came_back("Greeting & tone")
+    assert abs(tone[True] - tone[False]) < 0.05
+
+
+def test_the_archive_holds_the_23_months_before_the_span_shaped_like_the_tickets(
+        db: dict[str, pd.DataFrame]) -> None:
+    archive, tickets = db["contact_archive"], db["tickets"]
+    assert archive["contact_id"].is_unique
+    months = sorted(archive["month"].unique())
+    assert len(months) == 23 and months[0] == "2023-11-01" and months[-1] == "2025-09-01"
+    assert all(m.endswith("-01") for m in months)
+    per_month = archive.groupby("month").size()
+    assert per_month.between(4000, 6000).all()
+    assert per_month[["2023-11-01", "2023-12-01", "2024-11-01", "2024-12-01"]].min() > \
+        per_month.drop(["2023-11-01", "2023-12-01", "2024-11-01", "2024-12-01"]).max()
+    assert set(archive["queue"]) == set(tickets["queue"])
+    assert set(zip(archive["queue"], archive["contact_reason"], strict=True)) <= \
+        set(zip(tickets["queue"], tickets["contact_reason"], strict=True))
+
+
+def test_billing_refund_contacts_stand_out_in_the_last_month(db: dict[str, pd.DataFrame]) -> None:
+    refunds = ["Refund request", "Subscription cancellation", "Double charge"]
+    tickets, archive = db["tickets"], db["contact_archive"]
+    billing = tickets[(tickets["queue"] == "Billing") & tickets["contact_reason"].isin(refunds)]
+    by_month = billing.groupby(month(billing["created_at"])).size()
+    old = archive[(archive["queue"] == "Billing") & archive["contact_reason"].isin(refunds)]
+    before = pd.concat([old.groupby(month(old["month"])).size(), by_month.iloc[:-1]])
+    # October (the last month) against the Octobers before it
+    octobers = before[before.index.str.endswith("-10")]
+    assert len(octobers) == 2 and by_month["2026-10"] >= 1.25 * octobers.max()

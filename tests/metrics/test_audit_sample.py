@@ -391,7 +391,7 @@ def test_findings_name_the_short_queue_the_skip_bias_and_the_reweighted_rate():
     details = result.details["mix"]
     shown = f"{details['reweighted']['value']:.1%}"
     assert f"Reweighted to all tickets' mix, the pass rate is {shown} (95% CI" in mix.sentence
-    assert f"not the {details['unweighted']['value']:.1%} the audits show." in mix.sentence
+    assert f"against the {details['unweighted']['value']:.1%} the audits show." in mix.sentence
     for finding in found.values():  # the director reads no test results: they go to notes
         body, _ = plain_sentence(finding.sentence, finding.numbers.get("significant"))
         assert "p =" not in body and "p <" not in body
@@ -488,7 +488,9 @@ def test_a_built_report_counts_unknown_statuses_and_states_findings_plainly(
     assert set(shown) == {"audit_shortfall", "audit_skips", "audit_mix"}
     for kind in ("audit_skips", "audit_mix"):  # a difference between groups, not a change
         sentence = shown[kind].sentence
-        assert sentence.endswith(": a real difference, not noise.") and "p <" not in sentence
+        # the words close the sentence that was tested, not the sentence after it
+        assert ": a real difference, not noise." in sentence and "p <" not in sentence
+        assert not sentence.endswith(": a real difference, not noise.")
         assert shown[kind].note and "p < 0.001" in model.stat_notes[shown[kind].note - 1].detail
     assert shown["audit_mix"].sentence.startswith("The audited sample over-represents Chat (")
 

@@ -207,7 +207,7 @@ def test_findings_name_the_weak_cell_the_overturn_rise_and_the_error_areas():
     assert set(found) == {"moderation_quality", "moderation_overturns",
                           "moderation_error_areas"}
     quality = found["moderation_quality"].sentence
-    assert "Hate / en on recall" in quality and "clustered by moderator_id" in quality
+    assert "Hate / en on recall" in quality and "clustered by moderator" in quality
     below = {(b["cell"], b["measure"]) for b in found["moderation_quality"].numbers["below"]}
     assert ("Hate / en", "recall") in below and {cell for cell, _ in below} == {"Hate / en"}
     overturns = found["moderation_overturns"]

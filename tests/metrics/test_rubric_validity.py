@@ -152,8 +152,8 @@ def test_findings_say_how_much_the_score_predicts_and_which_items_to_retire():
     found = {f.kind: f for f in rubric_findings(ctx)}
     validity, retire = found["rubric_validity"], found["rubric_retire"]
     assert validity.sentence.startswith("Tickets whose QA score was 10 points higher had CSAT ")
-    assert "re-contact within 7 days" in validity.sentence and "less likely" in validity.sentence
-    assert "clustered by agent_id over 60 agents" in validity.sentence
+    assert "re-contact within 7 days" in validity.sentence and "less often" in validity.sentence
+    assert "clustered by agent over 60 agents" in validity.sentence
     named = retire.numbers["retire"]
     assert named and set(named) <= {"Greeting", "Accuracy"}  # only idle items, never Empathy
     quoted = " and ".join(f"'{name}'" for name in named)

@@ -113,6 +113,18 @@ def test_tags_and_values_read_as_people_talk(mqr) -> None:
     assert not any("=" in tag or "_" in tag for tag in tags)
 
 
+def test_a_section_lists_the_findings_its_definition_allows(mqr) -> None:
+    from reportgen.definition.content_specs import SECTION_FINDINGS, SectionSpec
+
+    model, _, _ = mqr
+    allowed = {"customer-voice": 2, "qa-programme": 4, "audit-design": 5, "trust-safety": 2}
+    for section in model.sections:
+        assert len(section.findings) <= allowed.get(section.id, SECTION_FINDINGS), section.id
+    told = {s.id: len(s.findings) for s in model.sections}
+    assert {k: told[k] for k in allowed} == allowed  # each tells as many stories as it may
+    assert SectionSpec(id="s", title="S").findings == SECTION_FINDINGS == 3
+
+
 def test_the_demo_pdf_is_about_fifteen_pages(mqr) -> None:
     _, pages, _ = mqr
     assert 12 <= len(pages) <= 15, len(pages)
@@ -183,6 +195,11 @@ def test_statistics_leave_the_sentence_and_the_sample_size_stays() -> None:
     assert plain_sentence("Skipped tickets are longer (p = 0.002).", True,
                           real=REAL_DIFFERENCE)[0] == \
         "Skipped tickets are longer: a real difference, not noise."
+    # the words close the sentence that was tested, not the one after it
+    assert plain_sentence("The sample over-represents chat (p = 0.001). Reweighted, the pass "
+                          "rate is 61.0% (n = 692).", True, real=REAL_DIFFERENCE)[0] == \
+        ("The sample over-represents chat: a real difference, not noise. Reweighted, the pass "
+         "rate is 61.0% (n = 692).")
 
 
 def test_scope_tags_and_value_labels() -> None:
@@ -195,6 +212,7 @@ def test_scope_tags_and_value_labels() -> None:
     assert scope_tag("queue = Shipping, category = Correct information") == \
         "Shipping queue · Correct information category"
     assert scope_tag("overall") == ""
+    assert scope_tag("rubric items") == ""  # names no segment: the sentence says what it is
     assert value_label("hate_speech") == "Hate speech"
     # an intervention's scope inside a sentence, not as a filter
     assert scope_phrase({"queue": "Onboarding"}) == " for the Onboarding queue"

@@ -45,6 +45,15 @@ def metric_results(config: Path, period_text: str) -> dict[str, Any]:
         return compute_metrics(plan, store, period)
 
 
+#: metrics added to the demo reports after the golden was recorded, per report: they never
+#: had a pandas path to agree with, so the golden holds none of them; tests/demo checks what
+#: the report says of each.  Any other metric the golden lacks is a difference.
+AFTER_GOLDEN_METRICS: dict[str, frozenset[str]] = {
+    "monthly_quality_report.yaml": frozenset({
+        "audit_sample", "autoqa", "rubric_validity", "moderation_precision", "csat_2026",
+        "refund_contacts"}),
+    "qbr.yaml": frozenset(),
+}
 TEXT_ONLY = {"formula"}
 #: fields added to a metric's result after the golden was recorded, with what they must
 #: hold on the demo data: no demo value is off its scale or negative, so nothing is left out
