@@ -71,9 +71,7 @@ def check_deadlines(definitions: Iterable[LoadedDefinition], *, ledger: Ledger,
     """Alert the owner of each report past its deadline without a succeeded run; the alerts
     sent now (each report and period is alerted at most once)."""
     from reportgen.delivery.alerts import OwnerAlert, alert_owner
-    from reportgen.ledger.pauses import Pauses
-
-    pauses = Pauses(ledger.engine, ledger.now)
+    pauses = ledger.pauses
     sent: list[OwnerAlert] = []
     for loaded in definitions:
         definition = loaded.definition

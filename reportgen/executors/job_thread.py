@@ -29,7 +29,14 @@ from reportgen.run.events import RunEvent, StageStarted
 Work = Callable[[Callable[[RunEvent], None]], tuple[int, str, str | None]]
 
 
-def _internal(exc: BaseException) -> str:
+def _failure(exc: BaseException) -> str:
+    """What a failed job says: reportgen's own error (or a refusal the page explains) in its
+    words, anything else as an internal error whose detail is in the run and the log."""
+    if isinstance(exc, ReportgenError):
+        return secrets.redact(str(exc))
+    detail = getattr(exc, "detail", None)  # an HTTP refusal
+    if isinstance(detail, str):
+        return secrets.redact(detail)
     return (f"the job stopped on an internal error ({type(exc).__name__}); the run's record "
             f"and the server log have the detail")
 
@@ -80,10 +87,8 @@ class JobQueue:
                 run_id, status, error = work(sink)
                 self.store.finish(job_id, "finished", run_id=run_id, run_status=status,
                                   error=error)
-            except ReportgenError as exc:  # said in plain words on the page
-                self.store.finish(job_id, "failed", error=secrets.redact(str(exc)))
-            except Exception as exc:  # the run's own record has the detail
-                self.store.finish(job_id, "failed", error=_internal(exc))
+            except Exception as exc:  # said on the page; the run's own record has the detail
+                self.store.finish(job_id, "failed", error=_failure(exc))
             finally:
                 done.set()
 
@@ -109,16 +114,8 @@ class JobQueue:
         try:
             with events.listening(sink):
                 yield ticket
-        except ReportgenError as exc:
-            self.store.finish(ticket.id, "failed", run_id=ticket.run_id,
-                              error=secrets.redact(str(exc)))
-            raise
         except Exception as exc:
-            # A refusal the page explains (an HTTP error) is said in its own words.
-            detail = getattr(exc, "detail", None)
-            self.store.finish(ticket.id, "failed", run_id=ticket.run_id,
-                              error=secrets.redact(str(detail)) if isinstance(detail, str)
-                              else _internal(exc))
+            self.store.finish(ticket.id, "failed", run_id=ticket.run_id, error=_failure(exc))
             raise
         self.store.finish(ticket.id, "finished" if ticket.error is None else "failed",
                           run_id=ticket.run_id, run_status=ticket.run_status,

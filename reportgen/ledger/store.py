@@ -33,6 +33,7 @@ from reportgen.ledger.locks import HEARTBEAT_EVERY, HEARTBEAT_STALE, LockStore
 from reportgen.ledger.locks import LockLost as LockLost
 from reportgen.ledger.locks import RunLock as RunLock
 from reportgen.ledger.locks import RunLocked as RunLocked
+from reportgen.ledger.pauses import Pauses
 from reportgen.ledger.records import (
     ArtifactRecord,
     DeliveryRecord,
@@ -106,6 +107,11 @@ class Ledger(LockStore, AlertStore):
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @property
+    def pauses(self) -> Pauses:
+        """The schedules paused from the web page, read through this ledger's clock."""
+        return Pauses(self.engine, self.now)
 
     def with_clock(self, now: Callable[[], datetime]) -> Ledger:
         """This ledger (same database connection pool) read through another clock."""

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from reportgen import text
 from reportgen.data.resources import configure_from
 from reportgen.errors import GateFailure
-from reportgen.ledger.pauses import Pauses
 from reportgen.ledger.records import RunRecord, Trigger
 from reportgen.ledger.retention import REUSE_FOLDER, prune_after_run
 from reportgen.ledger.store import Ledger
@@ -103,7 +102,7 @@ def execute(request: RunRequest, settings: Settings, *,
         period = (Period.parse(request.period, spec.grain, spec.timezone) if request.period
                   else Period.last_complete(ledger.now(), spec.grain, spec.timezone))
         if request.trigger in ("schedule", "retry"):
-            pause = Pauses(ledger.engine, ledger.now).get(loaded.definition.id)
+            pause = ledger.pauses.get(loaded.definition.id)
             if pause is not None:
                 return RunOutcome(None, skipped=(
                     f"{loaded.definition.id}'s schedule was paused by {pause.paused_by} on "

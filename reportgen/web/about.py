@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from reportgen import text
 from reportgen.definition.document import Definition
 from reportgen.definition.schedule_specs import GateSpec
-from reportgen.ledger.pauses import Pause, Pauses
+from reportgen.ledger.pauses import Pause
 from reportgen.ledger.records import RunRecord
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period
@@ -94,7 +94,7 @@ def about(entry: Entry, ledger: Ledger, now: datetime) -> About | None:
     definition: Definition = entry.loaded.definition
     schedule = definition.schedule
     timezone = (schedule.timezone or definition.period.timezone) if schedule else None
-    page_pause = Pauses(ledger.engine, ledger.now).get(entry.report_id)
+    page_pause = ledger.pauses.get(entry.report_id)
     upcoming = next_runs(schedule.cron, timezone, now) \
         if schedule and schedule.enabled and timezone and page_pause is None else []
     email: list[tuple[str, list[str]]] = []

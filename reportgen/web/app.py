@@ -27,7 +27,6 @@ from reportgen import text
 from reportgen.errors import ReportgenError
 from reportgen.executors.job_thread import JobQueue
 from reportgen.executors.placement import LedgerJobExecutor
-from reportgen.ledger.pauses import Pauses
 from reportgen.ledger.pruning import pruned_note
 from reportgen.ledger.records import RunRecord
 from reportgen.ledger.store import Ledger
@@ -254,7 +253,7 @@ async def _toggle_schedule(request: Request, *, pause: bool) -> Response:
     await check_csrf(request)
     entry = entry_for(request, request.path_params["report_id"])
     ledger: Ledger = request.app.state.ledger
-    pauses = Pauses(ledger.engine, ledger.now)
+    pauses = ledger.pauses
     if pause:
         pauses.pause(entry.report_id, user.name)
         request.session["notice"] = (f"The schedule of {entry.report_id} is paused: its "

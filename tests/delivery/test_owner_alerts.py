@@ -324,13 +324,11 @@ def test_a_run_whose_lock_was_taken_over_stops_before_sending(
 
 def test_a_schedule_paused_on_the_page_raises_no_late_alert(
         tmp_path: Path, smtp_server: SmtpServer) -> None:
-    from reportgen.ledger.pauses import Pauses
-
     folder = deadline_folder(tmp_path, smtp_server, "6h")
     settings_path = folder / "settings.yaml"
     settings = load_settings(settings_path)
     ledger = Ledger(settings.resolved_ledger_url(), now=lambda: SCHEDULED)
-    Pauses(ledger.engine, ledger.now).pause("mqr", "alex")
+    ledger.pauses.pause("mqr", "alex")
     late = SCHEDULED + timedelta(hours=6, minutes=1)
     # neither report went out; only the one still scheduled is late
     assert check_deadlines_job(str(folder), str(settings_path), now=lambda: late) == 1
