@@ -2,8 +2,8 @@
 text that stays text.
 
 A cell's *kind* is the unit of its number (``percent``, ``score``, ``count``...), the change
-of one (``change:percent``), a date kind (``date``, ``month``, ``datetime``) or ``p_value``;
-``None`` for text and booleans.  Formats follow the text authority's decimals per unit
+of one (``change:percent``), a date kind (``date``, ``month``, ``datetime``), ``p_value``
+or ``boolean``; ``None`` for text.  Formats follow the text authority's decimals per unit
 (:data:`reportgen.text.number.DECIMALS`), so a cell reads as the PDF does, and widen a
 column's decimals when fewer would show two different values as the same (0.21 and 0.24
 are never both "0.2").
@@ -25,6 +25,8 @@ DATE_FORMAT = "yyyy-mm-dd"
 MONTH_FORMAT = "mmm yyyy"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 P_VALUE_FORMAT = "0.0000"
+#: A yes/no cell stays a boolean (TRUE in Excel); LibreOffice, which would print 1, says Yes.
+BOOLEAN_FORMAT = '"Yes";"Yes";"No"'
 
 #: Units whose numbers are shown with thousands separators.
 _GROUPED = frozenset({"count", "seconds", "minutes", "hours"})
@@ -55,9 +57,9 @@ def number_format(kind: Kind, values: Iterable[Any] = ()) -> str | None:
     """
     if kind is None:
         return None
-    if kind in ("date", "month", "datetime", "p_value"):
+    if kind in ("date", "month", "datetime", "p_value", "boolean"):
         return {"date": DATE_FORMAT, "month": MONTH_FORMAT, "datetime": DATETIME_FORMAT,
-                "p_value": P_VALUE_FORMAT}[kind]
+                "p_value": P_VALUE_FORMAT, "boolean": BOOLEAN_FORMAT}[kind]
     change = kind.startswith("change:")
     unit = kind.removeprefix("change:")
     scale = 100.0 if unit == "percent" and not change else 1.0

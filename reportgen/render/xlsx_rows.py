@@ -90,7 +90,7 @@ def metric_rows(metrics: Sequence[MetricResult]) -> Rows:
                change.significant if change and change.test else None, m.target,
                status_text(m.status), m.suppressed]
         kind: list[Kind] = [None, None, None, unit, unit, unit, "count", unit, f"change:{unit}",
-                            None, "p_value", None, unit, None, None]
+                            None, "p_value", "boolean", unit, None, None]
         if len(levels) > 1:
             row.append(m.interval.level if m.interval else None)
             kind.append("percent")
@@ -216,6 +216,8 @@ def _column_kind(key: str, figure: Figure, metrics: Mapping[str, MetricResult]) 
     present = [v for v in figure.data[key] if v is not None]
     if key == "status":
         return "status"
+    if present and all(isinstance(v, bool) for v in present):
+        return "boolean"
     if present and all(isinstance(v, str) and period_date(v) for v in present):
         return "period"
     if not present or not all(isinstance(v, int | float) and not isinstance(v, bool)

@@ -11,9 +11,11 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
+import pdfplumber
 import pytest
 from openpyxl import load_workbook
 from support.factories import sample_model
+from support.libreoffice import convert_to_pdf
 
 from reportgen import text
 from reportgen.errors import RenderError
@@ -280,23 +282,41 @@ def test_sheet_names_are_unique_short_and_whole() -> None:
     assert len(names.claim("Supercalifragilisticexpialidociousness-of-it")) == 31
 
 
-def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
-    hostile = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3",
-               "@SUM(A1:A2)", "#N/A", "<b>bold</b> & <script>x</script>", "Ärger 😀 数据 مرحبا",
-               "tab\there", "bell\x07ring"]
+HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3",
+           "@SUM(A1:A2)", "#N/A", "=1+1", "<b>bold</b> & <script>x</script>",
+           "Ärger 😀 数据 مرحبا", "tab\there", "bell\x07ring"]
+
+
+def hostile_workbook(path: Path) -> Table:
+    """A workbook whose queue names are what an export may hold: formulas, markup, any script."""
     base = sample_model(sections=1)
     table = Table(id="hostile", title="Queue names as exported",
                   columns=(Column("queue", "Queue"), Column("value", "CSAT", "right", "percent")),
-                  rows=tuple((Cell(name), Cell("80.0%", 0.8)) for name in hostile))
+                  rows=tuple((Cell(name), Cell("80.0%", 0.8)) for name in HOSTILE))
     model: ReportModel = dataclasses.replace(
         base, sections=(dataclasses.replace(base.sections[0], tables=(table,)),))
-    path = tmp_path / "hostile.xlsx"
     render_xlsx(model, path)
-    sheet = sheet_for(load_workbook(path), "table", table.title)
+    return table
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    table = hostile_workbook(tmp_path / "hostile.xlsx")
+    sheet = sheet_for(load_workbook(tmp_path / "hostile.xlsx"), "table", table.title)
     cells = [r[0] for r in sheet.iter_rows(min_row=2)]
-    assert [c.data_type for c in cells] == ["s"] * len(hostile)
-    assert [c.value for c in cells] == [*hostile[:-1], "bell\N{REPLACEMENT CHARACTER}ring"]
-    assert all(c.quotePrefix for c in cells[:5])  # kept as text when edited, too
+    assert [c.data_type for c in cells] == ["s"] * len(HOSTILE)
+    assert [c.value for c in cells] == [*HOSTILE[:-1], "bell\N{REPLACEMENT CHARACTER}ring"]
+    assert all(c.quotePrefix for c in cells[:6])  # kept as text when edited, too
+
+
+def test_libreoffice_opens_formula_like_text_as_text(tmp_path: Path) -> None:
+    hostile_workbook(tmp_path / "hostile.xlsx")
+    pdf = convert_to_pdf(tmp_path / "hostile.xlsx", tmp_path / "pdf")
+    with pdfplumber.open(pdf) as document:
+        lines = [line.strip() for page in document.pages
+                 for line in (page.extract_text() or "").splitlines()]
+    for name in ('=HYPERLINK("http://evil.example","click")', "=1+1", "-2+3", "@SUM(A1:A2)"):
+        assert any(line.startswith(name) for line in lines), name  # shown, not evaluated
+    assert not any(line.startswith(("click ", "2 80.0%", "1 80.0%")) for line in lines)
 
 
 def test_a_sheet_beyond_excels_rows_fails_and_writes_nothing(
