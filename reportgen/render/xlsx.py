@@ -11,6 +11,7 @@ title.  Like every renderer, it places the model: it computes nothing.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -84,7 +86,8 @@ def build_workbook(model: ReportModel) -> Workbook:
     contents = workbook.active
     assert contents is not None
     contents.title = "Contents"
-    names = SheetNames(reserved=("Contents",))
+    # Excel keeps "History" for itself (change tracking) and will not open a sheet so named.
+    names = SheetNames(reserved=("Contents", "History"))
     listed: list[Listed] = []
 
     def add(kind: str, title: str, rows: Rows, freeze: str = "A2") -> None:
@@ -97,7 +100,7 @@ def build_workbook(model: ReportModel) -> Workbook:
 
     metrics = list(model.metrics.values())
     add("metrics", "Metrics", metric_rows(metrics), freeze="B2")
-    add("metric history", "History", history_rows(metrics), freeze="C2")
+    add("metric history", "Metric history", history_rows(metrics), freeze="C2")
     add("findings", "Key findings", finding_rows(model.findings, model.metrics))
     for section in model.sections:
         for table in section.tables:
@@ -125,33 +128,40 @@ class SheetNames:
         self._taken = {name.casefold() for name in reserved}
 
     def claim(self, title: str, kind: str = "") -> str:
-        base = " ".join(_FORBIDDEN.sub("-", title).strip().strip("'").split()) or "Sheet"
-        candidates = [shorten(base, MAX_SHEET_NAME)]
-        if kind:
-            candidates.append(shorten(f"{base} ({kind})", MAX_SHEET_NAME, keep=f" ({kind})"))
-        candidates += [shorten(base, MAX_SHEET_NAME, keep=f" ({number})")
-                       for number in range(2, 10_000)]
-        candidate = next(c for c in candidates if c.casefold() not in self._taken)
+        clean = ILLEGAL_CHARACTERS_RE.sub("", _FORBIDDEN.sub("-", title))
+        base = " ".join(clean.split()).strip("'").strip() or "Sheet"
+        endings = itertools.chain([""], [f" ({kind})"] if kind else [],
+                                  (f" ({number})" for number in itertools.count(2)))
+        candidate = next(name for name in (shorten(base, MAX_SHEET_NAME, keep=end)
+                                           for end in endings)
+                         if name.casefold() not in self._taken)
         self._taken.add(candidate.casefold())
         return candidate
 
 
 def shorten(title: str, width: int, keep: str = "") -> str:
-    """``title`` in at most ``width`` characters with ``keep`` at its end, cut between
-    words: articles go first, then words from the end (and a dangling ``by`` or ``and``)."""
-    room = width - len(keep)
-    if len(title) + len(keep) <= width:
+    """``title`` in at most ``width`` characters (as Excel counts them, in UTF-16 units) with
+    ``keep`` at its end, cut between words: articles go first, then words from the end (and
+    a dangling ``by`` or ``and``)."""
+    room = width - _length(keep)
+    if _length(title) <= room:
         return title + keep
-    if title.endswith(keep) and keep:
-        title = title[: -len(keep)]
     words = title.split()
-    if len(" ".join(words)) > room:
+    if _length(" ".join(words)) > room:
         words = [w for i, w in enumerate(words) if i == 0 or w.casefold() not in _ARTICLES]
-    while len(words) > 1 and (len(" ".join(words)) > room or words[-1].casefold() in _CONNECTORS):
+    while len(words) > 1 and (_length(" ".join(words)) > room
+                              or words[-1].casefold() in _CONNECTORS):
         words.pop()
     name = " ".join(words)
     # One word longer than a sheet name holds is cut, the only case a word is.
-    return (name[:room].rstrip() or "Sheet") + keep
+    while _length(name) > room:
+        name = name[:-1]
+    return (name.rstrip() or "Sheet") + keep
+
+
+def _length(name: str) -> int:
+    # Excel counts a sheet name's characters in UTF-16 code units (an emoji is two).
+    return len(name.encode("utf-16-le")) // 2
 
 
 # ---------- sheets ----------

@@ -97,7 +97,7 @@ def test_numeric_looking_cells_are_numbers_and_dates_are_dates(demo_workbook) ->
                     numbers += 1
                     assert cell.data_type == "n"
     assert numbers > 500  # the check looked at a real workbook, not an empty one
-    periods = [c.value for c in book["History"]["B"][1:]]
+    periods = [c.value for c in book["Metric history"]["B"][1:]]
     assert periods and all(isinstance(p, datetime | date) for p in periods)
 
 
@@ -149,7 +149,7 @@ def linked_sheet(location: str) -> str:
 def test_an_interval_is_two_numbers_around_its_value(demo_workbook) -> None:
     model, book = demo_workbook
     checked = 0
-    sheets = [(book["Metrics"], "Value"), (book["History"], "Value")]
+    sheets = [(book["Metrics"], "Value"), (book["Metric history"], "Value")]
     sheets += [(sheet_for(book, "table", t.title), next(c.label for c in t.columns if c.key == "value"))
                for s in model.sections for t in s.tables]
     sheets += [(sheet_for(book, "chart data", f.title), model.metrics[f.metric_id].label)
@@ -280,6 +280,9 @@ def test_sheet_names_are_unique_short_and_whole() -> None:
     assert names.claim("contents") != "contents"  # Excel compares names case-insensitively
     assert names.claim("a/b: [c]?") == "a-b- -c--"
     assert len(names.claim("Supercalifragilisticexpialidociousness-of-it")) == 31
+    emoji = names.claim("Ticket volume 📈 by queue and channel")  # 📈 counts 2 in Excel
+    assert emoji == "Ticket volume 📈 by queue" and len(emoji.encode("utf-16-le")) // 2 <= 31
+    assert SheetNames(reserved=["History"]).claim("history") == "history (2)"
 
 
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3",
