@@ -14,6 +14,7 @@ from pathlib import Path
 import pdfplumber
 import pytest
 from openpyxl import load_workbook
+from support import chart_factories as f
 from support.factories import sample_model
 from support.libreoffice import convert_to_pdf
 
@@ -22,6 +23,7 @@ from reportgen.errors import RenderError
 from reportgen.render import xlsx as xlsx_renderer
 from reportgen.render.xlsx import SheetNames, render_xlsx
 from reportgen.render.xlsx_cells import number_format
+from reportgen.render.xlsx_rows import figure_rows
 from reportgen.report.model.report_model import ReportModel
 from reportgen.report.model.sections import Cell, Column, Figure, Table
 
@@ -257,6 +259,37 @@ def test_periods_are_dates_and_the_contents_carry_provenance(demo_workbook) -> N
     for name, digest in model.provenance.input_hashes.items():
         assert facts[name] == digest
     assert book["Contents"]["A1"].value == model.title
+
+
+#: one chart of every built-in kind, on the chart tests' sample metrics
+CHART_CASES = {
+    "trend": (f.csat, {}), "bar": (f.csat, {"by": "queue"}),
+    "pareto": (f.dsat_reasons, {"by": "reason"}), "heatmap": (f.csat, {"by": "queue,channel"}),
+    "distribution": (f.csat, {"legend_title": "Rating"}), "control": (f.dsat_reasons, {}),
+    "spread": (f.qa_score, {"by": "queue,agent_id"}), "calibration": (f.qa_score, {}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CHART_CASES))
+def test_every_chart_kind_gives_worded_headers_and_typed_cells(kind: str) -> None:
+    make, params = CHART_CASES[kind]
+    metric = make()
+    figure = dataclasses.replace(f.build(kind, f.request(metric, chart_id=kind), params),
+                                 unit=metric.unit, metric_id=metric.metric_id)
+    rows = figure_rows(figure, {metric.metric_id: metric})
+    assert len(rows.header) == len(figure.data)
+    assert not [h for h in rows.header if SNAKE_CASE.match(h) or h in figure.data
+                and "_" in h], rows.header
+    assert len({h.casefold() for h in rows.header}) == len(rows.header)
+    for values in rows.values:
+        assert not [v for v in values if isinstance(v, str) and NUMERIC_TEXT.fullmatch(v)], values
+    for key, name in zip(figure.data, rows.header, strict=True):
+        present = [v for v in figure.data[key] if v is not None]
+        if key in ("n", "count") or key.endswith("_n"):
+            assert all(isinstance(r[rows.header.index(name)], int) for r in rows.values
+                       if r[rows.header.index(name)] is not None), name
+        if present and all(isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}", v) for v in present):
+            assert all(isinstance(r[rows.header.index(name)], date) for r in rows.values), name
 
 
 def test_a_share_keeps_its_digits() -> None:
