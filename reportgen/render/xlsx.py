@@ -172,10 +172,13 @@ def write_sheet(sheet: Worksheet, rows: Rows, freeze: str) -> None:
     for index, label in enumerate(rows.header, start=1):
         write_value(sheet.cell(row=1, column=index), label)
     fill = PatternFill("solid", fgColor="1F3A5F")
-    for cell in sheet[1]:
+    for index, cell in enumerate(sheet[1]):
         cell.font = _HEADER_FONT
         cell.fill = fill
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        # A header sits over its column's cells: right over numbers, left over text.
+        numeric = any(kinds[index] is not None for kinds in rows.kinds if index < len(kinds))
+        cell.alignment = Alignment(vertical="center", wrap_text=True,
+                                   horizontal="right" if numeric else "left")
     widths = [min(len(str(h)), 40) for h in rows.header]
     formats = column_formats(rows.kinds, rows.values, rows.groups)
     for row_index, (values, row_formats) in enumerate(zip(rows.values, formats, strict=True),
