@@ -67,6 +67,8 @@ def make_app(broker_url: str, *, visibility_seconds: float | None = None) -> Cel
                                                                            visibility / 10)),
                                   "unacked_restore_throttle": 1},
         worker_hijack_root_logger=False,
+        # task events, so a monitor (Flower, `celery events`) sees tasks sent, started, done
+        worker_send_task_events=True, task_send_sent_event=True,
     )
     return app
 
