@@ -29,6 +29,8 @@ logger = logging.getLogger("reportgen.executors.scheduler")
 
 #: how often the schedule daemon publishes again the runs the broker refused
 REPUBLISH_EVERY = timedelta(seconds=30)
+#: published rows are kept this long, for the record, then forgotten
+KEEP_PUBLISHED = timedelta(days=30)
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(minutes=5)
 
@@ -100,6 +102,7 @@ def republish_due(settings_path: str | None = None, *,
     url = settings.resolved_ledger_url()
     ledger = Ledger(url, now=now) if now is not None else Ledger(url)
     try:
+        ledger.outbox.forget_published(ledger.now() - KEEP_PUBLISHED)
         return sum(attempt(settings, ledger, row).task_id is not None
                    for row in ledger.outbox.due())
     finally:

@@ -68,6 +68,13 @@ class Outbox:
                 attempts=enqueued_runs.c.attempts + 1, next_attempt_at=retry_at,
                 last_error=secrets.redact(error)))
 
+    def forget_published(self, before: datetime) -> int:
+        """Delete rows published before ``before`` (their runs are in the runs table)."""
+        with self.engine.begin() as conn:
+            return int(conn.execute(enqueued_runs.delete().where(
+                enqueued_runs.c.state == PUBLISHED,
+                enqueued_runs.c.published_at < before)).rowcount)
+
     def due(self) -> list[EnqueuedRun]:
         """Queued rows whose next attempt is due, oldest first."""
         with self.engine.connect() as conn:

@@ -36,6 +36,10 @@ def test_a_queued_run_is_due_until_published_and_waits_out_its_retry(ledger_url,
     other = outbox.add("qbr", "/defs/qbr.yaml", "/s.yaml", "2026-Q3", "manual")
     assert [r.report_id for r in outbox.all()] == ["mqr", "qbr"]
     assert [r.id for r in outbox.all("qbr")] == [other.id]
+    # published rows are forgotten after a while; queued ones never are
+    assert outbox.forget_published(clock[0] - timedelta(days=2)) == 0
+    assert outbox.forget_published(clock[0]) == 1
+    assert [r.id for r in outbox.all()] == [other.id]
 
 
 def test_a_version_8_ledger_gains_the_outbox(ledger_url, open_ledger):
