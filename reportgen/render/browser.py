@@ -27,7 +27,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reportgen.errors import InputError, OptionalDependencyError, RenderError
+from reportgen.errors import InputError, OptionalDependencyError, RenderError, ReportgenError
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -79,6 +79,10 @@ def launch_arguments() -> list[str]:
 _STOP = object()
 
 
+def _nothing(browser: Browser) -> None:
+    """Work that only needs the browser started."""
+
+
 class BrowserThread:
     """A thread that owns one Playwright and one Chromium, and runs calls on them in turn."""
 
@@ -92,10 +96,23 @@ class BrowserThread:
         """``work(browser)`` on the browser's thread; its result, or its error raised here."""
         done: Future[T] = Future()
         with self._lock:
-            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
-                self._start()
+            self._ensure_thread()
             self._queue.put((work, done))
         return done.result()
+
+    def start(self) -> None:
+        """Start the browser now, without waiting for it (a start that fails is reported by
+        the next ``call``)."""
+        try:
+            with self._lock:
+                self._ensure_thread()
+                self._queue.put((_nothing, Future()))
+        except ReportgenError:
+            pass  # reported, with the same message, by the call that needs the browser
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+            self._start()
 
     def close(self) -> None:
         """Close the browser and stop the thread (a later ``call`` starts them again)."""

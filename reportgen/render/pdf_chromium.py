@@ -82,6 +82,17 @@ _PREPARE = r"""
 }
 """
 
+_HIDE = """
+(hide) => {
+  const style = document.getElementById('reportgen-layout-only');
+  if (!hide) { if (style) style.remove(); return; }
+  const sheet = document.createElement('style');
+  sheet.id = 'reportgen-layout-only';
+  sheet.textContent = 'body, body * { visibility: hidden !important; }';
+  document.head.append(sheet);
+}
+"""
+
 _NUMBER_LINKS = """
 (pages) => {
   for (const link of document.querySelectorAll('a[href^="#"]')) {
@@ -101,6 +112,7 @@ def render_pdf_chromium(
 ) -> Artifact:
     """Render ``model`` as a Monthly Quality Report PDF at ``out_path`` with Chromium,
     atomically (arguments as ``pdf.render_pdf``)."""
+    BROWSER.start()  # Chromium starts while the templates are filled
     search_path = template_search_path(template_dir)
     allowed_roots = (*search_path, *(confined_stylesheet(s).parent for s in stylesheets))
     page_html = embedded(inline_stylesheets(render_html(model, search_path, stylesheets),
@@ -147,8 +159,11 @@ def _print(browser: Browser, page_html: str, report_id: str) -> bytes:
 
 def _paged(page: Page, report_id: str) -> bytes:
     """Print until each link's page number is the page its target lands on."""
-    # the first pass only finds the pages: untagged and without backgrounds, it is cheaper
+    # The first pass only finds the pages: nothing is painted (hidden boxes keep their
+    # place and their destinations) and nothing tagged, which makes it cheaper.
+    page.evaluate(_HIDE, True)
     numbers = destination_pages(page.pdf(prefer_css_page_size=True))
+    page.evaluate(_HIDE, False)
     for _ in range(_MAX_PASSES - 1):
         page.evaluate(_NUMBER_LINKS, numbers)
         data = page.pdf(**PRINT_OPTIONS)

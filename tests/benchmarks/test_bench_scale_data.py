@@ -282,6 +282,27 @@ def test_wall_and_cpu_time_are_the_childs(measure: ModuleType) -> None:
     assert busy.wall_seconds >= busy.cpu_seconds * 0.9
 
 
+_ORPHAN = """
+import os, sys, time
+if os.fork() == 0:  # a grandchild its parent never waits for, busy for {busy} s, alive {alive} s
+    began = time.monotonic()
+    while time.process_time() < {busy}: pass
+    time.sleep(max(0.0, {alive} - (time.monotonic() - began)))
+    os._exit(0)
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a child subreaper is a Linux feature")
+def test_cpu_counts_descendants_left_to_finish_alone(measure: ModuleType) -> None:
+    # A browser's renderers end after the browser stopped waiting for them: their CPU counts
+    orphaned = measure.run_once([sys.executable, "-c", _ORPHAN.format(busy=0.5, alive=0)])
+    assert orphaned.cpu_seconds >= 0.5
+    assert orphaned.left_running == 0
+    leaked = measure.run_once([sys.executable, "-c", _ORPHAN.format(busy=0, alive=7)])
+    assert leaked.left_running == 1
+
+
 def test_summary_and_pair_ratios(measure: ModuleType) -> None:
     long, short = (["sleep", "0.4"], ["sleep", "0.1"])
     firsts, seconds = measure.run_pair(long, short, 3)
