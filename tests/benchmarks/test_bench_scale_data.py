@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from types import ModuleType
 
 import duckdb
 import pytest
+from support.benchmark_scripts import load_benchmark
 from support.paths import REPO
 
 from reportgen.demo.writer import SCHEMA
@@ -30,16 +30,6 @@ KEYS = {"tickets": ["ticket_id"], "csat_responses": ["response_id"],
         "qa_auto_scores": ["review_id", "category"], "qa_sample": ["ticket_id"],
         "qa_auto_only": ["ticket_id", "category"], "ticket_followups": ["ticket_id"],
         "contact_archive": ["contact_id"]}
-
-
-def load_benchmark(name: str) -> ModuleType:
-    """Import a script of benchmarks/ (a folder of scripts, not a package) by its path."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
 
 
 def scale_data(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
