@@ -1,14 +1,16 @@
 """The Monthly Quality Report's PDF, three ways, one per process (to pair with measure.py).
 
     python benchmarks/bench_pdf.py prepare --data out/demo --out /tmp/bench_pdf
-    python benchmarks/bench_pdf.py weasyprint /tmp/bench_pdf   # reportgen, engine: weasyprint
-    python benchmarks/bench_pdf.py chromium /tmp/bench_pdf     # reportgen, engine: chromium
+    python benchmarks/bench_pdf.py weasyprint /tmp/bench_pdf   # WeasyPrint, as engine: weasyprint
+    python benchmarks/bench_pdf.py chromium /tmp/bench_pdf     # reportgen's engine: chromium
     python benchmarks/bench_pdf.py floor /tmp/bench_pdf        # plain Playwright, no reportgen
 
 ``prepare`` builds the demo MQR for September 2026 once and keeps its model (pickled) and
-the page the templates make of it, stylesheets inlined (``report.html``).  ``weasyprint``
-and ``chromium`` render the kept model through reportgen's PDF renderer, the templates
-filled again, as a run does.  ``floor`` is the least a PDF of the same page can cost: a
+the page the templates make of it, stylesheets inlined (``report.html``).  All three turn
+that same page into a PDF: ``weasyprint`` lays it out as the WeasyPrint engine does (tagged
+PDF/UA); ``chromium`` prints it through reportgen's Chromium engine (its browser thread,
+the running strings, the contents' page numbers: two prints).  ``floor`` is the least a
+PDF of the same page can cost: a
 plain Playwright script that starts the system Chromium, calls ``page.set_content(html)``
 and ``page.pdf()`` with the same page options (the stylesheet's page size, backgrounds,
 tags and outline, as the report needs), and writes the file; it imports nothing of
@@ -53,12 +55,18 @@ def prepare(data: Path, out: Path) -> None:
 
 
 def render(engine: str, folder: Path) -> None:
-    model = pickle.loads((folder / "model.pickle").read_bytes())
+    html = (folder / "report.html").read_text(encoding="utf-8")
     if engine == "chromium":
-        from reportgen.render.pdf_chromium import render_pdf_chromium as render_pdf
+        from reportgen.render.chromium_print import chromium_pdf
+
+        data = chromium_pdf(html, "mqr")
     else:
-        from reportgen.render.pdf import render_pdf
-    render_pdf(model, folder / f"{engine}.pdf")
+        import weasyprint
+
+        from reportgen.render.pdf import PDF_VARIANT
+
+        data = weasyprint.HTML(string=html).write_pdf(pdf_variant=PDF_VARIANT)
+    (folder / f"{engine}.pdf").write_bytes(data)
 
 
 def floor(folder: Path) -> None:
