@@ -9,7 +9,8 @@
 the page the templates make of it, stylesheets inlined (``report.html``).  All three turn
 that same page into a PDF: ``weasyprint`` lays it out as the WeasyPrint engine does (tagged
 PDF/UA); ``chromium`` prints it through reportgen's Chromium engine (its browser thread,
-the running strings, the contents' page numbers: two prints).  ``floor`` is the least a
+the running strings, the contents' page numbers: two prints; ``--single-print`` leaves the
+numbers out, to show what the second print costs).  ``floor`` is the least a
 PDF of the same page can cost: a
 plain Playwright script that starts the system Chromium, calls ``page.set_content(html)``
 and ``page.pdf()`` with the same page options (the stylesheet's page size, backgrounds,
@@ -54,8 +55,10 @@ def prepare(data: Path, out: Path) -> None:
     (out / "report.html").write_text(page, encoding="utf-8")
 
 
-def render(engine: str, folder: Path) -> None:
+def render(engine: str, folder: Path, single_print: bool = False) -> None:
     html = (folder / "report.html").read_text(encoding="utf-8")
+    if single_print:  # what the second print costs: no contents page numbers to fill in
+        html = html.replace("target-counter(attr(href), page)", '""')
     if engine == "chromium":
         from reportgen.render.chromium_print import chromium_pdf
 
@@ -92,14 +95,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     prep.add_argument("--data", type=Path, required=True, help="the output of reportgen demo")
     prep.add_argument("--out", type=Path, required=True)
     for name in ("weasyprint", "chromium", "floor"):
-        commands.add_parser(name).add_argument("folder", type=Path)
+        command = commands.add_parser(name)
+        command.add_argument("folder", type=Path)
+        if name == "chromium":
+            command.add_argument("--single-print", action="store_true",
+                                 help="leave the contents' page numbers out (one print, not two)")
     args = parser.parse_args(argv)
     if args.command == "prepare":
         prepare(args.data, args.out)
     elif args.command == "floor":
         floor(args.folder)
     else:
-        render(args.command, args.folder)
+        render(args.command, args.folder, getattr(args, "single_print", False))
     return 0
 
 
