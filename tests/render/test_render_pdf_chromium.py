@@ -91,6 +91,20 @@ def test_both_engines_draw_pages_that_look_alike(both: tuple[Path, Path]) -> Non
     assert float((np.abs(pages[1] - pages[2]) > 48).mean()) > 0.03
 
 
+def test_threads_share_the_process_browser(both: tuple[Path, Path], tmp_path: Path) -> None:
+    """Web jobs render on their own threads: each gets its whole PDF from the one browser."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    models = [sample_model(sections=n) for n in (1, 2, 3)]
+    with ThreadPoolExecutor(3) as pool:
+        paths = list(pool.map(lambda n: Path(render_pdf_chromium(
+            models[n], tmp_path / f"{n}.pdf").path), range(3)))
+    # one section more, one page more: no thread got another thread's page
+    counts = [len(_page_words(path)) for path in paths]
+    assert counts == [counts[0], counts[0] + 1, counts[0] + 2]
+    assert counts[2] == len(_page_words(both[1]))
+
+
 def test_the_pdf_renderer_takes_the_engine_from_the_output() -> None:
     options = options_model(RENDERERS.get("pdf"))
     assert options.model_validate({"engine": "chromium"}).engine == "chromium"
