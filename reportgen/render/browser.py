@@ -94,11 +94,15 @@ class BrowserThread:
 
     def call(self, work: Callable[[Browser], T]) -> T:
         """``work(browser)`` on the browser's thread; its result, or its error raised here."""
+        return self.submit(work).result()
+
+    def submit(self, work: Callable[[Browser], T]) -> Future[T]:
+        """``work(browser)`` handed to the browser's thread; its future, to wait on."""
         done: Future[T] = Future()
         with self._lock:
             self._ensure_thread()
             self._queue.put((work, done))
-        return done.result()
+        return done
 
     def start(self) -> None:
         """Start the browser now, without waiting for it (a start that fails is reported by

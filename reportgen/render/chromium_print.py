@@ -91,7 +91,10 @@ _NUMBER_LINKS = """
 def chromium_pdf(page_html: str, report_id: str) -> bytes:
     """A self-contained page printed by this process's Chromium, paged-media strings and
     link page numbers filled in."""
-    return BROWSER.call(lambda browser: _print(browser, page_html, report_id))
+    printing = BROWSER.submit(lambda browser: _print(browser, page_html, report_id))
+    if "target-counter(" in page_html:
+        import pypdf  # noqa: F401  (read by destination_pages; loads while Chromium works)
+    return printing.result()
 
 
 #: The page the browser prints on, reused from one report to the next (a new page costs
