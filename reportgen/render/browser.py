@@ -148,7 +148,13 @@ class BrowserThread:
     def _serve(self, executable: Path, requests: queue.SimpleQueue[Any]) -> None:
         from playwright.sync_api import Error, sync_playwright
 
-        playwright = sync_playwright().start()
+        try:
+            playwright = sync_playwright().start()
+        except Exception as exc:  # Playwright's own driver: every call fails, none waits
+            failure = RenderError(f"the Chromium PDF engine could not start Playwright: {exc}")
+            while (request := requests.get()) is not _STOP:
+                request[1].set_exception(failure)
+            return
         browser: Browser | None = None
         try:
             while True:
