@@ -3,6 +3,7 @@ against WeasyPrint's PDF of the same model: pages, words, and the pages as pictu
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from collections import Counter
@@ -103,6 +104,18 @@ def test_threads_share_the_process_browser(both: tuple[Path, Path], tmp_path: Pa
     counts = [len(_page_words(path)) for path in paths]
     assert counts == [counts[0], counts[0] + 1, counts[0] + 2]
     assert counts[2] == len(_page_words(both[1]))
+
+
+def test_running_strings_keep_quotes_and_backslashes(both: tuple[Path, Path],
+                                                     tmp_path: Path) -> None:
+    model = dataclasses.replace(sample_model(sections=1), organisation='Acme "Care" \\ Team')
+    path = Path(render_pdf_chromium(model, tmp_path / "quoted.pdf").path)
+    document = pypdfium2.PdfDocument(path)
+    try:
+        footer = document[1].get_textpage().get_text_range()
+    finally:
+        document.close()
+    assert 'Acme "Care" \\ Team' in footer  # page 2's footer, set from the cover's string
 
 
 def test_the_pdf_renderer_takes_the_engine_from_the_output() -> None:
