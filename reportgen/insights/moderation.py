@@ -80,7 +80,8 @@ def quality_finding(ctx: InsightContext, metric: MetricResult) -> Finding:
                      f"{value_text(previous['recall'], 'percent')} in {ctx.previous.label}")
         change = metric.change
         if change is not None and change.p_value is not None:
-            sentence += f" ({details['measure']}: {p_text(change.p_value)})"
+            # the test's note is headed by the metric's label, which names the measure
+            sentence += f" ({p_text(change.p_value)})"
     sentence += "."
     if details.get("cluster_column"):
         sentence += (" The intervals allow for decisions clustered by "

@@ -36,12 +36,13 @@ MAX_SHEET_NAME = 31
 NUMBER_FORMATS: Mapping[str, str] = {
     "percent": "0.0%", "score": "0.0", "count": "#,##0", "seconds": "#,##0",
     "minutes": "#,##0.0", "hours": "#,##0.0", "ratio": "0.00", "number": "#,##0.##",
+    "points": '+0.0" pts";-0.0" pts";0.0" pts"',
 }
 CHANGE_FORMATS: Mapping[str, str] = {
     "percent": '+0.0" pts";-0.0" pts";0.0" pts"', "score": '+0.0" pts";-0.0" pts";0.0" pts"',
     "count": "+#,##0;-#,##0;0", "seconds": "+#,##0;-#,##0;0",
     "minutes": "+0.0;-0.0;0.0", "hours": "+0.0;-0.0;0.0", "ratio": "+0.00;-0.00;0.00",
-    "number": "+0.##;-0.##;0",
+    "number": "+0.##;-0.##;0", "points": '+0.0" pts";-0.0" pts";0.0" pts"',
 }
 DATE_FORMAT = "yyyy-mm-dd"
 MONTH_FORMAT = "mmm yyyy"
@@ -258,6 +259,8 @@ def _typed(value: Any, kind: str) -> tuple[Any, str | None]:
         return str(value), None
     if isinstance(value, float) and value != value:  # NaN: an empty cell, not an error value
         return None, None
+    if kind == "points":  # a difference of rates is stored as points, as changes are
+        return value * 100, NUMBER_FORMATS[kind]
     return value, NUMBER_FORMATS.get(kind, "General")
 
 
@@ -281,7 +284,7 @@ def _change_value(delta: float | None, unit: str) -> float | None:
     # A rate's change is in percentage points, so it is stored as points, not as a fraction.
     if delta is None:
         return None
-    return delta * 100 if unit == "percent" else delta
+    return delta * 100 if unit in ("percent", "points") else delta
 
 
 def _naive_utc(moment: datetime) -> datetime:
