@@ -52,7 +52,7 @@ COLUMNS = {
     ],
     "moderation_decisions": [
         "decision_id", "decided_at", "policy_area", "moderator_id", "action", "gold_action",
-        "appealed", "appeal_outcome", "overturned",
+        "appealed", "appeal_outcome", "overturned", "language",
     ],
     "qa_disputes": [
         "dispute_id", "review_id", "raised_at", "resolved_at", "auditor_id", "agent_id", "queue",
@@ -68,6 +68,8 @@ COLUMNS = {
     ],
     "ticket_followups": ["ticket_id", "solved_at", "recontacted_7d"],
     "contact_archive": ["contact_id", "month", "queue", "contact_reason"],
+    "qa_auto_checks": ["ticket_id", "category", "checked_at", "checked_by", "human_rating"],
+    "ticket_languages": ["ticket_id", "language"],
 }
 TIMESTAMPS = {
     "tickets": ["created_at", "solved_at"],
@@ -78,6 +80,7 @@ TIMESTAMPS = {
     "qa_sample": ["drawn_at"],
     "qa_auto_only": ["scored_at"],
     "ticket_followups": ["solved_at"],
+    "qa_auto_checks": ["checked_at"],
 }
 FLAGS = {
     "tickets": ["sla_met", "reopened", "escalated", "survey_sent"],
@@ -382,7 +385,8 @@ def test_stories_are_described_in_the_result_and_in_stories_json(dataset: DemoDa
             "chat_mix_shift", "auditor_drift", "harassment_overturns",
             "correct_information_disputes", "auto_scoring_tone", "audit_skips_long_chat",
             "general_audit_shortfall", "autoqa_kept_apart", "resolution_predicts_recontact",
-            "billing_refund_contacts_unusual"}
+            "billing_refund_contacts_unusual", "audit_under_represents_spanish",
+            "autoqa_empathy_drift", "violence_portuguese_precision"}
     assert {s.key for s in dataset.stories} == keys
     assert all(isinstance(s, Story) and s.title and s.description and s.scope and s.metric
                for s in dataset.stories)
