@@ -617,3 +617,45 @@ def test_billing_refund_contacts_stand_out_in_the_last_month(db: dict[str, pd.Da
     # October (the last month) against the Octobers before it
     octobers = before[before.index.str.endswith("-10")]
     assert len(octobers) == 2 and by_month["2026-10"] >= 1.25 * octobers.max()
+
+
+def test_violence_false_positives_are_mostly_portuguese(db: dict[str, pd.DataFrame]) -> None:
+    decisions = db["moderation_decisions"]
+    labelled = decisions.loc[decisions["gold_action"].notna()]
+    false_positive = (labelled["action"] != "no_action") & (labelled["gold_action"] == "no_action")
+    violence = labelled["policy_area"] == "violence"
+    portuguese = labelled["language"] == "Portuguese"
+    assert portuguese[violence & false_positive].mean() > 0.6
+    assert portuguese[violence & ~false_positive].mean() < 0.4
+    assert set(decisions["language"]) == {"English", "Spanish", "Portuguese"}
+
+
+def test_spanish_tickets_are_audited_less_and_fail_more(db: dict[str, pd.DataFrame]) -> None:
+    languages = db["ticket_languages"]
+    solved = db["tickets"].loc[db["tickets"]["status"] == "solved", "ticket_id"]
+    assert sorted(languages["ticket_id"]) == sorted(solved)
+    reviews = db["qa_reviews"].merge(languages, on="ticket_id")
+    ratings = db["qa_ratings"].dropna(subset=["rating"])
+    score = ((ratings["rating"] - ratings["scale_min"])
+             / (ratings["scale_max"] - ratings["scale_min"]) * ratings["weight"])
+    by = ratings.assign(points=score).groupby("review_id")
+    passed = (100 * by["points"].sum() / by["weight"].sum() >= 80).rename("passed")
+    reviews = reviews.merge(passed, left_on="review_id", right_index=True)
+    spanish = reviews["language"] == "Spanish"
+    assert spanish.mean() < 0.5 * (languages["language"] == "Spanish").mean()
+    assert reviews.loc[spanish, "passed"].mean() < reviews.loc[~spanish, "passed"].mean() - 0.15
+
+
+def test_reviewers_re_rate_automatic_only_tickets_and_empathy_drifts_last_month(
+        db: dict[str, pd.DataFrame]) -> None:
+    only, checks = db["qa_auto_only"], db["qa_auto_checks"]
+    pairs = only.merge(checks, on=["ticket_id", "category"], validate="one_to_one")
+    assert len(pairs) == len(checks) and (pairs["checked_at"] > pairs["scored_at"]).all()
+    assert pairs["human_rating"].between(1, 4).all()
+    pairs = pairs.assign(month=pairs["scored_at"].str.slice(0, 7),
+                         higher=pairs["auto_rating"] > pairs["human_rating"])
+    empathy = pairs.loc[pairs["category"] == "Empathy"].groupby("month")["higher"].mean()
+    others = pairs.loc[pairs["category"] != "Empathy"].groupby("month")["higher"].mean()
+    last, before = END.isoformat()[:7], date(END.year, END.month - 1, 1).isoformat()[:7]
+    assert empathy[last] > empathy[before] + 0.15
+    assert abs(others[last] - others[before]) < 0.05

@@ -242,6 +242,10 @@ def test_moderation_decisions_are_checked_against_gold_labels(report) -> None:
     assert quality.sentence.startswith("Moderation decisions checked against gold labels in "
                                        "September 2026: precision ")
     assert "clustered by moderator" in quality.sentence
+    # the verdict after the change against August is that test's, not the cells' (p >= α)
+    change = model.metrics["moderation_precision"].change
+    assert change.p_value >= change.alpha and not quality.numbers["significant"]
+    assert "in August 2026: within normal variation. " in quality.sentence
     (below,) = quality.numbers["below"]
     assert (below["cell"], below["measure"]) == ("violence / Portuguese", "precision")
     assert below["value"] < 0.75 < 0.95 < below["rest"]
