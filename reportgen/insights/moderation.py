@@ -83,7 +83,7 @@ def quality_finding(ctx: InsightContext, metric: MetricResult) -> Finding:
         if change is not None and change.p_value is not None:
             changed = bool(change.significant)
             # the test's note is headed by the metric's label, which names the measure
-            sentence += f" ({p_text(change.p_value)})"
+            sentence += f" ({p_text(change.p_value)} against {ctx.previous.label})"
     sentence += "."
     if details.get("cluster_column"):
         sentence += (" The intervals allow for decisions clustered by "
@@ -101,7 +101,7 @@ def quality_finding(ctx: InsightContext, metric: MetricResult) -> Finding:
                  f"{text.confidence_label(level)} "
                  f"{text.interval(cell[f'{measure}_low'], cell[f'{measure}_high'], 'percent')}, "
                  f"against {value_text(cell[f'{measure}_rest'], 'percent')} elsewhere; "
-                 f"{p_text(cell[f'{measure}_p_adjusted'])})"
+                 f"{p_text(cell[f'{measure}_p_adjusted'])} for {cell['label']} on {measure})"
                  for cell, measure in below]
         sentence += (f" Below the rest beyond chance, allowing for the "
                      f"{plural(len(cells), 'cell')} ({noun}) compared: {join_names(parts)}.")

@@ -269,7 +269,10 @@ def test_the_report_reads_without_the_old_defects(report) -> None:
     assert shown in every and shown.replace("pts", "%") not in every
     assert "(±0.0%)" not in every and "±0(" not in every
     assert "precision:precision" not in every
-    assert _flat("Enforcement precision: p =") in every
+    (note,) = [n for n in model.stat_notes if n.label == "Enforcement precision"]
+    assert re.fullmatch(r"p [=<] [0-9.]+ against August 2026; p [=<] [0-9.]+ for "
+                        r"violence / Portuguese on precision", note.detail)
+    assert _flat(f"{note.number}. Enforcement precision: p ") in every
 
 
 def test_the_summary_says_csat_will_miss_its_target_for_the_year(report) -> None:
