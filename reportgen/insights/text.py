@@ -192,7 +192,7 @@ def _split(sentence: str) -> tuple[str, str]:
     # "and September 2026 on its own still differs from before" loses nothing but its p;
     # the breakdown spelled out after a segment ("(queue / category)") is in the tag.
     body = _FAMILY.sub("", body)
-    return body, "; ".join(details)
+    return body, "; ".join(dict.fromkeys(details))  # a result said twice is noted once
 
 
 def _with_verdict(body: str, verdict: str) -> str:

@@ -237,7 +237,7 @@ class RubricValidity(ScorecardCalculator):
 
     def unit_for(self, params: CalculatorParams) -> Unit:
         assert isinstance(params, RubricParams)
-        return "percent" if params.outcomes[0].kind == "binary" else "number"
+        return "points" if params.outcomes[0].kind == "binary" else "number"
 
     def direction_for(self, params: CalculatorParams) -> Direction:
         assert isinstance(params, RubricParams)

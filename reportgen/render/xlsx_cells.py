@@ -31,7 +31,7 @@ BOOLEAN_FORMAT = '"Yes";"Yes";"No"'
 #: Units whose numbers are shown with thousands separators.
 _GROUPED = frozenset({"count", "seconds", "minutes", "hours"})
 #: Units whose changes are points (a rate's percentage points, a score's points).
-_POINTS = frozenset({"percent", "score"})
+_POINTS = frozenset({"percent", "score", "points"})
 #: The most decimals a column widens to beyond its unit's own.
 _EXTRA_DECIMALS = 1
 #: Text that a spreadsheet would read as the start of a formula, or as an error value.
@@ -66,7 +66,7 @@ def number_format(kind: Kind, values: Iterable[Any] = ()) -> str | None:
     places = _places(unit, [v * scale for v in values
                             if isinstance(v, int | float) and not isinstance(v, bool)])
     digits = "0." + "0" * places if places else "0"
-    if change:
+    if change or unit == "points":  # a difference of rates is signed points, as a change
         body = digits + ('" pts"' if unit in _POINTS else "")
         if unit in _GROUPED:
             body = "#,##" + body
@@ -113,6 +113,8 @@ def typed(value: Any, kind: Kind) -> Any:
         return None  # an empty cell, not an error value
     if kind == "count" and isinstance(value, float) and value.is_integer():
         return int(value)
+    if kind == "points" and isinstance(value, int | float):
+        return value * 100  # a difference of rates, stored as points like a rate's change
     if isinstance(value, datetime):
         return naive_utc(value)
     return value

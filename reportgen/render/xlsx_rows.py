@@ -112,7 +112,8 @@ def history_rows(metrics: Sequence[MetricResult]) -> Rows:
             groups.append(m.metric_id)
             low, high = _ends(point.interval)
             rows.append([m.label, period_date(point.period) or point.start,
-                         typed(point.value, unit), low, high, point.n, point.suppressed])
+                         typed(point.value, unit), typed(low, unit), typed(high, unit), point.n,
+                         point.suppressed])
             kinds.append([None, period_kind(point.period), unit, unit, unit, "count", None])
     return Rows(header, rows, kinds, groups)
 
@@ -147,7 +148,7 @@ def table_rows(table: Table) -> Rows:
                       and not isinstance(cell.value, bool) else None)
             if index in intervals:
                 unit = unit_kind(column.unit or value_unit)
-                values += list(_ends(cell.interval))
+                values += [typed(end, unit) for end in _ends(cell.interval)]
                 row_kinds += [unit, unit]
             elif column.unit is None or (number is None and cell.text not in ("", text.MISSING)):
                 values.append(cell.text or None)
@@ -263,4 +264,4 @@ def _change_value(delta: float | None, unit: str) -> float | None:
     # A rate's change is in percentage points, so it is stored as points, not as a fraction.
     if delta is None:
         return None
-    return delta * 100 if unit == "percent" else delta
+    return delta * 100 if unit in ("percent", "points") else delta

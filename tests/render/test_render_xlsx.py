@@ -374,3 +374,25 @@ def test_chart_data_of_uneven_length_is_an_error_not_a_short_sheet(tmp_path: Pat
     with pytest.raises(RenderError, match="value has fewer than 2"):
         render_xlsx(model, tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_difference_of_rates_is_stored_in_points_with_its_interval() -> None:
+    from support.factories import sample_metric
+
+    from reportgen.render.xlsx_rows import history_rows, metric_rows
+    from reportgen.report.model.metric_results import Interval
+
+    base = sample_metric("gap", "Re-contact gap per 10 QA points")
+    gap = dataclasses.replace(base, unit="points", value=-0.042,
+                              interval=Interval(-0.064, -0.02, 0.95, "cluster-robust"),
+                              history=tuple(dataclasses.replace(
+                                  p, value=-0.03, interval=Interval(-0.05, -0.01, 0.95, "x"))
+                                  for p in base.history))
+    rows = metric_rows([gap])
+    header, (row,) = rows.header, rows.values
+    value = row[header.index("Value")]
+    low, high = row[header.index("Value") + 1], row[header.index("Value") + 2]
+    assert (value, low, high) == pytest.approx((-4.2, -6.4, -2.0))
+    assert number_format("points", [value]) == '+0.0" pts";-0.0" pts";0.0" pts"'
+    history = history_rows([gap]).values
+    assert history[0][2:5] == pytest.approx([-3.0, -5.0, -1.0])
