@@ -119,8 +119,9 @@ class FindingEditor:
         significant = finding.numbers.get("significant")
         if significant is None and finding.direction in ("improved", "declined"):
             significant = True
-        real = (insight_text.REAL_DIFFERENCE if finding.numbers.get("claim") == "difference"
-                else insight_text.REAL_CHANGE)
+        real = {"difference": insight_text.REAL_DIFFERENCE,
+                "equivalence": insight_text.REAL_EQUIVALENCE}.get(
+                    str(finding.numbers.get("claim")), insight_text.REAL_CHANGE)
         sentence, detail = insight_text.plain_sentence(
             finding.sentence, None if significant is None else bool(significant), self.labels,
             real=real)
