@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 from kombu.exceptions import OperationalError
@@ -84,8 +84,9 @@ def jitter_seconds(report_id: str, spread: float) -> float:
 
 def enqueue_run(settings: Settings, definition_path: str, settings_path: str | None,
                 period_key: str | None = None, *, trigger: str | None = None,
-                report_id: str | None = None) -> str:
-    """Put a run on the broker for the workers; returns the task id."""
+                report_id: str | None = None, options: dict[str, Any] | None = None) -> str:
+    """Put a run on the broker for the workers; returns the task id.  ``options`` (``send``,
+    ``segment``, ``requested_by``) make it otherwise than as scheduled."""
     if not settings.broker_url:
         from reportgen.errors import Problem
         from reportgen.settings import SettingsError
@@ -97,7 +98,7 @@ def enqueue_run(settings: Settings, definition_path: str, settings_path: str | N
         if trigger != "manual" else 0.0
     try:
         result = app.send_task(TASK, args=[definition_path, settings_path, period_key, trigger],
-                               queue=QUEUE, countdown=delay or None, retry=True,
+                               kwargs={"options": options} if options else None, queue=QUEUE, countdown=delay or None, retry=True,
                                retry_policy=PUBLISH_RETRY_POLICY)
     except (OperationalError, OSError) as exc:
         raise BrokerUnavailable(_where(settings.broker_url), exc) from None

@@ -40,8 +40,10 @@ def worker_app(broker_url: str, *, visibility_seconds: float | None = None) -> C
 
 
 def _run_task(task: Any, definition_path: str, settings_path: str | None,
-              period_key: str | None = None, trigger: str | None = None) -> dict[str, Any]:
-    """Run one report (or fan-out) as the scheduler would; retried when it is locked."""
+              period_key: str | None = None, trigger: str | None = None,
+              options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run one report (or fan-out) as the scheduler would, or as ``options`` say (``send``,
+    ``segment``, ``requested_by``: a run asked for by hand); retried when it is locked."""
     from reportgen.errors import ReportgenError
     from reportgen.ledger.store import RunLocked
     from reportgen.settings import load_settings
@@ -53,7 +55,7 @@ def _run_task(task: Any, definition_path: str, settings_path: str | None,
         return {"status": "skipped"}
     try:
         outcome = run_job(definition_path, settings_path, settings, period_key,
-                          trigger=trigger, raise_locked=True)
+                          trigger=trigger, raise_locked=True, options=options)
     except RunLocked as exc:
         logger.info("%s; trying again in %ds", exc, LOCKED_RETRY_SECONDS)
         raise task.retry(countdown=LOCKED_RETRY_SECONDS) from None

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reportgen import secrets
 from reportgen.executors.broker import BrokerUnavailable, enqueue_run
@@ -51,14 +51,15 @@ def backoff(attempts: int) -> timedelta:
 
 def publish(settings: Settings, settings_path: str | None, definition_path: str,
             period: str | None, trigger: str | None, report_id: str, *,
-            ledger: Ledger | None = None) -> Published:
+            options: dict[str, Any] | None = None, ledger: Ledger | None = None) -> Published:
     """Record the run in the ledger, then put it on the broker (or keep it for later)."""
     from reportgen.ledger.store import Ledger
 
     own = ledger is None
     ledger = ledger or Ledger(settings.resolved_ledger_url())
     try:
-        row = ledger.outbox.add(report_id, definition_path, settings_path, period, trigger)
+        row = ledger.outbox.add(report_id, definition_path, settings_path, period, trigger,
+                                options)
         return attempt(settings, ledger, row)
     finally:
         if own:
@@ -69,7 +70,7 @@ def attempt(settings: Settings, ledger: Ledger, row: EnqueuedRun) -> Published:
     """One publish of a queued row; on a broker outage the row waits for its next attempt."""
     try:
         task = enqueue_run(settings, row.definition_path, row.settings_path, row.period,
-                           trigger=row.trigger, report_id=row.report_id)
+                           trigger=row.trigger, report_id=row.report_id, options=row.options)
     except BrokerUnavailable as exc:
         retry_at = ledger.now() + backoff(row.attempts + 1)
         ledger.outbox.deferred(row.id, exc.problem, retry_at)

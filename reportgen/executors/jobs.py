@@ -4,9 +4,11 @@ run core, its events in the log, its outcome for the scheduler (a held run books
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from reportgen import secrets
 from reportgen.errors import DefinitionError, ReportgenError
@@ -34,21 +36,27 @@ class JobOutcome:
 
 
 def scheduled_request(definition_path: str, settings: Settings, period_key: str | None,
-                      trigger: str | None) -> RunRequest:
+                      trigger: str | None,
+                      options: Mapping[str, Any] | None = None) -> RunRequest:
     """A scheduled run: the last complete period unless it already succeeded, or
-    ``period_key`` on a retry; sent when the settings say so."""
+    ``period_key`` on a retry; sent when the settings say so.  ``options`` (``send``,
+    ``segment``, ``requested_by``) make it as a run asked for by hand was asked."""
+    options = options or {}
     return RunRequest(Path(definition_path), period_key,
                       trigger or ("retry" if period_key is not None else "schedule"),  # type: ignore[arg-type]
-                      send=settings.send, skip_done=period_key is None)
+                      send=bool(options.get("send", settings.send)),
+                      skip_done=period_key is None, segment=options.get("segment"),
+                      requested_by=options.get("requested_by"))
 
 
 def run_job(definition_path: str, settings_path: str | None, settings: Settings,
             period_key: str | None = None, *, trigger: str | None = None,
-            raise_locked: bool = False) -> JobOutcome | None:
+            raise_locked: bool = False,
+            options: Mapping[str, Any] | None = None) -> JobOutcome | None:
     """Run one scheduled report here, through the run core: the last complete period, or
     ``period_key`` on a retry.  Problems are logged, never raised: the scheduler must keep
     running the other reports (``raise_locked``: a worker retries a locked run)."""
-    request = scheduled_request(definition_path, settings, period_key, trigger)
+    request = scheduled_request(definition_path, settings, period_key, trigger, options)
     try:
         outcome = InlineExecutor(settings).place(request, sink=_log_event).outcome
         assert outcome is not None

@@ -121,8 +121,10 @@ class CeleryExecutor:
         from reportgen.executors.durable import publish
 
         report_id = loaded.definition.id if loaded is not None else Path(request.definition).stem
+        options = {"send": request.send, "segment": request.segment,
+                   "requested_by": request.requested_by}
         published = publish(self.settings, self.settings_path, str(request.definition),
-                            request.period, request.trigger, report_id)
+                            request.period, request.trigger, report_id, options=options)
         return Placement(self.name, task_id=published.task_id,
                          enqueued_id=published.enqueued_id)
 

@@ -177,10 +177,12 @@ def _v9_enqueued_runs(conn: Connection) -> None:
     timestamp = "TIMESTAMP" if conn.dialect.name != "sqlite" else "DATETIME"
     key = ("SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql"
            else "INTEGER NOT NULL PRIMARY KEY")
+    json = "JSON" if conn.dialect.name == "postgresql" else "TEXT"
     conn.execute(sa.text(
         f"CREATE TABLE enqueued_runs (id {key}, report_id VARCHAR(64) NOT NULL, "
         "definition_path TEXT NOT NULL, settings_path TEXT, period VARCHAR(32), "
-        f"trigger VARCHAR(16), state VARCHAR(16) NOT NULL, created_at {timestamp} NOT NULL, "
+        f"trigger VARCHAR(16), options {json}, state VARCHAR(16) NOT NULL, "
+        f"created_at {timestamp} NOT NULL, "
         f"attempts INTEGER NOT NULL, next_attempt_at {timestamp}, "
         f"published_at {timestamp}, task_id VARCHAR(64), last_error TEXT)"))
     conn.execute(sa.text("CREATE INDEX ix_enqueued_runs_report_id ON enqueued_runs (report_id)"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -30,6 +31,7 @@ class EnqueuedRun:
     settings_path: str | None
     period: str | None
     trigger: str | None
+    options: dict[str, Any] | None
     state: str
     created_at: datetime
     attempts: int
@@ -46,12 +48,15 @@ class Outbox:
         self.engine, self.now = engine, now
 
     def add(self, report_id: str, definition_path: str, settings_path: str | None,
-            period: str | None, trigger: str | None) -> EnqueuedRun:
-        """Record a run about to be published, ``queued``."""
+            period: str | None, trigger: str | None,
+            options: dict[str, Any] | None = None) -> EnqueuedRun:
+        """Record a run about to be published, ``queued`` (``options``: how it is made, when
+        not as scheduled: ``send``, ``segment``, ``requested_by``)."""
         with self.engine.begin() as conn:
             row_id = inserted_id(conn.execute(enqueued_runs.insert().values(
                 report_id=report_id, definition_path=definition_path,
-                settings_path=settings_path, period=period, trigger=trigger, state=QUEUED,
+                settings_path=settings_path, period=period, trigger=trigger,
+                options=options or None, state=QUEUED,
                 created_at=self.now(), attempts=0)))
         return self.get(row_id)
 

@@ -259,6 +259,9 @@ enqueued_runs = sa.Table(
     sa.Column("settings_path", sa.Text),
     sa.Column("period", sa.String(32)),
     sa.Column("trigger", sa.String(16)),
+    #: how the run is made: {"send": bool, "segment": str, "requested_by": str}, or NULL for
+    #: a run made as scheduled
+    sa.Column("options", sa.JSON),
     sa.Column("state", sa.String(16), nullable=False, index=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from reportgen import text
 from reportgen.errors import ReportgenError
 from reportgen.executors.job_thread import JobQueue
-from reportgen.executors.placement import LedgerJobExecutor
+from reportgen.executors.placement import CeleryExecutor, LedgerJobExecutor
 from reportgen.ledger.pruning import pruned_note
 from reportgen.ledger.records import RunRecord
 from reportgen.ledger.store import Ledger
@@ -99,8 +99,13 @@ def create_app(config: WebConfig) -> Starlette:
     app.state.ledger = ledger
     app.state.store = WebStore(ledger.engine, now=config.now)
     app.state.jobs = JobQueue(ledger.engine, config.now)
-    app.state.executor = LedgerJobExecutor(config.settings, app.state.jobs, ledger=ledger,
-                                           now=config.now)
+    # regenerations run on the Celery workers when the settings say so, else on this
+    # process's job thread
+    app.state.executor = (
+        CeleryExecutor(config.settings, str(config.settings_path) if config.settings_path
+                       else None)
+        if config.settings.executor == "celery"
+        else LedgerJobExecutor(config.settings, app.state.jobs, ledger=ledger, now=config.now))
     app.state.limiter = SignInLimiter()
     app.state.files = URLSafeSerializer(config.secret, salt="reportgen-artifact")
     app.state.preview_lock = threading.Lock()
@@ -234,6 +239,11 @@ async def regenerate(request: Request) -> Response:
                              segment=segment or None, requested_by=user.name)
     what = f"{entry.report_id} {period.key}" + (f" {segment}" if segment else "")
     placed = request.app.state.executor.place(run_request, loaded=loaded)
+    if placed.job_id is None:  # on the workers: the run shows in the report's run log
+        where = (f"task {placed.task_id}" if placed.task_id else
+                 f"kept queued (#{placed.enqueued_id}): the broker could not be reached")
+        request.app.state.store.record(user, "regenerate", what, "queued", where)
+        return RedirectResponse(f"/reports/{entry.report_id}/log", status_code=303)
     request.app.state.store.record(user, "regenerate", what, "queued", f"job {placed.job_id}")
     return RedirectResponse(f"/jobs/{placed.job_id}", status_code=303)
 

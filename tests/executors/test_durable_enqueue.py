@@ -160,3 +160,56 @@ def test_the_daemon_publishes_queued_runs_every_half_minute_with_executor_celery
     (job,) = republish
     assert job.trigger.interval == REPUBLISH_EVERY
     assert job.kwargs == {"settings_path": str(settings.resolve())}
+
+
+def test_regenerate_on_the_web_page_runs_one_segment_on_the_workers_and_sends_nothing(
+        tmp_path, demo_dir, smtp_server):
+    """With ``executor: celery`` the page's Regenerate goes to the workers, as asked: one
+    segment, not sent, recorded with who asked."""
+    import yaml
+    from starlette.testclient import TestClient
+    from support.web_site import PASSWORDS, add_accounts, csrf_of, make_config
+
+    from reportgen.web import create_app
+
+    redis = RedisServer(tmp_path / "redis").start()
+    workers = None
+    try:
+        config = make_config(tmp_path, demo_dir, smtp_server)
+        write_fanout(config.definitions, demo_dir, "india")
+        settings_path = tmp_path / "worker-settings.yaml"
+        settings_path.write_text(yaml.safe_dump({
+            "ledger_url": config.settings.ledger_url, "out_dir": str(tmp_path / "reports"),
+            "executor": "celery", "broker_url": redis.url,
+            "allowed_domains": ["example.com"],
+            "smtp": config.settings.smtp.model_dump(mode="json")}), encoding="utf-8")
+        config.settings = config.settings.model_copy(update={
+            "executor": "celery", "broker_url": redis.url, "allowed_domains": ["example.com"]})
+        config.settings_path = settings_path
+        app = create_app(config)
+        add_accounts(app.state.store)
+        client = TestClient(app, base_url="http://127.0.0.1")
+        token = csrf_of(client.get("/login").text)
+        client.post("/login", data={"name": "ana", "password": PASSWORDS["ana"],
+                                    "csrf_token": token, "next": "/"})
+        page = client.get("/reports/india")
+        asked = client.post("/reports/india/regenerate",
+                            data={"csrf_token": csrf_of(page.text), "period": "2026-09",
+                                  "segment": "Payments"}, follow_redirects=False)
+        assert asked.status_code == 303 and asked.headers["location"] == "/reports/india/log"
+        assert _queued_in_redis(redis) == 1
+
+        workers = Workers(settings_path, tmp_path)
+        workers.start("w1")
+        wait_for(lambda: any(r.status != "running" for r, _ in
+                             runs_with_children(tmp_path)), 240, "the run on the worker")
+        (record, children) = runs_with_children(tmp_path)[0]
+        assert record.status == "succeeded", record.error
+        assert [c.segment for c in children] == ["Payments"]
+        assert smtp_server.received == []  # a regeneration is not sent
+        (audit,) = app.state.store.audit_entries(action="regenerate")
+        assert audit.user_name == "ana" and (audit.detail or "").startswith("task ")
+    finally:
+        if workers is not None:
+            workers.stop()
+        redis.stop()
