@@ -210,3 +210,25 @@ def test_settings_name_the_folder_and_can_turn_copies_off(tmp_path: Path) -> Non
     assert named.resolved_csv_cache() == tmp_path.resolve() / "copies"
     off = load_settings(None, {"REPORTGEN_CSV_CACHE_ENABLED": "false"})
     assert off.resolved_csv_cache() is None
+
+
+def test_a_query_source_reads_its_csv_files_once(tmp_path: Path) -> None:
+    from reportgen.data.duckdb_sources import DuckDbConnector
+
+    write_tickets(tmp_path, [str(i % 9) for i in range(500)])
+    spec = SourceSpec.model_validate({
+        "kind": "duckdb", "files": {"t": "tickets.csv"}, "time_column": "created_at",
+        "query": "select created_at, handle_minutes from t where replies >= 2"})
+    csv_cache.configure(tmp_path / "cache")
+    answers = []
+    for _ in range(2):
+        relation = DuckDbConnector().open("tickets", spec, tmp_path, (None, None))
+        try:
+            answers.append(relation.connection.exec_driver_sql(
+                "SELECT count(*), sum(CAST(handle_minutes AS INTEGER)) FROM t "
+                "WHERE replies >= 2").one())
+        finally:
+            relation.close()
+    kept = [i for i in range(1, 501) if i % 4 >= 2]  # the rows written with replies >= 2
+    assert answers == [(len(kept), sum((i - 1) % 9 for i in kept))] * 2
+    assert csv_cache.events == {"converted": 1, "read": 1}
