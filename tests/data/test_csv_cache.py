@@ -232,3 +232,23 @@ def test_a_query_source_reads_its_csv_files_once(tmp_path: Path) -> None:
     kept = [i for i in range(1, 501) if i % 4 >= 2]  # the rows written with replies >= 2
     assert answers == [(len(kept), sum((i - 1) % 9 for i in kept))] * 2
     assert csv_cache.events == {"converted": 1, "read": 1}
+
+
+def test_the_pruning_after_a_run_bounds_the_copies_too(tmp_path: Path) -> None:
+    from reportgen.ledger.retention import prune_after_run
+    from reportgen.ledger.store import Ledger
+
+    settings = load_settings(None, {"REPORTGEN_CSV_CACHE_MAX_SIZE": "150B"})
+    copies = tmp_path / "out" / ".csv-cache"
+    copies.mkdir(parents=True)
+    old = time.time() - 2 * csv_cache.IN_USE_SECONDS
+    for name in ("a", "b"):
+        (copies / f"{name}.parquet").write_bytes(b"x" * 100)
+    os.utime(copies / "a.parquet", (old, old))
+    os.utime(copies / "b.parquet", (old + 60, old + 60))
+    ledger = Ledger(f"sqlite:///{tmp_path / 'runs.sqlite'}")
+    try:
+        prune_after_run(settings, ledger, tmp_path / "out")
+    finally:
+        ledger.close()
+    assert [p.name for p in copies.iterdir()] == ["b.parquet"]
