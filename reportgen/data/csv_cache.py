@@ -114,6 +114,8 @@ def parquet_copy(conn: sa.Connection, select: str, path: Path, reader: str) -> P
         with contextlib.suppress(OSError):
             temporary.unlink()
         message = str(getattr(exc, "orig", None) or exc)
+        if "INTERRUPT" in message:
+            raise  # the data pass is stopping (another source failed): so does this read
         if "CSV Error" in message:  # the CSV read itself says which line is broken
             events["skipped"] += 1
             return None
