@@ -8,6 +8,8 @@ OUT    ?= out
 DEMO_MONTH   ?= 2026-09
 DEMO_QUARTER ?= 2026-Q3
 PYTEST_ARGS ?=
+# The demo MQR's PDF engine: weasyprint, or chromium (the system's headless Chromium)
+PDF_ENGINE   ?= weasyprint
 
 .PHONY: demo test system-runtime system-test env lint clean
 
@@ -32,7 +34,7 @@ demo: system-runtime env
 	@$(PY) -m reportgen.cli demo --out $(OUT)/demo --end-month $(DEMO_MONTH) > /dev/null
 	@echo "Demo data:    $(OUT)/demo/ (13 months to $(DEMO_MONTH))"
 	@echo "Demo reports:"
-	@$(PY) -m reportgen.cli run configs/monthly_quality_report.yaml --period $(DEMO_MONTH) --out $(OUT)
+	@REPORTGEN_PDF_ENGINE=$(PDF_ENGINE) $(PY) -m reportgen.cli run configs/monthly_quality_report.yaml --period $(DEMO_MONTH) --out $(OUT)
 	@$(PY) -m reportgen.cli run configs/qbr.yaml --period $(DEMO_QUARTER) --out $(OUT)
 	@$(PY) -m reportgen.cli run configs/mqr_by_queue.yaml --period $(DEMO_MONTH) --out $(OUT)/by-queue
 

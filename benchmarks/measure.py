@@ -3,9 +3,11 @@
     python benchmarks/measure.py [--runs 5] [--cwd DIR] -- COMMAND [ARG ...]
     python benchmarks/measure.py --pair [--runs 5] 'COMMAND A' 'COMMAND B'
 
-CPU time (user + system) and peak RSS are the command's own, from the ``rusage`` that
-``os.wait4`` returns when it exits (they include grandchildren it waited for); wall time
-runs from its spawn to its exit.  Linux counts in a process's peak RSS the memory of the
+CPU time (user + system) is the command's and every descendant's: on Linux the launcher is
+a child subreaper, so a process whose parent never waited for it (a browser's renderers)
+is reaped by the launcher and counted too.  Peak RSS is the command's own, from the
+``rusage`` that ``os.wait4`` returns when it exits; wall time runs from its spawn to its
+exit.  Descendants still running 5 s after the command exits are counted as left running.  Linux counts in a process's peak RSS the memory of the
 process it was forked from, up to the exec, so the command is started by a bare
 ``python -I -S`` launcher (~10 MiB) rather than from this process, whose size (a test
 runner, a notebook) would otherwise set the floor.
@@ -50,6 +52,8 @@ class Run:
     system_seconds: float
     peak_rss_bytes: int
     returncode: int
+    #: descendants still running 5 s after the command exited (processes it leaked)
+    left_running: int = 0
 
     @property
     def cpu_seconds(self) -> float:
@@ -85,8 +89,13 @@ def summarise(runs: Sequence[Run]) -> dict[str, Spread]:
 
 # Runs in a fresh interpreter: spawns the command, waits for it, writes its costs as JSON.
 _LAUNCHER = """
-import json, os, sys, time
+import json, os, resource, sys, time
 report, argv = sys.argv[1], sys.argv[2:]
+try:  # Linux: orphaned descendants are re-parented to us, not to init, and reaped here
+    import ctypes
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+except (OSError, AttributeError):
+    pass
 start = time.perf_counter()
 try:
     pid = os.posix_spawnp(argv[0], argv, os.environ)
@@ -94,8 +103,24 @@ except OSError as exc:
     result = {"error": f"{type(exc).__name__}: {exc}"}
 else:
     _, status, usage = os.wait4(pid, 0)
-    result = {"wall": time.perf_counter() - start, "status": status, "user": usage.ru_utime,
-              "system": usage.ru_stime, "maxrss": usage.ru_maxrss}
+    wall = time.perf_counter() - start
+    # Descendants whose parent never waited for them (a browser's renderers) count only
+    # once reaped; those still running a few seconds on were left behind by the command.
+    deadline, left = time.monotonic() + 5, 0
+    while True:
+        try:
+            reaped, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if reaped == 0 and time.monotonic() > deadline:
+            left = sum(1 for d in os.listdir("/proc") if d.isdigit() and
+                       open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1] == str(os.getpid()))
+            break
+        if reaped == 0:
+            time.sleep(0.02)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = {"wall": wall, "status": status, "user": children.ru_utime,
+              "system": children.ru_stime, "maxrss": usage.ru_maxrss, "left": left}
 with open(report, "w", encoding="utf-8") as out:
     json.dump(result, out)
 """
@@ -131,7 +156,7 @@ def run_once(argv: Sequence[str], *, cwd: Path | None = None,
             tail = stderr.read()[-2000:].decode("utf-8", "replace").strip()
             raise CommandFailed(argv, returncode, tail)
     return Run(result["wall"], result["user"], result["system"],
-               _max_rss_bytes(result["maxrss"]), returncode)
+               _max_rss_bytes(result["maxrss"]), returncode, result.get("left", 0))
 
 
 def run_many(argv: Sequence[str], runs: int, *, cwd: Path | None = None,
@@ -170,7 +195,8 @@ def _ratio(a: float, b: float) -> float:
 def _run_line(label: str, run: Run) -> str:
     return (f"{label:<10} wall {run.wall_seconds:9.3f} s   cpu {run.cpu_seconds:9.3f} s "
             f"(user {run.user_seconds:.3f}, sys {run.system_seconds:.3f})   "
-            f"peak RSS {run.peak_rss_bytes / 2**20:9.1f} MiB")
+            f"peak RSS {run.peak_rss_bytes / 2**20:9.1f} MiB"
+            + (f"   LEFT {run.left_running} PROCESSES RUNNING" if run.left_running else ""))
 
 
 def _summary_lines(label: str, runs: Sequence[Run]) -> list[str]:

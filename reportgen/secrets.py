@@ -15,7 +15,7 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 # Credentials embedded in URLs (postgresql://user:password@host) are masked even when they
 # did not come through interpolation.
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)@")
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)@")
 _MIN_LENGTH = 4  # masking very short values would garble unrelated text
 
 

@@ -3,7 +3,8 @@
 #   runtime: Pango/HarfBuzz for WeasyPrint, the Inter and DejaVu fonts, and fallback fonts
 #            for glyphs those lack (emoji, symbols, Arabic, Hebrew, Chinese, Japanese and
 #            Korean) found in data values
-#   tests:   LibreOffice Impress (opens and converts decks), poppler-utils (pdftoppm),
+#   tests:   LibreOffice Impress and Calc (open and convert decks and workbooks),
+#            poppler-utils (pdftoppm),
 #            the PostgreSQL server (the ledger's tests start a throwaway cluster with it),
 #            Chromium (the web page's browser tests drive /usr/bin/chromium with Playwright)
 #            redis-server (the Celery executor's tests start a broker on loopback)
@@ -13,7 +14,7 @@ set -euo pipefail
 profile="${1:-test}"
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-inter fonts-dejavu-core fonts-liberation2 fonts-noto-color-emoji fonts-symbola fonts-noto-core fonts-noto-cjk python3-venv)
 if [ "$profile" = "test" ]; then
-  packages+=(libreoffice-impress-nogui poppler-utils postgresql chromium redis-server)
+  packages+=(libreoffice-impress-nogui libreoffice-calc-nogui poppler-utils postgresql chromium redis-server)
 fi
 
 missing=()

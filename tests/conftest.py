@@ -61,9 +61,9 @@ def example_config(tmp_path: Path, demo_dir: Path):
 
 
 @pytest.fixture(scope="session")
-def demo_mqr_pdf(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The example monthly report for September 2026, built and rendered once per session:
-    (model, the PDF's path)."""
+def demo_mqr_outputs(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The example monthly report for September 2026, built and rendered (as its definition
+    says: PDF and XLSX) once per session: (model, the PDF's path, the XLSX's path)."""
     import shutil
     from datetime import UTC, datetime
 
@@ -80,8 +80,24 @@ def demo_mqr_pdf(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     loaded = load_definition(root / "configs" / "mqr.yaml")
     september = Period.parse("2026-09", "month", "Europe/Berlin")
     result = build_report(loaded, september, now=datetime(2026, 10, 2, 7, 0, tzinfo=UTC))
-    (pdf,) = render_outputs(loaded, result, root / "render")
-    return result.model, Path(pdf.path)
+    artifacts = {a.format: Path(a.path) for a in render_outputs(loaded, result, root / "render")}
+    return result.model, artifacts["pdf"], artifacts["xlsx"]
+
+
+@pytest.fixture(scope="session")
+def demo_mqr_pdf(demo_mqr_outputs):
+    """The example monthly report for September 2026, built and rendered once per session:
+    (model, the PDF's path)."""
+    model, pdf, _ = demo_mqr_outputs
+    return model, pdf
+
+
+@pytest.fixture(scope="session")
+def demo_mqr_xlsx(demo_mqr_outputs):
+    """The example monthly report's workbook, from the same build as its PDF:
+    (model, the XLSX's path)."""
+    model, _, xlsx = demo_mqr_outputs
+    return model, xlsx
 
 
 @pytest.fixture(scope="session")

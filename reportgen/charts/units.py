@@ -18,6 +18,7 @@ _UNIT_AXIS: dict[str, str] = {
     "hours": "hours",
     "seconds": "seconds",
     "score": "0–100",
+    "points": "points",
 }
 # PowerPoint number formats matching the tick labels drawn here.
 _NUMBER_FORMAT: dict[str, str] = {
@@ -66,7 +67,7 @@ class UnitFormatter(Formatter):
         self.signed = signed
 
     def format_ticks(self, values: Sequence[float]) -> list[str]:
-        scale = 100.0 if self.unit == "percent" else 1.0
+        scale = text.scale(self.unit)
         # The fewest decimals that show every tick exactly (82.5% must not read "82%").
         decimals = next(
             (d for d in range(3) if all(abs(round(v * scale, d) - v * scale) < 1e-6
@@ -76,7 +77,7 @@ class UnitFormatter(Formatter):
         return [self._one(v, decimals) for v in values]
 
     def __call__(self, x: float, pos: int | None = None) -> str:
-        return self._one(x, 1 if self.unit in ("percent", "score") else 0)
+        return self._one(x, 1 if self.unit in ("percent", "score", "points") else 0)
 
     def _one(self, x: float, decimals: int) -> str:
         if abs(x) < 1e-12:
@@ -85,7 +86,7 @@ class UnitFormatter(Formatter):
         if self.unit == "percent" and not self.signed:
             label = text.percent(shown, decimals)
         else:  # signed percent ticks are points: no percent sign
-            label = text.decimal(shown * (100 if self.unit == "percent" else 1), decimals)
+            label = text.decimal(shown * text.scale(self.unit), decimals)
         if self.signed and x != 0:
             label = ("+" if x > 0 else text.MINUS) + label
         return label

@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, metavar="N",
                    help="processes rendering a fan-out's reports (default: settings jobs, "
                         "else the number of cores)")
+    p.add_argument("--enqueue", action="store_true",
+                   help="put the run on the broker for 'reportgen worker' processes instead "
+                        "of running it here; the workers run it as a scheduled run, sending "
+                        "when the settings say send (needs broker_url)")
     add_ledger_options(p)
     p.set_defaults(handler=cmd_run)
 

@@ -13,6 +13,7 @@ log = logging.getLogger("reportgen")
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_HELD = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+EXIT_RESOURCE = 3  # a ResourceError (memory, scratch disk, an unreachable broker)
 
 
 class Terminated(KeyboardInterrupt):

@@ -16,6 +16,7 @@ from reportgen.cli.process import (
     EXIT_INPUT,
     EXIT_INTERNAL,
     EXIT_OK,
+    EXIT_RESOURCE,
     log,
     terminate_like_interrupt,
 )
@@ -75,6 +76,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = load_definition(Path(args.definition))
     period = period_for(loaded, args.period)
     settings = settings_from_args(args)
+    if args.enqueue:
+        return _enqueue(args, loaded, period.key, settings)
     request = RunRequest(Path(args.definition), period.key, "manual", send=args.send,
                          confirm_unknown=args.confirm_unknown, jobs=args.jobs,
                          out_dir=Path(args.out))
@@ -124,6 +127,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     sent = [d for d in record.deliveries if d.status == "sent"]
     if args.send:
         log.info("run #%d delivered to %d recipient(s)", record.id, len(sent))
+    return EXIT_OK
+
+
+def _enqueue(args: argparse.Namespace, loaded, period_key: str, settings) -> int:
+    """``run --enqueue``: record the run in the ledger and put it on the broker."""
+    from reportgen.errors import Problem
+    from reportgen.executors.placement import CeleryExecutor
+    from reportgen.run.core import RunRequest
+    from reportgen.settings import SettingsError
+
+    problems = [Problem(option, f"does not go with --enqueue: {why}")
+                for option, given, why in (
+                    ("--jobs", args.jobs is not None, "the workers' settings choose it"),
+                    ("--confirm-unknown", args.confirm_unknown is not None,
+                     "settle cut-off sends with a run here"),
+                    ("--send", args.send and not settings.send,
+                     "the workers send only when the settings say send: true"))
+                if given]
+    if not settings.broker_url:
+        problems.append(Problem("broker_url", "--enqueue needs a broker: set broker_url in "
+                                "the settings or REPORTGEN_BROKER_URL, e.g. "
+                                "redis://127.0.0.1:6379/0"))
+    if problems:
+        raise SettingsError(getattr(args, "settings", None) or "run --enqueue", problems)
+    settings_file = getattr(args, "settings", None)
+    request = RunRequest(Path(args.definition).resolve(), period_key, "manual",
+                         send=settings.send)
+    placed = CeleryExecutor(settings, str(Path(settings_file).resolve()) if settings_file
+                            else None).place(request, loaded=loaded)
+    result = {"report": loaded.definition.id, "period": period_key,
+              "enqueued": placed.enqueued_id, "task": placed.task_id}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    elif placed.task_id is not None:
+        print(f"{loaded.definition.id} {period_key}: queued for the workers as task "
+              f"{placed.task_id}")
+    if placed.task_id is None:
+        print(f"reportgen: the broker could not be reached; the run is kept queued in the "
+              f"run ledger (#{placed.enqueued_id}) and the schedule daemon publishes it when "
+              f"the broker is back", file=sys.stderr)
+        return EXIT_RESOURCE
     return EXIT_OK
 
 

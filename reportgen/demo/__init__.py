@@ -43,9 +43,10 @@ from reportgen.demo import writer
 from reportgen.demo.actions import write_actions
 from reportgen.demo.archive import generate_archive
 from reportgen.demo.audit import generate_sample
-from reportgen.demo.automatic import generate_automatic_only
+from reportgen.demo.automatic import drift_and_checks, generate_automatic_only
 from reportgen.demo.calibration import generate_calibration
 from reportgen.demo.followups import generate_followups
+from reportgen.demo.languages import decision_languages, ticket_languages
 from reportgen.demo.moderation import generate_decisions
 from reportgen.demo.programme import generate_auto_scores, generate_disputes
 from reportgen.demo.qa import generate_reviews
@@ -66,7 +67,8 @@ __all__ = ["DemoDataset", "Story", "generate_demo_data"]
 # stories; every seed carries the stories themselves.
 _STREAMS = {"staff": 1, "tickets": 2, "surveys": 13, "qa": 14, "calibration": 5, "moderation": 6,
             "disputes": 21, "auto_scores": 22, "audit_sample": 31, "unreviewed": 32,
-            "automatic_only": 33, "followups": 34, "archive": 35}
+            "automatic_only": 33, "followups": 34, "archive": 35, "languages": 36,
+            "auto_checks": 37}
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,11 @@ def build_frames(seed: int, timeline: Timeline, dates: StoryDates) -> dict[str, 
                                              reviews, solved_rows, quality)
     followups = generate_followups(rng("followups"), timeline, work, solved_rows, quality)
     archive = generate_archive(rng("archive"), timeline, dates, work)
+    automatic_only, auto_checks = drift_and_checks(rng("auto_checks"), timeline, work,
+                                                   automatic_only, solved_rows, quality)
+    spoken = rng("languages")
+    languages = ticket_languages(spoken, work, reviews, ratings)
+    decisions = decisions.assign(language=decision_languages(spoken, decisions))
 
     tickets = work.assign(
         created_at=pd.Series(as_text(work["created"].to_numpy()), dtype=object),
@@ -180,6 +187,8 @@ def build_frames(seed: int, timeline: Timeline, dates: StoryDates) -> dict[str, 
         "qa_auto_only": automatic_only,
         "ticket_followups": followups,
         "contact_archive": archive,
+        "qa_auto_checks": auto_checks,
+        "ticket_languages": languages,
     }
     return {name: frame[writer.columns(name)].reset_index(drop=True)
             for name, frame in frames.items()}

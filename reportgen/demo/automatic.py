@@ -77,3 +77,60 @@ def generate_automatic_only(rng: np.random.Generator, timeline: Timeline, dates:
         "auto_rating": items["auto"].to_numpy(),
         "confirmed_by": confirmed,
     })
+
+
+#: the rubric item whose automatic ratings drift in the last month (story
+#: ``autoqa_empathy_drift``), and the chance a rating there is one step too generous
+DRIFT_ITEM = "Empathy"
+DRIFT_SHARE = 0.6
+CHECKED_SHARE = 0.12  # automatic-only tickets a reviewer re-rates item by item
+MEDIAN_HOURS_TO_CHECK = 20.0
+
+
+def drift_and_checks(rng: np.random.Generator, timeline: Timeline, tickets: pd.DataFrame,
+                     automatic_only: pd.DataFrame, rows: np.ndarray,
+                     ratings: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``qa_auto_only`` with the last month's drift, and ``qa_auto_checks``.
+
+    In the last month a new version of the automatic scorer rates 'Empathy' one step higher
+    than a reviewer would about 60% of the time on the tickets it alone scores.  Reviewers
+    re-rate every graded item of about one automatic-only ticket in eight (``checked_by``,
+    ``checked_at``, ``human_rating``: the rating they would give), so the drift shows as
+    agreement with reviewers falling.  Drawn on a stream of its own after ``qa_auto_only``.
+    """
+    position = pd.Series(np.arange(rows.size), index=tickets["ticket_id"].to_numpy()[rows])
+    at = position.loc[automatic_only["ticket_id"].to_numpy()].to_numpy()
+    order = {c.name: k for k, c in enumerate(catalog.SCORECARD)}
+    item = automatic_only["category"].map(order).to_numpy()
+    truth = ratings[at, item]
+    scored = pd.to_datetime(automatic_only["scored_at"]).to_numpy().astype("datetime64[s]")
+    last = timeline.month_starts.astype("datetime64[s]")[-2]
+    category = catalog.SCORECARD[order[DRIFT_ITEM]]
+    drifts = ((automatic_only["category"].to_numpy() == DRIFT_ITEM) & (scored >= last)
+              & (rng.random(len(automatic_only)) < DRIFT_SHARE))
+    drifted = automatic_only.copy()
+    drifted["auto_rating"] = np.where(drifts, np.minimum(truth + 1, category.scale_max),
+                                      automatic_only["auto_rating"].to_numpy()).astype(np.int64)
+
+    tickets_scored = automatic_only["ticket_id"].drop_duplicates().to_numpy()
+    checked = tickets_scored[rng.random(tickets_scored.size) < CHECKED_SHARE]
+    reviewer = pd.Series(np.array(staff.AUDITORS, dtype=object)[
+        rng.integers(0, len(staff.AUDITORS), checked.size)], index=checked)
+    delay = pd.Series(hours(np.round(np.exp(np.log(MEDIAN_HOURS_TO_CHECK)
+                                            + 0.5 * rng.standard_normal(checked.size)), 4)),
+                      index=checked)
+    rows_checked = np.flatnonzero(automatic_only["ticket_id"].isin(checked).to_numpy())
+    ids = automatic_only["ticket_id"].to_numpy()[rows_checked]
+    checked_at = scored[rows_checked] + delay.loc[ids].to_numpy()
+    keep = checked_at < timeline.snapshot
+    rows_checked, ids = rows_checked[keep], ids[keep]
+    sort = np.argsort(checked_at[keep], kind="stable")
+    rows_checked, ids = rows_checked[sort], ids[sort]
+    checks = object_frame({
+        "ticket_id": ids,
+        "category": automatic_only["category"].to_numpy()[rows_checked],
+        "checked_at": as_text(checked_at[keep][sort]),
+        "checked_by": reviewer.loc[ids].to_numpy(),
+        "human_rating": truth[rows_checked].astype(np.int64),
+    })
+    return drifted, checks

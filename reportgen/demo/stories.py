@@ -235,4 +235,42 @@ def planted_stories(end_month: date) -> tuple[Story, ...]:
             starts=day(dates.refund_policy_change),
             metric="contact_volume",
         ),
+        Story(
+            key="audit_under_represents_spanish",
+            title="Audits under-represent Spanish tickets, which fail more often",
+            description=(
+                "About a fifth of solved tickets are Spanish (ticket_languages), but few "
+                "reviewers read Spanish: under a tenth of the audits are Spanish tickets, and "
+                "those fail far more often than the rest. Reweighted to all tickets' language "
+                "mix, the pass rate is about three points below what the audits show."
+            ),
+            scope="language=Spanish",
+            starts=day(np.datetime64(str(Period(end_month, "month").shift(-12).start), "s")),
+            metric="audit_pass_rate_reweighted",
+        ),
+        Story(
+            key="autoqa_empathy_drift",
+            title="The automatic scorer drifts on 'Empathy'",
+            description=(
+                "From this day a new version of the automatic scorer rates 'Empathy' one step "
+                "more generously than a reviewer would on about 60% of the tickets it alone "
+                "scores. Reviewers re-rate about one such ticket in eight (qa_auto_checks), so "
+                "its agreement with reviewers on 'Empathy' falls against the month before."
+            ),
+            scope="category=Empathy",
+            starts=day(np.datetime64(str(Period(end_month, "month").start), "s")),
+            metric="autoqa_agreement",
+        ),
+        Story(
+            key="violence_portuguese_precision",
+            title="Portuguese violence reports are over-enforced",
+            description=(
+                "Most violence decisions that enforce where the gold label says no action are "
+                "on Portuguese items (moderation_decisions.language), so the policy area x "
+                "language cell violence / Portuguese has a low precision against the rest."
+            ),
+            scope="policy_area=violence; language=Portuguese",
+            starts=day(np.datetime64(str(Period(end_month, "month").shift(-12).start), "s")),
+            metric="moderation_precision",
+        ),
     )

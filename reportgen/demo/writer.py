@@ -63,7 +63,7 @@ SCHEMA: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("decision_id", "TEXT PRIMARY KEY"), ("decided_at", "TEXT NOT NULL"),
         ("policy_area", "TEXT NOT NULL"), ("moderator_id", "TEXT NOT NULL"),
         ("action", "TEXT NOT NULL"), ("gold_action", "TEXT"), ("appealed", "INTEGER"),
-        ("appeal_outcome", "TEXT"), ("overturned", "INTEGER"),
+        ("appeal_outcome", "TEXT"), ("overturned", "INTEGER"), ("language", "TEXT"),
     ),
     "qa_disputes": (
         ("dispute_id", "TEXT PRIMARY KEY"),
@@ -94,6 +94,15 @@ SCHEMA: Mapping[str, tuple[tuple[str, str], ...]] = {
     "contact_archive": (
         ("contact_id", "TEXT PRIMARY KEY"), ("month", "TEXT NOT NULL"),
         ("queue", "TEXT NOT NULL"), ("contact_reason", "TEXT"),
+    ),
+    "qa_auto_checks": (
+        ("ticket_id", "TEXT NOT NULL REFERENCES tickets (ticket_id)"),
+        ("category", "TEXT NOT NULL"), ("checked_at", "TEXT NOT NULL"),
+        ("checked_by", "TEXT NOT NULL"), ("human_rating", "INTEGER"),
+    ),
+    "ticket_languages": (
+        ("ticket_id", "TEXT PRIMARY KEY REFERENCES tickets (ticket_id)"),
+        ("language", "TEXT NOT NULL"),
     ),
 }
 REVIEW_COLUMNS_IN_VIEW = ("reviewed_at", "auditor_id", "agent_id", "queue", "channel")

@@ -13,6 +13,9 @@ import os
 from typing import TYPE_CHECKING
 
 from celery import Celery
+from kombu.exceptions import OperationalError
+
+from reportgen.errors import ResourceError
 
 if TYPE_CHECKING:
     from reportgen.settings import Settings
@@ -23,6 +26,21 @@ QUEUE = "reportgen"
 VISIBILITY_SECONDS = 3600.0
 #: how long a task waits before trying again when its report is already running
 LOCKED_RETRY_SECONDS = 30
+#: a publish tries this often, a second apart, before the broker counts as unreachable
+#: (the run stays queued in the ledger and is published again later: ``executors.durable``)
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.5, "interval_step": 0.5,
+                        "interval_max": 1.0}
+
+
+class BrokerUnavailable(ResourceError):
+    """The broker could not be reached to publish a run."""
+
+    def __init__(self, where: str, cause: BaseException):
+        super().__init__(f"the broker at {where} could not be reached "
+                         f"({type(cause).__name__}: {cause})",
+                         "start it or correct broker_url in the settings; a scheduled run "
+                         "stays queued in the run ledger and is published again when it is "
+                         "back")
 
 
 def make_app(broker_url: str, *, visibility_seconds: float | None = None) -> Celery:
@@ -49,6 +67,8 @@ def make_app(broker_url: str, *, visibility_seconds: float | None = None) -> Cel
                                                                            visibility / 10)),
                                   "unacked_restore_throttle": 1},
         worker_hijack_root_logger=False,
+        # task events, so a monitor (Flower, `celery events`) sees tasks sent, started, done
+        worker_send_task_events=True, task_send_sent_event=True,
     )
     return app
 
@@ -75,6 +95,20 @@ def enqueue_run(settings: Settings, definition_path: str, settings_path: str | N
     app = make_app(settings.broker_url)
     delay = jitter_seconds(report_id or definition_path, settings.schedule_jitter_seconds) \
         if trigger != "manual" else 0.0
-    result = app.send_task(TASK, args=[definition_path, settings_path, period_key, trigger],
-                           queue=QUEUE, countdown=delay or None)
+    try:
+        result = app.send_task(TASK, args=[definition_path, settings_path, period_key, trigger],
+                               queue=QUEUE, countdown=delay or None, retry=True,
+                               retry_policy=PUBLISH_RETRY_POLICY)
+    except (OperationalError, OSError) as exc:
+        raise BrokerUnavailable(_where(settings.broker_url), exc) from None
+    finally:
+        app.close()
     return str(result.id)
+
+
+def _where(url: str) -> str:
+    """The broker's scheme, host and port, without its password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"

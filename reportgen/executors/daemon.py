@@ -21,6 +21,8 @@ from reportgen.executors.schedule_sync import sync_definitions
 from reportgen.executors.scheduler import (
     DEADLINE_JOB_FUNCTION,
     DEADLINE_JOB_PREFIX,
+    REPUBLISH_JOB_FUNCTION,
+    REPUBLISH_JOB_PREFIX,
     RETENTION_JOB_FUNCTION,
     RETENTION_JOB_PREFIX,
     create_scheduler,
@@ -59,6 +61,22 @@ def add_retention_job(scheduler: BaseScheduler, settings_path: Path | None) -> N
                       replace_existing=True,
                       coalesce=True, max_instances=1, next_run_time=datetime.now(UTC),
                       misfire_grace_time=int(PRUNE_EVERY.total_seconds()))
+
+
+def add_republish_job(scheduler: BaseScheduler, settings_path: Path | None) -> None:
+    """With ``executor: celery``: publish again, every half minute, the runs the broker could
+    not take when they fired (``reportgen.executors.durable``)."""
+    from reportgen.executors.durable import REPUBLISH_EVERY
+
+    settings_arg = str(settings_path.resolve()) if settings_path else None
+    job_id = REPUBLISH_JOB_PREFIX + hashlib.sha256(
+        (settings_arg or "").encode()).hexdigest()[:12]
+    scheduler.add_job(REPUBLISH_JOB_FUNCTION,
+                      IntervalTrigger(seconds=REPUBLISH_EVERY.total_seconds()),
+                      kwargs={"settings_path": settings_arg}, id=job_id, name=job_id,
+                      replace_existing=True, coalesce=True, max_instances=1,
+                      next_run_time=datetime.now(UTC),
+                      misfire_grace_time=int(REPUBLISH_EVERY.total_seconds()))
 
 
 def log_next_runs(scheduler: BaseScheduler) -> None:
@@ -105,6 +123,8 @@ def run_daemon(directory: Path, settings_path: Path | None, *, stop_event: threa
         add_deadline_check(scheduler, directory, settings_path)
         if settings.retention.active:
             add_retention_job(scheduler, settings_path)
+        if settings.executor == "celery":
+            add_republish_job(scheduler, settings_path)
         scheduler.resume()
         interval = sync_seconds if sync_seconds is not None else settings.sync_seconds
         logger.info("scheduler started: %s, re-read every %gs; job store %s", directory,

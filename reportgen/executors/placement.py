@@ -45,6 +45,8 @@ class Placement:
     outcome: RunOutcome | None = None
     job_id: int | None = None
     task_id: str | None = None
+    #: the run ledger's record of a run put on the broker (kept queued while it is down)
+    enqueued_id: int | None = None
 
 
 class Executor(Protocol):
@@ -105,7 +107,9 @@ class LedgerJobExecutor:
 
 
 class CeleryExecutor:
-    """Puts a request on the broker; a ``reportgen worker`` runs it (inline, there)."""
+    """Records a request in the run ledger, then puts it on the broker; a ``reportgen
+    worker`` runs it (inline, there).  When the broker is down the request stays queued in
+    the ledger and the schedule daemon publishes it later (``executors.durable``)."""
 
     name = "celery"
 
@@ -114,12 +118,13 @@ class CeleryExecutor:
 
     def place(self, request: RunRequest, *, loaded: LoadedDefinition | None = None,
               sink: Sink | None = None) -> Placement:
-        from reportgen.executors.broker import enqueue_run
+        from reportgen.executors.durable import publish
 
         report_id = loaded.definition.id if loaded is not None else Path(request.definition).stem
-        task = enqueue_run(self.settings, str(request.definition), self.settings_path,
-                           request.period, trigger=request.trigger, report_id=report_id)
-        return Placement(self.name, task_id=task)
+        published = publish(self.settings, self.settings_path, str(request.definition),
+                            request.period, request.trigger, report_id)
+        return Placement(self.name, task_id=published.task_id,
+                         enqueued_id=published.enqueued_id)
 
 
 def executor_for(settings: Settings, settings_path: str | None) -> Executor:

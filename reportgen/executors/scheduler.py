@@ -43,6 +43,12 @@ RETENTION_JOB_FUNCTION = "reportgen.ledger.retention:prune_job"
 RETENTION_JOB_PREFIX = "reportgen:retention:"
 
 
+REPUBLISH_JOB_FUNCTION = "reportgen.executors.durable:republish_due"
+
+
+REPUBLISH_JOB_PREFIX = "reportgen:republish:"
+
+
 RETRY_MARK = ":retry:"  # retry job ids are '<report>:retry:<period>'; ':' is not in ids
 
 
@@ -113,7 +119,8 @@ def run_scheduled_job(definition_path: str, settings_path: str | None,
                 logger.error("scheduled run of %s skipped: %s", definition_path,
                              secrets.redact(str(exc)))
                 return None
-            logger.info("%s enqueued as task %s", definition_path, placed.task_id)
+            if placed.task_id is not None:
+                logger.info("%s enqueued as task %s", definition_path, placed.task_id)
             return None
     return run_job(definition_path, settings_path, settings, period_key, trigger=trigger,
                    raise_locked=raise_locked)

@@ -331,4 +331,14 @@ def _reweighted_text(details: Mapping[str, Any], mix: Mapping[str, Any], noun: s
     return (f"Reweighted to all {items}' mix{covered}, the {label} is "
             f"{value_text(reweighted['value'], unit)} ({level} "
             f"{text.interval(reweighted['low'], reweighted['high'], unit)}), against the "
-            f"{value_text(unweighted['value'], unit)} the audits show.")
+            f"{value_text(unweighted['value'], unit)} the audits show.{_overstated(mix, unit)}")
+
+
+def _overstated(mix: Mapping[str, Any], unit: str) -> str:
+    """`` The audits overstate it by 3.5 points.`` when the reweighting moves the figure a
+    point or more as shown (empty otherwise)."""
+    moved = text.shown_difference(mix["unweighted"]["value"], mix["reweighted"]["value"], unit)
+    if abs(moved) * text.scale(unit) < 1:
+        return ""
+    return (f" The audits {'overstate' if moved > 0 else 'understate'} it by "
+            f"{text.change_words(moved, unit)}.")

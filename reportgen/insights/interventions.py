@@ -310,7 +310,7 @@ def _difference_in_differences(ctx: InsightContext, item: InterventionSpec, repo
 def _bound(value: float, unit: str) -> str:
     """An interval bound of a difference: ``1.2`` (points) or ``−3.4 minutes``."""
     if unit in POINT_UNITS:
-        return text.decimal(value * (100 if unit == "percent" else 1), 1)
+        return text.decimal(value * text.scale(unit), 1)
     return text.value_words(value, unit)
 
 

@@ -75,12 +75,15 @@ def quality_finding(ctx: InsightContext, metric: MetricResult) -> Finding:
     overall, previous = details["overall"], details.get("previous")
     sentence = (f"Moderation decisions checked against gold labels in {ctx.period.label}: "
                 f"{_rate(overall, 'precision', level)} and {_rate(overall, 'recall', level)}")
+    changed = None  # the change against the previous period, where it was tested
     if previous and previous.get("precision") is not None and previous.get("recall") is not None:
         sentence += (f", against {value_text(previous['precision'], 'percent')} and "
                      f"{value_text(previous['recall'], 'percent')} in {ctx.previous.label}")
         change = metric.change
         if change is not None and change.p_value is not None:
-            sentence += f" ({details['measure']}: {p_text(change.p_value)})"
+            changed = bool(change.significant)
+            # the test's note is headed by the metric's label, which names the measure
+            sentence += f" ({p_text(change.p_value)} against {ctx.previous.label})"
     sentence += "."
     if details.get("cluster_column"):
         sentence += (" The intervals allow for decisions clustered by "
@@ -98,14 +101,17 @@ def quality_finding(ctx: InsightContext, metric: MetricResult) -> Finding:
                  f"{text.confidence_label(level)} "
                  f"{text.interval(cell[f'{measure}_low'], cell[f'{measure}_high'], 'percent')}, "
                  f"against {value_text(cell[f'{measure}_rest'], 'percent')} elsewhere; "
-                 f"{p_text(cell[f'{measure}_p_adjusted'])})"
+                 f"{p_text(cell[f'{measure}_p_adjusted'])} for {cell['label']} on {measure})"
                  for cell, measure in below]
         sentence += (f" Below the rest beyond chance, allowing for the "
                      f"{plural(len(cells), 'cell')} ({noun}) compared: {join_names(parts)}.")
     elif len(cells) > 1:
         sentence += (f" No cell ({noun}) differs from the rest beyond chance "
                      f"({len(cells)} compared).")
-    gap = max((cell[f"{m}_rest"] - cell[m] for cell, m in below), default=0.0)
+    # how much a cell matters: its gap to the rest, in proportion to its share of the
+    # decisions measured (a cell of two decisions far below the rest is a small matter)
+    gap = max(((cell[f"{m}_rest"] - cell[m]) * cell[f"{m}_n"] / max(overall.get(f"{m}_n") or 1, 1)
+               for cell, m in below), default=0.0)
     return ctx.finding(
         "moderation_quality", metric, "overall", sentence,
         numbers={"precision": overall.get("precision"), "recall": overall.get("recall"),
@@ -115,7 +121,10 @@ def quality_finding(ctx: InsightContext, metric: MetricResult) -> Finding:
                             "value": cell[measure], "rest": cell[f"{measure}_rest"],
                             "p_adjusted": cell[f"{measure}_p_adjusted"]}
                            for cell, measure in below],
-                 "significant": bool(below), "adjustment": "Holm", "family_size": len(cells)},
+                 # the editor's verdict belongs to the first test the sentence reports: the
+                 # change when there was one; the cells' comparison says its own verdict
+                 "significant": bool(below) if changed is None else changed,
+                 "cells_below": bool(below), "adjustment": "Holm", "family_size": len(cells)},
         tone="bad" if below else "neutral", magnitude=magnitude(gap, "percent"))
 
 

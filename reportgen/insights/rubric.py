@@ -125,6 +125,9 @@ def retire_finding(ctx: InsightContext, metric: MetricResult,
     bands = join_names([
         f"±{_size(o['negligible'], o)} for {o['name']}" for o in outcomes.values()])
     family = plural(len(items), "item")
+    window = details.get("item_window")
+    when = (f"over {window['label']} ({text.count(window['reviews'])} reviewed tickets)"
+            if window else f"in {ctx.period.label}")
     if retire:
         # the claim holds for every retired item on every outcome: quote its weakest support
         weakest = max(e["p_equivalent_adjusted"] for i in items if i["retire"]
@@ -132,13 +135,13 @@ def retire_finding(ctx: InsightContext, metric: MetricResult,
         quoted = join_names([f"'{name}'" for name in retire])
         sentence = (f"Rubric {'items' if len(retire) > 1 else 'item'} {quoted} "
                     f"{'predict' if len(retire) > 1 else 'predicts'} none of "
-                    f"{join_names(names)} in {ctx.period.label}: per {per} item points, every "
+                    f"{join_names(names)} {when}: per {per} item points, every "
                     f"effect lies within its negligible band ({bands}; equivalence tests, Holm "
                     f"across {family} at {alpha}, largest adjusted {p_text(weakest)}). "
                     f"Candidates to retire.")
     else:
         # the bands are what "nothing" means; the multiplicity rule is the methodology's
-        sentence = (f"No rubric item is shown to predict nothing in {ctx.period.label}: none "
+        sentence = (f"No rubric item is shown to predict nothing {when}: none "
                     f"has every effect within what would not matter ({bands} per {per} item "
                     f"points).")
     if useful:
@@ -151,5 +154,5 @@ def retire_finding(ctx: InsightContext, metric: MetricResult,
         numbers={"retire": retire, "predicts": {k: v for k, v in predicts.items() if v},
                  "unclear": unclear, "family_size": len(items), "alpha": details["alpha"],
                  "adjustment": "Holm", "test": "two one-sided tests (equivalence)",
-                 "significant": bool(retire)},
+                 "significant": bool(retire), "window": window, "claim": "equivalence"},
         tone="warning" if retire else "neutral")

@@ -192,7 +192,7 @@ def _split(sentence: str) -> tuple[str, str]:
     # "and September 2026 on its own still differs from before" loses nothing but its p;
     # the breakdown spelled out after a segment ("(queue / category)") is in the tag.
     body = _FAMILY.sub("", body)
-    return body, "; ".join(details)
+    return body, "; ".join(dict.fromkeys(details))  # a result said twice is noted once
 
 
 def _with_verdict(body: str, verdict: str) -> str:
@@ -213,6 +213,9 @@ NORMAL_VARIATION = "within normal variation"
 #: A tested difference between two groups at one time (skipped and audited tickets, a
 #: sample and its population) is not a change: a finding says so with ``numbers["claim"]``.
 REAL_DIFFERENCE = "a real difference, not noise"
+#: A tested absence of effect (every effect within a band that would not matter, by
+#: equivalence tests) is neither: a finding says so with ``numbers["claim"] = "equivalence"``.
+REAL_EQUIVALENCE = "shown by the data, not just a lack of evidence"
 
 
 def plain_sentence(sentence: str, significant: bool | None,

@@ -172,6 +172,22 @@ def _v8_schedule_pauses(conn: Connection) -> None:
         f"paused_by VARCHAR(64) NOT NULL, paused_at {timestamp} NOT NULL)"))
 
 
+def _v9_enqueued_runs(conn: Connection) -> None:
+    """Version 9: runs recorded before they are put on the broker."""
+    timestamp = "TIMESTAMP" if conn.dialect.name != "sqlite" else "DATETIME"
+    key = ("SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql"
+           else "INTEGER NOT NULL PRIMARY KEY")
+    conn.execute(sa.text(
+        f"CREATE TABLE enqueued_runs (id {key}, report_id VARCHAR(64) NOT NULL, "
+        "definition_path TEXT NOT NULL, settings_path TEXT, period VARCHAR(32), "
+        f"trigger VARCHAR(16), state VARCHAR(16) NOT NULL, created_at {timestamp} NOT NULL, "
+        f"attempts INTEGER NOT NULL, next_attempt_at {timestamp}, "
+        f"published_at {timestamp}, task_id VARCHAR(64), last_error TEXT)"))
+    conn.execute(sa.text("CREATE INDEX ix_enqueued_runs_report_id ON enqueued_runs (report_id)"))
+    conn.execute(sa.text("CREATE INDEX ix_enqueued_runs_state ON enqueued_runs (state)"))
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _v1_initial, _v2_resends_summary_locks, _v3_live_locks_alerts, _v4_fan_out_children,
-    _v5_pruned_artifacts, _v6_jobs, _v7_web_tables, _v8_schedule_pauses)
+    _v5_pruned_artifacts, _v6_jobs, _v7_web_tables, _v8_schedule_pauses,
+    _v9_enqueued_runs)

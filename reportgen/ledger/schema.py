@@ -249,6 +249,25 @@ schedule_pauses = sa.Table(
     sa.Column("paused_at", UtcDateTime, nullable=False),
 )
 
+# Version 9: runs put on the broker for the workers, recorded before they are published, so a
+# broker that is down when a schedule fires delays the run instead of losing it.
+enqueued_runs = sa.Table(
+    "enqueued_runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("report_id", sa.String(64), nullable=False, index=True),
+    sa.Column("definition_path", sa.Text, nullable=False),
+    sa.Column("settings_path", sa.Text),
+    sa.Column("period", sa.String(32)),
+    sa.Column("trigger", sa.String(16)),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UtcDateTime),
+    sa.Column("published_at", UtcDateTime),
+    sa.Column("task_id", sa.String(64)),
+    sa.Column("last_error", sa.Text),
+)
+
 
 class LedgerVersionError(ReportgenError):
     def __init__(self, url: str, found: int, known: int):

@@ -33,6 +33,7 @@ from reportgen.ledger.locks import HEARTBEAT_EVERY, HEARTBEAT_STALE, LockStore
 from reportgen.ledger.locks import LockLost as LockLost
 from reportgen.ledger.locks import RunLock as RunLock
 from reportgen.ledger.locks import RunLocked as RunLocked
+from reportgen.ledger.outbox import Outbox
 from reportgen.ledger.pauses import Pauses
 from reportgen.ledger.records import (
     ArtifactRecord,
@@ -107,6 +108,11 @@ class Ledger(LockStore, AlertStore):
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @property
+    def outbox(self) -> Outbox:
+        """Runs recorded before they were put on the broker, read through this ledger's clock."""
+        return Outbox(self.engine, self.now)
 
     @property
     def pauses(self) -> Pauses:

@@ -15,7 +15,9 @@ Both calculators wrap a KPI (any calculator of rows assigned to a period: ``csat
 * ``target_projection`` — the value of the enclosing quarter (or year) as the mean of its
   periods' values: the periods already reported plus the rest forecast by a linear trend
   (or a level) fitted to the last ``fit_periods`` values, with a prediction interval for
-  that mean (Student t; the forecast periods' own noise and the fit's uncertainty).
+  that mean (Student t; the forecast periods' own noise and the fit's uncertainty).  The
+  reported periods are known, so only the periods to come err: under the model (a trend or
+  a level with independent normal noise) the interval is exact.
 
 ``details["anomaly"]`` and ``details["projection"]`` hold the figures; the findings are
 written by ``reportgen.insights.forecast``.
@@ -288,6 +290,29 @@ def _parts(start: date, end: date, period: Period) -> list[Period]:
     return out
 
 
+def forecast_means(positions: Any, values: Any, ahead: Any, *,
+                   model: Literal["trend", "level"] = "trend") -> dict[str, Any]:
+    """The mean of the values at positions ``ahead`` of many series (rows of ``values``),
+    each fitted (OLS, a trend or a level) at ``positions``: arrays ``mean`` and ``se`` (the
+    fit's error at the mean future position plus the future values' own noise, scale /
+    len(ahead)) and the residual ``df``.  (future mean - mean) / se is Student t on df for
+    series from the model with independent normal noise, so an interval from it is exact.
+    """
+    import numpy as np
+
+    x = np.asarray(positions, dtype=float)
+    y = np.atleast_2d(np.asarray(values, dtype=float))
+    design = np.column_stack([np.ones(len(x)), x]) if model == "trend" else np.ones((len(x), 1))
+    future = np.asarray(ahead, dtype=float)
+    centre = np.array([1.0, future.mean()]) if model == "trend" else np.ones(1)
+    df = len(x) - design.shape[1]
+    coefficients, *_ = np.linalg.lstsq(design, y.T, rcond=None)
+    scale = ((y.T - design @ coefficients) ** 2).sum(axis=0) / max(df, 1)
+    leverage = float(centre @ np.linalg.pinv(design.T @ design) @ centre)
+    return {"mean": centre @ coefficients, "se": np.sqrt(scale * (leverage + 1 / len(future))),
+            "df": df}
+
+
 def project_mean(fit_values: Sequence[float | None], elapsed: Sequence[float], remaining: int,
                  *, model: Literal["trend", "level"] = "trend",
                  confidence: float = 0.9) -> dict[str, Any]:
@@ -298,35 +323,39 @@ def project_mean(fit_values: Sequence[float | None], elapsed: Sequence[float], r
     the latest period (None where missing); the periods to come follow it.
     """
     import numpy as np
-    import statsmodels.api as sm
-    from scipy import stats as sps
 
-    total = len(elapsed) + remaining
     known = [(i, float(v)) for i, v in enumerate(fit_values) if v is not None]
     if remaining == 0:
         mean = float(np.mean(elapsed))
         return {"closed": True, "projected": mean, "low": mean, "high": mean, "se": 0.0,
                 "df": None, "fitted": len(known)}
-    design = (lambda t: np.column_stack([np.ones(len(t)), t])) if model == "trend" \
-        else (lambda t: np.ones((len(t), 1)))
-    fit = sm.OLS(np.array([v for _, v in known]),
-                 design(np.array([i for i, _ in known], dtype=float))).fit()
-    if fit.df_resid < 1:
+    if len(known) <= (2 if model == "trend" else 1):  # no residual degree of freedom
         return {"closed": False, "projected": None, "reason": "history", "fitted": len(known)}
-    future = design(np.arange(len(fit_values), len(fit_values) + remaining, dtype=float))
-    centre = future.mean(axis=0, keepdims=True)
-    forecast = fit.get_prediction(centre)
-    # The mean of the periods to come errs by the fit's error at their mean position plus
-    # the average of their own independent noises (variance scale / remaining).
-    future_mean = float(forecast.predicted_mean[0])
-    variance = float(forecast.se_mean[0]) ** 2 + fit.scale / remaining
-    share = remaining / total
-    projected = (float(np.sum(elapsed)) + remaining * future_mean) / total
-    se = share * variance ** 0.5
-    quantile = float(sps.t.ppf((1 + confidence) / 2, fit.df_resid))
-    return {"closed": False, "projected": projected, "low": projected - quantile * se,
-            "high": projected + quantile * se, "se": se, "df": float(fit.df_resid),
-            "fitted": len(known)}
+    found = project_means([i for i, _ in known], [[v for _, v in known]], [list(elapsed)],
+                          np.arange(len(fit_values), len(fit_values) + remaining),
+                          model=model, confidence=confidence)
+    return {"closed": False, **{k: float(found[k][0]) for k in ("projected", "low", "high", "se")},
+            "df": float(found["df"]), "fitted": len(known)}
+
+
+def project_means(positions: Any, values: Any, elapsed: Any, ahead: Any, *,
+                  model: Literal["trend", "level"] = "trend",
+                  confidence: float = 0.9) -> dict[str, Any]:
+    """``project_mean`` for many series at once: each row of ``values`` fitted at
+    ``positions``, the horizon's mean over its row of ``elapsed`` (known) values and its
+    values at positions ``ahead``.  Arrays ``projected``, ``low``, ``high`` and ``se``."""
+    import numpy as np
+    from scipy import stats as sps
+
+    known = np.atleast_2d(np.asarray(elapsed, dtype=float))
+    remaining = len(ahead)
+    total = known.shape[1] + remaining
+    found = forecast_means(positions, values, ahead, model=model)
+    projected = (known.sum(axis=1) + remaining * found["mean"]) / total
+    se = remaining / total * found["se"]
+    half = float(sps.t.ppf((1 + confidence) / 2, found["df"])) * se
+    return {"projected": projected, "low": projected - half, "high": projected + half,
+            "se": se, "df": found["df"]}
 
 
 @CALCULATORS.register("target_projection")

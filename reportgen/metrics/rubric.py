@@ -81,6 +81,7 @@ class RubricParams(ScorecardParams):
     min_reviews: int = Field(30, ge=3, description="An item or outcome with fewer reviews is not tested.")
     alpha: float = Field(0.05, gt=0, lt=1, description="Family-wise error rate across items (Holm), for 'predicts' and 'predicts nothing'.")
     confidence: float = Field(0.95, gt=0, lt=1, description="Confidence level of the effects' intervals.")
+    item_window: int = Field(1, ge=1, le=24, description="Periods of reviews, the report period included, over which each rubric item is judged (which items predict, which predict nothing): one month rarely has the reviews to show an item predicts nothing. The metric's value and the QA score's effect stay the report period's. Needs that much history (period.history or the metric's history).")
 
     @model_validator(mode="after")
     def _distinct(self) -> RubricParams:
@@ -94,6 +95,19 @@ class RubricParams(ScorecardParams):
 
 
 # --- the review-level table ---------------------------------------------------------------------
+
+
+def _window(history: HistoryFrames | None, size: int) -> tuple[list[Any], pd.DataFrame] | None:
+    """The last ``size`` periods to the report period with rows, and their rows in one frame;
+    None for a window of one period (or no history kept)."""
+    if size <= 1 or history is None or history.current is None:
+        return None
+    periods = [p for p in history.periods
+               if p.start <= history.current.start and p.key in history.frames][-size:]
+    if len(periods) <= 1:
+        return None
+    return periods, pd.concat([history.frame(p) for p in periods], ignore_index=True)
+
 
 
 def review_table(frame: pd.DataFrame, params: RubricParams) -> pd.DataFrame:
@@ -237,7 +251,7 @@ class RubricValidity(ScorecardCalculator):
 
     def unit_for(self, params: CalculatorParams) -> Unit:
         assert isinstance(params, RubricParams)
-        return "percent" if params.outcomes[0].kind == "binary" else "number"
+        return "points" if params.outcomes[0].kind == "binary" else "number"
 
     def direction_for(self, params: CalculatorParams) -> Direction:
         assert isinstance(params, RubricParams)
@@ -270,6 +284,15 @@ class RubricValidity(ScorecardCalculator):
                 history: HistoryFrames) -> Mapping[str, Any]:
         assert isinstance(params, RubricParams)
         out = validity(review_table(frame, params), params)
+        pooled = _window(history, params.item_window)
+        if pooled is not None:
+            periods, rows = pooled
+            judged = validity(review_table(rows, params), params)
+            out = {**out, "items": judged["items"], "retire": judged["retire"],
+                   "item_window": {"periods": len(periods), "first": periods[0].key,
+                                   "last": periods[-1].key,
+                                   "label": f"{periods[0].label} to {periods[-1].label}",
+                                   "reviews": judged["reviews"], "agents": judged["agents"]}}
         return {**out, "per": params.per, "alpha": params.alpha,
                 "confidence": params.confidence, "cluster_column": params.agent_column,
                 "outcomes": [o.model_dump() | {"name": o.name} for o in params.outcomes]}

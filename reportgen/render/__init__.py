@@ -11,7 +11,7 @@ the pipeline calls renderers only through ``RENDERERS``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -39,20 +39,27 @@ class PageOptions(Strict):
     stylesheets: list[PlainPath] = Field(default_factory=list, description="Extra CSS files applied after the built-in style, inside the definition's folder.")
 
 
+class PdfOptions(PageOptions):
+    engine: Literal["weasyprint", "chromium"] = Field("weasyprint", description="What lays the pages out: weasyprint (built in), or chromium (the system's headless Chromium, version 131 or later, through Playwright: pip install 'reportgen[chromium]'; the executable is found on PATH or named by REPORTGEN_CHROMIUM). Both print the same templates.")
+
+
 class DeckOptions(Strict):
     master: PlainPath | None = Field(None, description="A slide master .pptx to build the deck on, inside the definition's folder.")
 
 
 class PdfRenderer:
-    """The Monthly Quality Report (WeasyPrint)."""
+    """The Monthly Quality Report (WeasyPrint, or Chromium with ``engine: chromium``)."""
 
-    Options: ClassVar[type[BaseModel]] = PageOptions
+    Options: ClassVar[type[BaseModel]] = PdfOptions
 
-    def __call__(self, model: ReportModel, path: Path, options: PageOptions,
+    def __call__(self, model: ReportModel, path: Path, options: PdfOptions,
                  loaded: LoadedDefinition) -> Artifact:
-        from reportgen.render.pdf import render_pdf
+        if options.engine == "chromium":
+            from reportgen.render.pdf_chromium import render_pdf_chromium as render
+        else:
+            from reportgen.render.pdf import render_pdf as render
 
-        return render_pdf(model, path,
+        return render(model, path,
                           template_dir=loaded.resolve(options.template) if options.template
                           else None,
                           stylesheets=[loaded.resolve(s) for s in options.stylesheets])

@@ -27,7 +27,16 @@ def preview_html(model: ReportModel, *, template_dir: Path | None = None,
                  stylesheets: Sequence[Path] = ()) -> str:
     """The report as one HTML page, its stylesheets inlined."""
     search_path = template_search_path(template_dir)
-    page = render_html(model, search_path, stylesheets)
+    page = inline_stylesheets(render_html(model, search_path, stylesheets), search_path,
+                              stylesheets)
+    return _with_main(page).replace(
+        "</head>", f"<style data-source=\"screen\">{_SCREEN_CSS}</style>\n</head>", 1)
+
+
+def inline_stylesheets(page: str, search_path: Sequence[Path],
+                       stylesheets: Sequence[Path] = ()) -> str:
+    """``page`` with each ``<link rel="stylesheet">`` to a template folder's file (or to one
+    of ``stylesheets``) replaced by a ``<style>`` element holding the file."""
     allowed = [p.resolve() for p in search_path] + [Path(s).resolve().parent for s in stylesheets]
 
     def inline(match: re.Match[str]) -> str:
@@ -38,8 +47,7 @@ def preview_html(model: ReportModel, *, template_dir: Path | None = None,
         css = path.read_text(encoding="utf-8").replace("</", "<\\/")
         return f'<style data-source="{escape(path.name)}">\n{css}\n</style>'
 
-    return _with_main(_STYLESHEET_LINK.sub(inline, page)).replace(
-        "</head>", f"<style data-source=\"screen\">{_SCREEN_CSS}</style>\n</head>", 1)
+    return _STYLESHEET_LINK.sub(inline, page)
 
 
 # The print stylesheet lays out A4 pages (WeasyPrint reads no media features); a browser

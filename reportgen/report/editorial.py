@@ -20,9 +20,10 @@ from reportgen.report.model.sections import Figure, Finding
 
 def _with_unit(figure: Figure, metrics: Mapping[str, MetricResult],
                metric_ids: Sequence[str]) -> Figure:
-    if figure.unit is not None or not metric_ids or metric_ids[0] not in metrics:
+    if not metric_ids or metric_ids[0] not in metrics:
         return figure
-    return dataclasses.replace(figure, unit=metrics[metric_ids[0]].unit)
+    metric = metrics[metric_ids[0]]
+    return dataclasses.replace(figure, unit=figure.unit or metric.unit, metric_id=metric.metric_id)
 
 
 #: The executive summary holds at most this many findings, so it fits one page with the tiles.
@@ -118,8 +119,9 @@ class FindingEditor:
         significant = finding.numbers.get("significant")
         if significant is None and finding.direction in ("improved", "declined"):
             significant = True
-        real = (insight_text.REAL_DIFFERENCE if finding.numbers.get("claim") == "difference"
-                else insight_text.REAL_CHANGE)
+        real = {"difference": insight_text.REAL_DIFFERENCE,
+                "equivalence": insight_text.REAL_EQUIVALENCE}.get(
+                    str(finding.numbers.get("claim")), insight_text.REAL_CHANGE)
         sentence, detail = insight_text.plain_sentence(
             finding.sentence, None if significant is None else bool(significant), self.labels,
             real=real)

@@ -127,7 +127,8 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
             change_text = text.change(delta, result.unit, change.previous if change else None)
             if change and change.significant:
                 change_text += " *"
-            cells += [Cell(text.value(row.value, result.unit), row.value), Cell(interval),
+            cells += [Cell(text.value(row.value, result.unit), row.value),
+                      Cell(interval, interval=row.interval),
                       Cell(change_text, delta, change_tone(change, result.direction)),
                       Cell(text.count(row.n), row.n)]
         if result.target is not None:

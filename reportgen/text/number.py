@@ -9,6 +9,8 @@ The rules, used by every output (PDF, deck, e-mail, charts, findings):
 * durations: seconds whole (``45 s``), minutes and hours one decimal (``4.2 min``,
   ``55.6 h``); SI symbols, which read the same in every language.
 * ratio: two decimals, ``0.81``.
+* points (a difference of rates, stored as a fraction): signed, one decimal, ``−4.2 pts``;
+  a range ``−6.4 to −2.0 pts``.
 * a missing value: an em dash ``—``; a range: an en dash ``75.8–80.4%``.
 * changes: rates and scores in points (``+1.1 pts`` on a tile, ``1.1 points`` in a
   sentence), counts with their relative change (``+110 (+6.4%)``), durations in their unit;
@@ -37,14 +39,21 @@ MINUS = "\u2212"
 #: Decimals per unit (percent counts decimals of the percentage, 81.2 -> 1).
 DECIMALS: dict[str, int] = {
     "percent": 1, "score": 1, "count": 0, "seconds": 0, "minutes": 1, "hours": 1,
-    "ratio": 2, "number": 2,
+    "ratio": 2, "number": 2, "points": 1,
 }
 #: Symbols after duration values.
 DURATION_SYMBOLS: dict[str, str] = {"seconds": "s", "minutes": "min", "hours": "h"}
 #: Whole words for durations, for sentences (``3.4 minutes``).
 DURATION_WORDS: dict[str, str] = {"seconds": "seconds", "minutes": "minutes", "hours": "hours"}
 #: Units whose changes are points (a rate's percentage points, a 0-100 score's points).
-POINT_UNITS = ("percent", "score")
+POINT_UNITS = ("percent", "score", "points")
+#: Units stored as fractions and read as hundredths (a rate, a difference of rates).
+HUNDREDTHS = ("percent", "points")
+
+
+def scale(unit: Unit | str) -> float:
+    """What a stored value is multiplied by to read it: 100 for rates and their differences."""
+    return 100.0 if unit in HUNDREDTHS else 1.0
 
 
 def is_missing(value: float | None) -> bool:
@@ -123,6 +132,8 @@ def value(number: float | None, unit: Unit | str, locale: str | None = None,
     places = DECIMALS.get(unit, 1) if decimals is None else decimals
     if unit == "percent":
         return percent(number, places, locale)
+    if unit == "points":
+        return _sign(round(number * 100, places), f"{decimal(abs(number) * 100, places, locale)} pts")
     if unit in DURATION_SYMBOLS:
         return f"{decimal(number, places, locale)} {DURATION_SYMBOLS[unit]}"
     if unit == "number" and decimals is None:
@@ -150,8 +161,7 @@ def _sign(number: float, text: str) -> str:
 
 def points(delta: float, unit: Unit | str, locale: str | None = None) -> str:
     """The unsigned size of a change of a rate or score in points: ``4.1`` (no word)."""
-    size = abs(delta) * (100 if unit == "percent" else 1)
-    return decimal(size, 1, locale)
+    return decimal(abs(delta) * scale(unit), 1, locale)
 
 
 def change(delta: float | None, unit: Unit | str, previous: float | None = None,
@@ -165,30 +175,28 @@ def change(delta: float | None, unit: Unit | str, previous: float | None = None,
         return _sign(_shown(delta, unit), f"{size} pts")
     size_text = value(abs(delta), unit, locale)
     text = _sign(_shown(delta, unit), size_text)
-    if unit == "count" and previous:
+    if unit == "count" and previous and _shown(delta, unit) != 0:  # not "±0 (±0.0%)"
         text += f" ({_sign(delta, percent(abs(delta) / previous, 1, locale))})"
     return text
 
 
 def _shown(delta: float, unit: Unit | str) -> float:
     """The delta as it will be displayed, so a change that rounds to zero reads ``±0.0``."""
-    scale = 100 if unit == "percent" else 1
-    return round(delta * scale, DECIMALS.get(unit, 1) if unit != "percent" else 1)
+    return round(delta * scale(unit), DECIMALS.get(unit, 1))
 
 
 def shown(number: float, unit: Unit | str) -> float:
     """``number`` as a reader sees it, in the unit's own scale: ``0.5812`` (percent) ->
     ``0.581``, ``86.44`` (score) -> ``86.4``.  Arithmetic a reader can check is done on these."""
-    scale = 100 if unit == "percent" else 1
-    return round(number * scale, DECIMALS.get(unit, 1)) / scale
+    factor = scale(unit)
+    return round(number * factor, DECIMALS.get(unit, 1)) / factor
 
 
 def shown_difference(after: float, before: float, unit: Unit | str) -> float:
     """The difference of two displayed values, as the reader computes it from them:
     58.1% against 55.1% is 3.0 points even when the unrounded values differ by 3.06."""
-    scale = 100 if unit == "percent" else 1
-    places = DECIMALS.get(unit, 1)
-    return round(round(after * scale, places) - round(before * scale, places), places) / scale
+    factor, places = scale(unit), DECIMALS.get(unit, 1)
+    return round(round(after * factor, places) - round(before * factor, places), places) / factor
 
 
 def shown_parts(total: float, parts: list[float], unit: Unit | str) -> list[float]:
@@ -196,17 +204,16 @@ def shown_parts(total: float, parts: list[float], unit: Unit | str) -> list[floa
     total: each part is rounded, and the rounding left over goes, one last digit at a time,
     to the parts that rounding moved furthest (−0.54 and −3.14 under −3.72 read −0.5 and
     −3.2)."""
-    scale = 100 if unit == "percent" else 1
-    places = DECIMALS.get(unit, 1)
+    factor, places = scale(unit), DECIMALS.get(unit, 1)
     step = 10.0 ** -places
-    exact = [p * scale / step for p in parts]
+    exact = [p * factor / step for p in parts]
     steps = [round(x) for x in exact]
-    left = round(round(total * scale, places) / step) - sum(steps)
+    left = round(round(total * factor, places) / step) - sum(steps)
     sign = 1 if left > 0 else -1
     order = sorted(range(len(parts)), key=lambda i: -sign * (exact[i] - steps[i]))
     for i in order[:abs(left)]:
         steps[i] += sign
-    return [round(k * step, places) / scale for k in steps]
+    return [round(k * step, places) / factor for k in steps]
 
 
 def change_words(delta: float, unit: Unit | str, locale: str | None = None) -> str:
@@ -225,6 +232,8 @@ def signed_change_words(delta: float, unit: Unit | str, locale: str | None = Non
 def interval(low: float, high: float, unit: Unit | str, locale: str | None = None) -> str:
     """A range with the unit once: ``75.8–80.4%``, ``3.9–4.5 min``, ``28.0–40.3``."""
     low_text, high_text = value(low, unit, locale), value(high, unit, locale)
+    if unit == "points":  # signed values: "−6.4 to −2.0 pts"
+        return f"{low_text.removesuffix(' pts')} to {high_text}"
     suffix = _common_suffix(low_text, high_text)
     if suffix and low < 0 <= high:
         suffix = ""  # "−2.0%–3.0%": keep both units where the sign changes

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from types import ModuleType
 
 import duckdb
 import pytest
+from support.benchmark_scripts import load_benchmark
 from support.paths import REPO
 
 from reportgen.demo.writer import SCHEMA
@@ -30,16 +30,6 @@ KEYS = {"tickets": ["ticket_id"], "csat_responses": ["response_id"],
         "qa_auto_scores": ["review_id", "category"], "qa_sample": ["ticket_id"],
         "qa_auto_only": ["ticket_id", "category"], "ticket_followups": ["ticket_id"],
         "contact_archive": ["contact_id"]}
-
-
-def load_benchmark(name: str) -> ModuleType:
-    """Import a script of benchmarks/ (a folder of scripts, not a package) by its path."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
 
 
 def scale_data(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -280,6 +270,27 @@ def test_wall_and_cpu_time_are_the_childs(measure: ModuleType) -> None:
     assert asleep.cpu_seconds < 0.3
     assert busy.cpu_seconds >= 0.4
     assert busy.wall_seconds >= busy.cpu_seconds * 0.9
+
+
+_ORPHAN = """
+import os, sys, time
+if os.fork() == 0:  # a grandchild its parent never waits for, busy for {busy} s, alive {alive} s
+    began = time.monotonic()
+    while time.process_time() < {busy}: pass
+    time.sleep(max(0.0, {alive} - (time.monotonic() - began)))
+    os._exit(0)
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a child subreaper is a Linux feature")
+def test_cpu_counts_descendants_left_to_finish_alone(measure: ModuleType) -> None:
+    # A browser's renderers end after the browser stopped waiting for them: their CPU counts
+    orphaned = measure.run_once([sys.executable, "-c", _ORPHAN.format(busy=0.5, alive=0)])
+    assert orphaned.cpu_seconds >= 0.5
+    assert orphaned.left_running == 0
+    leaked = measure.run_once([sys.executable, "-c", _ORPHAN.format(busy=0, alive=7)])
+    assert leaked.left_running == 1
 
 
 def test_summary_and_pair_ratios(measure: ModuleType) -> None:

@@ -52,7 +52,7 @@ COLUMNS = {
     ],
     "moderation_decisions": [
         "decision_id", "decided_at", "policy_area", "moderator_id", "action", "gold_action",
-        "appealed", "appeal_outcome", "overturned",
+        "appealed", "appeal_outcome", "overturned", "language",
     ],
     "qa_disputes": [
         "dispute_id", "review_id", "raised_at", "resolved_at", "auditor_id", "agent_id", "queue",
@@ -68,6 +68,8 @@ COLUMNS = {
     ],
     "ticket_followups": ["ticket_id", "solved_at", "recontacted_7d"],
     "contact_archive": ["contact_id", "month", "queue", "contact_reason"],
+    "qa_auto_checks": ["ticket_id", "category", "checked_at", "checked_by", "human_rating"],
+    "ticket_languages": ["ticket_id", "language"],
 }
 TIMESTAMPS = {
     "tickets": ["created_at", "solved_at"],
@@ -78,6 +80,7 @@ TIMESTAMPS = {
     "qa_sample": ["drawn_at"],
     "qa_auto_only": ["scored_at"],
     "ticket_followups": ["solved_at"],
+    "qa_auto_checks": ["checked_at"],
 }
 FLAGS = {
     "tickets": ["sla_met", "reopened", "escalated", "survey_sent"],
@@ -382,7 +385,8 @@ def test_stories_are_described_in_the_result_and_in_stories_json(dataset: DemoDa
             "chat_mix_shift", "auditor_drift", "harassment_overturns",
             "correct_information_disputes", "auto_scoring_tone", "audit_skips_long_chat",
             "general_audit_shortfall", "autoqa_kept_apart", "resolution_predicts_recontact",
-            "billing_refund_contacts_unusual"}
+            "billing_refund_contacts_unusual", "audit_under_represents_spanish",
+            "autoqa_empathy_drift", "violence_portuguese_precision"}
     assert {s.key for s in dataset.stories} == keys
     assert all(isinstance(s, Story) and s.title and s.description and s.scope and s.metric
                for s in dataset.stories)
@@ -613,3 +617,45 @@ def test_billing_refund_contacts_stand_out_in_the_last_month(db: dict[str, pd.Da
     # October (the last month) against the Octobers before it
     octobers = before[before.index.str.endswith("-10")]
     assert len(octobers) == 2 and by_month["2026-10"] >= 1.25 * octobers.max()
+
+
+def test_violence_false_positives_are_mostly_portuguese(db: dict[str, pd.DataFrame]) -> None:
+    decisions = db["moderation_decisions"]
+    labelled = decisions.loc[decisions["gold_action"].notna()]
+    false_positive = (labelled["action"] != "no_action") & (labelled["gold_action"] == "no_action")
+    violence = labelled["policy_area"] == "violence"
+    portuguese = labelled["language"] == "Portuguese"
+    assert portuguese[violence & false_positive].mean() > 0.6
+    assert portuguese[violence & ~false_positive].mean() < 0.4
+    assert set(decisions["language"]) == {"English", "Spanish", "Portuguese"}
+
+
+def test_spanish_tickets_are_audited_less_and_fail_more(db: dict[str, pd.DataFrame]) -> None:
+    languages = db["ticket_languages"]
+    solved = db["tickets"].loc[db["tickets"]["status"] == "solved", "ticket_id"]
+    assert sorted(languages["ticket_id"]) == sorted(solved)
+    reviews = db["qa_reviews"].merge(languages, on="ticket_id")
+    ratings = db["qa_ratings"].dropna(subset=["rating"])
+    score = ((ratings["rating"] - ratings["scale_min"])
+             / (ratings["scale_max"] - ratings["scale_min"]) * ratings["weight"])
+    by = ratings.assign(points=score).groupby("review_id")
+    passed = (100 * by["points"].sum() / by["weight"].sum() >= 80).rename("passed")
+    reviews = reviews.merge(passed, left_on="review_id", right_index=True)
+    spanish = reviews["language"] == "Spanish"
+    assert spanish.mean() < 0.5 * (languages["language"] == "Spanish").mean()
+    assert reviews.loc[spanish, "passed"].mean() < reviews.loc[~spanish, "passed"].mean() - 0.15
+
+
+def test_reviewers_re_rate_automatic_only_tickets_and_empathy_drifts_last_month(
+        db: dict[str, pd.DataFrame]) -> None:
+    only, checks = db["qa_auto_only"], db["qa_auto_checks"]
+    pairs = only.merge(checks, on=["ticket_id", "category"], validate="one_to_one")
+    assert len(pairs) == len(checks) and (pairs["checked_at"] > pairs["scored_at"]).all()
+    assert pairs["human_rating"].between(1, 4).all()
+    pairs = pairs.assign(month=pairs["scored_at"].str.slice(0, 7),
+                         higher=pairs["auto_rating"] > pairs["human_rating"])
+    empathy = pairs.loc[pairs["category"] == "Empathy"].groupby("month")["higher"].mean()
+    others = pairs.loc[pairs["category"] != "Empathy"].groupby("month")["higher"].mean()
+    last, before = END.isoformat()[:7], date(END.year, END.month - 1, 1).isoformat()[:7]
+    assert empathy[last] > empathy[before] + 0.15
+    assert abs(others[last] - others[before]) < 0.05

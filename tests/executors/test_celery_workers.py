@@ -6,21 +6,23 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import yaml
+from support.celery_workers import (
+    Workers,
+    celery_settings,
+    process_dead,
+    runs_with_children,
+    wait_for,
+)
 from support.fanout_defs import expected_recipients, lead, write_fanout
-from support.paths import REPO
 from support.redis_server import RedisServer, available
 
 from reportgen.executors.broker import enqueue_run, jitter_seconds
-from reportgen.ledger.store import Ledger
 from reportgen.settings import load_settings
 
 pytestmark = pytest.mark.skipif(not available(), reason="redis-server is not installed "
@@ -35,52 +37,9 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.stop()
 
 
-def _settings(folder: Path, redis: RedisServer, smtp, **tuned: object) -> Path:
-    """Settings for the workers: the defaults (render processes, concurrent runs) unless
-    ``tuned`` sets them."""
-    path = folder / "settings.yaml"
-    path.write_text(yaml.safe_dump({
-        "ledger_url": "sqlite:///runs.sqlite", "out_dir": "out", "lock_minutes": 5,
-        "executor": "celery", "broker_url": redis.url, "allowed_domains": ["example.com"],
-        **tuned,
-        "smtp": {"host": smtp.host, "port": smtp.port, "security": "none",
-                 "from_address": "reports@example.com", "timeout": 10, "attempts": 1,
-                 "local_hostname": "reportgen.test"},
-    }), encoding="utf-8")
-    return path
-
-
-class Workers:
-    def __init__(self, settings: Path, folder: Path):
-        self.settings, self.folder = settings, folder
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self, name: str, **extra_env: str) -> None:
-        env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'tests'}", **extra_env}
-        log = (self.folder / f"{name}.log").open("wb")
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "reportgen.cli", "worker", "--settings", str(self.settings),
-             "--concurrency", "1", "--name", f"{name}@test"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def log(self, name: str) -> str:
-        return (self.folder / f"{name}.log").read_text(errors="replace")
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
-
-
 @pytest.fixture
 def workers(tmp_path: Path, redis: RedisServer, smtp_server) -> Iterator[Workers]:
-    pool = Workers(_settings(tmp_path, redis, smtp_server, jobs=1, max_concurrent_runs=1),
+    pool = Workers(celery_settings(tmp_path, redis, smtp_server, jobs=1, max_concurrent_runs=1),
                    tmp_path)
     yield pool
     pool.stop()
@@ -89,35 +48,9 @@ def workers(tmp_path: Path, redis: RedisServer, smtp_server) -> Iterator[Workers
 @pytest.fixture
 def default_workers(tmp_path: Path, redis: RedisServer, smtp_server) -> Iterator[Workers]:
     """Workers whose settings leave ``jobs`` and ``max_concurrent_runs`` at their defaults."""
-    pool = Workers(_settings(tmp_path, redis, smtp_server), tmp_path)
+    pool = Workers(celery_settings(tmp_path, redis, smtp_server), tmp_path)
     yield pool
     pool.stop()
-
-
-def _wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _dead(pid: int) -> bool:
-    """The process is gone, or a zombie nobody has reaped yet (its parent was killed too)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
-
-
-def _parents(tmp_path: Path) -> list:
-    ledger = Ledger(f"sqlite:///{tmp_path / 'runs.sqlite'}")
-    try:
-        return [(r, ledger.children_of(r.id)) for r in ledger.history()]
-    finally:
-        ledger.close()
 
 
 def test_three_fanouts_over_two_workers_reach_every_recipient_once(
@@ -131,14 +64,14 @@ def test_three_fanouts_over_two_workers_reach_every_recipient_once(
         enqueue_run(settings, str(path), str(workers.settings), "2026-09", trigger="manual")
     wanted = set().union(*(expected_recipients(r) for r in reports))
 
-    _wait(lambda: wanted <= set(smtp_server.by_recipient()), 300, "every recipient")
-    _wait(lambda: len(_parents(tmp_path)) == 3
-          and all(r.status != "running" for r, _ in _parents(tmp_path)), 60, "the runs")
+    wait_for(lambda: wanted <= set(smtp_server.by_recipient()), 300, "every recipient")
+    wait_for(lambda: len(runs_with_children(tmp_path)) == 3
+          and all(r.status != "running" for r, _ in runs_with_children(tmp_path)), 60, "the runs")
 
     got = smtp_server.by_recipient()
     assert set(got) == wanted
     assert {k: len(v) for k, v in got.items() if len(v) != 1} == {}
-    runs = _parents(tmp_path)
+    runs = runs_with_children(tmp_path)
     assert sorted(r.report_id for r, _ in runs) == reports
     assert all(r.status == "succeeded" and len(kids) == 3 for r, kids in runs)
     # both workers took tasks
@@ -163,14 +96,14 @@ def test_ten_segments_over_two_workers_with_default_settings(
                     trigger="manual")
     wanted = set().union(*(expected_recipients(r, q) for r, q in halves.items()))
 
-    _wait(lambda: wanted <= set(smtp_server.by_recipient()), 300, "every recipient")
-    _wait(lambda: len(_parents(tmp_path)) == 2
-          and all(r.status != "running" for r, _ in _parents(tmp_path)), 60, "the runs")
+    wait_for(lambda: wanted <= set(smtp_server.by_recipient()), 300, "every recipient")
+    wait_for(lambda: len(runs_with_children(tmp_path)) == 2
+          and all(r.status != "running" for r, _ in runs_with_children(tmp_path)), 60, "the runs")
 
     got = smtp_server.by_recipient()
     assert set(got) == wanted  # no owner alert: nothing failed
     assert {k: len(v) for k, v in got.items() if len(v) != 1} == {}
-    runs = _parents(tmp_path)
+    runs = runs_with_children(tmp_path)
     assert all(r.status == "succeeded" for r, _ in runs), [(r.status, r.error) for r, _ in runs]
     segments = sorted(c.segment for _, kids in runs for c in kids)
     assert segments == sorted(QUEUE_NAMES[:10])
@@ -201,10 +134,10 @@ def test_a_worker_killed_mid_task_is_redelivered_and_nobody_gets_two(
     smtp_server.handler.release.set()
 
     # the task is handed out again and the fan-out runs to its end
-    _wait(lambda: any(r.status != "running" for r, _ in _parents(tmp_path)
-                      if r.id == max(x.id for x, _ in _parents(tmp_path))), 300,
+    wait_for(lambda: any(r.status != "running" for r, _ in runs_with_children(tmp_path)
+                      if r.id == max(x.id for x, _ in runs_with_children(tmp_path))), 300,
           "the redelivered run")
-    runs = _parents(tmp_path)
+    runs = runs_with_children(tmp_path)
     assert len(runs) == 2, [(r.id, r.status) for r, _ in runs]
     got = smtp_server.by_recipient()
     leads = expected_recipients("delta")
@@ -249,20 +182,20 @@ def test_a_whole_worker_killed_mid_task_is_redelivered_to_the_other_and_nobody_g
     workers.processes[dead].wait(10)
     assert workers.processes[dead].returncode == -signal.SIGKILL
     # the pool went with it (SIGKILL to a group is delivered at once, the exit takes a moment)
-    _wait(lambda: _dead(pool_pid), 10, "the pool process to die with its worker")
+    wait_for(lambda: process_dead(pool_pid), 10, "the pool process to die with its worker")
     smtp_server.handler.release.set()
 
     def settled() -> bool:
-        runs = _parents(tmp_path)
+        runs = runs_with_children(tmp_path)
         return len(runs) >= 2 and all(r.status != "running" for r, _ in runs)
 
-    _wait(settled, 90 - (time.monotonic() - began), "the run redelivered to the other worker")
+    wait_for(settled, 90 - (time.monotonic() - began), "the run redelivered to the other worker")
     # the surviving worker ran it to its end (Celery logs that just after the ledger is told)
-    _wait(lambda: "succeeded in" in workers.log(alive), 30, "the task's success in its log")
+    wait_for(lambda: "succeeded in" in workers.log(alive), 30, "the task's success in its log")
     got = smtp_server.by_recipient()
     leads = expected_recipients("foxtrot")
     assert {k: len(v) for k, v in got.items() if k in leads} == {k: 1 for k in leads}
-    runs = _parents(tmp_path)
+    runs = runs_with_children(tmp_path)
     latest, children = runs[0]
     payments = next(c for c in children if c.segment == "Payments")
     assert [d.status for d in payments.deliveries] == ["unconfirmed"]
@@ -283,9 +216,9 @@ def test_the_scheduler_enqueues_instead_of_running_with_executor_celery(
 
     from reportgen.executors.scheduler import run_scheduled_job
 
-    settings = _settings(tmp_path, redis, smtp_server)
+    settings = celery_settings(tmp_path, redis, smtp_server)
     path = write_fanout(tmp_path / "defs", demo_dir, "echo")
     assert run_scheduled_job(str(path), str(settings), "2026-09") is None
     queued = redis_client.Redis.from_url(redis.url).lrange("reportgen", 0, -1)
     assert len(queued) == 1 and str(path).encode() in queued[0]
-    assert _parents(tmp_path) == [] and smtp_server.received == []  # nothing ran here
+    assert runs_with_children(tmp_path) == [] and smtp_server.received == []  # nothing ran here

@@ -79,7 +79,7 @@ def test_an_older_ledger_is_migrated_keeping_its_runs(tmp_path: Path) -> None:
     ledger = Ledger(url)
 
     with ledger.engine.connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 8
+        assert current_version(conn) == SCHEMA_VERSION == 9
         assert sa.inspect(conn).has_table("run_locks")
     (old,) = ledger.history()
     assert (old.period, old.status, old.input_hashes) == ("2026-09", "succeeded", {"t": "x"})
@@ -149,10 +149,12 @@ def test_errors_are_redacted_before_they_are_stored(ledger: Ledger, tmp_path: Pa
     run_id = ledger.start_run("mqr", "2026-10", trigger="manual", definition_hash="h",
                               code_version="t")
     ledger.finish_run(run_id, "failed", error="could not connect to "
-                      "postgresql://qa:pw-in-url@db/x with hunter2-ledger-secret")
+                      "postgresql://qa:pw-in-url@db/x with hunter2-ledger-secret, nor to "
+                      "redis://:only-a-password@cache:6379/0")
 
     error = ledger.get_run(run_id).error or ""
     assert "hunter2-ledger-secret" not in error and "pw-in-url" not in error
+    assert "only-a-password" not in error and "redis://:***@cache:6379/0" in error
     assert "***" in error
     raw = (tmp_path / "runs.sqlite").read_bytes()
     assert b"hunter2-ledger-secret" not in raw and b"pw-in-url" not in raw

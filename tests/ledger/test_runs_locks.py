@@ -154,7 +154,7 @@ def test_a_version_2_ledger_is_migrated_to_3_keeping_its_rows(
     ledger = open_ledger(ledger_url, now=clock)
 
     with ledger.engine.connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 8
+        assert current_version(conn) == SCHEMA_VERSION == 9
     (run,) = ledger.history()
     # A version 2 try that counted an attempt but never got an outcome: unknown, not pending.
     assert {d.recipient: d.status for d in run.deliveries} == {

@@ -115,7 +115,7 @@ def test_an_older_ledger_is_migrated_keeping_its_runs(ledger_url: str,
     ledger = open_ledger(ledger_url)
 
     with ledger.engine.connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 8
+        assert current_version(conn) == SCHEMA_VERSION == 9
     (old,) = ledger.history()
     assert (old.period, old.status, old.input_hashes) == ("2026-09", "succeeded", {"t": "x"})
     assert old.started_at == datetime(2026, 10, 2, 7, 0, tzinfo=UTC)

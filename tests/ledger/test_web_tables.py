@@ -58,7 +58,7 @@ def test_a_new_ledger_is_at_the_current_version_with_the_web_tables(ledger_url: 
     ledger = open_ledger(ledger_url)
 
     with ledger.engine.connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 8
+        assert current_version(conn) == SCHEMA_VERSION == 9
         assert set(sa.inspect(conn).get_table_names()) >= WEB_TABLES
     schema = web_schema(ledger_url)
     assert schema["web_approvals"]["indexes"][0][:3] == (
@@ -78,7 +78,7 @@ def test_a_version_6_ledger_without_web_tables_gets_them_as_a_new_ledger_has_the
     open_ledger(fresh_url)
 
     with ledger.engine.connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 8
+        assert current_version(conn) == SCHEMA_VERSION == 9
     assert set(web_schema(ledger_url)) == WEB_TABLES
     assert web_schema(ledger_url) == web_schema(fresh_url)
 
@@ -103,7 +103,7 @@ def test_a_version_6_ledger_whose_page_made_the_web_tables_keeps_them_and_their_
     ledger = open_ledger(ledger_url)
 
     with ledger.engine.connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 8
+        assert current_version(conn) == SCHEMA_VERSION == 9
         assert conn.execute(sa.text(
             "SELECT name, email, role FROM web_users")).all() == [
                 ("ana", "ana@example.com", "admin")]

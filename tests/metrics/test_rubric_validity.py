@@ -89,6 +89,33 @@ def test_effects_are_statsmodels_fits_clustered_by_agent():
     assert estimate.interval(0.95).low == pytest.approx(details["score"][0]["low"])
 
 
+def test_items_are_judged_over_the_window_and_the_value_stays_the_months():
+    """``item_window: 3``: the items' fits are statsmodels' on the last three months' reviews
+    pooled (not the fourth month back, not a later one); the score's effect is the month's."""
+    from reportgen.metrics.base import HistoryFrames
+
+    months = [SEP.shift(k) for k in (-3, -2, -1, 0, 1)]
+    frames = {m.key: reviews(20 + i).assign(review_id=lambda f, i=i: f["review_id"] + 10_000 * i)
+              for i, m in enumerate(months)}
+    history = HistoryFrames(months, frames, current=SEP)
+    calc = calculator("rubric_validity")
+    details = calc.details(frames[SEP.key], _params(item_window=3), history)
+    month = calc.details(frames[SEP.key], _params(), None)
+    assert details["score"] == month["score"]
+    window = details["item_window"]
+    assert (window["first"], window["last"], window["periods"]) == (
+        SEP.shift(-2).key, SEP.key, 3)
+    pooled = _wide(pd.concat([frames[m.key] for m in months[1:4]], ignore_index=True))
+    assert window["reviews"] == len(pooled) == 3 * 40 * 30
+    groups = pd.factorize(pooled["agent_id"])[0]
+    (empathy,) = [i for i in details["items"] if i["item"] == "Empathy"]
+    ols = smf.ols("csat ~ x", pooled.assign(x=pooled["Empathy"] / 10)).fit(
+        use_t=True, cov_type="cluster", cov_kwds={"groups": groups})
+    assert empathy["effects"][0]["effect"] == pytest.approx(ols.params["x"], rel=1e-9)
+    assert (empathy["effects"][0]["low"], empathy["effects"][0]["high"]) == pytest.approx(
+        tuple(ols.conf_int().loc["x"]), rel=1e-9)
+
+
 def test_holm_is_across_items_per_outcome():
     frame = reviews(12)
     details = calculator("rubric_validity").details(frame, _params(), None)

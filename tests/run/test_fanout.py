@@ -105,22 +105,24 @@ def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_d
             executed.append(str(statement.compile(handle.connection)))
         return out
 
+    def narrowed(queues: list[str]):
+        only = loaded.definition.fan_out.model_copy(update={"values": queues})
+        return replace(loaded, definition=loaded.definition.model_copy(update={"fan_out": only}))
+
     clear_cache()
     store_module.DataStore._execute = counting
     try:
-        one = build_fanout(loaded, _period(loaded), now=NOW, domains=["example.com"])
-        with_one = len(executed)
+        four = build_fanout(narrowed(["Billing", "Payments", "Returns", "Trust & Safety"]),
+                            _period(loaded), now=NOW, domains=["example.com"])
+        with_four = len(executed)
         executed.clear()
         clear_cache()
-        only = loaded.definition.fan_out.model_copy(update={"values": ["Billing"]})
-        narrowed = replace(loaded, definition=loaded.definition.model_copy(
-            update={"fan_out": only}))
-        build_fanout(narrowed, _period(loaded), now=NOW, domains=["example.com"])
-        with_ten_fewer = len(executed)
+        build_fanout(narrowed(["Billing"]), _period(loaded), now=NOW, domains=["example.com"])
+        with_one = len(executed)
     finally:
         store_module.DataStore._execute = original
-    assert len([s for s in one.segments if s.result]) == 10
-    assert with_one == with_ten_fewer, (with_one, with_ten_fewer)
+    assert len([s for s in four.segments if s.result]) == 4
+    assert with_four == with_one, (with_four, with_one)
 
 
 def test_each_report_is_handed_over_as_soon_as_it_is_built(fanned, monkeypatch):

@@ -32,7 +32,7 @@ def soffice_binary() -> str:
             return found
     raise LibreOfficeError(
         "LibreOffice is not installed (no 'soffice' or 'libreoffice' on PATH); "
-        "install it, e.g. apt-get install libreoffice-impress"
+        "install it, e.g. apt-get install libreoffice-impress-nogui libreoffice-calc-nogui"
     )
 
 

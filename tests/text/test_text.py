@@ -42,6 +42,24 @@ def test_changes_are_points_for_rates_and_scores_and_relative_for_counts():
     assert text.signed_change_words(-0.029, "percent") == "−2.9 points"
 
 
+def test_no_change_in_a_count_is_plain_zero():
+    # nothing to relate: "±0", not "±0 (±0.0%)"; a change that rounds to zero likewise
+    assert text.change(0, "count", previous=6) == "±0"
+    assert text.change(0.2, "count", previous=6) == "±0"
+    assert text.change(-1, "count", previous=6) == "−1 (−16.7%)"
+
+
+def test_a_difference_of_rates_reads_in_points():
+    # a value that is itself a change of a rate (re-contacts per 10 QA points): points, signed
+    assert text.value(-0.0423, "points") == "−4.2 pts"
+    assert text.value(0.031, "points") == "+3.1 pts"
+    assert text.value(0.0001, "points") == "±0.0 pts"
+    assert text.interval(-0.064, -0.020, "points") == "−6.4 to −2.0 pts"
+    assert text.change(-0.005, "points") == "−0.5 pts"
+    assert text.change_words(-0.005, "points") == "0.5 points"
+    assert text.shown(-0.04234, "points") == pytest.approx(-0.042)
+
+
 @pytest.mark.parametrize(("p", "alpha", "expected"), [
     (0.0004, None, "p < 0.001"),
     (0.0241, None, "p = 0.024"),

@@ -45,7 +45,7 @@ def test_accounts_and_sessions_an_older_page_kept_work_after_the_ledger_migrates
     store = WebStore(ledger.engine, now=lambda: NOW)
 
     with ledger.engine.connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 8
+        assert current_version(conn) == SCHEMA_VERSION == 9
         assert set(sa.inspect(conn).get_table_names()) >= WEB_TABLES
     ana = store.authenticate("ana", "ana's long password")
     assert ana is not None and ana.role == "approver"

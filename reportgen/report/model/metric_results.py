@@ -15,7 +15,8 @@ Status = Literal["on_target", "at_risk", "off_target"]
 Direction = Literal["higher", "lower"]
 
 
-Unit = Literal["percent", "score", "count", "minutes", "hours", "seconds", "number", "ratio"]
+Unit = Literal["percent", "score", "count", "minutes", "hours", "seconds", "number", "ratio",
+               "points"]
 
 
 Tone = Literal["good", "bad", "neutral", "warning"]

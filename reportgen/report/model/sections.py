@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from reportgen.report.model.metric_results import MetricResult, Tone, Unit
+from reportgen.report.model.metric_results import Interval, MetricResult, Tone, Unit
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ class Cell:
     text: str
     value: float | str | None = None
     tone: Tone | None = None
+    #: The interval an interval cell shows as text, for outputs that keep its two ends as
+    #: numbers (the workbook).
+    interval: Interval | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class Figure:
     height_in: float = 3.2
     #: The unit of the chart's primary metric (set at assembly; types the workbook's cells).
     unit: Unit | None = None
+    #: The chart's primary metric (set at assembly; names the workbook's columns).
+    metric_id: str = ""
 
 
 @dataclass(frozen=True)
