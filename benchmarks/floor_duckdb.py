@@ -1,21 +1,10 @@
-"""An independent floor for the Monthly Quality Report at scale: the same aggregates, charts
-and PDF, written plainly with DuckDB, SQLite, matplotlib, Jinja and WeasyPrint, and nothing
-of reportgen.
+"""An independent floor for the MQR at scale: the same aggregates, charts and PDF, written
+plainly with DuckDB, SQLite, matplotlib, Jinja and WeasyPrint, and nothing of reportgen.
 
     python benchmarks/floor_duckdb.py --data DIR [--format csv|parquet] [--period 2026-09]
-        [--out floor.pdf]
 
-DIR is the output of ``benchmarks/scale_data.py``, read as
-``benchmarks/configs/monthly_quality_report.yaml`` reads it: ``tickets`` and
-``moderation_decisions`` from ``<table>.<format>`` by DuckDB (the CSV read as it stands, every
-run), the other sources from ``reportgen_demo.sqlite`` by SQLite itself (DuckDB's sqlite
-extension is not part of its wheel, and aggregating in the database is what a plain script
-does).  Every aggregate the report shows is computed over its 13 months, per month and per
-each breakdown it shows: counts, rates, means and variances (as sums and sums of squares),
-medians and P90s, the weekly control chart's counts, the rubric's per-review scores, the
-calibration deviations and Krippendorff's alpha's coincidences.  Then 12 charts (as many as the
-report draws) are drawn as SVG and a PDF of the KPIs, tables and charts rendered by WeasyPrint.
-
+DIR is ``benchmarks/scale_data.py``'s output, read as ``benchmarks/configs/
+monthly_quality_report.yaml`` reads it (see benchmarks/README.md, "The independent floor").
 Prints one line per stage (wall, CPU, peak RSS), as ``bench_scale.py engine`` does.
 """
 
@@ -36,20 +25,12 @@ HERE = Path(__file__).resolve().parent
 
 
 def months_ending(period: str, count: int = 13) -> list[str]:
+    """The ``count`` months ending with ``period``, then the month after them."""
     year, month = (int(p) for p in period.split("-"))
-    out = []
-    for _ in range(count):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return out[::-1]
+    index = year * 12 + month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 2)]
 
 
-def next_month(period: str) -> str:
-    year, month = (int(p) for p in period.split("-"))
-    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
-
-
-# --- the file sources: DuckDB ------------------------------------------------------------
 
 def file_aggregates(data: Path, fmt: str, start: str, end: str) -> dict[str, Any]:
     import duckdb
@@ -89,7 +70,6 @@ def file_aggregates(data: Path, fmt: str, start: str, end: str) -> dict[str, Any
     return out
 
 
-# --- the SQL sources: SQLite, where they live ----------------------------------------------
 
 RUBRIC = """
     SELECT review_id, substr(min(reviewed_at), 1, 7) AS month, min(queue) AS queue,
@@ -174,7 +154,6 @@ def sql_aggregates(data: Path, start: str, end: str) -> dict[str, Any]:
     return out
 
 
-# --- from aggregates to the numbers shown ----------------------------------------------------
 
 def ordinal_alpha(coincidences: Any) -> float:
     """Krippendorff's alpha (ordinal) from a coincidence matrix (rows c, columns k)."""
@@ -245,14 +224,11 @@ def figures(months: list[str], found: dict[str, Any]) -> dict[str, Any]:
                               .sum() / judged.groupby("month").n.sum()).reindex(months),
         "Appeal overturn rate": (dm.overturned / dm.appealed).reindex(months),
     }
-    variances = {
-        "Customer effort": ((effort.effort_sq - effort.effort_sum ** 2 / effort.effort_n)
-                            / (effort.effort_n - 1)).reindex(months),
-        "QA score": ((q.score_sq - q.score_sum ** 2 / q.reviews) / (q.reviews - 1))
-        .reindex(months),
-        "Calibration deviation": ((cal.dev_sq - cal.dev_sum ** 2 / cal.n) / (cal.n - 1))
-        .reindex(months),
-    }
+    def sd(squares: Any, total: Any, n: Any) -> Any:  # from the sums, as the engine's
+        return (((squares - total ** 2 / n) / (n - 1)) ** 0.5).reindex(months)
+    series["Customer effort, SD"] = sd(effort.effort_sq, effort.effort_sum, effort.effort_n)
+    series["QA score, SD"] = sd(q.score_sq, q.score_sum, q.reviews)
+    series["Calibration deviation, SD"] = sd(cal.dev_sq, cal.dev_sum, cal.n)
     current = months[-1]
     rc = r[r.month == current]
     tables = {
@@ -279,7 +255,7 @@ def figures(months: list[str], found: dict[str, Any]) -> dict[str, Any]:
                 mean=lambda f: f.dev_sum / f.n).set_index("rater_id")[["n", "mean"]],
     }
     weekly = found["responses_weekly"].assign(rate=lambda f: f.good / f.n)
-    return {"series": series, "variances": variances, "tables": tables, "weekly": weekly,
+    return {"series": series, "tables": tables, "weekly": weekly,
             "rating_mix": r.pivot_table(index="month", columns="rating", values="n",
                                         aggfunc="sum").reindex(months)}
 
@@ -301,7 +277,6 @@ def _defects(cats: Any, month: str, by: list[str]) -> Any:
     return g.assign(rate=g.defects / g.rated)[["rated", "rate"]]
 
 
-# --- charts and the PDF -----------------------------------------------------------------------
 
 def draw_charts(months: list[str], shown: dict[str, Any]) -> list[tuple[str, str]]:
     """The report's 12 charts, as SVG."""
@@ -369,30 +344,8 @@ def _heatmap(ax: Any, grid: Any) -> None:
     ax.set_xticks(range(len(grid.columns)), grid.columns)
 
 
-TEMPLATE = """<!doctype html>
-<html><head><meta charset="utf-8"><style>
-@page { size: A4; margin: 18mm 15mm; @bottom-right { content: counter(page); font-size: 8pt; } }
-body { font-family: "Inter", "Liberation Sans", sans-serif; font-size: 9.5pt; color: #1f2933; }
-h1 { font-size: 20pt; } h2 { font-size: 14pt; break-before: page; }
-.kpi { display: inline-block; vertical-align: top; border: 1px solid #cbd2d9;
-       border-radius: 2mm; padding: 3mm; margin: 0 2mm 3mm 0; width: 50mm; }
-.kpi b { font-size: 15pt; display: block; }
-table { border-collapse: collapse; width: 100%; margin: 4mm 0; }
-th, td { border-bottom: 1px solid #e4e7eb; padding: 1mm 2mm; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-figure { margin: 4mm 0; break-inside: avoid; } img { width: 100%; }
-</style></head><body>
-<h1>{{ title }}</h1><p>{{ period }}: {{ series|length }} metrics over 13 months.</p>
-<div class="kpis">{% for name, values in series.items() %}
-  <div class="kpi">{{ name }}<b>{{ "%.3g"|format(values[-1]) }}</b>
-  previous {{ "%.3g"|format(values[-2]) }}</div>{% endfor %}</div>
-<h2>Charts</h2>
-{% for title, uri in charts %}<figure><img src="{{ uri }}" alt="{{ title }}">
-<figcaption>{{ title }}</figcaption></figure>{% endfor %}
-<h2>Tables</h2>
-{% for title, table in tables.items() %}<h3>{{ title }}</h3>{{ table }}{% endfor %}
-<h2>Appendix: every metric by month</h2>{{ appendix }}
-</body></html>"""
+#: a plain page: KPI tiles, the charts, the breakdown tables, every metric by month
+TEMPLATE = HERE / "floor_template.html.j2"
 
 
 def render_pdf(months: list[str], shown: dict[str, Any], charts: list[tuple[str, str]],
@@ -405,7 +358,7 @@ def render_pdf(months: list[str], shown: dict[str, Any], charts: list[tuple[str,
             for title, svg in charts]
     appendix = pd.DataFrame({k: list(v) for k, v in shown["series"].items()},
                             index=months).T.to_html(float_format="%.3g", border=0)
-    html = jinja2.Template(TEMPLATE).render(
+    html = jinja2.Template(TEMPLATE.read_text(encoding="utf-8")).render(
         title="Monthly Quality Report", period=period, charts=uris,
         series={k: list(v) for k, v in shown["series"].items()},
         tables={k: v.to_html(float_format="%.3g", border=0)
@@ -424,8 +377,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/floor_duckdb.pdf"))
     args = parser.parse_args()
     stages = Stages()
-    months = months_ending(args.period)
-    start, end = months[0], next_month(months[-1])
+    *months, end = months_ending(args.period)
+    start = months[0]
 
     def data() -> dict[str, Any]:
         found = file_aggregates(args.data, args.format, start, end)
