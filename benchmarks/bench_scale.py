@@ -2,7 +2,7 @@
 
     # the report, stage by stage; saves what the floor needs
     python benchmarks/bench_scale.py engine --data DIR [--config monthly_quality_report.yaml]
-        [--period 2026-09] [--save-floor FLOOR.pickle]
+        [--period 2026-09] [--save-floor FLOOR.pickle] [--csv-cache DIR [--fresh]]
     # the floor: the same aggregate queries run directly with the plain drivers (DuckDB,
     # sqlite3), then the same HTML rendered to PDF by WeasyPrint
     python benchmarks/bench_scale.py floor FLOOR.pickle
@@ -64,6 +64,14 @@ def layout(data: Path, config: str) -> tuple[Path, Path]:
 
 
 def engine(args: argparse.Namespace) -> None:
+    if args.csv_cache:
+        # CSV sources read through their Parquet copies there, as a run with settings does
+        # (``--fresh`` empties it first: the run that makes the copies)
+        if args.fresh:
+            shutil.rmtree(args.csv_cache, ignore_errors=True)
+        from reportgen.data import csv_cache
+
+        csv_cache.configure(args.csv_cache)
     stages = Stages()
     from reportgen.render.pdf import render_pdf
     from reportgen.render.pdf_templates import render_html, template_search_path
@@ -109,6 +117,10 @@ def engine(args: argparse.Namespace) -> None:
         stages.run("render PDF", lambda: render_pdf(model, out))
         stages.total("total")
         print(f"  rows in {period.label}: " + ", ".join(f"{k} {v:,}" for k, v in rows.items()))
+        if args.csv_cache:
+            from reportgen.data import csv_cache
+
+            print(f"  CSV Parquet copies: {dict(csv_cache.events)}")
         if args.save_floor:
             search_path = template_search_path(None)
             floor = {"replays": replays, "html": render_html(model, search_path, []),
@@ -180,6 +192,8 @@ def main() -> None:
     run.add_argument("--config", default="monthly_quality_report.yaml")
     run.add_argument("--period", default="2026-09")
     run.add_argument("--save-floor", type=Path)
+    run.add_argument("--csv-cache", type=Path, help="folder of the CSV sources' Parquet copies")
+    run.add_argument("--fresh", action="store_true", help="empty --csv-cache first")
     base = sub.add_parser("floor")
     base.add_argument("floor", type=Path)
     args = parser.parse_args()

@@ -40,6 +40,9 @@ ENVIRONMENT_OVERRIDES: Mapping[str, tuple[str | None, str]] = {
     "REPORTGEN_EXECUTOR": (None, "executor"),
     "REPORTGEN_DUCKDB_MEMORY_LIMIT": ("duckdb", "memory_limit"),
     "REPORTGEN_DUCKDB_TEMP_DIRECTORY": ("duckdb", "temp_directory"),
+    "REPORTGEN_CSV_CACHE_ENABLED": ("csv_cache", "enabled"),
+    "REPORTGEN_CSV_CACHE_DIRECTORY": ("csv_cache", "directory"),
+    "REPORTGEN_CSV_CACHE_MAX_SIZE": ("csv_cache", "max_size"),
 }
 
 
@@ -169,6 +172,25 @@ class DuckDbSettings(_Strict):
         return value
 
 
+class CsvCacheSettings(_Strict):
+    """CSV sources are copied to Parquet on their first read; later runs read the copy."""
+
+    enabled: bool = Field(True, description="Keep Parquet copies of CSV sources.")
+    directory: Path | None = Field(
+        None, description="Folder of the copies (relative paths are relative to the settings "
+                          "file); default: .csv-cache in the reports folder (out_dir).")
+    max_size: str = Field(
+        "10GB", description="Beyond this size the least recently used copies are deleted "
+                            "(never one used within the last hour).")
+
+    @field_validator("max_size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if size_bytes(value) <= 0:
+            raise ValueError("must be more than 0 bytes")
+        return value
+
+
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)?\s*$", re.IGNORECASE)
 _UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}
@@ -215,6 +237,9 @@ class Settings(_Strict):
     duckdb: DuckDbSettings = Field(
         default_factory=DuckDbSettings,
         description="Memory limit and spill folder of the embedded DuckDB databases.")
+    csv_cache: CsvCacheSettings = Field(
+        default_factory=CsvCacheSettings,
+        description="Parquet copies of CSV sources, so a CSV file is read once.")
     executor: Literal["inline", "celery"] = Field(
         "inline", description="inline: the scheduler runs reports itself; celery: it enqueues "
                               "them for 'reportgen worker' processes.")
@@ -244,6 +269,16 @@ class Settings(_Strict):
 
     def resolved_out_dir(self) -> Path:
         return self.out_dir if self.out_dir.is_absolute() else self.base_dir / self.out_dir
+
+    def resolved_csv_cache(self, out_dir: Path | None = None) -> Path | None:
+        """The folder of CSV sources' Parquet copies (by default in ``out_dir``, else in the
+        settings' reports folder); None when they are off."""
+        if not self.csv_cache.enabled:
+            return None
+        folder = self.csv_cache.directory
+        if folder is None:
+            return (out_dir or self.resolved_out_dir()) / ".csv-cache"
+        return folder if folder.is_absolute() else self.base_dir / folder
 
 
 def _resolve_sqlite(url: str, base: Path) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen._lazy import lazy
+from reportgen.data import csv_cache
 from reportgen.data.connectors import SOURCES, RawRelation, existing_file
 from reportgen.data.relations import duckdb_connection, duckdb_error, file_view, sql_literal
 from reportgen.data.resources import is_out_of_memory, out_of_memory, policy
@@ -110,10 +111,18 @@ class CsvConnector:
             conn.close()
             raise SourceError(name, f"cannot read the CSV ({found})", str(path))
         unread = 1 if found == "last" else 0
-        select = f"SELECT * FROM read_csv({options}{', ignore_errors = true' if unread else ''})"
+        reader = f"{options}{', ignore_errors = true' if unread else ''}"
+        select = f"SELECT * FROM read_csv({reader})"
+        allowed = [path]
+        # read once: later reads take the Parquet copy of exactly what this read returns
+        copy = csv_cache.parquet_copy(conn, select, path,
+                                      f"{encoding}|{nulls}|{MAX_LINE_BYTES}|{unread}")
+        if copy is not None:
+            select = f"SELECT * FROM read_parquet({sql_literal(str(copy))})"
+            allowed.append(copy)
         select = _nulls_outside_numbers(conn, spec, select)
         relation = file_view(conn, name, spec, select, str(path), text_typed=True,
-                         unread_rows=unread, allowed=[path])
+                         unread_rows=unread, allowed=allowed)
 
         def locate() -> str | None:
             relation.connection.rollback()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen._lazy import lazy
+from reportgen.data import csv_cache
 from reportgen.data.connectors import SOURCES, RawRelation, existing_file, resolve
 from reportgen.data.relations import (
     driver_connection,
@@ -78,6 +79,7 @@ class DuckDbConnector:
         assert spec.query is not None
         label = str(resolve(base_dir, spec.path)) if spec.path else None
         conn = duckdb_connection()
+        copies: list[Path] = []
         try:
             if spec.path:
                 database = resolve(base_dir, spec.path)
@@ -90,9 +92,14 @@ class DuckDbConnector:
                 if not path.is_file():
                     raise SourceError(name, f"file for view '{view}' not found: {path}", str(path))
                 reader = "read_parquet" if path.suffix.lower() == ".parquet" else "read_csv_auto"
+                select = f"SELECT * FROM {reader}({sql_literal(str(path))})"
+                if reader == "read_csv_auto":  # read once, as a CSV source is
+                    copy = csv_cache.parquet_copy(conn, select, path, reader)
+                    if copy is not None:
+                        select = f"SELECT * FROM read_parquet({sql_literal(str(copy))})"
+                        copies.append(copy)
                 quoted = '"' + view.replace('"', '""') + '"'
-                run_setup(conn, f"CREATE TEMP VIEW {quoted} AS SELECT * FROM "
-                             f"{reader}({sql_literal(str(path))})")
+                run_setup(conn, f"CREATE TEMP VIEW {quoted} AS {select}")
         except (duckdb.Error, sa.exc.DBAPIError) as exc:
             conn.close()
             raise_if_out_of_memory(exc, name, label)
@@ -100,7 +107,7 @@ class DuckDbConnector:
         except SourceError:
             conn.close()
             raise
-        allowed = [resolve(base_dir, f) for f in spec.files.values()]
+        allowed = [*(resolve(base_dir, f) for f in spec.files.values()), *copies]
         if spec.path:
             allowed.append(resolve(base_dir, spec.path))
         try:

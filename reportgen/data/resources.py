@@ -86,8 +86,13 @@ def _quoted(text: str) -> str:
     return text.replace("'", "''")
 
 
-def configure_from(settings: Settings) -> None:
-    """Give every DuckDB database opened from now on the settings' limits."""
+def configure_from(settings: Settings, out_dir: Path | None = None) -> None:
+    """Give every DuckDB database opened from now on the settings' limits, and CSV sources
+    the settings' Parquet cache (by default in ``out_dir``, the run's reports folder)."""
+    from reportgen.data import csv_cache
+
+    csv_cache.configure(settings.resolved_csv_cache(out_dir),
+                        size_bytes(settings.csv_cache.max_size))
     folder = settings.duckdb.temp_directory
     if folder is not None and not folder.is_absolute():
         folder = settings.base_dir / folder

@@ -27,7 +27,7 @@ from pathlib import Path
 from reportgen import secrets
 from reportgen.ledger.records import ArtifactRecord, RunRecord
 from reportgen.ledger.store import Ledger
-from reportgen.settings import RetentionSettings, Settings
+from reportgen.settings import RetentionSettings, Settings, size_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,11 @@ def prune_after_run(settings: Settings, ledger: Ledger,
     folder = out_dir or settings.resolved_out_dir()
     try:
         prune_reuse(folder, settings.retention, ledger.now())
+        copies = settings.resolved_csv_cache(folder)
+        if copies is not None and copies.is_dir():  # a cache too: bounded by its size
+            from reportgen.data import csv_cache
+
+            csv_cache.prune(copies, size_bytes(settings.csv_cache.max_size))
         return prune_runs(ledger, settings.retention, folder)
     except Exception as exc:  # logged; the next run or the daily pass tries again
         logger.error("pruning old runs failed: %s", secrets.redact(f"{type(exc).__name__}: "

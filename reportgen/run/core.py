@@ -86,7 +86,7 @@ def execute(request: RunRequest, settings: Settings, *,
     report and period is already running, and DefinitionError for a definition that does
     not load; every other outcome is returned.
     """
-    configure_from(settings)
+    configure_from(settings, request.out_dir)
     pipeline = resolve_pipeline(settings.pipeline)
     if loaded is None:
         loaded = pipeline.load(request.definition)
