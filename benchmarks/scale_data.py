@@ -123,6 +123,11 @@ TABLE_COPIES: tuple[TableCopy, ...] = (
               "scored_at", must_resolve=False),
     TableCopy("ticket_followups", "ticket_id", (), "tickets", "ticket_id", ("solved_at",),
               "solved_at", must_resolve=False),
+    # Reviewers' re-ratings of tickets only the automatic scorer rated: rows of one ticket
+    # are copied together, each copy on its own ticket copy as in qa_auto_only.
+    TableCopy("qa_auto_checks", "ticket_id", (), "tickets", "ticket_id", ("checked_at",),
+              "checked_at", must_resolve=False),
+    TableCopy("ticket_languages", "ticket_id", (), "tickets", "ticket_id"),
     TableCopy("contact_archive", "contact_id", ("contact_id",), month_of="month"),
 )
 BY_NAME = {spec.name: spec for spec in TABLE_COPIES}

@@ -29,7 +29,8 @@ KEYS = {"tickets": ["ticket_id"], "csat_responses": ["response_id"],
         "moderation_decisions": ["decision_id"], "qa_disputes": ["dispute_id"],
         "qa_auto_scores": ["review_id", "category"], "qa_sample": ["ticket_id"],
         "qa_auto_only": ["ticket_id", "category"], "ticket_followups": ["ticket_id"],
-        "contact_archive": ["contact_id"]}
+        "contact_archive": ["contact_id"], "qa_auto_checks": ["ticket_id", "category"],
+        "ticket_languages": ["ticket_id"]}
 
 
 def scale_data(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
