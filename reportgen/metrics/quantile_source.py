@@ -174,8 +174,11 @@ class QuantileData:
         i = self.index(period)
         if i is None:
             return {}
+        # the segments of this metric's own statement (its filter's), not of another's
+        prefix = self.plan.spec.id + SUFFIX
         return {segment_key(key): self._estimate((columns, i, key))
-                for key in self.result.segments(columns, i)}
+                for key in self.result.segments(columns, i)
+                if self.result.get(prefix, columns, i, key)}
 
     def details(self, period: Period, history: Sequence[Period]) -> Mapping[str, Any]:
         return {}
