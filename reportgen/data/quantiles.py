@@ -5,9 +5,10 @@ Per period and breakdown group, a quantile metric needs its value, n, the smalle
 largest value (the "all equal" case), two order statistics (its distribution-free
 interval) and, for the two periods a change compares, the counts above and at or below
 their pooled quantile (Mood's test).  The first four are aggregates, batched with the
-source's other aggregates (``summary_request``); the order statistics are read by rank
-(``order_statistics``: the ranks depend on n only, so they are known once n is); the
-counts are one statement per metric (``pooled_counts``).
+source's other aggregates (``summary_request``); the order statistics are read as
+discrete quantiles at fractions that select them (``order_request``: the ranks depend on n
+only, so they are known once n is); the counts are one statement per metric
+(``pooled_counts``).
 
 ``percentile_cont(q) WITHIN GROUP (ORDER BY x)`` interpolates linearly between the order
 statistics at (n - 1)·q, as ``numpy.quantile`` does by default; DuckDB and PostgreSQL
@@ -95,50 +96,26 @@ def _padded(keys: Sequence[str], present: Sequence[str],
             for i, c in enumerate(keys)]
 
 
-def order_statistics(canonical: Canonical, measure: QuantileMeasure, where: Mapping[str, Any],
-                     wanted: Mapping[tuple[str, ...], set[tuple[int, int]]]) -> Any:
-    """One statement reading, per breakdown set, the order statistics of the value at the
-    wanted (n, rank) pairs (1-based ranks): a row_number per group, kept where (the group's
-    n, the row's rank) is wanted.  Rows: part, k0 (period), k1..., n, rank, x."""
-    rows = canonical.rows
-    cols = Cols(rows, canonical.kinds, canonical.dialect)
-    sets = _ordered(wanted)
-    keys = _keys(sets)
-    value = measure.value(cols)
-    parts = []
-    for index, group in enumerate(sets):
-        present = [PERIOD, *group]
-        partition = [rows.c[c] for c in present]
-        ranked = sa.select(
-            *(rows.c[c].label(c) for c in present), value.label("x"),
-            sa.func.row_number().over(partition_by=partition, order_by=value).label("r"),
-            sa.func.count().over(partition_by=partition).label("n"),
-        ).where(*_where(cols, where), value.is_not(None)).subquery(f"ranked{index}")
-        pairs = sorted(wanted[group])
-        parts.append(sa.select(sa.literal(index).label("part"),
-                               *_padded(keys, present, ranked),
-                               ranked.c.n, ranked.c.r, ranked.c.x)
-                     .where(sa.tuple_(ranked.c.n, ranked.c.r).in_(pairs)))
-    return parts[0] if len(parts) == 1 else sa.union_all(*parts)
+def rank_fraction(n: int, rank: int) -> float:
+    """The fraction at which a discrete quantile of ``n`` values is the ``rank``-th smallest
+    (1-based): halfway between the ranks, so rounding cannot move it to a neighbour.
+
+    ``percentile_disc(f)`` returns the value at 1-based position ceil(f·n) (PostgreSQL;
+    DuckDB's max(1, n - floor(n - f·n)) is the same), and f·n = rank - 1/2 gives rank."""
+    return (rank - 0.5) / n
 
 
-def _ordered(sets: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    return sorted(sets, key=lambda s: (len(s), s))
-
-
-def read_order_statistics(fetched: Sequence[Any], wanted: Mapping[tuple[str, ...], Any]
-                          ) -> dict[Group, dict[int, float]]:
-    """Per group, the value at each rank read by ``order_statistics(..., wanted)``."""
-    sets = _ordered(wanted)
-    keys = _keys(sets)
-    out: dict[Group, dict[int, float]] = {}
-    for row in fetched:
-        part, *key_values, _, rank, x = row
-        group = sets[int(part)]
-        by_key = dict(zip(keys, key_values, strict=True))
-        out.setdefault((group, int(by_key[PERIOD]), tuple(by_key[c] for c in group)),
-                       {})[int(rank)] = float(x)
-    return out
+def order_request(prefix: str, measure: QuantileMeasure, where: Mapping[str, Any],
+                  sets: tuple[tuple[str, ...], ...], fractions: Sequence[float]) -> Request:
+    """Per group, the discrete quantiles of the value at every one of ``fractions`` (a
+    list, in their order): each group's order statistics are among them, at the fractions
+    ``rank_fraction`` gives for its n.  One list serves every group, so the statement is
+    one aggregate over the grouping sets, each group's values selected, not sorted out."""
+    listed: ColumnElement[Any] = sa.literal_column(
+        "ARRAY[" + ", ".join(f"CAST({f!r} AS DOUBLE PRECISION)" for f in fractions) + "]")
+    return Request(prefix, Aggregation({
+        "order": lambda cols: sa.func.percentile_disc(listed).within_group(measure.value(cols)),
+    }), where, sets)
 
 
 def pooled_counts(canonical: Canonical, measure: QuantileMeasure, where: Mapping[str, Any],

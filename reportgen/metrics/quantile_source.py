@@ -3,8 +3,8 @@
 A quantile calculator that declares its value (``Calculator.quantile``) is read in three
 steps rather than from rows: its n, smallest, largest and quantile per period and group
 ride in the source's aggregate statement (``summary_requests``); then, once n is known,
-one statement reads the two order statistics of each group's interval, and one the
-counts Mood's test needs for the periods the report compares (``read_quantiles``).
+one statement reads the two order statistics of each group's interval (discrete
+quantiles at fractions that select them), and one the counts Mood's test needs for the periods the report compares (``read_quantiles``).
 ``QuantileData`` turns them into ``QuantileSummary`` estimates, equal to the ``Quantile``
 the rows would give.  Details that need the values themselves stay on the rows path: the
 quantile calculators have none.
@@ -23,9 +23,9 @@ from reportgen.data.quantiles import (
     Group,
     MoodCounts,
     QuantileMeasure,
-    order_statistics,
+    order_request,
     pooled_counts,
-    read_order_statistics,
+    rank_fraction,
     read_pooled_counts,
     summary_request,
 )
@@ -77,7 +77,8 @@ def summary_requests(metrics: Sequence[ResolvedMetric]) -> list[Request]:
 class QuantileReads:
     """What was read of one metric besides its summaries."""
 
-    order: dict[Group, dict[int, float]] = field(default_factory=dict)
+    #: per group, the order statistics of its interval
+    order: dict[Group, tuple[float, float]] = field(default_factory=dict)
     tests: dict[tuple[Group, Group], MoodCounts] = field(default_factory=dict)
 
 
@@ -103,17 +104,24 @@ def read_quantiles(store: DataStore, source: str, metrics: Sequence[ResolvedMetr
         measure = measure_of(m)
         assert measure is not None
         reads = out[m.spec.id] = QuantileReads()
-        wanted: dict[tuple[str, ...], set[tuple[int, int]]] = {}
-        for (group, _, _), values in _groups(result, m.spec.id + SUFFIX).items():
+        wanted: dict[Group, tuple[float, float]] = {}
+        for group, values in _groups(result, m.spec.id + SUFFIX).items():
             n = int(values.get("n") or 0)
             ranks = quantile_interval_ranks(n, measure.q, m.settings.confidence)
             if ranks is not None and values.get("min") != values.get("max"):
-                wanted.setdefault(group, set()).update((n, r + 1) for r in ranks)
+                wanted[group] = (rank_fraction(n, ranks[0] + 1), rank_fraction(n, ranks[1] + 1))
         where = dict(m.spec.filter)
         if wanted:
-            _, rows = store.query(source, partial(order_statistics, measure=measure,
-                                                  where=where, wanted=wanted))
-            reads.order = read_order_statistics(rows, wanted)
+            fractions = sorted({f for pair in wanted.values() for f in pair})
+            position = {f: i for i, f in enumerate(fractions)}
+            prefix = m.spec.id + "#order"
+            found = store.aggregate(source, [order_request(prefix, measure, where, _sets(m),
+                                                           fractions)])
+            for group, (low, high) in wanted.items():
+                listed = found.get(prefix, *group).get("order")
+                if listed is not None:
+                    reads.order[group] = (float(listed[position[low]]),
+                                          float(listed[position[high]]))
         pairs = _pairs(store, m, period, histories[m.spec.id])
         if pairs:
             _, rows = store.query(source, partial(pooled_counts, measure=measure, where=where,
@@ -150,14 +158,7 @@ class QuantileData:
         values = {} if group is None else self.result.get(self.plan.spec.id + SUFFIX, *group)
         n = int(values.get("n") or 0)
         level = self.plan.settings.confidence
-        bounds = None
-        if group is not None and n:
-            from reportgen.stats.intervals import quantile_interval_ranks
-
-            ranks = quantile_interval_ranks(n, self.q, level)
-            order = self.reads.order.get(group, {})
-            if ranks is not None and all(r + 1 in order for r in ranks):
-                bounds = (order[ranks[0] + 1], order[ranks[1] + 1])
+        bounds = None if group is None else self.reads.order.get(group)
 
         def number(name: str) -> float | None:
             value = values.get(name)

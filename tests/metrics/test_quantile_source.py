@@ -114,8 +114,8 @@ def both_paths(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, dict,
 
 def check_equal(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     in_sql, from_rows, sql, rows_sql = both_paths(path, monkeypatch)
-    assert "percentile_cont" in sql and "row_number" in sql
-    assert "percentile_cont" not in rows_sql
+    assert "percentile_cont" in sql and "percentile_disc" in sql
+    assert "percentile_cont" not in rows_sql and "percentile_disc" not in rows_sql
     found = differences(from_rows, in_sql)
     assert not found, f"{len(found)} differences:\n" + "\n".join(found[:40])
     # the data reach every case the SQL path has to get right
