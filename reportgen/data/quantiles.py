@@ -4,8 +4,8 @@ without its values leaving the database.
 Per period and breakdown group, a quantile metric needs its value, n, the smallest and
 largest value (the "all equal" case), two order statistics (its distribution-free
 interval) and, for the two periods a change compares, the counts above and at or below
-their pooled quantile (Mood's test).  The first four are aggregates, batched with the
-source's other aggregates (``summary_request``); the order statistics are read as
+their pooled quantile (Mood's test).  The first four are aggregates
+(``summary_request``); the order statistics are read as
 discrete quantiles at fractions that select them (``order_request``: the ranks depend on n
 only, so they are known once n is); the counts are one statement per metric
 (``pooled_counts``).

@@ -1,10 +1,12 @@
 """Quantile metrics computed where the data lives (DuckDB and PostgreSQL sources).
 
 A quantile calculator that declares its value (``Calculator.quantile``) is read in three
-steps rather than from rows: its n, smallest, largest and quantile per period and group
-ride in the source's aggregate statement (``summary_requests``); then, once n is known,
-one statement reads the two order statistics of each group's interval (discrete
-quantiles at fractions that select them), and one the counts Mood's test needs for the periods the report compares (``read_quantiles``).
+statements rather than from rows: its n, smallest, largest and quantile per period and group
+(``summary_requests``: apart from the source's other aggregates, since a grouped statement
+computes every measure for every grouping set and a quantile holds each set's values);
+then, once n is known, the two order statistics of each group's interval (discrete
+quantiles at fractions that select them), and the counts Mood's test needs for the
+periods the report compares (``read_quantiles``).
 ``QuantileData`` turns them into ``QuantileSummary`` estimates, equal to the ``Quantile``
 the rows would give.  Details that need the values themselves stay on the rows path: the
 quantile calculators have none.
@@ -75,8 +77,10 @@ def summary_requests(metrics: Sequence[ResolvedMetric]) -> list[Request]:
 
 @dataclass
 class QuantileReads:
-    """What was read of one metric besides its summaries."""
+    """What was read of one quantile metric."""
 
+    #: n, smallest, largest and the quantile per group (``summary_requests``' result)
+    summaries: Result
     #: per group, the order statistics of its interval
     order: dict[Group, tuple[float, float]] = field(default_factory=dict)
     tests: dict[tuple[Group, Group], MoodCounts] = field(default_factory=dict)
@@ -94,7 +98,7 @@ def _groups(result: Result, prefix: str) -> dict[Group, Mapping[str, Any]]:
 def read_quantiles(store: DataStore, source: str, metrics: Sequence[ResolvedMetric],
                    result: Result, period: Period,
                    histories: Mapping[str, Sequence[Period]]) -> dict[str, QuantileReads]:
-    """Per metric, its groups' order statistics and Mood's counts for the changes the
+    """Per metric, its summaries (``result``), its groups' order statistics and Mood's counts for the changes the
     report shows: against the previous period (overall and per breakdown) and against the
     same period last year when the metric's history (``histories``) reaches it."""
     from reportgen.stats.intervals import quantile_interval_ranks
@@ -103,7 +107,7 @@ def read_quantiles(store: DataStore, source: str, metrics: Sequence[ResolvedMetr
     for m in metrics:
         measure = measure_of(m)
         assert measure is not None
-        reads = out[m.spec.id] = QuantileReads()
+        reads = out[m.spec.id] = QuantileReads(result)
         wanted: dict[Group, tuple[float, float]] = {}
         for group, values in _groups(result, m.spec.id + SUFFIX).items():
             n = int(values.get("n") or 0)
@@ -147,9 +151,8 @@ def _pairs(store: DataStore, m: ResolvedMetric, period: Period,
 class QuantileData:
     """Estimates of a quantile metric from what its database computed."""
 
-    def __init__(self, plan: ResolvedMetric, result: Result, reads: QuantileReads,
-                 index: Any):
-        self.plan, self.result, self.reads, self.index = plan, result, reads, index
+    def __init__(self, plan: ResolvedMetric, reads: QuantileReads, index: Any):
+        self.plan, self.result, self.reads, self.index = plan, reads.summaries, reads, index
         measure = measure_of(plan)
         assert measure is not None
         self.q = measure.q

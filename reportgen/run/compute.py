@@ -84,7 +84,7 @@ def _evaluate_source(metrics: Sequence[MetricPlan], result: Any, frame: Any,
         if m.aggregation is not None:
             data[m.spec.id] = AggregateData(m, result, m.spec.id, store.period_index)
         elif m.spec.id in quantiles:
-            data[m.spec.id] = QuantileData(m, result, quantiles[m.spec.id], store.period_index)
+            data[m.spec.id] = QuantileData(m, quantiles[m.spec.id], store.period_index)
     if frame is not None:
         split = rows_by_period(frame)
         for m in metrics:
@@ -145,17 +145,18 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
     def read(item: tuple[str, list[MetricPlan]]) -> tuple[Any, Any, dict[str, QuantileReads]]:
         source, metrics = item
         result = frame = None
-        # quantiles the database computes ride with the aggregates, then read by rank
+        if requests.get(source):
+            result = store.aggregate(source, requests[source])
+        # quantiles the database computes (metrics.quantile_source), in statements of
+        # their own
         quantiles = in_sql(store, source, metrics)
-        asked = [*requests.get(source, ()), *summary_requests(quantiles)]
-        if asked:
-            result = store.aggregate(source, asked)
         reads = {}
         if quantiles:
-            assert isinstance(store, DataStore) and result is not None
+            assert isinstance(store, DataStore)
+            summaries = store.aggregate(source, summary_requests(quantiles))
             histories = {m.spec.id: metric_history(m, store.periods, report_history)
                          for m in quantiles}
-            reads = read_quantiles(store, source, quantiles, result, period, histories)
+            reads = read_quantiles(store, source, quantiles, summaries, period, histories)
         with_rows = [m for m in metrics if m.aggregation is None and m.spec.id not in reads]
         if with_rows:  # one query serves every metric of the source that needs rows
             frame = store.rows(source, [c for m in with_rows for c in m.columns()])
