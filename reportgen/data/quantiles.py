@@ -118,48 +118,74 @@ def order_request(prefix: str, measure: QuantileMeasure, where: Mapping[str, Any
     }), where, sets)
 
 
-def pooled_counts(canonical: Canonical, measure: QuantileMeasure, where: Mapping[str, Any],
-                  pairs: Sequence[tuple[tuple[str, ...], int, int]]) -> Any:
-    """One statement with, per (breakdown set, period a, period b) and group, the counts of
-    each period's values above and at or below the pooled quantile of both periods' values.
-    Rows: part, k1... (the set's columns), a above, a below, b above, b below."""
+#: a change compared: (breakdown set, period a, period b)
+Pair = tuple[tuple[str, ...], int, int]
+
+
+@dataclass(frozen=True)
+class PooledAsk:
+    """One metric's changes to test: its value, its filter, the pairs of periods compared."""
+
+    measure: QuantileMeasure
+    where: Mapping[str, Any]
+    pairs: tuple[Pair, ...]
+
+
+def pooled_counts(canonical: Canonical, asks: Sequence[PooledAsk]) -> Any:
+    """One statement with, per metric, (breakdown set, period a, period b) and group, the
+    counts of each period's values above and at or below the pooled quantile of both
+    periods' values.  The compared periods' rows are read once (a materialized CTE with
+    each metric's value, its filter applied).  Rows: part (the metric's pairs in order),
+    k1... (the sets' columns, NULL where a set leaves one out), a above, a below, b above,
+    b below."""
     rows = canonical.rows
     cols = Cols(rows, canonical.kinds, canonical.dialect)
-    keys = _keys(group for group, _, _ in pairs)[1:]
-    value = measure.value(cols)
-    parts = []
-    for index, (group, a, b) in enumerate(pairs):
-        both = sa.select(*(rows.c[c].label(c) for c in group), rows.c[PERIOD].label("p"),
-                         value.label("x")) \
-            .where(*_where(cols, where), value.is_not(None), rows.c[PERIOD].in_([a, b])) \
-            .cte(f"both{index}")
-        cut = sa.select(*(both.c[c] for c in group), quantile_of(both.c.x, measure.q)
-                        .label("cut")).group_by(*(both.c[c] for c in group)).cte(f"cut{index}")
-        joined = both.join(cut, sa.and_(sa.true(), *(both.c[c].is_not_distinct_from(cut.c[c])
-                                                      for c in group)))
-        x, p, line = both.c.x, both.c.p, cut.c.cut
-        parts.append(sa.select(
-            sa.literal(index).label("part"),
-            *_padded(keys, group, both),
-            count_if((p == a) & (x > line)).label("a_above"),
-            count_if((p == a) & (x <= line)).label("a_below"),
-            count_if((p == b) & (x > line)).label("b_above"),
-            count_if((p == b) & (x <= line)).label("b_below"),
-        ).select_from(joined).group_by(*(both.c[c] for c in group)))
+    keys = _keys(group for ask in asks for group, _, _ in ask.pairs)[1:]
+    periods = sorted({p for ask in asks for _, a, b in ask.pairs for p in (a, b)})
+    values = []
+    for index, ask in enumerate(asks):
+        value = ask.measure.value(cols)
+        conditions = _where(cols, ask.where)
+        if conditions:
+            value = sa.case((sa.and_(*conditions), value), else_=sa.null())
+        values.append(value.label(f"x{index}"))
+    picked = sa.select(*(rows.c[c].label(c) for c in keys), rows.c[PERIOD].label("p"), *values) \
+        .where(rows.c[PERIOD].in_(periods)).cte("picked").prefix_with("MATERIALIZED")
+    parts: list[Any] = []
+    for index, ask in enumerate(asks):
+        x, p = picked.c[f"x{index}"], picked.c.p
+        for group, a, b in ask.pairs:
+            inside = sa.and_(x.is_not(None), p.in_([a, b]))
+            by = [picked.c[c] for c in group]
+            cut = sa.select(*by, quantile_of(x, ask.measure.q).label("cut")).where(inside) \
+                .group_by(*by).subquery(f"cut{len(parts)}")
+            joined = picked.join(cut, sa.and_(sa.true(), *(picked.c[c].is_not_distinct_from(
+                cut.c[c]) for c in group)))
+            line = cut.c.cut
+            parts.append(sa.select(
+                sa.literal(len(parts)).label("part"),
+                *_padded(keys, group, picked),
+                count_if((p == a) & (x > line)).label("a_above"),
+                count_if((p == a) & (x <= line)).label("a_below"),
+                count_if((p == b) & (x > line)).label("b_above"),
+                count_if((p == b) & (x <= line)).label("b_below"),
+            ).select_from(joined).where(inside).group_by(*by))
     return parts[0] if len(parts) == 1 else sa.union_all(*parts)
 
 
-def read_pooled_counts(fetched: Sequence[Any], pairs: Sequence[tuple[tuple[str, ...], int, int]]
-                       ) -> dict[tuple[Group, Group], MoodCounts]:
-    """Per (group in period a, same group in period b), Mood's 2x2 counts read by
-    ``pooled_counts(..., pairs)``."""
-    keys = _keys(group for group, _, _ in pairs)[1:]
-    out: dict[tuple[Group, Group], MoodCounts] = {}
+def read_pooled_counts(fetched: Sequence[Any], asks: Sequence[PooledAsk]
+                       ) -> list[dict[tuple[Group, Group], MoodCounts]]:
+    """Per ask, per (group in period a, same group in period b), Mood's 2x2 counts read by
+    ``pooled_counts(..., asks)``."""
+    keys = _keys(group for ask in asks for group, _, _ in ask.pairs)[1:]
+    parts = [(i, pair) for i, ask in enumerate(asks) for pair in ask.pairs]
+    out: list[dict[tuple[Group, Group], MoodCounts]] = [{} for _ in asks]
     for row in fetched:
         part, *rest = row
         key_values, counts = rest[:len(keys)], rest[len(keys):]
-        group, a, b = pairs[int(part)]
+        ask, (group, a, b) = parts[int(part)]
         by_key = dict(zip(keys, key_values, strict=True))
         key = tuple(by_key[c] for c in group)
-        out[((group, a, key), (group, b, key))] = tuple(int(c or 0) for c in counts)  # type: ignore[assignment]
+        out[ask][((group, a, key), (group, b, key))] = \
+            (int(counts[0] or 0), int(counts[1] or 0), int(counts[2] or 0), int(counts[3] or 0))
     return out

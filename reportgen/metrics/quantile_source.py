@@ -24,6 +24,7 @@ from reportgen.data.quantiles import (
     QUANTILE_DIALECTS,
     Group,
     MoodCounts,
+    PooledAsk,
     QuantileMeasure,
     order_request,
     pooled_counts,
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 
 #: the prefix of a metric's quantile summary in an aggregate result
 SUFFIX = "#quantile"
+#: and of its order statistics
+ORDER = "#order"
 
 
 def measure_of(metric: ResolvedMetric) -> QuantileMeasure | None:
@@ -104,33 +107,40 @@ def read_quantiles(store: DataStore, source: str, metrics: Sequence[ResolvedMetr
     from reportgen.stats.intervals import quantile_interval_ranks
 
     out: dict[str, QuantileReads] = {}
-    for m in metrics:
+    orders: list[Request] = []
+    selected: dict[str, dict[Group, tuple[float, float]]] = {}
+    asks: dict[str, PooledAsk] = {}
+    for m in metrics:  # what to ask, all metrics at once: one statement each
         measure = measure_of(m)
         assert measure is not None
-        reads = out[m.spec.id] = QuantileReads(result)
-        wanted: dict[Group, tuple[float, float]] = {}
+        out[m.spec.id] = QuantileReads(result)
+        wanted = selected[m.spec.id] = {}
         for group, values in _groups(result, m.spec.id + SUFFIX).items():
             n = int(values.get("n") or 0)
             ranks = quantile_interval_ranks(n, measure.q, m.settings.confidence)
             if ranks is not None and values.get("min") != values.get("max"):
                 wanted[group] = (rank_fraction(n, ranks[0] + 1), rank_fraction(n, ranks[1] + 1))
-        where = dict(m.spec.filter)
         if wanted:
             fractions = sorted({f for pair in wanted.values() for f in pair})
-            position = {f: i for i, f in enumerate(fractions)}
-            prefix = m.spec.id + "#order"
-            found = store.aggregate(source, [order_request(prefix, measure, where, _sets(m),
-                                                           fractions)])
-            for group, (low, high) in wanted.items():
-                listed = found.get(prefix, *group).get("order")
-                if listed is not None:
-                    reads.order[group] = (float(listed[position[low]]),
-                                          float(listed[position[high]]))
+            orders.append(order_request(m.spec.id + ORDER, measure, dict(m.spec.filter),
+                                        _sets(m), fractions))
         pairs = _pairs(store, m, period, histories[m.spec.id])
         if pairs:
-            _, rows = store.query(source, partial(pooled_counts, measure=measure, where=where,
-                                                  pairs=pairs))
-            reads.tests = read_pooled_counts(rows, pairs)
+            asks[m.spec.id] = PooledAsk(measure, dict(m.spec.filter), tuple(pairs))
+    found = store.aggregate(source, orders) if orders else Result({})
+    for request in orders:
+        metric = request.prefix.removesuffix(ORDER)
+        wanted = selected[metric]
+        position = {f: i for i, f in enumerate(sorted({f for p in wanted.values() for f in p}))}
+        for group, (low, high) in wanted.items():
+            listed = found.get(request.prefix, *group).get("order")
+            if listed is not None:
+                out[metric].order[group] = (float(listed[position[low]]),
+                                            float(listed[position[high]]))
+    if asks:
+        _, rows = store.query(source, partial(pooled_counts, asks=list(asks.values())))
+        for metric, tests in zip(asks, read_pooled_counts(rows, list(asks.values())), strict=True):
+            out[metric].tests = tests
     return out
 
 
