@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 
 from reportgen.data.aggregates import Request, Result, compile_requests, read_result
-from reportgen.data.canonical import PERIOD, TIME, Window, build
+from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build
 from reportgen.data.connectors import SOURCES, Connector, RawRelation
 from reportgen.data.contract import check_contract
 from reportgen.data.fingerprint import fingerprint as data_fingerprint
@@ -173,6 +173,16 @@ class DataStore:
             for k, v in result.rows.items():
                 merged.rows.setdefault(k, {}).update(v)
         return merged
+
+    def dialect(self, source: str) -> str:
+        """The SQL dialect the source's statements run in (opens the source)."""
+        return self.source(source).canonical.dialect
+
+    def query(self, source: str, build: Callable[[Canonical], Any]) -> tuple[list[str], list[Any]]:
+        """The result of the statement ``build`` makes from the source's rows (a small one:
+        it is cached like the aggregates)."""
+        handle = self.source(source)
+        return self._execute(handle, build(handle.canonical))
 
     # --- rows ----------------------------------------------------------------------------
     def rows(self, source: str, columns: Sequence[str], where: Mapping[str, Any] | None = None,

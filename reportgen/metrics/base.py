@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from reportgen.data.aggregates import Aggregation, Measure
+    from reportgen.data.quantiles import QuantileMeasure
     from reportgen.metrics.estimates import Estimate
     from reportgen.report.model.metric_results import Direction, Unit
 
@@ -180,6 +181,11 @@ class Calculator:
     def aggregation(self, params: CalculatorParams) -> Aggregation | None:
         """The aggregates the calculator needs, computed where the data lives; None when
         it needs the rows themselves (exact quantiles, agreement statistics...)."""
+        return None
+
+    def quantile(self, params: CalculatorParams) -> QuantileMeasure | None:
+        """For a calculator whose estimate is a quantile of a per-row value: that value and
+        the quantile, so a database that can compute exact quantiles does (None: read rows)."""
         return None
 
     def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:

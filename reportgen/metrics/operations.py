@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from reportgen.data.aggregates import Aggregation, Cols
+    from reportgen.data.quantiles import QuantileMeasure
 
 SOLVED = ["solved", "closed"]
 TimeUnit = Literal["seconds", "minutes", "hours"]
@@ -91,6 +92,12 @@ class _Duration(Calculator):
         assert isinstance(params, DurationParams)
         values = numeric(frame, params.column).dropna()
         return Quantile(values.loc[values >= 0].to_numpy(dtype=float), q=params.quantile)
+
+    def quantile(self, params: CalculatorParams) -> QuantileMeasure:
+        from reportgen.data.quantiles import QuantileMeasure, non_negative
+
+        assert isinstance(params, DurationParams)
+        return QuantileMeasure(non_negative(params.column), params.quantile)
 
     def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
         assert isinstance(params, DurationParams)

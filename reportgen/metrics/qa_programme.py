@@ -54,6 +54,7 @@ else:
 
 if TYPE_CHECKING:
     from reportgen.data.aggregates import Aggregation, Cols
+    from reportgen.data.quantiles import QuantileMeasure
 
 # --- reviewer consistency ------------------------------------------------------------------
 
@@ -319,6 +320,12 @@ class DisputeResolutionDays(Calculator):
         assert isinstance(params, ResolveParams)
         values = numeric(frame, params.column).dropna()
         return Quantile(values.loc[values >= 0].to_numpy(dtype=float), q=params.quantile)
+
+    def quantile(self, params: CalculatorParams) -> QuantileMeasure:
+        from reportgen.data.quantiles import QuantileMeasure, non_negative
+
+        assert isinstance(params, ResolveParams)
+        return QuantileMeasure(non_negative(params.column), params.quantile)
 
     def exclusions(self, params: CalculatorParams) -> tuple[Exclusion, ...]:
         assert isinstance(params, ResolveParams)

@@ -4,11 +4,13 @@ and the net score (NPS), each with its interval and change test.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reportgen._lazy import lazy
-from reportgen.metrics.estimates import Estimate, PerItemSample, change_between
+from reportgen.metrics.estimates import Estimate, NoRatio, PerItemSample, change_between
 from reportgen.report.model.metric_results import ALL_EQUAL, Change, Interval
 from reportgen.text.number import plain
 
@@ -59,6 +61,63 @@ class Quantile(PerItemSample):
         if not isinstance(previous, Quantile) or previous.q != self.q:
             return change_between(self, previous, None, None, None, alpha)
         chi2, p = significance.quantile_test(self.values, previous.values, self.q)
+        return change_between(self, previous, self.test_name, chi2, p, alpha)
+
+
+@dataclass(frozen=True)
+class QuantileSummary(NoRatio):
+    """A ``Quantile`` held as what the database computed for its group of values: n, the
+    quantile, the smallest and largest value, the two order statistics of its interval at
+    ``level``, and Mood's counts against the groups it is compared with.  Reads, tests and
+    words exactly as the ``Quantile`` of the same values does.
+
+    ``group`` names the group (breakdown set, period number, breakdown values); ``tests``
+    holds Mood's 2x2 counts per (this group, the compared group).
+    """
+
+    count: int
+    quantile: float | None
+    smallest: float | None
+    largest: float | None
+    bounds: tuple[float, float] | None
+    level: float
+    group: Hashable = None
+    tests: Mapping[tuple[Any, Any], tuple[int, int, int, int]] = \
+        field(default_factory=dict, repr=False)
+    q: float = 0.5
+    kind: str = "quantile"
+    test_name: str | None = "Mood's median test"
+    interval_name: str | None = "order statistics (binomial)"
+
+    def __post_init__(self) -> None:
+        if self.q != 0.5:
+            object.__setattr__(self, "test_name", f"Mood's quantile test (q = {plain(self.q)})")
+
+    @property
+    def n(self) -> int:
+        return self.count
+
+    @property
+    def value(self) -> float | None:
+        return self.quantile if self.count else None
+
+    def interval(self, level: float) -> Interval | None:
+        if self.count >= 2 and self.smallest == self.largest and self.smallest is not None:
+            return Interval(self.smallest, self.smallest, level, ALL_EQUAL)
+        if level != self.level:
+            raise ValueError(f"order statistics were read for level {self.level}, not {level}")
+        return None if self.bounds is None else \
+            Interval(*self.bounds, level, "order statistics (binomial)")
+
+    def compare(self, previous: Estimate, alpha: float) -> Change:
+        if not isinstance(previous, QuantileSummary) or previous.q != self.q:
+            return change_between(self, previous, None, None, None, alpha)
+        if not self.count or not previous.count:
+            return change_between(self, previous, self.test_name, math.nan, math.nan, alpha)
+        counts = self.tests.get((self.group, previous.group))
+        if counts is None:
+            raise LookupError(f"no pooled counts read for {self.group} against {previous.group}")
+        chi2, p = significance.quantile_test_of_counts(*counts)
         return change_between(self, previous, self.test_name, chi2, p, alpha)
 
 

@@ -24,6 +24,13 @@ from reportgen.metrics.engine import (
     rows_by_period,
 )
 from reportgen.metrics.exclusions import exclusion_request, left_out
+from reportgen.metrics.quantile_source import (
+    QuantileData,
+    QuantileReads,
+    in_sql,
+    read_quantiles,
+    summary_requests,
+)
 from reportgen.period import Period
 from reportgen.plan import ReportPlan
 from reportgen.report.model.metric_results import MetricResult
@@ -67,18 +74,21 @@ def open_store(plan: ReportPlan, period: Period,
 
 
 def _evaluate_source(metrics: Sequence[MetricPlan], result: Any, frame: Any,
-                     store: DataStore | SegmentStore, period: Period,
-                     results: dict[str, MetricResult], report_history: int) -> None:
-    """One source's metrics from its aggregates and rows (then let go), each over its own
-    history."""
+                     quantiles: Mapping[str, QuantileReads], store: DataStore | SegmentStore,
+                     period: Period, results: dict[str, MetricResult],
+                     report_history: int) -> None:
+    """One source's metrics from its aggregates, quantiles read in SQL and rows (then let
+    go), each over its own history."""
     data: dict[str, MetricData] = {}
     for m in metrics:
         if m.aggregation is not None:
             data[m.spec.id] = AggregateData(m, result, m.spec.id, store.period_index)
+        elif m.spec.id in quantiles:
+            data[m.spec.id] = QuantileData(m, quantiles[m.spec.id], store.period_index)
     if frame is not None:
         split = rows_by_period(frame)
         for m in metrics:
-            if m.aggregation is None:
+            if m.spec.id not in data:
                 data[m.spec.id] = FrameData(m, frame, split)
         del split
     del frame
@@ -130,18 +140,29 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
             by_source.setdefault(name, [])
 
     requests = aggregate_requests(plan)
+    report_history = plan.definition.period.history
 
-    def read(item: tuple[str, list[MetricPlan]]) -> tuple[Any, Any]:
+    def read(item: tuple[str, list[MetricPlan]]) -> tuple[Any, Any, dict[str, QuantileReads]]:
         source, metrics = item
         result = frame = None
         if requests.get(source):
             result = store.aggregate(source, requests[source])
-        with_rows = [m for m in metrics if m.aggregation is None]
+        # quantiles the database computes (metrics.quantile_source), in statements of
+        # their own
+        quantiles = in_sql(store, source, metrics)
+        reads = {}
+        if quantiles:
+            assert isinstance(store, DataStore)
+            summaries = store.aggregate(source, summary_requests(quantiles))
+            histories = {m.spec.id: metric_history(m, store.periods, report_history)
+                         for m in quantiles}
+            reads = read_quantiles(store, source, quantiles, summaries, period, histories)
+        with_rows = [m for m in metrics if m.aggregation is None and m.spec.id not in reads]
         if with_rows:  # one query serves every metric of the source that needs rows
             frame = store.rows(source, [c for m in with_rows for c in m.columns()])
         if whole:
             store.facts(source)  # type: ignore[union-attr]
-        return result, frame
+        return result, frame, reads
 
     items = list(by_source.items())
     # running out of memory on one source stops the others at once (they would likely
@@ -149,9 +170,9 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
     with tracked_connections() as live, \
             closing(ordered_map(read, items, readers or default_jobs(), urgent=ResourceError,
                                 stop=live.interrupt)) as reads:
-        for (_, metrics), (result, frame) in zip(items, reads, strict=True):
-            _evaluate_source(metrics, result or Result({}), frame, store, period, results,
-                             plan.definition.period.history)
+        for (_, metrics), (result, frame, quantiles) in zip(items, reads, strict=True):
+            _evaluate_source(metrics, result or Result({}), frame, quantiles, store, period,
+                             results, report_history)
     from reportgen.data.privacy import mask_results
     from reportgen.text.truncate import shorten_segments
 

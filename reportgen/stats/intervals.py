@@ -71,6 +71,24 @@ def quantile_interval(values: np.ndarray, q: float, level: float = 0.95) -> tupl
     return low, high
 
 
+def quantile_interval_ranks(n: int, q: float, level: float = 0.95) -> tuple[int, int] | None:
+    """The 0-based ranks, in the sorted sample of ``n`` values, of the two order statistics
+    ``quantile_interval`` returns; None when either falls outside the sample.
+
+    They depend on n, q and the level only, so a database can fetch just those two values.
+    The ranks are scipy's own: ``QuantileTestResult.confidence_interval`` (two-sided) takes
+    ``x[int(binom(n, q).ppf(a)) - 1]`` and ``x[int(binom(n, q).isf(a))]``, a = (1 - level) / 2.
+    """
+    if n <= 0:
+        return None
+    tail = (1 - level) / 2
+    distribution = sps.binom(n, q)
+    low, high = int(distribution.ppf(tail)) - 1, int(distribution.isf(tail))
+    if low < 0 or high >= n:
+        return None
+    return low, high
+
+
 # --- sampling ------------------------------------------------------------------------------
 def sample_size(margin: float, level: float = 0.95, proportion: float = 0.5,
                 population: int | None = None) -> int:

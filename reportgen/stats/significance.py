@@ -75,8 +75,17 @@ def quantile_test(a: np.ndarray, b: np.ndarray, q: float = 0.5) -> tuple[float, 
     if len(a) == 0 or len(b) == 0:
         return math.nan, math.nan
     cut = float(np.quantile(np.concatenate([a, b]), q))
-    table = np.array([[np.sum(a > cut), np.sum(b > cut)],
-                      [np.sum(a <= cut), np.sum(b <= cut)]])
+    return quantile_test_of_counts(int(np.sum(a > cut)), int(np.sum(a <= cut)),
+                                   int(np.sum(b > cut)), int(np.sum(b <= cut)))
+
+
+def quantile_test_of_counts(a_above: int, a_below: int, b_above: int,
+                            b_below: int) -> tuple[float, float]:
+    """Mood's quantile test from its 2x2 table: each sample's counts above and at-or-below
+    the pooled quantile (what ``quantile_test`` counts; a database can count them too)."""
+    if not a_above + a_below or not b_above + b_below:
+        return math.nan, math.nan
+    table = np.array([[a_above, b_above], [a_below, b_below]])
     if (table.sum(axis=1) == 0).any():  # every value on one side of the cut: nothing to test
         return 0.0, 1.0
     chi2, p, _, _ = sps.chi2_contingency(table, correction=True)

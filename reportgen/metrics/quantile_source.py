@@ -1,0 +1,198 @@
+"""Quantile metrics computed where the data lives (DuckDB and PostgreSQL sources).
+
+A quantile calculator that declares its value (``Calculator.quantile``) is read in three
+statements rather than from rows: its n, smallest, largest and quantile per period and group
+(``summary_requests``: apart from the source's other aggregates, since a grouped statement
+computes every measure for every grouping set and a quantile holds each set's values);
+then, once n is known, the two order statistics of each group's interval (discrete
+quantiles at fractions that select them), and the counts Mood's test needs for the
+periods the report compares (``read_quantiles``).
+``QuantileData`` turns them into ``QuantileSummary`` estimates, equal to the ``Quantile``
+the rows would give.  Details that need the values themselves stay on the rows path: the
+quantile calculators have none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from reportgen.data.aggregates import Request, Result
+from reportgen.data.quantiles import (
+    QUANTILE_DIALECTS,
+    Group,
+    MoodCounts,
+    PooledAsk,
+    QuantileMeasure,
+    order_request,
+    pooled_counts,
+    rank_fraction,
+    read_pooled_counts,
+    summary_request,
+)
+from reportgen.metrics.engine import ResolvedMetric, segment_key
+from reportgen.metrics.quantile_and_net_score import QuantileSummary
+from reportgen.period import Period
+
+if TYPE_CHECKING:
+    from reportgen.data.store import DataStore
+    from reportgen.metrics.estimates import Estimate
+
+#: the prefix of a metric's quantile summary in an aggregate result
+SUFFIX = "#quantile"
+#: and of its order statistics
+ORDER = "#order"
+
+
+def measure_of(metric: ResolvedMetric) -> QuantileMeasure | None:
+    """The metric's quantile measure, when its quantile can be computed in SQL."""
+    if metric.aggregation is not None or metric.calc.scope != "period":
+        return None
+    return metric.calc.quantile(metric.params)
+
+
+def in_sql(store: Any, source: str, metrics: Sequence[ResolvedMetric]) -> list[ResolvedMetric]:
+    """The metrics of ``source`` whose quantiles its database computes (none for a
+    segment's view of a store, nor for SQLite: those read rows)."""
+    from reportgen.data.store import DataStore
+
+    wanted = [m for m in metrics if measure_of(m) is not None]
+    if not wanted or not isinstance(store, DataStore) or store.dialect(source) not in QUANTILE_DIALECTS:
+        return []
+    return wanted
+
+
+def _sets(metric: ResolvedMetric) -> tuple[tuple[str, ...], ...]:
+    return ((), *metric.breakdowns)
+
+
+def summary_requests(metrics: Sequence[ResolvedMetric]) -> list[Request]:
+    """Each metric's n, smallest, largest and quantile per period and group."""
+    out = []
+    for m in metrics:
+        measure = measure_of(m)
+        assert measure is not None
+        out.append(summary_request(m.spec.id + SUFFIX, measure, dict(m.spec.filter), _sets(m)))
+    return out
+
+
+@dataclass
+class QuantileReads:
+    """What was read of one quantile metric."""
+
+    #: n, smallest, largest and the quantile per group (``summary_requests``' result)
+    summaries: Result
+    #: per group, the order statistics of its interval
+    order: dict[Group, tuple[float, float]] = field(default_factory=dict)
+    tests: dict[tuple[Group, Group], MoodCounts] = field(default_factory=dict)
+
+
+def _groups(result: Result, prefix: str) -> dict[Group, Mapping[str, Any]]:
+    out: dict[Group, Mapping[str, Any]] = {}
+    for group in result.rows:
+        values = result.get(prefix, *group)
+        if values:
+            out[group] = values
+    return out
+
+
+def read_quantiles(store: DataStore, source: str, metrics: Sequence[ResolvedMetric],
+                   result: Result, period: Period,
+                   histories: Mapping[str, Sequence[Period]]) -> dict[str, QuantileReads]:
+    """Per metric, its summaries (``result``), its groups' order statistics and Mood's counts for the changes the
+    report shows: against the previous period (overall and per breakdown) and against the
+    same period last year when the metric's history (``histories``) reaches it."""
+    from reportgen.stats.intervals import quantile_interval_ranks
+
+    out: dict[str, QuantileReads] = {}
+    orders: list[Request] = []
+    selected: dict[str, dict[Group, tuple[float, float]]] = {}
+    asks: dict[str, PooledAsk] = {}
+    for m in metrics:  # what to ask, all metrics at once: one statement each
+        measure = measure_of(m)
+        assert measure is not None
+        out[m.spec.id] = QuantileReads(result)
+        wanted = selected[m.spec.id] = {}
+        for group, values in _groups(result, m.spec.id + SUFFIX).items():
+            n = int(values.get("n") or 0)
+            ranks = quantile_interval_ranks(n, measure.q, m.settings.confidence)
+            if ranks is not None and values.get("min") != values.get("max"):
+                wanted[group] = (rank_fraction(n, ranks[0] + 1), rank_fraction(n, ranks[1] + 1))
+        if wanted:
+            fractions = sorted({f for pair in wanted.values() for f in pair})
+            orders.append(order_request(m.spec.id + ORDER, measure, dict(m.spec.filter),
+                                        _sets(m), fractions))
+        pairs = _pairs(store, m, period, histories[m.spec.id])
+        if pairs:
+            asks[m.spec.id] = PooledAsk(measure, dict(m.spec.filter), tuple(pairs))
+    found = store.aggregate(source, orders) if orders else Result({})
+    for request in orders:
+        metric = request.prefix.removesuffix(ORDER)
+        wanted = selected[metric]
+        position = {f: i for i, f in enumerate(sorted({f for p in wanted.values() for f in p}))}
+        for group, (low, high) in wanted.items():
+            listed = found.get(request.prefix, *group).get("order")
+            if listed is not None:
+                out[metric].order[group] = (float(listed[position[low]]),
+                                            float(listed[position[high]]))
+    if asks:
+        _, rows = store.query(source, partial(pooled_counts, asks=list(asks.values())))
+        for metric, tests in zip(asks, read_pooled_counts(rows, list(asks.values())), strict=True):
+            out[metric].tests = tests
+    return out
+
+
+def _pairs(store: DataStore, m: ResolvedMetric, period: Period,
+           history: Sequence[Period]) -> list[tuple[tuple[str, ...], int, int]]:
+    current = store.period_index(period)
+    previous = store.period_index(period.previous())
+    if current is None:
+        return []
+    out = [(group, current, previous) for group in _sets(m)] if previous is not None else []
+    last_year = period.same_period_last_year()
+    before = store.period_index(last_year)
+    if before is not None and last_year.key in {p.key for p in history}:
+        out.append(((), current, before))
+    return out
+
+
+class QuantileData:
+    """Estimates of a quantile metric from what its database computed."""
+
+    def __init__(self, plan: ResolvedMetric, reads: QuantileReads, index: Any):
+        self.plan, self.result, self.reads, self.index = plan, reads.summaries, reads, index
+        measure = measure_of(plan)
+        assert measure is not None
+        self.q = measure.q
+
+    def _estimate(self, group: Group | None) -> QuantileSummary:
+        values = {} if group is None else self.result.get(self.plan.spec.id + SUFFIX, *group)
+        n = int(values.get("n") or 0)
+        level = self.plan.settings.confidence
+        bounds = None if group is None else self.reads.order.get(group)
+
+        def number(name: str) -> float | None:
+            value = values.get(name)
+            return None if value is None else float(value)
+
+        return QuantileSummary(n, number("value"), number("min"), number("max"), bounds,
+                               level, group, self.reads.tests, q=self.q)
+
+    def estimate(self, period: Period) -> Estimate:
+        i = self.index(period)
+        return self._estimate(None if i is None else ((), i, ()))
+
+    def segments(self, columns: tuple[str, ...], period: Period) -> dict[tuple[str, ...], Estimate]:
+        i = self.index(period)
+        if i is None:
+            return {}
+        # the segments of this metric's own statement (its filter's), not of another's
+        prefix = self.plan.spec.id + SUFFIX
+        return {segment_key(key): self._estimate((columns, i, key))
+                for key in self.result.segments(columns, i)
+                if self.result.get(prefix, columns, i, key)}
+
+    def details(self, period: Period, history: Sequence[Period]) -> Mapping[str, Any]:
+        return {}
