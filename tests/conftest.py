@@ -37,6 +37,11 @@ def write_definition(tmp_path: Path):
     return write
 
 
+# Every report the suite builds has its sentences checked against its model
+# (reportgen.report.claims): a number that is not traceable fails the test that built it.
+os.environ["REPORTGEN_STRICT_CLAIMS"] = "1"
+
+
 @pytest.fixture(autouse=True)
 def _quiet_matplotlib_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("MPLCONFIGDIR", str(tmp_path_factory.getbasetemp() / "mpl"))

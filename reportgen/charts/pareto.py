@@ -83,7 +83,9 @@ class ParetoChart:
             return finish(
                 fig, request, self.name,
                 alt_text=self._alt_text(request, params, shown, counts, cumulative, vital, total),
-                data=self._data(params, shown, counts, cumulative, vital),
+                data={**self._data(params, shown, counts, cumulative, vital),
+                      "total": (total,), "cut": (params.cut,),
+                      "share_of_total": tuple(c / total for c in counts)},
                 caption=self._caption(request, params, rows, vital, total),
                 native=NativeChart(
                     chart_type="column",

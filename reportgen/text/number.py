@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import math
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
 from babel import Locale
@@ -170,17 +171,26 @@ def change(delta: float | None, unit: Unit | str, previous: float | None = None,
     return text
 
 
+def _displayed(number: float, scale: int, places: int) -> float:
+    """``number`` × ``scale`` rounded as Babel writes it: the float's shortest decimal
+    (``repr``), rounded half to even.  Python's ``round`` works on the binary value instead
+    (``round(14.35, 1)`` is 14.3 while the text reads 14.4), so arithmetic a reader checks
+    is done on this."""
+    exact = Decimal(repr(float(number))) * scale
+    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+
+
 def _shown(delta: float, unit: Unit | str) -> float:
     """The delta as it will be displayed, so a change that rounds to zero reads ``±0.0``."""
     scale = 100 if unit == "percent" else 1
-    return round(delta * scale, DECIMALS.get(unit, 1) if unit != "percent" else 1)
+    return _displayed(delta, scale, DECIMALS.get(unit, 1) if unit != "percent" else 1)
 
 
 def shown(number: float, unit: Unit | str) -> float:
     """``number`` as a reader sees it, in the unit's own scale: ``0.5812`` (percent) ->
     ``0.581``, ``86.44`` (score) -> ``86.4``.  Arithmetic a reader can check is done on these."""
     scale = 100 if unit == "percent" else 1
-    return round(number * scale, DECIMALS.get(unit, 1)) / scale
+    return _displayed(number, scale, DECIMALS.get(unit, 1)) / scale
 
 
 def shown_difference(after: float, before: float, unit: Unit | str) -> float:
@@ -188,7 +198,8 @@ def shown_difference(after: float, before: float, unit: Unit | str) -> float:
     58.1% against 55.1% is 3.0 points even when the unrounded values differ by 3.06."""
     scale = 100 if unit == "percent" else 1
     places = DECIMALS.get(unit, 1)
-    return round(round(after * scale, places) - round(before * scale, places), places) / scale
+    return round(_displayed(after, scale, places) - _displayed(before, scale, places),
+                 places) / scale
 
 
 def shown_parts(total: float, parts: list[float], unit: Unit | str) -> list[float]:
@@ -200,8 +211,8 @@ def shown_parts(total: float, parts: list[float], unit: Unit | str) -> list[floa
     places = DECIMALS.get(unit, 1)
     step = 10.0 ** -places
     exact = [p * scale / step for p in parts]
-    steps = [round(x) for x in exact]
-    left = round(round(total * scale, places) / step) - sum(steps)
+    steps = [round(_displayed(p, scale, places) / step) for p in parts]
+    left = round(_displayed(total, scale, places) / step) - sum(steps)
     sign = 1 if left > 0 else -1
     order = sorted(range(len(parts)), key=lambda i: -sign * (exact[i] - steps[i]))
     for i in order[:abs(left)]:

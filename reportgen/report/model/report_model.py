@@ -44,6 +44,9 @@ class ActionItem:
     on_target: bool | None = None
     #: the segment the action is about, as findings state it (``queue = Onboarding``)
     scope: str = ""
+    #: the due date ``due_text`` writes, and the KPI value ``target_text`` writes
+    due: date | None = None
+    target: float | None = None
 
 
 @dataclass(frozen=True)
