@@ -100,6 +100,31 @@ def demo_mqr(demo_mqr_pdf):
     return model, pages
 
 
+@pytest.fixture(scope="session")
+def demo_fanout(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path):
+    """The example per-queue report (configs/mqr_by_queue.yaml) for September 2026, built
+    once per session from one data pass: (definition, FanOutBuild), charts not drawn."""
+    from datetime import UTC, datetime
+
+    from reportgen.data.result_cache import clear_cache
+    from reportgen.period import Period
+    from reportgen.plan import load_definition
+    from reportgen.run.build import build_fanout
+
+    root = tmp_path_factory.mktemp("fan")
+    (root / "out").mkdir()
+    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
+    (root / "configs").mkdir()
+    for name in ("mqr_by_queue.yaml", "queue_owners.csv"):
+        (root / "configs" / name).write_bytes((REPO / "configs" / name).read_bytes())
+    loaded = load_definition(root / "configs" / "mqr_by_queue.yaml")
+    spec = loaded.definition.period
+    clear_cache()
+    return loaded, build_fanout(loaded, Period.parse("2026-09", spec.grain, spec.timezone),
+                                now=datetime(2026, 10, 2, 7, 0, tzinfo=UTC),
+                                domains=["example.com"])
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked ``long`` first (in their order), the rest after: the workers start on
     them while the short ones fill the gaps, instead of one long test ending the run on

@@ -23,23 +23,28 @@ suite sets).
 
 from __future__ import annotations
 
-import bisect
-import dataclasses
 import logging
-import numbers
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import lru_cache
-
-import numpy as np
+from datetime import date
 
 from reportgen import text
 from reportgen.report.actions import ask_text, overdue_line
 from reportgen.report.claim_arithmetic import SIGNED as _SIGNED
 from reportgen.report.claim_arithmetic import parts_problem, relations
+from reportgen.report.claim_values import (
+    NUMBER,
+    Pool,
+    headline_values,
+    is_number,
+    model_names,
+    model_numbers,
+    name_masker,
+    quoted_values,
+    structure_counts,
+)
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.report_model import ReportModel
 from reportgen.report.model.sections import Finding, Kpi
@@ -48,13 +53,6 @@ log = logging.getLogger(__name__)
 
 #: The environment variable that makes a failed check raise instead of warn.
 STRICT_ENV = "REPORTGEN_STRICT_CLAIMS"
-
-#: A number as the text authority writes it in any locale: digits, with group and decimal
-#: separators between digits; a number glued to letters (``AU07``, ``W36``, ``AC1``) is an
-#: identifier, not a quantity.
-NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,\u00a0\u202f']\d+)*(?![\w])")
-#: Values of a model: a value, and for a fraction the same as a percentage / points.
-_SCALES = (1.0, 100.0)
 
 
 @dataclass(frozen=True)
@@ -94,103 +92,6 @@ class ClaimError(AssertionError):
 
 def strict() -> bool:
     return os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-# -- the values of a model ------------------------------------------------------------------
-
-def _numbers(value: object, out: list[float], dates: set[date], depth: int = 0) -> None:
-    """Every number (and every date) held in ``value``, however nested."""
-    kind = type(value)
-    if kind is float or kind is int:
-        out.append(value)  # type: ignore[arg-type]
-        return
-    if value is None or kind is bool or depth > 8:
-        return
-    if kind is str:
-        if value[:1].isdigit():  # type: ignore[index]
-            found = _iso_date(value)  # type: ignore[arg-type]
-            if found is not None:
-                dates.add(found)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            _numbers(item, out, dates, depth + 1)
-    elif kind is list or kind is tuple or isinstance(value, set | frozenset | list | tuple):
-        out.append(len(value))  # type: ignore[arg-type]  # "for 12 auditors"
-        for item in value:  # type: ignore[attr-defined]
-            _numbers(item, out, dates, depth + 1)
-    elif isinstance(value, datetime):
-        dates.add(value.date())
-    elif isinstance(value, date):
-        dates.add(value)
-    elif dataclasses.is_dataclass(value):
-        for name in _field_names(kind):
-            _numbers(getattr(value, name), out, dates, depth + 1)
-        if isinstance(value, MetricResult) and value.change and value.change.previous \
-                and value.change.delta is not None:
-            # a count's change is also written relative to its previous value (+9.1%)
-            out.append(value.change.delta / value.change.previous)
-    elif isinstance(value, numbers.Real):  # numpy's numbers
-        out.append(float(value))
-
-
-@lru_cache(maxsize=128)
-def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(kind) if f.name not in {"svg", "png"})
-
-
-_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?|-Q([1-4])|-W(\d{2}))$")
-
-
-def _iso_date(value: str) -> date | None:
-    """``2026-06-01``, ``2026-09``, ``2026-Q3`` or ``2025-W36`` as the day it starts."""
-    match = _ISO.match(value)
-    if match is None:
-        return None
-    year, month, day, quarter, week = match.groups()
-    try:
-        if quarter:
-            return date(int(year), 3 * int(quarter) - 2, 1)
-        if week:
-            return date.fromisocalendar(int(year), int(week), 1)
-        return date(int(year), int(month or 1), int(day or 1))
-    except ValueError:
-        return None
-
-
-class Pool:
-    """Sorted values, searched for one that the text authority writes as a token."""
-
-    def __init__(self, values: Iterable[float]):
-        found = np.abs(np.fromiter(values, dtype=float))
-        found = found[np.isfinite(found)]
-        self.values = np.unique(np.concatenate([found * scale for scale in _SCALES]))
-
-    def holds(self, token: str, locale: str) -> bool:
-        """Whether a value is written as ``token`` at the token's decimals."""
-        number, decimals = _parse(token, locale)
-        if number is None:
-            return False
-        half = 0.5 * 10.0 ** -decimals
-        start, end = np.searchsorted(self.values, [number - half - 1e-9, number + half + 1e-9])
-        return any(_written(float(v), decimals, locale) == token
-                   for v in self.values[start:end])
-
-
-@lru_cache(maxsize=4096)
-def _written(number: float, decimals: int, locale: str) -> str:
-    return text.decimal(number, decimals, locale)
-
-
-@lru_cache(maxsize=4096)
-def _parse(token: str, locale: str) -> tuple[float | None, int]:
-    """A token as a number and its decimals, by the locale's separators."""
-    symbols = text.locales.parse_locale(locale).number_symbols.get("latn", {})
-    group, point = symbols.get("group", ","), symbols.get("decimal", ".")
-    digits = token.replace(group, "").replace("\u00a0", "").replace("\u202f", "")
-    whole, _, fraction = digits.partition(point)
-    if not whole.isdigit() or (fraction and not fraction.isdigit()):
-        return None, 0
-    return float(f"{whole}.{fraction or 0}"), len(fraction)
 
 
 # -- the sentences of a model ---------------------------------------------------------------
@@ -283,86 +184,6 @@ def _action_claims(model: ReportModel) -> Iterator[Claim]:
         yield Claim("messages action line", line)
 
 
-# -- names and dates ------------------------------------------------------------------------
-
-def _date_labels(day: date, locale: str) -> tuple[str, ...]:
-    return _labels_of(day, locale)
-
-
-@lru_cache(maxsize=2048)
-def _labels_of(day: date, locale: str) -> tuple[str, ...]:
-    """Every way the text authority writes ``day`` or the period it starts."""
-    return (text.day(day, locale), text.month(day, locale), text.short_month(day, locale),
-            text.month_axis(day, locale), text.quarter_axis(day, locale),
-            text.week_axis(day, locale), text.period_label("quarter", day, locale),
-            text.period_label("week", day, locale), f"{day.year}")
-
-
-def _names(model: ReportModel, dates: set[date]) -> list[str]:
-    """What the report writes as a name or a date: never read as a quantity."""
-    names: set[str] = {model.title, model.organisation, model.subtitle, model.owner,
-                       model.period.label, model.period.previous_label,
-                       model.period.date_range, model.period.key, model.generated_text}
-    dates.update({model.period.start, model.period.end, model.generated_at.date()})
-    for result in model.metrics.values():
-        names.add(result.label)
-        for rows in result.breakdowns.values():
-            names.update(part for row in rows for part in row.key)
-        for point in result.history:
-            names.update((point.label, point.period))
-            dates.add(point.start)
-        for change in (result.change, result.year_over_year):
-            if change is not None:
-                names.update((change.against, change.test or ""))
-        if result.interval is not None:
-            names.add(result.interval.method)  # "percentile bootstrap (999 resamples, ...)"
-    for section in model.sections:
-        names.add(section.title)
-        for table in section.tables:
-            names.update(c.label for c in table.columns)
-            names.update(str(row[0].text) for row in table.rows if row)
-        for figure in section.figures:
-            names.add(figure.title)
-            if figure.native is not None:
-                names.update(figure.native.categories)
-                names.update(s.name for s in figure.native.series)
-    for finding in (*model.findings, *(f for s in model.sections for f in s.findings)):
-        names.add(finding.tag)
-        _strings(finding.numbers, names)
-    for stat in model.stat_notes:
-        names.add(stat.label)
-    if model.actions is not None:
-        for item in model.actions.items:
-            names.update((item.action, item.owner, item.finding, item.kpi_label, item.id))
-    for day in dates:
-        names.update(_date_labels(day, model.locale))
-    # the text authority's floor for p-values: any p below it is written so
-    names.add(text.p_value(0.0, locale=model.locale))
-    return [n for n in names if n and any(c.isdigit() for c in n)]
-
-
-def _strings(value: object, out: set[str], depth: int = 0) -> None:
-    """The text values of a finding's numbers (a segment, an intervention, a term)."""
-    if depth > 4:
-        return
-    if isinstance(value, str):
-        out.add(value)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            _strings(item, out, depth + 1)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _strings(item, out, depth + 1)
-
-
-def _masker(names: list[str]) -> re.Pattern[str] | None:
-    """A pattern for every name, whole (``2026`` is not masked inside ``20261202``)."""
-    if not names:
-        return None
-    ordered = sorted(set(names), key=len, reverse=True)
-    return re.compile(r"(?<![\w.,])(?:" + "|".join(re.escape(n) for n in ordered) + r")(?![\w])")
-
-
 # -- the check ------------------------------------------------------------------------------
 
 def check_claims(model: ReportModel) -> list[ClaimProblem]:
@@ -370,28 +191,33 @@ def check_claims(model: ReportModel) -> list[ClaimProblem]:
     sum or difference that does not match the shown values it relates."""
     locale = model.locale
     dates: set[date] = set()
+    found: dict[int, list[float]] = {}
     pools: dict[int, Pool] = {}
+
+    def values(source: object) -> list[float]:
+        if id(source) not in found:  # each part of the model is read once
+            found[id(source)] = []
+            model_numbers(source, found[id(source)], dates)
+        return found[id(source)]
 
     def pool(source: object) -> Pool:
         if id(source) not in pools:
-            values: list[float] = []
-            _numbers(source, values, dates)
-            pools[id(source)] = Pool(values)
+            pools[id(source)] = Pool(values(source))
         return pools[id(source)]
 
-    everything: list[object] = [model.metrics, model.actions, *(
+    everything: list[object] = [*model.metrics.values(), model.actions, *(
         f.numbers for f in (*model.findings, *(f for s in model.sections for f in s.findings)))]
     for section in model.sections:
         everything += [table.rows for table in section.tables]
         everything += [figure.data for figure in section.figures]
-    whole = [pool(source) for source in everything]  # gathers every date too
-    names = _names(model, dates)
+    gathered = [v for source in everything for v in values(source)]  # and every date
+    names = model_names(model, dates)
     years = {str(day.year) for day in dates}
-    headline = Pool([*_structure(model), *_headline(model.metrics.values()),
-                     *_quoted(model.metrics.values(), locale),
-                     *(float(n) for n in names if _is_number(n) and n not in years)])
-    whole.append(headline)
-    masker = _masker([n for n in names if not _is_number(n) or n in years])
+    headline = Pool([*structure_counts(model), *headline_values(model.metrics.values()),
+                     *quoted_values(model.metrics.values(), locale),
+                     *(float(n) for n in names if is_number(n) and n not in years)])
+    whole = [Pool(gathered), headline]
+    masker = name_masker([n for n in names if not is_number(n) or n in years])
     problems: list[ClaimProblem] = []
     for claim in claims_of(model):
         masked = claim.sentence if masker is None else masker.sub("¤", claim.sentence)
@@ -439,52 +265,6 @@ def _parts(claim: Claim, masked: str, locale: str) -> Iterator[tuple[int, int, s
         yield match.start("d"), match.end("d"), match.group("d"), (
             None if disagrees is None else f"is one of parts that disagree with the change "
             f"they split, {written}: {disagrees}")
-
-
-def _quoted(results: Iterable[MetricResult], locale: str) -> Iterator[float]:
-    """The numbers of the metrics' own suppression notes ("n = 15 is below the minimum of
-    30"), which the methodology quotes: the minimum is a setting the model keeps only there."""
-    for r in results:
-        notes = [r.suppressed, *(p.suppressed for p in r.history),
-                 *(row.suppressed for rows in r.breakdowns.values() for row in rows)]
-        for note in notes:
-            for token in NUMBER.findall(note or ""):
-                number, _ = _parse(token, locale)
-                if number is not None:
-                    yield number
-
-
-def _is_number(name: str) -> bool:
-    return name.replace(".", "", 1).isdigit()
-
-
-def _headline(results: Iterable[MetricResult]) -> Iterator[float]:
-    """Each metric's figures a sentence about another may cite: value, n, target, change."""
-    for r in results:
-        for change in (r.change, r.year_over_year):
-            if change is not None:
-                yield from (v for v in (change.previous, change.delta, change.alpha)
-                            if v is not None)
-                yield float(change.previous_n)
-        yield from (v for v in (r.value, r.target) if v is not None)
-        yield float(r.n)
-        if r.interval is not None:
-            yield from (r.interval.low, r.interval.high, r.interval.level)
-
-
-def _structure(model: ReportModel) -> list[float]:
-    """Counts of what the model lists (findings, sections, actions, notes) and its settings
-    (confidence levels and significance levels are in the metrics' intervals and changes)."""
-    register = model.actions
-    counts = [len(model.findings), len(model.sections), len(model.metrics),
-              len(model.stat_notes), len(model.summary_kpis)]
-    if register is not None:
-        counts += [len(register.items), len(register.open), len(register.unowned),
-                   sum(1 for i in register.open if i.overdue)]
-    counts += [s.number for s in model.stat_notes]
-    for result in model.metrics.values():  # "2 segment(s) below the minimum n are not shown"
-        counts += [sum(1 for row in rows if row.suppressed) for rows in result.breakdowns.values()]
-    return [float(c) for c in counts]
 
 
 def enforce_claims(model: ReportModel) -> list[ClaimProblem]:
