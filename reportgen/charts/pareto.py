@@ -83,9 +83,7 @@ class ParetoChart:
             return finish(
                 fig, request, self.name,
                 alt_text=self._alt_text(request, params, shown, counts, cumulative, vital, total),
-                data={**self._data(params, shown, counts, cumulative, vital),
-                      "total": (total,), "cut": (params.cut,),
-                      "share_of_total": tuple(c / total for c in counts)},
+                data=self._data(params, shown, counts, cumulative, vital),
                 caption=self._caption(request, params, rows, vital, total),
                 native=NativeChart(
                     chart_type="column",

@@ -113,7 +113,7 @@ def relations(sentence: str, locale: str) -> Iterator[tuple[int, int, str, str |
             key = "d" if "d" in shown else "p"
             disagrees = None if _agrees(result, computed) else (
                 f"disagrees with {how.format(**match.groupdict())}, which is "
-                f"{_plain(computed)}")
+                f"{_plain(computed, locale)}")
             yield match.start(key), match.end(key), match.group(key), disagrees
 
 
@@ -123,9 +123,9 @@ def parts_problem(total: str, parts: list[str], locale: str) -> str | None:
     result = shown_number(total, locale)
     if _agrees(result, added):
         return None
-    return f"{' + '.join(parts)} = {_plain(added)}, not {total}"
+    return f"{' + '.join(parts)} = {_plain(added, locale)}, not {total}"
 
 
-def _plain(number: Decimal) -> str:
-    """An exact result for a message: at most four decimals, no trailing zeros."""
-    return f"{number.quantize(Decimal('0.0001')).normalize():f}"
+def _plain(number: Decimal, locale: str) -> str:
+    """An exact result for a message, as the text authority writes a plain number."""
+    return text.plain(float(number), locale)

@@ -254,3 +254,17 @@ def structure_counts(model: ReportModel) -> list[float]:
     return [float(c) for c in counts]
 
 
+
+
+def column_totals(data: Mapping[str, tuple[Any, ...]]) -> tuple[float, ...]:
+    """The total of each numeric column a chart drew, and each value's share of it: a
+    caption may say "1,303 cases" of the bars it drew, and "the largest (24%)"."""
+    out: list[float] = []
+    for column in data.values():
+        drawn = [float(v) for v in column if isinstance(v, int | float)
+                 and not isinstance(v, bool)]
+        total = sum(drawn)
+        if len(drawn) > 1 and total:
+            out.append(total)
+            out.extend(v / total for v in drawn)
+    return tuple(out)

@@ -37,6 +37,7 @@ from reportgen.report.claim_arithmetic import parts_problem, relations
 from reportgen.report.claim_values import (
     NUMBER,
     Pool,
+    column_totals,
     headline_values,
     is_number,
     model_names,
@@ -134,7 +135,8 @@ def claims_of(model: ReportModel) -> Iterator[Claim]:
             if table.note:
                 yield Claim(f"{where} table {table.id} note", table.note, (table,))
         for figure in section.figures:
-            drawn = (figure.data, figure.native.series if figure.native else ())
+            drawn = (figure.data, figure.native.series if figure.native else (),
+                     column_totals(figure.data))
             for field, sentence in (("caption", figure.caption), ("alt text", figure.alt_text),
                                     ("native caption", figure.native.caption
                                      if figure.native else "")):
@@ -193,9 +195,11 @@ def check_claims(model: ReportModel) -> list[ClaimProblem]:
     dates: set[date] = set()
     found: dict[int, list[float]] = {}
     pools: dict[int, Pool] = {}
+    held: list[object] = []  # what the caches are keyed on stays alive (ids are not reused)
 
     def values(source: object) -> list[float]:
         if id(source) not in found:  # each part of the model is read once
+            held.append(source)
             found[id(source)] = []
             model_numbers(source, found[id(source)], dates)
         return found[id(source)]

@@ -35,7 +35,7 @@ def write_tickets(path: Path, rng: random.Random, months: int, end: datetime) ->
     for month in range(months):
         for queue in rng.sample(QUEUES, rng.randint(2, len(QUEUES))):
             level = rng.uniform(0.55, 0.95)
-            for _ in range(rng.randint(5, 90)):
+            for _ in range(rng.randint(5, 60)):
                 ticket += 1
                 when = start + timedelta(days=31 * month + rng.uniform(0, 30), hours=12)
                 good = rng.random() < level
@@ -52,7 +52,7 @@ def random_definition(folder: Path, seed: int) -> Path:
     """A seeded random definition over its own generated tickets in ``folder``."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    write_tickets(folder / "tickets.csv", rng, months=rng.randint(3, 6),
+    write_tickets(folder / "tickets.csv", rng, months=rng.randint(3, 5),
                   end=datetime(2026, 10, 1, tzinfo=UTC))
     chosen = rng.sample(METRICS, rng.randint(2, len(METRICS)))
     metrics = []
