@@ -94,28 +94,35 @@ def _iso_date(value: str) -> date | None:
 
 
 class Pool:
-    """Sorted values, searched for one that the text authority writes as a token."""
+    """Sorted values, searched for one that the text authority writes as a token: as a
+    number (``text.decimal``) or, a fraction, as a percentage or points (``text.percent``,
+    which scales the value's decimal form, so 0.2875 reads 28.8 as a reader sees it)."""
 
     def __init__(self, values: Iterable[float]):
         found = np.abs(np.fromiter(values, dtype=float))
-        found = found[np.isfinite(found)]
-        self.values: list[float] = np.unique(
-            np.concatenate([found * scale for scale in _SCALES])).tolist()
+        self.values: list[float] = np.unique(found[np.isfinite(found)]).tolist()
 
     def holds(self, token: str, locale: str) -> bool:
         """Whether a value is written as ``token`` at the token's decimals."""
         number, decimals = parse_token(token, locale)
         if number is None:
             return False
-        half = 0.5 * 10.0 ** -decimals
-        start = bisect.bisect_left(self.values, number - half - 1e-9)
-        end = bisect.bisect_right(self.values, number + half + 1e-9, lo=start)
-        return any(_written(v, decimals, locale) == token for v in self.values[start:end])
+        half = 0.5 * 10.0 ** -decimals + 1e-9
+        for scale in _SCALES:
+            start = bisect.bisect_left(self.values, (number - half) / scale)
+            end = bisect.bisect_right(self.values, (number + half) / scale, lo=start)
+            if any(_written(v, scale, decimals, locale) == token
+                   for v in self.values[start:end]):
+                return True
+        return False
 
 
-@lru_cache(maxsize=4096)
-def _written(number: float, decimals: int, locale: str) -> str:
-    return text.decimal(number, decimals, locale)
+@lru_cache(maxsize=8192)
+def _written(number: float, scale: float, decimals: int, locale: str) -> str:
+    if scale == 1:
+        return text.decimal(number, decimals, locale)
+    found = NUMBER.search(text.percent(number, decimals, locale))
+    return found.group() if found else ""
 
 
 @lru_cache(maxsize=4096)
@@ -249,7 +256,17 @@ def structure_counts(model: ReportModel) -> list[float]:
         counts += [len(register.items), len(register.open), len(register.unowned),
                    sum(1 for i in register.open if i.overdue)]
     counts += [s.number for s in model.stat_notes]
-    for result in model.metrics.values():  # "2 segment(s) below the minimum n are not shown"
+    for result in model.metrics.values():
+        # "Apr 26 to Jun 26: no data, 3 months": runs of history periods without a value
+        run = 0
+        for point in (*result.history, None):
+            if point is not None and point.suppressed:
+                run += 1
+                continue
+            if run:
+                counts.append(run)
+            run = 0
+        # "2 segment(s) below the minimum n are not shown"
         counts += [sum(1 for row in rows if row.suppressed) for rows in result.breakdowns.values()]
     return [float(c) for c in counts]
 
