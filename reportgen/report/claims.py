@@ -17,8 +17,9 @@ checks that the shown result is the arithmetic of the shown values.
 
 ``check_claims`` returns the disagreements, each located (where in the report, the
 sentence, the number, what it was compared with); ``enforce_claims`` logs them, or raises
-:class:`ClaimError` when strict (settings ``REPORTGEN_STRICT_CLAIMS=1``, which the test
-suite sets).
+:class:`ClaimError` when strict (the environment variable ``REPORTGEN_STRICT_CLAIMS=1``,
+which the test suite sets).  The model's values and names are gathered by
+:mod:`reportgen.report.claim_values`.
 """
 
 from __future__ import annotations
