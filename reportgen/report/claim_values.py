@@ -176,6 +176,7 @@ def model_names(model: ReportModel, dates: set[date]) -> list[str]:
             names.update(str(row[0].text) for row in table.rows if row)
         for figure in section.figures:
             names.add(figure.title)
+            _strings(figure.data, names)  # the labels it drew ("W40 26", a segment)
             if figure.native is not None:
                 names.update(figure.native.categories)
                 names.update(s.name for s in figure.native.series)
