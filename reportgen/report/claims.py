@@ -156,7 +156,7 @@ def claims_of(model: ReportModel) -> Iterator[Claim]:
     for i, line in enumerate(model.provenance.data_quality):
         yield Claim(f"data-quality note {i + 1}", line)
     for i, line in enumerate(model.restatements):
-        yield Claim(f"restatement {i + 1}", line)
+        yield Claim(f"restatement {i + 1}", line, (model.restated_from, model.metrics))
     yield from _action_claims(model)
     if model.readout is not None:
         # a readout line repeats a finding (and its action): it is about what they are about
