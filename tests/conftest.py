@@ -37,6 +37,11 @@ def write_definition(tmp_path: Path):
     return write
 
 
+# Every report the suite builds has its sentences checked against its model
+# (reportgen.report.claims): a number that is not traceable fails the test that built it.
+os.environ["REPORTGEN_STRICT_CLAIMS"] = "1"
+
+
 @pytest.fixture(autouse=True)
 def _quiet_matplotlib_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("MPLCONFIGDIR", str(tmp_path_factory.getbasetemp() / "mpl"))
@@ -109,6 +114,31 @@ def demo_mqr(demo_mqr_pdf):
     with pdfplumber.open(path) as document:
         pages = [page.extract_text() or "" for page in document.pages]
     return model, pages
+
+
+@pytest.fixture(scope="session")
+def demo_fanout(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path):
+    """The example per-queue report (configs/mqr_by_queue.yaml) for September 2026, built
+    once per session from one data pass: (definition, FanOutBuild), charts not drawn."""
+    from datetime import UTC, datetime
+
+    from reportgen.data.result_cache import clear_cache
+    from reportgen.period import Period
+    from reportgen.plan import load_definition
+    from reportgen.run.build import build_fanout
+
+    root = tmp_path_factory.mktemp("fan")
+    (root / "out").mkdir()
+    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
+    (root / "configs").mkdir()
+    for name in ("mqr_by_queue.yaml", "queue_owners.csv"):
+        (root / "configs" / name).write_bytes((REPO / "configs" / name).read_bytes())
+    loaded = load_definition(root / "configs" / "mqr_by_queue.yaml")
+    spec = loaded.definition.period
+    clear_cache()
+    return loaded, build_fanout(loaded, Period.parse("2026-09", spec.grain, spec.timezone),
+                                now=datetime(2026, 10, 2, 7, 0, tzinfo=UTC),
+                                domains=["example.com"])
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -152,7 +152,8 @@ def projection_finding(ctx: InsightContext, metric: MetricResult,
                            numbers=dict(projection), severity_kind="small_sample")
     horizon = _horizon_label(projection, ctx)
     target = metric.target
-    numbers: dict[str, Any] = {**projection, "target": target}
+    numbers: dict[str, Any] = {**projection, "target": target,
+                               "elapsed_mean": elapsed_mean(projection)}
     if projection.get("closed"):
         sentence = (f"{metric.label} ended {horizon} at {value_text(projected, unit)} (the mean "
                     f"of its {plural(projection['periods'], grain)})")
@@ -202,6 +203,12 @@ def projection_finding(ctx: InsightContext, metric: MetricResult,
                        "unlikely": "target_breach"}[status])
 
 
+def elapsed_mean(projection: Mapping[str, Any]) -> float | None:
+    """The mean of the periods of the horizon so far (the projection's basis)."""
+    elapsed = [e["value"] for e in projection.get("elapsed", ()) if e.get("value") is not None]
+    return sum(elapsed) / len(elapsed) if elapsed else None
+
+
 def _basis(ctx: InsightContext, metric: MetricResult, projection: Mapping[str, Any]) -> str:
     grain = ctx.period.grain
     elapsed = [e for e in projection.get("elapsed", ()) if e.get("value") is not None]
@@ -210,7 +217,7 @@ def _basis(ctx: InsightContext, metric: MetricResult, projection: Mapping[str, A
     if len(elapsed) == 1:
         return (f"from {ctx.period.label}'s {value_text(elapsed[0]['value'], metric.unit)} "
                 f"and {recent}")
-    mean = sum(e["value"] for e in elapsed) / len(elapsed)
+    mean = elapsed_mean(projection)
     return (f"from the {plural(len(elapsed), grain)} so far (mean "
             f"{value_text(mean, metric.unit)}) and {recent}")
 

@@ -203,7 +203,7 @@ def _dispute_finding(ctx: InsightContext, metric: MetricResult, breakdown: str,
     if rate > rest:
         sentence += " Reviewers' ratings there are overturned unusually often."
     return ctx.finding("dispute_outlier", metric, f"{breakdown} = {name}", sentence,
-                       numbers={"rate": rate, "rest": rest, "n": row.denominator,
+                       numbers={"rate": rate, "rest": rest, "rest_n": rest_n, "n": row.denominator,
                                 "accepted": row.numerator, "p_adjusted": p_adjusted,
                                 "family_size": family, "significant": True,
                                 "test": "two-proportion z-test", "adjustment": "Holm"},

@@ -279,7 +279,8 @@ def _item(spec: ActionSpec, metrics: Mapping[str, MetricResult], period: Period,
                       action=spec.action, owner=spec.owner, due_text=text.day(spec.due),
                       status=spec.status, status_text=status_text, overdue=overdue,
                       kpi_label=label, target_text=target_text, movement_text=movement,
-                      tone=tone, on_target=reached, scope=spec.scope_text)  # type: ignore[arg-type]
+                      tone=tone, on_target=reached,  # type: ignore[arg-type]
+                      scope=spec.scope_text, due=spec.due, target=spec.target)
 
 
 def _answers(spec: ActionSpec, finding: Finding) -> bool:

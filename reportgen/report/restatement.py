@@ -11,7 +11,7 @@ announced.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +62,20 @@ def restatements(model: ReportModel, sent: SentNumbers | None) -> tuple[str, ...
     if len(changed) > LISTED:
         lead += f"; and {text.count(len(changed) - LISTED)} more"
     return (lead + ".", *_row_notes(model.provenance.row_counts, sent.row_counts))
+
+
+def with_restatements(model: ReportModel, sent: SentNumbers | None) -> ReportModel:
+    """``model`` with its restatement notes and the numbers they compare with (unchanged
+    when nothing reads differently)."""
+    notes = restatements(model, sent)
+    if not notes or sent is None:
+        return model
+    rows = model.provenance.row_counts
+    return replace(model, restatements=notes, restated_from={
+        "sent_at": sent.sent_at,
+        "values": {k: v.get("value") for k, v in sent.metrics.items()},
+        "row_counts": dict(sent.row_counts),
+        "row_changes": {k: abs(rows[k] - v) for k, v in sent.row_counts.items() if k in rows}})
 
 
 def _row_notes(now: Mapping[str, int], before: Mapping[str, int]) -> Sequence[str]:

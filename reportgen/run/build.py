@@ -25,6 +25,7 @@ from reportgen.period import Period
 from reportgen.plan import ReportPlan, resolve
 from reportgen.report.actions import ActionSpec, load_actions
 from reportgen.report.assemble import assemble_model
+from reportgen.report.claims import enforce_claims
 from reportgen.report.editorial import with_figures
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.report_model import Artifact, ReportModel
@@ -67,6 +68,8 @@ class BuildResult:
         with text.locale_scope(pending.plan.definition.locale), stage("charts"):
             figures = build_charts(pending.plan, pending.metrics, pending.period, before)
         model = with_figures(self.model, pending.plan, pending.metrics, figures)
+        with stage("claims"):  # the finished model: every number traced to its values
+            enforce_claims(model)
         return replace(self, model=model, charts=None)
 
 

@@ -30,7 +30,8 @@ from reportgen.ledger.records import RunRecord, Trigger
 from reportgen.ledger.store import Ledger, RunLock
 from reportgen.period import Period
 from reportgen.render.files import remove_stale_parts, run_folder
-from reportgen.report.restatement import restatements
+from reportgen.report.claims import enforce_claims
+from reportgen.report.restatement import with_restatements
 from reportgen.settings import SmtpSettings
 
 if TYPE_CHECKING:
@@ -109,9 +110,11 @@ def _run_locked(loaded: LoadedDefinition, period: Period, run_id: int, *, ledger
     except Exception as exc:  # recorded, not raised: the ledger is the report of record
         record_failure(ledger, run_id, exc, "build")
         return
-    notes = restatements(result.model, sent_numbers(ledger, loaded.definition.id, period.key))
-    if notes:  # a number already sent reads differently now: the report says so
-        result = replace(result, model=replace(result.model, restatements=notes))
+    # a number already sent reads differently now: the report says so
+    result = replace(result, model=with_restatements(
+        result.model, sent_numbers(ledger, loaded.definition.id, period.key)))
+    if result.model.restatements:  # the model was checked when built; its new sentences now
+        enforce_claims(result.model)
     folder = run_folder(out_dir, loaded.definition.id, period.key, run_id)
     publish_run(loaded, period, result, run_id, lambda: render(loaded, result, folder),
              ledger=ledger, send=send, smtp=smtp, sleep=sleep, environ=environ,
@@ -160,11 +163,8 @@ def run_fanout(loaded: LoadedDefinition, period: Period, *, trigger: Trigger, le
 
                 def submit(built_loaded: LoadedDefinition, result: Any) -> None:
                     report_id = built_loaded.definition.id
-                    notes = restatements(result.model,
-                                         sent_numbers(ledger, report_id, period.key))
-                    if notes:
-                        result = replace(result, model=replace(result.model,
-                                                               restatements=notes))
+                    result = replace(result, model=with_restatements(
+                        result.model, sent_numbers(ledger, report_id, period.key)))
                     restated[report_id] = result
                     pool.submit(built_loaded, result)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import math
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
 from babel import Locale
@@ -180,23 +181,33 @@ def change(delta: float | None, unit: Unit | str, previous: float | None = None,
     return text
 
 
+def _displayed(number: float, factor: float, places: int) -> float:
+    """``number`` × ``factor`` rounded as Babel writes it: the float's shortest decimal
+    (``repr``), rounded half to even.  Python's ``round`` works on the binary value instead
+    (``round(14.35, 1)`` is 14.3 while the text reads 14.4), so arithmetic a reader checks
+    is done on this."""
+    exact = Decimal(repr(float(number))) * Decimal(repr(float(factor)))
+    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+
+
 def _shown(delta: float, unit: Unit | str) -> float:
     """The delta as it will be displayed, so a change that rounds to zero reads ``±0.0``."""
-    return round(delta * scale(unit), DECIMALS.get(unit, 1))
+    return _displayed(delta, scale(unit), DECIMALS.get(unit, 1))
 
 
 def shown(number: float, unit: Unit | str) -> float:
     """``number`` as a reader sees it, in the unit's own scale: ``0.5812`` (percent) ->
     ``0.581``, ``86.44`` (score) -> ``86.4``.  Arithmetic a reader can check is done on these."""
     factor = scale(unit)
-    return round(number * factor, DECIMALS.get(unit, 1)) / factor
+    return _displayed(number, factor, DECIMALS.get(unit, 1)) / factor
 
 
 def shown_difference(after: float, before: float, unit: Unit | str) -> float:
     """The difference of two displayed values, as the reader computes it from them:
     58.1% against 55.1% is 3.0 points even when the unrounded values differ by 3.06."""
     factor, places = scale(unit), DECIMALS.get(unit, 1)
-    return round(round(after * factor, places) - round(before * factor, places), places) / factor
+    return round(_displayed(after, factor, places) - _displayed(before, factor, places),
+                 places) / factor
 
 
 def shown_parts(total: float, parts: list[float], unit: Unit | str) -> list[float]:
@@ -207,8 +218,8 @@ def shown_parts(total: float, parts: list[float], unit: Unit | str) -> list[floa
     factor, places = scale(unit), DECIMALS.get(unit, 1)
     step = 10.0 ** -places
     exact = [p * factor / step for p in parts]
-    steps = [round(x) for x in exact]
-    left = round(round(total * factor, places) / step) - sum(steps)
+    steps = [round(_displayed(p, factor, places) / step) for p in parts]
+    left = round(_displayed(total, factor, places) / step) - sum(steps)
     sign = 1 if left > 0 else -1
     order = sorted(range(len(parts)), key=lambda i: -sign * (exact[i] - steps[i]))
     for i in order[:abs(left)]:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 from support.parity import differences, plain
-from support.paths import REPO
 
 from reportgen.period import Period
 
@@ -42,20 +41,8 @@ def _metrics_of(loaded, period):
 
 
 @pytest.fixture(scope="module")
-def fanned(tmp_path_factory, demo_dir):
-    from reportgen.data.result_cache import clear_cache
-    from reportgen.plan import load_definition
-    from reportgen.run.build import build_fanout
-
-    root = tmp_path_factory.mktemp("fan")
-    (root / "out").mkdir()
-    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
-    (root / "configs").mkdir()
-    for name in ("mqr_by_queue.yaml", "queue_owners.csv"):
-        (root / "configs" / name).write_bytes((REPO / "configs" / name).read_bytes())
-    loaded = load_definition(root / "configs" / "mqr_by_queue.yaml")
-    clear_cache()
-    return loaded, build_fanout(loaded, _period(loaded), now=NOW, domains=["example.com"])
+def fanned(demo_fanout):
+    return demo_fanout
 
 
 def test_every_queue_gets_a_report_with_its_lead_as_recipient(fanned):

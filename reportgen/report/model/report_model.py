@@ -44,6 +44,9 @@ class ActionItem:
     on_target: bool | None = None
     #: the segment the action is about, as findings state it (``queue = Onboarding``)
     scope: str = ""
+    #: the due date ``due_text`` writes, and the KPI value ``target_text`` writes
+    due: date | None = None
+    target: float | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,9 @@ class ReportModel:
     #: Numbers of this period already sent that this report states differently, in words
     #: ("Restated: September 2026 CSAT was 78.2% (sent 2 Oct 2026), now 83.0%. ...").
     restatements: tuple[str, ...] = ()
+    #: What the restatements compare with: the values sent before (per metric id), when,
+    #: and each source's rows then and the rows it gained or lost since.
+    restated_from: Mapping[str, object] = field(default_factory=dict)
 
     def kpi_texts(self) -> list[str]:
         """Every value string shown for a KPI (what a reader must find in any output)."""
