@@ -187,6 +187,10 @@ def _displayed(number: float, factor: float, places: int) -> float:
     (``round(14.35, 1)`` is 14.3 while the text reads 14.4), so arithmetic a reader checks
     is done on this."""
     exact = Decimal(repr(float(number))) * Decimal(repr(float(factor)))
+    if not exact.is_finite() or exact.adjusted() > 15:
+        # beyond a double's 15-16 digits there are no decimals left to round (and quantize
+        # would overflow the context's precision)
+        return round(float(exact), places)
     return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import math
 import pytest
 from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
@@ -212,3 +213,13 @@ def test_a_duration_in_seconds_keeps_a_decimal_only_while_it_would_round_to_noth
     assert seconds(12.6) == "13 s" and seconds(1234.0) == "1,234 s"
     assert seconds(0.44, "de") == "0,4 s"
     assert seconds(None) == text.MISSING
+
+
+def test_shown_values_survive_huge_and_non_finite_numbers() -> None:
+    from reportgen.text.number import shown, shown_difference
+
+    assert shown(1e308, "count") == 1e308 and shown(-1e300, "percent") == -1e300
+    assert shown(float("inf"), "score") == float("inf")
+    assert math.isnan(shown(float("nan"), "score"))
+    assert shown_difference(1e300, 1e300, "count") == 0
+    assert shown(14.35, "minutes") == 14.4  # as the text prints it, not round()'s 14.3
