@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from reportgen import secrets
 from reportgen.executors.broker import BrokerUnavailable, enqueue_run
+from reportgen.text.dates import timestamp
 
 if TYPE_CHECKING:
     from reportgen.ledger.outbox import EnqueuedRun
@@ -76,7 +77,7 @@ def attempt(settings: Settings, ledger: Ledger, row: EnqueuedRun) -> Published:
         ledger.outbox.deferred(row.id, exc.problem, retry_at)
         logger.warning("%s: %s; the run is kept queued in the run ledger (#%d) and published "
                        "again from %s", row.report_id, secrets.redact(exc.problem), row.id,
-                       f"{retry_at:%Y-%m-%d %H:%M:%S} UTC")
+                       timestamp(retry_at))
         return Published(row.id, None, retry_at)
     ledger.outbox.published(row.id, task)
     if row.attempts:

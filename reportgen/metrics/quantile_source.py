@@ -47,8 +47,15 @@ ORDER = "#order"
 
 
 def measure_of(metric: ResolvedMetric) -> QuantileMeasure | None:
-    """The metric's quantile measure, when its quantile can be computed in SQL."""
+    """The metric's quantile measure, when its quantile can be computed in SQL.
+
+    Not for a metric with a target and a breakdown: each segment's status is judged on its
+    interval at the family's Bonferroni level, known only once the segments are counted,
+    and the order statistics are read at the metric's own level; such a metric reads rows.
+    """
     if metric.aggregation is not None or metric.calc.scope != "period":
+        return None
+    if metric.spec.target is not None and metric.breakdowns:
         return None
     return metric.calc.quantile(metric.params)
 

@@ -26,7 +26,7 @@ from reportgen.report.editorial import (
     value_labels,
     with_figures,
 )
-from reportgen.report.method_notes import data_warnings, method_note
+from reportgen.report.method_notes import check_values, data_warnings, method_note
 from reportgen.report.model.metric_results import (
     MetricResult,
 )
@@ -134,6 +134,8 @@ def _assemble(plan: AnyReportPlan, period: Period, *, now: datetime,
                               row_counts=dict(row_counts), code_version=code_version,
                               period=period.key, generated_at=now,
                               row_count_texts={n: text.count(c) for n, c in row_counts.items()},
+                              quality_counts={f"{q.source}:{reason}": n for q in quality
+                                              for reason, n in q.as_record(period.key).items()},
                               data_quality=tuple([*(note for q in quality
                                                     for note in q.notes(period.key)),
                                                   *metric_notes(metrics),
@@ -144,6 +146,7 @@ def _assemble(plan: AnyReportPlan, period: Period, *, now: datetime,
                                                   *text.truncate.shortened_notes(metrics)])),
         theme=theme, subtitle=definition.description,
         owner=definition.owner or "", warnings=data_warnings(metrics, gates, period),
+        check_values=check_values(gates),
         metrics=dict(metrics), locale=definition.locale, generated_text=text.timestamp(now, period.timezone),
         stat_notes=tuple(editor.notes), actions=register,
         # with nothing to report, the summary still says the headline held steady

@@ -26,7 +26,7 @@ from reportgen.report.model.report_model import ReportModel
 #: A number as the text authority writes it in any locale: digits, with group and decimal
 #: separators between digits; a number glued to letters (``AU07``, ``W36``, ``AC1``) is an
 #: identifier, not a quantity.
-NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,\u00a0\u202f']\d+)*(?![\w])")
+NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,\u00a0\u202f']\d+)*(?:E[+-]?\d+)?(?![\w])")
 #: Values of a model: a value, and for a fraction the same as a percentage / points.
 _SCALES = (1.0, 100.0)
 
@@ -104,9 +104,18 @@ class Pool:
 
     def holds(self, token: str, locale: str) -> bool:
         """Whether a value is written as ``token`` at the token's decimals."""
-        number, decimals = parse_token(token, locale)
+        mantissa, _, exponent = token.partition("E")
+        number, decimals = parse_token(mantissa, locale)
         if number is None:
             return False
+        if exponent:  # scientific notation (Babel's, for numbers beyond a double's digits)
+            power = int(exponent)
+            half = 0.5 * 10.0 ** (power - decimals) * (1 + 1e-9)
+            value = number * 10.0 ** power
+            return any(abs(v * scale - value) <= half for scale in _SCALES
+                       for v in self.values[bisect.bisect_left(self.values, (value - half) / scale):
+                                            bisect.bisect_right(self.values,
+                                                                (value + half) / scale)])
         half = 0.5 * 10.0 ** -decimals + 1e-9
         for scale in _SCALES:
             start = bisect.bisect_left(self.values, (number - half) / scale)

@@ -210,7 +210,8 @@ def check_claims(model: ReportModel) -> list[ClaimProblem]:
             pools[id(source)] = Pool(values(source))
         return pools[id(source)]
 
-    everything: list[object] = [*model.metrics.values(), model.actions, *(
+    everything: list[object] = [*model.metrics.values(), model.actions,
+                                model.provenance.quality_counts, model.check_values, *(
         f.numbers for f in (*model.findings, *(f for s in model.sections for f in s.findings)))]
     for section in model.sections:
         everything += [table.rows for table in section.tables]

@@ -73,6 +73,19 @@ def _history_suppressions(result: MetricResult, grain: str | None) -> list[str]:
     return lines
 
 
+def check_values(gates: Sequence[GateResult]) -> tuple[float, ...]:
+    """The numbers the failed data checks state: what each found and what it expected."""
+    values: list[float] = []
+    for g in gates:
+        if g.passed:
+            continue
+        if g.observed is not None:
+            values.append(float(g.observed))
+        values += [float(v) for v in g.gate.model_dump().values()
+                   if isinstance(v, int | float) and not isinstance(v, bool)]
+    return tuple(values)
+
+
 def data_warnings(metrics: Mapping[str, MetricResult], gates: Sequence[GateResult],
               period: Period) -> tuple[str, ...]:
     """The report's warnings: each failed data check, and each metric left without a value."""

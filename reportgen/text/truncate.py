@@ -86,6 +86,8 @@ def footnoted(rows: Iterable[Sequence[str]], limit: int = LABEL_CHARS,
 
 #: where each result keeps the footnotes of the segment names it shortened (mark -> note)
 SHORTENED = "shortened_names"
+#: the whole length of each shortened name, which its footnote states
+SHORTENED_LENGTHS = "shortened_name_lengths"
 
 
 def shorten_segments(results: Mapping[str, MetricResult]) -> dict[str, MetricResult]:
@@ -119,8 +121,10 @@ def shorten_segments(results: Mapping[str, MetricResult]) -> dict[str, MetricRes
                 full in row.key for rows in result.breakdowns.values() for row in rows)}
         notes = {superscript(mark): footnote(mark, full)
                  for full, mark in sorted(mine.items(), key=lambda item: item[1])}
+        lengths = {superscript(mark): len(" ".join(full.split())) for full, mark in mine.items()}
         out[metric_id] = replace(result, breakdowns=breakdowns,
-                                 details={**result.details, SHORTENED: notes})
+                                 details={**result.details, SHORTENED: notes,
+                                          SHORTENED_LENGTHS: lengths})
     return out
 
 

@@ -115,7 +115,10 @@ def test_celery_placement_puts_the_request_on_the_broker(demo_dir, tmp_path):
         assert message["headers"]["task"] == "reportgen.run"
         assert message["properties"]["body_encoding"] == "base64"
         args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
-        assert (args, kwargs) == ([str(definition), "settings.yaml", "2026-09", "manual"], {})
+        # how the run is made travels with it: a request asked for by hand is not sent
+        assert (args, kwargs) == ([str(definition), "settings.yaml", "2026-09", "manual"],
+                                  {"options": {"send": False, "segment": None,
+                                               "requested_by": None}})
     finally:
         redis.stop()
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-import math
 import pytest
 from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format

@@ -24,6 +24,7 @@ TEMPLATE_FOLDERS = (PACKAGE / "web" / "templates", ROOT / "report_templates")
 ALLOWED: dict[tuple[str, str], str] = {
     ("reportgen/data/column_values.py", "<module>"): "a regular expression's character class",
     ("reportgen/render/pdf.py", "_listed"): "a Unicode code point, written U+XXXX as Unicode does",
+    ("reportgen/render/pdf_chromium.py", "_dated"): "a PDF date string in the file's metadata",
     ("reportgen/cli/report_commands.py", "cmd_history"): "the run history table printed for operators",
     ("reportgen/cli/service_commands.py", "cmd_schedule"): "the schedule table printed for operators",
     ("reportgen/data/canonical.py", "_bounds"): "a timestamp literal for SQL text columns",

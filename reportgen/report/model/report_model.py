@@ -117,6 +117,8 @@ class Provenance:
     row_count_texts: Mapping[str, str] = field(default_factory=dict)
     #: What reading the data dropped or read as empty, one sentence per source and reason.
     data_quality: tuple[str, ...] = ()
+    #: The counts those notes state, per source and reason (``tickets:identical`` -> 1351).
+    quality_counts: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def quality_lines(self) -> tuple[str, ...]:
@@ -163,6 +165,8 @@ class ReportModel:
     subtitle: str = ""
     owner: str = ""
     warnings: tuple[str, ...] = ()
+    #: what the failed data checks the warnings name found and expected (their numbers)
+    check_values: tuple[float, ...] = ()
     metrics: Mapping[str, MetricResult] = field(default_factory=dict)
     #: The locale every string in the model was written in, and the generation time as text.
     locale: str = "en"
