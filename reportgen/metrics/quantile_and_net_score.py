@@ -26,6 +26,11 @@ else:
     significance = lazy("reportgen.stats.significance")
 
 
+def mood_test_name(q: float) -> str:
+    """The change test's name for quantile ``q``: Mood's median test, or its generalisation."""
+    return "Mood's median test" if q == 0.5 else f"Mood's quantile test (q = {plain(q)})"
+
+
 @dataclass(frozen=True)
 class Quantile(PerItemSample):
     """A quantile of per-item values (median first response time, P90 resolution time).
@@ -44,8 +49,7 @@ class Quantile(PerItemSample):
     interval_name: str | None = "order statistics (binomial)"
 
     def __post_init__(self) -> None:
-        if self.q != 0.5:
-            object.__setattr__(self, "test_name", f"Mood's quantile test (q = {plain(self.q)})")
+        object.__setattr__(self, "test_name", mood_test_name(self.q))
 
     @property
     def value(self) -> float | None:
@@ -90,8 +94,7 @@ class QuantileSummary(NoRatio):
     interval_name: str | None = "order statistics (binomial)"
 
     def __post_init__(self) -> None:
-        if self.q != 0.5:
-            object.__setattr__(self, "test_name", f"Mood's quantile test (q = {plain(self.q)})")
+        object.__setattr__(self, "test_name", mood_test_name(self.q))
 
     @property
     def n(self) -> int:
