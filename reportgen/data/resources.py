@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.errors import ResourceError
-from reportgen.settings import Settings, size_bytes
+from reportgen.settings import size_bytes
 
 GIB = 1 << 30
 #: the least memory a DuckDB database gets by default
@@ -84,19 +84,6 @@ _policy: DuckDbPolicy | None = None
 
 def _quoted(text: str) -> str:
     return text.replace("'", "''")
-
-
-def configure_from(settings: Settings, out_dir: Path | None = None) -> None:
-    """Give every DuckDB database opened from now on the settings' limits, and CSV sources
-    the settings' Parquet cache (by default in ``out_dir``, the run's reports folder)."""
-    from reportgen.data import csv_cache
-
-    csv_cache.configure(settings.resolved_csv_cache(out_dir),
-                        size_bytes(settings.csv_cache.max_size))
-    folder = settings.duckdb.temp_directory
-    if folder is not None and not folder.is_absolute():
-        folder = settings.base_dir / folder
-    configure(settings.duckdb.memory_limit, folder)
 
 
 def configure(memory_limit: str | None = None, temp_directory: Path | None = None) -> None:

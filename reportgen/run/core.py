@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen import text
-from reportgen.data.resources import configure_from
+from reportgen.data.configure import configure_from
 from reportgen.errors import GateFailure
 from reportgen.ledger.records import RunRecord, Trigger
 from reportgen.ledger.retention import REUSE_FOLDER, prune_after_run
