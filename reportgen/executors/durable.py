@@ -42,7 +42,6 @@ class Published:
 
     enqueued_id: int
     task_id: str | None
-    next_attempt_at: datetime | None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -52,19 +51,17 @@ def backoff(attempts: int) -> timedelta:
 
 def publish(settings: Settings, settings_path: str | None, definition_path: str,
             period: str | None, trigger: str | None, report_id: str, *,
-            options: dict[str, Any] | None = None, ledger: Ledger | None = None) -> Published:
+            options: dict[str, Any] | None = None) -> Published:
     """Record the run in the ledger, then put it on the broker (or keep it for later)."""
     from reportgen.ledger.store import Ledger
 
-    own = ledger is None
-    ledger = ledger or Ledger(settings.resolved_ledger_url())
+    ledger = Ledger(settings.resolved_ledger_url())
     try:
         row = ledger.outbox.add(report_id, definition_path, settings_path, period, trigger,
                                 options)
         return attempt(settings, ledger, row)
     finally:
-        if own:
-            ledger.close()
+        ledger.close()
 
 
 def attempt(settings: Settings, ledger: Ledger, row: EnqueuedRun) -> Published:
@@ -78,12 +75,12 @@ def attempt(settings: Settings, ledger: Ledger, row: EnqueuedRun) -> Published:
         logger.warning("%s: %s; the run is kept queued in the run ledger (#%d) and published "
                        "again from %s", row.report_id, secrets.redact(exc.problem), row.id,
                        timestamp(retry_at))
-        return Published(row.id, None, retry_at)
+        return Published(row.id, None)
     ledger.outbox.published(row.id, task)
     if row.attempts:
         logger.info("%s: published as task %s after %d failed attempt(s)", row.report_id, task,
                     row.attempts)
-    return Published(row.id, task, None)
+    return Published(row.id, task)
 
 
 def republish_due(settings_path: str | None = None, *,

@@ -207,12 +207,15 @@ def equivalence_p(value: float, se: float, band: float, df: float | None) -> flo
 # --- the tables ---------------------------------------------------------------------------------
 
 
-def validity(table: pd.DataFrame, params: RubricParams) -> dict[str, Any]:
+def validity(table: pd.DataFrame, params: RubricParams, *,
+             with_items: bool = True) -> dict[str, Any]:
     """The score's effect on every outcome, each item's, Holm across items per outcome, and
-    the items that predict nothing on any outcome (candidates to retire)."""
+    the items that predict nothing on any outcome (candidates to retire); ``with_items``
+    False: the score's effects only (the items are judged over another window)."""
     score = [effect(table["score"], table[o.column], table["agent"], o, params)
              for o in params.outcomes]
-    names = sorted(c.removeprefix("item:") for c in table.columns if c.startswith("item:"))
+    names = sorted(c.removeprefix("item:") for c in table.columns
+                   if c.startswith("item:")) if with_items else []
     items: list[dict[str, Any]] = [
         {"item": name, "effects": [effect(table[f"item:{name}"], table[o.column], table["agent"],
                                           o, params) for o in params.outcomes]}
@@ -283,8 +286,8 @@ class RubricValidity(ScorecardCalculator):
     def details(self, frame: pd.DataFrame, params: CalculatorParams,
                 history: HistoryFrames) -> Mapping[str, Any]:
         assert isinstance(params, RubricParams)
-        out = validity(review_table(frame, params), params)
         pooled = _window(history, params.item_window)
+        out = validity(review_table(frame, params), params, with_items=pooled is None)
         if pooled is not None:
             periods, rows = pooled
             judged = validity(review_table(rows, params), params)
