@@ -77,6 +77,23 @@ class Canonical:
 def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
           window: Window, periods: Sequence[Period]) -> Canonical:
     """The canonical rows of ``raw`` for ``needed`` columns (raises on missing columns)."""
+    ours, derived = columns_read(name, spec, raw, needed)
+    settle_time_mode(raw, spec)
+    columns, kinds, controls = typed_columns(spec, raw, ours)
+    time = _time(raw, spec)
+    bounds = _bounds(raw, spec, window, periods)
+    in_window = sa.and_(time >= sa.literal(bounds[0]), time < sa.literal(bounds[-1]))
+    raw_names = {col: spec.rename.get(col, col) for col in ours}
+    return assemble(name, spec, raw, periods, columns, kinds, derived, time, bounds, in_window,
+                    _non_finite(spec, raw, ours) | controls, _written_time(raw, spec),
+                    _unparsed_text_time(raw, time, in_window),
+                    [raw.table.c[raw_names[c]] for c in ours])
+
+
+def columns_read(name: str, spec: SourceSpec, raw: RawRelation,
+                 needed: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The source's columns the definition reads (the time column first), and its derived
+    columns in use; raises on a column (or a ``pii`` entry) the data does not have."""
     derived = [c for c in dict.fromkeys([*spec.columns, *needed]) if c in spec.derive]
     ours = [c for c in dict.fromkeys([spec.time_column, *spec.columns, *spec.dedupe_on, *needed])
             if c not in spec.derive]
@@ -98,23 +115,32 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
         raise SourceError(name, f"pii: {', '.join(repr(c) for c in unmatched)} matches no column "
                           f"of the data (by its header or its renamed name; columns: "
                           f"{', '.join(raw.available)})", raw.label)
-    dialect = raw.dialect
-    if spec.date_format and dialect != "duckdb":
+    if spec.date_format and raw.dialect != "duckdb":
         raise SourceError(name, "date_format applies to file and DuckDB sources; a database "
                                 "source's times are read with the database's own types", raw.label)
-    settle_time_mode(raw, spec)
+    return ours, derived
+
+
+def typed_columns(spec: SourceSpec, raw: RawRelation, ours: Sequence[str], *,
+                  clean_text: bool = True) -> tuple[dict[str, ColumnElement[Any]], dict[str, str],
+                                                    dict[tuple[str, str], ColumnElement[Any]]]:
+    """Every read column but the time as the definition types it (mapped, typed), its kind,
+    and per text column the condition "control characters were removed"; ``clean_text``
+    false leaves the control characters in (for whoever removes them later)."""
+    dialect = raw.dialect
     columns: dict[str, ColumnElement[Any]] = {}
     kinds: dict[str, str] = {}
     controls: dict[tuple[str, str], ColumnElement[Any]] = {}
     for col in ours:
-        value: ColumnElement[Any] = raw.table.c[raw_names[col]]
+        raw_name = spec.rename.get(col, col)
+        value: ColumnElement[Any] = raw.table.c[raw_name]
         if col in spec.values:
             value = mapped(value, spec.values[col])
         kind = spec.columns.get(col)
         if col == spec.time_column:
             continue
         if kind is None:
-            native = raw.native.get(raw_names[col], "unknown")
+            native = raw.native.get(raw_name, "unknown")
             if col in spec.values:
                 native = "unknown"
             kinds[col] = {"number": "float", "text": "str", "bool": "bool"}.get(native, "unknown")
@@ -122,16 +148,25 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
             kinds[col] = kind
             if kind in ("int", "float"):
                 value = without_placeholder(value, raw)
-            value = typed_value(value, kind, dialect, raw, raw_names[col] if col not in spec.values else None)
-        if kinds[col] in ("str", "category"):
+            value = typed_value(value, kind, dialect, raw, raw_name if col not in spec.values else None)
+        if kinds[col] in ("str", "category") and clean_text:
             shown = printable(value, dialect)
             controls[(CONTROL, col)] = value != shown
             value = shown
         columns[col] = value
-    time = _time(raw, spec)
-    bounds = _bounds(raw, spec, window, periods)
-    start, end = bounds[0], bounds[-1]
-    in_window = sa.and_(time >= sa.literal(start), time < sa.literal(end))
+    return columns, kinds, controls
+
+
+def assemble(name: str, spec: SourceSpec, raw: RawRelation, periods: Sequence[Period],
+             columns: Mapping[str, ColumnElement[Any]], kinds: dict[str, str],
+             derived: Sequence[str], time: ColumnElement[Any], bounds: Sequence[Any],
+             in_window: ColumnElement[Any],
+             non_finite: Mapping[tuple[str, str], ColumnElement[Any]],
+             written: ColumnElement[Any] | None, unparsed: ColumnElement[Any] | None,
+             read: Sequence[ColumnElement[Any]]) -> Canonical:
+    """The canonical rows from typed ``columns`` and the ``time`` (in the window when
+    ``in_window``): the period by ``bounds``, later copies of a key dropped, derived columns,
+    and the statement counting what reading left out (see ``quality.counting_statement``)."""
     period = sa.case((in_window, _period_search(time, bounds, 0, len(periods))),
                      else_=sa.null())
     selected = [value.label(col) for col, value in columns.items()]
@@ -146,12 +181,9 @@ def build(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
     else:
         rows = sa.select(*selected).select_from(raw.table).where(in_window).subquery("rows")
     if derived:
-        rows = _with_derived(name, spec, rows, derived, dialect, kinds, raw.label, "rows")
-    non_finite = _non_finite(spec, raw, ours) | controls
+        rows = _with_derived(name, spec, rows, derived, raw.dialect, kinds, raw.label, "rows")
     quality = counting_statement(spec, raw, time, period, in_window, keys, non_finite,
-                                 _written_time(raw, spec),
-                                 _unparsed_text_time(raw, time, in_window),
-                                 [raw.table.c[raw_names[c]] for c in ours])
+                                 written, unparsed, read)
     return Canonical(name, raw, rows, kinds, tuple(periods), in_window, quality,
                      tuple(non_finite))
 

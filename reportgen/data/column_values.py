@@ -90,6 +90,8 @@ def typed_value(value: ColumnElement[Any], kind: str, dialect: str, raw: RawRela
     if kind in ("str", "category"):
         return value if native == "text" else text(value)
     if kind in ("int", "float"):
+        if dialect == "sqlite":  # SQLite reads blank text as 0: it is no value
+            value = sa.case((sa.func.trim(text(value)) == "", sa.null()), else_=value)
         if native == "number" and (dialect != "duckdb" or kind == "int"):
             # a typed integer column holds no inf or NaN (and a BIGINT keeps every digit)
             return sa.cast(value, sa.Double) if kind == "float" else value

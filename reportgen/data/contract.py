@@ -11,6 +11,7 @@ the times cannot be read (the wrong column or format) stop the run with a locate
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from reportgen.data.canonical import Canonical, Window, _bounds, _time
 from reportgen.data.column_values import mapped, text, typed_value, without_placeholder
+from reportgen.data.connectors import RawRelation
 from reportgen.definition.content_specs import SourceSpec
 from reportgen.definition.pii import personal_columns
 from reportgen.errors import SourceError
@@ -121,15 +123,11 @@ def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> No
                           f"{why}", raw.label)
 
 
-def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
-    """SQLite stores any value in any column: find text the contract's numbers cannot read
-    (among the window's rows, like every other column check).  One scan counts every
-    column's unreadable values and its first row; only a column that has some is read again
-    for its example."""
-    raw = canonical.raw
-    is_table = isinstance(raw.table, sa.TableClause)
-    row = sa.literal_column("rowid") if is_table else sa.literal(None)
-    checks: list[tuple[str, str, ColumnElement[Any], ColumnElement[Any]]] = []
+def sqlite_checks(spec: SourceSpec, raw: RawRelation) -> list[SqliteCheck]:
+    """SQLite stores any value in any column: per declared number column, the condition
+    "this value is text the contract's number cannot read, or a fraction in a whole-number
+    column"."""
+    checks: list[SqliteCheck] = []
     for col, kind in spec.columns.items():
         if kind not in ("int", "float") or col == spec.time_column or col in spec.values \
                 or col in spec.derive:
@@ -138,23 +136,54 @@ def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
         readable = sa.func.reportgen_number(source, 1 if kind == "int" else 0)
         bad = sa.and_(sa.func.typeof(source) == "text", sa.func.trim(source) != "",
                       readable.is_(None))
-        checks.append((col, kind, source, bad))
+        if kind == "int":
+            bad = sa.or_(bad, sa.and_(sa.func.typeof(source) == "real",
+                                      source != sa.cast(source, sa.Integer)))
+        checks.append(SqliteCheck(col, kind, source, bad))
+    return checks
+
+
+@dataclass(frozen=True)
+class SqliteCheck:
+    column: str
+    kind: str
+    source: ColumnElement[Any]
+    bad: ColumnElement[Any]
+
+
+def unreadable(name: str, spec: SourceSpec, label: str | None, check: SqliteCheck,
+               count: int, first: Any, example: Any) -> SourceError:
+    """The error for ``count`` values of a checked column its type cannot read, the first
+    in data row ``first`` (None when the rows have no number), ``example`` its text."""
+    located = f" in data row {first}" if first is not None else ""
+    # never quote personal data into an error (it reaches stderr and the run record)
+    found = "a value" if check.column in personal_columns(spec) else repr(example)
+    return SourceError(name, f"column '{check.column}': expected {EXPECTED[check.kind]}, found "
+                       f"{found}{located} ({count} such value(s))", label)
+
+
+def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
+    """Find the values the contract's numbers cannot read among the window's rows, like
+    every other column check.  One scan counts every column's unreadable values and its
+    first row; only a column that has some is read again for its example."""
+    raw = canonical.raw
+    is_table = isinstance(raw.table, sa.TableClause)
+    row = sa.literal_column("rowid") if is_table else sa.literal(None)
+    checks = sqlite_checks(spec, raw)
     if not checks:
         return
     measures: list[ColumnElement[Any]] = []
-    for *_, bad in checks:
-        measures += [sa.func.count().filter(bad), sa.func.min(sa.case((bad, row)))]
+    for check in checks:
+        measures += [sa.func.count().filter(check.bad), sa.func.min(sa.case((check.bad, row)))]
     found_counts = raw.connection.execute(
         sa.select(*measures).select_from(raw.table)
-        .where(sa.or_(*(bad for *_, bad in checks)), canonical.in_window)).one()
-    for i, (col, number_kind, value, bad) in enumerate(checks):
+        .where(sa.or_(*(check.bad for check in checks)), canonical.in_window)).one()
+    for i, check in enumerate(checks):
         count, first = found_counts[2 * i], found_counts[2 * i + 1]
         if not count:
             continue
         example = raw.connection.execute(
-            sa.select(value).select_from(raw.table).where(bad, canonical.in_window)
-            .order_by(row if is_table else value).limit(1)).scalar()
-        located = f" in data row {first}" if first is not None else ""
-        found = "a value" if col in personal_columns(spec) else repr(example)
-        raise SourceError(canonical.name, f"column '{col}': expected {EXPECTED[number_kind]}, found "
-                          f"{found}{located} ({count} such value(s))", raw.label)
+            sa.select(text(check.source)).select_from(raw.table)
+            .where(check.bad, canonical.in_window)
+            .order_by(row if is_table else text(check.source)).limit(1)).scalar()
+        raise unreadable(canonical.name, spec, raw.label, check, count, first, example)

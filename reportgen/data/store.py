@@ -22,8 +22,10 @@ from reportgen.data.aggregates import Request, Result, compile_requests, read_re
 from reportgen.data.canonical import PERIOD, TIME, Canonical, Window, build
 from reportgen.data.connectors import SOURCES, Connector, RawRelation
 from reportgen.data.contract import check_contract
+from reportgen.data.fingerprint import files_of
 from reportgen.data.fingerprint import fingerprint as data_fingerprint
 from reportgen.data.quality import QualityCounts, read_counts
+from reportgen.data.read_once import read_once, reads_once
 from reportgen.data.relations import driver_connection, read_problem
 from reportgen.data.resources import is_out_of_memory, out_of_memory
 from reportgen.data.result_cache import cached_result
@@ -81,19 +83,31 @@ class DataStore:
             connector: Connector = SOURCES.instance(spec.kind)
             bounds = self.window.naive_in(spec.timezone)
             raw: RawRelation = connector.open(name, spec, self.base_dir, bounds)
+            # a file's fingerprint before anything is read from it: a change while it is
+            # read then makes a new key, never old results under the new data's key
+            identity = data_fingerprint(spec, self.base_dir) \
+                if files_of(spec, self.base_dir) is not None else None
+            needed = self.needed.get(name, [])
             try:
-                # building the relation asks the data a few things too (the time column's
-                # form): its failures are the source's, told like the statements' below
-                canonical = self._run_checked(
-                    name, raw, lambda: build(name, spec, raw, self.needed.get(name, []),
-                                             self.window, self.periods))
-                self._run_checked(name, raw, lambda: check_contract(canonical, spec, self.window))
+                if reads_once(name, spec, raw):
+                    canonical = self._run_checked(name, raw, lambda: read_once(
+                        name, spec, raw, needed, self.window, self.periods))
+                else:
+                    # building the relation asks the data a few things too (the time
+                    # column's form): its failures are the source's, told like the
+                    # statements' below
+                    canonical = self._run_checked(
+                        name, raw, lambda: build(name, spec, raw, needed, self.window,
+                                                 self.periods))
+                    self._run_checked(name, raw,
+                                      lambda: check_contract(canonical, spec, self.window))
             except BaseException:
                 raw.close()
                 raise
-            identity = self._run_checked(
-                name, raw, lambda: data_fingerprint(spec, self.base_dir,
-                                                    lambda: probe_source(spec, canonical)))
+            if identity is None:
+                identity = self._run_checked(
+                    name, raw, lambda: data_fingerprint(spec, self.base_dir,
+                                                        lambda: probe_source(spec, canonical)))
             handle = SourceHandle(name, spec, canonical, (identity,))
             self._handles[name] = handle
             self._quality[name] = self._count_quality(handle)

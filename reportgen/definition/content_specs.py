@@ -57,6 +57,7 @@ class SourceSpec(Strict):
     dedupe_on: list[str] = Field(default_factory=list, description="Columns that identify a row (e.g. [ticket_id]): later copies of a key are dropped and counted in the data-quality note.")
     date_format: str | None = Field(None, min_length=2, max_length=64, description="How the time column is written when it is not ISO 8601, in strptime codes, e.g. '%d/%m/%Y %H:%M' (file sources); a day/month date without it is refused as ambiguous.")
     derive: dict[str, str] = Field(default_factory=dict, description="New columns as SQL expressions (DuckDB's SQL) over the source's columns, e.g. frt_hours: 'epoch(first_response_at - created_at) / 3600'; type them in 'columns' if needed.")
+    aggregate_in: Literal["database", "duckdb"] | None = Field(None, description="sql: where the statements run: 'database' (pushed down to it) or 'duckdb' (the window read once, only the columns the definition uses, into an embedded DuckDB, and aggregated there; SQLite only). Unset, SQLite sources are read once and other databases aggregate in place, as measured in benchmarks/README.md.")
     options: dict[str, Any] = Field(default_factory=dict, description="Options of the source kind (a plugin's), checked by that kind's schema.")
     description: str = ""
 

@@ -1,0 +1,272 @@
+"""A SQL source read once into an embedded DuckDB database, where its statements then run.
+
+A SQL source's statements run in its own database by default ("push-down"): a warehouse
+aggregates where the data lives and only small results travel.  SQLite is the exception,
+chosen by measurement (``benchmarks/README.md``, "SQLite sources"): it has no GROUPING
+SETS, no window functions worth the name at a million rows, and its number test, variance
+and text cleaning are Python functions called on every row, so each of the three or four
+statements a source needs costs a full scan at Python speed.  Instead, one statement reads
+the report's window (only the columns the definition uses) and hands it to DuckDB in Arrow
+batches; the aggregates, data-quality counts, facts and rows then run there, with the same
+statements as a file source.
+
+What a value *is* stays SQLite's reading: each column is typed by SQLite in the reading
+statement exactly as the push-down statements type it (``canonical.typed_columns``), the
+window is SQLite's comparison of its text times, and the column contract's unreadable
+values are flagged there too (``contract.sqlite_checks``) and counted in DuckDB.  Only the
+removal of control characters, which is a Python function in SQLite, moves to DuckDB's
+regular expression (the same characters).  Rows without a time or with one SQLite cannot
+read are read as well (a few), so the data-quality note counts them as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from reportgen.data.canonical import (
+    TIME,
+    Canonical,
+    Window,
+    _bounds,
+    _time,
+    _written_time,
+    assemble,
+    columns_read,
+    typed_columns,
+)
+from reportgen.data.column_values import printable, text
+from reportgen.data.connectors import RawRelation
+from reportgen.data.contract import SqliteCheck, sqlite_checks, unreadable
+from reportgen.data.quality import CONTROL
+from reportgen.data.relations import (
+    driver_connection,
+    duckdb_connection,
+    fence,
+    raise_if_out_of_memory,
+    setup_of,
+)
+from reportgen.definition.content_specs import SourceSpec
+from reportgen.errors import SourceError
+from reportgen.period import Period
+from reportgen.secrets import redact
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+#: databases whose sources are read once into DuckDB unless a source says otherwise
+#: (``aggregate_in``); the others aggregate where the data lives
+READ_ONCE_DIALECTS = frozenset({"sqlite"})
+#: rows fetched from SQLite and handed to DuckDB at a time
+BATCH_ROWS = 50_000
+
+_IN, _WRITTEN, _ROW = "__in__", "__written__", "__row__"
+#: DuckDB's type for each transferred kind ("" for a column typed by its values)
+_DUCK_TYPES = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "str": "VARCHAR",
+               "category": "VARCHAR", "datetime": "VARCHAR", "time": "VARCHAR"}
+
+
+def reads_once(name: str, spec: SourceSpec, raw: RawRelation) -> bool:
+    """Whether source ``name`` (opened as ``raw``) is read once into DuckDB: its
+    ``aggregate_in``, else the rule for its database (``READ_ONCE_DIALECTS``)."""
+    if raw.dialect == "duckdb":
+        return False
+    if spec.aggregate_in == "duckdb" and raw.dialect not in READ_ONCE_DIALECTS:
+        raise SourceError(name, f"aggregate_in: duckdb reads SQLite sources only, this "
+                          f"one is a {raw.dialect} database (leave aggregate_in out)", raw.label)
+    if spec.aggregate_in is not None:
+        return spec.aggregate_in == "duckdb"
+    return raw.dialect in READ_ONCE_DIALECTS
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One column of the reading statement: its name in DuckDB, its SQLite expression, its
+    DuckDB type ("" when its values decide)."""
+
+    name: str
+    expression: ColumnElement[Any]
+    duck_type: str
+
+
+def read_once(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[str],
+              window: Window, periods: Sequence[Period]) -> Canonical:
+    """The canonical rows of SQLite source ``raw``, read once into a new DuckDB database
+    (``raw`` is closed once read); raises the column contract's located errors."""
+    ours, derived = columns_read(name, spec, raw, needed)
+    typed, kinds, _ = typed_columns(spec, raw, ours, clean_text=False)
+    time = _time(raw, spec)
+    bounds = _bounds(raw, spec, window, periods)
+    in_window = sa.and_(time >= sa.literal(bounds[0]), time < sa.literal(bounds[-1]))
+    written = _written_time(raw, spec)
+    assert written is not None  # SQLite's times are text
+    checks = sqlite_checks(spec, raw)
+    is_table = isinstance(raw.table, sa.TableClause)
+    columns = [_Column(col, _as_kind(value, kinds[col]), _DUCK_TYPES.get(kinds[col], ""))
+               for col, value in typed.items()]
+    columns += [
+        _Column(TIME, sa.case((in_window, text(time)), else_=sa.null()), "VARCHAR"),
+        _Column(_IN, sa.case((in_window, 1), else_=0), "BOOLEAN"),
+        _Column(_WRITTEN, sa.case((written, 1), else_=0), "BOOLEAN"),
+        *([_Column(_ROW, sa.literal_column("rowid"), "BIGINT")] if is_table else []),
+        *(_Column(f"__bad{i}__", sa.case((check.bad, text(check.source)), else_=sa.null()),
+                  "VARCHAR") for i, check in enumerate(checks)),
+    ]
+    # the window's rows, and those without a time or with one SQLite cannot read (counted)
+    reading = sa.select(*(c.expression.label(f"c{i}") for i, c in enumerate(columns))) \
+        .select_from(raw.table) \
+        .where(sa.or_(in_window, time.is_(None), sa.func.datetime(time).is_(None)))
+    conn = duckdb_connection()
+    try:
+        _transfer(name, raw, reading, columns, conn)
+        fence(conn, [])
+    except BaseException:
+        conn.close()
+        conn.engine.dispose()
+        raise
+    finally:
+        raw.close()
+    table = sa.table("canon", *(sa.column(c.name) for c in columns))
+    native = {col: "number" if kind in ("int", "float") else "text" if kind in
+              ("str", "category") else "bool" if kind == "bool" else "unknown"
+              for col, kind in kinds.items()}
+    landed = RawRelation(conn, table, [c.name for c in columns], raw.label, "text",
+                         native, setup=setup_of(conn))  # type: ignore[arg-type]
+    _check_contract(name, spec, landed, checks, is_table)
+    values: dict[str, ColumnElement[Any]] = {}
+    controls: dict[tuple[str, str], ColumnElement[Any]] = {}
+    for col in typed:
+        value: ColumnElement[Any] = table.c[col]
+        if kinds[col] in ("str", "category"):
+            shown = printable(value, "duckdb")
+            controls[(CONTROL, col)] = value != shown
+            value = shown
+        values[col] = value
+    landed_time = table.c[TIME]
+    return assemble(name, spec, landed, periods, values, kinds, derived, landed_time, bounds,
+                    table.c[_IN], controls, table.c[_WRITTEN], None,
+                    [*(table.c[col] for col in typed), landed_time])
+
+
+def _as_kind(value: ColumnElement[Any], kind: str) -> ColumnElement[Any]:
+    """A typed SQLite value in the one storage class its DuckDB column takes (SQLite types
+    values, not columns: a whole-number column may hold 4.0 as a real)."""
+    if kind == "int":
+        return sa.cast(value, sa.Integer)
+    if kind == "float":
+        return sa.cast(value, sa.Float)
+    if kind == "bool":
+        return sa.case((value.is_(None), sa.null()), (value, 1), else_=0)
+    if kind in _DUCK_TYPES:
+        return text(value)
+    return value
+
+
+def _transfer(name: str, raw: RawRelation, reading: sa.Select[Any], columns: Sequence[_Column],
+              conn: sa.Connection) -> None:
+    """Run ``reading`` in SQLite and append its rows to DuckDB table ``canon``, a batch of
+    Arrow arrays at a time (only one batch of Python rows exists at once)."""
+    import sqlite3
+
+    import duckdb
+
+    compiled = reading.compile(raw.connection, compile_kwargs={"render_postcompile": True})
+    params = {**compiled.params, **raw.params}
+    positional = [params[key] for key in compiled.positiontup or ()]
+    duck = driver_connection(conn)
+    types = [c.duck_type for c in columns]
+    quoted = ", ".join(f'"{c.name}" {c.duck_type or "VARCHAR"}' for c in columns)
+    duck.execute(f"CREATE TABLE canon ({quoted})")
+    decided = [bool(t) for t in types]  # a column typed by its values: once one is seen
+    cursor = driver_connection(raw.connection).cursor()
+    try:
+        cursor.execute(str(compiled), positional)
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            arrays = []
+            for i, values in enumerate(zip(*batch, strict=True)):
+                array, inferred = _arrow(values, types[i])
+                if not decided[i] and inferred:
+                    types[i], decided[i] = inferred, True
+                    duck.execute(f'ALTER TABLE canon ALTER "{columns[i].name}" TYPE {inferred}')
+                elif inferred and inferred != types[i]:
+                    types[i] = _wider(types[i], inferred)
+                    duck.execute(f'ALTER TABLE canon ALTER "{columns[i].name}" TYPE {types[i]}')
+                arrays.append(array)
+            del batch
+            duck.register("batch", _table(arrays, columns))
+            duck.execute("INSERT INTO canon SELECT * FROM batch")
+            duck.unregister("batch")
+    except sqlite3.Error as exc:
+        raise SourceError(name, f"query failed: {redact(str(exc))}", raw.label) from None
+    except duckdb.Error as exc:
+        raise_if_out_of_memory(exc, name, raw.label)
+        raise
+    finally:
+        cursor.close()
+
+
+def _arrow(values: Sequence[Any], duck_type: str) -> tuple[pa.Array, str]:
+    """``values`` as an Arrow array of ``duck_type``; for a column typed by its values, the
+    type they have (text when they mix kinds), or "" when all are missing."""
+    import pyarrow as pa
+
+    if duck_type == "BIGINT":
+        return pa.array(values, type=pa.int64()), ""
+    if duck_type == "DOUBLE":
+        return pa.array(values, type=pa.float64()), ""
+    if duck_type == "BOOLEAN":
+        return pa.array(values, type=pa.int64()).cast(pa.bool_()), ""
+    if duck_type == "VARCHAR":
+        return pa.array(values, type=pa.string()), ""
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = pa.array([None if v is None else str(v) for v in values], type=pa.string())
+    if pa.types.is_null(array.type):
+        return pa.array(values, type=pa.string()), ""
+    if pa.types.is_integer(array.type):
+        return array, "BIGINT"
+    if pa.types.is_floating(array.type):
+        return array, "DOUBLE"
+    if pa.types.is_string(array.type):
+        return array, "VARCHAR"
+    return pa.array([None if v is None else str(v) for v in values], type=pa.string()), "VARCHAR"
+
+
+def _wider(have: str, found: str) -> str:
+    return "DOUBLE" if {have, found} <= {"BIGINT", "DOUBLE"} else "VARCHAR"
+
+
+def _table(arrays: Sequence[Any], columns: Sequence[_Column]) -> pa.Table:
+    import pyarrow as pa
+
+    return pa.table(list(arrays), names=[c.name for c in columns])
+
+
+def _check_contract(name: str, spec: SourceSpec, landed: RawRelation,
+                    checks: Sequence[SqliteCheck], is_table: bool) -> None:
+    """The column contract over the values SQLite flagged as unreadable in the window (see
+    ``contract.sqlite_checks``): the first column with some raises, at its first row."""
+    if not checks:
+        return
+    table = landed.table
+    row = table.c[_ROW] if is_table else None
+    measures: list[ColumnElement[Any]] = []
+    for i in range(len(checks)):
+        bad = table.c[f"__bad{i}__"]
+        measures.append(sa.func.count(bad))
+        if row is None:
+            measures += [sa.null(), sa.func.min(bad)]
+        else:
+            measures += [sa.func.min(row).filter(bad.is_not(None)),
+                         sa.func.arg_min(bad, row).filter(bad.is_not(None))]
+    found = landed.connection.execute(sa.select(*measures).select_from(table)
+                                      .where(table.c[_IN])).one()
+    for i, check in enumerate(checks):
+        count, first, example = found[3 * i], found[3 * i + 1], found[3 * i + 2]
+        if count:
+            raise unreadable(name, spec, landed.label, check, int(count), first, example)
