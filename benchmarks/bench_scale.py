@@ -150,6 +150,8 @@ def floor(args: argparse.Namespace) -> None:
         for replay in saved["replays"]:
             if replay["dialect"] == "duckdb":
                 conn: Any = duckdb.connect()
+                if replay.get("read"):  # a SQLite source read once: the same read first
+                    read_into(conn, *replay["read"])
                 for sql in replay["setup"]:
                     conn.execute(sql)
             elif replay["dialect"] == "sqlite":
@@ -168,6 +170,30 @@ def floor(args: argparse.Namespace) -> None:
                     count += len(batch)
             conn.close()
         return count
+
+    def read_into(conn: Any, database: str, sql: str, params: list[Any], create: str) -> None:
+        import sqlite3
+
+        import pyarrow as pa
+
+        from reportgen.data.sql_source import sqlite_aggregates
+
+        source = sqlite3.connect(database)
+        sqlite_aggregates(source, None)  # the number test the reading statement uses
+        conn.execute(create)
+        cursor = source.execute(sql, params)
+        while batch := cursor.fetchmany(50_000):
+            arrays = []
+            for values in zip(*batch, strict=True):
+                try:
+                    arrays.append(pa.array(values))
+                except (pa.ArrowInvalid, pa.ArrowTypeError):
+                    arrays.append(pa.array([None if v is None else str(v) for v in values]))
+            table = pa.table(arrays, names=[f"c{i}" for i in range(len(arrays))])
+            conn.register("batch", table)
+            conn.execute("INSERT INTO canon SELECT * FROM batch")
+            conn.unregister("batch")
+        source.close()
 
     def render() -> None:
         import weasyprint

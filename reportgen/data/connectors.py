@@ -65,6 +65,9 @@ class RawRelation:
     #: for a file read row by row as it is queried: where its first broken row is, as
     #: "line N of the file: why" (the reader's own error numbers rows, not lines)
     locate: Callable[[], str | None] | None = None
+    #: for a source read once into DuckDB: the database it was read from, the reading
+    #: statement, its parameters and the table it filled, for replaying the read
+    reading: tuple[str, str, list[Any], str] | None = None
 
     @property
     def dialect(self) -> str:

@@ -40,7 +40,7 @@ from reportgen.data.canonical import (
     typed_columns,
 )
 from reportgen.data.column_values import printable, text
-from reportgen.data.connectors import RawRelation
+from reportgen.data.connectors import NativeKind, RawRelation
 from reportgen.data.contract import SqliteCheck, sqlite_checks, unreadable
 from reportgen.data.quality import CONTROL
 from reportgen.data.relations import (
@@ -122,7 +122,7 @@ def read_once(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[st
         .where(sa.or_(in_window, time.is_(None), sa.func.datetime(time).is_(None)))
     conn = duckdb_connection()
     try:
-        _transfer(name, raw, reading, columns, conn)
+        replay = _transfer(name, raw, reading, columns, conn)
         fence(conn, [])
     except BaseException:
         conn.close()
@@ -131,11 +131,11 @@ def read_once(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[st
     finally:
         raw.close()
     table = sa.table("canon", *(sa.column(c.name) for c in columns))
-    native = {col: "number" if kind in ("int", "float") else "text" if kind in
-              ("str", "category") else "bool" if kind == "bool" else "unknown"
-              for col, kind in kinds.items()}
+    native: dict[str, NativeKind] = {
+        col: "number" if kind in ("int", "float") else "text" if kind in ("str", "category")
+        else "bool" if kind == "bool" else "unknown" for col, kind in kinds.items()}
     landed = RawRelation(conn, table, [c.name for c in columns], raw.label, "text",
-                         native, setup=setup_of(conn))  # type: ignore[arg-type]
+                         native, setup=setup_of(conn), reading=replay)
     _check_contract(name, spec, landed, checks, is_table)
     values: dict[str, ColumnElement[Any]] = {}
     controls: dict[tuple[str, str], ColumnElement[Any]] = {}
@@ -167,9 +167,10 @@ def _as_kind(value: ColumnElement[Any], kind: str) -> ColumnElement[Any]:
 
 
 def _transfer(name: str, raw: RawRelation, reading: sa.Select[Any], columns: Sequence[_Column],
-              conn: sa.Connection) -> None:
+              conn: sa.Connection) -> tuple[str, str, list[Any], str]:
     """Run ``reading`` in SQLite and append its rows to DuckDB table ``canon``, a batch of
-    Arrow arrays at a time (only one batch of Python rows exists at once)."""
+    Arrow arrays at a time (only one batch of Python rows exists at once); returns the read
+    for a replay (database, statement, parameters, the table as created)."""
     import sqlite3
 
     import duckdb
@@ -180,7 +181,8 @@ def _transfer(name: str, raw: RawRelation, reading: sa.Select[Any], columns: Seq
     duck = driver_connection(conn)
     types = [c.duck_type for c in columns]
     quoted = ", ".join(f'"{c.name}" {c.duck_type or "VARCHAR"}' for c in columns)
-    duck.execute(f"CREATE TABLE canon ({quoted})")
+    create = f"CREATE TABLE canon ({quoted})"
+    duck.execute(create)
     decided = [bool(t) for t in types]  # a column typed by its values: once one is seen
     cursor = driver_connection(raw.connection).cursor()
     try:
@@ -207,6 +209,8 @@ def _transfer(name: str, raw: RawRelation, reading: sa.Select[Any], columns: Seq
         raise
     finally:
         cursor.close()
+    return str(raw.database or raw.connection.engine.url.database), str(compiled), positional, \
+        create
 
 
 def _arrow(values: Sequence[Any], duck_type: str) -> tuple[pa.Array, str]:

@@ -343,4 +343,5 @@ class DataStore:
         """What each source ran, to replay with the plain driver (the benchmark's floor)."""
         return [{"source": name, "dialect": h.canonical.raw.dialect,
                  "database": h.canonical.raw.database, "setup": list(h.canonical.raw.setup),
+                 "read": h.canonical.raw.reading,
                  "queries": list(h.replay)} for name, h in self._handles.items()]
