@@ -21,6 +21,7 @@ read are read as well (a few), so the data-quality note counts them as before.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,8 @@ from reportgen.secrets import redact
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+logger = logging.getLogger(__name__)
 
 #: databases whose sources are read once into DuckDB unless a source says otherwise
 #: (``aggregate_in``); the others aggregate where the data lives
@@ -105,14 +108,14 @@ def read_once(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[st
     written = _written_time(raw, spec)
     assert written is not None  # SQLite's times are text
     checks = sqlite_checks(spec, raw)
-    is_table = isinstance(raw.table, sa.TableClause)
+    is_table = isinstance(raw.table, sa.TableClause)  # its rows are numbered (rowid)
     columns = [_Column(col, _as_kind(value, kinds[col]), _DUCK_TYPES.get(kinds[col], ""))
                for col, value in typed.items()]
     columns += [
         _Column(TIME, sa.case((in_window, text(time)), else_=sa.null()), "VARCHAR"),
         _Column(_IN, sa.case((in_window, 1), else_=0), "BOOLEAN"),
         _Column(_WRITTEN, sa.case((written, 1), else_=0), "BOOLEAN"),
-        *([_Column(_ROW, sa.literal_column("rowid"), "BIGINT")] if is_table else []),
+        *([_Column(_ROW, sa.literal_column("rowid"), "BIGINT")] if is_table and checks else []),
         *(_Column(f"__bad{i}__", sa.case((check.bad, text(check.source)), else_=sa.null()),
                   "VARCHAR") for i, check in enumerate(checks)),
     ]
@@ -185,9 +188,11 @@ def _transfer(name: str, raw: RawRelation, reading: sa.Select[Any], columns: Seq
     duck.execute(create)
     decided = [bool(t) for t in types]  # a column typed by its values: once one is seen
     cursor = driver_connection(raw.connection).cursor()
+    rows = 0
     try:
         cursor.execute(str(compiled), positional)
         while batch := cursor.fetchmany(BATCH_ROWS):
+            rows += len(batch)
             arrays = []
             for i, values in enumerate(zip(*batch, strict=True)):
                 array, inferred = _arrow(values, types[i])
@@ -209,6 +214,7 @@ def _transfer(name: str, raw: RawRelation, reading: sa.Select[Any], columns: Seq
         raise
     finally:
         cursor.close()
+    logger.debug("source '%s': %d rows read once from SQLite into DuckDB", name, rows)
     return str(raw.database or raw.connection.engine.url.database), str(compiled), positional, \
         create
 
