@@ -108,6 +108,9 @@ def engine(args: argparse.Namespace) -> None:
                 if replay["database"]:
                     replay["database"] = str(Path(replay["database"]).resolve())
                 replay["setup"] = [_relinked(sql, work, real) for sql in replay["setup"]]
+                if replay["read"]:  # a SQLite source read once: its database too
+                    database, *rest = replay["read"]
+                    replay["read"] = (str(Path(database).resolve()), *rest)
             figures = stages.run("charts", lambda: build_charts(plan, metrics, period))
             model = stages.run("assemble the model", lambda: assemble_model(
                 plan, period, now=NOW, metrics=metrics, figures=figures,
@@ -144,16 +147,17 @@ def floor(args: argparse.Namespace) -> None:
     def queries() -> int:
         import duckdb
 
+        from reportgen.data.read_once import USE_LANDED
         from reportgen.data.sql_source import sqlite_aggregates
 
         count = 0
         for replay in saved["replays"]:
             if replay["dialect"] == "duckdb":
                 conn: Any = duckdb.connect()
-                if replay.get("read"):  # a SQLite source read once: the same read first
-                    read_into(conn, *replay["read"])
                 for sql in replay["setup"]:
                     conn.execute(sql)
+                    if replay["read"] and sql == USE_LANDED:  # a SQLite source read once:
+                        read_into(conn, *replay["read"])  # the same read, before the fence
             elif replay["dialect"] == "sqlite":
                 import sqlite3
 

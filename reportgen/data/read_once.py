@@ -69,6 +69,8 @@ READ_ONCE_DIALECTS = frozenset({"sqlite"})
 BATCH_ROWS = 50_000
 
 _IN, _WRITTEN, _ROW = "__in__", "__written__", "__row__"
+#: the statement after which the read table is created (a replay reads there)
+USE_LANDED = "USE landed"
 #: DuckDB's type for each transferred kind ("" for a column typed by its values)
 _DUCK_TYPES = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "str": "VARCHAR",
                "category": "VARCHAR", "datetime": "VARCHAR", "time": "VARCHAR"}
@@ -130,7 +132,7 @@ def read_once(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[st
         # DuckDB hands memory back after each statement instead of keeping 128 MB per
         # database: five SQLite sources of 1M rows stay within the run's memory budget
         for sql in ("SET allocator_flush_threshold = '16MB'",
-                    "ATTACH ':memory:' AS landed (COMPRESS)", "USE landed"):
+                    "ATTACH ':memory:' AS landed (COMPRESS)", USE_LANDED):
             run_setup(conn, sql)
         replay = _transfer(name, raw, reading, columns, conn)
         conn.commit()  # a checkpoint runs outside a transaction
