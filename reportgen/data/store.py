@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+#: ``rows``'s signature: (source, columns, where, periods) -> frame
+RowsReader = Callable[[str, Sequence[str], "Mapping[str, Any] | None",
+                       "Sequence[Period] | None"], "pd.DataFrame"]
 
 
 class DataStore:
@@ -56,6 +59,8 @@ class DataStore:
         self._handles: dict[str, SourceHandle] = {}
         self._facts: dict[tuple[str, tuple[str, ...]], dict[int, dict[str, Any]]] = {}
         self._quality: dict[str, QualityCounts] = {}
+        #: reads ``rows`` in place of ``read_rows`` when set (see ``rows``)
+        self.rows_reader: RowsReader | None = None
 
     def __enter__(self) -> DataStore:
         return self
@@ -187,7 +192,17 @@ class DataStore:
     # --- rows ----------------------------------------------------------------------------
     def rows(self, source: str, columns: Sequence[str], where: Mapping[str, Any] | None = None,
              periods: Sequence[Period] | None = None) -> pd.DataFrame:
-        """The window's rows of ``columns`` (and the period key in ``__period__``)."""
+        """The window's rows of ``columns`` (and the period key in ``__period__``); through
+        ``rows_reader`` when one is set (a fan-out reads each request once for every
+        report it makes)."""
+        if self.rows_reader is not None:
+            return self.rows_reader(source, columns, where, periods)
+        return self.read_rows(source, columns, where, periods)
+
+    def read_rows(self, source: str, columns: Sequence[str],
+                  where: Mapping[str, Any] | None = None,
+                  periods: Sequence[Period] | None = None) -> pd.DataFrame:
+        """The window's rows of ``columns``, read from the source now."""
         import pandas as pd
 
         handle = self.source(source)

@@ -196,6 +196,9 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             definition.recipients_from.email)
     started = time.perf_counter()
     with open_store(plan, period, extra) as store:
+        # every rows request read once, for the whole report and every segment
+        shared = fanout.SharedRows(store, segmented, spec.by)
+        store.rows_reader = shared.whole
         metrics = compute_metrics(plan, store, period)
         gates = tuple(check_gates(plan, store, metrics, period))
         held = [g.message for g in gates if g.holds]
@@ -230,7 +233,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
                 builds.append(SegmentBuild(p, seg_loaded, error=error))
                 continue
             began = time.perf_counter()
-            view = fanout.SegmentStore(store, p.segment, segmented)
+            view = fanout.SegmentStore(store, p.segment, segmented, shared)
             try:
                 got = compute_metrics(plan, view, period)
                 result = _finish(replace(plan, loaded=seg_loaded), view, period, got, gates,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from support.parity import differences, plain
@@ -74,7 +75,9 @@ def test_each_segment_equals_the_report_filtered_to_it(fanned, queue):
 
 
 def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_dir):
-    """The segment reports add no aggregate statements: one grouped statement answers all."""
+    """The segment reports add no statements: one grouped statement answers every segment's
+    aggregates, and each rows request is read once for the whole report and every segment
+    (sources split by queue and those shown whole alike)."""
     from reportgen.data import result_cache
     from reportgen.data.result_cache import clear_cache
     from reportgen.run.build import build_fanout
@@ -84,6 +87,14 @@ def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_d
 
     executed: list[str] = []
     original = store_module.DataStore._execute
+    reads: list[tuple[Any, ...]] = []
+    read_rows = store_module.DataStore.read_rows
+
+    def reading(self, source, columns, where=None, periods=None):
+        frame = read_rows(self, source, columns, where, periods)
+        reads.append((source, tuple(columns), repr(sorted((where or {}).items())),
+                      None if periods is None else tuple(p.key for p in periods), len(frame)))
+        return frame
 
     def counting(self, handle, statement):
         before = len(result_cache._cache)
@@ -98,18 +109,29 @@ def test_one_statement_per_source_and_filter_serves_every_segment(fanned, demo_d
 
     clear_cache()
     store_module.DataStore._execute = counting
+    store_module.DataStore.read_rows = reading
     try:
         four = build_fanout(narrowed(["Billing", "Payments", "Returns", "Trust & Safety"]),
                             _period(loaded), now=NOW, domains=["example.com"])
-        with_four = len(executed)
+        with_four, reads_four = len(executed), list(reads)
         executed.clear()
+        reads.clear()
         clear_cache()
         build_fanout(narrowed(["Billing"]), _period(loaded), now=NOW, domains=["example.com"])
-        with_one = len(executed)
+        with_one, reads_one = len(executed), list(reads)
     finally:
         store_module.DataStore._execute = original
+        store_module.DataStore.read_rows = read_rows
     assert len([s for s in four.segments if s.result]) == 4
     assert with_four == with_one, (with_four, with_one)
+    # rows: the same reads, each request once, however many segments
+    assert reads_four, "the demo MQR has metrics computed from rows"
+    assert sorted(map(repr, reads_four)) == sorted(map(repr, reads_one))
+    requests = [read[:-1] for read in reads_four]
+    assert len(requests) == len(set(requests)), requests
+    split = {read[0] for read in reads_four if "queue" in read[1]}
+    assert split and split != {read[0] for read in requests}, (
+        "the demo has row reads of sources split by queue and of sources shown whole")
 
 
 def test_each_report_is_handed_over_as_soon_as_it_is_built(fanned, monkeypatch):
