@@ -155,9 +155,10 @@ def scope_tag(scope: str, labels: Mapping[str, str] | None = None) -> str:
     return " · ".join(parts)
 
 
-#: A parenthesis holding a test result: ``(p = 0.024)``, ``(n = 19; p = 0.017, allowing ...)``.
+#: A parenthesis holding a test result: ``(p = 0.024)``, ``(n = 19; p = 0.017, allowing ...)``,
+#: or a score a ranking rests on (``(log-odds z = 3.2 against ...)``).
 _PARENTHESIS = re.compile(r"\s*\(([^()]*)\)")
-_P_VALUE = re.compile(r"(?<![\w])p [=<] ")
+_STATISTIC = re.compile(r"(?<![\w])(?:p [=<]|z =) ")
 _FAMILY = re.compile(r"\s*\((?:[a-z ]+ / )+[a-z ]+\)")
 
 
@@ -181,7 +182,7 @@ def _split(sentence: str) -> tuple[str, str]:
 
     def strip(match: re.Match[str]) -> str:
         parts = [p.strip() for p in match.group(1).split(";")]
-        tested = [p for p in parts if _P_VALUE.search(p)]
+        tested = [p for p in parts if _STATISTIC.search(p)]
         if not tested:
             return match.group(0)
         details.extend(tested)
