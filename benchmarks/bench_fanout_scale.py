@@ -10,6 +10,10 @@ reopen rate, median first response and P90 resolution hours by priority (quantil
 as rows in a segment's view), one section, a PDF (``--format pdf``, the default) or an XLSX
 per segment, fanned out by ``team_lead``.
 
+``lone`` renders a few segments' reports one at a time in this process (charts drawn, files
+written), the cost each would have on its own, to set against what an extra segment adds to
+a whole run (the CPU of a 50-segment run less a 10-segment one, over 40).
+
 ``count`` builds the fan-out in this process and counts what the data layer ran: statements
 executed per source (cache hits are not counted), rows those statements returned, and the
 rows requests read; then it builds the same fan-out narrowed to one segment, so the two
@@ -147,6 +151,35 @@ def count(folder: Path) -> int:
     return 0
 
 
+def lone(folder: Path, reports: int) -> int:
+    """CPU seconds of rendering a segment's report on its own (charts drawn and the
+    outputs written, in this process), for the first ``reports`` segments."""
+    import statistics
+    import tempfile
+    import time
+
+    from reportgen.period import Period
+    from reportgen.plan import load_definition
+    from reportgen.run.build import build_fanout, render_outputs
+
+    loaded = load_definition(folder / "fanout.yaml")
+    spec = loaded.definition.period
+    first = sorted(_segments(folder))[:reports]
+    fan = loaded.definition.fan_out.model_copy(update={"values": first})
+    loaded = replace(loaded, definition=loaded.definition.model_copy(update={"fan_out": fan}))
+    built = build_fanout(loaded, Period.parse("2026-09", spec.grain, spec.timezone), now=NOW)
+    made = [s for s in built.segments if s.result is not None]
+    render_outputs(made[0].loaded, made[0].result, Path(tempfile.mkdtemp()))  # warm up
+    seconds = []
+    for segment in made:
+        began = time.process_time()
+        render_outputs(segment.loaded, segment.result, Path(tempfile.mkdtemp()))
+        seconds.append(time.process_time() - began)
+    print(f"lone render of a segment's report: median {statistics.median(seconds):.3f} CPU-s "
+          f"over {len(seconds)} ({', '.join(f'{s:.3f}' for s in seconds)})")
+    return 0
+
+
 def _segments(folder: Path) -> list[str]:
     import duckdb
 
@@ -164,7 +197,12 @@ def main() -> int:
     data.add_argument("--format", choices=("pdf", "xlsx"), default="pdf")
     counting = sub.add_parser("count", help="count statements and rows of one fan-out build")
     counting.add_argument("folder", type=Path)
+    alone = sub.add_parser("lone", help="CPU of rendering one segment's report on its own")
+    alone.add_argument("folder", type=Path)
+    alone.add_argument("--reports", type=int, default=5)
     args = parser.parse_args()
+    if args.command == "lone":
+        return lone(args.folder, args.reports)
     if args.command == "data":
         write_data(args.folder, args.rows, args.segments, args.format)
         return 0
