@@ -206,7 +206,8 @@ Highlights:
 {% endfor %}{% endif %}{% if c.scorecard %}
 {{ c.scorecard.title }}:
 {% for line in scorecard_lines(c.scorecard) %}- {{ line }}
-{% endfor %}{% endif %}{% if c.actions %}
+{% endfor %}{% if c.scorecard.note %}{{ c.scorecard.note }}
+{% endif %}{% endif %}{% if c.actions %}
 Actions: {{ c.actions }}
 {% endif %}{% for w in c.warnings %}
 Note: {{ w }}{% endfor %}

@@ -52,7 +52,7 @@ class MailScorecard:
                 MailScorecardCell(c.value_text, c.change_text, c.status_text, c.status_colour,
                                   c.change_colour, c.sparkline.glyphs if c.sparkline else "")
                 for c in row.cells)) for row in card.rows),
-            note=card.note)
+            note=" ".join(n for n in (card.note, card.glyph_note) if n))
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MailScorecard:

@@ -136,8 +136,9 @@ def _scorecard_claims(model: ReportModel) -> Iterator[Claim]:
                                      if cell.sparkline else "")):
                 if sentence:
                     yield Claim(f"{where} {field}", sentence, (about[cell.metric_id], cell))
-    if card.note:
-        yield Claim("scorecard note", card.note, tuple(about.values()))
+    for field in ("note", "trend_note", "glyph_note"):
+        if getattr(card, field):
+            yield Claim(f"scorecard {field}", getattr(card, field), tuple(about.values()))
 
 
 def claims_of(model: ReportModel) -> Iterator[Claim]:

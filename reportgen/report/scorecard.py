@@ -26,7 +26,7 @@ from reportgen.report.model.scorecard import (
 )
 from reportgen.report.model.sections import Kpi
 from reportgen.report.tiles_and_tables import change_tone
-from reportgen.text.sparks import spark_glyphs
+from reportgen.text.sparks import GLYPHS, spark_glyphs
 
 #: the label of a KPI without a target, in the legend
 NO_TARGET = "No target"
@@ -127,14 +127,17 @@ def make_scorecard(spec: ScorecardSpec, metrics: Mapping[str, MetricResult], the
     alphas = {r.change.alpha for r in results if r.change}
     test = f" ({text.significance(next(iter(alphas)))})" if len(alphas) == 1 else ""
     notes = [f"Change against {previous_label}; * marks a real change, not noise{test}."]
-    spans = [r.history for r in results if r.history]
-    if spans:
-        notes.append(f"Lines: each {text.humanise(spec.by)}'s value from {_span(spans[0], grain)}; "
-                     "the dot is the latest, the dashed line the target.")
     suppressed = sum(1 for row in rows for cell in row.cells if cell.value_text == text.MISSING)
     if suppressed:
-        notes.append("— no value: the segment is below the minimum n, or the KPI has none.")
-    return Scorecard(title=spec.title or f"Scorecard by {text.humanise(spec.by)}",
-                     by_label=text.humanise(spec.by).capitalize(), columns=columns,
-                     rows=tuple(rows), trend_label=_span(spans[0], grain) if spans else "",
-                     note=" ".join(notes))
+        notes.append(f"{text.MISSING} no value: the segment is below the minimum n, or the KPI "
+                     "has none.")
+    spans = [r.history for r in results if r.history]
+    span = _span(spans[0], grain) if spans else ""
+    segment = text.humanise(spec.by)
+    return Scorecard(
+        title=spec.title or f"Scorecard by {segment}", by_label=segment.capitalize(),
+        columns=columns, rows=tuple(rows), trend_label=span, note=" ".join(notes),
+        trend_note=f"Lines: each {segment}'s value from {span}; the dot is the latest, the "
+                   "dashed line the target." if span else "",
+        glyph_note=f"Trends: each {segment}'s value from {span} ({GLYPHS[0]} its lowest, "
+                   f"{GLYPHS[-1]} its highest)." if span else "")

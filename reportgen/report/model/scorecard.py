@@ -71,9 +71,13 @@ class Scorecard:
     by_label: str
     columns: tuple[ScorecardColumn, ...]
     rows: tuple[ScorecardRow, ...]
-    #: what the sparklines span (``Sep 2025 – Sep 2026``)
+    #: what the sparklines span (``September 2025 to September 2026``)
     trend_label: str = ""
+    #: what the changes are against, what ``*`` and ``—`` mean
     note: str = ""
+    #: how to read the drawn sparklines (dot, dashed target), and the glyph trends of text
+    trend_note: str = ""
+    glyph_note: str = ""
 
 
 @dataclass(frozen=True)
