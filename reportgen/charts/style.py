@@ -30,6 +30,7 @@ from matplotlib.rcsetup import cycler
 from matplotlib.typing import RcKeyType
 
 from reportgen.charts.base import ChartRequest
+from reportgen.charts.ink import GRID, INK, MUTED, NO_DATA_FILL, SPINE  # noqa: F401 (re-exported)
 from reportgen.report.model.report_model import Theme
 from reportgen.report.model.sections import Figure, NativeChart
 from reportgen.text.truncate import shorten
@@ -39,11 +40,6 @@ HEIGHT_IN = 3.0
 PNG_DPI = 200
 FALLBACK_FONT = "DejaVu Sans"
 
-INK = "#1F2933"  # body text: near-black reads softer than pure black on white
-MUTED = "#6B7280"  # secondary text: n labels, notes
-GRID = "#E3E6EA"
-SPINE = "#B8BEC6"
-NO_DATA_FILL = "#F1F3F5"
 
 FONT_SIZE = 8.0
 SMALL = 7.0

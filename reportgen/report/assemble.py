@@ -37,6 +37,7 @@ from reportgen.report.model.report_model import (
     Theme,
 )
 from reportgen.report.model.sections import Figure, Finding, Section
+from reportgen.report.scorecard import make_scorecard, status_legend, with_sparkline
 from reportgen.report.tiles_and_tables import breakdown_table, make_kpi
 
 
@@ -125,7 +126,8 @@ def _assemble(plan: AnyReportPlan, period: Period, *, now: datetime,
     model = ReportModel(
         report_id=definition.id, title=definition.title, organisation=definition.organisation,
         period=period_info(period), generated_at=now,
-        summary_kpis=tuple(kpis[m] for m in summary_ids),
+        summary_kpis=tuple(with_sparkline(kpis[m], theme, definition.period.grain)
+                           for m in summary_ids),
         findings=summary,
         sections=tuple(sections),
         methodology=tuple(method_note(metrics[m.spec.id], definition.period.grain)
@@ -152,5 +154,9 @@ def _assemble(plan: AnyReportPlan, period: Period, *, now: datetime,
         # with nothing to report, the summary still says the headline held steady
         steady_text="" if summary else steady_text(
             [metrics[m] for m in summary_ids if m in metrics]),
-        readout=readout(shown_findings, register))
+        readout=readout(shown_findings, register),
+        scorecard=None if definition.scorecard is None else make_scorecard(
+            definition.scorecard, metrics, theme, period_info(period).previous_label,
+            definition.period.grain),
+        status_legend=status_legend(theme))
     return with_figures(model, plan, metrics, figures)

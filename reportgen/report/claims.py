@@ -113,6 +113,32 @@ def _kpi_claims(where: str, kpi: Kpi) -> Iterator[Claim]:
         sentence = getattr(kpi, field)
         if sentence:
             yield Claim(f"{where} tile {kpi.metric.metric_id}.{field}", sentence, (kpi.metric,))
+    if kpi.sparkline is not None:
+        yield Claim(f"{where} tile {kpi.metric.metric_id} sparkline", kpi.sparkline.alt_text,
+                    (kpi.metric,))
+
+
+def _scorecard_claims(model: ReportModel) -> Iterator[Claim]:
+    """The scorecard's cells, each about its metric (whose breakdown row it shows)."""
+    card = model.scorecard
+    if card is None:
+        return
+    about = {c.metric_id: model.metrics.get(c.metric_id) for c in card.columns}
+    for column in card.columns:
+        if column.target_text:
+            yield Claim(f"scorecard {column.metric_id} target", column.target_text,
+                        (about[column.metric_id],))
+    for row in card.rows:
+        for cell in row.cells:
+            where = f"scorecard {row.label}/{cell.metric_id}"
+            for field, sentence in (("value", cell.value_text), ("change", cell.change_text),
+                                    ("sparkline", cell.sparkline.alt_text
+                                     if cell.sparkline else "")):
+                if sentence:
+                    yield Claim(f"{where} {field}", sentence, (about[cell.metric_id], cell))
+    for field in ("note", "trend_note", "glyph_note"):
+        if getattr(card, field):
+            yield Claim(f"scorecard {field}", getattr(card, field), tuple(about.values()))
 
 
 def claims_of(model: ReportModel) -> Iterator[Claim]:
@@ -124,6 +150,7 @@ def claims_of(model: ReportModel) -> Iterator[Claim]:
         yield from _kpi_claims("summary", kpi)
     if model.steady_text:
         yield Claim("summary steady", model.steady_text)
+    yield from _scorecard_claims(model)
     for section in model.sections:
         where = f"section {section.id}"
         for finding in section.findings:

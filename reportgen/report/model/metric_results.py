@@ -81,6 +81,9 @@ class BreakdownRow:
     change: Change | None = None
     status: Status | None = None
     suppressed: str | None = None
+    #: The segment's value in each period of the metric's ``history`` (None where it is
+    #: suppressed or absent); computed only for the breakdowns a scorecard shows.
+    history: tuple[float | None, ...] = ()
 
     @property
     def label(self) -> str:

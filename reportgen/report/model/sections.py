@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reportgen.report.model.metric_results import Interval, MetricResult, Tone, Unit
+from reportgen.report.model.scorecard import Sparkline
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Kpi:
     status_tone: Tone = "neutral"
     status_colour: str = ""
     delta_colour: str = ""
+    #: The metric's history as a small line (the executive summary's tiles); None elsewhere.
+    sparkline: Sparkline | None = None
 
 
 @dataclass(frozen=True)
