@@ -71,13 +71,14 @@ class Series:
 
     ``role`` says how it is drawn: ``data`` in the chart's own type, ``target`` as a
     dashed line on the value axis, ``cumulative`` as a line on a secondary 0-100% axis and
-    ``threshold`` as a dashed line on that secondary axis.  ``low``/``high`` are interval
+    ``threshold`` as a dashed line on that secondary axis, ``band`` as a shaded band from
+    minus to plus each value behind the bars (a tolerance).  ``low``/``high`` are interval
     bounds drawn as error bars; ``highlight`` lists the points drawn in the alert colour.
     """
 
     name: str
     values: tuple[float | None, ...]
-    role: Literal["data", "target", "cumulative", "threshold"] = "data"
+    role: Literal["data", "target", "cumulative", "threshold", "band"] = "data"
     low: tuple[float | None, ...] = ()
     high: tuple[float | None, ...] = ()
     highlight: tuple[int, ...] = ()
