@@ -132,6 +132,8 @@ class CalibrationChart:
             y_min=-reach * 1.15,
             y_max=reach * 1.15,
             caption=self._caption(request, tolerance),
+            alt_text=self._alt_text(request, ordered, outside, tolerance,
+                                    shape="Horizontal bar chart"),
         )
 
     def _draw(self, ax: Axes, request: ChartRequest, params: CalibrationParams,
@@ -173,9 +175,10 @@ class CalibrationChart:
                         fontsize=TINY, color=MUTED)
 
     def _alt_text(self, request: ChartRequest, ordered: list[dict[str, Any]],
-                  outside: list[bool], tolerance: float) -> str:
+                  outside: list[bool], tolerance: float, shape: str = "Calibration chart",
+                  ) -> str:
         metric, unit = request.metric, request.metric.unit
-        text = (f"Calibration chart of bias against the calibration key for "
+        text = (f"{shape} of bias against the calibration key for "
                 f"{plural(len(ordered), 'auditor')}, {request.period_label}; tolerance "
                 f"±{format_value(tolerance, unit)}")
         flagged = [a for a, out in zip(ordered, outside, strict=True) if out]

@@ -144,7 +144,7 @@ def add_native_chart(slide: Slide, box: Box, figure: Figure, theme: Theme):
         CHART_TYPES[native.chart_type], Emu(box.left), Emu(box.top), Emu(box.width),
         Emu(box.height), data))  # type: ignore[arg-type]
     frame.name = f"Chart {figure.id}"
-    describe(frame, figure.alt_text)
+    describe(frame, native.alt_text or figure.alt_text)
     chart = frame.chart
     chart.font.size = Pt(12)
     chart.font.color.rgb = TEXT_GREY
