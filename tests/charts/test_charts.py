@@ -416,7 +416,17 @@ def test_heatmap_cells(built: dict[str, Figure]) -> None:
     assert figure.data["channel"] == tuple(r.key[1] for r in rows)
     assert figure.data["value"] == tuple(None if r.suppressed else r.value for r in rows)
     assert figure.data["n"] == tuple(r.n for r in rows)
-    assert figure.native is None
+    # The deck draws the same bars natively, horizontally, over the ±tolerance band.
+    native = figure.native
+    assert native is not None and native.chart_type == "bar"
+    assert native.categories == figure.data["auditor"]
+    band, bias = native.series
+    assert band.role == "band" and band.values == (5.0,) * len(auditors)
+    assert bias.values == figure.data["bias"]
+    assert bias.highlight == tuple(i for i, out in enumerate(figure.data["outside_tolerance"])
+                                   if out)
+    assert native.alt_text.startswith("Horizontal bar chart of bias")
+    assert "MAD" not in native.caption  # the per-auditor statistics are not on the slide
     texts = svg_texts(figure)
     for label in ("92.0%", "68.0%", "n = 40", "suppressed", "Trust & Safety", "Social",
                   "target 85.0%"):
@@ -555,7 +565,17 @@ def test_spread_groups_agents(built: dict[str, Figure]) -> None:
     assert figure.data["agent_id"] == tuple(r.key[1] for r in shown)
     assert figure.data["value"] == tuple(r.value for r in shown)
     assert "A007" not in figure.data["agent_id"]
-    assert figure.native is None
+    # The deck draws the same bars natively, horizontally, over the ±tolerance band.
+    native = figure.native
+    assert native is not None and native.chart_type == "bar"
+    assert native.categories == figure.data["auditor"]
+    band, bias = native.series
+    assert band.role == "band" and band.values == (5.0,) * len(auditors)
+    assert bias.values == figure.data["bias"]
+    assert bias.highlight == tuple(i for i, out in enumerate(figure.data["outside_tolerance"])
+                                   if out)
+    assert native.alt_text.startswith("Horizontal bar chart of bias")
+    assert "MAD" not in native.caption  # the per-auditor statistics are not on the slide
     texts = svg_texts(figure)
     assert "10 agents" in texts and "Target 85.0" in texts and "Billing" in texts
     assert "for 38 agents in 4 queues" in figure.alt_text and "overall 83.4" in figure.alt_text
@@ -581,7 +601,17 @@ def test_calibration_bias_and_tolerance(built: dict[str, Figure]) -> None:
     assert figure.data["auditor"] == tuple(a["auditor"] for a in auditors)
     assert figure.data["bias"] == tuple(a["bias"] for a in auditors)
     assert figure.data["outside_tolerance"] == tuple(abs(a["bias"]) > 5.0 for a in auditors)
-    assert figure.native is None
+    # The deck draws the same bars natively, horizontally, over the ±tolerance band.
+    native = figure.native
+    assert native is not None and native.chart_type == "bar"
+    assert native.categories == figure.data["auditor"]
+    band, bias = native.series
+    assert band.role == "band" and band.values == (5.0,) * len(auditors)
+    assert bias.values == figure.data["bias"]
+    assert bias.highlight == tuple(i for i, out in enumerate(figure.data["outside_tolerance"])
+                                   if out)
+    assert native.alt_text.startswith("Horizontal bar chart of bias")
+    assert "MAD" not in native.caption  # the per-auditor statistics are not on the slide
     texts = svg_texts(figure)
     assert "±5.0 tolerance" in texts and "+7.1" in texts and "−6.3" in texts
     assert "Dana Whitfield" in texts and "n = 40 · MAD 7.8 · 55% within" in texts
