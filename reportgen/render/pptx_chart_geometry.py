@@ -322,9 +322,9 @@ def _label_settings(dlbls: etree._Element | None) -> dict[str, str]:
     fmt = dlbls.find(qn("c:numFmt"))
     if fmt is not None:
         out["format"] = fmt.get("formatCode", "General")
-    sizes = etree.ElementBase.xpath(dlbls, "./c:txPr//a:defRPr/@sz", namespaces=_NS)
-    if sizes:
-        out["size"] = str(int(sizes[0]) / 100)
+    size = dlbls.find(f"{qn('c:txPr')}/{qn('a:p')}/{qn('a:pPr')}/{qn('a:defRPr')}")
+    if size is not None and size.get("sz"):
+        out["size"] = str(int(size.get("sz", "0")) / 100)
     return {k: v for k, v in out.items() if v}
 
 
