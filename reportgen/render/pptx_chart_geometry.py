@@ -15,7 +15,7 @@ by an earlier run or edited by hand.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -30,7 +30,6 @@ LABEL_MARGIN = 1.5
 #: Half the width of a drawn line (whiskers are 1.25 pt, lines up to 2 pt).
 LINE_HALF_WIDTH = 1.0
 DEFAULT_LABEL_PT = 10.0
-_POSITIONS = ("outEnd", "inEnd", "inBase", "ctr")
 
 
 @dataclass(frozen=True)
@@ -362,12 +361,10 @@ def labels(space: etree._Element, geo: Geometry) -> list[Label]:
 def collisions(space: etree._Element, width: float, height: float) -> list[str]:
     """Every label that crosses a line, another label or the frame's edge, described."""
     geo = read_geometry(space, width, height)
-    bar = _plot_area(space).find(qn("c:barChart"))
-    shown = geo is not None and bar is not None
     if geo is None:
-        # A chart without a known layout may show no labels at all: nothing can collide.
+        # Without a fixed layout no label's place is known: such a chart must show none.
+        bar = _plot_area(space).find(qn("c:barChart"))
         return ["labels without a fixed layout"] if bar is not None and _any_labels(bar) else []
-    assert shown
     placed = labels(space, geo)
     lines = list(segments(space, geo))
     problems: list[str] = []
@@ -383,7 +380,3 @@ def collisions(space: etree._Element, width: float, height: float) -> list[str]:
 
 def _any_labels(bar: etree._Element) -> bool:
     return bool(etree.ElementBase.xpath(bar, ".//c:dLbls/c:showVal[@val='1']", namespaces=_NS))
-
-
-def boxes_hit(box: Rect, others: Sequence[Rect]) -> bool:
-    return any(box.hits(o) for o in others)
