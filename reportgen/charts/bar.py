@@ -102,11 +102,13 @@ class BarChart:
                 alt_text=self._alt_text(request, params, shown, gaps, left_out, target),
                 data=self._data(params, drawn, target),
                 caption=self._caption(request, params, rows, shown, left_out, target, off_scale),
-                native=self._native(request, params, drawn, target, floor),
+                native=self._native(request, params, drawn, target, floor,
+                                    self._alt_text(request, params, shown, gaps, left_out,
+                                                   target, horizontal=False)),
             )
 
     def _native(self, request: ChartRequest, params: BarParams, drawn: list[BreakdownRow],
-                target: float | None, floor: float) -> NativeChart:
+                target: float | None, floor: float, column_alt_text: str) -> NativeChart:
         """The same bars, whiskers, highlights and target line as an editable chart.
 
         A slide chart cannot lay a target line across horizontal bars, so with a target the
@@ -127,8 +129,11 @@ class BarChart:
         # The slide's value axis must reach the whisker tops and the target too; a chart
         # application scales to the bars alone.
         ends = [v for v in (*data.values, *data.high, target) if v is not None]
+        horizontal = params.horizontal and target is None
         return NativeChart(
-            chart_type="bar" if params.horizontal and target is None else "column",
+            chart_type="bar" if horizontal else "column",
+            # the notes and screen readers describe the columns drawn, not the PDF's bars
+            alt_text=column_alt_text if params.horizontal and not horizontal else "",
             categories=tuple(r.label for r in drawn),
             series=(data, *overlays),
             number_format=number_format(metric.unit),
@@ -250,10 +255,11 @@ class BarChart:
 
     def _alt_text(self, request: ChartRequest, params: BarParams, shown: list[BreakdownRow],
                   gaps: list[BreakdownRow], left_out: list[BreakdownRow],
-                  target: float | None) -> str:
+                  target: float | None, horizontal: bool | None = None) -> str:
         metric = request.metric
         unit = metric.unit
-        shape = "Horizontal bar chart" if params.horizontal else "Column chart"
+        across = params.horizontal if horizontal is None else horizontal
+        shape = "Horizontal bar chart" if across else "Column chart"
         segments = by_words(params.by)
         text = f"{shape} of {metric.label} by {segments} for {request.period_label}, best first"
         best, worst = shown[0], shown[-1]

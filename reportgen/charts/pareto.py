@@ -169,7 +169,7 @@ class ParetoChart:
         names = ", ".join(r.label for r in shown[:vital])
         top = shown[0]
         return (
-            f"Pareto chart of {request.metric.label} by {by_words(params.by)} for "
+            f"Pareto column chart of {request.metric.label} by {by_words(params.by)} for "
             f"{request.period_label}: {vital} of {plural(len(shown), 'cause')} ({names}) account "
             f"for {percent(cumulative[vital - 1], 0)} of {format_count(total)} cases; the largest is "
             f"{top.label} with {format_count(counts[0])} ({percent(counts[0] / total, 0)})."

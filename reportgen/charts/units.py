@@ -59,6 +59,14 @@ def number_format(unit: Unit | str) -> str:
     return _NUMBER_FORMAT.get(unit, "General")
 
 
+def signed_number_format(unit: Unit | str) -> str:
+    """The number format of a signed difference in ``unit``: "+6.0", "−1.3", "0.0"."""
+    plain = number_format(unit)
+    if plain == "General":
+        plain = "0.0"
+    return f'+{plain};"{text.MINUS}"{plain};{plain}'
+
+
 class UnitFormatter(Formatter):
     """Tick labels in the metric's unit, with no more decimals than the tick step needs."""
 

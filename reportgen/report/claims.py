@@ -49,7 +49,7 @@ from reportgen.report.claim_values import (
 )
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.report_model import ReportModel
-from reportgen.report.model.sections import Finding, Kpi
+from reportgen.report.model.sections import Figure, Finding, Kpi
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +167,12 @@ def claims_of(model: ReportModel) -> Iterator[Claim]:
                      column_totals(figure.data))
             for field, sentence in (("caption", figure.caption), ("alt text", figure.alt_text),
                                     ("native caption", figure.native.caption
+                                     if figure.native else ""),
+                                    ("native alt text", figure.native.alt_text
                                      if figure.native else "")):
                 if sentence:
                     yield Claim(f"{where} figure {figure.id} {field}", sentence, drawn)
+            yield from _headline_claims(f"{where} figure {figure.id}", figure, model)
     for note in model.methodology:
         lines = {"test": note.test, "n_text": note.n_text,
                  **{f"suppressed[{i}]": line for i, line in enumerate(note.suppressed)}}
@@ -193,6 +196,16 @@ def claims_of(model: ReportModel) -> Iterator[Claim]:
                 about = next((f for f in findings if f.sentence in item.text), None)
                 scope = () if about is None else (metrics.get(about.metric_id), about.numbers)
                 yield Claim(f"readout {part} {i + 1}", item.text, scope)
+
+
+def _headline_claims(where: str, figure: Figure, model: ReportModel) -> Iterator[Claim]:
+    """A chart's slide titles: about the finding they are cut from."""
+    findings = (*model.findings, *(f for s in model.sections for f in s.findings))
+    about = next((f for f in findings if f.sentence == figure.headline_of), None)
+    scope = () if about is None else (model.metrics.get(about.metric_id), about.numbers,
+                                      figure.headline_numbers)
+    for i, headline in enumerate(figure.headlines):
+        yield Claim(f"{where} slide title {i + 1}", headline, scope)
 
 
 def _action_claims(model: ReportModel) -> Iterator[Claim]:

@@ -520,7 +520,17 @@ def test_control_points_and_limits(built: dict[str, Figure]) -> None:
     assert figure.data["ucl"] == tuple(p["ucl"] for p in points)
     assert figure.data["lcl"] == tuple(p["lcl"] for p in points)
     assert figure.data["out_of_control"] == tuple(p["out_of_control"] for p in points)
-    assert figure.native is None
+    # The deck draws it natively: the points, and the centre line and limits as lines.
+    native = figure.native
+    assert native is not None and native.chart_type == "line"
+    by_name = {s.name: s for s in native.series}
+    assert by_name["Upper control limit"].values == tuple(p["ucl"] for p in points)
+    assert by_name["Lower control limit"].values == tuple(p["lcl"] for p in points)
+    assert set(by_name["Centre line"].values) == {f.p_chart()["center"]}
+    data = next(s for s in native.series if s.role == "data")
+    assert data.values == tuple(p["p"] for p in points)
+    assert [points[i]["label"] for i in data.highlight] == ["May 26", "Oct 26"]
+    assert "Highlighted points fall outside their limits" in native.caption
     out = [p["label"] for p in points if p["out_of_control"]]
     assert out == ["May 26", "Oct 26"]
     assert "2 points outside the control limits: May 26 (11.8%), Oct 26 (18.8%)" in figure.alt_text
@@ -581,7 +591,17 @@ def test_calibration_bias_and_tolerance(built: dict[str, Figure]) -> None:
     assert figure.data["auditor"] == tuple(a["auditor"] for a in auditors)
     assert figure.data["bias"] == tuple(a["bias"] for a in auditors)
     assert figure.data["outside_tolerance"] == tuple(abs(a["bias"]) > 5.0 for a in auditors)
-    assert figure.native is None
+    # The deck draws the same bars natively, horizontally, over the ±tolerance band.
+    native = figure.native
+    assert native is not None and native.chart_type == "bar"
+    assert native.categories == figure.data["auditor"]
+    band, bias = native.series
+    assert band.role == "band" and band.values == (5.0,) * len(auditors)
+    assert bias.values == figure.data["bias"]
+    assert bias.highlight == tuple(i for i, out in enumerate(figure.data["outside_tolerance"])
+                                   if out)
+    assert native.alt_text.startswith("Horizontal bar chart of bias")
+    assert "MAD" not in native.caption  # the per-auditor statistics are not on the slide
     texts = svg_texts(figure)
     assert "±5.0 tolerance" in texts and "+7.1" in texts and "−6.3" in texts
     assert "Dana Whitfield" in texts and "n = 40 · MAD 7.8 · 55% within" in texts
@@ -622,6 +642,12 @@ def test_control_limits_are_named_from_the_last_complete_period() -> None:
     assert complete_ucl != partial_ucl
     assert f"UCL {complete_ucl}" in texts and f"UCL {partial_ucl}" not in texts
     assert "Wk 20 is a partial period (n = 240)" in figure.caption
+    # The deck's line chart draws no limits for the partial week, and says so.
+    limits = {s.name: s.values for s in figure.native.series}
+    assert limits["Upper control limit"][-1] is None
+    assert limits["Upper control limit"][-2] == points[-2]["ucl"]
+    assert "Wk 20 is a partial period (n = 240); its limits are not drawn" in \
+        figure.native.caption
 
 
 def test_control_chart_of_full_weeks_marks_no_period_partial() -> None:

@@ -74,13 +74,14 @@ class Series:
 
     ``role`` says how it is drawn: ``data`` in the chart's own type, ``target`` as a
     dashed line on the value axis, ``cumulative`` as a line on a secondary 0-100% axis and
-    ``threshold`` as a dashed line on that secondary axis.  ``low``/``high`` are interval
+    ``threshold`` as a dashed line on that secondary axis, ``band`` as a shaded band from
+    minus to plus each value behind the bars (a tolerance).  ``low``/``high`` are interval
     bounds drawn as error bars; ``highlight`` lists the points drawn in the alert colour.
     """
 
     name: str
     values: tuple[float | None, ...]
-    role: Literal["data", "target", "cumulative", "threshold"] = "data"
+    role: Literal["data", "target", "cumulative", "threshold", "band"] = "data"
     low: tuple[float | None, ...] = ()
     high: tuple[float | None, ...] = ()
     highlight: tuple[int, ...] = ()
@@ -103,6 +104,9 @@ class NativeChart:
     # The caption of this drawing when it differs from the figure's (it names only what
     # the native chart holds); empty means the figure's caption applies as it is.
     caption: str = ""
+    #: The alt text of this drawing when it differs from the figure's (columns where the
+    #: PDF draws horizontal bars); empty means the figure's alt text describes it.
+    alt_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,14 @@ class Figure:
     unit: Unit | None = None
     #: The chart's primary metric (set at assembly; names the workbook's columns).
     metric_id: str = ""
+    #: What the chart shows, as slide titles cut from one finding's sentence, longest
+    #: first (set at assembly; empty when no finding is about the chart: its title is
+    #: its name), and that finding's sentence.
+    headlines: tuple[str, ...] = ()
+    headline_of: str = ""
+    #: Numbers a shorter headline states on its own that its sentence derived from others
+    #: (a change read off two shown values: "fell 2.6 points" without "from 82.6%").
+    headline_numbers: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
