@@ -183,6 +183,10 @@ class ReportModel:
     #: What the restatements compare with: the values sent before (per metric id), when,
     #: and each source's rows then and the rows it gained or lost since.
     restated_from: Mapping[str, object] = field(default_factory=dict)
+    #: A segment's report: the title and introduction of the block its ``whole`` sections
+    #: are shown in ("Company-wide context (all queues)"); empty for a whole report.
+    context_title: str = ""
+    context_intro: str = ""
 
     def kpi_texts(self) -> list[str]:
         """Every value string shown for a KPI (what a reader must find in any output)."""
