@@ -172,29 +172,144 @@ def test_a_mapping_row_outside_the_allow_list_is_a_problem_of_its_segment_with_i
     assert f"{mapping}:4:2" in returns and "not-an-address" not in returns
 
 
-def test_charts_are_left_to_the_render_processes_and_drawn_there(fanned, tmp_path):
-    from pypdf import PdfReader
+def _charts_of_a_queue_report(definition) -> set[str]:
+    """The charts a section names, but those broken down by queue (one bar in one queue's)."""
+    by_queue = {c.id for c in definition.charts
+                if "queue" in str(c.params.get("by", "")).split(",")}
+    return {c for spec in definition.sections for c in spec.charts} - by_queue
 
+
+@pytest.fixture(scope="module")
+def queue_pdfs(fanned, demo_fanout_drawn, tmp_path_factory):
+    """Every queue report as a PDF: the first two drawn where they render (as a fan-out run
+    does), the others from their drawn charts; [(SegmentBuild, drawn model, PDF path)]."""
     from reportgen.render.pool import render_all
     from reportgen.run.build import render_outputs
 
+    work = [(segment, segment.result if i < 2 else drawn)
+            for i, (segment, drawn) in enumerate(demo_fanout_drawn)]
+    pdf_only = [(replace(s.loaded, definition=s.loaded.definition.model_copy(update={
+        "outputs": [o for o in s.loaded.definition.outputs if o.format == "pdf"]})), result)
+        for s, result in work]
+    outcomes = render_all(render_outputs, pdf_only, tmp_path_factory.mktemp("queues"), jobs=2)
+    return [(s, drawn.model, outcome.get()[0].path)
+            for (s, drawn), outcome in zip(demo_fanout_drawn, outcomes, strict=True)]
+
+
+def _pages(path) -> list[str]:
+    from pypdf import PdfReader
+
+    return [" ".join(page.extract_text().split()) for page in PdfReader(path).pages]
+
+
+def _outline(path) -> list[tuple[str, int]]:
+    """The PDF's top-level bookmarks: (title, page index)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    return [(item.title, reader.get_destination_page_number(item))
+            for item in reader.outline if not isinstance(item, list)]
+
+
+def test_charts_are_left_to_the_render_processes_and_drawn_there(fanned, demo_fanout_drawn,
+                                                                  queue_pdfs):
     loaded, built = fanned
     segments = [s for s in built.segments if s.result is not None][:2]
-    named = {c for spec in loaded.definition.sections for c in spec.charts}
     for segment in segments:  # the one-pass build draws nothing ...
         assert segment.result.charts is not None
         assert not any(section.figures for section in segment.result.model.sections)
-    drawn = segments[0].result.drawn()  # ... and drawing places every chart a section names
+    segment, drawn = demo_fanout_drawn[0]  # ... and drawing places every chart a section names
     assert drawn.charts is None
-    assert {f.id for s in drawn.model.sections for f in s.figures} == named
-
-    pdf_only = [(replace(s.loaded, definition=s.loaded.definition.model_copy(update={
-        "outputs": [o for o in s.loaded.definition.outputs if o.format == "pdf"]})), s.result)
-        for s in segments]
-    outcomes = render_all(render_outputs, pdf_only, tmp_path, jobs=2)
-    for outcome in outcomes:
-        text = " ".join(p.extract_text() for p in PdfReader(outcome.get()[0].path).pages)
+    assert {f.id for s in drawn.model.sections for f in s.figures} \
+        == _charts_of_a_queue_report(loaded.definition)
+    for _, _, path in queue_pdfs[:2]:  # drawn in the render processes
+        text = " ".join(_pages(path))
         assert "CSAT, last 13 months" in text and "Where defects come from" in text
+
+
+def test_a_queue_report_names_no_other_queue_outside_its_company_wide_block(fanned, queue_pdfs):
+    """Calibration and moderation are not split by queue: they are shown in one block, titled
+    as the whole company's; everything else in a queue's report is about that queue."""
+    from reportgen.demo.catalog import QUEUE_NAMES
+
+    loaded, _ = fanned
+    definition = loaded.definition
+    unsplit = {"calibration", "calibration_ratings", "moderation"}
+    assert {n for n, s in definition.sources.items() if "queue" not in s.columns} == unsplit
+    unsplit_titles = {spec.title for spec in definition.sections
+                      if {m.source for m in definition.metrics if m.id in spec.kpis} <= unsplit}
+    assert unsplit_titles == {"Calibration", "Trust & Safety decision quality"}
+    # the definition's own description names a section's topic, not a queue
+    description = " ".join(definition.description.split())
+    assert len(queue_pdfs) == len(QUEUE_NAMES)
+    for segment, model, path in queue_pdfs:
+        queue = segment.plan.segment.name
+        pages = _pages(path)
+        outline = _outline(path)
+        titles = [t for t, _ in outline]
+        block = titles.index("Company-wide context (all queues)")
+        first, last = outline[block][1], outline[block + 1][1]  # the block's pages
+        assert titles[block + 1] == "Methodology and provenance"
+        inside = " ".join(pages[first:last])
+        for title in unsplit_titles:  # the company-wide sections are inside, and only there
+            assert title in inside, (queue, title)
+            assert not any(title in t for t in titles[:block]), (queue, title)
+        outside = " ".join(pages[:first] + pages[last:]).replace(description, "")
+        others = [q for q in QUEUE_NAMES if q != queue and q in outside]
+        assert others == [], f"{queue}: {others} outside the company-wide block"
+        assert "Auditor AU07" in inside and "Auditor AU07" not in outside
+        # and the summary shows no company-wide tile or finding
+        assert "Decision accuracy" not in pages[1], queue
+        assert not any(k.metric.metric_id in {"calibration", "decision_accuracy"}
+                       for k in model.summary_kpis)
+
+
+def test_a_queue_report_draws_nothing_by_queue(fanned, queue_pdfs):
+    """One queue's report would draw one bar, one heatmap row, one table row."""
+    loaded, built = fanned
+    definition = loaded.definition
+    by_queue = [c.title for c in definition.charts
+                if "queue" in str(c.params.get("by", "")).split(",")]
+    by_queue += [t.title or f"{definition.metric(t.metric).label} by queue"
+                 for spec in definition.sections for t in spec.tables if "queue" in t.by_key]
+    assert set(by_queue) == {"CSAT by queue", "Defect rate by queue and category",
+                             "QA score by queue"}
+    whole_tables = {t.title for s in built.whole.model.sections for t in s.tables}
+    assert {"CSAT by queue", "QA score by queue"} <= whole_tables  # the company report has them
+    for segment, model, path in queue_pdfs:
+        text = " ".join(_pages(path))
+        shown = [t for t in by_queue if t in text]
+        assert shown == [], f"{segment.plan.segment.name}: {shown}"
+        assert not any(c.label == "Queue" for s in model.sections for t in s.tables
+                       for c in t.columns)
+
+
+def test_the_onboarding_intervention_is_only_in_the_onboarding_report(fanned, queue_pdfs):
+    loaded, _ = fanned
+    (intervention,) = loaded.definition.interventions
+    assert intervention.scope == {"queue": "Onboarding"}
+    for segment, model, path in queue_pdfs:
+        text = " ".join(_pages(path))
+        mine = segment.plan.segment.name == "Onboarding"
+        assert (intervention.name in text) is mine, segment.plan.segment.name
+        if not mine:
+            assert "load more history" not in text.lower()
+            assert "Loading more history" not in text
+
+
+def test_a_queue_report_summary_fits_its_page(queue_pdfs):
+    """The executive summary is page 2 alone: the first section starts on page 3, not after
+    a page the summary's last findings spilled onto."""
+    for segment, model, path in queue_pdfs:
+        outline = _outline(path)
+        pages = {title: page for title, page in outline}
+        first_section = next(s.title for s in model.sections if not s.whole)
+        assert pages["Executive summary"] == 1, segment.plan.segment.name
+        assert pages[first_section] == 2, segment.plan.segment.name
+        summary = _pages(path)[1]
+        findings = [f for f in model.findings]
+        assert findings and all(f.sentence[:40] in summary for f in findings), \
+            segment.plan.segment.name
 
 
 def test_a_segment_preview_has_its_charts(fanned):
@@ -202,5 +317,5 @@ def test_a_segment_preview_has_its_charts(fanned):
 
     loaded, _ = fanned
     model = segment_model(loaded, _period(loaded), "Billing", now=NOW, domains=["example.com"])
-    named = {c for spec in loaded.definition.sections for c in spec.charts}
+    named = _charts_of_a_queue_report(loaded.definition)
     assert {f.id for s in model.sections for f in s.figures} == named
