@@ -146,8 +146,7 @@ def demo_fanout_drawn(demo_fanout):
     """Every queue report of ``demo_fanout`` that built, with its charts drawn (their
     captions checked against the model as they are placed): [(SegmentBuild, BuildResult)]."""
     _, built = demo_fanout
-    figures: dict = {}  # a chart of data not split by queue is the same in every report
-    return [(s, s.result.drawn(figures)) for s in built.segments if s.result is not None]
+    return [(s, s.result.drawn()) for s in built.segments if s.result is not None]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

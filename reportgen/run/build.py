@@ -234,10 +234,11 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             view = fanout.SegmentStore(store, p.segment, segmented)
             try:
                 got = compute_metrics(plan, view, period)
-                scope = segment_content.segment_scope(definition, p.segment, segmented, label)
+                scope = segment_content.segment_scope(definition, p.segment.where, segmented,
+                                                      label)
                 result = _finish(replace(plan, loaded=seg_loaded, segment=scope), view, period,
                                  got, gates, now=now,
-                                 actions=segment_content.segment_actions(actions, p.segment))
+                                 actions=segment_content.segment_actions(actions, p.segment.where))
             except Exception as exc:  # one segment's failure is its own, not the fan-out's
                 builds.append(SegmentBuild(p, seg_loaded, error=f"{type(exc).__name__}: {exc}"))
                 continue

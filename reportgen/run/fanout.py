@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from reportgen.data.aggregates import Request, Result
 from reportgen.data.canonical import PERIOD
 from reportgen.errors import InputError, Problem
+from reportgen.run.segment_content import narrowed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -223,10 +224,9 @@ def segment_counts(store: DataStore, source: str, columns: Sequence[str],
 def segment_definition(loaded: LoadedDefinition, plan: SegmentPlan) -> LoadedDefinition:
     """The whole report's definition as this segment's: its id, title, file names and
     recipients, and its content narrowed to the segment (``segment_content.narrowed``)."""
-    from reportgen.run.segment_content import narrowed
-
     segment = plan.segment
-    definition = narrowed(loaded.definition, segment, segmented_sources(loaded.definition))
+    definition = narrowed(loaded.definition, segment.where,
+                          segmented_sources(loaded.definition))
     spec = definition.fan_out
     assert spec is not None
     report_id = segment_report_id(definition.id, segment)

@@ -17,7 +17,7 @@ A segment's report is the whole report's definition narrowed to the segment:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reportgen.definition.content_specs import SectionSpec
@@ -27,17 +27,17 @@ if TYPE_CHECKING:
     from reportgen.definition.document import Definition
     from reportgen.definition.insight_specs import InterventionSpec
     from reportgen.report.actions import ActionSpec
-    from reportgen.run.fanout import Segment
 
 #: the id of a section's part that shows the whole organisation's figures, when the section
 #: also shows the segment's own
 WHOLE_PART = "{id}-whole"
 
 
-def segment_scope(definition: Definition, segment: Segment, segmented: Collection[str],
+def segment_scope(definition: Definition, where: Mapping[str, Any], segmented: Collection[str],
                   whole_label: str) -> SegmentScope:
-    """The plan's view of the segment: its columns and values, and the sources not split."""
-    return SegmentScope(columns=segment.columns, values=tuple(str(v) for v in segment.values),
+    """The plan's view of the segment (``where``: its value of each fan-out column): its
+    columns and values, and the sources not split."""
+    return SegmentScope(columns=tuple(where), values=tuple(str(v) for v in where.values()),
                         whole_label=whole_label,
                         whole_sources=frozenset(n for n in definition.sources
                                                 if n not in segmented))
@@ -48,10 +48,11 @@ def whole_metrics(definition: Definition, segmented: Collection[str]) -> frozens
     return frozenset(m.id for m in definition.metrics if m.source not in segmented)
 
 
-def narrowed(definition: Definition, segment: Segment,
+def narrowed(definition: Definition, where: Mapping[str, Any],
              segmented: Collection[str]) -> Definition:
-    """``definition`` as the segment's report shows it (see the module's docstring)."""
-    columns = set(segment.columns)
+    """``definition`` as the report of the segment ``where`` (its value of each fan-out
+    column) shows it; see the module's docstring."""
+    columns = set(where)
     whole = whole_metrics(definition, segmented)
     by_segment = {c.id for c in definition.charts
                   if columns & set(str(c.params.get("by", "")).split(","))}
@@ -77,7 +78,7 @@ def narrowed(definition: Definition, segment: Segment,
             own.append(mine)
             context.append(theirs.model_copy(update={
                 "id": WHOLE_PART.format(id=spec.id), "intro": "", "notes": []}))
-    interventions = [i for i in (_narrowed_intervention(item, segment)
+    interventions = [i for i in (_narrowed_intervention(item, where)
                                  for item in definition.interventions) if i is not None]
     return definition.model_copy(update={"sections": [*own, *context],
                                          "interventions": interventions})
@@ -88,8 +89,7 @@ def _shows(spec: SectionSpec) -> bool:
 
 
 def _narrowed_intervention(item: InterventionSpec,
-                           segment: Segment) -> InterventionSpec | None:
-    where = segment.where
+                           where: Mapping[str, Any]) -> InterventionSpec | None:
     scope: dict[str, Any] = dict(item.scope)
     for column, wanted in item.scope.items():
         if column not in where:
@@ -105,10 +105,10 @@ def _narrowed_intervention(item: InterventionSpec,
 
 
 def segment_actions(actions: Sequence[ActionSpec] | None,
-                    segment: Segment) -> tuple[ActionSpec, ...] | None:
-    """The actions of the register whose scope is this segment or wider."""
+                    where: Mapping[str, Any]) -> tuple[ActionSpec, ...] | None:
+    """The actions of the register whose scope is the segment ``where`` or wider."""
     if actions is None:
         return None
-    where = {c: str(v) for c, v in segment.where.items()}
+    own = {c: str(v) for c, v in where.items()}
     return tuple(a for a in actions
-                 if all(where.get(c, v) == v for c, v in a.scope.items()))
+                 if all(own.get(c, v) == v for c, v in a.scope.items()))

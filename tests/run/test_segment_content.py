@@ -10,7 +10,7 @@ from reportgen.plan.model import SegmentScope
 from reportgen.report.actions import ActionSpec
 from reportgen.report.model.sections import Finding
 from reportgen.report.segment_context import about_segment, context_title
-from reportgen.run.fanout import Segment, segmented_sources
+from reportgen.run.fanout import segmented_sources
 from reportgen.run.segment_content import (
     WHOLE_PART,
     narrowed,
@@ -19,7 +19,7 @@ from reportgen.run.segment_content import (
     whole_metrics,
 )
 
-BILLING = Segment(("queue",), ("Billing",))
+BILLING = {"queue": "Billing"}
 
 
 def _definition() -> Definition:
@@ -84,8 +84,7 @@ def test_interventions_of_other_segments_are_dropped_and_shared_ones_narrowed():
     assert shared.name == "Two queues' coaching" and shared.scope == {"queue": "Billing"}
     assert shared.control is None  # the control queue's rows are not in Billing's report
     assert everyone.name == "Everyone's new macro" and everyone.scope == {}
-    returns = narrowed(definition, Segment(("queue",), ("Returns",)),
-                       segmented_sources(definition))
+    returns = narrowed(definition, {"queue": "Returns"}, segmented_sources(definition))
     assert [i.name for i in returns.interventions] == ["Returns coaching",
                                                        "Everyone's new macro"]
 
