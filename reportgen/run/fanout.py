@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from reportgen.data.aggregates import Request, Result
 from reportgen.data.canonical import PERIOD
 from reportgen.errors import InputError, Problem
+from reportgen.run.segment_content import narrowed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -300,11 +301,12 @@ def segment_counts(store: DataStore, source: str, columns: Sequence[str],
 # --- which segments, and to whom --------------------------------------------------------
 def segment_definition(loaded: LoadedDefinition, plan: SegmentPlan) -> LoadedDefinition:
     """The whole report's definition as this segment's: its id, title, file names and
-    recipients (the sections are the same; the data is what differs)."""
-    definition = loaded.definition
+    recipients, and its content narrowed to the segment (``segment_content.narrowed``)."""
+    segment = plan.segment
+    definition = narrowed(loaded.definition, segment.where,
+                          segmented_sources(loaded.definition))
     spec = definition.fan_out
     assert spec is not None
-    segment = plan.segment
     report_id = segment_report_id(definition.id, segment)
     update: dict[str, Any] = {
         "id": report_id,
@@ -341,17 +343,18 @@ def whole_label(definition: Definition) -> str:
     return f"all {spec.by[0]}s" if len(spec.by) == 1 else "all segments"
 
 
-def with_comparison(loaded: LoadedDefinition, whole: Mapping[str, Any],
-                    label: str) -> LoadedDefinition:
+def with_comparison(loaded: LoadedDefinition, whole: Mapping[str, Any], label: str,
+                    unsplit: Collection[str] = ()) -> LoadedDefinition:
     """Each section of a segment's report gains a note with its KPIs' values for the whole
-    ("Compared with all queues: CSAT 84.1%, NPS 31"), written by the text authority."""
+    ("Compared with all queues: CSAT 84.1%, NPS 31"), written by the text authority;
+    ``unsplit`` metrics are the whole's in the segment's report already, and not repeated."""
     from reportgen import text
 
     definition = loaded.definition
     sections = []
     for section in definition.sections:
         values = [f"{whole[k].label} {text.value(whole[k].value, whole[k].unit)}"
-                  for k in section.kpis if k in whole]
+                  for k in section.kpis if k in whole and k not in unsplit]
         notes = list(section.notes)
         if values:
             notes.insert(0, f"Compared with {label}: " + ", ".join(values) + ".")

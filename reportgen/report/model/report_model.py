@@ -188,6 +188,10 @@ class ReportModel:
     scorecard: Scorecard | None = None
     #: What the status colours of tiles and the scorecard mean (shown once, on the summary).
     status_legend: tuple[LegendItem, ...] = ()
+    #: A segment's report: the title and introduction of the block its ``whole`` sections
+    #: are shown in ("Company-wide context (all queues)"); empty for a whole report.
+    context_title: str = ""
+    context_intro: str = ""
 
     def kpi_texts(self) -> list[str]:
         """Every value string shown for a KPI (what a reader must find in any output)."""

@@ -170,3 +170,6 @@ class Section:
     notes: tuple[str, ...] = ()
     #: One sentence naming the section's metrics that did not move beyond normal variation.
     steady_text: str = ""
+    #: In a segment's report (a fan-out's): the section shows the whole organisation's
+    #: figures, not the segment's; such sections are placed together in one labelled block.
+    whole: bool = False
