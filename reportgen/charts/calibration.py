@@ -36,7 +36,7 @@ from reportgen.charts.style import (
 from reportgen.charts.units import UnitFormatter, format_count, format_delta, format_value, plural
 from reportgen.report.model.metric_results import Unit
 from reportgen.report.model.sections import Figure
-from reportgen.text import percent
+from reportgen.text import percent, terms
 
 SHAPE = "[{auditor, n, mean_abs_deviation, bias, within_tolerance}]"
 AUDITOR_KEYS = ("auditor", "n", "mean_abs_deviation", "bias", "within_tolerance")
@@ -97,8 +97,9 @@ class CalibrationChart:
                     f"Bias of each auditor against the calibration key, in "
                     f"{_points(request.metric.unit)}: right of zero scores higher than the key, "
                     f"left lower. Shaded: the ±{format_value(tolerance, request.metric.unit)} "
-                    "tolerance; highlighted auditors are outside it. MAD: mean absolute "
-                    "deviation."
+                    "tolerance; highlighted auditors are outside it. "
+                    f"{terms.AVERAGE_GAP.capitalize()}: how far an auditor's scores sit from "
+                    "the calibrator's, on average."
                 ),
             )
 
@@ -134,7 +135,7 @@ class CalibrationChart:
             right = blended_transform_factory(ax.transAxes, ax.transData)
             for pos, auditor in zip(positions, ordered, strict=True):
                 # Single spaces only: SVG collapses runs of spaces in the PDF.
-                stats = (f"n = {format_count(auditor['n'])} · MAD "
+                stats = (f"n = {format_count(auditor['n'])} · {terms.AVERAGE_GAP} "
                          f"{format_value(float(auditor['mean_abs_deviation']), unit)} · "
                          f"{percent(float(auditor['within_tolerance']), 0)} within")
                 ax.text(1.02, pos, stats, transform=right, ha="left", va="center",
