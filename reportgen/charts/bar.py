@@ -13,6 +13,7 @@ from reportgen.charts.base import (
     breakdown_rows,
     by_columns,
     by_words,
+    empty_breakdown,
     hidden_note,
     is_shown,
 )
@@ -46,7 +47,7 @@ from reportgen.charts.units import (
 )
 from reportgen.report.model.metric_results import BreakdownRow, MetricResult
 from reportgen.report.model.sections import Figure, NativeChart, Series
-from reportgen.text import percent
+from reportgen.text import terms
 
 BAR_THICKNESS = 0.62
 
@@ -77,7 +78,8 @@ class BarChart:
         what = f"{metric.label} by {by_words(params.by)}"
         ranked = rank(rows, metric)
         if not ranked:
-            return no_data_figure(request, self.name, what, note=hidden_note(rows))
+            return no_data_figure(request, self.name, what,
+                                  **empty_breakdown(request.metric, params.by, rows))
         left_out = ranked[params.top:] if params.top else []
         shown = ranked[: params.top] if params.top else ranked
         # With a top-N cut the gaps would not rank anywhere, so they go to the caption only.
@@ -287,10 +289,9 @@ class BarChart:
         parts = [f"{metric.label} by {by_words(params.by)}, {request.period_label}, best first."]
         if left_out:
             parts.append(f"Top {len(shown)} of {len(shown) + len(left_out)} shown.")
-        levels = {(r.interval.level, r.interval.method) for r in shown if r.interval}
-        if params.show_interval and len(levels) == 1:
-            level, method = levels.pop()
-            parts.append(f"Whiskers: {percent(level, 0)} {method} intervals.")
+        levels = {r.interval.level for r in shown if r.interval}
+        if params.show_interval and levels:
+            parts.append(terms.whiskers(levels))
         if target is not None:
             parts.append(f"Dashed line: target {format_value(target, metric.unit)}.")
         if off_scale:

@@ -44,7 +44,7 @@ from reportgen.charts.units import (
 )
 from reportgen.report.model.metric_results import Unit
 from reportgen.report.model.sections import Figure, NativeChart, Series
-from reportgen.text import percent
+from reportgen.text import percent, terms
 
 SHAPE = "[{auditor, n, mean_abs_deviation, bias, within_tolerance}]"
 AUDITOR_KEYS = ("auditor", "n", "mean_abs_deviation", "bias", "within_tolerance")
@@ -101,7 +101,9 @@ class CalibrationChart:
                     "outside_tolerance": tuple(outside),
                     "tolerance": (tolerance,) * len(ordered),
                 },
-                caption=self._caption(request, tolerance) + " MAD: mean absolute deviation.",
+                caption=self._caption(request, tolerance) + (
+                    f" {terms.AVERAGE_GAP.capitalize()}: how far an auditor's scores sit from "
+                    "the calibrator's, on average."),
                 native=self._native(request, ordered, outside, tolerance),
             )
 
@@ -168,7 +170,7 @@ class CalibrationChart:
             right = blended_transform_factory(ax.transAxes, ax.transData)
             for pos, auditor in zip(positions, ordered, strict=True):
                 # Single spaces only: SVG collapses runs of spaces in the PDF.
-                stats = (f"n = {format_count(auditor['n'])} · MAD "
+                stats = (f"n = {format_count(auditor['n'])} · {terms.AVERAGE_GAP} "
                          f"{format_value(float(auditor['mean_abs_deviation']), unit)} · "
                          f"{percent(float(auditor['within_tolerance']), 0)} within")
                 ax.text(1.02, pos, stats, transform=right, ha="left", va="center",

@@ -246,11 +246,12 @@ def finish(
 
 
 def no_data_figure(request: ChartRequest, kind: str, what: str,
-                   message: str = "", note: str = "") -> Figure:
+                   message: str = "", note: str = "", caption: str = "") -> Figure:
     """A placeholder figure saying there is nothing to draw, instead of failing the report.
 
     The panel reads "No data for <what> in <period>" unless ``message`` says otherwise;
-    ``note`` (e.g. which segments were suppressed) is appended to the caption.
+    ``note`` (e.g. which segments were suppressed) is appended to the caption, which is
+    the message unless ``caption`` (a fuller sentence than the panel's) is given.
     """
     message = message or f"No data for {what} in {request.period_label}"
     with themed(request.theme):
@@ -268,7 +269,7 @@ def no_data_figure(request: ChartRequest, kind: str, what: str,
         return finish(
             fig, request, kind,
             alt_text=f"{message}.",
-            data={}, caption=f"{message}. {note}".strip(),
+            data={}, caption=caption or f"{message}. {note}".strip(),
         )
 
 

@@ -24,7 +24,7 @@ from reportgen.data.connectors import SOURCES, Connector, RawRelation
 from reportgen.data.contract import check_contract
 from reportgen.data.fingerprint import fingerprint as data_fingerprint
 from reportgen.data.quality import QualityCounts, read_counts
-from reportgen.data.relations import driver_connection, read_problem
+from reportgen.data.relations import driver_connection, expression_problem, read_problem
 from reportgen.data.resources import is_out_of_memory, out_of_memory
 from reportgen.data.result_cache import cached_result
 from reportgen.data.source_handle import SourceHandle, as_instants, digest_frame, probe_source
@@ -42,6 +42,22 @@ T = TypeVar("T")
 RowsReader = Callable[[str, Sequence[str], "Mapping[str, Any] | None",
                        "Sequence[Period] | None"], "pd.DataFrame"]
 
+
+
+def check_derived(name: str, raw: RawRelation, canonical: Canonical) -> None:
+    """Each derived column computed alone over no rows, so an expression its columns' types
+    do not fit (text timestamps subtracted) is told as that column's, where the definition
+    writes it, rather than as the failure of whichever statement first reads the source."""
+    for column, probe in canonical.derived_probes.items():
+        try:
+            raw.connection.execute(probe).close()
+        except sa.exc.SQLAlchemyError as exc:
+            message = str(getattr(exc, "orig", None) or exc)
+            if is_out_of_memory(exc):
+                raise out_of_memory(name, raw.label) from None
+            raise SourceError(name, f"derived column '{column}': "
+                                    f"{redact(expression_problem(message))}",
+                              raw.label, key=("derive", column)) from None
 
 class DataStore:
     """Every source of one report for one window; close() when done (or use ``with``)."""
@@ -92,6 +108,7 @@ class DataStore:
                 canonical = self._run_checked(
                     name, raw, lambda: build(name, spec, raw, self.needed.get(name, []),
                                              self.window, self.periods))
+                check_derived(name, raw, canonical)
                 self._run_checked(name, raw, lambda: check_contract(canonical, spec, self.window))
             except BaseException:
                 raw.close()

@@ -207,6 +207,8 @@ def evaluate(plan: ResolvedMetric, data: MetricData, period: Period,
         suppressed=current_reason, breakdowns=breakdowns, history=tuple(points),
         formula=calc.describe(params) + ("" if current_reason else design_text(current)),
         details=dict(data.details(period, history)), left_out=left_out,
+        scale=calc.scale_for(params), min_n=settings.min_n, grain=period.grain,
+        n_noun=calc.n_noun,
     )
 
 

@@ -223,7 +223,7 @@ def test_trend_draws_the_history(built: dict[str, Figure]) -> None:
     texts = svg_texts(figure)
     for label in ("81.2%", "Oct 25", "Oct 26", "Target", "85.0%"):
         assert label in texts
-    assert "95% Wilson" in figure.caption
+    assert "Whiskers: 95% intervals." in figure.caption and "Wilson" not in figure.caption
 
 
 def test_trend_leaves_suppressed_periods_as_gaps() -> None:
@@ -440,13 +440,24 @@ def test_heatmap_needs_two_columns() -> None:
         draw("heatmap", f.csat(), by="queue")
 
 
-def test_heatmap_with_every_cell_suppressed_is_a_no_data_figure() -> None:
-    rows = (BreakdownRow(key=("A", "x"), value=0.9, n=3, suppressed="n = 3 < 30"),)
-    figure = draw("heatmap", f.csat(breakdowns={"a,b": rows}), by="a,b")
-    assert figure.data == {} and "No data for CSAT by a and b in October 2026" in svg_texts(figure)
-    assert "90.0%" not in svg_texts(figure)
-    assert figure.caption == ("No data for CSAT by a and b in October 2026. "
-                              "Not shown: A / x (n = 3 < 30).")
+def test_heatmap_with_every_cell_suppressed_says_so_once() -> None:
+    """There is data, too little per cell: not "No data", but how few, once, and which
+    grain would have enough (3 a month make 9 a quarter, 36 a year: not a quarter)."""
+    rows = (BreakdownRow(key=("A", "x"), value=0.9, n=3, suppressed="n = 3 < 30"),
+            BreakdownRow(key=("A", "y"), value=0.8, n=2, suppressed="n = 2 < 30"))
+    metric = f.csat(breakdowns={"a,b": rows}, min_n=30, grain="month", n_noun="response")
+    figure = draw("heatmap", metric, by="a,b")
+    texts = svg_texts(figure)
+    assert figure.data == {} and "Too few responses for each a and b" in texts
+    assert "No data" not in texts and "90.0%" not in texts
+    assert figure.caption == ("Each a and b has fewer than 30 responses this month; a longer "
+                              "period would be needed.")
+    enough = f.csat(breakdowns={"queue": tuple(
+        BreakdownRow(key=(q,), value=0.9, n=12, suppressed="n = 12 < 30") for q in "AB")},
+        min_n=30, grain="month", n_noun="response")
+    assert draw("bar", enough, by="queue").caption == (
+        "Each queue has fewer than 30 responses this month; a quarterly report would have "
+        "enough.")
 
 
 def test_heatmap_all_equal_and_no_target() -> None:
@@ -604,7 +615,7 @@ def test_calibration_bias_and_tolerance(built: dict[str, Figure]) -> None:
     assert "MAD" not in native.caption  # the per-auditor statistics are not on the slide
     texts = svg_texts(figure)
     assert "±5.0 tolerance" in texts and "+7.1" in texts and "−6.3" in texts
-    assert "Dana Whitfield" in texts and "n = 40 · MAD 7.8 · 55% within" in texts
+    assert "Dana Whitfield" in texts and "n = 40 · average gap 7.8 · 55% within" in texts
     assert ("2 auditors outside tolerance: Dana Whitfield (+7.1 pts), Lee Okafor (−6.3 pts)"
             in figure.alt_text)
     assert "QA score is 83.4" in figure.alt_text

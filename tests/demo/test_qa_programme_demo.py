@@ -83,15 +83,15 @@ def test_the_lenient_reviewer_and_weak_automatic_scoring_are_named(mqr):
     model, pdf_text = mqr
     findings = _section(model, "qa-programme").findings
     biased = [f for f in findings if f.kind == "reviewer_bias"]
-    assert [f.scope for f in biased] == ["reviewer = AU07"]
+    assert [f.scope for f in biased] == ["auditor = AU07"]
     assert biased[0].numbers["bias"] > 0.2
     # the automatic scorer's governance tells the 'Greeting & tone' story (the kappa of
     # auto_human_kappa stays computed for the methodology)
     (stand_in,) = [f for f in findings if f.kind == "autoqa_stand_in"]
     assert [i["item"] for i in stand_in.numbers["cannot_stand_in"]] == ["Greeting & tone"]
     flat = _flat(pdf_text)
-    assert "Reviewer AU07 rates generously" in flat
-    assert "The automatic scorer can stand in for reviewers on 6 of 7 rubric items" in flat
+    assert "Auditor AU07 rates generously" in flat
+    assert "The automatic scorer can stand in for auditors on 6 of 7 rubric items" in flat
     assert "not on Greeting & tone (agreement" in flat
 
 

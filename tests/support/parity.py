@@ -54,7 +54,9 @@ AFTER_GOLDEN_METRICS: dict[str, frozenset[str]] = {
         "refund_contacts"}),
     "qbr.yaml": frozenset(),
 }
-TEXT_ONLY = {"formula"}
+#: not compared: the methodology's wording; and what the plan, not the data, settles for how
+#: a result reads (a score's scale, the minimum n, the period's grain, the noun of its n)
+TEXT_ONLY = {"formula", "scale", "min_n", "grain", "n_noun"}
 #: fields added to a metric's result after the golden was recorded, with what they must
 #: hold on the demo data: no demo value is off its scale or negative, so nothing is left out
 AFTER_GOLDEN: dict[str, Any] = {"left_out": []}

@@ -26,6 +26,9 @@ class Kpi:
     delta_tone: Tone
     arrow: Literal["up", "down", "flat", ""]
     significance_text: str
+    #: A score's scale and its good end (``on a 1–7 scale, higher is easier``); empty for
+    #: rates, counts and durations, whose unit says it.
+    scale_text: str = ""
     #: The test behind ``significance_text`` (``p = 0.024``), for notes and the methodology;
     #: the tile itself says it in plain words.
     significance_detail: str = ""
