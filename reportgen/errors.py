@@ -100,10 +100,14 @@ class UnknownNameError(InputError, LookupError):
 class SourceError(InputError):
     """A data source could not be read or does not match its column contract."""
 
-    def __init__(self, source: str, problem: str, file: str | None = None):
+    def __init__(self, source: str, problem: str, file: str | None = None,
+                 key: tuple[str, ...] = ()):
         self.source = source
         self.file = file
         self.problem = problem
+        #: where under the source's entry the fault is written (``("derive", "x")``); empty:
+        #: the entry's data location
+        self.key = key
         where = f" ({file})" if file else ""
         super().__init__(f"source '{source}'{where}: {problem}")
 

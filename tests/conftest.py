@@ -141,6 +141,14 @@ def demo_fanout(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path):
                                 domains=["example.com"])
 
 
+@pytest.fixture(scope="session")
+def demo_fanout_drawn(demo_fanout):
+    """Every queue report of ``demo_fanout`` that built, with its charts drawn (their
+    captions checked against the model as they are placed): [(SegmentBuild, BuildResult)]."""
+    _, built = demo_fanout
+    return [(s, s.result.drawn()) for s in built.segments if s.result is not None]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked ``long`` first (in their order), the rest after: the workers start on
     them while the short ones fill the gaps, instead of one long test ending the run on

@@ -13,6 +13,7 @@ from reportgen.charts.base import (
     breakdown_rows,
     by_columns,
     by_words,
+    empty_breakdown,
     hidden_note,
     is_shown,
 )
@@ -46,7 +47,7 @@ from reportgen.charts.units import (
 )
 from reportgen.report.model.metric_results import BreakdownRow, MetricResult
 from reportgen.report.model.sections import Figure, NativeChart, Series
-from reportgen.text import percent
+from reportgen.text import terms
 
 BAR_THICKNESS = 0.62
 
@@ -77,7 +78,8 @@ class BarChart:
         what = f"{metric.label} by {by_words(params.by)}"
         ranked = rank(rows, metric)
         if not ranked:
-            return no_data_figure(request, self.name, what, note=hidden_note(rows))
+            return no_data_figure(request, self.name, what,
+                                  **empty_breakdown(request.metric, params.by, rows))
         left_out = ranked[params.top:] if params.top else []
         shown = ranked[: params.top] if params.top else ranked
         # With a top-N cut the gaps would not rank anywhere, so they go to the caption only.
@@ -102,11 +104,13 @@ class BarChart:
                 alt_text=self._alt_text(request, params, shown, gaps, left_out, target),
                 data=self._data(params, drawn, target),
                 caption=self._caption(request, params, rows, shown, left_out, target, off_scale),
-                native=self._native(request, params, drawn, target, floor),
+                native=self._native(request, params, drawn, target, floor,
+                                    self._alt_text(request, params, shown, gaps, left_out,
+                                                   target, horizontal=False)),
             )
 
     def _native(self, request: ChartRequest, params: BarParams, drawn: list[BreakdownRow],
-                target: float | None, floor: float) -> NativeChart:
+                target: float | None, floor: float, column_alt_text: str) -> NativeChart:
         """The same bars, whiskers, highlights and target line as an editable chart.
 
         A slide chart cannot lay a target line across horizontal bars, so with a target the
@@ -127,8 +131,11 @@ class BarChart:
         # The slide's value axis must reach the whisker tops and the target too; a chart
         # application scales to the bars alone.
         ends = [v for v in (*data.values, *data.high, target) if v is not None]
+        horizontal = params.horizontal and target is None
         return NativeChart(
-            chart_type="bar" if params.horizontal and target is None else "column",
+            chart_type="bar" if horizontal else "column",
+            # the notes and screen readers describe the columns drawn, not the PDF's bars
+            alt_text=column_alt_text if params.horizontal and not horizontal else "",
             categories=tuple(r.label for r in drawn),
             series=(data, *overlays),
             number_format=number_format(metric.unit),
@@ -250,10 +257,11 @@ class BarChart:
 
     def _alt_text(self, request: ChartRequest, params: BarParams, shown: list[BreakdownRow],
                   gaps: list[BreakdownRow], left_out: list[BreakdownRow],
-                  target: float | None) -> str:
+                  target: float | None, horizontal: bool | None = None) -> str:
         metric = request.metric
         unit = metric.unit
-        shape = "Horizontal bar chart" if params.horizontal else "Column chart"
+        across = params.horizontal if horizontal is None else horizontal
+        shape = "Horizontal bar chart" if across else "Column chart"
         segments = by_words(params.by)
         text = f"{shape} of {metric.label} by {segments} for {request.period_label}, best first"
         best, worst = shown[0], shown[-1]
@@ -281,10 +289,9 @@ class BarChart:
         parts = [f"{metric.label} by {by_words(params.by)}, {request.period_label}, best first."]
         if left_out:
             parts.append(f"Top {len(shown)} of {len(shown) + len(left_out)} shown.")
-        levels = {(r.interval.level, r.interval.method) for r in shown if r.interval}
-        if params.show_interval and len(levels) == 1:
-            level, method = levels.pop()
-            parts.append(f"Whiskers: {percent(level, 0)} {method} intervals.")
+        levels = {r.interval.level for r in shown if r.interval}
+        if params.show_interval and levels:
+            parts.append(terms.whiskers(levels))
         if target is not None:
             parts.append(f"Dashed line: target {format_value(target, metric.unit)}.")
         if off_scale:

@@ -142,3 +142,22 @@ def hidden_note(rows: Sequence[BreakdownRow], what: str = "Not shown") -> str:
         return ""
     listed = "; ".join(f"{r.label} ({r.suppressed or 'no value'})" for r in hidden)
     return f"{what}: {listed}."
+
+
+def empty_breakdown(metric: MetricResult, by: str, rows: Sequence[BreakdownRow]
+                    ) -> dict[str, str]:
+    """The panel message, caption note and caption of a breakdown chart with nothing to
+    draw (``no_data_figure``'s keywords).
+
+    When every segment was suppressed for its small n, the caption says so once and names
+    the grain that would have enough (not "No data": there is data, too little of it per
+    segment); otherwise the default message, with the segments left out in the note.
+    """
+    if rows and all(r.suppressed for r in rows):
+        from reportgen.text import plural_noun, terms
+
+        sentence = terms.all_suppressed(by_words(by), [r.n for r in rows], metric.min_n,
+                                        metric.grain, metric.n_noun)
+        return {"message": f"Too few {plural_noun(metric.n_noun)} for each {by_words(by)}",
+                "caption": f"{sentence}."}
+    return {"note": hidden_note(rows)}

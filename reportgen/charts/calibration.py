@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from matplotlib.axes import Axes
+from matplotlib.colors import to_hex
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
@@ -33,10 +34,17 @@ from reportgen.charts.style import (
     tint,
     wrap,
 )
-from reportgen.charts.units import UnitFormatter, format_count, format_delta, format_value, plural
+from reportgen.charts.units import (
+    UnitFormatter,
+    format_count,
+    format_delta,
+    format_value,
+    plural,
+    signed_number_format,
+)
 from reportgen.report.model.metric_results import Unit
-from reportgen.report.model.sections import Figure
-from reportgen.text import percent
+from reportgen.report.model.sections import Figure, NativeChart, Series
+from reportgen.text import percent, terms
 
 SHAPE = "[{auditor, n, mean_abs_deviation, bias, within_tolerance}]"
 AUDITOR_KEYS = ("auditor", "n", "mean_abs_deviation", "bias", "within_tolerance")
@@ -93,14 +101,42 @@ class CalibrationChart:
                     "outside_tolerance": tuple(outside),
                     "tolerance": (tolerance,) * len(ordered),
                 },
-                caption=(
-                    f"Bias of each auditor against the calibration key, in "
-                    f"{_points(request.metric.unit)}: right of zero scores higher than the key, "
-                    f"left lower. Shaded: the ±{format_value(tolerance, request.metric.unit)} "
-                    "tolerance; highlighted auditors are outside it. MAD: mean absolute "
-                    "deviation."
-                ),
+                caption=self._caption(request, tolerance) + (
+                    f" {terms.AVERAGE_GAP.capitalize()}: how far an auditor's scores sit from "
+                    "the calibrator's, on average."),
+                native=self._native(request, ordered, outside, tolerance),
             )
+
+    @staticmethod
+    def _caption(request: ChartRequest, tolerance: float) -> str:
+        return (f"Bias of each auditor against the calibration key, in "
+                f"{_points(request.metric.unit)}: right of zero scores higher than the key, "
+                f"left lower. Shaded: the ±{format_value(tolerance, request.metric.unit)} "
+                "tolerance; highlighted auditors are outside it.")
+
+    def _native(self, request: ChartRequest, ordered: list[dict[str, Any]],
+                outside: list[bool], tolerance: float) -> NativeChart:
+        """The same bars and band as an editable horizontal bar chart (without the
+        per-auditor statistics, which its caption then leaves out)."""
+        theme, unit = request.theme, request.metric.unit
+        biases = tuple(float(a["bias"]) for a in ordered)
+        reach = max([abs(b) for b in biases] + [tolerance]) or 1.0
+        band = Series(f"Tolerance ±{format_value(tolerance, unit)}", (tolerance,) * len(ordered),
+                      role="band", colour=to_hex(tint(theme.neutral, 0.86)).upper())
+        bias = Series("Bias", biases, highlight=tuple(i for i, out in enumerate(outside) if out),
+                      highlight_colour=theme.bad)
+        return NativeChart(
+            chart_type="bar",
+            categories=tuple(str(a["auditor"]) for a in ordered),
+            series=(band, bias),
+            number_format=signed_number_format(unit),
+            value_axis_title=f"Bias against the key ({_points(unit)})",
+            y_min=-reach * 1.15,
+            y_max=reach * 1.15,
+            caption=self._caption(request, tolerance),
+            alt_text=self._alt_text(request, ordered, outside, tolerance,
+                                    shape="Horizontal bar chart"),
+        )
 
     def _draw(self, ax: Axes, request: ChartRequest, params: CalibrationParams,
               ordered: list[dict[str, Any]], outside: list[bool], tolerance: float) -> None:
@@ -134,16 +170,17 @@ class CalibrationChart:
             right = blended_transform_factory(ax.transAxes, ax.transData)
             for pos, auditor in zip(positions, ordered, strict=True):
                 # Single spaces only: SVG collapses runs of spaces in the PDF.
-                stats = (f"n = {format_count(auditor['n'])} · MAD "
+                stats = (f"n = {format_count(auditor['n'])} · {terms.AVERAGE_GAP} "
                          f"{format_value(float(auditor['mean_abs_deviation']), unit)} · "
                          f"{percent(float(auditor['within_tolerance']), 0)} within")
                 ax.text(1.02, pos, stats, transform=right, ha="left", va="center",
                         fontsize=TINY, color=MUTED)
 
     def _alt_text(self, request: ChartRequest, ordered: list[dict[str, Any]],
-                  outside: list[bool], tolerance: float) -> str:
+                  outside: list[bool], tolerance: float, shape: str = "Calibration chart",
+                  ) -> str:
         metric, unit = request.metric, request.metric.unit
-        text = (f"Calibration chart of bias against the calibration key for "
+        text = (f"{shape} of bias against the calibration key for "
                 f"{plural(len(ordered), 'auditor')}, {request.period_label}; tolerance "
                 f"±{format_value(tolerance, unit)}")
         flagged = [a for a, out in zip(ordered, outside, strict=True) if out]

@@ -31,8 +31,15 @@ from reportgen.charts.style import (
     tint,
     value_padding,
 )
-from reportgen.charts.units import UnitFormatter, format_count, format_value, grain_word, plural
-from reportgen.report.model.sections import Figure
+from reportgen.charts.units import (
+    UnitFormatter,
+    format_count,
+    format_value,
+    grain_word,
+    number_format,
+    plural,
+)
+from reportgen.report.model.sections import Figure, NativeChart, Series
 
 SHAPE = "{center, points: [{label, p, n, ucl, lcl, out_of_control}]}"
 MAX_TICK_LABELS = 13  # more period labels than this overlap at A4 width
@@ -112,7 +119,45 @@ class ControlChart:
                               "named on the right are the last complete period's."
                               for i in sorted(partial))
                 ),
+                native=self._native(request, float(center), points, partial),
             )
+
+    def _native(self, request: ChartRequest, center: float, points: list[dict[str, Any]],
+                partial: set[int]) -> NativeChart:
+        """The same points, centre line and limits as an editable line chart: the limits
+        as dashed lines (a slide chart has no stepped band), none for a partial period,
+        whose wide limits would squash the others."""
+        theme, metric = request.theme, request.metric
+        ps = tuple(float(p["p"]) for p in points)
+        complete = [i for i in range(len(points)) if i not in partial] or list(range(len(points)))
+
+        def limits(key: str) -> tuple[float | None, ...]:
+            return tuple(float(p[key]) if i in complete else None for i, p in enumerate(points))
+
+        ucl, lcl = limits("ucl"), limits("lcl")
+        ends = [*ps, center, *(v for v in (*ucl, *lcl) if v is not None)]
+        low, high = value_padding(min(ends), max(ends), "percent", fraction=0.15)
+        out = tuple(i for i, p in enumerate(points) if p["out_of_control"])
+        caption = (f"p-chart of {metric.label}: centre line {format_value(center, 'percent')}; "
+                   "dashed lines: the centre line and each period's upper and lower control "
+                   "limits (wider when n is small)." + (" Highlighted points fall outside their limits." if out
+                                   else "")
+                   + "".join(f" {points[i]['label']} is a partial period (n = "
+                             f"{format_count(int(points[i]['n']))}); its limits are not drawn."
+                             for i in sorted(partial)))
+        return NativeChart(
+            chart_type="line",
+            categories=tuple(str(p["label"]) for p in points),
+            series=(Series(metric.label, ps, highlight=out, highlight_colour=theme.bad),
+                    Series("Upper control limit", ucl, role="target", colour=theme.neutral),
+                    Series("Centre line", (center,) * len(points), role="target",
+                           colour=theme.neutral),
+                    Series("Lower control limit", lcl, role="target", colour=theme.neutral)),
+            number_format=number_format("percent"),
+            value_axis_title=metric.label,
+            y_min=max(low, 0.0), y_max=min(high, 1.0),
+            caption=caption,
+        )
 
     def _draw(self, ax: Axes, request: ChartRequest, params: ControlParams, center: float,
               points: list[dict[str, Any]], partial: set[int]) -> None:

@@ -15,6 +15,7 @@ from reportgen.charts.base import (
     breakdown_rows,
     by_columns,
     by_words,
+    empty_breakdown,
     hidden_note,
     is_shown,
 )
@@ -79,7 +80,8 @@ class HeatmapChart:
                                  found=found)
         what = f"{metric.label} by {by_words(params.by)}"
         if not any(is_shown(r) for r in rows):
-            return no_data_figure(request, self.name, what, note=hidden_note(rows))
+            return no_data_figure(request, self.name, what,
+                                  **empty_breakdown(request.metric, params.by, rows))
         row_names = list(dict.fromkeys(r.key[0] for r in rows))
         col_names = list(dict.fromkeys(r.key[1] for r in rows))
         cells = {r.key: r for r in rows}

@@ -13,6 +13,7 @@ from reportgen.charts.base import (
     breakdown_rows,
     by_columns,
     by_words,
+    empty_breakdown,
     hidden_note,
     is_shown,
 )
@@ -63,7 +64,8 @@ class ParetoChart:
         shown = sorted((r for r in rows if is_shown(r) and _count(r) > 0),
                        key=lambda r: (-_count(r), r.label))
         if not shown:
-            return no_data_figure(request, self.name, what, note=hidden_note(rows))
+            return no_data_figure(request, self.name, what,
+                                  **empty_breakdown(request.metric, params.by, rows))
         counts = [_count(r) for r in shown]
         total = sum(counts)
         # The running share is how a Pareto chart is read; it is derived from the drawn
@@ -169,7 +171,7 @@ class ParetoChart:
         names = ", ".join(r.label for r in shown[:vital])
         top = shown[0]
         return (
-            f"Pareto chart of {request.metric.label} by {by_words(params.by)} for "
+            f"Pareto column chart of {request.metric.label} by {by_words(params.by)} for "
             f"{request.period_label}: {vital} of {plural(len(shown), 'cause')} ({names}) account "
             f"for {percent(cumulative[vital - 1], 0)} of {format_count(total)} cases; the largest is "
             f"{top.label} with {format_count(counts[0])} ({percent(counts[0] / total, 0)})."

@@ -30,6 +30,7 @@ from matplotlib.rcsetup import cycler
 from matplotlib.typing import RcKeyType
 
 from reportgen.charts.base import ChartRequest
+from reportgen.charts.ink import GRID, INK, MUTED, NO_DATA_FILL, SPINE  # noqa: F401 (re-exported)
 from reportgen.report.model.report_model import Theme
 from reportgen.report.model.sections import Figure, NativeChart
 from reportgen.text.truncate import shorten
@@ -39,11 +40,6 @@ HEIGHT_IN = 3.0
 PNG_DPI = 200
 FALLBACK_FONT = "DejaVu Sans"
 
-INK = "#1F2933"  # body text: near-black reads softer than pure black on white
-MUTED = "#6B7280"  # secondary text: n labels, notes
-GRID = "#E3E6EA"
-SPINE = "#B8BEC6"
-NO_DATA_FILL = "#F1F3F5"
 
 FONT_SIZE = 8.0
 SMALL = 7.0
@@ -250,11 +246,12 @@ def finish(
 
 
 def no_data_figure(request: ChartRequest, kind: str, what: str,
-                   message: str = "", note: str = "") -> Figure:
+                   message: str = "", note: str = "", caption: str = "") -> Figure:
     """A placeholder figure saying there is nothing to draw, instead of failing the report.
 
     The panel reads "No data for <what> in <period>" unless ``message`` says otherwise;
-    ``note`` (e.g. which segments were suppressed) is appended to the caption.
+    ``note`` (e.g. which segments were suppressed) is appended to the caption, which is
+    the message unless ``caption`` (a fuller sentence than the panel's) is given.
     """
     message = message or f"No data for {what} in {request.period_label}"
     with themed(request.theme):
@@ -272,7 +269,7 @@ def no_data_figure(request: ChartRequest, kind: str, what: str,
         return finish(
             fig, request, kind,
             alt_text=f"{message}.",
-            data={}, caption=f"{message}. {note}".strip(),
+            data={}, caption=caption or f"{message}. {note}".strip(),
         )
 
 

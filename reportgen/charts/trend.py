@@ -38,7 +38,7 @@ from reportgen.charts.units import (
 )
 from reportgen.report.model.metric_results import MetricResult, PeriodValue
 from reportgen.report.model.sections import Figure, NativeChart, Series
-from reportgen.text import percent
+from reportgen.text import terms
 
 MAX_TICK_LABELS = 13  # more month labels than this overlap at A4 width
 
@@ -259,12 +259,9 @@ class TrendChart:
         metric, line = request.metric, lines[0]
         parts = [f"{metric.label} by {grain_word(periods)}, {labels[0]} – {labels[-1]}."
                  if len(labels) > 1 else f"{metric.label}, {labels[0]}."]
-        intervals = {(p.interval.level, p.interval.method) for p in metric.history if p.interval}
-        if any(lo is not None for lo in line.lows) and len(intervals) == 1:
-            level, method = intervals.pop()
-            parts.append(f"Whiskers: {percent(level, 0)} {method} intervals.")
-        elif any(lo is not None for lo in line.lows):
-            parts.append("Whiskers: confidence intervals.")
+        if any(lo is not None for lo in line.lows):
+            parts.append(terms.whiskers(p.interval.level for p in metric.history
+                                             if p.interval))
         if target is not None:
             parts.append(f"Dashed line: target {format_value(target, metric.unit)}.")
         if off_scale:

@@ -29,6 +29,7 @@ _NUMBER_FORMAT: dict[str, str] = {
     "hours": "0.0",
     "seconds": "0",
     "ratio": "0.00",
+    "rating": "0.0",
     "number": "General",
 }
 
@@ -59,6 +60,14 @@ def number_format(unit: Unit | str) -> str:
     return _NUMBER_FORMAT.get(unit, "General")
 
 
+def signed_number_format(unit: Unit | str) -> str:
+    """The number format of a signed difference in ``unit``: "+6.0", "−1.3", "0.0"."""
+    plain = number_format(unit)
+    if plain == "General":
+        plain = "0.0"
+    return f'+{plain};"{text.MINUS}"{plain};{plain}'
+
+
 class UnitFormatter(Formatter):
     """Tick labels in the metric's unit, with no more decimals than the tick step needs."""
 
@@ -77,7 +86,7 @@ class UnitFormatter(Formatter):
         return [self._one(v, decimals) for v in values]
 
     def __call__(self, x: float, pos: int | None = None) -> str:
-        return self._one(x, 1 if self.unit in ("percent", "score", "points") else 0)
+        return self._one(x, 1 if self.unit in ("percent", "score", "points", "rating") else 0)
 
     def _one(self, x: float, decimals: int) -> str:
         if abs(x) < 1e-12:

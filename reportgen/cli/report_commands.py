@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -149,6 +150,11 @@ def _enqueue(args: argparse.Namespace, loaded, period_key: str, settings) -> int
         problems.append(Problem("broker_url", "--enqueue needs a broker: set broker_url in "
                                 "the settings or REPORTGEN_BROKER_URL, e.g. "
                                 "redis://127.0.0.1:6379/0"))
+    if not (getattr(args, "settings", None) or os.environ.get("REPORTGEN_SETTINGS")
+            or os.environ.get("REPORTGEN_LEDGER_URL") or getattr(args, "ledger", None)):
+        problems.append(Problem("ledger_url", "--enqueue records the run in the run ledger "
+                                "the daemon and the workers read: name it in the settings "
+                                "(--settings) or with REPORTGEN_LEDGER_URL"))
     if problems:
         raise SettingsError(getattr(args, "settings", None) or "run --enqueue", problems)
     settings_file = getattr(args, "settings", None)

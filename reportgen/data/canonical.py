@@ -8,7 +8,7 @@ data lives.  The column contract is checked over the same expressions (see
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -68,6 +68,9 @@ class Canonical:
     #: (reason, column) of the values ``quality`` counts per column, in its order: inf and
     #: NaN numbers, placeholder text in number columns
     quality_columns: tuple[tuple[str, str], ...] = ()
+    #: per derived column, a statement computing it alone over no rows: run before any
+    #: other, so an expression the columns' types do not fit is told as that column's
+    derived_probes: Mapping[str, sa.Select[Any]] = field(default_factory=dict)
 
     @property
     def dialect(self) -> str:
@@ -180,12 +183,14 @@ def assemble(name: str, spec: SourceSpec, raw: RawRelation, periods: Sequence[Pe
             .where(numbered.c[COPY] == 1).subquery("rows")
     else:
         rows = sa.select(*selected).select_from(raw.table).where(in_window).subquery("rows")
+    probes: dict[str, sa.Select[Any]] = {}
     if derived:
-        rows = _with_derived(name, spec, rows, derived, raw.dialect, kinds, raw.label, "rows")
+        rows = _with_derived(name, spec, rows, derived, raw.dialect, kinds, raw.label, "rows",
+                             probes)
     quality = counting_statement(spec, raw, time, period, in_window, keys, non_finite,
                                  written, unparsed, read)
     return Canonical(name, raw, rows, kinds, tuple(periods), in_window, quality,
-                     tuple(non_finite))
+                     tuple(non_finite), probes)
 
 
 def _period_search(time: ColumnElement[Any], bounds: Sequence[Any], low: int,
@@ -258,8 +263,9 @@ def _derive_inputs(spec: SourceSpec, name: str) -> list[str]:
 
 def _with_derived(source: str, spec: SourceSpec, rows: sa.Subquery, derived: Sequence[str],
                   dialect: str, kinds: dict[str, str], label: str | None,
-                  alias: str) -> sa.Subquery:
-    """``rows`` plus the derived columns, computed over its (typed, renamed) columns."""
+                  alias: str, probes: dict[str, sa.Select[Any]] | None = None) -> sa.Subquery:
+    """``rows`` plus the derived columns, computed over its (typed, renamed) columns;
+    ``probes`` receives a statement per derived column computing it alone over no rows."""
     from reportgen.data.derive import render
 
     known = [c.key for c in rows.c if not c.key.startswith("__")]
@@ -275,6 +281,8 @@ def _with_derived(source: str, spec: SourceSpec, rows: sa.Subquery, derived: Seq
             value = sa.cast(value, sa.Double)
         kinds[column] = kind or "unknown"
         extra.append(value.label(column))
+        if probes is not None:
+            probes[column] = sa.select(value.label(column)).select_from(rows).limit(0)
     return sa.select(*rows.c, *extra).select_from(rows).subquery(alias)
 
 

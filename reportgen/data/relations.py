@@ -105,6 +105,35 @@ _WHOLE_FILE = (("Error when sniffing file", "not readable as CSV text"),
                ("is not a valid Parquet", "not a Parquet file"))
 
 
+#: DuckDB's words for an operator or function given values of types it does not take:
+#: ``No function matches the given name and argument types '-(VARCHAR, VARCHAR)'``
+_NO_MATCH = re.compile(r"No function matches the given name and argument types "
+                       r"'(?P<name>[^(]+)\((?P<types>[^)]*)\)'")
+#: DuckDB's type names as a definition's reader knows them
+_TYPE_WORDS = {"VARCHAR": "text", "BIGINT": "a whole number", "INTEGER": "a whole number",
+               "DOUBLE": "a number", "TIMESTAMP": "a timestamp", "DATE": "a date",
+               "BOOLEAN": "a yes/no value", "INTERVAL": "a duration"}
+
+
+def expression_problem(message: str) -> str:
+    """Why a derived column's SQL expression cannot be computed, in a definition author's
+    words (never the database's "Binder Error" header): which operation got which types,
+    and how to fix the usual case (timestamps written as text)."""
+    first = read_problem(message)
+    text = re.sub(r"^\w+ Error: ", "", first)
+    found = _NO_MATCH.search(message)
+    if not found:
+        return f"the expression cannot be computed ({text})"
+    kinds = [_TYPE_WORDS.get(t.strip(), t.strip().lower()) for t in found["types"].split(",")]
+    name = found["name"].strip()
+    operation = f"'{name}'" if name.isidentifier() else f"the operator '{name}'"
+    hint = ""
+    if "text" in kinds:
+        hint = ("; the data writes these values as text: cast them first, e.g. "
+                "try_cast(column as timestamp) or try_cast(column as double)")
+    return f"{operation} cannot be applied to {' and '.join(kinds)}{hint}"
+
+
 def read_problem(message: str) -> str:
     """A reader's error in a line of our words: DuckDB's CSV errors name the line and say
     what was wrong several lines further down; file-level failures have no line and say so."""

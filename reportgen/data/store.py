@@ -26,7 +26,7 @@ from reportgen.data.fingerprint import files_of
 from reportgen.data.fingerprint import fingerprint as data_fingerprint
 from reportgen.data.quality import QualityCounts, read_counts
 from reportgen.data.read_once import read_once, reads_once
-from reportgen.data.relations import driver_connection, read_problem
+from reportgen.data.relations import driver_connection, expression_problem, read_problem
 from reportgen.data.resources import is_out_of_memory, out_of_memory
 from reportgen.data.result_cache import cached_result
 from reportgen.data.source_handle import SourceHandle, as_instants, digest_frame, probe_source
@@ -40,7 +40,26 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+#: ``rows``'s signature: (source, columns, where, periods) -> frame
+RowsReader = Callable[[str, Sequence[str], "Mapping[str, Any] | None",
+                       "Sequence[Period] | None"], "pd.DataFrame"]
 
+
+
+def check_derived(name: str, raw: RawRelation, canonical: Canonical) -> None:
+    """Each derived column computed alone over no rows, so an expression its columns' types
+    do not fit (text timestamps subtracted) is told as that column's, where the definition
+    writes it, rather than as the failure of whichever statement first reads the source."""
+    for column, probe in canonical.derived_probes.items():
+        try:
+            raw.connection.execute(probe).close()
+        except sa.exc.SQLAlchemyError as exc:
+            message = str(getattr(exc, "orig", None) or exc)
+            if is_out_of_memory(exc):
+                raise out_of_memory(name, raw.label) from None
+            raise SourceError(name, f"derived column '{column}': "
+                                    f"{redact(expression_problem(message))}",
+                              raw.label, key=("derive", column)) from None
 
 class DataStore:
     """Every source of one report for one window; close() when done (or use ``with``)."""
@@ -58,6 +77,8 @@ class DataStore:
         self._handles: dict[str, SourceHandle] = {}
         self._facts: dict[tuple[str, tuple[str, ...]], dict[int, dict[str, Any]]] = {}
         self._quality: dict[str, QualityCounts] = {}
+        #: reads ``rows`` in place of ``read_rows`` when set (see ``rows``)
+        self.rows_reader: RowsReader | None = None
 
     def __enter__(self) -> DataStore:
         return self
@@ -101,6 +122,7 @@ class DataStore:
                                                  self.periods))
                     self._run_checked(name, raw,
                                       lambda: check_contract(canonical, spec, self.window))
+                check_derived(name, canonical.raw, canonical)
             except BaseException:
                 raw.close()
                 raise
@@ -201,7 +223,17 @@ class DataStore:
     # --- rows ----------------------------------------------------------------------------
     def rows(self, source: str, columns: Sequence[str], where: Mapping[str, Any] | None = None,
              periods: Sequence[Period] | None = None) -> pd.DataFrame:
-        """The window's rows of ``columns`` (and the period key in ``__period__``)."""
+        """The window's rows of ``columns`` (and the period key in ``__period__``); through
+        ``rows_reader`` when one is set (a fan-out reads each request once for every
+        report it makes)."""
+        if self.rows_reader is not None:
+            return self.rows_reader(source, columns, where, periods)
+        return self.read_rows(source, columns, where, periods)
+
+    def read_rows(self, source: str, columns: Sequence[str],
+                  where: Mapping[str, Any] | None = None,
+                  periods: Sequence[Period] | None = None) -> pd.DataFrame:
+        """The window's rows of ``columns``, read from the source now."""
         import pandas as pd
 
         handle = self.source(source)

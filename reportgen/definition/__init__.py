@@ -61,7 +61,8 @@ def locating(loaded: LoadedDefinition) -> Iterator[None]:
     except SourceError as exc:
         spec = loaded.definition.sources.get(exc.source)
         key = next((k for k in _DATA_KEYS if spec is not None and getattr(spec, k, None)), None)
-        exc.located(loaded.locate(("sources", exc.source, *([key] if key else []))))
+        where = exc.key or ((key,) if key else ())
+        exc.located(loaded.locate(("sources", exc.source, *where)))
         raise
 
 

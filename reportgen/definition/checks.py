@@ -226,6 +226,7 @@ def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: P
         elif isinstance(ref, str) and isinstance(item.get("scope"), dict) and ref in metric_source:
             check_columns(("interventions", i, "scope"), metric_source[ref], item["scope"], "intervention")
     _privacy_problems(raw, out, sources)
+    scorecard_problems(raw, out)
     for i, output in _items(raw, "outputs"):
         for key in ("template", "master"):
             value = output.get(key)
@@ -234,6 +235,25 @@ def cross_reference_problems(raw: Mapping[str, Any], out: Collector, base_dir: P
         for j, sheet in enumerate(output.get("stylesheets") or []):
             if isinstance(sheet, str) and not (base_dir / sheet).is_file():
                 out.add(("outputs", i, "stylesheets", j), f"not found: {base_dir / sheet}")
+
+
+def scorecard_problems(raw: Mapping[str, Any], out: Collector) -> None:
+    """Each scorecard metric must exist and be broken down by the scorecard's column."""
+    spec = raw.get("scorecard")
+    if not isinstance(spec, dict) or not isinstance(spec.get("metrics"), list):
+        return
+    by = spec.get("by")
+    breakdowns = metric_breakdowns(raw)
+    for j, ref in enumerate(spec["metrics"]):
+        if not isinstance(ref, str):
+            continue
+        if ref not in breakdowns:
+            out.add(("scorecard", "metrics", j),
+                    f"unknown metric '{ref}'{_did_you_mean(ref, breakdowns)}")
+        elif isinstance(by, str) and by not in breakdowns[ref]:
+            out.add(("scorecard", "metrics", j),
+                    f"metric '{ref}' has no breakdown '{by}'; add '{by}' to the metric's 'by' "
+                    f"(it has: {', '.join(breakdowns[ref]) or 'none'})")
 
 
 def _privacy_problems(raw: Mapping[str, Any], out: Collector, sources: Mapping[str, Any]) -> None:

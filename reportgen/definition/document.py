@@ -31,6 +31,7 @@ from reportgen.definition.delivery_specs import (
 from reportgen.definition.fields import Identifier, Strict, no_newlines
 from reportgen.definition.insight_specs import ActionsSpec, InsightsSpec, InterventionSpec
 from reportgen.definition.schedule_specs import ApprovalSpec, GateSpec, ScheduleSpec
+from reportgen.definition.scorecard_specs import ScorecardSpec
 
 
 class ThemeSpec(Strict):
@@ -60,6 +61,7 @@ class Definition(Strict):
     charts: list[ChartSpec] = Field(default_factory=list)
     sections: list[SectionSpec] = Field(min_length=1)
     summary: list[str] | None = Field(None, description="Metric ids shown as executive-summary KPI tiles; defaults to every section's first KPI.")
+    scorecard: ScorecardSpec | None = Field(None, description="A scorecard of one breakdown's segments (the queues) against headline KPIs: value, change, status and a sparkline each; the MQR shows it on its own page, the e-mail as a table.")
     outputs: list[OutputSpec] = Field(default_factory=lambda: [OutputSpec(format="pdf")], min_length=1, description="Output files, each made by the renderer its 'format' names.")
     schedule: ScheduleSpec | None = None
     delivery: DeliverySpec | None = None

@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 
 from reportgen import text
+from reportgen.delivery.scorecard_mail import SCORECARD_HTML, MailScorecard, scorecard_lines
 from reportgen.report.model.report_model import ReportModel
 
 
@@ -31,6 +32,8 @@ class KpiLine:
     # the palette then colours them from status and tone with the default theme).
     status_colour: str = ""
     delta_colour: str = ""
+    #: the tile's sparkline as block glyphs (``▂▃▅▇``; empty without a history)
+    trend: str = ""
 
     @property
     def status_fill(self) -> str:
@@ -64,6 +67,8 @@ class MailContent:
     link: str = ""
     #: a test sent to one person: "[TEST]" in the subject and a banner in the body
     test: bool = False
+    #: the report's scorecard (segments against headline KPIs), when it has one
+    scorecard: MailScorecard | None = None
 
     @classmethod
     def from_model(cls, model: ReportModel) -> MailContent:
@@ -74,13 +79,16 @@ class MailContent:
             kpis=tuple(KpiLine(k.metric.label, k.value_text, k.delta_text, k.status_text,
                                k.metric.status or "", k.delta_tone,
                                k.status_colour or text.status_colour(k.metric.status, model.theme),
-                               k.delta_colour or text.tone_colour(k.delta_tone, model.theme))
+                               k.delta_colour or text.tone_colour(k.delta_tone, model.theme),
+                               k.sparkline.glyphs if k.sparkline else "")
                        for k in model.summary_kpis),
             primary=model.theme.primary, locale=model.locale,
             findings=tuple(f.sentence for f in model.findings),  # the summary's, all of them
             actions=_actions_line(model),
             warnings=tuple(model.warnings),
             restatements=tuple(model.restatements),
+            scorecard=None if model.scorecard is None
+            else MailScorecard.from_model(model.scorecard),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -93,6 +101,8 @@ class MailContent:
         values["findings"] = tuple(values.get("findings", ()))
         values["warnings"] = tuple(values.get("warnings", ()))
         values["restatements"] = tuple(values.get("restatements", ()))
+        if values.get("scorecard") is not None:
+            values["scorecard"] = MailScorecard.from_json(values["scorecard"])
         return cls(**values)
 
 
@@ -104,6 +114,8 @@ def kpi_line(kpi: KpiLine) -> str:
         line += f" ({kpi.delta_text})"
     if kpi.status_text:
         line += f" - {kpi.status_text}"
+    if kpi.trend:
+        line += f"  {kpi.trend}"
     return line
 
 
@@ -154,18 +166,21 @@ _HTML = """\
   <th align="right" style="padding: 6px 8px; border-bottom: 2px solid #d9dee4; font-size: 12px; color: #5f6b7a;">Value</th>
   <th align="right" style="padding: 6px 8px; border-bottom: 2px solid #d9dee4; font-size: 12px; color: #5f6b7a;">Change</th>
   <th align="left" style="padding: 6px 8px; border-bottom: 2px solid #d9dee4; font-size: 12px; color: #5f6b7a;">Status</th>
+  {% if c.kpis | selectattr("trend") | list %}<th align="left" style="padding: 6px 8px; border-bottom: 2px solid #d9dee4; font-size: 12px; color: #5f6b7a;">Trend</th>{% endif %}
 </tr>
 {% for k in c.kpis %}<tr>
   <td style="padding: 8px; border-bottom: 1px solid #eceff2;">{{ k.label }}</td>
   <td align="right" style="padding: 8px; border-bottom: 1px solid #eceff2; white-space: nowrap;"><strong>{{ k.value_text }}</strong></td>
   <td align="right" style="padding: 8px; border-bottom: 1px solid #eceff2; color: {{ k.delta_ink }};">{{ k.delta_text }}</td>
   <td style="padding: 8px; border-bottom: 1px solid #eceff2;">{% if k.status_text %}<span style="background: {{ k.status_fill }}; color: #ffffff; border-radius: 10px; padding: 2px 8px; font-size: 12px; white-space: nowrap;">{{ k.status_text }}</span>{% endif %}</td>
+  {% if c.kpis | selectattr("trend") | list %}<td style="padding: 8px; border-bottom: 1px solid #eceff2; color: #5f6b7a; white-space: nowrap; letter-spacing: -1px;">{{ k.trend }}</td>{% endif %}
 </tr>{% endfor %}
 </table></td></tr>{% endif %}
 {% if c.findings %}<tr><td style="padding: 16px 24px 0;">
   <div style="font-size: 16px; font-weight: bold; margin-bottom: 6px;">Highlights</div>
   {% for f in c.findings %}<p style="margin: 0 0 8px; line-height: 1.45;">&bull; {{ f }}</p>{% endfor %}
 </td></tr>{% endif %}
+{% if c.scorecard %}{{ scorecard(c.scorecard) }}{% endif %}
 {% if c.actions %}<tr><td style="padding: 8px 24px 0;">
   <div style="font-size: 16px; font-weight: bold; margin-bottom: 6px;">Actions</div>
   <p style="margin: 0 0 8px; line-height: 1.45;">{{ c.actions }}</p>
@@ -188,7 +203,11 @@ _TEXT = """\
 {% endfor %}{% endif %}{% if c.findings %}
 Highlights:
 {% for f in c.findings %}- {{ f }}
-{% endfor %}{% endif %}{% if c.actions %}
+{% endfor %}{% endif %}{% if c.scorecard %}
+{{ c.scorecard.title }}:
+{% for line in scorecard_lines(c.scorecard) %}- {{ line }}
+{% endfor %}{% if c.scorecard.note %}{{ c.scorecard.note }}
+{% endif %}{% endif %}{% if c.actions %}
 Actions: {{ c.actions }}
 {% endif %}{% for w in c.warnings %}
 Note: {{ w }}{% endfor %}
@@ -201,7 +220,7 @@ On the web page: {{ c.link }}{% endif %}
 _html_env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 _text_env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined,
                                keep_trailing_newline=True)
-_html_template = _html_env.from_string(_HTML)
+_html_template = _html_env.from_string(SCORECARD_HTML + _HTML)
 _text_template = _text_env.from_string(_TEXT)
 
 
@@ -209,5 +228,6 @@ def render_bodies(content: MailContent, attached: list[str]) -> tuple[str, str]:
     """The plain-text and HTML bodies; ``attached`` names the attached files."""
     note = ("The full report is attached: " + ", ".join(attached) + "."
             if attached else "The full report is available from the reporting team.")
-    return (_text_template.render(c=content, note=note, test_note=TEST_NOTE, kpi_line=kpi_line),
+    return (_text_template.render(c=content, note=note, test_note=TEST_NOTE, kpi_line=kpi_line,
+                                  scorecard_lines=scorecard_lines),
             _html_template.render(c=content, note=note, test_note=TEST_NOTE))

@@ -193,10 +193,12 @@ NEGATIVE_COMMENTS: tuple[str, ...] = (
     "The agent closed my ticket without solving it.", "Copy-paste answer, not helpful.",
     "I was transferred between teams with no result.",
 )
+# Most name the refund policy; one asks for the money back, so the report's themes are the
+# phrases customers use.
 REFUND_POLICY_COMMENTS: tuple[str, ...] = (
-    "The new refund policy is unfair.", "Why can I no longer get a refund after 14 days?",
-    "Refund refused because of the new policy, very disappointed.",
-    "You changed the refund rules without telling customers.",
+    "The new refund policy is unfair.", "Why can I no longer get my money back after 14 days?",
+    "Refund refused because of the new refund policy, very disappointed.",
+    "You changed the refund policy without telling customers.",
 )
 PII_COMMENT_TEMPLATES: tuple[str, ...] = (
     "Please reach me at {email} instead.", "Call me back on {phone}, email does not work.",

@@ -86,7 +86,8 @@ def attempt(settings: Settings, ledger: Ledger, row: EnqueuedRun) -> Published:
 def republish_due(settings_path: str | None = None, *,
                   now: Callable[[], datetime] | None = None) -> int:
     """The daemon's job: publish every queued run whose next attempt is due; how many went
-    (``now``: the clock, the ledger's by default)."""
+    (``now``: the clock, the ledger's by default).  The pass stops at the first refusal, so a
+    broker outage costs one publish attempt per pass, not one per queued run."""
     from reportgen.errors import ReportgenError
     from reportgen.ledger.store import Ledger
     from reportgen.settings import load_settings
@@ -102,7 +103,11 @@ def republish_due(settings_path: str | None = None, *,
     ledger = Ledger(url, now=now) if now is not None else Ledger(url)
     try:
         ledger.outbox.forget_published(ledger.now() - KEEP_PUBLISHED)
-        return sum(attempt(settings, ledger, row).task_id is not None
-                   for row in ledger.outbox.due())
+        published = 0
+        for row in ledger.outbox.due():
+            if attempt(settings, ledger, row).task_id is None:
+                break  # the broker is still down: the rest stay due for the next pass
+            published += 1
+        return published
     finally:
         ledger.close()

@@ -196,7 +196,7 @@ def skip_finding(ctx: InsightContext, metric: MetricResult) -> Finding | None:
     bounds = (f"; {text.confidence_label(float(details['confidence']))} "
               f"{text.interval(skips['low'], skips['high'], 'percent')}"
               if skips.get("low") is not None else "")
-    sentence = (f"Reviewers skipped or replaced {text.count(skips['skipped'])} of the "
+    sentence = (f"Auditors skipped or replaced {text.count(skips['skipped'])} of the "
                 f"{text.count(skips['drawn'])} {items} drawn for audit in {period} "
                 f"({value_text(skips['share'], 'percent')}{bounds})")
     if not skips["tested"]:

@@ -75,7 +75,7 @@ def _why_not(item: Mapping[str, Any], details: Mapping[str, Any]) -> str:
         band = float(details["max_bias"])
         bias = item["bias"]
         side = "above" if bias > 0 else "below"
-        runs = f"its ratings run {text.decimal(abs(bias), 2)} points {side} reviewers'"
+        runs = f"its ratings run {text.decimal(abs(bias), 2)} points {side} auditors'"
         if abs(bias) <= band:  # within the band, but its interval reaches beyond it
             far = max(abs(item["bias_low"]), abs(item["bias_high"]))
             runs += f", possibly {text.decimal(far, 2)}"
@@ -96,20 +96,20 @@ def stand_in_finding(ctx: InsightContext, metric: MetricResult) -> Finding:
     pairs = sum(int(i["pairs"]) for i in items)
     if not judged:
         if not pairs:
-            sentence = (f"No reviewer double-scored any of the automatic scorer's "
+            sentence = (f"No auditor double-scored any of the automatic scorer's "
                         f"{text.count(sum(int(i['automatic']) for i in items))} ratings in "
                         f"{period}: not enough data to tell whether it can stand in for "
-                        f"reviewers.")
+                        f"auditors.")
         else:
             most = max(items, key=lambda i: (i["pairs"], i["item"]))
             sentence = (f"Not enough double-scored ratings in {period} to tell whether the "
-                        f"automatic scorer can stand in for reviewers: no rubric item had the "
+                        f"automatic scorer can stand in for auditors: no rubric item had the "
                         f"{needed} needed (most: {text.count(most['pairs'])}, on "
                         f"{most['item']}).")
         return ctx.finding("autoqa_stand_in", metric, "rubric items", sentence,
                            numbers=_stand_in_numbers(details, stands, cannot, unjudged),
                            tone="warning")
-    sentence = (f"The automatic scorer can stand in for reviewers on {len(stands)} of "
+    sentence = (f"The automatic scorer can stand in for auditors on {len(stands)} of "
                 f"{plural(judged, 'rubric item')} in {period}")
     if cannot:
         sentence += f"; not on {_names([_why_not(i, details) for i in cannot])}"
@@ -119,8 +119,9 @@ def stand_in_finding(ctx: InsightContext, metric: MetricResult) -> Finding:
         sentence += (f" Too few double-scored ratings to judge {_names(few)}: {needed} are "
                      f"needed.")
     level = text.percent(float(details["confidence"]), 0)
-    sentence += (f" Agreement is {details['coefficient_name']} between the automatic and the "
-                 f"reviewer's rating of the same item, over {text.count(pairs)} ratings both "
+    # The coefficient's name is the methodology's; the body says what it measures.
+    sentence += (f" Agreement measures how far the automatic and the auditor's rating of the "
+                 f"same item match beyond chance, over {text.count(pairs)} ratings both "
                  f"scored; the low end of its {level} interval must reach "
                  f"{text.plain(float(details['min_agreement']))}.")
     tone: Tone = "bad" if cannot else "warning" if unjudged else "good"
@@ -154,7 +155,7 @@ def drift_findings(ctx: InsightContext, metric: MetricResult) -> list[Finding]:
         now, before = item["agreement"], item["previous_agreement"]
         fell = now < before
         sentence = (
-            f"The automatic scorer's agreement with reviewers on {item['item']} "
+            f"The automatic scorer's agreement with auditors on {item['item']} "
             f"{'fell' if fell else 'rose'} from {_coefficient(before)} to {_coefficient(now)} "
             f"since {ctx.previous.label} ({text.confidence_label(level)} now "
             f"{_coefficient(item['agreement_low'])} to {_coefficient(item['agreement_high'])}; "
@@ -181,16 +182,16 @@ def iqs_finding(ctx: InsightContext, metric: MetricResult) -> Finding | None:
     if (not kept and not confirmed) or human.get("iqs") is None:
         return None
     with_confirmed, counted = iqs["confirmed"], iqs["all_automatic_counted"]
-    sentence = (f"IQS from reviewers' own ratings was {value_text(human['iqs'], 'score')} in "
+    sentence = (f"IQS from auditors' own ratings was {value_text(human['iqs'], 'score')} in "
                 f"{ctx.period.label} ({plural(int(human['reviews']), 'review')})")
     if confirmed:
-        sentence += (f"; with the {text.count(confirmed)} automatic ratings a reviewer "
+        sentence += (f"; with the {text.count(confirmed)} automatic ratings an auditor "
                      f"confirmed, {value_text(with_confirmed['iqs'], 'score')} "
                      f"({plural(int(with_confirmed['reviews']), 'review')})")
     sentence += "."
     if kept:
         column = iqs.get("confirmed_column")
-        unconfirmed = "no reviewer confirmed" if column else "unconfirmed"
+        unconfirmed = "no auditor confirmed" if column else "unconfirmed"
         sentence += (f" {text.count(kept)} automatic ratings {unconfirmed} were kept apart")
         if iqs.get("kept_apart_reviews"):
             sentence += (f" ({plural(int(iqs['kept_apart_reviews']), 'review')} scored only "

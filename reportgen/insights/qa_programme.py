@@ -80,13 +80,13 @@ def reviewer_findings(ctx: InsightContext, metric: MetricResult) -> list[Finding
         if adjusted is not None and previous is not None and adjusted < ctx.alpha(metric.metric_id):
             away = abs(row["bias"]) > abs(previous)
             sentence = (
-                f"Reviewer {row['reviewer']} {'drifted away from' if away else 'moved closer to'} "
+                f"Auditor {row['reviewer']} {'drifted away from' if away else 'moved closer to'} "
                 f"{reference}: {_lean_text(row['bias'], reference)} per rating in "
                 f"{ctx.period.label}, against {_lean_text(previous, reference)} in "
                 f"{ctx.previous.label} ({p_text(adjusted)}, allowing for the "
-                f"{plural(family, 'reviewer')} compared).")
+                f"{plural(family, 'auditor')} compared).")
             out.append(ctx.finding(
-                "reviewer_bias_trend", metric, f"reviewer = {row['reviewer']}", sentence,
+                "reviewer_bias_trend", metric, f"auditor = {row['reviewer']}", sentence,
                 numbers={**_numbers(row), "significant": True, "test": "Welch's t-test",
                          "adjustment": "Holm"},
                 direction="declined" if away else "improved",
@@ -108,17 +108,17 @@ def _bias_finding(ctx: InsightContext, metric: MetricResult, row: Mapping[str, A
                 default=None)
     lean = "generously" if row["bias"] > 0 else "strictly"
     sentence = (
-        f"Reviewer {row['reviewer']} rates {lean}: {_lean_text(row['bias'], reference)} on "
+        f"Auditor {row['reviewer']} rates {lean}: {_lean_text(row['bias'], reference)} on "
         f"average ({text.confidence_label(ctx.definition.statistics.confidence)} "
         f"{text.interval(row['low'], row['high'], 'number')}; "
         f"{text.count(row['n'])} ratings; {p_text(row['p_adjusted'])}, allowing for the "
-        f"{plural(family, 'reviewer')} compared)")
+        f"{plural(family, 'auditor')} compared)")
     if worst is not None and worst["n"]:
         sign = "+" if worst["bias"] > 0 else ""
         sentence += f", most on '{worst['question']}' ({sign}{text.decimal(worst['bias'], 2)})"
     sentence += "."
-    return ctx.finding("reviewer_bias", metric, f"reviewer = {row['reviewer']}", sentence,
-                       numbers={**_numbers(row), "significant": True,
+    return ctx.finding("reviewer_bias", metric, f"auditor = {row['reviewer']}", sentence,
+                       numbers={**_numbers(row), "significant": True, "claim": "difference",
                                 "worst_question": worst["question"] if worst else None},
                        tone="bad", magnitude=min(1.0, abs(row["bias"])))
 
@@ -201,12 +201,12 @@ def _dispute_finding(ctx: InsightContext, metric: MetricResult, breakdown: str,
         f"{plural_noun(noun)}' ({text.count(rest_n)} resolved; {p_text(p_adjusted)}, allowing "
         f"for the {family} {plural_noun(noun)} compared).")
     if rate > rest:
-        sentence += " Reviewers' ratings there are overturned unusually often."
+        sentence += " Auditors' ratings there are overturned unusually often."
     return ctx.finding("dispute_outlier", metric, f"{breakdown} = {name}", sentence,
                        numbers={"rate": rate, "rest": rest, "rest_n": rest_n, "n": row.denominator,
                                 "accepted": row.numerator, "p_adjusted": p_adjusted,
                                 "family_size": family, "significant": True,
-                                "test": "two-proportion z-test", "adjustment": "Holm"},
+                                "claim": "difference", "test": "two-proportion z-test", "adjustment": "Holm"},
                        tone="bad" if rate > rest else "neutral",
                        magnitude=magnitude(rate - rest, "percent"))
 
@@ -221,7 +221,7 @@ def auto_scoring_findings(ctx: InsightContext, metric: MetricResult) -> list[Fin
         pooled = (f", against {text.decimal(metric.value, 2)} over all questions"
                   if metric.value is not None else "")
         sentence = (
-            f"Automatic scores agree poorly with reviewers on '{q['question']}': Cohen's kappa "
+            f"Automatic scores agree poorly with auditors on '{q['question']}': Cohen's kappa "
             f"{text.decimal(q['kappa'], 2)} ({text.confidence_label(ctx.definition.statistics.confidence)} "
             f"{text.interval(q['low'], q['high'], 'number')}; {text.count(q['n'])} "
             f"ratings; same rating {share_text(q['agreement'])} of the time){pooled}. Below "

@@ -56,7 +56,8 @@ BASE: Mapping[str, float] = {
 }
 
 #: Where the magnitude of a move saturates, by unit (absolute for rates and scores).
-_FULL_SCALE: Mapping[str, float] = {"percent": 0.10, "points": 0.10, "score": 10.0}
+_FULL_SCALE: Mapping[str, float] = {"percent": 0.10, "points": 0.10, "score": 10.0,
+                                    "rating": 1.0}
 _RELATIVE_FULL_SCALE = 0.5
 
 #: Tie-break order: kinds earlier in BASE first.

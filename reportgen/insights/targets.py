@@ -17,6 +17,7 @@ from reportgen.insights.text import (
     difference_text,
     join_names,
     plural,
+    plural_noun,
     value_text,
 )
 from reportgen.metrics.verdicts import target_status
@@ -119,13 +120,21 @@ def _segments_off_target(ctx: InsightContext, metric: MetricResult, breakdown: s
     rest = len(off) - len(named)
     noun = breakdown_noun(breakdown)
     verb = "is" if len(off) == 1 else "are"
-    sentence = (f"{len(off)} of {plural(len(shown), noun)} {verb} off the "
+    # Segments too small to show are neither on nor off target: the count says of how many
+    # it speaks, and how many it cannot tell.
+    hidden = len(rows) - len(shown)
+    among = (f"the {plural(len(shown), noun)} with enough {plural_noun(metric.n_noun)}"
+             if hidden else plural(len(shown), noun))
+    sentence = (f"{len(off)} of {among} {verb} off the "
                 f"{value_text(metric.target, metric.unit)} {metric.label} target in "
                 f"{ctx.period.label}: {join_names(named + ([f'{rest} more'] if rest else []))}.")
+    if hidden:
+        sentence += (f" {plural(hidden, 'other ' + noun, 'other ' + plural_noun(noun))} "
+                     f"had too few to tell.")
     volume = sum(r.n for r in off)
     numbers = {"breakdown": breakdown, "target": metric.target,
                "segments": [{"segment": r.label, "value": r.value, "n": r.n} for r in worst],
-               "off_target": len(off), "shown": len(shown)}
+               "off_target": len(off), "shown": len(shown), "too_few": hidden}
     gap = max(abs((r.value or 0.0) - metric.target) for r in off)
     return ctx.finding("segments_off_target", metric, f"by {breakdown}", sentence,
                        numbers=numbers, tone="bad",

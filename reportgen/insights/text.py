@@ -17,7 +17,7 @@ from typing import Literal
 
 from reportgen import text
 from reportgen.report.model.metric_results import Direction, Tone
-from reportgen.text import join_names, plural, plural_noun  # noqa: F401  (re-exported)
+from reportgen.text import join_names, plural, plural_noun, terms  # noqa: F401  (re-exported)
 
 #: A finding's direction: whether the move is good or bad for the metric, or no claim.
 Verdict = Literal["improved", "declined", "none"]
@@ -155,9 +155,10 @@ def scope_tag(scope: str, labels: Mapping[str, str] | None = None) -> str:
     return " · ".join(parts)
 
 
-#: A parenthesis holding a test result: ``(p = 0.024)``, ``(n = 19; p = 0.017, allowing ...)``.
+#: A parenthesis holding a test result: ``(p = 0.024)``, ``(n = 19; p = 0.017, allowing ...)``,
+#: or a score a ranking rests on (``(log-odds z = 3.2 against ...)``).
 _PARENTHESIS = re.compile(r"\s*\(([^()]*)\)")
-_P_VALUE = re.compile(r"(?<![\w])p [=<] ")
+_STATISTIC = re.compile(r"(?<![\w])[pz] [=<] ")  # a p-value or a z statistic
 _FAMILY = re.compile(r"\s*\((?:[a-z ]+ / )+[a-z ]+\)")
 
 
@@ -181,7 +182,7 @@ def _split(sentence: str) -> tuple[str, str]:
 
     def strip(match: re.Match[str]) -> str:
         parts = [p.strip() for p in match.group(1).split(";")]
-        tested = [p for p in parts if _P_VALUE.search(p)]
+        tested = [p for p in parts if _STATISTIC.search(p)]
         if not tested:
             return match.group(0)
         details.extend(tested)
@@ -207,15 +208,14 @@ def _with_verdict(body: str, verdict: str) -> str:
     return (body[:end] + f": {verdict}" + body[end:]).replace(_TESTED, "")
 
 
-#: What a tested claim means, in the words a director uses.
-REAL_CHANGE = "a real change, not noise"
-NORMAL_VARIATION = "within normal variation"
-#: A tested difference between two groups at one time (skipped and audited tickets, a
-#: sample and its population) is not a change: a finding says so with ``numbers["claim"]``.
-REAL_DIFFERENCE = "a real difference, not noise"
-#: A tested absence of effect (every effect within a band that would not matter, by
-#: equivalence tests) is neither: a finding says so with ``numbers["claim"] = "equivalence"``.
-REAL_EQUIVALENCE = "shown by the data, not just a lack of evidence"
+# What a tested claim means, in the words a director uses (the text authority's terms).
+REAL_CHANGE = terms.REAL_CHANGE
+NORMAL_VARIATION = terms.NORMAL_VARIATION
+#: A tested difference between two groups at one time is not a change: a finding says so
+#: with ``numbers["claim"] = "difference"``.
+REAL_DIFFERENCE = terms.REAL_DIFFERENCE
+#: A tested absence of effect: ``numbers["claim"] = "equivalence"``.
+REAL_EQUIVALENCE = terms.REAL_EQUIVALENCE
 
 
 def plain_sentence(sentence: str, significant: bool | None,

@@ -1,10 +1,11 @@
-"""What dissatisfied customers say: one finding per distinguishing term of a
-``comment_themes`` metric (kind ``customer_theme``).
+"""What dissatisfied customers say: one finding per theme of a ``comment_themes`` metric
+(kind ``customer_theme``).
 
-The terms, their z-scores (Monroe et al.'s log-odds ratio with an informative prior) and
-the quotes come from the calculator's details, already scrubbed of personal data; this
-module only words them.  A term counts as new when last period's dissatisfied comments did
-not use it at all, and as growing when its share of them at least doubled.
+The themes (phrases where customers use one), their counts, trends and quotes come from the
+calculator's details, already scrubbed of personal data; this module only words them.  The
+sentence says how many dissatisfied comments mention the theme and how that share moved
+since last period; the statistic that ranked it (Monroe et al.'s log-odds z against the
+satisfied comments) goes to the methodology's statistical notes, not to the sentence.
 """
 
 from __future__ import annotations
@@ -22,45 +23,55 @@ CALCULATOR = "comment_themes"
 
 
 def theme_findings(ctx: InsightContext) -> list[Finding]:
-    """One finding per reported term of every comment-themes metric, strongest first."""
+    """One finding per reported theme of every comment-themes metric, strongest first."""
     out: list[Finding] = []
     for metric in ctx.metrics.values():
         if metric.calculator != CALCULATOR or not metric.details:
             continue
-        dissatisfied = int(metric.details.get("dissatisfied") or 0)
-        compared = bool(metric.details.get("previous_dissatisfied"))
         for rank, term in enumerate(metric.details.get("terms", ())):
-            out.append(_finding(ctx, metric, term, dissatisfied, rank, compared))
+            out.append(_finding(ctx, metric, term, rank))
     return out
 
 
-def _trend(term: Mapping[str, Any], ctx: InsightContext, compared: bool) -> str:
-    if not compared:
+def _trend(term: Mapping[str, Any], ctx: InsightContext) -> str:
+    """How the theme's share of dissatisfied comments moved since last period, as a clause."""
+    trend, before = term.get("trend"), term.get("previous_share")
+    when = ctx.previous.label
+    if trend is None:
         return ""  # no dissatisfied comments last period to compare with
-    before = term.get("previous_share")
-    if before is None:
-        return f"; not used by dissatisfied customers in {ctx.previous.label}"
-    share = term.get("share") or 0.0
-    if share >= 2 * before:
-        return (f"; {share_text(before)} of them in {ctx.previous.label}, so its use at least "
-                f"doubled")
-    return f"; {share_text(before)} of them in {ctx.previous.label}"
+    if trend == "new" or before is None:
+        return f"; none of their comments mentioned it in {when}: a new theme"
+    now_text, before_text = share_text(term.get("share") or 0.0), share_text(before)
+    if trend == "growing":
+        return f", up from {before_text} in {when}: a growing theme"
+    if trend == "fading":
+        return f", down from {before_text} in {when}: a fading theme"
+    if now_text == before_text:
+        return f", the same share as in {when}"
+    moved = "up" if (term.get("share") or 0.0) > before else "down"
+    return f", {moved} from {before_text} in {when}"
 
 
 def _finding(ctx: InsightContext, metric: MetricResult, term: Mapping[str, Any],
-             dissatisfied: int, rank: int, compared: bool) -> Finding:
+             rank: int) -> Finding:
+    details = metric.details or {}
+    dissatisfied = int(details.get("dissatisfied") or 0)
+    satisfied = int(details.get("satisfied") or 0)
     quotes = [q for q in term.get("quotes", ()) if q]
+    # The parenthesis with the z-score becomes a statistical note (see insights.text).
     sentence = (
-        f"Dissatisfied customers write \u201c{term['term']}\u201d far more than satisfied ones: "
-        f"{text.count(term['count'])} of {text.count(dissatisfied)} dissatisfied comments "
-        f"in {ctx.period.label} ({share_text(term.get('share') or 0.0)}) against "
-        f"{text.count(term['satisfied_count'])} satisfied (z = {text.decimal(term['z'], 1)})"
-        f"{_trend(term, ctx, compared)}.")
+        f"Customers who were dissatisfied often mention \u201c{term['term']}\u201d: "
+        f"{text.count(term['count'])} of {text.count(dissatisfied)} comments "
+        f"({share_text(term.get('share') or 0.0)}){_trend(term, ctx)} "
+        f"(log-odds z = {text.decimal(term['z'], 1)} against the {text.count(satisfied)} "
+        f"satisfied comments, {text.count(term['satisfied_count'])} of which mention it).")
     if quotes:
         sentence += " For example: " + " ".join(f"\u201c{q}\u201d" for q in quotes)
     numbers = {k: v for k, v in term.items() if k != "quotes"} | {
-        "quotes": list(quotes), "rank": rank + 1, "dissatisfied": dissatisfied}
-    # The strongest term leads; each later one weighs a little less.
-    return ctx.finding("customer_theme", metric, f"term = {term['term']}", sentence,
+        "quotes": list(quotes), "rank": rank + 1, "dissatisfied": dissatisfied,
+        "satisfied": satisfied}
+    # The strongest theme leads; each later one weighs a little less.
+    # The scope names the theme as a heading does ("Refund policy theme").
+    return ctx.finding("customer_theme", metric, f"theme = {term['term'].capitalize()}", sentence,
                        numbers=numbers, tone="warning",
                        magnitude=max(0.0, min(1.0, term["z"] / 10)) * (1 - 0.1 * rank))

@@ -16,6 +16,7 @@ from reportgen._lazy import lazy
 from reportgen.metrics.base import CALCULATORS, Calculator, CalculatorParams, HistoryFrames
 from reportgen.metrics.calibration import PanelParams, is_reference, unit_ids
 from reportgen.metrics.estimates import Statistic
+from reportgen.report.model.metric_results import Scale
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,6 +34,14 @@ def bootstrap_name() -> str:
     """How the agreement statistics without an analytic standard error get their interval."""
     return (f"percentile bootstrap ({agreement.BOOTSTRAP_RESAMPLES} resamples of units, "
             f"seed {agreement.BOOTSTRAP_SEED})")
+
+
+class AgreementScale:
+    """An agreement coefficient lies between -1 and 1 (1: perfect agreement, 0: what
+    chance gives); its tile says so, and a target must lie on the good half."""
+
+    def scale_for(self, params: CalculatorParams) -> Scale:
+        return Scale(-1, 1)
 
 
 class AgreementParams(PanelParams):
@@ -112,7 +121,7 @@ def _pair_units(pairs: pd.DataFrame, weights: str) -> tuple[np.ndarray, np.ndarr
 
 
 @CALCULATORS.register("cohen_kappa")
-class CohenKappa(Calculator):
+class CohenKappa(AgreementScale, Calculator):
     """Cohen's kappa of auditors against the calibrator, all auditors pooled."""
 
     name = "cohen_kappa"
@@ -160,7 +169,7 @@ def _panel(frame: pd.DataFrame, params: PanelAgreementParams) -> pd.DataFrame:
 
 
 @CALCULATORS.register("fleiss_kappa")
-class FleissKappa(Calculator):
+class FleissKappa(AgreementScale, Calculator):
     """Fleiss' kappa of all raters of each unit (nominal agreement, any number of raters)."""
 
     name = "fleiss_kappa"
@@ -210,7 +219,7 @@ class AlphaParams(PanelAgreementParams):
 
 
 @CALCULATORS.register("krippendorff_alpha")
-class KrippendorffAlpha(Calculator):
+class KrippendorffAlpha(AgreementScale, Calculator):
     """Krippendorff's alpha over all raters and units; missing ratings allowed."""
 
     name = "krippendorff_alpha"
@@ -218,7 +227,10 @@ class KrippendorffAlpha(Calculator):
     unit = "ratio"
     direction = "higher"
     estimate_kind = "statistic"
-    formula = "alpha = 1 - D_o / D_e with the {level} distance, over units with at least two ratings"
+    # The body calls it by what it measures (a label such as "Auditor agreement"); the
+    # methodology names the statistic.
+    formula = ("Krippendorff's alpha = 1 - D_o / D_e with the {level} distance, over units "
+               "with at least two ratings")
 
     def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Statistic:
         assert isinstance(params, AlphaParams)
@@ -258,7 +270,7 @@ class GwetParams(PanelAgreementParams):
 
 
 @CALCULATORS.register("gwet_ac1")
-class GwetAc1(Calculator):
+class GwetAc1(AgreementScale, Calculator):
     """Gwet's AC1 (AC2 when weighted) over all raters of each unit; any number of raters.
 
     Unlike kappa, AC1 does not collapse when almost every rating falls in one category (the
@@ -332,7 +344,7 @@ def _icc_matrix(frame: pd.DataFrame, params: IccParams) -> tuple[pd.DataFrame, i
 
 
 @CALCULATORS.register("icc")
-class Icc(Calculator):
+class Icc(AgreementScale, Calculator):
     """Intraclass correlation (Shrout & Fleiss 1979) of the raters' numeric scores."""
 
     name = "icc"

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from reportgen.data.aggregates import Aggregation, Measure
     from reportgen.data.quantiles import QuantileMeasure
     from reportgen.metrics.estimates import Estimate
-    from reportgen.report.model.metric_results import Direction, Unit
+    from reportgen.report.model.metric_results import Direction, Scale, Unit
 
 
 class CalculatorParams(BaseModel):
@@ -156,6 +156,8 @@ class Calculator:
     #: "to_date" = every loaded row up to and including it (stocks such as a backlog,
     #: which also need the period's bounds, see ``estimate_for``)
     scope: ClassVar[Literal["period", "to_date"]] = "period"
+    #: what one unit of the sample size is, as a reader calls it (``fewer than 30 responses``)
+    n_noun: ClassVar[str] = "value"
 
     def describe(self, params: CalculatorParams) -> str:
         """The formula with this definition's parameters filled in (for the methodology)."""
@@ -173,6 +175,12 @@ class Calculator:
 
     def unit_for(self, params: CalculatorParams) -> Unit:
         return self.unit
+
+    def scale_for(self, params: CalculatorParams) -> Scale | None:
+        """The range a score's values lie in, and the word for its good end (a tile states
+        both; a target outside the range is a definition error); None for rates, counts
+        and durations, whose unit says it."""
+        return None
 
     def direction_for(self, params: CalculatorParams) -> Direction:
         """Which way is good, unless the definition says otherwise."""

@@ -25,7 +25,7 @@ from reportgen.metrics.base import (
 from reportgen.metrics.columns import timestamps
 from reportgen.metrics.estimates import Estimate, Proportion
 from reportgen.period import Period
-from reportgen.report.model.metric_results import Direction, Unit
+from reportgen.report.model.metric_results import Direction, Scale, Unit
 from reportgen.text.dates import day as day_text
 from reportgen.text.dates import week_axis
 
@@ -112,6 +112,11 @@ class PChart(Calculator):
         assert isinstance(params, PChartParams)
         calc, inner = params.inner()
         return calc.direction_for(inner)
+
+    def scale_for(self, params: CalculatorParams) -> Scale | None:
+        assert isinstance(params, PChartParams)
+        calc, inner = params.inner()
+        return calc.scale_for(inner)
 
     def describe(self, params: CalculatorParams) -> str:
         assert isinstance(params, PChartParams)

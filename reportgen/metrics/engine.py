@@ -9,7 +9,8 @@ n, compared, against target) is ``verdicts``'.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen.data.aggregates import Result
@@ -26,7 +27,12 @@ from reportgen.metrics.verdicts import (
 )
 from reportgen.period import Period
 from reportgen.plan.model import MetricPlan, Settings
-from reportgen.report.model.metric_results import LeftOut, MetricResult, PeriodValue
+from reportgen.report.model.metric_results import (
+    BreakdownRow,
+    LeftOut,
+    MetricResult,
+    PeriodValue,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,9 +148,11 @@ class FrameData:
 
 
 def evaluate(plan: ResolvedMetric, data: MetricData, period: Period,
-             history: Sequence[Period], *, left_out: tuple[LeftOut, ...] = ()) -> MetricResult:
+             history: Sequence[Period], *, left_out: tuple[LeftOut, ...] = (),
+             trend_by: Collection[tuple[str, ...]] = ()) -> MetricResult:
     """The metric for ``period`` with its history, change, target status and breakdowns;
-    ``left_out``: the period's values its calculator left out (see metrics.exclusions)."""
+    ``left_out``: the period's values its calculator left out (see metrics.exclusions);
+    ``trend_by``: the breakdowns whose rows also get their history (a scorecard's)."""
     spec, calc, params, settings, direction = (plan.spec, plan.calc, plan.params, plan.settings,
                                                plan.direction)
     estimates: dict[str, Estimate] = {}
@@ -186,6 +194,10 @@ def evaluate(plan: ResolvedMetric, data: MetricData, period: Period,
                                        data.segments(cols, previous_period), previous_period)
         for cols in plan.breakdowns
     }
+    for cols in plan.breakdowns:
+        if cols in trend_by:
+            key = ",".join(cols)
+            breakdowns[key] = segment_histories(breakdowns[key], data, cols, history, settings)
     return MetricResult(
         metric_id=spec.id, label=spec.title, calculator=spec.calculator,
         unit=calc.unit_for(params), direction=direction, value=value, n=current.n,
@@ -195,7 +207,26 @@ def evaluate(plan: ResolvedMetric, data: MetricData, period: Period,
         suppressed=current_reason, breakdowns=breakdowns, history=tuple(points),
         formula=calc.describe(params) + ("" if current_reason else design_text(current)),
         details=dict(data.details(period, history)), left_out=left_out,
+        scale=calc.scale_for(params), min_n=settings.min_n, grain=period.grain,
+        n_noun=calc.n_noun,
     )
+
+
+def segment_histories(rows: tuple[BreakdownRow, ...], data: MetricData,
+                      columns: tuple[str, ...], history: Sequence[Period],
+                      settings: Settings) -> tuple[BreakdownRow, ...]:
+    """``rows`` with each segment's value over ``history``, suppressed under the minimum n
+    as the metric's own history is."""
+    by_period = [data.segments(columns, p) for p in history]
+    out = []
+    for row in rows:
+        values: list[float | None] = []
+        for p, segments in zip(history, by_period, strict=True):
+            est = segments.get(row.key)
+            values.append(None if est is None or suppression(est, settings, p.label)
+                          else est.value)
+        out.append(replace(row, history=tuple(values)))
+    return tuple(out)
 
 
 def rows_by_period(rows: pd.DataFrame) -> Callable[[Period], pd.DataFrame]:

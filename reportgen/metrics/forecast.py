@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
     from reportgen.data.aggregates import Aggregation
     from reportgen.metrics.estimates import Estimate
-    from reportgen.report.model.metric_results import Direction, Unit
+    from reportgen.report.model.metric_results import Direction, Scale, Unit
 
 #: Periods per seasonal cycle, by report grain (a year of them).
 SEASON: Mapping[str, int] = {"month": 12, "quarter": 4, "week": 52}
@@ -117,6 +117,10 @@ class KpiWrapper(Calculator):
     def direction_for(self, params: CalculatorParams) -> Direction:
         calc, inner = self._kpi(params)
         return calc.direction_for(inner)
+
+    def scale_for(self, params: CalculatorParams) -> Scale | None:
+        calc, inner = self._kpi(params)
+        return calc.scale_for(inner)
 
     def describe(self, params: CalculatorParams) -> str:
         calc, inner = self._kpi(params)

@@ -13,6 +13,7 @@ from reportgen.metrics.base import CalculatorParams
 from reportgen.metrics.clustered_estimates import ClusteredMean, ClusteredProportion
 from reportgen.metrics.estimates import Mean, Proportion, mean_from, proportion_from
 from reportgen.metrics.scorecard import ScorecardCalculator, ScorecardParams
+from reportgen.report.model.metric_results import Scale
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -117,6 +118,9 @@ class ClusteredMeanScore(ScorecardCalculator):
     unit = "score"
     direction = "higher"
     estimate_kind = "mean"
+
+    def scale_for(self, params: CalculatorParams) -> Scale:
+        return Scale(0, 100)
 
     def for_source(self, params: CalculatorParams, declared: Collection[str]) -> CalculatorParams:
         return clustered_by_default(params, declared)

@@ -19,6 +19,7 @@ from reportgen.metrics.base import (
 from reportgen.metrics.estimates import Mean, Proportion, mean_from, proportion_from
 from reportgen.metrics.quantile_and_net_score import NetScore
 from reportgen.period import Period
+from reportgen.report.model.metric_results import Scale
 
 if TYPE_CHECKING:
     from reportgen.data.aggregates import Aggregation, Cols
@@ -71,6 +72,7 @@ class Csat(Calculator):
     direction = "higher"
     additive = True
     estimate_kind = "proportion"
+    n_noun = "response"
     formula = "responses rated {good_from} to {scale} / all responses rated 1 to {scale}"
 
     def aggregation(self, params: CalculatorParams) -> Aggregation:
@@ -123,6 +125,7 @@ class Dsat(Calculator):
     direction = "lower"
     additive = True
     estimate_kind = "proportion"
+    n_noun = "response"
     formula = "responses rated 1 to {bad_to} / all responses rated 1 to {scale}"
 
     def aggregation(self, params: CalculatorParams) -> Aggregation:
@@ -164,8 +167,12 @@ class Nps(Calculator):
     unit = "score"
     direction = "higher"
     estimate_kind = "net_score"
+    n_noun = "response"
     formula = ("100 x (answers {promoter_from}-10 - answers 0-{detractor_to}) / all answers 0-10, "
                "in points")
+
+    def scale_for(self, params: CalculatorParams) -> Scale:
+        return Scale(-100, 100)
 
     def aggregation(self, params: CalculatorParams) -> Aggregation:
         from reportgen.data.aggregates import Aggregation, count_if
@@ -209,10 +216,15 @@ class Ces(Calculator):
 
     name = "ces"
     Params = CesParams
-    unit = "score"
+    unit = "rating"
     direction = "higher"
     estimate_kind = "mean"
+    n_noun = "response"
     formula = "mean of effort answers on 1-{scale}"
+
+    def scale_for(self, params: CalculatorParams) -> Scale:
+        assert isinstance(params, CesParams)
+        return Scale(1, params.scale, "easier")
 
     def aggregation(self, params: CalculatorParams) -> Aggregation:
         import sqlalchemy as sa

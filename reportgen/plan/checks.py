@@ -109,6 +109,30 @@ def plugin_problems(raw: Mapping[str, Any], out: Collector) -> None:
             check_options(options_of(channel), options, ("delivery", name), out)
 
 
+def check_target(calc: Any, params: Any, metric: Mapping[str, Any]) -> str:
+    """What is wrong with a metric's target against its calculator's scale ("" if nothing):
+    a target the score cannot take, or one at the bad end of the scale (2.5 on a 1-7
+    effort scale where 7 is easy would be met by almost any month)."""
+    from reportgen.text.number import plain
+
+    target, scale = metric.get("target"), calc.scale_for(params)
+    if scale is None or not isinstance(target, int | float) or isinstance(target, bool):
+        return ""
+    direction = metric.get("direction") or calc.direction_for(params)
+    span = f"{plain(scale.low)}-{plain(scale.high)}"
+    if not scale.low <= target <= scale.high:
+        return (f"target {plain(target)} is outside the metric's {span} scale; give a value "
+                f"between {plain(scale.low)} and {plain(scale.high)}")
+    middle = (scale.low + scale.high) / 2
+    good_end = scale.high if direction == "higher" else scale.low
+    if (target < middle) if direction == "higher" else (target > middle):
+        return (f"target {plain(target)} is at the wrong end of the {span} scale: "
+                f"{direction} is {scale.good} (the good end is {plain(good_end)}), so "
+                f"almost every period would meet it; did you mean "
+                f"{plain(scale.low + scale.high - target)}?")
+    return ""
+
+
 @dataclass
 class RegistryCheck:
     """The checks that need the registries, over one raw document.
@@ -147,6 +171,9 @@ class RegistryCheck:
             if isinstance(source, str) and source in sources:
                 check_source_columns(raw, out, ("metrics", i), source, params.columns(),
                                      f"metric '{metric.get('id')}'")
+            target_problem = check_target(calc(), params, metric)
+            if target_problem:
+                out.add(("metrics", i, "target"), target_problem)
 
     def _charts(self, raw: Mapping[str, Any], out: Collector) -> None:
         from reportgen.charts import CHARTS

@@ -159,6 +159,25 @@ Chart_co = TypeVar("Chart_co", bound=ChartPlan[ChartBuilding], covariant=True)
 
 
 @dataclass(frozen=True)
+class SegmentScope:
+    """The one segment a fan-out's segment report is about (``reportgen.run.fanout``).
+
+    Its sources are split by the fan-out columns except ``whole_sources`` (calibration
+    sessions, say), whose figures are the whole organisation's in every segment's report."""
+
+    columns: tuple[str, ...]
+    values: tuple[str, ...]
+    #: how the report names the whole: ``all queues``
+    whole_label: str
+    whole_sources: frozenset[str] = frozenset()
+
+    def about(self, column: str, value: object) -> bool:
+        """Whether ``column = value`` is this segment (True for a column it does not split)."""
+        where = dict(zip(self.columns, self.values, strict=True))
+        return column not in where or str(value) == where[column]
+
+
+@dataclass(frozen=True)
 class ReportPlan(Generic[M_co, Chart_co]):
     """Everything a run of one definition needs, resolved."""
 
@@ -166,6 +185,8 @@ class ReportPlan(Generic[M_co, Chart_co]):
     metrics: tuple[M_co, ...]
     charts: tuple[Chart_co, ...]
     sources: Mapping[str, SourcePlan]
+    #: the segment a fan-out's segment report is about; None for a whole report
+    segment: SegmentScope | None = None
 
     @property
     def definition(self) -> Definition:

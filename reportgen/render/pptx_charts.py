@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import replace
 from typing import cast
 
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
-from pptx.enum.chart import XL_DATA_LABEL_POSITION as LABEL_POS
+from pptx.enum.chart import (
+    XL_CHART_TYPE,
+    XL_LEGEND_POSITION,
+    XL_MARKER_STYLE,
+    XL_TICK_LABEL_POSITION,
+)
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
@@ -31,7 +36,9 @@ from pptx.slide import Slide
 from pptx.util import Emu, Pt
 
 from reportgen.errors import RenderError
+from reportgen.render.pptx_chart_geometry import read_geometry
 from reportgen.render.pptx_chart_xml import add_error_bars, move_to_line_chart
+from reportgen.render.pptx_labels import Surround, place_labels, plot_rect, set_plot_layout
 from reportgen.render.pptx_slides import Box
 from reportgen.report.model.report_model import Theme
 from reportgen.report.model.sections import Figure, NativeChart, Series
@@ -45,9 +52,12 @@ CHART_TYPES = {
     "percent_stacked_column": XL_CHART_TYPE.COLUMN_STACKED_100,
 }
 HORIZONTAL = ("bar", "stacked_bar")
+_DRAW_ORDER = {"band": 0, "data": 1}
+IN_BAR_CHART = ("band", "data")  # the roles drawn as bars; the others become lines
 SECONDARY = ("cumulative", "threshold")
 AXIS_GREY = RGBColor(0x8A, 0x94, 0xA3)
 GRID_GREY = RGBColor(0xE3, 0xE7, 0xEC)
+BAND_GREY = RGBColor(0xE6, 0xE8, 0xEB)
 TEXT_GREY = RGBColor(0x3E, 0x48, 0x55)
 # Data labels help only while they do not collide: a single series with few bars.
 MAX_LABELLED_CATEGORIES = 12
@@ -97,7 +107,7 @@ def check_native(figure: Figure) -> NativeChart:
                     f"figure '{figure.id}': series '{series.name}' has {len(bounds)} {name} "
                     f"bounds for {len(series.values)} values"
                 )
-        if role(series) != "data" and native.chart_type in HORIZONTAL:
+        if role(series) not in IN_BAR_CHART and native.chart_type in HORIZONTAL:
             raise RenderError(
                 f"figure '{figure.id}': a {role(series)} line cannot be drawn over horizontal "
                 f"bars (series '{series.name}'); use a column chart"
@@ -119,7 +129,9 @@ def add_native_chart(slide: Slide, box: Box, figure: Figure, theme: Theme):
     native = check_native(figure)
     # Data series first: they stay in the chart's own type; the overlays (target,
     # cumulative share, threshold) are then moved into line charts of their own.
-    ordered = sorted(native.series, key=lambda s: role(s) != "data")
+    # A tolerance band goes first of all, so the bars are drawn over it.
+    ordered = _with_band_halves(sorted(native.series,
+                                       key=lambda s: _DRAW_ORDER.get(role(s), 2)))
     data = CategoryChartData(number_format=native.number_format)
     data.categories = list(native.categories)
     for series in ordered:
@@ -132,7 +144,7 @@ def add_native_chart(slide: Slide, box: Box, figure: Figure, theme: Theme):
         CHART_TYPES[native.chart_type], Emu(box.left), Emu(box.top), Emu(box.width),
         Emu(box.height), data))  # type: ignore[arg-type]
     frame.name = f"Chart {figure.id}"
-    describe(frame, figure.alt_text)
+    describe(frame, native.alt_text or figure.alt_text)
     chart = frame.chart
     chart.font.size = Pt(12)
     chart.font.color.rgb = TEXT_GREY
@@ -142,10 +154,77 @@ def add_native_chart(slide: Slide, box: Box, figure: Figure, theme: Theme):
         chart.legend.position = XL_LEGEND_POSITION.BOTTOM
         chart.legend.include_in_layout = False
         chart.legend.font.size = Pt(12)
-    _style_axes(chart, native)
+    _hide_band_halves(chart, ordered)
+    bounds = _labelled_bounds(native)
+    _style_axes(chart, native, bounds)
     _colour_series(chart, native, ordered, theme)
     _add_overlays(chart, native, ordered, theme)
+    if bounds is not None:
+        _label_values(chart, native, ordered, bounds, box)
     return frame
+
+
+def _with_band_halves(ordered: list[Series]) -> list[Series]:
+    """A band from -v to +v is two bars on one row: +v, then -v right behind it."""
+    out: list[Series] = []
+    for series in ordered:
+        out.append(series)
+        if role(series) == "band":
+            out.append(replace(series, values=tuple(None if v is None else -v
+                                                    for v in series.values)))
+    return out
+
+
+def _hide_band_halves(chart, ordered: list[Series]) -> None:
+    """The band's second half keeps out of the legend (it names the band once)."""
+    seen: set[str] = set()
+    legend = chart._chartSpace.find(qn("c:chart")).find(qn("c:legend"))
+    for index, series in enumerate(ordered):
+        if role(series) != "band":
+            continue
+        if series.name in seen and legend is not None:
+            entry = parse_xml(f'<c:legendEntry {nsdecls("c")}><c:idx val="{index}"/>'
+                              '<c:delete val="1"/></c:legendEntry>')
+            legend.find(qn("c:legendPos")).addnext(entry)
+        seen.add(series.name)
+
+
+def _labelled(native: NativeChart) -> bool:
+    """Data labels help only while they can be placed clear: one series, few bars."""
+    clustered = native.chart_type in ("bar", "column")
+    data_count = sum(role(s) == "data" for s in native.series)
+    return clustered and data_count == 1 and len(native.categories) <= MAX_LABELLED_CATEGORIES
+
+
+def _labelled_bounds(native: NativeChart) -> tuple[float, float, float] | None:
+    """The value axis of a labelled chart, fixed (labels are placed against it)."""
+    if not _labelled(native):
+        return None
+    primary = [s for s in native.series if role(s) not in SECONDARY]
+    drawn = [v for s in primary for v in (*s.values, *s.high, *s.low) if v is not None]
+    drawn += [-v for s in primary if role(s) == "band" for v in s.values if v is not None]
+    if not drawn:
+        return None
+    low = native.y_min if native.y_min is not None else min(0.0, *drawn)
+    high = native.y_max if native.y_max is not None else max(0.0, *drawn)
+    if high <= low:
+        return None
+    return nice_bounds(low, high)
+
+
+def _label_values(chart, native: NativeChart, ordered: list[Series],
+                  bounds: tuple[float, float, float], box: Box) -> None:
+    """Fix the plot's layout, then label each bar where no whisker or line crosses it."""
+    width, height = Emu(box.width).pt, Emu(box.height).pt
+    secondary = any(role(s) in SECONDARY for s in native.series)
+    surround = Surround(native, *bounds, legend=bool(chart.has_legend), secondary=secondary)
+    set_plot_layout(chart, plot_rect(surround, width, height), width, height)
+    geometry = read_geometry(chart._chartSpace, width, height)
+    if geometry is None:
+        return
+    bars = [s for s in ordered if role(s) in IN_BAR_CHART]
+    index = next(i for i, s in enumerate(bars) if role(s) == "data")
+    place_labels(chart, index, geometry, native.number_format, TEXT_GREY)
 
 
 def _add_overlays(chart, native: NativeChart, ordered: list[Series], theme: Theme) -> None:
@@ -165,7 +244,7 @@ def _add_overlays(chart, native: NativeChart, ordered: list[Series], theme: Them
                  if role(spec) in SECONDARY]
     else:
         moved = [(spec, ser) for spec, ser in zip(ordered, base_series, strict=False)
-                 if role(spec) != "data"]
+                 if role(spec) not in IN_BAR_CHART]
     for spec, series in moved:
         plot = move_to_line_chart(chart, series._element, secondary=role(spec) in SECONDARY)
         _style_overlay(plot.series[-1] if plot.series else None, spec, theme)
@@ -197,7 +276,8 @@ def _style_overlay(series, spec: Series, theme: Theme) -> None:
     series.marker.style = XL_MARKER_STYLE.NONE
 
 
-def _style_axes(chart, native: NativeChart) -> None:
+def _style_axes(chart, native: NativeChart,
+                bounds: tuple[float, float, float] | None = None) -> None:
     value_axis, category_axis = chart.value_axis, chart.category_axis
     value_axis.has_major_gridlines = True
     value_axis.major_gridlines.format.line.color.rgb = GRID_GREY
@@ -205,7 +285,10 @@ def _style_axes(chart, native: NativeChart) -> None:
     value_axis.tick_labels.number_format = native.number_format
     value_axis.tick_labels.number_format_is_linked = False
     value_axis.tick_labels.font.size = Pt(11)
-    if native.y_min is not None and native.y_max is not None and native.y_max > native.y_min:
+    if bounds is not None:
+        value_axis.minimum_scale, value_axis.maximum_scale = bounds[0], bounds[1]
+        value_axis.major_unit = bounds[2]
+    elif native.y_min is not None and native.y_max is not None and native.y_max > native.y_min:
         low, high, step = nice_bounds(native.y_min, native.y_max)
         value_axis.minimum_scale, value_axis.maximum_scale = low, high
         value_axis.major_unit = step
@@ -234,6 +317,8 @@ def _style_axes(chart, native: NativeChart) -> None:
         category_axis.reverse_order = True
         for crosses in value_axis._element.xpath("./c:crosses"):
             crosses.set("val", "max")
+        # Names stay at the left edge when bars run left of zero.
+        category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
 
 
 def nice_bounds(low: float, high: float, ticks: int = 6) -> tuple[float, float, float]:
@@ -266,7 +351,15 @@ def _colour_series(chart, native: NativeChart, ordered: list[Series], theme: The
     if not line:
         plot.gap_width = 60
     data_index = 0
+    if any(role(s) == "band" for s in ordered):
+        plot.overlap = 100  # the band lies behind each bar, not beside it
+        plot.gap_width = 30
     for spec, series in zip(ordered, plot.series, strict=False):
+        if role(spec) == "band":
+            series.format.fill.solid()
+            series.format.fill.fore_color.rgb = _rgb(spec.colour) if spec.colour else BAND_GREY
+            series.invert_if_negative = False
+            continue
         if role(spec) != "data":
             if line and role(spec) == "target":
                 _style_overlay(series, spec, theme)
@@ -297,19 +390,6 @@ def _colour_series(chart, native: NativeChart, ordered: list[Series], theme: The
                 point = series.points[index].format.fill
                 point.solid()
                 point.fore_color.rgb = alert
-    clustered = native.chart_type in ("bar", "column")
-    data_count = sum(role(s) == "data" for s in native.series)
-    if clustered and data_count == 1 and len(native.categories) <= MAX_LABELLED_CATEGORIES:
-        plot.has_data_labels = True
-        labels = plot.data_labels
-        labels.number_format = native.number_format
-        labels.number_format_is_linked = False
-        labels.font.size = Pt(11)
-        labels.position = LABEL_POS.OUTSIDE_END
-        if any(role(s) != "data" or _has_whiskers(s) for s in native.series):
-            # Whiskers and lines run just above the bar ends; inside, the label stays clear.
-            labels.position = LABEL_POS.INSIDE_END
-            labels.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
 
 
 def describe(shape, alt_text: str) -> None:

@@ -4,7 +4,9 @@ Deck order: title; agenda; KPI scorecard; key findings (as wins, risks, initiati
 asks when the model has a readout: each finding is said once); per section a divider (only when
 the section has at least three slides of its own), a section scorecard (only for KPIs not
 already on the main one; a single such KPI is a line above the section's first chart
-instead), one slide per figure and the section's tables; an appendix with data-quality
+instead), its findings not yet said on a slide of their own, one slide per figure (titled
+with the message the model's headline states, else the chart's name) and the section's
+tables; an appendix with data-quality
 notes, the methodology and a provenance line.  A table of one row is never a table slide:
 it reads as a short list.  Every slide but the title and dividers has a footer and a slide
 number, and every slide has speaker notes with the narrative and the numbers behind it.
@@ -50,6 +52,7 @@ from reportgen.render.pptx_notes import (
 from reportgen.render.pptx_slides import (
     add_footer,
     bullet_colour,
+    choose_title,
     content_box,
     open_master,
     resolve_layouts,
@@ -70,7 +73,7 @@ from reportgen.render.pptx_tables import (
 from reportgen.render.pptx_text import use_font
 from reportgen.render.templates import find_builtin
 from reportgen.report.model.report_model import Artifact, ReportModel
-from reportgen.report.model.sections import Figure, Kpi, Section, Table
+from reportgen.report.model.sections import Figure, Finding, Kpi, Section, Table
 from reportgen.text.dates import timestamp
 
 __all__ = ["DEFAULT_MASTER", "render_pptx"]
@@ -139,9 +142,13 @@ class _DeckBuilder:
 
     # --- slides -------------------------------------------------------------------------
 
-    def _slide(self, role: str, title: str, notes: Sequence[str], *, footer: bool = True) -> Slide:
+    def _slide(self, role: str, title: str, notes: Sequence[str], *, footer: bool = True,
+               headlines: Sequence[str] = ()) -> Slide:
+        """A slide titled ``title``, or the longest of ``headlines`` that fits."""
         self.step = f"slide {len(self.prs.slides) + 1} ('{title}')"
         slide = self.prs.slides.add_slide(self.layouts[role])
+        if headlines:
+            title = choose_title(slide, headlines)
         shown = set_title(slide, title)
         if footer:
             add_footer(slide, self.footer, len(self.prs.slides))
@@ -215,7 +222,9 @@ class _DeckBuilder:
         strip = extra if len(extra) == 1 and section.figures else []
         card = scorecard(extra, self.theme) if extra and not strip else None
         tables = [(t, from_table(t, self.theme)) for t in section.tables]
+        findings = self._unsaid(section.findings)
         own_slides = (len(section.figures) + (self._slide_count(card, False) if card else 0)
+                      + (1 if findings else 0)
                       + sum(self._slide_count(data, True) for _, data in tables))
         if own_slides >= MIN_SECTION_SLIDES:
             slide = self._slide("section", section.title, [section.intro, *context],
@@ -226,6 +235,8 @@ class _DeckBuilder:
         if card is not None:
             self._table_slides(f"{section.title}: scorecard", card,
                                notes=lambda rows: [kpi_notes(extra[rows]), *context[1:]])
+        if findings:
+            self._section_findings(section, findings)
         home = strip_home(section.figures, strip[0]) if strip else 0
         for index, figure in enumerate(section.figures):
             self._figure(figure, context, strip if index == home else [])
@@ -239,6 +250,24 @@ class _DeckBuilder:
             self._table_slides(table.title or section.title, data,
                                notes=table_notes, caption=table_caption)
 
+    def _unsaid(self, findings: Sequence[Finding]) -> list[Finding]:
+        """The findings no wins or risks slide has stated already (each is said once)."""
+        readout = self.model.readout if self._has_readout() else None
+        said = [] if readout is None else [i.text for i in (*readout.wins, *readout.risks)]
+        return [f for f in findings if not any(f.sentence in text for text in said)]
+
+    def _section_findings(self, section: Section, findings: Sequence[Finding]) -> None:
+        """The section's findings on a slide of their own, before its charts."""
+        shown = findings[:MAX_FINDINGS]
+        details = [f"{f.sentence} ({f.detail})" if f.detail else f.sentence for f in shown]
+        slide = self._slide("content", f"{section.title}: findings", [
+            "Findings:\n" + "\n".join(f"- {d}" for d in details),
+            findings_notes(findings[MAX_FINDINGS:], "Further findings"),
+            kpi_notes(section.kpis)])
+        paragraphs = fill_or_drop(slide, [f.sentence for f in shown])
+        for paragraph, finding in zip(paragraphs, shown, strict=False):
+            bullet_colour(paragraph, tone_colour(finding.tone, self.theme) or self.theme.neutral)
+
     def _slide_count(self, data: TableData, captioned: bool) -> int:
         if len(data.rows) <= 1:
             return 1
@@ -250,8 +279,9 @@ class _DeckBuilder:
         # A native chart may draw less than the PDF's picture; its own caption then says
         # only what it holds.
         caption = (figure.native.caption if figure.native else "") or figure.caption
-        notes = [f"Chart: {figure.alt_text}", caption, *context]
-        slide = self._slide("title_only", figure.title, notes)
+        described = (figure.native.alt_text if figure.native else "") or figure.alt_text
+        notes = [f"Chart: {described}", caption, *context]
+        slide = self._slide("title_only", figure.title, notes, headlines=figure.headlines)
         box = self.content
         if kpis:
             add_kpi_strip(slide, kpis[0], self.content)

@@ -26,7 +26,7 @@ from pptx.slide import Slide, SlideLayout
 from pptx.util import Emu, Pt
 
 from reportgen.errors import RenderError, TemplateError
-from reportgen.render.pptx_text import clamp_lines, fit_paragraphs
+from reportgen.render.pptx_text import clamp_lines, fit_paragraphs, wrapped_lines
 
 # role -> (accepted layout names, first is canonical; what the deck uses it for)
 LAYOUT_ROLES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -219,6 +219,25 @@ def set_title(slide: Slide, text: str) -> str:
         for run in title.text_frame.paragraphs[0].runs:
             run.font.size = Pt(size)
     return shown
+
+
+#: A headline title keeps at least this share of the master's title size; a longer one
+#: gives way to a shorter version of the same headline.
+HEADLINE_FLOOR = 0.85
+
+
+def choose_title(slide: Slide, candidates: Sequence[str]) -> str:
+    """The longest of ``candidates`` (longest first) that fits the slide's title box on
+    one line at no less than ``HEADLINE_FLOOR`` of its size; else the shortest."""
+    title = slide.shapes.title
+    if title is None or not candidates:
+        return candidates[-1] if candidates else ""
+    base = _inherited_size(title, "titleStyle", SPEC_TITLE_PT)
+    smallest = min(_steps(base, HEADLINE_FLOOR))
+    for candidate in candidates:
+        if wrapped_lines(candidate, _inner_width(title), smallest, bold=True) == 1:
+            return candidate
+    return candidates[-1]
 
 
 def set_paragraphs(placeholder, paragraphs: Sequence[str], *, floor_ratio: float = 0.7,

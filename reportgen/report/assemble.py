@@ -37,6 +37,13 @@ from reportgen.report.model.report_model import (
     Theme,
 )
 from reportgen.report.model.sections import Figure, Finding, Section
+from reportgen.report.scorecard import make_scorecard, status_legend, with_sparkline
+from reportgen.report.segment_context import (
+    about_segment,
+    context_intro,
+    context_title,
+    whole_metric_ids,
+)
 from reportgen.report.tiles_and_tables import breakdown_table, make_kpi
 
 
@@ -86,12 +93,15 @@ def _assemble(plan: AnyReportPlan, period: Period, *, now: datetime,
     definition = plan.definition
     theme = theme_of(plan)
     kpis = {metric_id: make_kpi(result, theme) for metric_id, result in metrics.items()}
-    ranked = [f for f in sorted(findings, key=lambda f: -f.severity) if f.kind not in NOT_SHOWN]
+    ranked = [f for f in sorted(findings, key=lambda f: -f.severity)
+              if f.kind not in NOT_SHOWN and about_segment(f, plan.segment)]
+    # a segment's report: the whole organisation's figures are told in their own block
+    whole = whole_metric_ids(plan)
+    headline = [f for f in ranked if f.metric_id not in whole]
     editor = FindingEditor(metrics, value_labels(metrics))
-    summary = tuple(e for e in (editor.edit(f) for f in
-                                summary_findings(ranked, definition.insights.summary_findings))
-                    if e is not None)
-    placed = {id(f) for f in summary_findings(ranked, definition.insights.summary_findings)}
+    picked = summary_findings(headline, definition.insights.summary_findings)
+    summary = tuple(e for e in (editor.edit(f) for f in picked) if e is not None)
+    placed = {id(f) for f in picked}
     told = {key for key in map(move_key, summary) if key is not None}
     sections = []
     for spec in definition.sections:
@@ -117,15 +127,17 @@ def _assemble(plan: AnyReportPlan, period: Period, *, now: datetime,
             figures=(),  # placed by with_figures, here or where the charts are drawn
             tables=tuple(breakdown_table(metrics[t.metric], t, i) for i, t in enumerate(spec.tables)),
             findings=tuple(edited), notes=tuple(spec.notes),
-            steady_text=steady_text([metrics[m] for m in spec.kpis if m in metrics])))
+            steady_text=steady_text([metrics[m] for m in spec.kpis if m in metrics]),
+            whole=bool(whole) and bool(shown) and shown <= whole))
     shown_findings = summary + tuple(f for s in sections for f in s.findings)
     register = None if actions is None else action_register(
         actions, metrics, shown_findings, period)
-    summary_ids = plan.headline
+    summary_ids = tuple(m for m in plan.headline if m not in whole)
     model = ReportModel(
         report_id=definition.id, title=definition.title, organisation=definition.organisation,
         period=period_info(period), generated_at=now,
-        summary_kpis=tuple(kpis[m] for m in summary_ids),
+        summary_kpis=tuple(with_sparkline(kpis[m], theme, definition.period.grain)
+                           for m in summary_ids),
         findings=summary,
         sections=tuple(sections),
         methodology=tuple(method_note(metrics[m.spec.id], definition.period.grain)
@@ -152,5 +164,10 @@ def _assemble(plan: AnyReportPlan, period: Period, *, now: datetime,
         # with nothing to report, the summary still says the headline held steady
         steady_text="" if summary else steady_text(
             [metrics[m] for m in summary_ids if m in metrics]),
-        readout=readout(shown_findings, register))
+        readout=readout(shown_findings, register),
+        scorecard=None if definition.scorecard is None else make_scorecard(
+            definition.scorecard, metrics, theme, period_info(period).previous_label,
+            definition.period.grain),
+        status_legend=status_legend(theme),
+        context_title=context_title(plan.segment), context_intro=context_intro(plan.segment))
     return with_figures(model, plan, metrics, figures)

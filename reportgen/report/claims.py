@@ -49,7 +49,7 @@ from reportgen.report.claim_values import (
 )
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.report_model import ReportModel
-from reportgen.report.model.sections import Finding, Kpi
+from reportgen.report.model.sections import Figure, Finding, Kpi
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,32 @@ def _kpi_claims(where: str, kpi: Kpi) -> Iterator[Claim]:
         sentence = getattr(kpi, field)
         if sentence:
             yield Claim(f"{where} tile {kpi.metric.metric_id}.{field}", sentence, (kpi.metric,))
+    if kpi.sparkline is not None:
+        yield Claim(f"{where} tile {kpi.metric.metric_id} sparkline", kpi.sparkline.alt_text,
+                    (kpi.metric,))
+
+
+def _scorecard_claims(model: ReportModel) -> Iterator[Claim]:
+    """The scorecard's cells, each about its metric (whose breakdown row it shows)."""
+    card = model.scorecard
+    if card is None:
+        return
+    about = {c.metric_id: model.metrics.get(c.metric_id) for c in card.columns}
+    for column in card.columns:
+        if column.target_text:
+            yield Claim(f"scorecard {column.metric_id} target", column.target_text,
+                        (about[column.metric_id],))
+    for row in card.rows:
+        for cell in row.cells:
+            where = f"scorecard {row.label}/{cell.metric_id}"
+            for field, sentence in (("value", cell.value_text), ("change", cell.change_text),
+                                    ("sparkline", cell.sparkline.alt_text
+                                     if cell.sparkline else "")):
+                if sentence:
+                    yield Claim(f"{where} {field}", sentence, (about[cell.metric_id], cell))
+    for field in ("note", "trend_note", "glyph_note"):
+        if getattr(card, field):
+            yield Claim(f"scorecard {field}", getattr(card, field), tuple(about.values()))
 
 
 def claims_of(model: ReportModel) -> Iterator[Claim]:
@@ -124,6 +150,7 @@ def claims_of(model: ReportModel) -> Iterator[Claim]:
         yield from _kpi_claims("summary", kpi)
     if model.steady_text:
         yield Claim("summary steady", model.steady_text)
+    yield from _scorecard_claims(model)
     for section in model.sections:
         where = f"section {section.id}"
         for finding in section.findings:
@@ -140,9 +167,12 @@ def claims_of(model: ReportModel) -> Iterator[Claim]:
                      column_totals(figure.data))
             for field, sentence in (("caption", figure.caption), ("alt text", figure.alt_text),
                                     ("native caption", figure.native.caption
+                                     if figure.native else ""),
+                                    ("native alt text", figure.native.alt_text
                                      if figure.native else "")):
                 if sentence:
                     yield Claim(f"{where} figure {figure.id} {field}", sentence, drawn)
+            yield from _headline_claims(f"{where} figure {figure.id}", figure, model)
     for note in model.methodology:
         lines = {"test": note.test, "n_text": note.n_text,
                  **{f"suppressed[{i}]": line for i, line in enumerate(note.suppressed)}}
@@ -166,6 +196,16 @@ def claims_of(model: ReportModel) -> Iterator[Claim]:
                 about = next((f for f in findings if f.sentence in item.text), None)
                 scope = () if about is None else (metrics.get(about.metric_id), about.numbers)
                 yield Claim(f"readout {part} {i + 1}", item.text, scope)
+
+
+def _headline_claims(where: str, figure: Figure, model: ReportModel) -> Iterator[Claim]:
+    """A chart's slide titles: about the finding they are cut from."""
+    findings = (*model.findings, *(f for s in model.sections for f in s.findings))
+    about = next((f for f in findings if f.sentence == figure.headline_of), None)
+    scope = () if about is None else (model.metrics.get(about.metric_id), about.numbers,
+                                      figure.headline_numbers)
+    for i, headline in enumerate(figure.headlines):
+        yield Claim(f"{where} slide title {i + 1}", headline, scope)
 
 
 def _action_claims(model: ReportModel) -> Iterator[Claim]:

@@ -13,6 +13,7 @@ from reportgen import text
 from reportgen.insights import text as insight_text
 from reportgen.insights.headline import in_summary
 from reportgen.plan.model import AnyReportPlan
+from reportgen.report.headlines import with_headlines
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.report_model import ReportModel, StatNote
 from reportgen.report.model.sections import Figure, Finding
@@ -67,13 +68,14 @@ def summary_findings(ranked: Sequence[Finding], count: int) -> tuple[Finding, ..
 
 def with_figures(model: ReportModel, plan: AnyReportPlan,
                  metrics: Mapping[str, MetricResult], figures: Mapping[str, Figure]) -> ReportModel:
-    """``model`` with each section's drawn charts, in the section's order, typed by unit."""
+    """``model`` with each section's drawn charts, in the section's order, typed by unit,
+    each with the headline its slide states."""
     charts = {spec.id: spec.charts for spec in plan.definition.sections}
-    return dataclasses.replace(model, sections=tuple(
+    return with_headlines(dataclasses.replace(model, sections=tuple(
         dataclasses.replace(section, figures=tuple(
             _with_unit(figures[c], metrics, plan.chart(c).spec.metric_ids)
             for c in charts.get(section.id, ()) if c in figures))
-        for section in model.sections))
+        for section in model.sections)))
 
 
 def value_labels(metrics: Mapping[str, MetricResult]) -> dict[str, str]:

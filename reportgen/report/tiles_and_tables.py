@@ -74,6 +74,7 @@ def make_kpi(result: MetricResult, theme: Theme = text.status.DEFAULT_THEME) -> 
         delta_tone=tone,
         arrow=arrow,  # type: ignore[arg-type]
         significance_text=significance_text(change),
+        scale_text=text.terms.scale_text(result.scale, result.direction),
         significance_detail=significance_detail(change),
         status_tone=text.status_tone(result.status),
         status_colour=text.status_colour(result.status, theme) if result.status else "",
@@ -112,7 +113,9 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
         columns.append(Column("status", "Status", "left"))
     rows = []
     suppressed = 0
-    for row in _sorted_rows(result.breakdowns.get(table.by_key, ()), table, result.direction):
+    starred = False
+    ordered = _sorted_rows(result.breakdowns.get(table.by_key, ()), table, result.direction)
+    for row in ordered:
         cells = [Cell(text.value_label(part)) for part in row.key]
         if row.suppressed:
             suppressed += 1
@@ -127,6 +130,7 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
             change_text = text.change(delta, result.unit, change.previous if change else None)
             if change and change.significant:
                 change_text += " *"
+                starred = True
             cells += [Cell(text.value(row.value, result.unit), row.value),
                       Cell(interval, interval=row.interval),
                       Cell(change_text, delta, change_tone(change, result.direction)),
@@ -135,10 +139,17 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
             label = text.status_label(row.status) or (text.MISSING if row.suppressed else "")
             cells.append(Cell(label, tone=text.status_tone(row.status) if row.status else None))
         rows.append(tuple(cells))
-    notes = ["* significant change vs the previous period"
-             f" ({text.significance(result.change.alpha)})" if result.change else "* significant change"]
-    if suppressed:
-        notes.append(f"{suppressed} segment(s) below the minimum n are not shown as values")
+    notes = [text.terms.change_mark_note(result.change.against if result.change else None)
+             ] if starred else []
+    if suppressed and suppressed == len(ordered):
+        # said once for the table, with the grain that would give the segments enough
+        notes.append(text.terms.all_suppressed(
+            " and ".join(text.humanise(k) for k in key_columns), [r.n for r in ordered],
+            result.min_n, result.grain, result.n_noun))
+    elif suppressed:
+        notes.append(f"{text.plural(suppressed, 'segment')} below the minimum n "
+                     f"{'is' if suppressed == 1 else 'are'} not shown as values")
     return Table(id=f"{result.metric_id}_{table.by_key.replace(',', '_')}_{index}",
                  title=table.title or f"{result.label} by {' and '.join(text.humanise(k) for k in key_columns)}",
-                 columns=tuple(columns), rows=tuple(rows), note="; ".join(notes) + ".")
+                 columns=tuple(columns), rows=tuple(rows),
+                 note="; ".join(notes) + "." if notes else "")

@@ -180,7 +180,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
                   domains: Sequence[str], on_built: OnBuilt | None) -> FanOutBuild:
     import time
 
-    from reportgen.run import fanout, recipients
+    from reportgen.run import fanout, recipients, segment_content
 
     definition = loaded.definition
     spec = definition.fan_out
@@ -196,6 +196,9 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             definition.recipients_from.email)
     started = time.perf_counter()
     with open_store(plan, period, extra) as store:
+        # every rows request read once, for the whole report and every segment
+        shared = fanout.SharedRows(store, segmented, spec.by)
+        store.rows_reader = shared.whole
         metrics = compute_metrics(plan, store, period)
         gates = tuple(check_gates(plan, store, metrics, period))
         held = [g.message for g in gates if g.holds]
@@ -219,22 +222,26 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         data_seconds += time.perf_counter() - started
         builds = []
         label = fanout.whole_label(definition)
+        unsplit = segment_content.whole_metrics(definition, segmented)
         # Segment by segment: built, then handed over at once, so the render processes work
         # on one while this process builds the next.
         for p in plans:
             seg_loaded = fanout.segment_definition(loaded, p)
             if spec.compare:
-                seg_loaded = fanout.with_comparison(seg_loaded, metrics, label)
+                seg_loaded = fanout.with_comparison(seg_loaded, metrics, label, unsplit)
             if p.skipped or shared_error:
                 error = None if p.skipped else shared_error
                 builds.append(SegmentBuild(p, seg_loaded, error=error))
                 continue
             began = time.perf_counter()
-            view = fanout.SegmentStore(store, p.segment, segmented)
+            view = fanout.SegmentStore(store, p.segment, segmented, shared)
             try:
                 got = compute_metrics(plan, view, period)
-                result = _finish(replace(plan, loaded=seg_loaded), view, period, got, gates,
-                                 now=now, actions=actions)
+                scope = segment_content.segment_scope(definition, p.segment.where, segmented,
+                                                      label)
+                result = _finish(replace(plan, loaded=seg_loaded, segment=scope), view, period,
+                                 got, gates, now=now,
+                                 actions=segment_content.segment_actions(actions, p.segment.where))
             except Exception as exc:  # one segment's failure is its own, not the fan-out's
                 builds.append(SegmentBuild(p, seg_loaded, error=f"{type(exc).__name__}: {exc}"))
                 continue

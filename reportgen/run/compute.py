@@ -76,9 +76,11 @@ def open_store(plan: ReportPlan, period: Period,
 def _evaluate_source(metrics: Sequence[MetricPlan], result: Any, frame: Any,
                      quantiles: Mapping[str, QuantileReads], store: DataStore | SegmentStore,
                      period: Period, results: dict[str, MetricResult],
-                     report_history: int) -> None:
+                     report_history: int,
+                     trends: Mapping[str, tuple[tuple[str, ...], ...]]) -> None:
     """One source's metrics from its aggregates, quantiles read in SQL and rows (then let
-    go), each over its own history."""
+    go), each over its own history; ``trends``: per metric, the breakdowns whose segments
+    also get their history (a scorecard's sparklines)."""
     data: dict[str, MetricData] = {}
     for m in metrics:
         if m.aggregation is not None:
@@ -96,7 +98,8 @@ def _evaluate_source(metrics: Sequence[MetricPlan], result: Any, frame: Any,
     for m in metrics:
         results[m.spec.id] = evaluate(m, data.pop(m.spec.id), period,
                                       metric_history(m, store.periods, report_history),
-                                      left_out=left_out(m, result, index))
+                                      left_out=left_out(m, result, index),
+                                      trend_by=trends.get(m.spec.id, ()))
 
 
 def aggregate_requests(plan: ReportPlan) -> dict[str, list[Request]]:
@@ -141,6 +144,8 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
 
     requests = aggregate_requests(plan)
     report_history = plan.definition.period.history
+    scorecard = plan.definition.scorecard
+    trends = {} if scorecard is None else {m: ((scorecard.by,),) for m in scorecard.metrics}
 
     def read(item: tuple[str, list[MetricPlan]]) -> tuple[Any, Any, dict[str, QuantileReads]]:
         source, metrics = item
@@ -172,7 +177,7 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
                                 stop=live.interrupt)) as reads:
         for (_, metrics), (result, frame, quantiles) in zip(items, reads, strict=True):
             _evaluate_source(metrics, result or Result({}), frame, quantiles, store, period,
-                             results, report_history)
+                             results, report_history, trends)
     from reportgen.data.privacy import mask_results
     from reportgen.text.truncate import shorten_segments
 

@@ -14,7 +14,8 @@ Gates are about the feed, not a segment: they are checked once, on the whole dat
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from reportgen.data.aggregates import Request, Result
 from reportgen.data.canonical import PERIOD
 from reportgen.errors import InputError, Problem
+from reportgen.run.segment_content import narrowed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -139,13 +141,88 @@ def read_segments(store: DataStore, segments: Sequence[Segment], segmented: froz
             store.aggregate(source, _by_segment(asked, columns))
 
 
+class SharedRows:
+    """The rows a fan-out's reports ask for, each request read once for all of them.
+
+    The whole report's rows requests (``DataStore.rows_reader``) and every segment's go
+    through here.  A request is read the first time it is asked, with the segment columns
+    added when its source is split, and kept until the fan-out is built; each segment then
+    takes its rows by a split made once per request, and a source that is not split is
+    the same frame for every report.  Reports get their own frame object (pandas copies
+    on write), so none sees another's changes.
+    """
+
+    def __init__(self, store: DataStore, segmented: frozenset[str], columns: Sequence[str]):
+        self.store = store
+        self.segmented = segmented
+        self.columns = tuple(columns)
+        self.reads = 0
+        self._frames: dict[tuple[Any, ...], pd.DataFrame] = {}
+        self._splits: dict[tuple[Any, ...], dict[Any, Any]] = {}
+        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _frame(self, source: str, columns: Sequence[str], where: Mapping[str, Any] | None,
+               periods: Sequence[Period] | None) -> tuple[tuple[Any, ...], pd.DataFrame]:
+        key = (source, tuple(columns), repr(sorted((where or {}).items())),
+               None if periods is None else tuple(p.key for p in periods))
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # sources are read on several threads: each request once
+            if key not in self._frames:
+                wanted = [*columns, *self.columns] if source in self.segmented else columns
+                self._frames[key] = self.store.read_rows(source, wanted, where, periods)
+                self.reads += 1
+            return key, self._frames[key]
+
+    def _extra(self, source: str, columns: Sequence[str]) -> list[str]:
+        if source not in self.segmented:
+            return []
+        return [c for c in self.columns if c not in columns and c != PERIOD]
+
+    def whole(self, source: str, columns: Sequence[str],
+              where: Mapping[str, Any] | None = None,
+              periods: Sequence[Period] | None = None) -> pd.DataFrame:
+        """The rows as the whole report reads them (``DataStore.rows``)."""
+        _, frame = self._frame(source, columns, where, periods)
+        extra = self._extra(source, columns)
+        return frame.drop(columns=extra) if extra else frame.copy(deep=False)
+
+    def segment(self, segment: Segment, source: str, columns: Sequence[str],
+                where: Mapping[str, Any] | None = None,
+                periods: Sequence[Period] | None = None) -> pd.DataFrame:
+        """One segment's rows of the request."""
+        key, frame = self._frame(source, columns, where, periods)
+        if source not in self.segmented:
+            return frame.copy(deep=False)
+        with self._locks[key]:
+            groups = self._splits.get(key)
+            if groups is None:
+                groups = self._splits[key] = _split(frame, segment.columns)
+        wanted = (tuple(str(v) for v in segment.values) if len(segment.columns) > 1
+                  else str(segment.values[0]))
+        found = groups.get(wanted)
+        kept = frame.take(found) if found is not None else frame.iloc[0:0]
+        extra = self._extra(source, columns)
+        return kept.drop(columns=extra).reset_index(drop=True)
+
+
+def _split(frame: pd.DataFrame, columns: Sequence[str]) -> dict[Any, Any]:
+    """Row positions per segment value (as text, as segments are named; in frame order)."""
+    keys = [frame[c].astype("string") for c in columns]
+    return dict(frame.groupby(keys if len(keys) > 1 else keys[0], sort=False,
+                              dropna=True, observed=True).indices)
+
+
 class SegmentStore:
     """One segment's view of a whole report's DataStore (the interface the pipeline reads)."""
 
-    def __init__(self, whole: DataStore, segment: Segment, segmented: frozenset[str]):
+    def __init__(self, whole: DataStore, segment: Segment, segmented: frozenset[str],
+                 shared: SharedRows | None = None):
         self.whole = whole
         self.segment = segment
         self.segmented = segmented
+        self.shared = shared
         self.specs = whole.specs
         self.periods = whole.periods
         self.period_index = whole.period_index
@@ -170,6 +247,8 @@ class SegmentStore:
 
     def rows(self, source: str, columns: Sequence[str], where: Mapping[str, Any] | None = None,
              periods: Sequence[Period] | None = None) -> pd.DataFrame:
+        if self.shared is not None:
+            return self.shared.segment(self.segment, source, columns, where, periods)
         if source not in self.segmented:
             return self.whole.rows(source, columns, where, periods)
         cols = self.segment.columns
@@ -222,11 +301,12 @@ def segment_counts(store: DataStore, source: str, columns: Sequence[str],
 # --- which segments, and to whom --------------------------------------------------------
 def segment_definition(loaded: LoadedDefinition, plan: SegmentPlan) -> LoadedDefinition:
     """The whole report's definition as this segment's: its id, title, file names and
-    recipients (the sections are the same; the data is what differs)."""
-    definition = loaded.definition
+    recipients, and its content narrowed to the segment (``segment_content.narrowed``)."""
+    segment = plan.segment
+    definition = narrowed(loaded.definition, segment.where,
+                          segmented_sources(loaded.definition))
     spec = definition.fan_out
     assert spec is not None
-    segment = plan.segment
     report_id = segment_report_id(definition.id, segment)
     update: dict[str, Any] = {
         "id": report_id,
@@ -263,17 +343,18 @@ def whole_label(definition: Definition) -> str:
     return f"all {spec.by[0]}s" if len(spec.by) == 1 else "all segments"
 
 
-def with_comparison(loaded: LoadedDefinition, whole: Mapping[str, Any],
-                    label: str) -> LoadedDefinition:
+def with_comparison(loaded: LoadedDefinition, whole: Mapping[str, Any], label: str,
+                    unsplit: Collection[str] = ()) -> LoadedDefinition:
     """Each section of a segment's report gains a note with its KPIs' values for the whole
-    ("Compared with all queues: CSAT 84.1%, NPS 31"), written by the text authority."""
+    ("Compared with all queues: CSAT 84.1%, NPS 31"), written by the text authority;
+    ``unsplit`` metrics are the whole's in the segment's report already, and not repeated."""
     from reportgen import text
 
     definition = loaded.definition
     sections = []
     for section in definition.sections:
         values = [f"{whole[k].label} {text.value(whole[k].value, whole[k].unit)}"
-                  for k in section.kpis if k in whole]
+                  for k in section.kpis if k in whole and k not in unsplit]
         notes = list(section.notes)
         if values:
             notes.insert(0, f"Compared with {label}: " + ", ".join(values) + ".")

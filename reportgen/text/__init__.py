@@ -8,6 +8,7 @@ the e-mail, the workbook and the charts only place them.
 
 from __future__ import annotations
 
+from reportgen.text import terms
 from reportgen.text.contrast import PAPER_TINT, contrast, ink_on, readable
 from reportgen.text.dates import (
     clock,
@@ -76,5 +77,5 @@ __all__ = [
     "plain", "significance",
     "plural", "plural_noun", "quarter_axis", "share", "short_month", "shorten", "shown", "shown_difference", "shown_parts", "signed_change_words", "status_colour",
     "status_label", "status_tone", "timestamp", "tone_colour", "value", "value_words",
-    "week_axis",
+    "week_axis", "terms",
 ]

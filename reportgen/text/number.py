@@ -5,6 +5,8 @@ The rules, used by every output (PDF, deck, e-mail, charts, findings):
 * percent (rates stored as fractions): one decimal, the locale's percent sign and
   spacing: ``81.2%`` (en), ``81,2 %`` (de).
 * score (0-100) and ``number`` on a 0-100-like scale: one decimal, ``84.5``.
+* rating (a mean answer on a 1-5 or 1-7 scale): one decimal, ``5.2``; its changes are
+  plain signed numbers (``−0.2``), not points, which belong to percentages and 0-100 scores.
 * count: whole, grouped, ``1,234`` (en), ``1.234`` (de).
 * durations: seconds whole (``45 s``), minutes and hours one decimal (``4.2 min``,
   ``55.6 h``); SI symbols, which read the same in every language.
@@ -40,7 +42,7 @@ MINUS = "\u2212"
 #: Decimals per unit (percent counts decimals of the percentage, 81.2 -> 1).
 DECIMALS: dict[str, int] = {
     "percent": 1, "score": 1, "count": 0, "seconds": 0, "minutes": 1, "hours": 1,
-    "ratio": 2, "number": 2, "points": 1,
+    "ratio": 2, "number": 2, "points": 1, "rating": 1,
 }
 #: Symbols after duration values.
 DURATION_SYMBOLS: dict[str, str] = {"seconds": "s", "minutes": "min", "hours": "h"}

@@ -223,7 +223,7 @@ def test_trend_draws_the_history(built: dict[str, Figure]) -> None:
     texts = svg_texts(figure)
     for label in ("81.2%", "Oct 25", "Oct 26", "Target", "85.0%"):
         assert label in texts
-    assert "95% Wilson" in figure.caption
+    assert "Whiskers: 95% intervals." in figure.caption and "Wilson" not in figure.caption
 
 
 def test_trend_leaves_suppressed_periods_as_gaps() -> None:
@@ -440,13 +440,24 @@ def test_heatmap_needs_two_columns() -> None:
         draw("heatmap", f.csat(), by="queue")
 
 
-def test_heatmap_with_every_cell_suppressed_is_a_no_data_figure() -> None:
-    rows = (BreakdownRow(key=("A", "x"), value=0.9, n=3, suppressed="n = 3 < 30"),)
-    figure = draw("heatmap", f.csat(breakdowns={"a,b": rows}), by="a,b")
-    assert figure.data == {} and "No data for CSAT by a and b in October 2026" in svg_texts(figure)
-    assert "90.0%" not in svg_texts(figure)
-    assert figure.caption == ("No data for CSAT by a and b in October 2026. "
-                              "Not shown: A / x (n = 3 < 30).")
+def test_heatmap_with_every_cell_suppressed_says_so_once() -> None:
+    """There is data, too little per cell: not "No data", but how few, once, and which
+    grain would have enough (3 a month make 9 a quarter, 36 a year: not a quarter)."""
+    rows = (BreakdownRow(key=("A", "x"), value=0.9, n=3, suppressed="n = 3 < 30"),
+            BreakdownRow(key=("A", "y"), value=0.8, n=2, suppressed="n = 2 < 30"))
+    metric = f.csat(breakdowns={"a,b": rows}, min_n=30, grain="month", n_noun="response")
+    figure = draw("heatmap", metric, by="a,b")
+    texts = svg_texts(figure)
+    assert figure.data == {} and "Too few responses for each a and b" in texts
+    assert "No data" not in texts and "90.0%" not in texts
+    assert figure.caption == ("Each a and b has fewer than 30 responses this month; a longer "
+                              "period would be needed.")
+    enough = f.csat(breakdowns={"queue": tuple(
+        BreakdownRow(key=(q,), value=0.9, n=12, suppressed="n = 12 < 30") for q in "AB")},
+        min_n=30, grain="month", n_noun="response")
+    assert draw("bar", enough, by="queue").caption == (
+        "Each queue has fewer than 30 responses this month; a quarterly report would have "
+        "enough.")
 
 
 def test_heatmap_all_equal_and_no_target() -> None:
@@ -520,7 +531,17 @@ def test_control_points_and_limits(built: dict[str, Figure]) -> None:
     assert figure.data["ucl"] == tuple(p["ucl"] for p in points)
     assert figure.data["lcl"] == tuple(p["lcl"] for p in points)
     assert figure.data["out_of_control"] == tuple(p["out_of_control"] for p in points)
-    assert figure.native is None
+    # The deck draws it natively: the points, and the centre line and limits as lines.
+    native = figure.native
+    assert native is not None and native.chart_type == "line"
+    by_name = {s.name: s for s in native.series}
+    assert by_name["Upper control limit"].values == tuple(p["ucl"] for p in points)
+    assert by_name["Lower control limit"].values == tuple(p["lcl"] for p in points)
+    assert set(by_name["Centre line"].values) == {f.p_chart()["center"]}
+    data = next(s for s in native.series if s.role == "data")
+    assert data.values == tuple(p["p"] for p in points)
+    assert [points[i]["label"] for i in data.highlight] == ["May 26", "Oct 26"]
+    assert "Highlighted points fall outside their limits" in native.caption
     out = [p["label"] for p in points if p["out_of_control"]]
     assert out == ["May 26", "Oct 26"]
     assert "2 points outside the control limits: May 26 (11.8%), Oct 26 (18.8%)" in figure.alt_text
@@ -581,10 +602,20 @@ def test_calibration_bias_and_tolerance(built: dict[str, Figure]) -> None:
     assert figure.data["auditor"] == tuple(a["auditor"] for a in auditors)
     assert figure.data["bias"] == tuple(a["bias"] for a in auditors)
     assert figure.data["outside_tolerance"] == tuple(abs(a["bias"]) > 5.0 for a in auditors)
-    assert figure.native is None
+    # The deck draws the same bars natively, horizontally, over the ±tolerance band.
+    native = figure.native
+    assert native is not None and native.chart_type == "bar"
+    assert native.categories == figure.data["auditor"]
+    band, bias = native.series
+    assert band.role == "band" and band.values == (5.0,) * len(auditors)
+    assert bias.values == figure.data["bias"]
+    assert bias.highlight == tuple(i for i, out in enumerate(figure.data["outside_tolerance"])
+                                   if out)
+    assert native.alt_text.startswith("Horizontal bar chart of bias")
+    assert "MAD" not in native.caption  # the per-auditor statistics are not on the slide
     texts = svg_texts(figure)
     assert "±5.0 tolerance" in texts and "+7.1" in texts and "−6.3" in texts
-    assert "Dana Whitfield" in texts and "n = 40 · MAD 7.8 · 55% within" in texts
+    assert "Dana Whitfield" in texts and "n = 40 · average gap 7.8 · 55% within" in texts
     assert ("2 auditors outside tolerance: Dana Whitfield (+7.1 pts), Lee Okafor (−6.3 pts)"
             in figure.alt_text)
     assert "QA score is 83.4" in figure.alt_text
@@ -622,6 +653,12 @@ def test_control_limits_are_named_from_the_last_complete_period() -> None:
     assert complete_ucl != partial_ucl
     assert f"UCL {complete_ucl}" in texts and f"UCL {partial_ucl}" not in texts
     assert "Wk 20 is a partial period (n = 240)" in figure.caption
+    # The deck's line chart draws no limits for the partial week, and says so.
+    limits = {s.name: s.values for s in figure.native.series}
+    assert limits["Upper control limit"][-1] is None
+    assert limits["Upper control limit"][-2] == points[-2]["ucl"]
+    assert "Wk 20 is a partial period (n = 240); its limits are not drawn" in \
+        figure.native.caption
 
 
 def test_control_chart_of_full_weeks_marks_no_period_partial() -> None:

@@ -99,6 +99,33 @@ def test_a_run_fired_while_redis_is_down_runs_once_when_it_is_back(
     assert {k: len(v) for k, v in got.items()} == {k: 1 for k in expected_recipients("golf")}
 
 
+def test_a_pass_during_an_outage_stops_at_the_first_refusal(tmp_path, smtp_server,
+                                                             monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    redis = RedisServer(tmp_path / "redis")  # never started
+    settings = celery_settings(tmp_path, redis, smtp_server)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'runs.sqlite'}")
+    try:
+        for name in ("a", "b", "c"):
+            ledger.outbox.add(name, f"{name}.yaml", str(settings), "2026-09", None, None)
+    finally:
+        ledger.close()
+
+    started = time.monotonic()
+    assert republish_due(str(settings)) == 0
+    took = time.monotonic() - started
+    rows = {r.report_id: r for r in _outbox(tmp_path)}
+    # one refused publish, not three: the other rows stay due for the next pass
+    assert (rows["a"].attempts, rows["a"].next_attempt_at is not None) == (1, True)
+    assert [(rows[k].attempts, rows[k].next_attempt_at) for k in "bc"] == [(0, None)] * 2
+    assert took < 10, took
+
+    # the next pass tries the next due row, and again only one
+    assert republish_due(str(settings)) == 0
+    rows = {r.report_id: r for r in _outbox(tmp_path)}
+    assert [rows[k].attempts for k in "abc"] == [1, 1, 0]
+
+
 def test_run_enqueue_puts_the_run_on_the_broker_and_says_so_when_it_cannot(
         tmp_path, demo_dir, smtp_server, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -117,6 +144,13 @@ def test_run_enqueue_puts_the_run_on_the_broker_and_says_so_when_it_cannot(
     assert main(["run", str(path), "--period", "2026-09", "--enqueue", "--jobs", "2",
                  "--settings", str(settings)]) == 2
     assert "--jobs: does not go with --enqueue" in capsys.readouterr().err
+
+    # no settings file and no REPORTGEN_LEDGER_URL: which ledger the workers read is unknown
+    monkeypatch.setenv("REPORTGEN_BROKER_URL", redis.url)
+    assert main(["run", str(path), "--period", "2026-09", "--enqueue"]) == 2
+    err = capsys.readouterr().err
+    assert "ledger_url" in err and "REPORTGEN_LEDGER_URL" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
 
     redis.start()
     try:

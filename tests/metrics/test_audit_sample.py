@@ -489,8 +489,8 @@ def test_a_built_report_counts_unknown_statuses_and_states_findings_plainly(
     for kind in ("audit_skips", "audit_mix"):  # a difference between groups, not a change
         sentence = shown[kind].sentence
         # the words close the sentence that was tested, not the sentence after it
-        assert ": a real difference, not noise." in sentence and "p <" not in sentence
-        assert not sentence.endswith(": a real difference, not noise.")
+        assert ": more than chance would explain." in sentence and "p <" not in sentence
+        assert not sentence.endswith(": more than chance would explain.")
         assert shown[kind].note and "p < 0.001" in model.stat_notes[shown[kind].note - 1].detail
     assert shown["audit_mix"].sentence.startswith("The audited sample over-represents Chat (")
 

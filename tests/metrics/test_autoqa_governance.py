@@ -274,7 +274,7 @@ def test_empty_data_and_one_rater_only_read_plainly():
     assert (result.value, result.n) == (0, len(ITEMS))
     (finding,) = autoqa_findings(_context(definition, result, automatic))
     assert finding.sentence.startswith(
-        f"No reviewer double-scored any of the automatic scorer's {8 * 100} ratings in "
+        f"No auditor double-scored any of the automatic scorer's {8 * 100} ratings in "
         "September 2026: not enough data")
     reviewers_only = ratings(10, SEP, STEADY).assign(auto_rating=np.nan)
     result = compute_metric(spec, reviewers_only, SEP, [AUG, SEP], definition.statistics)
@@ -365,7 +365,7 @@ def test_findings_say_where_it_stands_in_what_drifted_and_what_was_kept_apart():
     stand_in = found["autoqa_stand_in"]
     tone = items["Greeting & tone"]
     assert stand_in.sentence.startswith(
-        f"The automatic scorer can stand in for reviewers on {int(result.value)} of "
+        f"The automatic scorer can stand in for auditors on {int(result.value)} of "
         f"7 rubric items in September 2026; not on ")
     assert f"Greeting & tone (agreement {tone['agreement']:.2f}, needs 0.6" in stand_in.sentence
     assert "Too few double-scored ratings to judge Closing (15): 30 are needed." \
@@ -375,7 +375,7 @@ def test_findings_say_where_it_stands_in_what_drifted_and_what_was_kept_apart():
     drift = found["autoqa_drift"]
     empathy = items["Empathy"]
     assert drift.sentence.startswith(
-        f"The automatic scorer's agreement with reviewers on Empathy fell from "
+        f"The automatic scorer's agreement with auditors on Empathy fell from "
         f"{empathy['previous_agreement']:.2f} to {empathy['agreement']:.2f} since August 2026")
     assert drift.direction == "declined" and drift.numbers["adjustment"] == "Holm"
     body, note = plain_sentence(drift.sentence, True)
@@ -385,11 +385,11 @@ def test_findings_say_where_it_stands_in_what_drifted_and_what_was_kept_apart():
     iqs = found["autoqa_iqs"]
     numbers = result.details["iqs"]
     assert iqs.sentence.startswith(
-        f"IQS from reviewers' own ratings was {numbers['human']['iqs']:.1f} in September "
+        f"IQS from auditors' own ratings was {numbers['human']['iqs']:.1f} in September "
         f"2026 ({numbers['human']['reviews']} reviews); with the "
-        f"{numbers['confirmed_scores']} automatic ratings a reviewer confirmed, "
+        f"{numbers['confirmed_scores']} automatic ratings an auditor confirmed, "
         f"{numbers['confirmed']['iqs']:.1f}")
-    assert f"{numbers['kept_apart']:,} automatic ratings no reviewer confirmed were kept " \
+    assert f"{numbers['kept_apart']:,} automatic ratings no auditor confirmed were kept " \
         "apart" in iqs.sentence
     for finding in found.values():
         assert "p =" not in plain_sentence(finding.sentence, None)[0]

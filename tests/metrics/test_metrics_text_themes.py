@@ -10,7 +10,8 @@ import pytest
 
 from reportgen.metrics import calculator
 from reportgen.metrics.base import HistoryFrames
-from reportgen.metrics.text_themes import ThemeParams, log_odds, scrub, terms, themes, words
+from reportgen.metrics.comment_text import scrub, terms, words
+from reportgen.metrics.text_themes import ThemeParams, log_odds, themes
 from reportgen.period import Period
 
 AUG = Period.parse("2026-08", "month", "UTC")
@@ -176,3 +177,116 @@ def test_a_hostile_comment_is_read_in_bounded_time(cell):
     themes(frame, ThemeParams(min_count=1, min_z=0.0))
     # Quadratic matching would take minutes on these; linear work on the capped text is fast.
     assert time.perf_counter() - started < 5
+
+
+# --- themes as phrases ---------------------------------------------------------------------
+
+# Six dissatisfied customers write "password reset"; a seventh says "password" alone, so the
+# phrase holds 6 of the word's 7 comments and stands for it.  "refund" is said five times,
+# never twice in the same phrase, so no phrase beats it and the word stays a theme.
+PASSWORD = [(1, "Password reset link never arrived"), (2, "The password reset failed again"),
+            (1, "Password reset does nothing"), (2, "Tried the password reset twice"),
+            (1, "Password reset screen is broken"), (2, "My password reset keeps failing"),
+            (1, "Forgot my password")]
+REFUND = [(1, "Refund refused"), (2, "No refund yet"), (1, "Where is my refund"),
+          (2, "Refund still missing"), (1, "Waiting on a refund")]
+
+
+def test_a_planted_phrase_is_the_theme_with_its_exact_count_and_its_words_are_not_repeated():
+    frame = _comments(PASSWORD + REFUND + [(2, "Slow answer")] + HAPPY)
+    found = themes(frame, ThemeParams(min_count=2, min_z=0.0, quotes=1))
+    reported = {t["term"]: t for t in found["terms"]}
+    assert reported["password reset"]["count"] == 6
+    assert reported["password reset"]["satisfied_count"] == 0
+    assert reported["password reset"]["share"] == pytest.approx(6 / 13)
+    # subsumed by the phrase: neither word is a theme of its own
+    assert "password" not in reported and "reset" not in reported
+    # said in five different phrases, the word stays
+    assert reported["refund"]["count"] == 5
+    assert not any(t != "refund" and "refund" in t.split() for t in reported)
+
+
+def test_a_word_stays_only_when_no_phrase_holding_it_is_stronger():
+    from reportgen.metrics.theme_selection import select_terms
+
+    users = {"delay": frozenset(range(10)), "refund delay": frozenset(range(4)),
+             "delivery delay": frozenset(range(4, 7)), "late": frozenset(range(20, 26)),
+             "late reply": frozenset(range(20, 22))}
+    # 'refund delay' holds 4 of 10 'delay' comments and scores lower: the word stays, and
+    # the phrases inside its comments are the same theme said again
+    z = {"delay": 4.0, "refund delay": 3.0, "delivery delay": 2.5, "late": 2.4,
+         "late reply": 2.6}
+    ranked = sorted(z, key=lambda t: -z[t])
+    assert select_terms(ranked, users, z, top=5) == ["delay", "late reply"]
+    # a phrase scoring higher than its word stands for it even with few of its comments
+    assert select_terms(ranked, users, {**z, "refund delay": 4.5}, top=5)[:1] == ["refund delay"]
+    assert "delay" not in select_terms(ranked, users, {**z, "refund delay": 4.5}, top=5)
+    # a phrase holding half of its word's comments stands for it even when scoring lower
+    assert select_terms(ranked, {**users, "refund delay": frozenset(range(5))}, z, top=5) == [
+        "refund delay", "late reply", "delivery delay"]
+
+
+def test_no_quote_nor_a_near_duplicate_is_given_twice_across_themes():
+    unhappy = [(1, "Refund policy unfair, I want my money back."),
+               (2, "The refund policy is unfair!"), (1, "the refund policy is unfair"),
+               (1, "Refund policy changed, money back never came."),
+               (2, "No money back after the refund policy change."),
+               (1, "Money back denied."), (2, "Money back took weeks.")]
+    found = themes(_comments(unhappy + HAPPY), ThemeParams(min_count=2, min_z=0.0, quotes=3))
+    by_term = {t["term"]: t["quotes"] for t in found["terms"]}
+    assert {"refund policy", "money back"} <= set(by_term)
+    quoted = [q for t in found["terms"] for q in t["quotes"]]
+    assert len(quoted) == len(set(quoted))
+    # the two spellings of one comment are near-duplicates: one of them is quoted
+    twins = {"The refund policy is unfair!", "the refund policy is unfair"}
+    assert len(twins & set(quoted)) == 1
+    # each theme still quotes comments that use it, three apiece (enough distinct ones)
+    for term, quotes in by_term.items():
+        if term in ("refund policy", "money back"):
+            assert len(quotes) == 3 and all(term in q.casefold() for q in quotes)
+
+
+def test_the_trend_against_last_period_is_new_growing_fading_or_steady():
+    before = _comments([(1, "Password reset failed"), (2, "Refund refused"),
+                        (1, "Refund still missing"), (2, "Refund not paid"),
+                        (1, "Nobody answered"), (2, "Slow answer"), (1, "Waited a week"),
+                        (2, "Long queue"), (1, "Chat dropped"), (2, "App crashed")] + HAPPY)
+    now = _comments(PASSWORD + [(1, "Money back denied"), (2, "Money back please"),
+                                (1, "Money back never came"), (2, "Refund refused")] + HAPPY)
+    history = HistoryFrames([AUG, SEP], {AUG.key: before, SEP.key: now}, SEP)
+    found = themes(now, ThemeParams(min_count=1, min_z=0.0, top=10), history)
+    by_term = {t["term"]: t for t in found["terms"]}
+    # password reset: 1 of 10 in August, 6 of 11 now -> growing; money back: new
+    assert by_term["password reset"]["previous_share"] == pytest.approx(1 / 10)
+    assert by_term["password reset"]["trend"] == "growing"
+    assert by_term["money back"]["trend"] == "new"
+    from reportgen.metrics.theme_selection import trend
+
+    assert trend(0.1, 0.3, compared=True) == "fading"
+    assert trend(0.25, 0.3, compared=True) == "steady"
+    assert trend(0.25, None, compared=False) is None
+
+
+HOSTILE = ["<script>alert('refund')</script> refund delay again",
+           "{{ 7 * 7 }} {% if x %}refund delay{% endif %} ${HOME}",
+           "😡😡 refund delay 🙄 " + "ok " * 3000, "refund delay " * 40_000]
+
+
+def test_hostile_comments_are_read_in_linear_time_and_quoted_as_text():
+    import time
+
+    frame = _comments([(1, c) for c in HOSTILE] * 3 + HAPPY)
+    started = time.perf_counter()
+    found = themes(frame, ThemeParams(min_count=2, min_z=0.0, quotes=5, quote_chars=60))
+    small = time.perf_counter() - started
+    top = found["terms"][0]
+    assert top["term"] == "refund delay" and top["count"] == 12
+    assert all(len(q) <= 62 for q in top["quotes"])
+    # quotes keep the characters as written (escaping is the renderer's job, checked in
+    # tests/insights/test_insights_themes.py), cut at a word
+    assert "<script>alert('refund')</script> refund delay again" in top["quotes"]
+    # ten times the comments take about ten times as long, not a hundred
+    frame = _comments([(1, c) for c in HOSTILE] * 30 + HAPPY)
+    started = time.perf_counter()
+    themes(frame, ThemeParams(min_count=2, min_z=0.0, quotes=5, quote_chars=60))
+    assert time.perf_counter() - started < 30 * max(small, 0.05)

@@ -213,7 +213,9 @@ def test_slide_titles_follow_the_deck_order(standard_deck) -> None:
     model = standard_model()
     expected = ["Monthly Quality Report", "Agenda", "KPI scorecard", "Key findings"]
     for section in model.sections:
-        own = [*(f.title for f in section.figures), *(t.title for t in section.tables)]
+        # The section's findings first, on a slide of their own, then its charts and tables.
+        said = [f"{section.title}: findings"] if section.findings else []
+        own = [*said, *(f.title for f in section.figures), *(t.title for t in section.tables)]
         # A divider only heads a section of three or more slides.
         expected.extend([section.title, *own] if len(own) >= 3 else own)
     expected += ["Methodology"]
@@ -223,8 +225,12 @@ def test_slide_titles_follow_the_deck_order(standard_deck) -> None:
 def test_slides_use_the_masters_layouts_by_name(standard_deck) -> None:
     layouts = [s.slide_layout.name for s in standard_deck[1].slides]
     assert layouts[:4] == ["Title Slide", "Title and Content", "Title Only", "Title and Content"]
-    # Each section has two slides and the appendix one: too few for dividers.
-    assert layouts.count("Section Header") == 0
+    # A section with a findings slide, a chart and a table has three slides of its own:
+    # a divider heads it; the appendix has one slide, too few for one.
+    model = standard_model()
+    long_enough = [s for s in model.sections
+                   if len(s.figures) + len(s.tables) + (1 if s.findings else 0) >= 3]
+    assert layouts.count("Section Header") == len(long_enough)
 
 
 def test_title_slide_shows_organisation_period_and_generated_date(standard_deck) -> None:

@@ -15,7 +15,14 @@ from support.demo_models import demo_model
 from support.random_reports import random_definition
 
 from reportgen.report.claim_arithmetic import relations
-from reportgen.report.claims import STRICT_ENV, ClaimError, check_claims, enforce_claims
+from reportgen.report.claim_values import NUMBER
+from reportgen.report.claims import (
+    STRICT_ENV,
+    ClaimError,
+    check_claims,
+    claims_of,
+    enforce_claims,
+)
 
 MQR = ("monthly_quality_report.yaml", "2026-09")
 QBR = ("qbr.yaml", "2026-Q3")
@@ -37,10 +44,18 @@ def test_every_number_of_the_demo_reports_is_traced_to_the_model(demo_dir, confi
     assert problems == [], "\n".join(map(str, problems))
 
 
-def test_every_queue_report_of_the_fan_out_is_traced_to_its_model(demo_fanout):
+def test_every_queue_report_of_the_fan_out_is_traced_to_its_model(demo_fanout,
+                                                                   demo_fanout_drawn):
+    """The queue reports as they are rendered: with their charts, whose captions and alt
+    texts are sentences like any other."""
     _, built = demo_fanout
-    reports = [s.result.model for s in built.segments if s.result is not None]
+    reports = [drawn.model for _, drawn in demo_fanout_drawn]
     assert len(reports) == 10
+    for model in reports:
+        figures = [f for s in model.sections for f in s.figures]
+        assert figures and all(f.caption and f.alt_text for f in figures), model.title
+        captions = [c for c in claims_of(model) if " figure " in c.where]
+        assert sum(len(NUMBER.findall(c.sentence)) for c in captions) > 50, model.title
     for model in [built.whole.model, *reports]:
         assert _numbers_in(model) > 100, model.title
         problems = check_claims(model)

@@ -109,7 +109,7 @@ def test_tags_and_values_read_as_people_talk(mqr) -> None:
     assert "Billing queue" in document
     assert "queue = " not in document and "agent ids" not in document
     tags = {f.tag for f in model.findings} | {f.tag for s in model.sections for f in s.findings}
-    assert {"Billing queue", "Correct information category", "Reviewer AU07"} <= tags
+    assert {"Billing queue", "Correct information category", "Auditor AU07"} <= tags
     assert not any("=" in tag or "_" in tag for tag in tags)
 
 
@@ -194,11 +194,11 @@ def test_statistics_leave_the_sentence_and_the_sample_size_stays() -> None:
     assert plain_sentence("No test here.", None) == ("No test here.", "")
     assert plain_sentence("Skipped tickets are longer (p = 0.002).", True,
                           real=REAL_DIFFERENCE)[0] == \
-        "Skipped tickets are longer: a real difference, not noise."
+        "Skipped tickets are longer: more than chance would explain."
     # the words close the sentence that was tested, not the one after it
     assert plain_sentence("The sample over-represents chat (p = 0.001). Reweighted, the pass "
                           "rate is 61.0% (n = 692).", True, real=REAL_DIFFERENCE)[0] == \
-        ("The sample over-represents chat: a real difference, not noise. Reweighted, the pass "
+        ("The sample over-represents chat: more than chance would explain. Reweighted, the pass "
          "rate is 61.0% (n = 692).")
 
 

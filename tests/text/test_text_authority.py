@@ -46,6 +46,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("reportgen/period.py", "Period.key"): "period keys such as 2026-09",
     ("reportgen/period.py", "Period.parse"): "period keys such as 2026-09",
     ("reportgen/render/xlsx.py", "build_workbook.add"): "a render error",
+    ("reportgen/charts/sparkline.py", "sparkline_svg"): "a sparkline's SVG coordinates",
     ("reportgen/run/runner.py", "run_fanout"): "a log line",
     ("reportgen/run/holds.py", "hold_run"): "a log line",
     ("reportgen/text/*", "*"): "the text authority itself",

@@ -15,8 +15,20 @@ Status = Literal["on_target", "at_risk", "off_target"]
 Direction = Literal["higher", "lower"]
 
 
+@dataclass(frozen=True)
+class Scale:
+    """The values a score can take (``low``..``high``) and the word for its good end
+    (``easier`` on a 1-7 effort scale where 7 is easy; ``better`` by default)."""
+
+    low: float
+    high: float
+    good: str = "better"
+
+
+#: ``score`` is a 0-100 score (its changes are points); ``rating`` a mean answer on a
+#: survey's rating scale (1-7 effort: its changes are the scale's own steps, never points).
 Unit = Literal["percent", "score", "count", "minutes", "hours", "seconds", "number", "ratio",
-               "points"]
+               "points", "rating"]
 
 
 Tone = Literal["good", "bad", "neutral", "warning"]
@@ -81,6 +93,9 @@ class BreakdownRow:
     change: Change | None = None
     status: Status | None = None
     suppressed: str | None = None
+    #: The segment's value in each period of the metric's ``history`` (None where it is
+    #: suppressed or absent); computed only for the breakdowns a scorecard shows.
+    history: tuple[float | None, ...] = ()
 
     @property
     def label(self) -> str:
@@ -123,6 +138,14 @@ class MetricResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     #: the values of the report period the calculator left out, per reason (none: ())
     left_out: tuple[LeftOut, ...] = ()
+    #: the range of a score and the word for its good end (None: a rate, count or duration)
+    scale: Scale | None = None
+    #: the fewest values a segment needs to be shown, and the grain of the report period
+    #: (``month``): together they say which grain would give suppressed segments enough
+    min_n: int | None = None
+    grain: str | None = None
+    #: what one of ``n`` is, as a reader calls it: ``response``, ``ticket``, ``value``
+    n_noun: str = "value"
 
     # Convenience views on the change, under the names analysts use for them.
     @property

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from reportgen.report.model.metric_results import MetricResult, Tone
+from reportgen.report.model.scorecard import LegendItem, Scorecard
 from reportgen.report.model.sections import Finding, Kpi, Section
 
 
@@ -183,6 +184,14 @@ class ReportModel:
     #: What the restatements compare with: the values sent before (per metric id), when,
     #: and each source's rows then and the rows it gained or lost since.
     restated_from: Mapping[str, object] = field(default_factory=dict)
+    #: Segments against headline KPIs, when the definition asks for a scorecard.
+    scorecard: Scorecard | None = None
+    #: What the status colours of tiles and the scorecard mean (shown once, on the summary).
+    status_legend: tuple[LegendItem, ...] = ()
+    #: A segment's report: the title and introduction of the block its ``whole`` sections
+    #: are shown in ("Company-wide context (all queues)"); empty for a whole report.
+    context_title: str = ""
+    context_intro: str = ""
 
     def kpi_texts(self) -> list[str]:
         """Every value string shown for a KPI (what a reader must find in any output)."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reportgen.report.model.metric_results import Interval, MetricResult, Tone, Unit
+from reportgen.report.model.scorecard import Sparkline
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,9 @@ class Kpi:
     delta_tone: Tone
     arrow: Literal["up", "down", "flat", ""]
     significance_text: str
+    #: A score's scale and its good end (``on a 1–7 scale, higher is easier``); empty for
+    #: rates, counts and durations, whose unit says it.
+    scale_text: str = ""
     #: The test behind ``significance_text`` (``p = 0.024``), for notes and the methodology;
     #: the tile itself says it in plain words.
     significance_detail: str = ""
@@ -33,6 +37,8 @@ class Kpi:
     status_tone: Tone = "neutral"
     status_colour: str = ""
     delta_colour: str = ""
+    #: The metric's history as a small line (the executive summary's tiles); None elsewhere.
+    sparkline: Sparkline | None = None
 
 
 @dataclass(frozen=True)
@@ -71,13 +77,14 @@ class Series:
 
     ``role`` says how it is drawn: ``data`` in the chart's own type, ``target`` as a
     dashed line on the value axis, ``cumulative`` as a line on a secondary 0-100% axis and
-    ``threshold`` as a dashed line on that secondary axis.  ``low``/``high`` are interval
+    ``threshold`` as a dashed line on that secondary axis, ``band`` as a shaded band from
+    minus to plus each value behind the bars (a tolerance).  ``low``/``high`` are interval
     bounds drawn as error bars; ``highlight`` lists the points drawn in the alert colour.
     """
 
     name: str
     values: tuple[float | None, ...]
-    role: Literal["data", "target", "cumulative", "threshold"] = "data"
+    role: Literal["data", "target", "cumulative", "threshold", "band"] = "data"
     low: tuple[float | None, ...] = ()
     high: tuple[float | None, ...] = ()
     highlight: tuple[int, ...] = ()
@@ -100,6 +107,9 @@ class NativeChart:
     # The caption of this drawing when it differs from the figure's (it names only what
     # the native chart holds); empty means the figure's caption applies as it is.
     caption: str = ""
+    #: The alt text of this drawing when it differs from the figure's (columns where the
+    #: PDF draws horizontal bars); empty means the figure's alt text describes it.
+    alt_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,14 @@ class Figure:
     unit: Unit | None = None
     #: The chart's primary metric (set at assembly; names the workbook's columns).
     metric_id: str = ""
+    #: What the chart shows, as slide titles cut from one finding's sentence, longest
+    #: first (set at assembly; empty when no finding is about the chart: its title is
+    #: its name), and that finding's sentence.
+    headlines: tuple[str, ...] = ()
+    headline_of: str = ""
+    #: Numbers a shorter headline states on its own that its sentence derived from others
+    #: (a change read off two shown values: "fell 2.6 points" without "from 82.6%").
+    headline_numbers: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -155,3 +173,6 @@ class Section:
     notes: tuple[str, ...] = ()
     #: One sentence naming the section's metrics that did not move beyond normal variation.
     steady_text: str = ""
+    #: In a segment's report (a fan-out's): the section shows the whole organisation's
+    #: figures, not the segment's; such sections are placed together in one labelled block.
+    whole: bool = False

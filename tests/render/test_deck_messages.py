@@ -1,0 +1,164 @@
+"""The demo QBR deck states its messages: chart titles say what the findings found, every
+finding is on a slide, every chart is a native chart with its labels clear of its lines,
+and the notes describe each chart as it is drawn.
+
+Expectations come from the report model (its findings and figures), the deck is reopened
+with python-pptx.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.util import Emu
+from support.demo_models import demo_model
+
+from reportgen.render.pptx_chart_geometry import collisions, labels, read_geometry
+from reportgen.render.pptx_deck import render_pptx
+from reportgen.report.claims import check_claims, claims_of
+
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*%?")
+HORIZONTAL = {XL_CHART_TYPE.BAR_CLUSTERED, XL_CHART_TYPE.BAR_STACKED,
+              XL_CHART_TYPE.BAR_STACKED_100}
+COLUMNS = {XL_CHART_TYPE.COLUMN_CLUSTERED, XL_CHART_TYPE.COLUMN_STACKED,
+           XL_CHART_TYPE.COLUMN_STACKED_100}
+LINES = {XL_CHART_TYPE.LINE, XL_CHART_TYPE.LINE_MARKERS}
+
+
+@pytest.fixture(scope="module")
+def model(demo_dir: Path):
+    return demo_model(demo_dir, "qbr.yaml", "2026-Q3")
+
+
+@pytest.fixture(scope="module")
+def deck(model, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("deck") / "qbr.pptx"
+    render_pptx(model, out)
+    return Presentation(str(out))
+
+
+def chart_slides(deck):
+    """(slide, the figure id its chart frame names, the chart frame) per chart slide."""
+    for slide in deck.slides:
+        for shape in slide.shapes:
+            if shape.has_chart:
+                yield slide, shape.name.removeprefix("Chart "), shape
+
+
+def body_text(slide) -> str:
+    return "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+
+
+def all_findings(model):
+    return [*model.findings, *(f for s in model.sections for f in s.findings)]
+
+
+def test_chart_titles_state_a_finding_about_the_chart_s_metric(model, deck) -> None:
+    figures = {f.id: f for s in model.sections for f in s.figures}
+    stated = 0
+    for slide, figure_id, _ in chart_slides(deck):
+        figure = figures[figure_id]
+        title = slide.shapes.title.text
+        # the findings about this chart's metric, from the model
+        about = [f for f in all_findings(model) if f.metric_id == figure.metric_id]
+        source = next((f for f in about if f.sentence == figure.headline_of), None)
+        if source is None:
+            assert title == figure.title  # no finding: the chart's name
+            continue
+        stated += 1
+        words = set(re.findall(r"[\w'%.+-]+", source.sentence.replace("’", "'")))
+        # Every word of the title is a word of the finding, whole: none was cut mid-word.
+        assert set(re.findall(r"[\w'%.+-]+", title)) <= words | {w.rstrip(".,:") for w in words}
+        assert "\u2026" not in title
+        # It states the finding's message: a number it reports, or its verb.
+        numbers = set(NUMBER.findall(title)) & set(NUMBER.findall(source.sentence))
+        verbs = {"fell", "rose", "is", "has", "sit", "scores", "are"} & set(title.split())
+        assert numbers or verbs, title
+    # The demo's findings cover most of its charts: CSAT, QA, defects, calibration, SLA.
+    assert stated >= 6
+
+
+def test_every_section_finding_is_on_a_slide_not_only_in_the_notes(model, deck) -> None:
+    shown = "\n".join(body_text(s) for s in deck.slides)
+    shown = " ".join(shown.split())
+    for section in model.sections:
+        for finding in section.findings:
+            assert " ".join(finding.sentence.split()) in shown, finding.sentence
+
+
+def test_findings_no_risk_or_win_states_get_a_slide_in_their_section(model, deck) -> None:
+    readout = model.readout
+    said = [i.text for i in (*readout.wins, *readout.risks)] if readout else []
+    slides = {s.shapes.title.text: body_text(s) for s in deck.slides if s.shapes.title}
+    with_slide = []
+    for section in model.sections:
+        unsaid = [f for f in section.findings if not any(f.sentence in t for t in said)]
+        if not unsaid:
+            continue
+        body = " ".join(slides[f"{section.title}: findings"].split())
+        assert all(" ".join(f.sentence.split()) in body for f in unsaid)
+        with_slide.append(section.title)
+    assert {"Quality", "Operations"} <= set(with_slide)
+
+
+def test_no_slide_holds_a_picture(deck) -> None:
+    for number, slide in enumerate(deck.slides, start=1):
+        kinds = [s.shape_type for s in slide.shapes]
+        assert MSO_SHAPE_TYPE.PICTURE not in kinds, number
+
+
+def test_the_calibration_chart_is_native_horizontal_bars_with_the_tolerance(model, deck) -> None:
+    figure = next(f for s in model.sections for f in s.figures if f.kind == "calibration")
+    _, _, frame = next(c for c in chart_slides(deck) if c[1] == figure.id)
+    chart = frame.chart
+    assert chart.chart_type in HORIZONTAL
+    names = [s.name for s in chart.plots[0].series]
+    tolerance = figure.data["tolerance"][0]
+    count = len(figure.data["auditor"])
+    band = {tuple(s.values) for s in chart.plots[0].series if "Tolerance" in s.name}
+    assert band == {(tolerance,) * count, (-tolerance,) * count}  # from -5 to +5 on each row
+    bias = chart.plots[0].series[names.index("Bias")]
+    assert tuple(bias.values) == pytest.approx(figure.data["bias"])
+    assert tuple(chart.plots[0].categories) == figure.data["auditor"]
+
+
+def test_no_data_label_collides_with_a_line_a_whisker_or_another_label(deck) -> None:
+    counted = 0
+    for slide, _, frame in chart_slides(deck):
+        space = frame.chart._chartSpace
+        size = (Emu(frame.width).pt, Emu(frame.height).pt)
+        assert collisions(space, *size) == [], slide.shapes.title.text
+        geometry = read_geometry(space, *size)
+        counted += len(labels(space, geometry)) if geometry is not None else 0
+    assert counted >= 40  # the demo's bar charts label some 50 values
+
+
+def test_notes_describe_each_chart_in_the_orientation_it_is_drawn(deck) -> None:
+    checked = 0
+    for slide, _, frame in chart_slides(deck):
+        notes = slide.notes_slide.notes_text_frame.text
+        described = next(line for line in notes.splitlines() if line.startswith("Chart: "))
+        shape = described.split(" of ")[0].lower()
+        kind = frame.chart.chart_type
+        if kind in HORIZONTAL:
+            assert "horizontal bar" in shape, described
+        elif kind in COLUMNS:
+            assert "column" in shape and "horizontal" not in shape, described
+        elif kind in LINES:
+            assert "line chart" in shape, described
+        checked += 1
+        # Screen readers hear the same description.
+        assert frame._element.xpath("./*[1]/p:cNvPr/@descr")[0] == described[len("Chart: "):]
+    assert checked >= 9
+
+
+def test_titles_are_claims_the_checker_reads_and_they_trace(model) -> None:
+    titles = [c for c in claims_of(model) if "slide title" in c.where]
+    headlines = [h for s in model.sections for f in s.figures for h in f.headlines]
+    assert len(titles) == len(headlines) > 0
+    assert check_claims(model) == []
