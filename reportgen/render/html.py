@@ -69,6 +69,7 @@ _SCREEN_CSS = """
   .data-table th, .data-table td { padding-left: 0.8mm; padding-right: 0.8mm; overflow-wrap: anywhere; }
   .action-table td, .action-table th { overflow-wrap: anywhere; }
   .appendix .stat-notes { columns: 1; }
+  .scorecard-wrap { overflow-x: auto; }
   .provenance-facts div { flex-wrap: wrap; }
   .provenance-facts dd { white-space: normal; overflow-wrap: anywhere; }
 }

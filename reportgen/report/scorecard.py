@@ -124,9 +124,8 @@ def make_scorecard(spec: ScorecardSpec, metrics: Mapping[str, MetricResult], the
         r.metric_id, r.label,
         f"Target {text.value(r.target, r.unit)}" if r.target is not None else "")
         for r in results)
-    alphas = {r.change.alpha for r in results if r.change}
-    test = f" ({text.significance(next(iter(alphas)))})" if len(alphas) == 1 else ""
-    notes = [f"Change against {previous_label}; * marks a real change, not noise{test}."]
+    notes = [f"Change against {previous_label}; "
+             f"{text.terms.change_mark_note(None)} (the test is in the appendix)."]
     suppressed = sum(1 for row in rows for cell in row.cells if cell.value_text == text.MISSING)
     if suppressed:
         notes.append(f"{text.MISSING} no value: the segment is below the minimum n, or the KPI "

@@ -141,7 +141,8 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
         rows.append(tuple(cells))
     notes = [text.terms.change_mark_note(result.change.against if result.change else None)
              ] if starred else []
-    if suppressed and suppressed == len(ordered):
+    all_small = bool(suppressed and suppressed == len(ordered))
+    if all_small:
         # said once for the table, with the grain that would give the segments enough
         notes.append(text.terms.all_suppressed(
             " and ".join(text.humanise(k) for k in key_columns), [r.n for r in ordered],
@@ -152,4 +153,5 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
     return Table(id=f"{result.metric_id}_{table.by_key.replace(',', '_')}_{index}",
                  title=table.title or f"{result.label} by {' and '.join(text.humanise(k) for k in key_columns)}",
                  columns=tuple(columns), rows=tuple(rows),
-                 note="; ".join(notes) + "." if notes else "")
+                 note="; ".join(notes) + "." if notes else "",
+                 min_n=result.min_n if all_small else None)

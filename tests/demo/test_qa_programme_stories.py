@@ -92,7 +92,8 @@ def _told(model, pages: Pages, story: str) -> list[tuple[Finding, tuple[int, flo
 
 def test_the_report_keeps_to_the_page_budget(report) -> None:
     _, pages = report
-    assert 12 <= len(pages) <= 15
+    # 15 pages of readout, and the scorecard of queues on a page of its own
+    assert 12 <= len(pages) <= 16
 
 
 @pytest.mark.parametrize("story", sorted(STORIES))

@@ -127,7 +127,8 @@ def test_a_section_lists_the_findings_its_definition_allows(mqr) -> None:
 
 def test_the_demo_pdf_is_about_fifteen_pages(mqr) -> None:
     _, pages, _ = mqr
-    assert 12 <= len(pages) <= 15, len(pages)
+    # 15 pages of readout, and the scorecard of queues on a page of its own
+    assert 12 <= len(pages) <= 16, len(pages)
     cover = plain(pages[0])  # the contents are on the cover, whatever the number of sections
     assert "contents" in cover.casefold() and "Methodology and provenance" in cover
 

@@ -47,6 +47,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("reportgen/period.py", "Period.parse"): "period keys such as 2026-09",
     ("reportgen/render/xlsx.py", "build_workbook.add"): "a render error",
     ("reportgen/charts/sparkline.py", "sparkline_svg"): "a sparkline's SVG coordinates",
+    ("reportgen/render/pptx_chart_geometry.py", "format_label"):
+        "a data label as the chart's own number format draws it, to measure its width",
+    ("reportgen/render/pptx_labels.py", "set_plot_layout"): "plot-area fractions in chart XML",
+    ("reportgen/render/pptx_labels.py", "_write_label"): "a label's offset in chart XML",
     ("reportgen/run/runner.py", "run_fanout"): "a log line",
     ("reportgen/run/holds.py", "hold_run"): "a log line",
     ("reportgen/text/*", "*"): "the text authority itself",

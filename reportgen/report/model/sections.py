@@ -69,6 +69,8 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[tuple[Cell, ...], ...]
     note: str = ""
+    #: the minimum n a row needs to be shown, when the note says every row has fewer
+    min_n: int | None = None
 
 
 @dataclass(frozen=True)
