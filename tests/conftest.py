@@ -117,6 +117,25 @@ def demo_mqr(demo_mqr_pdf):
 
 
 @pytest.fixture(scope="session")
+def demo_qbr_outputs(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> Path:
+    """The example quarterly review (configs/qbr.yaml) for 2026-Q3, run as `make demo` runs
+    it, once per session: the folder holding its deck and its PDF."""
+    import shutil
+
+    from reportgen.cli import main
+
+    root = tmp_path_factory.mktemp("qbr")
+    (root / "configs").mkdir()
+    (root / "out").mkdir()
+    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
+    config = root / "configs" / "qbr.yaml"
+    shutil.copy(REPO / "configs" / "qbr.yaml", config)
+    out = root / "reports"
+    assert main(["run", str(config), "--period", "2026-Q3", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
 def demo_fanout(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path):
     """The example per-queue report (configs/mqr_by_queue.yaml) for September 2026, built
     once per session from one data pass: (definition, FanOutBuild), charts not drawn."""

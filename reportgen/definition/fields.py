@@ -53,7 +53,10 @@ LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 def has_line_break(value: str) -> bool:
-    return any(ch in LINE_BREAKS for ch in value)
+    return not _BREAKS.isdisjoint(value)
+
+
+_BREAKS = frozenset(LINE_BREAKS)
 
 
 def no_newlines(value: str) -> str:

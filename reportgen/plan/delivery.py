@@ -15,7 +15,7 @@ from typing import Any
 
 from reportgen.definition.checks import Collector, _items
 from reportgen.definition.delivery_specs import SUBJECT_FIELDS, check_message_template
-from reportgen.definition.fields import LINE_BREAKS
+from reportgen.definition.fields import FILENAME_FIELDS, LINE_BREAKS, unknown_placeholder
 from reportgen.definition.yaml_loader import PathKey
 
 #: what a sample send fills in for the values that come from the period and the data
@@ -130,11 +130,14 @@ def _attachment_names(raw: Mapping[str, Any], email: Mapping[str, Any]) -> list[
         fmt, template = output.get("format"), output.get("filename", "{report}-{period}.{ext}")
         if fmt not in wanted or not isinstance(template, str):
             continue
-        try:
+        try:  # a template the models refuse (a format spec such as {ext:>999999999}) is
+            # reported there, at the file name, and never formatted here
+            if unknown_placeholder(template, FILENAME_FIELDS) is not None:
+                continue
             name = template.format(report=raw.get("id", "report"), period=SAMPLE_PERIOD[0],
                                    ext=fmt)
         except (ValueError, KeyError, IndexError, AttributeError):
-            continue  # reported by the models, at the file name
+            continue
         names.append((("outputs", i, "filename"), name))
     return names
 

@@ -190,6 +190,27 @@ def test_validate_refuses_output_names_with_their_location(
     assert f"{path}:{line}:" in err and "outputs[0].filename" in err and found in err, err
 
 
+def test_a_file_name_with_a_huge_format_width_is_refused_without_being_formatted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'{ext:>999999999}' would be a gigabyte-long name: validate refuses it at its line at
+    once, and the attachment check does not build the name to look at it."""
+    import time
+
+    path = _valid_definition(tmp_path, (
+        "outputs:\n  - format: pdf\n    filename: '{ext:>999999999}'\n"
+        "delivery:\n  email:\n    to: [a@example.com]\n    attach: [pdf]\n"))
+
+    started = time.monotonic()
+    status = main(["validate", str(path)])
+    elapsed = time.monotonic() - started
+
+    err = capsys.readouterr().err
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1)
+                if text.strip().startswith("filename:"))
+    assert status == 2 and f"{path}:{line}:" in err and "outputs[0].filename" in err, err
+    assert elapsed < 5, f"validate took {elapsed:.1f}s"
+
+
 @pytest.mark.parametrize("title,found", [
     ("{title} for {queue}", "unknown placeholder '{queue}'"),
     ("{segment.__class__}", "unknown placeholder '{segment.__class__}'"),

@@ -7,7 +7,6 @@ data); it is reopened with python-pptx and its chart XML read directly.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,7 @@ from PIL import ImageFont
 from pptx import Presentation
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.util import Emu
-from support.paths import REPO
 
-from reportgen.cli import main
 from reportgen.render.pptx_text import font_file
 
 NS = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart"}
@@ -27,16 +24,8 @@ DEFAULT_INSET_X, DEFAULT_INSET_Y = 91440, 45720
 
 
 @pytest.fixture(scope="module")
-def deck(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path):
-    root = tmp_path_factory.mktemp("qbr")
-    (root / "configs").mkdir()
-    (root / "out").mkdir()
-    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
-    config = root / "configs" / "qbr.yaml"
-    shutil.copy(REPO / "configs" / "qbr.yaml", config)
-    out = root / "reports"
-    assert main(["run", str(config), "--period", "2026-Q3", "--out", str(out)]) == 0
-    return Presentation(str(next(out.rglob("*.pptx"))))
+def deck(demo_qbr_outputs: Path):
+    return Presentation(str(next(demo_qbr_outputs.rglob("*.pptx"))))
 
 
 def xp(element, path: str) -> list:

@@ -8,15 +8,11 @@ starts on.  None of the statistics' names, symbols or ISO week labels may appear
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pdfplumber
 import pytest
 
-from reportgen.cli import main
-
-REPO = Path(__file__).resolve().parents[2]
 APPENDIX = "Methodology and provenance"
 
 #: What a director should not have to read, with the pattern that finds it.
@@ -136,16 +132,8 @@ def test_score_tiles_state_their_scale(demo_mqr_pdf) -> None:
 
 
 @pytest.fixture(scope="module")
-def qbr_pdf(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> Path:
-    root = tmp_path_factory.mktemp("qbr-words")
-    (root / "configs").mkdir()
-    (root / "out").mkdir()
-    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
-    config = root / "configs" / "qbr.yaml"
-    shutil.copy(REPO / "configs" / "qbr.yaml", config)
-    out = root / "reports"
-    assert main(["run", str(config), "--period", "2026-Q3", "--out", str(out)]) == 0
-    return next(out.rglob("*.pdf"))
+def qbr_pdf(demo_qbr_outputs: Path) -> Path:
+    return next(demo_qbr_outputs.rglob("*.pdf"))
 
 
 def test_the_quarterly_report_body_has_no_statistics_jargon(qbr_pdf: Path) -> None:
