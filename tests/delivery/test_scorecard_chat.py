@@ -36,11 +36,12 @@ def _posted(model, ledger: Ledger, hooks: WebhookServer) -> tuple[str, list[str]
     content = MailContent.from_json(json.loads(json.dumps(MailContent.from_model(model)
                                                           .to_json())))
     environ = {"QA_SLACK": hooks.url + "/slack/T0/B0/x", "QA_TEAMS": hooks.url + "/teams/w"}
-    for deliver, spec in ((deliver_slack, SlackSpec(webhook_env="QA_SLACK")),
-                          (deliver_teams, TeamsSpec(webhook_env="QA_TEAMS"))):
-        (outcome,) = deliver(content, [], spec, ledger=ledger, run_id=run_id,  # type: ignore[operator]
-                             environ=environ, sleep=lambda _: None)
-        assert outcome.status == "sent", outcome
+    outcomes = [
+        *deliver_slack(content, [], SlackSpec(webhook_env="QA_SLACK"), ledger=ledger,
+                       run_id=run_id, environ=environ, sleep=lambda _: None),
+        *deliver_teams(content, [], TeamsSpec(webhook_env="QA_TEAMS"), ledger=ledger,
+                       run_id=run_id, environ=environ, sleep=lambda _: None)]
+    assert [o.status for o in outcomes] == ["sent", "sent"], outcomes
     (slack,) = hooks.accepted("/slack/T0/B0/x")
     (teams,) = hooks.accepted("/teams/w")
     blocks = [b["text"]["text"] for b in slack.json["blocks"] if "text" in b]

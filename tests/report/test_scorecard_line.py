@@ -3,6 +3,8 @@ target (worst first), at risk, on target, the worst real change, and nothing dan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reportgen.definition.scorecard_specs import ScorecardSpec
 from reportgen.report.model.metric_results import BreakdownRow, Change, MetricResult
 from reportgen.report.model.report_model import Theme
@@ -17,8 +19,10 @@ def _change(delta: float, significant: bool) -> Change:
                   significant=significant, alpha=0.05)
 
 
-def _metric(metric_id: str, label: str, rows: list[tuple[str, float | None, str | None,
-                                                          Change | None]],
+Row = tuple[str, float | None, str | None, Change | None]
+
+
+def _metric(metric_id: str, label: str, rows: Sequence[Row],
             *, target: float | None, direction: str = "higher",
             unit: str = "percent") -> MetricResult:
     breakdown = tuple(BreakdownRow(key=(queue,), value=value, n=200, status=status,  # type: ignore[arg-type]
@@ -39,7 +43,7 @@ def _line(*metrics: MetricResult) -> str:
 
 def test_off_target_segments_are_named_worst_first_and_the_rest_counted() -> None:
     values = {"A": 0.61, "B": 0.55, "C": 0.70, "D": 0.64, "E": 0.52}
-    rows = [(q, v, "off_target", None) for q, v in values.items()]
+    rows: list[Row] = [(q, v, "off_target", None) for q, v in values.items()]
     rows += [("F", 0.83, "at_risk", None), ("G", 0.90, "on_target", None),
              ("H", None, None, None)]  # withheld: not judged
     line = _line(_metric("csat", "CSAT", rows, target=0.85))
