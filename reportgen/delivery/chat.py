@@ -31,13 +31,17 @@ PostError = SendError
 
 @dataclass(frozen=True)
 class ChatMessage:
-    """One report's chat message: a headline, KPI lines, top findings and a link."""
+    """One report's chat message: a headline, KPI lines, top findings, the scorecard in one
+    line, the actions and a link."""
 
     headline: str
     kpis: tuple[str, ...]
     findings: tuple[str, ...]
     link: str | None
     actions: str = ""
+    #: the scorecard's title and its one-sentence summary (empty without a scorecard)
+    scorecard_title: str = ""
+    scorecard: str = ""
 
     @property
     def text(self) -> str:
@@ -46,6 +50,8 @@ class ChatMessage:
         if self.findings:
             lines += ["", "Top findings:"] + [f"{i}. {f}" for i, f in
                                              enumerate(self.findings, 1)]
+        if self.scorecard:
+            lines += ["", f"{self.scorecard_title}: {self.scorecard}"]
         if self.actions:
             lines += ["", f"Actions: {self.actions}"]
         if self.link:
@@ -60,7 +66,10 @@ def chat_message(content: MailContent, spec: ChatSpec, *, link: str | None,
                                    segment=segment)
     kpis = tuple(_kpi_line(k) for k in content.kpis)
     findings = content.findings if spec.findings is None else content.findings[:spec.findings]
-    return ChatMessage(headline, kpis, tuple(findings), link, content.actions)
+    card = content.scorecard
+    return ChatMessage(headline, kpis, tuple(findings), link, content.actions,
+                       scorecard_title=card.title if card and card.line else "",
+                       scorecard=card.line if card else "")
 
 
 def _kpi_line(kpi: KpiLine) -> str:

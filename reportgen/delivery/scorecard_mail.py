@@ -42,6 +42,8 @@ class MailScorecard:
     columns: tuple[str, ...]
     rows: tuple[MailScorecardRow, ...]
     note: str = ""
+    #: the scorecard in one sentence, as the Slack and Teams posts carry it
+    line: str = ""
 
     @classmethod
     def from_model(cls, card: Scorecard) -> MailScorecard:
@@ -52,7 +54,7 @@ class MailScorecard:
                 MailScorecardCell(c.value_text, c.change_text, c.status_text, c.status_colour,
                                   c.change_colour, c.sparkline.glyphs if c.sparkline else "")
                 for c in row.cells)) for row in card.rows),
-            note=" ".join(n for n in (card.note, card.glyph_note) if n))
+            note=" ".join(n for n in (card.note, card.glyph_note) if n), line=card.line)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MailScorecard:

@@ -26,7 +26,8 @@ API_URL_ENV = "REPORTGEN_SLACK_API_URL"
 
 
 def blocks_of(message: ChatMessage) -> list[dict[str, Any]]:
-    """Block Kit for ``message``: the headline as a header, KPIs and findings as text."""
+    """Block Kit for ``message``: the headline as a header; KPIs, findings, the scorecard's
+    line and the actions as text."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": message.headline[:150]}}]
     if message.kpis:
@@ -35,6 +36,9 @@ def blocks_of(message: ChatMessage) -> list[dict[str, Any]]:
     if message.findings:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Top findings*\n"
                        + "\n".join(f"{i}. {f}" for i, f in enumerate(message.findings, 1))}})
+    if message.scorecard:
+        blocks.append({"type": "section", "text": {
+            "type": "mrkdwn", "text": f"*{message.scorecard_title}*\n{message.scorecard}"}})
     if message.actions:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": f"*Actions*\n{message.actions}"}})

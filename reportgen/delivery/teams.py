@@ -37,6 +37,9 @@ def card_of(message: ChatMessage) -> dict[str, Any]:
                                                    "value": f.get("value", "")} for f in facts]})
     for i, finding in enumerate(message.findings, 1):
         body.append({"type": "TextBlock", "text": f"{i}. {finding}", "wrap": True})
+    if message.scorecard:
+        body.append({"type": "TextBlock", "text": f"{message.scorecard_title}: "
+                     f"{message.scorecard}", "wrap": True})
     if message.actions:
         body.append({"type": "TextBlock", "text": f"Actions: {message.actions}", "wrap": True})
     card: dict[str, Any] = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

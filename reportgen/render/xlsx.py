@@ -41,6 +41,8 @@ from reportgen.render.xlsx_rows import (
     finding_rows,
     history_rows,
     metric_rows,
+    scorecard_rows,
+    scorecard_trend_rows,
     table_rows,
 )
 from reportgen.report.model.report_model import Artifact, ReportModel
@@ -102,6 +104,12 @@ def build_workbook(model: ReportModel) -> Workbook:
     add("metrics", "Metrics", metric_rows(metrics), freeze="B2")
     add("metric history", "Metric history", history_rows(metrics), freeze="C2")
     add("findings", "Key findings", finding_rows(model.findings, model.metrics))
+    card = model.scorecard
+    if card is not None:
+        add("scorecard", card.title, scorecard_rows(card, model.metrics), freeze="B2")
+        trends = scorecard_trend_rows(card, model.metrics)
+        if trends.values:
+            add("scorecard trends", f"{card.title}, trends", trends, freeze="B2")
     for section in model.sections:
         for table in section.tables:
             add("table", table.title, table_rows(table), freeze="B2")

@@ -1,6 +1,6 @@
-"""The rows of the workbook's sheets: metrics, their history, findings, tables and the data
-of each chart, with headers a reader understands and a kind per cell (see
-:mod:`reportgen.render.xlsx_cells`).
+"""The rows of the workbook's sheets: metrics, their history, findings, the scorecard and
+its trends, tables and the data of each chart, with headers a reader understands and a kind
+per cell (see :mod:`reportgen.render.xlsx_cells`).
 
 Headers are the words the PDF uses: a metric's label, a table's column labels, ``95% CI``
 for an interval (stored as its two ends, ``95% CI, low`` and ``95% CI, high``), breakdown
@@ -18,6 +18,7 @@ from reportgen import text
 from reportgen.errors import RenderError
 from reportgen.render.xlsx_cells import Kind, period_date, period_kind, typed, unit_kind
 from reportgen.report.model.metric_results import Interval, MetricResult
+from reportgen.report.model.scorecard import Scorecard
 from reportgen.report.model.sections import Figure, Finding, Table
 
 
@@ -124,6 +125,66 @@ def finding_rows(findings: Sequence[Finding], metrics: Mapping[str, MetricResult
     rows = [[metrics[f.metric_id].label if f.metric_id in metrics else f.metric_id, f.scope,
              f.sentence, f.direction or None, f.severity] for f in findings]
     return Rows(header, rows, [[None, None, None, None, "number"]] * len(rows))
+
+
+def scorecard_rows(card: Scorecard, metrics: Mapping[str, MetricResult]) -> Rows:
+    """One row per segment; per KPI its value, n, change, whether the change is a real one
+    and its status (``CSAT``, ``CSAT, n``, ``CSAT, change``...), as the scorecard page shows
+    them.  A withheld value is an empty cell beside its n; a KPI has no n column when it is
+    a count (its n is its value), no status without a target and no significance when
+    none of its changes was tested."""
+    parts: list[tuple[int, tuple[str, ...]]] = []
+    header = [card.by_label]
+    for index, column in enumerate(card.columns):
+        result = metrics[column.metric_id]
+        shown = ("value",) + (("n",) if result.unit != "count" else ()) + ("change",)
+        if any(row.cells[index].test is not None for row in card.rows):
+            shown += ("significant",)
+        if result.target is not None:
+            shown += ("status",)
+        parts.append((index, shown))
+        header += [column.label if part == "value" else f"{column.label}, {part}"
+                   for part in shown]
+    rows: list[list[Any]] = []
+    kinds: list[list[Kind]] = []
+    for row in card.rows:
+        values: list[Any] = [row.label]
+        row_kinds: list[Kind] = [None]
+        for index, shown in parts:
+            cell = row.cells[index]
+            unit = metrics[cell.metric_id].unit
+            kind = unit_kind(unit)
+            tested = cell.delta is not None and cell.test is not None
+            cells: dict[str, tuple[Any, Kind]] = {
+                "value": (typed(cell.value, kind), kind), "n": (cell.n, "count"),
+                "change": (_change_value(cell.delta, unit), f"change:{kind}"),
+                "significant": (cell.significant if tested else None, "boolean"),
+                "status": (status_text(cell.status), None)}
+            values += [cells[part][0] for part in shown]
+            row_kinds += [cells[part][1] for part in shown]
+        rows.append(values)
+        kinds.append(row_kinds)
+    return Rows(header, rows, kinds)
+
+
+def scorecard_trend_rows(card: Scorecard, metrics: Mapping[str, MetricResult]) -> Rows:
+    """The scorecard's trends as numbers: each segment's value per period of its KPI's
+    history (what its sparkline draws), the period as a date."""
+    header = [card.by_label, "Metric", "Period", "Value"]
+    rows: list[list[Any]] = []
+    kinds: list[list[Kind]] = []
+    groups: list[object] = []
+    for index, column in enumerate(card.columns):
+        result = metrics[column.metric_id]
+        kind = unit_kind(result.unit)
+        for row in card.rows:
+            cell = row.cells[index]
+            for point, value in zip(result.history, cell.history, strict=False):
+                groups.append(column.metric_id)
+                rows.append([row.label, column.label, period_date(point.period) or point.start,
+                             typed(value, kind)])
+                kinds.append([None, None, period_kind(point.period), kind])
+    return Rows(header, rows, kinds, groups)
 
 
 def table_rows(table: Table) -> Rows:

@@ -194,6 +194,8 @@ def model_names(model: ReportModel, dates: set[date]) -> list[str]:
         _strings(finding.numbers, names)
     for stat in model.stat_notes:
         names.add(stat.label)
+    if model.scorecard is not None:  # segments as the scorecard writes them ("Tier 2")
+        names.update(row.label for row in model.scorecard.rows)
     if model.actions is not None:
         for item in model.actions.items:
             names.update((item.action, item.owner, item.finding, item.kpi_label, item.id))

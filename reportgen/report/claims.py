@@ -139,6 +139,10 @@ def _scorecard_claims(model: ReportModel) -> Iterator[Claim]:
     for field in ("note", "trend_note", "glyph_note"):
         if getattr(card, field):
             yield Claim(f"scorecard {field}", getattr(card, field), tuple(about.values()))
+    if card.line:
+        # the line the Slack and Teams posts carry: its cells' texts and the counts it states
+        yield Claim("messages scorecard line", card.line,
+                    (*about.values(), card.rows, card.line_numbers))
 
 
 def claims_of(model: ReportModel) -> Iterator[Claim]:

@@ -25,6 +25,7 @@ from reportgen.report.model.scorecard import (
     Sparkline,
 )
 from reportgen.report.model.sections import Kpi
+from reportgen.report.scorecard_line import scorecard_line
 from reportgen.report.tiles_and_tables import change_tone
 from reportgen.text.sparks import GLYPHS, spark_glyphs
 
@@ -78,7 +79,7 @@ def _cell(result: MetricResult, row: BreakdownRow | None, segment: str, theme: T
     if row is None:
         return ScorecardCell(result.metric_id, text.MISSING, "")
     if row.suppressed:
-        return ScorecardCell(result.metric_id, text.MISSING, "")
+        return ScorecardCell(result.metric_id, text.MISSING, "", n=row.n, history=row.history)
     change = row.change
     delta = change.delta if change else None
     change_text = text.change(delta, result.unit, change.previous if change else None) \
@@ -103,7 +104,8 @@ def _cell(result: MetricResult, row: BreakdownRow | None, segment: str, theme: T
         change_text=change_text, change_tone=tone, change_colour=text.tone_colour(tone, theme),
         status_text=text.status_label(row.status), status_tone=text.status_tone(row.status),
         status_colour=status_colour, sparkline=spark, value=row.value, delta=delta,
-        significant=significant, relative=relative)
+        significant=significant, relative=relative, test=change.test if change else None,
+        status=row.status, n=row.n, history=row.history)
 
 
 def make_scorecard(spec: ScorecardSpec, metrics: Mapping[str, MetricResult], theme: Theme,
@@ -133,10 +135,12 @@ def make_scorecard(spec: ScorecardSpec, metrics: Mapping[str, MetricResult], the
     spans = [r.history for r in results if r.history]
     span = _span(spans[0], grain) if spans else ""
     segment = text.humanise(spec.by)
+    line, line_numbers = scorecard_line(rows, results, segment)
     return Scorecard(
         title=spec.title or f"Scorecard by {segment}", by_label=segment.capitalize(),
         columns=columns, rows=tuple(rows), trend_label=span, note=" ".join(notes),
         trend_note=f"Lines: each {segment}'s value from {span}; the dot is the latest, the "
                    "dashed line the target." if span else "",
         glyph_note=f"Trends: each {segment}'s value from {span} ({GLYPHS[0]} its lowest, "
-                   f"{GLYPHS[-1]} its highest)." if span else "")
+                   f"{GLYPHS[-1]} its highest)." if span else "",
+        line=line, line_numbers=line_numbers)

@@ -11,10 +11,12 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pdfplumber
 import pytest
 from openpyxl import load_workbook
 from support import chart_factories as f
+from support.demo_csat import CSAT_TARGET, csat_by_queue_and_month
 from support.factories import sample_model
 from support.libreoffice import convert_to_pdf
 
@@ -259,6 +261,76 @@ def test_periods_are_dates_and_the_contents_carry_provenance(demo_workbook) -> N
     for name, digest in model.provenance.input_hashes.items():
         assert facts[name] == digest
     assert book["Contents"]["A1"].value == model.title
+
+
+def test_the_scorecard_sheet_holds_each_queue_typed(demo_workbook, demo_dir) -> None:
+    model, book = demo_workbook
+    card = model.scorecard
+    assert card is not None
+    sheet = sheet_for(book, "scorecard", card.title)
+    assert sheet.title == card.title  # whole, not cut
+    names = header(sheet)
+    labels = {c.metric_id: c.label for c in card.columns}
+    csat, qa, tickets = labels["csat"], labels["qa_score"], labels["tickets"]
+    assert names == ["Queue",
+                     csat, f"{csat}, n", f"{csat}, change", f"{csat}, significant",
+                     f"{csat}, status",
+                     qa, f"{qa}, n", f"{qa}, change", f"{qa}, significant", f"{qa}, status",
+                     # a count is its own n; no target, no status; no test, no significance
+                     tickets, f"{tickets}, change"]
+    rows = {r[0].value: dict(zip(names, r, strict=True)) for r in sheet.iter_rows(min_row=2)}
+    shares, counts = csat_by_queue_and_month(demo_dir)
+    assert set(shares.index) <= set(rows) and len(rows) == len(card.rows)
+    csat_rows = {row.key[0]: row for row in model.metrics["csat"].breakdowns["queue"]}
+    for queue, months in shares.iterrows():
+        cells = rows[queue]
+        assert cells[f"{csat}, n"].value == counts.loc[queue, "2026-09"], queue
+        assert cells[f"{csat}, n"].number_format == "#,##0"
+        if pd.isna(months["2026-09"]):
+            assert cells[csat].value is None and cells[f"{csat}, status"].value is None
+            continue
+        assert isinstance(cells[csat].value, float) and cells[csat].number_format == "0.0%"
+        assert cells[csat].value == pytest.approx(months["2026-09"]), queue
+        if not pd.isna(months["2026-08"]):  # a change of a rate, in points
+            change = cells[f"{csat}, change"]
+            assert change.value == pytest.approx((months["2026-09"] - months["2026-08"]) * 100)
+            assert change.number_format.startswith("+0.0") and '" pts"' in change.number_format
+            assert cells[f"{csat}, significant"].value is csat_rows[queue].change.significant
+        below = months["2026-09"] < CSAT_TARGET
+        status = cells[f"{csat}, status"].value
+        assert status == text.status_label(csat_rows[queue].status)
+        assert (status == text.status_label("on_target")) is not below, queue
+    # the other KPIs hold the model's unrounded values
+    for metric_id, label in (("qa_score", qa), ("tickets", tickets)):
+        for row in model.metrics[metric_id].breakdowns["queue"]:
+            cell = rows[row.key[0]][label]
+            assert cell.value == (None if row.suppressed else pytest.approx(row.value))
+    assert all(isinstance(r[tickets].value, int) for r in rows.values())
+
+
+def test_the_scorecard_trends_sheet_holds_each_queues_months(demo_workbook, demo_dir) -> None:
+    model, book = demo_workbook
+    card = model.scorecard
+    assert card is not None
+    sheet = sheet_for(book, "scorecard trends", f"{card.title}, trends")
+    names = header(sheet)
+    assert names == ["Queue", "Metric", "Period", "Value"]
+    shares, _ = csat_by_queue_and_month(demo_dir)
+    found: dict[str, dict[str, object]] = {}
+    for queue, metric, period, value in sheet.iter_rows(min_row=2):
+        assert isinstance(period.value, datetime | date) and period.number_format == "mmm yyyy"
+        if metric.value == model.metrics["csat"].label:
+            found.setdefault(queue.value, {})[f"{period.value:%Y-%m}"] = value
+    assert set(found) == {row.label for row in card.rows}
+    for queue, months in shares.iterrows():
+        assert list(found[queue]) == list(months.index)  # 13 months, oldest first
+        for month, share in months.items():
+            cell = found[queue][month]
+            if pd.isna(share):
+                assert cell.value is None, (queue, month)
+            else:
+                assert cell.value == pytest.approx(share), (queue, month)
+                assert cell.number_format.endswith("%")
 
 
 #: one chart of every built-in kind, on the chart tests' sample metrics

@@ -4,9 +4,10 @@ model carries them: display strings and colours, decided once at assembly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from reportgen.report.model.metric_results import Tone
+from reportgen.report.model.metric_results import Status, Tone
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,16 @@ class ScorecardCell:
     value: float | None = None
     delta: float | None = None
     significant: bool = False
+    #: the test the change was judged by (None: not tested, so not called real)
+    test: str | None = None
     #: a count's change relative to its previous value, which its change text also writes
     relative: float | None = None
+    #: the status its text spells (None: no target, or no value)
+    status: Status | None = None
+    #: the segment's n this period, and its value in each period of the metric's history
+    #: (oldest first; None where it was withheld or absent), for the workbook
+    n: int | None = None
+    history: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,10 @@ class Scorecard:
     #: how to read the drawn sparklines (dot, dashed target), and the glyph trends of text
     trend_note: str = ""
     glyph_note: str = ""
+    #: the scorecard in one sentence for chat posts (who is off target, the worst real
+    #: change), and the counts it states; empty when no KPI has a target or a real change
+    line: str = ""
+    line_numbers: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
