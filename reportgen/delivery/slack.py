@@ -10,6 +10,7 @@ import os
 import time
 import urllib.error
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,29 @@ CHANNEL = "slack"
 API_URL_ENV = "REPORTGEN_SLACK_API_URL"
 
 
+def escaped(value: str) -> str:
+    """``value`` as Slack's formatted text shows it literally: '&', '<' and '>' escaped as
+    Slack asks, so a value from the data ('Trust & Safety', '<!channel>', '<https://x|y>')
+    can never become a mention or a link."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_message(message: ChatMessage) -> ChatMessage:
+    """``message`` with every text Slack formats escaped (the link is ours, and stays one)."""
+    return replace(message, headline=escaped(message.headline),
+                   kpis=tuple(escaped(k) for k in message.kpis),
+                   findings=tuple(escaped(f) for f in message.findings),
+                   actions=escaped(message.actions),
+                   scorecard_title=escaped(message.scorecard_title),
+                   scorecard=escaped(message.scorecard))
+
+
 def blocks_of(message: ChatMessage) -> list[dict[str, Any]]:
-    """Block Kit for ``message``: the headline as a header; KPIs, findings, the scorecard's
-    line and the actions as text."""
+    """Block Kit for ``message``: the headline as a header (plain text); KPIs, findings, the
+    scorecard's line and the actions as formatted text, escaped."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": message.headline[:150]}}]
+    message = slack_message(message)
     if message.kpis:
         blocks.append({"type": "section", "text": {
             "type": "mrkdwn", "text": "\n".join(f"• {k}" for k in message.kpis)}})
@@ -59,7 +78,7 @@ def _post_webhook(url: str, message: ChatMessage, timeout: float) -> str | None:
 
     try:
         response = WebhookClient(url, timeout=int(max(timeout, 1))).send(
-            text=message.text, blocks=blocks_of(message))
+            text=slack_message(message).text, blocks=blocks_of(message))
     except TimeoutError as exc:
         raise PostError(f"no answer from Slack ({exc})", permanent=False, unknown=True) from None
     except (urllib.error.URLError, ConnectionError, OSError) as exc:
@@ -79,12 +98,12 @@ def _post_bot(token: str, channel: str, message: ChatMessage, files: Sequence[Pa
     try:
         if files:
             response = client.files_upload_v2(
-                channel=channel, initial_comment=message.text,
+                channel=channel, initial_comment=slack_message(message).text,
                 file_uploads=[{"file": str(p), "filename": p.name, "title": p.name}
                               for p in files])
             no_files: list[dict[str, Any]] = [{}]
             return str(response.get("files", no_files)[0].get("id") or "") or None
-        response = client.chat_postMessage(channel=channel, text=message.text,
+        response = client.chat_postMessage(channel=channel, text=slack_message(message).text,
                                            blocks=blocks_of(message))
         return str(response.get("ts") or "") or None
     except SlackApiError as exc:
