@@ -9,8 +9,10 @@ with python-pptx.
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
@@ -162,3 +164,34 @@ def test_titles_are_claims_the_checker_reads_and_they_trace(model) -> None:
     headlines = [h for s in model.sections for f in s.figures for h in f.headlines]
     assert len(titles) == len(headlines) > 0
     assert check_claims(model) == []
+
+
+CALIBRATION_TITLE = re.compile(r"Auditor (?P<auditor>\w+) scores (?P<size>\d+\.\d) points "
+                               r"(?P<side>above|below) the calibrator on average")
+
+
+def test_the_calibration_title_states_the_bias_its_chart_draws(model, deck, demo_dir) -> None:
+    """The title's number is the bar the chart draws for the auditor it names, and what the
+    demo's calibration sessions give for that auditor (paired with the calibrator on the
+    same session and ticket, Q3 2026)."""
+    figure = next(f for s in model.sections for f in s.figures if f.kind == "calibration")
+    slide, _, frame = next(c for c in chart_slides(deck) if c[1] == figure.id)
+    title = slide.shapes.title.text
+    said = CALIBRATION_TITLE.fullmatch(title)
+    assert said is not None, title
+    stated = float(said["size"]) * (1 if said["side"] == "above" else -1)
+    plot = frame.chart.plots[0]
+    bias = next(s for s in plot.series if s.name == "Bias")
+    bars = dict(zip(plot.categories, bias.values, strict=True))
+    assert bars[said["auditor"]] == pytest.approx(stated, abs=0.05)
+
+    with sqlite3.connect(demo_dir / "reportgen_demo.sqlite") as db:
+        rows = pd.read_sql("select * from calibration_reviews where session_date >= "
+                           "'2026-07-01' and session_date < '2026-10-01'", db)
+    key = rows[rows["role"] == "calibrator"][["session_id", "ticket_id", "review_score"]]
+    paired = rows[rows["rater_id"] == said["auditor"]].merge(
+        key, on=["session_id", "ticket_id"], suffixes=("", "_key"))
+    gaps = paired["review_score"] - paired["review_score_key"]
+    assert gaps.mean() == pytest.approx(stated, abs=0.05)
+    # the average gap, a different number, is not the title's
+    assert f"{gaps.abs().mean():.1f}" not in title
