@@ -5,7 +5,7 @@ asks when the model has a readout: each finding is said once); per section a div
 the section has at least three slides of its own), a section scorecard (only for KPIs not
 already on the main one; a single such KPI is a line above the section's first chart
 instead), its findings not yet said on a slide of their own, one slide per figure (titled
-with the message the model's headline states, else the chart's name) and the section's
+with the message the model's headline states: a finding, else what its metric did) and the section's
 tables; an appendix with data-quality
 notes, the methodology and a provenance line.  A table of one row is never a table slide:
 it reads as a short list.  Every slide but the title and dividers has a footer and a slide

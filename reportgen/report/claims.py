@@ -202,8 +202,9 @@ def _headline_claims(where: str, figure: Figure, model: ReportModel) -> Iterator
     """A chart's slide titles: about the finding they are cut from."""
     findings = (*model.findings, *(f for s in model.sections for f in s.findings))
     about = next((f for f in findings if f.sentence == figure.headline_of), None)
-    scope = () if about is None else (model.metrics.get(about.metric_id), about.numbers,
-                                      figure.headline_numbers)
+    # a title no finding gave states its chart's metric (a value, a segment's value)
+    scope = (model.metrics.get(figure.metric_id), figure.headline_numbers) if about is None \
+        else (model.metrics.get(about.metric_id), about.numbers, figure.headline_numbers)
     for i, headline in enumerate(figure.headlines):
         yield Claim(f"{where} slide title {i + 1}", headline, scope)
 
