@@ -2,14 +2,18 @@
 
 Each drawn chart takes the most severe finding about its metric that no earlier chart
 took: a finding about one breakdown (``queue = Billing``, ``by channel``) goes to the
-chart of that breakdown, an overall finding to the chart over time first.  A chart with
-no such finding states what it draws instead, from its metric's values: a chart over time
-that the metric held (its change tested and within normal variation), a breakdown's bars
-which segment is largest.  Only a chart with neither keeps its name as its title.  A
-change of the whole metric on a chart over time also says where it came from when a shown
-finding split it (a driver finding: "CSAT fell 2.6 points to 80.0%, most of it in the
-Chat channel"); no finding, no cause.  The
-titles themselves are written by the text authority (``reportgen.text.headline``).
+chart of that breakdown, an overall finding to a chart of the metric over time only
+("CSAT has been off target for 4 quarters" is not what queue bars or a rating mix
+draw).  A change of the whole metric on a chart over time also says where it came from
+when a shown finding split it (a driver finding: "CSAT fell 2.6 points to 80.0%, most of
+it in the Chat channel"); no finding, no cause.
+
+A chart with no such finding states what it draws, from its metric's values: over time,
+that the metric held (its change tested and within normal variation); a breakdown's bars,
+how many segments miss the target (without one, which segment is largest), each number
+as the bar's own label writes it; a distribution, its best and worst categories' shares.
+Only a chart with none of these keeps its name as its title.  The titles themselves are
+written by the text authority (``reportgen.text.headline``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from reportgen.insights.text import (
     breakdown_noun,
     plural_noun,
 )
-from reportgen.report.model.metric_results import MetricResult
+from reportgen.report.model.metric_results import BreakdownRow, MetricResult
 from reportgen.report.model.report_model import ReportModel
 from reportgen.report.model.sections import Figure, Finding, Section
 from reportgen.text.headline import (
@@ -35,6 +39,7 @@ from reportgen.text.headline import (
     leader_headlines,
     mix_cause,
     mix_headlines,
+    target_headlines,
     with_cause,
     within_cause,
 )
@@ -105,8 +110,10 @@ def best_finding(figure: Figure, pool: Iterable[Finding], taken: set[int]) -> Fi
             if about.casefold() not in said:
                 continue  # about another breakdown than the one drawn
             score = 2
+        elif figure.kind not in _OVER_TIME:
+            continue  # about the whole metric's value, which only a chart over time draws
         else:
-            score = 1 if figure.kind in _OVER_TIME else 0
+            score = 1
         if best is None or (score, -order) > best:
             best, chosen = (score, -order), finding
     return chosen
@@ -152,6 +159,9 @@ def _value_state(figure: Figure, metric: MetricResult) -> tuple[str, ...]:
     rows = [r for r in metric.breakdowns[by] if r.value is not None and not r.suppressed]
     if len(rows) < 2:
         return ()
+    places = label_places(figure.native.number_format) if figure.native else None
+    if metric.target is not None and metric.direction in ("higher", "lower"):
+        return _target_state(metric, by, rows, places)
     ranked = sorted(rows, key=lambda r: (-float(r.value or 0.0), r.label))
     if ranked[0].value == ranked[1].value:
         return ()  # a tie has no leader
@@ -159,8 +169,20 @@ def _value_state(figure: Figure, metric: MetricResult) -> tuple[str, ...]:
         sum(float(r.value or 0.0) for r in metric.breakdowns[by]) - metric.value) < 0.5 \
         else None  # "of" a total only when the segments make it up
     return leader_headlines(metric.label, text.value_label(ranked[0].label),
-                            float(ranked[0].value or 0.0), metric.unit, total,
-                            label_places(figure.native.number_format) if figure.native else None)
+                            float(ranked[0].value or 0.0), metric.unit, total, places)
+
+
+def _target_state(metric: MetricResult, by: str, rows: Sequence[BreakdownRow],
+                  places: int | None) -> tuple[str, ...]:
+    """How many segments are on the wrong side of the metric's target, the furthest first."""
+    assert metric.target is not None
+    target, higher = metric.target, metric.direction == "higher"
+    beyond = sorted(((text.value_label(r.label), float(r.value or 0.0)) for r in rows
+                     if (float(r.value or 0.0) < target if higher
+                         else float(r.value or 0.0) > target)),
+                    key=lambda item: (item[1] if higher else -item[1], item[0]))
+    return target_headlines(plural_noun(breakdown_noun(by)), len(rows), target, metric.unit,
+                            "below" if higher else "above", beyond, places)
 
 
 def label_places(number_format: str) -> int | None:

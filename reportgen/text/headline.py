@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from reportgen.text import number
+from reportgen.text.words import join_names
 
 #: Where a first sentence ends: a full stop before a space and a capital (not 2.6).
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z\u00C0-\u024F])")
@@ -129,3 +130,33 @@ def mix_headlines(label: str, best: str, best_share: float, worst: str,
         return f"rated {category}" if category.isdigit() else f"were {category}"
     top = f"{number.percent(best_share, 1)} of {label} responses {said(best)}"
     return (f"{top}, {number.percent(worst_share, 1)} {said(worst)}", top)
+
+
+def target_headlines(nouns: str, segments: int, target: float, unit: str, side: str,
+                     beyond: Sequence[tuple[str, float]], decimals: int | None = None,
+                     ) -> tuple[str, ...]:
+    """Titles of a breakdown's chart with a target that no finding is about, longest first:
+    how many of its ``segments`` (``nouns``: ``queues``) are on the wrong ``side`` of the
+    target (``below``, or ``above`` when lower is better), naming them when few
+    (``2 of 6 policy areas are above the 20.0% target: Harassment (24%) and Misinformation
+    (22%)``).  ``beyond``: (segment, value) of those past the target, the furthest first;
+    ``decimals``: the places of the bars' own labels.
+    """
+    def shown(value: float) -> str:
+        return number.value_words(value, unit) if decimals is None \
+            else number.value(value, unit, decimals=decimals)
+
+    goal = f"the {number.value_words(target, unit)} target"
+    if not beyond:
+        return (f"All {number.count(segments)} {nouns} meet {goal}",)
+    worst, furthest = beyond[0]
+    extreme = f"{worst} {'lowest' if side == 'below' else 'highest'} at {shown(furthest)}"
+    if len(beyond) == segments:
+        head = f"All {number.count(segments)} {nouns} are {side} {goal}"
+        return (f"{head}, {extreme}", head)
+    head = (f"{number.count(len(beyond))} of {number.count(segments)} {nouns} "
+            f"{'is' if len(beyond) == 1 else 'are'} {side} {goal}")
+    found = [f"{head}, {extreme}", head]
+    if len(beyond) <= 3:
+        found.insert(0, f"{head}: {join_names([f'{s} ({shown(v)})' for s, v in beyond])}")
+    return tuple(found)

@@ -84,7 +84,7 @@ def test_chart_titles_state_a_finding_about_the_chart_s_metric(model, deck) -> N
         verbs = {"fell", "rose", "is", "has", "sit", "scores", "are"} & set(title.split())
         assert numbers or verbs, title
     # The demo's findings cover most of its charts: CSAT, QA, defects, calibration, SLA.
-    assert stated >= 6
+    assert stated >= 5
 
 
 def test_every_section_finding_is_on_a_slide_not_only_in_the_notes(model, deck) -> None:
@@ -222,24 +222,51 @@ def test_a_change_s_title_says_where_it_came_from_when_a_finding_split_it(model,
     assert title.endswith(f", most of it in the {leading.capitalize()} channel")
 
 
-LEADER_TITLE = re.compile(r"(?:.+ is highest in (?P<a>.+)|(?P<b>.+) has the most .+): "
-                          r"(?P<value>[\d,.]+)(?P<percent>%?)(?: of [\d,]+)?")
+LEADER_TITLE = re.compile(r"(?P<segment>.+) has the most .+: (?P<value>[\d,.]+%?)(?: of [\d,]+)?")
+TARGET_TITLE = re.compile(
+    r"(?:All (?P<all>\d+)|(?P<k>\d+) of (?P<m>\d+)) .+ (?:is|are) (?P<side>below|above) the "
+    r"(?P<target>[\d.]+)(?P<percent>%?) target(?:: (?P<listed>.+)|, (?P<worst>.+) "
+    r"(?:lowest|highest) at (?P<value>[\d.,]+%?))?")
+NAMED = re.compile(r"(?:^|, | and )(?P<segment>[^,()]+?) \((?P<value>[\d.,]+%?)\)")
 
 
-def test_a_breakdown_s_title_states_the_number_on_its_largest_bar(model, deck) -> None:
-    """A bar chart no finding is about names its largest bar and the number that bar is
-    labelled with (24% on both, not 24.5% above a bar labelled 24%)."""
-    checked = 0
-    for slide, _, frame in chart_slides(deck):
-        said = LEADER_TITLE.fullmatch(slide.shapes.title.text)
-        if said is None:
-            continue
+def as_labelled(value: float, shown: str) -> float:
+    """``value`` (a bar's) rounded as ``shown`` writes it (``24%``: 24; ``5,304``: 5304)."""
+    places = len(shown.rstrip("%").split(".")[1]) if "." in shown else 0
+    return round(value * (100 if shown.endswith("%") else 1), places)
+
+
+def number_of(shown: str) -> float:
+    return float(shown.rstrip("%").replace(",", ""))
+
+
+def test_a_breakdown_s_title_states_the_numbers_on_its_bars(model, deck) -> None:
+    """A bar chart no finding is about says how many bars miss the target, naming them (or
+    the furthest) with the numbers the bars are labelled with (24% on both, not 24.5%
+    above a bar labelled 24%); without a target, its largest bar."""
+    checked, named_bars = set(), 0
+    for slide, figure_id, frame in chart_slides(deck):
+        title = slide.shapes.title.text
         plot = frame.chart.plots[0]
         bars = dict(zip(plot.categories, plot.series[0].values, strict=True))
-        segment = said["a"] or said["b"]
-        assert max(bars.values()) == bars[segment]
-        places = len(said["value"].split(".")[1]) if "." in said["value"] else 0
-        scale = 100 if said["percent"] else 1
-        assert float(said["value"].replace(",", "")) == round(bars[segment] * scale, places)
-        checked += 1
-    assert checked == 2  # tickets by channel, appeal overturns by policy area
+        if said := LEADER_TITLE.fullmatch(title):
+            assert max(bars.values()) == bars[said["segment"]]
+            assert number_of(said["value"]) == as_labelled(bars[said["segment"]], said["value"])
+        elif said := TARGET_TITLE.fullmatch(title):
+            target = number_of(said["target"]) / (100 if said["percent"] else 1)
+            beyond = {c for c, v in bars.items()
+                      if (v < target if said["side"] == "below" else v > target)}
+            assert len(beyond) == int(said["all"] or said["k"])
+            assert len(bars) == int(said["all"] or said["m"])
+            named = [(m["segment"], m["value"]) for m in NAMED.finditer(said["listed"] or "")]
+            named += [(said["worst"], said["value"])] if said["worst"] else []
+            assert {segment for segment, _ in named} <= beyond  # a short title names none
+            for segment, shown in named:
+                assert number_of(shown) == as_labelled(bars[segment], shown), title
+                named_bars += 1
+        else:
+            continue
+        checked.add(figure_id)
+    # tickets by channel; CSAT by queue and appeal overturns by policy area against targets
+    assert checked == {"volume_by_channel", "csat_by_queue", "overturns"}
+    assert named_bars >= 1  # the lowest queue's CSAT (a title too long for its box names none)

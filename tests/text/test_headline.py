@@ -8,6 +8,7 @@ from reportgen.text.headline import (
     held_headlines,
     leader_headlines,
     mix_headlines,
+    target_headlines,
     with_cause,
     within_cause,
 )
@@ -81,3 +82,19 @@ def test_a_cause_follows_every_headline_and_the_bare_headlines_stay_as_fallbacks
 def test_a_distribution_is_said_by_its_best_and_worst_shares() -> None:
     assert mix_headlines("CSAT", "5", 0.583, "1", 0.095) == (
         "58.3% of CSAT responses rated 5, 9.5% rated 1", "58.3% of CSAT responses rated 5")
+
+
+def test_a_breakdown_against_its_target_counts_the_segments_past_it() -> None:
+    beyond = [("Harassment", 0.2445), ("Misinformation", 0.2222)]
+    assert target_headlines("policy areas", 6, 0.2, "percent", "above", beyond, 0) == (
+        "2 of 6 policy areas are above the 20.0% target: Harassment (24%) and "
+        "Misinformation (22%)",
+        "2 of 6 policy areas are above the 20.0% target, Harassment highest at 24%",
+        "2 of 6 policy areas are above the 20.0% target")
+    assert target_headlines("queues", 2, 0.85, "percent", "below",
+                            [("Billing", 0.79), ("Returns", 0.83)], 0)[0] == \
+        "All 2 queues are below the 85.0% target, Billing lowest at 79%"
+    assert target_headlines("queues", 3, 82, "score", "below", [("Billing", 80.4)])[-1] == \
+        "1 of 3 queues is below the 82.0 target"
+    assert target_headlines("queues", 3, 82, "score", "below", []) == (
+        "All 3 queues meet the 82.0 target",)
