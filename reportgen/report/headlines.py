@@ -10,9 +10,10 @@ it in the Chat channel"); no finding, no cause.
 
 A chart with no such finding states what it draws, from its metric's values: over time,
 that the metric held (its change tested and within normal variation); a breakdown's bars,
-how many segments miss the target (without one, which segment is largest), each number
-as the bar's own label writes it; a distribution, its best and worst categories' shares.
-Only a chart with none of these keeps its name as its title.  The titles themselves are
+how many segments are off the target (the bars it highlights), else at risk of missing
+it, or without a target which segment is largest, each number as the bar's own label
+writes it; a distribution, its best and worst categories' shares.  Only a chart with none
+of these keeps its name as its title.  The titles themselves are
 written by the text authority (``reportgen.text.headline``).
 """
 
@@ -174,15 +175,19 @@ def _value_state(figure: Figure, metric: MetricResult) -> tuple[str, ...]:
 
 def _target_state(metric: MetricResult, by: str, rows: Sequence[BreakdownRow],
                   places: int | None) -> tuple[str, ...]:
-    """How many segments are on the wrong side of the metric's target, the furthest first."""
+    """How many segments are off the metric's target (the bars the chart highlights), else
+    at risk of missing it, the furthest first."""
     assert metric.target is not None
-    target, higher = metric.target, metric.direction == "higher"
-    beyond = sorted(((text.value_label(r.label), float(r.value or 0.0)) for r in rows
-                     if (float(r.value or 0.0) < target if higher
-                         else float(r.value or 0.0) > target)),
-                    key=lambda item: (item[1] if higher else -item[1], item[0]))
-    return target_headlines(plural_noun(breakdown_noun(by)), len(rows), target, metric.unit,
-                            "below" if higher else "above", beyond, places)
+    higher = metric.direction == "higher"
+
+    def furthest_first(status: str) -> list[tuple[str, float]]:
+        named = [(text.value_label(r.label), float(r.value or 0.0)) for r in rows
+                 if r.status == status]
+        return sorted(named, key=lambda item: (item[1] if higher else -item[1], item[0]))
+
+    return target_headlines(plural_noun(breakdown_noun(by)), len(rows), metric.target,
+                            metric.unit, "below" if higher else "above",
+                            furthest_first("off_target"), furthest_first("at_risk"), places)
 
 
 def label_places(number_format: str) -> int | None:

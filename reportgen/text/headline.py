@@ -133,13 +133,14 @@ def mix_headlines(label: str, best: str, best_share: float, worst: str,
 
 
 def target_headlines(nouns: str, segments: int, target: float, unit: str, side: str,
-                     beyond: Sequence[tuple[str, float]], decimals: int | None = None,
-                     ) -> tuple[str, ...]:
+                     off: Sequence[tuple[str, float]], at_risk: Sequence[tuple[str, float]] = (),
+                     decimals: int | None = None) -> tuple[str, ...]:
     """Titles of a breakdown's chart with a target that no finding is about, longest first:
-    how many of its ``segments`` (``nouns``: ``queues``) are on the wrong ``side`` of the
-    target (``below``, or ``above`` when lower is better), naming them when few
-    (``2 of 6 policy areas are above the 20.0% target: Harassment (24%) and Misinformation
-    (22%)``).  ``beyond``: (segment, value) of those past the target, the furthest first;
+    how many of its ``segments`` (``nouns``: ``queues``) are ``off`` the target, as the
+    chart highlights them, naming them when few (``2 of 4 channels are off the 85.0%
+    target: Social (79%) and Email (83%)``) or else the furthest; with none off, those
+    ``at_risk`` the same way.  Each is (segment, value), the furthest past the target first;
+    ``side``: where the furthest is (``below``, or ``above`` when lower is better);
     ``decimals``: the places of the bars' own labels.
     """
     def shown(value: float) -> str:
@@ -147,16 +148,17 @@ def target_headlines(nouns: str, segments: int, target: float, unit: str, side: 
             else number.value(value, unit, decimals=decimals)
 
     goal = f"the {number.value_words(target, unit)} target"
-    if not beyond:
+    named, state = (off, f"off {goal}") if off else (at_risk, f"at risk of missing {goal}")
+    if not named:
         return (f"All {number.count(segments)} {nouns} meet {goal}",)
-    worst, furthest = beyond[0]
-    extreme = f"{worst} {'lowest' if side == 'below' else 'highest'} at {shown(furthest)}"
-    if len(beyond) == segments:
-        head = f"All {number.count(segments)} {nouns} are {side} {goal}"
-        return (f"{head}, {extreme}", head)
-    head = (f"{number.count(len(beyond))} of {number.count(segments)} {nouns} "
-            f"{'is' if len(beyond) == 1 else 'are'} {side} {goal}")
-    found = [f"{head}, {extreme}", head]
-    if len(beyond) <= 3:
-        found.insert(0, f"{head}: {join_names([f'{s} ({shown(v)})' for s, v in beyond])}")
+    if len(named) == segments:
+        head = f"All {number.count(segments)} {nouns} are {state}"
+    else:
+        head = (f"{number.count(len(named))} of {number.count(segments)} {nouns} "
+                f"{'is' if len(named) == 1 else 'are'} {state}")
+    worst, furthest = named[0]
+    found = [f"{head}, {worst} {'lowest' if side == 'below' else 'highest'} at "
+             f"{shown(furthest)}", head]
+    if len(named) <= 3:
+        found.insert(0, f"{head}: {join_names([f'{s} ({shown(v)})' for s, v in named])}")
     return tuple(found)

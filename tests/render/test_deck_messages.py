@@ -224,10 +224,16 @@ def test_a_change_s_title_says_where_it_came_from_when_a_finding_split_it(model,
 
 LEADER_TITLE = re.compile(r"(?P<segment>.+) has the most .+: (?P<value>[\d,.]+%?)(?: of [\d,]+)?")
 TARGET_TITLE = re.compile(
-    r"(?:All (?P<all>\d+)|(?P<k>\d+) of (?P<m>\d+)) .+ (?:is|are) (?P<side>below|above) the "
-    r"(?P<target>[\d.]+)(?P<percent>%?) target(?:: (?P<listed>.+)|, (?P<worst>.+) "
+    r"(?:All (?P<all>\d+)|(?P<k>\d+) of (?P<m>\d+)) .+ (?:is|are) (?P<state>off|at risk of "
+    r"missing) the [\d.]+%? target(?:: (?P<listed>.+)|, (?P<worst>.+) "
     r"(?:lowest|highest) at (?P<value>[\d.,]+%?))?")
 NAMED = re.compile(r"(?:^|, | and )(?P<segment>[^,()]+?) \((?P<value>[\d.,]+%?)\)")
+
+
+def highlighted(frame) -> list[int]:
+    """The indexes of the first series' points drawn in a colour of their own."""
+    points = frame.chart.plots[0].series[0]._element.xpath("./c:dPt/c:idx/@val")
+    return [int(i) for i in points]
 
 
 def as_labelled(value: float, shown: str) -> float:
@@ -253,9 +259,16 @@ def test_a_breakdown_s_title_states_the_numbers_on_its_bars(model, deck) -> None
             assert max(bars.values()) == bars[said["segment"]]
             assert number_of(said["value"]) == as_labelled(bars[said["segment"]], said["value"])
         elif said := TARGET_TITLE.fullmatch(title):
-            target = number_of(said["target"]) / (100 if said["percent"] else 1)
-            beyond = {c for c, v in bars.items()
-                      if (v < target if said["side"] == "below" else v > target)}
+            # the bars the chart highlights as off target (their colour), or those the model
+            # holds at risk of missing it
+            figure = next(f for s in model.sections for f in s.figures if f.id == figure_id)
+            status = dict(zip(plot.categories, figure.data["status"], strict=True))  # drawn order
+            if said["state"] == "off":
+                beyond = {plot.categories[i] for i in highlighted(frame)}
+                assert beyond == {c for c in bars if status[c] == "off_target"}
+            else:
+                assert not highlighted(frame)
+                beyond = {c for c in bars if status[c] == "at_risk"}
             assert len(beyond) == int(said["all"] or said["k"])
             assert len(bars) == int(said["all"] or said["m"])
             named = [(m["segment"], m["value"]) for m in NAMED.finditer(said["listed"] or "")]

@@ -84,17 +84,19 @@ def test_a_distribution_is_said_by_its_best_and_worst_shares() -> None:
         "58.3% of CSAT responses rated 5, 9.5% rated 1", "58.3% of CSAT responses rated 5")
 
 
-def test_a_breakdown_against_its_target_counts_the_segments_past_it() -> None:
-    beyond = [("Harassment", 0.2445), ("Misinformation", 0.2222)]
-    assert target_headlines("policy areas", 6, 0.2, "percent", "above", beyond, 0) == (
-        "2 of 6 policy areas are above the 20.0% target: Harassment (24%) and "
-        "Misinformation (22%)",
-        "2 of 6 policy areas are above the 20.0% target, Harassment highest at 24%",
-        "2 of 6 policy areas are above the 20.0% target")
+def test_a_breakdown_against_its_target_counts_the_segments_off_it_else_at_risk() -> None:
+    off = [("Social", 0.788), ("Email", 0.829)]
+    assert target_headlines("channels", 4, 0.85, "percent", "below", off, decimals=0) == (
+        "2 of 4 channels are off the 85.0% target: Social (79%) and Email (83%)",
+        "2 of 4 channels are off the 85.0% target, Social lowest at 79%",
+        "2 of 4 channels are off the 85.0% target")
+    risk = [("Harassment", 0.2445), ("Misinformation", 0.2222)]
+    assert target_headlines("policy areas", 6, 0.2, "percent", "above", [], risk, 0)[1] == \
+        "2 of 6 policy areas are at risk of missing the 20.0% target, Harassment highest at 24%"
     assert target_headlines("queues", 2, 0.85, "percent", "below",
-                            [("Billing", 0.79), ("Returns", 0.83)], 0)[0] == \
-        "All 2 queues are below the 85.0% target, Billing lowest at 79%"
+                            [("Billing", 0.79), ("Returns", 0.83)], decimals=0)[1] == \
+        "All 2 queues are off the 85.0% target, Billing lowest at 79%"
     assert target_headlines("queues", 3, 82, "score", "below", [("Billing", 80.4)])[-1] == \
-        "1 of 3 queues is below the 82.0 target"
+        "1 of 3 queues is off the 82.0 target"
     assert target_headlines("queues", 3, 82, "score", "below", []) == (
         "All 3 queues meet the 82.0 target",)
