@@ -299,7 +299,8 @@ def _parts(claim: Claim, masked: str, locale: str) -> Iterator[tuple[int, int, s
             or not isinstance(claim.scope[1], Mapping) or "total" not in claim.scope[1]:
         return
     found = list(_PART.finditer(masked))
-    total = claim.scope[1]["total"]
+    # the change the parts split, as the sentence shows it (read off the two shown values)
+    total = claim.scope[1].get("shown_total", claim.scope[1]["total"])
     if len(found) < 2 or not isinstance(total, int | float):
         return
     written = text.signed_change_words(total, claim.scope[0].unit, locale)

@@ -219,6 +219,8 @@ def test_a_change_s_title_says_where_it_came_from_when_a_finding_split_it(model,
     slide = next(s for s, figure_id, _ in chart_slides(deck) if figure_id == figure.id)
     title = slide.shapes.title.text
     assert title.startswith("CSAT fell ")
+    # the split is of the fall the title states (read off the two shown values)
+    assert driver.numbers["shown_total"] == pytest.approx(-figure.headline_numbers["shown_change"])
     assert title.endswith(f", most of it in the {leading.capitalize()} channel")
 
 
