@@ -31,6 +31,7 @@ from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.sections import Finding
 from reportgen.stats import significance as stats
+from reportgen.text import terms
 
 CALCULATOR = "calibration_deviation"
 
@@ -119,8 +120,9 @@ def _outlier_sentence(auditor: str, deviation: float, bias: float | None,
     The chart's bar is the auditor's bias (mean signed gap), so the sentence leads with it:
     which way the auditor leans is what coaching acts on, and a slide title cut from the
     first sentence then states the number on the bar.  The average gap (mean absolute gap,
-    what the tolerance is tested on) follows: in a second sentence when the lean is most of
-    it, else in the same one (an auditor level on average can still be far ticket by ticket).
+    what the tolerance is tested on, in the calibration chart's words) follows: in a second
+    sentence when the lean is most of it, else in the same one (an auditor level on average
+    can still be far from the calibrator ticket by ticket).
     """
     gap, limit = delta_text(deviation, "score"), delta_text(tolerance, "score")
     beyond = f"beyond the tolerance of {limit}"
@@ -128,8 +130,8 @@ def _outlier_sentence(auditor: str, deviation: float, bias: float | None,
         return f"Auditor {auditor}'s scores sit {gap} from the calibrator's on average, {beyond}"
     lean = f"Auditor {auditor} scores {_bias_text(float(bias))} the calibrator on average"
     if 2 * abs(float(bias)) >= deviation:
-        return f"{lean}. Score by score the two are {gap} apart on average, {beyond}"
-    return f"{lean}, but {gap} apart score by score, {beyond}"
+        return f"{lean}. Their {terms.AVERAGE_GAP_LONG} is {gap}, {beyond}"
+    return f"{lean}, but their {terms.AVERAGE_GAP} is {gap}, {beyond}"
 
 
 def auditor_deviations(ctx: InsightContext, metric: MetricResult) -> pd.DataFrame | None:
