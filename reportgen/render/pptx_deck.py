@@ -280,7 +280,10 @@ class _DeckBuilder:
         # only what it holds.
         caption = (figure.native.caption if figure.native else "") or figure.caption
         described = (figure.native.alt_text if figure.native else "") or figure.alt_text
-        notes = [f"Chart: {described}", caption, *context]
+        # The title is a finding cut to one line; the presenter reads the whole of it (the
+        # calibration title's bias, then the average gap it leaves out).
+        stated = [f"The title states: {figure.headline_of}"] if figure.headline_of else []
+        notes = [f"Chart: {described}", caption, *stated, *context]
         slide = self._slide("title_only", figure.title, notes, headlines=figure.headlines)
         box = self.content
         if kpis:
