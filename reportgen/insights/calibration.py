@@ -31,6 +31,7 @@ from reportgen.metrics.engine import PERIOD_COLUMN
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.sections import Finding
 from reportgen.stats import significance as stats
+from reportgen.text import terms
 
 CALCULATOR = "calibration_deviation"
 
@@ -46,11 +47,6 @@ def calibration_findings(ctx: InsightContext) -> list[Finding]:
         if table is not None and not table.empty:
             out += _bias_changes(ctx, metric, table)
     return out
-
-
-def _lean(bias: float) -> str:
-    """Which way an auditor leans, in plain words (deviation = auditor - calibrator)."""
-    return "generous" if bias > 0 else "strict"
 
 
 def _excess_tests(ctx: InsightContext, metric: MetricResult, table: pd.DataFrame | None,
@@ -97,11 +93,7 @@ def _outlier(ctx: InsightContext, metric: MetricResult, row: Mapping[str, Any],
              tolerance: float, tested: tuple[float, bool] | None) -> Finding:
     deviation, n, bias = float(row["mean_abs_deviation"]), int(row["n"]), row.get("bias")
     minimum = ctx.min_n(metric.metric_id)
-    sentence = (f"Auditor {row.get('auditor')}'s scores sit {delta_text(deviation, 'score')} "
-                f"from the calibrator's on average, beyond the tolerance of "
-                f"{delta_text(tolerance, 'score')}")
-    if bias is not None and abs(bias) >= 0.05:
-        sentence += f", leaning {_lean(bias)} by {delta_text(bias, 'score')}"
+    sentence = _outlier_sentence(str(row.get("auditor")), deviation, bias, tolerance)
     detail = [f"{n_text(n)} scores in {ctx.period.label}"]
     if tested is not None:
         detail.append(f"{p_text(tested[0])}, allowing for the auditors compared")
@@ -119,6 +111,27 @@ def _outlier(ctx: InsightContext, metric: MetricResult, row: Mapping[str, Any],
     return ctx.finding("calibration_outlier", metric, f"auditor = {row.get('auditor')}",
                        sentence, numbers=numbers, tone="warning" if provisional else "bad",
                        magnitude=magnitude(deviation - tolerance, "score"))
+
+
+def _outlier_sentence(auditor: str, deviation: float, bias: float | None,
+                      tolerance: float) -> str:
+    """What an auditor outside tolerance does, the way the calibration chart draws it.
+
+    The chart's bar is the auditor's bias (mean signed gap), so the sentence leads with it:
+    which way the auditor leans is what coaching acts on, and a slide title cut from the
+    first sentence then states the number on the bar.  The average gap (mean absolute gap,
+    what the tolerance is tested on, in the calibration chart's words) follows: in a second
+    sentence when the lean is most of it, else in the same one (an auditor level on average
+    can still be far from the calibrator ticket by ticket).
+    """
+    gap, limit = delta_text(deviation, "score"), delta_text(tolerance, "score")
+    beyond = f"beyond the tolerance of {limit}"
+    if bias is None:
+        return f"Auditor {auditor}'s scores sit {gap} from the calibrator's on average, {beyond}"
+    lean = f"Auditor {auditor} scores {_bias_text(float(bias))} the calibrator on average"
+    if 2 * abs(float(bias)) >= deviation:
+        return f"{lean}. Their {terms.AVERAGE_GAP_LONG} is {gap}, {beyond}"
+    return f"{lean}, but their {terms.AVERAGE_GAP} is {gap}, {beyond}"
 
 
 def auditor_deviations(ctx: InsightContext, metric: MetricResult) -> pd.DataFrame | None:

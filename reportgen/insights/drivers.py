@@ -166,26 +166,29 @@ def _factor_finding(ctx: InsightContext, metric: MetricResult, factors: Sequence
                     split: FactorSplit, shown: set[str]) -> Finding:
     """A change split over the factors of a cross breakdown (Shapley values)."""
     unit, total = metric.unit, split.total
+    shown_total = text.shown_difference(split.now, split.before, unit)  # as _finding's
     parts = [(f"the mix of {plural_noun(breakdown_noun(f))}", split.mix[f]) for f in factors]
     parts.append((f"how {join_names([plural_noun(breakdown_noun(f)) for f in factors])} "
                   f"combine", split.association))
     parts.append(("changes within each combination", split.rate))
     ranked = sorted(parts, key=lambda item: -abs(item[1]))
     ranked = list(zip([name for name, _ in ranked],
-                      text.shown_parts(total, [value for _, value in ranked], unit), strict=True))
+                      text.shown_parts(shown_total, [value for _, value in ranked], unit),
+                      strict=True))
     leading = sorted((c for c in split.cells if " / ".join(c[0]) in shown
                       and (c[1] + c[2]) * total > 0), key=lambda c: -abs(c[1] + c[2]))[:3]
     names = join_names([f"{' / '.join(key)} ({signed_delta_text(mix + rate, unit)}: "
                         f"{share_text(abs(mix) / (abs(mix) + abs(rate) or 1.0))} mix)"
                         for key, mix, rate in leading])
-    sentence = (f"{metric.label} {movement(total)} {delta_text(total, unit)}. Of the change, "
+    sentence = (f"{metric.label} {movement(total)} {delta_text(shown_total, unit)}. Of the change, "
                 + join_names([f"{name} accounts for {signed_delta_text(value, unit)}"
                               for name, value in ranked])
                 + (f"; largest contributions: {names}." if names else "."))
     verdict = goodness(total, metric.direction)
     mix_total = sum(split.mix.values()) + split.association
     numbers = {
-        "breakdown": ",".join(factors), "total": total, "mix": mix_total, "rate": split.rate,
+        "breakdown": ",".join(factors), "total": total, "shown_total": shown_total,
+        "mix": mix_total, "rate": split.rate,
         "mix_by_factor": dict(split.mix), "association": split.association,
         "value": split.now, "previous": split.before,
         "method": "Shapley split over factors (marginal mix of each factor, association, rate)",
@@ -216,17 +219,21 @@ def _finding(ctx: InsightContext, metric: MetricResult, breakdown: str, split: D
     leading = sorted((c for c in split.contributions if c.label in shown and c.total * total > 0),
                      key=lambda c: -abs(c.total))[:3]
     names = join_names([f"{c.label} ({signed_delta_text(c.total, unit)})" for c in leading])
-    mix, rate = text.shown_parts(total, [split.mix, split.rate], unit)  # they add up as shown
+    # The change as the KPI's two shown values give it (80.0% from 82.6% fell 2.6 points,
+    # whatever the unrounded gap), the sentence beside this one says the same; the parts
+    # add up to it as shown.
+    shown_total = text.shown_difference(split.now, split.before, unit)
+    mix, rate = text.shown_parts(shown_total, [split.mix, split.rate], unit)
     sentence = (
-        f"{metric.label} {movement(total)} {delta_text(total, unit)}: {summary}. "
+        f"{metric.label} {movement(total)} {delta_text(shown_total, unit)}: {summary}. "
         f"The mix of volume across {noun} accounts for "
         f"{signed_delta_text(mix, unit)} and changes within them for "
         f"{signed_delta_text(rate, unit)}"
         + (f"; largest contributions: {names}." if names else "."))
     verdict = goodness(total, metric.direction)
     numbers = {
-        "breakdown": breakdown, "total": total, "mix": split.mix, "rate": split.rate,
-        "dominant": dominant, "value": split.now, "previous": split.before,
+        "breakdown": breakdown, "total": total, "shown_total": shown_total, "mix": split.mix,
+        "rate": split.rate, "dominant": dominant, "value": split.now, "previous": split.before,
         "method": "symmetric (Shapley) mix/rate decomposition",
         "contributions": [
             {"segment": c.label, "mix": c.mix, "rate": c.rate, "total": c.total,

@@ -5,7 +5,7 @@ asks when the model has a readout: each finding is said once); per section a div
 the section has at least three slides of its own), a section scorecard (only for KPIs not
 already on the main one; a single such KPI is a line above the section's first chart
 instead), its findings not yet said on a slide of their own, one slide per figure (titled
-with the message the model's headline states, else the chart's name) and the section's
+with the message the model's headline states: a finding, else what its metric did) and the section's
 tables; an appendix with data-quality
 notes, the methodology and a provenance line.  A table of one row is never a table slide:
 it reads as a short list.  Every slide but the title and dividers has a footer and a slide
@@ -280,7 +280,10 @@ class _DeckBuilder:
         # only what it holds.
         caption = (figure.native.caption if figure.native else "") or figure.caption
         described = (figure.native.alt_text if figure.native else "") or figure.alt_text
-        notes = [f"Chart: {described}", caption, *context]
+        # The title is a finding cut to one line; the presenter reads the whole of it (the
+        # calibration title's bias, then the average gap it leaves out).
+        stated = [f"The title states: {figure.headline_of}"] if figure.headline_of else []
+        notes = [f"Chart: {described}", caption, *stated, *context]
         slide = self._slide("title_only", figure.title, notes, headlines=figure.headlines)
         box = self.content
         if kpis:

@@ -206,8 +206,9 @@ def _headline_claims(where: str, figure: Figure, model: ReportModel) -> Iterator
     """A chart's slide titles: about the finding they are cut from."""
     findings = (*model.findings, *(f for s in model.sections for f in s.findings))
     about = next((f for f in findings if f.sentence == figure.headline_of), None)
-    scope = () if about is None else (model.metrics.get(about.metric_id), about.numbers,
-                                      figure.headline_numbers)
+    # a title no finding gave states its chart's metric (a value, a segment's value)
+    scope = (model.metrics.get(figure.metric_id), figure.headline_numbers) if about is None \
+        else (model.metrics.get(about.metric_id), about.numbers, figure.headline_numbers)
     for i, headline in enumerate(figure.headlines):
         yield Claim(f"{where} slide title {i + 1}", headline, scope)
 
@@ -302,7 +303,8 @@ def _parts(claim: Claim, masked: str, locale: str) -> Iterator[tuple[int, int, s
             or not isinstance(claim.scope[1], Mapping) or "total" not in claim.scope[1]:
         return
     found = list(_PART.finditer(masked))
-    total = claim.scope[1]["total"]
+    # the change the parts split, as the sentence shows it (read off the two shown values)
+    total = claim.scope[1].get("shown_total", claim.scope[1]["total"])
     if len(found) < 2 or not isinstance(total, int | float):
         return
     written = text.signed_change_words(total, claim.scope[0].unit, locale)

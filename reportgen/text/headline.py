@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from reportgen.text import number
+from reportgen.text.words import join_names
+
 #: Where a first sentence ends: a full stop before a space and a capital (not 2.6).
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z\u00C0-\u024F])")
 _ASIDE = re.compile(r"\s*\([^()]*\)")
@@ -64,3 +67,98 @@ def _reads_whole(headline: str) -> bool:
     return (len(words) >= MIN_WORDS and says and not headline.endswith(")")
             and words[-1].lower().strip(",;:") not in _DANGLING
             and headline.count("(") == headline.count(")"))
+
+
+def held_headlines(label: str, value: float, previous: float, against: str, unit: str,
+                   target: float | None = None) -> tuple[str, ...]:
+    """Titles of a chart over time whose metric moved within normal variation, longest
+    first: ``QA score held at 81.4 against 81.1 in Q2 2026, below the 82.0 target``."""
+    held = (f"{label} held at {number.value_words(value, unit)} against "
+            f"{number.value_words(previous, unit)} in {against}")
+    if target is None or value == target:
+        return (held,)
+    side = "above" if value > target else "below"
+    return (f"{held}, {side} the {number.value_words(target, unit)} target", held)
+
+
+def leader_headlines(label: str, segment: str, value: float, unit: str,
+                     total: float | None = None, decimals: int | None = None,
+                     ) -> tuple[str, ...]:
+    """Titles of a breakdown's chart that no finding is about: the segment with the largest
+    value, longest first (``Appeal overturn rate is highest in Harassment: 24%``; a
+    count: ``Chat has the most tickets created: 5,304 of 14,004``).
+
+    ``decimals``: the places of the bar's own label, so the title and the bar show one
+    number (24% on both, not 24.5% above a bar labelled 24%).
+    """
+    shown = number.value_words(value, unit) if decimals is None \
+        else number.value(value, unit, decimals=decimals)
+    if unit != "count":
+        return (f"{label} is highest in {segment}: {shown}",)
+    noun = label[:1].lower() + label[1:] if label[1:2].islower() else label
+    most = f"{segment} has the most {noun}: {shown}"
+    if total is None:
+        return (most,)
+    return (f"{most} of {number.value_words(total, unit)}", most)
+
+
+def with_cause(found: Sequence[str], cause: str) -> tuple[str, ...]:
+    """``found`` (a change's titles, longest first) each followed by its ``cause``, those
+    first, then ``found`` itself for a title box too narrow for any of them."""
+    caused = [f"{h}, {cause}" for h in found if not h.endswith(")")]
+    return tuple(dict.fromkeys([*sorted(caused, key=len, reverse=True), *found]))
+
+
+def within_cause(segment: str, noun: str, share: float) -> str:
+    """Where a change happened, as a title's clause: ``most of it in the Chat channel``
+    when one segment carries more than half of it, else ``led by the Chat channel``."""
+    return f"{'most of it in' if share > 0.5 else 'led by'} the {segment} {noun}"
+
+
+def mix_cause(noun: str) -> str:
+    """A change the shift of volume between segments carries: ``driven by the mix of
+    channels``."""
+    return f"driven by the mix of {noun}"
+
+
+def mix_headlines(label: str, best: str, best_share: float, worst: str,
+                  worst_share: float) -> tuple[str, ...]:
+    """Titles of a distribution chart no finding is about: the shares of its best and worst
+    categories in the period, longest first (``58.3% of CSAT responses rated 5, 9.5%
+    rated 1``)."""
+    def said(category: str) -> str:
+        return f"rated {category}" if category.isdigit() else f"were {category}"
+    top = f"{number.percent(best_share, 1)} of {label} responses {said(best)}"
+    return (f"{top}, {number.percent(worst_share, 1)} {said(worst)}", top)
+
+
+def target_headlines(nouns: str, segments: int, target: float, unit: str, side: str,
+                     off: Sequence[tuple[str, float]], at_risk: Sequence[tuple[str, float]] = (),
+                     decimals: int | None = None) -> tuple[str, ...]:
+    """Titles of a breakdown's chart with a target that no finding is about, longest first:
+    how many of its ``segments`` (``nouns``: ``queues``) are ``off`` the target, as the
+    chart highlights them, naming them when few (``2 of 4 channels are off the 85.0%
+    target: Social (79%) and Email (83%)``) or else the furthest; with none off, those
+    ``at_risk`` the same way.  Each is (segment, value), the furthest past the target first;
+    ``side``: where the furthest is (``below``, or ``above`` when lower is better);
+    ``decimals``: the places of the bars' own labels.
+    """
+    def shown(value: float) -> str:
+        return number.value_words(value, unit) if decimals is None \
+            else number.value(value, unit, decimals=decimals)
+
+    goal = f"the {number.value_words(target, unit)} target"
+    named, state = (off, f"off {goal}") if off else (at_risk, f"at risk of missing {goal}")
+    if not named:
+        return (f"All {number.count(segments)} {nouns} meet {goal}",)
+    if len(named) == segments:
+        head = f"All {number.count(segments)} {nouns} are {state}"
+    else:
+        head = (f"{number.count(len(named))} of {number.count(segments)} {nouns} "
+                f"{'is' if len(named) == 1 else 'are'} {state}")
+    worst, furthest = named[0]
+    found = [f"{head}, {worst} {'lowest' if side == 'below' else 'highest'} at "
+             f"{shown(furthest)}", head]
+    if len(named) <= 3:
+        found.insert(0, f"{head}: {join_names([f'{s} ({shown(v)})' for s, v in named])}")
+    return tuple(found)

@@ -8,6 +8,7 @@ very unlikely to break them; the effects planted are far beyond either level.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import numpy as np
@@ -62,6 +63,14 @@ def test_one_queue_dropping_eight_points_is_named_and_nothing_else() -> None:
     driver = _only(findings, "driver")[0]
     assert driver.numbers["dominant"] == "rate"
     assert driver.numbers["leading"][0] == "Billing"
+    # It says the fall the change finding says (read off the two shown values), and its
+    # two parts add up to it as shown.
+    fell = re.search(r"fell ([\d.]+) points", overall[0].sentence)
+    assert fell is not None and driver.sentence.startswith(f"CSAT fell {fell[1]} points: ")
+    parts = re.findall(r"for ([+−]?[\d.]+) points", driver.sentence)
+    assert len(parts) == 2
+    assert round(sum(float(p.replace("−", "-")) for p in parts), 1) == -float(fell[1]), \
+        driver.sentence
     # No other queue is claimed to have moved.
     assert {f.scope for f in claims(findings)} <= {"overall", "queue = Billing", "by queue"}
     assert findings == tuple(sorted(findings, key=lambda f: -f.severity))

@@ -131,7 +131,12 @@ def test_an_auditor_who_drifts_is_outside_tolerance_and_flagged_as_drifting() ->
 
     outliers = [f for f in findings if f.kind == "calibration_outlier"]
     assert [f.scope for f in outliers] == ["auditor = A3"]
-    assert "leaning generous" in outliers[0].sentence
+    # it leads with the lean the calibration chart draws (the bias), then the average gap
+    bias, gap = outliers[0].numbers["bias"], outliers[0].numbers["mean_abs_deviation"]
+    assert outliers[0].sentence.startswith(
+        f"Auditor A3 scores {delta_text(bias, 'score')} above the calibrator on average. "
+        f"Their average gap from the calibrator is {delta_text(gap, 'score')}, beyond the "
+        f"tolerance of 5.0 points")
     drift = [f for f in findings if f.kind == "calibration_drift"]
     assert [(f.scope, f.direction) for f in drift] == [("auditor = A3", "declined")]
     assert drift[0].numbers["p_adjusted"] < 0.05 and drift[0].numbers["family_size"] == 4

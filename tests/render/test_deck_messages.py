@@ -9,8 +9,10 @@ with python-pptx.
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
@@ -68,9 +70,11 @@ def test_chart_titles_state_a_finding_about_the_chart_s_metric(model, deck) -> N
         about = [f for f in all_findings(model) if f.metric_id == figure.metric_id]
         source = next((f for f in about if f.sentence == figure.headline_of), None)
         if source is None:
-            assert title == figure.title  # no finding: the chart's name
+            # no finding: what the chart draws, from its metric (else the chart's name)
+            assert title in (figure.headlines or (figure.title,))
             continue
         stated += 1
+        title = title.split(", most of it in the ")[0].split(", led by the ")[0]
         words = set(re.findall(r"[\w'%.+-]+", source.sentence.replace("’", "'")))
         # Every word of the title is a word of the finding, whole: none was cut mid-word.
         assert set(re.findall(r"[\w'%.+-]+", title)) <= words | {w.rstrip(".,:") for w in words}
@@ -80,7 +84,7 @@ def test_chart_titles_state_a_finding_about_the_chart_s_metric(model, deck) -> N
         verbs = {"fell", "rose", "is", "has", "sit", "scores", "are"} & set(title.split())
         assert numbers or verbs, title
     # The demo's findings cover most of its charts: CSAT, QA, defects, calibration, SLA.
-    assert stated >= 6
+    assert stated >= 5
 
 
 def test_every_section_finding_is_on_a_slide_not_only_in_the_notes(model, deck) -> None:
@@ -162,3 +166,127 @@ def test_titles_are_claims_the_checker_reads_and_they_trace(model) -> None:
     headlines = [h for s in model.sections for f in s.figures for h in f.headlines]
     assert len(titles) == len(headlines) > 0
     assert check_claims(model) == []
+
+
+CALIBRATION_TITLE = re.compile(r"Auditor (?P<auditor>\w+) scores (?P<size>\d+\.\d) points "
+                               r"(?P<side>above|below) the calibrator on average")
+
+
+def test_the_calibration_title_states_the_bias_its_chart_draws(model, deck, demo_dir) -> None:
+    """The title's number is the bar the chart draws for the auditor it names, and what the
+    demo's calibration sessions give for that auditor (paired with the calibrator on the
+    same session and ticket, Q3 2026)."""
+    figure = next(f for s in model.sections for f in s.figures if f.kind == "calibration")
+    slide, _, frame = next(c for c in chart_slides(deck) if c[1] == figure.id)
+    title = slide.shapes.title.text
+    said = CALIBRATION_TITLE.fullmatch(title)
+    assert said is not None, title
+    stated = float(said["size"]) * (1 if said["side"] == "above" else -1)
+    plot = frame.chart.plots[0]
+    bias = next(s for s in plot.series if s.name == "Bias")
+    bars = dict(zip(plot.categories, bias.values, strict=True))
+    assert bars[said["auditor"]] == pytest.approx(stated, abs=0.05)
+
+    with sqlite3.connect(demo_dir / "reportgen_demo.sqlite") as db:
+        rows = pd.read_sql("select * from calibration_reviews where session_date >= "
+                           "'2026-07-01' and session_date < '2026-10-01'", db)
+    key = rows[rows["role"] == "calibrator"][["session_id", "ticket_id", "review_score"]]
+    paired = rows[rows["rater_id"] == said["auditor"]].merge(
+        key, on=["session_id", "ticket_id"], suffixes=("", "_key"))
+    gaps = paired["review_score"] - paired["review_score_key"]
+    assert gaps.mean() == pytest.approx(stated, abs=0.05)
+    # the average gap, a different number, is not the title's: the notes say it, in the
+    # whole finding the title is cut from
+    gap = f"{gaps.abs().mean():.1f}"
+    assert gap not in title
+    notes = slide.notes_slide.notes_text_frame.text
+    assert f"The title states: {figure.headline_of}" in notes
+    assert f"average gap from the calibrator is {gap} points" in notes
+
+
+def test_no_chart_slide_is_titled_with_the_chart_s_name(model, deck) -> None:
+    """Every chart slide of the demo deck states a message: a finding, or what its metric
+    did; none is titled with the name the definition gives the chart."""
+    names = {f.id: f.title for s in model.sections for f in s.figures}
+    titles = {figure_id: slide.shapes.title.text for slide, figure_id, _ in chart_slides(deck)}
+    assert titles.keys() == names.keys()
+    assert [t for figure_id, t in titles.items() if t == names[figure_id]] == []
+
+
+def test_a_change_s_title_says_where_it_came_from_when_a_finding_split_it(model, deck) -> None:
+    """CSAT's fall over the quarter is split by channel in a shown finding: the trend's
+    title names the channel that carries most of it, as the finding's numbers say."""
+    driver = next(f for f in all_findings(model) if f.kind == "driver" and f.metric_id == "csat")
+    parts = {c["segment"]: c["total"] for c in driver.numbers["contributions"]}
+    leading = driver.numbers["leading"][0]
+    assert parts[leading] / driver.numbers["total"] > 0.5
+    figure = next(f for s in model.sections for f in s.figures if f.id == "csat_trend")
+    slide = next(s for s, figure_id, _ in chart_slides(deck) if figure_id == figure.id)
+    title = slide.shapes.title.text
+    assert title.startswith("CSAT fell ")
+    # the split is of the fall the title states (read off the two shown values)
+    assert driver.numbers["shown_total"] == pytest.approx(-figure.headline_numbers["shown_change"])
+    assert title.endswith(f", most of it in the {leading.capitalize()} channel")
+
+
+LEADER_TITLE = re.compile(r"(?P<segment>.+) has the most .+: (?P<value>[\d,.]+%?)(?: of [\d,]+)?")
+TARGET_TITLE = re.compile(
+    r"(?:All (?P<all>\d+)|(?P<k>\d+) of (?P<m>\d+)) .+ (?:is|are) (?P<state>off|at risk of "
+    r"missing) the [\d.]+%? target(?:: (?P<listed>.+)|, (?P<worst>.+) "
+    r"(?:lowest|highest) at (?P<value>[\d.,]+%?))?")
+NAMED = re.compile(r"(?:^|, | and )(?P<segment>[^,()]+?) \((?P<value>[\d.,]+%?)\)")
+
+
+def highlighted(frame) -> list[int]:
+    """The indexes of the first series' points drawn in a colour of their own."""
+    points = frame.chart.plots[0].series[0]._element.xpath("./c:dPt/c:idx/@val")
+    return [int(i) for i in points]
+
+
+def as_labelled(value: float, shown: str) -> float:
+    """``value`` (a bar's) rounded as ``shown`` writes it (``24%``: 24; ``5,304``: 5304)."""
+    places = len(shown.rstrip("%").split(".")[1]) if "." in shown else 0
+    return round(value * (100 if shown.endswith("%") else 1), places)
+
+
+def number_of(shown: str) -> float:
+    return float(shown.rstrip("%").replace(",", ""))
+
+
+def test_a_breakdown_s_title_states_the_numbers_on_its_bars(model, deck) -> None:
+    """A bar chart no finding is about says how many bars miss the target, naming them (or
+    the furthest) with the numbers the bars are labelled with (24% on both, not 24.5%
+    above a bar labelled 24%); without a target, its largest bar."""
+    checked, named_bars = set(), 0
+    for slide, figure_id, frame in chart_slides(deck):
+        title = slide.shapes.title.text
+        plot = frame.chart.plots[0]
+        bars = dict(zip(plot.categories, plot.series[0].values, strict=True))
+        if said := LEADER_TITLE.fullmatch(title):
+            assert max(bars.values()) == bars[said["segment"]]
+            assert number_of(said["value"]) == as_labelled(bars[said["segment"]], said["value"])
+        elif said := TARGET_TITLE.fullmatch(title):
+            # the bars the chart highlights as off target (their colour), or those the model
+            # holds at risk of missing it
+            figure = next(f for s in model.sections for f in s.figures if f.id == figure_id)
+            status = dict(zip(plot.categories, figure.data["status"], strict=True))  # drawn order
+            if said["state"] == "off":
+                beyond = {plot.categories[i] for i in highlighted(frame)}
+                assert beyond == {c for c in bars if status[c] == "off_target"}
+            else:
+                assert not highlighted(frame)
+                beyond = {c for c in bars if status[c] == "at_risk"}
+            assert len(beyond) == int(said["all"] or said["k"])
+            assert len(bars) == int(said["all"] or said["m"])
+            named = [(m["segment"], m["value"]) for m in NAMED.finditer(said["listed"] or "")]
+            named += [(said["worst"], said["value"])] if said["worst"] else []
+            assert {segment for segment, _ in named} <= beyond  # a short title names none
+            for segment, shown in named:
+                assert number_of(shown) == as_labelled(bars[segment], shown), title
+                named_bars += 1
+        else:
+            continue
+        checked.add(figure_id)
+    # tickets by channel; CSAT by queue and appeal overturns by policy area against targets
+    assert checked == {"volume_by_channel", "csat_by_queue", "overturns"}
+    assert named_bars >= 1  # the lowest queue's CSAT (a title too long for its box names none)

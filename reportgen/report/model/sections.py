@@ -134,12 +134,14 @@ class Figure:
     #: The chart's primary metric (set at assembly; names the workbook's columns).
     metric_id: str = ""
     #: What the chart shows, as slide titles cut from one finding's sentence, longest
-    #: first (set at assembly; empty when no finding is about the chart: its title is
-    #: its name), and that finding's sentence.
+    #: first, and that finding's sentence (set at assembly).  A chart no finding is about
+    #: has titles stating what its metric did, from the model's values, and no sentence;
+    #: when those say nothing either, no titles: its title is its name.
     headlines: tuple[str, ...] = ()
     headline_of: str = ""
     #: Numbers a shorter headline states on its own that its sentence derived from others
-    #: (a change read off two shown values: "fell 2.6 points" without "from 82.6%").
+    #: (a change read off two shown values: "fell 2.6 points" without "from 82.6%"), or
+    #: the drawn values a title with no finding states (a distribution's shares).
     headline_numbers: Mapping[str, float] = field(default_factory=dict)
 
 
