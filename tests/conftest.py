@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from support.paths import REPO
 
+TESTS = Path(__file__).resolve().parent
+
 # fixtures every folder of the suite may use (servers on loopback, ledgers, a demo)
 pytest_plugins = ["support.conftest_delivery", "support.postgres", "support.ledger_backends"]
 
@@ -68,23 +70,15 @@ def example_config(tmp_path: Path, demo_dir: Path):
 @pytest.fixture(scope="session")
 def demo_mqr_outputs(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """The example monthly report for September 2026, built and rendered (as its definition
-    says: PDF and XLSX) once per session: (model, the PDF's path, the XLSX's path)."""
-    import shutil
-    from datetime import UTC, datetime
+    says: PDF and XLSX) once per session: (model, the PDF's path, the XLSX's path).  The
+    build is ``support.demo_models.demo_build``'s, which tests building the same report
+    share."""
+    from support.demo_models import demo_build
 
-    from reportgen.period import Period
-    from reportgen.plan import load_definition
-    from reportgen.run.build import build_report, render_outputs
+    from reportgen.run.build import render_outputs
 
+    loaded, result = demo_build(demo_dir, "monthly_quality_report.yaml", "2026-09")
     root = tmp_path_factory.mktemp("demo-mqr")
-    (root / "configs").mkdir()
-    (root / "out").mkdir()
-    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
-    shutil.copy(Path(__file__).resolve().parents[1] / "configs" / "monthly_quality_report.yaml",
-                root / "configs" / "mqr.yaml")
-    loaded = load_definition(root / "configs" / "mqr.yaml")
-    september = Period.parse("2026-09", "month", "Europe/Berlin")
-    result = build_report(loaded, september, now=datetime(2026, 10, 2, 7, 0, tzinfo=UTC))
     artifacts = {a.format: Path(a.path) for a in render_outputs(loaded, result, root / "render")}
     return result.model, artifacts["pdf"], artifacts["xlsx"]
 
@@ -118,20 +112,16 @@ def demo_mqr(demo_mqr_pdf):
 
 @pytest.fixture(scope="session")
 def demo_qbr_outputs(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> Path:
-    """The example quarterly review (configs/qbr.yaml) for 2026-Q3, run as `make demo` runs
-    it, once per session: the folder holding its deck and its PDF."""
-    import shutil
+    """The example quarterly review (configs/qbr.yaml) for 2026-Q3, rendered as its
+    definition says (deck and PDF) once per session: the folder holding them.  The build is
+    ``support.demo_models.demo_build``'s, shared with the tests reading its model."""
+    from support.demo_models import demo_build
 
-    from reportgen.cli import main
+    from reportgen.run.build import render_outputs
 
-    root = tmp_path_factory.mktemp("qbr")
-    (root / "configs").mkdir()
-    (root / "out").mkdir()
-    (root / "out" / "demo").symlink_to(demo_dir, target_is_directory=True)
-    config = root / "configs" / "qbr.yaml"
-    shutil.copy(REPO / "configs" / "qbr.yaml", config)
-    out = root / "reports"
-    assert main(["run", str(config), "--period", "2026-Q3", "--out", str(out)]) == 0
+    loaded, result = demo_build(demo_dir, "qbr.yaml", "2026-Q3")
+    out = tmp_path_factory.mktemp("qbr")
+    render_outputs(loaded, result, out)
     return out
 
 
@@ -168,8 +158,45 @@ def demo_fanout_drawn(demo_fanout):
     return [(s, s.result.drawn()) for s in built.segments if s.result is not None]
 
 
+#: the session's costly builds, and the fixtures that reach them or the test files that
+#: build them (``support.demo_models.demo_build``): a test using one runs on the worker that
+#: builds it, so no build is made twice in a run
+SHARED_BUILDS = (
+    ("demo-reports", ("demo_mqr_outputs", "demo_qbr_outputs"),
+     ("report/test_readout_outputs.py", "report/test_text_outputs.py", "report/test_claims.py",
+      "render/test_deck_messages.py", "run/test_pipeline.py")),
+    ("demo-fanout", ("demo_fanout",), ()),
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``long`` first (in their order), the rest after: the workers start on
-    them while the short ones fill the gaps, instead of one long test ending the run on
-    one core while the other idles."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    """Order and group the tests for two workers (``make test``: ``-n 2 --dist loadgroup
+    --no-loadscope-reorder``).
+
+    Each test is in one group, which one worker runs whole and in order: the tests sharing
+    a costly build (``SHARED_BUILDS``), else the tests of one file, so a module's fixtures
+    are made once (a worker switching files between two tests of one would tear them down
+    and make them again).  Groups are handed out in this order: the shared builds, then
+    files with a test marked ``long``, then the rest, so no long group ends the run on one
+    core while the other idles."""
+    groups: dict[int, str] = {}
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        where = item.path.relative_to(TESTS).as_posix()
+        groups[id(item)] = next((name for name, fixtures, _ in SHARED_BUILDS
+                                 if used.intersection(fixtures)), None) \
+            or next((name for name, _, files in SHARED_BUILDS if where in files), where)
+        item.add_marker(pytest.mark.xdist_group(groups[id(item)]))
+    shared = [name for name, _, _ in SHARED_BUILDS]
+    long = {groups[id(item)] for item in items if item.get_closest_marker("long")}
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first.setdefault(groups[id(item)], index)
+
+    def rank(item: pytest.Item) -> tuple[int, int, int]:
+        group = groups[id(item)]
+        tier = shared.index(group) if group in shared else len(shared) + (group not in long)
+        return tier, first[group], item.get_closest_marker("long") is None
+
+    items.sort(key=rank)

@@ -316,7 +316,7 @@ def test_broken_definitions_never_crash_validate(
 
 #: the mutation kinds whose valid cases are run first (they change what a run reads)
 RUN_FIRST = ("delivery", "unicode", "huge", "target", "wrong_type", "delete", "duplicate_line", "bom")
-RUNS_PER_EXAMPLE = 2
+RUNS_PER_EXAMPLE = 1
 
 
 def representative(root: Path, capsys: pytest.CaptureFixture[str]) -> list[tuple[Case, Path]]:

@@ -20,8 +20,6 @@ from reportgen.insights.text import (
     scope_tag,
     split_statistics,
 )
-from reportgen.render.pdf import render_pdf
-from reportgen.render.pptx_deck import render_pptx
 from reportgen.report.editorial import SUMMARY_MAX, summary_findings
 from reportgen.report.model.sections import Finding
 from reportgen.text import value_label
@@ -36,11 +34,9 @@ def plain(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def mqr(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    model = demo_model(demo_dir, "monthly_quality_report.yaml", "2026-09")
-    pdf = Path(render_pdf(model, tmp_path_factory.mktemp("mqr") / "mqr.pdf").path)
-    with pdfplumber.open(pdf) as document:
-        pages = [page.extract_text() or "" for page in document.pages]
+def mqr(demo_mqr_pdf, demo_mqr):
+    """The example monthly report's model, its PDF's text page by page, and the PDF."""
+    (model, pdf), (_, pages) = demo_mqr_pdf, demo_mqr
     return model, pages, pdf
 
 
@@ -162,9 +158,10 @@ def test_the_actions_section_flags_overdue_and_tracks_the_kpi(mqr) -> None:
     assert register.unowned and "Needs an owner" in actions
 
 
-def test_the_deck_has_wins_risks_initiatives_and_asks(demo_dir: Path, tmp_path: Path) -> None:
+def test_the_deck_has_wins_risks_initiatives_and_asks(demo_dir: Path,
+                                                      demo_qbr_outputs: Path) -> None:
     model = demo_model(demo_dir, "qbr.yaml", "2026-Q3")
-    deck = Presentation(str(render_pptx(model, tmp_path / "qbr.pptx").path))
+    deck = Presentation(str(next(demo_qbr_outputs.rglob("*.pptx"))))
     slides = {s.shapes.title.text: s for s in deck.slides if s.shapes.title is not None}
     assert {"Wins", "Risks", "Initiatives", "Asks: decisions needed"} <= set(slides)
 

@@ -15,7 +15,6 @@ from support.demo_models import demo_model
 from support.paths import REPO
 
 from reportgen.cli import main
-from reportgen.render.pdf import render_pdf
 from reportgen.render.pptx_deck import render_pptx
 from reportgen.render.pptx_tables import SCORECARD_HEADERS
 
@@ -114,21 +113,17 @@ def _chart_labels(deck) -> list[str]:
     return labels
 
 
-def test_no_chart_label_is_written_like_a_code(demo_dir: Path, tmp_path: Path) -> None:
+def test_no_chart_label_is_written_like_a_code(demo_mqr, demo_qbr_outputs: Path) -> None:
     """``hate_speech`` reads ``Hate speech`` on the PDF's charts and the deck's."""
-    mqr = demo_model(demo_dir, "monthly_quality_report.yaml", "2026-09")
+    mqr, pages = demo_mqr
     raw = {k for r in mqr.metrics["overturn_rate"].breakdowns["policy_area"] for k in r.key}
     assert "hate_speech" in raw  # the data has code-like values to humanise
-    pdf = render_pdf(mqr, tmp_path / "mqr.pdf").path
-    with pdfplumber.open(pdf) as document:
-        pages = [page.extract_text() or "" for page in document.pages]
     appendix = next(i for i, page in enumerate(pages)
                     if i > 0 and "Methodology and provenance" in page and "Definition" in page)
     body = " ".join(pages[1:appendix])  # the cover and the appendix name columns as data
     assert "Hate speech" in body
     assert SNAKE.findall(body) == []
-    qbr = demo_model(demo_dir, "qbr.yaml", "2026-Q3")
-    deck = Presentation(str(render_pptx(qbr, tmp_path / "qbr.pptx").path))
+    deck = Presentation(str(next(demo_qbr_outputs.rglob("*.pptx"))))
     labels = _chart_labels(deck)
     assert "Hate speech" in labels and "Chat" in labels
     assert [label for label in labels if SNAKE.search(label)] == []

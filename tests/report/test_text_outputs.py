@@ -17,7 +17,6 @@ from support.demo_models import demo_model
 from reportgen import text
 from reportgen.delivery.content import MailContent, render_bodies
 from reportgen.render.pdf import render_pdf
-from reportgen.render.pptx_deck import render_pptx
 from reportgen.render.pptx_tables import SCORECARD_HEADERS
 from reportgen.report.model.report_model import ReportModel
 from reportgen.report.model.sections import Kpi
@@ -44,12 +43,10 @@ def plain(value: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def qbr(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+def qbr(demo_dir: Path, demo_qbr_outputs: Path):
     """The demo QBR for Q3 2026, one model rendered as PDF, deck and e-mail."""
     model = demo_model(demo_dir, "qbr.yaml", "2026-Q3")
-    out = tmp_path_factory.mktemp("qbr")
-    pdf = Path(render_pdf(model, out / "qbr.pdf").path)
-    deck = Path(render_pptx(model, out / "qbr.pptx").path)
+    pdf, deck = next(demo_qbr_outputs.rglob("*.pdf")), next(demo_qbr_outputs.rglob("*.pptx"))
     text_body, html_body = render_bodies(MailContent.from_model(model), ["qbr.pdf"])
     return model, pdf, deck, text_body, html_body
 
@@ -159,9 +156,8 @@ def pdf_pages(path: Path) -> list[str]:
         return [page.extract_text() or "" for page in document.pages]
 
 
-def test_methodology_never_says_none(demo_dir: Path, tmp_path: Path) -> None:
-    model = demo_model(demo_dir, "monthly_quality_report.yaml", "2026-09")
-    pages = pdf_pages(Path(render_pdf(model, tmp_path / "mqr.pdf").path))
+def test_methodology_never_says_none(demo_mqr) -> None:
+    model, pages = demo_mqr
     start = next(i for i, page in enumerate(pages) if "Methodology and provenance\nMethodology"
                  in page or page.startswith("Methodology and provenance"))
     appendix = "\n".join(pages[start:])

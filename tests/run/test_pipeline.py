@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 from pypdf import PdfReader
+from support.demo_models import NOW as DEMO_NOW
+from support.demo_models import demo_build
 
 from reportgen.cli import main
 from reportgen.errors import GateFailure
@@ -18,6 +20,7 @@ from reportgen.run.build import build_report, render_outputs
 
 NOW = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
 SEPTEMBER = Period.parse("2026-09", "month", "Europe/Berlin")
+assert DEMO_NOW == NOW  # the shared demo build is made at the same time
 
 DEFINITION = """
 id: mini
@@ -108,21 +111,21 @@ def test_a_period_without_data_is_reported_as_no_data(demo_dir, write_definition
     assert any("no value is reported for March 2027" in w for w in result.model.warnings)
 
 
-def test_the_example_monthly_report_builds_from_the_demo_data(example_config, tmp_path):
-    loaded = load_definition(example_config("monthly_quality_report.yaml"))
-    result = build_report(loaded, SEPTEMBER, now=NOW)
+def test_the_example_monthly_report_builds_from_the_demo_data(demo_dir):
+    # the build the other tests of the demo report read (support.demo_models)
+    loaded, result = demo_build(demo_dir, "monthly_quality_report.yaml", SEPTEMBER.key)
+    assert result.model.period.key == SEPTEMBER.key and loaded.definition.id == "monthly-quality"
     model = result.model
     assert [s.title for s in model.sections][:2] == ["Voice of the customer", "QA audits"]
     assert all(kpi.value_text != "—" for kpi in model.summary_kpis)
     assert model.provenance.row_counts["responses"] > 200
 
 
-def test_the_demo_stories_lead_the_executive_summary(example_config):
+def test_the_demo_stories_lead_the_executive_summary(demo_dir):
     """The planted stories of the demo data (reportgen.demo.stories) are what the report says:
     the summary leads with them (one finding per metric, at most five) and the sections tell
     the rest."""
-    loaded = load_definition(example_config("monthly_quality_report.yaml"))
-    model = build_report(loaded, SEPTEMBER, now=NOW).model
+    model = demo_build(demo_dir, "monthly_quality_report.yaml", SEPTEMBER.key)[1].model
     summary = model.findings
     by_scope = {(f.metric_id, f.scope): f for f in summary}
     billing = by_scope[("csat", "queue = Billing")]
