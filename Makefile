@@ -40,7 +40,7 @@ demo: system-runtime env
 
 ## test: build the environment and run the whole suite (exit code 5, no tests, is not a failure)
 test: system-test env
-	@$(PY) -m pytest -q -n 2 --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS); status=$$?; \
+	@$(PY) -m pytest -q -n 2 $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
 
 ## lint: ruff, the pipeline's import layers (import-linter, see docs/architecture.md), no import cycle, mypy (strict on plan/, data/, text/)

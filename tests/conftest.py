@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from support.paths import REPO
 
-TESTS = Path(__file__).resolve().parent
-
 # fixtures every folder of the suite may use (servers on loopback, ledgers, a demo)
 pytest_plugins = ["support.conftest_delivery", "support.postgres", "support.ledger_backends"]
 
@@ -158,37 +156,52 @@ def demo_fanout_drawn(demo_fanout):
     return [(s, s.result.drawn()) for s in built.segments if s.result is not None]
 
 
-#: the session's costly builds, and the fixtures that reach them or the test files that
-#: build them (``support.demo_models.demo_build``): a test using one runs on the worker that
-#: builds it, so no build is made twice in a run
+#: the session's costly builds and the tests reading them, by file (or one test, by its
+#: id): they run on one worker, which builds each once
 SHARED_BUILDS = (
-    ("demo-reports", ("demo_mqr_outputs", "demo_qbr_outputs"),
-     ("report/test_readout_outputs.py", "report/test_text_outputs.py", "report/test_claims.py",
-      "render/test_deck_messages.py", "run/test_pipeline.py")),
-    ("demo-fanout", ("demo_fanout",), ()),
+    ("demo-fanout", ("run/test_fanout.py",
+                     "report/test_claims.py::test_every_queue_report_of_the_fan_out")),
+    ("demo-reports", tuple(f"{folder}/test_{name}.py" for folder, names in (
+        ("report", ("readout_outputs", "text_outputs", "claims", "editorial", "plain_words",
+                    "action_scope", "scorecard")),
+        ("render", ("deck_messages", "deck_demo", "render_xlsx")),
+        ("run", ("pipeline",)),
+        ("delivery", ("scorecard_chat", "scorecard_email")),
+        ("demo", ("did_demo", "qa_programme_demo", "qa_programme_stories"))) for name in names)),
 )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order and group the tests for two workers (``make test``: ``-n 2 --dist loadgroup
-    --no-loadscope-reorder``).
+def group_of(nodeid: str) -> str:
+    """The unit one worker runs whole and in order: a shared build's tests (``SHARED_BUILDS``),
+    else the tests of one file, so a module's fixtures are made once (a worker switching
+    files between two tests of one would tear them down and make them again)."""
+    where = nodeid.removeprefix("tests/")
+    for name, prefixes in SHARED_BUILDS:
+        if any(where == p or where.startswith(p + ("" if ".py::" in p else "::"))
+               for p in prefixes):
+            return name
+    return where.split("::", 1)[0]
 
-    Each test is in one group, which one worker runs whole and in order: the tests sharing
-    a costly build (``SHARED_BUILDS``), else the tests of one file, so a module's fixtures
-    are made once (a worker switching files between two tests of one would tear them down
-    and make them again).  Groups are handed out in this order: the shared builds, then
-    files with a test marked ``long``, then the rest, so no long group ends the run on one
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``make test`` runs on two workers, handing out whole groups (``group_of``) in the
+    order of the collection below."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    config.option.loadscopereorder = False
+    return GroupScheduling(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups are handed out in this order: the shared builds, then files with a test
+    marked ``long`` (long tests first), then the rest, so no long group ends the run on one
     core while the other idles."""
-    groups: dict[int, str] = {}
-    for item in items:
-        used = set(getattr(item, "fixturenames", ()))
-        where = item.path.relative_to(TESTS).as_posix()
-        groups[id(item)] = next((name for name, fixtures, _ in SHARED_BUILDS
-                                 if used.intersection(fixtures)), None) \
-            or next((name for name, _, files in SHARED_BUILDS if where in files), where)
-        item.add_marker(pytest.mark.xdist_group(groups[id(item)]))
-    shared = [name for name, _, _ in SHARED_BUILDS]
+    groups = {id(item): group_of(item.nodeid) for item in items}
+    shared = [name for name, _ in SHARED_BUILDS]
     long = {groups[id(item)] for item in items if item.get_closest_marker("long")}
     first: dict[str, int] = {}
     for index, item in enumerate(items):
