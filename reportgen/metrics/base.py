@@ -14,6 +14,7 @@ from reportgen.text.number import plain
 
 if TYPE_CHECKING:
     import pandas as pd
+    from pandas.core.groupby import DataFrameGroupBy
 
     from reportgen.data.aggregates import Aggregation, Measure
     from reportgen.data.quantiles import QuantileMeasure
@@ -226,6 +227,13 @@ class Calculator:
                      period: Period) -> Estimate:
         """The estimate for ``period``; calculators that need the period's bounds override this."""
         return self.estimate(frame, params)
+
+    def estimate_groups(self, groups: DataFrameGroupBy, params: CalculatorParams,
+                        period: Period) -> dict[Any, Estimate]:
+        """The estimate for ``period`` of each group of rows, keyed as pandas keys the groups.
+        Calculators whose estimates come from one grouped statement override this to run
+        the statement once for every group."""
+        return {key: self.estimate_for(part, params, period) for key, part in groups}
 
     def details(
         self, frame: pd.DataFrame, params: CalculatorParams, history: HistoryFrames

@@ -117,29 +117,62 @@ class FrameData:
     """Estimates from the rows themselves, for calculators that need them.
 
     ``split`` is a shared per-period split of ``frame`` (metrics of one source without a
-    filter share it, so a large frame is split once).
+    filter share it, so a large frame is split once).  When the calculator's estimate does
+    not depend on the period's bounds, the periods' estimates (and a breakdown's over the
+    history) come from one grouped pass over the rows, each equal to the estimate over that
+    period's (or segment's) rows alone.
     """
 
     def __init__(self, plan: ResolvedMetric, frame: pd.DataFrame,
                  split: Callable[[Period], pd.DataFrame] | None = None):
         self.plan = plan
+        self._by_period: dict[Any, Estimate] | None = None
+        self._segments: dict[tuple[str, ...], dict[Any, dict[tuple[str, ...], Estimate]]] = {}
+        rows = apply_filter(frame, plan.spec.filter) if plan.spec.filter else frame
+        period_free = (plan.calc.scope == "period" and PERIOD_COLUMN in rows.columns
+                       and type(plan.calc).estimate_for is Calculator.estimate_for)
+        self.rows = rows if period_free else None
         if split is not None and not plan.spec.filter and plan.calc.scope == "period":
             self.rows_of = split
             return
-        rows = apply_filter(frame, plan.spec.filter) if plan.spec.filter else frame
         self.rows_of = _rows_by_period(rows, plan.calc.scope)
 
     def estimate(self, period: Period) -> Estimate:
+        if self.rows is not None:
+            if self._by_period is None:
+                groups = self.rows.groupby(PERIOD_COLUMN, sort=True, observed=True)
+                self._by_period = self.plan.calc.estimate_groups(groups, self.plan.params,
+                                                                 period)
+            found = self._by_period.get(period.key)
+            if found is not None:
+                return found
         return self.plan.calc.estimate_for(self.rows_of(period), self.plan.params, period)
 
     def segments(self, columns: tuple[str, ...], period: Period) -> dict[tuple[str, ...], Estimate]:
+        if columns in self._segments:
+            return self._segments[columns].get(period.key, {})
         frame = self.rows_of(period)
         if frame.empty:
             return {}
         keyed = frame.groupby(list(columns), sort=True, observed=True, dropna=False)
-        return {segment_key(key if isinstance(key, tuple) else (key,)):
-                self.plan.calc.estimate_for(part, self.plan.params, period)
-                for key, part in keyed}
+        return {segment_key(key if isinstance(key, tuple) else (key,)): estimate
+                for key, estimate in self.plan.calc.estimate_groups(
+                    keyed, self.plan.params, period).items()}
+
+    def segments_over(self, columns: tuple[str, ...], periods: Sequence[Period]
+                      ) -> list[dict[tuple[str, ...], Estimate]]:
+        """``segments`` for each of ``periods``; kept for later ``segments`` calls."""
+        if self.rows is None or not periods:
+            return [self.segments(columns, p) for p in periods]
+        if columns not in self._segments:
+            keyed = self.rows.groupby([PERIOD_COLUMN, *columns], sort=True, observed=True,
+                                      dropna=False)
+            by_period: dict[Any, dict[tuple[str, ...], Estimate]] = {}
+            for key, estimate in self.plan.calc.estimate_groups(keyed, self.plan.params,
+                                                                periods[-1]).items():
+                by_period.setdefault(key[0], {})[segment_key(key[1:])] = estimate
+            self._segments[columns] = by_period
+        return [self._segments[columns].get(p.key, {}) for p in periods]
 
     def details(self, period: Period, history: Sequence[Period]) -> Mapping[str, Any]:
         frames = HistoryFrames(periods=list(history),
@@ -189,15 +222,16 @@ def evaluate(plan: ResolvedMetric, data: MetricData, period: Period,
                       suppression(before, settings, last_year.label) is None)
         change, yoy = holm_family(change, yoy)
 
+    histories = {cols: segments_over(data, cols, history)
+                 for cols in plan.breakdowns if cols in trend_by}
     breakdowns = {
         ",".join(cols): breakdown_rows(spec, settings, direction, data.segments(cols, period),
                                        data.segments(cols, previous_period), previous_period)
         for cols in plan.breakdowns
     }
-    for cols in plan.breakdowns:
-        if cols in trend_by:
-            key = ",".join(cols)
-            breakdowns[key] = segment_histories(breakdowns[key], data, cols, history, settings)
+    for cols, by_period in histories.items():
+        key = ",".join(cols)
+        breakdowns[key] = segment_histories(breakdowns[key], by_period, history, settings)
     return MetricResult(
         metric_id=spec.id, label=spec.title, calculator=spec.calculator,
         unit=calc.unit_for(params), direction=direction, value=value, n=current.n,
@@ -212,12 +246,21 @@ def evaluate(plan: ResolvedMetric, data: MetricData, period: Period,
     )
 
 
-def segment_histories(rows: tuple[BreakdownRow, ...], data: MetricData,
-                      columns: tuple[str, ...], history: Sequence[Period],
+def segments_over(data: MetricData, columns: tuple[str, ...], periods: Sequence[Period]
+                  ) -> list[dict[tuple[str, ...], Estimate]]:
+    """Each period's estimates by ``columns`` (from one pass over the rows when it can)."""
+    if isinstance(data, FrameData):
+        return data.segments_over(columns, periods)
+    return [data.segments(columns, p) for p in periods]
+
+
+def segment_histories(rows: tuple[BreakdownRow, ...],
+                      by_period: Sequence[Mapping[tuple[str, ...], Estimate]],
+                      history: Sequence[Period],
                       settings: Settings) -> tuple[BreakdownRow, ...]:
-    """``rows`` with each segment's value over ``history``, suppressed under the minimum n
-    as the metric's own history is."""
-    by_period = [data.segments(columns, p) for p in history]
+    """``rows`` with each segment's value over ``history`` (``by_period``: the segments'
+    estimates of each period), suppressed under the minimum n as the metric's own history
+    is."""
     out = []
     for row in rows:
         values: list[float | None] = []

@@ -22,12 +22,16 @@ from reportgen.metrics.scorecard_clustering import (
     StatsOf,
     clustered_by_default,
     clustered_proportion,
+    clustered_proportions,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
+    from pandas.core.groupby import DataFrameGroupBy
 
     from reportgen.data.aggregates import Aggregation, Cols
+    from reportgen.metrics.estimates import Estimate
+    from reportgen.period import Period
 
 
 @CALCULATORS.register("qa_score")
@@ -190,3 +194,8 @@ class DefectRate(ScorecardCalculator):
     def estimate(self, frame: pd.DataFrame, params: CalculatorParams) -> Proportion:
         assert isinstance(params, DefectParams)
         return clustered_proportion(frame, params, self.row_aggregation(params))
+
+    def estimate_groups(self, groups: DataFrameGroupBy, params: CalculatorParams,
+                        period: Period) -> dict[Any, Estimate]:
+        assert isinstance(params, DefectParams)
+        return clustered_proportions(groups, params, self.row_aggregation(params))

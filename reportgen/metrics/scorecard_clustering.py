@@ -17,8 +17,11 @@ from reportgen.report.model.metric_results import Scale
 
 if TYPE_CHECKING:
     import pandas as pd
+    from pandas.core.groupby import DataFrameGroupBy
 
     from reportgen.data.aggregates import Aggregation, Measure
+    from reportgen.metrics.estimates import Estimate
+    from reportgen.period import Period
 
 
 #: builds a value's statistics over review rows: e.g. n, mean and variance, or n, sum, sumsq
@@ -94,17 +97,60 @@ def _clusters(frame: pd.DataFrame, params: ClusteredParams) -> pd.Series:
     return column.astype(object).where(column.notna(), "\0" + reviews.astype(str))
 
 
+def cluster_sums_by_group(groups: DataFrameGroupBy, params: ClusteredParams,
+                          aggregation: Aggregation) -> dict[Any, list[Mapping[str, Any]]]:
+    """Each group's per-cluster aggregates, in cluster order, from one statement grouped by
+    group and cluster together (what ``aggregate_by`` over each group's rows gives, for
+    every group at once)."""
+    import pandas as pd
+
+    from reportgen.data.frames import aggregate_by
+
+    frame = groups.obj
+    assert isinstance(frame, pd.DataFrame)
+    keys = list(groups.size().index)
+    group_codes = groups.ngroup().to_numpy()
+    cluster_codes, clusters = pd.factorize(_clusters(frame, params), sort=True)
+    width = max(len(clusters), 1)
+    combined = pd.array([g * width + c if g >= 0 and c >= 0 else None
+                         for g, c in zip(group_codes.tolist(), cluster_codes.tolist(),
+                                         strict=True)], dtype="Int64")
+    out: dict[Any, list[Mapping[str, Any]]] = {key: [] for key in keys}
+    values = aggregate_by(frame, pd.Series(combined, index=frame.index), aggregation)
+    for code, value in values.items():
+        out[keys[int(code) // width]].append(value)
+    return out
+
+
+def _proportion_of(clusters: list[Mapping[str, Any]]) -> ClusteredProportion:
+    sums = [(float(v.get("successes") or 0), float(v["trials"]))
+            for v in clusters if v.get("trials")]
+    return ClusteredProportion(
+        sum(s for s, _ in sums), sum(t for _, t in sums),
+        cluster_successes=tuple(s for s, _ in sums), cluster_trials=tuple(t for _, t in sums))
+
+
+def _mean_of(clusters: list[Mapping[str, Any]]) -> Mean:
+    sums = [v for v in clusters if v.get("n")]
+    return ClusteredMean.of_clusters(tuple(float(v["n"]) for v in sums),
+                                     tuple(float(v["sum"]) for v in sums),
+                                     tuple(float(v["sumsq"]) for v in sums))
+
+
 def clustered_proportion(frame: pd.DataFrame, params: ClusteredParams,
                          aggregation: Aggregation) -> ClusteredProportion:
     """A share whose sums come per cluster from one grouped statement over the rows."""
     from reportgen.data.frames import aggregate_by
 
-    groups = aggregate_by(frame, _clusters(frame, params), aggregation)
-    sums = [(float(v.get("successes") or 0), float(v["trials"]))
-            for v in groups.values() if v.get("trials")]
-    return ClusteredProportion(
-        sum(s for s, _ in sums), sum(t for _, t in sums),
-        cluster_successes=tuple(s for s, _ in sums), cluster_trials=tuple(t for _, t in sums))
+    return _proportion_of(list(aggregate_by(frame, _clusters(frame, params),
+                                            aggregation).values()))
+
+
+def clustered_proportions(groups: DataFrameGroupBy, params: ClusteredParams,
+                          aggregation: Aggregation) -> dict[Any, Estimate]:
+    """``clustered_proportion`` of each group, from one statement."""
+    return {key: _proportion_of(clusters)
+            for key, clusters in cluster_sums_by_group(groups, params, aggregation).items()}
 
 
 class ClusteredMeanScore(ScorecardCalculator):
@@ -147,12 +193,17 @@ class ClusteredMeanScore(ScorecardCalculator):
         if params.cluster_column is None:
             return mean_from(aggregate_frame(frame, self.value_aggregation(params,
                                                                           mean_stats_of)))
-        groups = aggregate_by(frame, _clusters(frame, params),
-                              self.value_aggregation(params, cluster_sums_of))
-        sums = [v for v in groups.values() if v.get("n")]
-        return ClusteredMean.of_clusters(tuple(float(v["n"]) for v in sums),
-                                         tuple(float(v["sum"]) for v in sums),
-                                         tuple(float(v["sumsq"]) for v in sums))
+        return _mean_of(list(aggregate_by(frame, _clusters(frame, params),
+                                          self.value_aggregation(params,
+                                                                 cluster_sums_of)).values()))
+
+    def estimate_groups(self, groups: DataFrameGroupBy, params: CalculatorParams,
+                        period: Period) -> dict[Any, Estimate]:
+        assert isinstance(params, ClusteredParams)
+        if params.cluster_column is None:
+            return super().estimate_groups(groups, params, period)
+        return {key: _mean_of(clusters) for key, clusters in cluster_sums_by_group(
+            groups, params, self.value_aggregation(params, cluster_sums_of)).items()}
 
 
 class ClusteredRate(ScorecardCalculator):
@@ -188,3 +239,10 @@ class ClusteredRate(ScorecardCalculator):
         if params.cluster_column is None:
             return proportion_from(aggregate_frame(frame, aggregation))
         return clustered_proportion(frame, params, aggregation)
+
+    def estimate_groups(self, groups: DataFrameGroupBy, params: CalculatorParams,
+                        period: Period) -> dict[Any, Estimate]:
+        assert isinstance(params, ClusteredParams)
+        if params.cluster_column is None:
+            return super().estimate_groups(groups, params, period)
+        return clustered_proportions(groups, params, self.review_aggregation(params))

@@ -9,6 +9,7 @@ import pytest
 from reportgen.metrics import calculator
 from reportgen.metrics.clustered_estimates import ClusteredProportion
 from reportgen.metrics.estimates import Proportion
+from reportgen.period import Period
 from reportgen.stats import clustered_proportions
 
 
@@ -67,3 +68,32 @@ def test_cluster_column_is_a_declared_column_and_unclustered_rates_aggregate() -
     assert "agent_id" in params.columns()
     assert calc.aggregation(params) is None  # the rows path: per-agent sums are needed
     assert calc.aggregation(calc.Params.model_validate({})) is not None
+
+
+@pytest.mark.parametrize("name", ["pass_rate", "auto_fail_rate", "qa_score", "iqs",
+                                  "defect_rate"])
+@pytest.mark.parametrize("by", [["queue"], ["queue", "site"]])
+def test_every_group_at_once_equals_each_group_on_its_own(name: str, by: list[str]) -> None:
+    """A breakdown's clustered estimates come from one statement grouped by segment and
+    agent; each equals the estimate over that segment's rows alone, exactly, including a
+    blank segment and audits with no agent."""
+    rng = np.random.default_rng(11)
+    frame = audits(4, agents=9, per_agent=14)
+    frame["critical"] = (rng.random(len(frame)) < 0.1).astype(int)
+    frame["queue"] = rng.choice(np.array(["Billing", "Chat", None], dtype=object), len(frame))
+    frame["site"] = rng.choice(["Lisbon", "Manila"], len(frame))
+    frame.loc[rng.random(len(frame)) < 0.1, "agent_id"] = None
+    calc = calculator(name)
+    params = calc.for_source(calc.Params.model_validate({}), set(frame.columns))
+    assert getattr(params, "cluster_column", None) == "agent_id"
+    period = Period.parse("2026-09", "month", "UTC")
+    groups = frame.groupby(by, sort=True, observed=True, dropna=False)
+    together = list(calc.estimate_groups(groups, params, period).items())
+    alone = [(key, calc.estimate(part, params)) for key, part in groups]
+    assert len(together) == len(alone) == frame[by].drop_duplicates().shape[0]
+    for (key, est), (alone_key, alone_est) in zip(together, alone, strict=True):
+        key = key if isinstance(key, tuple) else (key,)
+        assert [None if pd.isna(k) else k for k in key] == [
+            None if pd.isna(k) else k for k in alone_key]
+        assert type(est) is type(alone_est)
+        assert est == alone_est
