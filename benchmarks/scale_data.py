@@ -85,6 +85,9 @@ class TableCopy:
     # False: each copy references its own parent copy (``<id>-r<k>``) so that copies never
     # share a parent row, even where that parent copy does not exist (see TABLE_COPIES).
     must_resolve: bool = True
+    # True: a row is copied exactly as often as its parent row, each copy on its own parent
+    # copy (a table holding at most one row per parent, which copies must keep).
+    follows_parent: bool = False
 
     @property
     def jitter_key(self) -> str:
@@ -127,7 +130,10 @@ TABLE_COPIES: tuple[TableCopy, ...] = (
     # are copied together, each copy on its own ticket copy as in qa_auto_only.
     TableCopy("qa_auto_checks", "ticket_id", (), "tickets", "ticket_id", ("checked_at",),
               "checked_at", must_resolve=False),
-    TableCopy("ticket_languages", "ticket_id", (), "tickets", "ticket_id"),
+    # One language per ticket: a copy is the language of its own ticket copy, so a ticket
+    # copy never has two languages (copies going round the parent's would repeat its key).
+    TableCopy("ticket_languages", "ticket_id", (), "tickets", "ticket_id",
+              follows_parent=True),
     TableCopy("contact_archive", "contact_id", ("contact_id",), month_of="month"),
 )
 BY_NAME = {spec.name: spec for spec in TABLE_COPIES}
@@ -248,7 +254,7 @@ class Scaler:
             f"FROM (SELECT *, {uniform} AS _u, {low} AS _lo, {high} AS _hi {parsed} "
             f"FROM base_{spec.name}) AS b {join} ORDER BY b._row")
         eligible = "_np >= 1" if spec.parent and spec.must_resolve else "true"
-        if factor is not None and spec.parent:
+        if spec.parent and (factor is not None or spec.follows_parent):
             copies = "coalesce(_np, 0)"  # a child follows its parent, copy for copy
         else:
             if factor is not None:
@@ -280,7 +286,8 @@ class Scaler:
         # _k: this copy; _m: the parent's copy it references (a child needing more copies
         # than its parent has goes round them again); _d: its jitter in seconds.
         parent_copy = ("CAST(NULL AS BIGINT)" if not spec.parent
-                       else "_k" if factor is not None or not spec.must_resolve
+                       else "_k" if (factor is not None or not spec.must_resolve
+                                     or spec.follows_parent)
                        else "_k % _np")
         self.db.execute(
             f"CREATE VIEW copies_{spec.name} AS SELECT *, {parent_copy} AS _m, "

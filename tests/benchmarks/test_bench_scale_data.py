@@ -323,3 +323,20 @@ def test_cli_prints_runs_summary_and_ratios(measure: ModuleType,
     with pytest.raises(SystemExit) as refused:
         measure.main(["--pair", "sleep 0.1"])
     assert refused.value.code == 2
+
+
+def test_one_language_per_ticket_copy_above_the_demo_size(tmp_path: Path) -> None:
+    """Above the demo's size, tickets get a second copy for some rows: each ticket copy
+    keeps one language row (SQLite's primary key holds) and every language's ticket exists."""
+    done = scale_data(tmp_path, "--rows-per-source", "70000", "--formats", "sqlite",
+                      "--tables", "tickets,ticket_languages")
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "reportgen_demo.sqlite") as connection:
+        tickets, languages, copies, orphans = connection.execute(
+            "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM ticket_languages), "
+            "(SELECT count(*) FROM ticket_languages WHERE ticket_id LIKE '%-r1'), "
+            "(SELECT count(*) FROM ticket_languages AS l WHERE NOT EXISTS "
+            " (SELECT 1 FROM tickets AS t WHERE t.ticket_id = l.ticket_id))").fetchone()
+    assert tickets > 61_000 and copies > 1_000  # second copies were made
+    assert orphans == 0
+    assert 0.98 * tickets <= languages <= tickets  # the demo's share of tickets with one
