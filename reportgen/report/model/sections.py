@@ -39,6 +39,9 @@ class Kpi:
     delta_colour: str = ""
     #: The metric's history as a small line (the executive summary's tiles); None elsewhere.
     sparkline: Sparkline | None = None
+    #: The change ``delta_text`` states: the difference of the value and the previous value
+    #: as shown (``text.shown_difference``), as findings state it.
+    shown_delta: float | None = None
 
 
 @dataclass(frozen=True)
