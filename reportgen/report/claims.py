@@ -168,6 +168,10 @@ def claims_of(model: ReportModel) -> Iterator[Claim]:
         for table in section.tables:
             if table.note:
                 yield Claim(f"{where} table {table.id} note", table.note, (table,))
+            for i, headline in enumerate(table.headlines):
+                # its rows' values as the cells hold them, the counts it states, the target
+                yield Claim(f"{where} table {table.id} slide title {i + 1}", headline,
+                            (table.rows, table.headline_numbers))
         for figure in section.figures:
             drawn = (figure.data, figure.native.series if figure.native else (),
                      column_totals(figure.data))

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from reportgen import text
 from reportgen.definition.content_specs import TableSpec
 from reportgen.insights import text as insight_text
+from reportgen.report.headlines import table_headlines
 from reportgen.report.model.metric_results import (
     ALL_EQUAL,
     BreakdownRow,
@@ -168,8 +169,10 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
     elif suppressed:
         notes.append(f"{text.plural(suppressed, 'segment')} below the minimum n "
                      f"{'is' if suppressed == 1 else 'are'} not shown as values")
+    headlines, numbers = table_headlines(result, table.by_key, ordered)
     return Table(id=f"{result.metric_id}_{table.by_key.replace(',', '_')}_{index}",
                  title=table.title or f"{result.label} by {' and '.join(text.humanise(k) for k in key_columns)}",
                  columns=tuple(columns), rows=tuple(rows),
                  note="; ".join(notes) + "." if notes else "",
-                 min_n=result.min_n if all_small else None)
+                 min_n=result.min_n if all_small else None,
+                 headlines=headlines, headline_numbers=numbers)
