@@ -170,6 +170,9 @@ class SegmentScope:
     #: how the report names the whole: ``all queues``
     whole_label: str
     whole_sources: frozenset[str] = frozenset()
+    #: the whole's values of the segment's KPIs (``For comparison with this queue's
+    #: figures, all queues: CSAT 84.1%``), said in the company-wide block only
+    comparison: str = ""
 
     def about(self, column: str, value: object) -> bool:
         """Whether ``column = value`` is this segment (True for a column it does not split)."""

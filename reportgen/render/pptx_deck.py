@@ -248,7 +248,8 @@ class _DeckBuilder:
                 return t.note
 
             self._table_slides(table.title or section.title, data,
-                               notes=table_notes, caption=table_caption)
+                               notes=table_notes, caption=table_caption,
+                               headlines=table.headlines)
 
     def _unsaid(self, findings: Sequence[Finding]) -> list[Finding]:
         """The findings no wins or risks slide has stated already (each is said once)."""
@@ -299,11 +300,13 @@ class _DeckBuilder:
 
     def _table_slides(self, title: str, data: TableData, *,
                       notes: Callable[[slice], Sequence[str]],
-                      caption: Callable[[bool], str] | None = None) -> None:
+                      caption: Callable[[bool], str] | None = None,
+                      headlines: Sequence[str] = ()) -> None:
         """One table over as many slides as it needs.
 
         ``notes(rows)`` gives the speaker notes for the slice of rows on a slide;
-        ``caption(is_last_slide)`` the small text under the table, if any.
+        ``caption(is_last_slide)`` the small text under the table, if any; ``headlines``:
+        the first slide's title, the longest that fits (the rest continue ``title``).
         """
         has_caption = caption is not None
         if len(data.rows) == 1:
@@ -318,7 +321,8 @@ class _DeckBuilder:
             shortened = ("Shortened on this slide, in full:\n"
                          + "\n".join(f"- {t}" for t in page.cut)) if page.cut else ""
             slide = self._slide("title_only", title if i == 0 else f"{title} (cont.)",
-                                [*notes(rows), shortened])
+                                [*notes(rows), shortened],
+                                headlines=headlines if i == 0 else ())
             add_table(slide, self.content, data, widths, page)
             text = caption(i == len(pages) - 1) if caption is not None else ""
             if text:

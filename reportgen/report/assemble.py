@@ -40,6 +40,7 @@ from reportgen.report.model.sections import Figure, Finding, Section
 from reportgen.report.scorecard import make_scorecard, status_legend, with_sparkline
 from reportgen.report.segment_context import (
     about_segment,
+    context_comparison,
     context_intro,
     context_title,
     whole_metric_ids,
@@ -169,5 +170,6 @@ def _assemble(plan: AnyReportPlan, period: Period, *, now: datetime,
             definition.scorecard, metrics, theme, period_info(period).previous_label,
             definition.period.grain),
         status_legend=status_legend(theme),
-        context_title=context_title(plan.segment), context_intro=context_intro(plan.segment))
+        context_title=context_title(plan.segment), context_intro=context_intro(plan.segment),
+        context_comparison=context_comparison(plan.segment))
     return with_figures(model, plan, metrics, figures)

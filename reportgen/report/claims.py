@@ -108,11 +108,13 @@ def _finding_claims(where: str, finding: Finding, metrics: Mapping[str, MetricRe
 
 
 def _kpi_claims(where: str, kpi: Kpi) -> Iterator[Claim]:
+    # the change a tile states is the difference of the shown values, as a finding's is
+    about = (kpi.metric, {"shown_delta": kpi.shown_delta})
     for field in ("value_text", "delta_text", "interval_text", "n_text", "target_text",
                   "significance_text", "significance_detail"):
         sentence = getattr(kpi, field)
         if sentence:
-            yield Claim(f"{where} tile {kpi.metric.metric_id}.{field}", sentence, (kpi.metric,))
+            yield Claim(f"{where} tile {kpi.metric.metric_id}.{field}", sentence, about)
     if kpi.sparkline is not None:
         yield Claim(f"{where} tile {kpi.metric.metric_id} sparkline", kpi.sparkline.alt_text,
                     (kpi.metric,))
@@ -166,6 +168,10 @@ def claims_of(model: ReportModel) -> Iterator[Claim]:
         for table in section.tables:
             if table.note:
                 yield Claim(f"{where} table {table.id} note", table.note, (table,))
+            for i, headline in enumerate(table.headlines):
+                # its rows' values as the cells hold them, the counts it states, the target
+                yield Claim(f"{where} table {table.id} slide title {i + 1}", headline,
+                            (table.rows, table.headline_numbers))
         for figure in section.figures:
             drawn = (figure.data, figure.native.series if figure.native else (),
                      column_totals(figure.data))

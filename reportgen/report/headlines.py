@@ -40,6 +40,7 @@ from reportgen.text.headline import (
     leader_headlines,
     mix_cause,
     mix_headlines,
+    range_headlines,
     target_headlines,
     with_cause,
     within_cause,
@@ -173,10 +174,34 @@ def _value_state(figure: Figure, metric: MetricResult) -> tuple[str, ...]:
                             float(ranked[0].value or 0.0), metric.unit, total, places)
 
 
+def table_headlines(metric: MetricResult, by: str, rows: Sequence[BreakdownRow],
+                    ) -> tuple[tuple[str, ...], dict[str, float]]:
+    """Titles of a breakdown's table, from the rows it shows, and the counts they state:
+    how many are off the metric's target (else at risk of missing it), naming the furthest,
+    as a chart of the breakdown says it; without a target, its highest and lowest rows.
+    None (``()``) for fewer than two rows with a value, or a tie for the highest."""
+    shown = [r for r in rows if r.value is not None and not r.suppressed]
+    if len(shown) < 2:
+        return (), {}
+    if metric.target is not None and metric.direction in ("higher", "lower"):
+        missed = sum(r.status == "off_target" for r in shown) \
+            or sum(r.status == "at_risk" for r in shown)
+        return (_target_state(metric, by, shown, None, label=metric.label),
+                {"segments": float(len(shown)), "missed": float(missed)})
+    ranked = sorted(shown, key=lambda r: (-float(r.value or 0.0), r.label))
+    if ranked[0].value == ranked[1].value:
+        return (), {}  # a tie has no leader
+    top, bottom = ((text.value_label(r.label), float(r.value or 0.0))
+                   for r in (ranked[0], ranked[-1]))
+    stated = range_headlines(metric.label, top, bottom, metric.unit)
+    # a tie for the lowest names none of them
+    return (stated[1:] if ranked[-1].value == ranked[-2].value else stated), {}
+
+
 def _target_state(metric: MetricResult, by: str, rows: Sequence[BreakdownRow],
-                  places: int | None) -> tuple[str, ...]:
+                  places: int | None, label: str = "") -> tuple[str, ...]:
     """How many segments are off the metric's target (the bars the chart highlights), else
-    at risk of missing it, the furthest first."""
+    at risk of missing it, the furthest first; ``label`` names the metric in the target."""
     assert metric.target is not None
     higher = metric.direction == "higher"
 
@@ -187,7 +212,8 @@ def _target_state(metric: MetricResult, by: str, rows: Sequence[BreakdownRow],
 
     return target_headlines(plural_noun(breakdown_noun(by)), len(rows), metric.target,
                             metric.unit, "below" if higher else "above",
-                            furthest_first("off_target"), furthest_first("at_risk"), places)
+                            furthest_first("off_target"), furthest_first("at_risk"), places,
+                            label)
 
 
 def label_places(number_format: str) -> int | None:

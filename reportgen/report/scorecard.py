@@ -26,7 +26,7 @@ from reportgen.report.model.scorecard import (
 )
 from reportgen.report.model.sections import Kpi
 from reportgen.report.scorecard_line import scorecard_line
-from reportgen.report.tiles_and_tables import change_tone
+from reportgen.report.tiles_and_tables import change_tone, shown_delta
 from reportgen.text.sparks import GLYPHS, spark_glyphs
 
 #: the label of a KPI without a target, in the legend
@@ -82,15 +82,17 @@ def _cell(result: MetricResult, row: BreakdownRow | None, segment: str, theme: T
         return ScorecardCell(result.metric_id, text.MISSING, "", n=row.n, history=row.history)
     change = row.change
     delta = change.delta if change else None
-    change_text = text.change(delta, result.unit, change.previous if change else None) \
+    # the change as the segment's shown values make it, as its tile and findings state it
+    shown = shown_delta(row.value, change, result.unit)
+    change_text = text.change(shown, result.unit, change.previous if change else None) \
         if change else ""
     significant = bool(change and change.significant and delta is not None)
     previous = change.previous if change else None
     # a count's change is also written relative to its previous value (+110 (+6.4%))
-    relative = delta / previous if delta is not None and previous else None
+    relative = shown / previous if shown is not None and previous else None
     if significant:
         change_text += " *"
-    tone = change_tone(change, result.direction)
+    tone = change_tone(change, result.direction, shown)
     status_colour = text.status_colour(row.status, theme) if row.status else ""
     spark = None
     if row.history:
@@ -105,7 +107,7 @@ def _cell(result: MetricResult, row: BreakdownRow | None, segment: str, theme: T
         status_text=text.status_label(row.status), status_tone=text.status_tone(row.status),
         status_colour=status_colour, sparkline=spark, value=row.value, delta=delta,
         significant=significant, relative=relative, test=change.test if change else None,
-        status=row.status, n=row.n, history=row.history)
+        status=row.status, n=row.n, history=row.history, shown_delta=shown)
 
 
 def make_scorecard(spec: ScorecardSpec, metrics: Mapping[str, MetricResult], theme: Theme,

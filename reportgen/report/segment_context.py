@@ -3,7 +3,9 @@
 The plan's ``SegmentScope`` says which segment it is and which sources the fan-out does not
 split.  Metrics of those sources are the whole organisation's: their tiles leave the
 executive summary, their findings are told in their sections, and those sections are shown
-together in one block titled ``Company-wide context (all queues)``.  A finding scoped to
+together in one block titled ``Company-wide context (all queues)``, which also gives the
+whole's values of the segment's own KPIs to compare with (nowhere else: a company figure
+beside the segment's would read as the segment's).  A finding scoped to
 another segment is not the report's, and one scoped to exactly this segment restates the
 report's own figure (the Billing report's CSAT *is* the Billing queue's): both are left out.
 """
@@ -30,6 +32,11 @@ def whole_metric_ids(plan: AnyReportPlan) -> frozenset[str]:
 def context_title(scope: SegmentScope | None) -> str:
     """``Company-wide context (all queues)``; empty for a whole report."""
     return "" if scope is None else f"Company-wide context ({scope.whole_label})"
+
+
+def context_comparison(scope: SegmentScope | None) -> str:
+    """The whole's values of the segment's KPIs, for the block; empty for a whole report."""
+    return "" if scope is None else scope.comparison
 
 
 def context_intro(scope: SegmentScope | None) -> str:

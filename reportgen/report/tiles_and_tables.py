@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from reportgen import text
 from reportgen.definition.content_specs import TableSpec
 from reportgen.insights import text as insight_text
+from reportgen.report.headlines import table_headlines
 from reportgen.report.model.metric_results import (
     ALL_EQUAL,
     BreakdownRow,
@@ -20,12 +21,29 @@ from reportgen.report.model.report_model import Theme
 from reportgen.report.model.sections import Cell, Column, Kpi, Table
 
 
-def change_tone(change: Change | None, direction: str) -> Tone:
-    """Good or bad only for a significant move; anything else is neutral."""
-    if change is None or change.delta is None or not change.significant or change.delta == 0:
+def change_tone(change: Change | None, direction: str, delta: float | None = None) -> Tone:
+    """Good or bad only for a significant move; anything else is neutral.
+
+    ``delta``: the change as it is shown (``shown_delta``), when it is shown so; a move
+    that shows as ±0.0 is neutral whatever the test says."""
+    if change is None or change.delta is None or not change.significant:
         return "neutral"
-    improved = (change.delta > 0) == (direction == "higher")
+    moved = change.delta if delta is None else delta
+    if moved == 0:
+        return "neutral"
+    improved = (moved > 0) == (direction == "higher")
     return "good" if improved else "bad"
+
+
+def shown_delta(value: float | None, change: Change | None, unit: str) -> float | None:
+    """The change as a reader works it out from the two values as shown (80.0% against
+    82.6% is 2.6 points, even when the unrounded values differ by 2.66), as findings state
+    it; the unrounded change where either value is not shown."""
+    if change is None or change.delta is None:
+        return None
+    if value is None or change.previous is None:
+        return change.delta
+    return text.shown_difference(value, change.previous, unit)
 
 
 def significance_text(change: Change | None) -> str:
@@ -49,7 +67,7 @@ def significance_detail(change: Change | None) -> str:
 def make_kpi(result: MetricResult, theme: Theme = text.status.DEFAULT_THEME) -> Kpi:
     """The tile/scorecard view of a metric: every string and colour a reader sees for it."""
     change = result.change
-    delta = change.delta if change else None
+    delta = shown_delta(result.value, change, result.unit)
     arrow = "" if delta is None else "up" if delta > 0 else "down" if delta < 0 else "flat"
     if result.suppressed:
         value_text = text.MISSING
@@ -62,7 +80,7 @@ def make_kpi(result: MetricResult, theme: Theme = text.status.DEFAULT_THEME) -> 
         delta_text = f"{text.change(delta, result.unit, change.previous)} vs {change.against}"
     else:
         delta_text = "no comparison"
-    tone = change_tone(change, result.direction)
+    tone = change_tone(change, result.direction, delta)
     return Kpi(
         metric=result,
         value_text=value_text,
@@ -79,6 +97,7 @@ def make_kpi(result: MetricResult, theme: Theme = text.status.DEFAULT_THEME) -> 
         status_tone=text.status_tone(result.status),
         status_colour=text.status_colour(result.status, theme) if result.status else "",
         delta_colour=text.tone_colour(tone, theme),
+        shown_delta=delta,
     )
 
 
@@ -150,8 +169,10 @@ def breakdown_table(result: MetricResult, table: TableSpec, index: int) -> Table
     elif suppressed:
         notes.append(f"{text.plural(suppressed, 'segment')} below the minimum n "
                      f"{'is' if suppressed == 1 else 'are'} not shown as values")
+    headlines, numbers = table_headlines(result, table.by_key, ordered)
     return Table(id=f"{result.metric_id}_{table.by_key.replace(',', '_')}_{index}",
                  title=table.title or f"{result.label} by {' and '.join(text.humanise(k) for k in key_columns)}",
                  columns=tuple(columns), rows=tuple(rows),
                  note="; ".join(notes) + "." if notes else "",
-                 min_n=result.min_n if all_small else None)
+                 min_n=result.min_n if all_small else None,
+                 headlines=headlines, headline_numbers=numbers)

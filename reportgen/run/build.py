@@ -223,12 +223,12 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
         builds = []
         label = fanout.whole_label(definition)
         unsplit = segment_content.whole_metrics(definition, segmented)
+        compared = fanout.comparison(definition, metrics, label, unsplit) if spec.compare \
+            else ""
         # Segment by segment: built, then handed over at once, so the render processes work
         # on one while this process builds the next.
         for p in plans:
             seg_loaded = fanout.segment_definition(loaded, p)
-            if spec.compare:
-                seg_loaded = fanout.with_comparison(seg_loaded, metrics, label, unsplit)
             if p.skipped or shared_error:
                 error = None if p.skipped else shared_error
                 builds.append(SegmentBuild(p, seg_loaded, error=error))
@@ -238,7 +238,7 @@ def _build_fanout(loaded: LoadedDefinition, period: Period, *, now: datetime,
             try:
                 got = compute_metrics(plan, view, period)
                 scope = segment_content.segment_scope(definition, p.segment.where, segmented,
-                                                      label)
+                                                      label, compared)
                 result = _finish(replace(plan, loaded=seg_loaded, segment=scope), view, period,
                                  got, gates, now=now,
                                  actions=segment_content.segment_actions(actions, p.segment.where))

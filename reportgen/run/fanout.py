@@ -343,23 +343,25 @@ def whole_label(definition: Definition) -> str:
     return f"all {spec.by[0]}s" if len(spec.by) == 1 else "all segments"
 
 
-def with_comparison(loaded: LoadedDefinition, whole: Mapping[str, Any], label: str,
-                    unsplit: Collection[str] = ()) -> LoadedDefinition:
-    """Each section of a segment's report gains a note with its KPIs' values for the whole
-    ("Compared with all queues: CSAT 84.1%, NPS 31"), written by the text authority;
-    ``unsplit`` metrics are the whole's in the segment's report already, and not repeated."""
+def comparison(definition: Definition, whole: Mapping[str, Any], label: str,
+               unsplit: Collection[str] = ()) -> str:
+    """The whole's values of the KPIs the segment reports show, in the sections' order, for
+    the company-wide block of each (``For comparison with this queue's figures, all queues:
+    CSAT 84.1%, NPS 31.``), written by the text authority; empty when there are none.
+    ``unsplit`` metrics are the whole's in the segment's report already, and not repeated.
+    A company figure beside a queue's own would read as the queue's, so it is said only in
+    that block."""
     from reportgen import text
 
-    definition = loaded.definition
-    sections = []
-    for section in definition.sections:
-        values = [f"{whole[k].label} {text.value(whole[k].value, whole[k].unit)}"
-                  for k in section.kpis if k in whole and k not in unsplit]
-        notes = list(section.notes)
-        if values:
-            notes.insert(0, f"Compared with {label}: " + ", ".join(values) + ".")
-        sections.append(section.model_copy(update={"notes": notes}))
-    return replace(loaded, definition=definition.model_copy(update={"sections": sections}))
+    spec = definition.fan_out
+    assert spec is not None
+    ids = dict.fromkeys(k for section in definition.sections for k in section.kpis
+                        if k in whole and k not in unsplit)
+    values = [f"{whole[k].label} {text.value(whole[k].value, whole[k].unit)}" for k in ids]
+    if not values:
+        return ""
+    noun = text.humanise(spec.by[0]) if len(spec.by) == 1 else "segment"
+    return f"For comparison with this {noun}'s figures, {label}: {', '.join(values)}."
 
 
 def only_segment(loaded: LoadedDefinition, segment: str) -> LoadedDefinition:

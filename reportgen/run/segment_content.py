@@ -12,7 +12,8 @@ A segment's report is the whole report's definition narrowed to the segment:
 * the parts of each section drawn from sources the fan-out does not split (calibration
   sessions, moderation decisions) move, in the sections' order, after the segment's own:
   the assembly shows them in one block, "Company-wide context (all queues)"
-  (``reportgen.report.segment_context``), told by the plan's ``SegmentScope``.
+  (``reportgen.report.segment_context``), told by the plan's ``SegmentScope``, with the
+  whole's values of the segment's KPIs to compare with (``reportgen.run.fanout.comparison``).
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ WHOLE_PART = "{id}-whole"
 
 
 def segment_scope(definition: Definition, where: Mapping[str, Any], segmented: Collection[str],
-                  whole_label: str) -> SegmentScope:
+                  whole_label: str, comparison: str = "") -> SegmentScope:
     """The plan's view of the segment (``where``: its value of each fan-out column): its
-    columns and values, and the sources not split."""
+    columns and values, the sources not split, and the whole's figures to compare with."""
     return SegmentScope(columns=tuple(where), values=tuple(str(v) for v in where.values()),
-                        whole_label=whole_label,
+                        whole_label=whole_label, comparison=comparison,
                         whole_sources=frozenset(n for n in definition.sources
                                                 if n not in segmented))
 

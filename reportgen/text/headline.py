@@ -134,20 +134,21 @@ def mix_headlines(label: str, best: str, best_share: float, worst: str,
 
 def target_headlines(nouns: str, segments: int, target: float, unit: str, side: str,
                      off: Sequence[tuple[str, float]], at_risk: Sequence[tuple[str, float]] = (),
-                     decimals: int | None = None) -> tuple[str, ...]:
+                     decimals: int | None = None, label: str = "") -> tuple[str, ...]:
     """Titles of a breakdown's chart with a target that no finding is about, longest first:
     how many of its ``segments`` (``nouns``: ``queues``) are ``off`` the target, as the
     chart highlights them, naming them when few (``2 of 4 channels are off the 85.0%
     target: Social (79%) and Email (83%)``) or else the furthest; with none off, those
     ``at_risk`` the same way.  Each is (segment, value), the furthest past the target first;
     ``side``: where the furthest is (``below``, or ``above`` when lower is better);
-    ``decimals``: the places of the bars' own labels.
+    ``decimals``: the places of the bars' own labels; ``label``: the metric, named in the
+    target (``the 85.0% CSAT target``) where nothing beside the title names it.
     """
     def shown(value: float) -> str:
         return number.value_words(value, unit) if decimals is None \
             else number.value(value, unit, decimals=decimals)
 
-    goal = f"the {number.value_words(target, unit)} target"
+    goal = f"the {number.value_words(target, unit)} {label + ' ' if label else ''}target"
     named, state = (off, f"off {goal}") if off else (at_risk, f"at risk of missing {goal}")
     if not named:
         return (f"All {number.count(segments)} {nouns} meet {goal}",)
@@ -162,3 +163,18 @@ def target_headlines(nouns: str, segments: int, target: float, unit: str, side: 
     if len(named) <= 3:
         found.insert(0, f"{head}: {join_names([f'{s} ({shown(v)})' for s, v in named])}")
     return tuple(found)
+
+
+def range_headlines(label: str, top: tuple[str, float], bottom: tuple[str, float],
+                    unit: str) -> tuple[str, ...]:
+    """Titles of a breakdown's table with no target, longest first: its highest and lowest
+    rows (``Defect rate is highest in Process followed: 11.5%, lowest in Data protection:
+    1.4%``; a count: ``Chat has the most tickets created: 5,304, Social the fewest: 310``).
+    Each is (segment, value)."""
+    (high, high_value), (low, low_value) = top, bottom
+    if unit == "count":
+        noun = label[:1].lower() + label[1:] if label[1:2].islower() else label
+        most = f"{high} has the most {noun}: {number.value_words(high_value, unit)}"
+        return (f"{most}, {low} the fewest: {number.value_words(low_value, unit)}", most)
+    highest = f"{label} is highest in {high}: {number.value_words(high_value, unit)}"
+    return (f"{highest}, lowest in {low}: {number.value_words(low_value, unit)}", highest)

@@ -164,6 +164,7 @@ def test_notes_describe_each_chart_in_the_orientation_it_is_drawn(deck) -> None:
 def test_titles_are_claims_the_checker_reads_and_they_trace(model) -> None:
     titles = [c for c in claims_of(model) if "slide title" in c.where]
     headlines = [h for s in model.sections for f in s.figures for h in f.headlines]
+    headlines += [h for s in model.sections for t in s.tables for h in t.headlines]
     assert len(titles) == len(headlines) > 0
     assert check_claims(model) == []
 
@@ -204,13 +205,82 @@ def test_the_calibration_title_states_the_bias_its_chart_draws(model, deck, demo
     assert f"average gap from the calibrator is {gap} points" in notes
 
 
-def test_no_chart_slide_is_titled_with_the_chart_s_name(model, deck) -> None:
-    """Every chart slide of the demo deck states a message: a finding, or what its metric
-    did; none is titled with the name the definition gives the chart."""
+def table_slides(model, deck):
+    """(slide, the model's table it shows, the table as the slide holds it) per slide of a
+    section's table, found by the table's column headers."""
+    tables = {tuple(c.label for c in t.columns): t for s in model.sections for t in s.tables}
+    for slide in deck.slides:
+        for shape in slide.shapes:
+            if shape.has_table:
+                headers = tuple(c.text for c in shape.table.rows[0].cells)
+                if headers in tables:
+                    yield slide, tables[headers], shape.table
+
+
+def test_no_chart_or_table_slide_is_titled_with_its_name(model, deck) -> None:
+    """Every chart and table slide of the demo deck states a message: a finding, or what
+    its metric did or its rows show; none is titled with the name the definition gives the
+    chart or the table."""
     names = {f.id: f.title for s in model.sections for f in s.figures}
     titles = {figure_id: slide.shapes.title.text for slide, figure_id, _ in chart_slides(deck)}
     assert titles.keys() == names.keys()
     assert [t for figure_id, t in titles.items() if t == names[figure_id]] == []
+    tables = {table.id: (slide.shapes.title.text, table.title)
+              for slide, table, _ in table_slides(model, deck)}
+    assert tables.keys() == {t.id for s in model.sections for t in s.tables} != set()
+    assert [title for title, name in tables.values() if name in title] == []
+
+
+TABLE_TARGET_TITLE = re.compile(
+    r"(?:All (?P<all>\d+)|(?P<k>\d+) of (?P<m>\d+)) .+ (?:is|are) (?P<state>off|at "
+    r"risk of missing) the (?P<target>[\d.]+%?) (?P<label>.+) target(?:: (?P<listed>.+)|, "
+    r"(?P<worst>.+) (?:lowest|highest) at (?P<value>[\d.,]+%?))?")
+TABLE_RANGE_TITLE = re.compile(r"(?P<label>.+) is highest in (?P<top>.+?): (?P<high>[\d.,]+%?)"
+                               r"(?:, lowest in (?P<bottom>.+): (?P<low>[\d.,]+%?))?")
+
+
+def test_a_table_s_title_states_the_numbers_in_its_cells(model, deck) -> None:
+    """A table slide's title counts the rows its Status column calls off target (or at
+    risk) and names the furthest with the value its cell shows; a table without a target
+    names its highest (and lowest) row as its cells show them.  Read back from the deck."""
+    checked = set()
+    for slide, table, shown in table_slides(model, deck):
+        title = slide.shapes.title.text
+        headers = [c.text for c in shown.rows[0].cells]
+        rows = [[c.text for c in row.cells] for row in list(shown.rows)[1:]]
+        metric = model.metrics[max((m for m in model.metrics if table.id.startswith(f"{m}_")),
+                                   key=len)]
+        value = headers.index(metric.label)
+        values = {row[0]: row[value] for row in rows if NUMBER.fullmatch(row[value])}
+        if said := TABLE_TARGET_TITLE.fullmatch(title):
+            assert said["label"] == metric.label
+            status = {row[0]: row[headers.index("Status")] for row in rows}
+            state = "Off target" if said["state"] == "off" else "At risk"
+            beyond = [segment for segment in values if status[segment] == state]
+            assert len(beyond) == int(said["all"] or said["k"]) > 0
+            assert len(values) == int(said["all"] or said["m"])
+            named = [(m["segment"], m["value"]) for m in NAMED.finditer(said["listed"] or "")]
+            if said["worst"]:
+                # the furthest past the target, read off the cells
+                furthest = (min if metric.direction == "higher" else max)(
+                    beyond, key=lambda segment: number_of(values[segment]))
+                assert said["worst"] == furthest
+                named.append((said["worst"], said["value"]))
+            for segment, number in named:
+                assert segment in beyond and values[segment] == number, title
+            target = number_of(said["target"]) / (100 if said["target"].endswith("%") else 1)
+            assert target == pytest.approx(metric.target)
+        else:
+            said = TABLE_RANGE_TITLE.fullmatch(title)
+            assert said is not None, title
+            assert said["label"] == metric.label
+            ranked = sorted(values, key=lambda segment: number_of(values[segment]))
+            assert said["top"] == ranked[-1] and said["high"] == values[ranked[-1]]
+            if said["bottom"]:
+                assert said["bottom"] == ranked[0] and said["low"] == values[ranked[0]]
+        checked.add(table.id)
+    # CSAT by queue against its target; defect rate by scorecard category, no target
+    assert checked == {"csat_queue_0", "defect_rate_category_0"}
 
 
 def test_a_change_s_title_says_where_it_came_from_when_a_finding_split_it(model, deck) -> None:

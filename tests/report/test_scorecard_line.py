@@ -4,6 +4,7 @@ target (worst first), at risk, on target, the worst real change, and nothing dan
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from reportgen.definition.scorecard_specs import ScorecardSpec
 from reportgen.report.model.metric_results import BreakdownRow, Change, MetricResult
@@ -25,8 +26,11 @@ Row = tuple[str, float | None, str | None, Change | None]
 def _metric(metric_id: str, label: str, rows: Sequence[Row],
             *, target: float | None, direction: str = "higher",
             unit: str = "percent") -> MetricResult:
+    # each row's previous value is its value less its change, as a real breakdown's is
     breakdown = tuple(BreakdownRow(key=(queue,), value=value, n=200, status=status,  # type: ignore[arg-type]
-                                   change=change, suppressed=None if value is not None
+                                   change=change if change is None or value is None
+                                   else replace(change, previous=value - (change.delta or 0)),
+                                   suppressed=None if value is not None
                                    else "n = 12 is below the minimum of 30")
                       for queue, value, status, change in rows)
     return MetricResult(metric_id=metric_id, label=label, calculator="csat", unit=unit,  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ back the way a reader gets it (pdfplumber, python-pptx, the e-mail bodies).
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import pdfplumber
@@ -85,6 +86,46 @@ def test_pdf_tiles_show_the_kpi_strings_in_the_kpi_colours(qbr) -> None:
                        for c in delta[0]["chars"] if c["text"].strip()), kpi.metric.label
             if kpi.status_text:
                 assert pill_colours(page, kpi.status_text) == {kpi.status_colour.upper()}
+
+
+#: a tile's change as the page shows it: "▼ −2.6 pts vs Q2 2026", "▲ +0.3 pts vs Q2 2026"
+TILE_CHANGE = re.compile(r"[▲▼►◆■●]? ?(?P<change>[+−±]\d+(?:\.\d+)?) (?:pts|min) vs ")
+#: a finding's fall or rise from one shown value to another
+FINDING_CHANGE = re.compile(r"(?P<label>[\w ]+?) (?:fell|rose) (?P<size>\d+\.\d) points to "
+                            r"(?P<now>\d+\.\d)% in [^,]+, from (?P<before>\d+\.\d)%")
+
+
+def as_shown(value: float, scale: int, places: int) -> Decimal:
+    """``value`` as a reader sees it: scaled, then rounded half to even at ``places``."""
+    return (Decimal(repr(value)) * scale).quantize(Decimal(1).scaleb(-places),
+                                                   rounding=ROUND_HALF_EVEN)
+
+
+def signed(shown: str) -> Decimal:
+    return Decimal(shown.replace("−", "-").lstrip("+±"))
+
+
+def test_each_tile_s_change_is_the_difference_of_its_shown_values(qbr) -> None:
+    """A reader who sees 80.0% now and 82.6% before works out 2.6 points: the tile says
+    that, as the finding beside it does, not the 2.7 the unrounded values differ by."""
+    model, pdf, *_ = qbr
+    for page in summary_page(pdf, model):
+        page_text = plain(page.extract_text())
+        changes = [signed(m["change"]) for m in TILE_CHANGE.finditer(page_text)]
+        assert len(changes) == len(model.summary_kpis)  # the tiles, in the model's order
+        for kpi, stated in zip(model.summary_kpis, changes, strict=True):
+            shown_value = kpi.value_text.rstrip("%").removesuffix(" min")
+            places = len(shown_value.partition(".")[2])
+            scale = 100 if kpi.value_text.endswith("%") else 1
+            previous = as_shown(kpi.metric.change.previous, scale, places)
+            assert shown_value in page_text
+            assert stated == Decimal(shown_value) - previous, kpi.metric.label
+        # CSAT's tile and its finding state the same change
+        finding = next(m for m in FINDING_CHANGE.finditer(" ".join(page_text.split()))
+                       if m["label"].endswith("CSAT"))
+        assert Decimal(finding["now"]) - Decimal(finding["before"]) == -Decimal(finding["size"])
+        csat = next(i for i, k in enumerate(model.summary_kpis) if k.metric.metric_id == "csat")
+        assert changes[csat] == -Decimal(finding["size"])
 
 
 def pill_colours(page, label: str) -> set[str]:

@@ -264,6 +264,9 @@ def test_a_queue_report_names_no_other_queue_outside_its_company_wide_block(fann
     assert unsplit_titles == {"Calibration", "Trust & Safety decision quality"}
     # the definition's own description names a section's topic, not a queue
     description = " ".join(definition.description.split())
+    # the company report's own CSAT tile, which the queue reports compare with
+    whole_csat = next(f"CSAT {k.value_text}" for k in fanned[1].whole.model.summary_kpis
+                      if k.metric.metric_id == "csat")
     assert len(queue_pdfs) == len(QUEUE_NAMES)
     for pdf in queue_pdfs:
         queue, pages, outline = pdf.queue, pdf.pages, pdf.outline
@@ -280,6 +283,10 @@ def test_a_queue_report_names_no_other_queue_outside_its_company_wide_block(fann
         assert others == [], f"{queue}: {others} outside the company-wide block"
         # the calibration story is told in the block (its test is noted in the appendix)
         assert "Auditor AU07" in inside and "Auditor AU07" not in " ".join(pages[:first])
+        # the whole's figures to compare the queue's with are said in the block, and only
+        # there: outside it "all queues" is only the block's name (contents, bookmarks)
+        assert outside.replace(titles[block], "").count("all queues") == 0, queue
+        assert f"For comparison with this queue's figures, all queues: {whole_csat}" in inside
         # and the summary shows no company-wide tile or finding
         assert "Decision accuracy" not in pages[1], queue
         assert not any(k.metric.metric_id in {"calibration", "decision_accuracy"}

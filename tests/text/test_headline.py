@@ -8,6 +8,7 @@ from reportgen.text.headline import (
     held_headlines,
     leader_headlines,
     mix_headlines,
+    range_headlines,
     target_headlines,
     with_cause,
     within_cause,
@@ -100,3 +101,15 @@ def test_a_breakdown_against_its_target_counts_the_segments_off_it_else_at_risk(
         "1 of 3 queues is off the 82.0 target"
     assert target_headlines("queues", 3, 82, "score", "below", []) == (
         "All 3 queues meet the 82.0 target",)
+    # a table's title names the metric whose target it is
+    assert target_headlines("queues", 3, 82, "score", "below", [("Billing", 80.4)],
+                            label="QA score")[-1] == "1 of 3 queues is off the 82.0 QA score target"
+
+
+def test_a_table_without_a_target_is_said_by_its_highest_and_lowest_rows() -> None:
+    assert range_headlines("Defect rate", ("Process followed", 0.115), ("Data protection", 0.014),
+                           "percent") == (
+        "Defect rate is highest in Process followed: 11.5%, lowest in Data protection: 1.4%",
+        "Defect rate is highest in Process followed: 11.5%")
+    assert range_headlines("Tickets created", ("Chat", 5304), ("Social", 310), "count")[0] == \
+        "Chat has the most tickets created: 5,304, Social the fewest: 310"

@@ -132,6 +132,19 @@ def test_kpi_strings_and_colours_follow_direction_and_significance():
     assert kpi.delta_colour == "#990000"
 
 
+def test_a_tile_states_the_change_of_its_shown_values_and_a_shown_zero_is_flat():
+    # 80.04% against 79.96%: both read 80.0%, so the tile reads no change, neither up
+    # nor good, though the unrounded values moved and the test called it real
+    flat = make_kpi(sample_metric(value=0.8004, previous=0.7996))
+    assert flat.value_text == "80.0%"
+    assert (flat.delta_text, flat.arrow, flat.delta_tone) == ("±0.0 pts vs previous period",
+                                                              "flat", "neutral")
+    # 80.04% against 82.66%: 80.0% against 82.7% is 2.7 points, though 2.62 unrounded
+    fell = make_kpi(sample_metric(value=0.8004, previous=0.8266))
+    assert (fell.delta_text, fell.arrow, fell.delta_tone) == ("−2.7 pts vs previous period",
+                                                              "down", "bad")
+
+
 def test_formula_with_an_unset_parameter_never_reads_none():
     described = FirstContactResolution().describe(FcrParams())
     assert "None" not in described and "[" not in described

@@ -192,6 +192,8 @@ class ReportModel:
     #: are shown in ("Company-wide context (all queues)"); empty for a whole report.
     context_title: str = ""
     context_intro: str = ""
+    #: the whole's values of the segment's KPIs, to compare with, said in that block only
+    context_comparison: str = ""
 
     def kpi_texts(self) -> list[str]:
         """Every value string shown for a KPI (what a reader must find in any output)."""

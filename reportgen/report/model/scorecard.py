@@ -42,6 +42,8 @@ class ScorecardCell:
     #: the numbers the texts were written from
     value: float | None = None
     delta: float | None = None
+    #: the change ``change_text`` states: the difference of the shown values
+    shown_delta: float | None = None
     significant: bool = False
     #: the test the change was judged by (None: not tested, so not called real)
     test: str | None = None

@@ -39,6 +39,9 @@ class Kpi:
     delta_colour: str = ""
     #: The metric's history as a small line (the executive summary's tiles); None elsewhere.
     sparkline: Sparkline | None = None
+    #: The change ``delta_text`` states: the difference of the value and the previous value
+    #: as shown (``text.shown_difference``), as findings state it.
+    shown_delta: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,11 @@ class Table:
     note: str = ""
     #: the minimum n a row needs to be shown, when the note says every row has fewer
     min_n: int | None = None
+    #: What the table shows, as slide titles stating its rows' message, longest first (how
+    #: many rows are off the target, or its highest and lowest row); none: its title is
+    #: its name.  ``headline_numbers``: the counts they state.
+    headlines: tuple[str, ...] = ()
+    headline_numbers: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
