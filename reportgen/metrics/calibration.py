@@ -101,11 +101,24 @@ class CalibrationDeviation(Calculator):
             dev = part["deviation"].to_numpy(dtype=float)
             auditors.append(_summary(dev, params.tolerance) | {"auditor": str(auditor)})
         overall = _summary(table["deviation"].to_numpy(dtype=float), params.tolerance)
+        # The metric's own value for each auditor (now, and in the period before), which
+        # a breakdown cannot give here: an action scoped to one auditor tracks it.
+        scoped = {a["auditor"]: {"value": a["mean_abs_deviation"], "n": a["n"]}
+                  for a in auditors if a["n"]}
+        previous = history.previous() if history is not None else None
+        if previous is not None and history.current is not None and not previous.empty:
+            before = deviations(previous, params)
+            for auditor, part in before.groupby("auditor", sort=True):
+                if str(auditor) in scoped and len(part):
+                    scoped[str(auditor)] |= {
+                        "previous": float(np.mean(np.abs(part["deviation"].to_numpy(float)))),
+                        "previous_period": history.current.previous().key}
         return {
             "auditors": auditors,
             "tolerance": params.tolerance,
             "bias": overall["bias"],
             "within_tolerance": overall["within_tolerance"],
+            "scoped": {"auditor": scoped},
         }
 
 

@@ -245,8 +245,35 @@ def _scoped(spec: ActionSpec, result: MetricResult, findings: Sequence[Finding],
             moved, tone = _moved(label, change.previous, row.value, result.unit,
                                  result.direction, f"since {change.against}")
             return moved.format(before=f"in {change.against}", now="now") + ".", tone, row.value
+    if len(spec.scope) == 1:
+        found = _scoped_detail(result, *next(iter(spec.scope.items())), period.grain)
+        if found is not None:
+            value, previous, against = found
+            if previous is None:
+                return f"{label} is {text.value_words(value, result.unit)} now.", "neutral", \
+                    value
+            moved, tone = _moved(label, previous, value, result.unit, result.direction,
+                                 f"since {against}")
+            return moved.format(before=f"in {against}", now="now") + ".", tone, value
     return (f"No {result.label} figure{scope_phrase(dict(spec.scope))} in this report, so its "
             f"progress is not tracked here.", "neutral", None)
+
+
+def _scoped_detail(result: MetricResult, column: str, wanted: str, grain: str
+                   ) -> tuple[float, float | None, str] | None:
+    """The metric's value for one member of a group a breakdown cannot give (an auditor
+    of a calibration, against the calibrator): (now, the period before or None, that
+    period's label), from the calculator's ``details["scoped"]``."""
+    scoped = (result.details or {}).get("scoped") or {}
+    columns = [c for c in scoped if c == column or {c, column} <= _PEOPLE]
+    entry = next((scoped[c][wanted] for c in columns if wanted in scoped[c]), None)
+    if entry is None or entry.get("value") is None:
+        return None
+    before = entry.get("previous")
+    point = next((p for p in result.history if p.period == entry.get("previous_period")), None)
+    if before is None or point is None:
+        return float(entry["value"]), None, ""
+    return float(entry["value"]), float(before), text.period_label(grain, point.start)
 
 
 def _item(spec: ActionSpec, metrics: Mapping[str, MetricResult], period: Period,

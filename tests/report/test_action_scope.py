@@ -162,3 +162,43 @@ def test_a_finished_action_and_the_win_it_explains_are_one_statement() -> None:
     assert len(wins) == 1
     assert wins[0].text.startswith(finding.sentence) and "Weekly coaching" in wins[0].text
     assert "81.0" not in wins[0].text  # the company figure is not the coaching's
+
+
+def _auditor_gap(demo_dir, auditor: str, start: str, end: str) -> Decimal:
+    """An auditor's mean absolute gap from the calibrator on the tickets both scored."""
+    import sqlite3
+
+    import pandas as pd
+
+    with sqlite3.connect(demo_dir / "reportgen_demo.sqlite") as db:
+        rows = pd.read_sql("select * from calibration_reviews where session_date >= ? and "
+                           "session_date < ?", db, params=(start, end))
+    key = rows[rows["role"] == "calibrator"][["ticket_id", "review_score"]]
+    paired = rows[rows["rater_id"] == auditor].merge(key, on="ticket_id",
+                                                     suffixes=("", "_key"))
+    return _one_decimal(float((paired["review_score"] - paired["review_score_key"]).abs()
+                              .mean()))
+
+
+@pytest.mark.slow
+def test_an_action_for_one_auditor_tracks_that_auditors_calibration_gap(demo_mqr,
+                                                                         demo_dir) -> None:
+    """ACT-3 (auditor AU07, calibration deviation) states AU07's own gap from the
+    calibrator in August and September, as the demo's calibration sessions give it, not
+    "no figure" and not the company's deviation."""
+    model, pages = demo_mqr
+    (item,) = [i for i in model.actions.items if i.id == "ACT-3"]
+    now = _auditor_gap(demo_dir, "AU07", "2026-09-01", "2026-10-01")
+    then = _auditor_gap(demo_dir, "AU07", "2026-08-01", "2026-09-01")
+    assert now > 5  # beyond the action's target of 5.0
+    verb = "fell" if now < then else "rose"
+    assert item.movement_text == (
+        f"Calibration deviation for auditor AU07 {verb} {abs(now - then)} points since "
+        f"August 2026: {then} in August 2026, {now} now. Not yet at target.")
+    # the register's cells wrap beside other columns, so its sentence is read in fragments
+    page_text = _plain(pages)
+    for fragment in ("Calibration deviation for auditor",
+                     f"AU07 {verb} {abs(now - then)} points since",
+                     f"{then} in August 2026, {now}"):
+        assert fragment in page_text, page_text[page_text.find("Double-score"):][:400]
+    assert "No Calibration deviation figure" not in page_text
