@@ -118,14 +118,18 @@ def test_bad_mapping_through_validate_exits_2_with_the_place(tmp_path, demo_dir,
     assert "scorecard-owners.csv:5:2" in err and "Traceback" not in err
 
 
-def test_each_section_compares_the_segment_with_the_whole(tmp_path, demo_dir):
+def test_the_company_block_compares_the_segment_with_the_whole(tmp_path, demo_dir):
     from reportgen.run.build import build_fanout
 
     loaded = load_definition(write_fanout(tmp_path / "defs", demo_dir, "scorecard"))
     built = build_fanout(loaded, SEPTEMBER, now=_now())
     whole_sla = built.whole.model.metrics["sla"].value
     billing = next(s for s in built.segments if s.plan.segment.name == "Billing")
-    (note, *_) = billing.loaded.definition.sections[0].notes
-    assert note.startswith("Compared with all queues: First-reply SLA met ")
-    assert f"{whole_sla * 100:.1f}%" in note
+    # the whole's figures are one line of the company-wide block, not notes in the
+    # queue's own sections (where a company figure would read as the queue's)
+    line = billing.result.model.context_comparison
+    assert line.startswith("For comparison with this queue's figures, all queues: ")
+    assert f"First-reply SLA met {whole_sla * 100:.1f}%" in line
+    assert not any("all queues" in note for section in billing.loaded.definition.sections
+                   for note in section.notes)
     assert billing.result.model.metrics["sla"].value != whole_sla
