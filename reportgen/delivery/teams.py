@@ -3,12 +3,18 @@
 Both take an Adaptive Card in a message envelope.  The URL is read from the environment
 variable the definition names.  The POST is plain JSON over HTTPS, done with the standard
 library: no Teams SDK covers webhooks, and one request needs no client library.
+
+A card's TextBlocks and facts render a subset of Markdown (bold, italic, lists, links), so
+every text in them is escaped: a value from the data ('[click](https://x)', '**urgent**',
+'<at>Ops</at>') is shown as written, never obeyed.  The numbered findings and the labels are
+the card's own and stay as they are.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -24,24 +30,46 @@ from reportgen.report.model.report_model import Artifact
 
 CHANNEL = "teams"
 
+#: what Markdown in a TextBlock reads: emphasis, links, lists, headings, code, quotes, tables
+#: and strike-through; '<' (a mention, '<at>…</at>') and '&' (an entity) as well.  CommonMark
+#: lets a backslash escape any ASCII punctuation, so escaping more than Teams honours is safe.
+_SPECIAL = re.compile(r"([\\`*_\[\]()#+\-|>~<&])")
+#: a line opening with a number, a dot and a space would become a numbered list
+_LIST_NUMBER = re.compile(r"^(\s*\d+)\.(?=\s|$)", re.MULTILINE)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def escaped(value: str) -> str:
+    """``value`` as a TextBlock shows it literally: each Markdown-significant character
+    backslash-escaped, and a leading "1." kept from becoming a list."""
+    return _LIST_NUMBER.sub(r"\1\\.", _SPECIAL.sub(r"\\\1", value))
+
+
+def plain(text: str) -> str:
+    """What a reader sees of ``text`` escaped by :func:`escaped`: the value as it was."""
+    return _ESCAPE.sub(r"\1", text)
+
 
 def card_of(message: ChatMessage) -> dict[str, Any]:
-    """The message as an Adaptive Card (1.4, what Teams renders) in a message envelope."""
+    """The message as an Adaptive Card (1.4, what Teams renders) in a message envelope; every
+    text from the report is escaped (the envelope's summary is plain text, not Markdown)."""
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": message.headline, "weight": "Bolder", "size": "Medium",
-         "wrap": True}]
+        {"type": "TextBlock", "text": escaped(message.headline), "weight": "Bolder",
+         "size": "Medium", "wrap": True}]
     if message.kpis:
         facts = [dict(zip(("title", "value"), k.split(": ", 1), strict=False))
                  for k in message.kpis]
-        body.append({"type": "FactSet", "facts": [{"title": f.get("title", ""),
-                                                   "value": f.get("value", "")} for f in facts]})
+        body.append({"type": "FactSet", "facts": [{"title": escaped(f.get("title", "")),
+                                                   "value": escaped(f.get("value", ""))}
+                                                  for f in facts]})
     for i, finding in enumerate(message.findings, 1):
-        body.append({"type": "TextBlock", "text": f"{i}. {finding}", "wrap": True})
+        body.append({"type": "TextBlock", "text": f"{i}. {escaped(finding)}", "wrap": True})
     if message.scorecard:
-        body.append({"type": "TextBlock", "text": f"{message.scorecard_title}: "
-                     f"{message.scorecard}", "wrap": True})
+        body.append({"type": "TextBlock", "text": f"{escaped(message.scorecard_title)}: "
+                     f"{escaped(message.scorecard)}", "wrap": True})
     if message.actions:
-        body.append({"type": "TextBlock", "text": f"Actions: {message.actions}", "wrap": True})
+        body.append({"type": "TextBlock", "text": f"Actions: {escaped(message.actions)}",
+                     "wrap": True})
     card: dict[str, Any] = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                             "type": "AdaptiveCard", "version": "1.4", "body": body}
     if message.link:

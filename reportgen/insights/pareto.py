@@ -138,6 +138,7 @@ def _top_causes(ctx: InsightContext, metric: MetricResult, breakdown: str,
         "categories": [{"category": r.label, "count": count(r),
                         "share": count(r) / total} for r in top],
         "grew": [t.row.label for t in grown], "significant": bool(grown),
+        "counted_categories": counted,  # the M of "(5 of 8 categories)"
     }
     bad = bool(grown) and metric.direction == "lower"
     return ctx.finding("top_causes", metric, f"by {breakdown}", sentence, numbers=numbers,

@@ -69,6 +69,57 @@ def model_numbers(value: object, out: list[float], dates: set[date],
         out.append(float(value))
 
 
+def count_groups(value: object, out: list[frozenset[float]], depth: int = 0) -> None:
+    """The counts ``value`` states together: for each mapping or record however nested, the
+    whole numbers it holds and the sizes of the lists it holds (a list of flags also as how
+    many are set); for a metric, each breakdown's segments counted by status.  A sentence's
+    "N of M" must find N and M in one group."""
+    if depth > 8 or value is None or isinstance(value, str | bytes | bool | numbers.Number):
+        return
+    if isinstance(value, Mapping):
+        items = list(value.values())
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            count_groups(item, out, depth + 1)
+        return
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = [getattr(value, name) for name in _field_names(type(value))]
+    else:
+        return
+    group: set[float] = set()
+    for item in items:
+        if isinstance(item, list | tuple | set | frozenset):
+            group.add(float(len(item)))
+            if item and all(type(flag) is bool for flag in item):
+                group.add(float(sum(item)))
+        elif isinstance(item, numbers.Real) and not isinstance(item, bool) \
+                and float(item).is_integer():
+            group.add(float(item))
+        count_groups(item, out, depth + 1)
+    if len(group) > 1 or (group and len(items) == 1):
+        out.append(frozenset(group))
+    if isinstance(value, MetricResult):
+        out.extend(_segment_counts(value))
+
+
+def _segment_counts(result: MetricResult) -> Iterator[frozenset[float]]:
+    """Each breakdown's segments: how many there are, shown, judged, off target, at risk, on
+    target, off target or at risk, and not shown; for a count, each segment's count and the
+    total ("Chat has the most tickets: 5,304 of 14,004")."""
+    for rows in result.breakdowns.values():
+        shown = [row for row in rows if not row.suppressed]
+        statuses = [row.status for row in shown]
+        group = {len(rows), len(shown), len(rows) - len(shown),
+                 sum(1 for row in shown if row.value is not None),
+                 *(statuses.count(s) for s in ("off_target", "at_risk", "on_target")),
+                 statuses.count("off_target") + statuses.count("at_risk")}
+        counts: set[float] = {float(c) for c in group}
+        if result.unit == "count" and result.value is not None:
+            counts.add(float(result.value))
+            counts.update(float(row.value) for row in shown if row.value is not None)
+        yield frozenset(counts)
+
+
 @lru_cache(maxsize=128)
 def _field_names(kind: Any) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(kind) if f.name not in {"svg", "png"})

@@ -11,6 +11,15 @@ model holds.  Dates and period labels are traced the same way (each date of the 
 written by :mod:`reportgen.text.dates`), and names (metric labels, segments, chart titles,
 what an action's owner wrote) are read as names, not as numbers.
 
+A count a sentence states as "N of M" ("2 of 9 queues are off target", "17 of 32 resolved")
+is held to more than that: N and M must be stated together by what the sentence is about,
+both found in one group of :func:`~reportgen.report.claim_values.count_groups` (the numbers
+one finding, row or record holds side by side, the sizes of its lists; a metric's segments
+counted by status).  Small counts are everywhere in a report (findings, sections, actions,
+segment sizes), so each number alone would always find a value to hide behind: "2 of 9"
+changed by hand to "4 of 9" must still be caught.  A sentence about nothing in particular
+is checked number by number as before.
+
 Where a sentence shows arithmetic (a change from one shown value to another, a difference
 of two changes, parts of a total, a gap to a target), :mod:`reportgen.report.claim_arithmetic`
 checks that the shown result is the arithmetic of the shown values.
@@ -39,11 +48,13 @@ from reportgen.report.claim_values import (
     NUMBER,
     Pool,
     column_totals,
+    count_groups,
     headline_values,
     is_number,
     model_names,
     model_numbers,
     name_masker,
+    parse_token,
     quoted_values,
     structure_counts,
 )
@@ -247,6 +258,7 @@ def check_claims(model: ReportModel) -> list[ClaimProblem]:
     dates: set[date] = set()
     found: dict[int, list[float]] = {}
     pools: dict[int, Pool] = {}
+    grouped: dict[int, list[frozenset[float]]] = {}
     held: list[object] = []  # what the caches are keyed on stays alive (ids are not reused)
 
     def values(source: object) -> list[float]:
@@ -255,6 +267,13 @@ def check_claims(model: ReportModel) -> list[ClaimProblem]:
             found[id(source)] = []
             model_numbers(source, found[id(source)], dates)
         return found[id(source)]
+
+    def groups(source: object) -> list[frozenset[float]]:
+        if id(source) not in grouped:
+            held.append(source)
+            grouped[id(source)] = []
+            count_groups(source, grouped[id(source)])
+        return grouped[id(source)]
 
     def pool(source: object) -> Pool:
         if id(source) not in pools:
@@ -281,6 +300,18 @@ def check_claims(model: ReportModel) -> list[ClaimProblem]:
         against = [pool(s) for s in claim.scope if s is not None] + [headline] \
             if claim.scope else whole
         derived: set[int] = set()
+        for match in _COUNT_OF.finditer(masked) if claim.scope else ():
+            (count, places), (whole_count, whole_places) = (
+                parse_token(match.group(k), locale) for k in ("n", "m"))
+            if count is None or whole_count is None or places or whole_places:
+                continue  # "1.5 of 3 hours" is a quantity, not a count
+            derived.add(match.end("n"))
+            if not any(count in group and whole_count in group for source in claim.scope
+                       if source is not None for group in groups(source)):
+                problems.append(ClaimProblem(
+                    claim.where, claim.sentence, match.group("n"),
+                    f"in “{match.group()}” is no count stated with {match.group('m')} by what "
+                    "the sentence is about"))
         for _, end, number, disagrees in (*relations(masked, locale),
                                           *_parts(claim, masked, locale)):
             derived.add(end)  # a shown result of shown values: checked as arithmetic
@@ -296,6 +327,10 @@ def check_claims(model: ReportModel) -> list[ClaimProblem]:
                 + ("the values of what it is about and the report's headline figures)"
                    if claim.scope else "every value of the report)")))
     return problems
+
+
+#: a count of a whole, as the text authority writes it ("2 of 9 queues", "89 of the 781")
+_COUNT_OF = re.compile(rf"(?P<n>{NUMBER.pattern}) of (?:the )?(?P<m>{NUMBER.pattern})")
 
 
 #: a part of a change, as a driver finding writes it ("... accounts for −0.6 points")

@@ -15,7 +15,7 @@ from reportgen.definition.delivery_specs import ChatSpec
 from reportgen.delivery.chat import chat_message
 from reportgen.delivery.content import KpiLine, MailContent, render_bodies
 from reportgen.delivery.slack import blocks_of
-from reportgen.delivery.teams import card_of
+from reportgen.delivery.teams import card_of, plain
 from reportgen.ledger.store import Ledger
 from reportgen.period import Period
 from reportgen.plan import load_definition
@@ -72,8 +72,9 @@ def test_messages_carry_every_summary_finding_and_the_overdue_actions(
     (teams,) = hooks.accepted("/teams/w")
     slack_text = slack.json["text"]
     card = teams.json["attachments"][0]["content"]
-    card_text = "\n".join(block.get("text", "") for block in card["body"])
-    facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
+    # what a reader sees: Teams shows the card's escaped Markdown as the plain text
+    card_text = plain("\n".join(block.get("text", "") for block in card["body"]))
+    facts = {plain(f["title"]): plain(f["value"]) for f in card["body"][1]["facts"]}
     for finding in findings:
         assert finding in slack_text and finding in card_text
     overdue = "1 overdue: Rewrite the refund macros (Billing lead, due Sep 25, 2026)."
@@ -97,12 +98,12 @@ def test_five_summary_findings_reach_every_channel_and_no_kpi_leaves_empty_brack
     message = chat_message(content, ChatSpec(), link=None)
     slack = "\n".join(b["text"]["text"] for b in blocks_of(message)[1:])
     card = card_of(message)["attachments"][0]["content"]
-    teams = "\n".join(b.get("text", "") for b in card["body"])
+    teams = plain("\n".join(b.get("text", "") for b in card["body"]))
     mail, _ = render_bodies(content, [])
     for said in (message.text, slack, teams, mail):
         assert all(f in said for f in findings)
         assert "1 overdue: Fix it (Lead, due Sep 25, 2026)." in said
     assert message.kpis == ("CSAT: 78.2% (−3.7 pts, Off target)", "Effort: 5.2 (+0.1)",
                             "New metric: 12")
-    facts = [f["value"] for f in card["body"][1]["facts"]]
+    facts = [plain(f["value"]) for f in card["body"][1]["facts"]]
     assert facts == ["78.2% (−3.7 pts, Off target)", "5.2 (+0.1)", "12"]

@@ -13,7 +13,7 @@ from support.webhook_server import WebhookServer
 from reportgen.definition.delivery_specs import SlackSpec, TeamsSpec
 from reportgen.delivery.content import MailContent
 from reportgen.delivery.slack import deliver_slack
-from reportgen.delivery.teams import deliver_teams
+from reportgen.delivery.teams import deliver_teams, plain
 from reportgen.ledger.store import Ledger
 from reportgen.report.claims import check_claims
 
@@ -45,7 +45,8 @@ def _posted(model, ledger: Ledger, hooks: WebhookServer) -> tuple[str, list[str]
     (slack,) = hooks.accepted("/slack/T0/B0/x")
     (teams,) = hooks.accepted("/teams/w")
     blocks = [b["text"]["text"] for b in slack.json["blocks"] if "text" in b]
-    card = [b.get("text", "") for b in teams.json["attachments"][0]["content"]["body"]]
+    # what a reader sees: Teams shows the card's escaped Markdown as the plain text
+    card = [plain(b.get("text", "")) for b in teams.json["attachments"][0]["content"]["body"]]
     return slack.json["text"], blocks, card
 
 

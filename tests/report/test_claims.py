@@ -15,7 +15,7 @@ from support.demo_models import demo_model
 from support.random_reports import random_definition
 
 from reportgen.report.claim_arithmetic import relations
-from reportgen.report.claim_values import NUMBER
+from reportgen.report.claim_values import NUMBER, Pool, headline_values, structure_counts
 from reportgen.report.claims import (
     STRICT_ENV,
     ClaimError,
@@ -124,6 +124,34 @@ def test_a_number_changed_by_hand_is_caught_with_where_it_is(demo_dir):
     assert [(p.where, p.number) for p in problems] == [
         (f"summary finding {first.metric_id}/{first.kind}", "9,876.5")]
     assert "9,876.5%" in problems[0].sentence and "no value of the model" in str(problems[0])
+
+
+def test_a_count_changed_to_another_count_of_the_report_is_caught(demo_dir):
+    """"5 of 8 categories" changed by hand to "7 of 8": 7 is a count elsewhere in the report
+    (of findings, sections, actions, a metric's segments), so the number alone would be
+    traced; the pair is not one the sentence's subject states."""
+    model = demo_model(demo_dir, *MQR)
+    of = re.compile(r"(?<![\w.,])(\d+) of (?:the )?(\d+)(?![\w.,]\d)")
+    found = [(where, f, m) for where, findings in (
+        ("summary", model.findings), ("section", [f for s in model.sections for f in s.findings]))
+        for f in findings for m in [of.search(f.sentence)] if m]
+    assert found, "the demo MQR states a count of a whole"
+    where, finding, match = found[0]
+    count, whole = int(match.group(1)), int(match.group(2))
+    # the report's own counts and headline figures, which any sentence may cite
+    registered = [*structure_counts(model), *headline_values(model.metrics.values())]
+    others = sorted({int(v) for v in registered if float(v).is_integer()
+                     and 0 < v < whole and v != count})
+    assert others, registered
+    other = others[-1]
+    assert Pool(registered).holds(str(other), "en")  # alone, the number is traced
+    edited = match.group().replace(match.group(1), str(other), 1)
+    problems = check_claims(_altered(model, where, match.group(), edited))
+    prefix = "summary" if where == "summary" else next(
+        f"section {s.id}" for s in model.sections if finding in s.findings)
+    assert [(p.where, p.number) for p in problems] == [
+        (f"{prefix} finding {finding.metric_id}/{finding.kind}", str(other))]
+    assert edited in problems[0].sentence and f"stated with {whole}" in problems[0].compared
 
 
 def test_a_difference_made_inconsistent_is_caught(demo_dir):

@@ -4,11 +4,17 @@ The handler can refuse chosen recipients with a given reply, require a login, ca
 hook on each MAIL command (a test uses it to kill a sending process mid-delivery), and hold
 a chosen message in DATA: the server has the whole message and keeps it, but does not
 answer until released, so a test can kill the sender while the outcome is unknown to it.
+
+What the server logs (aiosmtpd's ``mail.log`` and ``mail.debug``) stays with the server, in
+``SmtpServer.log``: its thread outlives a test, and a handler an in-process CLI run left on
+the root logger writes to that test's captured stderr, closed by the time the thread logs
+a dropped connection ("--- Logging error ---" late in a run).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 import threading
@@ -27,6 +33,23 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from reportgen.settings import SmtpSettings
+
+#: aiosmtpd's loggers: the session's commands and errors, and its handlers' debugging
+SERVER_LOGGERS = ("mail.log", "mail.debug")
+
+
+class _ServerLog(logging.Handler):
+    """Keeps a server's log lines in a list the test can read."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(f"{record.levelname} {record.name}: {record.getMessage()}")
+        except Exception:  # noqa: BLE001 (a log line is never worth failing the server)
+            self.handleError(record)
 
 
 def free_port() -> int:
@@ -142,6 +165,9 @@ class SmtpServer:
         self.handler = RecordingHandler()
         self._login = login
         self._controller: Controller | None = None
+        #: what aiosmtpd logged while this server ran (INFO and above)
+        self.log: list[str] = []
+        self._log_handler = _ServerLog(self.log)
         self.tls = tls
         self.ca_file: Path | None = None
         self._context: ssl.SSLContext | None = None
@@ -167,6 +193,11 @@ class SmtpServer:
             options.update(tls_context=self._context, require_starttls=True)
         elif self.tls == "tls":
             options.update(ssl_context=self._context)
+        for name in SERVER_LOGGERS:
+            logger = logging.getLogger(name)
+            # never into the root logger's handlers: they may hold a closed capture stream
+            logger.propagate = False
+            logger.addHandler(self._log_handler)
         # A fixed server name skips a reverse DNS lookup per start.
         self._controller = Controller(self.handler, hostname=self.host, port=self.port,
                                       server_hostname="smtp.test", **options)
@@ -178,8 +209,10 @@ class SmtpServer:
 
     def stop(self) -> None:
         if self._controller is not None:
-            self._controller.stop()
+            self._controller.stop()  # joins the server's thread: nothing of it logs after
             self._controller = None
+        for name in SERVER_LOGGERS:
+            logging.getLogger(name).removeHandler(self._log_handler)
 
     @property
     def received(self) -> list[Received]:
