@@ -64,7 +64,7 @@ _SCREEN_CSS = """
   .cover-title { font-size: 24pt; }
   .cover-facts, .toc { margin-left: 2mm; margin-right: 2mm; }
   .cover-facts { column-gap: 5mm; }
-  .kpi-grid, .kpi-grid.cols-2 { grid-template-columns: 1fr; }
+  .kpi-grid, .kpi-grid.cols-2, .kpi-grid.cols-4 { grid-template-columns: 1fr; }
   .data-table { font-size: 8pt; }
   .data-table th, .data-table td { padding-left: 0.8mm; padding-right: 0.8mm; overflow-wrap: anywhere; }
   .action-table td, .action-table th { overflow-wrap: anywhere; }

@@ -85,7 +85,7 @@ def leader_headlines(label: str, segment: str, value: float, unit: str,
                      total: float | None = None, decimals: int | None = None,
                      ) -> tuple[str, ...]:
     """Titles of a breakdown's chart that no finding is about: the segment with the largest
-    value, longest first (``Appeal overturn rate is highest in Harassment: 24%``; a
+    value, longest first (``Harassment has the highest appeal overturn rate: 24%``; a
     count: ``Chat has the most tickets created: 5,304 of 14,004``).
 
     ``decimals``: the places of the bar's own label, so the title and the bar show one
@@ -93,9 +93,9 @@ def leader_headlines(label: str, segment: str, value: float, unit: str,
     """
     shown = number.value_words(value, unit) if decimals is None \
         else number.value(value, unit, decimals=decimals)
+    noun = as_noun(label)
     if unit != "count":
-        return (f"{label} is highest in {segment}: {shown}",)
-    noun = label[:1].lower() + label[1:] if label[1:2].islower() else label
+        return (f"{segment} has the highest {noun}: {shown}",)
     most = f"{segment} has the most {noun}: {shown}"
     if total is None:
         return (most,)
@@ -168,13 +168,18 @@ def target_headlines(nouns: str, segments: int, target: float, unit: str, side: 
 def range_headlines(label: str, top: tuple[str, float], bottom: tuple[str, float],
                     unit: str) -> tuple[str, ...]:
     """Titles of a breakdown's table with no target, longest first: its highest and lowest
-    rows (``Defect rate is highest in Process followed: 11.5%, lowest in Data protection:
-    1.4%``; a count: ``Chat has the most tickets created: 5,304, Social the fewest: 310``).
+    rows (``Process followed has the highest defect rate: 11.5%, Data protection the
+    lowest: 1.4%``; a count: ``Chat has the most tickets created: 5,304, Social the fewest: 310``).
     Each is (segment, value)."""
     (high, high_value), (low, low_value) = top, bottom
+    noun = as_noun(label)
     if unit == "count":
-        noun = label[:1].lower() + label[1:] if label[1:2].islower() else label
         most = f"{high} has the most {noun}: {number.value_words(high_value, unit)}"
         return (f"{most}, {low} the fewest: {number.value_words(low_value, unit)}", most)
-    highest = f"{label} is highest in {high}: {number.value_words(high_value, unit)}"
-    return (f"{highest}, lowest in {low}: {number.value_words(low_value, unit)}", highest)
+    highest = f"{high} has the highest {noun}: {number.value_words(high_value, unit)}"
+    return (f"{highest}, {low} the lowest: {number.value_words(low_value, unit)}", highest)
+
+
+def as_noun(label: str) -> str:
+    """A metric's label inside a sentence: ``defect rate``, but ``CSAT`` and ``QA score``."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label

@@ -235,3 +235,22 @@ def test_german_locale_writes_german_numbers_and_months_in_the_pdf(
     assert re.search(r"\b\d{1,3}\.\d{3}\b", document)  # thousands grouped with a dot
     assert re.search(r"p = 0,\d+", document)
     assert text.current_locale().language == "en"  # the German build left no trace
+
+
+def test_the_qbr_summary_of_eight_tiles_and_five_findings_fits_its_page(qbr) -> None:
+    """Eight headline tiles go four across, so the summary with its findings and actions
+    line is one page, and the first section starts on the next (it once spilled onto a
+    page that was mostly empty)."""
+    model, pdf, *_ = qbr
+    assert len(model.summary_kpis) == 8 and len(model.findings) == 5
+    lead = f"{model.period.label} compared with {model.period.previous_label}."
+    with pdfplumber.open(pdf) as document:
+        pages = [plain(page.extract_text() or "") for page in document.pages]
+    (index,) = [i for i, page in enumerate(pages) if lead in page]
+    summary, after = pages[index], pages[index + 1]
+    for kpi in model.summary_kpis:
+        assert kpi.metric.label.split(" (")[0] in summary and plain(kpi.value_text) in summary
+    assert all(plain(f.sentence)[:40] in summary for f in model.findings)
+    assert "open actions" in summary
+    first = model.sections[0].title
+    assert first in after and after.index(first) < 80  # the section opens the next page

@@ -66,7 +66,7 @@ def test_a_metric_that_held_is_said_with_its_previous_value_and_target() -> None
 
 def test_a_breakdown_s_leader_is_written_as_its_bar_is_labelled() -> None:
     assert leader_headlines("Appeal overturn rate", "Harassment", 0.2445, "percent",
-                            decimals=0) == ("Appeal overturn rate is highest in Harassment: 24%",)
+                            decimals=0) == ("Harassment has the highest appeal overturn rate: 24%",)
     assert leader_headlines("Tickets created", "Chat", 5304, "count", 14004) == (
         "Chat has the most tickets created: 5,304 of 14,004",
         "Chat has the most tickets created: 5,304")
@@ -109,7 +109,7 @@ def test_a_breakdown_against_its_target_counts_the_segments_off_it_else_at_risk(
 def test_a_table_without_a_target_is_said_by_its_highest_and_lowest_rows() -> None:
     assert range_headlines("Defect rate", ("Process followed", 0.115), ("Data protection", 0.014),
                            "percent") == (
-        "Defect rate is highest in Process followed: 11.5%, lowest in Data protection: 1.4%",
-        "Defect rate is highest in Process followed: 11.5%")
+        "Process followed has the highest defect rate: 11.5%, Data protection the lowest: 1.4%",
+        "Process followed has the highest defect rate: 11.5%")
     assert range_headlines("Tickets created", ("Chat", 5304), ("Social", 310), "count")[0] == \
         "Chat has the most tickets created: 5,304, Social the fewest: 310"
