@@ -103,16 +103,16 @@ def _signals(ctx: InsightContext, metric: MetricResult, center: float,
     if outside is not None:
         side = outside
         limit = latest.get("ucl") if outside == "above" else latest.get("lcl")
-        which = "upper" if outside == "above" else "lower"
+        which = "highest" if outside == "above" else "lowest"
         sentence = (f"{metric.label} in {latest.get('label')} ({value_text(latest['p'], unit)}) "
-                    f"is {outside} its {which} control limit ({value_text(limit, unit)}): "
-                    f"beyond the usual variation around {centre_text}.")
+                    f"is {outside} {value_text(limit, unit)}, the {which} that ordinary "
+                    f"variation around {centre_text} reaches.")
         numbers["rules"].append("beyond limits")
     if current_run is not None and (not side or current_run[2] == side):
         side = current_run[2]
         length = current_run[1] - current_run[0] + 1
         first = points[current_run[0]].get("label")
-        run_text = (f"{side} the centre line ({centre_text}) for {plural(length, 'point')} "
+        run_text = (f"{side} its usual level ({centre_text}) for {plural(length, 'point')} "
                     f"running, from {first} to {latest.get('label')}: a sustained shift, not "
                     f"ordinary variation.")
         sentence += (f" It has been {run_text}" if sentence
@@ -142,14 +142,14 @@ def _history(metric: MetricResult, earlier: Sequence[Mapping[str, Any]],
         return None
     parts = []
     if outside:
-        parts.append(f"{plural(len(outside), 'earlier point')} outside the control limits "
+        parts.append(f"{plural(len(outside), 'earlier point')} beyond ordinary variation "
                      f"({join_names([str(label) for label in outside])})")
     if earlier_runs:
         spans = [f"{earlier[a].get('label')} to {earlier[b].get('label')}"
                  for a, b, _ in earlier_runs]
         parts.append(f"{plural(len(earlier_runs), 'earlier run')} of {RUN_LENGTH} or more "
-                     f"points on one side of the centre line ({join_names(spans)})")
-    sentence = f"The {metric.label} control chart shows {join_names(parts)}."
+                     f"points on one side of its usual level ({join_names(spans)})")
+    sentence = f"{metric.label} had {join_names(parts)} before."
     return sentence, {"center": center, "outside": outside,
                       "runs": [{"from": earlier[a].get("label"), "to": earlier[b].get("label"),
                                 "side": side} for a, b, side in earlier_runs]}
