@@ -66,6 +66,16 @@ AFTER_GOLDEN: dict[str, Any] = {"left_out": []}
 ROW_HISTORY_LENGTHS = (0, 13)
 
 
+def _scoped_differences(auditors: list[dict[str, Any]], scoped: Any, where: str) -> list[str]:
+    """A calibration's per-auditor values for actions (``details.scoped``, added after the
+    golden): each auditor's value and n are the golden's own per-auditor deviation."""
+    recorded = {a["auditor"]: a for a in auditors if a["n"]}
+    now = {name: {k: v for k, v in entry.items() if k in ("value", "n")}
+           for name, entry in (scoped.get("auditor") or {}).items()}
+    return differences({name: {"value": a["mean_abs_deviation"], "n": a["n"]}
+                        for name, a in recorded.items()}, now, f"{where}.auditor")
+
+
 def differences(expected: Any, actual: Any, where: str = "") -> list[str]:
     """Every place ``actual`` differs from ``expected`` (numbers: relative 1e-9)."""
     if isinstance(expected, dict) and isinstance(actual, dict):
@@ -73,6 +83,9 @@ def differences(expected: Any, actual: Any, where: str = "") -> list[str]:
         for key in sorted((set(expected) | set(actual)) - TEXT_ONLY):
             if key not in expected and key in AFTER_GOLDEN and key in actual:
                 out += differences(AFTER_GOLDEN[key], actual[key], f"{where}.{key}")
+                continue
+            if key == "scoped" and key not in expected and "auditors" in expected:
+                out += _scoped_differences(expected["auditors"], actual[key], f"{where}.{key}")
                 continue
             if key == "history" and key not in expected and "key" in actual \
                     and isinstance(actual[key], list):  # a breakdown row's
