@@ -97,11 +97,13 @@ def aggregate_periods(frame: pd.DataFrame, periods: Sequence[Period],
 def aggregate_by(frame: pd.DataFrame, groups: pd.Series,
                  aggregation: Aggregation) -> dict[Any, Mapping[str, Any]]:
     """The aggregation's values per value of ``groups`` (aligned with ``frame``), in one query."""
+    import numpy as np
     import pandas as pd
 
     codes, uniques = pd.factorize(groups, sort=True)
     data = frame.reset_index(drop=True)
     data = data[[c for c in data.columns if c != PERIOD]].assign(
-        **{PERIOD: pd.array([c if c >= 0 else None for c in codes], dtype="Int64")})
+        **{PERIOD: pd.arrays.IntegerArray(np.where(codes >= 0, codes, 0).astype(np.int64),
+                                          codes < 0)})
     result = _run(data, [Request("x", aggregation, {}, ((),))])
     return {uniques[i]: result.get("x", (), i) for i in range(len(uniques))}

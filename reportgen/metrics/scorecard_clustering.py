@@ -102,6 +102,7 @@ def cluster_sums_by_group(groups: DataFrameGroupBy, params: ClusteredParams,
     """Each group's per-cluster aggregates, in cluster order, from one statement grouped by
     group and cluster together (what ``aggregate_by`` over each group's rows gives, for
     every group at once)."""
+    import numpy as np
     import pandas as pd
 
     from reportgen.data.frames import aggregate_by
@@ -112,9 +113,9 @@ def cluster_sums_by_group(groups: DataFrameGroupBy, params: ClusteredParams,
     group_codes = groups.ngroup().to_numpy()
     cluster_codes, clusters = pd.factorize(_clusters(frame, params), sort=True)
     width = max(len(clusters), 1)
-    combined = pd.array([g * width + c if g >= 0 and c >= 0 else None
-                         for g, c in zip(group_codes.tolist(), cluster_codes.tolist(),
-                                         strict=True)], dtype="Int64")
+    known = (group_codes >= 0) & (cluster_codes >= 0)
+    combined = pd.arrays.IntegerArray(
+        np.where(known, group_codes.astype(np.int64) * width + cluster_codes, 0), ~known)
     out: dict[Any, list[Mapping[str, Any]]] = {key: [] for key in keys}
     values = aggregate_by(frame, pd.Series(combined, index=frame.index), aggregation)
     for code, value in values.items():
