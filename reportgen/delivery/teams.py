@@ -5,8 +5,8 @@ variable the definition names.  The POST is plain JSON over HTTPS, done with the
 library: no Teams SDK covers webhooks, and one request needs no client library.
 
 A card's TextBlocks and facts render a subset of Markdown (bold, italic, lists, links), so
-every text in them is escaped: a value from the data ('[click](https://x)', '**urgent**',
-'<at>Ops</at>') is shown as written, never obeyed.  The numbered findings and the labels are
+every text in them is escaped where Markdown would read it: a value from the data
+('[click](https://x)', '**urgent**', '<at>Ops</at>') is shown as written, never obeyed.  The numbered findings and the labels are
 the card's own and stay as they are.
 """
 
@@ -30,19 +30,24 @@ from reportgen.report.model.report_model import Artifact
 
 CHANNEL = "teams"
 
-#: what Markdown in a TextBlock reads: emphasis, links, lists, headings, code, quotes, tables
-#: and strike-through; '<' (a mention, '<at>…</at>') and '&' (an entity) as well.  CommonMark
-#: lets a backslash escape any ASCII punctuation, so escaping more than Teams honours is safe.
-_SPECIAL = re.compile(r"([\\`*_\[\]()#+\-|>~<&])")
+#: what Markdown in a TextBlock reads anywhere in a line: emphasis and strike-through, code,
+#: a link's brackets (without them "(url)" is plain text), a mention or autolink ("<at>",
+#: "<https://…>"), and the backslash itself.  Only these are escaped, so ordinary text
+#: ("First-reply SLA met (85.0%)", "Trust & Safety") stays as written on a client that
+#: shows escapes literally (older Teams mobile apps did).
+_SPECIAL = re.compile(r"([\\`*_\[\]<~])")
+#: what a line opens with that Markdown reads as a list, a quote or a heading
+_LINE_START = re.compile(r"^(\s*)([-+>#])", re.MULTILINE)
 #: a line opening with a number, a dot and a space would become a numbered list
 _LIST_NUMBER = re.compile(r"^(\s*\d+)\.(?=\s|$)", re.MULTILINE)
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
 def escaped(value: str) -> str:
-    """``value`` as a TextBlock shows it literally: each Markdown-significant character
-    backslash-escaped, and a leading "1." kept from becoming a list."""
-    return _LIST_NUMBER.sub(r"\1\\.", _SPECIAL.sub(r"\\\1", value))
+    """``value`` as a TextBlock shows it literally: the characters Markdown reads anywhere
+    backslash-escaped, and a line's opening list marker, quote or heading sign as well."""
+    text = _SPECIAL.sub(r"\\\1", value)
+    return _LIST_NUMBER.sub(r"\1\\.", _LINE_START.sub(r"\1\\\2", text))
 
 
 def plain(text: str) -> str:

@@ -83,8 +83,8 @@ def test_data_in_a_teams_card_cannot_link_format_or_mention(tmp_path, hooks) -> 
     assert len(texts) == 1 + 2 + 3 + 1 + 1  # headline, a fact, 3 findings, scorecard, actions
 
     for text in texts:
-        # no character Markdown (or a mention, or an entity) reads is left bare
-        for special in "[]()*_`~#|<>&+-":
+        # no character Markdown reads anywhere in a line (or a mention's '<') is left bare
+        for special in "[]*_`~<":
             assert not _unescaped(text, special), (special, text)
         # no line opens a list, a quote or a heading (the findings' own "1. " aside)
         for line in re.sub(r"^\d+\. ", "", text).splitlines():
@@ -110,3 +110,13 @@ def test_data_in_a_teams_card_cannot_link_format_or_mention(tmp_path, hooks) -> 
                                    "a\\\\b", " 3. indented", "line\n12. next", *VALUES.values()])
 def test_escaping_for_teams_reads_back_as_the_value(value: str) -> None:
     assert plain(escaped(value)) == value
+
+
+def test_ordinary_words_and_figures_are_sent_without_escapes() -> None:
+    """Only what Markdown would read is escaped: a client that shows a backslash literally
+    (older Teams mobile apps) still shows ordinary text clean."""
+    for text in ("First-reply SLA met (85.0%) in Trust & Safety: −2.6 pts vs Q2 2026",
+                 "C# queue > 3 days + 2 # of 4 | A/B", "Auditor AU07 (n = 19) rose 1.1 points"):
+        assert escaped(text) == text
+    assert escaped("- item") == "\\- item" and escaped("# x") == "\\# x"
+    assert escaped("> quoted") == "\\> quoted" and escaped("+ y") == "\\+ y"
