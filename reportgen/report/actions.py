@@ -236,17 +236,8 @@ def _scoped(spec: ActionSpec, result: MetricResult, findings: Sequence[Finding],
             return moved.format(before="before", now="after") + ".", tone, after
     if len(spec.scope) == 1:
         ((column, wanted),) = spec.scope.items()
-        row = next((r for r in result.breakdowns.get(column, ()) if r.key == (wanted,)), None)
-        if row is not None and row.value is not None:
-            change = row.change
-            if change is None or change.previous is None:
-                return f"{label} is {text.value_words(row.value, result.unit)} now.", \
-                    "neutral", row.value
-            moved, tone = _moved(label, change.previous, row.value, result.unit,
-                                 result.direction, f"since {change.against}")
-            return moved.format(before=f"in {change.against}", now="now") + ".", tone, row.value
-    if len(spec.scope) == 1:
-        found = _scoped_detail(result, *next(iter(spec.scope.items())), period.grain)
+        found = (_scoped_row(result, column, wanted)
+                 or _scoped_detail(result, column, wanted, period.grain))
         if found is not None:
             value, previous, against = found
             if previous is None:
@@ -257,6 +248,19 @@ def _scoped(spec: ActionSpec, result: MetricResult, findings: Sequence[Finding],
             return moved.format(before=f"in {against}", now="now") + ".", tone, value
     return (f"No {result.label} figure{scope_phrase(dict(spec.scope))} in this report, so its "
             f"progress is not tracked here.", "neutral", None)
+
+
+def _scoped_row(result: MetricResult, column: str, wanted: str
+                ) -> tuple[float, float | None, str] | None:
+    """The metric's breakdown row for one segment: (now, the compared period's value or
+    None, that period's label)."""
+    row = next((r for r in result.breakdowns.get(column, ()) if r.key == (wanted,)), None)
+    if row is None or row.value is None:
+        return None
+    change = row.change
+    if change is None or change.previous is None:
+        return row.value, None, ""
+    return row.value, change.previous, change.against
 
 
 def _scoped_detail(result: MetricResult, column: str, wanted: str, grain: str
