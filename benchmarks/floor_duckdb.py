@@ -2,10 +2,14 @@
 plainly with DuckDB, SQLite, matplotlib, Jinja and WeasyPrint, and nothing of reportgen.
 
     python benchmarks/floor_duckdb.py --data DIR [--format csv|parquet] [--period 2026-09]
+        [--tickets-only]
 
 DIR is ``benchmarks/scale_data.py``'s output, read as ``benchmarks/configs/
 monthly_quality_report.yaml`` reads it (see benchmarks/README.md, "The independent floor").
 Prints one line per stage (wall, CPU, peak RSS), as ``bench_scale.py engine`` does.
+``--tickets-only`` runs the one statement over the tickets file (every operations metric
+by month, channel and queue in one GROUP BY GROUPING SETS) and nothing else: the floor
+of ``benchmarks/configs/tickets_10m.yaml``'s data.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ def months_ending(period: str, count: int = 13) -> list[str]:
 
 
 
-def file_aggregates(data: Path, fmt: str, start: str, end: str) -> dict[str, Any]:
+def file_aggregates(data: Path, fmt: str, start: str, end: str,
+                    tickets_only: bool = False) -> dict[str, Any]:
     import duckdb
 
     conn = duckdb.connect()
@@ -59,6 +64,9 @@ def file_aggregates(data: Path, fmt: str, start: str, end: str) -> dict[str, Any
         FROM {tickets} WHERE created_at {window}
         GROUP BY GROUPING SETS ((month), (month, channel), (month, queue))
     """).df()
+    if tickets_only:
+        conn.close()
+        return out
     out["decisions"] = conn.sql(f"""
         SELECT strftime(decided_at, '%Y-%m') AS month, policy_area, action, gold_action,
                count(*) AS n, count(*) FILTER (appealed = 1) AS appealed,
@@ -375,10 +383,17 @@ def main() -> None:
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
     parser.add_argument("--period", default="2026-09")
     parser.add_argument("--out", type=Path, default=Path("/tmp/floor_duckdb.pdf"))
+    parser.add_argument("--tickets-only", action="store_true")
     args = parser.parse_args()
     stages = Stages()
     *months, end = months_ending(args.period)
     start = months[0]
+    if args.tickets_only:
+        found = stages.run("data: aggregates", lambda: file_aggregates(
+            args.data, args.format, start, end, tickets_only=True))
+        stages.total("total")
+        print(f"  {len(found['tickets'])} result rows")
+        return
 
     def data() -> dict[str, Any]:
         found = file_aggregates(args.data, args.format, start, end)

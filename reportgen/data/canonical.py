@@ -150,9 +150,11 @@ def typed_columns(spec: SourceSpec, raw: RawRelation, ours: Sequence[str], *,
         else:
             kinds[col] = kind
             if kind in ("int", "float"):
-                value = without_placeholder(value, raw)
+                value = without_placeholder(value, raw,
+                                            raw_name if col not in spec.values else None)
             value = typed_value(value, kind, dialect, raw, raw_name if col not in spec.values else None)
-        if kinds[col] in ("str", "category") and clean_text:
+        known_clean = raw_name in raw.printable and col not in spec.values
+        if kinds[col] in ("str", "category") and clean_text and not known_clean:
             shown = printable(value, dialect)
             controls[(CONTROL, col)] = value != shown
             value = shown
@@ -221,6 +223,8 @@ def _non_finite(spec: SourceSpec, raw: RawRelation,
         if spec.columns[col] == "int" and raw.native.get(raw_name) == "number" \
                 and col not in spec.values:
             continue  # read as the database typed it (see column_values.typed_value)
+        if raw_name in raw.finite and col not in spec.values:
+            continue  # every value is known to be a finite number (a CSV's typed copy)
         value: ColumnElement[Any] = raw.table.c[raw_name]
         if col in spec.values:
             value = mapped(value, spec.values[col])
@@ -300,7 +304,7 @@ def _bounds(raw: RawRelation, spec: SourceSpec, window: Window,
     return naive
 
 
-_OFFSET = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+OFFSET = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 
 
 def settle_time_mode(raw: RawRelation, spec: SourceSpec) -> None:
@@ -326,7 +330,7 @@ def settle_time_mode(raw: RawRelation, spec: SourceSpec) -> None:
     sample = sa.select(column).select_from(raw.table).where(column.is_not(None)).limit(1000) \
         .subquery("sample")
     offsets = raw.connection.execute(sa.select(sa.func.count()).select_from(sample).where(
-        sa.func.regexp_matches(sa.func.trim(text(sample.c[column.name])), _OFFSET))).scalar()
+        sa.func.regexp_matches(sa.func.trim(text(sample.c[column.name])), OFFSET))).scalar()
     if not offsets:
         raw.time_mode = "naive"
 

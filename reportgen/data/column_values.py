@@ -18,7 +18,8 @@ from reportgen.data.connectors import CONTROL_CHARACTERS, RawRelation
 _TRUE = ("1", "true", "t", "yes", "y", "1.0")
 _FALSE = ("0", "false", "f", "no", "n", "0.0")
 
-_CONTROL_CLASS = "[" + "".join(f"\\x{ord(c):02x}" for c in CONTROL_CHARACTERS) + "]"
+#: a regular expression matching any of CONTROL_CHARACTERS
+CONTROL_CLASS = "[" + "".join(f"\\x{ord(c):02x}" for c in CONTROL_CHARACTERS) + "]"
 
 
 def text(expr: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -41,6 +42,9 @@ def _sql(expr: ColumnElement[Any], dialect: str) -> str:
     return str(expr.compile(dialect=dialect_, compile_kwargs={"literal_binds": True}))
 
 
+#: Values read as missing in CSV files' other columns, as pandas and spreadsheet exports
+#: write them.
+CSV_NULLS = ("", "#N/A", "#NA", "N/A", "NA", "n/a", "NULL", "null", "NaN", "nan", "None", "<NA>")
 #: text a file writes for "no value" in a number column: read as blank and counted
 PLACEHOLDERS = ("nan", "-nan", "null", "n/a", "na", "#n/a", "#na", "none", "<na>", "-", "--")
 
@@ -50,9 +54,11 @@ def placeholder(expr: ColumnElement[Any]) -> ColumnElement[Any]:
     return sa.func.lower(sa.func.trim(text(expr))).in_(PLACEHOLDERS)
 
 
-def without_placeholder(expr: ColumnElement[Any], raw: RawRelation) -> ColumnElement[Any]:
-    """A text-typed source's value with placeholders read as NULL (a number column)."""
-    if not raw.text_typed:
+def without_placeholder(expr: ColumnElement[Any], raw: RawRelation,
+                        raw_name: str | None = None) -> ColumnElement[Any]:
+    """A text-typed source's value with placeholders read as NULL (a number column);
+    ``raw_name``: the raw column it is, whose native type may say it is no text."""
+    if not raw.text_typed or (raw_name is not None and raw.native.get(raw_name) == "number"):
         return expr
     return sa.case((placeholder(expr), sa.null()), else_=expr)
 
@@ -66,7 +72,7 @@ def printable(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     """The text ``value`` without CONTROL_CHARACTERS (unchanged on a database with neither
     regular expressions nor our SQLite function)."""
     if dialect in ("duckdb", "postgresql"):
-        return sa.func.regexp_replace(value, sa.literal(_CONTROL_CLASS), sa.literal(""),
+        return sa.func.regexp_replace(value, sa.literal(CONTROL_CLASS), sa.literal(""),
                                       sa.literal("g"))
     if dialect == "sqlite":
         return sa.func.reportgen_printable(value)

@@ -54,6 +54,10 @@ class RawRelation:
     native: Mapping[str, NativeKind] = field(default_factory=dict)
     #: columns whose values arrive as text and are typed by the contract (CSV, Excel)
     text_typed: bool = False
+    #: raw text columns known to hold no control characters (nothing to remove or count)
+    printable: frozenset[str] = frozenset()
+    #: raw number columns known to hold only finite numbers (no inf or NaN to count)
+    finite: frozenset[str] = frozenset()
     #: parameters bound into a query source (its own :start / :end)
     params: Mapping[str, Any] = field(default_factory=dict)
     #: the statements that opened it (DuckDB views, settings), for replaying its queries

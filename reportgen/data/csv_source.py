@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reportgen._lazy import lazy
 from reportgen.data import csv_cache
+from reportgen.data.column_values import CSV_NULLS
 from reportgen.data.connectors import SOURCES, RawRelation, existing_file
 from reportgen.data.relations import duckdb_connection, duckdb_error, file_view, sql_literal
 from reportgen.data.resources import is_out_of_memory, out_of_memory, policy
@@ -28,8 +29,6 @@ else:
 
 #: the longest CSV line read (DuckDB's default is 2 MB)
 MAX_LINE_BYTES = 4 * 1024 * 1024
-#: Values read as missing in CSV files, as pandas and spreadsheet exports write them.
-CSV_NULLS = ("", "#N/A", "#NA", "N/A", "NA", "n/a", "NULL", "null", "NaN", "nan", "None", "<NA>")
 _DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -114,15 +113,22 @@ class CsvConnector:
         reader = f"{options}{', ignore_errors = true' if unread else ''}"
         select = f"SELECT * FROM read_csv({reader})"
         allowed = [path]
-        # read once: later reads take the Parquet copy of exactly what this read returns
+        # read once: later reads take the Parquet copy of what this read returns, typed
+        # where that loses nothing
+        layout = csv_cache.Layout.of(spec)
         copy = csv_cache.parquet_copy(conn, select, path,
-                                      f"{encoding}|{nulls}|{MAX_LINE_BYTES}|{unread}")
+                                      f"{encoding}|{nulls}|{MAX_LINE_BYTES}|{unread}", layout)
         if copy is not None:
-            select = f"SELECT * FROM read_parquet({sql_literal(str(copy))})"
-            allowed.append(copy)
-        select = _nulls_outside_numbers(conn, spec, select)
+            select = f"SELECT * FROM read_parquet({sql_literal(str(copy.path))})"
+            allowed.append(copy.path)
+        else:
+            select = _nulls_outside_numbers(conn, spec, select)
         relation = file_view(conn, name, spec, select, str(path), text_typed=True,
                          unread_rows=unread, allowed=allowed)
+        if copy is not None:
+            relation.printable = copy.printable
+            relation.finite = frozenset(raw for raw, _ in layout.typed
+                                        if relation.native.get(raw) == "number")
 
         def locate() -> str | None:
             relation.connection.rollback()

@@ -96,8 +96,8 @@ class DuckDbConnector:
                 if reader == "read_csv_auto":  # read once, as a CSV source is
                     copy = csv_cache.parquet_copy(conn, select, path, reader)
                     if copy is not None:
-                        select = f"SELECT * FROM read_parquet({sql_literal(str(copy))})"
-                        copies.append(copy)
+                        select = f"SELECT * FROM read_parquet({sql_literal(str(copy.path))})"
+                        copies.append(copy.path)
                 quoted = '"' + view.replace('"', '""') + '"'
                 run_setup(conn, f"CREATE TEMP VIEW {quoted} AS {select}")
         except (duckdb.Error, sa.exc.DBAPIError) as exc:

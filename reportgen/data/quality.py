@@ -135,25 +135,51 @@ def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[A
     # without declared keys, a row equal to another in every column read is counted, not
     # dropped (the columns the report does not read, personal ones among them, stay unread)
     same = list(keys) or list(read)
-    if same:
+    hashed = not keys and bool(read) and raw.dialect == "duckdb"
+    if same and not hashed:
         parts.append(sa.func.row_number().over(partition_by=same, order_by=time)
                      .label("copy"))
     rows = sa.select(*parts).select_from(raw.table).where(in_window).subquery("quality")
     counts: list[ColumnElement[Any]] = [rows.c["period"], zero.label("undated"),
                                         zero.label("unreadable")]
     counts += [sa.func.sum(rows.c[f"nf{i}"]).label(f"nf{i}") for i in range(len(non_finite))]
-    if same:
+    if same and not hashed:
         counts.append(sa.func.sum(sa.case((rows.c["copy"] > 1, 1), else_=0)).label("dup"))
-    by_period = sa.select(*counts).group_by(rows.c["period"])
+    by_period: sa.Select[Any] = sa.select(*counts).group_by(rows.c["period"])
+    if hashed:
+        by_period = _with_identical(by_period.subquery("counted"), raw, period, in_window, read)
     unread = sa.false() if written is None else written
     undated = sa.select(
         zero.label("period"),
         sa.func.coalesce(sa.func.sum(sa.case((unread, 0), else_=1)), 0).label("undated"),
         sa.func.coalesce(sa.func.sum(sa.case((unread, 1), else_=0)), 0).label("unreadable"),
-        *(zero.label(c.name) for c in counts[3:]),
+        *(zero.label(c.name) for c in counts[3:]), *([zero.label("dup")] if hashed else []),
     ).select_from(raw.table).where(time.is_(None) if unparsed is None
                                    else sa.or_(time.is_(None), unparsed))
     return sa.union_all(by_period, undated)  # type: ignore[return-value]
+
+
+def _with_identical(counted: sa.Subquery, raw: RawRelation, period: ColumnElement[Any],
+                    in_window: ColumnElement[Any],
+                    read: Sequence[ColumnElement[Any]]) -> sa.Select[Any]:
+    """``counted`` with one more column, ``dup``: per period, the rows identical in every
+    column of ``read`` to an earlier one (DuckDB).
+
+    Numbering the rows of each set of equal values sorts every row by every column read;
+    hashing them first leaves only the rows whose hash is shared to be compared, value by
+    value, so the count stays exact (two different rows with one hash are not copies).
+    The time is among the columns read, so copies fall in one period.
+    """
+    digest = sa.func.hash(*read)
+    shared = sa.select(digest).select_from(raw.table).where(in_window) \
+        .group_by(digest).having(sa.func.count() > 1)
+    groups = sa.select(period.label("period"), (sa.func.count() - 1).label("extra")) \
+        .select_from(raw.table).where(in_window, digest.in_(shared)) \
+        .group_by(period, *read).subquery("copies")
+    copies = sa.select(groups.c["period"], sa.func.sum(groups.c["extra"]).label("dup")) \
+        .group_by(groups.c["period"]).subquery("identical")
+    return sa.select(*counted.c, sa.func.coalesce(copies.c["dup"], 0).label("dup")) \
+        .select_from(counted.outerjoin(copies, counted.c["period"] == copies.c["period"]))
 
 
 def read_counts(name: str, spec: SourceSpec, columns: Sequence[tuple[str, str]],

@@ -5,6 +5,7 @@ once and a folder that cannot be written never change what a report says."""
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import threading
@@ -252,3 +253,105 @@ def test_the_pruning_after_a_run_bounds_the_copies_too(tmp_path: Path) -> None:
     finally:
         ledger.close()
     assert [p.name for p in copies.iterdir()] == ["b.parquet"]
+
+
+TYPED_DEFINITION = """\
+id: tickets
+title: Ticket report
+sources:
+  tickets:
+    kind: csv
+    path: tickets.csv
+    time_column: created_at
+    columns: {ticket_id: str, queue: str, handle_minutes: float, replies: int}
+metrics:
+  - {id: volume, calculator: volume, source: tickets, by: [queue]}
+  - {id: aht, calculator: aht, source: tickets, params: {column: handle_minutes, unit: minutes},
+     by: [queue]}
+  - {id: replies, calculator: aht, source: tickets, params: {column: replies, unit: minutes}}
+sections:
+  - {id: ops, title: Operations, kpis: [volume, aht, replies]}
+outputs:
+  - {format: xlsx}
+"""
+
+
+def write_rows(folder: Path, rows: list[list[str]]) -> Path:
+    path = folder / "tickets.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(["ticket_id", "created_at", "queue", "handle_minutes", "replies"])
+        out.writerows(rows)
+    return path
+
+
+def build_typed(folder: Path) -> tuple[dict[str, object], tuple[str, ...]] | str:
+    """Every metric's value, n and breakdown rows, and the data-quality notes; or the
+    error's words when the build refuses the data."""
+    clear_cache()
+    (folder / "report.yaml").write_text(TYPED_DEFINITION, encoding="utf-8")
+    try:
+        model = build_report(load_definition(folder / "report.yaml"), SEPTEMBER, now=NOW).model
+    except SourceError as exc:
+        return str(exc)
+    return ({k: (m.value, m.n, {by: [(r.key, r.value, r.n) for r in rows]
+                                for by, rows in m.breakdowns.items()})
+             for k, m in model.metrics.items()}, model.provenance.data_quality)
+
+
+def test_columns_whose_every_value_reads_are_stored_typed_and_say_the_same(
+        tmp_path: Path) -> None:
+    rows = [[f"T{i}", f"2026-09-{1 + i % 28:02d} {i % 24:02d}:15:00", ["Billing", "Tech"][i % 2],
+             f"{10 + i % 7}.5", str(i % 4)] for i in range(200)]
+    rows += [["X1", "", "Billing", "", ""], ["X2", "  ", "Tech", "3", "1"], rows[5]]
+    write_rows(tmp_path, rows)
+    plain = build_typed(tmp_path)
+    csv_cache.configure(tmp_path / "cache")
+    assert build_typed(tmp_path) == build_typed(tmp_path) == plain
+    assert csv_cache.events == {"converted": 1, "read": 1}
+    assert "1 row identical to an earlier row" in " ".join(plain[1])
+    (copy,) = (tmp_path / "cache").glob("*.parquet")
+    types = dict(duckdb.sql(f"SELECT column_name, column_type FROM (DESCRIBE '{copy}')")
+                 .fetchall())
+    assert types == {"ticket_id": "VARCHAR", "created_at": "TIMESTAMP", "queue": "VARCHAR",
+                     "handle_minutes": "DOUBLE", "replies": "BIGINT"}
+    listed = duckdb.sql(f"SELECT decode(value) FROM parquet_kv_metadata('{copy}')").fetchall()
+    assert sorted(json.loads(listed[0][0])) == ["queue", "ticket_id"]
+
+
+# values that read, and values that do not, as a CSV may write them
+MESSY = {
+    "created_at": ["2026-09-03 10:00:00", "2026-09-30 23:59:59", "2026-10-01 00:00:00",
+                   " 2026-09-12 08:00:00", "2026-08-31 22:30:00", "", "soon",
+                   "2026-09-04T10:00:00+02:00", "2026-09-31 10:00:00"],
+    "queue": ["Billing", "Tech", "", "N/A", "Bill\x1bing", "null", "Tech "],
+    "handle_minutes": ["12", "7.25", " 3 ", "", "NaN", "N/A", "inf", "-", "1e3"],
+    "replies": ["0", "1", "2", "", "3.0", "null", "-inf"],
+}
+#: values the contract refuses: one of them, now and then, in a column otherwise clean
+REFUSED = [("handle_minutes", "abc"), ("replies", "2.5"), ("created_at", "03/04/2026 10:00")]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_typed_copy_says_what_the_csv_says_however_messy_the_columns(
+        tmp_path: Path, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    # each column is clean (its first, readable values only) or messy at random, so
+    # copies type some columns and keep others as text
+    pools = {column: values[:2] if rng.random() < 0.5 else values
+             for column, values in MESSY.items()}
+    rows = [[f"T{rng.randrange(60)}", *(rng.choice(pools[c]) for c in MESSY)]
+            for _ in range(150)]
+    rows += rng.sample(rows, 5)  # identical copies
+    if seed % 4 == 3:
+        column, value = REFUSED[seed // 4 % len(REFUSED)]
+        rows[rng.randrange(len(rows))][1 + list(MESSY).index(column)] = value
+    write_rows(tmp_path, rows)
+    plain = build_typed(tmp_path)
+    assert isinstance(plain, tuple) == (seed % 4 != 3), plain
+    csv_cache.configure(tmp_path / "cache")
+    made, read = build_typed(tmp_path), build_typed(tmp_path)
+    assert made == read == plain
+    assert csv_cache.events == {"converted": 1, "read": 1}

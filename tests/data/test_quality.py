@@ -328,6 +328,32 @@ def test_identical_rows_without_dedupe_on_are_counted_and_named(tmp_path: Path,
         "set `dedupe_on` to drop copies.",)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_identical_rows_are_counted_as_pandas_finds_them(tmp_path: Path, write_definition,
+                                                         seed: int) -> None:
+    # few distinct values, blanks among them, so copies and near-copies (one column apart)
+    # are many; pandas' duplicated() on the rows as written is the count to say
+    import random
+
+    import pandas as pd
+
+    rng = random.Random(seed)
+    rows = [(f"T{rng.randrange(8)}", f"2026-09-{rng.choice((3, 17)):02d} 09:00:00",
+             rng.choice(("", "10", "12.5"))) for _ in range(300)]
+    with (tmp_path / "tickets.csv").open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["ticket_id", "created_at", "queue", "handle_minutes"])
+        for ticket, created, minutes in rows:
+            out.writerow([ticket, created, rng.choice(("Billing", "")), minutes])
+    frame = pd.read_csv(tmp_path / "tickets.csv", dtype=str, keep_default_na=False)
+    expected = int(frame.duplicated().sum())
+    assert 0 < expected < len(rows)
+    result = build(write_definition)
+    assert result.model.provenance.data_quality == (
+        f"Source 'tickets': {expected} rows identical to an earlier row in every column read, "
+        "kept; set `dedupe_on` to drop copies.",)
+
+
 @pytest.mark.parametrize("damage", ["placeholders", "identical"])
 def test_the_dropped_share_gate_weighs_blanks_and_identical_rows(
         tmp_path: Path, write_definition, capsys, damage: str) -> None:
