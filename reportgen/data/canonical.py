@@ -189,8 +189,11 @@ def assemble(name: str, spec: SourceSpec, raw: RawRelation, periods: Sequence[Pe
     if derived:
         rows = _with_derived(name, spec, rows, derived, raw.dialect, kinds, raw.label, "rows",
                              probes)
+    # only the report period's data quality is told (the last period)
+    last = sa.and_(time >= sa.literal(bounds[-2]), time < sa.literal(bounds[-1])) \
+        if len(bounds) > 2 else None
     quality = counting_statement(spec, raw, time, period, in_window, keys, non_finite,
-                                 written, unparsed, read)
+                                 written, unparsed, read, last)
     return Canonical(name, raw, rows, kinds, tuple(periods), in_window, quality,
                      tuple(non_finite), probes)
 

@@ -51,10 +51,9 @@ from reportgen.data.fingerprint import content_hash
 from reportgen.data.relations import sql_literal
 
 if TYPE_CHECKING:
-    from reportgen.definition.content_specs import SourceSpec
-
-if TYPE_CHECKING:
     import sqlalchemy as sa
+
+    from reportgen.definition.content_specs import SourceSpec
 else:
     sa = lazy("sqlalchemy")
 

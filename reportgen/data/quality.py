@@ -1,10 +1,13 @@
-"""Data-quality counts: what a source's canonical rows leave out, per reason and period.
+"""Data-quality counts: what a source's canonical rows leave out, per reason, in the report
+period.
 
 Reading a source drops rows (no time at all, a later copy of a declared key) and reads some
 values as empty (inf or NaN in a numeric column).  Nothing is dropped silently: one extra
 statement, run where the data lives beside the column contract's check, counts each reason
-per period, and the report's data-quality note, its run record and the ``dropped_share``
-gate read those counts.
+in the report period (the last of the window's periods), and the report's data-quality
+note, its run record and the ``dropped_share`` gate read those counts.  The earlier periods
+of the window are not counted: nothing states them, and at 100M rows counting copies over
+thirteen months is most of a run.
 """
 
 from __future__ import annotations
@@ -73,7 +76,9 @@ class Reason:
 @dataclass(frozen=True)
 class QualityCounts:
     """One source's counts: per period key, reason -> count; rows without a time, or with
-    one that cannot be read, have no period and are kept apart (``undated``, ``unreadable``)."""
+    one that cannot be read, have no period and are kept apart (``undated``, ``unreadable``).
+    ``counted``: the period counted (the report period; None: none was, the source has
+    nothing to count), the only one whose counts can be asked for."""
 
     source: str
     spec: SourceSpec
@@ -82,10 +87,14 @@ class QualityCounts:
     unreadable: int = 0
     #: rows the reader could not read at all: a file's incomplete last row
     unread: int = 0
+    counted: str | None = None
 
     def for_period(self, key: str) -> dict[Reason, int]:
         """The counts of one period (rows without a readable time are counted in every
         period's note: which period they belonged to cannot be known)."""
+        if self.counted is not None and key != self.counted:
+            raise ValueError(f"source '{self.source}': data quality was counted for "
+                             f"{self.counted}, not {key}")
         counts = dict(self.by_period.get(key, {}))
         counts[Reason(NO_TIME, True)] = self.undated
         counts[Reason(UNREADABLE_TIME, True)] = self.unreadable
@@ -117,9 +126,13 @@ def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[A
                        non_finite: Mapping[tuple[str, str], ColumnElement[Any]],
                        written: ColumnElement[Any] | None = None,
                        unparsed: ColumnElement[Any] | None = None,
-                       read: Sequence[ColumnElement[Any]] = ()) -> sa.Select[Any]:
+                       read: Sequence[ColumnElement[Any]] = (),
+                       counted: ColumnElement[Any] | None = None) -> sa.Select[Any]:
     """SELECT period, -, -, non-finite per column, duplicates ... GROUP BY period, and one
     more row (period NULL) with the rows without a time and those whose time is unreadable.
+
+    ``counted``: the condition "in the report period" (None: every period of the window);
+    a later copy of a declared key is still found against the whole window's rows.
 
     ``written``: the condition "the raw time holds something" (text a parse can fail on);
     None when the column is typed, so a missing time is an empty one.  ``unparsed``: the
@@ -136,18 +149,26 @@ def counting_statement(spec: SourceSpec, raw: RawRelation, time: ColumnElement[A
     # dropped (the columns the report does not read, personal ones among them, stay unread)
     same = list(keys) or list(read)
     hashed = not keys and bool(read) and raw.dialect == "duckdb"
+    counted = in_window if counted is None else sa.and_(in_window, counted)
     if same and not hashed:
         parts.append(sa.func.row_number().over(partition_by=same, order_by=time)
                      .label("copy"))
-    rows = sa.select(*parts).select_from(raw.table).where(in_window).subquery("quality")
+        # copies of a key are numbered over the whole window, then counted in the period
+        parts.append(sa.case((counted, 1), else_=0).label("counted"))
+        rows = sa.select(*parts).select_from(raw.table).where(in_window).subquery("quality")
+        rows_counted: ColumnElement[Any] = rows.c["counted"] == 1
+    else:  # identical rows share their time, so their period
+        rows = sa.select(*parts).select_from(raw.table).where(counted).subquery("quality")
+        rows_counted = sa.true()
     counts: list[ColumnElement[Any]] = [rows.c["period"], zero.label("undated"),
                                         zero.label("unreadable")]
     counts += [sa.func.sum(rows.c[f"nf{i}"]).label(f"nf{i}") for i in range(len(non_finite))]
     if same and not hashed:
         counts.append(sa.func.sum(sa.case((rows.c["copy"] > 1, 1), else_=0)).label("dup"))
-    by_period: sa.Select[Any] = sa.select(*counts).group_by(rows.c["period"])
+    by_period: sa.Select[Any] = sa.select(*counts).where(rows_counted) \
+        .group_by(rows.c["period"])
     if hashed:
-        by_period = _with_identical(by_period.subquery("counted"), raw, period, in_window, read)
+        by_period = _with_identical(by_period.subquery("counted"), raw, period, counted, read)
     unread = sa.false() if written is None else written
     undated = sa.select(
         zero.label("period"),
@@ -184,7 +205,8 @@ def _with_identical(counted: sa.Subquery, raw: RawRelation, period: ColumnElemen
 
 def read_counts(name: str, spec: SourceSpec, columns: Sequence[tuple[str, str]],
                 rows: Sequence[Any], periods: Sequence[Period], unread: int = 0) -> QualityCounts:
-    """The counting statement's result rows as a ``QualityCounts``."""
+    """The counting statement's result rows as a ``QualityCounts`` of the report period
+    (the last of ``periods``)."""
     by_period: dict[str, dict[Reason, int]] = {}
     undated = unreadable = 0
     for row in rows:
@@ -198,7 +220,8 @@ def read_counts(name: str, spec: SourceSpec, columns: Sequence[tuple[str, str]],
             copies = Reason(DUPLICATE, True) if spec.dedupe_on else Reason(IDENTICAL, False)
             counts[copies] = int(row[3 + len(columns)] or 0)
         by_period[periods[int(row[0])].key] = counts
-    return QualityCounts(name, spec, by_period, undated, unreadable, unread)
+    return QualityCounts(name, spec, by_period, undated, unreadable, unread,
+                         periods[-1].key if periods else None)
 
 
 def metric_notes(metrics: Mapping[str, MetricResult]) -> list[str]:

@@ -87,6 +87,19 @@ def test_duplicates_by_a_declared_key_are_dropped_and_counted(tmp_path: Path,
         "which is kept).",)
 
 
+def test_a_copy_of_a_key_first_seen_in_an_earlier_month_is_counted_in_its_own(
+        tmp_path: Path, write_definition) -> None:
+    august = [(f"A{i}", f"2026-08-{1 + i % 28:02d} 09:00:00", "10") for i in range(20)]
+    again = [(ticket, f"2026-09-0{1 + i} 10:00:00", "11") for i, (ticket, _, _) in
+             enumerate(august[:3])]  # re-exported in September with a later time
+    write_tickets(tmp_path, august + september(40) + again)
+    keyed = build(write_definition, source_extra="    dedupe_on: [ticket_id]\n")
+    assert keyed.model.metrics["volume"].value == 40
+    assert keyed.model.provenance.data_quality == (
+        "Source 'tickets': 3 duplicate rows dropped (the same ticket_id as an earlier row, "
+        "which is kept).",)
+
+
 def test_rows_without_a_time_are_counted(tmp_path: Path, write_definition) -> None:
     rows = september(40) + [("X1", "", "12"), ("X2", "", "13"), ("X3", " ", "14")]
     write_tickets(tmp_path, rows)

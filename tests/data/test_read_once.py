@@ -69,10 +69,12 @@ def source(aggregate_in: str | None = None, pii: tuple[str, ...] = ("email",)) -
                       pii=list(pii), aggregate_in=aggregate_in)
 
 
-def open_store(folder: Path, spec: SourceSpec) -> DataStore:
+def open_store(folder: Path, spec: SourceSpec, periods: list[Period] = PERIODS) -> DataStore:
+    """The store of a report for the last of ``periods``."""
     return DataStore({"responses": spec}, {"responses": ["rating", "score", "queue", "flag",
                                                          "ticket"]},
-                     folder, WINDOW, PERIODS, fact_columns={"responses": ("ticket", "rating")})
+                     folder, Window(periods[0].start_at, periods[-1].end_at), periods,
+                     fact_columns={"responses": ("ticket", "rating")})
 
 
 AGGREGATION = Aggregation({
@@ -101,7 +103,8 @@ def everything(folder: Path, spec: SourceSpec) -> dict[str, Any]:
         return {
             "dialect": data.dialect("responses"),
             "aggregates": result.rows,
-            "quality": {p.key: quality.as_record(p.key) for p in PERIODS},
+            # data quality is counted for the report period (the last)
+            "quality": quality.as_record(PERIODS[-1].key),
             "facts": data.facts("responses"),
             "nulls": [data.null_count("responses", "rating", p) for p in PERIODS],
             "duplicates": [data.duplicate_count("responses", "ticket", p) for p in PERIODS],
@@ -109,6 +112,11 @@ def everything(folder: Path, spec: SourceSpec) -> dict[str, Any]:
             "rows": sorted((tuple(None if pd.isna(v) else v for v in r)
                             for r in rows.astype(object).itertuples(index=False)), key=repr),
         }
+
+
+def quality_of(folder: Path, spec: SourceSpec, periods: list[Period]) -> dict[str, int]:
+    with open_store(folder, spec, periods) as data:
+        return data.quality("responses").as_record(periods[-1].key)
 
 
 def same(a: Any, b: Any, where: str = "") -> list[str]:
@@ -145,8 +153,12 @@ def test_reading_once_gives_every_answer_pushing_down_gives(tmp_path: Path) -> N
     # October ends at 01:00 in Berlin (winter time)
     august, september, october = (read["facts"][i]["rows"] for i in range(3))
     assert (august, september, october) == (3, 5, 3)
-    assert read["quality"]["2026-09"] == {"no_time": 2, "unreadable_time": 1,
-                                          "identical": 1, "control_characters:queue": 1}
+    # each month's data quality, as that month's report counts it
+    for i in range(len(PERIODS) - 1):
+        assert quality_of(tmp_path, source("database"), PERIODS[:i + 1]) == \
+            quality_of(tmp_path, source(), PERIODS[:i + 1])
+    assert quality_of(tmp_path, source(), PERIODS[:2]) == {
+        "no_time": 2, "unreadable_time": 1, "identical": 1, "control_characters:queue": 1}
     assert read["nulls"][1] == (5, 3)  # two NULL ratings and a blank one in September
     assert {r[4] for r in read["rows"]} == {f"T{i}" for i in range(2, 12)}
 
