@@ -24,7 +24,7 @@ from reportgen.data.column_values import (
     typed_value,
     without_placeholder,
 )
-from reportgen.data.connectors import RawRelation
+from reportgen.data.connectors import OFFSET, RawRelation
 from reportgen.data.privacy import missing_in_data
 from reportgen.data.quality import CONTROL, counting_statement
 from reportgen.definition.content_specs import SourceSpec
@@ -307,7 +307,6 @@ def _bounds(raw: RawRelation, spec: SourceSpec, window: Window,
     return naive
 
 
-OFFSET = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 
 
 def settle_time_mode(raw: RawRelation, spec: SourceSpec) -> None:

@@ -13,13 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from reportgen.data.connectors import CONTROL_CHARACTERS, RawRelation
+from reportgen.data.connectors import CONTROL_CLASS, PLACEHOLDERS, RawRelation
 
 _TRUE = ("1", "true", "t", "yes", "y", "1.0")
 _FALSE = ("0", "false", "f", "no", "n", "0.0")
 
-#: a regular expression matching any of CONTROL_CHARACTERS
-CONTROL_CLASS = "[" + "".join(f"\\x{ord(c):02x}" for c in CONTROL_CHARACTERS) + "]"
 
 
 def text(expr: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -42,11 +40,6 @@ def _sql(expr: ColumnElement[Any], dialect: str) -> str:
     return str(expr.compile(dialect=dialect_, compile_kwargs={"literal_binds": True}))
 
 
-#: Values read as missing in CSV files' other columns, as pandas and spreadsheet exports
-#: write them.
-CSV_NULLS = ("", "#N/A", "#NA", "N/A", "NA", "n/a", "NULL", "null", "NaN", "nan", "None", "<NA>")
-#: text a file writes for "no value" in a number column: read as blank and counted
-PLACEHOLDERS = ("nan", "-nan", "null", "n/a", "na", "#n/a", "#na", "none", "<na>", "-", "--")
 
 
 def placeholder(expr: ColumnElement[Any]) -> ColumnElement[Any]:

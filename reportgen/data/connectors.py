@@ -40,6 +40,15 @@ NativeKind = Literal["number", "text", "bool", "time", "unknown"]
 #: the XML of charts and slides, so they are removed from text values (and counted).  NUL
 #: is left to the connectors (a database text value cannot hold it).
 CONTROL_CHARACTERS = "".join(chr(c) for c in (*range(1, 9), 11, 12, *range(14, 32), 127))
+#: a regular expression matching any of CONTROL_CHARACTERS
+CONTROL_CLASS = "[" + "".join(f"\\x{ord(c):02x}" for c in CONTROL_CHARACTERS) + "]"
+#: Values read as missing in CSV files' other columns, as pandas and spreadsheet exports
+#: write them.
+CSV_NULLS = ("", "#N/A", "#NA", "N/A", "NA", "n/a", "NULL", "null", "NaN", "nan", "None", "<NA>")
+#: text a file writes for "no value" in a number column: read as blank and counted
+PLACEHOLDERS = ("nan", "-nan", "null", "n/a", "na", "#n/a", "#na", "none", "<na>", "-", "--")
+#: a time written with an offset (Z, +02, -05:30) at its end
+OFFSET = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 
 
 @dataclass

@@ -45,8 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reportgen._lazy import lazy
-from reportgen.data.canonical import OFFSET
-from reportgen.data.column_values import CONTROL_CLASS, CSV_NULLS, PLACEHOLDERS
+from reportgen.data.connectors import CONTROL_CLASS, CSV_NULLS, OFFSET, PLACEHOLDERS
 from reportgen.data.fingerprint import content_hash
 from reportgen.data.relations import sql_literal
 

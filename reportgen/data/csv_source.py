@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reportgen._lazy import lazy
 from reportgen.data import csv_cache
-from reportgen.data.column_values import CSV_NULLS
-from reportgen.data.connectors import SOURCES, RawRelation, existing_file
+from reportgen.data.connectors import CSV_NULLS, SOURCES, RawRelation, existing_file
 from reportgen.data.relations import duckdb_connection, duckdb_error, file_view, sql_literal
 from reportgen.data.resources import is_out_of_memory, out_of_memory, policy
 from reportgen.definition.content_specs import SourceSpec

@@ -332,7 +332,7 @@ MESSY = {
 REFUSED = [("handle_minutes", "abc"), ("replies", "2.5"), ("created_at", "03/04/2026 10:00")]
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(9))
 def test_a_typed_copy_says_what_the_csv_says_however_messy_the_columns(
         tmp_path: Path, seed: int) -> None:
     import random
@@ -345,12 +345,14 @@ def test_a_typed_copy_says_what_the_csv_says_however_messy_the_columns(
     rows = [[f"T{rng.randrange(60)}", *(rng.choice(pools[c]) for c in MESSY)]
             for _ in range(150)]
     rows += rng.sample(rows, 5)  # identical copies
-    if seed % 4 == 3:
-        column, value = REFUSED[seed // 4 % len(REFUSED)]
-        rows[rng.randrange(len(rows))][1 + list(MESSY).index(column)] = value
+    if seed % 3 == 2:  # in a row of the month, where the contract checks every column
+        column, value = REFUSED[seed // 3]
+        row = rows[rng.randrange(len(rows))]
+        row[1] = "2026-09-03 10:00:00"
+        row[1 + list(MESSY).index(column)] = value
     write_rows(tmp_path, rows)
     plain = build_typed(tmp_path)
-    assert isinstance(plain, tuple) == (seed % 4 != 3), plain
+    assert isinstance(plain, tuple) == (seed % 3 != 2), plain
     csv_cache.configure(tmp_path / "cache")
     made, read = build_typed(tmp_path), build_typed(tmp_path)
     assert made == read == plain

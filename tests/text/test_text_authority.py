@@ -22,7 +22,7 @@ TEMPLATE_FOLDERS = (PACKAGE / "web" / "templates", ROOT / "report_templates")
 
 #: (module, function) -> why what it writes is for a machine or an operator, not a reader
 ALLOWED: dict[tuple[str, str], str] = {
-    ("reportgen/data/column_values.py", "<module>"): "a regular expression's character class",
+    ("reportgen/data/connectors.py", "<module>"): "a regular expression's character class",
     ("reportgen/render/pdf.py", "_listed"): "a Unicode code point, written U+XXXX as Unicode does",
     ("reportgen/render/pdf_chromium.py", "_dated"): "a PDF date string in the file's metadata",
     ("reportgen/cli/report_commands.py", "cmd_history"): "the run history table printed for operators",
