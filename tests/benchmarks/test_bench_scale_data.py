@@ -340,3 +340,17 @@ def test_one_language_per_ticket_copy_above_the_demo_size(tmp_path: Path) -> Non
     assert tickets > 61_000 and copies > 1_000  # second copies were made
     assert orphans == 0
     assert 0.98 * tickets <= languages <= tickets  # the demo's share of tickets with one
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+@pytest.mark.parametrize("config", sorted(
+    p.name for p in (REPO / "benchmarks" / "configs").glob("*.yaml")))
+def test_every_benchmark_definition_validates(config: str, file_format: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # a definition rule added later (a target at the wrong end of its scale) must not
+    # leave a benchmark that stops before it measures anything
+    from reportgen.plan import load_definition
+
+    monkeypatch.setenv("BENCH_FILE_FORMAT", file_format)
+    path = REPO / "benchmarks" / "configs" / config
+    assert load_definition(path).definition.sources
