@@ -67,6 +67,9 @@ class RawRelation:
     printable: frozenset[str] = frozenset()
     #: raw number columns known to hold only finite numbers (no inf or NaN to count)
     finite: frozenset[str] = frozenset()
+    #: each row's data row number in its file (from 1), where the rows are not read in the
+    #: file's order (a CSV's typed copy); None: the rows' order is the file's
+    data_row: Any = None
     #: parameters bound into a query source (its own :start / :end)
     params: Mapping[str, Any] = field(default_factory=dict)
     #: the statements that opened it (DuckDB views, settings), for replaying its queries

@@ -58,11 +58,13 @@ else:
 
 #: the copy's metadata key listing its text columns without control characters
 PRINTABLE_KEY = "reportgen_printable"
+#: the typed copy's column holding each row's data row number in the CSV (from 1)
+FILE_ROW = "__reportgen_data_row__"
 
 logger = logging.getLogger(__name__)
 
 #: part of every key: a change of what a copy holds makes the old copies unused
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 #: copies used within this many seconds are never pruned (a run may be reading them)
 IN_USE_SECONDS = 3600
 #: folder name of the default cache under the reports folder
@@ -237,8 +239,9 @@ def _typed_value(column: str, kind: str) -> str:
 def _typed_select(conn: sa.Connection, text_copy: Path, layout: Layout) -> tuple[str, set[str]]:
     """The statement writing the typed copy from the text copy, and its text columns without
     control characters: one pass over the text copy finds which columns read whole."""
-    source = f"read_parquet({sql_literal(str(text_copy))})"
-    names = list(conn.exec_driver_sql(f"SELECT * FROM {source} LIMIT 0").keys())
+    source = f"read_parquet({sql_literal(str(text_copy))}, file_row_number = true)"
+    columns = list(conn.exec_driver_sql(f"SELECT * FROM {source} LIMIT 0").keys())
+    names = [name for name in columns if name != "file_row_number"]
     candidates = {raw: kind for raw, kind in layout.typed if raw in names}
     if layout.time is not None and layout.time in names:
         candidates[layout.time] = "time"
@@ -266,6 +269,9 @@ def _typed_select(conn: sa.Connection, text_copy: Path, layout: Layout) -> tuple
                 printable.add(column)
             parts.append(f"CASE WHEN {quoted} IN ({listed}) THEN NULL ELSE {quoted} END "
                          f"AS {quoted}")
+    # DuckDB may write the typed copy's rows in another order than the text copy's (seen
+    # at 10M rows): each row keeps its place in the file, for errors that name a data row
+    parts.append(f"file_row_number + 1 AS {_quoted(FILE_ROW)}")
     return f"SELECT {', '.join(parts)} FROM {source}", printable
 
 

@@ -128,6 +128,9 @@ class CsvConnector:
             relation.printable = copy.printable
             relation.finite = frozenset(raw for raw, _ in layout.typed
                                         if relation.native.get(raw) == "number")
+            if csv_cache.FILE_ROW in relation.available:  # no data column: it numbers rows
+                relation.available.remove(csv_cache.FILE_ROW)
+                relation.data_row = relation.table.c[csv_cache.FILE_ROW]
 
         def locate() -> str | None:
             relation.connection.rollback()

@@ -107,6 +107,10 @@ def test_a_second_build_reads_the_parquet_copy_and_says_the_same(tmp_path: Path)
     # the copy holds the CSV reader's rows as text, the incomplete last row left out
     rows = duckdb.sql(f"SELECT count(*), min(typeof(handle_minutes)) FROM '{copy}'").fetchall()
     assert rows == [(125, "VARCHAR")]
+    # each row keeps its data row number, which is no column a definition can read
+    numbers = duckdb.sql(f"SELECT min(__reportgen_data_row__), max(__reportgen_data_row__) "
+                         f"FROM '{copy}'").fetchall()
+    assert numbers == [(1, 125)]
 
 
 def test_a_changed_csv_is_never_read_from_the_old_copy(tmp_path: Path) -> None:
@@ -124,7 +128,8 @@ def test_a_changed_csv_is_never_read_from_the_old_copy(tmp_path: Path) -> None:
 
 
 def test_a_bad_cell_is_named_by_the_same_row_through_the_copy(tmp_path: Path) -> None:
-    # beyond DuckDB's first row groups (122,880 rows), which are read in parallel
+    # beyond DuckDB's first row groups (122,880 rows), which are read in parallel; the
+    # typed copy's rows were seen in another order than the file's
     write_tickets(tmp_path, ["10"] * 300_000, bad_replies_at=250_001)
     with pytest.raises(SourceError) as plain:
         build(tmp_path)
@@ -134,6 +139,14 @@ def test_a_bad_cell_is_named_by_the_same_row_through_the_copy(tmp_path: Path) ->
     assert csv_cache.events == {"converted": 1}
     assert str(cached.value) == str(plain.value)
     assert "found 'many' in data row 250001" in str(plain.value)
+    # in whatever order the copy holds its rows, each knows its data row (ticket Ti is in
+    # data row i, then X1 and X2)
+    (copy,) = (tmp_path / "cache").glob("*.parquet")
+    misplaced = duckdb.sql(
+        f"SELECT count(*) FILTER (ticket_id <> CASE __reportgen_data_row__ WHEN 300001 THEN "
+        f"'X1' WHEN 300002 THEN 'X2' ELSE 'T' || __reportgen_data_row__ END), count(*) "
+        f"FROM '{copy}'").fetchall()
+    assert misplaced == [(0, 300_002)]
 
 
 def test_a_broken_row_is_read_from_the_csv_to_name_its_line(tmp_path: Path) -> None:
@@ -314,7 +327,8 @@ def test_columns_whose_every_value_reads_are_stored_typed_and_say_the_same(
     types = dict(duckdb.sql(f"SELECT column_name, column_type FROM (DESCRIBE '{copy}')")
                  .fetchall())
     assert types == {"ticket_id": "VARCHAR", "created_at": "TIMESTAMP", "queue": "VARCHAR",
-                     "handle_minutes": "DOUBLE", "replies": "BIGINT"}
+                     "handle_minutes": "DOUBLE", "replies": "BIGINT",
+                     "__reportgen_data_row__": "BIGINT"}
     listed = duckdb.sql(f"SELECT decode(value) FROM parquet_kv_metadata('{copy}')").fetchall()
     assert sorted(json.loads(listed[0][0])) == ["queue", "ticket_id"]
 
