@@ -307,8 +307,6 @@ def _bounds(raw: RawRelation, spec: SourceSpec, window: Window,
     return naive
 
 
-
-
 def settle_time_mode(raw: RawRelation, spec: SourceSpec) -> None:
     """Compare a DuckDB source's times as naive local times unless they carry offsets.
 

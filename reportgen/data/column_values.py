@@ -19,7 +19,6 @@ _TRUE = ("1", "true", "t", "yes", "y", "1.0")
 _FALSE = ("0", "false", "f", "no", "n", "0.0")
 
 
-
 def text(expr: ColumnElement[Any]) -> ColumnElement[Any]:
     return sa.cast(expr, sa.String)
 
@@ -38,8 +37,6 @@ def _sql(expr: ColumnElement[Any], dialect: str) -> str:
     # SQLAlchemy leaves the dialect's constructor unannotated
     dialect_ = postgresql.dialect()  # type: ignore[no-untyped-call]
     return str(expr.compile(dialect=dialect_, compile_kwargs={"literal_binds": True}))
-
-
 
 
 def placeholder(expr: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -110,8 +110,8 @@ def check_contract(canonical: Canonical, spec: SourceSpec, window: Window) -> No
                 why = (f"; {count:,} of the {times:,} times cannot be read: more than half, "
                        "so the column or its format is wrong rather than a few values "
                        "damaged (declare date_format if the times are written another way)")
-        row = sa.func.row_number().over() if raw.data_row is None else raw.data_row
-        numbered = sa.select(*parts, row.label("__row__")) \
+        data_row = sa.func.row_number().over() if raw.data_row is None else raw.data_row
+        numbered = sa.select(*parts, data_row.label("__row__")) \
             .select_from(raw.table).subquery("numbered")
         first = bad(numbered, i) if only is None else only(numbered)
         row = raw.connection.execute(

@@ -115,10 +115,11 @@ class Layout:
     @classmethod
     def of(cls, spec: SourceSpec) -> Layout:
         numbers = {spec.rename.get(col, col): kind for col, kind in spec.columns.items()
-                   if kind in ("int", "float") and col != spec.time_column}
+                   if kind in ("int", "float")}
         mapped = {spec.rename.get(col, col) for col in spec.values}
-        typed = tuple(sorted((raw, kind) for raw, kind in numbers.items() if raw not in mapped))
         time = spec.rename.get(spec.time_column, spec.time_column)
+        typed = tuple(sorted((raw, kind) for raw, kind in numbers.items()
+                             if raw not in mapped and raw != time))
         return cls(frozenset(numbers), typed,
                    None if spec.date_format or time in mapped or time in numbers else time)
 
@@ -216,6 +217,12 @@ def _quoted(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
+def null_forms_read_as_null(column: str) -> str:
+    """``column`` (a text column of a CSV read) with the written forms of "no value" (NaN,
+    N/A, NULL, ...) read as NULL, under its own name."""
+    listed = ", ".join(sql_literal(v) for v in CSV_NULLS if v)
+    quoted = _quoted(column)
+    return f"CASE WHEN {quoted} IN ({listed}) THEN NULL ELSE {quoted} END AS {quoted}"
 
 
 def _typed_value(column: str, kind: str) -> str:
@@ -268,7 +275,6 @@ def _typed_select(conn: sa.Connection, text_copy: Path, layout: Layout) -> tuple
                           f"{sql_literal(CONTROL_CLASS)}))")
     found = conn.exec_driver_sql(f"SELECT {', '.join(checks)} FROM {source}").one() \
         if checks else ()
-    listed = ", ".join(sql_literal(v) for v in CSV_NULLS if v)
     parts, printable = [], set()
     for column, count in zip(names, found, strict=True):
         quoted = _quoted(column)
@@ -279,8 +285,7 @@ def _typed_select(conn: sa.Connection, text_copy: Path, layout: Layout) -> tuple
         else:
             if not count:
                 printable.add(column)
-            parts.append(f"CASE WHEN {quoted} IN ({listed}) THEN NULL ELSE {quoted} END "
-                         f"AS {quoted}")
+            parts.append(null_forms_read_as_null(column))
     # DuckDB may write the typed copy's rows in another order than the text copy's (9.9M
     # of 10M rows moved, one thread or two): each row keeps its place in the file, for
     # errors that name a data row

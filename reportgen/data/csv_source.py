@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reportgen._lazy import lazy
 from reportgen.data import csv_cache
-from reportgen.data.connectors import CSV_NULLS, SOURCES, RawRelation, existing_file
+from reportgen.data.connectors import SOURCES, RawRelation, existing_file
 from reportgen.data.relations import duckdb_connection, duckdb_error, file_view, sql_literal
 from reportgen.data.resources import is_out_of_memory, out_of_memory, policy
 from reportgen.definition.content_specs import SourceSpec
@@ -121,7 +121,7 @@ class CsvConnector:
             select = f"SELECT * FROM read_parquet({sql_literal(str(copy.path))})"
             allowed.append(copy.path)
         else:
-            select = _nulls_outside_numbers(conn, spec, select)
+            select = _nulls_outside_numbers(conn, layout.numbers, select)
         relation = file_view(conn, name, spec, select, str(path), text_typed=True,
                          unread_rows=unread, allowed=allowed)
         if copy is not None:
@@ -141,24 +141,19 @@ class CsvConnector:
         return relation
 
 
-def _nulls_outside_numbers(conn: Any, spec: SourceSpec, select: str) -> str:
+def _nulls_outside_numbers(conn: Any, numbers: frozenset[str], select: str) -> str:
     """``select`` with the written forms of "no value" (NaN, N/A, NULL, ...) read as NULL in
-    every column but the declared number columns, where the contract counts them."""
+    every column but the declared number columns (``numbers``, raw names), where the
+    contract counts them."""
     import duckdb
 
-    numbers = {spec.rename.get(col, col) for col, kind in spec.columns.items()
-               if kind in ("int", "float")}
     try:
         names = list(conn.exec_driver_sql(f"SELECT * FROM ({select}) LIMIT 0").keys())
     except (duckdb.Error, sa.exc.DBAPIError):
         conn.rollback()
         return select  # the view says what is wrong, with the file named
-    listed = ", ".join(sql_literal(v) for v in CSV_NULLS if v)
-    parts = []
-    for column in names:
-        quoted = '"' + column.replace('"', '""') + '"'
-        parts.append(quoted if column in numbers else
-                     f"CASE WHEN {quoted} IN ({listed}) THEN NULL ELSE {quoted} END AS {quoted}")
+    parts = ['"' + column.replace('"', '""') + '"' if column in numbers
+             else csv_cache.null_forms_read_as_null(column) for column in names]
     return f"SELECT {', '.join(parts)} FROM ({select})"
 
 
