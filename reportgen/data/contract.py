@@ -135,21 +135,44 @@ def sqlite_checks(spec: SourceSpec, raw: RawRelation) -> list[SqliteCheck]:
             continue
         source = raw.table.c[spec.rename.get(col, col)]
         readable = sa.func.reportgen_number(source, 1 if kind == "int" else 0)
-        bad = sa.and_(sa.func.typeof(source) == "text", sa.func.trim(source) != "",
-                      readable.is_(None))
+        stored_text = sa.and_(sa.func.typeof(source) == "text", sa.func.trim(source) != "")
+        bad = sa.and_(stored_text, readable.is_(None))
+        fraction = None
         if kind == "int":
-            bad = sa.or_(bad, sa.and_(sa.func.typeof(source) == "real",
-                                      source != sa.cast(source, sa.Integer)))
-        checks.append(SqliteCheck(col, kind, source, bad))
+            fraction = sa.and_(sa.func.typeof(source) == "real",
+                               source != sa.cast(source, sa.Integer))
+            bad = sa.or_(bad, fraction)
+        checks.append(SqliteCheck(col, kind, source, bad, stored_text, fraction))
     return checks
+
+
+def has_rowid(raw: RawRelation) -> bool:
+    """Whether SQLite source ``raw`` is a table whose rows are numbered (``rowid``): not a
+    query, a view (SQLite builds with and without rowids for views) or a table WITHOUT
+    ROWID."""
+    table = raw.table
+    if not isinstance(table, sa.TableClause) or isinstance(table, sa.Subquery):
+        return False
+    schema = f'"{table.schema}".' if getattr(table, "schema", None) else ""
+    found = raw.connection.exec_driver_sql(
+        f"SELECT type, sql FROM {schema}sqlite_master WHERE name = ?", (table.name,)).first()
+    return found is not None and found[0] == "table" \
+        and "without rowid" not in " ".join(str(found[1] or "").lower().split())
 
 
 @dataclass(frozen=True)
 class SqliteCheck:
+    """One declared number column's check.  ``bad`` is the whole condition (it calls the
+    Python number test, ``sql_source.contract_number``); ``stored_text`` (text not blank:
+    the number test decides) and ``fraction`` (a fraction stored as a real in a whole-number
+    column; None for ``float``) are its two parts in SQLite's own SQL."""
+
     column: str
     kind: str
     source: ColumnElement[Any]
     bad: ColumnElement[Any]
+    stored_text: ColumnElement[Any]
+    fraction: ColumnElement[Any] | None
 
 
 def unreadable(name: str, spec: SourceSpec, label: str | None, check: SqliteCheck,
@@ -168,7 +191,7 @@ def _check_sqlite(canonical: Canonical, spec: SourceSpec) -> None:
     every other column check.  One scan counts every column's unreadable values and its
     first row; only a column that has some is read again for its example."""
     raw = canonical.raw
-    is_table = isinstance(raw.table, sa.TableClause)
+    is_table = has_rowid(raw)
     row = sa.literal_column("rowid") if is_table else sa.literal(None)
     checks = sqlite_checks(spec, raw)
     if not checks:

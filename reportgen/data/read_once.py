@@ -10,20 +10,29 @@ the report's window (only the columns the definition uses) and hands it to DuckD
 batches; the aggregates, data-quality counts, facts and rows then run there, with the same
 statements as a file source.
 
+The statement is run by the ADBC SQLite driver, which builds the Arrow batches in C while
+DuckDB takes them in, so two sources read at once use both cores.  Python's sqlite3 is the
+fallback (a database given by URI, a value the driver cannot type): it makes a Python
+object of every value and hands the GIL over for each, so its reads take turns.
+
 What a value *is* stays SQLite's reading: each column is typed by SQLite in the reading
 statement exactly as the push-down statements type it (``canonical.typed_columns``), the
-window is SQLite's comparison of its text times, and the column contract's unreadable
-values are flagged there too (``contract.sqlite_checks``) and counted in DuckDB.  Only the
-removal of control characters, which is a Python function in SQLite, moves to DuckDB's
-regular expression (the same characters).  Rows without a time or with one SQLite cannot
-read are read as well (a few), so the data-quality note counts them as before.
+window is SQLite's comparison of its text times, and the values the column contract must
+test (text in a number column, a fraction in a whole-number one; ``contract.sqlite_checks``)
+are carried along as text, each distinct one then tested by the push-down's own number
+test.  Only the removal of control characters, which is a Python function in SQLite, moves
+to DuckDB's regular expression (the same characters).  Rows without a time or with one
+SQLite cannot read are read as well (a few), so the data-quality note counts them as
+before.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -42,7 +51,7 @@ from reportgen.data.canonical import (
 )
 from reportgen.data.column_values import printable, text
 from reportgen.data.connectors import NativeKind, RawRelation
-from reportgen.data.contract import SqliteCheck, sqlite_checks, unreadable
+from reportgen.data.contract import SqliteCheck, has_rowid, sqlite_checks, unreadable
 from reportgen.data.quality import CONTROL
 from reportgen.data.relations import (
     driver_connection,
@@ -52,6 +61,7 @@ from reportgen.data.relations import (
     run_setup,
     setup_of,
 )
+from reportgen.data.sql_source import contract_number
 from reportgen.definition.content_specs import SourceSpec
 from reportgen.errors import SourceError
 from reportgen.period import Period
@@ -111,7 +121,7 @@ def read_once(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[st
     written = _written_time(raw, spec)
     assert written is not None  # SQLite's times are text
     checks = sqlite_checks(spec, raw)
-    is_table = isinstance(raw.table, sa.TableClause)  # its rows are numbered (rowid)
+    is_table = has_rowid(raw)  # its rows are numbered
     columns = [_Column(col, _as_kind(value, kinds[col]), _DUCK_TYPES.get(kinds[col], ""))
                for col, value in typed.items()]
     columns += [
@@ -119,9 +129,13 @@ def read_once(name: str, spec: SourceSpec, raw: RawRelation, needed: Sequence[st
         _Column(_IN, sa.case((in_window, 1), else_=0), "BOOLEAN"),
         _Column(_WRITTEN, sa.case((written, 1), else_=0), "BOOLEAN"),
         *([_Column(_ROW, sa.literal_column("rowid"), "BIGINT")] if is_table and checks else []),
-        *(_Column(f"__bad{i}__", sa.case((check.bad, text(check.source)), else_=sa.null()),
-                  "VARCHAR") for i, check in enumerate(checks)),
     ]
+    for i, check in enumerate(checks):  # the values the number test decides, in DuckDB
+        columns.append(_Column(f"__text{i}__", sa.case((check.stored_text, text(check.source)),
+                                                       else_=sa.null()), "VARCHAR"))
+        if check.fraction is not None:
+            columns.append(_Column(f"__fraction{i}__", sa.case(
+                (check.fraction, text(check.source)), else_=sa.null()), "VARCHAR"))
     # the window's rows, and those without a time or with one SQLite cannot read (counted)
     reading = sa.select(*(c.expression.label(f"c{i}") for i, c in enumerate(columns))) \
         .select_from(raw.table) \
@@ -182,42 +196,110 @@ def _as_kind(value: ColumnElement[Any], kind: str) -> ColumnElement[Any]:
 
 def _transfer(name: str, raw: RawRelation, reading: sa.Select[Any], columns: Sequence[_Column],
               conn: sa.Connection) -> tuple[str, str, list[Any], str]:
-    """Run ``reading`` in SQLite and append its rows to DuckDB table ``canon``, a batch of
-    Arrow arrays at a time (only one batch of Python rows exists at once); returns the read
-    for a replay (database, statement, parameters, the table as created)."""
-    import sqlite3
+    """Run ``reading`` in SQLite and append its rows to DuckDB table ``canon``; returns the
+    read for a replay (database, statement, parameters, the table as created).
 
-    import duckdb
-
+    The rows travel as Arrow: read by the ADBC SQLite driver where it can (a database file,
+    every column's type known), else fetched by Python's sqlite3 a batch at a time."""
     compiled = reading.compile(raw.connection, compile_kwargs={"render_postcompile": True})
     params = {**compiled.params, **raw.params}
     positional = [params[key] for key in compiled.positiontup or ()]
     duck = driver_connection(conn)
-    types = [c.duck_type for c in columns]
     quoted = ", ".join(f'"{c.name}" {c.duck_type or "VARCHAR"}' for c in columns)
     create = f"CREATE TABLE canon ({quoted})"
     duck.execute(create)
+    database = str(raw.database or raw.connection.engine.url.database)
+    if not (all(c.duck_type for c in columns) and _read_by_adbc(name, raw, reading, columns,
+                                                                  database, duck)):
+        _fetch(name, raw, str(compiled), positional, columns, duck)
+    return database, str(compiled), positional, create
+
+
+#: a first row whose values have each column's type (the ADBC driver types a column by the
+#: first rows it reads, and a column that starts with NULLs would be taken for integers)
+_SENTINELS = {"BIGINT": 0, "DOUBLE": 0.5, "BOOLEAN": 0, "VARCHAR": ""}
+#: one Python sqlite3 read at a time: it hands the GIL over for every value, and two reads
+#: at once spend more time handing it over than reading
+_FETCHING = threading.Lock()
+
+
+def _read_by_adbc(name: str, raw: RawRelation, reading: sa.Select[Any],
+                  columns: Sequence[_Column], database: str, duck: Any) -> bool:
+    """Append ``reading``'s rows to ``canon`` through the ADBC SQLite driver, which reads
+    in C and hands DuckDB Arrow batches without the GIL; False (``canon`` left empty) where
+    it cannot: no database file, no driver, or a statement or value it does not take (the
+    sqlite3 fetch then reads, and reports a real failure)."""
+    import duckdb
+
+    path = Path(database)
+    if not database or database.startswith("file:") or not path.is_file():
+        return False
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+    except ImportError:
+        return False
+    first = sa.select(*(sa.literal(_SENTINELS[c.duck_type]).label(f"c{i}")
+                        for i, c in enumerate(columns)), sa.literal(1).label("sentinel"))
+    statement: sa.CompoundSelect[Any] = sa.union_all(first, reading.add_columns(sa.literal(0).label("sentinel")))
+    compiled = statement.compile(raw.connection, compile_kwargs={"render_postcompile": True})
+    params = {**compiled.params, **raw.params}
+    positional = [params[key] for key in compiled.positiontup or ()]
+    try:
+        with adbc.connect(str(path)) as source, source.cursor() as cursor:
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+            cursor.execute(str(compiled), positional)
+            duck.register("incoming", cursor.fetch_record_batch())
+            try:
+                duck.execute("INSERT INTO canon SELECT * EXCLUDE (sentinel) FROM incoming "
+                             "WHERE sentinel = 0")
+            finally:
+                duck.unregister("incoming")
+    except duckdb.InterruptException:
+        raise  # the run is stopping
+    except (adbc.Error, duckdb.Error) as exc:
+        raise_if_out_of_memory(exc, name, raw.label)
+        logger.debug("source '%s': the ADBC read failed (%s); reading with sqlite3", name,
+                     type(exc).__name__)
+        duck.execute("DELETE FROM canon")
+        return False
+    logger.debug("source '%s': read once from SQLite into DuckDB by ADBC", name)
+    return True
+
+
+def _fetch(name: str, raw: RawRelation, sql: str, positional: list[Any],
+           columns: Sequence[_Column], duck: Any) -> None:
+    """Append the rows of ``sql`` to ``canon``, fetched by Python's sqlite3 and handed to
+    DuckDB as Arrow arrays a batch at a time (only one batch of Python rows exists at
+    once); a column typed by its values is typed by the first ones seen."""
+    import sqlite3
+
+    import duckdb
+
+    types = [c.duck_type for c in columns]
     decided = [bool(t) for t in types]  # a column typed by its values: once one is seen
     cursor = driver_connection(raw.connection).cursor()
     rows = 0
     try:
-        cursor.execute(str(compiled), positional)
-        while batch := cursor.fetchmany(BATCH_ROWS):
-            rows += len(batch)
-            arrays = []
-            for i, values in enumerate(zip(*batch, strict=True)):
-                array, inferred = _arrow(values, types[i])
-                if not decided[i] and inferred:
-                    types[i], decided[i] = inferred, True
-                    duck.execute(f'ALTER TABLE canon ALTER "{columns[i].name}" TYPE {inferred}')
-                elif inferred and inferred != types[i]:
-                    types[i] = _wider(types[i], inferred)
-                    duck.execute(f'ALTER TABLE canon ALTER "{columns[i].name}" TYPE {types[i]}')
-                arrays.append(array)
-            del batch
-            duck.register("batch", _table(arrays, columns))
-            duck.execute("INSERT INTO canon SELECT * FROM batch")
-            duck.unregister("batch")
+        with _FETCHING:
+            cursor.execute(sql, positional)
+            while batch := cursor.fetchmany(BATCH_ROWS):
+                rows += len(batch)
+                arrays = []
+                for i, values in enumerate(zip(*batch, strict=True)):
+                    array, inferred = _arrow(values, types[i])
+                    if not decided[i] and inferred:
+                        types[i], decided[i] = inferred, True
+                        duck.execute(f'ALTER TABLE canon ALTER "{columns[i].name}" TYPE '
+                                     f'{inferred}')
+                    elif inferred and inferred != types[i]:
+                        types[i] = _wider(types[i], inferred)
+                        duck.execute(f'ALTER TABLE canon ALTER "{columns[i].name}" TYPE '
+                                     f'{types[i]}')
+                    arrays.append(array)
+                del batch
+                duck.register("batch", _table(arrays, columns))
+                duck.execute("INSERT INTO canon SELECT * FROM batch")
+                duck.unregister("batch")
     except sqlite3.Error as exc:
         raise SourceError(name, f"query failed: {redact(str(exc))}", raw.label) from None
     except duckdb.Error as exc:
@@ -226,8 +308,6 @@ def _transfer(name: str, raw: RawRelation, reading: sa.Select[Any], columns: Seq
     finally:
         cursor.close()
     logger.debug("source '%s': %d rows read once from SQLite into DuckDB", name, rows)
-    return str(raw.database or raw.connection.engine.url.database), str(compiled), positional, \
-        create
 
 
 def _arrow(values: Sequence[Any], duck_type: str) -> tuple[pa.Array, str]:
@@ -270,24 +350,35 @@ def _table(arrays: Sequence[Any], columns: Sequence[_Column]) -> pa.Table:
 
 def _check_contract(name: str, spec: SourceSpec, landed: RawRelation,
                     checks: Sequence[SqliteCheck], is_table: bool) -> None:
-    """The column contract over the values SQLite flagged as unreadable in the window (see
-    ``contract.sqlite_checks``): the first column with some raises, at its first row."""
-    if not checks:
-        return
+    """The column contract over the window's values SQLite stored as text in a declared
+    number column, or as a fraction in a whole-number one (see ``contract.sqlite_checks``):
+    the first column with values its type cannot read raises, at its first row.  The text
+    values are tested once each, by the number test the push-down runs in SQLite
+    (``sql_source.contract_number``)."""
     table = landed.table
+    in_window = table.c[_IN]
     row = table.c[_ROW] if is_table else None
-    measures: list[ColumnElement[Any]] = []
-    for i in range(len(checks)):
-        bad = table.c[f"__bad{i}__"]
-        measures.append(sa.func.count(bad))
-        if row is None:
-            measures += [sa.null(), sa.func.min(bad)]
-        else:
-            measures += [sa.func.min(row).filter(bad.is_not(None)),
-                         sa.func.arg_min(bad, row).filter(bad.is_not(None))]
-    found = landed.connection.execute(sa.select(*measures).select_from(table)
-                                      .where(table.c[_IN])).one()
     for i, check in enumerate(checks):
-        count, first, example = found[3 * i], found[3 * i + 1], found[3 * i + 2]
-        if count:
-            raise unreadable(name, spec, landed.label, check, int(count), first, example)
+        stored = table.c[f"__text{i}__"]
+        fraction = table.c[f"__fraction{i}__"] if check.fraction is not None else None
+        found = landed.connection.execute(
+            sa.select(sa.func.array_agg(sa.distinct(stored)).filter(stored.is_not(None)),
+                      sa.func.count(fraction) if fraction is not None else sa.literal(0))
+            .select_from(table).where(in_window)).one()
+        whole = 1 if check.kind == "int" else 0
+        unread = [v for v in found[0] or () if contract_number(v, whole) is None]
+        if not unread and not found[1]:
+            continue
+        bad: ColumnElement[Any] = stored.in_(unread) if unread else sa.false()
+        shown: ColumnElement[Any] = stored
+        if fraction is not None:
+            bad = sa.or_(bad, fraction.is_not(None))
+            shown = sa.func.coalesce(fraction, stored)
+        measures: list[ColumnElement[Any]]
+        if row is None:
+            measures = [sa.func.count(), sa.null(), sa.func.min(shown)]
+        else:
+            measures = [sa.func.count(), sa.func.min(row), sa.func.arg_min(shown, row)]
+        count, first, example = landed.connection.execute(
+            sa.select(*measures).select_from(table).where(in_window, bad)).one()
+        raise unreadable(name, spec, landed.label, check, int(count), first, example)

@@ -24,6 +24,18 @@ else:
 SQLITE_PATH = re.compile(r"^sqlite(\+\w+)?:///(?!/)(?P<path>[^?]+)")
 
 
+def contract_number(value: Any, whole: int) -> float | None:
+    """The value as a number (a whole one when asked), else None: the column contract's
+    reading of a SQLite value stored as text."""
+    try:
+        x = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    if x != x or (whole and not x.is_integer()):
+        return None
+    return x
+
+
 def sqlite_aggregates(dbapi_connection: Any, _record: Any) -> None:
     """SQLite has no var_samp nor a safe number test: add them (var_samp with Welford's
     update, as PostgreSQL and DuckDB compute it)."""
@@ -47,16 +59,6 @@ def sqlite_aggregates(dbapi_connection: Any, _record: Any) -> None:
         def finalize(self) -> float | None:
             return self.m2 / (self.n - 1) if self.n > 1 else None
 
-    def number(value: Any, whole: int) -> float | None:
-        """The value as a number (a whole one when asked), else NULL: the contract's reading."""
-        try:
-            x = float(str(value).strip())
-        except (TypeError, ValueError):
-            return None
-        if x != x or (whole and not x.is_integer()):
-            return None
-        return x
-
     def printable(value: Any) -> Any:
         """Text without control characters (see ``reportgen.data.column_values.printable``)."""
         if not isinstance(value, str):
@@ -64,7 +66,8 @@ def sqlite_aggregates(dbapi_connection: Any, _record: Any) -> None:
         return value.translate(dict.fromkeys(map(ord, CONTROL_CHARACTERS)))
 
     dbapi_connection.create_aggregate("var_samp", 1, VarSamp)
-    dbapi_connection.create_function("reportgen_number", 2, number, deterministic=True)
+    dbapi_connection.create_function("reportgen_number", 2, contract_number,
+                                     deterministic=True)
     dbapi_connection.create_function("reportgen_printable", 1, printable, deterministic=True)
 
 

@@ -5,7 +5,8 @@ and rows on both sides of the month edges, is opened twice: ``aggregate_in: data
 (every statement runs in SQLite) and by default (its window read once into DuckDB).  Every
 aggregate, data-quality count, fact and row must agree; SQLite must be read by one
 statement; a change to the file must change the result; bad data gives the same located
-error.
+error.  Each test runs with the window read by the ADBC SQLite driver and by Python's
+sqlite3 (the fallback).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from adbc_driver_manager import dbapi as adbc_dbapi
 
-from reportgen.data import DataStore, Window
+from reportgen.data import DataStore, Window, read_once
 from reportgen.data.aggregates import Aggregation, Request, count_if, mean_stats
 from reportgen.data.result_cache import clear_cache
 from reportgen.definition.content_specs import SourceSpec
@@ -143,6 +145,24 @@ def _fresh_results() -> Iterator[None]:
     clear_cache()
 
 
+@pytest.fixture(autouse=True, params=["adbc", "sqlite3"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every test twice: the window read by the ADBC SQLite driver (which must then have
+    read every source it was given, not fallen back), and by Python's sqlite3 (the fallback,
+    for a database the driver cannot open or a value it cannot type)."""
+    taken: list[bool] = []
+    adbc = read_once._read_by_adbc
+
+    def recorded(*args: Any) -> bool:
+        taken.append(False if request.param == "sqlite3" else adbc(*args))
+        return taken[-1]
+
+    monkeypatch.setattr(read_once, "_read_by_adbc", recorded)
+    yield request.param
+    if request.param == "adbc":
+        assert all(taken), "the ADBC driver did not read the window: sqlite3 did"
+
+
 def test_reading_once_gives_every_answer_pushing_down_gives(tmp_path: Path) -> None:
     write_db(tmp_path / "data.sqlite")
     pushed = everything(tmp_path, source("database"))
@@ -163,7 +183,8 @@ def test_reading_once_gives_every_answer_pushing_down_gives(tmp_path: Path) -> N
     assert {r[4] for r in read["rows"]} == {f"T{i}" for i in range(2, 12)}
 
 
-def test_the_sqlite_file_is_read_by_one_statement(tmp_path: Path) -> None:
+def test_the_sqlite_file_is_read_by_one_statement(tmp_path: Path, reader: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     write_db(tmp_path / "data.sqlite")
     statements: list[str] = []
 
@@ -171,6 +192,13 @@ def test_the_sqlite_file_is_read_by_one_statement(tmp_path: Path) -> None:
         if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.set_trace_callback(statements.append)
 
+    execute = adbc_dbapi.Cursor.execute
+
+    def traced(cursor: Any, operation: str, *args: Any, **kwargs: Any) -> Any:
+        statements.append(operation)  # the ADBC driver's statements
+        return execute(cursor, operation, *args, **kwargs)
+
+    monkeypatch.setattr(adbc_dbapi.Cursor, "execute", traced)
     sa.event.listen(sa.pool.Pool, "connect", trace)
     try:
         everything(tmp_path, source())
@@ -233,5 +261,38 @@ def test_a_query_source_is_read_once_with_its_window_bound(tmp_path: Path) -> No
     pushed = everything(tmp_path, SourceSpec(**{**base, "query": query,
                                                 "aggregate_in": "database"}))
     read = everything(tmp_path, SourceSpec(**{**base, "query": query}))
+    assert (pushed.pop("dialect"), read.pop("dialect")) == ("sqlite", "duckdb")
+    assert not same(pushed, read), "\n".join(same(pushed, read))
+
+
+@pytest.mark.parametrize("kind", ["VIEW", "WITHOUT ROWID"])
+def test_a_view_or_a_table_without_rowids_is_read_without_row_numbers(
+        tmp_path: Path, kind: str) -> None:
+    rows = [*ROWS[:5], ("2026-09-02 10:00:00", "four", 1.0, "Billing", 1, "T20", "x@example.com")]
+    write_db(tmp_path / "data.sqlite", rows)
+    with sqlite3.connect(tmp_path / "data.sqlite") as db:
+        if kind == "VIEW":
+            db.execute("CREATE VIEW shown AS SELECT * FROM responses")
+        else:
+            db.execute("CREATE TABLE shown (responded_at TEXT, rating, score REAL, queue TEXT, "
+                       "flag INTEGER, ticket TEXT PRIMARY KEY, email TEXT) WITHOUT ROWID")
+            db.execute("INSERT INTO shown SELECT * FROM responses")
+    db.close()
+    base = source().model_dump(exclude={"table", "aggregate_in"})
+    for aggregate_in in ("database", None):
+        spec = SourceSpec(**{**base, "table": "shown", "aggregate_in": aggregate_in})
+        # no rowid to name a data row by: the error names the value, and no row
+        with pytest.raises(SourceError, match=r"column 'rating': expected a whole number, "
+                           r"found 'four' \(1 such value\(s\)\)"):
+            everything(tmp_path, spec)
+    write_db(tmp_path / "clean.sqlite")
+    with sqlite3.connect(tmp_path / "clean.sqlite") as db:
+        db.execute("CREATE VIEW shown AS SELECT * FROM responses")
+    db.close()
+    (tmp_path / "data.sqlite").unlink()
+    (tmp_path / "clean.sqlite").rename(tmp_path / "data.sqlite")
+    pushed = everything(tmp_path, SourceSpec(**{**base, "table": "shown",
+                                                "aggregate_in": "database"}))
+    read = everything(tmp_path, SourceSpec(**{**base, "table": "shown"}))
     assert (pushed.pop("dialect"), read.pop("dialect")) == ("sqlite", "duckdb")
     assert not same(pushed, read), "\n".join(same(pushed, read))
