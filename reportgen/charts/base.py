@@ -25,6 +25,9 @@ class ChartRequest:
     metrics: tuple[MetricResult, ...]  # primary metric first
     theme: Theme
     period_label: str  # e.g. "October 2026"
+    #: draw a PNG beside the SVG (slides place it; the PDF, the web page and the workbook
+    #: use the SVG or no image)
+    raster: bool = True
 
     @property
     def metric(self) -> MetricResult:

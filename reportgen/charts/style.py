@@ -219,15 +219,17 @@ def finish(
     caption: str = "",
     native: NativeChart | None = None,
 ) -> Figure:
-    """Save ``fig`` as SVG and 200 dpi PNG and wrap it with its text and data."""
+    """Save ``fig`` as SVG, and as 200 dpi PNG when the request asks for it, and wrap it
+    with its text and data."""
     width_in, height_in = (float(v) for v in fig.get_size_inches())
     svg_buffer, png_buffer = io.StringIO(), io.BytesIO()
     try:
         fig.savefig(svg_buffer, format="svg", metadata={"Date": None})
-        # Freeze the layout the SVG got: the PNG then shares it (positions are figure
-        # fractions, so 200 dpi matches) and the layout solver runs once, not twice.
-        fig.set_layout_engine("none")
-        fig.savefig(png_buffer, format="png", dpi=PNG_DPI, metadata={"Software": None})
+        if request.raster:
+            # Freeze the layout the SVG got: the PNG then shares it (positions are figure
+            # fractions, so 200 dpi matches) and the layout solver runs once, not twice.
+            fig.set_layout_engine("none")
+            fig.savefig(png_buffer, format="png", dpi=PNG_DPI, metadata={"Software": None})
     finally:
         fig.clear()
     return Figure(

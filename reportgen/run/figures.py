@@ -18,6 +18,10 @@ from reportgen.plan import ReportPlan
 from reportgen.report.model.metric_results import MetricResult
 from reportgen.report.model.sections import Figure
 
+#: the built-in outputs that use a chart's SVG or no image: a report with only these draws
+#: no PNG (slides and a plugin's output may place the PNG)
+VECTOR_OUTPUTS = frozenset({"pdf", "html", "xlsx"})
+
 
 def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult], period: Period,
                  before: MutableMapping[str, Figure] | None = None) -> dict[str, Figure]:
@@ -31,6 +35,7 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult], period: 
     theme = theme_of(plan)
     metrics = {metric_id: with_value_labels(result) for metric_id, result in metrics.items()}
     used = {chart_id for section in definition.sections for chart_id in section.charts}
+    raster = any(output.format not in VECTOR_OUTPUTS for output in definition.outputs)
     figures: dict[str, Figure] = {}
     keys: dict[str, Figure] = {}
     for chart in plan.charts:
@@ -40,7 +45,7 @@ def build_charts(plan: ReportPlan, metrics: Mapping[str, MetricResult], period: 
         request = ChartRequest(
             id=spec.id, title=spec.title or metrics[spec.metric_ids[0]].label,
             metrics=tuple(metrics[m] for m in spec.metric_ids), theme=theme,
-            period_label=period.label)
+            period_label=period.label, raster=raster)
         key = chart_key(request, chart.params, spec.type, spec.metric_ids)
         found = before.get(key) if before is not None else None
         figures[spec.id] = found if found is not None else chart.builder.build(request,
@@ -60,7 +65,7 @@ def chart_key(request: ChartRequest, params: BaseModel, kind: str,
     import hashlib
 
     parts = [kind, request.id, ",".join(metric_ids), request.title, repr(request.theme),
-             request.period_label,
+             request.period_label, str(request.raster),
              params.model_dump_json(),
              str(text.current_locale())]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()

@@ -763,3 +763,15 @@ def test_far_target_on_a_spread_is_a_note() -> None:
     figure = draw("spread", frt, by="agent_id", chart_id="frt_spread")
     assert "Dashed line" not in figure.caption
     assert f"Target {format_value(60.0, 'minutes')} not drawn" in figure.caption
+
+
+def test_a_chart_for_no_slides_is_drawn_without_a_png(built: dict[str, Figure]) -> None:
+    request = replace(f.request(f.csat(), chart_id="heatmap", title="heatmap chart"),
+                      raster=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vector = f.build("heatmap", request, {"by": "queue,channel"})
+    assert vector.png == b""
+    assert vector.svg == built["heatmap"].svg  # the same drawing as with its PNG
+    assert_png(built["heatmap"])
+

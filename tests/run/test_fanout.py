@@ -342,3 +342,14 @@ def test_a_segment_preview_has_its_charts(fanned):
     model = segment_model(loaded, _period(loaded), "Billing", now=NOW, domains=["example.com"])
     named = _charts_of_a_queue_report(loaded.definition)
     assert {f.id for s in model.sections for f in s.figures} == named
+
+
+def test_a_report_without_slides_draws_no_pngs(demo_fanout_drawn) -> None:
+    """The per-queue report makes a PDF only: its charts are drawn as SVG alone (slides and
+    a plugin's output are the only readers of a chart's PNG)."""
+    from reportgen.run.figures import VECTOR_OUTPUTS
+
+    segment, result = demo_fanout_drawn[0]
+    assert {o.format for o in segment.loaded.definition.outputs} <= VECTOR_OUTPUTS
+    figures = [figure for section in result.model.sections for figure in section.figures]
+    assert figures and all(fig.png == b"" and "<svg" in fig.svg for fig in figures)

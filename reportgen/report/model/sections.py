@@ -124,7 +124,8 @@ class NativeChart:
 
 @dataclass(frozen=True)
 class Figure:
-    """A drawn chart: SVG for the PDF, PNG for slides, alt text, and the data it drew."""
+    """A drawn chart: SVG for the PDF, PNG for slides (empty when no output places it), alt
+    text, and the data it drew."""
 
     id: str
     title: str
