@@ -24,9 +24,10 @@ from typing import Any
 
 from reportgen.definition.content_specs import SourceSpec
 
-_CHUNK = 1 << 20
 _content: dict[tuple[str, int, int], str] = {}
 _content_lock = threading.Lock()
+#: the files being hashed now, each with the lock its hashing thread holds
+_hashing: dict[tuple[str, int, int], threading.Lock] = {}
 
 
 def _sqlite_file(url: str, base_dir: Path) -> Path | None:
@@ -60,15 +61,21 @@ def content_hash(path: Path) -> str:
     key = (str(path), info.st_size, info.st_mtime_ns)
     with _content_lock:
         known = _content.get(key)
-    if known is not None:
-        return known
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    value = digest.hexdigest()
-    with _content_lock:
-        _content[key] = value
+        if known is not None:
+            return known
+        # sources read on two threads often share a file (the tables of one SQLite
+        # database): one thread reads it, the other waits for its answer
+        hashing = _hashing.setdefault(key, threading.Lock())
+    with hashing:
+        with _content_lock:
+            known = _content.get(key)
+        if known is not None:
+            return known
+        with path.open("rb") as handle:
+            value = hashlib.file_digest(handle, "sha256").hexdigest()
+        with _content_lock:
+            _content[key] = value
+            _hashing.pop(key, None)
     return value
 
 
