@@ -4,11 +4,12 @@ without its values leaving the database.
 Per period and breakdown group, a quantile metric needs its value, n, the smallest and
 largest value (the "all equal" case), two order statistics (its distribution-free
 interval) and, for the two periods a change compares, the counts above and at or below
-their pooled quantile (Mood's test).  The first four are aggregates
-(``summary_request``); the order statistics are read as
-discrete quantiles at fractions that select them (``order_request``: the ranks depend on n
-only, so they are known once n is); the counts are one statement per metric
-(``pooled_counts``).
+their pooled quantile (Mood's test).  n, the smallest and the largest are aggregates
+(``summary_request``); the value (interpolated between two order statistics,
+``value_ranks``) and the interval's order statistics are read as discrete quantiles at
+fractions that select them, in one sort of each group's values (``order_request``: the
+ranks depend on n only, so they are known once n is); the counts are one statement per
+metric (``pooled_counts``).
 
 ``percentile_cont(q) WITHIN GROUP (ORDER BY x)`` interpolates linearly between the order
 statistics at (n - 1)·q, as ``numpy.quantile`` does by default; DuckDB and PostgreSQL
@@ -17,6 +18,7 @@ both have it.  Other databases (SQLite) keep reading the rows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -69,13 +71,30 @@ def quantile_of(value: ColumnElement[Any], q: float) -> ColumnElement[Any]:
 
 def summary_request(prefix: str, measure: QuantileMeasure, where: Mapping[str, Any],
                     sets: tuple[tuple[str, ...], ...]) -> Request:
-    """n, smallest, largest and the quantile per group: aggregates like any other."""
+    """n, smallest and largest per group: aggregates like any other (the quantile itself is
+    read with the order statistics, ``value_ranks``, so the values are sorted once)."""
     return Request(prefix, Aggregation({
         "n": lambda cols: sa.func.count(measure.value(cols)),
         "min": lambda cols: sa.func.min(measure.value(cols)),
         "max": lambda cols: sa.func.max(measure.value(cols)),
-        "value": lambda cols: quantile_of(measure.value(cols), measure.q),
     }), where, sets)
+
+
+def value_ranks(n: int, q: float) -> tuple[int, int, float]:
+    """The linearly interpolated ``q`` quantile of ``n`` values as (low rank, high rank,
+    weight), ranks 1-based: the value is low + weight·(high - low), at position (n - 1)·q
+    from the smallest, as ``numpy.quantile``, ``percentile_cont`` in DuckDB and PostgreSQL."""
+    position = (n - 1) * q
+    below = math.floor(position)
+    return below + 1, min(below + 2, n), position - below
+
+
+def interpolated(low: float, high: float, weight: float) -> float:
+    """The value ``weight`` of the way from ``low`` to ``high`` (numpy's linear quantile:
+    from the nearer end, so weight 1 gives ``high`` exactly)."""
+    if weight >= 0.5:
+        return high - (high - low) * (1 - weight)
+    return low + (high - low) * weight
 
 
 def _keys(sets: Iterable[tuple[str, ...]]) -> list[str]:

@@ -1,12 +1,11 @@
 """Quantile metrics computed where the data lives (DuckDB and PostgreSQL sources).
 
 A quantile calculator that declares its value (``Calculator.quantile``) is read in three
-statements rather than from rows: its n, smallest, largest and quantile per period and group
-(``summary_requests``: apart from the source's other aggregates, since a grouped statement
-computes every measure for every grouping set and a quantile holds each set's values);
-then, once n is known, the two order statistics of each group's interval (discrete
-quantiles at fractions that select them), and the counts Mood's test needs for the
-periods the report compares (``read_quantiles``).
+statements rather than from rows: its n, smallest and largest per period and group
+(``summary_requests``); then, once n is known, in one sort of each group's values, the two
+order statistics its quantile is interpolated between and the two of its interval
+(discrete quantiles at fractions that select them); and the counts Mood's test needs for
+the periods the report compares (``read_quantiles``).
 ``QuantileData`` turns them into ``QuantileSummary`` estimates, equal to the ``Quantile``
 the rows would give.  Details that need the values themselves stay on the rows path: the
 quantile calculators have none.
@@ -14,7 +13,7 @@ quantile calculators have none.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -26,11 +25,13 @@ from reportgen.data.quantiles import (
     MoodCounts,
     PooledAsk,
     QuantileMeasure,
+    interpolated,
     order_request,
     pooled_counts,
     rank_fraction,
     read_pooled_counts,
     summary_request,
+    value_ranks,
 )
 from reportgen.metrics.engine import ResolvedMetric, segment_key
 from reportgen.metrics.quantile_and_net_score import QuantileSummary
@@ -93,6 +94,8 @@ class QuantileReads:
     summaries: Result
     #: per group, the order statistics of its interval
     order: dict[Group, tuple[float, float]] = field(default_factory=dict)
+    #: per group with values, its quantile (from the order statistics around it)
+    values: dict[Group, float] = field(default_factory=dict)
     tests: dict[tuple[Group, Group], MoodCounts] = field(default_factory=dict)
 
 
@@ -115,22 +118,32 @@ def read_quantiles(store: DataStore, source: str, metrics: Sequence[ResolvedMetr
 
     out: dict[str, QuantileReads] = {}
     orders: list[Request] = []
-    selected: dict[str, dict[Group, tuple[float, float]]] = {}
+    #: per metric and group: the fractions of its interval's order statistics (None when
+    #: it has no interval), of the two around its quantile, and the quantile's weight
+    selected: dict[str, dict[Group, tuple[tuple[float, float] | None, float, float,
+                                          float]]] = {}
     asks: dict[str, PooledAsk] = {}
     for m in metrics:  # what to ask, all metrics at once: one statement each
         measure = measure_of(m)
         assert measure is not None
-        out[m.spec.id] = QuantileReads(result)
+        reads = out[m.spec.id] = QuantileReads(result)
         wanted = selected[m.spec.id] = {}
         for group, values in _groups(result, m.spec.id + SUFFIX).items():
             n = int(values.get("n") or 0)
+            if n == 0:
+                continue
+            if values.get("min") == values.get("max"):  # all equal: the quantile is each
+                reads.values[group] = float(values["min"])
+                continue
             ranks = quantile_interval_ranks(n, measure.q, m.settings.confidence)
-            if ranks is not None and values.get("min") != values.get("max"):
-                wanted[group] = (rank_fraction(n, ranks[0] + 1), rank_fraction(n, ranks[1] + 1))
+            interval = None if ranks is None else (rank_fraction(n, ranks[0] + 1),
+                                                   rank_fraction(n, ranks[1] + 1))
+            low_rank, high_rank, weight = value_ranks(n, measure.q)
+            wanted[group] = (interval, rank_fraction(n, low_rank), rank_fraction(n, high_rank),
+                             weight)
         if wanted:
-            fractions = sorted({f for pair in wanted.values() for f in pair})
             orders.append(order_request(m.spec.id + ORDER, measure, dict(m.spec.filter),
-                                        _sets(m), fractions))
+                                        _sets(m), _fractions(wanted.values())))
         pairs = _pairs(store, m, period, histories[m.spec.id])
         if pairs:
             asks[m.spec.id] = PooledAsk(measure, dict(m.spec.filter), tuple(pairs))
@@ -138,17 +151,28 @@ def read_quantiles(store: DataStore, source: str, metrics: Sequence[ResolvedMetr
     for request in orders:
         metric = request.prefix.removesuffix(ORDER)
         wanted = selected[metric]
-        position = {f: i for i, f in enumerate(sorted({f for p in wanted.values() for f in p}))}
-        for group, (low, high) in wanted.items():
+        position = {f: i for i, f in enumerate(_fractions(wanted.values()))}
+        for group, (interval, low, high, weight) in wanted.items():
             listed = found.get(request.prefix, *group).get("order")
-            if listed is not None:
-                out[metric].order[group] = (float(listed[position[low]]),
-                                            float(listed[position[high]]))
+            if listed is None:
+                continue
+            out[metric].values[group] = interpolated(float(listed[position[low]]),
+                                                     float(listed[position[high]]), weight)
+            if interval is not None:
+                out[metric].order[group] = (float(listed[position[interval[0]]]),
+                                            float(listed[position[interval[1]]]))
     if asks:
         _, rows = store.query(source, partial(pooled_counts, asks=list(asks.values())))
         for metric, tests in zip(asks, read_pooled_counts(rows, list(asks.values())), strict=True):
             out[metric].tests = tests
     return out
+
+
+def _fractions(wanted: Iterable[tuple[tuple[float, float] | None, float, float, float]]
+               ) -> list[float]:
+    """Every fraction the groups ask for, once, in order: the order statement's list."""
+    return sorted({f for interval, low, high, _ in wanted
+                   for f in (*(interval or ()), low, high)})
 
 
 def _pairs(store: DataStore, m: ResolvedMetric, period: Period,
@@ -184,7 +208,8 @@ class QuantileData:
             value = values.get(name)
             return None if value is None else float(value)
 
-        return QuantileSummary(n, number("value"), number("min"), number("max"), bounds,
+        value = None if group is None else self.reads.values.get(group)
+        return QuantileSummary(n, value, number("min"), number("max"), bounds,
                                level, group, self.reads.tests, q=self.q)
 
     def estimate(self, period: Period) -> Estimate:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen.data.quantiles import rank_fraction
+from reportgen.data.quantiles import interpolated, rank_fraction, value_ranks
 
 
 @pytest.fixture
@@ -42,3 +42,24 @@ def test_continuous_quantile_is_numpys_linear_one(connection, q):
         got = table.query("v", f"select percentile_cont({q}) within group (order by x) "
                                "from v").fetchall()[0][0]
         assert got == pytest.approx(float(np.quantile(values, q)), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("q", [0.5, 0.9, 0.95, 0.1, 0.99])
+def test_the_quantile_between_two_order_statistics_is_numpys_linear_one(connection, q):
+    """The value is read with the interval's order statistics, in one sort: the two order
+    statistics ``value_ranks`` names, read as discrete quantiles, then interpolated."""
+    rng = np.random.default_rng(29)
+    for n in [1, 2, 3, 4, 10, 11, 20, 999, 12_345]:
+        values = np.round(rng.gamma(2.0, 9.0, n), int(rng.integers(0, 2)))  # ties
+        low, high, weight = value_ranks(n, q)
+        listed = ", ".join(f"CAST({rank_fraction(n, r)!r} AS DOUBLE PRECISION)"
+                           for r in (low, high))
+        table = connection.from_df(pd.DataFrame({"x": values}))
+        below, above = table.query("v", f"select percentile_disc(ARRAY[{listed}]) "
+                                        "within group (order by x) from v").fetchall()[0][0]
+        expected = float(np.quantile(values, q))
+        assert interpolated(below, above, weight) == pytest.approx(expected, rel=1e-12,
+                                                                   abs=1e-12), (n, q)
+        cont = table.query("v", f"select percentile_cont({q}) within group (order by x) "
+                                "from v").fetchall()[0][0]
+        assert interpolated(below, above, weight) == pytest.approx(cont, rel=1e-12, abs=1e-12)
