@@ -2,7 +2,7 @@
 
 A quantile calculator that declares its value (``Calculator.quantile``) is read in three
 statements rather than from rows: its n, smallest and largest per period and group
-(``summary_requests``); then, once n is known, in one sort of each group's values, the two
+(``summary_requests``, asked with the source's other aggregates); then, once n is known, in one sort of each group's values, the two
 order statistics its quantile is interpolated between and the two of its interval
 (discrete quantiles at fractions that select them); and the counts Mood's test needs for
 the periods the report compares (``read_quantiles``).

@@ -150,18 +150,18 @@ def compute_metrics(plan: ReportPlan, store: DataStore | SegmentStore,
     def read(item: tuple[str, list[MetricPlan]]) -> tuple[Any, Any, dict[str, QuantileReads]]:
         source, metrics = item
         result = frame = None
-        if requests.get(source):
-            result = store.aggregate(source, requests[source])
-        # quantiles the database computes (metrics.quantile_source), in statements of
-        # their own
+        # quantiles the database computes (metrics.quantile_source): their n, smallest and
+        # largest with the other aggregates, then their order statistics
         quantiles = in_sql(store, source, metrics)
+        asked = [*requests.get(source, ()), *summary_requests(quantiles)]
+        if asked:
+            result = store.aggregate(source, asked)
         reads = {}
         if quantiles:
-            assert isinstance(store, DataStore)
-            summaries = store.aggregate(source, summary_requests(quantiles))
+            assert isinstance(store, DataStore) and result is not None
             histories = {m.spec.id: metric_history(m, store.periods, report_history)
                          for m in quantiles}
-            reads = read_quantiles(store, source, quantiles, summaries, period, histories)
+            reads = read_quantiles(store, source, quantiles, result, period, histories)
         with_rows = [m for m in metrics if m.aggregation is None and m.spec.id not in reads]
         if with_rows:  # one query serves every metric of the source that needs rows
             frame = store.rows(source, [c for m in with_rows for c in m.columns()])
