@@ -128,9 +128,10 @@ def read_quantiles(store: DataStore, source: str, metrics: Sequence[ResolvedMetr
         assert measure is not None
         reads = out[m.spec.id] = QuantileReads(result)
         wanted = selected[m.spec.id] = {}
+        sets = _sets(m)
         for group, values in _groups(result, m.spec.id + SUFFIX).items():
             n = int(values.get("n") or 0)
-            if n == 0:
+            if n == 0 or group[0] not in sets:  # another request's breakdown
                 continue
             if values.get("min") == values.get("max"):  # all equal: the quantile is each
                 reads.values[group] = float(values["min"])

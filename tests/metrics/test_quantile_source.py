@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from support.parity import differences, plain
 
+from reportgen.metrics import quantile_source
 from reportgen.period import Period
 from reportgen.plan import load_definition, resolve
 from reportgen.report.model.metric_results import ALL_EQUAL
@@ -100,9 +101,23 @@ sections:
 def both_paths(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, dict, str, str]:
     plan = resolve(load_definition(path))
     period = Period.parse(PERIOD, "month", "UTC")
-    with open_store(plan, period) as store:
-        in_sql = compute_metrics(plan, store, period)
-        sql_statements = " ".join(store.statements()["tickets"])
+    asked: dict[str, int] = {}
+    order_request = quantile_source.order_request
+
+    def counted(prefix: str, *args: object) -> object:
+        asked[prefix] = len(args[-1])  # the fractions: four per group at most
+        return order_request(prefix, *args)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(quantile_source, "order_request", counted)
+        with open_store(plan, period) as store:
+            in_sql = compute_metrics(plan, store, period)
+            sql_statements = " ".join(store.statements()["tickets"])
+    # each metric's order statistics are asked for its own groups only (its n comes in the
+    # statement of every metric's aggregates, which holds every other breakdown's groups
+    # too): per month, overall and per queue (5) for frt, per channel (2) for days
+    assert asked["frt#order"] <= 4 * 13 * (1 + 5), asked
+    assert asked["days#order"] <= 4 * 13 * (1 + 2), asked
     with monkeypatch.context() as patch:
         patch.setattr(compute, "in_sql", lambda *args: [])
         with open_store(plan, period) as store:
