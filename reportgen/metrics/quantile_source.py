@@ -148,8 +148,11 @@ def read_quantiles(store: DataStore, source: str, metrics: Sequence[ResolvedMetr
         pairs = _pairs(store, m, period, histories[m.spec.id])
         if pairs:
             asks[m.spec.id] = PooledAsk(measure, dict(m.spec.filter), tuple(pairs))
-    found = store.aggregate(source, orders) if orders else Result({})
     for request in orders:
+        # a statement per metric: a discrete quantile holds every value of its groups in
+        # memory, outside the database's memory limit (two at once over 100M rows held
+        # 2.4 GB)
+        found = store.aggregate(source, [request])
         metric = request.prefix.removesuffix(ORDER)
         wanted = selected[metric]
         position = {f: i for i, f in enumerate(_fractions(wanted.values()))}
