@@ -240,13 +240,15 @@ def _read_by_adbc(name: str, raw: RawRelation, reading: sa.Select[Any],
         return False
     first = sa.select(*(sa.literal(_SENTINELS[c.duck_type]).label(f"c{i}")
                         for i, c in enumerate(columns)), sa.literal(1).label("sentinel"))
-    statement: sa.CompoundSelect[Any] = sa.union_all(first, reading.add_columns(sa.literal(0).label("sentinel")))
+    statement: sa.CompoundSelect[Any] = sa.union_all(
+        first, reading.add_columns(sa.literal(0).label("sentinel")))
     compiled = statement.compile(raw.connection, compile_kwargs={"render_postcompile": True})
     params = {**compiled.params, **raw.params}
     positional = [params[key] for key in compiled.positiontup or ()]
     try:
         with adbc.connect(str(path)) as source, source.cursor() as cursor:
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+            cursor.adbc_statement.set_options(
+                **{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
             cursor.execute(str(compiled), positional)
             duck.register("incoming", cursor.fetch_record_batch())
             try:
