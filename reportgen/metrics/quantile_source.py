@@ -117,7 +117,8 @@ def read_quantiles(store: DataStore, source: str, metrics: Sequence[ResolvedMetr
     from reportgen.stats.intervals import quantile_interval_ranks
 
     out: dict[str, QuantileReads] = {}
-    orders: list[Request] = []
+    #: per metric asking for order statistics: its request and the fractions listed in it
+    orders: dict[str, tuple[Request, list[float]]] = {}
     #: per metric and group: the fractions of its interval's order statistics (None when
     #: it has no interval), of the two around its quantile, and the quantile's weight
     selected: dict[str, dict[Group, tuple[tuple[float, float] | None, float, float,
@@ -143,20 +144,19 @@ def read_quantiles(store: DataStore, source: str, metrics: Sequence[ResolvedMetr
             wanted[group] = (interval, rank_fraction(n, low_rank), rank_fraction(n, high_rank),
                              weight)
         if wanted:
-            orders.append(order_request(m.spec.id + ORDER, measure, dict(m.spec.filter),
-                                        _sets(m), _fractions(wanted.values())))
+            fractions = _fractions(wanted.values())
+            orders[m.spec.id] = (order_request(m.spec.id + ORDER, measure, dict(m.spec.filter),
+                                               sets, fractions), fractions)
         pairs = _pairs(store, m, period, histories[m.spec.id])
         if pairs:
             asks[m.spec.id] = PooledAsk(measure, dict(m.spec.filter), tuple(pairs))
-    for request in orders:
+    for metric, (request, fractions) in orders.items():
         # a statement per metric: a discrete quantile holds every value of its groups in
         # memory, outside the database's memory limit (two at once over 100M rows held
         # 2.4 GB)
         found = store.aggregate(source, [request])
-        metric = request.prefix.removesuffix(ORDER)
-        wanted = selected[metric]
-        position = {f: i for i, f in enumerate(_fractions(wanted.values()))}
-        for group, (interval, low, high, weight) in wanted.items():
+        position = {f: i for i, f in enumerate(fractions)}
+        for group, (interval, low, high, weight) in selected[metric].items():
             listed = found.get(request.prefix, *group).get("order")
             if listed is None:
                 continue
