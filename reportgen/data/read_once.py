@@ -201,9 +201,7 @@ def _transfer(name: str, raw: RawRelation, reading: sa.Select[Any], columns: Seq
 
     The rows travel as Arrow: read by the ADBC SQLite driver where it can (a database file,
     every column's type known), else fetched by Python's sqlite3 a batch at a time."""
-    compiled = reading.compile(raw.connection, compile_kwargs={"render_postcompile": True})
-    params = {**compiled.params, **raw.params}
-    positional = [params[key] for key in compiled.positiontup or ()]
+    sql, positional = _driver_statement(reading, raw)
     duck = driver_connection(conn)
     quoted = ", ".join(f'"{c.name}" {c.duck_type or "VARCHAR"}' for c in columns)
     create = f"CREATE TABLE canon ({quoted})"
@@ -211,8 +209,17 @@ def _transfer(name: str, raw: RawRelation, reading: sa.Select[Any], columns: Seq
     database = str(raw.database or raw.connection.engine.url.database)
     if not (all(c.duck_type for c in columns) and _read_by_adbc(name, raw, reading, columns,
                                                                   database, duck)):
-        _fetch(name, raw, str(compiled), positional, columns, duck)
-    return database, str(compiled), positional, create
+        _fetch(name, raw, sql, positional, columns, duck)
+    return database, sql, positional, create
+
+
+def _driver_statement(statement: sa.Select[Any] | sa.CompoundSelect[Any],
+                      raw: RawRelation) -> tuple[str, list[Any]]:
+    """``statement`` as SQLite's SQL text and its positional parameters (a query source's
+    own :start / :end among them)."""
+    compiled = statement.compile(raw.connection, compile_kwargs={"render_postcompile": True})
+    params = {**compiled.params, **raw.params}
+    return str(compiled), [params[key] for key in compiled.positiontup or ()]
 
 
 #: a first row whose values have each column's type (the ADBC driver types a column by the
@@ -242,14 +249,12 @@ def _read_by_adbc(name: str, raw: RawRelation, reading: sa.Select[Any],
                         for i, c in enumerate(columns)), sa.literal(1).label("sentinel"))
     statement: sa.CompoundSelect[Any] = sa.union_all(
         first, reading.add_columns(sa.literal(0).label("sentinel")))
-    compiled = statement.compile(raw.connection, compile_kwargs={"render_postcompile": True})
-    params = {**compiled.params, **raw.params}
-    positional = [params[key] for key in compiled.positiontup or ()]
+    sql, positional = _driver_statement(statement, raw)
     try:
         with adbc.connect(str(path)) as source, source.cursor() as cursor:
             cursor.adbc_statement.set_options(
                 **{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
-            cursor.execute(str(compiled), positional)
+            cursor.execute(sql, positional)
             duck.register("incoming", cursor.fetch_record_batch())
             try:
                 duck.execute("INSERT INTO canon SELECT * EXCLUDE (sentinel) FROM incoming "
@@ -357,26 +362,32 @@ def _check_contract(name: str, spec: SourceSpec, landed: RawRelation,
     the first column with values its type cannot read raises, at its first row.  The text
     values are tested once each, by the number test the push-down runs in SQLite
     (``sql_source.contract_number``)."""
+    if not checks:
+        return
     table = landed.table
     in_window = table.c[_IN]
     row = table.c[_ROW] if is_table else None
+    # one scan: each column's distinct text values, and its count of fractions
+    measures: list[ColumnElement[Any]] = []
+    for i, check in enumerate(checks):
+        stored = table.c[f"__text{i}__"]
+        measures += [sa.func.array_agg(sa.distinct(stored)).filter(stored.is_not(None)),
+                     sa.literal(0) if check.fraction is None
+                     else sa.func.count(table.c[f"__fraction{i}__"])]
+    found = landed.connection.execute(
+        sa.select(*measures).select_from(table).where(in_window)).one()
     for i, check in enumerate(checks):
         stored = table.c[f"__text{i}__"]
         fraction = table.c[f"__fraction{i}__"] if check.fraction is not None else None
-        found = landed.connection.execute(
-            sa.select(sa.func.array_agg(sa.distinct(stored)).filter(stored.is_not(None)),
-                      sa.func.count(fraction) if fraction is not None else sa.literal(0))
-            .select_from(table).where(in_window)).one()
         whole = 1 if check.kind == "int" else 0
-        unread = [v for v in found[0] or () if contract_number(v, whole) is None]
-        if not unread and not found[1]:
+        unread = [v for v in found[2 * i] or () if contract_number(v, whole) is None]
+        if not unread and not found[2 * i + 1]:
             continue
         bad: ColumnElement[Any] = stored.in_(unread) if unread else sa.false()
         shown: ColumnElement[Any] = stored
         if fraction is not None:
             bad = sa.or_(bad, fraction.is_not(None))
             shown = sa.func.coalesce(fraction, stored)
-        measures: list[ColumnElement[Any]]
         if row is None:
             measures = [sa.func.count(), sa.null(), sa.func.min(shown)]
         else:
